@@ -1,0 +1,65 @@
+//! The append-only event log: one entry per state change, in commit order.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::ids::{EventId, UserId};
+
+/// What an event is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EventSubject {
+    Job,
+    Agent,
+    Action,
+    Run,
+}
+
+impl EventSubject {
+    pub const ALL: [EventSubject; 4] = [EventSubject::Job, EventSubject::Agent, EventSubject::Action, EventSubject::Run];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventSubject::Job => "job",
+            EventSubject::Agent => "agent",
+            EventSubject::Action => "action",
+            EventSubject::Run => "run",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<EventSubject> {
+        EventSubject::ALL.into_iter().find(|subject| subject.as_str() == text)
+    }
+}
+
+impl fmt::Display for EventSubject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Kinds of events that are not job transitions (those come from
+/// [`crate::job::JobTransition::event_kind`]).
+pub struct EventKind;
+
+impl EventKind {
+    pub const AGENT_CREATED: &'static str = "agent.created";
+    pub const AGENT_UPDATED: &'static str = "agent.updated";
+    pub const AGENT_ARCHIVED: &'static str = "agent.archived";
+    pub const ACTION_CREATED: &'static str = "action.created";
+    pub const ACTION_UPDATED: &'static str = "action.updated";
+    pub const ACTION_TRANSITIONED: &'static str = "action.transitioned";
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    pub id: EventId,
+    pub user_id: UserId,
+    pub occurred_at: DateTime<Utc>,
+    /// `job.completed`, `agent.created`, …
+    pub kind: String,
+    pub subject: EventSubject,
+    pub subject_id: i64,
+    pub data: Value,
+}

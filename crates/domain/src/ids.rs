@@ -1,0 +1,72 @@
+//! Typed integer identifiers, so a job id can never be passed where an agent
+//! id is expected.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! integer_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+
+        impl $name {
+            pub fn get(self) -> i64 {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = std::num::ParseIntError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                s.trim().parse::<i64>().map($name)
+            }
+        }
+
+        impl From<i64> for $name {
+            fn from(value: i64) -> Self {
+                $name(value)
+            }
+        }
+    };
+}
+
+integer_id!(
+    /// A user; every row of user data belongs to exactly one.
+    UserId
+);
+integer_id!(
+    /// An agent.
+    AgentId
+);
+integer_id!(
+    /// An action (a deliverable an agent works on).
+    ActionId
+);
+integer_id!(
+    /// A job in the durable queue.
+    JobId
+);
+integer_id!(
+    /// An agent run.
+    RunId
+);
+integer_id!(
+    /// An entry of the append-only event log. Ids grow in commit order.
+    EventId
+);
+
+impl UserId {
+    /// The local owner created by the first migration. Until authentication
+    /// arrives, every request acts as this user.
+    pub const LOCAL_OWNER: UserId = UserId(1);
+}

@@ -1,0 +1,25 @@
+//! Steward's pure core: identifiers, entities, their state machines and the
+//! arithmetic around them (retry backoff, dependency cycles).
+//!
+//! Architecture invariant: this crate does no I/O. It has no tokio, no SQL, no
+//! HTTP; everything here computes and returns values, so it is tested without
+//! a database or a socket. The one ambient input is the [`Clock`], which is a
+//! trait so callers can substitute a manual clock.
+
+pub mod action;
+pub mod agent;
+pub mod backoff;
+pub mod dependency_graph;
+pub mod event;
+pub mod ids;
+pub mod job;
+pub mod time;
+pub mod validation;
+
+pub use action::{Action, ActionMode, ActionPatch, ActionPriority, ActionState, NewAction};
+pub use agent::{Agent, AgentPatch, AgentStatus, NewAgent};
+pub use event::{Event, EventKind, EventSubject};
+pub use ids::{ActionId, AgentId, EventId, JobId, RunId, UserId};
+pub use job::{Job, JobRef, JobState, NewJob};
+pub use time::{Clock, ManualClock, SystemClock};
+pub use validation::{ValidationError, ValidationErrors};

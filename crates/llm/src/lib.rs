@@ -1,0 +1,1 @@
+//! Model providers: one chat-model trait and its Anthropic and OpenAI implementations.
