@@ -243,10 +243,7 @@ mod tests {
 
     #[test]
     fn a_patch_cannot_archive() {
-        let patch = AgentPatch {
-            status: Some(AgentStatus::Archived),
-            ..AgentPatch::default()
-        };
+        let patch = AgentPatch { status: Some(AgentStatus::Archived), ..AgentPatch::default() };
         assert_eq!(patch.validate().unwrap_err().field, "status");
     }
 }

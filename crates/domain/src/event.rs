@@ -17,7 +17,8 @@ pub enum EventSubject {
 }
 
 impl EventSubject {
-    pub const ALL: [EventSubject; 4] = [EventSubject::Job, EventSubject::Agent, EventSubject::Action, EventSubject::Run];
+    pub const ALL: [EventSubject; 4] =
+        [EventSubject::Job, EventSubject::Agent, EventSubject::Action, EventSubject::Run];
 
     pub fn as_str(self) -> &'static str {
         match self {

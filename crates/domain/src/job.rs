@@ -2,14 +2,16 @@
 //! them, and the validation of a job before it is enqueued.
 //!
 //! ```text
-//!             unblock                claim
-//!   blocked ──────────▶ queued ─────────────▶ running ──complete──▶ completed
+//!             unblock                claim                complete
+//!   blocked ──────────▶ queued ─────────────▶ running ─────────────▶ completed
 //!      │                 ▲  ▲                  │ │ │
-//!      │                 │  └─fail (retryable, │ │ │ attempts left),
-//!      │                 │     lease expired,  │ │ │ released at shutdown
-//!      │                 │                     │ │ └─fail (permanent or last attempt)──▶ dead
-//!      │   retry (dead or cancelled)           │ └─cancel──────────────────────────────▶ cancelled
-//!      └──cancel / dependency failed──────────────────────────────────────────────────▶ cancelled
+//!      │                 │  └──────────────────┘ │ │  fail (retryable, attempts left),
+//!      │                 │                       │ │  lease expired (attempts left),
+//!      │                 │                       │ │  released at shutdown
+//!      │                 │                       │ └─die (permanent error, or out of attempts)──▶ dead
+//!      │                 │                       └─cancel──────────────────────────────────────▶ cancelled
+//!      └─cancel (by request, or a dependency died or was cancelled)────────────────────────────▶ cancelled
+//!   dead, cancelled ──retry──▶ blocked or queued
 //! ```
 
 use std::fmt;
@@ -75,15 +77,14 @@ impl fmt::Display for JobState {
 impl FromStr for JobState {
     type Err = ValidationError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        JobState::ALL
-            .into_iter()
-            .find(|state| state.as_str() == s)
-            .ok_or_else(|| {
-                ValidationError::new(
-                    "state",
-                    format!("unknown job state {s:?}; expected one of blocked, queued, running, completed, dead, cancelled"),
-                )
-            })
+        JobState::ALL.into_iter().find(|state| state.as_str() == s).ok_or_else(|| {
+            ValidationError::new(
+                "state",
+                format!(
+                    "unknown job state {s:?}; expected one of blocked, queued, running, completed, dead, cancelled"
+                ),
+            )
+        })
     }
 }
 
@@ -95,7 +96,10 @@ pub enum JobTransition {
     Unblock,
     Claim,
     Complete,
+    /// A failed attempt that will be retried.
     Fail,
+    /// A failed attempt after which the job gives up.
+    Die,
     Cancel,
     Retry,
     ExpireLease,
@@ -103,12 +107,13 @@ pub enum JobTransition {
 }
 
 impl JobTransition {
-    pub const ALL: [JobTransition; 9] = [
+    pub const ALL: [JobTransition; 10] = [
         JobTransition::Enqueue,
         JobTransition::Unblock,
         JobTransition::Claim,
         JobTransition::Complete,
         JobTransition::Fail,
+        JobTransition::Die,
         JobTransition::Cancel,
         JobTransition::Retry,
         JobTransition::ExpireLease,
@@ -123,6 +128,7 @@ impl JobTransition {
             JobTransition::Claim => "job.started",
             JobTransition::Complete => "job.completed",
             JobTransition::Fail => "job.failed",
+            JobTransition::Die => "job.dead",
             JobTransition::Cancel => "job.cancelled",
             JobTransition::Retry => "job.retried",
             JobTransition::ExpireLease => "job.lease_expired",
@@ -146,8 +152,9 @@ impl JobTransition {
             (JobTransition::Unblock, Some(from)) => from == Blocked && to == Queued,
             (JobTransition::Claim, Some(from)) => from == Queued && to == Running,
             (JobTransition::Complete, Some(from)) => from == Running && to == Completed,
-            (JobTransition::Fail, Some(from)) => from == Running && matches!(to, Queued | Dead),
-            (JobTransition::ExpireLease, Some(from)) => from == Running && matches!(to, Queued | Dead),
+            (JobTransition::Fail, Some(from)) => from == Running && to == Queued,
+            (JobTransition::Die, Some(from)) => from == Running && to == Dead,
+            (JobTransition::ExpireLease, Some(from)) => from == Running && to == Queued,
             (JobTransition::Release, Some(from)) => from == Running && to == Queued,
             (JobTransition::Cancel, Some(from)) => matches!(from, Blocked | Queued | Running) && to == Cancelled,
             (JobTransition::Retry, Some(from)) => matches!(from, Dead | Cancelled) && matches!(to, Blocked | Queued),
@@ -384,7 +391,9 @@ mod tests {
         assert!(!JobTransition::Enqueue.allows(None, Running));
         assert!(JobTransition::Claim.allows(Some(Queued), Running));
         assert!(!JobTransition::Claim.allows(Some(Blocked), Running));
-        assert!(JobTransition::Fail.allows(Some(Running), Dead));
+        assert!(JobTransition::Fail.allows(Some(Running), Queued));
+        assert!(!JobTransition::Fail.allows(Some(Running), Dead));
+        assert!(JobTransition::Die.allows(Some(Running), Dead));
         assert!(!JobTransition::Complete.allows(Some(Queued), Completed));
         assert!(!JobTransition::Cancel.allows(Some(Completed), Cancelled));
         assert!(JobTransition::Retry.allows(Some(Cancelled), Blocked));
@@ -422,15 +431,10 @@ mod tests {
             (NewJob::new("noop", json!({})).with_key(""), "idempotency_key"),
             (NewJob::new("noop", json!({})).depending_on(JobRef::Id(JobId(0))), "depends_on[0]"),
             (
-                NewJob::new("noop", json!({}))
-                    .depending_on(JobRef::Id(JobId(4)))
-                    .depending_on(JobRef::Id(JobId(4))),
+                NewJob::new("noop", json!({})).depending_on(JobRef::Id(JobId(4))).depending_on(JobRef::Id(JobId(4))),
                 "depends_on[1]",
             ),
-            (
-                NewJob::new("noop", json!({})).with_key("a").depending_on(JobRef::Key("a".into())),
-                "depends_on[0]",
-            ),
+            (NewJob::new("noop", json!({})).with_key("a").depending_on(JobRef::Key("a".into())), "depends_on[0]"),
         ];
         for (job, field) in cases {
             assert_eq!(job.validate().unwrap_err().field, field, "{job:?}");

@@ -29,9 +29,7 @@ pub struct ManualClock {
 
 impl ManualClock {
     pub fn new(start: DateTime<Utc>) -> Self {
-        ManualClock {
-            now: Mutex::new(truncate_to_micros(start)),
-        }
+        ManualClock { now: Mutex::new(truncate_to_micros(start)) }
     }
 
     pub fn advance(&self, by: Duration) {

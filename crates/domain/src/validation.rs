@@ -14,10 +14,7 @@ pub struct ValidationError {
 
 impl ValidationError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        ValidationError {
-            field: field.into(),
-            message: message.into(),
-        }
+        ValidationError { field: field.into(), message: message.into() }
     }
 
     /// The same error, with its field nested under `prefix`
@@ -72,10 +69,7 @@ pub fn check_text(field: &str, value: &str, max_chars: usize) -> Result<(), Vali
 pub fn check_optional_text(field: &str, value: &str, max_chars: usize) -> Result<(), ValidationError> {
     let length = value.chars().count();
     if length > max_chars {
-        return Err(ValidationError::new(
-            field,
-            format!("is {length} characters long; the limit is {max_chars}"),
-        ));
+        return Err(ValidationError::new(field, format!("is {length} characters long; the limit is {max_chars}")));
     }
     if value.chars().any(|c| c == '\0') {
         return Err(ValidationError::new(field, "must not contain NUL characters"));
