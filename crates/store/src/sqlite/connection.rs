@@ -43,8 +43,9 @@ fn configure(connection: &Connection) -> Result<(), StoreError> {
     connection.pragma_update(None, "foreign_keys", true)?;
     connection.pragma_update(None, "synchronous", "NORMAL")?;
     connection.pragma_update(None, "temp_store", "MEMORY")?;
-    // 64 MiB of page cache per connection (negative means KiB).
-    connection.pragma_update(None, "cache_size", -65_536)?;
+    // 8 MiB of page cache per connection (negative means KiB). Larger caches
+    // cost more at every commit (the pager scans its hash of cached pages).
+    connection.pragma_update(None, "cache_size", -8_192)?;
     connection.set_prepared_statement_cache_capacity(128);
     Ok(())
 }
