@@ -15,6 +15,7 @@ pub mod events;
 pub mod migrations;
 pub mod postgres;
 pub mod queue;
+mod rules;
 pub mod sqlite;
 pub mod wakeups;
 

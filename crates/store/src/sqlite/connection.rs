@@ -61,10 +61,6 @@ pub(crate) fn from_micros(micros: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(micros).unwrap_or_default()
 }
 
-pub(crate) fn duration_to_micros(duration: Duration) -> i64 {
-    i64::try_from(duration.as_micros()).unwrap_or(i64::MAX)
-}
-
 /// A stored millisecond count (never negative) as a duration.
 pub(crate) fn millis(stored: i64) -> Duration {
     Duration::from_millis(u64::try_from(stored).unwrap_or(0))
