@@ -207,11 +207,17 @@ pub(crate) fn retry_delay(
     max_attempts: u32,
     settings: &QueueSettings,
 ) -> Option<Duration> {
+    if attempt < max_attempts { requested_retry_delay(retry, attempt, settings) } else { None }
+}
+
+/// The delay a failure asks for if attempts are left: the one it names, or
+/// the exponential backoff after `attempt`; `None` for a permanent failure.
+pub(crate) fn requested_retry_delay(retry: RetryDecision, attempt: u32, settings: &QueueSettings) -> Option<Duration> {
     match retry {
-        RetryDecision::Retryable { after } if attempt < max_attempts => Some(after.unwrap_or_else(|| {
+        RetryDecision::Retryable { after } => Some(after.unwrap_or_else(|| {
             backoff::retry_delay(attempt, rand::Rng::random::<f64>(&mut rand::rng()), settings.retry_backoff_cap)
         })),
-        _ => None,
+        RetryDecision::Permanent => None,
     }
 }
 

@@ -1,0 +1,89 @@
+//! Connecting to PostgreSQL with Steward's settings, and the small
+//! conversions between domain values and what PostgreSQL stores.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{Connection, PgConnection};
+
+use crate::{Result, StoreError};
+
+/// Connections the pool keeps at most unless configured otherwise: enough for
+/// a worker pool and the API to overlap, few enough that several nodes fit in
+/// PostgreSQL's default `max_connections` (100).
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 10;
+
+/// A connection idle for longer than this is pinged before it is handed
+/// out. Pinging every time would cost a round trip per operation.
+const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(30);
+
+/// A session that sits inside a transaction this long is ended by the
+/// server. Steward never leaves a transaction open between statements on
+/// purpose; the limit protects everyone else (the event-order lock, row
+/// locks) from a node that froze mid-transaction.
+const IDLE_IN_TRANSACTION_TIMEOUT: &str = "60s";
+
+/// Parses `url` and adds the session settings Steward relies on.
+pub(crate) fn connect_options(url: &str) -> Result<PgConnectOptions> {
+    let options = PgConnectOptions::from_str(url)
+        .map_err(|error| StoreError::Database(format!("invalid PostgreSQL URL: {error}")))?;
+    Ok(options
+        .application_name("steward")
+        .options([("idle_in_transaction_session_timeout", IDLE_IN_TRANSACTION_TIMEOUT), ("timezone", "UTC")]))
+}
+
+pub(crate) async fn connect_pool(options: PgConnectOptions, max_connections: u32) -> Result<PgPool> {
+    PgPoolOptions::new()
+        .max_connections(max_connections.max(1))
+        .min_connections(0)
+        .test_before_acquire(false)
+        .before_acquire(|connection: &mut PgConnection, metadata| {
+            Box::pin(async move {
+                if metadata.idle_for > PING_WHEN_IDLE_FOR {
+                    connection.ping().await?;
+                }
+                Ok(true)
+            })
+        })
+        .connect_with(options)
+        .await
+        .map_err(|error| StoreError::Database(format!("cannot connect to PostgreSQL: {error}")))
+}
+
+/// The schema Steward's tables live in (the first existing schema of the
+/// `search_path`). Advisory-lock keys and notification payloads include it,
+/// so installations in different schemas of one database do not disturb
+/// each other.
+pub(crate) async fn current_schema(pool: &PgPool) -> Result<String> {
+    let schema: Option<String> = sqlx::query_scalar("SELECT current_schema()").fetch_one(pool).await?;
+    schema.ok_or_else(|| {
+        StoreError::Database(
+            "no schema of the search_path exists; create one or fix search_path in the database URL".into(),
+        )
+    })
+}
+
+/// A count or attempt number as PostgreSQL's `integer`. Domain limits keep
+/// these far below `i32::MAX`; saturating keeps a corrupt value visible.
+pub(crate) fn to_integer(value: u32) -> i32 {
+    i32::try_from(value).unwrap_or(i32::MAX)
+}
+
+/// A stored `integer` that is never negative, back as a count.
+pub(crate) fn from_integer(value: i32) -> u32 {
+    u32::try_from(value).unwrap_or(0)
+}
+
+pub(crate) fn to_millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+pub(crate) fn from_millis(stored: i64) -> Duration {
+    Duration::from_millis(u64::try_from(stored).unwrap_or(0))
+}
+
+/// A `usize` limit as a `bigint` parameter.
+pub(crate) fn to_bigint(value: usize) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
