@@ -13,3 +13,4 @@ mod leases;
 mod lifecycle;
 mod migrations;
 mod properties;
+mod shared_database;
