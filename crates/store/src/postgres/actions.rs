@@ -10,7 +10,7 @@ use steward_domain::{
 
 use super::PostgresStore;
 use super::rows::{self, action_columns};
-use super::transaction::TransactionResult;
+use super::transaction::{Begin, TransactionResult};
 use crate::actions::{ActionFilter, ActionStore};
 use crate::{Entity, Result, StoreError, rules};
 
@@ -56,7 +56,7 @@ impl ActionStore for PostgresStore {
     async fn create_action(&self, user: UserId, action: NewAction) -> Result<Action> {
         action.validate()?;
         let now = self.now();
-        self.write(|transaction| {
+        self.write(Begin::Plain, |transaction| {
             let action = action.clone();
             Box::pin(async move {
                 match agent_status_for_share(transaction.connection(), user, action.agent_id).await? {
@@ -116,7 +116,7 @@ impl ActionStore for PostgresStore {
     async fn update_action(&self, user: UserId, id: ActionId, patch: ActionPatch) -> Result<Action> {
         patch.validate()?;
         let now = self.now();
-        self.write(|transaction| {
+        self.write(Begin::Plain, |transaction| {
             let patch = patch.clone();
             Box::pin(async move {
                 let mut action = load_for_update(transaction.connection(), user, id).await?;
@@ -160,7 +160,7 @@ impl ActionStore for PostgresStore {
     ) -> Result<Action> {
         check_reason(reason.as_deref())?;
         let now = self.now();
-        self.write(|transaction| {
+        self.write(Begin::Plain, |transaction| {
             let reason = reason.clone();
             Box::pin(async move {
                 let action = load_for_update(transaction.connection(), user, id).await?;

@@ -7,7 +7,7 @@ use steward_domain::{Agent, AgentId, AgentPatch, AgentStatus, EventKind, EventSu
 
 use super::PostgresStore;
 use super::rows::{self, agent_columns};
-use super::transaction::TransactionResult;
+use super::transaction::{Begin, TransactionResult};
 use crate::agents::{AgentFilter, AgentStore};
 use crate::{Entity, Result, StoreError, rules};
 
@@ -57,7 +57,7 @@ impl AgentStore for PostgresStore {
     async fn create_agent(&self, user: UserId, agent: NewAgent) -> Result<Agent> {
         agent.validate()?;
         let now = self.now();
-        self.write(|transaction| {
+        self.write(Begin::Plain, |transaction| {
             let agent = agent.clone();
             Box::pin(async move {
                 let name = agent.name.trim();
@@ -127,7 +127,7 @@ impl AgentStore for PostgresStore {
     async fn update_agent(&self, user: UserId, id: AgentId, patch: AgentPatch) -> Result<Agent> {
         patch.validate()?;
         let now = self.now();
-        self.write(|transaction| {
+        self.write(Begin::Plain, |transaction| {
             let patch = patch.clone();
             Box::pin(async move {
                 let mut agent = load_for_update(transaction.connection(), user, id).await?;
@@ -167,7 +167,7 @@ impl AgentStore for PostgresStore {
 
     async fn archive_agent(&self, user: UserId, id: AgentId) -> Result<Agent> {
         let now = self.now();
-        self.write(|transaction| {
+        self.write(Begin::Plain, |transaction| {
             Box::pin(async move {
                 let agent = load_for_update(transaction.connection(), user, id).await?;
                 if agent.status == AgentStatus::Archived {

@@ -40,7 +40,7 @@ use sqlx::PgPool;
 use steward_domain::Clock;
 
 use self::listener::NotificationListener;
-use self::transaction::{BoxFuture, Transaction, TransactionResult};
+use self::transaction::{Begin, BoxFuture, Transaction, TransactionResult};
 use crate::migrations::{self, MigrationReport};
 use crate::queue::QueueSettings;
 use crate::wakeups::Wakeups;
@@ -81,14 +81,14 @@ impl PostgresStore {
     /// Runs `work` in a transaction and commits it, then raises the local
     /// wake-ups. Transient failures roll back and run `work` again from the
     /// start (so it must take everything it needs by value or clone it).
-    async fn write<T, F>(&self, mut work: F) -> Result<T>
+    async fn write<T, F>(&self, begin: Begin, mut work: F) -> Result<T>
     where
         T: Send,
         F: for<'t> FnMut(&'t mut Transaction) -> BoxFuture<'t, TransactionResult<T>> + Send,
     {
         let mut attempt = 1;
         loop {
-            let mut transaction = Transaction::begin(&self.pool).await?;
+            let mut transaction = Transaction::begin(&self.pool, begin).await?;
             let outcome = match work(&mut transaction).await {
                 Ok(value) => transaction.commit().await.map(|effects| (value, effects)).map_err(Into::into),
                 // Dropping the transaction rolls it back.

@@ -6,6 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use steward_domain::{Event, Job, JobId, NewJob, UserId};
 
+use super::transaction::Begin;
 use super::{PostgresStore, claims, enqueue, job_admin, leases, settlements};
 use crate::Result;
 use crate::queue::{
@@ -22,7 +23,7 @@ const LEASE_EXPIRED: &str = "lease expired: the worker stopped renewing it";
 impl JobQueue for PostgresStore {
     async fn enqueue(&self, user: UserId, jobs: Vec<NewJob>) -> Result<Vec<EnqueueOutcome>> {
         let now = self.now();
-        self.write(|transaction| {
+        self.write(Begin::Plain, |transaction| {
             let jobs = jobs.clone();
             Box::pin(enqueue::enqueue(transaction, user, jobs, now))
         })
@@ -32,7 +33,7 @@ impl JobQueue for PostgresStore {
     async fn claim(&self, request: ClaimRequest) -> Result<ClaimResponse> {
         let now = self.now();
         let settings = &self.settings;
-        self.write(|transaction| {
+        self.write(Begin::Claim, |transaction| {
             let request = request.clone();
             let settings = settings.clone();
             Box::pin(async move { claims::claim(transaction, request, now, &settings).await })
@@ -43,7 +44,7 @@ impl JobQueue for PostgresStore {
     async fn settle(&self, settlements: Vec<Settlement>) -> Result<Vec<SettleOutcome>> {
         let now = self.now();
         let settings = &self.settings;
-        self.write(|transaction| {
+        self.write(Begin::Plain, |transaction| {
             let settlements = settlements.clone();
             let settings = settings.clone();
             Box::pin(async move { settlements::settle(transaction, &settlements, now, &settings).await })
@@ -53,7 +54,7 @@ impl JobQueue for PostgresStore {
 
     async fn heartbeat(&self, worker_id: &str, leases: Vec<LeaseRef>, lease: Duration) -> Result<Vec<LeaseStatus>> {
         let now = self.now();
-        self.write(|transaction| {
+        self.write(Begin::Plain, |transaction| {
             let (worker_id, leases) = (worker_id.to_string(), leases.clone());
             Box::pin(async move { leases::heartbeat(transaction, &worker_id, &leases, lease, now).await })
         })
@@ -62,7 +63,7 @@ impl JobQueue for PostgresStore {
 
     async fn release(&self, worker_id: &str, leases: Vec<LeaseRef>) -> Result<usize> {
         let now = self.now();
-        self.write(|transaction| {
+        self.write(Begin::Plain, |transaction| {
             let (worker_id, leases) = (worker_id.to_string(), leases.clone());
             Box::pin(async move { leases::release(transaction, &worker_id, &leases, now).await })
         })
@@ -71,7 +72,7 @@ impl JobQueue for PostgresStore {
 
     async fn reclaim_expired_leases(&self) -> Result<usize> {
         let now = self.now();
-        self.write(|transaction| Box::pin(leases::reclaim_expired(transaction, now, LEASE_EXPIRED))).await
+        self.write(Begin::Plain, |transaction| Box::pin(leases::reclaim_expired(transaction, now, LEASE_EXPIRED))).await
     }
 
     async fn recover_abandoned_jobs(&self) -> Result<usize> {
@@ -80,12 +81,12 @@ impl JobQueue for PostgresStore {
 
     async fn cancel_job(&self, user: UserId, id: JobId) -> Result<Job> {
         let now = self.now();
-        self.write(|transaction| Box::pin(job_admin::cancel(transaction, user, id, now))).await
+        self.write(Begin::Plain, |transaction| Box::pin(job_admin::cancel(transaction, user, id, now))).await
     }
 
     async fn retry_job(&self, user: UserId, id: JobId) -> Result<Job> {
         let now = self.now();
-        self.write(|transaction| Box::pin(job_admin::retry(transaction, user, id, now))).await
+        self.write(Begin::Plain, |transaction| Box::pin(job_admin::retry(transaction, user, id, now))).await
     }
 
     async fn get_job(&self, user: UserId, id: JobId) -> Result<Job> {

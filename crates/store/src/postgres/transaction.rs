@@ -128,9 +128,28 @@ pub(crate) struct Transaction {
     jobs_ready: bool,
 }
 
+/// How a transaction starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Begin {
+    Plain,
+    /// For claims: sorting is made a last resort, so the claim walks the
+    /// `jobs_ready` index in claim order and stops after the batch. Without
+    /// this the planner, trusting statistics taken before a burst of jobs
+    /// (say, when the queue was nearly empty), reads every queued job
+    /// through another partial index and sorts them all, on every claim —
+    /// 10 ms instead of 0.1 ms at 20,000 queued jobs, growing with the
+    /// queue, until autovacuum next analyzes the table.
+    Claim,
+}
+
 impl Transaction {
-    pub async fn begin(pool: &PgPool) -> Result<Transaction, sqlx::Error> {
-        Ok(Transaction { inner: pool.begin().await?, events: PendingEvents::default(), jobs_ready: false })
+    pub async fn begin(pool: &PgPool, begin: Begin) -> Result<Transaction, sqlx::Error> {
+        let inner = match begin {
+            Begin::Plain => pool.begin().await?,
+            // One simple-query message, so no extra round trip.
+            Begin::Claim => pool.begin_with("BEGIN; SET LOCAL enable_sort = off").await?,
+        };
+        Ok(Transaction { inner, events: PendingEvents::default(), jobs_ready: false })
     }
 
     /// The connection to run statements on.
