@@ -188,15 +188,35 @@ pub(crate) fn job_transition_data(
     Value::Object(data)
 }
 
-/// Error texts are kept to a size that fits an event and a table cell.
-pub(crate) fn truncate_error(error: &str) -> String {
+/// A worker's error text as stored: kept to a size that fits an event and a
+/// table cell, with NUL characters (which PostgreSQL cannot store, and a
+/// failing program may well print) replaced by U+FFFD.
+pub(crate) fn storable_error(error: &str) -> String {
     const MAX_CHARS: usize = 4000;
-    if error.chars().count() <= MAX_CHARS {
-        return error.to_string();
+    let mut stored: String = error.chars().take(MAX_CHARS).map(without_nul).collect();
+    if error.chars().nth(MAX_CHARS).is_some() {
+        stored.push('…');
     }
-    let mut truncated: String = error.chars().take(MAX_CHARS).collect();
-    truncated.push('…');
-    truncated
+    stored
+}
+
+/// A job's result as stored: NUL characters in strings and keys replaced by
+/// U+FFFD, as in [`storable_error`]. Input from people is refused instead
+/// (see `NewJob::validate`); a result comes from a job that already ran, and
+/// losing it over one character would be worse.
+pub(crate) fn storable_result(result: &Value) -> Value {
+    match result {
+        Value::String(text) if text.contains('\0') => Value::String(text.chars().map(without_nul).collect()),
+        Value::Array(items) => Value::Array(items.iter().map(storable_result).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter().map(|(key, item)| (key.chars().map(without_nul).collect(), storable_result(item))).collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+fn without_nul(character: char) -> char {
+    if character == '\0' { char::REPLACEMENT_CHARACTER } else { character }
 }
 
 /// How long a failed attempt waits before its retry, or `None` when the job
@@ -255,8 +275,16 @@ mod tests {
     #[test]
     fn long_errors_are_truncated_on_a_character_boundary() {
         let error = "é".repeat(5000);
-        let truncated = truncate_error(&error);
+        let truncated = storable_error(&error);
         assert_eq!(truncated.chars().count(), 4001);
         assert!(truncated.ends_with('…'));
+        assert_eq!(storable_error(&"é".repeat(4000)), "é".repeat(4000));
+    }
+
+    #[test]
+    fn nul_characters_are_replaced_where_they_cannot_be_refused() {
+        assert_eq!(storable_error("exit\0code"), "exit\u{fffd}code");
+        let result = serde_json::json!({ "out\0": ["a\0", 1, null] });
+        assert_eq!(storable_result(&result), serde_json::json!({ "out\u{fffd}": ["a\u{fffd}", 1, null] }));
     }
 }

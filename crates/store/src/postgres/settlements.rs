@@ -63,7 +63,7 @@ pub(crate) async fn settle(
             JobOutcome::Completed { result } => SettlementRow {
                 position,
                 settlement,
-                result: Some(result.clone()),
+                result: Some(rules::storable_result(result)),
                 error: None,
                 retry_at: None,
                 death_reason: None,
@@ -72,7 +72,7 @@ pub(crate) async fn settle(
                 position,
                 settlement,
                 result: None,
-                error: Some(rules::truncate_error(error)),
+                error: Some(rules::storable_error(error)),
                 retry_at: rules::requested_retry_delay(*retry, settlement.lease.attempt, settings)
                     .map(|delay| rules::later_by(now, delay)),
                 death_reason: Some(rules::death_reason(*retry)),

@@ -202,7 +202,7 @@ fn settle_one(
                     )?
                     .query_row(
                         params![
-                            serde_json::to_string(result)?,
+                            serde_json::to_string(&rules::storable_result(result))?,
                             to_micros(now),
                             job_id.get(),
                             attempt,
@@ -245,7 +245,7 @@ fn settle_one(
                 return Ok(SettleOutcome::LeaseLost);
             };
             let retry_after = rules::retry_delay(*retry, attempt, max_attempts, settings);
-            let error = rules::truncate_error(error);
+            let error = rules::storable_error(error);
             match retry_after {
                 Some(delay) => {
                     let run_at = rules::later_by(now, delay);
