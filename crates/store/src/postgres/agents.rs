@@ -6,6 +6,7 @@ use sqlx::PgConnection;
 use steward_domain::{Agent, AgentId, AgentPatch, AgentStatus, EventKind, EventSubject, NewAgent, UserId};
 
 use super::PostgresStore;
+use super::connection::could_be_stored;
 use super::rows::{self, agent_columns};
 use super::transaction::{Begin, TransactionResult};
 use crate::agents::{AgentFilter, AgentStore};
@@ -98,6 +99,9 @@ impl AgentStore for PostgresStore {
 
     async fn find_agent_by_name(&self, user: UserId, name: &str) -> Result<Agent> {
         let name = name.trim();
+        if !could_be_stored(Some(name)) {
+            return Err(StoreError::not_found(Entity::Agent, format!("{name:?}")));
+        }
         let row = sqlx::query(concat!(
             "SELECT ",
             agent_columns!(),

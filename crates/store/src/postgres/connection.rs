@@ -83,6 +83,13 @@ pub(crate) fn from_millis(stored: i64) -> Duration {
     Duration::from_millis(u64::try_from(stored).unwrap_or(0))
 }
 
+/// Whether `text` could equal something stored. PostgreSQL refuses NUL in
+/// text parameters, and nothing stored contains one, so a filter holding a
+/// NUL matches nothing — the answer SQLite gives, without the error.
+pub(crate) fn could_be_stored(text: Option<&str>) -> bool {
+    text.is_none_or(|text| !text.contains('\0'))
+}
+
 /// A `usize` limit as a `bigint` parameter.
 pub(crate) fn to_bigint(value: usize) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)

@@ -7,6 +7,7 @@ use sqlx::Row;
 use steward_domain::{Event, EventId, UserId};
 
 use super::PostgresStore;
+use super::connection::could_be_stored;
 use super::rows::{self, event_columns};
 use crate::Result;
 use crate::events::{EventLog, EventQuery, MAX_PAGE};
@@ -14,6 +15,9 @@ use crate::events::{EventLog, EventQuery, MAX_PAGE};
 #[async_trait]
 impl EventLog for PostgresStore {
     async fn list_events(&self, user: UserId, query: EventQuery) -> Result<Vec<Event>> {
+        if !could_be_stored(query.kind_prefix.as_deref()) {
+            return Ok(Vec::new());
+        }
         let (subject, subject_id) = match query.subject {
             Some((subject, id)) => (Some(subject.as_str()), id),
             None => (None, None),

@@ -7,7 +7,7 @@ use sqlx::{PgConnection, Row};
 use steward_domain::job::{JobTransition, cancel_reason};
 use steward_domain::{Event, Job, JobId, JobState, UserId};
 
-use super::connection::to_integer;
+use super::connection::{could_be_stored, to_integer};
 use super::dependents::{cancel_dependents, restore_dependents};
 use super::rows::{self, event_columns, job_columns};
 use super::transaction::{Transaction, TransactionResult};
@@ -133,6 +133,9 @@ pub(crate) async fn retry(
 }
 
 pub(crate) async fn list(connection: &mut PgConnection, user: UserId, filter: &JobFilter) -> Result<Vec<Job>> {
+    if !could_be_stored(filter.queue.as_deref()) || !could_be_stored(filter.kind.as_deref()) {
+        return Ok(Vec::new());
+    }
     let states: Vec<&str> = filter.states.iter().map(|state| state.as_str()).collect();
     let limit = filter.limit.clamp(1, MAX_PAGE) as i64;
     let rows = sqlx::query(concat!(
@@ -158,6 +161,9 @@ pub(crate) async fn list(connection: &mut PgConnection, user: UserId, filter: &J
 
 pub(crate) async fn count(connection: &mut PgConnection, user: UserId, filter: &JobFilter) -> Result<JobCounts> {
     let mut counts: JobCounts = JobState::ALL.into_iter().map(|state| (state, 0)).collect();
+    if !could_be_stored(filter.queue.as_deref()) || !could_be_stored(filter.kind.as_deref()) {
+        return Ok(counts);
+    }
     let rows = sqlx::query(
         "SELECT state, count(*) FROM jobs WHERE user_id = $1 AND ($2::text IS NULL OR queue = $2) \
          AND ($3::text IS NULL OR kind = $3) GROUP BY state",

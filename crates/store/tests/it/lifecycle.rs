@@ -257,7 +257,21 @@ async fn nul_characters_are_refused_in_payloads_and_replaced_in_what_workers_rep
     assert_eq!(stored.last_error.as_deref(), Some("exit\u{fffd}1"));
 }
 
+async fn filters_holding_a_nul_match_nothing(t: TestStore) {
+    let store = t.store.as_ref();
+    enqueue_one(store, noop()).await;
+    let filter = JobFilter { queue: Some("default\u{0}".into()), limit: 10, ..JobFilter::default() };
+    assert!(store.list_jobs(USER, filter.clone()).await.unwrap().is_empty());
+    assert_eq!(store.count_jobs(USER, filter).await.unwrap().values().sum::<u64>(), 0);
+    let filter = JobFilter { kind: Some("\u{0}".into()), limit: 10, ..JobFilter::default() };
+    assert!(store.list_jobs(USER, filter).await.unwrap().is_empty());
+    let query = steward_store::EventQuery { kind_prefix: Some("job.\u{0}".into()), ..Default::default() };
+    assert!(store.list_events(USER, query).await.unwrap().is_empty());
+    assert!(matches!(store.find_agent_by_name(USER, "a\u{0}").await.unwrap_err(), StoreError::NotFound { .. }));
+}
+
 store_tests!(
+    filters_holding_a_nul_match_nothing,
     nul_characters_are_refused_in_payloads_and_replaced_in_what_workers_report,
     a_batch_claim_takes_the_best_jobs,
     claims_one_at_a_time_in_order,
