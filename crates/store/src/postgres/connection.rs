@@ -28,9 +28,13 @@ const IDLE_IN_TRANSACTION_TIMEOUT: &str = "60s";
 pub(crate) fn connect_options(url: &str) -> Result<PgConnectOptions> {
     let options = PgConnectOptions::from_str(url)
         .map_err(|error| StoreError::Database(format!("invalid PostgreSQL URL: {error}")))?;
-    Ok(options
-        .application_name("steward")
-        .options([("idle_in_transaction_session_timeout", IDLE_IN_TRANSACTION_TIMEOUT), ("timezone", "UTC")]))
+    // Named "steward" in pg_stat_activity unless the URL names it otherwise
+    // (to tell nodes apart, say).
+    let options = match options.get_application_name() {
+        Some(_) => options,
+        None => options.application_name("steward"),
+    };
+    Ok(options.options([("idle_in_transaction_session_timeout", IDLE_IN_TRANSACTION_TIMEOUT), ("timezone", "UTC")]))
 }
 
 pub(crate) async fn connect_pool(options: PgConnectOptions, max_connections: u32) -> Result<PgPool> {
