@@ -246,13 +246,23 @@ pub(crate) fn death_reason(retry: RetryDecision) -> &'static str {
     if matches!(retry, RetryDecision::Permanent) { "permanent_error" } else { "out_of_attempts" }
 }
 
-/// `at + duration`, saturating at the latest time both databases can store
-/// instead of panicking on an absurd lease or delay.
+/// When a new job becomes claimable: its `run_at`, or now. Truncated to the
+/// microseconds both databases keep, so the job an enqueue returns equals
+/// the one read back later.
+pub(crate) fn initial_run_at(requested: Option<DateTime<Utc>>, now: DateTime<Utc>) -> DateTime<Utc> {
+    requested.map_or(now, steward_domain::time::truncate_to_micros)
+}
+
+/// `at + duration` as stored: truncated to microseconds (a jittered retry
+/// delay has nanoseconds, and an event must not name a retry time the job
+/// row does not hold), and saturating at the latest time both databases can
+/// store instead of panicking on an absurd lease or delay.
 pub(crate) fn later_by(at: DateTime<Utc>, duration: Duration) -> DateTime<Utc> {
-    chrono::Duration::from_std(duration)
+    let later = chrono::Duration::from_std(duration)
         .ok()
         .and_then(|duration| at.checked_add_signed(duration))
-        .map_or_else(latest_storable_time, |later| later.min(latest_storable_time()))
+        .map_or_else(latest_storable_time, |later| later.min(latest_storable_time()));
+    steward_domain::time::truncate_to_micros(later)
 }
 
 /// 9999-12-31T23:59:59Z: far enough to mean "never", and within the range
@@ -269,7 +279,9 @@ mod tests {
     fn an_absurd_lease_saturates_instead_of_panicking() {
         let now = Utc::now();
         assert_eq!(later_by(now, Duration::MAX), latest_storable_time());
+        let now = steward_domain::time::truncate_to_micros(now);
         assert_eq!(later_by(now, Duration::from_secs(30)), now + chrono::Duration::seconds(30));
+        assert_eq!(later_by(now, Duration::from_nanos(1_999)), now + chrono::Duration::microseconds(1));
     }
 
     #[test]

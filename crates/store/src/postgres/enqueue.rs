@@ -182,7 +182,7 @@ fn new_job(id: JobId, user: UserId, job: NewJob, depends_on: Vec<JobId>, pending
         id,
         user_id: user,
         state: if pending > 0 { JobState::Blocked } else { JobState::Queued },
-        run_at: job.run_at.unwrap_or(now),
+        run_at: rules::initial_run_at(job.run_at, now),
         queue: job.queue,
         kind: job.kind,
         payload: job.payload,

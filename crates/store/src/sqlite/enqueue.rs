@@ -168,7 +168,7 @@ fn insert(
     now: DateTime<Utc>,
 ) -> Result<Job> {
     let state = if pending > 0 { JobState::Blocked } else { JobState::Queued };
-    let run_at = job.run_at.unwrap_or(now);
+    let run_at = rules::initial_run_at(job.run_at, now);
     let payload = serde_json::to_string(&job.payload)?;
     let timeout_ms = i64::try_from(job.timeout.as_millis()).unwrap_or(i64::MAX);
     let mut statement = connection.prepare_cached(

@@ -270,7 +270,20 @@ async fn filters_holding_a_nul_match_nothing(t: TestStore) {
     assert!(matches!(store.find_agent_by_name(USER, "a\u{0}").await.unwrap_err(), StoreError::NotFound { .. }));
 }
 
+async fn a_failure_event_names_the_retry_time_the_job_holds(t: TestStore) {
+    let store = t.store.as_ref();
+    let job = enqueue_one(store, noop()).await;
+    let claimed = claim(store, 1).await.remove(0);
+    // The jittered backoff has nanoseconds; the stored time has not.
+    settle(store, failed(&claimed, RetryDecision::Retryable { after: None })).await;
+    let stored = store.get_job(USER, job.id).await.unwrap();
+    let events = store.job_events(USER, job.id).await.unwrap();
+    let retry_at: chrono::DateTime<chrono::Utc> = serde_json::from_value(events[2].data["retry_at"].clone()).unwrap();
+    assert_eq!(retry_at, stored.run_at);
+}
+
 store_tests!(
+    a_failure_event_names_the_retry_time_the_job_holds,
     filters_holding_a_nul_match_nothing,
     nul_characters_are_refused_in_payloads_and_replaced_in_what_workers_report,
     a_batch_claim_takes_the_best_jobs,
