@@ -60,51 +60,9 @@ pub(crate) async fn enqueue(
         .filter_map(|(index, job)| job.idempotency_key.as_deref().map(|key| (key, index)))
         .collect();
 
-    let mut stored: Vec<i64> = Vec::new();
-    for job in jobs.iter().zip(&existing).filter(|(_, existing)| existing.is_none()).map(|(job, _)| job) {
-        for reference in &job.depends_on {
-            match reference {
-                JobRef::Id(id) => stored.push(id.get()),
-                JobRef::Key(key) if !batch_keys.contains_key(key.as_str()) => {
-                    stored.extend(by_key.get(key).map(|job| job.id.get()));
-                }
-                JobRef::Key(_) => {}
-            }
-        }
-    }
+    let stored = stored_dependency_ids(&jobs, &existing, &batch_keys, &by_key);
     let states = lock_dependencies(transaction, user, stored).await?;
-
-    // Resolved in request order, so the first bad reference is the one
-    // reported, as on SQLite.
-    let mut dependencies: Vec<Vec<Dependency>> = vec![Vec::new(); jobs.len()];
-    for (index, job) in jobs.iter().enumerate() {
-        if existing[index].is_some() {
-            continue;
-        }
-        for (position, reference) in job.depends_on.iter().enumerate() {
-            let field = format!("jobs[{index}].depends_on[{position}]");
-            let dependency = match reference {
-                JobRef::Id(id) => match states.get(id) {
-                    Some(state) => Dependency::Stored { id: *id, state: *state },
-                    None => return Err(rules::missing_dependency_by_id(&field, *id).into()),
-                },
-                JobRef::Key(key) => match (batch_keys.get(key.as_str()), by_key.get(key)) {
-                    (Some(other), _) => Dependency::InBatch(*other),
-                    (None, Some(found)) => Dependency::Stored {
-                        id: found.id,
-                        state: states.get(&found.id).copied().unwrap_or(found.state),
-                    },
-                    (None, None) => return Err(rules::missing_dependency_by_key(&field, key).into()),
-                },
-            };
-            if let Dependency::Stored { id, state } = dependency
-                && let Some(error) = rules::dependency_can_never_complete(&field, id, state)
-            {
-                return Err(error.into());
-            }
-            dependencies[index].push(dependency);
-        }
-    }
+    let dependencies = resolve_dependencies(&jobs, &existing, &batch_keys, &by_key, &states)?;
 
     let edges: Vec<Vec<usize>> = dependencies
         .iter()
@@ -123,7 +81,8 @@ pub(crate) async fn enqueue(
     // Ids are drawn up front and handed out in dependency order, so (as on
     // SQLite) a job's id is larger than those of the batch jobs it waits for.
     let mut ids: Vec<Option<JobId>> = existing.iter().map(|job| job.as_ref().map(|job| job.id)).collect();
-    for (index, id) in order.iter().zip(allocate_ids(transaction, order.len()).await?) {
+    let new_ids = if order.is_empty() { Vec::new() } else { allocate_ids(transaction, order.len()).await? };
+    for (index, id) in order.iter().zip(new_ids) {
         ids[*index] = Some(id);
     }
     let mut created: Vec<Option<Job>> = vec![None; jobs.len()];
@@ -171,6 +130,71 @@ pub(crate) async fn enqueue(
             (None, None) => Err(StoreError::Database("a job of the batch was not stored".into()).into()),
         })
         .collect()
+}
+
+/// Ids of the stored jobs the new jobs of the batch name as dependencies,
+/// by id or by a key that no job of the batch holds.
+fn stored_dependency_ids(
+    jobs: &[NewJob],
+    existing: &[Option<Job>],
+    batch_keys: &HashMap<&str, usize>,
+    by_key: &HashMap<String, Job>,
+) -> Vec<i64> {
+    let mut stored = Vec::new();
+    for job in jobs.iter().zip(existing).filter(|(_, existing)| existing.is_none()).map(|(job, _)| job) {
+        for reference in &job.depends_on {
+            match reference {
+                JobRef::Id(id) => stored.push(id.get()),
+                JobRef::Key(key) if !batch_keys.contains_key(key.as_str()) => {
+                    stored.extend(by_key.get(key).map(|job| job.id.get()));
+                }
+                JobRef::Key(_) => {}
+            }
+        }
+    }
+    stored
+}
+
+/// Each new job's dependencies, resolved in request order so the first bad
+/// reference is the one reported, as on SQLite. `states` holds the locked,
+/// current states of the stored dependencies.
+fn resolve_dependencies(
+    jobs: &[NewJob],
+    existing: &[Option<Job>],
+    batch_keys: &HashMap<&str, usize>,
+    by_key: &HashMap<String, Job>,
+    states: &HashMap<JobId, JobState>,
+) -> TransactionResult<Vec<Vec<Dependency>>> {
+    let mut dependencies: Vec<Vec<Dependency>> = vec![Vec::new(); jobs.len()];
+    for (index, job) in jobs.iter().enumerate() {
+        if existing[index].is_some() {
+            continue;
+        }
+        for (position, reference) in job.depends_on.iter().enumerate() {
+            let field = format!("jobs[{index}].depends_on[{position}]");
+            let dependency = match reference {
+                JobRef::Id(id) => match states.get(id) {
+                    Some(state) => Dependency::Stored { id: *id, state: *state },
+                    None => return Err(rules::missing_dependency_by_id(&field, *id).into()),
+                },
+                JobRef::Key(key) => match (batch_keys.get(key.as_str()), by_key.get(key)) {
+                    (Some(other), _) => Dependency::InBatch(*other),
+                    (None, Some(found)) => Dependency::Stored {
+                        id: found.id,
+                        state: states.get(&found.id).copied().unwrap_or(found.state),
+                    },
+                    (None, None) => return Err(rules::missing_dependency_by_key(&field, key).into()),
+                },
+            };
+            if let Dependency::Stored { id, state } = dependency
+                && let Some(error) = rules::dependency_can_never_complete(&field, id, state)
+            {
+                return Err(error.into());
+            }
+            dependencies[index].push(dependency);
+        }
+    }
+    Ok(dependencies)
 }
 
 fn out_of_order() -> StoreError {
