@@ -13,12 +13,14 @@ use std::time::Duration;
 use chrono::{TimeZone, Utc};
 use serde_json::json;
 use sqlx::{Connection, PgConnection};
-use steward_domain::{EventId, JobId, JobState, ManualClock, NewJob};
-use steward_store::{ClaimRequest, DatabaseUrl, EventQuery, JobFilter, Store, StoreOptions};
+use steward_domain::{EventId, JobId, JobRef, JobState, ManualClock, NewJob};
+use steward_store::{
+    ClaimRequest, ConflictKind, DatabaseUrl, EventQuery, JobFilter, RetryDecision, Store, StoreError, StoreOptions,
+};
 use steward_test_support::TestDatabase;
 use tokio::sync::Barrier;
 
-use crate::helpers::{LEASE, USER, completed, keyed, noop};
+use crate::helpers::{LEASE, USER, WORKER, completed, failed, keyed, noop};
 
 /// How long a test waits for something that should happen within
 /// milliseconds before it calls it a failure.
@@ -378,6 +380,35 @@ async fn a_follower_misses_no_event_written_concurrently_by_two_nodes() {
         &missed[..missed.len().min(5)]
     );
     assert_eq!(followed, everything, "the follower saw events in id order, each once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dependent_enqueued_while_its_dependency_settles_never_waits_forever() {
+    let Some((_database, first, second)) = two_nodes().await else { return };
+    for round in 0..30 {
+        let dependency = noop().with_queue("dependencies").with_max_attempts(1);
+        let dependency = first.enqueue(USER, vec![dependency]).await.unwrap().remove(0).job;
+        let mut request = ClaimRequest::new(WORKER, 1, LEASE);
+        request.queues = Some(vec!["dependencies".into()]);
+        let claimed = first.claim(request).await.unwrap().jobs.remove(0);
+        assert_eq!(claimed.id, dependency.id);
+        let dies = round % 2 == 1;
+        let settlement =
+            if dies { failed(&claimed, RetryDecision::Permanent) } else { completed(&claimed, json!(null)) };
+        let dependent = noop().depending_on(JobRef::Id(dependency.id));
+        let (settled, enqueued) = tokio::join!(first.settle(vec![settlement]), second.enqueue(USER, vec![dependent]));
+        settled.unwrap();
+        match enqueued {
+            Ok(mut outcomes) => {
+                let job = first.get_job(USER, outcomes.remove(0).job.id).await.unwrap();
+                let expected = if dies { JobState::Cancelled } else { JobState::Queued };
+                assert_eq!(job.state, expected, "round {round}: {job:?}");
+            }
+            // Enqueued after the dependency died: refused instead.
+            Err(StoreError::Conflict { kind: ConflictKind::DependencyFailed, .. }) if dies => {}
+            Err(other) => panic!("round {round}: {other}"),
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
