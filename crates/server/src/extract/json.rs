@@ -81,6 +81,13 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let inner = error.into_inner();
         match inner.classify() {
             Category::Data => data_error(&path, &inner),
+            // serde_json reports a non-string where an enum is expected as
+            // "expected value", a syntax error, though the JSON is fine.
+            Category::Syntax if serde_json::from_slice::<serde_json::Value>(bytes).is_ok() => {
+                let mut error = ApiError::new(ErrorCode::InvalidField, "invalid type: expected a string");
+                error.field = (path != ".").then_some(path);
+                error
+            }
             Category::Syntax | Category::Eof | Category::Io => syntax_error(&inner),
         }
     })?;
