@@ -32,7 +32,19 @@ pub(crate) struct ApiDoc;
 
 /// The OpenAPI document of the whole API.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    crate::routes::api_routes().split_for_parts().1
+    with_error_table(crate::routes::api_routes().split_for_parts().1)
+}
+
+/// Appends the table of error codes to the document's description, so the
+/// reference says what each code means and which status it comes with.
+pub(crate) fn with_error_table(mut document: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    let mut table = String::from("\n\n| code | HTTP status | meaning |\n|---|---|---|\n");
+    for code in ErrorCode::ALL {
+        table.push_str(&format!("| `{code}` | {} | {} |\n", code.http_status(), code.description()));
+    }
+    let description = document.info.description.take().unwrap_or_default();
+    document.info.description = Some(description + &table);
+    document
 }
 
 /// Served as `/api/v1/openapi.json`.

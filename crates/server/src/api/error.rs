@@ -9,11 +9,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 macro_rules! error_codes {
-    ($($(#[$doc:meta])* $variant:ident = $code:literal, $status:literal;)+) => {
+    ($($(#[doc = $doc:literal])* $variant:ident = $code:literal, $status:literal;)+) => {
         /// A stable, machine-readable error code.
+        // The serde names are the snake_case variant names; a test checks
+        // they equal the codes of the table.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+        #[serde(rename_all = "snake_case")]
         pub enum ErrorCode {
-            $($(#[$doc])* #[serde(rename = $code)] $variant,)+
+            $($(#[doc = $doc])* $variant,)+
         }
 
         impl ErrorCode {
@@ -27,6 +30,11 @@ macro_rules! error_codes {
             /// The HTTP status every response with this code has.
             pub fn http_status(self) -> u16 {
                 match self { $(ErrorCode::$variant => $status),+ }
+            }
+
+            /// What the code means, for the documentation.
+            pub fn description(self) -> &'static str {
+                match self { $(ErrorCode::$variant => concat!($($doc),*).trim_ascii_start()),+ }
             }
         }
     };

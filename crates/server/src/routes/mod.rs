@@ -23,7 +23,7 @@ use utoipa_axum::routes;
 use utoipa_scalar::{Scalar, Servable};
 
 use crate::AppState;
-use crate::openapi::{ApiDoc, openapi_json};
+use crate::openapi::{ApiDoc, openapi_json, with_error_table};
 
 /// Until authentication arrives, every request acts as the local owner.
 const USER: UserId = UserId::LOCAL_OWNER;
@@ -49,6 +49,7 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
 
 pub(crate) fn router(state: AppState) -> Router {
     let (api, document) = api_routes().split_for_parts();
+    let document = with_error_table(document);
     let max_body_bytes = state.max_body_bytes;
     api.route("/api/v1/openapi.json", get(openapi_json))
         .merge(Router::from(Scalar::with_url("/api/v1/docs", document).custom_html(SCALAR_PAGE)))

@@ -6,5 +6,9 @@
 
 mod actions;
 mod agents;
+mod errors;
+mod events;
 mod jobs;
+mod meta;
+mod stream;
 mod support;
