@@ -218,6 +218,9 @@ impl Config {
         if self.workers.poll_interval_ms == 0 {
             bail!("invalid configuration: workers.poll_interval_ms must be at least 1");
         }
+        if self.server.max_body_bytes < 1024 {
+            bail!("invalid configuration: server.max_body_bytes must be at least 1024");
+        }
         for (name, queue) in &self.queues {
             if queue.concurrency == Some(0) {
                 bail!("invalid configuration: queues.{name}.concurrency must be at least 1 (remove it for no limit)");
