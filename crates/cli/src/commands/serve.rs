@@ -121,6 +121,8 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     let options = StoreOptions {
         clock: Arc::new(SystemClock),
         queue: QueueSettings { retry_backoff_cap: Duration::from_secs(config.workers.retry_backoff_cap_secs) },
+        // Backend-specific options (pool sizes) keep their defaults.
+        ..StoreOptions::default()
     };
     let store = steward_store::open(&url, options).await.with_context(|| format!("cannot open the database {url}"))?;
     let report = store.migrate().await.with_context(|| format!("cannot migrate the database {url}"))?;

@@ -33,8 +33,9 @@ struct LiveServer {
 }
 
 impl LiveServer {
-    async fn start(app_under_test: &TestApp) -> LiveServer {
-        let state = app_under_test.state.clone().with_keep_alive(Duration::from_millis(100));
+    /// With keep-alives (and the safety-net poll) every `keep_alive`.
+    async fn start(app_under_test: &TestApp, keep_alive: Duration) -> LiveServer {
+        let state = app_under_test.state.clone().with_keep_alive(keep_alive);
         let shutdown = state.shutdown.clone();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -87,7 +88,9 @@ async fn kinds_and_ids(stream: &mut (impl Stream<Item = Event> + Unpin), count: 
 }
 
 async fn changes_arrive_in_order(app: TestApp) {
-    let server = LiveServer::start(&app).await;
+    // The safety-net poll is far longer than the test's patience, so events
+    // arriving prove the store's wake-up reaches the stream.
+    let server = LiveServer::start(&app, Duration::from_secs(600)).await;
     app.agent("Before the stream").await;
     let mut stream = server.stream("", None).await;
 
@@ -108,7 +111,7 @@ async fn changes_arrive_in_order(app: TestApp) {
 }
 
 async fn a_stream_resumes_after_the_last_event_id(app: TestApp) {
-    let server = LiveServer::start(&app).await;
+    let server = LiveServer::start(&app, Duration::from_millis(100)).await;
     for name in ["one", "two", "three"] {
         app.agent(name).await;
     }
@@ -127,7 +130,7 @@ async fn a_stream_resumes_after_the_last_event_id(app: TestApp) {
 }
 
 async fn filters_apply_to_the_stream(app: TestApp) {
-    let server = LiveServer::start(&app).await;
+    let server = LiveServer::start(&app, Duration::from_millis(100)).await;
     let mut jobs_only = server.stream("?kind=job.", None).await;
     app.agent("ignored").await;
     let id = app.job(json!({"kind": "noop"})).await;
@@ -143,7 +146,7 @@ async fn filters_apply_to_the_stream(app: TestApp) {
 }
 
 async fn the_stream_ends_when_the_server_shuts_down(app: TestApp) {
-    let server = LiveServer::start(&app).await;
+    let server = LiveServer::start(&app, Duration::from_millis(100)).await;
     let response = server.client.get(format!("{}/api/v1/events/stream", server.url)).send().await.unwrap();
     let mut bytes = response.bytes_stream();
     // Idle, the stream still sends keep-alive comments.
