@@ -115,8 +115,12 @@ async fn follow(
                 continue;
             }
         };
-        if !connected_once && !json {
-            eprintln!("Following events at {} (Ctrl-C to stop)…", client.base());
+        if !json {
+            if connected_once {
+                eprintln!("Reconnected.");
+            } else {
+                eprintln!("Following events at {} (Ctrl-C to stop)…", client.base());
+            }
         }
         connected_once = true;
         delay = Duration::from_millis(250);

@@ -17,6 +17,7 @@ api_tests!(
     only_json_bodies_are_accepted,
     unknown_paths_and_methods_have_the_error_shape,
     a_closed_store_is_503,
+    nul_characters_never_cause_a_server_error,
 );
 
 async fn broken_json_is_400_with_its_position(app: TestApp) {
@@ -58,6 +59,29 @@ async fn unknown_paths_and_methods_have_the_error_shape(app: TestApp) {
     assert!(allow.as_deref().is_some_and(|allow| allow.contains("GET") && allow.contains("POST")), "{allow:?}");
     let response = app.refused(app.request(Method::PUT, "/api/v1/jobs/1", Some(&json!({})))).await;
     response.assert_error(405, "method_not_allowed", None);
+}
+
+/// PostgreSQL cannot store NUL in text or JSON; SQLite can. Either way the
+/// answer is a success or a 4xx naming the field, never a 500.
+async fn nul_characters_never_cause_a_server_error(app: TestApp) {
+    let bodies = [
+        ("/api/v1/jobs", json!({"kind": "noop", "payload": {"text": "a\u{0}b"}})),
+        ("/api/v1/jobs", json!({"kind": "noop", "payload": {"a\u{0}": 1}})),
+        ("/api/v1/jobs", json!({"kind": "noop", "idempotency_key": "k\u{0}"})),
+        ("/api/v1/agents", json!({"name": "N", "goal": "G", "success_criteria": ["a\u{0}"]})),
+        ("/api/v1/agents", json!({"name": "N\u{0}", "goal": "G"})),
+    ];
+    for (path, body) in bodies {
+        let response = app.post(path, body.clone()).await;
+        assert!(response.status.is_success() || response.status.is_client_error(), "{body}: {}", response.text);
+        if response.status.is_client_error() {
+            assert!(response.body["error"]["field"].is_string(), "{body}: {}", response.text);
+        }
+    }
+    for query in ["/api/v1/jobs?queue=a%00", "/api/v1/jobs?kind=%00", "/api/v1/events?kind=job.%00"] {
+        let response = app.get(query).await;
+        assert!(response.status.is_success() || response.status.is_client_error(), "{query}: {}", response.text);
+    }
 }
 
 async fn a_closed_store_is_503(app: TestApp) {
