@@ -118,10 +118,13 @@ fn create_home(config: &Config) -> anyhow::Result<()> {
 /// Opens and migrates the configured database.
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     let url = config.database()?;
+    #[allow(
+        clippy::needless_update,
+        reason = "backend-specific options (the PostgreSQL pool size) keep their defaults as they are added"
+    )]
     let options = StoreOptions {
         clock: Arc::new(SystemClock),
         queue: QueueSettings { retry_backoff_cap: Duration::from_secs(config.workers.retry_backoff_cap_secs) },
-        // Backend-specific options (pool sizes) keep their defaults.
         ..StoreOptions::default()
     };
     let store = steward_store::open(&url, options).await.with_context(|| format!("cannot open the database {url}"))?;
