@@ -1,0 +1,10 @@
+//! The `steward` binary end to end: CLI commands against a real
+//! `steward serve` child process.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod agents_and_actions;
+mod events;
+mod jobs;
+mod server;
+mod support;
