@@ -73,7 +73,8 @@ impl JobHandler for Fail {
 /// A side effect keyed by the job's idempotency key, for proving
 /// exactly-once effects under crashes: every execution appends a line to
 /// `<dir>/executions.log` (executions may repeat), and the effect itself is
-/// creating `<dir>/effects/<key>` exclusively (so it happens at most once).
+/// `<dir>/effects/<key>` appearing atomically with the job id in it (so it
+/// happens at most once, and never half).
 #[derive(Debug, Clone, Copy)]
 pub struct Effect;
 
@@ -105,23 +106,40 @@ impl JobHandler for Effect {
             let mut log =
                 std::fs::OpenOptions::new().create(true).append(true).open(payload.dir.join("executions.log"))?;
             log.write_all(format!("{job_id} {attempt} {key}\n").as_bytes())?;
-            let effects = payload.dir.join("effects");
-            std::fs::create_dir_all(&effects)?;
-            match std::fs::OpenOptions::new().write(true).create_new(true).open(effects.join(&key)) {
-                Ok(mut file) => {
-                    file.write_all(job_id.to_string().as_bytes())?;
-                    file.sync_all()?;
-                    Ok(true)
-                }
-                Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
-                Err(error) => Err(error),
-            }
+            apply_effect_once(&payload.dir, &key, &job_id.to_string())
         })
         .await
         .map_err(|error| JobError::retryable(format!("effect task failed: {error}")))?
         .map_err(|error| JobError::retryable(format!("effect I/O failed: {error}")))?;
         Ok(json!({ "applied": applied }))
     }
+}
+
+/// Creates `<dir>/effects/<key>` holding `content`, unless it exists: the
+/// content is written and synced to a temporary file first, then hard-linked
+/// into place. `link` fails when the name exists, so a crash at any point
+/// leaves either no effect or the whole effect — never an empty file that a
+/// retry would mistake for a finished one. Returns whether this call applied it.
+fn apply_effect_once(dir: &std::path::Path, key: &str, content: &str) -> std::io::Result<bool> {
+    let effects = dir.join("effects");
+    let staging = dir.join("effects.staging");
+    std::fs::create_dir_all(&effects)?;
+    std::fs::create_dir_all(&staging)?;
+    let target = effects.join(key);
+    if target.exists() {
+        return Ok(false);
+    }
+    let temporary = staging.join(format!("{key}.{}.{:08x}", std::process::id(), rand::random::<u32>()));
+    let mut file = std::fs::File::create(&temporary)?;
+    file.write_all(content.as_bytes())?;
+    file.sync_all()?;
+    let applied = match std::fs::hard_link(&temporary, &target) {
+        Ok(()) => true,
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => false,
+        Err(error) => return Err(error),
+    };
+    std::fs::remove_file(&temporary)?;
+    Ok(applied)
 }
 
 fn parse_payload<T: for<'de> Deserialize<'de>>(payload: &Value, example: &str) -> Result<T, JobError> {
