@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
-use rand::Rng;
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 use steward_domain::ManualClock;
 use steward_store::{DatabaseUrl, Store, StoreOptions};
@@ -37,16 +36,10 @@ impl TestDatabase {
             eprintln!("skipping the PostgreSQL variant: {POSTGRES_URL_VARIABLE} is not set");
             return None;
         };
-        let schema = format!("test_{:016x}", rand::rng().random::<u64>());
-        let mut connection = PgConnection::connect(&server).await.expect("connect to the test PostgreSQL server");
-        // The schema name is generated above, never user input.
-        sqlx::query(AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-            .execute(&mut connection)
+        let scratch = steward_store::postgres::scratch::ScratchSchema::create(&server, "test")
             .await
-            .expect("create schema");
-        connection.close().await.ok();
-        let separator = if server.contains('?') { '&' } else { '?' };
-        let url = format!("{server}{separator}options=-c%20search_path%3D{schema}");
+            .expect("create a schema on the test PostgreSQL server");
+        let (schema, url) = (scratch.name().to_string(), scratch.url.clone());
         Some(TestDatabase { url: DatabaseUrl::Postgres(url), directory: None, postgres: Some((server, schema)) })
     }
 

@@ -320,10 +320,12 @@ fn rate(per_second: f64) -> String {
     format!("{:.0} jobs/s", per_second)
 }
 
-/// A database that exists only for the benchmark.
+/// A database that exists only for the benchmark: a SQLite file in a
+/// temporary directory, or a fresh schema on the given PostgreSQL server.
 struct Scratch {
     url: DatabaseUrl,
     _directory: Option<tempfile::TempDir>,
+    schema: Option<steward_store::postgres::scratch::ScratchSchema>,
 }
 
 impl Scratch {
@@ -331,19 +333,39 @@ impl Scratch {
         match database {
             None => {
                 let directory = tempfile::tempdir().context("cannot create a temporary directory")?;
-                Ok(Scratch { url: DatabaseUrl::Sqlite(directory.path().join("bench.db")), _directory: Some(directory) })
+                Ok(Scratch {
+                    url: DatabaseUrl::Sqlite(directory.path().join("bench.db")),
+                    _directory: Some(directory),
+                    schema: None,
+                })
             }
-            Some(text) => {
-                let url = DatabaseUrl::parse(text).map_err(|error| anyhow::anyhow!("--database: {error}"))?;
-                if let DatabaseUrl::Sqlite(path) = &url
-                    && path.exists()
-                {
-                    anyhow::bail!("--database: {} exists; the benchmark needs a new file", path.display());
+            Some(text) => match DatabaseUrl::parse(text).map_err(|error| anyhow::anyhow!("--database: {error}"))? {
+                DatabaseUrl::Sqlite(path) if path.exists() => {
+                    anyhow::bail!("--database: {} exists; the benchmark needs a new file", path.display())
                 }
-                Ok(Scratch { url, _directory: None })
-            }
+                DatabaseUrl::Sqlite(path) => {
+                    Ok(Scratch { url: DatabaseUrl::Sqlite(path), _directory: None, schema: None })
+                }
+                DatabaseUrl::Postgres(server) => {
+                    let schema = steward_store::postgres::scratch::ScratchSchema::create(&server, "steward_bench")
+                        .await
+                        .context("cannot create a scratch schema for the benchmark")?;
+                    Ok(Scratch {
+                        url: DatabaseUrl::Postgres(schema.url.clone()),
+                        _directory: None,
+                        schema: Some(schema),
+                    })
+                }
+            },
         }
     }
 
-    async fn remove(self) {}
+    async fn remove(self) {
+        if let Some(schema) = self.schema {
+            let name = schema.name().to_string();
+            if let Err(error) = schema.drop_schema().await {
+                eprintln!("warning: could not drop the benchmark schema {name}: {error}");
+            }
+        }
+    }
 }

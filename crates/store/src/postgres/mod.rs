@@ -27,6 +27,7 @@ mod leases;
 mod listener;
 mod queue;
 mod rows;
+pub mod scratch;
 mod settlements;
 mod transaction;
 
