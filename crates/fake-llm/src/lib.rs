@@ -66,7 +66,10 @@ pub struct FakeLlm {
 
 impl std::fmt::Debug for FakeLlm {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.debug_struct("FakeLlm").field("address", &self.address).finish_non_exhaustive()
+        formatter
+            .debug_struct("FakeLlm")
+            .field("address", &self.address)
+            .finish_non_exhaustive()
     }
 }
 
@@ -78,7 +81,11 @@ impl FakeLlm {
 
     /// Starts on the given address (port 0 picks a free one).
     pub async fn start_on(address: SocketAddr) -> io::Result<FakeLlm> {
-        let socket = if address.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+        let socket = if address.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
         socket.set_reuseaddr(true)?;
         socket.bind(address)?;
         let listener: TcpListener = socket.listen(LISTEN_BACKLOG)?;
@@ -88,13 +95,19 @@ impl FakeLlm {
         let app = server::router(Arc::clone(&state));
         let server_task = tokio::spawn(async move {
             let mut shutdown_receiver = shutdown_receiver;
-            let serving = axum::serve(listener, app)
-                .with_graceful_shutdown(async move { delivery::wait_for_shutdown(&mut shutdown_receiver).await });
+            let serving = axum::serve(listener, app).with_graceful_shutdown(async move {
+                delivery::wait_for_shutdown(&mut shutdown_receiver).await
+            });
             if let Err(error) = serving.await {
                 eprintln!("steward-fake-llm: server stopped: {error}");
             }
         });
-        Ok(FakeLlm { address, state, shutdown, server_task })
+        Ok(FakeLlm {
+            address,
+            state,
+            shutdown,
+            server_task,
+        })
     }
 
     pub fn address(&self) -> SocketAddr {
@@ -136,7 +149,10 @@ impl FakeLlm {
 
     /// Sets the closure consulted when the queue is empty; it may be called
     /// from many requests at once.
-    pub fn set_responder(&self, responder: impl Fn(&ReceivedRequest) -> Option<Script> + Send + Sync + 'static) {
+    pub fn set_responder(
+        &self,
+        responder: impl Fn(&ReceivedRequest) -> Option<Script> + Send + Sync + 'static,
+    ) {
         self.state.set_responder(Some(Arc::new(responder)));
     }
 
@@ -163,6 +179,16 @@ impl FakeLlm {
     /// per-reply delay), as a slow model would.
     pub fn set_reply_delay(&self, delay: Duration) {
         self.state.set_reply_delay(delay);
+    }
+
+    /// Holds every reply until [`FakeLlm::resume_replies`]; requests are still
+    /// received, recorded and counted as in flight meanwhile.
+    pub fn pause_replies(&self) {
+        self.state.set_paused(true);
+    }
+
+    pub fn resume_replies(&self) {
+        self.state.set_paused(false);
     }
 
     /// Answers 401 unless the request presents this key.

@@ -1,6 +1,7 @@
 //! `steward-fake-llm`: the fake model provider as a standalone server, for
 //! trying Steward end to end without an API key.
 
+use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -32,15 +33,29 @@ async fn main() -> ExitCode {
     let fake = match FakeLlm::start_on(SocketAddr::new(arguments.host, arguments.port)).await {
         Ok(fake) => fake,
         Err(error) => {
-            eprintln!("steward-fake-llm: cannot listen on {}:{}: {error}", arguments.host, arguments.port);
+            eprintln!(
+                "steward-fake-llm: cannot listen on {}:{}: {error}",
+                arguments.host, arguments.port
+            );
             return ExitCode::FAILURE;
         }
     };
     fake.set_reply_delay(Duration::from_millis(arguments.reply_delay_ms));
     fake.set_recording(!arguments.no_recording);
-    println!("steward-fake-llm listening on {}", fake.base_url());
-    println!("  Anthropic: ANTHROPIC_BASE_URL={} ANTHROPIC_API_KEY=anything", fake.anthropic_base_url());
-    println!("  OpenAI:    OPENAI_BASE_URL={} OPENAI_API_KEY=anything", fake.openai_base_url());
+    // Whoever started us may stop reading stdout; that must not stop the server.
+    let mut stdout = std::io::stdout();
+    let _ = writeln!(stdout, "steward-fake-llm listening on {}", fake.base_url());
+    let _ = writeln!(
+        stdout,
+        "  Anthropic: ANTHROPIC_BASE_URL={} ANTHROPIC_API_KEY=anything",
+        fake.anthropic_base_url()
+    );
+    let _ = writeln!(
+        stdout,
+        "  OpenAI:    OPENAI_BASE_URL={} OPENAI_API_KEY=anything",
+        fake.openai_base_url()
+    );
+    let _ = stdout.flush();
     if let Err(error) = fake.run_until_ctrl_c().await {
         eprintln!("steward-fake-llm: {error}");
         return ExitCode::FAILURE;

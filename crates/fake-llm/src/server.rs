@@ -28,19 +28,36 @@ pub fn router(state: Arc<FakeState>) -> Router {
         .route("/v1/chat/completions", post(openai_chat_completions))
         .route("/v1/embeddings", post(openai_embeddings))
         .route("/_fake/stats", get(stats))
+        .route("/_fake/pause", post(pause))
+        .route("/_fake/resume", post(resume))
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
         .with_state(state)
 }
 
-async fn anthropic_messages(State(state): State<Arc<FakeState>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn anthropic_messages(
+    State(state): State<Arc<FakeState>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     handle(state, Endpoint::AnthropicMessages, uri, headers, body).await
 }
 
-async fn openai_chat_completions(State(state): State<Arc<FakeState>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn openai_chat_completions(
+    State(state): State<Arc<FakeState>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     handle(state, Endpoint::OpenAiChatCompletions, uri, headers, body).await
 }
 
-async fn openai_embeddings(State(state): State<Arc<FakeState>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn openai_embeddings(
+    State(state): State<Arc<FakeState>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     handle(state, Endpoint::OpenAiEmbeddings, uri, headers, body).await
 }
 
@@ -54,21 +71,48 @@ async fn stats(State(state): State<Arc<FakeState>>) -> Response {
     .into_response()
 }
 
+/// Holds every reply until `/_fake/resume`, so a load test can fill the fake
+/// with a known number of concurrent requests before letting them finish.
+async fn pause(State(state): State<Arc<FakeState>>) -> StatusCode {
+    state.set_paused(true);
+    StatusCode::NO_CONTENT
+}
+
+async fn resume(State(state): State<Arc<FakeState>>) -> StatusCode {
+    state.set_paused(false);
+    StatusCode::NO_CONTENT
+}
+
 fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
     headers
         .iter()
-        .map(|(name, value)| (name.as_str().to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
+        .map(|(name, value)| {
+            (
+                name.as_str().to_owned(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
         .collect()
 }
 
-async fn handle(state: Arc<FakeState>, endpoint: Endpoint, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn handle(
+    state: Arc<FakeState>,
+    endpoint: Endpoint,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let in_flight = state.enter();
     let sequence = state.next_sequence();
     let protocol = endpoint.protocol();
     let parsed_body = match serde_json::from_slice::<Value>(&body) {
         Ok(value) => value,
         Err(parse_error) => {
-            let spec = plain_error(400, "invalid_request_error", &format!("The request body is not valid JSON: {parse_error}"));
+            let spec = plain_error(
+                400,
+                "invalid_request_error",
+                &format!("The request body is not valid JSON: {parse_error}"),
+            );
             return error_response(protocol, &spec, None, sequence, None, None);
         }
     };
@@ -83,10 +127,18 @@ async fn handle(state: Arc<FakeState>, endpoint: Endpoint, uri: Uri, headers: He
     state.record(&request);
 
     if let Some(problem) = request_problem(&state, &request) {
-        return error_response(protocol, &problem, request.presented_api_key(), sequence, None, None);
+        return error_response(
+            protocol,
+            &problem,
+            request.presented_api_key(),
+            sequence,
+            None,
+            None,
+        );
     }
 
     let script = choose_script(&state, &request);
+    state.wait_while_paused().await;
     let held_for = state.reply_delay();
     if !held_for.is_zero() {
         tokio::time::sleep(held_for).await;
@@ -99,7 +151,15 @@ async fn handle(state: Arc<FakeState>, endpoint: Endpoint, uri: Uri, headers: He
             if endpoint == Endpoint::OpenAiEmbeddings {
                 return embeddings_response(&request);
             }
-            reply_response(&state, &request, &reply, Ending::Complete, usize::MAX, None, in_flight)
+            reply_response(
+                &state,
+                &request,
+                &reply,
+                Ending::Complete,
+                usize::MAX,
+                None,
+                in_flight,
+            )
         }
         Script::Fault(fault) => fault_response(&state, &request, fault, in_flight).await,
     }
@@ -119,7 +179,9 @@ fn request_problem(state: &FakeState, request: &ReceivedRequest) -> Option<Error
         });
     }
     let problem = match request.endpoint {
-        Endpoint::AnthropicMessages => anthropic::validate_request(&request.body, request.header("anthropic-version")),
+        Endpoint::AnthropicMessages => {
+            anthropic::validate_request(&request.body, request.header("anthropic-version"))
+        }
         Endpoint::OpenAiChatCompletions => openai::validate_chat_request(&request.body),
         Endpoint::OpenAiEmbeddings => None,
     };
@@ -168,17 +230,27 @@ fn error_response(
     retry_after_ms: Option<u64>,
 ) -> Response {
     let (body, status) = match protocol {
-        Protocol::Anthropic => (anthropic::error_body(error, presented_api_key, sequence), error.status),
-        Protocol::OpenAi => (openai::error_body(error, presented_api_key), error.openai_status()),
+        Protocol::Anthropic => (
+            anthropic::error_body(error, presented_api_key, sequence),
+            error.status,
+        ),
+        Protocol::OpenAi => (
+            openai::error_body(error, presented_api_key),
+            error.openai_status(),
+        ),
     };
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let (id_header, id) = request_id(protocol, sequence);
     let mut response = json_response(status, Body::from(body.to_string()), id_header, id);
     if let Some(seconds) = retry_after_seconds {
-        response.headers_mut().insert("retry-after", HeaderValue::from(seconds));
+        response
+            .headers_mut()
+            .insert("retry-after", HeaderValue::from(seconds));
     }
     if let Some(milliseconds) = retry_after_ms {
-        response.headers_mut().insert("retry-after-ms", HeaderValue::from(milliseconds));
+        response
+            .headers_mut()
+            .insert("retry-after-ms", HeaderValue::from(milliseconds));
     }
     response
 }
@@ -187,7 +259,14 @@ fn embeddings_response(request: &ReceivedRequest) -> Response {
     let (id_header, id) = request_id(Protocol::OpenAi, request.sequence);
     match openai::embeddings_body(&request.body) {
         Ok(body) => json_response(StatusCode::OK, Body::from(body.to_string()), id_header, id),
-        Err(message) => error_response(Protocol::OpenAi, &plain_error(400, "invalid_request_error", &message), None, request.sequence, None, None),
+        Err(message) => error_response(
+            Protocol::OpenAi,
+            &plain_error(400, "invalid_request_error", &message),
+            None,
+            request.sequence,
+            None,
+            None,
+        ),
     }
 }
 
@@ -222,14 +301,21 @@ fn reply_response(
         }
         // A spoiled non-streamed body: the first half of the JSON, then the spoiler.
         let half = text.len() / 2;
-        let cut_at = (0..=half).rev().find(|index| text.is_char_boundary(*index)).unwrap_or(0);
+        let cut_at = (0..=half)
+            .rev()
+            .find(|index| text.is_char_boundary(*index))
+            .unwrap_or(0);
         vec![text[..cut_at].to_owned()]
     };
     let mut pieces: Vec<String> = pieces.into_iter().take(spoil_after.max(1)).collect();
     if let Some(replacement) = replacement {
         pieces.push(replacement);
     }
-    let paced = PacedBody { pieces, delay_between: reply.delay_between_chunks, ending };
+    let paced = PacedBody {
+        pieces,
+        delay_between: reply.delay_between_chunks,
+        ending,
+    };
     let body = paced.into_body(Arc::clone(state), in_flight);
     if request.is_streaming() {
         event_stream_response(body, id_header, id)
@@ -238,34 +324,85 @@ fn reply_response(
     }
 }
 
-async fn fault_response(state: &Arc<FakeState>, request: &ReceivedRequest, fault: Fault, in_flight: InFlightGuard) -> Response {
+async fn fault_response(
+    state: &Arc<FakeState>,
+    request: &ReceivedRequest,
+    fault: Fault,
+    in_flight: InFlightGuard,
+) -> Response {
     let protocol = request.protocol();
     match fault {
-        Fault::Http { error, retry_after_seconds, retry_after_ms } => {
-            error_response(protocol, &error, request.presented_api_key(), request.sequence, retry_after_seconds, retry_after_ms)
-        }
+        Fault::Http {
+            error,
+            retry_after_seconds,
+            retry_after_ms,
+        } => error_response(
+            protocol,
+            &error,
+            request.presented_api_key(),
+            request.sequence,
+            retry_after_seconds,
+            retry_after_ms,
+        ),
         Fault::Hang => {
             wait_for_shutdown(&mut state.shutdown_receiver()).await;
             StatusCode::SERVICE_UNAVAILABLE.into_response()
         }
-        Fault::CutMidStream { reply, after_events } => {
-            reply_response(state, request, &reply, Ending::Cut, after_events, None, in_flight)
-        }
-        Fault::StallMidStream { reply, after_events } => {
-            reply_response(state, request, &reply, Ending::Stall, after_events, None, in_flight)
-        }
-        Fault::MalformedSse { reply, after_events } => {
+        Fault::CutMidStream {
+            reply,
+            after_events,
+        } => reply_response(
+            state,
+            request,
+            &reply,
+            Ending::Cut,
+            after_events,
+            None,
+            in_flight,
+        ),
+        Fault::StallMidStream {
+            reply,
+            after_events,
+        } => reply_response(
+            state,
+            request,
+            &reply,
+            Ending::Stall,
+            after_events,
+            None,
+            in_flight,
+        ),
+        Fault::MalformedSse {
+            reply,
+            after_events,
+        } => {
             let junk = if request.is_streaming() {
                 match protocol {
-                    Protocol::Anthropic => "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_d\n\n",
-                    Protocol::OpenAi => "data: {\"id\":\"chatcmpl-broken\",\"choices\":[{\"delta\":{\"content\":\"unterminated\n\n",
+                    Protocol::Anthropic => {
+                        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_d\n\n"
+                    }
+                    Protocol::OpenAi => {
+                        "data: {\"id\":\"chatcmpl-broken\",\"choices\":[{\"delta\":{\"content\":\"unterminated\n\n"
+                    }
                 }
             } else {
                 "<html>502 Bad Gateway</html>"
             };
-            reply_response(state, request, &reply, Ending::Complete, after_events, Some(junk.to_owned()), in_flight)
+            reply_response(
+                state,
+                request,
+                &reply,
+                Ending::Complete,
+                after_events,
+                Some(junk.to_owned()),
+                in_flight,
+            )
         }
-        Fault::StreamError { reply, after_events, error } => {
+        Fault::StreamError {
+            reply,
+            after_events,
+            error,
+        } => {
             if !request.is_streaming() {
                 return error_response(protocol, &error, None, request.sequence, None, None);
             }
@@ -273,7 +410,15 @@ async fn fault_response(state: &Arc<FakeState>, request: &ReceivedRequest, fault
                 Protocol::Anthropic => anthropic::stream_error_frame(&error),
                 Protocol::OpenAi => openai::stream_error_frame(&error),
             };
-            reply_response(state, request, &reply, Ending::Complete, after_events, Some(frame), in_flight)
+            reply_response(
+                state,
+                request,
+                &reply,
+                Ending::Complete,
+                after_events,
+                Some(frame),
+                in_flight,
+            )
         }
     }
 }

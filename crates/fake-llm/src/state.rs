@@ -39,6 +39,8 @@ pub struct FakeState {
     peak_in_flight: AtomicUsize,
     last_stream_piece_at: Mutex<Option<Instant>>,
     shutdown: watch::Receiver<bool>,
+    /// While `true`, replies wait (the requests are still received and counted).
+    paused: watch::Sender<bool>,
 }
 
 /// A poisoned lock only means another request panicked mid-push; the data is
@@ -61,6 +63,7 @@ impl FakeState {
             peak_in_flight: AtomicUsize::new(0),
             last_stream_piece_at: Mutex::new(None),
             shutdown,
+            paused: watch::Sender::new(false),
         }
     }
 
@@ -75,16 +78,26 @@ impl FakeState {
     /// Takes the next scripted answer if `accept` allows it.
     pub fn pop_if(&self, accept: impl FnOnce(&Script) -> bool) -> Option<Script> {
         let mut queue = lock(&self.queue);
-        if queue.front().is_some_and(accept) { queue.pop_front() } else { None }
+        if queue.front().is_some_and(accept) {
+            queue.pop_front()
+        } else {
+            None
+        }
     }
 
     pub fn set_responder(&self, responder: Option<Responder>) {
-        *self.responder.write().unwrap_or_else(PoisonError::into_inner) = responder;
+        *self
+            .responder
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = responder;
     }
 
     /// A clone of the responder, so it is called with no lock held.
     pub fn responder(&self) -> Option<Responder> {
-        self.responder.read().unwrap_or_else(PoisonError::into_inner).clone()
+        self.responder
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     pub fn next_sequence(&self) -> u64 {
@@ -119,11 +132,17 @@ impl FakeState {
     }
 
     pub fn set_expected_api_key(&self, key: Option<String>) {
-        *self.expected_api_key.write().unwrap_or_else(PoisonError::into_inner) = key;
+        *self
+            .expected_api_key
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = key;
     }
 
     pub fn expected_api_key(&self) -> Option<String> {
-        self.expected_api_key.read().unwrap_or_else(PoisonError::into_inner).clone()
+        self.expected_api_key
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     pub fn note_last_stream_piece(&self, at: Instant) {
@@ -132,6 +151,23 @@ impl FakeState {
 
     pub fn last_stream_piece_at(&self) -> Option<Instant> {
         *lock(&self.last_stream_piece_at)
+    }
+
+    pub fn set_paused(&self, paused: bool) {
+        self.paused.send_replace(paused);
+    }
+
+    /// Resolves once replies are not paused, or the fake is shutting down.
+    pub async fn wait_while_paused(&self) {
+        if !*self.paused.borrow() {
+            return;
+        }
+        let mut paused = self.paused.subscribe();
+        let mut shutdown = self.shutdown.clone();
+        tokio::select! {
+            _ = paused.wait_for(|paused| !*paused) => {}
+            _ = shutdown.wait_for(|stopped| *stopped) => {}
+        }
     }
 
     pub fn shutdown_receiver(&self) -> watch::Receiver<bool> {
