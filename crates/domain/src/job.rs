@@ -62,7 +62,10 @@ impl JobState {
 
     /// No further transition happens without a person asking for a retry.
     pub fn is_finished(self) -> bool {
-        matches!(self, JobState::Completed | JobState::Dead | JobState::Cancelled)
+        matches!(
+            self,
+            JobState::Completed | JobState::Dead | JobState::Cancelled
+        )
     }
 }
 
@@ -131,7 +134,9 @@ impl JobTransition {
     }
 
     pub fn from_event_kind(kind: &str) -> Option<JobTransition> {
-        JobTransition::ALL.into_iter().find(|t| t.event_kind() == kind)
+        JobTransition::ALL
+            .into_iter()
+            .find(|t| t.event_kind() == kind)
     }
 
     /// Whether this transition may move a job from `from` (`None` for a job
@@ -147,10 +152,16 @@ impl JobTransition {
             (JobTransition::Claim, Some(from)) => from == Queued && to == Running,
             (JobTransition::Complete, Some(from)) => from == Running && to == Completed,
             (JobTransition::Fail, Some(from)) => from == Running && matches!(to, Queued | Dead),
-            (JobTransition::ExpireLease, Some(from)) => from == Running && matches!(to, Queued | Dead),
+            (JobTransition::ExpireLease, Some(from)) => {
+                from == Running && matches!(to, Queued | Dead)
+            }
             (JobTransition::Release, Some(from)) => from == Running && to == Queued,
-            (JobTransition::Cancel, Some(from)) => matches!(from, Blocked | Queued | Running) && to == Cancelled,
-            (JobTransition::Retry, Some(from)) => matches!(from, Dead | Cancelled) && matches!(to, Blocked | Queued),
+            (JobTransition::Cancel, Some(from)) => {
+                matches!(from, Blocked | Queued | Running) && to == Cancelled
+            }
+            (JobTransition::Retry, Some(from)) => {
+                matches!(from, Dead | Cancelled) && matches!(to, Blocked | Queued)
+            }
         }
     }
 }
@@ -308,17 +319,26 @@ impl NewJob {
     pub fn validate(&self) -> Result<(), ValidationError> {
         check_machine_name("queue", &self.queue)?;
         check_machine_name("kind", &self.kind)?;
-        let payload_bytes = serde_json::to_vec(&self.payload).map(|bytes| bytes.len()).unwrap_or(usize::MAX);
+        let payload_bytes = serde_json::to_vec(&self.payload)
+            .map(|bytes| bytes.len())
+            .unwrap_or(usize::MAX);
         if payload_bytes > limits::MAX_PAYLOAD_BYTES {
             return Err(ValidationError::new(
                 "payload",
-                format!("is {payload_bytes} bytes; the limit is {} bytes", limits::MAX_PAYLOAD_BYTES),
+                format!(
+                    "is {payload_bytes} bytes; the limit is {} bytes",
+                    limits::MAX_PAYLOAD_BYTES
+                ),
             ));
         }
         if !limits::PRIORITY_RANGE.contains(&self.priority) {
             return Err(ValidationError::new(
                 "priority",
-                format!("must be between {} and {}", limits::PRIORITY_RANGE.start(), limits::PRIORITY_RANGE.end()),
+                format!(
+                    "must be between {} and {}",
+                    limits::PRIORITY_RANGE.start(),
+                    limits::PRIORITY_RANGE.end()
+                ),
             ));
         }
         if !limits::MAX_ATTEMPTS_RANGE.contains(&self.max_attempts) {
@@ -332,18 +352,28 @@ impl NewJob {
             ));
         }
         if self.timeout < limits::MIN_TIMEOUT || self.timeout > limits::MAX_TIMEOUT {
-            return Err(ValidationError::new("timeout_ms", "must be between 1 ms and 7 days"));
+            return Err(ValidationError::new(
+                "timeout_ms",
+                "must be between 1 ms and 7 days",
+            ));
         }
         if let Some(key) = &self.idempotency_key {
             if key.is_empty() {
-                return Err(ValidationError::new("idempotency_key", "must not be empty when given"));
+                return Err(ValidationError::new(
+                    "idempotency_key",
+                    "must not be empty when given",
+                ));
             }
             check_optional_text("idempotency_key", key, limits::MAX_IDEMPOTENCY_KEY_CHARS)?;
         }
         if self.depends_on.len() > limits::MAX_DEPENDENCIES {
             return Err(ValidationError::new(
                 "depends_on",
-                format!("has {} entries; the limit is {}", self.depends_on.len(), limits::MAX_DEPENDENCIES),
+                format!(
+                    "has {} entries; the limit is {}",
+                    self.depends_on.len(),
+                    limits::MAX_DEPENDENCIES
+                ),
             ));
         }
         for (index, dependency) in self.depends_on.iter().enumerate() {
@@ -353,18 +383,26 @@ impl NewJob {
                     return Err(ValidationError::new(field, "job ids are positive integers"));
                 }
                 JobRef::Key(key) if key.is_empty() => {
-                    return Err(ValidationError::new(field, "an idempotency key must not be empty"));
+                    return Err(ValidationError::new(
+                        field,
+                        "an idempotency key must not be empty",
+                    ));
                 }
                 JobRef::Key(key) if self.idempotency_key.as_deref() == Some(key.as_str()) => {
                     return Err(ValidationError::new(
                         field,
-                        format!("dependency cycle: {key:?} → {key:?} (a job cannot depend on itself)"),
+                        format!(
+                            "dependency cycle: {key:?} → {key:?} (a job cannot depend on itself)"
+                        ),
                     ));
                 }
                 _ => {}
             }
             if self.depends_on[..index].contains(dependency) {
-                return Err(ValidationError::new(field, format!("{dependency} is listed twice")));
+                return Err(ValidationError::new(
+                    field,
+                    format!("{dependency} is listed twice"),
+                ));
             }
         }
         Ok(())
@@ -394,7 +432,10 @@ mod tests {
     #[test]
     fn event_kinds_round_trip() {
         for transition in JobTransition::ALL {
-            assert_eq!(JobTransition::from_event_kind(transition.event_kind()), Some(transition));
+            assert_eq!(
+                JobTransition::from_event_kind(transition.event_kind()),
+                Some(transition)
+            );
         }
     }
 
@@ -415,12 +456,30 @@ mod tests {
 
         let cases = [
             (NewJob::new("", json!({})), "kind"),
-            (NewJob::new("noop", json!({})).with_queue("Bad Queue"), "queue"),
-            (NewJob::new("noop", json!({})).with_priority(5000), "priority"),
-            (NewJob::new("noop", json!({})).with_max_attempts(0), "max_attempts"),
-            (NewJob::new("noop", json!({})).with_timeout(Duration::ZERO), "timeout_ms"),
-            (NewJob::new("noop", json!({})).with_key(""), "idempotency_key"),
-            (NewJob::new("noop", json!({})).depending_on(JobRef::Id(JobId(0))), "depends_on[0]"),
+            (
+                NewJob::new("noop", json!({})).with_queue("Bad Queue"),
+                "queue",
+            ),
+            (
+                NewJob::new("noop", json!({})).with_priority(5000),
+                "priority",
+            ),
+            (
+                NewJob::new("noop", json!({})).with_max_attempts(0),
+                "max_attempts",
+            ),
+            (
+                NewJob::new("noop", json!({})).with_timeout(Duration::ZERO),
+                "timeout_ms",
+            ),
+            (
+                NewJob::new("noop", json!({})).with_key(""),
+                "idempotency_key",
+            ),
+            (
+                NewJob::new("noop", json!({})).depending_on(JobRef::Id(JobId(0))),
+                "depends_on[0]",
+            ),
             (
                 NewJob::new("noop", json!({}))
                     .depending_on(JobRef::Id(JobId(4)))
@@ -428,7 +487,9 @@ mod tests {
                 "depends_on[1]",
             ),
             (
-                NewJob::new("noop", json!({})).with_key("a").depending_on(JobRef::Key("a".into())),
+                NewJob::new("noop", json!({}))
+                    .with_key("a")
+                    .depending_on(JobRef::Key("a".into())),
                 "depends_on[0]",
             ),
         ];
@@ -440,7 +501,9 @@ mod tests {
     #[test]
     fn oversized_payloads_are_refused() {
         let big = "x".repeat(limits::MAX_PAYLOAD_BYTES + 1);
-        let error = NewJob::new("noop", json!({ "blob": big })).validate().unwrap_err();
+        let error = NewJob::new("noop", json!({ "blob": big }))
+            .validate()
+            .unwrap_err();
         assert_eq!(error.field, "payload");
     }
 }

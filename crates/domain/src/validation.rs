@@ -69,7 +69,11 @@ pub fn check_text(field: &str, value: &str, max_chars: usize) -> Result<(), Vali
 }
 
 /// Checks a bounded text field that may be empty.
-pub fn check_optional_text(field: &str, value: &str, max_chars: usize) -> Result<(), ValidationError> {
+pub fn check_optional_text(
+    field: &str,
+    value: &str,
+    max_chars: usize,
+) -> Result<(), ValidationError> {
     let length = value.chars().count();
     if length > max_chars {
         return Err(ValidationError::new(
@@ -78,7 +82,10 @@ pub fn check_optional_text(field: &str, value: &str, max_chars: usize) -> Result
         ));
     }
     if value.chars().any(|c| c == '\0') {
-        return Err(ValidationError::new(field, "must not contain NUL characters"));
+        return Err(ValidationError::new(
+            field,
+            "must not contain NUL characters",
+        ));
     }
     Ok(())
 }
@@ -92,7 +99,9 @@ pub fn check_machine_name(field: &str, value: &str) -> Result<(), ValidationErro
     if value.len() > 64 {
         return Err(ValidationError::new(field, "must be at most 64 characters"));
     }
-    let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-' | '.' | ':');
+    let allowed = |c: char| {
+        c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-' | '.' | ':')
+    };
     if let Some(bad) = value.chars().find(|c| !allowed(*c)) {
         return Err(ValidationError::new(
             field,
@@ -127,6 +136,9 @@ mod tests {
     fn text_limits_count_characters_not_bytes() {
         assert!(check_text("name", "ééé", 3).is_ok());
         assert!(check_text("name", "éééé", 3).is_err());
-        assert_eq!(check_text("name", "  ", 3).unwrap_err().message, "must not be empty");
+        assert_eq!(
+            check_text("name", "  ", 3).unwrap_err().message,
+            "must not be empty"
+        );
     }
 }
