@@ -47,9 +47,8 @@ fn is_refusal(fields: &ProviderErrorFields) -> bool {
         fields.code.as_deref(),
         Some("content_filter" | "content_policy_violation")
     ) || fields.message.as_deref().is_some_and(|message| {
-        message
-            .to_ascii_lowercase()
-            .contains("content management policy")
+        let message = message.to_ascii_lowercase();
+        message.contains("content management policy") || message.contains("content filter")
     })
 }
 
@@ -62,7 +61,8 @@ fn kind_from_fields(fields: &ProviderErrorFields) -> Option<ErrorKind> {
     if is_refusal(fields) {
         return Some(ErrorKind::Refused);
     }
-    let named = [fields.error_type.as_deref(), fields.code.as_deref()];
+    // OpenAI's code is more specific than its type ("overloaded" vs "server_error").
+    let named = [fields.code.as_deref(), fields.error_type.as_deref()];
     named.into_iter().flatten().find_map(|name| match name {
         "overloaded_error" | "overloaded" => Some(ErrorKind::Overloaded),
         "rate_limit_error" | "rate_limit_exceeded" => Some(ErrorKind::RateLimited),
