@@ -1,1 +1,42 @@
-fn main() {}
+//! The `steward` binary: parses the command line and runs the command.
+
+mod cli;
+mod commands;
+mod config;
+mod logging;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => commands::serve::run(args, &cli.global).await,
+        Command::Migrate(args) => commands::migrate::run(args, &cli.global).await,
+        Command::Completions(args) => {
+            commands::completions::run(args);
+            Ok(())
+        }
+        Command::Bench(command) => commands::bench::run(command, &cli.global).await,
+    }
+}

@@ -112,15 +112,8 @@ impl ActionState {
         let message = if self.is_final() {
             format!("the action is {self}, which is final; it cannot become {to}")
         } else {
-            let allowed: Vec<&str> = self
-                .next_states()
-                .iter()
-                .map(|state| state.as_str())
-                .collect();
-            format!(
-                "cannot go from {self} to {to}; from {self} it can become {}",
-                allowed.join(", ")
-            )
+            let allowed: Vec<&str> = self.next_states().iter().map(|state| state.as_str()).collect();
+            format!("cannot go from {self} to {to}; from {self} it can become {}", allowed.join(", "))
         };
         Err(ValidationError::new("to", message))
     }
@@ -230,17 +223,10 @@ mod tests {
 
     #[test]
     fn illegal_moves_explain_what_is_allowed() {
-        let error = ActionState::Draft
-            .check_transition(ActionState::Completed)
-            .unwrap_err();
+        let error = ActionState::Draft.check_transition(ActionState::Completed).unwrap_err();
         assert_eq!(error.field, "to");
-        assert_eq!(
-            error.message,
-            "cannot go from draft to completed; from draft it can become defined, dismissed"
-        );
-        let error = ActionState::Completed
-            .check_transition(ActionState::Draft)
-            .unwrap_err();
+        assert_eq!(error.message, "cannot go from draft to completed; from draft it can become defined, dismissed");
+        let error = ActionState::Completed.check_transition(ActionState::Draft).unwrap_err();
         assert!(error.message.contains("final"));
     }
 
@@ -250,10 +236,7 @@ mod tests {
             if state.is_final() {
                 assert!(state.next_states().is_empty());
             } else {
-                assert!(
-                    state.next_states().contains(&ActionState::Dismissed),
-                    "{state}"
-                );
+                assert!(state.next_states().contains(&ActionState::Dismissed), "{state}");
             }
         }
     }

@@ -28,11 +28,7 @@ pub enum AgentStatus {
 }
 
 impl AgentStatus {
-    pub const ALL: [AgentStatus; 3] = [
-        AgentStatus::Active,
-        AgentStatus::Paused,
-        AgentStatus::Archived,
-    ];
+    pub const ALL: [AgentStatus; 3] = [AgentStatus::Active, AgentStatus::Paused, AgentStatus::Archived];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -52,15 +48,9 @@ impl fmt::Display for AgentStatus {
 impl FromStr for AgentStatus {
     type Err = ValidationError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        AgentStatus::ALL
-            .into_iter()
-            .find(|status| status.as_str() == s)
-            .ok_or_else(|| {
-                ValidationError::new(
-                    "status",
-                    format!("unknown status {s:?}; expected active, paused or archived"),
-                )
-            })
+        AgentStatus::ALL.into_iter().find(|status| status.as_str() == s).ok_or_else(|| {
+            ValidationError::new("status", format!("unknown status {s:?}; expected active, paused or archived"))
+        })
     }
 }
 
@@ -103,11 +93,7 @@ impl NewAgent {
         if let Some(model) = &self.model {
             check_model(model)?;
         }
-        check_optional_text(
-            "instructions",
-            &self.instructions,
-            limits::INSTRUCTIONS_CHARS,
-        )
+        check_optional_text("instructions", &self.instructions, limits::INSTRUCTIONS_CHARS)
     }
 }
 
@@ -186,10 +172,7 @@ impl AgentPatch {
 fn check_name(name: &str) -> Result<(), ValidationError> {
     check_text("name", name, limits::NAME_CHARS)?;
     if name.chars().any(char::is_control) {
-        return Err(ValidationError::new(
-            "name",
-            "must not contain control characters",
-        ));
+        return Err(ValidationError::new("name", "must not contain control characters"));
     }
     Ok(())
 }
@@ -198,19 +181,11 @@ fn check_criteria(criteria: &[String]) -> Result<(), ValidationError> {
     if criteria.len() > limits::CRITERIA_COUNT {
         return Err(ValidationError::new(
             "success_criteria",
-            format!(
-                "has {} entries; the limit is {}",
-                criteria.len(),
-                limits::CRITERIA_COUNT
-            ),
+            format!("has {} entries; the limit is {}", criteria.len(), limits::CRITERIA_COUNT),
         ));
     }
     for (index, criterion) in criteria.iter().enumerate() {
-        check_text(
-            &format!("success_criteria[{index}]"),
-            criterion,
-            limits::CRITERION_CHARS,
-        )?;
+        check_text(&format!("success_criteria[{index}]"), criterion, limits::CRITERION_CHARS)?;
     }
     Ok(())
 }
@@ -219,16 +194,12 @@ fn check_criteria(criteria: &[String]) -> Result<(), ValidationError> {
 pub fn check_model(model: &str) -> Result<(), ValidationError> {
     check_text("model", model, limits::MODEL_CHARS)?;
     match model.split_once('/') {
-        Some((provider, name))
-            if !provider.is_empty() && !name.is_empty() && !model.contains(char::is_whitespace) =>
-        {
+        Some((provider, name)) if !provider.is_empty() && !name.is_empty() && !model.contains(char::is_whitespace) => {
             Ok(())
         }
         _ => Err(ValidationError::new(
             "model",
-            format!(
-                "{model:?} is not of the form provider/model (e.g. anthropic/claude-sonnet-4-5)"
-            ),
+            format!("{model:?} is not of the form provider/model (e.g. anthropic/claude-sonnet-4-5)"),
         )),
     }
 }
@@ -272,10 +243,7 @@ mod tests {
 
     #[test]
     fn a_patch_cannot_archive() {
-        let patch = AgentPatch {
-            status: Some(AgentStatus::Archived),
-            ..AgentPatch::default()
-        };
+        let patch = AgentPatch { status: Some(AgentStatus::Archived), ..AgentPatch::default() };
         assert_eq!(patch.validate().unwrap_err().field, "status");
     }
 }

@@ -18,11 +18,7 @@ pub const JITTER_SPREAD: f64 = 0.25;
 pub fn retry_delay(attempt: u32, jitter: f64, cap: Duration) -> Duration {
     let exponent = attempt.saturating_sub(1).min(32);
     let base = BASE_DELAY.saturating_mul(1u32 << exponent.min(31));
-    let jitter = if jitter.is_finite() {
-        jitter.clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
+    let jitter = if jitter.is_finite() { jitter.clamp(0.0, 1.0) } else { 0.0 };
     let stretched = base.mul_f64(1.0 + JITTER_SPREAD * jitter);
     stretched.min(cap)
 }
@@ -34,18 +30,13 @@ mod tests {
 
     #[test]
     fn doubles_from_one_second() {
-        let delays: Vec<u64> = (1..=5)
-            .map(|attempt| retry_delay(attempt, 0.0, DEFAULT_CAP).as_secs())
-            .collect();
+        let delays: Vec<u64> = (1..=5).map(|attempt| retry_delay(attempt, 0.0, DEFAULT_CAP).as_secs()).collect();
         assert_eq!(delays, [1, 2, 4, 8, 16]);
     }
 
     #[test]
     fn capped() {
-        assert_eq!(
-            retry_delay(30, 0.99, Duration::from_secs(60)),
-            Duration::from_secs(60)
-        );
+        assert_eq!(retry_delay(30, 0.99, Duration::from_secs(60)), Duration::from_secs(60));
         assert_eq!(retry_delay(u32::MAX, 0.5, DEFAULT_CAP), DEFAULT_CAP);
     }
 

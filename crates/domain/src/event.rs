@@ -17,12 +17,8 @@ pub enum EventSubject {
 }
 
 impl EventSubject {
-    pub const ALL: [EventSubject; 4] = [
-        EventSubject::Job,
-        EventSubject::Agent,
-        EventSubject::Action,
-        EventSubject::Run,
-    ];
+    pub const ALL: [EventSubject; 4] =
+        [EventSubject::Job, EventSubject::Agent, EventSubject::Action, EventSubject::Run];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -34,9 +30,7 @@ impl EventSubject {
     }
 
     pub fn parse(text: &str) -> Option<EventSubject> {
-        EventSubject::ALL
-            .into_iter()
-            .find(|subject| subject.as_str() == text)
+        EventSubject::ALL.into_iter().find(|subject| subject.as_str() == text)
     }
 }
 

@@ -2,14 +2,16 @@
 //! them, and the validation of a job before it is enqueued.
 //!
 //! ```text
-//!             unblock                claim
-//!   blocked ──────────▶ queued ─────────────▶ running ──complete──▶ completed
+//!             unblock                claim                complete
+//!   blocked ──────────▶ queued ─────────────▶ running ─────────────▶ completed
 //!      │                 ▲  ▲                  │ │ │
-//!      │                 │  └─fail (retryable, │ │ │ attempts left),
-//!      │                 │     lease expired,  │ │ │ released at shutdown
-//!      │                 │                     │ │ └─fail (permanent or last attempt)──▶ dead
-//!      │   retry (dead or cancelled)           │ └─cancel──────────────────────────────▶ cancelled
-//!      └──cancel / dependency failed──────────────────────────────────────────────────▶ cancelled
+//!      │                 │  └──────────────────┘ │ │  fail (retryable, attempts left),
+//!      │                 │                       │ │  lease expired (attempts left),
+//!      │                 │                       │ │  released at shutdown
+//!      │                 │                       │ └─die (permanent error, or out of attempts)──▶ dead
+//!      │                 │                       └─cancel──────────────────────────────────────▶ cancelled
+//!      └─cancel (by request, or a dependency died or was cancelled)────────────────────────────▶ cancelled
+//!   dead, cancelled ──retry──▶ blocked or queued
 //! ```
 
 use std::fmt;
@@ -62,10 +64,7 @@ impl JobState {
 
     /// No further transition happens without a person asking for a retry.
     pub fn is_finished(self) -> bool {
-        matches!(
-            self,
-            JobState::Completed | JobState::Dead | JobState::Cancelled
-        )
+        matches!(self, JobState::Completed | JobState::Dead | JobState::Cancelled)
     }
 }
 
@@ -78,15 +77,14 @@ impl fmt::Display for JobState {
 impl FromStr for JobState {
     type Err = ValidationError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        JobState::ALL
-            .into_iter()
-            .find(|state| state.as_str() == s)
-            .ok_or_else(|| {
-                ValidationError::new(
-                    "state",
-                    format!("unknown job state {s:?}; expected one of blocked, queued, running, completed, dead, cancelled"),
-                )
-            })
+        JobState::ALL.into_iter().find(|state| state.as_str() == s).ok_or_else(|| {
+            ValidationError::new(
+                "state",
+                format!(
+                    "unknown job state {s:?}; expected one of blocked, queued, running, completed, dead, cancelled"
+                ),
+            )
+        })
     }
 }
 
@@ -98,7 +96,10 @@ pub enum JobTransition {
     Unblock,
     Claim,
     Complete,
+    /// A failed attempt that will be retried.
     Fail,
+    /// A failed attempt after which the job gives up.
+    Die,
     Cancel,
     Retry,
     ExpireLease,
@@ -106,12 +107,13 @@ pub enum JobTransition {
 }
 
 impl JobTransition {
-    pub const ALL: [JobTransition; 9] = [
+    pub const ALL: [JobTransition; 10] = [
         JobTransition::Enqueue,
         JobTransition::Unblock,
         JobTransition::Claim,
         JobTransition::Complete,
         JobTransition::Fail,
+        JobTransition::Die,
         JobTransition::Cancel,
         JobTransition::Retry,
         JobTransition::ExpireLease,
@@ -126,6 +128,7 @@ impl JobTransition {
             JobTransition::Claim => "job.started",
             JobTransition::Complete => "job.completed",
             JobTransition::Fail => "job.failed",
+            JobTransition::Die => "job.dead",
             JobTransition::Cancel => "job.cancelled",
             JobTransition::Retry => "job.retried",
             JobTransition::ExpireLease => "job.lease_expired",
@@ -134,9 +137,7 @@ impl JobTransition {
     }
 
     pub fn from_event_kind(kind: &str) -> Option<JobTransition> {
-        JobTransition::ALL
-            .into_iter()
-            .find(|t| t.event_kind() == kind)
+        JobTransition::ALL.into_iter().find(|t| t.event_kind() == kind)
     }
 
     /// Whether this transition may move a job from `from` (`None` for a job
@@ -151,17 +152,12 @@ impl JobTransition {
             (JobTransition::Unblock, Some(from)) => from == Blocked && to == Queued,
             (JobTransition::Claim, Some(from)) => from == Queued && to == Running,
             (JobTransition::Complete, Some(from)) => from == Running && to == Completed,
-            (JobTransition::Fail, Some(from)) => from == Running && matches!(to, Queued | Dead),
-            (JobTransition::ExpireLease, Some(from)) => {
-                from == Running && matches!(to, Queued | Dead)
-            }
+            (JobTransition::Fail, Some(from)) => from == Running && to == Queued,
+            (JobTransition::Die, Some(from)) => from == Running && to == Dead,
+            (JobTransition::ExpireLease, Some(from)) => from == Running && to == Queued,
             (JobTransition::Release, Some(from)) => from == Running && to == Queued,
-            (JobTransition::Cancel, Some(from)) => {
-                matches!(from, Blocked | Queued | Running) && to == Cancelled
-            }
-            (JobTransition::Retry, Some(from)) => {
-                matches!(from, Dead | Cancelled) && matches!(to, Blocked | Queued)
-            }
+            (JobTransition::Cancel, Some(from)) => matches!(from, Blocked | Queued | Running) && to == Cancelled,
+            (JobTransition::Retry, Some(from)) => matches!(from, Dead | Cancelled) && matches!(to, Blocked | Queued),
         }
     }
 }
@@ -319,26 +315,17 @@ impl NewJob {
     pub fn validate(&self) -> Result<(), ValidationError> {
         check_machine_name("queue", &self.queue)?;
         check_machine_name("kind", &self.kind)?;
-        let payload_bytes = serde_json::to_vec(&self.payload)
-            .map(|bytes| bytes.len())
-            .unwrap_or(usize::MAX);
+        let payload_bytes = serde_json::to_vec(&self.payload).map(|bytes| bytes.len()).unwrap_or(usize::MAX);
         if payload_bytes > limits::MAX_PAYLOAD_BYTES {
             return Err(ValidationError::new(
                 "payload",
-                format!(
-                    "is {payload_bytes} bytes; the limit is {} bytes",
-                    limits::MAX_PAYLOAD_BYTES
-                ),
+                format!("is {payload_bytes} bytes; the limit is {} bytes", limits::MAX_PAYLOAD_BYTES),
             ));
         }
         if !limits::PRIORITY_RANGE.contains(&self.priority) {
             return Err(ValidationError::new(
                 "priority",
-                format!(
-                    "must be between {} and {}",
-                    limits::PRIORITY_RANGE.start(),
-                    limits::PRIORITY_RANGE.end()
-                ),
+                format!("must be between {} and {}", limits::PRIORITY_RANGE.start(), limits::PRIORITY_RANGE.end()),
             ));
         }
         if !limits::MAX_ATTEMPTS_RANGE.contains(&self.max_attempts) {
@@ -352,28 +339,18 @@ impl NewJob {
             ));
         }
         if self.timeout < limits::MIN_TIMEOUT || self.timeout > limits::MAX_TIMEOUT {
-            return Err(ValidationError::new(
-                "timeout_ms",
-                "must be between 1 ms and 7 days",
-            ));
+            return Err(ValidationError::new("timeout_ms", "must be between 1 ms and 7 days"));
         }
         if let Some(key) = &self.idempotency_key {
             if key.is_empty() {
-                return Err(ValidationError::new(
-                    "idempotency_key",
-                    "must not be empty when given",
-                ));
+                return Err(ValidationError::new("idempotency_key", "must not be empty when given"));
             }
             check_optional_text("idempotency_key", key, limits::MAX_IDEMPOTENCY_KEY_CHARS)?;
         }
         if self.depends_on.len() > limits::MAX_DEPENDENCIES {
             return Err(ValidationError::new(
                 "depends_on",
-                format!(
-                    "has {} entries; the limit is {}",
-                    self.depends_on.len(),
-                    limits::MAX_DEPENDENCIES
-                ),
+                format!("has {} entries; the limit is {}", self.depends_on.len(), limits::MAX_DEPENDENCIES),
             ));
         }
         for (index, dependency) in self.depends_on.iter().enumerate() {
@@ -383,26 +360,18 @@ impl NewJob {
                     return Err(ValidationError::new(field, "job ids are positive integers"));
                 }
                 JobRef::Key(key) if key.is_empty() => {
-                    return Err(ValidationError::new(
-                        field,
-                        "an idempotency key must not be empty",
-                    ));
+                    return Err(ValidationError::new(field, "an idempotency key must not be empty"));
                 }
                 JobRef::Key(key) if self.idempotency_key.as_deref() == Some(key.as_str()) => {
                     return Err(ValidationError::new(
                         field,
-                        format!(
-                            "dependency cycle: {key:?} → {key:?} (a job cannot depend on itself)"
-                        ),
+                        format!("dependency cycle: {key:?} → {key:?} (a job cannot depend on itself)"),
                     ));
                 }
                 _ => {}
             }
             if self.depends_on[..index].contains(dependency) {
-                return Err(ValidationError::new(
-                    field,
-                    format!("{dependency} is listed twice"),
-                ));
+                return Err(ValidationError::new(field, format!("{dependency} is listed twice")));
             }
         }
         Ok(())
@@ -422,7 +391,9 @@ mod tests {
         assert!(!JobTransition::Enqueue.allows(None, Running));
         assert!(JobTransition::Claim.allows(Some(Queued), Running));
         assert!(!JobTransition::Claim.allows(Some(Blocked), Running));
-        assert!(JobTransition::Fail.allows(Some(Running), Dead));
+        assert!(JobTransition::Fail.allows(Some(Running), Queued));
+        assert!(!JobTransition::Fail.allows(Some(Running), Dead));
+        assert!(JobTransition::Die.allows(Some(Running), Dead));
         assert!(!JobTransition::Complete.allows(Some(Queued), Completed));
         assert!(!JobTransition::Cancel.allows(Some(Completed), Cancelled));
         assert!(JobTransition::Retry.allows(Some(Cancelled), Blocked));
@@ -432,10 +403,7 @@ mod tests {
     #[test]
     fn event_kinds_round_trip() {
         for transition in JobTransition::ALL {
-            assert_eq!(
-                JobTransition::from_event_kind(transition.event_kind()),
-                Some(transition)
-            );
+            assert_eq!(JobTransition::from_event_kind(transition.event_kind()), Some(transition));
         }
     }
 
@@ -456,42 +424,17 @@ mod tests {
 
         let cases = [
             (NewJob::new("", json!({})), "kind"),
+            (NewJob::new("noop", json!({})).with_queue("Bad Queue"), "queue"),
+            (NewJob::new("noop", json!({})).with_priority(5000), "priority"),
+            (NewJob::new("noop", json!({})).with_max_attempts(0), "max_attempts"),
+            (NewJob::new("noop", json!({})).with_timeout(Duration::ZERO), "timeout_ms"),
+            (NewJob::new("noop", json!({})).with_key(""), "idempotency_key"),
+            (NewJob::new("noop", json!({})).depending_on(JobRef::Id(JobId(0))), "depends_on[0]"),
             (
-                NewJob::new("noop", json!({})).with_queue("Bad Queue"),
-                "queue",
-            ),
-            (
-                NewJob::new("noop", json!({})).with_priority(5000),
-                "priority",
-            ),
-            (
-                NewJob::new("noop", json!({})).with_max_attempts(0),
-                "max_attempts",
-            ),
-            (
-                NewJob::new("noop", json!({})).with_timeout(Duration::ZERO),
-                "timeout_ms",
-            ),
-            (
-                NewJob::new("noop", json!({})).with_key(""),
-                "idempotency_key",
-            ),
-            (
-                NewJob::new("noop", json!({})).depending_on(JobRef::Id(JobId(0))),
-                "depends_on[0]",
-            ),
-            (
-                NewJob::new("noop", json!({}))
-                    .depending_on(JobRef::Id(JobId(4)))
-                    .depending_on(JobRef::Id(JobId(4))),
+                NewJob::new("noop", json!({})).depending_on(JobRef::Id(JobId(4))).depending_on(JobRef::Id(JobId(4))),
                 "depends_on[1]",
             ),
-            (
-                NewJob::new("noop", json!({}))
-                    .with_key("a")
-                    .depending_on(JobRef::Key("a".into())),
-                "depends_on[0]",
-            ),
+            (NewJob::new("noop", json!({})).with_key("a").depending_on(JobRef::Key("a".into())), "depends_on[0]"),
         ];
         for (job, field) in cases {
             assert_eq!(job.validate().unwrap_err().field, field, "{job:?}");
@@ -501,9 +444,7 @@ mod tests {
     #[test]
     fn oversized_payloads_are_refused() {
         let big = "x".repeat(limits::MAX_PAYLOAD_BYTES + 1);
-        let error = NewJob::new("noop", json!({ "blob": big }))
-            .validate()
-            .unwrap_err();
+        let error = NewJob::new("noop", json!({ "blob": big })).validate().unwrap_err();
         assert_eq!(error.field, "payload");
     }
 }

@@ -14,10 +14,7 @@ pub struct ValidationError {
 
 impl ValidationError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        ValidationError {
-            field: field.into(),
-            message: message.into(),
-        }
+        ValidationError { field: field.into(), message: message.into() }
     }
 
     /// The same error, with its field nested under `prefix`
@@ -69,23 +66,13 @@ pub fn check_text(field: &str, value: &str, max_chars: usize) -> Result<(), Vali
 }
 
 /// Checks a bounded text field that may be empty.
-pub fn check_optional_text(
-    field: &str,
-    value: &str,
-    max_chars: usize,
-) -> Result<(), ValidationError> {
+pub fn check_optional_text(field: &str, value: &str, max_chars: usize) -> Result<(), ValidationError> {
     let length = value.chars().count();
     if length > max_chars {
-        return Err(ValidationError::new(
-            field,
-            format!("is {length} characters long; the limit is {max_chars}"),
-        ));
+        return Err(ValidationError::new(field, format!("is {length} characters long; the limit is {max_chars}")));
     }
     if value.chars().any(|c| c == '\0') {
-        return Err(ValidationError::new(
-            field,
-            "must not contain NUL characters",
-        ));
+        return Err(ValidationError::new(field, "must not contain NUL characters"));
     }
     Ok(())
 }
@@ -99,9 +86,7 @@ pub fn check_machine_name(field: &str, value: &str) -> Result<(), ValidationErro
     if value.len() > 64 {
         return Err(ValidationError::new(field, "must be at most 64 characters"));
     }
-    let allowed = |c: char| {
-        c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-' | '.' | ':')
-    };
+    let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-' | '.' | ':');
     if let Some(bad) = value.chars().find(|c| !allowed(*c)) {
         return Err(ValidationError::new(
             field,
@@ -136,9 +121,6 @@ mod tests {
     fn text_limits_count_characters_not_bytes() {
         assert!(check_text("name", "ééé", 3).is_ok());
         assert!(check_text("name", "éééé", 3).is_err());
-        assert_eq!(
-            check_text("name", "  ", 3).unwrap_err().message,
-            "must not be empty"
-        );
+        assert_eq!(check_text("name", "  ", 3).unwrap_err().message, "must not be empty");
     }
 }

@@ -20,21 +20,14 @@ fn stop_reason(stop: StopKind) -> &'static str {
 
 fn stop_sequence(reply: &Reply, context: &ReplyContext) -> Value {
     if reply.effective_stop() == StopKind::StopSequence {
-        Value::String(
-            context
-                .first_stop_sequence
-                .clone()
-                .unwrap_or_else(|| "\n\nHuman:".into()),
-        )
+        Value::String(context.first_stop_sequence.clone().unwrap_or_else(|| "\n\nHuman:".into()))
     } else {
         Value::Null
     }
 }
 
 fn tool_use_id(context: &ReplyContext, block_index: usize, scripted: Option<&String>) -> String {
-    scripted
-        .cloned()
-        .unwrap_or_else(|| format!("toolu_fake_{}_{block_index}", context.sequence))
+    scripted.cloned().unwrap_or_else(|| format!("toolu_fake_{}_{block_index}", context.sequence))
 }
 
 fn usage_json(context: &ReplyContext) -> Value {
@@ -114,11 +107,7 @@ pub fn stream_frames(reply: &Reply, context: &ReplyContext) -> Vec<String> {
                     .map(|piece| json!({ "type": "text_delta", "text": piece }))
                     .collect::<Vec<_>>(),
             ),
-            ReplyBlock::ToolCall {
-                id,
-                name,
-                arguments_json,
-            } => (
+            ReplyBlock::ToolCall { id, name, arguments_json } => (
                 json!({ "type": "tool_use", "id": tool_use_id(context, index, id.as_ref()), "name": name, "input": {} }),
                 chunk_text(arguments_json, reply.chunk_chars)
                     .map(|piece| json!({ "type": "input_json_delta", "partial_json": piece }))
@@ -138,10 +127,7 @@ pub fn stream_frames(reply: &Reply, context: &ReplyContext) -> Vec<String> {
                 &json!({ "type": "content_block_delta", "index": index, "delta": delta }),
             ));
         }
-        frames.push(frame(
-            "content_block_stop",
-            &json!({ "type": "content_block_stop", "index": index }),
-        ));
+        frames.push(frame("content_block_stop", &json!({ "type": "content_block_stop", "index": index })));
     }
     frames.push(frame(
         "message_delta",
@@ -167,10 +153,7 @@ pub fn error_body(error: &ErrorSpec, presented_api_key: Option<&str>, sequence: 
 
 /// An `error` event inside a stream.
 pub fn stream_error_frame(error: &ErrorSpec) -> String {
-    frame(
-        "error",
-        &json!({ "type": "error", "error": { "type": error.anthropic_type, "message": error.message } }),
-    )
+    frame("error", &json!({ "type": "error", "error": { "type": error.anthropic_type, "message": error.message } }))
 }
 
 /// The first problem that makes the real API reject a request with 400.
@@ -187,21 +170,14 @@ pub fn validate_request(body: &Value, anthropic_version: Option<&str>) -> Option
     let Some(messages) = body.get("messages").and_then(Value::as_array) else {
         return Some("messages: Field required".into());
     };
-    if messages
-        .first()
-        .and_then(|message| message.get("role"))
-        .and_then(Value::as_str)
-        != Some("user")
-    {
+    if messages.first().and_then(|message| message.get("role")).and_then(Value::as_str) != Some("user") {
         return Some("messages: first message must use the \"user\" role".into());
     }
     for (index, message) in messages.iter().enumerate() {
         match message.get("role").and_then(Value::as_str) {
             Some("user" | "assistant") => {}
             _ => {
-                return Some(format!(
-                    "messages.{index}.role: Input should be 'user' or 'assistant'"
-                ));
+                return Some(format!("messages.{index}.role: Input should be 'user' or 'assistant'"));
             }
         }
     }

@@ -16,16 +16,12 @@ pub fn default_reply(request: &ReceivedRequest) -> Reply {
     if let Some(schema) = requested_json_schema(request) {
         return Reply::json(&example_for_schema(&schema));
     }
-    if request.endpoint == Endpoint::OpenAiChatCompletions
-        && response_format_type(request) == Some("json_object")
-    {
+    if request.endpoint == Endpoint::OpenAiChatCompletions && response_format_type(request) == Some("json_object") {
         return Reply::json(&json!({ "reply": "steward-fake-llm" }));
     }
     let prompt = request.last_user_text().unwrap_or_default();
     let quoted: String = prompt.chars().take(200).collect();
-    Reply::text(format!(
-        "This is steward-fake-llm, a stand-in model with no intelligence. You said: {quoted}"
-    ))
+    Reply::text(format!("This is steward-fake-llm, a stand-in model with no intelligence. You said: {quoted}"))
 }
 
 fn response_format_type(request: &ReceivedRequest) -> Option<&str> {
@@ -77,25 +73,16 @@ fn forced_tool(request: &ReceivedRequest) -> Option<(String, Value)> {
         }
         Endpoint::OpenAiEmbeddings => return None,
     };
-    tools
-        .iter()
-        .filter_map(name_and_schema)
-        .find(|(name, _)| wanted.as_ref().is_none_or(|wanted| wanted == name))
+    tools.iter().filter_map(name_and_schema).find(|(name, _)| wanted.as_ref().is_none_or(|wanted| wanted == name))
 }
 
 fn anthropic_tool(tool: &Value) -> Option<(String, Value)> {
-    Some((
-        tool.get("name")?.as_str()?.to_owned(),
-        tool.get("input_schema").cloned().unwrap_or(json!({})),
-    ))
+    Some((tool.get("name")?.as_str()?.to_owned(), tool.get("input_schema").cloned().unwrap_or(json!({}))))
 }
 
 fn openai_tool(tool: &Value) -> Option<(String, Value)> {
     let function = tool.get("function")?;
-    Some((
-        function.get("name")?.as_str()?.to_owned(),
-        function.get("parameters").cloned().unwrap_or(json!({})),
-    ))
+    Some((function.get("name")?.as_str()?.to_owned(), function.get("parameters").cloned().unwrap_or(json!({}))))
 }
 
 /// A small instance that satisfies common JSON Schemas: every declared
@@ -114,26 +101,17 @@ fn example_at_depth(schema: &Value, root: &Value, depth: usize) -> Value {
         return Value::Null;
     };
     if let Some(reference) = object.get("$ref").and_then(Value::as_str) {
-        return resolve_local_ref(root, reference).map_or(Value::Null, |target| {
-            example_at_depth(target, root, depth + 1)
-        });
+        return resolve_local_ref(root, reference)
+            .map_or(Value::Null, |target| example_at_depth(target, root, depth + 1));
     }
     if let Some(constant) = object.get("const") {
         return constant.clone();
     }
-    if let Some(first) = object
-        .get("enum")
-        .and_then(Value::as_array)
-        .and_then(|values| values.first())
-    {
+    if let Some(first) = object.get("enum").and_then(Value::as_array).and_then(|values| values.first()) {
         return first.clone();
     }
     for combinator in ["anyOf", "oneOf", "allOf"] {
-        if let Some(first) = object
-            .get(combinator)
-            .and_then(Value::as_array)
-            .and_then(|options| options.first())
-        {
+        if let Some(first) = object.get(combinator).and_then(Value::as_array).and_then(|options| options.first()) {
             return example_at_depth(first, root, depth + 1);
         }
     }
@@ -142,45 +120,22 @@ fn example_at_depth(schema: &Value, root: &Value, depth: usize) -> Value {
             let mut instance = Map::new();
             if let Some(properties) = object.get("properties").and_then(Value::as_object) {
                 for (name, property_schema) in properties {
-                    instance.insert(
-                        name.clone(),
-                        example_at_depth(property_schema, root, depth + 1),
-                    );
+                    instance.insert(name.clone(), example_at_depth(property_schema, root, depth + 1));
                 }
             }
             Value::Object(instance)
         }
         Some("array") => {
-            let count = object
-                .get("minItems")
-                .and_then(Value::as_u64)
-                .unwrap_or(1)
-                .min(8);
-            let item = object.get("items").map_or(Value::Null, |items| {
-                example_at_depth(items, root, depth + 1)
-            });
+            let count = object.get("minItems").and_then(Value::as_u64).unwrap_or(1).min(8);
+            let item = object.get("items").map_or(Value::Null, |items| example_at_depth(items, root, depth + 1));
             Value::Array(std::iter::repeat_n(item, usize::try_from(count).unwrap_or(1)).collect())
         }
         Some("string") => example_string(object),
-        Some("integer") => json!(
-            object
-                .get("minimum")
-                .and_then(Value::as_i64)
-                .unwrap_or(0)
-                .max(0)
-        ),
-        Some("number") => json!(
-            object
-                .get("minimum")
-                .and_then(Value::as_f64)
-                .unwrap_or(0.0)
-                .max(0.0)
-        ),
+        Some("integer") => json!(object.get("minimum").and_then(Value::as_i64).unwrap_or(0).max(0)),
+        Some("number") => json!(object.get("minimum").and_then(Value::as_f64).unwrap_or(0.0).max(0.0)),
         Some("boolean") => Value::Bool(true),
         Some("null") => Value::Null,
-        _ if object.contains_key("properties") => {
-            example_at_depth(&with_type(schema, "object"), root, depth + 1)
-        }
+        _ if object.contains_key("properties") => example_at_depth(&with_type(schema, "object"), root, depth + 1),
         _ => Value::Null,
     }
 }
@@ -198,12 +153,9 @@ fn with_type(schema: &Value, kind: &str) -> Value {
 fn declared_type(object: &Map<String, Value>) -> Option<String> {
     match object.get("type")? {
         Value::String(kind) => Some(kind.clone()),
-        Value::Array(kinds) => kinds
-            .iter()
-            .filter_map(Value::as_str)
-            .find(|kind| *kind != "null")
-            .or(Some("null"))
-            .map(str::to_owned),
+        Value::Array(kinds) => {
+            kinds.iter().filter_map(Value::as_str).find(|kind| *kind != "null").or(Some("null")).map(str::to_owned)
+        }
         _ => None,
     }
 }
@@ -219,9 +171,7 @@ fn example_string(object: &Map<String, Value>) -> Value {
         _ => "example".to_owned(),
     };
     let min_length = object.get("minLength").and_then(Value::as_u64).unwrap_or(0);
-    let padding = usize::try_from(min_length)
-        .unwrap_or(0)
-        .saturating_sub(text.chars().count());
+    let padding = usize::try_from(min_length).unwrap_or(0).saturating_sub(text.chars().count());
     Value::String(format!("{text}{}", "x".repeat(padding)))
 }
 

@@ -70,10 +70,7 @@ impl PacedBody {
             }
             match state.ending {
                 Ending::Complete => None,
-                Ending::Cut => Some((
-                    Err(std::io::Error::other("connection cut by fault injection")),
-                    state,
-                )),
+                Ending::Cut => Some((Err(std::io::Error::other("connection cut by fault injection")), state)),
                 Ending::Stall => {
                     wait_for_shutdown(&mut state.shutdown).await;
                     None
@@ -90,17 +87,10 @@ pub async fn wait_for_shutdown(shutdown: &mut watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|stopped| *stopped).await;
 }
 
-pub fn event_stream_response(
-    body: Body,
-    request_id_header: &'static str,
-    request_id: String,
-) -> Response {
+pub fn event_stream_response(body: Body, request_id_header: &'static str, request_id: String) -> Response {
     let mut response = Response::new(body);
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream; charset=utf-8"),
-    );
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream; charset=utf-8"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         headers.insert(request_id_header, value);
@@ -108,19 +98,11 @@ pub fn event_stream_response(
     response
 }
 
-pub fn json_response(
-    status: StatusCode,
-    body: Body,
-    request_id_header: &'static str,
-    request_id: String,
-) -> Response {
+pub fn json_response(status: StatusCode, body: Body, request_id_header: &'static str, request_id: String) -> Response {
     let mut response = Response::new(body);
     *response.status_mut() = status;
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         headers.insert(request_id_header, value);
     }

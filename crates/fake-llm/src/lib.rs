@@ -66,10 +66,7 @@ pub struct FakeLlm {
 
 impl std::fmt::Debug for FakeLlm {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter
-            .debug_struct("FakeLlm")
-            .field("address", &self.address)
-            .finish_non_exhaustive()
+        formatter.debug_struct("FakeLlm").field("address", &self.address).finish_non_exhaustive()
     }
 }
 
@@ -81,11 +78,7 @@ impl FakeLlm {
 
     /// Starts on the given address (port 0 picks a free one).
     pub async fn start_on(address: SocketAddr) -> io::Result<FakeLlm> {
-        let socket = if address.is_ipv4() {
-            TcpSocket::new_v4()?
-        } else {
-            TcpSocket::new_v6()?
-        };
+        let socket = if address.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
         socket.set_reuseaddr(true)?;
         socket.bind(address)?;
         let listener: TcpListener = socket.listen(LISTEN_BACKLOG)?;
@@ -95,19 +88,13 @@ impl FakeLlm {
         let app = server::router(Arc::clone(&state));
         let server_task = tokio::spawn(async move {
             let mut shutdown_receiver = shutdown_receiver;
-            let serving = axum::serve(listener, app).with_graceful_shutdown(async move {
-                delivery::wait_for_shutdown(&mut shutdown_receiver).await
-            });
+            let serving = axum::serve(listener, app)
+                .with_graceful_shutdown(async move { delivery::wait_for_shutdown(&mut shutdown_receiver).await });
             if let Err(error) = serving.await {
                 eprintln!("steward-fake-llm: server stopped: {error}");
             }
         });
-        Ok(FakeLlm {
-            address,
-            state,
-            shutdown,
-            server_task,
-        })
+        Ok(FakeLlm { address, state, shutdown, server_task })
     }
 
     pub fn address(&self) -> SocketAddr {
@@ -149,10 +136,7 @@ impl FakeLlm {
 
     /// Sets the closure consulted when the queue is empty; it may be called
     /// from many requests at once.
-    pub fn set_responder(
-        &self,
-        responder: impl Fn(&ReceivedRequest) -> Option<Script> + Send + Sync + 'static,
-    ) {
+    pub fn set_responder(&self, responder: impl Fn(&ReceivedRequest) -> Option<Script> + Send + Sync + 'static) {
         self.state.set_responder(Some(Arc::new(responder)));
     }
 

@@ -33,10 +33,7 @@ async fn main() -> ExitCode {
     let fake = match FakeLlm::start_on(SocketAddr::new(arguments.host, arguments.port)).await {
         Ok(fake) => fake,
         Err(error) => {
-            eprintln!(
-                "steward-fake-llm: cannot listen on {}:{}: {error}",
-                arguments.host, arguments.port
-            );
+            eprintln!("steward-fake-llm: cannot listen on {}:{}: {error}", arguments.host, arguments.port);
             return ExitCode::FAILURE;
         }
     };
@@ -45,16 +42,9 @@ async fn main() -> ExitCode {
     // Whoever started us may stop reading stdout; that must not stop the server.
     let mut stdout = std::io::stdout();
     let _ = writeln!(stdout, "steward-fake-llm listening on {}", fake.base_url());
-    let _ = writeln!(
-        stdout,
-        "  Anthropic: ANTHROPIC_BASE_URL={} ANTHROPIC_API_KEY=anything",
-        fake.anthropic_base_url()
-    );
-    let _ = writeln!(
-        stdout,
-        "  OpenAI:    OPENAI_BASE_URL={} OPENAI_API_KEY=anything",
-        fake.openai_base_url()
-    );
+    let _ =
+        writeln!(stdout, "  Anthropic: ANTHROPIC_BASE_URL={} ANTHROPIC_API_KEY=anything", fake.anthropic_base_url());
+    let _ = writeln!(stdout, "  OpenAI:    OPENAI_BASE_URL={} OPENAI_API_KEY=anything", fake.openai_base_url());
     let _ = stdout.flush();
     if let Err(error) = fake.run_until_ctrl_c().await {
         eprintln!("steward-fake-llm: {error}");

@@ -25,9 +25,7 @@ fn completion_id(context: &ReplyContext) -> String {
 }
 
 fn call_id(context: &ReplyContext, call_index: usize, scripted: Option<&String>) -> String {
-    scripted
-        .cloned()
-        .unwrap_or_else(|| format!("call_fake_{}_{call_index}", context.sequence))
+    scripted.cloned().unwrap_or_else(|| format!("call_fake_{}_{call_index}", context.sequence))
 }
 
 fn usage_json(context: &ReplyContext) -> Value {
@@ -57,11 +55,7 @@ pub fn completion_body(reply: &Reply, context: &ReplyContext) -> Value {
         .blocks
         .iter()
         .filter_map(|block| match block {
-            ReplyBlock::ToolCall {
-                id,
-                name,
-                arguments_json,
-            } => Some((id, name, arguments_json)),
+            ReplyBlock::ToolCall { id, name, arguments_json } => Some((id, name, arguments_json)),
             ReplyBlock::Text(_) => None,
         })
         .enumerate()
@@ -73,10 +67,7 @@ pub fn completion_body(reply: &Reply, context: &ReplyContext) -> Value {
             })
         })
         .collect();
-    let has_text = reply
-        .blocks
-        .iter()
-        .any(|block| matches!(block, ReplyBlock::Text(_)));
+    let has_text = reply.blocks.iter().any(|block| matches!(block, ReplyBlock::Text(_)));
     let mut message = json!({
         "role": "assistant",
         "content": if has_text { Value::String(text) } else { Value::Null },
@@ -119,34 +110,22 @@ fn chunk(context: &ReplyContext, choices: Value) -> Value {
 }
 
 fn delta_chunk(context: &ReplyContext, delta: Value) -> Value {
-    chunk(
-        context,
-        json!([{ "index": 0, "delta": delta, "logprobs": null, "finish_reason": null }]),
-    )
+    chunk(context, json!([{ "index": 0, "delta": delta, "logprobs": null, "finish_reason": null }]))
 }
 
 /// The SSE frames of a streamed reply, in order, ending with `[DONE]`.
 pub fn stream_frames(reply: &Reply, context: &ReplyContext) -> Vec<String> {
-    let mut frames = vec![data_frame(&delta_chunk(
-        context,
-        json!({ "role": "assistant", "content": "", "refusal": null }),
-    ))];
+    let mut frames =
+        vec![data_frame(&delta_chunk(context, json!({ "role": "assistant", "content": "", "refusal": null })))];
     let mut call_index = 0;
     for block in &reply.blocks {
         match block {
             ReplyBlock::Text(text) => {
                 for piece in chunk_text(text, reply.chunk_chars) {
-                    frames.push(data_frame(&delta_chunk(
-                        context,
-                        json!({ "content": piece }),
-                    )));
+                    frames.push(data_frame(&delta_chunk(context, json!({ "content": piece }))));
                 }
             }
-            ReplyBlock::ToolCall {
-                id,
-                name,
-                arguments_json,
-            } => {
+            ReplyBlock::ToolCall { id, name, arguments_json } => {
                 let opening = json!({ "tool_calls": [{
                     "index": call_index,
                     "id": call_id(context, call_index, id.as_ref()),
@@ -162,7 +141,8 @@ pub fn stream_frames(reply: &Reply, context: &ReplyContext) -> Vec<String> {
             }
         }
     }
-    let finish = json!([{ "index": 0, "delta": {}, "logprobs": null, "finish_reason": finish_reason(reply.effective_stop()) }]);
+    let finish =
+        json!([{ "index": 0, "delta": {}, "logprobs": null, "finish_reason": finish_reason(reply.effective_stop()) }]);
     frames.push(data_frame(&chunk(context, finish)));
     if context.include_usage_chunk {
         let mut usage_chunk = chunk(context, json!([]));
@@ -227,10 +207,7 @@ pub fn embeddings_body(body: &Value) -> Result<Value, String> {
             .collect::<Result<_, _>>()?,
         _ => return Err("Missing required parameter: 'input'.".into()),
     };
-    let model = body
-        .get("model")
-        .and_then(Value::as_str)
-        .ok_or("you must provide a model parameter")?;
+    let model = body.get("model").and_then(Value::as_str).ok_or("you must provide a model parameter")?;
     let dimensions = body
         .get("dimensions")
         .and_then(Value::as_u64)
@@ -245,11 +222,7 @@ pub fn embeddings_body(body: &Value) -> Result<Value, String> {
         .map(|(index, text)| {
             total_tokens += estimate_tokens(text.chars().count());
             let vector = hashed_embedding(text, dimensions);
-            let embedding = if as_base64 {
-                Value::String(base64_of_f32s(&vector))
-            } else {
-                json!(vector)
-            };
+            let embedding = if as_base64 { Value::String(base64_of_f32s(&vector)) } else { json!(vector) };
             json!({ "object": "embedding", "index": index, "embedding": embedding })
         })
         .collect();
@@ -263,10 +236,7 @@ pub fn embeddings_body(body: &Value) -> Result<Value, String> {
 
 fn hashed_embedding(text: &str, dimensions: usize) -> Vec<f32> {
     let mut vector = vec![0.0f32; dimensions];
-    for word in text
-        .split(|character: char| !character.is_alphanumeric())
-        .filter(|word| !word.is_empty())
-    {
+    for word in text.split(|character: char| !character.is_alphanumeric()).filter(|word| !word.is_empty()) {
         let hash = fnv1a(word.to_lowercase().as_bytes());
         let bucket = usize::try_from(hash % dimensions as u64).unwrap_or(0);
         // The hash's top bit picks the sign so unrelated words do not all pile up positively.
@@ -282,30 +252,19 @@ fn hashed_embedding(text: &str, dimensions: usize) -> Vec<f32> {
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
-    })
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3))
 }
 
 fn base64_of_f32s(values: &[f32]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let bytes: Vec<u8> = values
-        .iter()
-        .flat_map(|value| value.to_le_bytes())
-        .collect();
+    let bytes: Vec<u8> = values.iter().flat_map(|value| value.to_le_bytes()).collect();
     let mut encoded = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for group in bytes.chunks(3) {
-        let padded = [
-            group[0],
-            group.get(1).copied().unwrap_or(0),
-            group.get(2).copied().unwrap_or(0),
-        ];
+        let padded = [group[0], group.get(1).copied().unwrap_or(0), group.get(2).copied().unwrap_or(0)];
         let triple = u32::from(padded[0]) << 16 | u32::from(padded[1]) << 8 | u32::from(padded[2]);
         for position in 0..4 {
             if position <= group.len() {
-                encoded.push(char::from(
-                    ALPHABET[((triple >> (18 - 6 * position)) & 0x3f) as usize],
-                ));
+                encoded.push(char::from(ALPHABET[((triple >> (18 - 6 * position)) & 0x3f) as usize]));
             } else {
                 encoded.push('=');
             }

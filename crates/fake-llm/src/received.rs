@@ -62,19 +62,13 @@ impl ReceivedRequest {
     }
 
     pub fn is_streaming(&self) -> bool {
-        self.body
-            .get("stream")
-            .and_then(Value::as_bool)
-            .unwrap_or(false)
+        self.body.get("stream").and_then(Value::as_bool).unwrap_or(false)
     }
 
     /// The API key the client presented: for Anthropic `x-api-key` (or, as
     /// the 2.x Python SDK sends it, a bearer token); for OpenAI the bearer token.
     pub fn presented_api_key(&self) -> Option<&str> {
-        let bearer = || {
-            self.header("authorization")
-                .and_then(|value| value.strip_prefix("Bearer "))
-        };
+        let bearer = || self.header("authorization").and_then(|value| value.strip_prefix("Bearer "));
         match self.protocol() {
             Protocol::Anthropic => self.header("x-api-key").or_else(bearer),
             Protocol::OpenAi => bearer(),
@@ -91,29 +85,16 @@ impl ReceivedRequest {
                     .messages()
                     .iter()
                     .filter(|message| matches!(role_of(message), "system" | "developer"))
-                    .map(|message| {
-                        message
-                            .get("content")
-                            .map(text_of_content)
-                            .unwrap_or_default()
-                    })
+                    .map(|message| message.get("content").map(text_of_content).unwrap_or_default())
                     .collect();
-                if parts.is_empty() {
-                    None
-                } else {
-                    Some(parts.join("\n"))
-                }
+                if parts.is_empty() { None } else { Some(parts.join("\n")) }
             }
         }
     }
 
     /// The conversation messages (for OpenAI this includes system messages).
     pub fn messages(&self) -> &[Value] {
-        self.body
-            .get("messages")
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
+        self.body.get("messages").and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[])
     }
 
     /// The text of the last user message, ignoring tool results.
@@ -122,12 +103,7 @@ impl ReceivedRequest {
             .iter()
             .rev()
             .filter(|message| role_of(message) == "user")
-            .map(|message| {
-                message
-                    .get("content")
-                    .map(text_of_content)
-                    .unwrap_or_default()
-            })
+            .map(|message| message.get("content").map(text_of_content).unwrap_or_default())
             .find(|text| !text.is_empty())
     }
 
@@ -135,12 +111,10 @@ impl ReceivedRequest {
     /// responder that routes by a marker placed in each conversation.
     pub fn mentions(&self, needle: &str) -> bool {
         self.system_text().is_some_and(|text| text.contains(needle))
-            || self.messages().iter().any(|message| {
-                message
-                    .get("content")
-                    .map(text_of_content)
-                    .is_some_and(|text| text.contains(needle))
-            })
+            || self
+                .messages()
+                .iter()
+                .any(|message| message.get("content").map(text_of_content).is_some_and(|text| text.contains(needle)))
     }
 
     /// Number of tool results sent back so far (Anthropic `tool_result`
@@ -153,12 +127,7 @@ impl ReceivedRequest {
                 Protocol::Anthropic => message
                     .get("content")
                     .and_then(Value::as_array)
-                    .map(|blocks| {
-                        blocks
-                            .iter()
-                            .filter(|block| block_type(block) == "tool_result")
-                            .count()
-                    })
+                    .map(|blocks| blocks.iter().filter(|block| block_type(block) == "tool_result").count())
                     .unwrap_or(0),
             })
             .sum()
@@ -166,19 +135,12 @@ impl ReceivedRequest {
 
     /// Rough size of the prompt in characters, for token estimates.
     pub(crate) fn prompt_char_count(&self) -> usize {
-        let system = self
-            .system_text()
-            .map(|text| text.chars().count())
-            .unwrap_or(0);
+        let system = self.system_text().map(|text| text.chars().count()).unwrap_or(0);
         let messages: usize = match self.body.get("messages") {
             Some(messages) => messages.to_string().chars().count(),
             None => 0,
         };
-        let tools = self
-            .body
-            .get("tools")
-            .map(|tools| tools.to_string().len())
-            .unwrap_or(0);
+        let tools = self.body.get("tools").map(|tools| tools.to_string().len()).unwrap_or(0);
         system + messages + tools
     }
 }

@@ -21,22 +21,15 @@ pub struct ReplyContext {
 
 impl ReplyContext {
     pub fn new(request: &ReceivedRequest, reply: &Reply) -> Self {
-        let model = reply
-            .model
-            .clone()
-            .or_else(|| request.model().map(str::to_owned))
-            .unwrap_or_else(|| "fake-model".into());
+        let model =
+            reply.model.clone().or_else(|| request.model().map(str::to_owned)).unwrap_or_else(|| "fake-model".into());
         let usage = reply.usage.unwrap_or_else(|| ReplyUsage {
             input_tokens: estimate_tokens(request.prompt_char_count()),
             output_tokens: estimate_tokens(reply.output_char_count()),
             cache_read_tokens: 0,
             cache_write_tokens: 0,
         });
-        let stop_field = if request.body.get("stop_sequences").is_some() {
-            "stop_sequences"
-        } else {
-            "stop"
-        };
+        let stop_field = if request.body.get("stop_sequences").is_some() { "stop_sequences" } else { "stop" };
         let first_stop_sequence = match request.body.get(stop_field) {
             Some(Value::String(single)) => Some(single.clone()),
             Some(Value::Array(many)) => many.first().and_then(Value::as_str).map(str::to_owned),
@@ -48,13 +41,7 @@ impl ReplyContext {
             .and_then(|options| options.get("include_usage"))
             .and_then(Value::as_bool)
             .unwrap_or(false);
-        ReplyContext {
-            sequence: request.sequence,
-            model,
-            usage,
-            first_stop_sequence,
-            include_usage_chunk,
-        }
+        ReplyContext { sequence: request.sequence, model, usage, first_stop_sequence, include_usage_chunk }
     }
 }
 
@@ -72,10 +59,7 @@ pub fn chunk_text(text: &str, chunk_chars: usize) -> impl Iterator<Item = &str> 
         if rest.is_empty() {
             return None;
         }
-        let end = rest
-            .char_indices()
-            .nth(chunk_chars)
-            .map_or(rest.len(), |(byte_index, _)| byte_index);
+        let end = rest.char_indices().nth(chunk_chars).map_or(rest.len(), |(byte_index, _)| byte_index);
         let (piece, remainder) = rest.split_at(end);
         rest = remainder;
         Some(piece)

@@ -116,11 +116,7 @@ impl Reply {
 
     /// Appends a tool call whose id the fake invents.
     pub fn then_tool_call(mut self, name: impl Into<String>, arguments: &Value) -> Self {
-        self.blocks.push(ReplyBlock::ToolCall {
-            id: None,
-            name: name.into(),
-            arguments_json: arguments.to_string(),
-        });
+        self.blocks.push(ReplyBlock::ToolCall { id: None, name: name.into(), arguments_json: arguments.to_string() });
         self
     }
 
@@ -172,11 +168,7 @@ impl Reply {
     /// The stop reason to report: the scripted one, or derived from the blocks.
     pub fn effective_stop(&self) -> StopKind {
         self.stop.unwrap_or_else(|| {
-            if self
-                .blocks
-                .iter()
-                .any(|block| matches!(block, ReplyBlock::ToolCall { .. }))
-            {
+            if self.blocks.iter().any(|block| matches!(block, ReplyBlock::ToolCall { .. })) {
                 StopKind::ToolUse
             } else {
                 StopKind::EndTurn
@@ -190,11 +182,7 @@ impl Reply {
             .iter()
             .map(|block| match block {
                 ReplyBlock::Text(text) => text.chars().count(),
-                ReplyBlock::ToolCall {
-                    name,
-                    arguments_json,
-                    ..
-                } => name.len() + arguments_json.chars().count(),
+                ReplyBlock::ToolCall { name, arguments_json, .. } => name.len() + arguments_json.chars().count(),
             })
             .sum()
     }
@@ -218,11 +206,7 @@ pub struct ErrorSpec {
 pub enum Fault {
     /// An HTTP error in the provider's own error JSON, with optional
     /// `retry-after` (whole seconds) and `retry-after-ms` headers.
-    Http {
-        error: ErrorSpec,
-        retry_after_seconds: Option<u64>,
-        retry_after_ms: Option<u64>,
-    },
+    Http { error: ErrorSpec, retry_after_seconds: Option<u64>, retry_after_ms: Option<u64> },
     /// The reply starts streaming, then the connection is cut after this many
     /// events (for a non-streamed request: after part of the JSON body).
     CutMidStream { reply: Reply, after_events: usize },
@@ -231,11 +215,7 @@ pub enum Fault {
     /// After this many events, a frame whose data is not valid JSON.
     MalformedSse { reply: Reply, after_events: usize },
     /// After this many events, an error event in the provider's stream format.
-    StreamError {
-        reply: Reply,
-        after_events: usize,
-        error: ErrorSpec,
-    },
+    StreamError { reply: Reply, after_events: usize, error: ErrorSpec },
     /// Accept the request and never answer.
     Hang,
 }
@@ -261,11 +241,7 @@ impl Fault {
 
     /// 429 with no hint of when to come back.
     pub fn rate_limited_without_hint() -> Self {
-        Fault::Http {
-            error: ErrorSpec::rate_limited(),
-            retry_after_seconds: None,
-            retry_after_ms: None,
-        }
+        Fault::Http { error: ErrorSpec::rate_limited(), retry_after_seconds: None, retry_after_ms: None }
     }
 
     /// 500.
@@ -330,41 +306,24 @@ impl Fault {
     }
 
     pub fn http(error: ErrorSpec) -> Self {
-        Fault::Http {
-            error,
-            retry_after_seconds: None,
-            retry_after_ms: None,
-        }
+        Fault::Http { error, retry_after_seconds: None, retry_after_ms: None }
     }
 
     pub fn cut_after(after_events: usize, reply: Reply) -> Self {
-        Fault::CutMidStream {
-            reply,
-            after_events,
-        }
+        Fault::CutMidStream { reply, after_events }
     }
 
     pub fn stall_after(after_events: usize, reply: Reply) -> Self {
-        Fault::StallMidStream {
-            reply,
-            after_events,
-        }
+        Fault::StallMidStream { reply, after_events }
     }
 
     pub fn malformed_after(after_events: usize, reply: Reply) -> Self {
-        Fault::MalformedSse {
-            reply,
-            after_events,
-        }
+        Fault::MalformedSse { reply, after_events }
     }
 
     /// An `overloaded` error event in the middle of a stream.
     pub fn overloaded_mid_stream(after_events: usize, reply: Reply) -> Self {
-        Fault::StreamError {
-            reply,
-            after_events,
-            error: ErrorSpec::overloaded(),
-        }
+        Fault::StreamError { reply, after_events, error: ErrorSpec::overloaded() }
     }
 
     pub fn hang() -> Self {

@@ -52,12 +52,7 @@ async fn openai_chat_completions(
     handle(state, Endpoint::OpenAiChatCompletions, uri, headers, body).await
 }
 
-async fn openai_embeddings(
-    State(state): State<Arc<FakeState>>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn openai_embeddings(State(state): State<Arc<FakeState>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     handle(state, Endpoint::OpenAiEmbeddings, uri, headers, body).await
 }
 
@@ -86,22 +81,11 @@ async fn resume(State(state): State<Arc<FakeState>>) -> StatusCode {
 fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
     headers
         .iter()
-        .map(|(name, value)| {
-            (
-                name.as_str().to_owned(),
-                String::from_utf8_lossy(value.as_bytes()).into_owned(),
-            )
-        })
+        .map(|(name, value)| (name.as_str().to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
         .collect()
 }
 
-async fn handle(
-    state: Arc<FakeState>,
-    endpoint: Endpoint,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn handle(state: Arc<FakeState>, endpoint: Endpoint, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let in_flight = state.enter();
     let sequence = state.next_sequence();
     let protocol = endpoint.protocol();
@@ -127,14 +111,7 @@ async fn handle(
     state.record(&request);
 
     if let Some(problem) = request_problem(&state, &request) {
-        return error_response(
-            protocol,
-            &problem,
-            request.presented_api_key(),
-            sequence,
-            None,
-            None,
-        );
+        return error_response(protocol, &problem, request.presented_api_key(), sequence, None, None);
     }
 
     let script = choose_script(&state, &request);
@@ -151,15 +128,7 @@ async fn handle(
             if endpoint == Endpoint::OpenAiEmbeddings {
                 return embeddings_response(&request);
             }
-            reply_response(
-                &state,
-                &request,
-                &reply,
-                Ending::Complete,
-                usize::MAX,
-                None,
-                in_flight,
-            )
+            reply_response(&state, &request, &reply, Ending::Complete, usize::MAX, None, in_flight)
         }
         Script::Fault(fault) => fault_response(&state, &request, fault, in_flight).await,
     }
@@ -179,9 +148,7 @@ fn request_problem(state: &FakeState, request: &ReceivedRequest) -> Option<Error
         });
     }
     let problem = match request.endpoint {
-        Endpoint::AnthropicMessages => {
-            anthropic::validate_request(&request.body, request.header("anthropic-version"))
-        }
+        Endpoint::AnthropicMessages => anthropic::validate_request(&request.body, request.header("anthropic-version")),
         Endpoint::OpenAiChatCompletions => openai::validate_chat_request(&request.body),
         Endpoint::OpenAiEmbeddings => None,
     };
@@ -230,27 +197,17 @@ fn error_response(
     retry_after_ms: Option<u64>,
 ) -> Response {
     let (body, status) = match protocol {
-        Protocol::Anthropic => (
-            anthropic::error_body(error, presented_api_key, sequence),
-            error.status,
-        ),
-        Protocol::OpenAi => (
-            openai::error_body(error, presented_api_key),
-            error.openai_status(),
-        ),
+        Protocol::Anthropic => (anthropic::error_body(error, presented_api_key, sequence), error.status),
+        Protocol::OpenAi => (openai::error_body(error, presented_api_key), error.openai_status()),
     };
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let (id_header, id) = request_id(protocol, sequence);
     let mut response = json_response(status, Body::from(body.to_string()), id_header, id);
     if let Some(seconds) = retry_after_seconds {
-        response
-            .headers_mut()
-            .insert("retry-after", HeaderValue::from(seconds));
+        response.headers_mut().insert("retry-after", HeaderValue::from(seconds));
     }
     if let Some(milliseconds) = retry_after_ms {
-        response
-            .headers_mut()
-            .insert("retry-after-ms", HeaderValue::from(milliseconds));
+        response.headers_mut().insert("retry-after-ms", HeaderValue::from(milliseconds));
     }
     response
 }
@@ -301,21 +258,14 @@ fn reply_response(
         }
         // A spoiled non-streamed body: the first half of the JSON, then the spoiler.
         let half = text.len() / 2;
-        let cut_at = (0..=half)
-            .rev()
-            .find(|index| text.is_char_boundary(*index))
-            .unwrap_or(0);
+        let cut_at = (0..=half).rev().find(|index| text.is_char_boundary(*index)).unwrap_or(0);
         vec![text[..cut_at].to_owned()]
     };
     let mut pieces: Vec<String> = pieces.into_iter().take(spoil_after.max(1)).collect();
     if let Some(replacement) = replacement {
         pieces.push(replacement);
     }
-    let paced = PacedBody {
-        pieces,
-        delay_between: reply.delay_between_chunks,
-        ending,
-    };
+    let paced = PacedBody { pieces, delay_between: reply.delay_between_chunks, ending };
     let body = paced.into_body(Arc::clone(state), in_flight);
     if request.is_streaming() {
         event_stream_response(body, id_header, id)
@@ -332,11 +282,7 @@ async fn fault_response(
 ) -> Response {
     let protocol = request.protocol();
     match fault {
-        Fault::Http {
-            error,
-            retry_after_seconds,
-            retry_after_ms,
-        } => error_response(
+        Fault::Http { error, retry_after_seconds, retry_after_ms } => error_response(
             protocol,
             &error,
             request.presented_api_key(),
@@ -348,34 +294,13 @@ async fn fault_response(
             wait_for_shutdown(&mut state.shutdown_receiver()).await;
             StatusCode::SERVICE_UNAVAILABLE.into_response()
         }
-        Fault::CutMidStream {
-            reply,
-            after_events,
-        } => reply_response(
-            state,
-            request,
-            &reply,
-            Ending::Cut,
-            after_events,
-            None,
-            in_flight,
-        ),
-        Fault::StallMidStream {
-            reply,
-            after_events,
-        } => reply_response(
-            state,
-            request,
-            &reply,
-            Ending::Stall,
-            after_events,
-            None,
-            in_flight,
-        ),
-        Fault::MalformedSse {
-            reply,
-            after_events,
-        } => {
+        Fault::CutMidStream { reply, after_events } => {
+            reply_response(state, request, &reply, Ending::Cut, after_events, None, in_flight)
+        }
+        Fault::StallMidStream { reply, after_events } => {
+            reply_response(state, request, &reply, Ending::Stall, after_events, None, in_flight)
+        }
+        Fault::MalformedSse { reply, after_events } => {
             let junk = if request.is_streaming() {
                 match protocol {
                     Protocol::Anthropic => {
@@ -388,21 +313,9 @@ async fn fault_response(
             } else {
                 "<html>502 Bad Gateway</html>"
             };
-            reply_response(
-                state,
-                request,
-                &reply,
-                Ending::Complete,
-                after_events,
-                Some(junk.to_owned()),
-                in_flight,
-            )
+            reply_response(state, request, &reply, Ending::Complete, after_events, Some(junk.to_owned()), in_flight)
         }
-        Fault::StreamError {
-            reply,
-            after_events,
-            error,
-        } => {
+        Fault::StreamError { reply, after_events, error } => {
             if !request.is_streaming() {
                 return error_response(protocol, &error, None, request.sequence, None, None);
             }
@@ -410,15 +323,7 @@ async fn fault_response(
                 Protocol::Anthropic => anthropic::stream_error_frame(&error),
                 Protocol::OpenAi => openai::stream_error_frame(&error),
             };
-            reply_response(
-                state,
-                request,
-                &reply,
-                Ending::Complete,
-                after_events,
-                Some(frame),
-                in_flight,
-            )
+            reply_response(state, request, &reply, Ending::Complete, after_events, Some(frame), in_flight)
         }
     }
 }

@@ -78,26 +78,16 @@ impl FakeState {
     /// Takes the next scripted answer if `accept` allows it.
     pub fn pop_if(&self, accept: impl FnOnce(&Script) -> bool) -> Option<Script> {
         let mut queue = lock(&self.queue);
-        if queue.front().is_some_and(accept) {
-            queue.pop_front()
-        } else {
-            None
-        }
+        if queue.front().is_some_and(accept) { queue.pop_front() } else { None }
     }
 
     pub fn set_responder(&self, responder: Option<Responder>) {
-        *self
-            .responder
-            .write()
-            .unwrap_or_else(PoisonError::into_inner) = responder;
+        *self.responder.write().unwrap_or_else(PoisonError::into_inner) = responder;
     }
 
     /// A clone of the responder, so it is called with no lock held.
     pub fn responder(&self) -> Option<Responder> {
-        self.responder
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.responder.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     pub fn next_sequence(&self) -> u64 {
@@ -132,17 +122,11 @@ impl FakeState {
     }
 
     pub fn set_expected_api_key(&self, key: Option<String>) {
-        *self
-            .expected_api_key
-            .write()
-            .unwrap_or_else(PoisonError::into_inner) = key;
+        *self.expected_api_key.write().unwrap_or_else(PoisonError::into_inner) = key;
     }
 
     pub fn expected_api_key(&self) -> Option<String> {
-        self.expected_api_key
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.expected_api_key.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     pub fn note_last_stream_piece(&self, at: Instant) {

@@ -26,11 +26,7 @@ struct ProviderErrorFields {
 fn error_fields(body: &Value) -> ProviderErrorFields {
     let error = body.get("error").unwrap_or(body);
     let text = |name: &str| error.get(name).and_then(Value::as_str).map(str::to_owned);
-    ProviderErrorFields {
-        error_type: text("type"),
-        code: text("code"),
-        message: text("message"),
-    }
+    ProviderErrorFields { error_type: text("type"), code: text("code"), message: text("message") }
 }
 
 fn is_context_too_long(fields: &ProviderErrorFields) -> bool {
@@ -43,13 +39,11 @@ fn is_context_too_long(fields: &ProviderErrorFields) -> bool {
 }
 
 fn is_refusal(fields: &ProviderErrorFields) -> bool {
-    matches!(
-        fields.code.as_deref(),
-        Some("content_filter" | "content_policy_violation")
-    ) || fields.message.as_deref().is_some_and(|message| {
-        let message = message.to_ascii_lowercase();
-        message.contains("content management policy") || message.contains("content filter")
-    })
+    matches!(fields.code.as_deref(), Some("content_filter" | "content_policy_violation"))
+        || fields.message.as_deref().is_some_and(|message| {
+            let message = message.to_ascii_lowercase();
+            message.contains("content management policy") || message.contains("content filter")
+        })
 }
 
 /// The kind of an error object, from its type or code, when the status alone
@@ -67,12 +61,8 @@ fn kind_from_fields(fields: &ProviderErrorFields) -> Option<ErrorKind> {
         "overloaded_error" | "overloaded" => Some(ErrorKind::Overloaded),
         "rate_limit_error" | "rate_limit_exceeded" => Some(ErrorKind::RateLimited),
         "api_error" | "server_error" | "internal_error" => Some(ErrorKind::ServerError),
-        "authentication_error" | "permission_error" | "invalid_api_key" => {
-            Some(ErrorKind::Authentication)
-        }
-        "invalid_request_error" | "not_found_error" | "request_too_large" => {
-            Some(ErrorKind::InvalidRequest)
-        }
+        "authentication_error" | "permission_error" | "invalid_api_key" => Some(ErrorKind::Authentication),
+        "invalid_request_error" | "not_found_error" | "request_too_large" => Some(ErrorKind::InvalidRequest),
         _ => None,
     })
 }
@@ -84,9 +74,9 @@ fn kind_from_status(status: u16, fields: &ProviderErrorFields) -> ErrorKind {
         401 | 403 => ErrorKind::Authentication,
         // Request timeout and conflict are transient; the official SDKs retry them too.
         408 | 409 => ErrorKind::ServerError,
-        500..=599 => kind_from_fields(fields)
-            .filter(|kind| *kind == ErrorKind::Overloaded)
-            .unwrap_or(ErrorKind::ServerError),
+        500..=599 => {
+            kind_from_fields(fields).filter(|kind| *kind == ErrorKind::Overloaded).unwrap_or(ErrorKind::ServerError)
+        }
         _ => match kind_from_fields(fields) {
             Some(kind @ (ErrorKind::ContextTooLong | ErrorKind::Refused)) => kind,
             _ => ErrorKind::InvalidRequest,
@@ -99,14 +89,7 @@ fn kind_from_status(status: u16, fields: &ProviderErrorFields) -> ErrorKind {
 /// `retry-after` is not understood and ignored (providers send seconds).
 pub fn retry_after_from_headers(headers: &HeaderMap) -> Option<Duration> {
     let number = |name: &str| {
-        headers
-            .get(name)?
-            .to_str()
-            .ok()?
-            .trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|value| value.is_finite() && *value >= 0.0)
+        headers.get(name)?.to_str().ok()?.trim().parse::<f64>().ok().filter(|value| value.is_finite() && *value >= 0.0)
     };
     if let Some(milliseconds) = number("retry-after-ms") {
         return Some(Duration::from_secs_f64(milliseconds / 1000.0));
@@ -146,19 +129,11 @@ pub fn http_error(
 
 /// An error object that arrived inside a stream (Anthropic's `error` event,
 /// OpenAI's `{"error":…}` chunk).
-pub fn stream_error(
-    source_name: &str,
-    error_object: &Value,
-    redact: impl Fn(&str) -> String,
-) -> LlmError {
+pub fn stream_error(source_name: &str, error_object: &Value, redact: impl Fn(&str) -> String) -> LlmError {
     let fields = error_fields(error_object);
     let kind = kind_from_fields(&fields).unwrap_or(ErrorKind::ServerError);
     let message = fields.message.unwrap_or_else(|| error_object.to_string());
-    LlmError::new(
-        kind,
-        source_name,
-        shorten(&redact(&format!("error in the reply stream: {message}"))),
-    )
+    LlmError::new(kind, source_name, shorten(&redact(&format!("error in the reply stream: {message}"))))
 }
 
 #[cfg(test)]
@@ -173,37 +148,19 @@ mod tests {
     #[test]
     fn statuses_and_bodies_map_to_kinds() {
         assert_eq!(
-            classify(
-                429,
-                r#"{"type":"error","error":{"type":"rate_limit_error","message":"x"}}"#
-            ),
+            classify(429, r#"{"type":"error","error":{"type":"rate_limit_error","message":"x"}}"#),
             ErrorKind::RateLimited
         );
         assert_eq!(
-            classify(
-                529,
-                r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#
-            ),
+            classify(529, r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#),
             ErrorKind::Overloaded
         );
         assert_eq!(classify(503, ""), ErrorKind::Overloaded);
+        assert_eq!(classify(500, r#"{"error":{"message":"boom","type":"server_error"}}"#), ErrorKind::ServerError);
+        assert_eq!(classify(502, "<html>bad gateway</html>"), ErrorKind::ServerError);
+        assert_eq!(classify(401, r#"{"error":{"code":"invalid_api_key"}}"#), ErrorKind::Authentication);
         assert_eq!(
-            classify(500, r#"{"error":{"message":"boom","type":"server_error"}}"#),
-            ErrorKind::ServerError
-        );
-        assert_eq!(
-            classify(502, "<html>bad gateway</html>"),
-            ErrorKind::ServerError
-        );
-        assert_eq!(
-            classify(401, r#"{"error":{"code":"invalid_api_key"}}"#),
-            ErrorKind::Authentication
-        );
-        assert_eq!(
-            classify(
-                400,
-                r#"{"error":{"message":"too long","code":"context_length_exceeded"}}"#
-            ),
+            classify(400, r#"{"error":{"message":"too long","code":"context_length_exceeded"}}"#),
             ErrorKind::ContextTooLong
         );
         assert_eq!(
@@ -213,15 +170,9 @@ mod tests {
             ),
             ErrorKind::ContextTooLong
         );
+        assert_eq!(classify(400, r#"{"error":{"message":"no","code":"content_filter"}}"#), ErrorKind::Refused);
         assert_eq!(
-            classify(400, r#"{"error":{"message":"no","code":"content_filter"}}"#),
-            ErrorKind::Refused
-        );
-        assert_eq!(
-            classify(
-                404,
-                r#"{"type":"error","error":{"type":"not_found_error","message":"model: x"}}"#
-            ),
+            classify(404, r#"{"type":"error","error":{"type":"not_found_error","message":"model: x"}}"#),
             ErrorKind::InvalidRequest
         );
         assert_eq!(classify(422, "{}"), ErrorKind::InvalidRequest);
@@ -231,34 +182,20 @@ mod tests {
     fn retry_after_prefers_milliseconds_and_ignores_dates() {
         let mut headers = HeaderMap::new();
         headers.insert("retry-after", HeaderValue::from_static("3"));
-        assert_eq!(
-            retry_after_from_headers(&headers),
-            Some(Duration::from_secs(3))
-        );
+        assert_eq!(retry_after_from_headers(&headers), Some(Duration::from_secs(3)));
         headers.insert("retry-after-ms", HeaderValue::from_static("1500.5"));
-        assert_eq!(
-            retry_after_from_headers(&headers),
-            Some(Duration::from_micros(1_500_500))
-        );
+        assert_eq!(retry_after_from_headers(&headers), Some(Duration::from_micros(1_500_500)));
         let mut dated = HeaderMap::new();
-        dated.insert(
-            "retry-after",
-            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
-        );
+        dated.insert("retry-after", HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"));
         assert_eq!(retry_after_from_headers(&dated), None);
     }
 
     #[test]
     fn stream_errors_are_classified_by_type() {
-        let overloaded = serde_json::json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}});
-        assert_eq!(
-            stream_error("p", &overloaded, str::to_owned).kind(),
-            ErrorKind::Overloaded
-        );
+        let overloaded =
+            serde_json::json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}});
+        assert_eq!(stream_error("p", &overloaded, str::to_owned).kind(), ErrorKind::Overloaded);
         let unknown = serde_json::json!({"error": {"message": "???"}});
-        assert_eq!(
-            stream_error("p", &unknown, str::to_owned).kind(),
-            ErrorKind::ServerError
-        );
+        assert_eq!(stream_error("p", &unknown, str::to_owned).kind(), ErrorKind::ServerError);
     }
 }

@@ -159,10 +159,8 @@ mod tests {
 
     #[test]
     fn typos_are_rejected() {
-        let error = toml::from_str::<LlmConfig>(
-            "[providers.x]\nprotocol = \"openai\"\nbase_ur = \"http://x\"",
-        )
-        .unwrap_err();
+        let error =
+            toml::from_str::<LlmConfig>("[providers.x]\nprotocol = \"openai\"\nbase_ur = \"http://x\"").unwrap_err();
         assert!(error.to_string().contains("base_ur"), "{error}");
     }
 }

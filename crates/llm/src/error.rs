@@ -84,12 +84,8 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Overloaded => "overloaded",
             ErrorKind::ServerError => "server error",
             ErrorKind::Timeout(TimeoutPhase::Connect) => "timed out connecting",
-            ErrorKind::Timeout(TimeoutPhase::FirstByte) => {
-                "timed out waiting for the reply to start"
-            }
-            ErrorKind::Timeout(TimeoutPhase::StreamIdle) => {
-                "timed out waiting for the reply to continue"
-            }
+            ErrorKind::Timeout(TimeoutPhase::FirstByte) => "timed out waiting for the reply to start",
+            ErrorKind::Timeout(TimeoutPhase::StreamIdle) => "timed out waiting for the reply to continue",
             ErrorKind::Connection => "connection failed",
             ErrorKind::InvalidRequest => "invalid request",
             ErrorKind::Authentication => "authentication failed",
@@ -119,18 +115,8 @@ pub struct LlmError {
 }
 
 impl LlmError {
-    pub fn new(
-        kind: ErrorKind,
-        source_name: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
-        LlmError {
-            kind,
-            source_name: source_name.into(),
-            message: message.into(),
-            status: None,
-            retry_after: None,
-        }
+    pub fn new(kind: ErrorKind, source_name: impl Into<String>, message: impl Into<String>) -> Self {
+        LlmError { kind, source_name: source_name.into(), message: message.into(), status: None, retry_after: None }
     }
 
     pub fn with_status(mut self, status: u16) -> Self {

@@ -89,20 +89,10 @@ impl ToolCall {
     /// Parses the argument text accumulated from the stream.
     pub fn from_arguments_text(id: String, name: String, arguments: &str) -> Self {
         if arguments.trim().is_empty() {
-            return ToolCall {
-                id,
-                name,
-                input: Value::Object(Default::default()),
-                malformed_input: None,
-            };
+            return ToolCall { id, name, input: Value::Object(Default::default()), malformed_input: None };
         }
         match serde_json::from_str::<Value>(arguments) {
-            Ok(input @ Value::Object(_)) => ToolCall {
-                id,
-                name,
-                input,
-                malformed_input: None,
-            },
+            Ok(input @ Value::Object(_)) => ToolCall { id, name, input, malformed_input: None },
             _ => ToolCall {
                 id,
                 name,
@@ -191,9 +181,6 @@ mod tests {
         let empty = ToolCall::from_arguments_text("a".into(), "f".into(), "");
         assert_eq!((empty.input, empty.malformed_input), (json!({}), None));
         let cut = ToolCall::from_arguments_text("a".into(), "f".into(), r#"{"x": "#);
-        assert_eq!(
-            (cut.input, cut.malformed_input.as_deref()),
-            (json!({}), Some(r#"{"x": "#))
-        );
+        assert_eq!((cut.input, cut.malformed_input.as_deref()), (json!({}), Some(r#"{"x": "#)));
     }
 }

@@ -65,13 +65,7 @@ impl ChatModel for FallbackModel {
 
     fn stream(&self, request: ChatRequest) -> ChatStream {
         let first_attempt = self.primary.stream(request.clone());
-        reattempting_stream(
-            first_attempt,
-            FallbackPlan {
-                model: self.clone(),
-                request: Some(request),
-            },
-        )
+        reattempting_stream(first_attempt, FallbackPlan { model: self.clone(), request: Some(request) })
     }
 
     async fn complete(&self, request: ChatRequest) -> Result<ChatResponse, LlmError> {

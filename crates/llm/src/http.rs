@@ -55,29 +55,14 @@ pub struct Transport {
 }
 
 impl Transport {
-    pub fn new(
-        source_name: impl Into<String>,
-        api_key: Option<ApiKey>,
-        timeouts: Timeouts,
-    ) -> Result<Self, LlmError> {
+    pub fn new(source_name: impl Into<String>, api_key: Option<ApiKey>, timeouts: Timeouts) -> Result<Self, LlmError> {
         let source_name = source_name.into();
-        let client = reqwest::Client::builder()
-            .connect_timeout(timeouts.connect)
-            .tcp_nodelay(true)
-            .build()
-            .map_err(|error| {
-                LlmError::new(
-                    ErrorKind::NotConfigured,
-                    &source_name,
-                    format!("cannot build the HTTP client: {error}"),
-                )
-            })?;
-        Ok(Transport {
-            client,
-            timeouts,
-            source_name,
-            api_key,
-        })
+        let client = reqwest::Client::builder().connect_timeout(timeouts.connect).tcp_nodelay(true).build().map_err(
+            |error| {
+                LlmError::new(ErrorKind::NotConfigured, &source_name, format!("cannot build the HTTP client: {error}"))
+            },
+        )?;
+        Ok(Transport { client, timeouts, source_name, api_key })
     }
 
     pub fn source_name(&self) -> &str {
@@ -105,26 +90,13 @@ impl Transport {
         self.client.post(url).header(USER_AGENT, STEWARD_USER_AGENT)
     }
 
-    fn transport_error(
-        &self,
-        error: &reqwest::Error,
-        phase: TimeoutPhase,
-        context: &str,
-    ) -> LlmError {
+    fn transport_error(&self, error: &reqwest::Error, phase: TimeoutPhase, context: &str) -> LlmError {
         let kind = if error.is_timeout() {
-            ErrorKind::Timeout(if error.is_connect() {
-                TimeoutPhase::Connect
-            } else {
-                phase
-            })
+            ErrorKind::Timeout(if error.is_connect() { TimeoutPhase::Connect } else { phase })
         } else {
             ErrorKind::Connection
         };
-        LlmError::new(
-            kind,
-            &self.source_name,
-            self.redact(&format!("{context}: {}", describe_chain(error))),
-        )
+        LlmError::new(kind, &self.source_name, self.redact(&format!("{context}: {}", describe_chain(error))))
     }
 
     fn timeout_error(&self, phase: TimeoutPhase) -> LlmError {
@@ -142,20 +114,12 @@ impl Transport {
 
     /// Sends the request and waits for the response headers within the
     /// first-byte budget; a non-success status becomes a classified error.
-    async fn send(
-        &self,
-        request: RequestBuilder,
-        started: Instant,
-    ) -> Result<reqwest::Response, LlmError> {
+    async fn send(&self, request: RequestBuilder, started: Instant) -> Result<reqwest::Response, LlmError> {
         let deadline = started + self.timeouts.first_byte;
         let response = match tokio::time::timeout_at(deadline, request.send()).await {
             Err(_elapsed) => return Err(self.timeout_error(TimeoutPhase::FirstByte)),
             Ok(Err(error)) => {
-                return Err(self.transport_error(
-                    &error,
-                    TimeoutPhase::FirstByte,
-                    "sending the request failed",
-                ));
+                return Err(self.transport_error(&error, TimeoutPhase::FirstByte, "sending the request failed"));
             }
             Ok(Ok(response)) => response,
         };
@@ -168,13 +132,7 @@ impl Transport {
             Ok(Ok(body)) => body,
             Ok(Err(_)) | Err(_) => String::new(),
         };
-        Err(classify::http_error(
-            &self.source_name,
-            status,
-            &headers,
-            &body,
-            |text| self.redact(text),
-        ))
+        Err(classify::http_error(&self.source_name, status, &headers, &body, |text| self.redact(text)))
     }
 
     /// Sends a request that expects a JSON reply and returns it parsed.
@@ -184,11 +142,7 @@ impl Transport {
         let bytes = match tokio::time::timeout(self.timeouts.stream_idle, response.bytes()).await {
             Err(_elapsed) => return Err(self.timeout_error(TimeoutPhase::StreamIdle)),
             Ok(Err(error)) => {
-                return Err(self.transport_error(
-                    &error,
-                    TimeoutPhase::StreamIdle,
-                    "reading the reply failed",
-                ));
+                return Err(self.transport_error(&error, TimeoutPhase::StreamIdle, "reading the reply failed"));
             }
             Ok(Ok(bytes)) => bytes,
         };
@@ -258,11 +212,8 @@ impl TimedBody {
                 Some(deadline) => tokio::time::timeout_at(deadline, body.chunks.next()).await,
                 None => tokio::time::timeout(body.stream_idle, body.chunks.next()).await,
             };
-            let phase = if body.first_chunk_deadline.is_some() {
-                TimeoutPhase::FirstByte
-            } else {
-                TimeoutPhase::StreamIdle
-            };
+            let phase =
+                if body.first_chunk_deadline.is_some() { TimeoutPhase::FirstByte } else { TimeoutPhase::StreamIdle };
             match next {
                 Err(_elapsed) => {
                     body.finished = true;
@@ -276,11 +227,7 @@ impl TimedBody {
                 }
                 Ok(Some(Err(error))) => {
                     body.finished = true;
-                    let error = body.transport.transport_error(
-                        &error,
-                        phase,
-                        "the reply stream was cut off",
-                    );
+                    let error = body.transport.transport_error(&error, phase, "the reply stream was cut off");
                     Some((Err(error), body))
                 }
             }

@@ -52,20 +52,12 @@ pub use error::{ErrorKind, LlmError, TimeoutPhase};
 pub use event::{ChatStream, Finish, StopReason, StreamEvent, ToolCall, Usage};
 pub use fallback::FallbackModel;
 pub use http::Timeouts;
-pub use message::{
-    ChatRequest, ContentPart, ImageSource, Message, ResponseFormat, Role, ToolChoice,
-    ToolDefinition,
-};
+pub use message::{ChatRequest, ContentPart, ImageSource, Message, ResponseFormat, Role, ToolChoice, ToolDefinition};
 pub use model::{ChatModel, EmbeddingModel, Embeddings, ModelId};
 pub use pricing::{ModelPrice, PriceTable};
 pub use providers::{Protocol, ProviderClient, TokenLimitField};
 pub use registry::{KeyStatus, ModelRegistry, ProviderSummary};
 pub use response::{ChatResponse, collect_response};
-pub use retry::{
-    RecordingSleeper, Retrier, RetryPolicy, RetryingEmbeddingModel, RetryingModel, Sleeper,
-    TokioSleeper,
-};
+pub use retry::{RecordingSleeper, Retrier, RetryPolicy, RetryingEmbeddingModel, RetryingModel, Sleeper, TokioSleeper};
 pub use secret::ApiKey;
-pub use structured::{
-    JsonSchemaSpec, StructuredOptions, StructuredResponse, complete_json, complete_typed,
-};
+pub use structured::{JsonSchemaSpec, StructuredOptions, StructuredResponse, complete_json, complete_typed};

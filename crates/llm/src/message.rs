@@ -52,16 +52,8 @@ impl ContentPart {
         ContentPart::Text { text: text.into() }
     }
 
-    pub fn tool_result(
-        tool_use_id: impl Into<String>,
-        content: impl Into<String>,
-        is_error: bool,
-    ) -> Self {
-        ContentPart::ToolResult {
-            tool_use_id: tool_use_id.into(),
-            content: content.into(),
-            is_error,
-        }
+    pub fn tool_result(tool_use_id: impl Into<String>, content: impl Into<String>, is_error: bool) -> Self {
+        ContentPart::ToolResult { tool_use_id: tool_use_id.into(), content: content.into(), is_error }
     }
 }
 
@@ -77,11 +69,7 @@ pub struct Message {
 
 impl Message {
     pub fn new(role: Role, content: Vec<ContentPart>) -> Self {
-        Message {
-            role,
-            content,
-            cache_breakpoint: false,
-        }
+        Message { role, content, cache_breakpoint: false }
     }
 
     pub fn user(text: impl Into<String>) -> Self {
@@ -124,16 +112,8 @@ pub struct ToolDefinition {
 }
 
 impl ToolDefinition {
-    pub fn new(
-        name: impl Into<String>,
-        description: impl Into<String>,
-        input_schema: Value,
-    ) -> Self {
-        ToolDefinition {
-            name: name.into(),
-            description: description.into(),
-            input_schema,
-        }
+    pub fn new(name: impl Into<String>, description: impl Into<String>, input_schema: Value) -> Self {
+        ToolDefinition { name: name.into(), description: description.into(), input_schema }
     }
 }
 
@@ -268,11 +248,7 @@ mod tests {
             Role::Assistant,
             vec![
                 ContentPart::text("Checking."),
-                ContentPart::ToolUse {
-                    id: "t1".into(),
-                    name: "search".into(),
-                    input: json!({"q": "x"}),
-                },
+                ContentPart::ToolUse { id: "t1".into(), name: "search".into(), input: json!({"q": "x"}) },
             ],
         );
         let value = serde_json::to_value(&message).unwrap();

@@ -23,10 +23,7 @@ pub struct ModelId {
 
 impl ModelId {
     pub fn new(provider: impl Into<String>, model: impl Into<String>) -> Self {
-        ModelId {
-            provider: provider.into(),
-            model: model.into(),
-        }
+        ModelId { provider: provider.into(), model: model.into() }
     }
 
     pub fn provider(&self) -> &str {
@@ -50,9 +47,7 @@ impl FromStr for ModelId {
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         match text.split_once('/') {
-            Some((provider, model)) if !provider.is_empty() && !model.is_empty() => {
-                Ok(ModelId::new(provider, model))
-            }
+            Some((provider, model)) if !provider.is_empty() && !model.is_empty() => Ok(ModelId::new(provider, model)),
             _ => Err(LlmError::not_configured(format!(
                 "model `{text}` is not of the form provider/model (for example anthropic/claude-sonnet-4-5)"
             ))),
@@ -116,10 +111,7 @@ mod tests {
     #[test]
     fn parses_provider_and_model_at_the_first_slash() {
         let id: ModelId = "openrouter/meta-llama/llama-3-70b".parse().unwrap();
-        assert_eq!(
-            (id.provider(), id.model()),
-            ("openrouter", "meta-llama/llama-3-70b")
-        );
+        assert_eq!((id.provider(), id.model()), ("openrouter", "meta-llama/llama-3-70b"));
         assert_eq!(id.to_string(), "openrouter/meta-llama/llama-3-70b");
         assert!("claude".parse::<ModelId>().is_err());
         assert!("/claude".parse::<ModelId>().is_err());

@@ -28,14 +28,8 @@ pub const OPENAI_BASE_URL_ENV: &str = "OPENAI_BASE_URL";
 
 const DEFAULT_ANTHROPIC_BASE_URL: &str = "https://api.anthropic.com";
 const DEFAULT_OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
-const BUILT_IN_ANTHROPIC_MODELS: &[&str] =
-    &["claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-1"];
-const BUILT_IN_OPENAI_MODELS: &[&str] = &[
-    "gpt-4.1",
-    "gpt-4.1-mini",
-    "gpt-4o-mini",
-    "text-embedding-3-small",
-];
+const BUILT_IN_ANTHROPIC_MODELS: &[&str] = &["claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-1"];
+const BUILT_IN_OPENAI_MODELS: &[&str] = &["gpt-4.1", "gpt-4.1-mini", "gpt-4o-mini", "text-embedding-3-small"];
 
 /// Whether a provider can authenticate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -129,15 +123,9 @@ const BUILT_INS: [BuiltIn; 2] = [
 impl ModelRegistry {
     /// Builds the registry from the `[llm]` config and an environment lookup
     /// (`|name| std::env::var(name).ok()` in production).
-    pub fn new(
-        config: &LlmConfig,
-        environment: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<Self, LlmError> {
-        let lookup = |name: &str| {
-            environment(name)
-                .map(|value| value.trim().to_owned())
-                .filter(|value| !value.is_empty())
-        };
+    pub fn new(config: &LlmConfig, environment: &dyn Fn(&str) -> Option<String>) -> Result<Self, LlmError> {
+        let lookup =
+            |name: &str| environment(name).map(|value| value.trim().to_owned()).filter(|value| !value.is_empty());
         let mut providers = BTreeMap::new();
         for built_in in &BUILT_INS {
             let overrides = config.providers.get(built_in.name);
@@ -158,11 +146,7 @@ impl ModelRegistry {
                 .unwrap_or_else(|| built_in.default_base_url.to_owned());
             let models = match overrides {
                 Some(provider) if !provider.models.is_empty() => provider.models.clone(),
-                _ => built_in
-                    .models
-                    .iter()
-                    .map(|model| (*model).to_owned())
-                    .collect(),
+                _ => built_in.models.iter().map(|model| (*model).to_owned()).collect(),
             };
             let api_key = lookup(&key_env).map(ApiKey::new);
             let summary = ProviderSummary {
@@ -170,25 +154,15 @@ impl ModelRegistry {
                 protocol: built_in.protocol,
                 base_url,
                 models,
-                key: if api_key.is_some() {
-                    KeyStatus::Present
-                } else {
-                    KeyStatus::Missing
-                },
+                key: if api_key.is_some() { KeyStatus::Present } else { KeyStatus::Missing },
                 api_key_env: Some(key_env),
                 built_in: true,
             };
-            let token_limit_field = overrides
-                .and_then(|provider| provider.token_limit_field)
-                .unwrap_or(built_in.token_limit_field);
+            let token_limit_field =
+                overrides.and_then(|provider| provider.token_limit_field).unwrap_or(built_in.token_limit_field);
             providers.insert(
                 built_in.name.to_owned(),
-                ProviderEntry {
-                    summary,
-                    api_key,
-                    token_limit_field,
-                    client: OnceLock::new(),
-                },
+                ProviderEntry { summary, api_key, token_limit_field, client: OnceLock::new() },
             );
         }
         for (name, provider) in &config.providers {
@@ -220,16 +194,11 @@ impl ModelRegistry {
 
     /// Every provider, usable or not, by name.
     pub fn providers(&self) -> Vec<ProviderSummary> {
-        self.providers
-            .values()
-            .map(|entry| entry.summary.clone())
-            .collect()
+        self.providers.values().map(|entry| entry.summary.clone()).collect()
     }
 
     pub fn has_usable_provider(&self) -> bool {
-        self.providers
-            .values()
-            .any(|entry| entry.summary.is_usable())
+        self.providers.values().any(|entry| entry.summary.is_usable())
     }
 
     pub fn price_of(&self, model: &ModelId) -> Option<ModelPrice> {
@@ -246,9 +215,7 @@ impl ModelRegistry {
             .providers
             .values()
             .map(|entry| &entry.summary)
-            .filter(|summary| {
-                summary.is_usable() && summary.models.iter().any(|model| model == name)
-            })
+            .filter(|summary| summary.is_usable() && summary.models.iter().any(|model| model == name))
             .collect();
         match listing.as_slice() {
             [only] => Ok(ModelId::new(&only.name, name)),
@@ -256,14 +223,8 @@ impl ModelRegistry {
                 "no usable provider lists a model `{name}`; name it as provider/model"
             ))),
             several => {
-                let names: Vec<String> = several
-                    .iter()
-                    .map(|summary| format!("{}/{name}", summary.name))
-                    .collect();
-                Err(LlmError::not_configured(format!(
-                    "`{name}` is ambiguous; use one of {}",
-                    names.join(", ")
-                )))
+                let names: Vec<String> = several.iter().map(|summary| format!("{}/{name}", summary.name)).collect();
+                Err(LlmError::not_configured(format!("`{name}` is ambiguous; use one of {}", names.join(", "))))
             }
         }
     }
@@ -274,29 +235,16 @@ impl ModelRegistry {
         if let Some(name) = &self.default_model {
             return self.resolve_name(name);
         }
-        let preferred = [
-            ("anthropic", "claude-sonnet-4-5"),
-            ("openai", "gpt-4.1-mini"),
-        ];
+        let preferred = [("anthropic", "claude-sonnet-4-5"), ("openai", "gpt-4.1-mini")];
         for (provider, model) in preferred {
-            if self
-                .providers
-                .get(provider)
-                .is_some_and(|entry| entry.summary.is_usable())
-            {
+            if self.providers.get(provider).is_some_and(|entry| entry.summary.is_usable()) {
                 return Ok(ModelId::new(provider, model));
             }
         }
         self.providers
             .values()
             .filter(|entry| entry.summary.is_usable())
-            .find_map(|entry| {
-                entry
-                    .summary
-                    .models
-                    .first()
-                    .map(|model| ModelId::new(&entry.summary.name, model))
-            })
+            .find_map(|entry| entry.summary.models.first().map(|model| ModelId::new(&entry.summary.name, model)))
             .ok_or_else(|| LlmError::not_configured(no_provider_message()))
     }
 
@@ -313,14 +261,8 @@ impl ModelRegistry {
             )));
         };
         if entry.summary.key == KeyStatus::Missing {
-            let variable = entry
-                .summary
-                .api_key_env
-                .as_deref()
-                .unwrap_or("its API key variable");
-            return Err(LlmError::not_configured(format!(
-                "`{model}` needs an API key: set {variable}"
-            )));
+            let variable = entry.summary.api_key_env.as_deref().unwrap_or("its API key variable");
+            return Err(LlmError::not_configured(format!("`{model}` needs an API key: set {variable}")));
         }
         let built = entry.client.get_or_init(|| {
             ProviderClient::new(
@@ -336,9 +278,7 @@ impl ModelRegistry {
     }
 
     fn retrying_chat_model(&self, model: &ModelId) -> Result<Arc<dyn ChatModel>, LlmError> {
-        let raw = self
-            .client_for(model)?
-            .chat_model(model.model(), self.price_of(model));
+        let raw = self.client_for(model)?.chat_model(model.model(), self.price_of(model));
         Ok(Arc::new(RetryingModel::new(raw, self.retrier.clone())))
     }
 
@@ -354,10 +294,7 @@ impl ModelRegistry {
             return Ok(primary);
         }
         let fallback = self.retrying_chat_model(&fallback_id).map_err(|error| {
-            LlmError::not_configured(format!(
-                "the fallback model {fallback_id} cannot be used: {}",
-                error.message()
-            ))
+            LlmError::not_configured(format!("the fallback model {fallback_id} cannot be used: {}", error.message()))
         })?;
         Ok(Arc::new(FallbackModel::new(primary, fallback)))
     }
@@ -371,13 +308,8 @@ impl ModelRegistry {
     /// An embedding model with retries (OpenAI-protocol providers only).
     pub fn embedding_model(&self, name: &str) -> Result<Arc<dyn EmbeddingModel>, LlmError> {
         let id = self.resolve_name(name)?;
-        let raw = self
-            .client_for(&id)?
-            .embedding_model(id.model(), self.price_of(&id))?;
-        Ok(Arc::new(RetryingEmbeddingModel::new(
-            raw,
-            self.retrier.clone(),
-        )))
+        let raw = self.client_for(&id)?.embedding_model(id.model(), self.price_of(&id))?;
+        Ok(Arc::new(RetryingEmbeddingModel::new(raw, self.retrier.clone())))
     }
 }
 
@@ -391,11 +323,7 @@ fn custom_provider(
             "llm.providers.{name}.base_url is required (e.g. \"http://localhost:11434/v1\")"
         ))
     })?;
-    let api_key = provider
-        .api_key_env
-        .as_deref()
-        .and_then(lookup)
-        .map(ApiKey::new);
+    let api_key = provider.api_key_env.as_deref().and_then(lookup).map(ApiKey::new);
     let key = match (&provider.api_key_env, &api_key) {
         (None, _) => KeyStatus::NotRequired,
         (Some(_), Some(_)) => KeyStatus::Present,

@@ -57,10 +57,7 @@ pub async fn collect_response(mut stream: ChatStream) -> Result<ChatResponse, Ll
     let mut response_id = None;
     while let Some(event) = stream.next().await {
         match event? {
-            StreamEvent::Started {
-                response_id: id,
-                provider_model: model,
-            } => {
+            StreamEvent::Started { response_id: id, provider_model: model } => {
                 response_id = id;
                 provider_model = model;
             }
@@ -79,14 +76,7 @@ pub async fn collect_response(mut stream: ChatStream) -> Result<ChatResponse, Ll
             StreamEvent::ToolCallStarted { .. }
             | StreamEvent::ToolCallArgumentsDelta { .. }
             | StreamEvent::Usage { .. } => {}
-            StreamEvent::Finished(Finish {
-                stop_reason,
-                usage,
-                cost_usd,
-                model,
-                time_to_first_token,
-                elapsed,
-            }) => {
+            StreamEvent::Finished(Finish { stop_reason, usage, cost_usd, model, time_to_first_token, elapsed }) => {
                 return Ok(ChatResponse {
                     content,
                     tool_calls,
@@ -102,9 +92,5 @@ pub async fn collect_response(mut stream: ChatStream) -> Result<ChatResponse, Ll
             }
         }
     }
-    Err(LlmError::new(
-        ErrorKind::Connection,
-        "llm",
-        "the reply stream ended before its final event",
-    ))
+    Err(LlmError::new(ErrorKind::Connection, "llm", "the reply stream ended before its final event"))
 }

@@ -46,20 +46,12 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// No retries at all.
     pub fn none() -> Self {
-        RetryPolicy {
-            max_retries: 0,
-            ..RetryPolicy::default()
-        }
+        RetryPolicy { max_retries: 0, ..RetryPolicy::default() }
     }
 
     /// The wait before retry number `retry` (1-based) after `error`, or `None`
     /// if it should not be retried. `jitter` is in `[0, 1)`.
-    pub fn delay_before_retry(
-        &self,
-        retry: u32,
-        error: &LlmError,
-        jitter: f64,
-    ) -> Option<Duration> {
+    pub fn delay_before_retry(&self, retry: u32, error: &LlmError, jitter: f64) -> Option<Duration> {
         if !error.is_retryable() || retry > self.max_retries {
             return None;
         }
@@ -68,11 +60,7 @@ impl RetryPolicy {
         }
         // The domain's backoff is 1 s × 2^(n-1) × (1 + 25% jitter); scale it to our first delay.
         let one_second_based = steward_domain::backoff::retry_delay(retry, jitter, Duration::MAX);
-        Some(
-            one_second_based
-                .mul_f64(self.initial_delay.as_secs_f64())
-                .min(self.max_delay),
-        )
+        Some(one_second_based.mul_f64(self.initial_delay.as_secs_f64()).min(self.max_delay))
     }
 }
 
@@ -103,19 +91,13 @@ impl RecordingSleeper {
     }
 
     pub fn delays(&self) -> Vec<Duration> {
-        self.delays
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.delays.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 }
 
 impl Sleeper for RecordingSleeper {
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
-        self.delays
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(duration);
+        self.delays.lock().unwrap_or_else(PoisonError::into_inner).push(duration);
         futures::future::ready(()).boxed()
     }
 }
@@ -144,11 +126,7 @@ impl fmt::Debug for Retrier {
 impl Retrier {
     /// Real sleeps, random jitter.
     pub fn new(policy: RetryPolicy) -> Self {
-        Retrier {
-            policy,
-            sleeper: Arc::new(TokioSleeper),
-            jitter: Arc::new(rand::random::<f64>),
-        }
+        Retrier { policy, sleeper: Arc::new(TokioSleeper), jitter: Arc::new(rand::random::<f64>) }
     }
 
     pub fn with_sleeper(mut self, sleeper: Arc<dyn Sleeper>) -> Self {
@@ -164,10 +142,7 @@ impl Retrier {
     /// Waits before retry number `retry` if `error` deserves one; returns
     /// whether to retry.
     async fn pause_before_retry(&self, model: &ModelId, retry: u32, error: &LlmError) -> bool {
-        let Some(delay) = self
-            .policy
-            .delay_before_retry(retry, error, (self.jitter)())
-        else {
+        let Some(delay) = self.policy.delay_before_retry(retry, error, (self.jitter)()) else {
             return false;
         };
         tracing::warn!(model = %model, retry, delay_ms = delay.as_millis() as u64, kind = error.kind().as_str(), %error, "retrying model call");
@@ -219,12 +194,7 @@ impl NextAttempt for RetryPlan {
     fn next_attempt<'a>(&'a mut self, error: &'a LlmError) -> BoxFuture<'a, Option<ChatStream>> {
         async move {
             let retry = self.retries_done + 1;
-            if !self
-                .model
-                .retrier
-                .pause_before_retry(self.model.inner.id(), retry, error)
-                .await
-            {
+            if !self.model.retrier.pause_before_retry(self.model.inner.id(), retry, error).await {
                 return None;
             }
             self.retries_done = retry;
@@ -245,22 +215,13 @@ impl ChatModel for RetryingModel {
     /// retry those too).
     fn stream(&self, request: ChatRequest) -> ChatStream {
         let first_attempt = self.inner.stream(request.clone());
-        reattempting_stream(
-            first_attempt,
-            RetryPlan {
-                model: self.clone(),
-                request,
-                retries_done: 0,
-            },
-        )
+        reattempting_stream(first_attempt, RetryPlan { model: self.clone(), request, retries_done: 0 })
     }
 
     /// Retries any retryable failure, including a stream cut mid-way, since
     /// nothing of a failed attempt has been shown to anyone.
     async fn complete(&self, request: ChatRequest) -> Result<ChatResponse, LlmError> {
-        self.retrier
-            .run(self.inner.id(), || self.inner.complete(request.clone()))
-            .await
+        self.retrier.run(self.inner.id(), || self.inner.complete(request.clone())).await
     }
 }
 
@@ -284,9 +245,7 @@ impl EmbeddingModel for RetryingEmbeddingModel {
     }
 
     async fn embed(&self, inputs: &[String]) -> Result<Embeddings, LlmError> {
-        self.retrier
-            .run(self.inner.id(), || self.inner.embed(inputs))
-            .await
+        self.retrier.run(self.inner.id(), || self.inner.embed(inputs)).await
     }
 }
 
@@ -308,51 +267,20 @@ mod tests {
             ..RetryPolicy::default()
         };
         let server_error = error(ErrorKind::ServerError);
-        let delays: Vec<u128> = (1..=4)
-            .map(|retry| {
-                policy
-                    .delay_before_retry(retry, &server_error, 0.0)
-                    .unwrap()
-                    .as_millis()
-            })
-            .collect();
+        let delays: Vec<u128> =
+            (1..=4).map(|retry| policy.delay_before_retry(retry, &server_error, 0.0).unwrap().as_millis()).collect();
         assert_eq!(delays, [500, 1000, 2000, 3000]);
-        assert_eq!(
-            policy.delay_before_retry(2, &server_error, 0.5).unwrap(),
-            Duration::from_millis(1125)
-        );
+        assert_eq!(policy.delay_before_retry(2, &server_error, 0.5).unwrap(), Duration::from_millis(1125));
     }
 
     #[test]
     fn retry_after_is_honoured_up_to_a_limit_and_only_retryable_kinds_retry() {
-        let policy = RetryPolicy {
-            max_retries: 2,
-            ..RetryPolicy::default()
-        };
-        let asked = |seconds| {
-            error(ErrorKind::RateLimited).with_retry_after(Some(Duration::from_secs(seconds)))
-        };
-        assert_eq!(
-            policy.delay_before_retry(1, &asked(7), 0.9),
-            Some(Duration::from_secs(7))
-        );
-        assert_eq!(
-            policy.delay_before_retry(1, &asked(600), 0.0),
-            None,
-            "too long a wait goes back to the caller"
-        );
-        assert_eq!(
-            policy.delay_before_retry(3, &asked(1), 0.0),
-            None,
-            "retries exhausted"
-        );
-        assert_eq!(
-            policy.delay_before_retry(1, &error(ErrorKind::InvalidRequest), 0.0),
-            None
-        );
-        assert_eq!(
-            policy.delay_before_retry(1, &error(ErrorKind::Authentication), 0.0),
-            None
-        );
+        let policy = RetryPolicy { max_retries: 2, ..RetryPolicy::default() };
+        let asked = |seconds| error(ErrorKind::RateLimited).with_retry_after(Some(Duration::from_secs(seconds)));
+        assert_eq!(policy.delay_before_retry(1, &asked(7), 0.9), Some(Duration::from_secs(7)));
+        assert_eq!(policy.delay_before_retry(1, &asked(600), 0.0), None, "too long a wait goes back to the caller");
+        assert_eq!(policy.delay_before_retry(3, &asked(1), 0.0), None, "retries exhausted");
+        assert_eq!(policy.delay_before_retry(1, &error(ErrorKind::InvalidRequest), 0.0), None);
+        assert_eq!(policy.delay_before_retry(1, &error(ErrorKind::Authentication), 0.0), None);
     }
 }

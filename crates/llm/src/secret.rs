@@ -25,11 +25,7 @@ impl ApiKey {
     /// on provider error messages, which sometimes quote the key back.
     pub(crate) fn redact_from(&self, text: &str) -> String {
         // Very short keys (test values like "x") would shred ordinary words.
-        if self.0.len() < 8 {
-            text.to_owned()
-        } else {
-            text.replace(&self.0, REDACTED)
-        }
+        if self.0.len() < 8 { text.to_owned() } else { text.replace(&self.0, REDACTED) }
     }
 }
 

@@ -44,13 +44,7 @@ pub struct StreamedCall {
 
 enum Phase<D> {
     NotSent(Box<StreamedCall>, D),
-    Receiving {
-        events: EventSource,
-        decoder: D,
-        model: ModelId,
-        price: Option<ModelPrice>,
-        source_name: String,
-    },
+    Receiving { events: EventSource, decoder: D, model: ModelId, price: Option<ModelPrice>, source_name: String },
     Ended,
 }
 
@@ -86,38 +80,19 @@ impl<D: EventDecoder> Driver<D> {
                 Phase::NotSent(call, decoder) => {
                     let started = Instant::now();
                     self.started = Some(started);
-                    match call
-                        .transport
-                        .open_event_stream(call.request, started)
-                        .await
-                    {
+                    match call.transport.open_event_stream(call.request, started).await {
                         Ok(events) => {
                             let source_name = call.transport.source_name().to_owned();
-                            self.phase = Phase::Receiving {
-                                events,
-                                decoder,
-                                model: call.model,
-                                price: call.price,
-                                source_name,
-                            };
+                            self.phase =
+                                Phase::Receiving { events, decoder, model: call.model, price: call.price, source_name };
                         }
                         Err(error) => return Some(Err(error)),
                     }
                 }
-                Phase::Receiving {
-                    mut events,
-                    mut decoder,
-                    model,
-                    price,
-                    source_name,
-                } => match events.next().await {
+                Phase::Receiving { mut events, mut decoder, model, price, source_name } => match events.next().await {
                     None => {
                         let message = "the reply stream ended before it was complete";
-                        return Some(Err(LlmError::new(
-                            ErrorKind::Connection,
-                            source_name,
-                            message,
-                        )));
+                        return Some(Err(LlmError::new(ErrorKind::Connection, source_name, message)));
                     }
                     Some(Err(error)) => return Some(Err(error)),
                     Some(Ok(event)) => {
@@ -127,13 +102,7 @@ impl<D: EventDecoder> Driver<D> {
                         }
                         let finished = self.queue_decoded(decoded, &model, price.as_ref());
                         if !finished {
-                            self.phase = Phase::Receiving {
-                                events,
-                                decoder,
-                                model,
-                                price,
-                                source_name,
-                            };
+                            self.phase = Phase::Receiving { events, decoder, model, price, source_name };
                         }
                     }
                 },
@@ -142,19 +111,12 @@ impl<D: EventDecoder> Driver<D> {
     }
 
     /// Queues decoded events; returns whether the reply is complete.
-    fn queue_decoded(
-        &mut self,
-        decoded: Vec<Decoded>,
-        model: &ModelId,
-        price: Option<&ModelPrice>,
-    ) -> bool {
+    fn queue_decoded(&mut self, decoded: Vec<Decoded>, model: &ModelId, price: Option<&ModelPrice>) -> bool {
         for item in decoded {
             match item {
                 Decoded::Event(event) => {
-                    let is_first_output = matches!(
-                        event,
-                        StreamEvent::TextDelta { .. } | StreamEvent::ToolCallStarted { .. }
-                    );
+                    let is_first_output =
+                        matches!(event, StreamEvent::TextDelta { .. } | StreamEvent::ToolCallStarted { .. });
                     if is_first_output && self.first_output_at.is_none() {
                         self.first_output_at = Some(Instant::now());
                     }

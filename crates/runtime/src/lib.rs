@@ -1,1 +1,12 @@
-//! placeholder
+//! The work engine: a pool of workers that claims jobs from the durable queue
+//! and runs each with the handler registered for its kind. Later: the agent
+//! loop, tools, skills, the scheduler.
+//!
+//! Architecture invariant: the runtime talks to storage only through the
+//! `steward_store` traits, so tests can run it against any backend.
+
+pub mod handlers;
+pub mod worker;
+
+pub use handlers::{HandlerRegistry, JobContext, JobError, JobHandler};
+pub use worker::{ShutdownReport, WorkerPool, WorkerPoolConfig};

@@ -1,1 +1,83 @@
-//! placeholder
+//! Persistence for Steward: the [`Store`] trait surface and its two
+//! implementations, embedded SQLite ([`sqlite`]) and PostgreSQL
+//! ([`postgres`]), including the durable job queue in SQL.
+//!
+//! Architecture invariant: this is the only crate that knows SQL. Callers see
+//! domain types and [`StoreError`]; rows, statements and dialects stay here.
+//! Every state change of a job, agent or action is one transaction that also
+//! appends an event row.
+
+pub mod actions;
+pub mod agents;
+pub mod database_url;
+pub mod error;
+pub mod events;
+pub mod migrations;
+pub mod postgres;
+pub mod queue;
+pub mod sqlite;
+pub mod wakeups;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use steward_domain::Clock;
+
+pub use actions::{ActionFilter, ActionStore};
+pub use agents::{AgentFilter, AgentStore};
+pub use database_url::{DatabaseKind, DatabaseUrl};
+pub use error::{ConflictKind, Entity, StoreError};
+pub use events::{EventLog, EventQuery};
+pub use migrations::MigrationReport;
+pub use queue::{
+    ClaimRequest, ClaimResponse, ClaimedJob, EnqueueOutcome, JobCounts, JobFilter, JobOutcome, JobQueue, LeaseRef,
+    LeaseStatus, QueueSettings, RetryDecision, SettleOutcome, Settlement,
+};
+pub use wakeups::Wakeups;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Everything Steward persists, behind one object-safe surface so the
+/// backend is chosen at run time.
+#[async_trait]
+pub trait Store: AgentStore + ActionStore + JobQueue + EventLog + Send + Sync + 'static {
+    fn kind(&self) -> DatabaseKind;
+
+    /// Signals raised after commits that made jobs ready or appended events,
+    /// including (on PostgreSQL) commits made by other processes.
+    fn wakeups(&self) -> &Wakeups;
+
+    /// Applies pending migrations; safe to call on every start and from
+    /// several processes at once.
+    async fn migrate(&self) -> Result<MigrationReport>;
+
+    /// Waits for in-flight writes and closes connections.
+    async fn close(&self);
+}
+
+/// Options shared by both backends.
+#[derive(Clone)]
+pub struct StoreOptions {
+    pub clock: Arc<dyn Clock>,
+    pub queue: QueueSettings,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions { clock: Arc::new(steward_domain::SystemClock), queue: QueueSettings::default() }
+    }
+}
+
+impl std::fmt::Debug for StoreOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreOptions").field("queue", &self.queue).finish_non_exhaustive()
+    }
+}
+
+/// Opens the database named by `url` (without migrating it).
+pub async fn open(url: &DatabaseUrl, options: StoreOptions) -> Result<Arc<dyn Store>> {
+    match url {
+        DatabaseUrl::Sqlite(path) => Ok(Arc::new(sqlite::SqliteStore::open(path, options).await?)),
+        DatabaseUrl::Postgres(url) => postgres::PostgresStore::connect(url, options).await,
+    }
+}

@@ -41,60 +41,34 @@ fn start_fake_binary() -> (FakeProcess, String) {
 /// The assistant text of a whole or streamed chat completion.
 fn reply_text(body: &str) -> String {
     if let Ok(whole) = serde_json::from_str::<Value>(body) {
-        return whole["choices"][0]["message"]["content"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        return whole["choices"][0]["message"]["content"].as_str().unwrap().to_owned();
     }
     body.split("\n\n")
         .filter_map(|frame| frame.strip_prefix("data: "))
         .filter(|data| *data != "[DONE]")
         .filter_map(|data| {
-            serde_json::from_str::<Value>(data).unwrap()["choices"][0]["delta"]["content"]
-                .as_str()
-                .map(str::to_owned)
+            serde_json::from_str::<Value>(data).unwrap()["choices"][0]["delta"]["content"].as_str().map(str::to_owned)
         })
         .collect()
 }
 
 async fn stats(client: &reqwest::Client, base_url: &str) -> Value {
-    client
-        .get(format!("{base_url}/_fake/stats"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    client.get(format!("{base_url}/_fake/stats")).send().await.unwrap().json().await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_thousand_concurrent_requests_are_all_held_and_answered() {
     let (_process, base_url) = start_fake_binary();
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(0)
-        .build()
-        .unwrap();
-    assert_eq!(
-        client
-            .post(format!("{base_url}/_fake/pause"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        204
-    );
+    let client = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
+    assert_eq!(client.post(format!("{base_url}/_fake/pause")).send().await.unwrap().status(), 204);
 
     let tasks: Vec<_> = (0..CONCURRENT_REQUESTS)
         .map(|index| {
             let client = client.clone();
             let url = format!("{base_url}/v1/chat/completions");
             tokio::spawn(async move {
-                let response = client
-                    .post(url)
-                    .json(&openai_request(&format!("request {index}"), index % 2 == 0))
-                    .send()
-                    .await?;
+                let response =
+                    client.post(url).json(&openai_request(&format!("request {index}"), index % 2 == 0)).send().await?;
                 let status = response.status().as_u16();
                 let body = response.text().await?;
                 Ok::<_, reqwest::Error>((status, body))
@@ -105,23 +79,14 @@ async fn ten_thousand_concurrent_requests_are_all_held_and_answered() {
     // Every request is inside the fake at the same time before any is answered.
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let in_flight = stats(&client, &base_url).await["in_flight"]
-            .as_u64()
-            .unwrap();
+        let in_flight = stats(&client, &base_url).await["in_flight"].as_u64().unwrap();
         if in_flight == CONCURRENT_REQUESTS as u64 {
             break;
         }
-        assert!(
-            Instant::now() < deadline,
-            "only {in_flight} requests in flight"
-        );
+        assert!(Instant::now() < deadline, "only {in_flight} requests in flight");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    client
-        .post(format!("{base_url}/_fake/resume"))
-        .send()
-        .await
-        .unwrap();
+    client.post(format!("{base_url}/_fake/resume")).send().await.unwrap();
 
     for (index, task) in tasks.into_iter().enumerate() {
         let (status, body) = task.await.unwrap().unwrap();
@@ -133,8 +98,5 @@ async fn ten_thousand_concurrent_requests_are_all_held_and_answered() {
         );
     }
     let final_stats = stats(&client, &base_url).await;
-    assert_eq!(
-        final_stats["peak_in_flight"], CONCURRENT_REQUESTS as u64,
-        "{final_stats}"
-    );
+    assert_eq!(final_stats["peak_in_flight"], CONCURRENT_REQUESTS as u64, "{final_stats}");
 }

@@ -9,9 +9,8 @@ use steward_fake_llm::{FakeLlm, Fault, Reply};
 use crate::scripting::{ANTHROPIC_HEADERS, anthropic_request, openai_request, post_json};
 
 async fn anthropic_post(fake: &FakeLlm, stream: bool) -> reqwest::Response {
-    let mut request = reqwest::Client::new()
-        .post(format!("{}/v1/messages", fake.base_url()))
-        .json(&anthropic_request("x", stream));
+    let mut request =
+        reqwest::Client::new().post(format!("{}/v1/messages", fake.base_url())).json(&anthropic_request("x", stream));
     for (name, value) in ANTHROPIC_HEADERS {
         request = request.header(*name, *value);
     }
@@ -36,31 +35,17 @@ async fn rate_limits_carry_retry_after_in_seconds_or_milliseconds() {
     let fake = FakeLlm::start().await.unwrap();
     fake.push(Fault::rate_limited(3));
     fake.push(Fault::rate_limited_ms(1500));
-    let (status, headers, body) = post_json(
-        &format!("{}/v1/messages", fake.base_url()),
-        ANTHROPIC_HEADERS,
-        &anthropic_request("x", false),
-    )
-    .await;
+    let (status, headers, body) =
+        post_json(&format!("{}/v1/messages", fake.base_url()), ANTHROPIC_HEADERS, &anthropic_request("x", false)).await;
     assert_eq!(status, 429);
     assert_eq!(headers["retry-after"], "3");
-    assert_eq!(
-        serde_json::from_str::<Value>(&body).unwrap()["error"]["type"],
-        "rate_limit_error"
-    );
-    let (status, headers, body) = post_json(
-        &format!("{}/chat/completions", fake.openai_base_url()),
-        &[],
-        &openai_request("x", true),
-    )
-    .await;
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["error"]["type"], "rate_limit_error");
+    let (status, headers, body) =
+        post_json(&format!("{}/chat/completions", fake.openai_base_url()), &[], &openai_request("x", true)).await;
     assert_eq!(status, 429);
     assert_eq!(headers["retry-after-ms"], "1500");
     assert!(headers.get("retry-after").is_none());
-    assert_eq!(
-        serde_json::from_str::<Value>(&body).unwrap()["error"]["code"],
-        "rate_limit_exceeded"
-    );
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["error"]["code"], "rate_limit_exceeded");
 }
 
 #[tokio::test]
@@ -68,40 +53,23 @@ async fn overloaded_is_529_for_anthropic_and_503_for_openai() {
     let fake = FakeLlm::start().await.unwrap();
     fake.push(Fault::overloaded());
     fake.push(Fault::overloaded());
-    let (status, _, body) = post_json(
-        &format!("{}/v1/messages", fake.base_url()),
-        ANTHROPIC_HEADERS,
-        &anthropic_request("x", true),
-    )
-    .await;
+    let (status, _, body) =
+        post_json(&format!("{}/v1/messages", fake.base_url()), ANTHROPIC_HEADERS, &anthropic_request("x", true)).await;
     assert_eq!(status, 529);
-    assert_eq!(
-        serde_json::from_str::<Value>(&body).unwrap()["error"]["type"],
-        "overloaded_error"
-    );
-    let (status, _, _) = post_json(
-        &format!("{}/chat/completions", fake.openai_base_url()),
-        &[],
-        &openai_request("x", false),
-    )
-    .await;
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["error"]["type"], "overloaded_error");
+    let (status, _, _) =
+        post_json(&format!("{}/chat/completions", fake.openai_base_url()), &[], &openai_request("x", false)).await;
     assert_eq!(status, 503);
 }
 
 #[tokio::test]
 async fn a_cut_stream_ends_in_a_transport_error_after_the_first_events() {
     let fake = FakeLlm::start().await.unwrap();
-    fake.push(Fault::cut_after(
-        3,
-        Reply::text("this reply never finishes"),
-    ));
+    fake.push(Fault::cut_after(3, Reply::text("this reply never finishes")));
     let response = anthropic_post(&fake, true).await;
     assert_eq!(response.status(), 200);
     let (received, ended_in_error) = read_body(response).await;
-    assert!(
-        ended_in_error,
-        "the connection must be cut, not closed cleanly"
-    );
+    assert!(ended_in_error, "the connection must be cut, not closed cleanly");
     assert_eq!(received.matches("\n\n").count(), 3, "{received}");
     assert!(!received.contains("message_stop"));
 }
@@ -139,10 +107,7 @@ async fn an_error_event_arrives_mid_stream() {
 async fn a_hanging_request_gets_no_answer_until_the_fake_stops() {
     let fake = FakeLlm::start().await.unwrap();
     fake.push(Fault::hang());
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_millis(300))
-        .build()
-        .unwrap();
+    let client = reqwest::Client::builder().timeout(Duration::from_millis(300)).build().unwrap();
     let outcome = client
         .post(format!("{}/chat/completions", fake.openai_base_url()))
         .json(&openai_request("x", false))
@@ -160,9 +125,7 @@ async fn a_stalled_stream_sends_its_first_events_then_nothing() {
     let mut stream = response.bytes_stream();
     let mut received = String::new();
     while received.matches("\n\n").count() < 2 {
-        received.push_str(&String::from_utf8_lossy(
-            &stream.next().await.unwrap().unwrap(),
-        ));
+        received.push_str(&String::from_utf8_lossy(&stream.next().await.unwrap().unwrap()));
     }
     let next = tokio::time::timeout(Duration::from_millis(300), stream.next()).await;
     assert!(next.is_err(), "nothing more arrives");
@@ -182,15 +145,8 @@ async fn a_slow_first_byte_delays_the_response_headers() {
 async fn an_api_key_echoing_error_quotes_the_presented_key() {
     let fake = FakeLlm::start().await.unwrap();
     fake.push(Fault::authentication_echoing_key());
-    let (status, _, body) = post_json(
-        &format!("{}/v1/messages", fake.base_url()),
-        ANTHROPIC_HEADERS,
-        &anthropic_request("x", false),
-    )
-    .await;
+    let (status, _, body) =
+        post_json(&format!("{}/v1/messages", fake.base_url()), ANTHROPIC_HEADERS, &anthropic_request("x", false)).await;
     assert_eq!(status, 401);
-    assert!(
-        body.contains("sk-ant-test"),
-        "the fault is only useful if it leaks: {body}"
-    );
+    assert!(body.contains("sk-ant-test"), "the fault is only useful if it leaks: {body}");
 }

@@ -99,12 +99,9 @@ impl ProviderClient {
     pub fn chat_model(&self, model: &str, price: Option<ModelPrice>) -> Arc<dyn ChatModel> {
         let id = ModelId::new(&self.name, model);
         match self.protocol {
-            Protocol::Anthropic => Arc::new(anthropic::AnthropicChatModel::new(
-                id,
-                &self.base_url,
-                Arc::clone(&self.transport),
-                price,
-            )),
+            Protocol::Anthropic => {
+                Arc::new(anthropic::AnthropicChatModel::new(id, &self.base_url, Arc::clone(&self.transport), price))
+            }
             Protocol::OpenAi => Arc::new(openai::OpenAiChatModel::new(
                 id,
                 &self.base_url,
@@ -117,19 +114,12 @@ impl ProviderClient {
 
     /// An embedding model of this provider; only the OpenAI protocol has an
     /// embeddings endpoint.
-    pub fn embedding_model(
-        &self,
-        model: &str,
-        price: Option<ModelPrice>,
-    ) -> Result<Arc<dyn EmbeddingModel>, LlmError> {
+    pub fn embedding_model(&self, model: &str, price: Option<ModelPrice>) -> Result<Arc<dyn EmbeddingModel>, LlmError> {
         let id = ModelId::new(&self.name, model);
         match self.protocol {
-            Protocol::OpenAi => Ok(Arc::new(openai::OpenAiEmbeddingModel::new(
-                id,
-                &self.base_url,
-                Arc::clone(&self.transport),
-                price,
-            ))),
+            Protocol::OpenAi => {
+                Ok(Arc::new(openai::OpenAiEmbeddingModel::new(id, &self.base_url, Arc::clone(&self.transport), price)))
+            }
             Protocol::Anthropic => Err(LlmError::new(
                 ErrorKind::NotConfigured,
                 &self.name,

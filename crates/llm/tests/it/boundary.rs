@@ -4,8 +4,8 @@
 use serde_json::{Map, Value, json};
 use steward_fake_llm::{FakeLlm, ReceivedRequest};
 use steward_llm::{
-    ApiKey, ChatRequest, ContentPart, ImageSource, JsonSchemaSpec, Message, Protocol,
-    ProviderClient, Role, ToolChoice, ToolDefinition,
+    ApiKey, ChatRequest, ContentPart, ImageSource, JsonSchemaSpec, Message, Protocol, ProviderClient, Role, ToolChoice,
+    ToolDefinition,
 };
 
 use crate::support::{ANTHROPIC_TEST_KEY, OPENAI_TEST_KEY, PROTOCOLS, raw_model, test_timeouts};
@@ -13,14 +13,7 @@ use crate::support::{ANTHROPIC_TEST_KEY, OPENAI_TEST_KEY, PROTOCOLS, raw_model, 
 /// The headers that matter to the provider, with secrets checked and redacted.
 fn boundary(request: &ReceivedRequest) -> Value {
     let mut headers = Map::new();
-    for name in [
-        "content-type",
-        "accept",
-        "anthropic-version",
-        "x-api-key",
-        "authorization",
-        "user-agent",
-    ] {
+    for name in ["content-type", "accept", "anthropic-version", "x-api-key", "authorization", "user-agent"] {
         let Some(value) = request.header(name) else {
             continue;
         };
@@ -61,18 +54,12 @@ fn tools() -> Vec<ToolDefinition> {
 /// temperature, stop sequences.
 fn full_request() -> ChatRequest {
     let image = ContentPart::Image {
-        source: ImageSource::Base64 {
-            media_type: "image/png".into(),
-            data: "iVBORw0KGgo=".into(),
-        },
+        source: ImageSource::Base64 { media_type: "image/png".into(), data: "iVBORw0KGgo=".into() },
     };
     ChatRequest::new(vec![
         Message::new(
             Role::User,
-            vec![
-                ContentPart::text("What is in this picture, and what is the weather in Paris?"),
-                image,
-            ],
+            vec![ContentPart::text("What is in this picture, and what is the weather in Paris?"), image],
         ),
         Message::new(
             Role::Assistant,
@@ -87,10 +74,7 @@ fn full_request() -> ChatRequest {
         ),
         Message::new(
             Role::User,
-            vec![
-                ContentPart::tool_result("toolu_1", "service unavailable", true),
-                ContentPart::text("Try once more."),
-            ],
+            vec![ContentPart::tool_result("toolu_1", "service unavailable", true), ContentPart::text("Try once more.")],
         )
         .with_cache_breakpoint(),
     ])
@@ -127,13 +111,9 @@ async fn structured_output_requests() {
     )
     .unwrap();
     for protocol in PROTOCOLS {
-        let request =
-            ChatRequest::from_user_text("Weather?").with_response_format(schema.response_format());
+        let request = ChatRequest::from_user_text("Weather?").with_response_format(schema.response_format());
         let sent = sent_request(protocol, request).await;
-        insta::assert_json_snapshot!(
-            format!("structured_output_request_{}", protocol.as_str()),
-            sent
-        );
+        insta::assert_json_snapshot!(format!("structured_output_request_{}", protocol.as_str()), sent);
     }
 }
 

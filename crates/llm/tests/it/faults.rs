@@ -10,10 +10,7 @@ use steward_llm::{ChatModel, ChatRequest, ErrorKind, FallbackModel, Protocol, St
 use crate::support::{PROTOCOLS, raw_model, retrying_model, stream_all, text_of};
 
 fn seconds(values: &[f64]) -> Vec<Duration> {
-    values
-        .iter()
-        .map(|value| Duration::from_secs_f64(*value))
-        .collect()
+    values.iter().map(|value| Duration::from_secs_f64(*value)).collect()
 }
 
 fn request() -> ChatRequest {
@@ -25,11 +22,7 @@ async fn run_after_faults(
     protocol: Protocol,
     faults: Vec<Fault>,
     max_retries: u32,
-) -> (
-    FakeLlm,
-    Result<String, steward_llm::LlmError>,
-    Vec<Duration>,
-) {
+) -> (FakeLlm, Result<String, steward_llm::LlmError>, Vec<Duration>) {
     let fake = FakeLlm::start().await.unwrap();
     for fault in faults {
         fake.push(fault);
@@ -48,41 +41,26 @@ async fn run_after_faults(
 #[tokio::test]
 async fn rate_limits_wait_as_long_as_retry_after_says() {
     for protocol in PROTOCOLS {
-        let (fake, outcome, delays) =
-            run_after_faults(protocol, vec![Fault::rate_limited(7)], 3).await;
+        let (fake, outcome, delays) = run_after_faults(protocol, vec![Fault::rate_limited(7)], 3).await;
         assert_eq!(outcome.unwrap(), "finally", "{protocol:?}");
         assert_eq!(delays, seconds(&[7.0]));
         assert_eq!(fake.requests().len(), 2);
 
-        let (_, outcome, delays) = run_after_faults(
-            protocol,
-            vec![Fault::rate_limited_ms(1500), Fault::rate_limited_ms(250)],
-            3,
-        )
-        .await;
-        assert_eq!(outcome.unwrap(), "finally");
-        assert_eq!(
-            delays,
-            seconds(&[1.5, 0.25]),
-            "{protocol:?}: retry-after-ms is honoured"
-        );
-
         let (_, outcome, delays) =
-            run_after_faults(protocol, vec![Fault::rate_limited_without_hint()], 3).await;
+            run_after_faults(protocol, vec![Fault::rate_limited_ms(1500), Fault::rate_limited_ms(250)], 3).await;
         assert_eq!(outcome.unwrap(), "finally");
-        assert_eq!(
-            delays,
-            seconds(&[1.0]),
-            "{protocol:?}: without a hint, the backoff applies"
-        );
+        assert_eq!(delays, seconds(&[1.5, 0.25]), "{protocol:?}: retry-after-ms is honoured");
+
+        let (_, outcome, delays) = run_after_faults(protocol, vec![Fault::rate_limited_without_hint()], 3).await;
+        assert_eq!(outcome.unwrap(), "finally");
+        assert_eq!(delays, seconds(&[1.0]), "{protocol:?}: without a hint, the backoff applies");
     }
 }
 
 #[tokio::test]
 async fn a_retry_after_beyond_the_limit_goes_back_to_the_caller() {
     for protocol in PROTOCOLS {
-        let (fake, outcome, delays) =
-            run_after_faults(protocol, vec![Fault::rate_limited(600)], 3).await;
+        let (fake, outcome, delays) = run_after_faults(protocol, vec![Fault::rate_limited(600)], 3).await;
         let error = outcome.unwrap_err();
         assert_eq!(error.kind(), ErrorKind::RateLimited);
         assert_eq!(error.retry_after(), Some(Duration::from_secs(600)));
@@ -95,32 +73,16 @@ async fn a_retry_after_beyond_the_limit_goes_back_to_the_caller() {
 #[tokio::test]
 async fn server_errors_and_overload_back_off_exponentially_then_give_up() {
     for protocol in PROTOCOLS {
-        let (_, outcome, delays) = run_after_faults(
-            protocol,
-            vec![Fault::server_error(), Fault::server_error()],
-            3,
-        )
-        .await;
+        let (_, outcome, delays) =
+            run_after_faults(protocol, vec![Fault::server_error(), Fault::server_error()], 3).await;
         assert_eq!(outcome.unwrap(), "finally", "{protocol:?}");
         assert_eq!(delays, seconds(&[1.0, 2.0]));
 
-        let overloads = vec![
-            Fault::overloaded(),
-            Fault::overloaded(),
-            Fault::overloaded(),
-            Fault::overloaded(),
-        ];
+        let overloads = vec![Fault::overloaded(), Fault::overloaded(), Fault::overloaded(), Fault::overloaded()];
         let (fake, outcome, delays) = run_after_faults(protocol, overloads, 3).await;
         let error = outcome.unwrap_err();
         assert_eq!(error.kind(), ErrorKind::Overloaded, "{protocol:?}: {error}");
-        assert_eq!(
-            error.status(),
-            Some(if protocol == Protocol::Anthropic {
-                529
-            } else {
-                503
-            })
-        );
+        assert_eq!(error.status(), Some(if protocol == Protocol::Anthropic { 529 } else { 503 }));
         assert_eq!(delays, seconds(&[1.0, 2.0, 4.0]));
         assert_eq!(fake.requests().len(), 4);
     }
@@ -129,16 +91,10 @@ async fn server_errors_and_overload_back_off_exponentially_then_give_up() {
 #[tokio::test]
 async fn permanent_errors_are_classified_and_never_retried() {
     let cases = [
-        (
-            Fault::authentication_echoing_key(),
-            ErrorKind::Authentication,
-        ),
+        (Fault::authentication_echoing_key(), ErrorKind::Authentication),
         (Fault::context_too_long(), ErrorKind::ContextTooLong),
         (Fault::content_filtered(), ErrorKind::Refused),
-        (
-            Fault::invalid_request("messages: roles must alternate"),
-            ErrorKind::InvalidRequest,
-        ),
+        (Fault::invalid_request("messages: roles must alternate"), ErrorKind::InvalidRequest),
     ];
     for protocol in PROTOCOLS {
         for (fault, kind) in cases.clone() {
@@ -167,28 +123,16 @@ async fn a_stream_cut_before_any_output_is_retried_invisibly() {
 async fn a_stream_cut_after_output_ends_the_stream_but_complete_retries_it() {
     for protocol in PROTOCOLS {
         let fake = FakeLlm::start().await.unwrap();
-        fake.push(Fault::cut_after(
-            6,
-            Reply::text("this answer is cut off half way through"),
-        ));
+        fake.push(Fault::cut_after(6, Reply::text("this answer is cut off half way through")));
         let (model, sleeper) = retrying_model(raw_model(&fake, protocol), 3);
 
         let (events, error) = stream_all(model.as_ref(), request()).await;
         let error = error.unwrap();
         assert_eq!(error.kind(), ErrorKind::Connection, "{protocol:?}: {error}");
-        assert!(
-            !text_of(&events).is_empty(),
-            "some text was already passed on"
-        );
-        assert!(
-            sleeper.delays().is_empty(),
-            "streamed output is never replayed"
-        );
+        assert!(!text_of(&events).is_empty(), "some text was already passed on");
+        assert!(sleeper.delays().is_empty(), "streamed output is never replayed");
 
-        fake.push(Fault::cut_after(
-            6,
-            Reply::text("this answer is cut off half way through"),
-        ));
+        fake.push(Fault::cut_after(6, Reply::text("this answer is cut off half way through")));
         fake.push(Reply::text("whole answer"));
         let response = model.complete(request()).await.unwrap();
         assert_eq!(response.text(), "whole answer");
@@ -200,18 +144,10 @@ async fn a_stream_cut_after_output_ends_the_stream_but_complete_retries_it() {
 #[tokio::test]
 async fn a_malformed_stream_is_reported_and_not_retried() {
     for protocol in PROTOCOLS {
-        let (fake, outcome, delays) = run_after_faults(
-            protocol,
-            vec![Fault::malformed_after(2, Reply::text("x"))],
-            3,
-        )
-        .await;
+        let (fake, outcome, delays) =
+            run_after_faults(protocol, vec![Fault::malformed_after(2, Reply::text("x"))], 3).await;
         let error = outcome.unwrap_err();
-        assert_eq!(
-            error.kind(),
-            ErrorKind::MalformedResponse,
-            "{protocol:?}: {error}"
-        );
+        assert_eq!(error.kind(), ErrorKind::MalformedResponse, "{protocol:?}: {error}");
         assert!(delays.is_empty());
         assert_eq!(fake.requests().len(), 1);
     }
@@ -222,31 +158,18 @@ async fn an_error_event_in_the_stream_is_classified() {
     for protocol in PROTOCOLS {
         let fake = FakeLlm::start().await.unwrap();
         fake.push(Fault::overloaded_mid_stream(1, Reply::text("x")));
-        fake.push(Fault::overloaded_mid_stream(
-            5,
-            Reply::text("partial answer"),
-        ));
+        fake.push(Fault::overloaded_mid_stream(5, Reply::text("partial answer")));
         fake.push(Reply::text("recovered"));
         let (model, sleeper) = retrying_model(raw_model(&fake, protocol), 3);
         // Before any output: retried.
         let (events, error) = stream_all(model.as_ref(), request()).await;
-        assert_eq!(
-            error.map(|error| error.kind()),
-            Some(ErrorKind::Overloaded),
-            "{protocol:?}"
-        );
+        assert_eq!(error.map(|error| error.kind()), Some(ErrorKind::Overloaded), "{protocol:?}");
         assert!(!text_of(&events).is_empty());
         assert_eq!(sleeper.delays(), seconds(&[1.0]));
         let response = model.complete(request()).await.unwrap();
         assert_eq!(response.text(), "recovered");
-        let started = events
-            .iter()
-            .filter(|event| matches!(event, StreamEvent::Started { .. }))
-            .count();
-        assert_eq!(
-            started, 1,
-            "the failed first attempt left no trace in the stream"
-        );
+        let started = events.iter().filter(|event| matches!(event, StreamEvent::Started { .. })).count();
+        assert_eq!(started, 1, "the failed first attempt left no trace in the stream");
     }
 }
 
@@ -292,21 +215,12 @@ async fn the_fallback_model_answers_when_the_primary_stays_overloaded() {
     let (events, error) = stream_all(model.as_ref(), request()).await;
     assert!(error.is_none(), "{error:?}");
     assert_eq!(text_of(&events), "from the fallback");
-    let StreamEvent::Finished(finish) = events.last().unwrap() else {
-        panic!()
-    };
-    assert_eq!(
-        finish.model.to_string(),
-        "openai/gpt-4.1-mini",
-        "the cost belongs to the model that answered"
-    );
+    let StreamEvent::Finished(finish) = events.last().unwrap() else { panic!() };
+    assert_eq!(finish.model.to_string(), "openai/gpt-4.1-mini", "the cost belongs to the model that answered");
     assert_eq!(sleeper.delays(), seconds(&[1.0]));
 
     let response = model.complete(request()).await.unwrap();
-    assert_eq!(
-        (response.text().as_str(), response.model.provider()),
-        ("fallback again", "openai")
-    );
+    assert_eq!((response.text().as_str(), response.model.provider()), ("fallback again", "openai"));
     assert_eq!(primary_fake.requests().len(), 4);
 
     // A permanent error does not fall back.

@@ -8,8 +8,7 @@ use steward_fake_llm::{FakeLlm, Fault};
 use steward_llm::{ChatRequest, ErrorKind, LlmConfig, ModelRegistry, Protocol};
 
 use crate::support::{
-    ANTHROPIC_TEST_KEY, OPENAI_TEST_KEY, PROTOCOLS, provider_for, raw_model, retrying_model,
-    test_timeouts,
+    ANTHROPIC_TEST_KEY, OPENAI_TEST_KEY, PROTOCOLS, provider_for, raw_model, retrying_model, test_timeouts,
 };
 
 fn key_of(protocol: Protocol) -> &'static str {
@@ -26,12 +25,9 @@ async fn debug_output_of_clients_models_and_registries_hides_keys() {
         let provider = provider_for(&fake, protocol, test_timeouts());
         let model = raw_model(&fake, protocol);
         let (retrying, _) = retrying_model(model.clone(), 1);
-        for printed in [
-            format!("{provider:?}"),
-            format!("{model:?}"),
-            format!("{retrying:?}"),
-            format!("{provider:#?}"),
-        ] {
+        for printed in
+            [format!("{provider:?}"), format!("{model:?}"), format!("{retrying:?}"), format!("{provider:#?}")]
+        {
             assert!(!printed.contains(key_of(protocol)), "{printed}");
         }
     }
@@ -43,10 +39,7 @@ async fn debug_output_of_clients_models_and_registries_hides_keys() {
     let registry = ModelRegistry::new(&LlmConfig::default(), &environment).unwrap();
     let model = registry.chat_model("anthropic/claude-sonnet-4-5").unwrap();
     let printed = format!("{registry:?} {model:?} {:?}", registry.providers());
-    assert!(
-        !printed.contains(ANTHROPIC_TEST_KEY) && !printed.contains(OPENAI_TEST_KEY),
-        "{printed}"
-    );
+    assert!(!printed.contains(ANTHROPIC_TEST_KEY) && !printed.contains(OPENAI_TEST_KEY), "{printed}");
 }
 
 /// Collects everything `tracing` writes while it is installed on this thread.
@@ -88,31 +81,14 @@ async fn a_provider_error_quoting_the_key_reaches_neither_the_error_nor_the_log(
         // … and an authentication error quoting it is returned.
         fake.push(Fault::authentication_echoing_key());
         let (model, _) = retrying_model(raw_model(&fake, protocol), 2);
-        let error = model
-            .complete(ChatRequest::from_user_text("x"))
-            .await
-            .unwrap_err();
+        let error = model.complete(ChatRequest::from_user_text("x")).await.unwrap_err();
         assert_eq!(error.kind(), ErrorKind::Authentication);
         let shown = format!("{error} {error:?} {}", error.message());
         assert!(!shown.contains(key_of(protocol)), "{shown}");
-        assert!(
-            error.message().contains("[redacted]"),
-            "the fake did quote the key: {}",
-            error.message()
-        );
-        assert!(
-            fake.requests()
-                .iter()
-                .all(|request| request.presented_api_key() == Some(key_of(protocol)))
-        );
+        assert!(error.message().contains("[redacted]"), "the fake did quote the key: {}", error.message());
+        assert!(fake.requests().iter().all(|request| request.presented_api_key() == Some(key_of(protocol))));
     }
     let logged = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
-    assert!(
-        logged.contains("retrying model call"),
-        "the retry was logged: {logged}"
-    );
-    assert!(
-        !logged.contains(ANTHROPIC_TEST_KEY) && !logged.contains(OPENAI_TEST_KEY),
-        "{logged}"
-    );
+    assert!(logged.contains("retrying model call"), "the retry was logged: {logged}");
+    assert!(!logged.contains(ANTHROPIC_TEST_KEY) && !logged.contains(OPENAI_TEST_KEY), "{logged}");
 }

@@ -7,8 +7,8 @@ use std::time::Duration;
 use futures::StreamExt;
 use steward_fake_llm::FakeLlm;
 use steward_llm::{
-    ApiKey, ChatModel, ChatRequest, LlmError, ModelPrice, Protocol, ProviderClient,
-    RecordingSleeper, Retrier, RetryPolicy, RetryingModel, StreamEvent, Timeouts,
+    ApiKey, ChatModel, ChatRequest, LlmError, ModelPrice, Protocol, ProviderClient, RecordingSleeper, Retrier,
+    RetryPolicy, RetryingModel, StreamEvent, Timeouts,
 };
 
 pub const ANTHROPIC_TEST_KEY: &str = "sk-ant-test-0123456789abcdef";
@@ -64,26 +64,15 @@ pub fn priced_model(fake: &FakeLlm, protocol: Protocol, price: ModelPrice) -> Ar
 }
 
 /// Retries with delays of 1 s, 2 s, 4 s … (no jitter) recorded, not slept.
-pub fn retrying_model(
-    inner: Arc<dyn ChatModel>,
-    max_retries: u32,
-) -> (Arc<dyn ChatModel>, Arc<RecordingSleeper>) {
+pub fn retrying_model(inner: Arc<dyn ChatModel>, max_retries: u32) -> (Arc<dyn ChatModel>, Arc<RecordingSleeper>) {
     let sleeper = RecordingSleeper::new();
-    let policy = RetryPolicy {
-        max_retries,
-        ..RetryPolicy::default()
-    };
-    let retrier = Retrier::new(policy)
-        .with_sleeper(sleeper.clone())
-        .with_jitter(Arc::new(|| 0.0));
+    let policy = RetryPolicy { max_retries, ..RetryPolicy::default() };
+    let retrier = Retrier::new(policy).with_sleeper(sleeper.clone()).with_jitter(Arc::new(|| 0.0));
     (Arc::new(RetryingModel::new(inner, retrier)), sleeper)
 }
 
 /// Every item of a stream, the error (if any) last.
-pub async fn stream_all(
-    model: &dyn ChatModel,
-    request: ChatRequest,
-) -> (Vec<StreamEvent>, Option<LlmError>) {
+pub async fn stream_all(model: &dyn ChatModel, request: ChatRequest) -> (Vec<StreamEvent>, Option<LlmError>) {
     let mut stream = model.stream(request);
     let mut events = Vec::new();
     while let Some(item) = stream.next().await {

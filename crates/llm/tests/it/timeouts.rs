@@ -23,8 +23,7 @@ async fn a_hung_request_trips_the_first_byte_timeout_and_is_retried() {
         let fake = FakeLlm::start().await.unwrap();
         fake.push(Fault::hang());
         fake.push(Reply::text("second try"));
-        let model = provider_for(&fake, protocol, short(5_000, 300, 5_000))
-            .chat_model(model_name(protocol), None);
+        let model = provider_for(&fake, protocol, short(5_000, 300, 5_000)).chat_model(model_name(protocol), None);
         let (retrying, sleeper) = retrying_model(model.clone(), 2);
         let (events, error) = stream_all(retrying.as_ref(), ChatRequest::from_user_text("x")).await;
         assert!(error.is_none(), "{protocol:?}: {error:?}");
@@ -34,11 +33,7 @@ async fn a_hung_request_trips_the_first_byte_timeout_and_is_retried() {
         fake.push(Fault::hang());
         let (_, error) = stream_all(model.as_ref(), ChatRequest::from_user_text("x")).await;
         let error = error.unwrap();
-        assert_eq!(
-            error.kind(),
-            ErrorKind::Timeout(TimeoutPhase::FirstByte),
-            "{protocol:?}: {error}"
-        );
+        assert_eq!(error.kind(), ErrorKind::Timeout(TimeoutPhase::FirstByte), "{protocol:?}: {error}");
         assert!(error.is_retryable());
     }
 }
@@ -49,27 +44,16 @@ async fn a_slow_first_byte_is_waited_for_within_the_budget_and_not_beyond() {
         let fake = FakeLlm::start().await.unwrap();
         fake.push(Reply::text("slow").with_first_byte_delay(Duration::from_millis(200)));
         fake.push(Reply::text("too slow").with_first_byte_delay(Duration::from_millis(1500)));
-        let model = provider_for(&fake, protocol, short(5_000, 700, 5_000))
-            .chat_model(model_name(protocol), None);
-        let response = model
-            .complete(ChatRequest::from_user_text("x"))
-            .await
-            .unwrap();
+        let model = provider_for(&fake, protocol, short(5_000, 700, 5_000)).chat_model(model_name(protocol), None);
+        let response = model.complete(ChatRequest::from_user_text("x")).await.unwrap();
         assert_eq!(response.text(), "slow");
         assert!(
             response.time_to_first_token.unwrap() >= Duration::from_millis(200),
             "{:?}",
             response.time_to_first_token
         );
-        let error = model
-            .complete(ChatRequest::from_user_text("x"))
-            .await
-            .unwrap_err();
-        assert_eq!(
-            error.kind(),
-            ErrorKind::Timeout(TimeoutPhase::FirstByte),
-            "{protocol:?}: {error}"
-        );
+        let error = model.complete(ChatRequest::from_user_text("x")).await.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Timeout(TimeoutPhase::FirstByte), "{protocol:?}: {error}");
     }
 }
 
@@ -77,28 +61,15 @@ async fn a_slow_first_byte_is_waited_for_within_the_budget_and_not_beyond() {
 async fn a_stalled_stream_trips_the_idle_timeout() {
     for protocol in PROTOCOLS {
         let fake = FakeLlm::start().await.unwrap();
-        fake.push(Fault::stall_after(
-            5,
-            Reply::text("this reply stops talking"),
-        ));
+        fake.push(Fault::stall_after(5, Reply::text("this reply stops talking")));
         // Pauses shorter than the idle timeout are fine.
-        fake.push(
-            Reply::text("slow but steady").with_delay_between_chunks(Duration::from_millis(50)),
-        );
-        let model = provider_for(&fake, protocol, short(5_000, 5_000, 300))
-            .chat_model(model_name(protocol), None);
+        fake.push(Reply::text("slow but steady").with_delay_between_chunks(Duration::from_millis(50)));
+        let model = provider_for(&fake, protocol, short(5_000, 5_000, 300)).chat_model(model_name(protocol), None);
         let (events, error) = stream_all(model.as_ref(), ChatRequest::from_user_text("x")).await;
         let error = error.unwrap();
-        assert_eq!(
-            error.kind(),
-            ErrorKind::Timeout(TimeoutPhase::StreamIdle),
-            "{protocol:?}: {error}"
-        );
+        assert_eq!(error.kind(), ErrorKind::Timeout(TimeoutPhase::StreamIdle), "{protocol:?}: {error}");
         assert!(!text_of(&events).is_empty());
-        let response = model
-            .complete(ChatRequest::from_user_text("x"))
-            .await
-            .unwrap();
+        let response = model.complete(ChatRequest::from_user_text("x")).await.unwrap();
         assert_eq!(response.text(), "slow but steady");
     }
 }
@@ -121,25 +92,12 @@ async fn a_listener_that_never_accepts_trips_the_connect_timeout() {
         assert!(queued.len() < 64, "the accept queue never filled up");
     }
     for protocol in PROTOCOLS {
-        let provider = ProviderClient::new(
-            "stuck",
-            protocol,
-            &format!("http://{address}"),
-            None,
-            short(300, 5_000, 5_000),
-        )
-        .unwrap();
-        let (_, error) = stream_all(
-            provider.chat_model("m", None).as_ref(),
-            ChatRequest::from_user_text("x"),
-        )
-        .await;
+        let provider =
+            ProviderClient::new("stuck", protocol, &format!("http://{address}"), None, short(300, 5_000, 5_000))
+                .unwrap();
+        let (_, error) = stream_all(provider.chat_model("m", None).as_ref(), ChatRequest::from_user_text("x")).await;
         let error = error.unwrap();
-        assert_eq!(
-            error.kind(),
-            ErrorKind::Timeout(TimeoutPhase::Connect),
-            "{protocol:?}: {error}"
-        );
+        assert_eq!(error.kind(), ErrorKind::Timeout(TimeoutPhase::Connect), "{protocol:?}: {error}");
     }
     drop(listener);
 }

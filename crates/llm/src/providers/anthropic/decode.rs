@@ -145,14 +145,8 @@ impl AnthropicDecoder {
         let fields = [
             (&mut self.usage.input_tokens, wire.input_tokens),
             (&mut self.usage.output_tokens, wire.output_tokens),
-            (
-                &mut self.usage.cache_write_tokens,
-                wire.cache_creation_input_tokens,
-            ),
-            (
-                &mut self.usage.cache_read_tokens,
-                wire.cache_read_input_tokens,
-            ),
+            (&mut self.usage.cache_write_tokens, wire.cache_creation_input_tokens),
+            (&mut self.usage.cache_read_tokens, wire.cache_read_input_tokens),
         ];
         for (field, reported) in fields {
             if let Some(value) = reported {
@@ -178,9 +172,7 @@ impl AnthropicDecoder {
                 }
                 OpenBlock::Text
             }
-            WireBlock::ToolUse { name, .. }
-                if self.structured_output && name == STRUCTURED_OUTPUT_TOOL =>
-            {
+            WireBlock::ToolUse { name, .. } if self.structured_output && name == STRUCTURED_OUTPUT_TOOL => {
                 OpenBlock::StructuredOutput
             }
             WireBlock::ToolUse { id, name } => {
@@ -191,41 +183,22 @@ impl AnthropicDecoder {
                     id: id.clone(),
                     name: name.clone(),
                 }));
-                OpenBlock::Tool {
-                    tool_index,
-                    id,
-                    name,
-                    arguments: String::new(),
-                }
+                OpenBlock::Tool { tool_index, id, name, arguments: String::new() }
             }
             WireBlock::Other => OpenBlock::Ignored,
         };
         self.open_blocks.insert(index, open);
     }
 
-    fn block_delta(
-        &mut self,
-        index: usize,
-        delta: WireDelta,
-        out: &mut Vec<Decoded>,
-    ) -> Result<(), LlmError> {
+    fn block_delta(&mut self, index: usize, delta: WireDelta, out: &mut Vec<Decoded>) -> Result<(), LlmError> {
         let Some(open) = self.open_blocks.get_mut(&index) else {
-            return Err(self.malformed(format!(
-                "a delta for content block {index}, which was never started"
-            )));
+            return Err(self.malformed(format!("a delta for content block {index}, which was never started")));
         };
         match (open, delta) {
             (OpenBlock::Text, WireDelta::TextDelta { text }) => {
                 out.push(Decoded::Event(StreamEvent::TextDelta { text }))
             }
-            (
-                OpenBlock::Tool {
-                    tool_index,
-                    arguments,
-                    ..
-                },
-                WireDelta::InputJsonDelta { partial_json },
-            ) => {
+            (OpenBlock::Tool { tool_index, arguments, .. }, WireDelta::InputJsonDelta { partial_json }) => {
                 arguments.push_str(&partial_json);
                 out.push(Decoded::Event(StreamEvent::ToolCallArgumentsDelta {
                     index: *tool_index,
@@ -233,9 +206,7 @@ impl AnthropicDecoder {
                 }));
             }
             (OpenBlock::StructuredOutput, WireDelta::InputJsonDelta { partial_json }) => {
-                out.push(Decoded::Event(StreamEvent::TextDelta {
-                    text: partial_json,
-                }));
+                out.push(Decoded::Event(StreamEvent::TextDelta { text: partial_json }));
             }
             // Deltas this client does not use (thinking, citations, signatures).
             _ => {}
@@ -244,18 +215,9 @@ impl AnthropicDecoder {
     }
 
     fn stop_block(&mut self, index: usize, out: &mut Vec<Decoded>) {
-        if let Some(OpenBlock::Tool {
-            tool_index,
-            id,
-            name,
-            arguments,
-        }) = self.open_blocks.remove(&index)
-        {
+        if let Some(OpenBlock::Tool { tool_index, id, name, arguments }) = self.open_blocks.remove(&index) {
             let call = ToolCall::from_arguments_text(id, name, &arguments);
-            out.push(Decoded::Event(StreamEvent::ToolCallFinished {
-                index: tool_index,
-                call,
-            }));
+            out.push(Decoded::Event(StreamEvent::ToolCallFinished { index: tool_index, call }));
         }
     }
 }
@@ -286,20 +248,14 @@ impl EventDecoder for AnthropicDecoder {
                     out.push(Decoded::Event(StreamEvent::Usage { usage: self.usage }));
                 }
             }
-            WireEvent::ContentBlockStart {
-                index,
-                content_block,
-            } => self.start_block(index, content_block, out),
+            WireEvent::ContentBlockStart { index, content_block } => self.start_block(index, content_block, out),
             WireEvent::ContentBlockDelta { index, delta } => self.block_delta(index, delta, out)?,
             WireEvent::ContentBlockStop { index } => self.stop_block(index, out),
             WireEvent::MessageDelta { delta, usage } => {
                 if let Some(reason) = delta.stop_reason {
                     let mut reason = stop_reason(&reason);
                     // The forced structured-output tool call is the answer, not a request for a tool.
-                    if self.structured_output
-                        && reason == StopReason::ToolUse
-                        && self.next_tool_index == 0
-                    {
+                    if self.structured_output && reason == StopReason::ToolUse && self.next_tool_index == 0 {
                         reason = StopReason::EndTurn;
                     }
                     self.stop_reason = Some(reason);
@@ -311,10 +267,7 @@ impl EventDecoder for AnthropicDecoder {
             }
             WireEvent::MessageStop => {
                 let stop_reason = self.stop_reason.take().unwrap_or(StopReason::EndTurn);
-                out.push(Decoded::Done {
-                    stop_reason,
-                    usage: self.usage_reported.then_some(self.usage),
-                });
+                out.push(Decoded::Done { stop_reason, usage: self.usage_reported.then_some(self.usage) });
             }
             WireEvent::Error { error } => {
                 return Err(classify::stream_error(

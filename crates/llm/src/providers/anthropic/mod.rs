@@ -12,9 +12,7 @@ use serde_json::{Map, Value, json};
 
 use crate::event::ChatStream;
 use crate::http::Transport;
-use crate::message::{
-    ChatRequest, ContentPart, ImageSource, Message, ResponseFormat, Role, ToolChoice,
-};
+use crate::message::{ChatRequest, ContentPart, ImageSource, Message, ResponseFormat, Role, ToolChoice};
 use crate::model::{ChatModel, ModelId};
 use crate::pricing::ModelPrice;
 use crate::streaming::{StreamedCall, run_streamed_call};
@@ -37,18 +35,8 @@ pub struct AnthropicChatModel {
 }
 
 impl AnthropicChatModel {
-    pub(crate) fn new(
-        id: ModelId,
-        base_url: &str,
-        transport: Arc<Transport>,
-        price: Option<ModelPrice>,
-    ) -> Self {
-        AnthropicChatModel {
-            id,
-            messages_url: format!("{base_url}/v1/messages"),
-            transport,
-            price,
-        }
+    pub(crate) fn new(id: ModelId, base_url: &str, transport: Arc<Transport>, price: Option<ModelPrice>) -> Self {
+        AnthropicChatModel { id, messages_url: format!("{base_url}/v1/messages"), transport, price }
     }
 }
 
@@ -89,24 +77,17 @@ fn ephemeral_cache() -> Value {
 fn content_block(part: &ContentPart) -> Value {
     match part {
         ContentPart::Text { text } => json!({ "type": "text", "text": text }),
-        ContentPart::Image {
-            source: ImageSource::Base64 { media_type, data },
-        } => {
+        ContentPart::Image { source: ImageSource::Base64 { media_type, data } } => {
             json!({ "type": "image", "source": { "type": "base64", "media_type": media_type, "data": data } })
         }
-        ContentPart::Image {
-            source: ImageSource::Url { url },
-        } => json!({ "type": "image", "source": { "type": "url", "url": url } }),
+        ContentPart::Image { source: ImageSource::Url { url } } => {
+            json!({ "type": "image", "source": { "type": "url", "url": url } })
+        }
         ContentPart::ToolUse { id, name, input } => {
             json!({ "type": "tool_use", "id": id, "name": name, "input": input })
         }
-        ContentPart::ToolResult {
-            tool_use_id,
-            content,
-            is_error,
-        } => {
-            let mut block =
-                json!({ "type": "tool_result", "tool_use_id": tool_use_id, "content": content });
+        ContentPart::ToolResult { tool_use_id, content, is_error } => {
+            let mut block = json!({ "type": "tool_result", "tool_use_id": tool_use_id, "content": content });
             if *is_error {
                 block["is_error"] = Value::Bool(true);
             }
@@ -152,10 +133,9 @@ pub fn request_body(model: &str, request: &ChatRequest) -> Value {
     let structured_schema = match &request.response_format {
         ResponseFormat::Text => None,
         ResponseFormat::Json => Some(("a JSON object".to_owned(), json!({ "type": "object" }))),
-        ResponseFormat::JsonSchema { name, schema, .. } => Some((
-            format!("the JSON described by the `{name}` schema"),
-            schema.clone(),
-        )),
+        ResponseFormat::JsonSchema { name, schema, .. } => {
+            Some((format!("the JSON described by the `{name}` schema"), schema.clone()))
+        }
     };
     if let Some((what, schema)) = structured_schema {
         tools.push(json!({
@@ -181,10 +161,7 @@ pub fn request_body(model: &str, request: &ChatRequest) -> Value {
         }
         None => {}
     }
-    body.insert(
-        "messages".into(),
-        Value::Array(request.messages.iter().map(wire_message).collect()),
-    );
+    body.insert("messages".into(), Value::Array(request.messages.iter().map(wire_message).collect()));
     if !tools.is_empty() {
         body.insert("tools".into(), Value::Array(tools));
     }

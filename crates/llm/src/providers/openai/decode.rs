@@ -121,42 +121,26 @@ impl OpenAiDecoder {
         };
         let next_tool_index = self.tool_calls.len();
         let call = self.tool_calls.entry(delta.index).or_insert_with(|| {
-            let id = delta
-                .id
-                .clone()
-                .unwrap_or_else(|| format!("call_{}", delta.index));
+            let id = delta.id.clone().unwrap_or_else(|| format!("call_{}", delta.index));
             let name = name.clone().unwrap_or_default();
             out.push(Decoded::Event(StreamEvent::ToolCallStarted {
                 index: next_tool_index,
                 id: id.clone(),
                 name: name.clone(),
             }));
-            OpenToolCall {
-                tool_index: next_tool_index,
-                id,
-                name,
-                arguments: String::new(),
-                finished: false,
-            }
+            OpenToolCall { tool_index: next_tool_index, id, name, arguments: String::new(), finished: false }
         });
         if let Some(fragment) = arguments.filter(|fragment| !fragment.is_empty()) {
             call.arguments.push_str(&fragment);
-            out.push(Decoded::Event(StreamEvent::ToolCallArgumentsDelta {
-                index: call.tool_index,
-                fragment,
-            }));
+            out.push(Decoded::Event(StreamEvent::ToolCallArgumentsDelta { index: call.tool_index, fragment }));
         }
     }
 
     fn finish_tool_calls(&mut self, out: &mut Vec<Decoded>) {
         for call in self.tool_calls.values_mut().filter(|call| !call.finished) {
             call.finished = true;
-            let finished =
-                ToolCall::from_arguments_text(call.id.clone(), call.name.clone(), &call.arguments);
-            out.push(Decoded::Event(StreamEvent::ToolCallFinished {
-                index: call.tool_index,
-                call: finished,
-            }));
+            let finished = ToolCall::from_arguments_text(call.id.clone(), call.name.clone(), &call.arguments);
+            out.push(Decoded::Event(StreamEvent::ToolCallFinished { index: call.tool_index, call: finished }));
         }
     }
 
@@ -185,10 +169,7 @@ impl EventDecoder for OpenAiDecoder {
     fn decode(&mut self, event: &Event, out: &mut Vec<Decoded>) -> Result<(), LlmError> {
         if event.data.trim() == "[DONE]" {
             self.finish_tool_calls(out);
-            out.push(Decoded::Done {
-                stop_reason: self.stop_reason(),
-                usage: self.usage,
-            });
+            out.push(Decoded::Done { stop_reason: self.stop_reason(), usage: self.usage });
             return Ok(());
         }
         let chunk: Chunk = serde_json::from_str(&event.data).map_err(|error| {
@@ -232,10 +213,7 @@ impl EventDecoder for OpenAiDecoder {
             }
         }
         if let Some(wire) = chunk.usage {
-            let cached = wire
-                .prompt_tokens_details
-                .and_then(|details| details.cached_tokens)
-                .unwrap_or(0);
+            let cached = wire.prompt_tokens_details.and_then(|details| details.cached_tokens).unwrap_or(0);
             let usage = Usage {
                 input_tokens: wire.prompt_tokens.saturating_sub(cached),
                 output_tokens: wire.completion_tokens,

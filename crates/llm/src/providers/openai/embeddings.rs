@@ -42,18 +42,8 @@ pub struct OpenAiEmbeddingModel {
 }
 
 impl OpenAiEmbeddingModel {
-    pub(crate) fn new(
-        id: ModelId,
-        base_url: &str,
-        transport: Arc<Transport>,
-        price: Option<ModelPrice>,
-    ) -> Self {
-        OpenAiEmbeddingModel {
-            id,
-            embeddings_url: format!("{base_url}/embeddings"),
-            transport,
-            price,
-        }
+    pub(crate) fn new(id: ModelId, base_url: &str, transport: Arc<Transport>, price: Option<ModelPrice>) -> Self {
+        OpenAiEmbeddingModel { id, embeddings_url: format!("{base_url}/embeddings"), transport, price }
     }
 
     fn malformed(&self, what: impl std::fmt::Display) -> LlmError {
@@ -81,31 +71,20 @@ impl EmbeddingModel for OpenAiEmbeddingModel {
             });
         }
         let body = json!({ "model": self.id.model(), "input": inputs, "encoding_format": "float" });
-        let mut request = self
-            .transport
-            .post(&self.embeddings_url)
-            .header(CONTENT_TYPE, "application/json")
-            .body(body.to_string());
+        let mut request =
+            self.transport.post(&self.embeddings_url).header(CONTENT_TYPE, "application/json").body(body.to_string());
         if let Some(authorization) = self.transport.secret_header("Bearer ") {
             request = request.header(AUTHORIZATION, authorization);
         }
         let reply = self.transport.post_for_json(request).await?;
-        let mut reply: EmbeddingsReply =
-            serde_json::from_value(reply).map_err(|error| self.malformed(error))?;
+        let mut reply: EmbeddingsReply = serde_json::from_value(reply).map_err(|error| self.malformed(error))?;
         if reply.data.len() != inputs.len() {
-            return Err(self.malformed(format!(
-                "{} vectors for {} inputs",
-                reply.data.len(),
-                inputs.len()
-            )));
+            return Err(self.malformed(format!("{} vectors for {} inputs", reply.data.len(), inputs.len())));
         }
         reply.data.sort_by_key(|item| item.index);
         let input_tokens = reply.usage.as_ref().map(|usage| usage.prompt_tokens);
         let cost_usd = match (self.price, input_tokens) {
-            (Some(price), Some(tokens)) => Some(price.cost_usd(&Usage {
-                input_tokens: tokens,
-                ..Usage::default()
-            })),
+            (Some(price), Some(tokens)) => Some(price.cost_usd(&Usage { input_tokens: tokens, ..Usage::default() })),
             _ => None,
         };
         Ok(Embeddings {

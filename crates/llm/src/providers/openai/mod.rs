@@ -17,9 +17,7 @@ pub use embeddings::OpenAiEmbeddingModel;
 
 use crate::event::ChatStream;
 use crate::http::Transport;
-use crate::message::{
-    ChatRequest, ContentPart, ImageSource, Message, ResponseFormat, Role, ToolChoice,
-};
+use crate::message::{ChatRequest, ContentPart, ImageSource, Message, ResponseFormat, Role, ToolChoice};
 use crate::model::{ChatModel, ModelId};
 use crate::pricing::ModelPrice;
 use crate::providers::TokenLimitField;
@@ -119,24 +117,14 @@ fn push_wire_messages(message: &Message, wire: &mut Vec<Value>) {
             let mut parts = Vec::new();
             for part in &message.content {
                 match part {
-                    ContentPart::ToolResult {
-                        tool_use_id,
-                        content,
-                        is_error,
-                    } => {
-                        let content = if *is_error {
-                            format!("{TOOL_ERROR_PREFIX}{content}")
-                        } else {
-                            content.clone()
-                        };
+                    ContentPart::ToolResult { tool_use_id, content, is_error } => {
+                        let content = if *is_error { format!("{TOOL_ERROR_PREFIX}{content}") } else { content.clone() };
                         wire.push(json!({ "role": "tool", "tool_call_id": tool_use_id, "content": content }));
                     }
-                    ContentPart::Text { text } => {
-                        parts.push(json!({ "type": "text", "text": text }))
+                    ContentPart::Text { text } => parts.push(json!({ "type": "text", "text": text })),
+                    ContentPart::Image { source } => {
+                        parts.push(json!({ "type": "image_url", "image_url": { "url": image_url(source) } }))
                     }
-                    ContentPart::Image { source } => parts.push(
-                        json!({ "type": "image_url", "image_url": { "url": image_url(source) } }),
-                    ),
                     // A user message cannot carry tool calls; there is nothing to send.
                     ContentPart::ToolUse { .. } => {}
                 }
@@ -162,11 +150,7 @@ fn wire_tool_choice(choice: &ToolChoice) -> Value {
 }
 
 /// The JSON body of a streamed `POST /chat/completions`.
-pub fn request_body(
-    model: &str,
-    request: &ChatRequest,
-    token_limit_field: TokenLimitField,
-) -> Value {
+pub fn request_body(model: &str, request: &ChatRequest, token_limit_field: TokenLimitField) -> Value {
     let mut messages = Vec::new();
     if let Some(system) = &request.system {
         messages.push(json!({ "role": "system", "content": system }));
@@ -202,11 +186,7 @@ pub fn request_body(
         ResponseFormat::Json => {
             body.insert("response_format".into(), json!({ "type": "json_object" }));
         }
-        ResponseFormat::JsonSchema {
-            name,
-            schema,
-            strict,
-        } => {
+        ResponseFormat::JsonSchema { name, schema, strict } => {
             body.insert(
                 "response_format".into(),
                 json!({ "type": "json_schema", "json_schema": { "name": name, "schema": schema, "strict": strict } }),

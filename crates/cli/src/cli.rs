@@ -1,0 +1,63 @@
+//! The command line: global options and the subcommands, defined with clap.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::commands;
+use crate::config::LogFormat;
+
+/// Steward: a self-hosted operating system for AI agents.
+#[derive(Debug, Parser)]
+#[command(name = "steward", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalOptions,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GlobalOptions {
+    /// Log filter, e.g. `debug` or `steward=debug,sqlx=warn` (default: RUST_LOG, then the config).
+    #[arg(long, global = true, value_name = "FILTER")]
+    pub log: Option<String>,
+
+    /// Log format.
+    #[arg(long, global = true, value_enum)]
+    pub log_format: Option<LogFormat>,
+
+    /// URL of the Steward server the CLI talks to.
+    #[arg(long, global = true, env = "STEWARD_SERVER", default_value = "http://127.0.0.1:8420")]
+    pub server: String,
+
+    /// Print machine-readable JSON instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+/// Options of commands that open the database themselves.
+#[derive(Debug, Clone, clap::Args)]
+pub struct HomeOptions {
+    /// Steward's data directory (default: STEWARD_HOME, then the platform data dir).
+    #[arg(long, value_name = "DIR")]
+    pub home: Option<PathBuf>,
+
+    /// Database URL: sqlite:///path/steward.db or postgres://… (default: STEWARD_DATABASE_URL, then $home/steward.db).
+    #[arg(long, value_name = "URL")]
+    pub database: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run Steward: the HTTP API, the event stream and the workers.
+    Serve(commands::serve::ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate(HomeOptions),
+    /// Print shell completions.
+    Completions(commands::completions::CompletionsArgs),
+    /// Measure Steward.
+    #[command(subcommand)]
+    Bench(commands::bench::BenchCommand),
+}

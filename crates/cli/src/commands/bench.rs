@@ -1,0 +1,325 @@
+//! `steward bench queue`: measures the durable queue end to end in this
+//! process — enqueue rates (one job per call, and in batches), drain rate
+//! with a worker pool, enqueue→start latency at a steady moderate rate, and
+//! peak memory — and prints a table (or one JSON object).
+//!
+//! Run it built with `--release`; numbers from a debug build mean little.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use async_trait::async_trait;
+use serde_json::{Value, json};
+use steward_domain::{JobState, NewJob, UserId};
+use steward_runtime::{HandlerRegistry, JobContext, JobError, JobHandler, WorkerPool, WorkerPoolConfig};
+use steward_store::{DatabaseUrl, JobFilter, Store, StoreOptions};
+use tokio::sync::Notify;
+
+use crate::cli::GlobalOptions;
+
+const USER: UserId = UserId::LOCAL_OWNER;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum BenchCommand {
+    /// Enqueue, drain and latency of no-op jobs.
+    Queue(QueueBenchArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct QueueBenchArgs {
+    /// Jobs enqueued one per call, and again in batches (so 2 × N are drained).
+    #[arg(long, default_value_t = 100_000)]
+    pub jobs: usize,
+
+    /// Worker concurrency while draining.
+    #[arg(long, default_value_t = 64)]
+    pub workers: usize,
+
+    /// Concurrent callers while enqueueing one job per call.
+    #[arg(long, default_value_t = 16)]
+    pub callers: usize,
+
+    /// Jobs per batch when enqueueing in batches.
+    #[arg(long, default_value_t = 1000)]
+    pub batch: usize,
+
+    /// Jobs per second in the latency phase.
+    #[arg(long, default_value_t = 500)]
+    pub latency_rate: u32,
+
+    /// Jobs in the latency phase.
+    #[arg(long, default_value_t = 2000)]
+    pub latency_jobs: usize,
+
+    /// Database: a SQLite file is created in a temporary directory unless a
+    /// URL is given; a PostgreSQL URL gets a fresh schema that is dropped after.
+    #[arg(long, value_name = "URL")]
+    pub database: Option<String>,
+}
+
+pub async fn run(command: BenchCommand, global: &GlobalOptions) -> anyhow::Result<()> {
+    crate::logging::init(global.log.as_deref(), "warn", global.log_format.unwrap_or(crate::config::LogFormat::Text));
+    match command {
+        BenchCommand::Queue(args) => queue(args, global.json).await,
+    }
+}
+
+/// Counts executions and wakes the waiter when a target is reached.
+#[derive(Default)]
+struct Counter {
+    done: AtomicUsize,
+    target: AtomicUsize,
+    reached: Notify,
+}
+
+struct CountHandler(Arc<Counter>);
+
+#[async_trait]
+impl JobHandler for CountHandler {
+    async fn run(&self, _context: JobContext) -> Result<Value, JobError> {
+        let done = self.0.done.fetch_add(1, Ordering::Relaxed) + 1;
+        if done >= self.0.target.load(Ordering::Relaxed) {
+            self.0.reached.notify_one();
+        }
+        Ok(Value::Null)
+    }
+}
+
+/// Records how long each job waited between its enqueue call and its start.
+struct LatencyProbe {
+    origin: Instant,
+    samples: std::sync::Mutex<Vec<u64>>,
+}
+
+struct ProbeHandler(Arc<LatencyProbe>);
+
+#[async_trait]
+impl JobHandler for ProbeHandler {
+    async fn run(&self, context: JobContext) -> Result<Value, JobError> {
+        let started = self.0.origin.elapsed().as_micros() as u64;
+        let enqueued = context.job.payload["enqueued_us"].as_u64().unwrap_or(started);
+        if let Ok(mut samples) = self.0.samples.lock() {
+            samples.push(started.saturating_sub(enqueued));
+        }
+        Ok(Value::Null)
+    }
+}
+
+async fn queue(args: QueueBenchArgs, json_output: bool) -> anyhow::Result<()> {
+    let scratch = Scratch::create(args.database.as_deref()).await?;
+    let store = steward_store::open(&scratch.url, StoreOptions::default()).await?;
+    store.migrate().await?;
+    let database = describe(&scratch.url);
+
+    // 1. One job per call, from several concurrent callers.
+    let started = Instant::now();
+    let per_caller = args.jobs.div_ceil(args.callers.max(1));
+    let mut callers = Vec::new();
+    for caller in 0..args.callers.max(1) {
+        let store = store.clone();
+        let count = per_caller.min(args.jobs.saturating_sub(caller * per_caller));
+        callers.push(tokio::spawn(async move {
+            for _ in 0..count {
+                store.enqueue(USER, vec![NewJob::new("count", json!({}))]).await?;
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for caller in callers {
+        caller.await??;
+    }
+    let enqueue_seconds = started.elapsed().as_secs_f64();
+
+    // 2. In batches.
+    let started = Instant::now();
+    let mut remaining = args.jobs;
+    while remaining > 0 {
+        let size = remaining.min(args.batch.max(1));
+        store.enqueue(USER, (0..size).map(|_| NewJob::new("count", json!({}))).collect()).await?;
+        remaining -= size;
+    }
+    let enqueue_batch_seconds = started.elapsed().as_secs_f64();
+
+    // 3. Drain both sets with the worker pool.
+    let total = 2 * args.jobs;
+    let counter = Arc::new(Counter::default());
+    counter.target.store(total, Ordering::Relaxed);
+    let mut handlers = HandlerRegistry::default();
+    handlers.register("count", CountHandler(counter.clone()));
+    let started = Instant::now();
+    let pool = WorkerPool::start(store.clone(), handlers, pool_config(args.workers));
+    while counter.done.load(Ordering::Relaxed) < total {
+        let _ = tokio::time::timeout(Duration::from_millis(50), counter.reached.notified()).await;
+    }
+    wait_until_completed(store.as_ref(), total as u64).await?;
+    let drain_seconds = started.elapsed().as_secs_f64();
+    pool.shutdown().await;
+
+    // 4. Latency at a steady, moderate rate on an otherwise idle queue.
+    let probe = Arc::new(LatencyProbe {
+        origin: Instant::now(),
+        samples: std::sync::Mutex::new(Vec::with_capacity(args.latency_jobs)),
+    });
+    let mut handlers = HandlerRegistry::default();
+    handlers.register("probe", ProbeHandler(probe.clone()));
+    let pool = WorkerPool::start(store.clone(), handlers, pool_config(args.workers));
+    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(args.latency_rate.max(1))));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    for _ in 0..args.latency_jobs {
+        ticker.tick().await;
+        let enqueued_us = probe.origin.elapsed().as_micros() as u64;
+        store.enqueue(USER, vec![NewJob::new("probe", json!({ "enqueued_us": enqueued_us }))]).await?;
+    }
+    wait_until_completed(store.as_ref(), (total + args.latency_jobs) as u64).await?;
+    pool.shutdown().await;
+    let mut samples = probe.samples.lock().map(|samples| samples.clone()).unwrap_or_default();
+    samples.sort_unstable();
+    store.close().await;
+    scratch.remove().await;
+
+    let report = Report {
+        database,
+        jobs: args.jobs,
+        workers: args.workers,
+        callers: args.callers,
+        batch: args.batch,
+        enqueue_per_sec: args.jobs as f64 / enqueue_seconds,
+        enqueue_batch_per_sec: args.jobs as f64 / enqueue_batch_seconds,
+        drain_per_sec: total as f64 / drain_seconds,
+        latency_rate: args.latency_rate,
+        latency_p50_ms: percentile(&samples, 0.50),
+        latency_p99_ms: percentile(&samples, 0.99),
+        latency_max_ms: percentile(&samples, 1.0),
+        peak_rss_mb: peak_rss_mb(),
+    };
+    report.print(json_output);
+    Ok(())
+}
+
+async fn wait_until_completed(store: &dyn Store, expected: u64) -> anyhow::Result<()> {
+    loop {
+        let counts = store.count_jobs(USER, JobFilter::default()).await?;
+        if counts[&JobState::Completed] >= expected {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+fn pool_config(workers: usize) -> WorkerPoolConfig {
+    let mut config = WorkerPoolConfig::new("bench", workers);
+    config.shutdown_grace = Duration::from_secs(5);
+    config
+}
+
+fn percentile(sorted_micros: &[u64], quantile: f64) -> f64 {
+    if sorted_micros.is_empty() {
+        return 0.0;
+    }
+    let index = ((sorted_micros.len() as f64 * quantile).ceil() as usize).clamp(1, sorted_micros.len()) - 1;
+    sorted_micros[index] as f64 / 1000.0
+}
+
+/// Peak resident memory of this process (VmHWM), in MiB.
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+            let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+            Some(kib / 1024.0)
+        })
+        .unwrap_or(0.0)
+}
+
+fn describe(url: &DatabaseUrl) -> String {
+    match url {
+        DatabaseUrl::Sqlite(_) => "sqlite".into(),
+        DatabaseUrl::Postgres(_) => "postgres".into(),
+    }
+}
+
+struct Report {
+    database: String,
+    jobs: usize,
+    workers: usize,
+    callers: usize,
+    batch: usize,
+    enqueue_per_sec: f64,
+    enqueue_batch_per_sec: f64,
+    drain_per_sec: f64,
+    latency_rate: u32,
+    latency_p50_ms: f64,
+    latency_p99_ms: f64,
+    latency_max_ms: f64,
+    peak_rss_mb: f64,
+}
+
+impl Report {
+    fn print(&self, json_output: bool) {
+        if json_output {
+            let object = json!({
+                "database": self.database,
+                "jobs": self.jobs,
+                "workers": self.workers,
+                "enqueue_per_sec": self.enqueue_per_sec.round(),
+                "enqueue_batch_per_sec": self.enqueue_batch_per_sec.round(),
+                "drain_per_sec": self.drain_per_sec.round(),
+                "latency_ms": { "p50": self.latency_p50_ms, "p99": self.latency_p99_ms, "max": self.latency_max_ms },
+                "peak_rss_mb": (self.peak_rss_mb * 10.0).round() / 10.0,
+            });
+            println!("{object}");
+            return;
+        }
+        let mut table = comfy_table::Table::new();
+        table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+        table.set_header(["measure", "value"]);
+        table.add_row([format!("enqueue, 1 job per call ({} callers)", self.callers), rate(self.enqueue_per_sec)]);
+        table.add_row([format!("enqueue, batches of {}", self.batch), rate(self.enqueue_batch_per_sec)]);
+        table.add_row([format!("drain, {} workers ({} jobs)", self.workers, 2 * self.jobs), rate(self.drain_per_sec)]);
+        table.add_row([
+            format!("enqueue→start latency at {} jobs/s", self.latency_rate),
+            format!(
+                "p50 {:.2} ms · p99 {:.2} ms · max {:.2} ms",
+                self.latency_p50_ms, self.latency_p99_ms, self.latency_max_ms
+            ),
+        ]);
+        table.add_row(["peak RSS".to_string(), format!("{:.1} MiB", self.peak_rss_mb)]);
+        println!("Steward queue benchmark — {} — {} jobs", self.database, self.jobs);
+        println!("{table}");
+    }
+}
+
+fn rate(per_second: f64) -> String {
+    format!("{:.0} jobs/s", per_second)
+}
+
+/// A database that exists only for the benchmark.
+struct Scratch {
+    url: DatabaseUrl,
+    _directory: Option<tempfile::TempDir>,
+}
+
+impl Scratch {
+    async fn create(database: Option<&str>) -> anyhow::Result<Scratch> {
+        match database {
+            None => {
+                let directory = tempfile::tempdir().context("cannot create a temporary directory")?;
+                Ok(Scratch { url: DatabaseUrl::Sqlite(directory.path().join("bench.db")), _directory: Some(directory) })
+            }
+            Some(text) => {
+                let url = DatabaseUrl::parse(text).map_err(|error| anyhow::anyhow!("--database: {error}"))?;
+                if let DatabaseUrl::Sqlite(path) = &url
+                    && path.exists()
+                {
+                    anyhow::bail!("--database: {} exists; the benchmark needs a new file", path.display());
+                }
+                Ok(Scratch { url, _directory: None })
+            }
+        }
+    }
+
+    async fn remove(self) {}
+}

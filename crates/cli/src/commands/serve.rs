@@ -1,0 +1,164 @@
+//! `steward serve`: opens and migrates the database, takes back jobs a crashed
+//! process left running, starts the workers and the HTTP server, and shuts
+//! down gracefully on SIGINT or SIGTERM.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use steward_domain::SystemClock;
+use steward_runtime::worker::default_worker_id;
+use steward_runtime::{HandlerRegistry, WorkerPool, WorkerPoolConfig};
+use steward_store::{QueueSettings, Store, StoreOptions};
+use tokio::net::TcpListener;
+
+use crate::cli::{GlobalOptions, HomeOptions};
+use crate::config::{Config, Overrides};
+
+/// How long open HTTP connections get to finish after a shutdown signal.
+const HTTP_SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub home: HomeOptions,
+
+    /// Address to listen on (default 127.0.0.1:8420; port 0 picks a free port).
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<SocketAddr>,
+
+    /// Jobs run at once by this process.
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
+
+    /// Enable job kinds meant for development and tests.
+    #[arg(long)]
+    pub dev_handlers: bool,
+}
+
+pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> {
+    let overrides = Overrides {
+        home: args.home.home.clone(),
+        bind: args.bind,
+        database_url: args.home.database.clone(),
+        concurrency: args.workers,
+        dev_handlers: args.dev_handlers,
+    };
+    let config = Config::load(&overrides)?;
+    crate::logging::init(global.log.as_deref(), &config.log, global.log_format.unwrap_or(config.log_format));
+    create_home(&config)?;
+
+    let store = open_store(&config).await?;
+    let recovered = store.recover_abandoned_jobs().await?;
+    if recovered > 0 {
+        tracing::warn!(recovered, "took back jobs left running when the previous process stopped");
+    }
+
+    let listener = TcpListener::bind(config.bind).await.with_context(|| {
+        format!("cannot listen on {}: is another Steward running? Choose another address with --bind", config.bind)
+    })?;
+    let address = listener.local_addr()?;
+
+    let handlers = HandlerRegistry::with_builtins(config.dev_handlers);
+    let pool = WorkerPool::start(store.clone(), handlers, pool_config(&config));
+    let state = steward_server::AppState::new(store.clone());
+    let shutdown = state.shutdown.clone();
+    let app = steward_server::app(state);
+
+    println!("Steward is running at http://{address}/ (API http://{address}/api/v1, database {})", config.database()?);
+    tracing::info!(%address, database = %config.database()?, "listening");
+
+    let server = axum::serve(listener, app).with_graceful_shutdown({
+        let shutdown = shutdown.clone();
+        async move { shutdown.cancelled().await }
+    });
+    let mut server = std::pin::pin!(server.into_future());
+    tokio::select! {
+        result = &mut server => result.context("the HTTP server failed")?,
+        () = shutdown_signal() => {
+            tracing::info!("shutting down: no new jobs are claimed; running jobs get {}s to finish", config.workers.shutdown_grace_secs);
+            // Ends live event streams and stops accepting connections.
+            shutdown.cancel();
+            let (http, report) = tokio::join!(
+                tokio::time::timeout(HTTP_SHUTDOWN_GRACE, &mut server),
+                pool.shutdown(),
+            );
+            if http.is_err() {
+                tracing::warn!("some HTTP connections were still open after {HTTP_SHUTDOWN_GRACE:?}; closed them");
+            }
+            tracing::info!(finished = report.finished, released = report.released, "workers stopped");
+            store.close().await;
+            return Ok(());
+        }
+    }
+    pool.shutdown().await;
+    store.close().await;
+    Ok(())
+}
+
+fn create_home(config: &Config) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&config.home)
+        .with_context(|| format!("cannot create the Steward home {}", config.home.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // The home holds the database and, later, secrets: owner only.
+        let _ = std::fs::set_permissions(&config.home, std::fs::Permissions::from_mode(0o700));
+    }
+    Ok(())
+}
+
+/// Opens and migrates the configured database.
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let url = config.database()?;
+    let options = StoreOptions {
+        clock: Arc::new(SystemClock),
+        queue: QueueSettings { retry_backoff_cap: Duration::from_secs(config.workers.retry_backoff_cap_secs) },
+    };
+    let store = steward_store::open(&url, options).await.with_context(|| format!("cannot open the database {url}"))?;
+    let report = store.migrate().await.with_context(|| format!("cannot migrate the database {url}"))?;
+    for (version, name) in &report.applied {
+        tracing::info!(version, name, "applied migration");
+    }
+    Ok(store)
+}
+
+fn pool_config(config: &Config) -> WorkerPoolConfig {
+    let mut pool =
+        WorkerPoolConfig::new(default_worker_id(), config.workers.concurrency).with_lease(config.workers.lease());
+    pool.claim_batch = config.workers.claim_batch;
+    pool.poll_interval = config.workers.poll_interval();
+    pool.shutdown_grace = config.workers.shutdown_grace();
+    pool.queue_limits =
+        config.queues.iter().filter_map(|(name, queue)| queue.concurrency.map(|limit| (name.clone(), limit))).collect();
+    pool
+}
+
+/// Resolves on the first SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+}

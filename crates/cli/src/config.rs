@@ -1,0 +1,319 @@
+//! Steward's configuration: one struct, resolved with the precedence
+//! command-line flag > environment (`STEWARD_…`) > `$STEWARD_HOME/config.toml`
+//! > default. `config.example.toml` at the repository root documents every key.
+//!
+//! Secrets never come from the file: API keys and passwords are read from the
+//! environment by the parts that need them.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+
+/// The port `steward serve` listens on unless told otherwise.
+pub const DEFAULT_PORT: u16 = 8420;
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Where Steward keeps its database, workspaces and artifacts.
+    pub home: PathBuf,
+    /// Address the HTTP server binds.
+    pub bind: SocketAddr,
+    /// `sqlite:///path/steward.db` or `postgres://…`; empty means
+    /// `$home/steward.db`.
+    pub database_url: String,
+    /// Log filter (`info`, `steward=debug,sqlx=warn`); `RUST_LOG` and `--log` win.
+    pub log: String,
+    pub log_format: LogFormat,
+    pub workers: WorkersConfig,
+    /// Per-queue settings, by queue name.
+    pub queues: BTreeMap<String, QueueConfig>,
+    pub server: ServerConfig,
+    /// Enables job kinds meant for development and tests (`effect`).
+    pub dev_handlers: bool,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkersConfig {
+    /// Jobs run at once by this process.
+    pub concurrency: usize,
+    /// Most jobs taken by one claim.
+    pub claim_batch: usize,
+    /// How long a claimed job's lease lasts without a heartbeat.
+    pub lease_secs: u64,
+    /// How often an idle worker looks for work when no wake-up arrives.
+    pub poll_interval_ms: u64,
+    /// On shutdown, how long running jobs may take to finish before they are
+    /// released to the queue for another worker.
+    pub shutdown_grace_secs: u64,
+    /// Ceiling of the automatic retry delay.
+    pub retry_backoff_cap_secs: u64,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct QueueConfig {
+    /// At most this many jobs of the queue run at once, across all processes.
+    pub concurrency: Option<u32>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            home: default_home(),
+            bind: SocketAddr::from(([127, 0, 0, 1], DEFAULT_PORT)),
+            database_url: String::new(),
+            log: "info".into(),
+            log_format: LogFormat::Text,
+            workers: WorkersConfig::default(),
+            queues: BTreeMap::new(),
+            server: ServerConfig::default(),
+            dev_handlers: false,
+        }
+    }
+}
+
+impl Default for WorkersConfig {
+    fn default() -> Self {
+        WorkersConfig {
+            concurrency: 64,
+            claim_batch: 256,
+            lease_secs: 30,
+            poll_interval_ms: 1000,
+            shutdown_grace_secs: 10,
+            retry_backoff_cap_secs: 3600,
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig { max_body_bytes: 2 * 1024 * 1024 }
+    }
+}
+
+impl WorkersConfig {
+    pub fn lease(&self) -> Duration {
+        Duration::from_secs(self.lease_secs)
+    }
+
+    pub fn poll_interval(&self) -> Duration {
+        Duration::from_millis(self.poll_interval_ms)
+    }
+
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_secs(self.shutdown_grace_secs)
+    }
+}
+
+/// The platform data directory (`~/.local/share/steward` on Linux).
+pub fn default_home() -> PathBuf {
+    dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("steward")
+}
+
+/// Values given on the command line; `None` means "not given".
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    pub home: Option<PathBuf>,
+    pub bind: Option<SocketAddr>,
+    pub database_url: Option<String>,
+    pub concurrency: Option<usize>,
+    pub dev_handlers: bool,
+}
+
+/// Top-level keys; environment variables `STEWARD_<KEY>` (nested with `__`,
+/// e.g. `STEWARD_WORKERS__CONCURRENCY`) only count for these, so unrelated
+/// variables such as `STEWARD_TEST_DATABASE_URL` are ignored.
+const KEYS: &[&str] =
+    &["home", "bind", "database_url", "log", "log_format", "workers", "queues", "server", "dev_handlers"];
+
+impl Config {
+    /// Resolves the configuration from the process environment and files.
+    pub fn load(overrides: &Overrides) -> anyhow::Result<Config> {
+        Self::load_from(overrides, std::env::vars())
+    }
+
+    /// Like [`Config::load`] with the environment given, for tests.
+    pub fn load_from(
+        overrides: &Overrides,
+        environment: impl Iterator<Item = (String, String)>,
+    ) -> anyhow::Result<Config> {
+        let environment: BTreeMap<String, String> = environment
+            .filter_map(|(name, value)| {
+                let key = name.strip_prefix("STEWARD_")?.to_ascii_lowercase();
+                let top = key.split("__").next().unwrap_or_default();
+                KEYS.contains(&top).then_some((key, value))
+            })
+            .collect();
+        // The home decides where the file is, so it is resolved first.
+        let home = match (&overrides.home, environment.get("home")) {
+            (Some(home), _) => home.clone(),
+            (None, Some(home)) => PathBuf::from(home),
+            (None, None) => default_home(),
+        };
+        let file = home.join("config.toml");
+
+        let defaults = config::Config::try_from(&Config::default()).context("default configuration")?;
+        let mut builder = config::Config::builder().add_source(defaults);
+        if file.exists() {
+            check_file(&file)?;
+            builder = builder.add_source(config::File::from(file.as_path()).format(config::FileFormat::Toml));
+        }
+        builder = builder.add_source(
+            config::Environment::default()
+                .separator("__")
+                .try_parsing(true)
+                .source(Some(environment.into_iter().collect())),
+        );
+        builder = builder.set_override("home", home.to_string_lossy().to_string())?;
+        if let Some(bind) = overrides.bind {
+            builder = builder.set_override("bind", bind.to_string())?;
+        }
+        if let Some(url) = &overrides.database_url {
+            builder = builder.set_override("database_url", url.clone())?;
+        }
+        if let Some(concurrency) = overrides.concurrency {
+            builder = builder.set_override("workers.concurrency", concurrency as u64)?;
+        }
+        if overrides.dev_handlers {
+            builder = builder.set_override("dev_handlers", true)?;
+        }
+        let config: Config = builder
+            .build()
+            .and_then(config::Config::try_deserialize)
+            .map_err(|error| anyhow::anyhow!("invalid configuration: {error}"))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if self.workers.concurrency == 0 {
+            bail!("invalid configuration: workers.concurrency must be at least 1");
+        }
+        if self.workers.claim_batch == 0 {
+            bail!("invalid configuration: workers.claim_batch must be at least 1");
+        }
+        if self.workers.lease_secs < 2 {
+            bail!("invalid configuration: workers.lease_secs must be at least 2");
+        }
+        if self.workers.poll_interval_ms == 0 {
+            bail!("invalid configuration: workers.poll_interval_ms must be at least 1");
+        }
+        for (name, queue) in &self.queues {
+            if queue.concurrency == Some(0) {
+                bail!("invalid configuration: queues.{name}.concurrency must be at least 1 (remove it for no limit)");
+            }
+        }
+        Ok(())
+    }
+
+    /// The database to use: the configured URL, or the SQLite file in the home.
+    pub fn database(&self) -> anyhow::Result<steward_store::DatabaseUrl> {
+        if self.database_url.trim().is_empty() {
+            return Ok(steward_store::DatabaseUrl::Sqlite(self.home.join("steward.db")));
+        }
+        steward_store::DatabaseUrl::parse(&self.database_url)
+            .map_err(|error| anyhow::anyhow!("invalid configuration: database_url: {error}"))
+    }
+}
+
+/// Reads the file on its own first, so a typo is reported with the file's
+/// name instead of being lost among the merged sources.
+fn check_file(path: &Path) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    toml::from_str::<Config>(&text).map_err(|error| anyhow::anyhow!("{}: {error}", path.display()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn environment(pairs: &[(&str, &str)]) -> impl Iterator<Item = (String, String)> {
+        pairs.iter().map(|(name, value)| (name.to_string(), value.to_string())).collect::<Vec<_>>().into_iter()
+    }
+
+    #[test]
+    fn defaults_bind_loopback_on_the_fixed_port() {
+        let home = tempfile::tempdir().unwrap();
+        let overrides = Overrides { home: Some(home.path().into()), ..Overrides::default() };
+        let config = Config::load_from(&overrides, environment(&[])).unwrap();
+        assert_eq!(config.bind.to_string(), "127.0.0.1:8420");
+        assert_eq!(config.database().unwrap(), steward_store::DatabaseUrl::Sqlite(home.path().join("steward.db")));
+    }
+
+    #[test]
+    fn flag_beats_environment_beats_file() {
+        let home = tempfile::tempdir().unwrap();
+        std::fs::write(
+            home.path().join("config.toml"),
+            "bind = \"127.0.0.1:9001\"\nlog = \"debug\"\n[workers]\nconcurrency = 3\n[queues.mail]\nconcurrency = 2\n",
+        )
+        .unwrap();
+        let env = [
+            ("STEWARD_BIND", "127.0.0.1:9002"),
+            ("STEWARD_WORKERS__CONCURRENCY", "5"),
+            ("STEWARD_TEST_DATABASE_URL", "x"),
+        ];
+        let overrides = Overrides { home: Some(home.path().into()), ..Overrides::default() };
+        let config = Config::load_from(&overrides, environment(&env)).unwrap();
+        assert_eq!(config.bind.port(), 9002, "environment beats file");
+        assert_eq!(config.workers.concurrency, 5);
+        assert_eq!(config.log, "debug", "file beats default");
+        assert_eq!(config.queues["mail"].concurrency, Some(2));
+
+        let overrides = Overrides {
+            home: Some(home.path().into()),
+            bind: Some("127.0.0.1:9003".parse().unwrap()),
+            ..Overrides::default()
+        };
+        let config = Config::load_from(&overrides, environment(&env)).unwrap();
+        assert_eq!(config.bind.port(), 9003, "flag beats environment");
+    }
+
+    #[test]
+    fn a_typo_in_the_file_is_named() {
+        let home = tempfile::tempdir().unwrap();
+        std::fs::write(home.path().join("config.toml"), "[workers]\nconcurency = 3\n").unwrap();
+        let overrides = Overrides { home: Some(home.path().into()), ..Overrides::default() };
+        let error = Config::load_from(&overrides, environment(&[])).unwrap_err().to_string();
+        assert!(error.contains("config.toml") && error.contains("concurency"), "{error}");
+    }
+
+    #[test]
+    fn bad_values_are_explained() {
+        let home = tempfile::tempdir().unwrap();
+        let overrides = Overrides { home: Some(home.path().into()), ..Overrides::default() };
+        let error = Config::load_from(&overrides, environment(&[("STEWARD_WORKERS__CONCURRENCY", "0")])).unwrap_err();
+        assert!(error.to_string().contains("workers.concurrency"), "{error}");
+        let error = Config::load_from(&overrides, environment(&[("STEWARD_BIND", "nowhere")])).unwrap_err();
+        assert!(error.to_string().contains("bind"), "{error}");
+    }
+
+    #[test]
+    fn the_example_file_is_valid_and_complete() {
+        let example = include_str!("../../../config.example.toml");
+        let parsed: Config = toml::from_str(example).unwrap();
+        let expected = Config { home: parsed.home.clone(), queues: parsed.queues.clone(), ..Config::default() };
+        assert_eq!(parsed, expected, "config.example.toml shows the defaults");
+    }
+}

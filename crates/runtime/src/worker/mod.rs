@@ -1,0 +1,117 @@
+//! The worker pool: claims ready jobs in batches under a lease, runs each
+//! with its handler (with a timeout), renews leases, and reports results,
+//! folding them into the next claim. One dispatcher task owns all of the
+//! pool's state; job tasks only send it messages.
+//!
+//! Wake-ups: an enqueue in this process (or, on PostgreSQL, any process)
+//! raises the store's `jobs` signal and the dispatcher claims at once;
+//! polling is only the fallback. When the queue holds only delayed jobs, the
+//! dispatcher sleeps until the earliest of them is due.
+
+mod dispatcher;
+mod execution;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use steward_store::Store;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::handlers::HandlerRegistry;
+
+#[derive(Clone, Debug)]
+pub struct WorkerPoolConfig {
+    /// Names this process's leases; unique per process.
+    pub worker_id: String,
+    /// Jobs run at once.
+    pub concurrency: usize,
+    /// Most jobs taken by one claim.
+    pub claim_batch: usize,
+    pub lease: Duration,
+    /// How often leases are renewed (a third of the lease by default).
+    pub heartbeat_interval: Duration,
+    /// How often to look for work when no wake-up arrives.
+    pub poll_interval: Duration,
+    /// How often to take back jobs whose worker stopped renewing its lease.
+    pub reclaim_interval: Duration,
+    /// Only these queues; `None` for all.
+    pub queues: Option<Vec<String>>,
+    pub queue_limits: BTreeMap<String, u32>,
+    /// How long running jobs may take to finish at shutdown.
+    pub shutdown_grace: Duration,
+}
+
+impl WorkerPoolConfig {
+    pub fn new(worker_id: impl Into<String>, concurrency: usize) -> Self {
+        let lease = Duration::from_secs(30);
+        WorkerPoolConfig {
+            worker_id: worker_id.into(),
+            concurrency: concurrency.max(1),
+            claim_batch: 256,
+            lease,
+            heartbeat_interval: lease / 3,
+            poll_interval: Duration::from_secs(1),
+            reclaim_interval: lease / 2,
+            queues: None,
+            queue_limits: BTreeMap::new(),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self.heartbeat_interval = lease / 3;
+        self.reclaim_interval = lease / 2;
+        self
+    }
+}
+
+/// A worker id unique to this process: host, process id, and a random tag.
+pub fn default_worker_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|name| name.trim().to_string())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "host".into());
+    format!("{host}:{}:{:04x}", std::process::id(), rand::random::<u16>())
+}
+
+/// What happened to the jobs that were running when the pool stopped.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ShutdownReport {
+    /// Finished within the grace period.
+    pub finished: usize,
+    /// Still running at the deadline; given back to the queue.
+    pub released: usize,
+}
+
+/// A running pool; dropping it does not stop it, [`WorkerPool::shutdown`] does.
+pub struct WorkerPool {
+    stop: CancellationToken,
+    dispatcher: JoinHandle<ShutdownReport>,
+}
+
+impl WorkerPool {
+    pub fn start(store: Arc<dyn Store>, handlers: HandlerRegistry, config: WorkerPoolConfig) -> WorkerPool {
+        let stop = CancellationToken::new();
+        let dispatcher = dispatcher::Dispatcher::new(store, handlers, config);
+        let dispatcher = tokio::spawn(dispatcher.run(stop.clone()));
+        WorkerPool { stop, dispatcher }
+    }
+
+    /// Stops claiming, lets running jobs finish within the grace period,
+    /// releases the rest, and reports what happened.
+    pub async fn shutdown(self) -> ShutdownReport {
+        self.stop.cancel();
+        match self.dispatcher.await {
+            Ok(report) => report,
+            Err(error) => {
+                tracing::error!(%error, "the worker pool's dispatcher failed");
+                ShutdownReport::default()
+            }
+        }
+    }
+}

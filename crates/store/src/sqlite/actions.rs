@@ -1,0 +1,182 @@
+//! Actions on SQLite.
+
+use async_trait::async_trait;
+use rusqlite::{Connection, params};
+use serde_json::json;
+use steward_domain::action::check_reason;
+use steward_domain::{
+    Action, ActionId, ActionPatch, ActionState, AgentId, AgentStatus, EventKind, EventSubject, NewAction, UserId,
+};
+
+use super::SqliteStore;
+use super::connection::to_micros;
+use super::events::append;
+use super::rows::{self, ACTION_COLUMNS, optional};
+use crate::actions::{ActionFilter, ActionStore};
+use crate::{ConflictKind, Entity, Result, StoreError};
+
+fn load(connection: &Connection, user: UserId, id: ActionId) -> Result<Action> {
+    let mut statement =
+        connection.prepare_cached(&format!("SELECT {ACTION_COLUMNS} FROM actions WHERE id = ?1 AND user_id = ?2"))?;
+    optional(statement.query_row(params![id.get(), user.get()], rows::action))?
+        .ok_or_else(|| StoreError::not_found(Entity::Action, id))
+}
+
+fn agent_status(connection: &Connection, user: UserId, agent: AgentId) -> Result<Option<AgentStatus>> {
+    let status: Option<String> = optional(connection.query_row(
+        "SELECT status FROM agents WHERE id = ?1 AND user_id = ?2",
+        params![agent.get(), user.get()],
+        |row| row.get(0),
+    ))?;
+    status.map(|status| status.parse().map_err(StoreError::from)).transpose()
+}
+
+#[async_trait]
+impl ActionStore for SqliteStore {
+    async fn create_action(&self, user: UserId, action: NewAction) -> Result<Action> {
+        action.validate()?;
+        let now = self.now();
+        self.writer
+            .write(move |connection, effects| {
+                match agent_status(connection, user, action.agent_id)? {
+                    None => {
+                        return Err(StoreError::invalid("agent_id", format!("no agent {}", action.agent_id)));
+                    }
+                    Some(AgentStatus::Archived) => {
+                        return Err(StoreError::conflict(
+                            ConflictKind::Archived,
+                            Some("agent_id"),
+                            format!("agent {} is archived; it takes no new actions", action.agent_id),
+                        ));
+                    }
+                    Some(_) => {}
+                }
+                connection.execute(
+                    "INSERT INTO actions (user_id, agent_id, title, description, priority, mode, scheduled_for, \
+                     state, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'draft', ?8, ?8)",
+                    params![
+                        user.get(),
+                        action.agent_id.get(),
+                        action.title.trim(),
+                        action.description,
+                        action.priority.as_str(),
+                        action.mode.as_str(),
+                        action.scheduled_for.map(to_micros),
+                        to_micros(now)
+                    ],
+                )?;
+                let id = ActionId(connection.last_insert_rowid());
+                append(
+                    connection,
+                    effects,
+                    user,
+                    now,
+                    EventKind::ACTION_CREATED,
+                    EventSubject::Action,
+                    id.get(),
+                    &json!({ "agent_id": action.agent_id, "title": action.title.trim(), "state": "draft" }),
+                )?;
+                load(connection, user, id)
+            })
+            .await
+    }
+
+    async fn get_action(&self, user: UserId, id: ActionId) -> Result<Action> {
+        self.readers.read(move |connection| load(connection, user, id)).await
+    }
+
+    async fn list_actions(&self, user: UserId, filter: ActionFilter) -> Result<Vec<Action>> {
+        self.readers
+            .read(move |connection| {
+                let mut statement = connection.prepare_cached(&format!(
+                    "SELECT {ACTION_COLUMNS} FROM actions WHERE user_id = ?1 AND (?2 IS NULL OR agent_id = ?2) \
+                     AND (?3 = '[]' OR state IN (SELECT value FROM json_each(?3))) ORDER BY id"
+                ))?;
+                let states: Vec<&str> = filter.states.iter().map(|state| state.as_str()).collect();
+                let actions = statement
+                    .query_map(
+                        params![user.get(), filter.agent_id.map(AgentId::get), serde_json::to_string(&states)?],
+                        rows::action,
+                    )?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                Ok(actions)
+            })
+            .await
+    }
+
+    async fn update_action(&self, user: UserId, id: ActionId, patch: ActionPatch) -> Result<Action> {
+        patch.validate()?;
+        let now = self.now();
+        self.writer
+            .write(move |connection, effects| {
+                let mut action = load(connection, user, id)?;
+                if action.state.is_final() {
+                    return Err(StoreError::conflict(
+                        ConflictKind::IllegalTransition,
+                        None,
+                        format!("action {id} is {}, which is final; it can no longer be changed", action.state),
+                    ));
+                }
+                patch.apply_to(&mut action);
+                connection.execute(
+                    "UPDATE actions SET title = ?1, description = ?2, priority = ?3, mode = ?4, scheduled_for = ?5, \
+                     updated_at = ?6 WHERE id = ?7",
+                    params![
+                        action.title,
+                        action.description,
+                        action.priority.as_str(),
+                        action.mode.as_str(),
+                        action.scheduled_for.map(to_micros),
+                        to_micros(now),
+                        id.get()
+                    ],
+                )?;
+                append(
+                    connection,
+                    effects,
+                    user,
+                    now,
+                    EventKind::ACTION_UPDATED,
+                    EventSubject::Action,
+                    id.get(),
+                    &json!({ "agent_id": action.agent_id }),
+                )?;
+                load(connection, user, id)
+            })
+            .await
+    }
+
+    async fn transition_action(
+        &self,
+        user: UserId,
+        id: ActionId,
+        to: ActionState,
+        reason: Option<String>,
+    ) -> Result<Action> {
+        check_reason(reason.as_deref())?;
+        let now = self.now();
+        self.writer
+            .write(move |connection, effects| {
+                let action = load(connection, user, id)?;
+                action.state.check_transition(to).map_err(|error| {
+                    StoreError::conflict(ConflictKind::IllegalTransition, Some(&error.field), error.message)
+                })?;
+                connection.execute(
+                    "UPDATE actions SET state = ?1, state_reason = ?2, updated_at = ?3 WHERE id = ?4",
+                    params![to.as_str(), reason, to_micros(now), id.get()],
+                )?;
+                append(
+                    connection,
+                    effects,
+                    user,
+                    now,
+                    EventKind::ACTION_TRANSITIONED,
+                    EventSubject::Action,
+                    id.get(),
+                    &json!({ "agent_id": action.agent_id, "from": action.state.as_str(), "to": to.as_str(), "reason": reason }),
+                )?;
+                load(connection, user, id)
+            })
+            .await
+    }
+}

@@ -1,0 +1,201 @@
+//! Agents on SQLite.
+
+use async_trait::async_trait;
+use rusqlite::{Connection, params};
+use serde_json::json;
+use steward_domain::{Agent, AgentId, AgentPatch, AgentStatus, EventKind, EventSubject, NewAgent, UserId};
+
+use super::SqliteStore;
+use super::connection::to_micros;
+use super::events::append;
+use super::rows::{self, AGENT_COLUMNS, optional};
+use crate::agents::{AgentFilter, AgentStore};
+use crate::{ConflictKind, Entity, Result, StoreError};
+
+fn load(connection: &Connection, user: UserId, id: AgentId) -> Result<Agent> {
+    let mut statement =
+        connection.prepare_cached(&format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = ?1 AND user_id = ?2"))?;
+    optional(statement.query_row(params![id.get(), user.get()], rows::agent))?
+        .ok_or_else(|| StoreError::not_found(Entity::Agent, id))
+}
+
+fn ensure_name_free(connection: &Connection, user: UserId, name: &str, except: Option<AgentId>) -> Result<()> {
+    let taken: Option<i64> = optional(connection.query_row(
+        "SELECT id FROM agents WHERE user_id = ?1 AND name = ?2 AND status <> 'archived'",
+        params![user.get(), name],
+        |row| row.get(0),
+    ))?;
+    match taken {
+        Some(id) if Some(AgentId(id)) != except => Err(StoreError::conflict(
+            ConflictKind::AlreadyExists,
+            Some("name"),
+            format!("an agent named {name:?} already exists (agent {id})"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[async_trait]
+impl AgentStore for SqliteStore {
+    async fn create_agent(&self, user: UserId, agent: NewAgent) -> Result<Agent> {
+        agent.validate()?;
+        let now = self.now();
+        self.writer
+            .write(move |connection, effects| {
+                let name = agent.name.trim();
+                ensure_name_free(connection, user, name, None)?;
+                connection.execute(
+                    "INSERT INTO agents (user_id, name, goal, success_criteria, timeline, status, model, instructions, \
+                     created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, 'active', ?6, ?7, ?8, ?8)",
+                    params![
+                        user.get(),
+                        name,
+                        agent.goal,
+                        serde_json::to_string(&agent.success_criteria)?,
+                        agent.timeline,
+                        agent.model,
+                        agent.instructions,
+                        to_micros(now)
+                    ],
+                )?;
+                let id = AgentId(connection.last_insert_rowid());
+                append(
+                    connection,
+                    effects,
+                    user,
+                    now,
+                    EventKind::AGENT_CREATED,
+                    EventSubject::Agent,
+                    id.get(),
+                    &json!({ "name": name }),
+                )?;
+                load(connection, user, id)
+            })
+            .await
+    }
+
+    async fn get_agent(&self, user: UserId, id: AgentId) -> Result<Agent> {
+        self.readers.read(move |connection| load(connection, user, id)).await
+    }
+
+    async fn find_agent_by_name(&self, user: UserId, name: &str) -> Result<Agent> {
+        let name = name.trim().to_string();
+        self.readers
+            .read(move |connection| {
+                let mut statement = connection.prepare_cached(&format!(
+                    "SELECT {AGENT_COLUMNS} FROM agents WHERE user_id = ?1 AND name = ?2 AND status <> 'archived'"
+                ))?;
+                optional(statement.query_row(params![user.get(), name], rows::agent))?
+                    .ok_or_else(|| StoreError::not_found(Entity::Agent, format!("{name:?}")))
+            })
+            .await
+    }
+
+    async fn list_agents(&self, user: UserId, filter: AgentFilter) -> Result<Vec<Agent>> {
+        self.readers
+            .read(move |connection| {
+                let mut statement = connection.prepare_cached(&format!(
+                    "SELECT {AGENT_COLUMNS} FROM agents WHERE user_id = ?1 \
+                     AND (CASE WHEN ?2 IS NULL THEN status <> 'archived' ELSE status = ?2 END) ORDER BY id"
+                ))?;
+                let status = filter.status.map(AgentStatus::as_str);
+                let agents = statement
+                    .query_map(params![user.get(), status], rows::agent)?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                Ok(agents)
+            })
+            .await
+    }
+
+    async fn update_agent(&self, user: UserId, id: AgentId, patch: AgentPatch) -> Result<Agent> {
+        patch.validate()?;
+        let now = self.now();
+        self.writer
+            .write(move |connection, effects| {
+                let mut agent = load(connection, user, id)?;
+                if agent.status == AgentStatus::Archived {
+                    return Err(StoreError::conflict(
+                        ConflictKind::Archived,
+                        None,
+                        format!("agent {id} is archived and can no longer be changed"),
+                    ));
+                }
+                patch.apply_to(&mut agent);
+                ensure_name_free(connection, user, &agent.name, Some(id))?;
+                connection.execute(
+                    "UPDATE agents SET name = ?1, goal = ?2, success_criteria = ?3, timeline = ?4, status = ?5, \
+                     model = ?6, instructions = ?7, updated_at = ?8 WHERE id = ?9",
+                    params![
+                        agent.name,
+                        agent.goal,
+                        serde_json::to_string(&agent.success_criteria)?,
+                        agent.timeline,
+                        agent.status.as_str(),
+                        agent.model,
+                        agent.instructions,
+                        to_micros(now),
+                        id.get()
+                    ],
+                )?;
+                append(
+                    connection,
+                    effects,
+                    user,
+                    now,
+                    EventKind::AGENT_UPDATED,
+                    EventSubject::Agent,
+                    id.get(),
+                    &json!({ "fields": patched_fields(&patch), "status": agent.status.as_str() }),
+                )?;
+                load(connection, user, id)
+            })
+            .await
+    }
+
+    async fn archive_agent(&self, user: UserId, id: AgentId) -> Result<Agent> {
+        let now = self.now();
+        self.writer
+            .write(move |connection, effects| {
+                let agent = load(connection, user, id)?;
+                if agent.status == AgentStatus::Archived {
+                    return Ok(agent);
+                }
+                connection.execute(
+                    "UPDATE agents SET status = 'archived', updated_at = ?1 WHERE id = ?2",
+                    params![to_micros(now), id.get()],
+                )?;
+                append(
+                    connection,
+                    effects,
+                    user,
+                    now,
+                    EventKind::AGENT_ARCHIVED,
+                    EventSubject::Agent,
+                    id.get(),
+                    &json!({ "from": agent.status.as_str() }),
+                )?;
+                load(connection, user, id)
+            })
+            .await
+    }
+}
+
+/// Names of the fields a patch sets, for the event log.
+pub(crate) fn patched_fields(patch: &AgentPatch) -> Vec<&'static str> {
+    let mut fields = Vec::new();
+    let candidates = [
+        ("name", patch.name.is_some()),
+        ("goal", patch.goal.is_some()),
+        ("success_criteria", patch.success_criteria.is_some()),
+        ("timeline", patch.timeline.is_some()),
+        ("status", patch.status.is_some()),
+        ("model", patch.model.is_some()),
+        ("instructions", patch.instructions.is_some()),
+    ];
+    for (name, present) in candidates {
+        if present {
+            fields.push(name);
+        }
+    }
+    fields
+}

@@ -1,0 +1,70 @@
+//! Opening SQLite connections with Steward's settings, and converting times.
+//!
+//! Durability: WAL with `synchronous=NORMAL`. A committed transaction
+//! survives a crash of the process (`kill -9`); a power loss or OS crash can
+//! lose the transactions committed since the last WAL checkpoint sync, but
+//! never corrupts the database. See docs/benchmarks.md for what this buys.
+
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OpenFlags};
+
+use crate::StoreError;
+
+/// How long a connection waits for a lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Opens the read-write connection used by the single writer.
+pub(crate) fn open_writer(path: &Path) -> Result<Connection, StoreError> {
+    let connection = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|error| StoreError::Database(format!("cannot open {}: {error}", path.display())))?;
+    configure(&connection)?;
+    connection.pragma_update(None, "journal_mode", "WAL")?;
+    Ok(connection)
+}
+
+/// Opens a connection that may only read.
+pub(crate) fn open_reader(path: &Path) -> Result<Connection, StoreError> {
+    let connection =
+        Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .map_err(|error| StoreError::Database(format!("cannot open {}: {error}", path.display())))?;
+    configure(&connection)?;
+    connection.pragma_update(None, "query_only", true)?;
+    Ok(connection)
+}
+
+fn configure(connection: &Connection) -> Result<(), StoreError> {
+    connection.busy_timeout(BUSY_TIMEOUT)?;
+    connection.pragma_update(None, "foreign_keys", true)?;
+    connection.pragma_update(None, "synchronous", "NORMAL")?;
+    connection.pragma_update(None, "temp_store", "MEMORY")?;
+    // 64 MiB of page cache per connection (negative means KiB).
+    connection.pragma_update(None, "cache_size", -65_536)?;
+    connection.set_prepared_statement_cache_capacity(128);
+    Ok(())
+}
+
+/// Microseconds since the Unix epoch, the storage form of a time.
+pub(crate) fn to_micros(at: DateTime<Utc>) -> i64 {
+    at.timestamp_micros()
+}
+
+pub(crate) fn from_micros(micros: i64) -> DateTime<Utc> {
+    // Every stored value was produced by `to_micros`, so it is in range; the
+    // epoch is a visible rather than a crashing fallback for a corrupt row.
+    DateTime::from_timestamp_micros(micros).unwrap_or_default()
+}
+
+pub(crate) fn duration_to_micros(duration: Duration) -> i64 {
+    i64::try_from(duration.as_micros()).unwrap_or(i64::MAX)
+}
+
+/// A stored millisecond count (never negative) as a duration.
+pub(crate) fn millis(stored: i64) -> Duration {
+    Duration::from_millis(u64::try_from(stored).unwrap_or(0))
+}

@@ -1,0 +1,103 @@
+//! Appending to and reading the event log on SQLite.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, params};
+use serde_json::Value;
+use steward_domain::job::JobTransition;
+use steward_domain::{Event, EventId, EventSubject, JobId, JobState, UserId};
+
+use super::SqliteStore;
+use super::connection::to_micros;
+use super::rows::{self, EVENT_COLUMNS};
+use super::writer::Effects;
+use crate::Result;
+use crate::events::{EventLog, EventQuery, MAX_PAGE};
+
+/// Appends one event in the current transaction.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn append(
+    connection: &Connection,
+    effects: &mut Effects,
+    user: UserId,
+    at: DateTime<Utc>,
+    kind: &str,
+    subject: EventSubject,
+    subject_id: i64,
+    data: &Value,
+) -> Result<()> {
+    let mut statement = connection.prepare_cached(
+        "INSERT INTO events (user_id, occurred_at, kind, subject, subject_id, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    statement.execute(params![
+        user.get(),
+        to_micros(at),
+        kind,
+        subject.as_str(),
+        subject_id,
+        serde_json::to_string(data)?
+    ])?;
+    effects.events_appended = true;
+    Ok(())
+}
+
+#[async_trait]
+impl EventLog for SqliteStore {
+    async fn list_events(&self, user: UserId, query: EventQuery) -> Result<Vec<Event>> {
+        self.readers
+            .read(move |connection| {
+                let mut statement = connection.prepare_cached(&format!(
+                    "SELECT {EVENT_COLUMNS} FROM events WHERE user_id = ?1 AND id > ?2 \
+                     AND (?3 IS NULL OR (subject = ?3 AND (?4 IS NULL OR subject_id = ?4))) \
+                     AND (?5 IS NULL OR substr(kind, 1, length(?5)) = ?5) \
+                     ORDER BY id LIMIT ?6"
+                ))?;
+                let (subject, subject_id) = match query.subject {
+                    Some((subject, id)) => (Some(subject.as_str()), id),
+                    None => (None, None),
+                };
+                let limit = query.limit.clamp(1, MAX_PAGE) as i64;
+                let after = query.after.map_or(0, EventId::get);
+                let events = statement
+                    .query_map(params![user.get(), after, subject, subject_id, query.kind_prefix, limit], rows::event)?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                Ok(events)
+            })
+            .await
+    }
+
+    async fn latest_event_id(&self, user: UserId) -> Result<Option<EventId>> {
+        self.readers
+            .read(move |connection| {
+                let id: Option<i64> =
+                    connection
+                        .query_row("SELECT max(id) FROM events WHERE user_id = ?1", [user.get()], |row| row.get(0))?;
+                Ok(id.map(EventId))
+            })
+            .await
+    }
+}
+
+/// Records a job's state change: an event `job.<transition>` whose data holds
+/// `from`, `to` and the fields of `details` (a JSON object).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn record_job_transition(
+    connection: &Connection,
+    effects: &mut Effects,
+    user: UserId,
+    at: DateTime<Utc>,
+    transition: JobTransition,
+    job: JobId,
+    from: Option<JobState>,
+    to: JobState,
+    details: Value,
+) -> Result<()> {
+    debug_assert!(transition.allows(from, to), "{transition:?} {from:?} -> {to:?}");
+    let mut data = match details {
+        Value::Object(map) => map,
+        _ => serde_json::Map::new(),
+    };
+    data.insert("from".into(), from.map_or(Value::Null, |state| Value::from(state.as_str())));
+    data.insert("to".into(), Value::from(to.as_str()));
+    append(connection, effects, user, at, transition.event_kind(), EventSubject::Job, job.get(), &Value::Object(data))
+}

@@ -1,0 +1,162 @@
+//! The embedded SQLite backend: one writer thread with group commit
+//! ([`writer`]), a pool of read-only connections ([`readers`]), and the
+//! queue, agent, action and event operations written in SQLite's dialect.
+//!
+//! Architecture invariant: one process owns a SQLite database. It takes an
+//! exclusive lock on `<database>.lock` at open, which is what allows it to
+//! treat every `running` job found at start-up as abandoned.
+
+mod actions;
+mod agents;
+mod connection;
+mod dependents;
+mod enqueue;
+mod events;
+mod job_admin;
+mod leases;
+mod queue;
+mod readers;
+mod rows;
+mod writer;
+
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use steward_domain::Clock;
+
+use self::readers::ReadPool;
+use self::writer::Writer;
+use crate::migrations::{self, MigrationReport};
+use crate::queue::QueueSettings;
+use crate::wakeups::Wakeups;
+use crate::{DatabaseKind, Result, Store, StoreError, StoreOptions};
+
+/// How many read-only connections to keep.
+const READERS: usize = 4;
+
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Writer,
+    readers: ReadPool,
+    wakeups: Arc<Wakeups>,
+    clock: Arc<dyn Clock>,
+    settings: QueueSettings,
+    /// Held for the life of the store; the OS releases it if the process dies.
+    _process_lock: File,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path`.
+    pub async fn open(path: &Path, options: StoreOptions) -> Result<SqliteStore> {
+        let path = path.to_path_buf();
+        let (connection, process_lock) = tokio::task::spawn_blocking({
+            let path = path.clone();
+            move || -> Result<_> {
+                if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent).map_err(|error| {
+                        StoreError::Database(format!("cannot create {}: {error}", parent.display()))
+                    })?;
+                }
+                let process_lock = lock_exclusively(&path)?;
+                Ok((connection::open_writer(&path)?, process_lock))
+            }
+        })
+        .await
+        .map_err(|error| StoreError::Database(error.to_string()))??;
+        let wakeups = Arc::new(Wakeups::default());
+        Ok(SqliteStore {
+            writer: Writer::start(connection, wakeups.clone())?,
+            readers: ReadPool::new(path.clone(), READERS),
+            path,
+            wakeups,
+            clock: options.clock,
+            settings: options.queue,
+            _process_lock: process_lock,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+}
+
+fn lock_exclusively(database: &Path) -> Result<File> {
+    let mut lock_path = database.as_os_str().to_owned();
+    lock_path.push(".lock");
+    let file =
+        OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).map_err(|error| {
+            StoreError::Database(format!("cannot open {}: {error}", Path::new(&lock_path).display()))
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Database(format!(
+            "{} is in use by another Steward process; stop it first (SQLite databases belong to one process — use PostgreSQL to run several)",
+            database.display()
+        ))),
+        Err(std::fs::TryLockError::Error(error)) => {
+            Err(StoreError::Database(format!("cannot lock {}: {error}", Path::new(&lock_path).display())))
+        }
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn kind(&self) -> DatabaseKind {
+        DatabaseKind::Sqlite
+    }
+
+    fn wakeups(&self) -> &Wakeups {
+        &self.wakeups
+    }
+
+    async fn migrate(&self) -> Result<MigrationReport> {
+        let now = self.now();
+        self.writer
+            .write(move |connection, _effects| {
+                connection.execute_batch(
+                    "CREATE TABLE IF NOT EXISTS steward_migrations (
+                         version INTEGER PRIMARY KEY,
+                         name TEXT NOT NULL,
+                         checksum TEXT NOT NULL,
+                         applied_at INTEGER NOT NULL
+                     ) STRICT",
+                )?;
+                let applied: Vec<(i64, String)> = connection
+                    .prepare("SELECT version, checksum FROM steward_migrations ORDER BY version")?
+                    .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+                    .collect::<rusqlite::Result<_>>()?;
+                let mut report =
+                    MigrationReport { applied: Vec::new(), version: applied.last().map_or(0, |(version, _)| *version) };
+                for migration in migrations::pending(migrations::SQLITE, &applied)? {
+                    connection.execute_batch(migration.sql).map_err(|error| {
+                        StoreError::Migration(format!("{} ({}): {error}", migration.version, migration.name))
+                    })?;
+                    connection.execute(
+                        "INSERT INTO steward_migrations (version, name, checksum, applied_at) VALUES (?1, ?2, ?3, ?4)",
+                        rusqlite::params![
+                            migration.version,
+                            migration.name,
+                            migration.checksum(),
+                            connection::to_micros(now)
+                        ],
+                    )?;
+                    report.applied.push((migration.version, migration.name.to_string()));
+                    report.version = migration.version;
+                }
+                Ok(report)
+            })
+            .await
+    }
+
+    async fn close(&self) {
+        self.readers.close();
+        self.writer.close().await;
+    }
+}

@@ -1,0 +1,117 @@
+//! Agents: create, read, update, archive, uniqueness, validation, scoping.
+
+use steward_domain::{AgentId, AgentPatch, AgentStatus, NewAgent, UserId};
+use steward_store::{AgentFilter, ConflictKind, EventQuery, StoreError};
+use steward_test_support::{TestStore, store_tests};
+
+use crate::helpers::USER;
+
+fn launch() -> NewAgent {
+    NewAgent {
+        name: "Launch".into(),
+        goal: "Ship the beta to 100 users".into(),
+        success_criteria: vec!["100 weekly users".into(), "NPS above 40".into()],
+        timeline: Some("by the end of March".into()),
+        model: Some("anthropic/claude-sonnet-4-5".into()),
+        instructions: "Be concise.".into(),
+    }
+}
+
+async fn create_read_update_archive(t: TestStore) {
+    let store = t.store.as_ref();
+    let agent = store.create_agent(USER, launch()).await.unwrap();
+    assert_eq!(agent.status, AgentStatus::Active);
+    assert_eq!(agent.success_criteria, ["100 weekly users", "NPS above 40"]);
+    assert_eq!(store.get_agent(USER, agent.id).await.unwrap(), agent);
+    assert_eq!(store.find_agent_by_name(USER, "Launch").await.unwrap().id, agent.id);
+
+    t.clock.advance(chrono::Duration::seconds(5));
+    let patch = AgentPatch {
+        goal: Some("Ship the beta to 200 users".into()),
+        status: Some(AgentStatus::Paused),
+        timeline: Some(None),
+        ..AgentPatch::default()
+    };
+    let updated = store.update_agent(USER, agent.id, patch).await.unwrap();
+    assert_eq!(updated.goal, "Ship the beta to 200 users");
+    assert_eq!(updated.status, AgentStatus::Paused);
+    assert_eq!(updated.timeline, None);
+    assert_eq!(updated.name, "Launch");
+    assert!(updated.updated_at > agent.updated_at);
+    assert_eq!(updated.created_at, agent.created_at);
+
+    let archived = store.archive_agent(USER, agent.id).await.unwrap();
+    assert_eq!(archived.status, AgentStatus::Archived);
+    assert!(store.list_agents(USER, AgentFilter::default()).await.unwrap().is_empty());
+    let only_archived = AgentFilter { status: Some(AgentStatus::Archived) };
+    assert_eq!(store.list_agents(USER, only_archived).await.unwrap().len(), 1);
+
+    let error = store.update_agent(USER, agent.id, AgentPatch::default()).await.unwrap_err();
+    assert!(matches!(error, StoreError::Conflict { kind: ConflictKind::Archived, .. }), "{error:?}");
+    // Archiving again is harmless.
+    assert_eq!(store.archive_agent(USER, agent.id).await.unwrap().status, AgentStatus::Archived);
+
+    let kinds: Vec<String> =
+        store.list_events(USER, EventQuery::default()).await.unwrap().into_iter().map(|event| event.kind).collect();
+    assert_eq!(kinds, ["agent.created", "agent.updated", "agent.archived"]);
+}
+
+async fn names_are_unique_among_live_agents(t: TestStore) {
+    let store = t.store.as_ref();
+    let first = store.create_agent(USER, launch()).await.unwrap();
+    let error = store.create_agent(USER, launch()).await.unwrap_err();
+    match error {
+        StoreError::Conflict { kind, field, message } => {
+            assert_eq!(kind, ConflictKind::AlreadyExists);
+            assert_eq!(field.as_deref(), Some("name"));
+            assert!(message.contains("\"Launch\""), "{message}");
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    // Renaming another agent onto the name is refused too.
+    let mut other = launch();
+    other.name = "Other".into();
+    let other = store.create_agent(USER, other).await.unwrap();
+    let rename = AgentPatch { name: Some("Launch".into()), ..AgentPatch::default() };
+    assert!(store.update_agent(USER, other.id, rename.clone()).await.is_err());
+    // Once the first is archived, the name is free again.
+    store.archive_agent(USER, first.id).await.unwrap();
+    assert_eq!(store.update_agent(USER, other.id, rename).await.unwrap().name, "Launch");
+}
+
+async fn bad_input_names_the_field_and_writes_nothing(t: TestStore) {
+    let store = t.store.as_ref();
+    let mut agent = launch();
+    agent.name = "   ".into();
+    match store.create_agent(USER, agent).await.unwrap_err() {
+        StoreError::Invalid(error) => assert_eq!(error.field, "name"),
+        other => panic!("expected invalid input, got {other:?}"),
+    }
+    let mut agent = launch();
+    agent.model = Some("no-slash".into());
+    match store.create_agent(USER, agent).await.unwrap_err() {
+        StoreError::Invalid(error) => assert_eq!(error.field, "model"),
+        other => panic!("expected invalid input, got {other:?}"),
+    }
+    assert!(store.list_agents(USER, AgentFilter::default()).await.unwrap().is_empty());
+    assert!(store.list_events(USER, EventQuery::default()).await.unwrap().is_empty());
+    assert!(matches!(store.get_agent(USER, AgentId(12345)).await.unwrap_err(), StoreError::NotFound { .. }));
+}
+
+async fn agents_are_scoped_by_user(t: TestStore) {
+    let store = t.store.as_ref();
+    let agent = store.create_agent(USER, launch()).await.unwrap();
+    let stranger = UserId(2);
+    assert!(matches!(store.get_agent(stranger, agent.id).await.unwrap_err(), StoreError::NotFound { .. }));
+    assert!(store.list_agents(stranger, AgentFilter::default()).await.unwrap().is_empty());
+    assert!(store.archive_agent(stranger, agent.id).await.is_err());
+    assert!(store.list_events(stranger, EventQuery::default()).await.unwrap().is_empty());
+    assert_eq!(store.get_agent(USER, agent.id).await.unwrap().status, AgentStatus::Active);
+}
+
+store_tests!(
+    create_read_update_archive,
+    names_are_unique_among_live_agents,
+    bad_input_names_the_field_and_writes_nothing,
+    agents_are_scoped_by_user,
+);

@@ -1,0 +1,15 @@
+//! The store test suite: every behaviour of the Store traits, run against
+//! SQLite always and PostgreSQL when `STEWARD_TEST_DATABASE_URL` is set.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod actions;
+mod agents;
+mod dependencies;
+mod enqueue;
+mod events;
+mod helpers;
+mod leases;
+mod lifecycle;
+mod migrations;
+mod properties;
