@@ -38,5 +38,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench(command) => commands::bench::run(command, &cli.global).await,
+        Command::Ask(args) => commands::ask::run(args, &cli.global).await,
+        Command::Models(args) => commands::models::run(args, &cli.global).await,
+        Command::Dev(command) => commands::dev::run(command).await,
     }
 }
