@@ -2,6 +2,7 @@
 
 pub mod ask;
 pub mod bench;
+mod bench_llm;
 pub mod completions;
 pub mod dev;
 mod llm_setup;
