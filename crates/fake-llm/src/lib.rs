@@ -88,7 +88,7 @@ impl FakeLlm {
         let app = server::router(Arc::clone(&state));
         let server_task = tokio::spawn(async move {
             let mut shutdown_receiver = shutdown_receiver;
-            let serving = axum::serve(listener, app)
+            let serving = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
                 .with_graceful_shutdown(async move { delivery::wait_for_shutdown(&mut shutdown_receiver).await });
             if let Err(error) = serving.await {
                 eprintln!("steward-fake-llm: server stopped: {error}");

@@ -41,6 +41,8 @@ pub struct ReceivedRequest {
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub body: Value,
+    /// The client's address and port: requests sharing it shared a connection.
+    pub peer_address: Option<std::net::SocketAddr>,
     pub received_at: Instant,
 }
 

@@ -1,12 +1,13 @@
 //! The HTTP side of the fake: the axum routes for both protocols, choosing a
 //! scripted answer for each request, and rendering it as a response.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -34,26 +35,41 @@ pub fn router(state: Arc<FakeState>) -> Router {
         .with_state(state)
 }
 
+/// What every endpoint handler receives besides the body.
+struct Incoming {
+    uri: Uri,
+    headers: HeaderMap,
+    peer_address: SocketAddr,
+}
+
 async fn anthropic_messages(
     State(state): State<Arc<FakeState>>,
+    ConnectInfo(peer_address): ConnectInfo<SocketAddr>,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    handle(state, Endpoint::AnthropicMessages, uri, headers, body).await
+    handle(state, Endpoint::AnthropicMessages, Incoming { uri, headers, peer_address }, body).await
 }
 
 async fn openai_chat_completions(
     State(state): State<Arc<FakeState>>,
+    ConnectInfo(peer_address): ConnectInfo<SocketAddr>,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    handle(state, Endpoint::OpenAiChatCompletions, uri, headers, body).await
+    handle(state, Endpoint::OpenAiChatCompletions, Incoming { uri, headers, peer_address }, body).await
 }
 
-async fn openai_embeddings(State(state): State<Arc<FakeState>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    handle(state, Endpoint::OpenAiEmbeddings, uri, headers, body).await
+async fn openai_embeddings(
+    State(state): State<Arc<FakeState>>,
+    ConnectInfo(peer_address): ConnectInfo<SocketAddr>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    handle(state, Endpoint::OpenAiEmbeddings, Incoming { uri, headers, peer_address }, body).await
 }
 
 async fn stats(State(state): State<Arc<FakeState>>) -> Response {
@@ -85,7 +101,7 @@ fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
         .collect()
 }
 
-async fn handle(state: Arc<FakeState>, endpoint: Endpoint, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn handle(state: Arc<FakeState>, endpoint: Endpoint, incoming: Incoming, body: Bytes) -> Response {
     let in_flight = state.enter();
     let sequence = state.next_sequence();
     let protocol = endpoint.protocol();
@@ -103,9 +119,10 @@ async fn handle(state: Arc<FakeState>, endpoint: Endpoint, uri: Uri, headers: He
     let request = ReceivedRequest {
         sequence,
         endpoint,
-        path: uri.path().to_owned(),
-        headers: header_pairs(&headers),
+        path: incoming.uri.path().to_owned(),
+        headers: header_pairs(&incoming.headers),
         body: parsed_body,
+        peer_address: Some(incoming.peer_address),
         received_at: Instant::now(),
     };
     state.record(&request);

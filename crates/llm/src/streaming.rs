@@ -5,6 +5,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::time::Duration;
 
 use eventsource_stream::Event;
 use futures::StreamExt;
@@ -69,6 +70,17 @@ pub fn run_streamed_call<D: EventDecoder>(call: StreamedCall, decoder: D) -> Cha
     }))
 }
 
+/// How long a finished reply's remaining bytes are waited for.
+const DRAIN_LIMIT: Duration = Duration::from_millis(50);
+
+/// Reads what is left of a complete reply — normally only the end of the
+/// HTTP body, already received — so the connection goes back to the pool
+/// for the next call instead of being closed. Gives up quickly rather than
+/// hold back the final event.
+async fn drain_the_rest(events: &mut EventSource) {
+    let _ = tokio::time::timeout(DRAIN_LIMIT, async { while events.next().await.is_some() {} }).await;
+}
+
 impl<D: EventDecoder> Driver<D> {
     async fn next_item(&mut self) -> Option<Result<StreamEvent, LlmError>> {
         loop {
@@ -101,7 +113,9 @@ impl<D: EventDecoder> Driver<D> {
                             return Some(Err(error));
                         }
                         let finished = self.queue_decoded(decoded, &model, price.as_ref());
-                        if !finished {
+                        if finished {
+                            drain_the_rest(&mut events).await;
+                        } else {
                             self.phase = Phase::Receiving { events, decoder, model, price, source_name };
                         }
                     }

@@ -179,3 +179,19 @@ async fn refusals_are_reported_as_a_stop_reason() {
         assert_eq!(response.stop_reason, StopReason::Refusal, "{protocol:?}");
     }
 }
+
+#[tokio::test]
+async fn sequential_calls_reuse_one_connection() {
+    for protocol in PROTOCOLS {
+        let fake = FakeLlm::start().await.unwrap();
+        let model = raw_model(&fake, protocol);
+        for _ in 0..3 {
+            model.complete(ChatRequest::from_user_text("x")).await.unwrap();
+        }
+        let peers: Vec<_> = fake.requests().iter().map(|request| request.peer_address.unwrap()).collect();
+        assert!(
+            peers.iter().all(|peer| *peer == peers[0]),
+            "{protocol:?}: a finished reply frees its connection: {peers:?}"
+        );
+    }
+}
