@@ -39,6 +39,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::serve::ListenerExt;
 use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -88,6 +89,11 @@ impl FakeLlm {
         let app = server::router(Arc::clone(&state));
         let server_task = tokio::spawn(async move {
             let mut shutdown_receiver = shutdown_receiver;
+            // Without TCP_NODELAY, Nagle's algorithm holds back the small end-of-body
+            // chunk until the client's delayed ACK, adding ~40 ms to every reply.
+            let listener = listener.tap_io(|connection| {
+                let _ = connection.set_nodelay(true);
+            });
             let serving = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
                 .with_graceful_shutdown(async move { delivery::wait_for_shutdown(&mut shutdown_receiver).await });
             if let Err(error) = serving.await {

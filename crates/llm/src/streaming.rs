@@ -70,8 +70,10 @@ pub fn run_streamed_call<D: EventDecoder>(call: StreamedCall, decoder: D) -> Cha
     }))
 }
 
-/// How long a finished reply's remaining bytes are waited for.
-const DRAIN_LIMIT: Duration = Duration::from_millis(50);
+/// How long a finished reply's remaining bytes are waited for. A prompt
+/// server sends the end of the body with the last event, so this is rarely
+/// waited out; one that dawdles costs a new connection, not latency.
+const DRAIN_LIMIT: Duration = Duration::from_millis(5);
 
 /// Reads what is left of a complete reply — normally only the end of the
 /// HTTP body, already received — so the connection goes back to the pool

@@ -74,11 +74,9 @@ pub async fn run(args: LlmBenchArgs, as_json: bool) -> anyhow::Result<()> {
     fake.set_responder(move |_| Some(Reply::text("tok ".repeat(tokens)).with_chunk_chars(4).with_usage(usage).into()));
 
     let mut series = Vec::new();
-    let mut latencies = Vec::new();
     for protocol in [Protocol::Anthropic, Protocol::OpenAi] {
-        let (cpu_seconds, added_latency) = measure_our_client(&fake, protocol, args.runs, tokens).await?;
+        let cpu_seconds = measure_our_client_cpu(&fake, protocol, args.runs, tokens).await?;
         series.push(Series { protocol: protocol.as_str(), reader: "steward-llm (Rust)".into(), cpu_seconds });
-        latencies.push((protocol.as_str(), added_latency));
     }
     let mut versions = Value::Null;
     if !args.skip_python {
@@ -86,23 +84,37 @@ pub async fn run(args: LlmBenchArgs, as_json: bool) -> anyhow::Result<()> {
         series.extend(sdk_series);
         versions = sdk_versions;
     }
+    // For latency the client must be idle when the last byte arrives, not
+    // still parsing a backlog: a short reply, paced like a model's tokens.
+    fake.set_responder(move |_| {
+        let paced = Reply::text("tok ".repeat(LATENCY_REPLY_TOKENS)).with_chunk_chars(4).with_usage(usage);
+        Some(paced.with_delay_between_chunks(LATENCY_TOKEN_PACE).into())
+    });
+    let mut latencies = Vec::new();
+    for protocol in [Protocol::Anthropic, Protocol::OpenAi] {
+        latencies.push((protocol.as_str(), measure_added_latency(&fake, protocol, args.runs).await?));
+    }
     report(&series, &latencies, &args, &versions, as_json);
     Ok(())
 }
 
-/// Reads `runs` replies (after a warm-up) on a thread of its own; returns
-/// CPU seconds per reply, then the added latency of each final event.
-async fn measure_our_client(
-    fake: &FakeLlm,
-    protocol: Protocol,
-    runs: usize,
-    tokens: usize,
-) -> anyhow::Result<(Vec<f64>, Vec<Duration>)> {
+fn provider_for(fake: &FakeLlm, protocol: Protocol) -> anyhow::Result<ProviderClient> {
     let base_url = match protocol {
         Protocol::Anthropic => fake.anthropic_base_url(),
         Protocol::OpenAi => fake.openai_base_url(),
     };
-    let provider = ProviderClient::new("bench", protocol, &base_url, None, Timeouts::default())?;
+    Ok(ProviderClient::new("bench", protocol, &base_url, None, Timeouts::default())?)
+}
+
+/// Reads `runs` replies (after a warm-up) on a thread of its own and
+/// returns the CPU seconds each took.
+async fn measure_our_client_cpu(
+    fake: &FakeLlm,
+    protocol: Protocol,
+    runs: usize,
+    tokens: usize,
+) -> anyhow::Result<Vec<f64>> {
+    let provider = provider_for(fake, protocol)?;
     let model = provider.chat_model("bench-model", None);
     let reader = std::thread::spawn(move || -> anyhow::Result<Vec<Duration>> {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
@@ -137,21 +149,18 @@ async fn measure_our_client(
     let measured = tokio::task::spawn_blocking(move || reader.join())
         .await?
         .map_err(|_| anyhow::anyhow!("the benchmark thread panicked"))??;
-    let cpu_seconds = measured.iter().map(|cpu| cpu.as_secs_f64()).collect();
-    // The fake keeps only the latest stream's hand-over time, so latency is
-    // measured in a second pass that checks it after every reply.
-    let latencies = measure_added_latency(fake, &provider, runs).await?;
-    Ok((cpu_seconds, latencies))
+    Ok(measured.iter().map(|cpu| cpu.as_secs_f64()).collect())
 }
 
+/// Tokens of the reply used to measure latency, and their pace.
+const LATENCY_REPLY_TOKENS: usize = 20;
+const LATENCY_TOKEN_PACE: Duration = Duration::from_millis(2);
+
 /// From the fake handing over its last byte to our `Finished` event, one
-/// reply at a time on the shared runtime.
-async fn measure_added_latency(
-    fake: &FakeLlm,
-    provider: &ProviderClient,
-    runs: usize,
-) -> anyhow::Result<Vec<Duration>> {
-    let model = provider.chat_model("bench-model", None);
+/// reply at a time; the fake notes only the latest stream's hand-over, so
+/// it is read after every reply.
+async fn measure_added_latency(fake: &FakeLlm, protocol: Protocol, runs: usize) -> anyhow::Result<Vec<Duration>> {
+    let model = provider_for(fake, protocol)?.chat_model("bench-model", None);
     let mut latencies = Vec::with_capacity(runs);
     for _ in 0..runs {
         let mut stream = model.stream(ChatRequest::from_user_text("benchmark"));
@@ -276,4 +285,8 @@ fn report(
         ]);
     }
     println!("{table}");
+    println!(
+        "Latency: replies of {LATENCY_REPLY_TOKENS} tokens paced {} ms apart, so the client is idle when the last byte arrives.",
+        LATENCY_TOKEN_PACE.as_millis()
+    );
 }
