@@ -53,6 +53,19 @@ pub struct HomeOptions {
 pub enum Command {
     /// Run Steward: the HTTP API, the event stream and the workers.
     Serve(commands::serve::ServeArgs),
+    /// Is the server up: version, database, jobs by state.
+    Status,
+    /// Agents: list, get, create, update, archive.
+    #[command(subcommand)]
+    Agent(commands::agent::AgentCommand),
+    /// Actions (an agent's deliverables): list, get, create, update, and move through their lifecycle.
+    #[command(subcommand)]
+    Action(commands::action::ActionCommand),
+    /// Jobs of the durable queue: enqueue, list, get, cancel, retry.
+    #[command(subcommand)]
+    Job(commands::job::JobCommand),
+    /// The event log; --follow for live events.
+    Events(commands::events::EventsArgs),
     /// Apply database migrations and exit.
     Migrate(HomeOptions),
     /// Print shell completions.

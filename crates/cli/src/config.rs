@@ -143,6 +143,9 @@ pub struct Overrides {
     pub dev_handlers: bool,
 }
 
+/// Top-level keys that are tables.
+const TABLE_KEYS: &[&str] = &["workers", "queues", "server"];
+
 /// Top-level keys; environment variables `STEWARD_<KEY>` (nested with `__`,
 /// e.g. `STEWARD_WORKERS__CONCURRENCY`) only count for these, so unrelated
 /// variables such as `STEWARD_TEST_DATABASE_URL` are ignored.
@@ -164,7 +167,10 @@ impl Config {
             .filter_map(|(name, value)| {
                 let key = name.strip_prefix("STEWARD_")?.to_ascii_lowercase();
                 let top = key.split("__").next().unwrap_or_default();
-                KEYS.contains(&top).then_some((key, value))
+                // A table is only set field by field (`STEWARD_SERVER__MAX_BODY_BYTES`);
+                // a bare `STEWARD_SERVER` is the CLI's server URL, not this table.
+                let bare_table = key == top && TABLE_KEYS.contains(&top);
+                (KEYS.contains(&top) && !bare_table).then_some((key, value))
             })
             .collect();
         // The home decides where the file is, so it is resolved first.
@@ -220,6 +226,9 @@ impl Config {
         }
         if self.workers.poll_interval_ms == 0 {
             bail!("invalid configuration: workers.poll_interval_ms must be at least 1");
+        }
+        if self.server.max_body_bytes < 1024 {
+            bail!("invalid configuration: server.max_body_bytes must be at least 1024");
         }
         for (name, queue) in &self.queues {
             if queue.concurrency == Some(0) {
@@ -310,6 +319,18 @@ mod tests {
         assert!(error.to_string().contains("workers.concurrency"), "{error}");
         let error = Config::load_from(&overrides, environment(&[("STEWARD_BIND", "nowhere")])).unwrap_err();
         assert!(error.to_string().contains("bind"), "{error}");
+        let error =
+            Config::load_from(&overrides, environment(&[("STEWARD_SERVER__MAX_BODY_BYTES", "10")])).unwrap_err();
+        assert!(error.to_string().contains("server.max_body_bytes"), "{error}");
+    }
+
+    #[test]
+    fn the_cli_server_url_variable_is_not_the_server_table() {
+        let home = tempfile::tempdir().unwrap();
+        let overrides = Overrides { home: Some(home.path().into()), ..Overrides::default() };
+        let env = [("STEWARD_SERVER", "http://127.0.0.1:8420"), ("STEWARD_SERVER__MAX_BODY_BYTES", "4096")];
+        let config = Config::load_from(&overrides, environment(&env)).unwrap();
+        assert_eq!(config.server.max_body_bytes, 4096);
     }
 
     #[test]

@@ -1,9 +1,12 @@
 //! The `steward` binary: parses the command line and runs the command.
 
 mod cli;
+mod client;
 mod commands;
 mod config;
+mod input;
 mod logging;
+mod output;
 
 use std::process::ExitCode;
 
@@ -38,6 +41,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench(command) => commands::bench::run(command, &cli.global).await,
+        Command::Status => commands::status::run(&cli.global).await,
+        Command::Agent(command) => commands::agent::run(command, &cli.global).await,
+        Command::Action(command) => commands::action::run(command, &cli.global).await,
+        Command::Job(command) => commands::job::run(command, &cli.global).await,
+        Command::Events(args) => commands::events::run(args, &cli.global).await,
         Command::Ask(args) => commands::ask::run(args, &cli.global).await,
         Command::Models(args) => commands::models::run(args, &cli.global).await,
         Command::Dev(command) => commands::dev::run(command).await,

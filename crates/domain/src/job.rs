@@ -322,6 +322,11 @@ impl NewJob {
                 format!("is {payload_bytes} bytes; the limit is {} bytes", limits::MAX_PAYLOAD_BYTES),
             ));
         }
+        if contains_nul(&self.payload) {
+            // PostgreSQL's jsonb cannot store U+0000; refusing it on both
+            // backends keeps them interchangeable.
+            return Err(ValidationError::new("payload", "must not contain NUL characters (\\u0000)"));
+        }
         if !limits::PRIORITY_RANGE.contains(&self.priority) {
             return Err(ValidationError::new(
                 "priority",
@@ -375,6 +380,16 @@ impl NewJob {
             }
         }
         Ok(())
+    }
+}
+
+/// Whether a NUL character occurs in any string or key of `value`.
+fn contains_nul(value: &Value) -> bool {
+    match value {
+        Value::String(text) => text.contains('\0'),
+        Value::Array(items) => items.iter().any(contains_nul),
+        Value::Object(map) => map.iter().any(|(key, item)| key.contains('\0') || contains_nul(item)),
+        Value::Null | Value::Bool(_) | Value::Number(_) => false,
     }
 }
 
@@ -439,6 +454,19 @@ mod tests {
         for (job, field) in cases {
             assert_eq!(job.validate().unwrap_err().field, field, "{job:?}");
         }
+    }
+
+    #[test]
+    fn payloads_with_nul_characters_are_refused() {
+        for payload in [json!({ "text": "a\u{0}b" }), json!({ "a\u{0}": 1 }), json!([[null, "\u{0}"]])] {
+            let error = NewJob::new("noop", payload.clone()).validate().unwrap_err();
+            assert_eq!(error.field, "payload", "{payload}");
+        }
+        assert_eq!(
+            NewJob::new("noop", json!({ "text": "a\\u0000b" })).validate(),
+            Ok(()),
+            "an escaped backslash is fine"
+        );
     }
 
     #[test]

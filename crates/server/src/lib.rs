@@ -2,32 +2,25 @@
 //! stream and the OpenAPI document.
 //!
 //! Architecture invariant: this is the only crate that knows the API's JSON
-//! shapes. Handlers translate between wire types and domain types and map
-//! store errors to one table of error codes; no SQL, no provider JSON here.
+//! shapes ([`api`]). Handlers translate between wire types and domain types
+//! and map every error to one table of error codes ([`api::ErrorCode`]); no
+//! SQL, no provider JSON here. Every response that is not a success, even a
+//! panic, has the shape `{"error": {"code", "message", "field"}}`.
 
-use std::sync::Arc;
+pub mod api;
+mod error;
+mod extract;
+mod openapi;
+mod routes;
+mod state;
 
 use axum::Router;
-use axum::routing::get;
-use steward_store::Store;
-use tokio_util::sync::CancellationToken;
 
-/// What request handlers share.
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Arc<dyn Store>,
-    /// Cancelled when the server shuts down; long-lived responses (event
-    /// streams) end then, so graceful shutdown does not wait on them.
-    pub shutdown: CancellationToken,
-}
-
-impl AppState {
-    pub fn new(store: Arc<dyn Store>) -> AppState {
-        AppState { store, shutdown: CancellationToken::new() }
-    }
-}
+pub use error::ApiError;
+pub use openapi::openapi_document;
+pub use state::{AppState, DEFAULT_KEEP_ALIVE, DEFAULT_MAX_BODY_BYTES};
 
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
-    Router::new().route("/api/v1/health", get(|| async { "ok" })).with_state(state)
+    routes::router(state)
 }

@@ -15,6 +15,7 @@ pub mod events;
 pub mod migrations;
 pub mod postgres;
 pub mod queue;
+mod rules;
 pub mod sqlite;
 pub mod wakeups;
 
@@ -60,17 +61,26 @@ pub trait Store: AgentStore + ActionStore + JobQueue + EventLog + Send + Sync + 
 pub struct StoreOptions {
     pub clock: Arc<dyn Clock>,
     pub queue: QueueSettings,
+    /// Connections the PostgreSQL pool opens at most (SQLite ignores it).
+    pub postgres_max_connections: u32,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions { clock: Arc::new(steward_domain::SystemClock), queue: QueueSettings::default() }
+        StoreOptions {
+            clock: Arc::new(steward_domain::SystemClock),
+            queue: QueueSettings::default(),
+            postgres_max_connections: postgres::connection::DEFAULT_MAX_CONNECTIONS,
+        }
     }
 }
 
 impl std::fmt::Debug for StoreOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StoreOptions").field("queue", &self.queue).finish_non_exhaustive()
+        f.debug_struct("StoreOptions")
+            .field("queue", &self.queue)
+            .field("postgres_max_connections", &self.postgres_max_connections)
+            .finish_non_exhaustive()
     }
 }
 

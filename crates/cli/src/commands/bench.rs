@@ -152,12 +152,14 @@ async fn queue(args: QueueBenchArgs, json_output: bool) -> anyhow::Result<()> {
     let mut handlers = HandlerRegistry::default();
     handlers.register("count", CountHandler(counter.clone()));
     let started = Instant::now();
+    let cpu_before = process_cpu_seconds();
     let pool = WorkerPool::start(store.clone(), handlers, pool_config(args.workers));
     while counter.done.load(Ordering::Relaxed) < total {
         let _ = tokio::time::timeout(Duration::from_millis(50), counter.reached.notified()).await;
     }
     wait_until_completed(store.as_ref(), total as u64).await?;
     let drain_seconds = started.elapsed().as_secs_f64();
+    let drain_cpu_seconds = process_cpu_seconds() - cpu_before;
     pool.shutdown().await;
 
     // 4. Latency at a steady, moderate rate on an otherwise idle queue.
@@ -191,6 +193,7 @@ async fn queue(args: QueueBenchArgs, json_output: bool) -> anyhow::Result<()> {
         enqueue_per_sec: args.jobs as f64 / enqueue_seconds,
         enqueue_batch_per_sec: args.jobs as f64 / enqueue_batch_seconds,
         drain_per_sec: total as f64 / drain_seconds,
+        drain_cpu_us_per_job: drain_cpu_seconds * 1e6 / total as f64,
         latency_rate: args.latency_rate,
         latency_p50_ms: percentile(&samples, 0.50),
         latency_p99_ms: percentile(&samples, 0.99),
@@ -225,6 +228,22 @@ fn percentile(sorted_micros: &[u64], quantile: f64) -> f64 {
     sorted_micros[index] as f64 / 1000.0
 }
 
+/// CPU time (user + system) this process has used so far, in seconds.
+fn process_cpu_seconds() -> f64 {
+    // utime and stime are fields 14 and 15 of /proc/self/stat, in clock ticks
+    // (100 per second on Linux); the command name before them may hold
+    // spaces, so count from the closing parenthesis.
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|stat| {
+            let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+            let user: f64 = fields.get(11)?.parse().ok()?;
+            let system: f64 = fields.get(12)?.parse().ok()?;
+            Some((user + system) / 100.0)
+        })
+        .unwrap_or(0.0)
+}
+
 /// Peak resident memory of this process (VmHWM), in MiB.
 fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
@@ -253,6 +272,9 @@ struct Report {
     enqueue_per_sec: f64,
     enqueue_batch_per_sec: f64,
     drain_per_sec: f64,
+    /// CPU time of the whole process per drained job: unlike the rate, it
+    /// barely moves when other programs load the machine.
+    drain_cpu_us_per_job: f64,
     latency_rate: u32,
     latency_p50_ms: f64,
     latency_p99_ms: f64,
@@ -270,6 +292,7 @@ impl Report {
                 "enqueue_per_sec": self.enqueue_per_sec.round(),
                 "enqueue_batch_per_sec": self.enqueue_batch_per_sec.round(),
                 "drain_per_sec": self.drain_per_sec.round(),
+                "drain_cpu_us_per_job": (self.drain_cpu_us_per_job * 10.0).round() / 10.0,
                 "latency_ms": { "p50": self.latency_p50_ms, "p99": self.latency_p99_ms, "max": self.latency_max_ms },
                 "peak_rss_mb": (self.peak_rss_mb * 10.0).round() / 10.0,
             });
@@ -282,6 +305,7 @@ impl Report {
         table.add_row([format!("enqueue, 1 job per call ({} callers)", self.callers), rate(self.enqueue_per_sec)]);
         table.add_row([format!("enqueue, batches of {}", self.batch), rate(self.enqueue_batch_per_sec)]);
         table.add_row([format!("drain, {} workers ({} jobs)", self.workers, 2 * self.jobs), rate(self.drain_per_sec)]);
+        table.add_row(["drain CPU per job (all threads)".to_string(), format!("{:.1} µs", self.drain_cpu_us_per_job)]);
         table.add_row([
             format!("enqueue→start latency at {} jobs/s", self.latency_rate),
             format!(

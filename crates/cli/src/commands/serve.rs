@@ -61,8 +61,14 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
     let address = listener.local_addr()?;
 
     let handlers = HandlerRegistry::with_builtins(config.dev_handlers);
+    let job_kinds = handlers.kinds();
     let pool = WorkerPool::start(store.clone(), handlers, pool_config(&config));
-    let state = steward_server::AppState::new(store.clone());
+    // On PostgreSQL other nodes may run other kinds, but a kind no node runs
+    // would wait forever; refusing kinds this node does not know is the
+    // safer default until nodes advertise their kinds.
+    let state = steward_server::AppState::new(store.clone())
+        .with_job_kinds(job_kinds)
+        .with_max_body_bytes(config.server.max_body_bytes);
     let shutdown = state.shutdown.clone();
     let app = steward_server::app(state);
 
@@ -112,9 +118,14 @@ fn create_home(config: &Config) -> anyhow::Result<()> {
 /// Opens and migrates the configured database.
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     let url = config.database()?;
+    #[allow(
+        clippy::needless_update,
+        reason = "backend-specific options (the PostgreSQL pool size) keep their defaults as they are added"
+    )]
     let options = StoreOptions {
         clock: Arc::new(SystemClock),
         queue: QueueSettings { retry_backoff_cap: Duration::from_secs(config.workers.retry_backoff_cap_secs) },
+        ..StoreOptions::default()
     };
     let store = steward_store::open(&url, options).await.with_context(|| format!("cannot open the database {url}"))?;
     let report = store.migrate().await.with_context(|| format!("cannot migrate the database {url}"))?;

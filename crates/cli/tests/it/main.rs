@@ -1,4 +1,12 @@
-//! Integration tests of the `steward` binary.
+//! The `steward` binary end to end: CLI commands against a real
+//! `steward serve` child process, and the model commands against the fake
+//! model provider.
+
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod agents_and_actions;
+mod events;
+mod jobs;
 mod llm_commands;
+mod server;
+mod support;

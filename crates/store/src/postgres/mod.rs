@@ -1,13 +1,179 @@
-//! The PostgreSQL backend (being written; see the store test suite).
+//! The PostgreSQL backend: the same behaviour as [`crate::sqlite`], for any
+//! number of Steward processes sharing one database.
+//!
+//! Every public operation is one transaction ([`transaction`]), retried as a
+//! whole when PostgreSQL reports a deadlock, a serialisation failure or a
+//! unique index filled by a concurrent transaction. Times come from the
+//! injected clock, never from `now()`, so a manual clock drives both
+//! backends alike. Rows that an operation reads in order to change are
+//! locked (`FOR UPDATE`, `FOR NO KEY UPDATE`, `FOR SHARE`), and claims skip
+//! rows other workers hold (`SKIP LOCKED`); what each lock prevents is said
+//! where it is taken.
+//!
+//! Architecture invariant: several processes may use one schema at once.
+//! Nothing here assumes this process is the only writer; cross-process
+//! coordination goes through row locks, advisory locks keyed by schema, and
+//! LISTEN/NOTIFY ([`listener`]).
+
+mod actions;
+mod agents;
+mod claims;
+pub mod connection;
+mod dependents;
+mod enqueue;
+mod events;
+mod job_admin;
+mod leases;
+mod listener;
+mod queue;
+mod rows;
+mod settlements;
+mod transaction;
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use crate::{Result, Store, StoreError, StoreOptions};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rand::Rng;
+use sqlx::PgPool;
+use steward_domain::Clock;
 
-pub struct PostgresStore;
+use self::listener::NotificationListener;
+use self::transaction::{Begin, BoxFuture, Transaction, TransactionResult};
+use crate::migrations::{self, MigrationReport};
+use crate::queue::QueueSettings;
+use crate::wakeups::Wakeups;
+use crate::{DatabaseKind, Result, Store, StoreError, StoreOptions};
+
+/// How many times an operation runs before a transient failure (deadlock,
+/// serialisation failure, lost race on a unique index) is reported.
+const MAX_TRANSACTION_ATTEMPTS: u32 = 8;
+
+pub struct PostgresStore {
+    pool: PgPool,
+    wakeups: Arc<Wakeups>,
+    listener: NotificationListener,
+    clock: Arc<dyn Clock>,
+    settings: QueueSettings,
+}
 
 impl PostgresStore {
-    pub async fn connect(_url: &str, _options: StoreOptions) -> Result<Arc<dyn Store>> {
-        Err(StoreError::Database("the PostgreSQL backend is not built yet".into()))
+    /// Connects (without migrating) and starts listening for other
+    /// processes' notifications; the entry point of [`crate::open`].
+    pub async fn connect(url: &str, options: StoreOptions) -> Result<Arc<dyn Store>> {
+        Ok(Arc::new(PostgresStore::open(url, options).await?))
+    }
+
+    pub async fn open(url: &str, options: StoreOptions) -> Result<PostgresStore> {
+        let connect_options = connection::connect_options(url)?;
+        let pool = connection::connect_pool(connect_options.clone(), options.postgres_max_connections).await?;
+        let schema = connection::current_schema(&pool).await?;
+        let wakeups = Arc::new(Wakeups::default());
+        let listener = NotificationListener::start(connect_options, schema, wakeups.clone()).await?;
+        Ok(PostgresStore { pool, wakeups, listener, clock: options.clock, settings: options.queue })
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Runs `work` in a transaction and commits it, then raises the local
+    /// wake-ups. Transient failures roll back and run `work` again from the
+    /// start (so it must take everything it needs by value or clone it).
+    async fn write<T, F>(&self, begin: Begin, mut work: F) -> Result<T>
+    where
+        T: Send,
+        F: for<'t> FnMut(&'t mut Transaction) -> BoxFuture<'t, TransactionResult<T>> + Send,
+    {
+        let mut attempt = 1;
+        loop {
+            let mut transaction = Transaction::begin(&self.pool, begin).await?;
+            let outcome = match work(&mut transaction).await {
+                Ok(value) => transaction.commit().await.map(|effects| (value, effects)).map_err(Into::into),
+                // Dropping the transaction rolls it back.
+                Err(error) => Err(error),
+            };
+            match outcome {
+                Ok((value, effects)) => {
+                    if effects.jobs_ready {
+                        self.wakeups.jobs_ready();
+                    }
+                    if effects.events_appended {
+                        self.wakeups.events_appended();
+                    }
+                    return Ok(value);
+                }
+                Err(error) if error.is_transient() && attempt < MAX_TRANSACTION_ATTEMPTS => {
+                    tracing::debug!(?error, attempt, "transient PostgreSQL failure; running the transaction again");
+                    // A short random pause, growing with the attempts, so two
+                    // transactions that deadlocked do not collide again.
+                    let pause_micros = rand::rng().random_range(0..500 * u64::from(attempt));
+                    tokio::time::sleep(Duration::from_micros(pause_micros)).await;
+                    attempt += 1;
+                }
+                Err(error) => return Err(error.into_store_error()),
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    fn kind(&self) -> DatabaseKind {
+        DatabaseKind::Postgres
+    }
+
+    fn wakeups(&self) -> &Wakeups {
+        &self.wakeups
+    }
+
+    async fn migrate(&self) -> Result<MigrationReport> {
+        let now = self.now();
+        let mut transaction = self.pool.begin().await?;
+        // Several nodes may start at once: the first to get the lock
+        // migrates, the others wait and then find nothing pending. The lock
+        // comes before CREATE TABLE IF NOT EXISTS, which is not safe to run
+        // concurrently on its own.
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('steward.migrate.' || current_schema(), 0))")
+            .execute(&mut *transaction)
+            .await?;
+        sqlx::raw_sql(
+            "CREATE TABLE IF NOT EXISTS steward_migrations (
+                 version BIGINT PRIMARY KEY,
+                 name TEXT NOT NULL,
+                 checksum TEXT NOT NULL,
+                 applied_at TIMESTAMPTZ NOT NULL
+             )",
+        )
+        .execute(&mut *transaction)
+        .await?;
+        let applied: Vec<(i64, String)> =
+            sqlx::query_as("SELECT version, checksum FROM steward_migrations ORDER BY version")
+                .fetch_all(&mut *transaction)
+                .await?;
+        let mut report =
+            MigrationReport { applied: Vec::new(), version: applied.last().map_or(0, |(version, _)| *version) };
+        for migration in migrations::pending(migrations::POSTGRES, &applied)? {
+            sqlx::raw_sql(migration.sql).execute(&mut *transaction).await.map_err(|error| {
+                StoreError::Migration(format!("{} ({}): {error}", migration.version, migration.name))
+            })?;
+            sqlx::query("INSERT INTO steward_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)")
+                .bind(migration.version)
+                .bind(migration.name)
+                .bind(migration.checksum())
+                .bind(now)
+                .execute(&mut *transaction)
+                .await?;
+            report.applied.push((migration.version, migration.name.to_string()));
+            report.version = migration.version;
+        }
+        transaction.commit().await?;
+        Ok(report)
+    }
+
+    async fn close(&self) {
+        self.listener.stop().await;
+        self.pool.close().await;
     }
 }

@@ -13,7 +13,7 @@ use super::connection::to_micros;
 use super::events::append;
 use super::rows::{self, ACTION_COLUMNS, optional};
 use crate::actions::{ActionFilter, ActionStore};
-use crate::{ConflictKind, Entity, Result, StoreError};
+use crate::{Entity, Result, StoreError, rules};
 
 fn load(connection: &Connection, user: UserId, id: ActionId) -> Result<Action> {
     let mut statement =
@@ -39,16 +39,8 @@ impl ActionStore for SqliteStore {
         self.writer
             .write(move |connection, effects| {
                 match agent_status(connection, user, action.agent_id)? {
-                    None => {
-                        return Err(StoreError::invalid("agent_id", format!("no agent {}", action.agent_id)));
-                    }
-                    Some(AgentStatus::Archived) => {
-                        return Err(StoreError::conflict(
-                            ConflictKind::Archived,
-                            Some("agent_id"),
-                            format!("agent {} is archived; it takes no new actions", action.agent_id),
-                        ));
-                    }
+                    None => return Err(rules::missing_agent_for_action(action.agent_id)),
+                    Some(AgentStatus::Archived) => return Err(rules::archived_agent_for_action(action.agent_id)),
                     Some(_) => {}
                 }
                 connection.execute(
@@ -111,11 +103,7 @@ impl ActionStore for SqliteStore {
             .write(move |connection, effects| {
                 let mut action = load(connection, user, id)?;
                 if action.state.is_final() {
-                    return Err(StoreError::conflict(
-                        ConflictKind::IllegalTransition,
-                        None,
-                        format!("action {id} is {}, which is final; it can no longer be changed", action.state),
-                    ));
+                    return Err(rules::action_is_final(id, action.state));
                 }
                 patch.apply_to(&mut action);
                 connection.execute(
@@ -158,9 +146,7 @@ impl ActionStore for SqliteStore {
         self.writer
             .write(move |connection, effects| {
                 let action = load(connection, user, id)?;
-                action.state.check_transition(to).map_err(|error| {
-                    StoreError::conflict(ConflictKind::IllegalTransition, Some(&error.field), error.message)
-                })?;
+                rules::check_action_transition(action.state, to)?;
                 connection.execute(
                     "UPDATE actions SET state = ?1, state_reason = ?2, updated_at = ?3 WHERE id = ?4",
                     params![to.as_str(), reason, to_micros(now), id.get()],

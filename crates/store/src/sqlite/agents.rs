@@ -10,7 +10,7 @@ use super::connection::to_micros;
 use super::events::append;
 use super::rows::{self, AGENT_COLUMNS, optional};
 use crate::agents::{AgentFilter, AgentStore};
-use crate::{ConflictKind, Entity, Result, StoreError};
+use crate::{Entity, Result, StoreError, rules};
 
 fn load(connection: &Connection, user: UserId, id: AgentId) -> Result<Agent> {
     let mut statement =
@@ -26,11 +26,7 @@ fn ensure_name_free(connection: &Connection, user: UserId, name: &str, except: O
         |row| row.get(0),
     ))?;
     match taken {
-        Some(id) if Some(AgentId(id)) != except => Err(StoreError::conflict(
-            ConflictKind::AlreadyExists,
-            Some("name"),
-            format!("an agent named {name:?} already exists (agent {id})"),
-        )),
+        Some(id) if Some(AgentId(id)) != except => Err(rules::agent_name_taken(name, AgentId(id))),
         _ => Ok(()),
     }
 }
@@ -114,11 +110,7 @@ impl AgentStore for SqliteStore {
             .write(move |connection, effects| {
                 let mut agent = load(connection, user, id)?;
                 if agent.status == AgentStatus::Archived {
-                    return Err(StoreError::conflict(
-                        ConflictKind::Archived,
-                        None,
-                        format!("agent {id} is archived and can no longer be changed"),
-                    ));
+                    return Err(rules::agent_archived(id));
                 }
                 patch.apply_to(&mut agent);
                 ensure_name_free(connection, user, &agent.name, Some(id))?;
@@ -145,7 +137,7 @@ impl AgentStore for SqliteStore {
                     EventKind::AGENT_UPDATED,
                     EventSubject::Agent,
                     id.get(),
-                    &json!({ "fields": patched_fields(&patch), "status": agent.status.as_str() }),
+                    &json!({ "fields": rules::patched_fields(&patch), "status": agent.status.as_str() }),
                 )?;
                 load(connection, user, id)
             })
@@ -178,24 +170,4 @@ impl AgentStore for SqliteStore {
             })
             .await
     }
-}
-
-/// Names of the fields a patch sets, for the event log.
-pub(crate) fn patched_fields(patch: &AgentPatch) -> Vec<&'static str> {
-    let mut fields = Vec::new();
-    let candidates = [
-        ("name", patch.name.is_some()),
-        ("goal", patch.goal.is_some()),
-        ("success_criteria", patch.success_criteria.is_some()),
-        ("timeline", patch.timeline.is_some()),
-        ("status", patch.status.is_some()),
-        ("model", patch.model.is_some()),
-        ("instructions", patch.instructions.is_some()),
-    ];
-    for (name, present) in candidates {
-        if present {
-            fields.push(name);
-        }
-    }
-    fields
 }

@@ -43,8 +43,9 @@ fn configure(connection: &Connection) -> Result<(), StoreError> {
     connection.pragma_update(None, "foreign_keys", true)?;
     connection.pragma_update(None, "synchronous", "NORMAL")?;
     connection.pragma_update(None, "temp_store", "MEMORY")?;
-    // 64 MiB of page cache per connection (negative means KiB).
-    connection.pragma_update(None, "cache_size", -65_536)?;
+    // 8 MiB of page cache per connection (negative means KiB). Larger caches
+    // cost more at every commit (the pager scans its hash of cached pages).
+    connection.pragma_update(None, "cache_size", -8_192)?;
     connection.set_prepared_statement_cache_capacity(128);
     Ok(())
 }
@@ -58,10 +59,6 @@ pub(crate) fn from_micros(micros: i64) -> DateTime<Utc> {
     // Every stored value was produced by `to_micros`, so it is in range; the
     // epoch is a visible rather than a crashing fallback for a corrupt row.
     DateTime::from_timestamp_micros(micros).unwrap_or_default()
-}
-
-pub(crate) fn duration_to_micros(duration: Duration) -> i64 {
-    i64::try_from(duration.as_micros()).unwrap_or(i64::MAX)
 }
 
 /// A stored millisecond count (never negative) as a duration.

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 use serde_json::json;
 use steward_domain::dependency_graph::topological_order;
-use steward_domain::job::{JobTransition, limits};
+use steward_domain::job::JobTransition;
 use steward_domain::{Job, JobId, JobRef, JobState, NewJob, UserId};
 
 use super::connection::to_micros;
@@ -15,7 +15,7 @@ use super::events::record_job_transition;
 use super::rows::{self, JOB_COLUMNS, optional};
 use super::writer::Effects;
 use crate::queue::EnqueueOutcome;
-use crate::{ConflictKind, Result, StoreError};
+use crate::{Result, StoreError, rules};
 
 /// A dependency once resolved.
 #[derive(Clone, Copy)]
@@ -35,7 +35,7 @@ pub(crate) fn enqueue(
     jobs: Vec<NewJob>,
     now: DateTime<Utc>,
 ) -> Result<Vec<EnqueueOutcome>> {
-    check_batch(&jobs)?;
+    rules::check_batch(&jobs)?;
 
     // Jobs whose idempotency key is already taken are returned as they are.
     let mut existing: Vec<Option<Job>> = Vec::with_capacity(jobs.len());
@@ -61,13 +61,9 @@ pub(crate) fn enqueue(
             let field = format!("jobs[{index}].depends_on[{position}]");
             let dependency = resolve(connection, user, reference, &batch_keys, &field)?;
             if let Dependency::Stored { id, state } = dependency
-                && matches!(state, JobState::Dead | JobState::Cancelled)
+                && let Some(error) = rules::dependency_can_never_complete(&field, id, state)
             {
-                return Err(StoreError::conflict(
-                    ConflictKind::DependencyFailed,
-                    Some(&field),
-                    format!("job {id} is {state} and can never complete; retry it first"),
-                ));
+                return Err(error);
             }
             dependencies[index].push(dependency);
         }
@@ -84,7 +80,7 @@ pub(crate) fn enqueue(
                 .collect()
         })
         .collect();
-    let order = topological_order(&edges).map_err(|cycle| name_cycle(&jobs, &edges, &cycle))?;
+    let order = topological_order(&edges).map_err(|cycle| rules::name_cycle(&jobs, &edges, &cycle))?;
 
     let mut ids: Vec<Option<JobId>> = existing.iter().map(|job| job.as_ref().map(|job| job.id)).collect();
     let mut outcomes: Vec<Option<EnqueueOutcome>> =
@@ -121,31 +117,6 @@ pub(crate) fn enqueue(
         .collect()
 }
 
-fn check_batch(jobs: &[NewJob]) -> Result<()> {
-    if jobs.is_empty() {
-        return Err(StoreError::invalid("jobs", "must contain at least one job"));
-    }
-    if jobs.len() > limits::MAX_BATCH {
-        return Err(StoreError::invalid(
-            "jobs",
-            format!("has {} jobs; the limit is {} per request", jobs.len(), limits::MAX_BATCH),
-        ));
-    }
-    let mut seen: HashMap<&str, usize> = HashMap::new();
-    for (index, job) in jobs.iter().enumerate() {
-        job.validate().map_err(|error| error.within(&format!("jobs[{index}]")))?;
-        if let Some(key) = job.idempotency_key.as_deref()
-            && let Some(first) = seen.insert(key, index)
-        {
-            return Err(StoreError::invalid(
-                format!("jobs[{index}].idempotency_key"),
-                format!("{key:?} is also the key of jobs[{first}]"),
-            ));
-        }
-    }
-    Ok(())
-}
-
 fn resolve(
     connection: &Connection,
     user: UserId,
@@ -160,7 +131,7 @@ fn resolve(
                 params![id.get(), user.get()],
                 |row| row.get(0),
             ))?;
-            let state = state.ok_or_else(|| StoreError::invalid(field, format!("there is no job {id}")))?;
+            let state = state.ok_or_else(|| rules::missing_dependency_by_id(field, *id))?;
             Ok(Dependency::Stored { id: *id, state: state.parse()? })
         }
         JobRef::Key(key) => {
@@ -169,35 +140,10 @@ fn resolve(
             }
             match find_by_key(connection, user, key)? {
                 Some(job) => Ok(Dependency::Stored { id: job.id, state: job.state }),
-                None => Err(StoreError::invalid(
-                    field,
-                    format!("no job with idempotency key {key:?} exists or is in this request"),
-                )),
+                None => Err(rules::missing_dependency_by_key(field, key)),
             }
         }
     }
-}
-
-fn name_cycle(jobs: &[NewJob], edges: &[Vec<usize>], cycle: &[usize]) -> StoreError {
-    let label = |index: usize| match &jobs[index].idempotency_key {
-        Some(key) => format!("{key:?}"),
-        None => format!("jobs[{index}]"),
-    };
-    let path: Vec<String> = cycle.iter().map(|&index| label(index)).collect();
-    let (first, second) = (cycle[0], cycle.get(1).copied().unwrap_or(cycle[0]));
-    // Point at the dependency entry that closes the first edge of the cycle.
-    let position = jobs[first]
-        .depends_on
-        .iter()
-        .position(
-            |reference| matches!(reference, JobRef::Key(key) if jobs[second].idempotency_key.as_ref() == Some(key)),
-        )
-        .or_else(|| edges[first].iter().position(|&target| target == second))
-        .unwrap_or(0);
-    StoreError::invalid(
-        format!("jobs[{first}].depends_on[{position}]"),
-        format!("dependency cycle: {}", path.join(" → ")),
-    )
 }
 
 fn find_by_key(connection: &Connection, user: UserId, key: &str) -> Result<Option<Job>> {
@@ -222,7 +168,7 @@ fn insert(
     now: DateTime<Utc>,
 ) -> Result<Job> {
     let state = if pending > 0 { JobState::Blocked } else { JobState::Queued };
-    let run_at = job.run_at.unwrap_or(now);
+    let run_at = rules::initial_run_at(job.run_at, now);
     let payload = serde_json::to_string(&job.payload)?;
     let timeout_ms = i64::try_from(job.timeout.as_millis()).unwrap_or(i64::MAX);
     let mut statement = connection.prepare_cached(

@@ -11,8 +11,8 @@ use super::SqliteStore;
 use super::connection::to_micros;
 use super::rows::{self, EVENT_COLUMNS};
 use super::writer::Effects;
-use crate::Result;
 use crate::events::{EventLog, EventQuery, MAX_PAGE};
+use crate::{Result, rules};
 
 /// Appends one event in the current transaction.
 #[allow(clippy::too_many_arguments)]
@@ -92,12 +92,6 @@ pub(crate) fn record_job_transition(
     to: JobState,
     details: Value,
 ) -> Result<()> {
-    debug_assert!(transition.allows(from, to), "{transition:?} {from:?} -> {to:?}");
-    let mut data = match details {
-        Value::Object(map) => map,
-        _ => serde_json::Map::new(),
-    };
-    data.insert("from".into(), from.map_or(Value::Null, |state| Value::from(state.as_str())));
-    data.insert("to".into(), Value::from(to.as_str()));
-    append(connection, effects, user, at, transition.event_kind(), EventSubject::Job, job.get(), &Value::Object(data))
+    let data = rules::job_transition_data(transition, from, to, details);
+    append(connection, effects, user, at, transition.event_kind(), EventSubject::Job, job.get(), &data)
 }

@@ -12,7 +12,7 @@ use super::events::record_job_transition;
 use super::rows::{self, EVENT_COLUMNS, JOB_COLUMNS, optional};
 use super::writer::Effects;
 use crate::queue::{JobCounts, JobFilter};
-use crate::{ConflictKind, Entity, Result, StoreError};
+use crate::{Entity, Result, StoreError, rules};
 
 /// The most jobs one page lists.
 const MAX_PAGE: usize = 1000;
@@ -36,13 +36,7 @@ pub(crate) fn cancel(
     now: DateTime<Utc>,
 ) -> Result<Job> {
     let job = load(connection, user, id)?;
-    if !matches!(job.state, JobState::Blocked | JobState::Queued | JobState::Running) {
-        return Err(StoreError::conflict(
-            ConflictKind::IllegalTransition,
-            None,
-            format!("job {id} is {}; only blocked, queued or running jobs can be cancelled", job.state),
-        ));
-    }
+    rules::check_cancellable(id, job.state)?;
     connection.execute(
         "UPDATE jobs SET state = 'cancelled', state_reason = ?1, lease_owner = NULL, lease_expires_at = NULL, \
          finished_at = ?2, updated_at = ?2 WHERE id = ?3",
@@ -71,13 +65,7 @@ pub(crate) fn retry(
     now: DateTime<Utc>,
 ) -> Result<Job> {
     let job = load(connection, user, id)?;
-    if !matches!(job.state, JobState::Dead | JobState::Cancelled) {
-        return Err(StoreError::conflict(
-            ConflictKind::IllegalTransition,
-            None,
-            format!("job {id} is {}; only dead or cancelled jobs can be retried", job.state),
-        ));
-    }
+    rules::check_retriable(id, job.state)?;
     let dependencies: Vec<(i64, String)> = connection
         .prepare_cached(
             "SELECT j.id, j.state FROM job_dependencies d JOIN jobs j ON j.id = d.depends_on_id \
@@ -88,13 +76,7 @@ pub(crate) fn retry(
     let mut pending = 0u32;
     for (dependency, state) in &dependencies {
         let state: JobState = state.parse()?;
-        if matches!(state, JobState::Dead | JobState::Cancelled) {
-            return Err(StoreError::conflict(
-                ConflictKind::DependencyFailed,
-                None,
-                format!("job {id} depends on job {dependency}, which is {state}; retry job {dependency} first"),
-            ));
-        }
+        rules::check_dependency_of_retry(id, JobId(*dependency), state)?;
         if state != JobState::Completed {
             pending += 1;
         }

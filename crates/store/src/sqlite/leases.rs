@@ -5,23 +5,22 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rand::Rng;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, params, params_from_iter};
 use serde_json::json;
 use steward_domain::job::JobTransition;
-use steward_domain::{JobId, JobState, UserId, backoff};
+use steward_domain::{JobId, JobState, UserId};
 
-use super::connection::{duration_to_micros, from_micros, millis, to_micros};
+use super::connection::{from_micros, millis, to_micros};
 use super::dependents::{cancel_dependents, unblock_dependents};
 use super::events::record_job_transition;
 use super::rows::optional;
 use super::writer::Effects;
-use crate::Result;
 use crate::queue::{
-    ClaimRequest, ClaimResponse, ClaimedJob, JobOutcome, LeaseRef, LeaseStatus, QueueSettings, RetryDecision,
-    SettleOutcome, Settlement,
+    ClaimRequest, ClaimResponse, ClaimedJob, JobOutcome, LeaseRef, LeaseStatus, QueueSettings, SettleOutcome,
+    Settlement,
 };
+use crate::{Result, rules};
 
 /// Which queues one claim statement may take from.
 enum QueueFilter {
@@ -42,7 +41,7 @@ pub(crate) fn claim(
     settings: &QueueSettings,
 ) -> Result<ClaimResponse> {
     let settled = settle(connection, effects, &request.settlements, now, settings)?;
-    let lease_expires_at = now + chrono::Duration::from_std(request.lease).unwrap_or(chrono::Duration::MAX);
+    let lease_expires_at = rules::later_by(now, request.lease);
     let mut jobs = Vec::new();
 
     // Queues with a concurrency limit are claimed one by one, up to the room
@@ -203,7 +202,7 @@ fn settle_one(
                     )?
                     .query_row(
                         params![
-                            serde_json::to_string(result)?,
+                            serde_json::to_string(&rules::storable_result(result))?,
                             to_micros(now),
                             job_id.get(),
                             attempt,
@@ -245,16 +244,11 @@ fn settle_one(
             let Some((user, max_attempts)) = row else {
                 return Ok(SettleOutcome::LeaseLost);
             };
-            let retry_after = match retry {
-                RetryDecision::Retryable { after } if attempt < max_attempts => Some(after.unwrap_or_else(|| {
-                    backoff::retry_delay(attempt, rand::rng().random::<f64>(), settings.retry_backoff_cap)
-                })),
-                _ => None,
-            };
-            let error = truncate_error(error);
+            let retry_after = rules::retry_delay(*retry, attempt, max_attempts, settings);
+            let error = rules::storable_error(error);
             match retry_after {
                 Some(delay) => {
-                    let run_at = now + chrono::Duration::microseconds(duration_to_micros(delay));
+                    let run_at = rules::later_by(now, delay);
                     connection
                         .prepare_cached(
                             "UPDATE jobs SET state = 'queued', run_at = ?1, last_error = ?2, lease_owner = NULL, \
@@ -276,8 +270,7 @@ fn settle_one(
                     Ok(SettleOutcome::Applied(JobState::Queued))
                 }
                 None => {
-                    let reason =
-                        if matches!(retry, RetryDecision::Permanent) { "permanent_error" } else { "out_of_attempts" };
+                    let reason = rules::death_reason(*retry);
                     kill(connection, effects, UserId(user), job_id, attempt, &error, reason, now)?;
                     Ok(SettleOutcome::Applied(JobState::Dead))
                 }
@@ -318,17 +311,6 @@ fn kill(
     cancel_dependents(connection, effects, job_id, now)
 }
 
-/// Error texts are kept to a size that fits an event and a table cell.
-fn truncate_error(error: &str) -> String {
-    const MAX_CHARS: usize = 4000;
-    if error.chars().count() <= MAX_CHARS {
-        return error.to_string();
-    }
-    let mut truncated: String = error.chars().take(MAX_CHARS).collect();
-    truncated.push('…');
-    truncated
-}
-
 pub(crate) fn heartbeat(
     connection: &Connection,
     worker_id: &str,
@@ -336,7 +318,7 @@ pub(crate) fn heartbeat(
     lease: Duration,
     now: DateTime<Utc>,
 ) -> Result<Vec<LeaseStatus>> {
-    let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
+    let until = rules::later_by(now, lease);
     let mut statuses = Vec::with_capacity(leases.len());
     for lease in leases {
         let extended = connection

@@ -136,9 +136,14 @@ fn run(connection: Connection, mut receiver: mpsc::Receiver<Box<dyn Command>>, w
     // The connection closes here; SQLite checkpoints the WAL on the last close.
 }
 
+/// Runs a transaction-control statement, parsed once and cached.
+fn control(connection: &Connection, statement: &str) -> rusqlite::Result<()> {
+    connection.prepare_cached(statement)?.execute([]).map(drop)
+}
+
 /// Runs one group in one transaction. Returns the effects when it committed.
 fn run_group(connection: &Connection, group: &mut Vec<Box<dyn Command>>) -> Option<Effects> {
-    if let Err(error) = connection.execute_batch("BEGIN IMMEDIATE") {
+    if let Err(error) = control(connection, "BEGIN IMMEDIATE") {
         let message = format!("cannot begin a transaction: {error}");
         for command in group.drain(..) {
             command.finish(Some(&message));
@@ -149,20 +154,24 @@ fn run_group(connection: &Connection, group: &mut Vec<Box<dyn Command>>) -> Opti
     let isolate = group.len() > 1;
     let mut fatal: Option<String> = None;
     for command in group.iter_mut() {
-        if isolate && let Err(error) = connection.execute_batch("SAVEPOINT command") {
+        if isolate && let Err(error) = control(connection, "SAVEPOINT command") {
             fatal = Some(format!("cannot open a savepoint: {error}"));
             break;
         }
         let succeeded = command.run(connection, &mut effects);
         if isolate {
-            let end = if succeeded { "RELEASE command" } else { "ROLLBACK TO command; RELEASE command" };
-            if let Err(error) = connection.execute_batch(end) {
+            let end = if succeeded {
+                control(connection, "RELEASE command")
+            } else {
+                control(connection, "ROLLBACK TO command").and_then(|()| control(connection, "RELEASE command"))
+            };
+            if let Err(error) = end {
                 fatal = Some(format!("cannot close a savepoint: {error}"));
                 break;
             }
         } else if !succeeded {
             // A lone failed command: roll back its partial work.
-            let _ = connection.execute_batch("ROLLBACK");
+            let _ = control(connection, "ROLLBACK");
             for command in group.drain(..) {
                 command.finish(None);
             }
@@ -171,10 +180,10 @@ fn run_group(connection: &Connection, group: &mut Vec<Box<dyn Command>>) -> Opti
     }
     let commit_error = match fatal {
         Some(error) => Some(error),
-        None => connection.execute_batch("COMMIT").err().map(|error| format!("commit failed: {error}")),
+        None => control(connection, "COMMIT").err().map(|error| format!("commit failed: {error}")),
     };
     if commit_error.is_some() && !connection.is_autocommit() {
-        let _ = connection.execute_batch("ROLLBACK");
+        let _ = control(connection, "ROLLBACK");
     }
     for command in group.drain(..) {
         command.finish(commit_error.as_deref());

@@ -123,7 +123,17 @@ async fn depending_on_a_completed_job_is_ready_at_once(t: TestStore) {
     assert_eq!(second.depends_on, [first.id]);
 }
 
+async fn a_run_at_finer_than_a_microsecond_is_returned_as_stored(t: TestStore) {
+    let store = t.store.as_ref();
+    use steward_domain::Clock;
+    let at = t.clock.now() + chrono::Duration::nanoseconds(1_500);
+    let enqueued = enqueue_one(store, noop().with_run_at(at)).await;
+    assert_eq!(enqueued.run_at, t.clock.now() + chrono::Duration::microseconds(1), "truncated like the clock");
+    assert_eq!(store.get_job(USER, enqueued.id).await.unwrap(), enqueued);
+}
+
 store_tests!(
+    a_run_at_finer_than_a_microsecond_is_returned_as_stored,
     stores_every_field,
     the_same_idempotency_key_returns_the_existing_job,
     a_batch_is_all_or_nothing,

@@ -6,7 +6,10 @@ use std::time::Duration;
 
 use serde_json::json;
 use steward_domain::{Clock, JobState};
-use steward_store::{ClaimRequest, ConflictKind, JobFilter, LeaseStatus, RetryDecision, SettleOutcome, StoreError};
+use steward_store::{
+    ClaimRequest, ConflictKind, JobFilter, JobOutcome, LeaseStatus, RetryDecision, SettleOutcome, Settlement,
+    StoreError,
+};
 use steward_test_support::{TestStore, store_tests};
 
 use crate::helpers::{
@@ -224,7 +227,65 @@ async fn lists_filter_and_count(t: TestStore) {
     assert_eq!(counts.values().sum::<u64>(), 2);
 }
 
+async fn nul_characters_are_refused_in_payloads_and_replaced_in_what_workers_report(t: TestStore) {
+    let store = t.store.as_ref();
+    let with_nul = steward_domain::NewJob::new("noop", json!({ "text": "a\u{0}b" }));
+    match store.enqueue(USER, vec![noop(), with_nul]).await.unwrap_err() {
+        StoreError::Invalid(error) => assert_eq!(error.field, "jobs[1].payload"),
+        other => panic!("expected invalid input, got {other:?}"),
+    }
+    let finished = enqueue_one(store, noop()).await;
+    let failing = enqueue_one(store, noop()).await;
+    let claimed = claim(store, 2).await;
+    let (first, second) =
+        if claimed[0].id == finished.id { (&claimed[0], &claimed[1]) } else { (&claimed[1], &claimed[0]) };
+    let outcomes = store
+        .settle(vec![
+            completed(first, json!({ "output\u{0}": "line\u{0}" })),
+            Settlement {
+                lease: second.lease(),
+                worker_id: WORKER.into(),
+                outcome: JobOutcome::Failed { error: "exit\u{0}1".into(), retry: RetryDecision::Permanent },
+            },
+        ])
+        .await
+        .unwrap();
+    assert_eq!(outcomes, [SettleOutcome::Applied(JobState::Completed), SettleOutcome::Applied(JobState::Dead)]);
+    let stored = store.get_job(USER, finished.id).await.unwrap();
+    assert_eq!(stored.result, Some(json!({ "output\u{fffd}": "line\u{fffd}" })));
+    let stored = store.get_job(USER, failing.id).await.unwrap();
+    assert_eq!(stored.last_error.as_deref(), Some("exit\u{fffd}1"));
+}
+
+async fn filters_holding_a_nul_match_nothing(t: TestStore) {
+    let store = t.store.as_ref();
+    enqueue_one(store, noop()).await;
+    let filter = JobFilter { queue: Some("default\u{0}".into()), limit: 10, ..JobFilter::default() };
+    assert!(store.list_jobs(USER, filter.clone()).await.unwrap().is_empty());
+    assert_eq!(store.count_jobs(USER, filter).await.unwrap().values().sum::<u64>(), 0);
+    let filter = JobFilter { kind: Some("\u{0}".into()), limit: 10, ..JobFilter::default() };
+    assert!(store.list_jobs(USER, filter).await.unwrap().is_empty());
+    let query = steward_store::EventQuery { kind_prefix: Some("job.\u{0}".into()), ..Default::default() };
+    assert!(store.list_events(USER, query).await.unwrap().is_empty());
+    assert!(matches!(store.find_agent_by_name(USER, "a\u{0}").await.unwrap_err(), StoreError::NotFound { .. }));
+}
+
+async fn a_failure_event_names_the_retry_time_the_job_holds(t: TestStore) {
+    let store = t.store.as_ref();
+    let job = enqueue_one(store, noop()).await;
+    let claimed = claim(store, 1).await.remove(0);
+    // The jittered backoff has nanoseconds; the stored time has not.
+    settle(store, failed(&claimed, RetryDecision::Retryable { after: None })).await;
+    let stored = store.get_job(USER, job.id).await.unwrap();
+    let events = store.job_events(USER, job.id).await.unwrap();
+    let retry_at: chrono::DateTime<chrono::Utc> = serde_json::from_value(events[2].data["retry_at"].clone()).unwrap();
+    assert_eq!(retry_at, stored.run_at);
+}
+
 store_tests!(
+    a_failure_event_names_the_retry_time_the_job_holds,
+    filters_holding_a_nul_match_nothing,
+    nul_characters_are_refused_in_payloads_and_replaced_in_what_workers_report,
     a_batch_claim_takes_the_best_jobs,
     claims_one_at_a_time_in_order,
     a_delayed_job_waits_for_its_time,

@@ -12,4 +12,6 @@ mod helpers;
 mod leases;
 mod lifecycle;
 mod migrations;
+mod notifications;
 mod properties;
+mod shared_database;

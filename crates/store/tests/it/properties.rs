@@ -168,10 +168,16 @@ async fn check_invariants(store: &dyn Store) {
     }
 }
 
-fn run(operations: Vec<Operation>, open: fn() -> Option<TestStore>) -> Result<(), TestCaseError> {
-    let Some(t) = open() else { return Ok(()) };
+/// Opens a store and applies the operations, all in one runtime (a store's
+/// connections belong to the runtime that opened them).
+fn run<F, Fut>(operations: Vec<Operation>, open: F) -> Result<(), TestCaseError>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Option<TestStore>>,
+{
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
+        let Some(t) = open().await else { return };
         let mut model = Model { jobs: Vec::new(), held: Vec::new() };
         for operation in &operations {
             apply(&t, &mut model, operation).await;
@@ -182,22 +188,12 @@ fn run(operations: Vec<Operation>, open: fn() -> Option<TestStore>) -> Result<()
     Ok(())
 }
 
-fn open_sqlite() -> Option<TestStore> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    Some(runtime.block_on(TestStore::sqlite()))
-}
-
-fn open_postgres() -> Option<TestStore> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    runtime.block_on(TestStore::postgres())
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
     #[test]
     fn sqlite_job_state_machine_holds(operations in proptest::collection::vec(operation(), 1..40)) {
-        run(operations, open_sqlite)?;
+        run(operations, || async { Some(TestStore::sqlite().await) })?;
     }
 }
 
@@ -206,7 +202,7 @@ proptest! {
 
     #[test]
     fn postgres_job_state_machine_holds(operations in proptest::collection::vec(operation(), 1..40)) {
-        run(operations, open_postgres)?;
+        run(operations, TestStore::postgres)?;
     }
 }
 

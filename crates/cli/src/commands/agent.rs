@@ -1,0 +1,232 @@
+//! `steward agent …`: list, show, create, update and archive agents over the API.
+
+use std::collections::BTreeMap;
+
+use steward_server::api::{
+    ActionListResponse, AgentListResponse, AgentResponse, AgentStatus, CreateAgentRequest, UpdateAgentRequest,
+};
+
+use crate::cli::GlobalOptions;
+use crate::client::ApiClient;
+use crate::input::parse_id;
+use crate::output::{self, confirm, local_time, or_dash, print_json, say, truncate, will_ask};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum AgentCommand {
+    /// List agents (active and paused unless --status says otherwise).
+    List {
+        #[arg(long, value_parser = parse_status)]
+        status: Option<AgentStatus>,
+    },
+    /// Show one agent, with its actions counted by state.
+    Get {
+        #[arg(value_parser = parse_id)]
+        id: i64,
+    },
+    /// Create an agent.
+    Create(CreateArgs),
+    /// Change an agent's fields; leave a flag out to keep the value.
+    Update(UpdateArgs),
+    /// Archive an agent: it stops working and can no longer change (asks first).
+    Archive {
+        #[arg(value_parser = parse_id)]
+        id: i64,
+        /// Do not ask for confirmation.
+        #[arg(long, short)]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CreateArgs {
+    /// A unique name.
+    pub name: String,
+    /// The North-Star goal.
+    #[arg(long)]
+    pub goal: String,
+    /// A success criterion (repeat for several).
+    #[arg(long = "criterion", value_name = "TEXT")]
+    pub criteria: Vec<String>,
+    /// When the goal should be reached, e.g. "by the end of Q1".
+    #[arg(long)]
+    pub timeline: Option<String>,
+    /// The model, as provider/model (default: the configured one).
+    #[arg(long, value_name = "PROVIDER/MODEL")]
+    pub model: Option<String>,
+    #[arg(long)]
+    pub instructions: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct UpdateArgs {
+    #[arg(value_parser = parse_id)]
+    pub id: i64,
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long)]
+    pub goal: Option<String>,
+    /// Replaces the success criteria (repeat for several).
+    #[arg(long = "criterion", value_name = "TEXT")]
+    pub criteria: Vec<String>,
+    /// Removes every success criterion.
+    #[arg(long, conflicts_with = "criteria")]
+    pub clear_criteria: bool,
+    #[arg(long)]
+    pub timeline: Option<String>,
+    #[arg(long, conflicts_with = "timeline")]
+    pub clear_timeline: bool,
+    #[arg(long, value_name = "PROVIDER/MODEL")]
+    pub model: Option<String>,
+    /// Use the configured default model again.
+    #[arg(long, conflicts_with = "model")]
+    pub clear_model: bool,
+    #[arg(long)]
+    pub instructions: Option<String>,
+    /// active or paused.
+    #[arg(long, value_parser = parse_status)]
+    pub status: Option<AgentStatus>,
+}
+
+fn parse_status(text: &str) -> Result<AgentStatus, String> {
+    text.parse::<AgentStatus>().map_err(|error| error.message)
+}
+
+pub async fn run(command: AgentCommand, global: &GlobalOptions) -> anyhow::Result<()> {
+    let client = ApiClient::new(&global.server)?;
+    match command {
+        AgentCommand::List { status } => {
+            let query: Vec<(&str, String)> = status.map(|status| ("status", status.to_string())).into_iter().collect();
+            let reply = client.get::<AgentListResponse>("/agents", &query).await?;
+            if global.json {
+                print_json(&reply.raw);
+                return Ok(());
+            }
+            print_list(&reply.body.agents);
+        }
+        AgentCommand::Get { id } => {
+            let reply = client.get::<AgentResponse>(&format!("/agents/{id}"), &[]).await?;
+            if global.json {
+                print_json(&reply.raw);
+                return Ok(());
+            }
+            let actions =
+                client.get::<ActionListResponse>("/actions", &[("agent_id", id.to_string())]).await?.body.actions;
+            let mut by_state: BTreeMap<String, usize> = BTreeMap::new();
+            for action in &actions {
+                *by_state.entry(action.state.to_string()).or_default() += 1;
+            }
+            let counts: Vec<String> = by_state.iter().map(|(state, count)| format!("{count} {state}")).collect();
+            let summary = if actions.is_empty() {
+                "none".to_string()
+            } else {
+                format!("{} ({})", actions.len(), counts.join(", "))
+            };
+            print_agent(&reply.body, Some(summary));
+        }
+        AgentCommand::Create(args) => {
+            let request = CreateAgentRequest {
+                name: args.name,
+                goal: args.goal,
+                success_criteria: args.criteria,
+                timeline: args.timeline,
+                model: args.model,
+                instructions: args.instructions.unwrap_or_default(),
+            };
+            let reply = client.post::<_, AgentResponse>("/agents", &request).await?;
+            if global.json {
+                print_json(&reply.raw);
+                return Ok(());
+            }
+            say!("Created agent {} {:?}.", reply.body.id, reply.body.name);
+            print_agent(&reply.body, None);
+        }
+        AgentCommand::Update(args) => {
+            let id = args.id;
+            let request = UpdateAgentRequest {
+                name: args.name,
+                goal: args.goal,
+                success_criteria: if args.clear_criteria {
+                    Some(Vec::new())
+                } else {
+                    (!args.criteria.is_empty()).then_some(args.criteria)
+                },
+                timeline: if args.clear_timeline { Some(None) } else { args.timeline.map(Some) },
+                status: args.status,
+                model: if args.clear_model { Some(None) } else { args.model.map(Some) },
+                instructions: args.instructions,
+            };
+            if request == UpdateAgentRequest::default() {
+                anyhow::bail!(
+                    "nothing to change; give at least one of --name, --goal, --criterion, --timeline, --model, --instructions, --status"
+                );
+            }
+            let reply = client.patch::<_, AgentResponse>(&format!("/agents/{id}"), &request).await?;
+            if global.json {
+                print_json(&reply.raw);
+                return Ok(());
+            }
+            say!("Updated agent {id}.");
+            print_agent(&reply.body, None);
+        }
+        AgentCommand::Archive { id, yes } => {
+            let question = if will_ask(yes) {
+                let agent = client.get::<AgentResponse>(&format!("/agents/{id}"), &[]).await?.body;
+                format!("Archive agent {id} {:?}? It stops working on its goal; this cannot be undone.", agent.name)
+            } else {
+                String::new()
+            };
+            confirm(&question, &format!("archive agent {id}"), yes)?;
+            let reply = client.post_empty::<AgentResponse>(&format!("/agents/{id}/archive")).await?;
+            if global.json {
+                print_json(&reply.raw);
+                return Ok(());
+            }
+            say!("Archived agent {id} {:?}.", reply.body.name);
+        }
+    }
+    Ok(())
+}
+
+fn print_list(agents: &[AgentResponse]) {
+    if agents.is_empty() {
+        say!("No agents. Create one with: steward agent create NAME --goal GOAL");
+        return;
+    }
+    let mut table = output::table(["ID", "NAME", "STATUS", "GOAL", "CRITERIA", "MODEL", "UPDATED"]);
+    for agent in agents {
+        table.add_row([
+            agent.id.to_string(),
+            agent.name.clone(),
+            agent.status.to_string(),
+            truncate(&agent.goal, 50),
+            agent.success_criteria.len().to_string(),
+            or_dash(agent.model.as_deref()),
+            local_time(agent.updated_at),
+        ]);
+    }
+    say!("{table}");
+}
+
+fn print_agent(agent: &AgentResponse, actions: Option<String>) {
+    let criteria = if agent.success_criteria.is_empty() {
+        "—".to_string()
+    } else {
+        agent.success_criteria.iter().map(|criterion| format!("• {criterion}")).collect::<Vec<_>>().join("\n")
+    };
+    let mut rows = vec![
+        ("id", agent.id.to_string()),
+        ("name", agent.name.clone()),
+        ("status", agent.status.to_string()),
+        ("goal", agent.goal.clone()),
+        ("success criteria", criteria),
+        ("timeline", or_dash(agent.timeline.as_deref())),
+        ("model", agent.model.clone().unwrap_or_else(|| "— (the configured default)".to_string())),
+        ("instructions", or_dash(Some(&truncate(&agent.instructions, 200)))),
+    ];
+    if let Some(actions) = actions {
+        rows.push(("actions", actions));
+    }
+    rows.push(("created", local_time(agent.created_at)));
+    rows.push(("updated", local_time(agent.updated_at)));
+    say!("{}", output::record(rows));
+}

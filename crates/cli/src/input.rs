@@ -1,0 +1,104 @@
+//! Parsing what people type on the command line: durations (`500ms`, `2m`),
+//! times (RFC 3339, or a local `2030-01-31 09:00`), job references (an id or
+//! an idempotency key) and JSON payloads (inline or `@file`).
+
+use std::time::Duration;
+
+use chrono::{DateTime, Local, NaiveDateTime, TimeZone, Utc};
+use serde_json::Value;
+use steward_server::api::JobReference;
+
+/// `500ms`, `1.5s`, `2m`, `1h`, `1d`; a bare number is seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().map_err(|_| format!("{text:?} is not a duration; e.g. 500ms, 30s, 5m, 2h"))?;
+    let seconds_per_unit = match unit.trim() {
+        "ms" => 0.001,
+        "" | "s" | "sec" => 1.0,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        "d" => 86_400.0,
+        other => return Err(format!("unknown unit {other:?} in {text:?}; use ms, s, m, h or d")),
+    };
+    Duration::try_from_secs_f64(number * seconds_per_unit).map_err(|_| format!("{text:?} is out of range"))
+}
+
+/// An RFC 3339 time, or a local date and time (`2030-01-31 09:00`,
+/// `2030-01-31T09:00:00`).
+pub fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
+    let text = text.trim();
+    if let Ok(time) = DateTime::parse_from_rfc3339(text) {
+        return Ok(time.with_timezone(&Utc));
+    }
+    for format in ["%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"] {
+        if let Ok(naive) = NaiveDateTime::parse_from_str(text, format) {
+            return Local
+                .from_local_datetime(&naive)
+                .earliest()
+                .map(|time| time.with_timezone(&Utc))
+                .ok_or_else(|| format!("{text:?} does not exist in the local time zone (a DST gap)"));
+        }
+    }
+    Err(format!("{text:?} is not a time; use 2030-01-31T09:00:00Z or a local 2030-01-31 09:00"))
+}
+
+/// A job id, or an idempotency key (`key:123` forces a key that looks like a number).
+pub fn parse_job_reference(text: &str) -> Result<JobReference, String> {
+    if let Some(key) = text.strip_prefix("key:") {
+        return Ok(JobReference::Key(key.to_string()));
+    }
+    match text.parse::<i64>() {
+        Ok(id) => Ok(JobReference::Id(id)),
+        Err(_) => Ok(JobReference::Key(text.to_string())),
+    }
+}
+
+/// Inline JSON, or `@path` to read it from a file.
+pub fn parse_payload(text: &str) -> Result<Value, String> {
+    let (source, json) = match text.strip_prefix('@') {
+        Some(path) => {
+            (path.to_string(), std::fs::read_to_string(path).map_err(|error| format!("cannot read {path}: {error}"))?)
+        }
+        None => ("the payload".to_string(), text.to_string()),
+    };
+    serde_json::from_str(&json).map_err(|error| format!("{source} is not valid JSON: {error}"))
+}
+
+/// A positive integer id.
+pub fn parse_id(text: &str) -> Result<i64, String> {
+    match text.trim().parse::<i64>() {
+        Ok(id) if id > 0 => Ok(id),
+        _ => Err(format!("{text:?} is not an id (a positive integer)")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_units() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("30"), Ok(Duration::from_secs(30)));
+        assert!(parse_duration("5 parsecs").unwrap_err().contains("unknown unit"));
+        assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn times_are_rfc_3339_or_local() {
+        assert_eq!(parse_time("2030-01-01T10:00:00+02:00").unwrap().to_rfc3339(), "2030-01-01T08:00:00+00:00");
+        assert!(parse_time("2030-01-01 10:00").is_ok());
+        assert!(parse_time("tomorrow").is_err());
+    }
+
+    #[test]
+    fn references_are_ids_unless_they_are_not_numbers() {
+        assert_eq!(parse_job_reference("12"), Ok(JobReference::Id(12)));
+        assert_eq!(parse_job_reference("fetch"), Ok(JobReference::Key("fetch".into())));
+        assert_eq!(parse_job_reference("key:12"), Ok(JobReference::Key("12".into())));
+    }
+}

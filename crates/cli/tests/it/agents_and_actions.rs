@@ -1,0 +1,105 @@
+//! `steward agent …` and `steward action …`.
+
+use crate::support::{ServerProcess, steward};
+
+#[test]
+fn agents_are_created_listed_updated_and_archived() {
+    let server = ServerProcess::start();
+    let url = server.url();
+    let created = steward(
+        url,
+        &[
+            "agent",
+            "create",
+            "Launch",
+            "--goal",
+            "Ship the beta",
+            "--criterion",
+            "100 users",
+            "--criterion",
+            "NPS 40",
+            "--model",
+            "anthropic/claude-sonnet-4-5",
+        ],
+    );
+    let text = created.ok();
+    assert!(text.contains("Created agent 1 \"Launch\"") && text.contains("• NPS 40"), "{text}");
+
+    let list = steward(url, &["agent", "list"]);
+    assert!(list.ok().contains("Launch") && list.stdout.contains("anthropic/claude-sonnet-4-5"), "{}", list.stdout);
+    let json = steward(url, &["agent", "get", "1", "--json"]).json();
+    assert_eq!(json["success_criteria"][1], "NPS 40");
+
+    let updated = steward(url, &["agent", "update", "1", "--status", "paused", "--clear-model", "--json"]).json();
+    assert_eq!(updated["status"], "paused");
+    assert_eq!(updated["model"], serde_json::Value::Null);
+    let stderr = steward(url, &["agent", "update", "1"]).failed().to_string();
+    assert!(stderr.contains("nothing to change"), "{stderr}");
+
+    // Without a terminal to ask on, archiving needs --yes, and nothing happens without it.
+    let stderr = steward(url, &["agent", "archive", "1"]).failed().to_string();
+    assert!(
+        stderr.contains("refusing to archive agent 1 without confirmation") && stderr.contains("--yes"),
+        "{stderr}"
+    );
+    assert_eq!(steward(url, &["agent", "get", "1", "--json"]).json()["status"], "paused");
+    let archived = steward(url, &["agent", "archive", "1", "--yes"]);
+    assert!(archived.ok().contains("Archived agent 1"), "{}", archived.stdout);
+    assert!(steward(url, &["agent", "list"]).ok().contains("No agents"));
+    let archived = steward(url, &["agent", "list", "--status", "archived", "--json"]).json();
+    assert_eq!(archived["agents"][0]["status"], "archived");
+}
+
+#[test]
+fn bad_agent_input_prints_the_field_and_the_problem() {
+    let server = ServerProcess::start();
+    let output = steward(server.url(), &["agent", "create", " ", "--goal", "G"]);
+    assert_eq!(output.failed().trim(), "error: name: must not be empty");
+    let output = steward(server.url(), &["agent", "create", "A", "--goal", "G", "--model", "gpt-5"]);
+    assert!(
+        output.failed().starts_with("error: model: \"gpt-5\" is not of the form provider/model"),
+        "{}",
+        output.stderr
+    );
+    let output = steward(server.url(), &["agent", "get", "42"]);
+    assert_eq!(output.failed().trim(), "error: there is no agent 42");
+    let output = steward(server.url(), &["agent", "get", "forty-two"]);
+    assert!(output.failed().contains("is not an id"), "{}", output.stderr);
+}
+
+#[test]
+fn actions_move_through_their_lifecycle() {
+    let server = ServerProcess::start();
+    let url = server.url();
+    steward(url, &["agent", "create", "Writer", "--goal", "Write"]).ok();
+    let created =
+        steward(url, &["action", "create", "--agent", "1", "Draft the plan", "--priority", "high", "--json"]).json();
+    assert_eq!(created["state"], "draft");
+    assert_eq!(created["priority"], "high");
+
+    for (command, state) in [("define", "defined"), ("schedule", "scheduled"), ("start", "in_progress")] {
+        let output = steward(url, &["action", command, "1"]);
+        assert!(output.ok().contains(&format!("is now {state}")), "{}", output.stdout);
+    }
+    let output = steward(url, &["action", "define", "1"]);
+    assert_eq!(
+        output.failed().trim(),
+        "error: to: cannot go from in_progress to defined; from in_progress it can become completed, failed, dismissed"
+    );
+    let done = steward(url, &["action", "complete", "1", "--reason", "shipped", "--json"]).json();
+    assert_eq!((done["state"].as_str(), done["state_reason"].as_str()), (Some("completed"), Some("shipped")));
+
+    steward(url, &["action", "create", "--agent", "1", "Second"]).ok();
+    let stderr = steward(url, &["action", "dismiss", "2"]).failed().to_string();
+    assert!(stderr.contains("refusing to dismiss action 2"), "{stderr}");
+    let stderr = steward(url, &["action", "transition", "2", "dismissed"]).failed().to_string();
+    assert!(stderr.contains("--yes"), "{stderr}");
+    steward(url, &["action", "dismiss", "2", "--yes", "--reason", "not needed"]).ok();
+
+    let list = steward(url, &["action", "list", "--state", "completed,dismissed"]);
+    assert!(list.ok().contains("Draft the plan") && list.stdout.contains("Second"), "{}", list.stdout);
+    let updated = steward(url, &["action", "update", "1", "--title", "late"]);
+    assert!(updated.failed().contains("final"), "{}", updated.stderr);
+    let output = steward(url, &["action", "list", "--state", "done"]);
+    assert!(output.failed().contains("unknown value \"done\""), "{}", output.stderr);
+}

@@ -1,0 +1,163 @@
+//! The API's enumerations (states, priorities, modes): wire twins of the
+//! domain enums, so their JSON spelling and schema live at the edge while the
+//! domain stays free of serde. Conversions go both ways.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use steward_domain::ValidationError;
+use utoipa::ToSchema;
+
+macro_rules! wire_enum {
+    ($(#[$doc:meta])* $name:ident <=> $domain:ty { $($variant:ident),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $($variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                <$domain>::from(self).as_str()
+            }
+        }
+
+        impl From<$name> for $domain {
+            fn from(value: $name) -> Self {
+                match value {
+                    $($name::$variant => <$domain>::$variant),+
+                }
+            }
+        }
+
+        impl From<$domain> for $name {
+            fn from(value: $domain) -> Self {
+                match value {
+                    $(<$domain>::$variant => $name::$variant),+
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        /// Parses the wire spelling; the error lists the accepted values.
+        impl FromStr for $name {
+            type Err = ValidationError;
+            fn from_str(text: &str) -> Result<Self, Self::Err> {
+                text.parse::<$domain>().map($name::from)
+            }
+        }
+    };
+}
+
+wire_enum!(
+    /// `active` and `paused` agents can be changed; `archived` is final.
+    AgentStatus <=> steward_domain::AgentStatus { Active, Paused, Archived }
+);
+
+wire_enum!(
+    /// Where an action is in its lifecycle:
+    /// draft → defined → scheduled → in_progress → completed | failed, and dismissed from any open state.
+    ActionState <=> steward_domain::ActionState { Draft, Defined, Scheduled, InProgress, Completed, Failed, Dismissed }
+);
+
+wire_enum!(
+    /// How urgent an action is.
+    ActionPriority <=> steward_domain::ActionPriority { Low, Medium, High, Urgent }
+);
+
+wire_enum!(
+    /// Whether the agent works on the action with the user in the loop or alone.
+    ActionMode <=> steward_domain::ActionMode { Interactive, Scheduled }
+);
+
+wire_enum!(
+    /// Where a job is: blocked (waiting for dependencies), queued, running,
+    /// completed, dead (failed for good) or cancelled.
+    JobState <=> steward_domain::JobState { Blocked, Queued, Running, Completed, Dead, Cancelled }
+);
+
+/// What an event is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EventSubject {
+    Job,
+    Agent,
+    Action,
+    Run,
+}
+
+impl EventSubject {
+    pub const ALL: &'static [EventSubject] =
+        &[EventSubject::Job, EventSubject::Agent, EventSubject::Action, EventSubject::Run];
+
+    pub fn as_str(self) -> &'static str {
+        steward_domain::EventSubject::from(self).as_str()
+    }
+}
+
+impl From<EventSubject> for steward_domain::EventSubject {
+    fn from(value: EventSubject) -> Self {
+        match value {
+            EventSubject::Job => steward_domain::EventSubject::Job,
+            EventSubject::Agent => steward_domain::EventSubject::Agent,
+            EventSubject::Action => steward_domain::EventSubject::Action,
+            EventSubject::Run => steward_domain::EventSubject::Run,
+        }
+    }
+}
+
+impl From<steward_domain::EventSubject> for EventSubject {
+    fn from(value: steward_domain::EventSubject) -> Self {
+        match value {
+            steward_domain::EventSubject::Job => EventSubject::Job,
+            steward_domain::EventSubject::Agent => EventSubject::Agent,
+            steward_domain::EventSubject::Action => EventSubject::Action,
+            steward_domain::EventSubject::Run => EventSubject::Run,
+        }
+    }
+}
+
+impl fmt::Display for EventSubject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for EventSubject {
+    type Err = ValidationError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        steward_domain::EventSubject::parse(text).map(EventSubject::from).ok_or_else(|| {
+            ValidationError::new(
+                "subject",
+                format!("unknown subject {text:?}; expected one of job, agent, action, run"),
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_names_match_the_domain_names() {
+        for state in JobState::ALL {
+            assert_eq!(serde_json::to_value(state).unwrap(), serde_json::Value::from(state.as_str()));
+        }
+        for state in ActionState::ALL {
+            assert_eq!(serde_json::to_value(state).unwrap(), serde_json::Value::from(state.as_str()));
+        }
+        assert_eq!("in_progress".parse::<ActionState>(), Ok(ActionState::InProgress));
+        assert_eq!("soon".parse::<ActionMode>().unwrap_err().field, "mode");
+        assert_eq!("run".parse::<EventSubject>(), Ok(EventSubject::Run));
+    }
+}

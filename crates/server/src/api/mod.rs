@@ -1,0 +1,32 @@
+//! The API's wire types: every request and response body of `/api/v1`, with
+//! their OpenAPI schemas and conversions from and to the domain types. The
+//! CLI reuses them, so client and server cannot drift apart.
+//!
+//! Request types deny unknown fields, so a typo is an error instead of being
+//! silently ignored; response types accept unknown fields, so an older client
+//! keeps working with a newer server.
+
+pub mod actions;
+pub mod agents;
+pub mod enums;
+pub mod error;
+pub mod events;
+mod fields;
+pub mod health;
+pub mod job_history;
+pub mod jobs;
+
+pub use actions::{
+    ActionListQuery, ActionListResponse, ActionResponse, CreateActionRequest, TransitionActionRequest,
+    UpdateActionRequest,
+};
+pub use agents::{AgentListQuery, AgentListResponse, AgentResponse, CreateAgentRequest, UpdateAgentRequest};
+pub use enums::{ActionMode, ActionPriority, ActionState, AgentStatus, EventSubject, JobState};
+pub use error::{ErrorBody, ErrorCode, ErrorResponse};
+pub use events::{EventListResponse, EventQuery, EventResponse};
+pub use health::HealthResponse;
+pub use job_history::{AttemptOutcome, JobAttempt, JobTimings};
+pub use jobs::{
+    EnqueueBatchRequest, EnqueueBatchResponse, EnqueueJobRequest, EnqueuedJob, JobCounts, JobDetailResponse,
+    JobListQuery, JobListResponse, JobReference, JobResponse,
+};

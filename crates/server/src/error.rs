@@ -1,0 +1,147 @@
+//! `ApiError`: how a failed request is answered. Every error the server can
+//! meet (bad input, a store error, a panic) becomes one of the codes of
+//! [`crate::api::ErrorCode`], with the HTTP status that code maps to.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use steward_domain::ValidationError;
+use steward_store::{ConflictKind, StoreError};
+
+use crate::api::{ErrorBody, ErrorCode, ErrorResponse};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ApiError { code, message: message.into(), field: None }
+    }
+
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+
+    pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::new(ErrorCode::InvalidField, message).with_field(field)
+    }
+
+    pub fn invalid_parameter(name: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::new(ErrorCode::InvalidParameter, message).with_field(name)
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        ApiError::new(ErrorCode::Internal, message)
+    }
+
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// Makes field names relative to one job of a batch: the single-job
+    /// endpoint reports `depends_on[0]`, not `jobs[0].depends_on[0]`.
+    pub fn strip_field_prefix(mut self, prefix: &str) -> Self {
+        if let Some(field) = &self.field
+            && let Some(rest) = field.strip_prefix(prefix)
+            && (rest.is_empty() || rest.starts_with('.') || rest.starts_with('['))
+        {
+            let rest = rest.strip_prefix('.').unwrap_or(rest);
+            self.field = (!rest.is_empty()).then(|| rest.to_string());
+        }
+        self
+    }
+
+    pub fn body(&self) -> ErrorResponse {
+        ErrorResponse { error: ErrorBody { code: self.code, message: self.message.clone(), field: self.field.clone() } }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.field {
+            Some(field) => write!(f, "{}: {field}: {}", self.code, self.message),
+            None => write!(f, "{}: {}", self.code, self.message),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(code = %self.code, message = %self.message, "request failed");
+        } else {
+            tracing::debug!(code = %self.code, field = ?self.field, message = %self.message, "request refused");
+        }
+        (status, Json(self.body())).into_response()
+    }
+}
+
+impl From<ValidationError> for ApiError {
+    fn from(error: ValidationError) -> Self {
+        ApiError::invalid_field(error.field, error.message)
+    }
+}
+
+/// Every store error maps to exactly one code; database details are logged
+/// (by `into_response`) and summarised for the client.
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound { entity, id } => {
+                ApiError::new(ErrorCode::NotFound, format!("there is no {entity} {id}"))
+            }
+            StoreError::Invalid(error) => error.into(),
+            StoreError::Conflict { kind, field, message } => {
+                let code = match kind {
+                    ConflictKind::IllegalTransition => ErrorCode::IllegalTransition,
+                    ConflictKind::AlreadyExists => ErrorCode::AlreadyExists,
+                    ConflictKind::DependencyFailed => ErrorCode::DependencyFailed,
+                    ConflictKind::Archived => ErrorCode::Archived,
+                };
+                ApiError { code, message, field }
+            }
+            StoreError::Database(message) => {
+                ApiError::internal(format!("the database failed: {message}; see the server log"))
+            }
+            StoreError::Migration(message) => {
+                ApiError::internal(format!("the database schema is not usable: {message}"))
+            }
+            StoreError::Closed => {
+                ApiError::new(ErrorCode::Unavailable, "Steward is shutting down and no longer accepts requests")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use steward_store::Entity;
+
+    #[test]
+    fn store_errors_keep_their_field_and_get_their_code() {
+        let error = ApiError::from(StoreError::conflict(ConflictKind::AlreadyExists, Some("name"), "taken"));
+        assert_eq!((error.code, error.field.as_deref()), (ErrorCode::AlreadyExists, Some("name")));
+        assert_eq!(error.status(), StatusCode::CONFLICT);
+        let error = ApiError::from(StoreError::not_found(Entity::Job, 7));
+        assert_eq!(error.message, "there is no job 7");
+        assert_eq!(error.status(), StatusCode::NOT_FOUND);
+        assert_eq!(ApiError::from(StoreError::Closed).status(), StatusCode::SERVICE_UNAVAILABLE);
+    }
+
+    #[test]
+    fn batch_prefixes_are_stripped_for_the_single_job_endpoint() {
+        let error = ApiError::invalid_field("jobs[0].depends_on[1]", "no such job").strip_field_prefix("jobs[0]");
+        assert_eq!(error.field.as_deref(), Some("depends_on[1]"));
+        let error = ApiError::invalid_field("jobs[0]", "bad").strip_field_prefix("jobs[0]");
+        assert_eq!(error.field, None);
+        let error = ApiError::invalid_field("jobs[10].kind", "bad").strip_field_prefix("jobs[1]");
+        assert_eq!(error.field.as_deref(), Some("jobs[10].kind"), "only a whole segment is stripped");
+    }
+}

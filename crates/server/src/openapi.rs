@@ -1,0 +1,61 @@
+//! The OpenAPI document, generated from the handlers' `#[utoipa::path]`
+//! annotations and the wire types' schemas, so it cannot drift from the code.
+
+use std::sync::LazyLock;
+
+use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
+use utoipa::OpenApi;
+
+use crate::api::{ErrorCode, ErrorResponse};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Steward API",
+        description = "The REST API of Steward, a self-hosted operating system for AI agents. \
+                       Every error has the shape `{\"error\": {\"code\", \"message\", \"field\"}}`; \
+                       `code` is stable (see the ErrorCode schema), `field` names the input at fault.",
+    ),
+    tags(
+        (name = "health", description = "Is the server up"),
+        (name = "agents", description = "Agents: a goal, success criteria, a timeline"),
+        (name = "actions", description = "Actions: the deliverables agents work on, and their lifecycle"),
+        (name = "jobs", description = "The durable job queue"),
+        (name = "events", description = "The append-only log of state changes, paged or live"),
+        (name = "meta", description = "This document"),
+    ),
+    paths(openapi_json),
+    components(schemas(ErrorCode, ErrorResponse))
+)]
+pub(crate) struct ApiDoc;
+
+/// The OpenAPI document of the whole API.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    with_error_table(crate::routes::api_routes().split_for_parts().1)
+}
+
+/// Appends the table of error codes to the document's description, so the
+/// reference says what each code means and which status it comes with.
+pub(crate) fn with_error_table(mut document: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    let mut table = String::from("\n\n| code | HTTP status | meaning |\n|---|---|---|\n");
+    for code in ErrorCode::ALL {
+        table.push_str(&format!("| `{code}` | {} | {} |\n", code.http_status(), code.description()));
+    }
+    let description = document.info.description.take().unwrap_or_default();
+    document.info.description = Some(description + &table);
+    document
+}
+
+/// Served as `/api/v1/openapi.json`.
+#[utoipa::path(
+    get, path = "/api/v1/openapi.json", tag = "meta",
+    summary = "This OpenAPI document",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json"))
+)]
+pub(crate) async fn openapi_json() -> impl IntoResponse {
+    // Serialised once: the document only changes with the code.
+    static DOCUMENT: LazyLock<String> =
+        LazyLock::new(|| openapi_document().to_json().unwrap_or_else(|error| format!("{{\"error\": \"{error}\"}}")));
+    ([(CONTENT_TYPE, "application/json")], DOCUMENT.as_str())
+}

@@ -1,0 +1,123 @@
+//! `/api/v1/actions`: create, list, get and update actions, and move them
+//! through their lifecycle.
+
+use axum::Json;
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::http::header::LOCATION;
+use steward_domain::{ActionId, ActionPatch, AgentId};
+use steward_store::ActionFilter;
+
+use super::USER;
+use crate::AppState;
+use crate::api::{
+    ActionListQuery, ActionListResponse, ActionResponse, ActionState, CreateActionRequest, ErrorCode, ErrorResponse,
+    TransitionActionRequest, UpdateActionRequest,
+};
+use crate::error::ApiError;
+use crate::extract::query::{enum_value, positive_integer};
+use crate::extract::{ApiJson, IdPath, QueryParams};
+
+#[utoipa::path(
+    get, path = "/api/v1/actions", tag = "actions",
+    summary = "List actions",
+    params(ActionListQuery),
+    responses((status = 200, body = ActionListResponse), (status = 400, body = ErrorResponse))
+)]
+pub async fn list_actions(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<ActionListResponse>, ApiError> {
+    let params = QueryParams::parse(query.as_deref(), &["agent_id", "state"])?;
+    let filter = ActionFilter {
+        agent_id: params.single("agent_id", positive_integer)?.map(AgentId),
+        states: params.list("state", enum_value::<ActionState>)?.into_iter().map(Into::into).collect(),
+    };
+    let actions = state.store.list_actions(USER, filter).await?;
+    Ok(Json(ActionListResponse { actions: actions.into_iter().map(Into::into).collect() }))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/actions", tag = "actions",
+    summary = "Create an action (a draft)",
+    request_body = CreateActionRequest,
+    responses(
+        (status = 201, body = ActionResponse, description = "Created; `Location` names it"),
+        (status = 409, body = ErrorResponse, description = "`archived`: the agent is archived"),
+        (status = 422, body = ErrorResponse, description = "`invalid_field` (also: no such agent)"),
+    )
+)]
+pub async fn create_action(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<CreateActionRequest>,
+) -> Result<(StatusCode, [(axum::http::HeaderName, String); 1], Json<ActionResponse>), ApiError> {
+    if request.agent_id.get() <= 0 {
+        return Err(ApiError::invalid_field("agent_id", "must be a positive integer"));
+    }
+    let action = state.store.create_action(USER, request.into()).await?;
+    let location = format!("/api/v1/actions/{}", action.id);
+    Ok((StatusCode::CREATED, [(LOCATION, location)], Json(action.into())))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/actions/{id}", tag = "actions",
+    summary = "Get an action",
+    params(("id" = i64, Path, description = "The action's id")),
+    responses((status = 200, body = ActionResponse), (status = 404, body = ErrorResponse))
+)]
+pub async fn get_action(
+    State(state): State<AppState>,
+    IdPath(id): IdPath<ActionId>,
+) -> Result<Json<ActionResponse>, ApiError> {
+    Ok(Json(state.store.get_action(USER, id).await?.into()))
+}
+
+#[utoipa::path(
+    patch, path = "/api/v1/actions/{id}", tag = "actions",
+    summary = "Update an action's content",
+    params(("id" = i64, Path, description = "The action's id")),
+    request_body = UpdateActionRequest,
+    responses(
+        (status = 200, body = ActionResponse),
+        (status = 404, body = ErrorResponse),
+        (status = 409, body = ErrorResponse, description = "`illegal_transition`: the action is final"),
+        (status = 422, body = ErrorResponse),
+    )
+)]
+pub async fn update_action(
+    State(state): State<AppState>,
+    IdPath(id): IdPath<ActionId>,
+    ApiJson(request): ApiJson<UpdateActionRequest>,
+) -> Result<Json<ActionResponse>, ApiError> {
+    let patch = ActionPatch::from(request);
+    if patch.is_empty() {
+        return Err(ApiError::new(
+            ErrorCode::InvalidField,
+            "the update changes nothing; give at least one of title, description, priority, mode, scheduled_for",
+        ));
+    }
+    Ok(Json(state.store.update_action(USER, id, patch).await?.into()))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/actions/{id}/transition", tag = "actions",
+    summary = "Move an action to another state",
+    description = "draft → defined → scheduled → in_progress → completed | failed; defined → draft; \
+                   scheduled → defined; failed → scheduled; any open state → dismissed.",
+    params(("id" = i64, Path, description = "The action's id")),
+    request_body = TransitionActionRequest,
+    responses(
+        (status = 200, body = ActionResponse),
+        (status = 404, body = ErrorResponse),
+        (status = 409, body = ErrorResponse, description = "`illegal_transition`, explaining what is allowed"),
+        (status = 422, body = ErrorResponse),
+    )
+)]
+pub async fn transition_action(
+    State(state): State<AppState>,
+    IdPath(id): IdPath<ActionId>,
+    ApiJson(request): ApiJson<TransitionActionRequest>,
+) -> Result<Json<ActionResponse>, ApiError> {
+    let action = state.store.transition_action(USER, id, request.to.into(), request.reason).await?;
+    Ok(Json(action.into()))
+}

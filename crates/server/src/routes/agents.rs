@@ -1,0 +1,112 @@
+//! `/api/v1/agents`: create, list, get, update and archive agents.
+
+use axum::Json;
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::http::header::LOCATION;
+use steward_domain::{AgentId, AgentPatch};
+use steward_store::AgentFilter;
+
+use super::USER;
+use crate::AppState;
+use crate::api::{
+    AgentListQuery, AgentListResponse, AgentResponse, AgentStatus, CreateAgentRequest, ErrorResponse,
+    UpdateAgentRequest,
+};
+use crate::error::ApiError;
+use crate::extract::query::enum_value;
+use crate::extract::{ApiJson, IdPath, QueryParams};
+
+#[utoipa::path(
+    get, path = "/api/v1/agents", tag = "agents",
+    summary = "List agents",
+    params(AgentListQuery),
+    responses(
+        (status = 200, body = AgentListResponse),
+        (status = 400, body = ErrorResponse, description = "A bad query parameter"),
+    )
+)]
+pub async fn list_agents(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<AgentListResponse>, ApiError> {
+    let params = QueryParams::parse(query.as_deref(), &["status"])?;
+    let status = params.single("status", enum_value::<AgentStatus>)?;
+    let agents = state.store.list_agents(USER, AgentFilter { status: status.map(Into::into) }).await?;
+    Ok(Json(AgentListResponse { agents: agents.into_iter().map(Into::into).collect() }))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/agents", tag = "agents",
+    summary = "Create an agent",
+    request_body = CreateAgentRequest,
+    responses(
+        (status = 201, body = AgentResponse, description = "Created; `Location` names it"),
+        (status = 409, body = ErrorResponse, description = "`already_exists`: the name is taken"),
+        (status = 422, body = ErrorResponse, description = "`invalid_field`"),
+    )
+)]
+pub async fn create_agent(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<CreateAgentRequest>,
+) -> Result<(StatusCode, [(axum::http::HeaderName, String); 1], Json<AgentResponse>), ApiError> {
+    let agent = state.store.create_agent(USER, request.into()).await?;
+    let location = format!("/api/v1/agents/{}", agent.id);
+    Ok((StatusCode::CREATED, [(LOCATION, location)], Json(agent.into())))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/agents/{id}", tag = "agents",
+    summary = "Get an agent",
+    params(("id" = i64, Path, description = "The agent's id")),
+    responses((status = 200, body = AgentResponse), (status = 404, body = ErrorResponse))
+)]
+pub async fn get_agent(
+    State(state): State<AppState>,
+    IdPath(id): IdPath<AgentId>,
+) -> Result<Json<AgentResponse>, ApiError> {
+    Ok(Json(state.store.get_agent(USER, id).await?.into()))
+}
+
+#[utoipa::path(
+    patch, path = "/api/v1/agents/{id}", tag = "agents",
+    summary = "Update an agent",
+    description = "Fields left out stay as they are; `timeline` and `model` are cleared with `null`.",
+    params(("id" = i64, Path, description = "The agent's id")),
+    request_body = UpdateAgentRequest,
+    responses(
+        (status = 200, body = AgentResponse),
+        (status = 404, body = ErrorResponse),
+        (status = 409, body = ErrorResponse, description = "`archived` or `already_exists`"),
+        (status = 422, body = ErrorResponse, description = "`invalid_field`"),
+    )
+)]
+pub async fn update_agent(
+    State(state): State<AppState>,
+    IdPath(id): IdPath<AgentId>,
+    ApiJson(request): ApiJson<UpdateAgentRequest>,
+) -> Result<Json<AgentResponse>, ApiError> {
+    let patch = AgentPatch::from(request);
+    if patch.is_empty() {
+        return Err(ApiError::new(
+            crate::api::ErrorCode::InvalidField,
+            "the update changes nothing; give at least one of name, goal, success_criteria, timeline, status, \
+             model, instructions",
+        ));
+    }
+    Ok(Json(state.store.update_agent(USER, id, patch).await?.into()))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/agents/{id}/archive", tag = "agents",
+    summary = "Archive an agent",
+    description = "Final: an archived agent no longer changes or takes new actions. Archiving twice is not an error.",
+    params(("id" = i64, Path, description = "The agent's id")),
+    responses((status = 200, body = AgentResponse), (status = 404, body = ErrorResponse))
+)]
+pub async fn archive_agent(
+    State(state): State<AppState>,
+    IdPath(id): IdPath<AgentId>,
+) -> Result<Json<AgentResponse>, ApiError> {
+    Ok(Json(state.store.archive_agent(USER, id).await?.into()))
+}

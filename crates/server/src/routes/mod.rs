@@ -1,0 +1,82 @@
+//! The router: every endpoint of `/api/v1`, the OpenAPI document and the API
+//! reference, the fallbacks for unknown paths and methods, and the layers
+//! every request passes (body limit, panic catcher, tracing).
+
+mod actions;
+mod agents;
+mod events;
+mod fallback;
+mod health;
+mod index;
+mod jobs;
+mod stream;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use steward_domain::UserId;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_scalar::{Scalar, Servable};
+
+use crate::AppState;
+use crate::openapi::{ApiDoc, openapi_json, with_error_table};
+
+/// Until authentication arrives, every request acts as the local owner.
+const USER: UserId = UserId::LOCAL_OWNER;
+
+/// The documented routes; the OpenAPI document is collected from them.
+pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health::health))
+        .routes(routes!(agents::list_agents, agents::create_agent))
+        .routes(routes!(agents::get_agent, agents::update_agent))
+        .routes(routes!(agents::archive_agent))
+        .routes(routes!(actions::list_actions, actions::create_action))
+        .routes(routes!(actions::get_action, actions::update_action))
+        .routes(routes!(actions::transition_action))
+        .routes(routes!(jobs::list_jobs, jobs::enqueue_job))
+        .routes(routes!(jobs::enqueue_batch))
+        .routes(routes!(jobs::get_job))
+        .routes(routes!(jobs::cancel_job))
+        .routes(routes!(jobs::retry_job))
+        .routes(routes!(events::list_events))
+        .routes(routes!(stream::stream_events))
+}
+
+pub(crate) fn router(state: AppState) -> Router {
+    let (api, document) = api_routes().split_for_parts();
+    let document = with_error_table(document);
+    let max_body_bytes = state.max_body_bytes;
+    api.route("/api/v1/openapi.json", get(openapi_json))
+        .merge(Router::from(Scalar::with_url("/api/v1/docs", document).custom_html(SCALAR_PAGE)))
+        .route("/", get(index::index))
+        .method_not_allowed_fallback(fallback::method_not_allowed)
+        .fallback(fallback::route_not_found)
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(CatchPanicLayer::custom(fallback::panic_response))
+        .layer(TraceLayer::new_for_http())
+}
+
+/// The API reference page. Scalar's script comes from a CDN, so the page
+/// needs a browser with internet access; the document itself is local.
+const SCALAR_PAGE: &str = r#"<!doctype html>
+<html lang="en">
+<head>
+  <title>Steward API reference</title>
+  <meta charset="utf-8"/>
+  <meta name="viewport" content="width=device-width, initial-scale=1"/>
+</head>
+<body>
+<noscript>The interactive reference needs JavaScript; the raw document is at <a href="/api/v1/openapi.json">/api/v1/openapi.json</a>.</noscript>
+<script id="api-reference" type="application/json">
+$spec
+</script>
+<script src="https://cdn.jsdelivr.net/npm/@scalar/api-reference"></script>
+</body>
+</html>
+"#;

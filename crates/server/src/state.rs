@@ -1,0 +1,86 @@
+//! `AppState`: what every request handler shares.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use steward_domain::{Clock, SystemClock};
+use steward_store::Store;
+use tokio_util::sync::CancellationToken;
+
+/// The largest request body accepted unless configured otherwise.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+/// How often an idle event stream sends a keep-alive comment, so proxies and
+/// clients can tell a quiet stream from a dead connection.
+pub const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    /// Cancelled when the server shuts down; long-lived responses (event
+    /// streams) end then, so graceful shutdown does not wait on them.
+    pub shutdown: CancellationToken,
+    /// "Now" for requests that are relative to it (`delay_ms`); the store's
+    /// clock in tests.
+    pub clock: Arc<dyn Clock>,
+    /// The job kinds this server's workers run; an enqueue of another kind
+    /// is refused, since it would wait forever. `None` accepts any kind.
+    pub job_kinds: Option<Arc<BTreeSet<String>>>,
+    /// Larger request bodies are refused with 413.
+    pub max_body_bytes: usize,
+    /// Interval of keep-alive comments on idle event streams; also how often
+    /// a stream looks for events without a wake-up, as a safety net.
+    pub keep_alive: Duration,
+    /// For the uptime in `/health`.
+    pub started_at: Instant,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>) -> AppState {
+        AppState {
+            store,
+            shutdown: CancellationToken::new(),
+            clock: Arc::new(SystemClock),
+            job_kinds: None,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            keep_alive: DEFAULT_KEEP_ALIVE,
+            started_at: Instant::now(),
+        }
+    }
+
+    pub fn with_job_kinds(mut self, kinds: impl IntoIterator<Item = String>) -> AppState {
+        self.job_kinds = Some(Arc::new(kinds.into_iter().collect()));
+        self
+    }
+
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> AppState {
+        self.clock = clock;
+        self
+    }
+
+    pub fn with_max_body_bytes(mut self, max_body_bytes: usize) -> AppState {
+        self.max_body_bytes = max_body_bytes;
+        self
+    }
+
+    pub fn with_keep_alive(mut self, keep_alive: Duration) -> AppState {
+        self.keep_alive = keep_alive;
+        self
+    }
+
+    pub fn with_shutdown(mut self, shutdown: CancellationToken) -> AppState {
+        self.shutdown = shutdown;
+        self
+    }
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("database", &self.store.kind())
+            .field("job_kinds", &self.job_kinds)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish_non_exhaustive()
+    }
+}

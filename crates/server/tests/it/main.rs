@@ -1,0 +1,14 @@
+//! The HTTP API, in-process over a fresh database per test (SQLite always,
+//! PostgreSQL when `STEWARD_TEST_DATABASE_URL` is set), plus the event stream
+//! over a real socket.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod actions;
+mod agents;
+mod errors;
+mod events;
+mod jobs;
+mod meta;
+mod stream;
+mod support;

@@ -1,0 +1,54 @@
+//! The health report, the OpenAPI document and the pages around them.
+
+use serde_json::Value;
+
+use crate::support::{TestApp, api_tests, assert_api_snapshot};
+
+api_tests!(health_reports_version_database_and_jobs, the_openapi_document_lists_every_route);
+
+async fn health_reports_version_database_and_jobs(app: TestApp) {
+    app.job(serde_json::json!({"kind": "noop"})).await;
+    let response = app.get("/api/v1/health").await;
+    let mut body = response.assert_status(200).clone();
+    assert_eq!(body["database"], app.store.kind().as_str());
+    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+    body["database"] = Value::from("[database]");
+    body["version"] = Value::from("[version]");
+    assert_api_snapshot!(body);
+}
+
+async fn the_openapi_document_lists_every_route(app: TestApp) {
+    let response = app.get("/api/v1/openapi.json").await;
+    let document = response.assert_status(200);
+    assert_eq!(response.headers["content-type"], "application/json");
+    assert!(document["openapi"].as_str().unwrap().starts_with("3."), "{}", document["openapi"]);
+    let mut routes = Vec::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys().filter(|key| *key != "parameters") {
+            routes.push(format!("{} {path}", method.to_uppercase()));
+        }
+    }
+    routes.sort();
+    insta::assert_snapshot!(routes.join("\n"));
+
+    // Every documented route answers (not with route_not_found).
+    for route in &routes {
+        let (method, path) = route.split_once(' ').unwrap();
+        if path.ends_with("/stream") {
+            continue;
+        }
+        let path = path.replace("{id}", "1");
+        let response = app.request(method.parse().unwrap(), &path, None).await;
+        assert_ne!(response.body["error"]["code"], "route_not_found", "{route}");
+        assert_ne!(response.body["error"]["code"], "method_not_allowed", "{route}");
+    }
+    // The error codes are documented.
+    let codes = &document["components"]["schemas"]["ErrorCode"];
+    assert!(codes.to_string().contains("illegal_transition"), "{codes}");
+
+    let docs = app.get("/api/v1/docs").await;
+    assert_eq!(docs.status, 200);
+    assert!(docs.text.contains("/api/v1/openapi.json") || docs.text.contains("Steward API"), "{}", docs.text);
+    let index = app.get("/").await;
+    assert!(index.text.contains("/api/v1/health"), "{}", index.text);
+}

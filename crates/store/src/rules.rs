@@ -1,0 +1,302 @@
+//! The parts of the store's behaviour that do not depend on the database:
+//! checks of an enqueue batch, the refusals and their messages, the data of
+//! events, retry delays. Both backends call these, so SQLite and PostgreSQL
+//! cannot drift apart in what they accept, refuse or record.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use steward_domain::job::limits;
+use steward_domain::{
+    ActionId, ActionState, AgentId, AgentPatch, JobId, JobRef, JobState, NewJob, backoff, job::JobTransition,
+};
+
+use crate::queue::{QueueSettings, RetryDecision};
+use crate::{ConflictKind, StoreError};
+
+/// Checks an enqueue batch before anything is looked up: size, each job's
+/// fields, idempotency keys unique within the batch.
+pub(crate) fn check_batch(jobs: &[NewJob]) -> Result<(), StoreError> {
+    if jobs.is_empty() {
+        return Err(StoreError::invalid("jobs", "must contain at least one job"));
+    }
+    if jobs.len() > limits::MAX_BATCH {
+        return Err(StoreError::invalid(
+            "jobs",
+            format!("has {} jobs; the limit is {} per request", jobs.len(), limits::MAX_BATCH),
+        ));
+    }
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for (index, job) in jobs.iter().enumerate() {
+        job.validate().map_err(|error| error.within(&format!("jobs[{index}]")))?;
+        if let Some(key) = job.idempotency_key.as_deref()
+            && let Some(first) = seen.insert(key, index)
+        {
+            return Err(StoreError::invalid(
+                format!("jobs[{index}].idempotency_key"),
+                format!("{key:?} is also the key of jobs[{first}]"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The error for a dependency cycle inside a batch, naming the cycle and
+/// pointing at the dependency entry that closes its first edge.
+pub(crate) fn name_cycle(jobs: &[NewJob], edges: &[Vec<usize>], cycle: &[usize]) -> StoreError {
+    let label = |index: usize| match &jobs[index].idempotency_key {
+        Some(key) => format!("{key:?}"),
+        None => format!("jobs[{index}]"),
+    };
+    let path: Vec<String> = cycle.iter().map(|&index| label(index)).collect();
+    let (first, second) = (cycle[0], cycle.get(1).copied().unwrap_or(cycle[0]));
+    let position = jobs[first]
+        .depends_on
+        .iter()
+        .position(
+            |reference| matches!(reference, JobRef::Key(key) if jobs[second].idempotency_key.as_ref() == Some(key)),
+        )
+        .or_else(|| edges[first].iter().position(|&target| target == second))
+        .unwrap_or(0);
+    StoreError::invalid(
+        format!("jobs[{first}].depends_on[{position}]"),
+        format!("dependency cycle: {}", path.join(" → ")),
+    )
+}
+
+pub(crate) fn missing_dependency_by_id(field: &str, id: JobId) -> StoreError {
+    StoreError::invalid(field, format!("there is no job {id}"))
+}
+
+pub(crate) fn missing_dependency_by_key(field: &str, key: &str) -> StoreError {
+    StoreError::invalid(field, format!("no job with idempotency key {key:?} exists or is in this request"))
+}
+
+/// A new job may not depend on a job that is dead or cancelled.
+pub(crate) fn dependency_can_never_complete(field: &str, id: JobId, state: JobState) -> Option<StoreError> {
+    matches!(state, JobState::Dead | JobState::Cancelled).then(|| {
+        StoreError::conflict(
+            ConflictKind::DependencyFailed,
+            Some(field),
+            format!("job {id} is {state} and can never complete; retry it first"),
+        )
+    })
+}
+
+pub(crate) fn check_cancellable(id: JobId, state: JobState) -> Result<(), StoreError> {
+    if matches!(state, JobState::Blocked | JobState::Queued | JobState::Running) {
+        return Ok(());
+    }
+    Err(StoreError::conflict(
+        ConflictKind::IllegalTransition,
+        None,
+        format!("job {id} is {state}; only blocked, queued or running jobs can be cancelled"),
+    ))
+}
+
+pub(crate) fn check_retriable(id: JobId, state: JobState) -> Result<(), StoreError> {
+    if matches!(state, JobState::Dead | JobState::Cancelled) {
+        return Ok(());
+    }
+    Err(StoreError::conflict(
+        ConflictKind::IllegalTransition,
+        None,
+        format!("job {id} is {state}; only dead or cancelled jobs can be retried"),
+    ))
+}
+
+/// A job cannot be retried while one of its dependencies is dead or cancelled.
+pub(crate) fn check_dependency_of_retry(id: JobId, dependency: JobId, state: JobState) -> Result<(), StoreError> {
+    if !matches!(state, JobState::Dead | JobState::Cancelled) {
+        return Ok(());
+    }
+    Err(StoreError::conflict(
+        ConflictKind::DependencyFailed,
+        None,
+        format!("job {id} depends on job {dependency}, which is {state}; retry job {dependency} first"),
+    ))
+}
+
+pub(crate) fn agent_name_taken(name: &str, holder: AgentId) -> StoreError {
+    StoreError::conflict(
+        ConflictKind::AlreadyExists,
+        Some("name"),
+        format!("an agent named {name:?} already exists (agent {holder})"),
+    )
+}
+
+pub(crate) fn agent_archived(id: AgentId) -> StoreError {
+    StoreError::conflict(ConflictKind::Archived, None, format!("agent {id} is archived and can no longer be changed"))
+}
+
+pub(crate) fn missing_agent_for_action(agent: AgentId) -> StoreError {
+    StoreError::invalid("agent_id", format!("no agent {agent}"))
+}
+
+pub(crate) fn archived_agent_for_action(agent: AgentId) -> StoreError {
+    StoreError::conflict(
+        ConflictKind::Archived,
+        Some("agent_id"),
+        format!("agent {agent} is archived; it takes no new actions"),
+    )
+}
+
+pub(crate) fn action_is_final(id: ActionId, state: ActionState) -> StoreError {
+    StoreError::conflict(
+        ConflictKind::IllegalTransition,
+        None,
+        format!("action {id} is {state}, which is final; it can no longer be changed"),
+    )
+}
+
+pub(crate) fn check_action_transition(from: ActionState, to: ActionState) -> Result<(), StoreError> {
+    from.check_transition(to)
+        .map_err(|error| StoreError::conflict(ConflictKind::IllegalTransition, Some(&error.field), error.message))
+}
+
+/// Names of the fields a patch sets, for the event log.
+pub(crate) fn patched_fields(patch: &AgentPatch) -> Vec<&'static str> {
+    let candidates = [
+        ("name", patch.name.is_some()),
+        ("goal", patch.goal.is_some()),
+        ("success_criteria", patch.success_criteria.is_some()),
+        ("timeline", patch.timeline.is_some()),
+        ("status", patch.status.is_some()),
+        ("model", patch.model.is_some()),
+        ("instructions", patch.instructions.is_some()),
+    ];
+    candidates.into_iter().filter(|(_, present)| *present).map(|(name, _)| name).collect()
+}
+
+/// The data of a job's state-change event: the fields of `details` (a JSON
+/// object) plus `from` and `to`.
+pub(crate) fn job_transition_data(
+    transition: JobTransition,
+    from: Option<JobState>,
+    to: JobState,
+    details: Value,
+) -> Value {
+    debug_assert!(transition.allows(from, to), "{transition:?} {from:?} -> {to:?}");
+    let mut data = match details {
+        Value::Object(map) => map,
+        _ => serde_json::Map::new(),
+    };
+    data.insert("from".into(), from.map_or(Value::Null, |state| Value::from(state.as_str())));
+    data.insert("to".into(), Value::from(to.as_str()));
+    Value::Object(data)
+}
+
+/// A worker's error text as stored: kept to a size that fits an event and a
+/// table cell, with NUL characters (which PostgreSQL cannot store, and a
+/// failing program may well print) replaced by U+FFFD.
+pub(crate) fn storable_error(error: &str) -> String {
+    const MAX_CHARS: usize = 4000;
+    let mut stored: String = error.chars().take(MAX_CHARS).map(without_nul).collect();
+    if error.chars().nth(MAX_CHARS).is_some() {
+        stored.push('…');
+    }
+    stored
+}
+
+/// A job's result as stored: NUL characters in strings and keys replaced by
+/// U+FFFD, as in [`storable_error`]. Input from people is refused instead
+/// (see `NewJob::validate`); a result comes from a job that already ran, and
+/// losing it over one character would be worse.
+pub(crate) fn storable_result(result: &Value) -> Value {
+    match result {
+        Value::String(text) if text.contains('\0') => Value::String(text.chars().map(without_nul).collect()),
+        Value::Array(items) => Value::Array(items.iter().map(storable_result).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter().map(|(key, item)| (key.chars().map(without_nul).collect(), storable_result(item))).collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+fn without_nul(character: char) -> char {
+    if character == '\0' { char::REPLACEMENT_CHARACTER } else { character }
+}
+
+/// How long a failed attempt waits before its retry, or `None` when the job
+/// dies instead (a permanent error, or no attempts left).
+pub(crate) fn retry_delay(
+    retry: RetryDecision,
+    attempt: u32,
+    max_attempts: u32,
+    settings: &QueueSettings,
+) -> Option<Duration> {
+    if attempt < max_attempts { requested_retry_delay(retry, attempt, settings) } else { None }
+}
+
+/// The delay a failure asks for if attempts are left: the one it names, or
+/// the exponential backoff after `attempt`; `None` for a permanent failure.
+pub(crate) fn requested_retry_delay(retry: RetryDecision, attempt: u32, settings: &QueueSettings) -> Option<Duration> {
+    match retry {
+        RetryDecision::Retryable { after } => Some(after.unwrap_or_else(|| {
+            backoff::retry_delay(attempt, rand::Rng::random::<f64>(&mut rand::rng()), settings.retry_backoff_cap)
+        })),
+        RetryDecision::Permanent => None,
+    }
+}
+
+/// Why a failed attempt killed its job (recorded in `state_reason`).
+pub(crate) fn death_reason(retry: RetryDecision) -> &'static str {
+    if matches!(retry, RetryDecision::Permanent) { "permanent_error" } else { "out_of_attempts" }
+}
+
+/// When a new job becomes claimable: its `run_at`, or now. Truncated to the
+/// microseconds both databases keep, so the job an enqueue returns equals
+/// the one read back later.
+pub(crate) fn initial_run_at(requested: Option<DateTime<Utc>>, now: DateTime<Utc>) -> DateTime<Utc> {
+    requested.map_or(now, steward_domain::time::truncate_to_micros)
+}
+
+/// `at + duration` as stored: truncated to microseconds (a jittered retry
+/// delay has nanoseconds, and an event must not name a retry time the job
+/// row does not hold), and saturating at the latest time both databases can
+/// store instead of panicking on an absurd lease or delay.
+pub(crate) fn later_by(at: DateTime<Utc>, duration: Duration) -> DateTime<Utc> {
+    let later = chrono::Duration::from_std(duration)
+        .ok()
+        .and_then(|duration| at.checked_add_signed(duration))
+        .map_or_else(latest_storable_time, |later| later.min(latest_storable_time()));
+    steward_domain::time::truncate_to_micros(later)
+}
+
+/// 9999-12-31T23:59:59Z: far enough to mean "never", and within the range
+/// of both SQLite's microsecond integers and PostgreSQL's timestamptz.
+fn latest_storable_time() -> DateTime<Utc> {
+    DateTime::from_timestamp(253_402_300_799, 0).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_absurd_lease_saturates_instead_of_panicking() {
+        let now = Utc::now();
+        assert_eq!(later_by(now, Duration::MAX), latest_storable_time());
+        let now = steward_domain::time::truncate_to_micros(now);
+        assert_eq!(later_by(now, Duration::from_secs(30)), now + chrono::Duration::seconds(30));
+        assert_eq!(later_by(now, Duration::from_nanos(1_999)), now + chrono::Duration::microseconds(1));
+    }
+
+    #[test]
+    fn long_errors_are_truncated_on_a_character_boundary() {
+        let error = "é".repeat(5000);
+        let truncated = storable_error(&error);
+        assert_eq!(truncated.chars().count(), 4001);
+        assert!(truncated.ends_with('…'));
+        assert_eq!(storable_error(&"é".repeat(4000)), "é".repeat(4000));
+    }
+
+    #[test]
+    fn nul_characters_are_replaced_where_they_cannot_be_refused() {
+        assert_eq!(storable_error("exit\0code"), "exit\u{fffd}code");
+        let result = serde_json::json!({ "out\0": ["a\0", 1, null] });
+        assert_eq!(storable_result(&result), serde_json::json!({ "out\u{fffd}": ["a\u{fffd}", 1, null] }));
+    }
+}
