@@ -73,4 +73,11 @@ pub enum Command {
     /// Measure Steward.
     #[command(subcommand)]
     Bench(commands::bench::BenchCommand),
+    /// Ask a model one question; streams the answer, then tokens and cost.
+    Ask(commands::ask::AskArgs),
+    /// List model providers and models, and whether each has its API key.
+    Models(commands::models::ModelsArgs),
+    /// Development tools.
+    #[command(subcommand)]
+    Dev(commands::dev::DevCommand),
 }

@@ -35,6 +35,8 @@ pub struct Config {
     pub server: ServerConfig,
     /// Enables job kinds meant for development and tests (`effect`).
     pub dev_handlers: bool,
+    /// Model providers, default and fallback model, prices, retries, timeouts.
+    pub llm: steward_llm::LlmConfig,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, clap::ValueEnum)]
@@ -88,6 +90,7 @@ impl Default for Config {
             queues: BTreeMap::new(),
             server: ServerConfig::default(),
             dev_handlers: false,
+            llm: steward_llm::LlmConfig::default(),
         }
     }
 }
@@ -147,7 +150,7 @@ const TABLE_KEYS: &[&str] = &["workers", "queues", "server"];
 /// e.g. `STEWARD_WORKERS__CONCURRENCY`) only count for these, so unrelated
 /// variables such as `STEWARD_TEST_DATABASE_URL` are ignored.
 const KEYS: &[&str] =
-    &["home", "bind", "database_url", "log", "log_format", "workers", "queues", "server", "dev_handlers"];
+    &["home", "bind", "database_url", "log", "log_format", "workers", "queues", "server", "dev_handlers", "llm"];
 
 impl Config {
     /// Resolves the configuration from the process environment and files.
@@ -328,6 +331,24 @@ mod tests {
         let env = [("STEWARD_SERVER", "http://127.0.0.1:8420"), ("STEWARD_SERVER__MAX_BODY_BYTES", "4096")];
         let config = Config::load_from(&overrides, environment(&env)).unwrap();
         assert_eq!(config.server.max_body_bytes, 4096);
+    }
+
+    #[test]
+    fn the_llm_table_reads_providers_and_prices_with_dotted_model_names() {
+        let home = tempfile::tempdir().unwrap();
+        std::fs::write(
+            home.path().join("config.toml"),
+            "[llm]\ndefault_model = \"ollama/llama3.2\"\n\
+             [llm.providers.ollama]\nprotocol = \"openai\"\nbase_url = \"http://localhost:11434/v1\"\nmodels = [\"llama3.2\", \"Qwen3\"]\n\
+             [llm.prices.\"openai/gpt-4.1-mini\"]\ninput = 0.40\noutput = 1.60\n",
+        )
+        .unwrap();
+        let overrides = Overrides { home: Some(home.path().into()), ..Overrides::default() };
+        let config = Config::load_from(&overrides, environment(&[("STEWARD_LLM__RETRY__MAX_RETRIES", "7")])).unwrap();
+        assert_eq!(config.llm.default_model.as_deref(), Some("ollama/llama3.2"));
+        assert_eq!(config.llm.providers["ollama"].models, ["llama3.2", "Qwen3"]);
+        assert_eq!(config.llm.prices["openai/gpt-4.1-mini"].output, 1.60);
+        assert_eq!(config.llm.retry.max_retries, 7);
     }
 
     #[test]

@@ -46,5 +46,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Action(command) => commands::action::run(command, &cli.global).await,
         Command::Job(command) => commands::job::run(command, &cli.global).await,
         Command::Events(args) => commands::events::run(args, &cli.global).await,
+        Command::Ask(args) => commands::ask::run(args, &cli.global).await,
+        Command::Models(args) => commands::models::run(args, &cli.global).await,
+        Command::Dev(command) => commands::dev::run(command).await,
     }
 }

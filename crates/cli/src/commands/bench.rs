@@ -25,6 +25,8 @@ const USER: UserId = UserId::LOCAL_OWNER;
 pub enum BenchCommand {
     /// Enqueue, drain and latency of no-op jobs.
     Queue(QueueBenchArgs),
+    /// CPU cost of reading streamed model replies: our client vs the official Python SDKs.
+    Llm(super::bench_llm::LlmBenchArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -63,6 +65,7 @@ pub async fn run(command: BenchCommand, global: &GlobalOptions) -> anyhow::Resul
     crate::logging::init(global.log.as_deref(), "warn", global.log_format.unwrap_or(crate::config::LogFormat::Text));
     match command {
         BenchCommand::Queue(args) => queue(args, global.json).await,
+        BenchCommand::Llm(args) => super::bench_llm::run(args, global.json).await,
     }
 }
 

@@ -2,10 +2,15 @@
 
 pub mod action;
 pub mod agent;
+pub mod ask;
 pub mod bench;
+mod bench_llm;
 pub mod completions;
+pub mod dev;
 pub mod events;
 pub mod job;
+mod llm_setup;
 pub mod migrate;
+pub mod models;
 pub mod serve;
 pub mod status;

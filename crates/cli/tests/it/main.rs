@@ -1,5 +1,6 @@
 //! The `steward` binary end to end: CLI commands against a real
-//! `steward serve` child process.
+//! `steward serve` child process, and the model commands against the fake
+//! model provider.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -7,5 +8,6 @@ mod agents_and_actions;
 mod crash;
 mod events;
 mod jobs;
+mod llm_commands;
 mod server;
 mod support;
