@@ -5,7 +5,9 @@
 //! lose the transactions committed since the last WAL checkpoint sync, but
 //! never corrupts the database. See docs/benchmarks.md for what this buys.
 
+use std::ops::Deref;
 use std::path::Path;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -16,8 +18,47 @@ use crate::StoreError;
 /// How long a connection waits for a lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Serialises opening and closing SQLite connections in this process.
+///
+/// SQLite 3.51.1 — the version bundled by libsqlite3-sys 0.36, which sqlx
+/// 0.9 pins — can deadlock in its unix VFS when the last connection to a
+/// WAL database closes while another connection to the same file opens or
+/// closes on another thread: `unixLock` holds the file's `pLockMutex` and
+/// calls `unixIsSharingShmNode`, which takes the global `unixBigLock`, the
+/// reverse of the order `unixClose` uses (rusqlite issue #1860; fixed in
+/// later SQLite releases). Steward opens and closes connections only at
+/// start-up and shutdown, so one lock around both costs nothing and makes
+/// the inversion impossible.
+static LIFECYCLE: Mutex<()> = Mutex::new(());
+
+/// A connection whose opening and closing hold [`LIFECYCLE`].
+pub(crate) struct ManagedConnection(Option<Connection>);
+
+impl Deref for ManagedConnection {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        match &self.0 {
+            Some(connection) => connection,
+            // The connection is taken only in `drop`, after which nothing
+            // can dereference it.
+            None => unreachable!("a ManagedConnection is used after it was closed"),
+        }
+    }
+}
+
+impl Drop for ManagedConnection {
+    fn drop(&mut self) {
+        if let Some(connection) = self.0.take() {
+            let _lifecycle = LIFECYCLE.lock().unwrap_or_else(PoisonError::into_inner);
+            drop(connection);
+        }
+    }
+}
+
 /// Opens the read-write connection used by the single writer.
-pub(crate) fn open_writer(path: &Path) -> Result<Connection, StoreError> {
+pub(crate) fn open_writer(path: &Path) -> Result<ManagedConnection, StoreError> {
+    let _lifecycle = LIFECYCLE.lock().unwrap_or_else(PoisonError::into_inner);
     let connection = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -25,17 +66,18 @@ pub(crate) fn open_writer(path: &Path) -> Result<Connection, StoreError> {
     .map_err(|error| StoreError::Database(format!("cannot open {}: {error}", path.display())))?;
     configure(&connection)?;
     connection.pragma_update(None, "journal_mode", "WAL")?;
-    Ok(connection)
+    Ok(ManagedConnection(Some(connection)))
 }
 
 /// Opens a connection that may only read.
-pub(crate) fn open_reader(path: &Path) -> Result<Connection, StoreError> {
+pub(crate) fn open_reader(path: &Path) -> Result<ManagedConnection, StoreError> {
+    let _lifecycle = LIFECYCLE.lock().unwrap_or_else(PoisonError::into_inner);
     let connection =
         Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
             .map_err(|error| StoreError::Database(format!("cannot open {}: {error}", path.display())))?;
     configure(&connection)?;
     connection.pragma_update(None, "query_only", true)?;
-    Ok(connection)
+    Ok(ManagedConnection(Some(connection)))
 }
 
 fn configure(connection: &Connection) -> Result<(), StoreError> {

@@ -7,12 +7,12 @@ use std::sync::Mutex;
 use rusqlite::Connection;
 use tokio::sync::Semaphore;
 
-use super::connection::open_reader;
+use super::connection::{ManagedConnection, open_reader};
 use crate::{Result, StoreError};
 
 pub(crate) struct ReadPool {
     path: PathBuf,
-    idle: Mutex<Vec<Connection>>,
+    idle: Mutex<Vec<ManagedConnection>>,
     permits: Semaphore,
 }
 

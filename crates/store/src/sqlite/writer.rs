@@ -14,6 +14,7 @@ use std::thread::JoinHandle;
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
+use super::connection::ManagedConnection;
 use crate::wakeups::Wakeups;
 use crate::{Result, StoreError};
 
@@ -78,7 +79,7 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    pub fn start(connection: Connection, wakeups: Arc<Wakeups>) -> Result<Writer> {
+    pub fn start(connection: ManagedConnection, wakeups: Arc<Wakeups>) -> Result<Writer> {
         let (sender, receiver) = mpsc::channel(QUEUE_DEPTH);
         let thread = std::thread::Builder::new()
             .name("steward-sqlite-writer".into())
@@ -113,7 +114,7 @@ impl Writer {
     }
 }
 
-fn run(connection: Connection, mut receiver: mpsc::Receiver<Box<dyn Command>>, wakeups: &Wakeups) {
+fn run(connection: ManagedConnection, mut receiver: mpsc::Receiver<Box<dyn Command>>, wakeups: &Wakeups) {
     let mut group: Vec<Box<dyn Command>> = Vec::with_capacity(MAX_GROUP);
     while let Some(first) = receiver.blocking_recv() {
         group.push(first);

@@ -15,3 +15,4 @@ mod migrations;
 mod notifications;
 mod properties;
 mod shared_database;
+mod sqlite_lifecycle;
