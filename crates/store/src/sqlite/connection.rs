@@ -66,6 +66,22 @@ pub(crate) fn open_writer(path: &Path) -> Result<ManagedConnection, StoreError> 
     .map_err(|error| StoreError::Database(format!("cannot open {}: {error}", path.display())))?;
     configure(&connection)?;
     connection.pragma_update(None, "journal_mode", "WAL")?;
+    // Checkpoints run on their own thread (see checkpointer.rs), never in
+    // the middle of the writer's commit.
+    connection.pragma_update(None, "wal_autocheckpoint", 0)?;
+    // After a checkpoint lets the WAL restart, truncate the file to this size
+    // so a burst does not leave a huge WAL on disk for good.
+    connection.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
+    Ok(ManagedConnection(Some(connection)))
+}
+
+/// Opens the connection that checkpoints the WAL.
+pub(crate) fn open_checkpointer(path: &Path) -> Result<ManagedConnection, StoreError> {
+    let _lifecycle = LIFECYCLE.lock().unwrap_or_else(PoisonError::into_inner);
+    let connection =
+        Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .map_err(|error| StoreError::Database(format!("cannot open {}: {error}", path.display())))?;
+    configure(&connection)?;
     Ok(ManagedConnection(Some(connection)))
 }
 

@@ -8,6 +8,7 @@
 
 mod actions;
 mod agents;
+mod checkpointer;
 mod connection;
 mod dependents;
 mod enqueue;
@@ -27,6 +28,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use steward_domain::Clock;
 
+use self::checkpointer::Checkpointer;
 use self::readers::ReadPool;
 use self::writer::Writer;
 use crate::migrations::{self, MigrationReport};
@@ -41,6 +43,7 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Writer,
     readers: ReadPool,
+    checkpointer: Arc<Checkpointer>,
     wakeups: Arc<Wakeups>,
     clock: Arc<dyn Clock>,
     settings: QueueSettings,
@@ -67,8 +70,10 @@ impl SqliteStore {
         .await
         .map_err(|error| StoreError::Database(error.to_string()))??;
         let wakeups = Arc::new(Wakeups::default());
+        let writer = Writer::start(connection, wakeups.clone())?;
         Ok(SqliteStore {
-            writer: Writer::start(connection, wakeups.clone())?,
+            checkpointer: Checkpointer::start(&path)?,
+            writer,
             readers: ReadPool::new(path.clone(), READERS),
             path,
             wakeups,
@@ -157,6 +162,8 @@ impl Store for SqliteStore {
 
     async fn close(&self) {
         self.readers.close();
+        let checkpointer = self.checkpointer.clone();
+        let _ = tokio::task::spawn_blocking(move || checkpointer.stop()).await;
         self.writer.close().await;
     }
 }
