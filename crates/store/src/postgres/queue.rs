@@ -33,7 +33,8 @@ impl JobQueue for PostgresStore {
     async fn claim(&self, request: ClaimRequest) -> Result<ClaimResponse> {
         let now = self.now();
         let settings = &self.settings;
-        self.write(Begin::Claim, |transaction| {
+        let begin = if request.settlements.is_empty() { Begin::ClaimOnly } else { Begin::Claim };
+        self.write(begin, |transaction| {
             let request = request.clone();
             let settings = settings.clone();
             Box::pin(async move { claims::claim(transaction, request, now, &settings).await })
@@ -54,7 +55,7 @@ impl JobQueue for PostgresStore {
 
     async fn heartbeat(&self, worker_id: &str, leases: Vec<LeaseRef>, lease: Duration) -> Result<Vec<LeaseStatus>> {
         let now = self.now();
-        self.write(Begin::Plain, |transaction| {
+        self.write(Begin::LeaseRenewal, |transaction| {
             let (worker_id, leases) = (worker_id.to_string(), leases.clone());
             Box::pin(async move { leases::heartbeat(transaction, &worker_id, &leases, lease, now).await })
         })

@@ -140,6 +140,16 @@ pub(crate) enum Begin {
     /// 10 ms instead of 0.1 ms at 20,000 queued jobs, growing with the
     /// queue, until autovacuum next analyzes the table.
     Claim,
+    /// A claim that reports no results. It also commits without waiting for
+    /// its WAL to be flushed (`synchronous_commit = off`): if the PostgreSQL
+    /// server crashes before the flush, the claim is lost and the job stays
+    /// queued, so it runs again — what at-least-once execution already
+    /// allows for a worker that crashed. This saves a disk flush on the path
+    /// from enqueue to start. Enqueues and results always wait for it.
+    ClaimOnly,
+    /// Lease renewals: losing one in a server crash at worst lets the lease
+    /// expire and the job run again, so they do not wait for the flush either.
+    LeaseRenewal,
 }
 
 impl Transaction {
@@ -148,6 +158,10 @@ impl Transaction {
             Begin::Plain => pool.begin().await?,
             // One simple-query message, so no extra round trip.
             Begin::Claim => pool.begin_with("BEGIN; SET LOCAL enable_sort = off").await?,
+            Begin::ClaimOnly => {
+                pool.begin_with("BEGIN; SET LOCAL enable_sort = off; SET LOCAL synchronous_commit = off").await?
+            }
+            Begin::LeaseRenewal => pool.begin_with("BEGIN; SET LOCAL synchronous_commit = off").await?,
         };
         Ok(Transaction { inner, events: PendingEvents::default(), jobs_ready: false })
     }
