@@ -74,9 +74,61 @@ pub fn parse_id(text: &str) -> Result<i64, String> {
     }
 }
 
+/// An agent named on the command line by id (`12`) or by name (`Launch`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AgentRef {
+    Id(i64),
+    Name(String),
+}
+
+impl std::fmt::Display for AgentRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AgentRef::Id(id) => write!(f, "{id}"),
+            AgentRef::Name(name) => write!(f, "{name:?}"),
+        }
+    }
+}
+
+/// A positive integer is an id; anything else is a name.
+pub fn parse_agent(text: &str) -> Result<AgentRef, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err("give an agent's id or name".into());
+    }
+    Ok(match text.parse::<i64>() {
+        Ok(id) if id > 0 => AgentRef::Id(id),
+        Ok(_) => return Err(format!("{text:?} is not an id (a positive integer)")),
+        Err(_) => AgentRef::Name(text.to_string()),
+    })
+}
+
+/// The id of the agent `reference` names, asking the server for a name.
+pub async fn resolve_agent(client: &crate::client::ApiClient, reference: &AgentRef) -> anyhow::Result<i64> {
+    match reference {
+        AgentRef::Id(id) => Ok(*id),
+        AgentRef::Name(name) => {
+            let reply =
+                client.get::<steward_server::api::AgentListResponse>("/agents", &[("name", name.clone())]).await?;
+            match reply.body.agents.first() {
+                Some(agent) => Ok(agent.id.get()),
+                None => anyhow::bail!("there is no agent named {name:?} (see: steward agent list)"),
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn agents_are_named_by_id_or_name() {
+        assert_eq!(parse_agent("12"), Ok(AgentRef::Id(12)));
+        assert_eq!(parse_agent(" Launch plan "), Ok(AgentRef::Name("Launch plan".into())));
+        assert!(parse_agent("0").is_err());
+        assert!(parse_agent("").is_err());
+    }
 
     #[test]
     fn durations_take_units() {

@@ -2,6 +2,8 @@
 //! `--json` output. The filter comes from `--log`, else `RUST_LOG`, else the
 //! configuration.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
@@ -15,7 +17,9 @@ pub fn init(flag: Option<&str>, configured: &str, format: LogFormat) {
         eprintln!("warning: ignoring the log filter {filter:?}: {error}");
         EnvFilter::new("info")
     });
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Colours only for a person at a terminal, not in a log file or journal.
+    let colours = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(colours);
     // A second initialisation (tests) is harmless; the first subscriber stays.
     let _ = match format {
         LogFormat::Text => builder.try_init(),

@@ -9,16 +9,16 @@ use steward_server::api::{
 
 use crate::cli::GlobalOptions;
 use crate::client::ApiClient;
-use crate::input::{parse_id, parse_time};
+use crate::input::{AgentRef, parse_agent, parse_id, parse_time, resolve_agent};
 use crate::output::{self, confirm, local_time, optional_time, or_dash, print_json, say, truncate, will_ask};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum ActionCommand {
     /// List actions, optionally of one agent or in some states.
     List {
-        /// Only the actions of this agent.
-        #[arg(long, value_parser = parse_id)]
-        agent: Option<i64>,
+        /// Only the actions of this agent (id or name).
+        #[arg(long, value_parser = parse_agent)]
+        agent: Option<AgentRef>,
         /// Only actions in this state (repeat, or separate with commas).
         #[arg(long, value_delimiter = ',', value_parser = parse_state)]
         state: Vec<ActionState>,
@@ -79,9 +79,9 @@ pub struct ShortcutArgs {
 pub struct CreateArgs {
     /// What the deliverable is.
     pub title: String,
-    /// The agent working on it.
-    #[arg(long, value_parser = parse_id)]
-    pub agent: i64,
+    /// The agent working on it (id or name).
+    #[arg(long, value_parser = parse_agent)]
+    pub agent: AgentRef,
     #[arg(long)]
     pub description: Option<String>,
     /// low, medium (default), high or urgent.
@@ -132,7 +132,7 @@ pub async fn run(command: ActionCommand, global: &GlobalOptions) -> anyhow::Resu
         ActionCommand::List { agent, state } => {
             let mut query: Vec<(&str, String)> = Vec::new();
             if let Some(agent) = agent {
-                query.push(("agent_id", agent.to_string()));
+                query.push(("agent_id", resolve_agent(&client, &agent).await?.to_string()));
             }
             if !state.is_empty() {
                 let states: Vec<&str> = state.iter().map(|state| state.as_str()).collect();
@@ -157,7 +157,7 @@ pub async fn run(command: ActionCommand, global: &GlobalOptions) -> anyhow::Resu
         }
         ActionCommand::Create(args) => {
             let request = CreateActionRequest {
-                agent_id: args.agent.into(),
+                agent_id: resolve_agent(&client, &args.agent).await?.into(),
                 title: args.title,
                 description: args.description.unwrap_or_default(),
                 priority: args.priority,
@@ -228,7 +228,7 @@ pub async fn run(command: ActionCommand, global: &GlobalOptions) -> anyhow::Resu
 
 fn print_list(actions: &[ActionResponse]) {
     if actions.is_empty() {
-        say!("No actions. Create one with: steward action create --agent ID TITLE");
+        say!("No actions. Create one with: steward action create --agent AGENT TITLE");
         return;
     }
     let mut table = output::table(["ID", "AGENT", "STATE", "PRIORITY", "MODE", "TITLE", "SCHEDULED FOR", "UPDATED"]);

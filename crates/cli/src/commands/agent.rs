@@ -8,7 +8,7 @@ use steward_server::api::{
 
 use crate::cli::GlobalOptions;
 use crate::client::ApiClient;
-use crate::input::parse_id;
+use crate::input::{AgentRef, parse_agent, resolve_agent};
 use crate::output::{self, confirm, local_time, or_dash, print_json, say, truncate, will_ask};
 
 #[derive(Debug, clap::Subcommand)]
@@ -18,10 +18,10 @@ pub enum AgentCommand {
         #[arg(long, value_parser = parse_status)]
         status: Option<AgentStatus>,
     },
-    /// Show one agent, with its actions counted by state.
+    /// Show one agent (by id or name), with its actions counted by state.
     Get {
-        #[arg(value_parser = parse_id)]
-        id: i64,
+        #[arg(value_parser = parse_agent, value_name = "AGENT")]
+        agent: AgentRef,
     },
     /// Create an agent.
     Create(CreateArgs),
@@ -29,8 +29,8 @@ pub enum AgentCommand {
     Update(UpdateArgs),
     /// Archive an agent: it stops working and can no longer change (asks first).
     Archive {
-        #[arg(value_parser = parse_id)]
-        id: i64,
+        #[arg(value_parser = parse_agent, value_name = "AGENT")]
+        agent: AgentRef,
         /// Do not ask for confirmation.
         #[arg(long, short)]
         yes: bool,
@@ -59,8 +59,9 @@ pub struct CreateArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct UpdateArgs {
-    #[arg(value_parser = parse_id)]
-    pub id: i64,
+    /// The agent's id or name.
+    #[arg(value_parser = parse_agent, value_name = "AGENT")]
+    pub agent: AgentRef,
     #[arg(long)]
     pub name: Option<String>,
     #[arg(long)]
@@ -103,7 +104,8 @@ pub async fn run(command: AgentCommand, global: &GlobalOptions) -> anyhow::Resul
             }
             print_list(&reply.body.agents);
         }
-        AgentCommand::Get { id } => {
+        AgentCommand::Get { agent } => {
+            let id = resolve_agent(&client, &agent).await?;
             let reply = client.get::<AgentResponse>(&format!("/agents/{id}"), &[]).await?;
             if global.json {
                 print_json(&reply.raw);
@@ -141,7 +143,7 @@ pub async fn run(command: AgentCommand, global: &GlobalOptions) -> anyhow::Resul
             print_agent(&reply.body, None);
         }
         AgentCommand::Update(args) => {
-            let id = args.id;
+            let id = resolve_agent(&client, &args.agent).await?;
             let request = UpdateAgentRequest {
                 name: args.name,
                 goal: args.goal,
@@ -168,7 +170,8 @@ pub async fn run(command: AgentCommand, global: &GlobalOptions) -> anyhow::Resul
             say!("Updated agent {id}.");
             print_agent(&reply.body, None);
         }
-        AgentCommand::Archive { id, yes } => {
+        AgentCommand::Archive { agent, yes } => {
+            let id = resolve_agent(&client, &agent).await?;
             let question = if will_ask(yes) {
                 let agent = client.get::<AgentResponse>(&format!("/agents/{id}"), &[]).await?.body;
                 format!("Archive agent {id} {:?}? It stops working on its goal; this cannot be undone.", agent.name)

@@ -64,6 +64,8 @@ fn bad_agent_input_prints_the_field_and_the_problem() {
     let output = steward(server.url(), &["agent", "get", "42"]);
     assert_eq!(output.failed().trim(), "error: there is no agent 42");
     let output = steward(server.url(), &["agent", "get", "forty-two"]);
+    assert_eq!(output.failed().trim(), "error: there is no agent named \"forty-two\" (see: steward agent list)");
+    let output = steward(server.url(), &["agent", "get", "0"]);
     assert!(output.failed().contains("is not an id"), "{}", output.stderr);
 }
 
@@ -72,8 +74,12 @@ fn actions_move_through_their_lifecycle() {
     let server = ServerProcess::start();
     let url = server.url();
     steward(url, &["agent", "create", "Writer", "--goal", "Write"]).ok();
+    // An agent can be named by its name wherever the CLI takes one.
+    assert_eq!(steward(url, &["agent", "get", "Writer", "--json"]).json()["id"], 1);
     let created =
-        steward(url, &["action", "create", "--agent", "1", "Draft the plan", "--priority", "high", "--json"]).json();
+        steward(url, &["action", "create", "--agent", "Writer", "Draft the plan", "--priority", "high", "--json"])
+            .json();
+    assert_eq!(created["agent_id"], 1);
     assert_eq!(created["state"], "draft");
     assert_eq!(created["priority"], "high");
 

@@ -130,4 +130,7 @@ pub struct AgentListResponse {
 pub struct AgentListQuery {
     /// Only agents in this status (default: active and paused).
     pub status: Option<AgentStatus>,
+    /// Only the live (not archived) agent with exactly this name; names are
+    /// unique among live agents, so the list has at most one entry.
+    pub name: Option<String>,
 }

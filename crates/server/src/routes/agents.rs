@@ -30,8 +30,19 @@ pub async fn list_agents(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<AgentListResponse>, ApiError> {
-    let params = QueryParams::parse(query.as_deref(), &["status"])?;
+    let params = QueryParams::parse(query.as_deref(), &["status", "name"])?;
     let status = params.single("status", enum_value::<AgentStatus>)?;
+    if let Some(name) = params.single("name", |name| Ok(name.to_string()))? {
+        if status.is_some() {
+            return Err(ApiError::invalid_parameter("name", "give either name or status, not both"));
+        }
+        let agents = match state.store.find_agent_by_name(USER, &name).await {
+            Ok(agent) => vec![agent.into()],
+            Err(steward_store::StoreError::NotFound { .. }) => Vec::new(),
+            Err(error) => return Err(error.into()),
+        };
+        return Ok(Json(AgentListResponse { agents }));
+    }
     let agents = state.store.list_agents(USER, AgentFilter { status: status.map(Into::into) }).await?;
     Ok(Json(AgentListResponse { agents: agents.into_iter().map(Into::into).collect() }))
 }

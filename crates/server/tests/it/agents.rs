@@ -10,6 +10,7 @@ api_tests!(
     bad_agent_input_names_the_field_and_writes_nothing,
     conflicts_are_409_with_their_code,
     bad_ids_and_filters_are_400,
+    an_agent_is_found_by_its_exact_name,
 );
 
 async fn create_get_list_update_archive(app: TestApp) {
@@ -131,4 +132,19 @@ async fn bad_ids_and_filters_are_400(app: TestApp) {
     app.refused(app.post_empty("/api/v1/agents/99/archive")).await.assert_error(404, "not_found", None);
     app.get("/api/v1/agents?status=gone").await.assert_error(400, "invalid_parameter", Some("status"));
     app.get("/api/v1/agents?limit=5").await.assert_error(400, "invalid_parameter", Some("limit"));
+}
+
+async fn an_agent_is_found_by_its_exact_name(app: TestApp) {
+    let launch = app.agent("Launch Plan").await;
+    app.agent("Launch").await;
+    let found = app.get("/api/v1/agents?name=Launch%20Plan").await;
+    let agents = found.assert_status(200)["agents"].as_array().unwrap().clone();
+    assert_eq!(agents.len(), 1);
+    assert_eq!(agents[0]["id"], launch);
+    let none = app.get("/api/v1/agents?name=launch").await;
+    assert!(none.assert_status(200)["agents"].as_array().unwrap().is_empty(), "names match exactly");
+    app.post_empty(&format!("/api/v1/agents/{launch}/archive")).await.assert_status(200);
+    let archived = app.get("/api/v1/agents?name=Launch%20Plan").await;
+    assert!(archived.assert_status(200)["agents"].as_array().unwrap().is_empty(), "archived agents are not found");
+    app.get("/api/v1/agents?name=A&status=active").await.assert_error(400, "invalid_parameter", Some("name"));
 }
