@@ -8,12 +8,10 @@
 //! every state but completed and dismissed ──dismiss──▶ dismissed
 //! ```
 
-use std::fmt;
-use std::str::FromStr;
-
 use chrono::{DateTime, Utc};
 
 use crate::ids::{ActionId, AgentId, JobId, UserId};
+use crate::text_enum::text_enum;
 use crate::validation::{ValidationError, check_optional_text, check_text};
 
 pub mod limits {
@@ -22,39 +20,7 @@ pub mod limits {
     pub const REASON_CHARS: usize = 2000;
 }
 
-macro_rules! string_enum {
-    ($(#[$doc:meta])* $name:ident, $field:literal, { $($variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = ValidationError;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                $name::ALL.iter().copied().find(|value| value.as_str() == s).ok_or_else(|| {
-                    let expected: Vec<&str> = $name::ALL.iter().map(|value| value.as_str()).collect();
-                    ValidationError::new($field, format!("unknown value {s:?}; expected one of {}", expected.join(", ")))
-                })
-            }
-        }
-    };
-}
-
-string_enum!(
+text_enum!(
     /// Where an action is in its lifecycle.
     ActionState, "state", {
         Draft => "draft",
@@ -67,7 +33,7 @@ string_enum!(
     }
 );
 
-string_enum!(
+text_enum!(
     /// How urgent an action is.
     ActionPriority, "priority", {
         Low => "low",
@@ -77,7 +43,7 @@ string_enum!(
     }
 );
 
-string_enum!(
+text_enum!(
     /// Whether the agent works on the action with the user in the loop or alone.
     ActionMode, "mode", {
         Interactive => "interactive",

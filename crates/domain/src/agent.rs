@@ -8,7 +8,8 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 
 use crate::ids::{AgentId, UserId};
-use crate::validation::{ValidationError, check_optional_text, check_text};
+use crate::run::RunLimits;
+use crate::validation::{ValidationError, check_machine_name, check_optional_text, check_text};
 
 pub mod limits {
     pub const NAME_CHARS: usize = 80;
@@ -18,6 +19,33 @@ pub mod limits {
     pub const TIMELINE_CHARS: usize = 500;
     pub const MODEL_CHARS: usize = 200;
     pub const INSTRUCTIONS_CHARS: usize = 50_000;
+    pub const TOOLS_COUNT: usize = 100;
+}
+
+/// What an agent may spend on model calls, in US dollars.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Budget {
+    /// Per UTC day.
+    pub daily_usd: Option<f64>,
+    /// Over the agent's whole life.
+    pub total_usd: Option<f64>,
+}
+
+impl Budget {
+    pub fn is_unlimited(&self) -> bool {
+        self.daily_usd.is_none() && self.total_usd.is_none()
+    }
+
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        for (field, value) in [("budget.daily_usd", self.daily_usd), ("budget.total_usd", self.total_usd)] {
+            if let Some(value) = value
+                && !(value.is_finite() && value >= 0.0)
+            {
+                return Err(ValidationError::new(field, "must be a number of dollars, 0 or more"));
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -68,6 +96,12 @@ pub struct Agent {
     /// `provider/model`; `None` uses the configured default.
     pub model: Option<String>,
     pub instructions: String,
+    /// The tools the agent may use; `None` means the default set. Tools not
+    /// allowed are not shown to the model and refused if called anyway.
+    pub tools: Option<Vec<String>>,
+    /// Limits for its runs (a run may override them).
+    pub limits: RunLimits,
+    pub budget: Budget,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -80,6 +114,9 @@ pub struct NewAgent {
     pub timeline: Option<String>,
     pub model: Option<String>,
     pub instructions: String,
+    pub tools: Option<Vec<String>>,
+    pub limits: RunLimits,
+    pub budget: Budget,
 }
 
 impl NewAgent {
@@ -93,7 +130,12 @@ impl NewAgent {
         if let Some(model) = &self.model {
             check_model(model)?;
         }
-        check_optional_text("instructions", &self.instructions, limits::INSTRUCTIONS_CHARS)
+        check_optional_text("instructions", &self.instructions, limits::INSTRUCTIONS_CHARS)?;
+        if let Some(tools) = &self.tools {
+            check_tools(tools)?;
+        }
+        self.limits.validate().map_err(|error| error.within("limits"))?;
+        self.budget.validate()
     }
 }
 
@@ -108,6 +150,10 @@ pub struct AgentPatch {
     pub status: Option<AgentStatus>,
     pub model: Option<Option<String>>,
     pub instructions: Option<String>,
+    /// `Some(None)` goes back to the default tool set.
+    pub tools: Option<Option<Vec<String>>>,
+    pub limits: Option<RunLimits>,
+    pub budget: Option<Budget>,
 }
 
 impl AgentPatch {
@@ -140,6 +186,15 @@ impl AgentPatch {
         if let Some(instructions) = &self.instructions {
             check_optional_text("instructions", instructions, limits::INSTRUCTIONS_CHARS)?;
         }
+        if let Some(Some(tools)) = &self.tools {
+            check_tools(tools)?;
+        }
+        if let Some(limits) = &self.limits {
+            limits.validate().map_err(|error| error.within("limits"))?;
+        }
+        if let Some(budget) = &self.budget {
+            budget.validate()?;
+        }
         Ok(())
     }
 
@@ -166,7 +221,32 @@ impl AgentPatch {
         if let Some(instructions) = &self.instructions {
             agent.instructions = instructions.clone();
         }
+        if let Some(tools) = &self.tools {
+            agent.tools = tools.clone();
+        }
+        if let Some(limits) = self.limits {
+            agent.limits = limits;
+        }
+        if let Some(budget) = self.budget {
+            agent.budget = budget;
+        }
     }
+}
+
+fn check_tools(tools: &[String]) -> Result<(), ValidationError> {
+    if tools.len() > limits::TOOLS_COUNT {
+        return Err(ValidationError::new(
+            "tools",
+            format!("has {} entries; the limit is {}", tools.len(), limits::TOOLS_COUNT),
+        ));
+    }
+    for (index, tool) in tools.iter().enumerate() {
+        check_machine_name(&format!("tools[{index}]"), tool)?;
+        if tools[..index].contains(tool) {
+            return Err(ValidationError::new(format!("tools[{index}]"), format!("{tool:?} is listed twice")));
+        }
+    }
+    Ok(())
 }
 
 fn check_name(name: &str) -> Result<(), ValidationError> {
@@ -216,6 +296,7 @@ mod tests {
             timeline: Some("by March".into()),
             model: Some("anthropic/claude-sonnet-4-5".into()),
             instructions: String::new(),
+            ..NewAgent::default()
         }
     }
 
@@ -239,6 +320,19 @@ mod tests {
         let error = agent.validate().unwrap_err();
         assert_eq!(error.field, "model");
         assert!(error.message.contains("provider/model"));
+    }
+
+    #[test]
+    fn tools_limits_and_budgets_are_checked() {
+        let mut agent = valid();
+        agent.tools = Some(vec!["workspace.read".into(), "workspace.read".into()]);
+        assert_eq!(agent.validate().unwrap_err().field, "tools[1]");
+        let mut agent = valid();
+        agent.limits.max_steps = Some(0);
+        assert_eq!(agent.validate().unwrap_err().field, "limits.max_steps");
+        let mut agent = valid();
+        agent.budget.daily_usd = Some(f64::NAN);
+        assert_eq!(agent.validate().unwrap_err().field, "budget.daily_usd");
     }
 
     #[test]

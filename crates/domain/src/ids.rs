@@ -64,6 +64,22 @@ integer_id!(
     /// An entry of the append-only event log. Ids grow in commit order.
     EventId
 );
+integer_id!(
+    /// A conversation (a setup chat, an agent chat, an action's thread).
+    ConversationId
+);
+integer_id!(
+    /// A message of a conversation.
+    MessageId
+);
+integer_id!(
+    /// A request for a person to approve a tool call.
+    ApprovalId
+);
+integer_id!(
+    /// A file an agent produced.
+    ArtifactId
+);
 
 impl UserId {
     /// The local owner created by the first migration. Until authentication

@@ -8,18 +8,29 @@
 
 pub mod action;
 pub mod agent;
+pub mod approval;
+pub mod artifact;
 pub mod backoff;
+pub mod conversation;
 pub mod dependency_graph;
 pub mod event;
 pub mod ids;
 pub mod job;
+pub mod run;
+mod text_enum;
 pub mod time;
 pub mod validation;
 
 pub use action::{Action, ActionMode, ActionPatch, ActionPriority, ActionState, NewAction};
-pub use agent::{Agent, AgentPatch, AgentStatus, NewAgent};
+pub use agent::{Agent, AgentPatch, AgentStatus, Budget, NewAgent};
+pub use approval::{Approval, ApprovalStatus, Decision, NewApproval};
+pub use artifact::{Artifact, NewArtifact};
+pub use conversation::{ChatMessage, ChatRole, Conversation, ConversationKind, NewChatMessage, NewConversation};
 pub use event::{Event, EventKind, EventSubject};
-pub use ids::{ActionId, AgentId, EventId, JobId, RunId, UserId};
+pub use ids::{ActionId, AgentId, ApprovalId, ArtifactId, ConversationId, EventId, JobId, MessageId, RunId, UserId};
 pub use job::{Job, JobRef, JobState, NewJob};
+pub use run::{
+    NewRun, NewRunStep, Run, RunLimits, RunOutcome, RunStatus, RunStep, RunUsage, Spend, StepKind, TokenUsage,
+};
 pub use time::{Clock, ManualClock, SystemClock};
 pub use validation::{ValidationError, ValidationErrors};

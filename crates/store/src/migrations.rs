@@ -25,11 +25,15 @@ impl Migration {
     }
 }
 
-pub const SQLITE: &[Migration] =
-    &[Migration { version: 1, name: "initial", sql: include_str!("../migrations/sqlite/0001_initial.sql") }];
+pub const SQLITE: &[Migration] = &[
+    Migration { version: 1, name: "initial", sql: include_str!("../migrations/sqlite/0001_initial.sql") },
+    Migration { version: 2, name: "agent_runtime", sql: include_str!("../migrations/sqlite/0002_agent_runtime.sql") },
+];
 
-pub const POSTGRES: &[Migration] =
-    &[Migration { version: 1, name: "initial", sql: include_str!("../migrations/postgres/0001_initial.sql") }];
+pub const POSTGRES: &[Migration] = &[
+    Migration { version: 1, name: "initial", sql: include_str!("../migrations/postgres/0001_initial.sql") },
+    Migration { version: 2, name: "agent_runtime", sql: include_str!("../migrations/postgres/0002_agent_runtime.sql") },
+];
 
 /// What a migration run did.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -166,6 +166,9 @@ pub(crate) fn patched_fields(patch: &AgentPatch) -> Vec<&'static str> {
         ("status", patch.status.is_some()),
         ("model", patch.model.is_some()),
         ("instructions", patch.instructions.is_some()),
+        ("tools", patch.tools.is_some()),
+        ("limits", patch.limits.is_some()),
+        ("budget", patch.budget.is_some()),
     ];
     candidates.into_iter().filter(|(_, present)| *present).map(|(name, _)| name).collect()
 }

@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 
 use steward_server::api::{
-    ActionListResponse, AgentListResponse, AgentResponse, AgentStatus, CreateAgentRequest, UpdateAgentRequest,
+    ActionListResponse, AgentListResponse, AgentResponse, AgentStatus, BudgetBody, CreateAgentRequest, LimitsBody,
+    UpdateAgentRequest,
 };
 
 use crate::cli::GlobalOptions;
@@ -55,6 +56,61 @@ pub struct CreateArgs {
     pub model: Option<String>,
     #[arg(long)]
     pub instructions: Option<String>,
+    /// A tool the agent may use (repeat for several; default: the default set).
+    #[arg(long = "tool", value_name = "NAME")]
+    pub tools: Vec<String>,
+    #[command(flatten)]
+    pub limits: LimitFlags,
+}
+
+/// Run limits and budgets, on `agent create` and `agent update`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct LimitFlags {
+    /// Most steps (model and tool calls) a run may take.
+    #[arg(long, value_name = "N")]
+    pub max_steps: Option<u32>,
+    /// Most tokens (in + out) a run may use.
+    #[arg(long, value_name = "N")]
+    pub max_tokens: Option<u64>,
+    /// Most a run may cost, in US dollars.
+    #[arg(long, value_name = "USD")]
+    pub max_cost: Option<f64>,
+    /// Longest a run may take, in seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub max_wall: Option<u64>,
+    /// Most the agent may spend per UTC day, in US dollars.
+    #[arg(long, value_name = "USD")]
+    pub budget_daily: Option<f64>,
+    /// Most the agent may spend in total, in US dollars.
+    #[arg(long, value_name = "USD")]
+    pub budget_total: Option<f64>,
+}
+
+impl LimitFlags {
+    fn any_limit(&self) -> bool {
+        self.max_steps.is_some() || self.max_tokens.is_some() || self.max_cost.is_some() || self.max_wall.is_some()
+    }
+
+    fn any_budget(&self) -> bool {
+        self.budget_daily.is_some() || self.budget_total.is_some()
+    }
+
+    /// These flags over `current`.
+    fn limits(&self, current: LimitsBody) -> LimitsBody {
+        LimitsBody {
+            max_steps: self.max_steps.or(current.max_steps),
+            max_tokens: self.max_tokens.or(current.max_tokens),
+            max_cost_usd: self.max_cost.or(current.max_cost_usd),
+            max_wall_secs: self.max_wall.or(current.max_wall_secs),
+        }
+    }
+
+    fn budget(&self, current: BudgetBody) -> BudgetBody {
+        BudgetBody {
+            daily_usd: self.budget_daily.or(current.daily_usd),
+            total_usd: self.budget_total.or(current.total_usd),
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -86,6 +142,15 @@ pub struct UpdateArgs {
     /// active or paused.
     #[arg(long, value_parser = parse_status)]
     pub status: Option<AgentStatus>,
+    /// Replaces the tool allowlist (repeat for several).
+    #[arg(long = "tool", value_name = "NAME")]
+    pub tools: Vec<String>,
+    /// Use the default tool set again.
+    #[arg(long, conflicts_with = "tools")]
+    pub default_tools: bool,
+    /// Changes the given limits and budgets; the others stay.
+    #[command(flatten)]
+    pub limits: LimitFlags,
 }
 
 fn parse_status(text: &str) -> Result<AgentStatus, String> {
@@ -133,6 +198,9 @@ pub async fn run(command: AgentCommand, global: &GlobalOptions) -> anyhow::Resul
                 timeline: args.timeline,
                 model: args.model,
                 instructions: args.instructions.unwrap_or_default(),
+                tools: (!args.tools.is_empty()).then_some(args.tools),
+                limits: args.limits.any_limit().then(|| args.limits.limits(LimitsBody::default())),
+                budget: args.limits.any_budget().then(|| args.limits.budget(BudgetBody::default())),
             };
             let reply = client.post::<_, AgentResponse>("/agents", &request).await?;
             if global.json {
@@ -156,10 +224,29 @@ pub async fn run(command: AgentCommand, global: &GlobalOptions) -> anyhow::Resul
                 status: args.status,
                 model: if args.clear_model { Some(None) } else { args.model.map(Some) },
                 instructions: args.instructions,
+                tools: if args.default_tools {
+                    Some(None)
+                } else {
+                    (!args.tools.is_empty()).then_some(Some(args.tools))
+                },
+                limits: None,
+                budget: None,
             };
+            let mut request = request;
+            if args.limits.any_limit() || args.limits.any_budget() {
+                // The API replaces limits and budget whole; keep the ones not given.
+                let current = client.get::<AgentResponse>(&format!("/agents/{id}"), &[]).await?.body;
+                if args.limits.any_limit() {
+                    request.limits = Some(args.limits.limits(current.limits));
+                }
+                if args.limits.any_budget() {
+                    request.budget = Some(args.limits.budget(current.budget));
+                }
+            }
             if request == UpdateAgentRequest::default() {
                 anyhow::bail!(
-                    "nothing to change; give at least one of --name, --goal, --criterion, --timeline, --model, --instructions, --status"
+                    "nothing to change; give at least one of --name, --goal, --criterion, --timeline, --model, \
+                     --instructions, --status, --tool, --default-tools or a limit"
                 );
             }
             let reply = client.patch::<_, AgentResponse>(&format!("/agents/{id}"), &request).await?;
@@ -225,6 +312,9 @@ fn print_agent(agent: &AgentResponse, actions: Option<String>) {
         ("timeline", or_dash(agent.timeline.as_deref())),
         ("model", agent.model.clone().unwrap_or_else(|| "— (the configured default)".to_string())),
         ("instructions", or_dash(Some(&truncate(&agent.instructions, 200)))),
+        ("tools", agent.tools.as_ref().map_or_else(|| "— (the default set)".to_string(), |tools| tools.join(", "))),
+        ("limits", describe_limits(&agent.limits)),
+        ("budget", describe_budget(&agent.budget)),
     ];
     if let Some(actions) = actions {
         rows.push(("actions", actions));
@@ -232,4 +322,32 @@ fn print_agent(agent: &AgentResponse, actions: Option<String>) {
     rows.push(("created", local_time(agent.created_at)));
     rows.push(("updated", local_time(agent.updated_at)));
     say!("{}", output::record(rows));
+}
+
+fn describe_limits(limits: &LimitsBody) -> String {
+    let mut parts = Vec::new();
+    if let Some(steps) = limits.max_steps {
+        parts.push(format!("{steps} steps"));
+    }
+    if let Some(tokens) = limits.max_tokens {
+        parts.push(format!("{tokens} tokens"));
+    }
+    if let Some(cost) = limits.max_cost_usd {
+        parts.push(format!("${cost:.2} per run"));
+    }
+    if let Some(wall) = limits.max_wall_secs {
+        parts.push(format!("{wall} s"));
+    }
+    if parts.is_empty() { "— (the defaults)".to_string() } else { parts.join(" · ") }
+}
+
+fn describe_budget(budget: &BudgetBody) -> String {
+    let mut parts = Vec::new();
+    if let Some(daily) = budget.daily_usd {
+        parts.push(format!("${daily:.2} a day"));
+    }
+    if let Some(total) = budget.total_usd {
+        parts.push(format!("${total:.2} in total"));
+    }
+    if parts.is_empty() { "— (none)".to_string() } else { parts.join(" · ") }
 }

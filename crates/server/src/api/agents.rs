@@ -2,7 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use steward_domain::{AgentId, AgentPatch, NewAgent};
+use std::time::Duration;
+
+use steward_domain::{AgentId, AgentPatch, Budget, NewAgent, RunLimits};
 use utoipa::{IntoParams, ToSchema};
 
 use super::enums::AgentStatus;
@@ -23,8 +25,74 @@ pub struct AgentResponse {
     /// `provider/model`; null uses the configured default.
     pub model: Option<String>,
     pub instructions: String,
+    /// The tools the agent may use; null means the default set.
+    pub tools: Option<Vec<String>>,
+    pub limits: LimitsBody,
+    pub budget: BudgetBody,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// Limits of a run; a limit left out (or null) comes from the next level —
+/// run, then agent, then the server's defaults.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsBody {
+    #[serde(default)]
+    pub max_steps: Option<u32>,
+    /// Input plus output tokens over the run's model calls.
+    #[serde(default)]
+    pub max_tokens: Option<u64>,
+    #[serde(default)]
+    pub max_cost_usd: Option<f64>,
+    #[serde(default)]
+    pub max_wall_secs: Option<u64>,
+}
+
+impl From<RunLimits> for LimitsBody {
+    fn from(limits: RunLimits) -> Self {
+        LimitsBody {
+            max_steps: limits.max_steps,
+            max_tokens: limits.max_tokens,
+            max_cost_usd: limits.max_cost_usd,
+            max_wall_secs: limits.max_wall_time.map(|wall| wall.as_secs()),
+        }
+    }
+}
+
+impl From<LimitsBody> for RunLimits {
+    fn from(body: LimitsBody) -> Self {
+        RunLimits {
+            max_steps: body.max_steps,
+            max_tokens: body.max_tokens,
+            max_cost_usd: body.max_cost_usd,
+            max_wall_time: body.max_wall_secs.map(Duration::from_secs),
+        }
+    }
+}
+
+/// What an agent may spend on model calls, in US dollars; null is no limit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetBody {
+    /// Per UTC day.
+    #[serde(default)]
+    pub daily_usd: Option<f64>,
+    /// Over the agent's whole life.
+    #[serde(default)]
+    pub total_usd: Option<f64>,
+}
+
+impl From<Budget> for BudgetBody {
+    fn from(budget: Budget) -> Self {
+        BudgetBody { daily_usd: budget.daily_usd, total_usd: budget.total_usd }
+    }
+}
+
+impl From<BudgetBody> for Budget {
+    fn from(body: BudgetBody) -> Self {
+        Budget { daily_usd: body.daily_usd, total_usd: body.total_usd }
+    }
 }
 
 impl From<steward_domain::Agent> for AgentResponse {
@@ -38,6 +106,9 @@ impl From<steward_domain::Agent> for AgentResponse {
             status: agent.status.into(),
             model: agent.model,
             instructions: agent.instructions,
+            tools: agent.tools,
+            limits: agent.limits.into(),
+            budget: agent.budget.into(),
             created_at: agent.created_at,
             updated_at: agent.updated_at,
         }
@@ -61,6 +132,13 @@ pub struct CreateAgentRequest {
     pub model: Option<String>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub instructions: String,
+    /// Tool names the agent may use; left out means the default set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tools: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<LimitsBody>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget: Option<BudgetBody>,
 }
 
 impl From<CreateAgentRequest> for NewAgent {
@@ -72,6 +150,9 @@ impl From<CreateAgentRequest> for NewAgent {
             timeline: request.timeline,
             model: request.model,
             instructions: request.instructions,
+            tools: request.tools,
+            limits: request.limits.map(Into::into).unwrap_or_default(),
+            budget: request.budget.map(Into::into).unwrap_or_default(),
         }
     }
 }
@@ -103,6 +184,18 @@ pub struct UpdateAgentRequest {
     #[serde(default, deserialize_with = "fields::present", skip_serializing_if = "Option::is_none")]
     #[schema(value_type = String)]
     pub instructions: Option<String>,
+    /// Replaces the tool allowlist; `null` goes back to the default set.
+    #[serde(default, deserialize_with = "fields::nullable", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub tools: Option<Option<Vec<String>>>,
+    /// Replaces all the agent's limits (a limit left out is cleared).
+    #[serde(default, deserialize_with = "fields::present", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = LimitsBody)]
+    pub limits: Option<LimitsBody>,
+    /// Replaces the budget (a value left out is no limit).
+    #[serde(default, deserialize_with = "fields::present", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = BudgetBody)]
+    pub budget: Option<BudgetBody>,
 }
 
 impl From<UpdateAgentRequest> for AgentPatch {
@@ -115,6 +208,9 @@ impl From<UpdateAgentRequest> for AgentPatch {
             status: request.status.map(Into::into),
             model: request.model,
             instructions: request.instructions,
+            tools: request.tools,
+            limits: request.limits.map(Into::into),
+            budget: request.budget.map(Into::into),
         }
     }
 }

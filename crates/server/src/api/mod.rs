@@ -20,7 +20,9 @@ pub use actions::{
     ActionListQuery, ActionListResponse, ActionResponse, CreateActionRequest, TransitionActionRequest,
     UpdateActionRequest,
 };
-pub use agents::{AgentListQuery, AgentListResponse, AgentResponse, CreateAgentRequest, UpdateAgentRequest};
+pub use agents::{
+    AgentListQuery, AgentListResponse, AgentResponse, BudgetBody, CreateAgentRequest, LimitsBody, UpdateAgentRequest,
+};
 pub use enums::{ActionMode, ActionPriority, ActionState, AgentStatus, EventSubject, JobState};
 pub use error::{ErrorBody, ErrorCode, ErrorResponse};
 pub use events::{EventListResponse, EventQuery, EventResponse};

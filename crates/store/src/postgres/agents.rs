@@ -7,6 +7,7 @@ use steward_domain::{Agent, AgentId, AgentPatch, AgentStatus, EventKind, EventSu
 
 use super::PostgresStore;
 use super::connection::could_be_stored;
+use super::connection::to_integer;
 use super::rows::{self, agent_columns};
 use super::transaction::{Begin, TransactionResult};
 use crate::agents::{AgentFilter, AgentStore};
@@ -65,8 +66,10 @@ impl AgentStore for PostgresStore {
                 ensure_name_free(transaction.connection(), user, name, None).await?;
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO agents (user_id, name, goal, success_criteria, timeline, status, model, \
-                     instructions, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $8, $8) RETURNING id",
+                     instructions, created_at, updated_at, tools, max_steps, max_tokens, max_cost_usd, \
+                     max_wall_secs, budget_daily_usd, budget_total_usd) \
+                     VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $8, $8, $9, $10, $11, $12, $13, $14, $15) \
+                     RETURNING id",
                 )
                 .bind(user.get())
                 .bind(name)
@@ -76,6 +79,13 @@ impl AgentStore for PostgresStore {
                 .bind(&agent.model)
                 .bind(&agent.instructions)
                 .bind(now)
+                .bind(agent.tools.as_ref().map(serde_json::to_value).transpose()?)
+                .bind(agent.limits.max_steps.map(to_integer))
+                .bind(agent.limits.max_tokens.map(|tokens| i64::try_from(tokens).unwrap_or(i64::MAX)))
+                .bind(agent.limits.max_cost_usd)
+                .bind(agent.limits.max_wall_time.map(|wall| i64::try_from(wall.as_secs()).unwrap_or(i64::MAX)))
+                .bind(agent.budget.daily_usd)
+                .bind(agent.budget.total_usd)
                 .fetch_one(transaction.connection())
                 .await?;
                 let id = AgentId(id);
@@ -142,7 +152,9 @@ impl AgentStore for PostgresStore {
                 ensure_name_free(transaction.connection(), user, &agent.name, Some(id)).await?;
                 sqlx::query(
                     "UPDATE agents SET name = $1, goal = $2, success_criteria = $3, timeline = $4, status = $5, \
-                     model = $6, instructions = $7, updated_at = $8 WHERE id = $9",
+                     model = $6, instructions = $7, updated_at = $8, tools = $10, max_steps = $11, max_tokens = $12, \
+                     max_cost_usd = $13, max_wall_secs = $14, budget_daily_usd = $15, budget_total_usd = $16 \
+                     WHERE id = $9",
                 )
                 .bind(&agent.name)
                 .bind(&agent.goal)
@@ -153,6 +165,13 @@ impl AgentStore for PostgresStore {
                 .bind(&agent.instructions)
                 .bind(now)
                 .bind(id.get())
+                .bind(agent.tools.as_ref().map(serde_json::to_value).transpose()?)
+                .bind(agent.limits.max_steps.map(to_integer))
+                .bind(agent.limits.max_tokens.map(|tokens| i64::try_from(tokens).unwrap_or(i64::MAX)))
+                .bind(agent.limits.max_cost_usd)
+                .bind(agent.limits.max_wall_time.map(|wall| i64::try_from(wall.as_secs()).unwrap_or(i64::MAX)))
+                .bind(agent.budget.daily_usd)
+                .bind(agent.budget.total_usd)
                 .execute(transaction.connection())
                 .await?;
                 transaction.record_event(

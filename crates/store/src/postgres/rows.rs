@@ -7,7 +7,9 @@ use std::str::FromStr;
 
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
-use steward_domain::{Action, ActionId, Agent, AgentId, Event, EventId, EventSubject, Job, JobId, UserId};
+use steward_domain::{
+    Action, ActionId, Agent, AgentId, Budget, Event, EventId, EventSubject, Job, JobId, RunLimits, UserId,
+};
 
 use super::connection::{from_integer, from_millis};
 
@@ -21,7 +23,8 @@ macro_rules! job_columns {
 
 macro_rules! agent_columns {
     () => {
-        "id, user_id, name, goal, success_criteria, timeline, status, model, instructions, created_at, updated_at"
+        "id, user_id, name, goal, success_criteria, timeline, status, model, instructions, created_at, updated_at, \
+         tools, max_steps, max_tokens, max_cost_usd, max_wall_secs, budget_daily_usd, budget_total_usd"
     };
 }
 
@@ -103,6 +106,19 @@ pub(crate) fn agent(row: &PgRow) -> Result<Agent, sqlx::Error> {
         instructions: row.try_get(8)?,
         created_at: row.try_get(9)?,
         updated_at: row.try_get(10)?,
+        tools: row
+            .try_get::<Option<serde_json::Value>, _>(11)?
+            .map(|tools| serde_json::from_value(tools).map_err(|error| decode_error(11, error)))
+            .transpose()?,
+        limits: RunLimits {
+            max_steps: row.try_get::<Option<i32>, _>(12)?.map(|steps| u32::try_from(steps).unwrap_or(0)),
+            max_tokens: row.try_get::<Option<i64>, _>(13)?.map(|tokens| u64::try_from(tokens).unwrap_or(0)),
+            max_cost_usd: row.try_get(14)?,
+            max_wall_time: row
+                .try_get::<Option<i64>, _>(15)?
+                .map(|secs| std::time::Duration::from_secs(u64::try_from(secs).unwrap_or(0))),
+        },
+        budget: Budget { daily_usd: row.try_get(16)?, total_usd: row.try_get(17)? },
     })
 }
 

@@ -42,7 +42,9 @@ impl AgentStore for SqliteStore {
                 ensure_name_free(connection, user, name, None)?;
                 connection.execute(
                     "INSERT INTO agents (user_id, name, goal, success_criteria, timeline, status, model, instructions, \
-                     created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, 'active', ?6, ?7, ?8, ?8)",
+                     created_at, updated_at, tools, max_steps, max_tokens, max_cost_usd, max_wall_secs, \
+                     budget_daily_usd, budget_total_usd) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, 'active', ?6, ?7, ?8, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
                     params![
                         user.get(),
                         name,
@@ -51,7 +53,14 @@ impl AgentStore for SqliteStore {
                         agent.timeline,
                         agent.model,
                         agent.instructions,
-                        to_micros(now)
+                        to_micros(now),
+                        agent.tools.as_ref().map(serde_json::to_string).transpose()?,
+                        agent.limits.max_steps,
+                        agent.limits.max_tokens.map(|tokens| i64::try_from(tokens).unwrap_or(i64::MAX)),
+                        agent.limits.max_cost_usd,
+                        agent.limits.max_wall_time.map(|wall| i64::try_from(wall.as_secs()).unwrap_or(i64::MAX)),
+                        agent.budget.daily_usd,
+                        agent.budget.total_usd,
                     ],
                 )?;
                 let id = AgentId(connection.last_insert_rowid());
@@ -116,7 +125,9 @@ impl AgentStore for SqliteStore {
                 ensure_name_free(connection, user, &agent.name, Some(id))?;
                 connection.execute(
                     "UPDATE agents SET name = ?1, goal = ?2, success_criteria = ?3, timeline = ?4, status = ?5, \
-                     model = ?6, instructions = ?7, updated_at = ?8 WHERE id = ?9",
+                     model = ?6, instructions = ?7, updated_at = ?8, tools = ?10, max_steps = ?11, max_tokens = ?12, \
+                     max_cost_usd = ?13, max_wall_secs = ?14, budget_daily_usd = ?15, budget_total_usd = ?16 \
+                     WHERE id = ?9",
                     params![
                         agent.name,
                         agent.goal,
@@ -126,7 +137,14 @@ impl AgentStore for SqliteStore {
                         agent.model,
                         agent.instructions,
                         to_micros(now),
-                        id.get()
+                        id.get(),
+                        agent.tools.as_ref().map(serde_json::to_string).transpose()?,
+                        agent.limits.max_steps,
+                        agent.limits.max_tokens.map(|tokens| i64::try_from(tokens).unwrap_or(i64::MAX)),
+                        agent.limits.max_cost_usd,
+                        agent.limits.max_wall_time.map(|wall| i64::try_from(wall.as_secs()).unwrap_or(i64::MAX)),
+                        agent.budget.daily_usd,
+                        agent.budget.total_usd,
                     ],
                 )?;
                 append(

@@ -3,10 +3,14 @@
 
 use std::str::FromStr;
 
+use std::time::Duration;
+
 use rusqlite::types::Type;
 use rusqlite::{Connection, Row};
 use serde_json::Value;
-use steward_domain::{Action, ActionId, Agent, AgentId, Event, EventId, EventSubject, Job, JobId, UserId};
+use steward_domain::{
+    Action, ActionId, Agent, AgentId, Budget, Event, EventId, EventSubject, Job, JobId, RunLimits, UserId,
+};
 
 use super::connection::{from_micros, millis};
 use crate::Result;
@@ -65,8 +69,9 @@ pub(crate) fn load_dependencies(connection: &Connection, jobs: &mut [Job]) -> Re
     Ok(())
 }
 
-pub(crate) const AGENT_COLUMNS: &str =
-    "id, user_id, name, goal, success_criteria, timeline, status, model, instructions, created_at, updated_at";
+pub(crate) const AGENT_COLUMNS: &str = "id, user_id, name, goal, success_criteria, timeline, status, model, \
+     instructions, created_at, updated_at, tools, max_steps, max_tokens, max_cost_usd, max_wall_secs, \
+     budget_daily_usd, budget_total_usd";
 
 pub(crate) fn agent(row: &Row<'_>) -> rusqlite::Result<Agent> {
     let criteria: Value = json(row, 4)?;
@@ -82,6 +87,18 @@ pub(crate) fn agent(row: &Row<'_>) -> rusqlite::Result<Agent> {
         instructions: row.get(8)?,
         created_at: from_micros(row.get(9)?),
         updated_at: from_micros(row.get(10)?),
+        tools: optional_json(row, 11)?
+            .map(|tools| serde_json::from_value(tools).map_err(|error| conversion_error(11, error)))
+            .transpose()?,
+        limits: RunLimits {
+            max_steps: row.get(12)?,
+            max_tokens: row.get::<_, Option<i64>>(13)?.map(|tokens| u64::try_from(tokens).unwrap_or(0)),
+            max_cost_usd: row.get(14)?,
+            max_wall_time: row
+                .get::<_, Option<i64>>(15)?
+                .map(|secs| Duration::from_secs(u64::try_from(secs).unwrap_or(0))),
+        },
+        budget: Budget { daily_usd: row.get(16)?, total_usd: row.get(17)? },
     })
 }
 

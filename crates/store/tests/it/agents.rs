@@ -1,6 +1,6 @@
 //! Agents: create, read, update, archive, uniqueness, validation, scoping.
 
-use steward_domain::{AgentId, AgentPatch, AgentStatus, NewAgent, UserId};
+use steward_domain::{AgentId, AgentPatch, AgentStatus, Budget, NewAgent, RunLimits, UserId};
 use steward_store::{AgentFilter, ConflictKind, EventQuery, StoreError};
 use steward_test_support::{TestStore, store_tests};
 
@@ -14,6 +14,7 @@ fn launch() -> NewAgent {
         timeline: Some("by the end of March".into()),
         model: Some("anthropic/claude-sonnet-4-5".into()),
         instructions: "Be concise.".into(),
+        ..NewAgent::default()
     }
 }
 
@@ -109,7 +110,37 @@ async fn agents_are_scoped_by_user(t: TestStore) {
     assert_eq!(store.get_agent(USER, agent.id).await.unwrap().status, AgentStatus::Active);
 }
 
+async fn tools_limits_and_budget_are_kept(t: TestStore) {
+    let store = t.store.as_ref();
+    let mut agent = launch();
+    agent.tools = Some(vec!["workspace.read".into(), "http.fetch".into()]);
+    agent.limits = RunLimits {
+        max_steps: Some(12),
+        max_tokens: Some(50_000),
+        max_cost_usd: Some(0.5),
+        max_wall_time: Some(std::time::Duration::from_secs(600)),
+    };
+    agent.budget = Budget { daily_usd: Some(2.0), total_usd: None };
+    let created = store.create_agent(USER, agent.clone()).await.unwrap();
+    assert_eq!(created.tools, agent.tools);
+    assert_eq!(created.limits, agent.limits);
+    assert_eq!(created.budget, agent.budget);
+
+    let patch = AgentPatch {
+        tools: Some(None),
+        limits: Some(RunLimits { max_steps: Some(3), ..RunLimits::default() }),
+        budget: Some(Budget { daily_usd: None, total_usd: Some(10.0) }),
+        ..AgentPatch::default()
+    };
+    let updated = store.update_agent(USER, created.id, patch).await.unwrap();
+    assert_eq!(updated.tools, None, "back to the default tool set");
+    assert_eq!(updated.limits, RunLimits { max_steps: Some(3), ..RunLimits::default() });
+    assert_eq!(updated.budget.total_usd, Some(10.0));
+    assert_eq!(store.get_agent(USER, created.id).await.unwrap(), updated);
+}
+
 store_tests!(
+    tools_limits_and_budget_are_kept,
     create_read_update_archive,
     names_are_unique_among_live_agents,
     bad_input_names_the_field_and_writes_nothing,
