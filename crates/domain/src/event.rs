@@ -14,6 +14,9 @@ pub enum EventSubject {
     Agent,
     Action,
     Run,
+    Approval,
+    Conversation,
+    Artifact,
 }
 
 impl EventSubject {
@@ -26,6 +29,9 @@ impl EventSubject {
             EventSubject::Agent => "agent",
             EventSubject::Action => "action",
             EventSubject::Run => "run",
+            EventSubject::Approval => "approval",
+            EventSubject::Conversation => "conversation",
+            EventSubject::Artifact => "artifact",
         }
     }
 
@@ -51,6 +57,16 @@ impl EventKind {
     pub const ACTION_CREATED: &'static str = "action.created";
     pub const ACTION_UPDATED: &'static str = "action.updated";
     pub const ACTION_TRANSITIONED: &'static str = "action.transitioned";
+    pub const RUN_QUEUED: &'static str = "run.queued";
+    pub const RUN_STARTED: &'static str = "run.started";
+    pub const RUN_STEP: &'static str = "run.step";
+    pub const RUN_AWAITING_APPROVAL: &'static str = "run.awaiting_approval";
+    pub const RUN_CANCEL_REQUESTED: &'static str = "run.cancel_requested";
+    pub const RUN_FINISHED: &'static str = "run.finished";
+    pub const APPROVAL_REQUESTED: &'static str = "approval.requested";
+    pub const APPROVAL_DECIDED: &'static str = "approval.decided";
+    pub const MESSAGE_CREATED: &'static str = "message.created";
+    pub const ARTIFACT_WRITTEN: &'static str = "artifact.written";
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -162,6 +162,22 @@ pub mod limits {
     pub const INSTRUCTION_CHARS: usize = 100_000;
 }
 
+/// How runs are executed by the job queue: one job of this kind (payload
+/// `{"run_id": …}`) per start or resume of a run, on this queue (so its
+/// concurrency can be limited on its own).
+pub mod execution {
+    use std::time::Duration;
+
+    pub const JOB_KIND: &str = "agent.run";
+    pub const QUEUE: &str = "agents";
+    /// Attempts of one run's job: a crash resumes the run from its last
+    /// stored step, and each resume is an attempt.
+    pub const MAX_ATTEMPTS: u32 = 10;
+    /// The job's timeout is only a safety net: the loop enforces the run's
+    /// wall-time limit itself and stops at a step boundary.
+    pub const JOB_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+}
+
 /// A run to start.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewRun {

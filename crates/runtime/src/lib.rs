@@ -6,6 +6,7 @@
 //! `steward_store` traits, so tests can run it against any backend.
 
 pub mod handlers;
+pub mod tools;
 pub mod worker;
 
 pub use handlers::{HandlerRegistry, JobContext, JobError, JobHandler};

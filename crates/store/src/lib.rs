@@ -9,6 +9,8 @@
 
 pub mod actions;
 pub mod agents;
+pub mod artifacts;
+pub mod conversations;
 pub mod database_url;
 pub mod error;
 pub mod events;
@@ -16,6 +18,7 @@ pub mod migrations;
 pub mod postgres;
 pub mod queue;
 mod rules;
+pub mod runs;
 pub mod sqlite;
 pub mod wakeups;
 
@@ -26,6 +29,8 @@ use steward_domain::Clock;
 
 pub use actions::{ActionFilter, ActionStore};
 pub use agents::{AgentFilter, AgentStore};
+pub use artifacts::{ArtifactFilter, ArtifactStore};
+pub use conversations::ConversationStore;
 pub use database_url::{DatabaseKind, DatabaseUrl};
 pub use error::{ConflictKind, Entity, StoreError};
 pub use events::{EventLog, EventQuery};
@@ -34,6 +39,7 @@ pub use queue::{
     ClaimRequest, ClaimResponse, ClaimedJob, EnqueueOutcome, JobCounts, JobFilter, JobOutcome, JobQueue, LeaseRef,
     LeaseStatus, QueueSettings, RetryDecision, SettleOutcome, Settlement,
 };
+pub use runs::{AgentMetrics, ApprovalFilter, RunFilter, RunFinish, RunStore};
 pub use wakeups::Wakeups;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -93,11 +93,21 @@ pub enum EventSubject {
     Agent,
     Action,
     Run,
+    Approval,
+    Conversation,
+    Artifact,
 }
 
 impl EventSubject {
-    pub const ALL: &'static [EventSubject] =
-        &[EventSubject::Job, EventSubject::Agent, EventSubject::Action, EventSubject::Run];
+    pub const ALL: &'static [EventSubject] = &[
+        EventSubject::Job,
+        EventSubject::Agent,
+        EventSubject::Action,
+        EventSubject::Run,
+        EventSubject::Approval,
+        EventSubject::Conversation,
+        EventSubject::Artifact,
+    ];
 
     pub fn as_str(self) -> &'static str {
         steward_domain::EventSubject::from(self).as_str()
@@ -111,6 +121,9 @@ impl From<EventSubject> for steward_domain::EventSubject {
             EventSubject::Agent => steward_domain::EventSubject::Agent,
             EventSubject::Action => steward_domain::EventSubject::Action,
             EventSubject::Run => steward_domain::EventSubject::Run,
+            EventSubject::Approval => steward_domain::EventSubject::Approval,
+            EventSubject::Conversation => steward_domain::EventSubject::Conversation,
+            EventSubject::Artifact => steward_domain::EventSubject::Artifact,
         }
     }
 }
@@ -122,6 +135,9 @@ impl From<steward_domain::EventSubject> for EventSubject {
             steward_domain::EventSubject::Agent => EventSubject::Agent,
             steward_domain::EventSubject::Action => EventSubject::Action,
             steward_domain::EventSubject::Run => EventSubject::Run,
+            steward_domain::EventSubject::Approval => EventSubject::Approval,
+            steward_domain::EventSubject::Conversation => EventSubject::Conversation,
+            steward_domain::EventSubject::Artifact => EventSubject::Artifact,
         }
     }
 }

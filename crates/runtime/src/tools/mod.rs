@@ -1,0 +1,113 @@
+//! Tools an agent can call: the [`Tool`] trait, what a call gets
+//! ([`ToolContext`]) and returns, and the [`ToolRegistry`] that applies an
+//! agent's allowlist. Built-in tools live in submodules.
+//!
+//! Tool names are dotted (`workspace.read`) in Steward — in allowlists,
+//! traces and approvals. Model providers only accept `[a-zA-Z0-9_-]` in
+//! tool names, so on the wire a dot becomes `__` ([`wire_name`]).
+
+mod registry;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::Value;
+use steward_domain::{ActionId, AgentId, RunId, UserId};
+use steward_store::Store;
+use tokio_util::sync::CancellationToken;
+
+pub use registry::{ToolRegistry, wire_name};
+
+/// A tool an agent can call.
+#[async_trait]
+pub trait Tool: Send + Sync + 'static {
+    /// Dotted, lowercase: `workspace.read`.
+    fn name(&self) -> &str;
+
+    /// What the tool does, for the model.
+    fn description(&self) -> &str;
+
+    /// JSON Schema of the input object (generated from the argument type).
+    fn input_schema(&self) -> Value;
+
+    /// Side-effecting tools can require a person's approval: the run pauses
+    /// before the call until it is approved or rejected.
+    fn requires_approval(&self) -> bool {
+        false
+    }
+
+    /// Runs the call. `input` has not been validated against the schema; a
+    /// tool parses it into its argument type and reports a bad input as
+    /// [`ToolError::InvalidInput`], which the model sees and can correct.
+    async fn call(&self, context: &ToolContext, input: Value) -> Result<ToolOutput, ToolError>;
+}
+
+/// Everything a tool call may use.
+#[derive(Clone)]
+pub struct ToolContext {
+    pub user_id: UserId,
+    pub agent_id: AgentId,
+    pub run_id: RunId,
+    pub action_id: Option<ActionId>,
+    /// `run-<run>-step-<step>-call-<index>`: the same every time this call is
+    /// executed (a crash may execute it again), so a side effect keyed by it
+    /// happens once.
+    pub idempotency_key: String,
+    /// The run's own folder; workspace tools cannot leave it.
+    pub workspace: PathBuf,
+    /// Where the run's artifacts go: the action's artifact folder, or the
+    /// run's when it works on no action.
+    pub artifacts: PathBuf,
+    pub store: Arc<dyn Store>,
+    /// Cancelled when the run is cancelled or its lease lost.
+    pub cancel: CancellationToken,
+}
+
+impl std::fmt::Debug for ToolContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ToolContext")
+            .field("run_id", &self.run_id)
+            .field("idempotency_key", &self.idempotency_key)
+            .field("workspace", &self.workspace)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a call returns to the model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ToolOutput {
+    /// The text the model reads.
+    pub content: String,
+}
+
+impl ToolOutput {
+    pub fn text(content: impl Into<String>) -> Self {
+        ToolOutput { content: content.into() }
+    }
+}
+
+/// Why a call failed; the model reads the message as the tool's error.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ToolError {
+    /// The input does not fit the tool's schema or rules; the model can fix it.
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+    /// Not allowed: outside the workspace, a blocked address, not on the
+    /// agent's allowlist, rejected by a person.
+    #[error("refused: {0}")]
+    Refused(String),
+    /// It was tried and did not work.
+    #[error("failed: {0}")]
+    Failed(String),
+}
+
+/// Parses a tool's input into its argument type, naming the problem.
+pub fn parse_input<T: serde::de::DeserializeOwned>(input: Value) -> Result<T, ToolError> {
+    serde_json::from_value(input).map_err(|error| ToolError::InvalidInput(error.to_string()))
+}
+
+/// The JSON Schema of `T`, for [`Tool::input_schema`].
+pub fn schema_of<T: schemars::JsonSchema>() -> Value {
+    serde_json::to_value(schemars::schema_for!(T)).unwrap_or(Value::Null)
+}
