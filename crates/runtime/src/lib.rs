@@ -5,6 +5,7 @@
 //! Architecture invariant: the runtime talks to storage only through the
 //! `steward_store` traits, so tests can run it against any backend.
 
+pub mod agent;
 pub mod handlers;
 pub mod tools;
 pub mod worker;

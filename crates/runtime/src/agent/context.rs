@@ -1,0 +1,119 @@
+//! What the model is told about the agent it plays: the system prompt
+//! (instructions, goal, criteria, timeline, skills, recent actions), and a
+//! cheap estimate of how many tokens a request takes.
+
+use std::fmt::Write;
+
+use chrono::{DateTime, Utc};
+use steward_domain::{Action, Agent};
+use steward_llm::{ContentPart, Message, ToolDefinition};
+
+/// One line of the skills index: only names and descriptions sit in the
+/// context until the agent opens a skill.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SkillSummary {
+    pub name: String,
+    pub description: String,
+}
+
+/// The system prompt of an agent.
+pub fn system_prompt(agent: &Agent, skills: &[SkillSummary], recent_actions: &[Action], now: DateTime<Utc>) -> String {
+    let mut prompt = String::new();
+    let _ = writeln!(prompt, "You are {}, an agent working toward this goal:\n{}", agent.name, agent.goal);
+    if !agent.success_criteria.is_empty() {
+        prompt.push_str("\nSuccess is judged by:\n");
+        for criterion in &agent.success_criteria {
+            let _ = writeln!(prompt, "- {criterion}");
+        }
+    }
+    if let Some(timeline) = &agent.timeline {
+        let _ = writeln!(prompt, "\nTimeline: {timeline}");
+    }
+    let _ = writeln!(prompt, "\nNow: {} (UTC).", now.format("%A %Y-%m-%d %H:%M"));
+    if !agent.instructions.trim().is_empty() {
+        let _ = writeln!(prompt, "\nInstructions from your user:\n{}", agent.instructions.trim());
+    }
+    if !skills.is_empty() {
+        prompt.push_str(
+            "\nSkills you can open with the skills.open tool when one fits the task (read it before relying on it):\n",
+        );
+        for skill in skills {
+            let _ = writeln!(prompt, "- {}: {}", skill.name, skill.description);
+        }
+    }
+    if !recent_actions.is_empty() {
+        prompt.push_str("\nRecent actions (deliverables) of yours:\n");
+        for action in recent_actions {
+            let _ = writeln!(prompt, "- #{} [{}] {}", action.id, action.state, action.title);
+        }
+    }
+    prompt
+}
+
+/// Roughly four characters per token: good enough to decide when the
+/// context must be condensed, and deliberately on the generous side.
+pub fn estimate_tokens(system: &str, messages: &[Message], tools: &[ToolDefinition]) -> u64 {
+    let mut characters = system.len();
+    for message in messages {
+        for part in &message.content {
+            characters += match part {
+                ContentPart::Text { text } => text.len(),
+                ContentPart::ToolUse { name, input, .. } => name.len() + input.to_string().len(),
+                ContentPart::ToolResult { content, .. } => content.len(),
+                ContentPart::Image { .. } => 6_000,
+            };
+        }
+    }
+    for tool in tools {
+        characters += tool.name.len() + tool.description.len() + tool.input_schema.to_string().len();
+    }
+    (characters as u64).div_ceil(4)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use steward_domain::{AgentId, AgentStatus, Budget, RunLimits, UserId};
+
+    fn agent() -> Agent {
+        Agent {
+            id: AgentId(1),
+            user_id: UserId(1),
+            name: "Scribe".into(),
+            goal: "Publish a weekly newsletter".into(),
+            success_criteria: vec!["1,000 subscribers".into()],
+            timeline: Some("by June".into()),
+            status: AgentStatus::Active,
+            model: None,
+            instructions: "Be brief.".into(),
+            tools: None,
+            limits: RunLimits::default(),
+            budget: Budget::default(),
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn the_prompt_carries_goal_criteria_timeline_instructions_and_skills() {
+        let skills = [SkillSummary { name: "house-style".into(), description: "How we write".into() }];
+        let prompt = system_prompt(&agent(), &skills, &[], Utc::now());
+        for expected in [
+            "Scribe",
+            "weekly newsletter",
+            "- 1,000 subscribers",
+            "Timeline: by June",
+            "Be brief.",
+            "- house-style: How we write",
+        ] {
+            assert!(prompt.contains(expected), "{expected:?} missing from:\n{prompt}");
+        }
+    }
+
+    #[test]
+    fn estimates_grow_with_the_conversation() {
+        let short = estimate_tokens("system", &[Message::user("hi")], &[]);
+        let long = estimate_tokens("system", &[Message::user("hi".repeat(1000))], &[]);
+        assert!(long > short * 100, "{short} {long}");
+    }
+}
