@@ -188,9 +188,14 @@ impl ConfinedDir {
         let parent = if parent_path.as_os_str().is_empty() {
             self.dir.try_clone().map_err(|error| self.explain(error, "open", &parent_path))?
         } else {
-            self.dir
-                .create_dir_all(&parent_path)
-                .map_err(|error| self.explain(error, "create the directory", &parent_path))?;
+            match self.dir.create_dir_all(&parent_path) {
+                // Something that is not a directory is in the way (a file, a
+                // symlink); opening it below names what it is.
+                Err(error) if error.kind() != io::ErrorKind::AlreadyExists => {
+                    return Err(self.explain(error, "create the directory", &parent_path));
+                }
+                _ => {}
+            }
             self.dir.open_dir(&parent_path).map_err(|error| self.explain(error, "open", &parent_path))?
         };
         // The rename below replaces a symlink instead of following it, so
