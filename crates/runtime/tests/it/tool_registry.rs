@@ -55,6 +55,9 @@ fn the_builtins_are_in_the_default_set_with_schemas_and_no_approval() {
     let write_schema = registry.get("workspace.write").unwrap().input_schema();
     assert_eq!(write_schema["required"], json!(["path", "content"]));
     assert!(registry.by_wire_name("http__fetch").is_some());
+    let fetch_schema = registry.get("http.fetch").unwrap().input_schema();
+    assert_eq!(fetch_schema["properties"]["method"]["enum"], json!(["GET", "POST"]));
+    assert!(fetch_schema.get("$defs").is_none(), "no $ref for providers to follow: {fetch_schema}");
 }
 
 #[test]

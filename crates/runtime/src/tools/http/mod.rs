@@ -51,8 +51,10 @@ pub struct HttpFetch {
     config: HttpToolConfig,
 }
 
+// Inlined: some providers do not follow `$ref` in tool schemas.
 #[derive(Clone, Copy, Debug, Default, Deserialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "UPPERCASE")]
+#[schemars(inline)]
 enum FetchMethod {
     #[default]
     Get,
