@@ -77,6 +77,9 @@ pub enum Command {
     Ask(commands::ask::AskArgs),
     /// List model providers and models, and whether each has its API key.
     Models(commands::models::ModelsArgs),
+    /// Skills in $STEWARD_HOME/skills: list them, or check them for problems.
+    #[command(subcommand)]
+    Skills(commands::skills::SkillsCommand),
     /// Development tools.
     #[command(subcommand)]
     Dev(commands::dev::DevCommand),

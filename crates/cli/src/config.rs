@@ -37,6 +37,8 @@ pub struct Config {
     pub dev_handlers: bool,
     /// Model providers, default and fallback model, prices, retries, timeouts.
     pub llm: steward_llm::LlmConfig,
+    /// Built-in tools: workspace limits, the `http.fetch` allowlist, approvals.
+    pub tools: steward_runtime::tools::ToolsConfig,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, clap::ValueEnum)]
@@ -91,6 +93,7 @@ impl Default for Config {
             server: ServerConfig::default(),
             dev_handlers: false,
             llm: steward_llm::LlmConfig::default(),
+            tools: steward_runtime::tools::ToolsConfig::default(),
         }
     }
 }
@@ -144,13 +147,28 @@ pub struct Overrides {
 }
 
 /// Top-level keys that are tables.
-const TABLE_KEYS: &[&str] = &["workers", "queues", "server"];
+const TABLE_KEYS: &[&str] = &["workers", "queues", "server", "tools"];
 
 /// Top-level keys; environment variables `STEWARD_<KEY>` (nested with `__`,
 /// e.g. `STEWARD_WORKERS__CONCURRENCY`) only count for these, so unrelated
 /// variables such as `STEWARD_TEST_DATABASE_URL` are ignored.
-const KEYS: &[&str] =
-    &["home", "bind", "database_url", "log", "log_format", "workers", "queues", "server", "dev_handlers", "llm"];
+const KEYS: &[&str] = &[
+    "home",
+    "bind",
+    "database_url",
+    "log",
+    "log_format",
+    "workers",
+    "queues",
+    "server",
+    "dev_handlers",
+    "llm",
+    "tools",
+];
+
+/// Keys whose environment variable holds a comma-separated list:
+/// `STEWARD_TOOLS__HTTP__ALLOW=127.0.0.1,10.0.0.0/8`.
+const LIST_KEYS: &[&str] = &["tools.http.allow", "tools.require_approval"];
 
 impl Config {
     /// Resolves the configuration from the process environment and files.
@@ -187,12 +205,15 @@ impl Config {
             check_file(&file)?;
             builder = builder.add_source(config::File::from(file.as_path()).format(config::FileFormat::Toml));
         }
-        builder = builder.add_source(
-            config::Environment::default()
-                .separator("__")
-                .try_parsing(true)
-                .source(Some(environment.into_iter().collect())),
-        );
+        let mut environment_source = config::Environment::default()
+            .separator("__")
+            .try_parsing(true)
+            .list_separator(",")
+            .source(Some(environment.into_iter().collect()));
+        for key in LIST_KEYS {
+            environment_source = environment_source.with_list_parse_key(key);
+        }
+        builder = builder.add_source(environment_source);
         builder = builder.set_override("home", home.to_string_lossy().to_string())?;
         if let Some(bind) = overrides.bind {
             builder = builder.set_override("bind", bind.to_string())?;
@@ -230,6 +251,7 @@ impl Config {
         if self.server.max_body_bytes < 1024 {
             bail!("invalid configuration: server.max_body_bytes must be at least 1024");
         }
+        self.tools.validate().map_err(|error| anyhow::anyhow!("invalid configuration: {error}"))?;
         for (name, queue) in &self.queues {
             if queue.concurrency == Some(0) {
                 bail!("invalid configuration: queues.{name}.concurrency must be at least 1 (remove it for no limit)");
@@ -349,6 +371,29 @@ mod tests {
         assert_eq!(config.llm.providers["ollama"].models, ["llama3.2", "Qwen3"]);
         assert_eq!(config.llm.prices["openai/gpt-4.1-mini"].output, 1.60);
         assert_eq!(config.llm.retry.max_retries, 7);
+    }
+
+    #[test]
+    fn the_tools_table_reads_lists_from_the_file_and_the_environment() {
+        let home = tempfile::tempdir().unwrap();
+        std::fs::write(
+            home.path().join("config.toml"),
+            "[tools]\nrequire_approval = [\"http.fetch\"]\n[tools.http]\nallow = [\"10.0.0.0/8\"]\ntimeout_secs = 5\n",
+        )
+        .unwrap();
+        let overrides = Overrides { home: Some(home.path().into()), ..Overrides::default() };
+        let config = Config::load_from(&overrides, environment(&[])).unwrap();
+        assert_eq!(config.tools.require_approval, ["http.fetch"]);
+        assert_eq!(config.tools.http.allow, ["10.0.0.0/8"]);
+        assert_eq!(config.tools.http.timeout_secs, 5);
+
+        let env = [("STEWARD_TOOLS__HTTP__ALLOW", "127.0.0.1,internal.example")];
+        let config = Config::load_from(&overrides, environment(&env)).unwrap();
+        assert_eq!(config.tools.http.allow, ["127.0.0.1", "internal.example"]);
+
+        let env = [("STEWARD_TOOLS__HTTP__ALLOW", "10.0.0.0/99")];
+        let error = Config::load_from(&overrides, environment(&env)).unwrap_err().to_string();
+        assert!(error.contains("tools.http.allow") && error.contains("10.0.0.0/99"), "{error}");
     }
 
     #[test]

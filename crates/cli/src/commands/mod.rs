@@ -13,4 +13,5 @@ mod llm_setup;
 pub mod migrate;
 pub mod models;
 pub mod serve;
+pub mod skills;
 pub mod status;

@@ -10,4 +10,5 @@ mod events;
 mod jobs;
 mod llm_commands;
 mod server;
+mod skills;
 mod support;

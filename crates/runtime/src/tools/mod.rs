@@ -6,7 +6,13 @@
 //! traces and approvals. Model providers only accept `[a-zA-Z0-9_-]` in
 //! tool names, so on the wire a dot becomes `__` ([`wire_name`]).
 
+mod builtins;
+pub mod config;
+pub mod confined;
+pub mod http;
 mod registry;
+mod skill_tools;
+mod workspace;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -17,7 +23,12 @@ use steward_domain::{ActionId, AgentId, RunId, UserId};
 use steward_store::Store;
 use tokio_util::sync::CancellationToken;
 
+pub use builtins::BuiltinTools;
+pub use config::{HttpToolConfig, ToolsConfig, ToolsConfigError, WorkspaceToolsConfig};
+pub use http::HttpFetch;
 pub use registry::{ToolRegistry, wire_name};
+pub use skill_tools::{SkillOpen, SkillReadResource};
+pub use workspace::{WorkspaceList, WorkspaceRead, WorkspaceSearch, WorkspaceWrite};
 
 /// A tool an agent can call.
 #[async_trait]

@@ -1,9 +1,12 @@
 //! The tools available to Steward, and the subset an agent may use.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use super::Tool;
+use async_trait::async_trait;
+use serde_json::Value;
+
+use super::{Tool, ToolContext, ToolError, ToolOutput};
 
 /// The tool's name as sent to model providers, which only accept
 /// `[a-zA-Z0-9_-]`: `workspace.read` becomes `workspace__read`.
@@ -17,6 +20,9 @@ pub struct ToolRegistry {
     tools: BTreeMap<String, Arc<dyn Tool>>,
     /// Names an agent without an allowlist may use.
     default_set: Vec<String>,
+    /// Names of tools that need a person's approval whatever the tool says
+    /// (`tools.require_approval`); applied as tools are registered.
+    require_approval: BTreeSet<String>,
 }
 
 impl std::fmt::Debug for ToolRegistry {
@@ -24,6 +30,7 @@ impl std::fmt::Debug for ToolRegistry {
         f.debug_struct("ToolRegistry")
             .field("tools", &self.tools.keys().collect::<Vec<_>>())
             .field("default_set", &self.default_set)
+            .field("require_approval", &self.require_approval)
             .finish()
     }
 }
@@ -31,12 +38,37 @@ impl std::fmt::Debug for ToolRegistry {
 impl ToolRegistry {
     /// Registers a tool; `in_default_set` makes it available to agents
     /// without an allowlist.
+    /// A tool of a name listed by [`ToolRegistry::require_approval_for`]
+    /// requires approval whatever it says itself.
     pub fn register(&mut self, tool: impl Tool, in_default_set: bool) {
+        self.register_shared(Arc::new(tool), in_default_set);
+    }
+
+    /// [`ToolRegistry::register`] for a tool already shared.
+    pub fn register_shared(&mut self, tool: Arc<dyn Tool>, in_default_set: bool) {
         let name = tool.name().to_string();
         if in_default_set && !self.default_set.contains(&name) {
             self.default_set.push(name.clone());
         }
-        self.tools.insert(name, Arc::new(tool));
+        let tool = if self.require_approval.contains(&name) && !tool.requires_approval() {
+            Arc::new(RequiringApproval { tool })
+        } else {
+            tool
+        };
+        self.tools.insert(name, tool);
+    }
+
+    /// Makes the tools named (registered already or later) require a
+    /// person's approval.
+    pub fn require_approval_for(&mut self, names: &[String]) {
+        self.require_approval.extend(names.iter().cloned());
+        for name in names {
+            if let Some(tool) = self.tools.get(name).cloned()
+                && !tool.requires_approval()
+            {
+                self.tools.insert(name.clone(), Arc::new(RequiringApproval { tool }));
+            }
+        }
     }
 
     pub fn get(&self, name: &str) -> Option<Arc<dyn Tool>> {
@@ -60,5 +92,33 @@ impl ToolRegistry {
             None => self.default_set.iter().collect(),
         };
         names.into_iter().filter_map(|name| self.tools.get(name.as_str()).cloned()).collect()
+    }
+}
+
+/// A tool made to require approval by configuration.
+struct RequiringApproval {
+    tool: Arc<dyn Tool>,
+}
+
+#[async_trait]
+impl Tool for RequiringApproval {
+    fn name(&self) -> &str {
+        self.tool.name()
+    }
+
+    fn description(&self) -> &str {
+        self.tool.description()
+    }
+
+    fn input_schema(&self) -> Value {
+        self.tool.input_schema()
+    }
+
+    fn requires_approval(&self) -> bool {
+        true
+    }
+
+    async fn call(&self, context: &ToolContext, input: Value) -> Result<ToolOutput, ToolError> {
+        self.tool.call(context, input).await
     }
 }

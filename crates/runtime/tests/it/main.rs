@@ -1,6 +1,12 @@
-//! Runtime tests: the worker pool driving real stores.
+//! Runtime tests: the worker pool driving real stores; the built-in tools
+//! and skills on real files and sockets.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod http_fetch;
+mod skills;
 mod support;
+mod tool_registry;
+mod tool_support;
 mod worker_pool;
+mod workspace_tools;
