@@ -20,8 +20,15 @@ pub enum EventSubject {
 }
 
 impl EventSubject {
-    pub const ALL: [EventSubject; 4] =
-        [EventSubject::Job, EventSubject::Agent, EventSubject::Action, EventSubject::Run];
+    pub const ALL: [EventSubject; 7] = [
+        EventSubject::Job,
+        EventSubject::Agent,
+        EventSubject::Action,
+        EventSubject::Run,
+        EventSubject::Approval,
+        EventSubject::Conversation,
+        EventSubject::Artifact,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -79,4 +86,17 @@ pub struct Event {
     pub subject: EventSubject,
     pub subject_id: i64,
     pub data: Value,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_subject_parses_its_own_name() {
+        for subject in EventSubject::ALL {
+            assert_eq!(EventSubject::parse(subject.as_str()), Some(subject));
+        }
+        assert_eq!(EventSubject::parse("message"), None);
+    }
 }

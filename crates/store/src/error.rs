@@ -12,6 +12,10 @@ pub enum Entity {
     Action,
     Job,
     Event,
+    Run,
+    Approval,
+    Conversation,
+    Artifact,
 }
 
 impl fmt::Display for Entity {
@@ -21,6 +25,10 @@ impl fmt::Display for Entity {
             Entity::Action => "action",
             Entity::Job => "job",
             Entity::Event => "event",
+            Entity::Run => "run",
+            Entity::Approval => "approval",
+            Entity::Conversation => "conversation",
+            Entity::Artifact => "artifact",
         })
     }
 }
@@ -37,6 +45,9 @@ pub enum ConflictKind {
     DependencyFailed,
     /// The thing is archived and no longer changes.
     Archived,
+    /// The caller acted on an out-of-date view (a run step appended after
+    /// another worker already appended it): reload, or stop.
+    Stale,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -4,8 +4,9 @@
 //!
 //! Architecture invariant: this is the only crate that knows SQL. Callers see
 //! domain types and [`StoreError`]; rows, statements and dialects stay here.
-//! Every state change of a job, agent or action is one transaction that also
-//! appends an event row.
+//! Every state change of a job, agent, action, run or approval, and every
+//! message and artifact written, is one transaction that also appends an
+//! event row.
 
 pub mod actions;
 pub mod agents;
@@ -47,7 +48,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// Everything Steward persists, behind one object-safe surface so the
 /// backend is chosen at run time.
 #[async_trait]
-pub trait Store: AgentStore + ActionStore + JobQueue + EventLog + Send + Sync + 'static {
+pub trait Store:
+    AgentStore + ActionStore + RunStore + ConversationStore + ArtifactStore + JobQueue + EventLog + Send + Sync + 'static
+{
     fn kind(&self) -> DatabaseKind;
 
     /// Signals raised after commits that made jobs ready or appended events,

@@ -1,7 +1,9 @@
 //! The parts of the store's behaviour that do not depend on the database:
 //! checks of an enqueue batch, the refusals and their messages, the data of
-//! events, retry delays. Both backends call these, so SQLite and PostgreSQL
-//! cannot drift apart in what they accept, refuse or record.
+//! events, retry delays — and, in [`agent_runtime`], those of runs,
+//! approvals, conversations and artifacts. Both backends call these, so
+//! SQLite and PostgreSQL cannot drift apart in what they accept, refuse or
+//! record.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -15,6 +17,10 @@ use steward_domain::{
 
 use crate::queue::{QueueSettings, RetryDecision};
 use crate::{ConflictKind, StoreError};
+
+mod agent_runtime;
+
+pub(crate) use agent_runtime::*;
 
 /// Checks an enqueue batch before anything is looked up: size, each job's
 /// fields, idempotency keys unique within the batch.

@@ -103,8 +103,11 @@ pub trait RunStore {
     /// finished at once as `cancelled` (its queued job cancelled, its
     /// approvals withdrawn); a running run gets `cancel_requested`, and its
     /// job is cancelled so the worker learns at its next heartbeat, and the
-    /// loop then finishes the run at the next step boundary. A finished run
-    /// is refused (`Conflict`). Event `run.cancel_requested` or `run.finished`.
+    /// loop then finishes the run at the next step boundary. Asking again
+    /// while a running run's request is pending finishes it at once: its
+    /// worker may have died after the job was cancelled, and nothing else
+    /// would. A finished run is refused (`Conflict`). Event
+    /// `run.cancel_requested` or `run.finished`.
     async fn cancel_run(&self, user: UserId, id: RunId) -> Result<Run>;
 
     /// What the agent's model calls cost since `since` (all time for
@@ -115,7 +118,10 @@ pub trait RunStore {
 
     /// Pauses the running run for approvals: records the requests and sets
     /// the run `awaiting_approval`, in one transaction. (The job that ran it
-    /// then completes; a decision starts a new one.) Events
+    /// then completes; a decision starts a new one.) A request made again
+    /// for the same step and call id (a run replaying its steps after a
+    /// crash) returns the stored approval, decided or not; the run pauses
+    /// only while one of its approvals is pending. Events
     /// `approval.requested`, `run.awaiting_approval`.
     async fn request_approvals(&self, id: RunId, requests: Vec<NewApproval>) -> Result<Vec<Approval>>;
 
@@ -126,7 +132,8 @@ pub trait RunStore {
 
     /// Records a decision on a pending approval (a decided one is refused,
     /// `Conflict`). Once none of the run's approvals is pending, the run is
-    /// queued again with a new job that resumes it — same transaction.
-    /// Events `approval.decided` (and `run.queued`).
+    /// queued again with a new job that resumes it (and that its action, if
+    /// any, records) — same transaction. Events `approval.decided` (and
+    /// `run.queued`).
     async fn decide_approval(&self, user: UserId, id: ApprovalId, decision: Decision) -> Result<Approval>;
 }

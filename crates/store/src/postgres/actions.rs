@@ -1,6 +1,7 @@
 //! Actions on PostgreSQL.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::PgConnection;
 use steward_domain::action::check_reason;
@@ -10,11 +11,11 @@ use steward_domain::{
 
 use super::PostgresStore;
 use super::rows::{self, action_columns};
-use super::transaction::{Begin, TransactionResult};
+use super::transaction::{Begin, Transaction, TransactionResult};
 use crate::actions::{ActionFilter, ActionStore};
 use crate::{Entity, Result, StoreError, rules};
 
-async fn load(connection: &mut PgConnection, user: UserId, id: ActionId) -> Result<Action> {
+pub(crate) async fn load(connection: &mut PgConnection, user: UserId, id: ActionId) -> Result<Action> {
     let row = sqlx::query(concat!("SELECT ", action_columns!(), " FROM actions WHERE id = $1 AND user_id = $2"))
         .bind(id.get())
         .bind(user.get())
@@ -25,7 +26,11 @@ async fn load(connection: &mut PgConnection, user: UserId, id: ActionId) -> Resu
 
 /// Loads the action and locks it, so two transitions cannot both start from
 /// the same state.
-async fn load_for_update(connection: &mut PgConnection, user: UserId, id: ActionId) -> TransactionResult<Action> {
+pub(crate) async fn load_for_update(
+    connection: &mut PgConnection,
+    user: UserId,
+    id: ActionId,
+) -> TransactionResult<Action> {
     let row =
         sqlx::query(concat!("SELECT ", action_columns!(), " FROM actions WHERE id = $1 AND user_id = $2 FOR UPDATE"))
             .bind(id.get())
@@ -37,7 +42,7 @@ async fn load_for_update(connection: &mut PgConnection, user: UserId, id: Action
 
 /// The agent's status, with the agent row share-locked so it cannot be
 /// archived between this check and the commit of the new action.
-async fn agent_status_for_share(
+pub(crate) async fn agent_status_for_share(
     connection: &mut PgConnection,
     user: UserId,
     agent: AgentId,
@@ -165,26 +170,37 @@ impl ActionStore for PostgresStore {
             Box::pin(async move {
                 let action = load_for_update(transaction.connection(), user, id).await?;
                 rules::check_action_transition(action.state, to)?;
-                sqlx::query("UPDATE actions SET state = $1, state_reason = $2, updated_at = $3 WHERE id = $4")
-                    .bind(to.as_str())
-                    .bind(&reason)
-                    .bind(now)
-                    .bind(id.get())
-                    .execute(transaction.connection())
-                    .await?;
-                transaction.record_event(
-                    user,
-                    now,
-                    EventKind::ACTION_TRANSITIONED,
-                    EventSubject::Action,
-                    id.get(),
-                    json!({
-                        "agent_id": action.agent_id, "from": action.state.as_str(), "to": to.as_str(), "reason": reason
-                    }),
-                );
+                move_action(transaction, &action, to, reason.as_deref(), now).await?;
                 Ok(load(transaction.connection(), user, id).await?)
             })
         })
         .await
     }
+}
+
+/// Moves `action` (locked by the caller) to `to` and records the event; the
+/// caller has checked that the move is allowed.
+pub(crate) async fn move_action(
+    transaction: &mut Transaction,
+    action: &Action,
+    to: ActionState,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> TransactionResult<()> {
+    sqlx::query("UPDATE actions SET state = $1, state_reason = $2, updated_at = $3 WHERE id = $4")
+        .bind(to.as_str())
+        .bind(reason)
+        .bind(now)
+        .bind(action.id.get())
+        .execute(transaction.connection())
+        .await?;
+    transaction.record_event(
+        action.user_id,
+        now,
+        EventKind::ACTION_TRANSITIONED,
+        EventSubject::Action,
+        action.id.get(),
+        json!({ "agent_id": action.agent_id, "from": action.state.as_str(), "to": to.as_str(), "reason": reason }),
+    );
+    Ok(())
 }

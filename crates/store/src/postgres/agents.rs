@@ -1,6 +1,7 @@
 //! Agents on PostgreSQL.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::PgConnection;
 use steward_domain::{Agent, AgentId, AgentPatch, AgentStatus, EventKind, EventSubject, NewAgent, UserId};
@@ -9,11 +10,11 @@ use super::PostgresStore;
 use super::connection::could_be_stored;
 use super::connection::to_integer;
 use super::rows::{self, agent_columns};
-use super::transaction::{Begin, TransactionResult};
+use super::transaction::{Begin, Transaction, TransactionResult};
 use crate::agents::{AgentFilter, AgentStore};
 use crate::{Entity, Result, StoreError, rules};
 
-async fn load(connection: &mut PgConnection, user: UserId, id: AgentId) -> Result<Agent> {
+pub(crate) async fn load(connection: &mut PgConnection, user: UserId, id: AgentId) -> Result<Agent> {
     let row = sqlx::query(concat!("SELECT ", agent_columns!(), " FROM agents WHERE id = $1 AND user_id = $2"))
         .bind(id.get())
         .bind(user.get())
@@ -61,44 +62,7 @@ impl AgentStore for PostgresStore {
         let now = self.now();
         self.write(Begin::Plain, |transaction| {
             let agent = agent.clone();
-            Box::pin(async move {
-                let name = agent.name.trim();
-                ensure_name_free(transaction.connection(), user, name, None).await?;
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO agents (user_id, name, goal, success_criteria, timeline, status, model, \
-                     instructions, created_at, updated_at, tools, max_steps, max_tokens, max_cost_usd, \
-                     max_wall_secs, budget_daily_usd, budget_total_usd) \
-                     VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $8, $8, $9, $10, $11, $12, $13, $14, $15) \
-                     RETURNING id",
-                )
-                .bind(user.get())
-                .bind(name)
-                .bind(&agent.goal)
-                .bind(serde_json::to_value(&agent.success_criteria)?)
-                .bind(&agent.timeline)
-                .bind(&agent.model)
-                .bind(&agent.instructions)
-                .bind(now)
-                .bind(agent.tools.as_ref().map(serde_json::to_value).transpose()?)
-                .bind(agent.limits.max_steps.map(to_integer))
-                .bind(agent.limits.max_tokens.map(|tokens| i64::try_from(tokens).unwrap_or(i64::MAX)))
-                .bind(agent.limits.max_cost_usd)
-                .bind(agent.limits.max_wall_time.map(|wall| i64::try_from(wall.as_secs()).unwrap_or(i64::MAX)))
-                .bind(agent.budget.daily_usd)
-                .bind(agent.budget.total_usd)
-                .fetch_one(transaction.connection())
-                .await?;
-                let id = AgentId(id);
-                transaction.record_event(
-                    user,
-                    now,
-                    EventKind::AGENT_CREATED,
-                    EventSubject::Agent,
-                    id.get(),
-                    json!({ "name": name }),
-                );
-                Ok(load(transaction.connection(), user, id).await?)
-            })
+            Box::pin(async move { insert(transaction, user, &agent, now).await })
         })
         .await
     }
@@ -214,4 +178,49 @@ impl AgentStore for PostgresStore {
         })
         .await
     }
+}
+
+/// Creates an agent (already validated) and records its event.
+pub(crate) async fn insert(
+    transaction: &mut Transaction,
+    user: UserId,
+    agent: &NewAgent,
+    now: DateTime<Utc>,
+) -> TransactionResult<Agent> {
+    let name = agent.name.trim();
+    ensure_name_free(transaction.connection(), user, name, None).await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO agents (user_id, name, goal, success_criteria, timeline, status, model, \
+         instructions, created_at, updated_at, tools, max_steps, max_tokens, max_cost_usd, \
+         max_wall_secs, budget_daily_usd, budget_total_usd) \
+         VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $8, $8, $9, $10, $11, $12, $13, $14, $15) \
+         RETURNING id",
+    )
+    .bind(user.get())
+    .bind(name)
+    .bind(&agent.goal)
+    .bind(serde_json::to_value(&agent.success_criteria)?)
+    .bind(&agent.timeline)
+    .bind(&agent.model)
+    .bind(&agent.instructions)
+    .bind(now)
+    .bind(agent.tools.as_ref().map(serde_json::to_value).transpose()?)
+    .bind(agent.limits.max_steps.map(to_integer))
+    .bind(agent.limits.max_tokens.map(|tokens| i64::try_from(tokens).unwrap_or(i64::MAX)))
+    .bind(agent.limits.max_cost_usd)
+    .bind(agent.limits.max_wall_time.map(|wall| i64::try_from(wall.as_secs()).unwrap_or(i64::MAX)))
+    .bind(agent.budget.daily_usd)
+    .bind(agent.budget.total_usd)
+    .fetch_one(transaction.connection())
+    .await?;
+    let id = AgentId(id);
+    transaction.record_event(
+        user,
+        now,
+        EventKind::AGENT_CREATED,
+        EventSubject::Agent,
+        id.get(),
+        json!({ "name": name }),
+    );
+    Ok(load(transaction.connection(), user, id).await?)
 }

@@ -17,8 +17,11 @@
 
 mod actions;
 mod agents;
+mod approvals;
+mod artifacts;
 mod claims;
 pub mod connection;
+mod conversations;
 mod dependents;
 mod enqueue;
 mod events;
@@ -27,6 +30,9 @@ mod leases;
 mod listener;
 mod queue;
 mod rows;
+mod run_steps;
+mod runs;
+mod runtime_rows;
 pub mod scratch;
 mod settlements;
 mod transaction;

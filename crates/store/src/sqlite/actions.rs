@@ -1,6 +1,7 @@
 //! Actions on SQLite.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 use serde_json::json;
 use steward_domain::action::check_reason;
@@ -12,17 +13,18 @@ use super::SqliteStore;
 use super::connection::to_micros;
 use super::events::append;
 use super::rows::{self, ACTION_COLUMNS, optional};
+use super::writer::Effects;
 use crate::actions::{ActionFilter, ActionStore};
 use crate::{Entity, Result, StoreError, rules};
 
-fn load(connection: &Connection, user: UserId, id: ActionId) -> Result<Action> {
+pub(crate) fn load(connection: &Connection, user: UserId, id: ActionId) -> Result<Action> {
     let mut statement =
         connection.prepare_cached(&format!("SELECT {ACTION_COLUMNS} FROM actions WHERE id = ?1 AND user_id = ?2"))?;
     optional(statement.query_row(params![id.get(), user.get()], rows::action))?
         .ok_or_else(|| StoreError::not_found(Entity::Action, id))
 }
 
-fn agent_status(connection: &Connection, user: UserId, agent: AgentId) -> Result<Option<AgentStatus>> {
+pub(crate) fn agent_status(connection: &Connection, user: UserId, agent: AgentId) -> Result<Option<AgentStatus>> {
     let status: Option<String> = optional(connection.query_row(
         "SELECT status FROM agents WHERE id = ?1 AND user_id = ?2",
         params![agent.get(), user.get()],
@@ -147,22 +149,35 @@ impl ActionStore for SqliteStore {
             .write(move |connection, effects| {
                 let action = load(connection, user, id)?;
                 rules::check_action_transition(action.state, to)?;
-                connection.execute(
-                    "UPDATE actions SET state = ?1, state_reason = ?2, updated_at = ?3 WHERE id = ?4",
-                    params![to.as_str(), reason, to_micros(now), id.get()],
-                )?;
-                append(
-                    connection,
-                    effects,
-                    user,
-                    now,
-                    EventKind::ACTION_TRANSITIONED,
-                    EventSubject::Action,
-                    id.get(),
-                    &json!({ "agent_id": action.agent_id, "from": action.state.as_str(), "to": to.as_str(), "reason": reason }),
-                )?;
+                move_action(connection, effects, &action, to, reason.as_deref(), now)?;
                 load(connection, user, id)
             })
             .await
     }
+}
+
+/// Moves `action` to `to` and records the event; the caller has checked
+/// that the move is allowed.
+pub(crate) fn move_action(
+    connection: &Connection,
+    effects: &mut Effects,
+    action: &Action,
+    to: ActionState,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    connection.execute(
+        "UPDATE actions SET state = ?1, state_reason = ?2, updated_at = ?3 WHERE id = ?4",
+        params![to.as_str(), reason, to_micros(now), action.id.get()],
+    )?;
+    append(
+        connection,
+        effects,
+        action.user_id,
+        now,
+        EventKind::ACTION_TRANSITIONED,
+        EventSubject::Action,
+        action.id.get(),
+        &json!({ "agent_id": action.agent_id, "from": action.state.as_str(), "to": to.as_str(), "reason": reason }),
+    )
 }

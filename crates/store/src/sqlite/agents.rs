@@ -1,6 +1,7 @@
 //! Agents on SQLite.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 use serde_json::json;
 use steward_domain::{Agent, AgentId, AgentPatch, AgentStatus, EventKind, EventSubject, NewAgent, UserId};
@@ -9,10 +10,11 @@ use super::SqliteStore;
 use super::connection::to_micros;
 use super::events::append;
 use super::rows::{self, AGENT_COLUMNS, optional};
+use super::writer::Effects;
 use crate::agents::{AgentFilter, AgentStore};
 use crate::{Entity, Result, StoreError, rules};
 
-fn load(connection: &Connection, user: UserId, id: AgentId) -> Result<Agent> {
+pub(crate) fn load(connection: &Connection, user: UserId, id: AgentId) -> Result<Agent> {
     let mut statement =
         connection.prepare_cached(&format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = ?1 AND user_id = ?2"))?;
     optional(statement.query_row(params![id.get(), user.get()], rows::agent))?
@@ -36,47 +38,7 @@ impl AgentStore for SqliteStore {
     async fn create_agent(&self, user: UserId, agent: NewAgent) -> Result<Agent> {
         agent.validate()?;
         let now = self.now();
-        self.writer
-            .write(move |connection, effects| {
-                let name = agent.name.trim();
-                ensure_name_free(connection, user, name, None)?;
-                connection.execute(
-                    "INSERT INTO agents (user_id, name, goal, success_criteria, timeline, status, model, instructions, \
-                     created_at, updated_at, tools, max_steps, max_tokens, max_cost_usd, max_wall_secs, \
-                     budget_daily_usd, budget_total_usd) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, 'active', ?6, ?7, ?8, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-                    params![
-                        user.get(),
-                        name,
-                        agent.goal,
-                        serde_json::to_string(&agent.success_criteria)?,
-                        agent.timeline,
-                        agent.model,
-                        agent.instructions,
-                        to_micros(now),
-                        agent.tools.as_ref().map(serde_json::to_string).transpose()?,
-                        agent.limits.max_steps,
-                        agent.limits.max_tokens.map(|tokens| i64::try_from(tokens).unwrap_or(i64::MAX)),
-                        agent.limits.max_cost_usd,
-                        agent.limits.max_wall_time.map(|wall| i64::try_from(wall.as_secs()).unwrap_or(i64::MAX)),
-                        agent.budget.daily_usd,
-                        agent.budget.total_usd,
-                    ],
-                )?;
-                let id = AgentId(connection.last_insert_rowid());
-                append(
-                    connection,
-                    effects,
-                    user,
-                    now,
-                    EventKind::AGENT_CREATED,
-                    EventSubject::Agent,
-                    id.get(),
-                    &json!({ "name": name }),
-                )?;
-                load(connection, user, id)
-            })
-            .await
+        self.writer.write(move |connection, effects| insert(connection, effects, user, &agent, now)).await
     }
 
     async fn get_agent(&self, user: UserId, id: AgentId) -> Result<Agent> {
@@ -188,4 +150,51 @@ impl AgentStore for SqliteStore {
             })
             .await
     }
+}
+
+/// Creates an agent (already validated) and records its event.
+pub(crate) fn insert(
+    connection: &Connection,
+    effects: &mut Effects,
+    user: UserId,
+    agent: &NewAgent,
+    now: DateTime<Utc>,
+) -> Result<Agent> {
+    let name = agent.name.trim();
+    ensure_name_free(connection, user, name, None)?;
+    connection.execute(
+        "INSERT INTO agents (user_id, name, goal, success_criteria, timeline, status, model, instructions, \
+         created_at, updated_at, tools, max_steps, max_tokens, max_cost_usd, max_wall_secs, \
+         budget_daily_usd, budget_total_usd) \
+         VALUES (?1, ?2, ?3, ?4, ?5, 'active', ?6, ?7, ?8, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+        params![
+            user.get(),
+            name,
+            agent.goal,
+            serde_json::to_string(&agent.success_criteria)?,
+            agent.timeline,
+            agent.model,
+            agent.instructions,
+            to_micros(now),
+            agent.tools.as_ref().map(serde_json::to_string).transpose()?,
+            agent.limits.max_steps,
+            agent.limits.max_tokens.map(|tokens| i64::try_from(tokens).unwrap_or(i64::MAX)),
+            agent.limits.max_cost_usd,
+            agent.limits.max_wall_time.map(|wall| i64::try_from(wall.as_secs()).unwrap_or(i64::MAX)),
+            agent.budget.daily_usd,
+            agent.budget.total_usd,
+        ],
+    )?;
+    let id = AgentId(connection.last_insert_rowid());
+    append(
+        connection,
+        effects,
+        user,
+        now,
+        EventKind::AGENT_CREATED,
+        EventSubject::Agent,
+        id.get(),
+        &json!({ "name": name }),
+    )?;
+    load(connection, user, id)
 }

@@ -1,6 +1,7 @@
 //! The embedded SQLite backend: one writer thread with group commit
 //! ([`writer`]), a pool of read-only connections ([`readers`]), and the
-//! queue, agent, action and event operations written in SQLite's dialect.
+//! queue, agent, action, run, conversation, artifact and event operations
+//! written in SQLite's dialect.
 //!
 //! Architecture invariant: one process owns a SQLite database. It takes an
 //! exclusive lock on `<database>.lock` at open, which is what allows it to
@@ -8,8 +9,11 @@
 
 mod actions;
 mod agents;
+mod approvals;
+mod artifacts;
 mod checkpointer;
 mod connection;
+mod conversations;
 mod dependents;
 mod enqueue;
 mod events;
@@ -18,6 +22,9 @@ mod leases;
 mod queue;
 mod readers;
 mod rows;
+mod run_steps;
+mod runs;
+mod runtime_rows;
 mod writer;
 
 use std::fs::{File, OpenOptions};

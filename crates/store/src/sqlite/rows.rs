@@ -139,7 +139,7 @@ pub(crate) fn event(row: &Row<'_>) -> rusqlite::Result<Event> {
     })
 }
 
-fn parsed<T>(row: &Row<'_>, index: usize) -> rusqlite::Result<T>
+pub(crate) fn parsed<T>(row: &Row<'_>, index: usize) -> rusqlite::Result<T>
 where
     T: FromStr,
     T::Err: std::fmt::Display,
@@ -148,17 +148,20 @@ where
     text.parse().map_err(|error: T::Err| conversion_error(index, error.to_string()))
 }
 
-fn json(row: &Row<'_>, index: usize) -> rusqlite::Result<Value> {
+pub(crate) fn json(row: &Row<'_>, index: usize) -> rusqlite::Result<Value> {
     let text: String = row.get(index)?;
     serde_json::from_str(&text).map_err(|error| conversion_error(index, error))
 }
 
-fn optional_json(row: &Row<'_>, index: usize) -> rusqlite::Result<Option<Value>> {
+pub(crate) fn optional_json(row: &Row<'_>, index: usize) -> rusqlite::Result<Option<Value>> {
     let text: Option<String> = row.get(index)?;
     text.map(|text| serde_json::from_str(&text).map_err(|error| conversion_error(index, error))).transpose()
 }
 
-fn conversion_error(index: usize, error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> rusqlite::Error {
+pub(crate) fn conversion_error(
+    index: usize,
+    error: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(index, Type::Text, error.into())
 }
 

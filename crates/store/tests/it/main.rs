@@ -5,6 +5,10 @@
 
 mod actions;
 mod agents;
+mod approvals;
+mod artifacts;
+mod cancellation;
+mod conversations;
 mod dependencies;
 mod enqueue;
 mod events;
@@ -14,5 +18,8 @@ mod lifecycle;
 mod migrations;
 mod notifications;
 mod properties;
+mod runs;
 mod shared_database;
+mod shared_runs;
+mod spending;
 mod sqlite_lifecycle;

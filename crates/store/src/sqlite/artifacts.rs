@@ -1,0 +1,109 @@
+//! Artifacts on SQLite: the files runs write, one row per path of an
+//! action's folder (or of an ad-hoc run's).
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, params};
+use serde_json::json;
+use steward_domain::{ActionId, Artifact, ArtifactId, EventKind, EventSubject, NewArtifact, RunId, UserId};
+
+use super::SqliteStore;
+use super::connection::to_micros;
+use super::events::append;
+use super::rows::optional;
+use super::runs;
+use super::runtime_rows::{self, ARTIFACT_COLUMNS};
+use super::writer::Effects;
+use crate::artifacts::{ArtifactFilter, ArtifactStore};
+use crate::{Result, rules};
+
+fn load(connection: &Connection, id: ArtifactId) -> Result<Artifact> {
+    let mut statement =
+        connection.prepare_cached(&format!("SELECT {ARTIFACT_COLUMNS} FROM artifacts WHERE id = ?1"))?;
+    Ok(statement.query_row([id.get()], runtime_rows::artifact)?)
+}
+
+fn record(
+    connection: &Connection,
+    effects: &mut Effects,
+    artifact: &NewArtifact,
+    now: DateTime<Utc>,
+) -> Result<Artifact> {
+    let user = artifact.user_id;
+    let run = runs::load(connection, user, artifact.run_id)?;
+    rules::check_artifact_action(run.id, run.action_id, artifact.action_id)?;
+    // The folder is the action's when the run works on one, so a later run
+    // of the same action updates the same file.
+    let existing: Option<i64> = optional(connection.query_row(
+        "SELECT id FROM artifacts WHERE path = ?1 \
+         AND CASE WHEN ?2 IS NULL THEN action_id IS NULL AND run_id = ?3 ELSE action_id = ?2 END",
+        params![artifact.path, run.action_id.map(ActionId::get), run.id.get()],
+        |row| row.get(0),
+    ))?;
+    let bytes = i64::try_from(artifact.bytes).unwrap_or(i64::MAX);
+    let id = match existing {
+        Some(id) => {
+            connection.execute(
+                "UPDATE artifacts SET bytes = ?1, run_id = ?2, updated_at = ?3 WHERE id = ?4",
+                params![bytes, run.id.get(), to_micros(now), id],
+            )?;
+            ArtifactId(id)
+        }
+        None => {
+            connection.execute(
+                "INSERT INTO artifacts (user_id, run_id, action_id, path, bytes, created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+                params![
+                    user.get(),
+                    run.id.get(),
+                    run.action_id.map(ActionId::get),
+                    artifact.path,
+                    bytes,
+                    to_micros(now)
+                ],
+            )?;
+            ArtifactId(connection.last_insert_rowid())
+        }
+    };
+    append(
+        connection,
+        effects,
+        user,
+        now,
+        EventKind::ARTIFACT_WRITTEN,
+        EventSubject::Artifact,
+        id.get(),
+        &json!({
+            "run_id": run.id, "action_id": run.action_id, "path": artifact.path, "bytes": artifact.bytes,
+            "created": existing.is_none(),
+        }),
+    )?;
+    load(connection, id)
+}
+
+fn list(connection: &Connection, user: UserId, filter: &ArtifactFilter) -> Result<Vec<Artifact>> {
+    let mut statement = connection.prepare_cached(&format!(
+        "SELECT {ARTIFACT_COLUMNS} FROM artifacts WHERE user_id = ?1 AND (?2 IS NULL OR action_id = ?2) \
+         AND (?3 IS NULL OR run_id = ?3) ORDER BY path, id"
+    ))?;
+    let artifacts = statement
+        .query_map(
+            params![user.get(), filter.action_id.map(ActionId::get), filter.run_id.map(RunId::get)],
+            runtime_rows::artifact,
+        )?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(artifacts)
+}
+
+#[async_trait]
+impl ArtifactStore for SqliteStore {
+    async fn record_artifact(&self, artifact: NewArtifact) -> Result<Artifact> {
+        rules::check_artifact(&artifact)?;
+        let now = self.now();
+        self.writer.write(move |connection, effects| record(connection, effects, &artifact, now)).await
+    }
+
+    async fn list_artifacts(&self, user: UserId, filter: ArtifactFilter) -> Result<Vec<Artifact>> {
+        self.readers.read(move |connection| list(connection, user, &filter)).await
+    }
+}
