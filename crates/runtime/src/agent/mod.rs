@@ -2,7 +2,21 @@
 //! budgets and approvals), chats with agents, and the setup chat that creates
 //! them.
 
+pub mod chat;
 pub mod context;
+pub mod equipment;
+pub mod handler;
 pub mod limits;
 pub mod redact;
+pub mod run;
+pub mod runtime;
+pub mod setup;
 pub mod steps;
+mod tool_calls;
+
+pub use chat::{ChatError, ChatEvent};
+pub use equipment::HomeEquipment;
+pub use handler::AgentRunHandler;
+pub use run::RunProgress;
+pub use runtime::{AgentRuntime, NoSkills, RuntimeSettings, SkillSource, ToolSource};
+pub use setup::{AgentProposal, SetupConfirmation, SetupTurn};

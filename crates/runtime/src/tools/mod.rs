@@ -6,6 +6,8 @@
 //! traces and approvals. Model providers only accept `[a-zA-Z0-9_-]` in
 //! tool names, so on the wire a dot becomes `__` ([`wire_name`]).
 
+pub mod actions;
+pub mod artifacts;
 mod builtins;
 pub mod config;
 pub mod confined;

@@ -3,6 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod agent_chat;
+mod agent_runs;
+mod agent_support;
 mod http_fetch;
 mod skills;
 mod support;

@@ -1,0 +1,389 @@
+//! Chatting with an agent (J2): the agent's own chat, where it proposes one
+//! concrete action at a time as a draft, and each draft's refinement
+//! thread, where it revises the draft. Replies stream as [`ChatEvent`]s.
+
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use steward_domain::{
+    Action, ActionId, ActionMode, ActionPatch, ActionPriority, ActionState, Agent, AgentId, ChatMessage, ChatRole,
+    ConversationKind, NewAction, NewChatMessage, UserId,
+};
+use steward_llm::{ChatModel, ChatRequest, ContentPart, Message, Role, StreamEvent, ToolCall, ToolDefinition, Usage};
+use steward_store::{ActionFilter, StoreError};
+use tokio::sync::mpsc;
+
+use super::context::system_prompt;
+use super::runtime::AgentRuntime;
+use crate::tools::schema_of;
+
+/// Messages of the conversation the model sees.
+const HISTORY: usize = 40;
+/// Model calls one reply may take (a proposal, then words about it).
+const MAX_ROUNDS: usize = 3;
+
+/// What a chat reply streams.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ChatEvent {
+    /// Text as the model writes it.
+    Delta { text: String },
+    /// The agent proposed a draft action.
+    DraftProposed { action: Action },
+    /// The agent revised the draft this thread is about.
+    DraftUpdated { action: Action },
+    /// The reply, as stored.
+    Done { message: ChatMessage },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChatError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the model call failed: {0}")]
+    Model(#[from] steward_llm::LlmError),
+    #[error("{0}")]
+    NotAllowed(String),
+}
+
+/// A draft as the model proposes it.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct DraftProposal {
+    /// A short, concrete title for the deliverable.
+    title: String,
+    /// What the deliverable is, and how to know it is done.
+    description: String,
+    /// low, medium, high or urgent.
+    priority: String,
+    /// "interactive" when it needs the user, "scheduled" when the agent can do it alone.
+    mode: String,
+    /// When to do it (RFC 3339), if it should wait.
+    #[serde(default)]
+    scheduled_for: Option<DateTime<Utc>>,
+}
+
+/// A revision of a draft: only the fields to change.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct DraftRevision {
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    priority: Option<String>,
+    #[serde(default)]
+    mode: Option<String>,
+    #[serde(default)]
+    scheduled_for: Option<DateTime<Utc>>,
+}
+
+const PROPOSE: &str = "propose_action";
+const REVISE: &str = "update_draft";
+
+impl AgentRuntime {
+    /// One turn of the agent's chat: stores `text`, streams the reply to
+    /// `events`, and returns it as stored.
+    pub async fn chat(
+        &self,
+        user: UserId,
+        agent: AgentId,
+        text: String,
+        events: mpsc::Sender<ChatEvent>,
+    ) -> Result<ChatMessage, ChatError> {
+        let agent = self.store.get_agent(user, agent).await?;
+        self.live(&agent)?;
+        let conversation = self.store.conversation_for(user, ConversationKind::Agent, agent.id, None).await?;
+        let actions =
+            self.store.list_actions(user, ActionFilter { agent_id: Some(agent.id), states: Vec::new() }).await?;
+        let open_draft = actions.iter().find(|action| action.state == ActionState::Draft);
+        let mut system = system_prompt(&agent, &self.skills.index(&agent), &recent(&actions), Utc::now());
+        system.push_str(
+            "\nYou are chatting with your user. When it helps, or when asked, propose exactly one concrete next \
+             deliverable with the propose_action tool: a clear title, what the deliverable is and how to know it \
+             is done, a priority, and whether it needs the user (interactive) or you can do it alone (scheduled). \
+             Only one draft at a time.",
+        );
+        let tools = match open_draft {
+            Some(draft) => {
+                system.push_str(&format!(
+                    "\nA draft is open (#{} \"{}\"); discuss or refine it instead of proposing another.",
+                    draft.id, draft.title
+                ));
+                Vec::new()
+            }
+            None => vec![ToolDefinition::new(
+                PROPOSE,
+                "Propose one concrete action (a draft deliverable).",
+                schema_of::<DraftProposal>(),
+            )],
+        };
+        self.store
+            .append_message(user, conversation.id, NewChatMessage { role: ChatRole::User, text, data: Value::Null })
+            .await?;
+        let history = self.history(user, conversation.id).await?;
+        let reply = self.converse(user, &agent, None, system, history, tools, &events).await?;
+        let message = self.store.append_message(user, conversation.id, reply).await?;
+        let _ = events.send(ChatEvent::Done { message: message.clone() }).await;
+        Ok(message)
+    }
+
+    /// One turn of a draft's refinement thread.
+    pub async fn chat_about_action(
+        &self,
+        user: UserId,
+        action: ActionId,
+        text: String,
+        events: mpsc::Sender<ChatEvent>,
+    ) -> Result<ChatMessage, ChatError> {
+        let action = self.store.get_action(user, action).await?;
+        let agent = self.store.get_agent(user, action.agent_id).await?;
+        self.live(&agent)?;
+        let conversation =
+            self.store.conversation_for(user, ConversationKind::Action, agent.id, Some(action.id)).await?;
+        let mut system = system_prompt(&agent, &self.skills.index(&agent), &[], Utc::now());
+        system.push_str(&format!(
+            "\nYou are refining this action with your user:\n#{} [{}] {}\npriority: {}, mode: {}{}\n{}\n",
+            action.id,
+            action.state,
+            action.title,
+            action.priority,
+            action.mode,
+            action.scheduled_for.map(|at| format!(", scheduled for {at}")).unwrap_or_default(),
+            action.description,
+        ));
+        let revisable = matches!(action.state, ActionState::Draft | ActionState::Defined);
+        let tools = if revisable {
+            system.push_str("Change it with the update_draft tool when the user asks for changes.");
+            vec![ToolDefinition::new(
+                REVISE,
+                "Change fields of the action being refined.",
+                schema_of::<DraftRevision>(),
+            )]
+        } else {
+            Vec::new()
+        };
+        self.store
+            .append_message(user, conversation.id, NewChatMessage { role: ChatRole::User, text, data: Value::Null })
+            .await?;
+        let history = self.history(user, conversation.id).await?;
+        let reply = self.converse(user, &agent, Some(action.id), system, history, tools, &events).await?;
+        let message = self.store.append_message(user, conversation.id, reply).await?;
+        let _ = events.send(ChatEvent::Done { message: message.clone() }).await;
+        Ok(message)
+    }
+
+    fn live(&self, agent: &Agent) -> Result<(), ChatError> {
+        if agent.status == steward_domain::AgentStatus::Archived {
+            return Err(ChatError::NotAllowed(format!("agent {} is archived", agent.id)));
+        }
+        Ok(())
+    }
+
+    async fn history(
+        &self,
+        user: UserId,
+        conversation: steward_domain::ConversationId,
+    ) -> Result<Vec<Message>, ChatError> {
+        let messages = self.store.list_messages(user, conversation, None, HISTORY).await?;
+        Ok(messages
+            .into_iter()
+            .filter(|message| !message.text.is_empty())
+            .map(|message| match message.role {
+                ChatRole::User => Message::user(message.text),
+                ChatRole::Assistant => Message::assistant(message.text),
+            })
+            .collect())
+    }
+
+    /// Streams model replies, handling the proposal/revision tool, until the
+    /// model answers in words; returns the reply to store.
+    #[allow(clippy::too_many_arguments)]
+    async fn converse(
+        &self,
+        user: UserId,
+        agent: &Agent,
+        action: Option<ActionId>,
+        system: String,
+        mut messages: Vec<Message>,
+        tools: Vec<ToolDefinition>,
+        events: &mpsc::Sender<ChatEvent>,
+    ) -> Result<NewChatMessage, ChatError> {
+        let model = self.model_for(agent)?;
+        let mut text = String::new();
+        let mut usage = Usage::default();
+        let mut cost = Some(0.0);
+        let mut draft: Option<ActionId> = None;
+        for round in 0..MAX_ROUNDS {
+            let offered = if round + 1 == MAX_ROUNDS { Vec::new() } else { tools.clone() };
+            let request = ChatRequest::new(messages.clone())
+                .with_system(system.clone())
+                .with_tools(offered)
+                .with_max_tokens(self.settings.max_output_tokens);
+            let (content, calls, call_usage, call_cost) = stream_reply(model.as_ref(), request, events).await?;
+            usage = usage.add(&call_usage);
+            cost = cost.zip(call_cost).map(|(total, call)| total + call);
+            text.push_str(&text_of(&content));
+            if calls.is_empty() {
+                break;
+            }
+            messages.push(Message::new(Role::Assistant, content));
+            let mut results = Vec::new();
+            for call in calls {
+                let outcome = self.apply_tool_call(user, agent.id, action, &call).await;
+                let (result, is_error) = match outcome {
+                    Ok(changed) => {
+                        draft = Some(changed.id);
+                        let event = if call.name == PROPOSE {
+                            ChatEvent::DraftProposed { action: changed.clone() }
+                        } else {
+                            ChatEvent::DraftUpdated { action: changed.clone() }
+                        };
+                        let _ = events.send(event).await;
+                        (
+                            format!(
+                                "Done: action #{} \"{}\" ({}). The user sees it as a card.",
+                                changed.id, changed.title, changed.state
+                            ),
+                            false,
+                        )
+                    }
+                    Err(error) => (error, true),
+                };
+                results.push(ContentPart::tool_result(&call.id, result, is_error));
+            }
+            messages.push(Message::tool_results(results));
+        }
+        Ok(NewChatMessage {
+            role: ChatRole::Assistant,
+            text,
+            data: json!({
+                "draft_action_id": draft,
+                "model": model.id().to_string(),
+                "usage": { "input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
+                           "cache_read_tokens": usage.cache_read_tokens, "cache_write_tokens": usage.cache_write_tokens },
+                "cost_usd": cost,
+            }),
+        })
+    }
+
+    /// Creates or revises the draft; an error is for the model to correct.
+    async fn apply_tool_call(
+        &self,
+        user: UserId,
+        agent: AgentId,
+        action: Option<ActionId>,
+        call: &ToolCall,
+    ) -> Result<Action, String> {
+        if let Some(raw) = &call.malformed_input {
+            return Err(format!("invalid input: the arguments were not valid JSON: {raw}"));
+        }
+        match (call.name.as_str(), action) {
+            (PROPOSE, _) => {
+                let proposal: DraftProposal =
+                    serde_json::from_value(call.input.clone()).map_err(|error| format!("invalid input: {error}"))?;
+                let new = NewAction {
+                    agent_id: agent,
+                    title: proposal.title,
+                    description: proposal.description,
+                    priority: proposal
+                        .priority
+                        .parse()
+                        .map_err(|error: steward_domain::ValidationError| error.to_string())?,
+                    mode: proposal.mode.parse().map_err(|error: steward_domain::ValidationError| error.to_string())?,
+                    scheduled_for: proposal.scheduled_for,
+                };
+                self.store.create_action(user, new).await.map_err(|error| error.to_string())
+            }
+            (REVISE, Some(action)) => {
+                let revision: DraftRevision =
+                    serde_json::from_value(call.input.clone()).map_err(|error| format!("invalid input: {error}"))?;
+                let patch = ActionPatch {
+                    title: revision.title,
+                    description: revision.description,
+                    priority: revision
+                        .priority
+                        .map(|text| text.parse::<ActionPriority>())
+                        .transpose()
+                        .map_err(|error| error.to_string())?,
+                    mode: revision
+                        .mode
+                        .map(|text| text.parse::<ActionMode>())
+                        .transpose()
+                        .map_err(|error| error.to_string())?,
+                    scheduled_for: revision.scheduled_for.map(Some),
+                };
+                if patch.is_empty() {
+                    return Err("invalid input: give at least one field to change".into());
+                }
+                self.store.update_action(user, action, patch).await.map_err(|error| error.to_string())
+            }
+            (other, _) => Err(format!("there is no tool named {other}")),
+        }
+    }
+}
+
+/// Streams one reply, forwarding text deltas; returns its parts, tool calls,
+/// usage and cost.
+async fn stream_reply(
+    model: &dyn ChatModel,
+    request: ChatRequest,
+    events: &mpsc::Sender<ChatEvent>,
+) -> Result<(Vec<ContentPart>, Vec<ToolCall>, Usage, Option<f64>), ChatError> {
+    let mut stream = model.stream(request);
+    let mut text = String::new();
+    let mut content = Vec::new();
+    let mut calls = Vec::new();
+    let mut finish = None;
+    while let Some(event) = stream.next().await {
+        match event? {
+            StreamEvent::TextDelta { text: delta } => {
+                text.push_str(&delta);
+                let _ = events.send(ChatEvent::Delta { text: delta }).await;
+            }
+            StreamEvent::ToolCallFinished { call, .. } => {
+                if !text.is_empty() {
+                    content.push(ContentPart::text(std::mem::take(&mut text)));
+                }
+                content.push(ContentPart::ToolUse {
+                    id: call.id.clone(),
+                    name: call.name.clone(),
+                    input: call.input.clone(),
+                });
+                calls.push(call);
+            }
+            StreamEvent::Finished(done) => finish = Some(done),
+            _ => {}
+        }
+    }
+    if !text.is_empty() {
+        content.push(ContentPart::text(text));
+    }
+    let finish = finish.ok_or_else(|| {
+        ChatError::Model(steward_llm::LlmError::new(
+            steward_llm::ErrorKind::MalformedResponse,
+            model.id().to_string(),
+            "the reply ended before its final event",
+        ))
+    })?;
+    Ok((content, calls, finish.usage, finish.cost_usd))
+}
+
+fn text_of(content: &[ContentPart]) -> String {
+    content
+        .iter()
+        .filter_map(|part| match part {
+            ContentPart::Text { text } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn recent(actions: &[Action]) -> Vec<Action> {
+    let mut recent = actions.to_vec();
+    recent.sort_by_key(|action| std::cmp::Reverse(action.updated_at));
+    recent.truncate(10);
+    recent
+}

@@ -1,0 +1,353 @@
+//! Executing a run: the step loop. Each step is stored before the next one
+//! starts, so a run taken up again after a crash replays its stored steps and
+//! goes on from the first step it had not stored: no completed model call is
+//! made twice, no stored tool result is produced twice.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use steward_domain::{Agent, JobId, NewApproval, Run, RunId, RunOutcome, RunStep, StepKind, TokenUsage, UserId};
+use steward_llm::{ChatModel, ChatRequest, ChatResponse, ErrorKind, LlmError, Message, ToolDefinition};
+use steward_store::{ActionFilter, ApprovalFilter, RunFinish, StoreError};
+use tokio_util::sync::CancellationToken;
+
+use super::context::{estimate_tokens, system_prompt};
+use super::limits::{EffectiveLimits, Stop, check_budget, check_limits};
+use super::runtime::AgentRuntime;
+use super::steps::{
+    InstructionContent, ModelCallContent, NextMove, RequestedCall, SummaryContent, replay, summary_boundary,
+};
+use super::tool_calls::{ToolRound, run_tool_round};
+use crate::handlers::JobError;
+use crate::tools::wire_name;
+
+/// How a job's turn with a run ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RunProgress {
+    /// The run finished (stored as such).
+    Finished(RunOutcome),
+    /// The run waits for approvals; a decision resumes it with a new job.
+    AwaitingApproval,
+    /// The run was already finished; nothing was done.
+    AlreadyFinished,
+}
+
+impl AgentRuntime {
+    /// Executes (or resumes) run `run_id` as job `job`, until it finishes,
+    /// pauses for approval, or `cancel` fires.
+    pub async fn execute_run(
+        &self,
+        run_id: RunId,
+        job: JobId,
+        cancel: CancellationToken,
+    ) -> Result<RunProgress, JobError> {
+        let run = match self.store.begin_run(run_id, job).await {
+            Ok(run) => run,
+            Err(StoreError::Conflict { .. }) => return Ok(RunProgress::AlreadyFinished),
+            Err(StoreError::NotFound { .. }) => {
+                return Err(JobError::permanent(format!("run {run_id} does not exist")));
+            }
+            Err(error) => return Err(store_failure(error)),
+        };
+        let user = run.user_id;
+        let agent = self.store.get_agent(user, run.agent_id).await.map_err(store_failure)?;
+        let mut steps = self.store.list_steps(user, run.id).await.map_err(store_failure)?;
+        if steps.is_empty() {
+            let now = Utc::now();
+            let instruction = step(
+                run.id,
+                0,
+                StepKind::Instruction,
+                "instruction",
+                json!(InstructionContent { text: run.instruction.clone() }),
+                now,
+                now,
+            );
+            self.store.append_step(instruction.clone()).await.map_err(store_failure)?;
+            steps.push(instruction);
+        }
+        let limits = EffectiveLimits::resolve(run.limits, agent.limits, self.settings.default_limits);
+        let model = match self.model_for(&agent) {
+            Ok(model) => model,
+            Err(error) => return self.finish(run.id, RunOutcome::Failed, None, Some(error.to_string())).await,
+        };
+        for folder in [self.workspace_of(run.id), self.artifacts_of(run.id, run.action_id)] {
+            tokio::fs::create_dir_all(&folder)
+                .await
+                .map_err(|error| JobError::retryable(format!("cannot create {}: {error}", folder.display())))?;
+        }
+        let mut run = run;
+        loop {
+            if cancel.is_cancelled() || self.cancel_requested(user, run.id).await? {
+                return self.finish(run.id, RunOutcome::Cancelled, None, Some("cancelled by request".into())).await;
+            }
+            let replayed = replay(&steps).map_err(|error| JobError::permanent(format!("run {}: {error}", run.id)))?;
+            match replayed.next {
+                NextMove::Finish { answer } => {
+                    return self.finish(run.id, RunOutcome::Completed, Some(answer), None).await;
+                }
+                NextMove::RunTools { model_step, calls } => {
+                    let tools = self.tools_for(&agent, replayed.open_skill.as_deref());
+                    match run_tool_round(self, &run, &agent, &tools, model_step, calls, replayed.next_sequence, &cancel)
+                        .await?
+                    {
+                        ToolRound::Stored(new_steps) => steps.extend(new_steps),
+                        ToolRound::NeedsApproval { stored, requests } => {
+                            steps.extend(stored);
+                            self.request_approvals(run.id, requests).await?;
+                            return Ok(RunProgress::AwaitingApproval);
+                        }
+                        ToolRound::Cancelled => {
+                            return self
+                                .finish(run.id, RunOutcome::Cancelled, None, Some("cancelled by request".into()))
+                                .await;
+                        }
+                    }
+                    run = self.store.get_run(user, run.id).await.map_err(store_failure)?;
+                }
+                NextMove::CallModel => {
+                    if let Some(stop) = self.must_stop(&run, &agent, &limits, model.as_ref()).await? {
+                        return self.finish(run.id, stop.outcome, None, Some(stop.reason)).await;
+                    }
+                    let tools = self.tools_for(&agent, replayed.open_skill.as_deref());
+                    let definitions: Vec<ToolDefinition> = tools
+                        .iter()
+                        .map(|tool| {
+                            ToolDefinition::new(wire_name(tool.name()), tool.description(), tool.input_schema())
+                        })
+                        .collect();
+                    let system = self.system_prompt_for(&agent, user).await?;
+                    if estimate_tokens(&system, &replayed.messages, &definitions) > self.settings.context_budget_tokens
+                        && let Some(boundary) = summary_boundary(&steps, self.settings.keep_recent_turns)
+                    {
+                        let summary = self
+                            .summarise(&run, model.as_ref(), &system, &steps, boundary, replayed.next_sequence, &cancel)
+                            .await?;
+                        let Some(summary) = summary else {
+                            return self
+                                .finish(run.id, RunOutcome::Cancelled, None, Some("cancelled by request".into()))
+                                .await;
+                        };
+                        run = self.store.append_step(summary.clone()).await.map_err(store_failure)?;
+                        steps.push(summary);
+                        continue;
+                    }
+                    let request = ChatRequest::new(replayed.messages)
+                        .with_system(system)
+                        .with_cached_system_prompt()
+                        .with_tools(definitions)
+                        .with_max_tokens(self.settings.max_output_tokens);
+                    let started = Utc::now();
+                    let response = tokio::select! {
+                        response = model.complete(request) => response,
+                        () = cancel.cancelled() => {
+                            return self.finish(run.id, RunOutcome::Cancelled, None, Some("cancelled by request".into())).await;
+                        }
+                    };
+                    let response = match response {
+                        Ok(response) => response,
+                        Err(error) => return self.model_failed(run.id, error).await,
+                    };
+                    let stored = self.model_step(run.id, replayed.next_sequence, &response, started);
+                    run = self.store.append_step(stored.clone()).await.map_err(store_failure)?;
+                    steps.push(stored);
+                }
+            }
+        }
+    }
+
+    async fn cancel_requested(&self, user: UserId, run: RunId) -> Result<bool, JobError> {
+        Ok(self.store.get_run(user, run).await.map_err(store_failure)?.cancel_requested)
+    }
+
+    /// Limits of the run, then the agent's budget.
+    async fn must_stop(
+        &self,
+        run: &Run,
+        agent: &Agent,
+        limits: &EffectiveLimits,
+        model: &dyn ChatModel,
+    ) -> Result<Option<Stop>, JobError> {
+        let working = self.working_time(run).await?;
+        if let Some(stop) = check_limits(limits, &run.usage, working) {
+            return Ok(Some(stop));
+        }
+        if agent.budget.is_unlimited() {
+            return Ok(None);
+        }
+        let midnight = Utc::now()
+            .date_naive()
+            .and_hms_opt(0, 0, 0)
+            .map(|time| DateTime::<Utc>::from_naive_utc_and_offset(time, Utc));
+        let today = self.store.agent_spend(run.user_id, agent.id, midnight).await.map_err(store_failure)?;
+        let total = self.store.agent_spend(run.user_id, agent.id, None).await.map_err(store_failure)?;
+        Ok(check_budget(&agent.budget, today, total, &model.id().to_string(), self.price_known(model.id())))
+    }
+
+    /// Time the run has worked: since it first started, without the time it
+    /// spent waiting for people to decide on approvals.
+    async fn working_time(&self, run: &Run) -> Result<Duration, JobError> {
+        let Some(started) = run.started_at else { return Ok(Duration::ZERO) };
+        let approvals = self
+            .store
+            .list_approvals(run.user_id, ApprovalFilter { run_id: Some(run.id), statuses: Vec::new() })
+            .await
+            .map_err(store_failure)?;
+        let waited: chrono::Duration = approvals
+            .iter()
+            .filter_map(|approval| approval.decided_at.map(|decided| decided - approval.created_at))
+            .sum();
+        Ok((Utc::now() - started - waited).to_std().unwrap_or_default())
+    }
+
+    async fn system_prompt_for(&self, agent: &Agent, user: UserId) -> Result<String, JobError> {
+        let filter = ActionFilter { agent_id: Some(agent.id), states: Vec::new() };
+        let mut actions = self.store.list_actions(user, filter).await.map_err(store_failure)?;
+        actions.sort_by_key(|action| std::cmp::Reverse(action.updated_at));
+        actions.truncate(10);
+        Ok(system_prompt(agent, &self.skills.index(agent), &actions, Utc::now()))
+    }
+
+    /// Summarises the steps up to `boundary` into one summary step (not yet
+    /// stored). `None` when cancelled.
+    #[allow(clippy::too_many_arguments)]
+    async fn summarise(
+        &self,
+        run: &Run,
+        model: &dyn ChatModel,
+        system: &str,
+        steps: &[RunStep],
+        boundary: u32,
+        sequence: u32,
+        cancel: &CancellationToken,
+    ) -> Result<Option<RunStep>, JobError> {
+        let covered: Vec<RunStep> = steps.iter().filter(|step| step.sequence <= boundary).cloned().collect();
+        let earlier = replay(&covered).map_err(|error| JobError::permanent(error.to_string()))?;
+        let mut messages = earlier.messages;
+        messages.push(Message::user(
+            "Summarise the work above for yourself, to continue from it: what was asked, what you did, what you \
+             found (facts, names, numbers, file paths), decisions made and what is left. Be complete but brief. \
+             Reply with the summary only.",
+        ));
+        let request = ChatRequest::new(messages).with_system(system).with_max_tokens(self.settings.max_output_tokens);
+        let started = Utc::now();
+        let response = tokio::select! {
+            response = model.complete(request) => response,
+            () = cancel.cancelled() => return Ok(None),
+        };
+        let response = response.map_err(|error| model_job_error(&error))?;
+        let content = SummaryContent { text: response.text(), covers_through: boundary };
+        let mut summary = self.model_step(run.id, sequence, &response, started);
+        summary.kind = StepKind::Summary;
+        summary.content = json!(content);
+        Ok(Some(summary))
+    }
+
+    fn model_step(&self, run: RunId, sequence: u32, response: &ChatResponse, started: DateTime<Utc>) -> RunStep {
+        let tool_calls: Vec<RequestedCall> = response
+            .tool_calls
+            .iter()
+            .map(|call| RequestedCall {
+                id: call.id.clone(),
+                wire_name: call.name.clone(),
+                input: call.input.clone(),
+                malformed_input: call.malformed_input.clone(),
+            })
+            .collect();
+        let content = ModelCallContent { content: response.content.clone(), tool_calls };
+        let mut stored = step(
+            run,
+            sequence,
+            StepKind::ModelCall,
+            &response.model.to_string(),
+            self.redactor.value(&json!(content)),
+            started,
+            Utc::now(),
+        );
+        stored.usage = Some(TokenUsage {
+            input_tokens: response.usage.input_tokens,
+            output_tokens: response.usage.output_tokens,
+            cache_read_tokens: response.usage.cache_read_tokens,
+            cache_write_tokens: response.usage.cache_write_tokens,
+        });
+        stored.cost_usd = response.cost_usd;
+        stored.time_to_first_token = response.time_to_first_token;
+        stored.stop_reason = Some(response.stop_reason.as_str().to_string());
+        stored
+    }
+
+    async fn request_approvals(&self, run: RunId, requests: Vec<NewApproval>) -> Result<(), JobError> {
+        let requests: Vec<NewApproval> = requests
+            .into_iter()
+            .map(|request| NewApproval { arguments: self.redactor.value(&request.arguments), ..request })
+            .collect();
+        self.store.request_approvals(run, requests).await.map_err(store_failure)?;
+        Ok(())
+    }
+
+    /// A model call failed after the client's own retries: a passing problem
+    /// (rate limit, overload, outage, timeout) gives the job back to the
+    /// queue to resume later; anything else ends the run.
+    async fn model_failed(&self, run: RunId, error: LlmError) -> Result<RunProgress, JobError> {
+        if error.is_retryable() {
+            return Err(model_job_error(&error));
+        }
+        let message = match error.kind() {
+            ErrorKind::ContextTooLong => format!("the conversation no longer fits the model's context: {error}"),
+            _ => error.to_string(),
+        };
+        self.finish(run, RunOutcome::Failed, None, Some(message)).await
+    }
+
+    pub(crate) async fn finish(
+        &self,
+        run: RunId,
+        outcome: RunOutcome,
+        output: Option<String>,
+        error: Option<String>,
+    ) -> Result<RunProgress, JobError> {
+        let finish = RunFinish { outcome, output, error: error.map(|error| self.redactor.text(&error)) };
+        match self.store.finish_run(run, finish).await {
+            // Finished meanwhile (cancelled while we worked): that stands.
+            Ok(_) | Err(StoreError::Conflict { .. }) => Ok(RunProgress::Finished(outcome)),
+            Err(error) => Err(store_failure(error)),
+        }
+    }
+}
+
+/// A step with the common fields filled.
+pub(crate) fn step(
+    run: RunId,
+    sequence: u32,
+    kind: StepKind,
+    name: &str,
+    content: Value,
+    started: DateTime<Utc>,
+    finished: DateTime<Utc>,
+) -> RunStep {
+    RunStep {
+        run_id: run,
+        sequence,
+        kind,
+        name: name.to_string(),
+        content,
+        usage: None,
+        cost_usd: None,
+        time_to_first_token: None,
+        stop_reason: None,
+        error: None,
+        started_at: started,
+        finished_at: finished,
+    }
+}
+
+/// The store failing is a passing problem for the job: it is retried and the
+/// run resumes from its stored steps.
+pub(crate) fn store_failure(error: StoreError) -> JobError {
+    JobError::retryable(format!("storing the run failed: {error}"))
+}
+
+fn model_job_error(error: &LlmError) -> JobError {
+    JobError::Retryable { message: format!("the model call failed: {error}"), retry_after: error.retry_after() }
+}

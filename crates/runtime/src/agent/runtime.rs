@@ -1,0 +1,139 @@
+//! The agent runtime as a service: what it needs (store, models, tools,
+//! skills, settings) and where a run's files live.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use steward_domain::{Agent, RunId};
+use steward_llm::{ChatModel, LlmError, ModelId, ModelRegistry};
+use steward_store::Store;
+
+use super::context::SkillSummary;
+use super::limits::{DEFAULT_LIMITS, EffectiveLimits};
+use super::redact::Redactor;
+use crate::tools::{Tool, ToolRegistry};
+
+/// Settings of the runtime, from the configuration.
+#[derive(Clone, Debug)]
+pub struct RuntimeSettings {
+    /// `$STEWARD_HOME`: runs' workspaces and artifacts live under it.
+    pub home: PathBuf,
+    /// Limits when neither a run nor its agent sets one.
+    pub default_limits: EffectiveLimits,
+    /// When a request is estimated above this, older turns are summarised.
+    pub context_budget_tokens: u64,
+    /// Turns kept whole when older ones are summarised.
+    pub keep_recent_turns: usize,
+    /// The most a model may write in one reply.
+    pub max_output_tokens: u32,
+}
+
+impl RuntimeSettings {
+    pub fn new(home: PathBuf) -> Self {
+        RuntimeSettings {
+            home,
+            default_limits: DEFAULT_LIMITS,
+            context_budget_tokens: 100_000,
+            keep_recent_turns: 2,
+            max_output_tokens: 4096,
+        }
+    }
+}
+
+/// Skills as the runtime sees them: an index for the context, and the tools
+/// a skill allows while it is in use.
+pub trait SkillSource: Send + Sync {
+    fn index(&self, agent: &Agent) -> Vec<SkillSummary>;
+    /// `None` when the skill does not narrow the tools (or does not exist).
+    fn allowed_tools(&self, agent: &Agent, skill: &str) -> Option<Vec<String>>;
+}
+
+/// No skills at all.
+#[derive(Debug, Default)]
+pub struct NoSkills;
+
+impl SkillSource for NoSkills {
+    fn index(&self, _agent: &Agent) -> Vec<SkillSummary> {
+        Vec::new()
+    }
+
+    fn allowed_tools(&self, _agent: &Agent, _skill: &str) -> Option<Vec<String>> {
+        None
+    }
+}
+
+/// The tools an agent could use (its allowlist is applied afterwards): the
+/// same for every agent in tests, bound to each agent's skills in production.
+pub trait ToolSource: Send + Sync {
+    fn registry_for(&self, agent: &Agent) -> ToolRegistry;
+}
+
+impl ToolSource for ToolRegistry {
+    fn registry_for(&self, _agent: &Agent) -> ToolRegistry {
+        self.clone()
+    }
+}
+
+/// Everything runs and chats need.
+#[derive(Clone)]
+pub struct AgentRuntime {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) models: Arc<ModelRegistry>,
+    pub(crate) tools: Arc<dyn ToolSource>,
+    pub(crate) skills: Arc<dyn SkillSource>,
+    pub(crate) settings: RuntimeSettings,
+    pub(crate) redactor: Redactor,
+}
+
+impl AgentRuntime {
+    pub fn new(
+        store: Arc<dyn Store>,
+        models: Arc<ModelRegistry>,
+        tools: Arc<dyn ToolSource>,
+        skills: Arc<dyn SkillSource>,
+        settings: RuntimeSettings,
+        redactor: Redactor,
+    ) -> Self {
+        AgentRuntime { store, models, tools, skills, settings, redactor }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The model an agent uses: its own, else the configured default.
+    pub(crate) fn model_for(&self, agent: &Agent) -> Result<Arc<dyn ChatModel>, LlmError> {
+        match &agent.model {
+            Some(name) => self.models.chat_model(name),
+            None => self.models.default_chat_model(),
+        }
+    }
+
+    pub(crate) fn price_known(&self, model: &ModelId) -> bool {
+        self.models.price_of(model).is_some()
+    }
+
+    /// The tools the agent may use now: its allowlist (or the default set),
+    /// narrowed to the open skill's `allowed-tools` while one is in use
+    /// (the skills tools themselves stay available).
+    pub(crate) fn tools_for(&self, agent: &Agent, open_skill: Option<&str>) -> Vec<Arc<dyn Tool>> {
+        let mut tools = self.tools.registry_for(agent).allowed(agent.tools.as_deref());
+        if let Some(allowed) = open_skill.and_then(|skill| self.skills.allowed_tools(agent, skill)) {
+            tools.retain(|tool| tool.name().starts_with("skills.") || allowed.iter().any(|name| name == tool.name()));
+        }
+        tools
+    }
+
+    /// The run's private folder.
+    pub fn workspace_of(&self, run: RunId) -> PathBuf {
+        self.settings.home.join("workspaces").join(run.to_string())
+    }
+
+    /// Where a run's artifacts go: its action's folder, or its own.
+    pub fn artifacts_of(&self, run: RunId, action: Option<steward_domain::ActionId>) -> PathBuf {
+        match action {
+            Some(action) => self.settings.home.join("artifacts").join(action.to_string()),
+            None => self.settings.home.join("artifacts").join("runs").join(run.to_string()),
+        }
+    }
+}
