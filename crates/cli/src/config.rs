@@ -39,6 +39,56 @@ pub struct Config {
     pub llm: steward_llm::LlmConfig,
     /// Built-in tools: workspace limits, the `http.fetch` allowlist, approvals.
     pub tools: steward_runtime::tools::ToolsConfig,
+    /// How agents run: default limits, context size.
+    pub agents: AgentsConfig,
+}
+
+/// Defaults for agent runs; an agent or a run may set its own limits.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct AgentsConfig {
+    /// Model calls a run may make.
+    pub max_steps: u32,
+    /// Tokens (in + out) a run may use.
+    pub max_tokens: u64,
+    /// US dollars a run may cost; 0 means no limit.
+    pub max_cost_usd: f64,
+    /// Seconds a run may work.
+    pub max_wall_secs: u64,
+    /// When a run's conversation is estimated above this many tokens, its
+    /// older turns are summarised (the summary is kept; nothing is dropped).
+    pub context_budget_tokens: u64,
+    /// Most tokens one model reply may have.
+    pub max_output_tokens: u32,
+}
+
+impl Default for AgentsConfig {
+    fn default() -> Self {
+        let limits = steward_runtime::agent::limits::DEFAULT_LIMITS;
+        AgentsConfig {
+            max_steps: limits.max_steps,
+            max_tokens: limits.max_tokens,
+            max_cost_usd: 0.0,
+            max_wall_secs: limits.max_wall_time.as_secs(),
+            context_budget_tokens: 100_000,
+            max_output_tokens: 4096,
+        }
+    }
+}
+
+impl AgentsConfig {
+    pub fn settings(&self, home: PathBuf) -> steward_runtime::agent::RuntimeSettings {
+        let mut settings = steward_runtime::agent::RuntimeSettings::new(home);
+        settings.default_limits = steward_runtime::agent::limits::EffectiveLimits {
+            max_steps: self.max_steps,
+            max_tokens: self.max_tokens,
+            max_cost_usd: (self.max_cost_usd > 0.0).then_some(self.max_cost_usd),
+            max_wall_time: std::time::Duration::from_secs(self.max_wall_secs),
+        };
+        settings.context_budget_tokens = self.context_budget_tokens;
+        settings.max_output_tokens = self.max_output_tokens;
+        settings
+    }
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, clap::ValueEnum)]
@@ -94,6 +144,7 @@ impl Default for Config {
             dev_handlers: false,
             llm: steward_llm::LlmConfig::default(),
             tools: steward_runtime::tools::ToolsConfig::default(),
+            agents: AgentsConfig::default(),
         }
     }
 }
@@ -147,7 +198,7 @@ pub struct Overrides {
 }
 
 /// Top-level keys that are tables.
-const TABLE_KEYS: &[&str] = &["workers", "queues", "server", "tools"];
+const TABLE_KEYS: &[&str] = &["workers", "queues", "server", "tools", "agents"];
 
 /// Top-level keys; environment variables `STEWARD_<KEY>` (nested with `__`,
 /// e.g. `STEWARD_WORKERS__CONCURRENCY`) only count for these, so unrelated
@@ -164,6 +215,7 @@ const KEYS: &[&str] = &[
     "dev_handlers",
     "llm",
     "tools",
+    "agents",
 ];
 
 /// Keys whose environment variable holds a comma-separated list:
@@ -252,6 +304,16 @@ impl Config {
             bail!("invalid configuration: server.max_body_bytes must be at least 1024");
         }
         self.tools.validate().map_err(|error| anyhow::anyhow!("invalid configuration: {error}"))?;
+        if self.agents.max_steps == 0 || self.agents.max_tokens == 0 || self.agents.max_wall_secs == 0 {
+            bail!(
+                "invalid configuration: agents.max_steps, agents.max_tokens and agents.max_wall_secs must be at least 1"
+            );
+        }
+        if self.agents.max_output_tokens == 0 || self.agents.context_budget_tokens < 1000 {
+            bail!(
+                "invalid configuration: agents.max_output_tokens must be at least 1 and agents.context_budget_tokens at least 1000"
+            );
+        }
         for (name, queue) in &self.queues {
             if queue.concurrency == Some(0) {
                 bail!("invalid configuration: queues.{name}.concurrency must be at least 1 (remove it for no limit)");

@@ -103,6 +103,8 @@ impl From<StoreError> for ApiError {
                     ConflictKind::AlreadyExists => ErrorCode::AlreadyExists,
                     ConflictKind::DependencyFailed => ErrorCode::DependencyFailed,
                     ConflictKind::Archived => ErrorCode::Archived,
+                    // Only workers append steps; a person never sees this.
+                    ConflictKind::Stale => ErrorCode::IllegalTransition,
                 };
                 ApiError { code, message, field }
             }

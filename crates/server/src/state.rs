@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use steward_domain::{Clock, SystemClock};
+use steward_runtime::agent::AgentRuntime;
 use steward_store::Store;
 use tokio_util::sync::CancellationToken;
 
@@ -34,6 +35,8 @@ pub struct AppState {
     pub keep_alive: Duration,
     /// For the uptime in `/health`.
     pub started_at: Instant,
+    /// The agent runtime (chats, runs); `None` in tests of the plain API.
+    pub agents: Option<Arc<AgentRuntime>>,
 }
 
 impl AppState {
@@ -46,7 +49,13 @@ impl AppState {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             keep_alive: DEFAULT_KEEP_ALIVE,
             started_at: Instant::now(),
+            agents: None,
         }
+    }
+
+    pub fn with_agents(mut self, agents: Arc<AgentRuntime>) -> AppState {
+        self.agents = Some(agents);
+        self
     }
 
     pub fn with_job_kinds(mut self, kinds: impl IntoIterator<Item = String>) -> AppState {

@@ -8,6 +8,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 use steward_domain::SystemClock;
+use steward_llm::ModelRegistry;
+use steward_runtime::agent::redact::Redactor;
+use steward_runtime::agent::{AgentRunHandler, AgentRuntime, HomeEquipment};
+use steward_runtime::tools::BuiltinTools;
 use steward_runtime::worker::default_worker_id;
 use steward_runtime::{HandlerRegistry, WorkerPool, WorkerPoolConfig};
 use steward_store::{QueueSettings, Store, StoreOptions};
@@ -60,13 +64,16 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
     })?;
     let address = listener.local_addr()?;
 
-    let handlers = HandlerRegistry::with_builtins(config.dev_handlers);
+    let mut handlers = HandlerRegistry::with_builtins(config.dev_handlers);
+    let agents = agent_runtime(&config, store.clone())?;
+    handlers.register(steward_domain::run::execution::JOB_KIND, AgentRunHandler::new(agents.clone()));
     let job_kinds = handlers.kinds();
     let pool = WorkerPool::start(store.clone(), handlers, pool_config(&config));
     // On PostgreSQL other nodes may run other kinds, but a kind no node runs
     // would wait forever; refusing kinds this node does not know is the
     // safer default until nodes advertise their kinds.
     let state = steward_server::AppState::new(store.clone())
+        .with_agents(agents)
         .with_job_kinds(job_kinds)
         .with_max_body_bytes(config.server.max_body_bytes);
     let shutdown = state.shutdown.clone();
@@ -133,6 +140,36 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
         tracing::info!(version, name, "applied migration");
     }
     Ok(store)
+}
+
+/// The agent runtime: models from `[llm]` and the environment, the built-in
+/// tools from `[tools]`, skills from the home, limits from `[agents]`.
+pub fn agent_runtime(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<Arc<AgentRuntime>> {
+    let models = ModelRegistry::from_process_environment(&config.llm).context("invalid [llm] configuration")?;
+    if !models.has_usable_provider() {
+        tracing::warn!(
+            "no model provider is configured: agents cannot run until ANTHROPIC_API_KEY or OPENAI_API_KEY is set \
+             (or a provider is added under [llm.providers])"
+        );
+    }
+    let builtins = BuiltinTools::new(&config.tools).context("invalid [tools] configuration")?;
+    let equipment = Arc::new(HomeEquipment::new(builtins, config.home.clone()));
+    Ok(Arc::new(AgentRuntime::new(
+        store,
+        Arc::new(models),
+        equipment.clone(),
+        equipment,
+        config.agents.settings(config.home.clone()),
+        Redactor::new(secret_values(config)),
+    )))
+}
+
+/// The values of every API key Steward may use, so they are masked wherever
+/// they would be stored.
+fn secret_values(config: &Config) -> Vec<String> {
+    let mut names = vec!["ANTHROPIC_API_KEY".to_string(), "OPENAI_API_KEY".to_string()];
+    names.extend(config.llm.providers.values().filter_map(|provider| provider.api_key_env.clone()));
+    names.iter().filter_map(|name| std::env::var(name).ok()).filter(|value| !value.is_empty()).collect()
 }
 
 fn pool_config(config: &Config) -> WorkerPoolConfig {
