@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod agent_crash;
 mod agents_and_actions;
 mod crash;
 mod events;
