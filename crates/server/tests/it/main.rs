@@ -5,10 +5,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod actions;
+mod agent_support;
 mod agents;
+mod approvals;
+mod artifacts;
 mod errors;
 mod events;
 mod jobs;
 mod meta;
+mod runs;
+mod scheduling;
 mod stream;
 mod support;
