@@ -10,6 +10,7 @@ pub mod actions;
 pub mod agents;
 pub mod approvals;
 pub mod artifacts;
+pub mod chats;
 pub mod enums;
 pub mod error;
 pub mod events;
@@ -29,6 +30,11 @@ pub use agents::{
 };
 pub use approvals::{ApprovalListQuery, ApprovalListResponse, ApprovalResponse, ApproveRequest, RejectRequest};
 pub use artifacts::{ArtifactListResponse, ArtifactResponse};
+pub use chats::{
+    AgentProposalBody, ChatDeltaEvent, ChatDoneEvent, ChatDraftEvent, ChatMessageRequest, ChatMessageResponse,
+    ChatReplyResponse, ChatStreamEvent, ConfirmSetupRequest, MessageListQuery, MessageListResponse, SetupChatRequest,
+    SetupChatResponse,
+};
 pub use enums::{
     ActionMode, ActionPriority, ActionState, AgentStatus, ApprovalStatus, ChatRole, EventSubject, JobState, RunOutcome,
     RunStatus, StepKind,

@@ -6,12 +6,14 @@ mod actions;
 mod agents;
 mod approvals;
 mod artifacts;
+mod chats;
 mod events;
 mod fallback;
 mod health;
 mod index;
 mod jobs;
 mod runs;
+mod setup;
 mod stream;
 
 use axum::Router;
@@ -36,6 +38,10 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::health))
         .routes(routes!(agents::list_agents, agents::create_agent))
+        .routes(routes!(setup::setup_chat))
+        .routes(routes!(setup::confirm_setup))
+        .routes(routes!(setup::agent_setup_chat))
+        .routes(routes!(chats::agent_chat, chats::agent_chat_history))
         .routes(routes!(agents::get_agent, agents::update_agent))
         .routes(routes!(agents::archive_agent))
         .routes(routes!(agents::agent_metrics))
@@ -44,6 +50,7 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(actions::get_action, actions::update_action))
         .routes(routes!(actions::transition_action))
         .routes(routes!(actions::schedule_action))
+        .routes(routes!(chats::action_chat, chats::action_chat_history))
         .routes(routes!(artifacts::action_artifacts))
         .routes(routes!(runs::list_runs))
         .routes(routes!(runs::get_run))

@@ -4,7 +4,8 @@
 
 use std::sync::Arc;
 
-use steward_fake_llm::FakeLlm;
+use serde_json::{Value, json};
+use steward_fake_llm::{FakeLlm, Reply};
 use steward_llm::{LlmConfig, ModelRegistry, RetryConfig};
 use steward_runtime::agent::redact::Redactor;
 use steward_runtime::agent::{AgentRuntime, HomeEquipment, RuntimeSettings};
@@ -14,6 +15,9 @@ use tempfile::TempDir;
 
 /// The key the runtime is given; the fake sees it, storage never does.
 pub const API_KEY: &str = "sk-ant-test-0123456789abcdefghij";
+
+/// The tool the Anthropic client forces for structured output (the setup chat's replies).
+pub const STRUCTURED: &str = "structured_output";
 
 /// The runtime, its fake provider and its home.
 pub struct Agents {
@@ -51,4 +55,22 @@ impl Agents {
         );
         Agents { fake, runtime: Arc::new(runtime), home }
     }
+}
+
+/// A setup-chat reply: what to say, whether it is ready, and the agent so far.
+pub fn setup_reply(reply: &str, agent: Option<Value>) -> Reply {
+    Reply::tool_call(STRUCTURED, &json!({ "reply": reply, "ready": agent.is_some(), "agent": agent }))
+}
+
+/// The agent a ready setup chat proposes.
+pub fn newsletter_agent() -> Value {
+    json!({
+        "name": "Newsletter", "goal": "Reach 1,000 subscribers",
+        "success_criteria": ["A weekly issue", "40% open rate"], "timeline": "by June"
+    })
+}
+
+/// A draft the agent proposes in its chat.
+pub fn proposal(title: &str) -> Value {
+    json!({ "title": title, "description": "Three sections, 600 words.", "priority": "high", "mode": "scheduled" })
 }

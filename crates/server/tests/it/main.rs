@@ -9,6 +9,7 @@ mod agent_support;
 mod agents;
 mod approvals;
 mod artifacts;
+mod chats;
 mod errors;
 mod events;
 mod jobs;

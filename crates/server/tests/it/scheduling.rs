@@ -120,6 +120,10 @@ async fn without_a_runtime_nothing_starts_and_reads_still_work() {
         (format!("/api/v1/agents/{agent}/runs"), json!({"instruction": "x"})),
         (format!("/api/v1/actions/{action}/schedule"), json!({})),
         (format!("/api/v1/actions/{action}/transition"), json!({"to": "scheduled"})),
+        ("/api/v1/agents/setup-chat".to_string(), json!({"message": "hi"})),
+        ("/api/v1/agents/setup-chat/1/confirm".to_string(), json!({})),
+        (format!("/api/v1/agents/{agent}/chat"), json!({"message": "hi"})),
+        (format!("/api/v1/actions/{action}/chat"), json!({"message": "hi"})),
     ];
     for (path, body) in refusals {
         let response = app.refused(app.post(&path, body)).await;
@@ -129,6 +133,7 @@ async fn without_a_runtime_nothing_starts_and_reads_still_work() {
     app.get("/api/v1/artifacts/1/content").await.assert_error(503, "no_agent_runtime", None);
     assert_eq!(app.get("/api/v1/runs").await.assert_status(200)["runs"], json!([]));
     assert_eq!(app.get("/api/v1/approvals").await.assert_status(200)["approvals"], json!([]));
+    assert_eq!(app.get(&format!("/api/v1/agents/{agent}/chat")).await.assert_status(200)["messages"], json!([]));
     app.get(&format!("/api/v1/agents/{agent}/metrics")).await.assert_status(200);
     // Other transitions do not need the runtime.
     let response = app.post(&format!("/api/v1/actions/{action}/transition"), json!({"to": "dismissed"})).await;

@@ -109,6 +109,17 @@ impl TestApp {
         self.request(Method::POST, path, None).await
     }
 
+    /// A POST with `Accept: text/event-stream`; the whole stream is read.
+    pub async fn post_streamed(&self, path: &str, body: Value) -> TestResponse {
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header("content-type", "application/json")
+            .header("accept", "text/event-stream")
+            .body(Body::from(body.to_string()));
+        self.send(request.unwrap()).await
+    }
+
     pub async fn patch(&self, path: &str, body: Value) -> TestResponse {
         self.request(Method::PATCH, path, Some(&body)).await
     }
