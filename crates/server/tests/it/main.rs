@@ -13,6 +13,7 @@ mod chats;
 mod errors;
 mod events;
 mod jobs;
+mod journey;
 mod meta;
 mod runs;
 mod scheduling;
