@@ -1,4 +1,5 @@
-//! `ApiJson<T>`: the JSON body extractor. Unlike axum's `Json`, every
+//! `ApiJson<T>` (and `ApiJsonOrEmpty<T>`, for bodies that may be left
+//! out): the JSON body extractor. Unlike axum's `Json`, every
 //! rejection is in the API's error shape: a wrong Content-Type is 415, an
 //! oversized body 413, broken JSON `invalid_json` with line and column, and a
 //! field of the wrong type, missing or unknown `invalid_field` naming the
@@ -27,8 +28,8 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
     }
 }
 
-/// Like [`ApiJson`] for bodies whose every field is optional: a request
-/// with no body at all (and no Content-Type) stands for `{}`, so
+/// Like [`ApiJson`] for bodies whose every field is optional: an empty body
+/// (whatever its Content-Type says) stands for `{}`, so
 /// `POST /approvals/7/approve` needs no body.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ApiJsonOrEmpty<T>(pub T);
@@ -40,7 +41,7 @@ impl<T: DeserializeOwned + Default> FromRequest<AppState> for ApiJsonOrEmpty<T> 
         let content_type =
             request.headers().get(CONTENT_TYPE).and_then(|value| value.to_str().ok()).map(str::to_string);
         let bytes = read_body(request, state).await?;
-        if content_type.is_none() && bytes.iter().all(u8::is_ascii_whitespace) {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(ApiJsonOrEmpty(T::default()));
         }
         check_content_type(content_type.as_deref())?;

@@ -107,7 +107,7 @@ pub async fn update_action(
     description = "draft → defined → scheduled → in_progress → completed | failed; defined → draft; \
                    scheduled → defined; failed → scheduled; any open state → dismissed. Moving to `scheduled` \
                    is `POST /actions/{id}/schedule` with its defaults: it starts the run that works on the \
-                   action, so a scheduled action always has one.",
+                   action, so a scheduled action always has one (a `reason` is not recorded then).",
     params(("id" = i64, Path, description = "The action's id")),
     request_body = TransitionActionRequest,
     responses(

@@ -86,8 +86,9 @@ async fn approving_resumes_the_run_and_a_decision_is_final(app: TestApp) {
     assert_eq!((body["step_sequence"].as_u64(), body["call_id"].as_str()), (Some(1), Some("call_send")));
     let job_before = app.get(&format!("/api/v1/runs/{run}")).await.body["job_id"].clone();
 
-    // No body at all is fine for an approval.
-    let approved = app.post_empty(&format!("/api/v1/approvals/{approval}/approve")).await;
+    // No body at all is fine for an approval, nor is an empty one sent as JSON.
+    let approve = format!("/api/v1/approvals/{approval}/approve");
+    let approved = app.raw(axum::http::Method::POST, &approve, Some("application/json"), "").await;
     assert_eq!(approved.assert_status(200)["status"], "approved");
     assert_eq!(approved.body["reason"], json!(null));
     assert!(approved.body["decided_at"].is_string());
