@@ -103,8 +103,7 @@ impl From<StoreError> for ApiError {
                     ConflictKind::AlreadyExists => ErrorCode::AlreadyExists,
                     ConflictKind::DependencyFailed => ErrorCode::DependencyFailed,
                     ConflictKind::Archived => ErrorCode::Archived,
-                    // Only workers append steps; a person never sees this.
-                    ConflictKind::Stale => ErrorCode::IllegalTransition,
+                    ConflictKind::Stale => ErrorCode::Stale,
                 };
                 ApiError { code, message, field }
             }
@@ -135,6 +134,8 @@ mod tests {
         assert_eq!(error.message, "there is no job 7");
         assert_eq!(error.status(), StatusCode::NOT_FOUND);
         assert_eq!(ApiError::from(StoreError::Closed).status(), StatusCode::SERVICE_UNAVAILABLE);
+        let error = ApiError::from(StoreError::conflict(ConflictKind::Stale, Some("sequence"), "out of date"));
+        assert_eq!((error.code, error.status()), (ErrorCode::Stale, StatusCode::CONFLICT));
     }
 
     #[test]

@@ -9,6 +9,9 @@ use steward_runtime::agent::AgentRuntime;
 use steward_store::Store;
 use tokio_util::sync::CancellationToken;
 
+use crate::api::ErrorCode;
+use crate::error::ApiError;
+
 /// The largest request body accepted unless configured otherwise.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
@@ -56,6 +59,18 @@ impl AppState {
     pub fn with_agents(mut self, agents: Arc<AgentRuntime>) -> AppState {
         self.agents = Some(agents);
         self
+    }
+
+    /// The agent runtime, or the `no_agent_runtime` refusal for endpoints
+    /// that need it.
+    pub(crate) fn agent_runtime(&self) -> Result<&Arc<AgentRuntime>, ApiError> {
+        self.agents.as_ref().ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::NoAgentRuntime,
+                "this server runs without an agent runtime, so it cannot chat with agents, start runs or serve \
+                 their files; use a server started with `steward serve`",
+            )
+        })
     }
 
     pub fn with_job_kinds(mut self, kinds: impl IntoIterator<Item = String>) -> AppState {

@@ -1,7 +1,7 @@
 //! Recording the files agents produce.
 
 use async_trait::async_trait;
-use steward_domain::{ActionId, Artifact, NewArtifact, RunId, UserId};
+use steward_domain::{ActionId, Artifact, ArtifactId, NewArtifact, RunId, UserId};
 
 use crate::Result;
 
@@ -18,6 +18,9 @@ pub trait ArtifactStore {
     /// time. The path must be relative and stay inside (`..` refused,
     /// naming the field `path`). Event `artifact.written`.
     async fn record_artifact(&self, artifact: NewArtifact) -> Result<Artifact>;
+
+    /// The user's artifact `id` (`NotFound` otherwise).
+    async fn get_artifact(&self, user: UserId, id: ArtifactId) -> Result<Artifact>;
 
     /// Artifacts matching `filter`, by path.
     async fn list_artifacts(&self, user: UserId, filter: ArtifactFilter) -> Result<Vec<Artifact>>;

@@ -32,6 +32,17 @@ pub trait ConversationStore {
         action: Option<ActionId>,
     ) -> Result<Conversation>;
 
+    /// The conversation of `kind` about `agent` if it exists, created by
+    /// nothing: the setup chat that created the agent, the agent's chat, or
+    /// the thread of `action` (which must be given, and be the agent's).
+    async fn find_conversation(
+        &self,
+        user: UserId,
+        kind: ConversationKind,
+        agent: AgentId,
+        action: Option<ActionId>,
+    ) -> Result<Option<Conversation>>;
+
     /// Appends a message. Event `message.created`.
     async fn append_message(
         &self,

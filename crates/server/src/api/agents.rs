@@ -230,3 +230,33 @@ pub struct AgentListQuery {
     /// unique among live agents, so the list has at most one entry.
     pub name: Option<String>,
 }
+
+/// What an agent has spent and done.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AgentMetricsResponse {
+    /// US dollars over the agent's life, of model calls whose price is known.
+    pub cost_usd_total: f64,
+    /// Since midnight UTC.
+    pub cost_usd_today: f64,
+    /// Model calls whose price is unknown, so not in the costs (which are then too low).
+    pub unknown_cost_calls: u64,
+    pub unknown_cost_calls_today: u64,
+    pub runs: u64,
+    /// Actions of the agent, in any state.
+    pub actions_total: u64,
+    pub actions_completed: u64,
+}
+
+impl From<steward_store::AgentMetrics> for AgentMetricsResponse {
+    fn from(metrics: steward_store::AgentMetrics) -> Self {
+        AgentMetricsResponse {
+            cost_usd_total: metrics.spend_total.cost_usd,
+            cost_usd_today: metrics.spend_today.cost_usd,
+            unknown_cost_calls: metrics.spend_total.unknown_cost_calls,
+            unknown_cost_calls_today: metrics.spend_today.unknown_cost_calls,
+            runs: metrics.runs,
+            actions_total: metrics.actions_total,
+            actions_completed: metrics.actions_completed,
+        }
+    }
+}

@@ -85,6 +85,36 @@ wire_enum!(
     JobState <=> steward_domain::JobState { Blocked, Queued, Running, Completed, Dead, Cancelled }
 );
 
+wire_enum!(
+    /// Where a run is: queued (waiting for a worker), running, awaiting_approval
+    /// (paused until a person decides on a tool call) or finished (see its outcome).
+    RunStatus <=> steward_domain::RunStatus { Queued, Running, AwaitingApproval, Finished }
+);
+
+wire_enum!(
+    /// How a finished run ended: completed (the model answered), a limit or budget
+    /// stopped it, it was cancelled, or it failed (its error says why).
+    RunOutcome <=> steward_domain::RunOutcome {
+        Completed, MaxSteps, MaxTokens, MaxCost, MaxWallTime, BudgetExceeded, Cancelled, Failed
+    }
+);
+
+wire_enum!(
+    /// What a run step was: the instruction, a model call, a tool call, or a summary
+    /// standing for older steps.
+    StepKind <=> steward_domain::StepKind { Instruction, ModelCall, ToolCall, Summary }
+);
+
+wire_enum!(
+    /// Where an approval is: pending, approved, rejected, or withdrawn (its run ended first).
+    ApprovalStatus <=> steward_domain::ApprovalStatus { Pending, Approved, Rejected, Withdrawn }
+);
+
+wire_enum!(
+    /// Who wrote a chat message.
+    ChatRole <=> steward_domain::ChatRole { User, Assistant }
+);
+
 /// What an event is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -152,9 +182,10 @@ impl FromStr for EventSubject {
     type Err = ValidationError;
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         steward_domain::EventSubject::parse(text).map(EventSubject::from).ok_or_else(|| {
+            let expected: Vec<&str> = EventSubject::ALL.iter().map(|subject| subject.as_str()).collect();
             ValidationError::new(
                 "subject",
-                format!("unknown subject {text:?}; expected one of job, agent, action, run"),
+                format!("unknown subject {text:?}; expected one of {}", expected.join(", ")),
             )
         })
     }
@@ -175,5 +206,13 @@ mod tests {
         assert_eq!("in_progress".parse::<ActionState>(), Ok(ActionState::InProgress));
         assert_eq!("soon".parse::<ActionMode>().unwrap_err().field, "mode");
         assert_eq!("run".parse::<EventSubject>(), Ok(EventSubject::Run));
+        let error = "runs".parse::<EventSubject>().unwrap_err();
+        for subject in EventSubject::ALL {
+            assert!(error.message.contains(subject.as_str()), "{subject} is listed: {}", error.message);
+            assert_eq!(subject.as_str().parse::<EventSubject>(), Ok(*subject));
+        }
+        assert_eq!("awaiting_approval".parse::<RunStatus>(), Ok(RunStatus::AwaitingApproval));
+        assert_eq!(serde_json::to_value(RunOutcome::MaxWallTime).unwrap(), "max_wall_time");
+        assert_eq!(serde_json::to_value(StepKind::ModelCall).unwrap(), "model_call");
     }
 }

@@ -62,14 +62,26 @@ error_codes! {
     DependencyFailed = "dependency_failed", 409;
     /// The agent is archived and no longer changes or takes new actions.
     Archived = "archived", 409;
+    /// Someone else changed the thing first, so the request acted on an out-of-date view;
+    /// read it again and retry.
+    Stale = "stale", 409;
     /// The body is larger than the server accepts (`server.max_body_bytes`).
     PayloadTooLarge = "payload_too_large", 413;
     /// The body is not sent as `Content-Type: application/json`.
     UnsupportedMediaType = "unsupported_media_type", 415;
     /// A bug or a database failure; the server log has the details.
     Internal = "internal", 500;
+    /// The model provider failed or refused the call (rate limit, outage, rejected key, a reply
+    /// that broke the protocol); the message says which. The user's message is kept.
+    ModelFailed = "model_failed", 502;
     /// The server is shutting down or its database is closed; try again shortly.
     Unavailable = "unavailable", 503;
+    /// This server runs without an agent runtime, so it cannot chat with agents, start or
+    /// schedule runs, or serve artifact files; `steward serve` runs one.
+    NoAgentRuntime = "no_agent_runtime", 503;
+    /// No model provider is configured for the model asked for; set ANTHROPIC_API_KEY or
+    /// OPENAI_API_KEY, or add the provider under [llm] in the configuration.
+    ModelNotConfigured = "model_not_configured", 503;
 }
 
 impl std::fmt::Display for ErrorCode {

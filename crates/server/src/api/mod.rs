@@ -8,6 +8,9 @@
 
 pub mod actions;
 pub mod agents;
+pub mod approvals;
+pub mod artifacts;
+pub mod chats;
 pub mod enums;
 pub mod error;
 pub mod events;
@@ -15,15 +18,27 @@ mod fields;
 pub mod health;
 pub mod job_history;
 pub mod jobs;
+pub mod runs;
 
 pub use actions::{
     ActionListQuery, ActionListResponse, ActionResponse, CreateActionRequest, TransitionActionRequest,
     UpdateActionRequest,
 };
 pub use agents::{
-    AgentListQuery, AgentListResponse, AgentResponse, BudgetBody, CreateAgentRequest, LimitsBody, UpdateAgentRequest,
+    AgentListQuery, AgentListResponse, AgentMetricsResponse, AgentResponse, BudgetBody, CreateAgentRequest, LimitsBody,
+    UpdateAgentRequest,
 };
-pub use enums::{ActionMode, ActionPriority, ActionState, AgentStatus, EventSubject, JobState};
+pub use approvals::{ApprovalListQuery, ApprovalListResponse, ApprovalResponse, ApproveRequest, RejectRequest};
+pub use artifacts::{ArtifactListResponse, ArtifactResponse};
+pub use chats::{
+    AgentProposalBody, ChatDeltaEvent, ChatDoneEvent, ChatDraftEvent, ChatMessageRequest, ChatMessageResponse,
+    ChatReplyResponse, ChatStreamEvent, ConfirmSetupRequest, MessageListQuery, MessageListResponse, SetupChatRequest,
+    SetupChatResponse,
+};
+pub use enums::{
+    ActionMode, ActionPriority, ActionState, AgentStatus, ApprovalStatus, ChatRole, EventSubject, JobState, RunOutcome,
+    RunStatus, StepKind,
+};
 pub use error::{ErrorBody, ErrorCode, ErrorResponse};
 pub use events::{EventListResponse, EventQuery, EventResponse};
 pub use health::HealthResponse;
@@ -31,4 +46,8 @@ pub use job_history::{AttemptOutcome, JobAttempt, JobTimings};
 pub use jobs::{
     EnqueueBatchRequest, EnqueueBatchResponse, EnqueueJobRequest, EnqueuedJob, JobCounts, JobDetailResponse,
     JobListQuery, JobListResponse, JobReference, JobResponse,
+};
+pub use runs::{
+    CreateRunRequest, ModelCallSpan, RunListQuery, RunListResponse, RunResponse, RunUsageBody, ScheduleActionRequest,
+    ScheduleActionResponse, SpanResponse, ToolCallSpan, TraceResponse,
 };

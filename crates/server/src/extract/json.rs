@@ -1,4 +1,5 @@
-//! `ApiJson<T>`: the JSON body extractor. Unlike axum's `Json`, every
+//! `ApiJson<T>` (and `ApiJsonOrEmpty<T>`, for bodies that may be left
+//! out): the JSON body extractor. Unlike axum's `Json`, every
 //! rejection is in the API's error shape: a wrong Content-Type is 415, an
 //! oversized body 413, broken JSON `invalid_json` with line and column, and a
 //! field of the wrong type, missing or unknown `invalid_field` naming the
@@ -22,37 +23,62 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
         let content_type = request.headers().get(CONTENT_TYPE).and_then(|value| value.to_str().ok());
-        match content_type {
-            Some(content_type) if is_json(content_type) => {}
-            Some(other) => {
-                return Err(ApiError::new(
-                    ErrorCode::UnsupportedMediaType,
-                    format!("the body is sent as {other:?}; send JSON with the header Content-Type: application/json"),
-                ));
-            }
-            None => {
-                return Err(ApiError::new(
-                    ErrorCode::UnsupportedMediaType,
-                    "the request has no Content-Type; send JSON with the header Content-Type: application/json",
-                ));
-            }
-        }
-        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
-            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
-                    ErrorCode::PayloadTooLarge,
-                    format!(
-                        "the body is larger than {} bytes, the most this server accepts \
-                         (server.max_body_bytes in its configuration); send less, or split a batch",
-                        state.max_body_bytes
-                    ),
-                )
-            } else {
-                ApiError::new(ErrorCode::InvalidJson, format!("the body could not be read: {}", rejection.body_text()))
-            }
-        })?;
-        parse_json(&bytes).map(ApiJson)
+        check_content_type(content_type)?;
+        parse_json(&read_body(request, state).await?).map(ApiJson)
     }
+}
+
+/// Like [`ApiJson`] for bodies whose every field is optional: an empty body
+/// (whatever its Content-Type says) stands for `{}`, so
+/// `POST /approvals/7/approve` needs no body.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiJsonOrEmpty<T>(pub T);
+
+impl<T: DeserializeOwned + Default> FromRequest<AppState> for ApiJsonOrEmpty<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
+        let content_type =
+            request.headers().get(CONTENT_TYPE).and_then(|value| value.to_str().ok()).map(str::to_string);
+        let bytes = read_body(request, state).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(ApiJsonOrEmpty(T::default()));
+        }
+        check_content_type(content_type.as_deref())?;
+        parse_json(&bytes).map(ApiJsonOrEmpty)
+    }
+}
+
+fn check_content_type(content_type: Option<&str>) -> Result<(), ApiError> {
+    match content_type {
+        Some(content_type) if is_json(content_type) => Ok(()),
+        Some(other) => Err(ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            format!("the body is sent as {other:?}; send JSON with the header Content-Type: application/json"),
+        )),
+        None => Err(ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            "the request has no Content-Type; send JSON with the header Content-Type: application/json",
+        )),
+    }
+}
+
+/// The whole body, within the configured size limit.
+async fn read_body(request: Request, state: &AppState) -> Result<Bytes, ApiError> {
+    Bytes::from_request(request, state).await.map_err(|rejection| {
+        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                format!(
+                    "the body is larger than {} bytes, the most this server accepts \
+                         (server.max_body_bytes in its configuration); send less, or split a batch",
+                    state.max_body_bytes
+                ),
+            )
+        } else {
+            ApiError::new(ErrorCode::InvalidJson, format!("the body could not be read: {}", rejection.body_text()))
+        }
+    })
 }
 
 /// `application/json`, with or without parameters, or any `application/…+json`.

@@ -4,6 +4,6 @@ pub mod json;
 pub mod path;
 pub mod query;
 
-pub use json::ApiJson;
+pub use json::{ApiJson, ApiJsonOrEmpty};
 pub use path::IdPath;
 pub use query::QueryParams;

@@ -1,22 +1,24 @@
 //! `/api/v1/actions`: create, list, get and update actions, and move them
-//! through their lifecycle.
+//! through their lifecycle; scheduling one starts the run that works on it.
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::http::header::LOCATION;
-use steward_domain::{ActionId, ActionPatch, AgentId};
+use steward_domain::{Action, ActionId, ActionPatch, AgentId, NewRun, Run};
 use steward_store::ActionFilter;
 
 use super::USER;
+use super::runs::checked;
 use crate::AppState;
+use crate::api::runs::start_time;
 use crate::api::{
     ActionListQuery, ActionListResponse, ActionResponse, ActionState, CreateActionRequest, ErrorCode, ErrorResponse,
-    TransitionActionRequest, UpdateActionRequest,
+    ScheduleActionRequest, ScheduleActionResponse, TransitionActionRequest, UpdateActionRequest,
 };
 use crate::error::ApiError;
 use crate::extract::query::{enum_value, positive_integer};
-use crate::extract::{ApiJson, IdPath, QueryParams};
+use crate::extract::{ApiJson, ApiJsonOrEmpty, IdPath, QueryParams};
 
 #[utoipa::path(
     get, path = "/api/v1/actions", tag = "actions",
@@ -103,7 +105,9 @@ pub async fn update_action(
     post, path = "/api/v1/actions/{id}/transition", tag = "actions",
     summary = "Move an action to another state",
     description = "draft → defined → scheduled → in_progress → completed | failed; defined → draft; \
-                   scheduled → defined; failed → scheduled; any open state → dismissed.",
+                   scheduled → defined; failed → scheduled; any open state → dismissed. Moving to `scheduled` \
+                   is `POST /actions/{id}/schedule` with its defaults: it starts the run that works on the \
+                   action, so a scheduled action always has one (a `reason` is not recorded then).",
     params(("id" = i64, Path, description = "The action's id")),
     request_body = TransitionActionRequest,
     responses(
@@ -111,6 +115,7 @@ pub async fn update_action(
         (status = 404, body = ErrorResponse),
         (status = 409, body = ErrorResponse, description = "`illegal_transition`, explaining what is allowed"),
         (status = 422, body = ErrorResponse),
+        (status = 503, body = ErrorResponse, description = "`no_agent_runtime` (only to `scheduled`)"),
     )
 )]
 pub async fn transition_action(
@@ -118,6 +123,63 @@ pub async fn transition_action(
     IdPath(id): IdPath<ActionId>,
     ApiJson(request): ApiJson<TransitionActionRequest>,
 ) -> Result<Json<ActionResponse>, ApiError> {
+    if request.to == ActionState::Scheduled {
+        let (action, _) = schedule(&state, id, ScheduleActionRequest::default()).await?;
+        return Ok(Json(action.into()));
+    }
     let action = state.store.transition_action(USER, id, request.to.into(), request.reason).await?;
     Ok(Json(action.into()))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/actions/{id}/schedule", tag = "actions",
+    summary = "Schedule an action: start the run that works on it",
+    description = "A `defined` action (or a `failed` one, to try again) becomes `scheduled`, and a run of its \
+                   agent is queued to work on it, in one transaction; the run moves the action to \
+                   `in_progress`, then `completed` or `failed`. The body may be left out.",
+    params(("id" = i64, Path, description = "The action's id")),
+    request_body = ScheduleActionRequest,
+    responses(
+        (status = 200, body = ScheduleActionResponse),
+        (status = 404, body = ErrorResponse),
+        (status = 409, body = ErrorResponse, description = "`illegal_transition` (not defined or failed) or `archived`"),
+        (status = 422, body = ErrorResponse),
+        (status = 503, body = ErrorResponse, description = "`no_agent_runtime`"),
+    )
+)]
+pub async fn schedule_action(
+    State(state): State<AppState>,
+    IdPath(id): IdPath<ActionId>,
+    ApiJsonOrEmpty(request): ApiJsonOrEmpty<ScheduleActionRequest>,
+) -> Result<Json<ScheduleActionResponse>, ApiError> {
+    // The lifecycle names the target state `to`, which this request has not.
+    let (action, run) = schedule(&state, id, request).await.map_err(|error| error.strip_field_prefix("to"))?;
+    Ok(Json(ScheduleActionResponse { action: action.into(), run: run.into() }))
+}
+
+/// Schedules action `id` with the run `request` describes.
+async fn schedule(state: &AppState, id: ActionId, request: ScheduleActionRequest) -> Result<(Action, Run), ApiError> {
+    state.agent_runtime()?;
+    let action = state.store.get_action(USER, id).await?;
+    let run_at = start_time(request.at, request.delay_ms, state.clock.now())?.or(action.scheduled_for);
+    let run = checked(NewRun {
+        agent_id: action.agent_id,
+        action_id: Some(action.id),
+        instruction: request.instruction.unwrap_or_else(|| instruction_for(&action)),
+        limits: request.limits.map(Into::into).unwrap_or_default(),
+        run_at,
+    })?;
+    Ok(state.store.schedule_action(USER, id, run).await?)
+}
+
+/// What the agent is told when scheduling says nothing else: the action's
+/// title and description.
+fn instruction_for(action: &Action) -> String {
+    let title = action.title.trim();
+    let description = action.description.trim();
+    if description.is_empty() {
+        format!("Deliver action #{}, \"{title}\", and say when it is done.", action.id)
+    } else {
+        format!("Deliver action #{}, \"{title}\", and say when it is done.\n\n{description}", action.id)
+    }
 }

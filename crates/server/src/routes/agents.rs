@@ -1,4 +1,5 @@
-//! `/api/v1/agents`: create, list, get, update and archive agents.
+//! `/api/v1/agents`: create, list, get, update and archive agents, and
+//! read their metrics.
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
@@ -10,8 +11,8 @@ use steward_store::AgentFilter;
 use super::USER;
 use crate::AppState;
 use crate::api::{
-    AgentListQuery, AgentListResponse, AgentResponse, AgentStatus, CreateAgentRequest, ErrorResponse,
-    UpdateAgentRequest,
+    AgentListQuery, AgentListResponse, AgentMetricsResponse, AgentResponse, AgentStatus, CreateAgentRequest,
+    ErrorResponse, UpdateAgentRequest,
 };
 use crate::error::ApiError;
 use crate::extract::query::enum_value;
@@ -120,4 +121,20 @@ pub async fn archive_agent(
     IdPath(id): IdPath<AgentId>,
 ) -> Result<Json<AgentResponse>, ApiError> {
     Ok(Json(state.store.archive_agent(USER, id).await?.into()))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/agents/{id}/metrics", tag = "agents",
+    summary = "What an agent has spent and done",
+    description = "Costs count the model calls of its runs whose price is known; calls without a known price \
+                   are counted apart, so a cost is never understated as $0.",
+    params(("id" = i64, Path, description = "The agent's id")),
+    responses((status = 200, body = AgentMetricsResponse), (status = 404, body = ErrorResponse))
+)]
+pub async fn agent_metrics(
+    State(state): State<AppState>,
+    IdPath(id): IdPath<AgentId>,
+) -> Result<Json<AgentMetricsResponse>, ApiError> {
+    state.store.get_agent(USER, id).await?;
+    Ok(Json(state.store.agent_metrics(USER, id).await?.into()))
 }

@@ -4,11 +4,16 @@
 
 mod actions;
 mod agents;
+mod approvals;
+mod artifacts;
+mod chats;
 mod events;
 mod fallback;
 mod health;
 mod index;
 mod jobs;
+mod runs;
+mod setup;
 mod stream;
 
 use axum::Router;
@@ -33,11 +38,30 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::health))
         .routes(routes!(agents::list_agents, agents::create_agent))
+        .routes(routes!(setup::setup_chat))
+        .routes(routes!(setup::confirm_setup))
+        .routes(routes!(setup::agent_setup_chat))
+        .routes(routes!(chats::agent_chat, chats::agent_chat_history))
         .routes(routes!(agents::get_agent, agents::update_agent))
         .routes(routes!(agents::archive_agent))
+        .routes(routes!(agents::agent_metrics))
+        .routes(routes!(runs::create_run))
         .routes(routes!(actions::list_actions, actions::create_action))
         .routes(routes!(actions::get_action, actions::update_action))
         .routes(routes!(actions::transition_action))
+        .routes(routes!(actions::schedule_action))
+        .routes(routes!(chats::action_chat, chats::action_chat_history))
+        .routes(routes!(artifacts::action_artifacts))
+        .routes(routes!(runs::list_runs))
+        .routes(routes!(runs::get_run))
+        .routes(routes!(runs::cancel_run))
+        .routes(routes!(runs::run_trace))
+        .routes(routes!(artifacts::run_artifacts))
+        .routes(routes!(artifacts::artifact_content))
+        .routes(routes!(approvals::list_approvals))
+        .routes(routes!(approvals::get_approval))
+        .routes(routes!(approvals::approve))
+        .routes(routes!(approvals::reject))
         .routes(routes!(jobs::list_jobs, jobs::enqueue_job))
         .routes(routes!(jobs::enqueue_batch))
         .routes(routes!(jobs::get_job))

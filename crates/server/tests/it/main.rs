@@ -5,10 +5,17 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod actions;
+mod agent_support;
 mod agents;
+mod approvals;
+mod artifacts;
+mod chats;
 mod errors;
 mod events;
 mod jobs;
+mod journey;
 mod meta;
+mod runs;
+mod scheduling;
 mod stream;
 mod support;

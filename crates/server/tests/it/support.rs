@@ -10,10 +10,13 @@ use axum::http::{HeaderMap, Method, Request, StatusCode};
 use serde_json::Value;
 use steward_domain::{EventId, ManualClock, UserId};
 use steward_runtime::HandlerRegistry;
+use steward_runtime::tools::ToolsConfig;
 use steward_server::{AppState, app};
 use steward_store::Store;
 use steward_test_support::{TestDatabase, TestStore};
 use tower::ServiceExt;
+
+use crate::agent_support::Agents;
 
 pub const USER: UserId = UserId::LOCAL_OWNER;
 
@@ -21,23 +24,45 @@ pub struct TestApp {
     pub state: AppState,
     pub store: Arc<dyn Store>,
     pub clock: Arc<ManualClock>,
+    /// The agent runtime and its fake provider, as `steward serve` has one.
+    agents: Option<Agents>,
     _test_store: TestStore,
 }
 
 impl TestApp {
-    /// The app over `database`, running the built-in job kinds.
+    /// The app over `database` with an agent runtime (no workers: runs stay
+    /// queued), running the built-in job kinds.
     pub async fn start(database: TestDatabase) -> TestApp {
         TestApp::with(database, |state| state).await
     }
 
     /// Like [`TestApp::start`], with the state adjusted by `configure`.
     pub async fn with(database: TestDatabase, configure: impl FnOnce(AppState) -> AppState) -> TestApp {
+        let mut app = TestApp::without_runtime(database).await;
+        let agents = Agents::start(app.store.clone(), &ToolsConfig::default()).await;
+        app.state = configure(app.state.with_agents(agents.runtime.clone()));
+        app.agents = Some(agents);
+        app
+    }
+
+    /// The app of a server without an agent runtime.
+    pub async fn without_runtime(database: TestDatabase) -> TestApp {
         let test_store = TestStore::open(database).await;
         let state = AppState::new(test_store.store.clone())
             .with_clock(test_store.clock.clone())
             .with_job_kinds(HandlerRegistry::with_builtins(false).kinds());
-        let state = configure(state);
-        TestApp { state, store: test_store.store.clone(), clock: test_store.clock.clone(), _test_store: test_store }
+        let store = test_store.store.clone();
+        TestApp { state, store, clock: test_store.clock.clone(), agents: None, _test_store: test_store }
+    }
+
+    /// The runtime's fake model provider.
+    pub fn fake(&self) -> &steward_fake_llm::FakeLlm {
+        &self.agents.as_ref().expect("the app has an agent runtime").fake
+    }
+
+    /// The runtime's home folder.
+    pub fn home(&self) -> &std::path::Path {
+        self.agents.as_ref().expect("the app has an agent runtime").home.path()
     }
 
     pub fn router(&self) -> Router {
@@ -84,6 +109,17 @@ impl TestApp {
         self.request(Method::POST, path, None).await
     }
 
+    /// A POST with `Accept: text/event-stream`; the whole stream is read.
+    pub async fn post_streamed(&self, path: &str, body: Value) -> TestResponse {
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header("content-type", "application/json")
+            .header("accept", "text/event-stream")
+            .body(Body::from(body.to_string()));
+        self.send(request.unwrap()).await
+    }
+
     pub async fn patch(&self, path: &str, body: Value) -> TestResponse {
         self.request(Method::PATCH, path, Some(&body)).await
     }
@@ -108,6 +144,23 @@ impl TestApp {
         let response = self.post("/api/v1/agents", serde_json::json!({"name": name, "goal": "Ship it"})).await;
         assert_eq!(response.status, StatusCode::CREATED, "{}", response.text);
         response.body["id"].as_i64().unwrap()
+    }
+
+    /// Creates an action of `agent` and returns its id.
+    pub async fn action(&self, agent: i64, title: &str) -> i64 {
+        let body = serde_json::json!({"agent_id": agent, "title": title, "description": "Three sections."});
+        let response = self.post("/api/v1/actions", body).await;
+        assert_eq!(response.status, StatusCode::CREATED, "{}", response.text);
+        response.body["id"].as_i64().unwrap()
+    }
+
+    /// Creates an action of `agent` and defines it, ready to schedule.
+    pub async fn defined_action(&self, agent: i64, title: &str) -> i64 {
+        let id = self.action(agent, title).await;
+        let response =
+            self.post(&format!("/api/v1/actions/{id}/transition"), serde_json::json!({"to": "defined"})).await;
+        response.assert_status(200);
+        id
     }
 
     /// Enqueues a job and returns its id.

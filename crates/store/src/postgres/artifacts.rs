@@ -9,14 +9,14 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use steward_domain::{ActionId, Artifact, EventKind, EventSubject, NewArtifact, RunId, UserId};
+use steward_domain::{ActionId, Artifact, ArtifactId, EventKind, EventSubject, NewArtifact, RunId, UserId};
 
 use super::PostgresStore;
 use super::runs;
 use super::runtime_rows::{self, artifact_columns};
 use super::transaction::{Begin, Transaction, TransactionResult};
 use crate::artifacts::{ArtifactFilter, ArtifactStore};
-use crate::{Result, rules};
+use crate::{Entity, Result, StoreError, rules};
 
 async fn record(
     transaction: &mut Transaction,
@@ -102,6 +102,16 @@ impl ArtifactStore for PostgresStore {
             Box::pin(async move { record(transaction, &artifact, now).await })
         })
         .await
+    }
+
+    async fn get_artifact(&self, user: UserId, id: ArtifactId) -> Result<Artifact> {
+        let row =
+            sqlx::query(concat!("SELECT ", artifact_columns!(), " FROM artifacts WHERE id = $1 AND user_id = $2"))
+                .bind(id.get())
+                .bind(user.get())
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(runtime_rows::artifact(&row.ok_or_else(|| StoreError::not_found(Entity::Artifact, id))?)?)
     }
 
     async fn list_artifacts(&self, user: UserId, filter: ArtifactFilter) -> Result<Vec<Artifact>> {

@@ -21,7 +21,7 @@ use super::actions::{self, agent_status_for_share};
 use super::agents;
 use super::connection::to_bigint;
 use super::runtime_rows::{self, conversation_columns, message_columns};
-use super::transaction::{Begin, Transaction, TransactionResult};
+use super::transaction::{Begin, Transaction, TransactionError, TransactionResult};
 use crate::conversations::{ConversationStore, MAX_PAGE};
 use crate::{Entity, Result, StoreError, rules};
 
@@ -74,6 +74,38 @@ async fn find(
     };
     let row = query.bind(user.get()).bind(subject).fetch_optional(connection).await?;
     Ok(row.as_ref().map(runtime_rows::conversation).transpose()?)
+}
+
+/// The setup chat that created `agent`, its chat, or `action`'s thread.
+async fn find_existing(
+    connection: &mut PgConnection,
+    user: UserId,
+    kind: ConversationKind,
+    agent: AgentId,
+    action: Option<ActionId>,
+) -> Result<Option<Conversation>> {
+    let found = match (kind, action) {
+        (ConversationKind::Setup, _) => {
+            let row = sqlx::query(concat!(
+                "SELECT ",
+                conversation_columns!(),
+                " FROM conversations WHERE user_id = $1 AND kind = 'setup' AND agent_id = $2 ORDER BY id LIMIT 1"
+            ))
+            .bind(user.get())
+            .bind(agent.get())
+            .fetch_optional(connection)
+            .await?;
+            row.as_ref().map(runtime_rows::conversation).transpose()?
+        }
+        (ConversationKind::Agent, _) => {
+            find(connection, user, kind, agent.get()).await.map_err(TransactionError::into_store_error)?
+        }
+        (ConversationKind::Action, Some(action)) => {
+            find(connection, user, kind, action.get()).await.map_err(TransactionError::into_store_error)?
+        }
+        (ConversationKind::Action, None) => return Err(rules::action_thread_needs_action()),
+    };
+    Ok(found.filter(|conversation| conversation.agent_id == Some(agent)))
 }
 
 /// What opening an agent chat or action thread found.
@@ -255,6 +287,16 @@ impl ConversationStore for PostgresStore {
             Box::pin(async move { conversation_for(transaction, user, kind, agent, action, now).await })
         })
         .await
+    }
+
+    async fn find_conversation(
+        &self,
+        user: UserId,
+        kind: ConversationKind,
+        agent: AgentId,
+        action: Option<ActionId>,
+    ) -> Result<Option<Conversation>> {
+        find_existing(&mut *self.pool.acquire().await?, user, kind, agent, action).await
     }
 
     async fn append_message(

@@ -294,11 +294,13 @@ pub(crate) fn check_new_conversation(conversation: &NewConversation) -> Result<(
         ConversationKind::Agent if conversation.agent_id.is_none() => {
             Err(StoreError::invalid("agent_id", "an agent conversation needs the agent"))
         }
-        ConversationKind::Action if conversation.action_id.is_none() => {
-            Err(StoreError::invalid("action_id", "an action conversation needs the action"))
-        }
+        ConversationKind::Action if conversation.action_id.is_none() => Err(action_thread_needs_action()),
         _ => Ok(()),
     }
+}
+
+pub(crate) fn action_thread_needs_action() -> StoreError {
+    StoreError::invalid("action_id", "an action conversation needs the action")
 }
 
 /// An agent has one chat and an action one thread: `existing`.

@@ -15,12 +15,20 @@ use super::runs;
 use super::runtime_rows::{self, ARTIFACT_COLUMNS};
 use super::writer::Effects;
 use crate::artifacts::{ArtifactFilter, ArtifactStore};
-use crate::{Result, rules};
+use crate::{Entity, Result, StoreError, rules};
 
 fn load(connection: &Connection, id: ArtifactId) -> Result<Artifact> {
     let mut statement =
         connection.prepare_cached(&format!("SELECT {ARTIFACT_COLUMNS} FROM artifacts WHERE id = ?1"))?;
     Ok(statement.query_row([id.get()], runtime_rows::artifact)?)
+}
+
+/// The user's artifact `id`.
+fn load_for_user(connection: &Connection, user: UserId, id: ArtifactId) -> Result<Artifact> {
+    let mut statement = connection
+        .prepare_cached(&format!("SELECT {ARTIFACT_COLUMNS} FROM artifacts WHERE id = ?1 AND user_id = ?2"))?;
+    optional(statement.query_row(params![id.get(), user.get()], runtime_rows::artifact))?
+        .ok_or_else(|| StoreError::not_found(Entity::Artifact, id))
 }
 
 fn record(
@@ -101,6 +109,10 @@ impl ArtifactStore for SqliteStore {
         rules::check_artifact(&artifact)?;
         let now = self.now();
         self.writer.write(move |connection, effects| record(connection, effects, &artifact, now)).await
+    }
+
+    async fn get_artifact(&self, user: UserId, id: ArtifactId) -> Result<Artifact> {
+        self.readers.read(move |connection| load_for_user(connection, user, id)).await
     }
 
     async fn list_artifacts(&self, user: UserId, filter: ArtifactFilter) -> Result<Vec<Artifact>> {

@@ -37,6 +37,29 @@ fn find(connection: &Connection, user: UserId, kind: ConversationKind, subject: 
     Ok(optional(statement.query_row(params![user.get(), kind.as_str(), subject], runtime_rows::conversation))?)
 }
 
+/// The setup chat that created `agent`, its chat, or `action`'s thread.
+fn find_existing(
+    connection: &Connection,
+    user: UserId,
+    kind: ConversationKind,
+    agent: AgentId,
+    action: Option<ActionId>,
+) -> Result<Option<Conversation>> {
+    let found = match (kind, action) {
+        (ConversationKind::Setup, _) => {
+            let mut statement = connection.prepare_cached(&format!(
+                "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE user_id = ?1 AND kind = 'setup' \
+                 AND agent_id = ?2 ORDER BY id LIMIT 1"
+            ))?;
+            optional(statement.query_row(params![user.get(), agent.get()], runtime_rows::conversation))?
+        }
+        (ConversationKind::Agent, _) => find(connection, user, kind, agent.get())?,
+        (ConversationKind::Action, Some(action)) => find(connection, user, kind, action.get())?,
+        (ConversationKind::Action, None) => return Err(rules::action_thread_needs_action()),
+    };
+    Ok(found.filter(|conversation| conversation.agent_id == Some(agent)))
+}
+
 /// What opening an agent chat or action thread found.
 enum Opened {
     Created(Conversation),
@@ -230,6 +253,16 @@ impl ConversationStore for SqliteStore {
         self.writer
             .write(move |connection, _effects| conversation_for(connection, user, kind, agent, action, now))
             .await
+    }
+
+    async fn find_conversation(
+        &self,
+        user: UserId,
+        kind: ConversationKind,
+        agent: AgentId,
+        action: Option<ActionId>,
+    ) -> Result<Option<Conversation>> {
+        self.readers.read(move |connection| find_existing(connection, user, kind, agent, action)).await
     }
 
     async fn append_message(

@@ -1,7 +1,7 @@
 //! Artifacts: one record per path of an action's folder (or an ad-hoc
 //! run's), updated when written again; paths that leave the folder refused.
 
-use steward_domain::{ActionId, EventSubject, NewArtifact, RunId, UserId};
+use steward_domain::{ActionId, ArtifactId, EventSubject, NewArtifact, RunId, UserId};
 use steward_store::{ArtifactFilter, StoreError};
 use steward_test_support::{TestStore, store_tests};
 
@@ -75,7 +75,22 @@ async fn paths_must_stay_inside_and_runs_must_exist(t: TestStore) {
     assert_eq!(store.list_artifacts(USER, ArtifactFilter::default()).await.unwrap().len(), 1);
 }
 
+async fn an_artifact_is_got_by_id_for_its_user_only(t: TestStore) {
+    let store = t.store.as_ref();
+    let agent = agent_named(store, "Writer").await;
+    let run = store.start_run(USER, ad_hoc_run(agent, "Go")).await.unwrap();
+    let recorded = store.record_artifact(written(run.id, None, "out/report.md", 42)).await.unwrap();
+    let got = store.get_artifact(USER, recorded.id).await.unwrap();
+    assert_eq!(got, recorded);
+    assert_eq!((got.path.as_str(), got.bytes, got.run_id), ("out/report.md", 42, run.id));
+    let stranger = store.get_artifact(UserId(2), recorded.id).await.unwrap_err();
+    assert!(matches!(stranger, StoreError::NotFound { .. }), "{stranger:?}");
+    let missing = store.get_artifact(USER, ArtifactId(recorded.id.get() + 100)).await.unwrap_err();
+    assert_eq!(missing.to_string(), format!("artifact {} not found", recorded.id.get() + 100));
+}
+
 store_tests!(
+    an_artifact_is_got_by_id_for_its_user_only,
     writing_a_path_again_updates_its_record,
     an_ad_hoc_run_has_a_folder_of_its_own,
     paths_must_stay_inside_and_runs_must_exist,

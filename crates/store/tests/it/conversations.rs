@@ -152,6 +152,33 @@ async fn a_setup_chat_creates_its_agent_once(t: TestStore) {
     assert_eq!(invalid_field(error), "conversation");
 }
 
+async fn existing_conversations_are_found_without_creating_any(t: TestStore) {
+    let store = t.store.as_ref();
+    let other = agent_named(store, "Other").await;
+    let setup = store.create_conversation(USER, conversation(ConversationKind::Setup, None, None)).await.unwrap();
+    let agent = store.create_agent_from_setup(USER, setup.id, proposed_agent("Growth")).await.unwrap().id;
+    let action = draft_action(store, agent).await;
+    let find = |kind, agent, action| store.find_conversation(USER, kind, agent, action);
+
+    // Nothing is created by looking.
+    assert_eq!(find(ConversationKind::Agent, agent, None).await.unwrap(), None);
+    assert_eq!(find(ConversationKind::Action, agent, Some(action.id)).await.unwrap(), None);
+
+    let found = find(ConversationKind::Setup, agent, None).await.unwrap().unwrap();
+    assert_eq!(found.id, setup.id, "the setup chat that created the agent");
+    assert_eq!(find(ConversationKind::Setup, other, None).await.unwrap(), None, "created without a setup chat");
+    let chat = store.conversation_for(USER, ConversationKind::Agent, agent, None).await.unwrap();
+    let thread = store.conversation_for(USER, ConversationKind::Action, agent, Some(action.id)).await.unwrap();
+    assert_eq!(find(ConversationKind::Agent, agent, None).await.unwrap(), Some(chat));
+    assert_eq!(find(ConversationKind::Action, agent, Some(action.id)).await.unwrap(), Some(thread));
+    // Another agent's view of the thread, another user, or no action: nothing.
+    assert_eq!(find(ConversationKind::Action, other, Some(action.id)).await.unwrap(), None);
+    let stranger = store.find_conversation(UserId(2), ConversationKind::Setup, agent, None).await.unwrap();
+    assert_eq!(stranger, None);
+    let error = find(ConversationKind::Action, agent, None).await.unwrap_err();
+    assert_eq!(invalid_field(error), "action_id");
+}
+
 async fn conversations_are_scoped_by_user(t: TestStore) {
     let store = t.store.as_ref();
     let agent = agent_named(store, "Writer").await;
@@ -173,5 +200,6 @@ store_tests!(
     bad_conversations_are_refused_naming_the_field,
     messages_are_kept_in_order_and_paged,
     a_setup_chat_creates_its_agent_once,
+    existing_conversations_are_found_without_creating_any,
     conversations_are_scoped_by_user,
 );

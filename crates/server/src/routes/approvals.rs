@@ -1,0 +1,102 @@
+//! `/api/v1/approvals`: the tool calls waiting for a person, and the
+//! decisions that resume their runs.
+
+use axum::Json;
+use axum::extract::{RawQuery, State};
+use steward_domain::{ApprovalId, Decision, RunId};
+use steward_store::ApprovalFilter;
+
+use super::USER;
+use crate::AppState;
+use crate::api::{
+    ApprovalListQuery, ApprovalListResponse, ApprovalResponse, ApprovalStatus, ApproveRequest, ErrorResponse,
+    RejectRequest,
+};
+use crate::error::ApiError;
+use crate::extract::query::{enum_value, positive_integer};
+use crate::extract::{ApiJson, ApiJsonOrEmpty, IdPath, QueryParams};
+
+#[utoipa::path(
+    get, path = "/api/v1/approvals", tag = "approvals",
+    summary = "List approvals, oldest first",
+    params(ApprovalListQuery),
+    responses((status = 200, body = ApprovalListResponse), (status = 400, body = ErrorResponse))
+)]
+pub async fn list_approvals(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<ApprovalListResponse>, ApiError> {
+    let params = QueryParams::parse(query.as_deref(), &["status", "run_id"])?;
+    let filter = ApprovalFilter {
+        run_id: params.single("run_id", positive_integer)?.map(RunId),
+        statuses: params.list("status", enum_value::<ApprovalStatus>)?.into_iter().map(Into::into).collect(),
+    };
+    let approvals = state.store.list_approvals(USER, filter).await?;
+    Ok(Json(ApprovalListResponse { approvals: approvals.into_iter().map(Into::into).collect() }))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/approvals/{id}", tag = "approvals",
+    summary = "Get an approval",
+    params(("id" = i64, Path, description = "The approval's id")),
+    responses((status = 200, body = ApprovalResponse), (status = 404, body = ErrorResponse))
+)]
+pub async fn get_approval(
+    State(state): State<AppState>,
+    IdPath(id): IdPath<ApprovalId>,
+) -> Result<Json<ApprovalResponse>, ApiError> {
+    Ok(Json(state.store.get_approval(USER, id).await?.into()))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/approvals/{id}/approve", tag = "approvals",
+    summary = "Approve a pending tool call",
+    description = "Once none of its run's approvals is pending, the run is queued again and the tool runs. \
+                   The body may be left out.",
+    params(("id" = i64, Path, description = "The approval's id")),
+    request_body = ApproveRequest,
+    responses(
+        (status = 200, body = ApprovalResponse),
+        (status = 404, body = ErrorResponse),
+        (status = 409, body = ErrorResponse, description = "`illegal_transition`: already decided or withdrawn"),
+        (status = 422, body = ErrorResponse),
+    )
+)]
+pub async fn approve(
+    State(state): State<AppState>,
+    IdPath(id): IdPath<ApprovalId>,
+    ApiJsonOrEmpty(request): ApiJsonOrEmpty<ApproveRequest>,
+) -> Result<Json<ApprovalResponse>, ApiError> {
+    let reason = request.reason.filter(|reason| !reason.trim().is_empty());
+    decide(&state, id, Decision { approve: true, reason }).await
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/approvals/{id}/reject", tag = "approvals",
+    summary = "Reject a pending tool call, saying why",
+    description = "The tool does not run; the agent gets the rejection and its reason as the tool's error and \
+                   carries on (once none of its run's approvals is pending).",
+    params(("id" = i64, Path, description = "The approval's id")),
+    request_body = RejectRequest,
+    responses(
+        (status = 200, body = ApprovalResponse),
+        (status = 404, body = ErrorResponse),
+        (status = 409, body = ErrorResponse, description = "`illegal_transition`: already decided or withdrawn"),
+        (status = 422, body = ErrorResponse, description = "`invalid_field`: no reason"),
+    )
+)]
+pub async fn reject(
+    State(state): State<AppState>,
+    IdPath(id): IdPath<ApprovalId>,
+    ApiJson(request): ApiJson<RejectRequest>,
+) -> Result<Json<ApprovalResponse>, ApiError> {
+    if request.reason.trim().is_empty() {
+        return Err(ApiError::invalid_field("reason", "must not be empty: say why, the agent is told"));
+    }
+    decide(&state, id, Decision { approve: false, reason: Some(request.reason) }).await
+}
+
+async fn decide(state: &AppState, id: ApprovalId, decision: Decision) -> Result<Json<ApprovalResponse>, ApiError> {
+    decision.validate()?;
+    Ok(Json(state.store.decide_approval(USER, id, decision).await?.into()))
+}

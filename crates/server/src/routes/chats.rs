@@ -1,0 +1,320 @@
+//! Chatting with an agent and about a draft action: a reply streamed as
+//! Server-Sent Events (`Accept: text/event-stream`) or returned whole as
+//! JSON, and the conversations' histories.
+//!
+//! The reply is produced by a task of its own, which the request only
+//! listens to: a client that disconnects mid-reply stops listening, and
+//! the reply is still completed and stored.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{RawQuery, State};
+use axum::http::HeaderMap;
+use axum::http::header::ACCEPT;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures::Stream;
+use steward_domain::{ActionId, AgentId, AgentStatus, ChatMessage, ConversationKind, MessageId};
+use steward_llm::ErrorKind;
+use steward_runtime::agent::{AgentRuntime, ChatError, ChatEvent};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::USER;
+use super::setup::check_message;
+use crate::AppState;
+use crate::api::{
+    ActionResponse, ChatDeltaEvent, ChatDoneEvent, ChatDraftEvent, ChatMessageRequest, ChatReplyResponse,
+    ChatStreamEvent, ErrorCode, ErrorResponse, MessageListQuery, MessageListResponse,
+};
+use crate::error::ApiError;
+use crate::extract::query::{page_size, positive_integer};
+use crate::extract::{ApiJson, IdPath, QueryParams};
+
+/// Messages a history page holds unless `limit` says otherwise.
+const DEFAULT_HISTORY: usize = 100;
+
+/// Events a reply may get ahead of a slow client before the reply waits.
+const STREAM_BUFFER: usize = 256;
+
+#[utoipa::path(
+    post, path = "/api/v1/agents/{id}/chat", tag = "chats",
+    summary = "Send a message to an agent",
+    description = "The agent may propose one concrete next action as a draft. With `Accept: text/event-stream` \
+                   the reply streams as Server-Sent Events: `delta` (text as written), `draft_proposed`, \
+                   `draft_updated`, then `done` with the stored reply — or `error` (the error shape) instead of \
+                   `done`. Otherwise the whole reply is returned as JSON once complete. A client that \
+                   disconnects does not lose the reply: it is stored and shows in the history.",
+    params(("id" = i64, Path, description = "The agent's id")),
+    request_body = ChatMessageRequest,
+    responses(
+        (status = 200, description = "The reply", content(
+            (ChatReplyResponse = "application/json"),
+            (ChatStreamEvent = "text/event-stream"),
+        )),
+        (status = 404, body = ErrorResponse),
+        (status = 409, body = ErrorResponse, description = "`archived`: the agent is archived"),
+        (status = 422, body = ErrorResponse, description = "`invalid_field`: an empty message"),
+        (status = 502, body = ErrorResponse, description = "`model_failed` (JSON replies)"),
+        (status = 503, body = ErrorResponse, description = "`no_agent_runtime`, or `model_not_configured` (JSON replies)"),
+    )
+)]
+pub async fn agent_chat(
+    State(state): State<AppState>,
+    IdPath(id): IdPath<AgentId>,
+    headers: HeaderMap,
+    ApiJson(request): ApiJson<ChatMessageRequest>,
+) -> Result<Response, ApiError> {
+    let runtime = state.agent_runtime()?.clone();
+    let agent = state.store.get_agent(USER, id).await?;
+    check_live(agent.id, agent.status)?;
+    check_message(&request.message)?;
+    let reply = start(runtime, Subject::Agent(agent.id), request.message);
+    Ok(respond(&state, &headers, reply).await)
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/agents/{id}/chat", tag = "chats",
+    summary = "The chat with an agent",
+    params(("id" = i64, Path, description = "The agent's id"), MessageListQuery),
+    responses(
+        (status = 200, body = MessageListResponse),
+        (status = 400, body = ErrorResponse),
+        (status = 404, body = ErrorResponse),
+    )
+)]
+pub async fn agent_chat_history(
+    State(state): State<AppState>,
+    IdPath(id): IdPath<AgentId>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<MessageListResponse>, ApiError> {
+    state.store.get_agent(USER, id).await?;
+    history(&state, query.as_deref(), ConversationKind::Agent, id, None).await
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/actions/{id}/chat", tag = "chats",
+    summary = "Refine an action in its thread",
+    description = "The agent revises a draft (or defined) action when asked: `draft_updated` carries the \
+                   action as changed. Streaming and JSON replies as for `POST /agents/{id}/chat`.",
+    params(("id" = i64, Path, description = "The action's id")),
+    request_body = ChatMessageRequest,
+    responses(
+        (status = 200, description = "The reply", content(
+            (ChatReplyResponse = "application/json"),
+            (ChatStreamEvent = "text/event-stream"),
+        )),
+        (status = 404, body = ErrorResponse),
+        (status = 409, body = ErrorResponse, description = "`archived`: the action's agent is archived"),
+        (status = 422, body = ErrorResponse, description = "`invalid_field`: an empty message"),
+        (status = 502, body = ErrorResponse, description = "`model_failed` (JSON replies)"),
+        (status = 503, body = ErrorResponse, description = "`no_agent_runtime`, or `model_not_configured` (JSON replies)"),
+    )
+)]
+pub async fn action_chat(
+    State(state): State<AppState>,
+    IdPath(id): IdPath<ActionId>,
+    headers: HeaderMap,
+    ApiJson(request): ApiJson<ChatMessageRequest>,
+) -> Result<Response, ApiError> {
+    let runtime = state.agent_runtime()?.clone();
+    let action = state.store.get_action(USER, id).await?;
+    let agent = state.store.get_agent(USER, action.agent_id).await?;
+    check_live(agent.id, agent.status)?;
+    check_message(&request.message)?;
+    let reply = start(runtime, Subject::Action(action.id), request.message);
+    Ok(respond(&state, &headers, reply).await)
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/actions/{id}/chat", tag = "chats",
+    summary = "An action's refinement thread",
+    params(("id" = i64, Path, description = "The action's id"), MessageListQuery),
+    responses(
+        (status = 200, body = MessageListResponse),
+        (status = 400, body = ErrorResponse),
+        (status = 404, body = ErrorResponse),
+    )
+)]
+pub async fn action_chat_history(
+    State(state): State<AppState>,
+    IdPath(id): IdPath<ActionId>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<MessageListResponse>, ApiError> {
+    let action = state.store.get_action(USER, id).await?;
+    history(&state, query.as_deref(), ConversationKind::Action, action.agent_id, Some(action.id)).await
+}
+
+/// A page of the conversation of `kind` about `agent` (and `action`);
+/// empty when there is none yet. Looking never creates one.
+pub(crate) async fn history(
+    state: &AppState,
+    query: Option<&str>,
+    kind: ConversationKind,
+    agent: AgentId,
+    action: Option<ActionId>,
+) -> Result<Json<MessageListResponse>, ApiError> {
+    let params = QueryParams::parse(query, &["limit", "after"])?;
+    let limit = params.single("limit", page_size(steward_store::conversations::MAX_PAGE))?.unwrap_or(DEFAULT_HISTORY);
+    let after = params.single("after", positive_integer)?.map(MessageId);
+    let Some(conversation) = state.store.find_conversation(USER, kind, agent, action).await? else {
+        return Ok(Json(MessageListResponse { messages: Vec::new() }));
+    };
+    let messages = state.store.list_messages(USER, conversation.id, after, limit).await?;
+    Ok(Json(MessageListResponse { messages: messages.into_iter().map(Into::into).collect() }))
+}
+
+fn check_live(agent: AgentId, status: AgentStatus) -> Result<(), ApiError> {
+    if status == AgentStatus::Archived {
+        return Err(ApiError::new(ErrorCode::Archived, format!("agent {agent} is archived; it no longer chats")));
+    }
+    Ok(())
+}
+
+/// What a message is sent to.
+#[derive(Clone, Copy, Debug)]
+enum Subject {
+    Agent(AgentId),
+    Action(ActionId),
+}
+
+/// A reply being produced: its events, and the task producing it.
+struct Reply {
+    events: mpsc::Receiver<ChatEvent>,
+    task: Option<JoinHandle<Result<ChatMessage, ChatError>>>,
+}
+
+/// Starts the reply in a task of its own, which runs to the end (and stores
+/// the reply) whether or not anyone still listens.
+fn start(runtime: Arc<AgentRuntime>, subject: Subject, text: String) -> Reply {
+    let (sender, events) = mpsc::channel(STREAM_BUFFER);
+    let task = tokio::spawn(async move {
+        match subject {
+            Subject::Agent(agent) => runtime.chat(USER, agent, text, sender).await,
+            Subject::Action(action) => runtime.chat_about_action(USER, action, text, sender).await,
+        }
+    });
+    Reply { events, task: Some(task) }
+}
+
+impl Reply {
+    /// The next event, then the task's failure (if it failed) as the last.
+    async fn next(&mut self) -> Option<Result<ChatEvent, ApiError>> {
+        if let Some(event) = self.events.recv().await {
+            return Some(Ok(event));
+        }
+        // Every sender is gone: the chat returned.
+        let task = self.task.take()?;
+        match task.await {
+            Ok(Ok(_)) => None,
+            Ok(Err(error)) => Some(Err(chat_error(error, ErrorCode::Archived))),
+            Err(error) => Some(Err(ApiError::internal(format!("the chat failed: {error}")))),
+        }
+    }
+}
+
+fn wants_event_stream(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|media| media.split(';').next().unwrap_or_default().trim().eq_ignore_ascii_case("text/event-stream"))
+}
+
+async fn respond(state: &AppState, headers: &HeaderMap, reply: Reply) -> Response {
+    if wants_event_stream(headers) {
+        return Sse::new(event_stream(reply, state.shutdown.clone()))
+            .keep_alive(KeepAlive::new().interval(state.keep_alive))
+            .into_response();
+    }
+    match whole(reply).await {
+        Ok(reply) => Json(reply).into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+/// Waits for the complete reply.
+async fn whole(mut reply: Reply) -> Result<ChatReplyResponse, ApiError> {
+    let mut drafts_proposed = Vec::new();
+    let mut drafts_updated = Vec::new();
+    let mut done = None;
+    while let Some(event) = reply.next().await {
+        match event? {
+            ChatEvent::Delta { .. } => {}
+            ChatEvent::DraftProposed { action } => drafts_proposed.push(ActionResponse::from(action)),
+            ChatEvent::DraftUpdated { action } => drafts_updated.push(ActionResponse::from(action)),
+            ChatEvent::Done { message } => done = Some(message),
+        }
+    }
+    let message = done.ok_or_else(|| ApiError::internal("the chat ended without its reply"))?;
+    Ok(ChatReplyResponse { message: message.into(), drafts_proposed, drafts_updated })
+}
+
+/// The reply as Server-Sent Events; it ends after `done` or `error`, or when
+/// the server shuts down (the reply is still completed and stored).
+fn event_stream(
+    reply: Reply,
+    shutdown: tokio_util::sync::CancellationToken,
+) -> impl Stream<Item = Result<SseEvent, Infallible>> {
+    let events = futures::stream::unfold(reply, |mut reply| async move {
+        let event = reply.next().await?;
+        Some((Ok(to_sse(event)), reply))
+    });
+    futures::StreamExt::take_until(events, async move { shutdown.cancelled_owned().await })
+}
+
+fn to_sse(event: Result<ChatEvent, ApiError>) -> SseEvent {
+    let (name, data) = match event {
+        Ok(ChatEvent::Delta { text }) => ("delta", ChatStreamEvent::Delta(ChatDeltaEvent { text })),
+        Ok(ChatEvent::DraftProposed { action }) => {
+            ("draft_proposed", ChatStreamEvent::Draft(ChatDraftEvent { action: action.into() }))
+        }
+        Ok(ChatEvent::DraftUpdated { action }) => {
+            ("draft_updated", ChatStreamEvent::Draft(ChatDraftEvent { action: action.into() }))
+        }
+        Ok(ChatEvent::Done { message }) => ("done", ChatStreamEvent::Done(ChatDoneEvent { message: message.into() })),
+        Err(error) => {
+            tracing::warn!(code = %error.code, message = %error.message, "a streamed chat reply failed");
+            ("error", ChatStreamEvent::Error(error.body()))
+        }
+    };
+    let data = serde_json::to_string(&data).unwrap_or_else(|_| "{}".to_string());
+    SseEvent::default().event(name).data(data)
+}
+
+/// The API error for a failed chat; `refused` is the code for the runtime's
+/// own refusals (an archived agent, a setup chat that already created its
+/// agent), which the handlers check first, so they only come of a race.
+pub(crate) fn chat_error(error: ChatError, refused: ErrorCode) -> ApiError {
+    match error {
+        ChatError::Store(error) => error.into(),
+        ChatError::Model(error) if error.kind() == ErrorKind::NotConfigured => {
+            ApiError::new(ErrorCode::ModelNotConfigured, error.to_string())
+        }
+        ChatError::Model(error) => {
+            let retry = if error.is_retryable() { "; this may pass, try again shortly" } else { "" };
+            ApiError::new(ErrorCode::ModelFailed, format!("{error}{retry}"))
+        }
+        ChatError::NotAllowed(message) => ApiError::new(refused, message),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    #[test]
+    fn the_event_stream_is_chosen_by_accept() {
+        let mut headers = HeaderMap::new();
+        assert!(!wants_event_stream(&headers));
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        assert!(!wants_event_stream(&headers));
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json, Text/Event-Stream;q=0.9"));
+        assert!(wants_event_stream(&headers));
+    }
+}

@@ -1,0 +1,140 @@
+//! `/api/v1/runs` and `/api/v1/agents/{id}/runs`: start an ad-hoc run,
+//! list runs, get one, cancel it, and read its trace.
+
+use axum::Json;
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::http::header::LOCATION;
+use steward_domain::{ActionId, AgentId, NewRun, RunId};
+use steward_store::RunFilter;
+use steward_store::runs::MAX_PAGE;
+
+use super::USER;
+use crate::AppState;
+use crate::api::runs::start_time;
+use crate::api::{
+    CreateRunRequest, ErrorResponse, RunListQuery, RunListResponse, RunResponse, RunStatus, SpanResponse, TraceResponse,
+};
+use crate::error::ApiError;
+use crate::extract::query::{enum_value, page_size, positive_integer};
+use crate::extract::{ApiJson, IdPath, QueryParams};
+
+/// Runs per page unless `limit` says otherwise.
+const DEFAULT_PAGE: usize = 50;
+
+/// Checks a run before the store sees it; a limit is named as the request
+/// names it (`limits.max_steps`).
+pub(crate) fn checked(run: NewRun) -> Result<NewRun, ApiError> {
+    run.validate().map_err(|error| {
+        let field = if error.field.starts_with("max_") { format!("limits.{}", error.field) } else { error.field };
+        ApiError::invalid_field(field, error.message)
+    })?;
+    Ok(run)
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/agents/{id}/runs", tag = "runs",
+    summary = "Start an ad-hoc run of an agent",
+    description = "The run is queued at once (or for `at` / after `delay_ms`) and a worker executes it: model \
+                   calls and tool calls until the model answers or a limit stops it. Follow it with \
+                   `GET /runs/{id}`, its trace, or the event stream.",
+    params(("id" = i64, Path, description = "The agent's id")),
+    request_body = CreateRunRequest,
+    responses(
+        (status = 201, body = RunResponse, description = "Queued; `Location` names it"),
+        (status = 404, body = ErrorResponse, description = "No such agent"),
+        (status = 409, body = ErrorResponse, description = "`archived`: the agent is archived"),
+        (status = 422, body = ErrorResponse, description = "`invalid_field`"),
+        (status = 503, body = ErrorResponse, description = "`no_agent_runtime`"),
+    )
+)]
+pub async fn create_run(
+    State(state): State<AppState>,
+    IdPath(agent_id): IdPath<AgentId>,
+    ApiJson(request): ApiJson<CreateRunRequest>,
+) -> Result<(StatusCode, [(axum::http::HeaderName, String); 1], Json<RunResponse>), ApiError> {
+    state.agent_runtime()?;
+    let agent = state.store.get_agent(USER, agent_id).await?;
+    let run = checked(NewRun {
+        agent_id: agent.id,
+        action_id: None,
+        instruction: request.instruction,
+        limits: request.limits.map(Into::into).unwrap_or_default(),
+        run_at: start_time(request.at, request.delay_ms, state.clock.now())?,
+    })?;
+    let run = state.store.start_run(USER, run).await?;
+    let location = format!("/api/v1/runs/{}", run.id);
+    Ok((StatusCode::CREATED, [(LOCATION, location)], Json(run.into())))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/runs", tag = "runs",
+    summary = "List runs, newest first",
+    params(RunListQuery),
+    responses((status = 200, body = RunListResponse), (status = 400, body = ErrorResponse))
+)]
+pub async fn list_runs(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<RunListResponse>, ApiError> {
+    let params = QueryParams::parse(query.as_deref(), &["agent_id", "action_id", "status", "before", "limit"])?;
+    let limit = params.single("limit", page_size(MAX_PAGE))?.unwrap_or(DEFAULT_PAGE);
+    let filter = RunFilter {
+        agent_id: params.single("agent_id", positive_integer)?.map(AgentId),
+        action_id: params.single("action_id", positive_integer)?.map(ActionId),
+        statuses: params.list("status", enum_value::<RunStatus>)?.into_iter().map(Into::into).collect(),
+        before: params.single("before", positive_integer)?.map(RunId),
+        limit,
+    };
+    let runs = state.store.list_runs(USER, filter).await?;
+    let next_before = if runs.len() == limit { runs.last().map(|run| run.id) } else { None };
+    Ok(Json(RunListResponse { runs: runs.into_iter().map(Into::into).collect(), next_before }))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/runs/{id}", tag = "runs",
+    summary = "Get a run with its usage and cost",
+    params(("id" = i64, Path, description = "The run's id")),
+    responses((status = 200, body = RunResponse), (status = 404, body = ErrorResponse))
+)]
+pub async fn get_run(State(state): State<AppState>, IdPath(id): IdPath<RunId>) -> Result<Json<RunResponse>, ApiError> {
+    Ok(Json(state.store.get_run(USER, id).await?.into()))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/runs/{id}/cancel", tag = "runs",
+    summary = "Cancel a run",
+    description = "A queued run, or one awaiting approval, ends at once as `cancelled` (its action, if any, \
+                   becomes `failed`). A running run gets `cancel_requested` and stops at its next step \
+                   boundary; asking again ends it at once, in case its worker died.",
+    params(("id" = i64, Path, description = "The run's id")),
+    responses(
+        (status = 200, body = RunResponse),
+        (status = 404, body = ErrorResponse),
+        (status = 409, body = ErrorResponse, description = "`illegal_transition`: the run already finished"),
+    )
+)]
+pub async fn cancel_run(
+    State(state): State<AppState>,
+    IdPath(id): IdPath<RunId>,
+) -> Result<Json<RunResponse>, ApiError> {
+    Ok(Json(state.store.cancel_run(USER, id).await?.into()))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/runs/{id}/trace", tag = "runs",
+    summary = "A run's trace: one span per step",
+    description = "Model-call spans carry the provider, model, tokens, cost (null when the price is unknown), \
+                   time to first token and stop reason; tool-call spans the arguments, result size and error. \
+                   Every span has the step's stored content.",
+    params(("id" = i64, Path, description = "The run's id")),
+    responses((status = 200, body = TraceResponse), (status = 404, body = ErrorResponse))
+)]
+pub async fn run_trace(
+    State(state): State<AppState>,
+    IdPath(id): IdPath<RunId>,
+) -> Result<Json<TraceResponse>, ApiError> {
+    let run = state.store.get_run(USER, id).await?;
+    let steps = state.store.list_steps(USER, id).await?;
+    Ok(Json(TraceResponse { run: run.into(), spans: steps.into_iter().map(SpanResponse::from).collect() }))
+}
