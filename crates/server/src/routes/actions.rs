@@ -138,7 +138,7 @@ pub async fn transition_action(
                    agent is queued to work on it, in one transaction; the run moves the action to \
                    `in_progress`, then `completed` or `failed`. The body may be left out.",
     params(("id" = i64, Path, description = "The action's id")),
-    request_body = ScheduleActionRequest,
+    request_body = Option<ScheduleActionRequest>,
     responses(
         (status = 200, body = ScheduleActionResponse),
         (status = 404, body = ErrorResponse),

@@ -54,7 +54,7 @@ pub async fn get_approval(
     description = "Once none of its run's approvals is pending, the run is queued again and the tool runs. \
                    The body may be left out.",
     params(("id" = i64, Path, description = "The approval's id")),
-    request_body = ApproveRequest,
+    request_body = Option<ApproveRequest>,
     responses(
         (status = 200, body = ApprovalResponse),
         (status = 404, body = ErrorResponse),

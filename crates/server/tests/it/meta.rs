@@ -42,6 +42,16 @@ async fn the_openapi_document_lists_every_route(app: TestApp) {
         assert_ne!(response.body["error"]["code"], "route_not_found", "{route}");
         assert_ne!(response.body["error"]["code"], "method_not_allowed", "{route}");
     }
+    // Bodies that may be left out are optional; a chat reply is JSON or an event stream.
+    let paths = &document["paths"];
+    for path in ["/api/v1/actions/{id}/schedule", "/api/v1/approvals/{id}/approve"] {
+        assert_ne!(paths[path]["post"]["requestBody"]["required"], true, "{path}");
+    }
+    assert_eq!(paths["/api/v1/approvals/{id}/reject"]["post"]["requestBody"]["required"], true);
+    for path in ["/api/v1/agents/{id}/chat", "/api/v1/actions/{id}/chat"] {
+        let content = &paths[path]["post"]["responses"]["200"]["content"];
+        assert!(content["application/json"].is_object() && content["text/event-stream"].is_object(), "{content}");
+    }
     // The error codes are documented.
     let codes = &document["components"]["schemas"]["ErrorCode"];
     assert!(codes.to_string().contains("illegal_transition"), "{codes}");
