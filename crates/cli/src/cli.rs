@@ -61,6 +61,16 @@ pub enum Command {
     /// Actions (an agent's deliverables): list, get, create, update, and move through their lifecycle.
     #[command(subcommand)]
     Action(commands::action::ActionCommand),
+    /// Chat with an agent; it proposes draft actions when useful.
+    Chat(commands::chat::ChatArgs),
+    /// Start an ad-hoc run of an agent; --wait follows it step by step.
+    Run(commands::runs::RunArgs),
+    /// Runs: list them, show one, cancel one.
+    Runs(commands::runs::RunsArgs),
+    /// Every step of a run: model calls with tokens, cost and timings; tool calls with arguments and results.
+    Trace(commands::runs::TraceArgs),
+    /// Tool calls waiting for approval; approve or reject them.
+    Approvals(commands::approvals::ApprovalsArgs),
     /// Jobs of the durable queue: enqueue, list, get, cancel, retry.
     #[command(subcommand)]
     Job(commands::job::JobCommand),

@@ -143,6 +143,31 @@ impl ApiClient {
         Ok(response)
     }
 
+    /// POSTs `body` asking for a Server-Sent Events reply (a streamed chat
+    /// turn); the response streams until the server ends it.
+    pub async fn post_stream<B: Serialize>(&self, path: &str, body: &B) -> anyhow::Result<reqwest::Response> {
+        let request = self.http.post(self.url(path, &[])?).header("Accept", "text/event-stream").json(body);
+        let response = request.send().await.map_err(|error| self.transport_error(&error))?;
+        let status = response.status();
+        if !status.is_success() {
+            let bytes = response.bytes().await.unwrap_or_default();
+            return Err(failure(status, &bytes).into());
+        }
+        Ok(response)
+    }
+
+    /// GETs raw bytes (an artifact's content).
+    pub async fn get_bytes(&self, path: &str) -> anyhow::Result<Vec<u8>> {
+        let request = self.http.get(self.url(path, &[])?).timeout(REQUEST_TIMEOUT);
+        let response = request.send().await.map_err(|error| self.transport_error(&error))?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(|error| self.transport_error(&error))?;
+        if !status.is_success() {
+            return Err(failure(status, &bytes).into());
+        }
+        Ok(bytes.to_vec())
+    }
+
     pub fn transport_error(&self, error: &reqwest::Error) -> anyhow::Error {
         if error.is_connect() {
             anyhow::anyhow!(

@@ -118,6 +118,27 @@ pub async fn resolve_agent(client: &crate::client::ApiClient, reference: &AgentR
     }
 }
 
+/// Reads one line from stdin, showing `prompt` on stderr when stdin is a
+/// terminal; `None` at the end of input. Without the trailing newline.
+pub async fn read_line(prompt: &str) -> anyhow::Result<Option<String>> {
+    use std::io::{BufRead, IsTerminal, Write};
+    let prompt = prompt.to_string();
+    tokio::task::spawn_blocking(move || {
+        let stdin = std::io::stdin();
+        if stdin.is_terminal() {
+            let mut stderr = std::io::stderr();
+            write!(stderr, "{prompt}")?;
+            stderr.flush()?;
+        }
+        let mut line = String::new();
+        if stdin.lock().read_line(&mut line)? == 0 {
+            return Ok(None);
+        }
+        Ok(Some(line.trim_end_matches(['\n', '\r']).to_string()))
+    })
+    .await?
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,15 +1,17 @@
-//! `steward action …`: list, show, create and update actions, and move them
-//! through their lifecycle (`transition`, or the shortcuts `define`,
-//! `schedule`, `start`, `complete`, `fail`, `dismiss`).
+//! `steward action …`: list, show, create and update actions, refine a
+//! draft in its own chat thread, schedule it (a run of its agent then works
+//! on it), list its artifacts, and move it through its lifecycle
+//! (`transition`, or the shortcuts `define`, `start`, `complete`, `fail`,
+//! `dismiss`).
 
 use steward_server::api::{
-    ActionListResponse, ActionMode, ActionPriority, ActionResponse, ActionState, CreateActionRequest,
-    TransitionActionRequest, UpdateActionRequest,
+    ActionListResponse, ActionMode, ActionPriority, ActionResponse, ActionState, ArtifactListResponse,
+    CreateActionRequest, ScheduleActionRequest, ScheduleActionResponse, TransitionActionRequest, UpdateActionRequest,
 };
 
 use crate::cli::GlobalOptions;
 use crate::client::ApiClient;
-use crate::input::{AgentRef, parse_agent, parse_id, parse_time, resolve_agent};
+use crate::input::{AgentRef, parse_agent, parse_duration, parse_id, parse_time, resolve_agent};
 use crate::output::{self, confirm, local_time, optional_time, or_dash, print_json, say, truncate, will_ask};
 
 #[derive(Debug, clap::Subcommand)]
@@ -48,8 +50,23 @@ pub enum ActionCommand {
     },
     /// draft → defined.
     Define(ShortcutArgs),
-    /// defined (or failed) → scheduled.
-    Schedule(ShortcutArgs),
+    /// Talk about a draft with its agent, which revises it when asked (one message, or a chat).
+    Refine {
+        #[arg(value_parser = parse_id)]
+        id: i64,
+        /// Say this and print the reply; without it, chat until an empty line or end of input.
+        message: Option<String>,
+    },
+    /// defined (or failed) → scheduled: a run of the agent works on it, now or --at a time.
+    Schedule(ScheduleArgs),
+    /// The files the action's runs wrote; --show PATH prints one.
+    Artifacts {
+        #[arg(value_parser = parse_id)]
+        id: i64,
+        /// Print this artifact's content (its path as listed).
+        #[arg(long, value_name = "PATH")]
+        show: Option<String>,
+    },
     /// scheduled → in_progress.
     Start(ShortcutArgs),
     /// in_progress → completed.
@@ -73,6 +90,22 @@ pub struct ShortcutArgs {
     /// Why (recorded with the action).
     #[arg(long)]
     pub reason: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ScheduleArgs {
+    #[arg(value_parser = parse_id)]
+    pub id: i64,
+    /// Start then (2030-01-31T09:00:00Z, or a local 2030-01-31 09:00); default the action's
+    /// scheduled-for time, else now.
+    #[arg(long, value_parser = parse_time, value_name = "TIME")]
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Start after this long (90s, 10m, 2h).
+    #[arg(long = "in", value_parser = parse_duration, value_name = "DURATION", conflicts_with = "at")]
+    pub after: Option<std::time::Duration>,
+    /// What the agent is told; default the action's title and description.
+    #[arg(long)]
+    pub instruction: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -199,9 +232,14 @@ pub async fn run(command: ActionCommand, global: &GlobalOptions) -> anyhow::Resu
             }
             return Ok(());
         }
+        ActionCommand::Refine { id, message } => {
+            return crate::commands::chat::converse(&client, &format!("/actions/{id}/chat"), message, global.json)
+                .await;
+        }
+        ActionCommand::Schedule(args) => return schedule(&client, args, global).await,
+        ActionCommand::Artifacts { id, show } => return artifacts(&client, id, show, global).await,
         ActionCommand::Transition { id, to, reason, yes } => (id, to, reason, yes),
         ActionCommand::Define(args) => (args.id, ActionState::Defined, args.reason, false),
-        ActionCommand::Schedule(args) => (args.id, ActionState::Scheduled, args.reason, false),
         ActionCommand::Start(args) => (args.id, ActionState::InProgress, args.reason, false),
         ActionCommand::Complete(args) => (args.id, ActionState::Completed, args.reason, false),
         ActionCommand::Fail(args) => (args.id, ActionState::Failed, args.reason, false),
@@ -223,6 +261,54 @@ pub async fn run(command: ActionCommand, global: &GlobalOptions) -> anyhow::Resu
     } else {
         say!("Action {id} {:?} is now {}.", reply.body.title, reply.body.state);
     }
+    Ok(())
+}
+
+async fn schedule(client: &ApiClient, args: ScheduleArgs, global: &GlobalOptions) -> anyhow::Result<()> {
+    let delay_ms = args.after.map(|after| u64::try_from(after.as_millis()).unwrap_or(u64::MAX));
+    let request = ScheduleActionRequest { at: args.at, delay_ms, instruction: args.instruction, limits: None };
+    let reply = client.post::<_, ScheduleActionResponse>(&format!("/actions/{}/schedule", args.id), &request).await?;
+    if global.json {
+        print_json(&reply.raw);
+        return Ok(());
+    }
+    let (action, run) = (&reply.body.action, &reply.body.run);
+    say!("Action {} {:?} is scheduled; run {} works on it.", action.id, action.title, run.id);
+    say!("Follow it: steward trace {} · when done: steward action artifacts {}", run.id, action.id);
+    Ok(())
+}
+
+async fn artifacts(client: &ApiClient, id: i64, show: Option<String>, global: &GlobalOptions) -> anyhow::Result<()> {
+    let reply = client.get::<ArtifactListResponse>(&format!("/actions/{id}/artifacts"), &[]).await?;
+    if let Some(path) = show {
+        let Some(artifact) = reply.body.artifacts.iter().find(|artifact| artifact.path == path) else {
+            let paths: Vec<&str> = reply.body.artifacts.iter().map(|artifact| artifact.path.as_str()).collect();
+            anyhow::bail!("action {id} has no artifact {path:?}; it has: {}", or_dash(Some(&paths.join(", "))));
+        };
+        let content = client.get_bytes(&format!("/artifacts/{}/content", artifact.id)).await?;
+        use std::io::Write;
+        std::io::stdout().write_all(&content)?;
+        return Ok(());
+    }
+    if global.json {
+        print_json(&reply.raw);
+        return Ok(());
+    }
+    if reply.body.artifacts.is_empty() {
+        say!("Action {id} has no artifacts yet.");
+        return Ok(());
+    }
+    let mut table = output::table(["PATH", "BYTES", "RUN", "UPDATED"]);
+    for artifact in &reply.body.artifacts {
+        table.add_row([
+            artifact.path.clone(),
+            artifact.bytes.to_string(),
+            artifact.run_id.to_string(),
+            local_time(artifact.updated_at),
+        ]);
+    }
+    say!("{table}");
+    say!("Print one: steward action artifacts {id} --show PATH");
     Ok(())
 }
 

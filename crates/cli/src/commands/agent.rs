@@ -1,14 +1,16 @@
-//! `steward agent …`: list, show, create, update and archive agents over the API.
+//! `steward agent …`: list, show (with cost and progress), create (directly,
+//! or through the setup chat of `agent new`), update and archive agents.
 
 use std::collections::BTreeMap;
 
 use steward_server::api::{
-    ActionListResponse, AgentListResponse, AgentResponse, AgentStatus, BudgetBody, CreateAgentRequest, LimitsBody,
-    UpdateAgentRequest,
+    ActionListResponse, AgentListResponse, AgentMetricsResponse, AgentResponse, AgentStatus, BudgetBody,
+    CreateAgentRequest, LimitsBody, UpdateAgentRequest,
 };
 
 use crate::cli::GlobalOptions;
 use crate::client::ApiClient;
+use crate::commands::llm_setup::format_cost;
 use crate::input::{AgentRef, parse_agent, resolve_agent};
 use crate::output::{self, confirm, local_time, or_dash, print_json, say, truncate, will_ask};
 
@@ -24,7 +26,9 @@ pub enum AgentCommand {
         #[arg(value_parser = parse_agent, value_name = "AGENT")]
         agent: AgentRef,
     },
-    /// Create an agent.
+    /// Set up an agent by chatting: its goal, success criteria and timeline are drawn out, then confirmed.
+    New(crate::commands::agent_new::NewArgs),
+    /// Create an agent from flags.
     Create(CreateArgs),
     /// Change an agent's fields; leave a flag out to keep the value.
     Update(UpdateArgs),
@@ -188,8 +192,11 @@ pub async fn run(command: AgentCommand, global: &GlobalOptions) -> anyhow::Resul
             } else {
                 format!("{} ({})", actions.len(), counts.join(", "))
             };
+            let metrics = client.get::<AgentMetricsResponse>(&format!("/agents/{id}/metrics"), &[]).await?.body;
             print_agent(&reply.body, Some(summary));
+            print_metrics(&metrics);
         }
+        AgentCommand::New(args) => return crate::commands::agent_new::run(args, global).await,
         AgentCommand::Create(args) => {
             let request = CreateAgentRequest {
                 name: args.name,
@@ -321,6 +328,24 @@ fn print_agent(agent: &AgentResponse, actions: Option<String>) {
     }
     rows.push(("created", local_time(agent.created_at)));
     rows.push(("updated", local_time(agent.updated_at)));
+    say!("{}", output::record(rows));
+}
+
+fn print_metrics(metrics: &AgentMetricsResponse) {
+    let unknown =
+        |calls: u64| if calls > 0 { format!(" + unknown ({calls} calls without a price)") } else { String::new() };
+    let rows = vec![
+        (
+            "cost today",
+            format!("{}{}", format_cost(Some(metrics.cost_usd_today)), unknown(metrics.unknown_cost_calls_today)),
+        ),
+        (
+            "cost in total",
+            format!("{}{}", format_cost(Some(metrics.cost_usd_total)), unknown(metrics.unknown_cost_calls)),
+        ),
+        ("runs", metrics.runs.to_string()),
+        ("progress", format!("{} of {} actions completed", metrics.actions_completed, metrics.actions_total)),
+    ];
     say!("{}", output::record(rows));
 }
 

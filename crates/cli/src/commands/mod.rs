@@ -2,16 +2,20 @@
 
 pub mod action;
 pub mod agent;
+pub mod agent_new;
+pub mod approvals;
 pub mod ask;
 pub mod bench;
 mod bench_llm;
+pub mod chat;
 pub mod completions;
 pub mod dev;
 pub mod events;
 pub mod job;
-mod llm_setup;
+pub(crate) mod llm_setup;
 pub mod migrate;
 pub mod models;
+pub mod runs;
 pub mod serve;
 pub mod skills;
 pub mod status;

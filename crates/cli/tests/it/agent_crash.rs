@@ -100,8 +100,8 @@ async fn crash_kill9_mid_run_resumes_without_repeating_model_or_tool_calls() {
     fake.set_responder(move |request| {
         Some(
             match tool_results(request) {
-                0 => Reply::tool_call("http.fetch", &json!({"url": a, "method": "POST", "body": "note a"})),
-                1 => Reply::tool_call("http.fetch", &json!({"url": b, "method": "POST", "body": "note b"})),
+                0 => Reply::tool_call("http__fetch", &json!({"url": a, "method": "POST", "body": "note a"})),
+                1 => Reply::tool_call("http__fetch", &json!({"url": b, "method": "POST", "body": "note b"})),
                 _ => Reply::text(FINAL_ANSWER),
             }
             .into(),
@@ -180,10 +180,6 @@ async fn crash_kill9_mid_run_resumes_without_repeating_model_or_tool_calls() {
     // The stored trace has each step once.
     let trace = api(&client, reqwest::Method::GET, format!("{}/api/v1/runs/{run_id}/trace", server.url()), None).await;
     let kinds: Vec<&str> = trace["spans"].as_array().unwrap().iter().filter_map(|span| span["kind"].as_str()).collect();
-    assert_eq!(
-        kinds.iter().filter(|kind| **kind == "model_call").count(),
-        3,
-        "model calls in the trace: {kinds:?}"
-    );
+    assert_eq!(kinds.iter().filter(|kind| **kind == "model_call").count(), 3, "model calls in the trace: {kinds:?}");
     assert_eq!(kinds.iter().filter(|kind| **kind == "tool_call").count(), 2, "tool calls in the trace: {kinds:?}");
 }

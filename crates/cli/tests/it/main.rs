@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod agent_crash;
+mod agent_journey;
 mod agents_and_actions;
 mod crash;
 mod events;

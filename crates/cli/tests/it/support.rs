@@ -239,6 +239,31 @@ pub fn steward(server_url: &str, args: &[&str]) -> CliOutput {
     }
 }
 
+/// Runs `steward --server URL ARGS…` with `input` on stdin (not a
+/// terminal), as a person's answers typed ahead.
+pub fn steward_with_input(server_url: &str, args: &[&str], input: &str) -> CliOutput {
+    use std::io::Write;
+    let mut child = Command::new(STEWARD)
+        .arg("--server")
+        .arg(server_url)
+        .args(args)
+        .env_remove("STEWARD_SERVER")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run steward");
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    stdin.write_all(input.as_bytes()).expect("write stdin");
+    drop(stdin);
+    let output = child.wait_with_output().expect("wait for steward");
+    CliOutput {
+        success: output.status.success(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
 /// A local address nothing listens on.
 pub fn closed_port_url() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
