@@ -193,8 +193,7 @@ pub async fn run(command: AgentCommand, global: &GlobalOptions) -> anyhow::Resul
                 format!("{} ({})", actions.len(), counts.join(", "))
             };
             let metrics = client.get::<AgentMetricsResponse>(&format!("/agents/{id}/metrics"), &[]).await?.body;
-            print_agent(&reply.body, Some(summary));
-            print_metrics(&metrics);
+            print_agent(&reply.body, Some(summary), Some(&metrics));
         }
         AgentCommand::New(args) => return crate::commands::agent_new::run(args, global).await,
         AgentCommand::Create(args) => {
@@ -215,7 +214,7 @@ pub async fn run(command: AgentCommand, global: &GlobalOptions) -> anyhow::Resul
                 return Ok(());
             }
             say!("Created agent {} {:?}.", reply.body.id, reply.body.name);
-            print_agent(&reply.body, None);
+            print_agent(&reply.body, None, None);
         }
         AgentCommand::Update(args) => {
             let id = resolve_agent(&client, &args.agent).await?;
@@ -262,7 +261,7 @@ pub async fn run(command: AgentCommand, global: &GlobalOptions) -> anyhow::Resul
                 return Ok(());
             }
             say!("Updated agent {id}.");
-            print_agent(&reply.body, None);
+            print_agent(&reply.body, None, None);
         }
         AgentCommand::Archive { agent, yes } => {
             let id = resolve_agent(&client, &agent).await?;
@@ -304,7 +303,7 @@ fn print_list(agents: &[AgentResponse]) {
     say!("{table}");
 }
 
-fn print_agent(agent: &AgentResponse, actions: Option<String>) {
+fn print_agent(agent: &AgentResponse, actions: Option<String>, metrics: Option<&AgentMetricsResponse>) {
     let criteria = if agent.success_criteria.is_empty() {
         "—".to_string()
     } else {
@@ -326,27 +325,25 @@ fn print_agent(agent: &AgentResponse, actions: Option<String>) {
     if let Some(actions) = actions {
         rows.push(("actions", actions));
     }
+    if let Some(metrics) = metrics {
+        rows.extend(metric_rows(metrics));
+    }
     rows.push(("created", local_time(agent.created_at)));
     rows.push(("updated", local_time(agent.updated_at)));
     say!("{}", output::record(rows));
 }
 
-fn print_metrics(metrics: &AgentMetricsResponse) {
+/// Cost and progress rows of `agent get`.
+fn metric_rows(metrics: &AgentMetricsResponse) -> Vec<(&'static str, String)> {
     let unknown =
         |calls: u64| if calls > 0 { format!(" + unknown ({calls} calls without a price)") } else { String::new() };
-    let rows = vec![
-        (
-            "cost today",
-            format!("{}{}", format_cost(Some(metrics.cost_usd_today)), unknown(metrics.unknown_cost_calls_today)),
-        ),
-        (
-            "cost in total",
-            format!("{}{}", format_cost(Some(metrics.cost_usd_total)), unknown(metrics.unknown_cost_calls)),
-        ),
-        ("runs", metrics.runs.to_string()),
+    let cost = |usd: f64, calls: u64| format!("{}{}", format_cost(Some(usd)), unknown(calls));
+    vec![
         ("progress", format!("{} of {} actions completed", metrics.actions_completed, metrics.actions_total)),
-    ];
-    say!("{}", output::record(rows));
+        ("runs", metrics.runs.to_string()),
+        ("cost today", cost(metrics.cost_usd_today, metrics.unknown_cost_calls_today)),
+        ("cost in total", cost(metrics.cost_usd_total, metrics.unknown_cost_calls)),
+    ]
 }
 
 fn describe_limits(limits: &LimitsBody) -> String {

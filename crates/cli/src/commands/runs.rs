@@ -284,6 +284,7 @@ fn span_line(span: &SpanResponse) -> String {
         StepKind::ModelCall | StepKind::Summary => {
             format!("  #{sequence} {kind} {name}: {tokens} tokens, {cost}, {took} — {note}")
         }
+        StepKind::Instruction => format!("  #{sequence} {kind}: {note}"),
         _ => format!("  #{sequence} {kind} {name}: {took} — {note}"),
     }
 }
