@@ -42,7 +42,7 @@ pub struct ApprovalFilter {
     pub statuses: Vec<ApprovalStatus>,
 }
 
-/// An agent's numbers.
+/// An agent's numbers; spending as [`RunStore::agent_spend`] counts it.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct AgentMetrics {
     pub spend_total: Spend,
@@ -121,7 +121,12 @@ pub trait RunStore {
     async fn cancel_run(&self, user: UserId, id: RunId) -> Result<Run>;
 
     /// What the agent's model calls cost since `since` (all time for
-    /// `None`), counted from the steps' finish times.
+    /// `None`): its runs' steps, counted from their finish times, and the
+    /// replies in its conversations — its chat, its actions' threads, and
+    /// the setup chat that created it (attached to it once confirmed) —
+    /// counted from the times they were stored. Calls of unknown cost are
+    /// counted in `unknown_cost_calls`, never as $0. Budgets and metrics
+    /// read this.
     async fn agent_spend(&self, user: UserId, agent: AgentId, since: Option<DateTime<Utc>>) -> Result<Spend>;
 
     async fn agent_metrics(&self, user: UserId, agent: AgentId) -> Result<AgentMetrics>;
