@@ -78,14 +78,6 @@ impl MessageCost {
         }
     }
 
-    pub fn add(self, other: MessageCost) -> MessageCost {
-        MessageCost {
-            model_calls: self.model_calls.saturating_add(other.model_calls),
-            cost_usd: self.cost_usd + other.cost_usd,
-            unknown_cost_calls: self.unknown_cost_calls.saturating_add(other.unknown_cost_calls),
-        }
-    }
-
     /// Whether `cost_usd` is the whole cost.
     pub fn is_known(&self) -> bool {
         self.unknown_cost_calls == 0
@@ -102,6 +94,18 @@ impl MessageCost {
             return Err(ValidationError::new("cost.cost_usd", "must be 0 when no model call was made"));
         }
         Ok(())
+    }
+}
+
+impl std::ops::Add for MessageCost {
+    type Output = MessageCost;
+
+    fn add(self, other: MessageCost) -> MessageCost {
+        MessageCost {
+            model_calls: self.model_calls.saturating_add(other.model_calls),
+            cost_usd: self.cost_usd + other.cost_usd,
+            unknown_cost_calls: self.unknown_cost_calls.saturating_add(other.unknown_cost_calls),
+        }
     }
 }
 
@@ -158,7 +162,7 @@ mod tests {
 
     #[test]
     fn an_unknown_cost_is_counted_apart_never_as_zero_dollars() {
-        let reply = MessageCost::of_call(Some(0.25)).add(MessageCost::of_call(None));
+        let reply = MessageCost::of_call(Some(0.25)) + MessageCost::of_call(None);
         assert_eq!(reply, MessageCost { model_calls: 2, cost_usd: 0.25, unknown_cost_calls: 1 });
         assert!(!reply.is_known());
         // A total that is unknown leaves every call of it unknown.

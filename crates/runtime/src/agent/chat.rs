@@ -220,7 +220,7 @@ impl AgentRuntime {
                 .with_max_tokens(self.settings.max_output_tokens);
             let (content, calls, call_usage, call_cost) = stream_reply(model.as_ref(), request, events).await?;
             usage = usage.add(&call_usage);
-            cost = cost.add(MessageCost::of_call(call_cost));
+            cost = cost + MessageCost::of_call(call_cost);
             text.push_str(&text_of(&content));
             if calls.is_empty() {
                 break;

@@ -98,7 +98,7 @@ async fn chat_replies_count_in_the_agents_spending_with_its_runs(t: TestStore) {
     clock.advance(chrono::Duration::hours(23));
     let chat = store.conversation_for(USER, ConversationKind::Agent, writer, None).await.unwrap();
     store.append_message(USER, chat.id, NewChatMessage::from_user("Plan issue #1")).await.unwrap();
-    let two_calls = MessageCost::of_call(Some(0.25)).add(MessageCost::of_call(None));
+    let two_calls = MessageCost::of_call(Some(0.25)) + MessageCost::of_call(None);
     store.append_message(USER, chat.id, reply(two_calls)).await.unwrap();
     let run = store.start_run(USER, ad_hoc_run(writer, "Go")).await.unwrap();
     claim_and_begin(store, run.id).await;
