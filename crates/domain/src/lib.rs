@@ -25,7 +25,9 @@ pub use action::{Action, ActionMode, ActionPatch, ActionPriority, ActionState, N
 pub use agent::{Agent, AgentPatch, AgentStatus, Budget, NewAgent};
 pub use approval::{Approval, ApprovalStatus, Decision, NewApproval};
 pub use artifact::{Artifact, NewArtifact};
-pub use conversation::{ChatMessage, ChatRole, Conversation, ConversationKind, NewChatMessage, NewConversation};
+pub use conversation::{
+    ChatMessage, ChatRole, Conversation, ConversationKind, MessageCost, NewChatMessage, NewConversation,
+};
 pub use event::{Event, EventKind, EventSubject};
 pub use ids::{ActionId, AgentId, ApprovalId, ArtifactId, ConversationId, EventId, JobId, MessageId, RunId, UserId};
 pub use job::{Job, JobRef, JobState, NewJob};

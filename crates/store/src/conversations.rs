@@ -43,7 +43,10 @@ pub trait ConversationStore {
         action: Option<ActionId>,
     ) -> Result<Option<Conversation>>;
 
-    /// Appends a message. Event `message.created`.
+    /// Appends a message, with the cost of the model calls that wrote it
+    /// (which counts in the agent's spending, see
+    /// [`RunStore::agent_spend`](crate::RunStore::agent_spend)). Event
+    /// `message.created`.
     async fn append_message(
         &self,
         user: UserId,

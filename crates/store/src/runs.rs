@@ -42,7 +42,7 @@ pub struct ApprovalFilter {
     pub statuses: Vec<ApprovalStatus>,
 }
 
-/// An agent's numbers.
+/// An agent's numbers; spending as [`RunStore::agent_spend`] counts it.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct AgentMetrics {
     pub spend_total: Spend,
@@ -77,8 +77,11 @@ pub trait RunStore {
     /// Called by the job executing the run as it starts or resumes: sets the
     /// run running with `job` as its job (and `started_at` the first time);
     /// a run working on an action moves the action from `scheduled` to
-    /// `in_progress`. A finished run is refused (`Conflict`), so a stray job
-    /// cannot revive it. Event `run.started`.
+    /// `in_progress` if it is the action's latest run (an action in another
+    /// state, or rescheduled with a newer run, is left alone). A finished
+    /// run is refused (`Conflict`), so a stray job cannot revive it — the
+    /// worker takes that as "nothing to do", not as a failure to retry.
+    /// Event `run.started`.
     async fn begin_run(&self, id: RunId, job: JobId) -> Result<Run>;
 
     /// Stores one completed step and adds its tokens, cost (or unknown cost)
@@ -94,9 +97,16 @@ pub trait RunStore {
 
     /// Finishes the run, in one transaction with what follows from it: a run
     /// working on an action completes the action (outcome `completed`) or
-    /// fails it with the error as reason (any other outcome); approvals
-    /// still pending are withdrawn. Finishing a finished run is refused
-    /// (`Conflict`). Event `run.finished` (and `action.transitioned`).
+    /// fails it with the error as reason (any other outcome), if the action
+    /// is still `scheduled` or `in_progress` and this is its latest run; an
+    /// action a person dismissed or moved back meanwhile (which cancelled
+    /// the run, see [`ActionStore::transition_action`]) is left where it
+    /// is, and the run still finishes. Approvals still pending are
+    /// withdrawn. Finishing a finished run is refused (`Conflict`), which the
+    /// worker takes as done. Event `run.finished` (and
+    /// `action.transitioned`).
+    ///
+    /// [`ActionStore::transition_action`]: crate::ActionStore::transition_action
     async fn finish_run(&self, id: RunId, finish: RunFinish) -> Result<Run>;
 
     /// Asks the run to stop. A queued run, or one awaiting approval, is
@@ -111,7 +121,12 @@ pub trait RunStore {
     async fn cancel_run(&self, user: UserId, id: RunId) -> Result<Run>;
 
     /// What the agent's model calls cost since `since` (all time for
-    /// `None`), counted from the steps' finish times.
+    /// `None`): its runs' steps, counted from their finish times, and the
+    /// replies in its conversations — its chat, its actions' threads, and
+    /// the setup chat that created it (attached to it once confirmed) —
+    /// counted from the times they were stored. Calls of unknown cost are
+    /// counted in `unknown_cost_calls`, never as $0. Budgets and metrics
+    /// read this.
     async fn agent_spend(&self, user: UserId, agent: AgentId, since: Option<DateTime<Utc>>) -> Result<Spend>;
 
     async fn agent_metrics(&self, user: UserId, agent: AgentId) -> Result<AgentMetrics>;

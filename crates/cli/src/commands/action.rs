@@ -67,13 +67,13 @@ pub enum ActionCommand {
         #[arg(long, value_name = "PATH")]
         show: Option<String>,
     },
-    /// scheduled → in_progress.
+    /// scheduled → in_progress (refused while a run works on the action: the run moves it).
     Start(ShortcutArgs),
-    /// in_progress → completed.
+    /// in_progress → completed (refused while a run works on the action).
     Complete(ShortcutArgs),
-    /// in_progress → failed.
+    /// in_progress → failed (refused while a run works on the action).
     Fail(ShortcutArgs),
-    /// Any open state → dismissed, for good (asks first).
+    /// Any open state → dismissed, for good, cancelling the run working on it (asks first).
     Dismiss {
         #[command(flatten)]
         shortcut: ShortcutArgs,
@@ -248,7 +248,12 @@ pub async fn run(command: ActionCommand, global: &GlobalOptions) -> anyhow::Resu
     if to == ActionState::Dismissed {
         let question = if will_ask(yes) {
             let action = client.get::<ActionResponse>(&format!("/actions/{id}"), &[]).await?.body;
-            format!("Dismiss action {id} {:?}? A dismissed action is final.", action.title)
+            let run = if matches!(action.state, ActionState::Scheduled | ActionState::InProgress) {
+                " The run working on it is cancelled."
+            } else {
+                ""
+            };
+            format!("Dismiss action {id} {:?}? A dismissed action is final.{run}", action.title)
         } else {
             String::new()
         };

@@ -93,15 +93,34 @@ fn actions_move_through_their_lifecycle() {
     );
     let output = steward(url, &["action", "schedule", "1"]);
     assert!(output.failed().contains("cannot go from scheduled"), "{}", output.stderr);
+    // Run 1 works on the action now: the person cannot start it by hand.
     let output = steward(url, &["action", "start", "1"]);
-    assert!(output.ok().contains("is now in_progress"), "{}", output.stdout);
-    let output = steward(url, &["action", "define", "1"]);
     assert_eq!(
         output.failed().trim(),
-        "error: to: cannot go from in_progress to defined; from in_progress it can become completed, failed, dismissed"
+        "error: to: run 1 is working on this action; cancel it first (steward runs cancel 1)"
     );
-    let done = steward(url, &["action", "complete", "1", "--reason", "shipped", "--json"]).json();
-    assert_eq!((done["state"].as_str(), done["state_reason"].as_str()), (Some("completed"), Some("shipped")));
+    // Taking the action back cancels its run.
+    let output = steward(url, &["action", "define", "1"]);
+    assert!(output.ok().contains("is now defined"), "{}", output.stdout);
+    let run = steward(url, &["runs", "get", "1", "--json"]).json();
+    assert_eq!((run["status"].as_str(), run["outcome"].as_str()), (Some("finished"), Some("cancelled")));
+    assert_eq!(run["error"], "cancelled: action 1 was moved back to defined");
+    let output = steward(url, &["action", "complete", "1"]);
+    assert_eq!(
+        output.failed().trim(),
+        "error: to: cannot go from defined to completed; from defined it can become draft, scheduled, dismissed"
+    );
+    // Dismissing a scheduled action cancels its run too.
+    let output = steward(url, &["action", "schedule", "1", "--at", "2099-01-01T09:00:00Z", "--json"]).json();
+    assert_eq!(output["run"]["id"], 2);
+    let dismissed = steward(url, &["action", "dismiss", "1", "--yes", "--reason", "plan changed", "--json"]).json();
+    assert_eq!(
+        (dismissed["state"].as_str(), dismissed["state_reason"].as_str()),
+        (Some("dismissed"), Some("plan changed"))
+    );
+    let run = steward(url, &["runs", "get", "2", "--json"]).json();
+    assert_eq!((run["status"].as_str(), run["outcome"].as_str()), (Some("finished"), Some("cancelled")));
+    assert_eq!(run["error"], "cancelled: action 1 was dismissed");
 
     steward(url, &["action", "create", "--agent", "1", "Second"]).ok();
     let stderr = steward(url, &["action", "dismiss", "2"]).failed().to_string();

@@ -6,10 +6,10 @@ use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 use steward_domain::{
     Action, ActionId, ActionMode, ActionPatch, ActionPriority, ActionState, Agent, AgentId, ChatMessage, ChatRole,
-    ConversationKind, NewAction, NewChatMessage, UserId,
+    ConversationKind, MessageCost, NewAction, NewChatMessage, UserId,
 };
 use steward_llm::{ChatModel, ChatRequest, ContentPart, Message, Role, StreamEvent, ToolCall, ToolDefinition, Usage};
 use steward_store::{ActionFilter, StoreError};
@@ -120,9 +120,7 @@ impl AgentRuntime {
                 schema_of::<DraftProposal>(),
             )],
         };
-        self.store
-            .append_message(user, conversation.id, NewChatMessage { role: ChatRole::User, text, data: Value::Null })
-            .await?;
+        self.store.append_message(user, conversation.id, NewChatMessage::from_user(text)).await?;
         let history = self.history(user, conversation.id).await?;
         let reply = self.converse(user, &agent, None, system, history, tools, &events).await?;
         let message = self.store.append_message(user, conversation.id, reply).await?;
@@ -165,9 +163,7 @@ impl AgentRuntime {
         } else {
             Vec::new()
         };
-        self.store
-            .append_message(user, conversation.id, NewChatMessage { role: ChatRole::User, text, data: Value::Null })
-            .await?;
+        self.store.append_message(user, conversation.id, NewChatMessage::from_user(text)).await?;
         let history = self.history(user, conversation.id).await?;
         let reply = self.converse(user, &agent, Some(action.id), system, history, tools, &events).await?;
         let message = self.store.append_message(user, conversation.id, reply).await?;
@@ -214,7 +210,7 @@ impl AgentRuntime {
         let model = self.model_for(agent)?;
         let mut text = String::new();
         let mut usage = Usage::default();
-        let mut cost = Some(0.0);
+        let mut cost = MessageCost::default();
         let mut draft: Option<ActionId> = None;
         for round in 0..MAX_ROUNDS {
             let offered = if round + 1 == MAX_ROUNDS { Vec::new() } else { tools.clone() };
@@ -224,7 +220,7 @@ impl AgentRuntime {
                 .with_max_tokens(self.settings.max_output_tokens);
             let (content, calls, call_usage, call_cost) = stream_reply(model.as_ref(), request, events).await?;
             usage = usage.add(&call_usage);
-            cost = cost.zip(call_cost).map(|(total, call)| total + call);
+            cost = cost + MessageCost::of_call(call_cost);
             text.push_str(&text_of(&content));
             if calls.is_empty() {
                 break;
@@ -264,8 +260,8 @@ impl AgentRuntime {
                 "model": model.id().to_string(),
                 "usage": { "input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
                            "cache_read_tokens": usage.cache_read_tokens, "cache_write_tokens": usage.cache_write_tokens },
-                "cost_usd": cost,
             }),
+            cost,
         })
     }
 

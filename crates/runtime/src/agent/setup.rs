@@ -6,10 +6,10 @@
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 use steward_domain::{
-    Agent, ChatMessage, ChatRole, Conversation, ConversationId, ConversationKind, NewAgent, NewChatMessage,
-    NewConversation, UserId,
+    Agent, ChatMessage, ChatRole, Conversation, ConversationId, ConversationKind, MessageCost, NewAgent,
+    NewChatMessage, NewConversation, UserId,
 };
 use steward_llm::{ChatRequest, Message, StructuredOptions, complete_typed};
 
@@ -92,9 +92,7 @@ impl AgentRuntime {
                 self.store.create_conversation(user, new).await?
             }
         };
-        self.store
-            .append_message(user, conversation.id, NewChatMessage { role: ChatRole::User, text, data: Value::Null })
-            .await?;
+        self.store.append_message(user, conversation.id, NewChatMessage::from_user(text)).await?;
         let history: Vec<Message> = self
             .store
             .list_messages(user, conversation.id, None, 100)
@@ -122,8 +120,10 @@ impl AgentRuntime {
                         "ready": reply.ready,
                         "proposal": reply.agent,
                         "model": model.id().to_string(),
-                        "cost_usd": structured.total_cost_usd,
                     }),
+                    // Every attempt counts, re-asks included; it becomes the
+                    // agent's spending once the chat creates the agent.
+                    cost: MessageCost::of_calls(structured.attempts, structured.total_cost_usd),
                 },
             )
             .await?;

@@ -1,11 +1,11 @@
 //! Chats with agents against the fake provider: the setup chat that creates
-//! an agent, drafts proposed in the agent's chat, and refinement in a
-//! draft's thread.
+//! an agent, drafts proposed in the agent's chat, refinement in a draft's
+//! thread, and what chatting costs the agent.
 
 use serde_json::json;
-use steward_domain::{ActionMode, ActionPriority, ActionState, ChatRole};
-use steward_fake_llm::Reply;
-use steward_runtime::agent::{ChatEvent, SetupConfirmation};
+use steward_domain::{ActionMode, ActionPriority, ActionState, Budget, ChatRole, RunLimits, RunOutcome, Spend};
+use steward_fake_llm::{Reply, ReplyUsage};
+use steward_runtime::agent::{ChatEvent, RunProgress, SetupConfirmation};
 use tokio::sync::mpsc;
 
 use crate::agent_support::Harness;
@@ -57,6 +57,16 @@ async fn the_setup_chat_draws_out_an_agent_and_creates_it_once_confirmed() {
     assert_eq!(agent.timeline.as_deref(), Some("by June"));
     let conversation = h.store.get_conversation(USER, first.conversation.id).await.unwrap();
     assert_eq!(conversation.agent_id, Some(agent.id), "the setup conversation is kept with the agent");
+    // What the setup chat cost is the new agent's spending.
+    for turn in [&first, &second] {
+        assert_eq!((turn.message.cost.model_calls, turn.message.cost.unknown_cost_calls), (1, 0));
+        assert!(turn.message.cost.cost_usd > 0.0, "{:?}", turn.message.cost);
+    }
+    let spent = h.store.agent_spend(USER, agent.id, None).await.unwrap();
+    assert_eq!(
+        spent,
+        Spend { cost_usd: first.message.cost.cost_usd + second.message.cost.cost_usd, unknown_cost_calls: 0 }
+    );
     assert!(h.runtime.setup_chat(USER, Some(first.conversation.id), "more".into()).await.is_err());
 }
 
@@ -94,7 +104,10 @@ async fn the_agent_proposes_one_draft_at_a_time() {
     assert!(matches!(events.last(), Some(ChatEvent::Done { .. })));
     assert_eq!(reply.role, ChatRole::Assistant);
     assert_eq!(reply.data["draft_action_id"], draft.id.get());
-    assert!(reply.data["cost_usd"].as_f64().unwrap() > 0.0);
+    // Both model calls of the reply are counted, in the agent's spending too.
+    assert_eq!((reply.cost.model_calls, reply.cost.unknown_cost_calls), (2, 0));
+    assert!(reply.cost.cost_usd > 0.0);
+    assert_eq!(h.store.agent_spend(USER, agent.id, None).await.unwrap().cost_usd, reply.cost.cost_usd);
 
     // With a draft open, the agent is not offered another proposal.
     h.fake.push(Reply::text("Let us refine the outline first."));
@@ -159,4 +172,39 @@ async fn a_drafts_thread_revises_it() {
     assert_eq!(updated.title, "Outline issue #1 (five sections)");
     assert_eq!(updated.priority, ActionPriority::Urgent);
     assert_eq!(h.store.get_action(USER, action.id).await.unwrap().title, "Outline issue #1 (five sections)");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chatting_counts_against_the_agents_budget() {
+    let h = Harness::start().await;
+    // Each reply: 10,000 input and 1,000 output tokens of claude-sonnet-4-5, about $0.045.
+    let agent = h.agent(|agent| agent.budget = Budget { daily_usd: Some(0.05), total_usd: None }).await;
+    let usage = ReplyUsage { input_tokens: 10_000, output_tokens: 1000, ..ReplyUsage::default() };
+    for question in ["What first?", "And then?"] {
+        h.fake.push(Reply::text("Let us talk it through.").with_usage(usage));
+        let (sender, receiver) = mpsc::channel(64);
+        h.runtime.chat(USER, agent.id, question.into(), sender).await.unwrap();
+        drop(collect(receiver).await);
+    }
+    let spent = h.store.agent_spend(USER, agent.id, None).await.unwrap();
+    assert!(spent.cost_usd > 0.05 && spent.cost_usd < 0.1, "{spent:?}");
+    // The chat spent the day's budget: a run of the agent makes no model call.
+    let requests_before = h.fake.requests().len();
+    let run = h.start_run(&agent, "Write the post", RunLimits::default()).await;
+    assert_eq!(h.execute(&run).await, RunProgress::Finished(RunOutcome::BudgetExceeded));
+    assert!(h.reload(&run).await.error.unwrap().contains("spent $0.09"), "the chat's spending is named");
+    assert_eq!(h.fake.requests().len(), requests_before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_of_unknown_cost_is_counted_as_unknown_not_free() {
+    let h = Harness::start().await;
+    let agent = h.agent(|agent| agent.model = Some("anthropic/claude-unpriced-test".into())).await;
+    h.fake.push(Reply::text("Hello."));
+    let (sender, receiver) = mpsc::channel(64);
+    let reply = h.runtime.chat(USER, agent.id, "Hi".into(), sender).await.unwrap();
+    drop(collect(receiver).await);
+    assert_eq!((reply.cost.model_calls, reply.cost.cost_usd, reply.cost.unknown_cost_calls), (1, 0.0, 1));
+    let spent = h.store.agent_spend(USER, agent.id, None).await.unwrap();
+    assert_eq!(spent, Spend { cost_usd: 0.0, unknown_cost_calls: 1 });
 }

@@ -20,6 +20,9 @@ pub struct ChatMessageResponse {
     pub role: ChatRole,
     /// May be empty for an assistant reply that only proposed something.
     pub text: String,
+    /// What the model calls that wrote the reply cost (zero for a person's
+    /// message); it counts in the agent's spending.
+    pub cost: MessageCostBody,
     pub created_at: DateTime<Utc>,
 }
 
@@ -29,7 +32,33 @@ impl From<steward_domain::ChatMessage> for ChatMessageResponse {
             id: message.id,
             role: message.role.into(),
             text: message.text,
+            cost: message.cost.into(),
             created_at: message.created_at,
+        }
+    }
+}
+
+/// The model calls behind a message.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct MessageCostBody {
+    /// Every call made to write the reply (tool rounds, re-asks).
+    pub model_calls: u32,
+    /// US dollars of the calls whose price is known.
+    pub cost_usd: f64,
+    /// False when some call had no known price: the real cost is then
+    /// higher than `cost_usd`, by an unknown amount.
+    pub cost_known: bool,
+    /// Calls whose cost is unknown.
+    pub unknown_cost_calls: u32,
+}
+
+impl From<steward_domain::MessageCost> for MessageCostBody {
+    fn from(cost: steward_domain::MessageCost) -> Self {
+        MessageCostBody {
+            model_calls: cost.model_calls,
+            cost_usd: cost.cost_usd,
+            cost_known: cost.is_known(),
+            unknown_cost_calls: cost.unknown_cost_calls,
         }
     }
 }

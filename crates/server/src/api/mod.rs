@@ -32,8 +32,8 @@ pub use approvals::{ApprovalListQuery, ApprovalListResponse, ApprovalResponse, A
 pub use artifacts::{ArtifactListResponse, ArtifactResponse};
 pub use chats::{
     AgentProposalBody, ChatDeltaEvent, ChatDoneEvent, ChatDraftEvent, ChatMessageRequest, ChatMessageResponse,
-    ChatReplyResponse, ChatStreamEvent, ConfirmSetupRequest, MessageListQuery, MessageListResponse, SetupChatRequest,
-    SetupChatResponse,
+    ChatReplyResponse, ChatStreamEvent, ConfirmSetupRequest, MessageCostBody, MessageListQuery, MessageListResponse,
+    SetupChatRequest, SetupChatResponse,
 };
 pub use enums::{
     ActionMode, ActionPriority, ActionState, AgentStatus, ApprovalStatus, ChatRole, EventSubject, JobState, RunOutcome,

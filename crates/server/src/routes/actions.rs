@@ -107,13 +107,17 @@ pub async fn update_action(
     description = "draft → defined → scheduled → in_progress → completed | failed; defined → draft; \
                    scheduled → defined; failed → scheduled; any open state → dismissed. Moving to `scheduled` \
                    is `POST /actions/{id}/schedule` with its defaults: it starts the run that works on the \
-                   action, so a scheduled action always has one (a `reason` is not recorded then).",
+                   action, so a scheduled action always has one (a `reason` is not recorded then). Dismissing \
+                   the action, or moving it back to `defined` or `draft`, cancels the run still working on it, \
+                   in the same transaction (as `POST /runs/{id}/cancel`); moving it to `in_progress`, \
+                   `completed` or `failed` while a run works on it is refused: the run moves it.",
     params(("id" = i64, Path, description = "The action's id")),
     request_body = TransitionActionRequest,
     responses(
         (status = 200, body = ActionResponse),
         (status = 404, body = ErrorResponse),
-        (status = 409, body = ErrorResponse, description = "`illegal_transition`, explaining what is allowed"),
+        (status = 409, body = ErrorResponse, description = "`illegal_transition`, explaining what is allowed \
+                                                            (or naming the run working on the action)"),
         (status = 422, body = ErrorResponse),
         (status = 503, body = ErrorResponse, description = "`no_agent_runtime` (only to `scheduled`)"),
     )

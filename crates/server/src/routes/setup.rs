@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::http::header::LOCATION;
-use steward_domain::{AgentId, ChatRole, ConversationId, ConversationKind, NewChatMessage};
+use steward_domain::{AgentId, ConversationId, ConversationKind, NewChatMessage};
 use steward_store::StoreError;
 
 use super::USER;
@@ -21,9 +21,7 @@ use crate::extract::{ApiJson, IdPath};
 
 /// Checks a person's message before anything is stored.
 pub(crate) fn check_message(text: &str) -> Result<(), ApiError> {
-    NewChatMessage { role: ChatRole::User, text: text.to_string(), data: serde_json::Value::Null }
-        .validate()
-        .map_err(ApiError::from)
+    NewChatMessage::from_user(text).validate().map_err(ApiError::from)
 }
 
 #[utoipa::path(

@@ -1,6 +1,8 @@
 //! `/api/v1/actions`: content, the C8 lifecycle, and refusals.
 
 use serde_json::json;
+use steward_domain::{JobId, RunId, RunOutcome};
+use steward_store::RunFinish;
 
 use crate::support::{TestApp, api_tests, assert_api_snapshot};
 
@@ -21,10 +23,20 @@ async fn an_action_goes_from_draft_to_completed(app: TestApp) {
     assert_api_snapshot!(created);
 
     let path = format!("/api/v1/actions/{id}/transition");
-    for state in ["defined", "scheduled", "in_progress", "completed"] {
+    for state in ["defined", "scheduled"] {
         let response = app.post(&path, json!({"to": state})).await;
         assert_eq!(response.assert_status(200)["state"], state);
     }
+    // Scheduling started the run that works on the action; from here the
+    // run moves it, as a worker executes it (played here through the store).
+    let runs = app.get(&format!("/api/v1/runs?action_id={id}")).await;
+    let run = &runs.assert_status(200)["runs"][0];
+    let (run, job) = (RunId(run["id"].as_i64().unwrap()), JobId(run["job_id"].as_i64().unwrap()));
+    app.store.begin_run(run, job).await.unwrap();
+    let action = app.get(&format!("/api/v1/actions/{id}")).await;
+    assert_eq!(action.assert_status(200)["state"], "in_progress");
+    let done = RunFinish { outcome: RunOutcome::Completed, output: Some("The plan".into()), error: None };
+    app.store.finish_run(run, done).await.unwrap();
     let action = app.get(&format!("/api/v1/actions/{id}")).await;
     assert_eq!(action.assert_status(200)["state"], "completed");
 

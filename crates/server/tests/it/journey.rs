@@ -284,12 +284,32 @@ async fn a_goal_agent_goes_from_setup_chat_to_a_completed_action(database: TestD
     assert_eq!(tools, [("workspace.write", "notes.md"), ("artifacts.write", "drafts/issue-1.md")]);
     assert!(spans[4]["tool_call"]["result_bytes"].as_u64().unwrap() > 0 && spans[4]["tool_call"]["is_error"] == false);
 
-    // 7. The agent's metrics: what it cost, and one action completed of one.
+    // 7. The agent's metrics: what it cost — the run and every chat reply,
+    // the setup chat's included — and one action completed of one.
     let metrics = server.get(&format!("/api/v1/agents/{agent_id}/metrics")).await;
-    assert!(metrics["cost_usd_total"].as_f64().unwrap() > 0.0, "{metrics}");
+    let mut chat_cost = 0.0;
+    for history in [
+        format!("/api/v1/agents/{agent_id}/setup-chat"),
+        format!("/api/v1/agents/{agent_id}/chat"),
+        format!("/api/v1/actions/{action}/chat"),
+    ] {
+        let messages = server.get(&history).await;
+        for message in messages["messages"].as_array().unwrap() {
+            let cost = &message["cost"];
+            assert_eq!(cost["cost_known"], true, "{message}");
+            let calls = cost["model_calls"].as_u64().unwrap();
+            assert_eq!(
+                calls > 0,
+                message["role"] == "assistant",
+                "replies, and only they, made model calls: {message}"
+            );
+            chat_cost += cost["cost_usd"].as_f64().unwrap();
+        }
+    }
     let (total, run_cost) =
         (metrics["cost_usd_total"].as_f64().unwrap(), finished["usage"]["cost_usd"].as_f64().unwrap());
-    assert!((total - run_cost).abs() < 1e-9, "the run's cost: {total} and {run_cost}");
+    assert!(chat_cost > 0.0 && run_cost > 0.0, "{chat_cost} {run_cost}");
+    assert!((total - (run_cost + chat_cost)).abs() < 1e-9, "total {total}: run {run_cost} + chats {chat_cost}");
     assert_eq!((metrics["actions_completed"].as_u64(), metrics["actions_total"].as_u64()), (Some(1), Some(1)));
     assert_eq!((metrics["runs"].as_u64(), metrics["unknown_cost_calls"].as_u64()), (Some(1), Some(0)));
     server.stop().await;

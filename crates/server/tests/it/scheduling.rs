@@ -1,6 +1,8 @@
 //! Scheduling actions: `POST /actions/{id}/schedule` and the transition to
 //! `scheduled` both start the run that works on the action, so a scheduled
-//! action always has one; and what a server without a runtime refuses.
+//! action always has one; dismissing it cancels that run, moving it on by
+//! hand is refused while the run works; and what a server without a
+//! runtime refuses.
 
 use axum::http::Method;
 use serde_json::json;
@@ -11,6 +13,8 @@ api_tests!(
     scheduling_an_action_starts_its_run,
     the_transition_to_scheduled_starts_a_run_too,
     a_failed_action_can_be_scheduled_again,
+    dismissing_a_scheduled_action_cancels_its_run,
+    moving_an_action_on_by_hand_while_its_run_works_is_refused,
     bad_schedules_name_the_field_and_write_nothing,
 );
 
@@ -69,6 +73,40 @@ async fn a_failed_action_can_be_scheduled_again(app: TestApp) {
     let again = app.post(&format!("/api/v1/actions/{id}/schedule"), json!({})).await;
     assert_ne!(again.assert_status(200)["run"]["id"], run, "a new run");
     assert_eq!(again.body["action"]["state"], "scheduled");
+}
+
+async fn dismissing_a_scheduled_action_cancels_its_run(app: TestApp) {
+    let agent = app.agent("Writer").await;
+    let id = app.defined_action(agent, "Outline").await;
+    let scheduled = app.post(&format!("/api/v1/actions/{id}/schedule"), json!({})).await;
+    let run = scheduled.assert_status(200)["run"]["id"].as_i64().unwrap();
+    let job = scheduled.body["run"]["job_id"].as_i64().unwrap();
+
+    let body = json!({"to": "dismissed", "reason": "the launch moved"});
+    let dismissed = app.post(&format!("/api/v1/actions/{id}/transition"), body).await;
+    let action = dismissed.assert_status(200);
+    assert_eq!(
+        (action["state"].as_str(), action["state_reason"].as_str()),
+        (Some("dismissed"), Some("the launch moved"))
+    );
+    let run = app.get(&format!("/api/v1/runs/{run}")).await;
+    let run = run.assert_status(200);
+    assert_eq!((run["status"].as_str(), run["outcome"].as_str()), (Some("finished"), Some("cancelled")));
+    assert_eq!(run["error"], format!("cancelled: action {id} was dismissed"));
+    assert_eq!(app.get(&format!("/api/v1/jobs/{job}")).await.body["state"], "cancelled");
+}
+
+async fn moving_an_action_on_by_hand_while_its_run_works_is_refused(app: TestApp) {
+    let agent = app.agent("Writer").await;
+    let id = app.defined_action(agent, "Outline").await;
+    let scheduled = app.post(&format!("/api/v1/actions/{id}/schedule"), json!({})).await;
+    let run = scheduled.assert_status(200)["run"]["id"].as_i64().unwrap();
+    let path = format!("/api/v1/actions/{id}/transition");
+    let response = app.refused(app.post(&path, json!({"to": "in_progress"}))).await;
+    let message = response.assert_error(409, "illegal_transition", Some("to"));
+    assert_eq!(message, format!("run {run} is working on this action; cancel it first (steward runs cancel {run})"));
+    assert_eq!(app.get(&format!("/api/v1/actions/{id}")).await.body["state"], "scheduled");
+    assert_eq!(app.get(&format!("/api/v1/runs/{run}")).await.body["status"], "queued");
 }
 
 async fn bad_schedules_name_the_field_and_write_nothing(app: TestApp) {

@@ -132,17 +132,27 @@ CREATE UNIQUE INDEX conversations_agent_chat ON conversations (user_id, agent_id
 CREATE UNIQUE INDEX conversations_action_thread ON conversations (user_id, action_id) WHERE kind = 'action';
 -- A setup chat leads to at most one agent.
 CREATE UNIQUE INDEX conversations_setup_agent ON conversations (agent_id) WHERE kind = 'setup';
+-- An agent's conversations of every kind, whose messages count in its spending.
+CREATE INDEX conversations_by_agent ON conversations (user_id, agent_id) WHERE agent_id IS NOT NULL;
 
 CREATE TABLE messages (
-    id              INTEGER PRIMARY KEY,
-    conversation_id INTEGER NOT NULL REFERENCES conversations (id),
-    role            TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
-    text            TEXT NOT NULL,
-    data            TEXT NOT NULL,
-    created_at      INTEGER NOT NULL
+    id                 INTEGER PRIMARY KEY,
+    conversation_id    INTEGER NOT NULL REFERENCES conversations (id),
+    role               TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+    text               TEXT NOT NULL,
+    data               TEXT NOT NULL,
+    -- The model calls that wrote the message (an assistant reply), which
+    -- count in its agent's spending like a run's: cost_usd of those whose
+    -- cost is known, the others in unknown_cost_calls, never added as $0.
+    model_calls        INTEGER NOT NULL DEFAULT 0 CHECK (model_calls >= 0),
+    cost_usd           REAL NOT NULL DEFAULT 0 CHECK (cost_usd >= 0),
+    unknown_cost_calls INTEGER NOT NULL DEFAULT 0 CHECK (unknown_cost_calls BETWEEN 0 AND model_calls),
+    created_at         INTEGER NOT NULL
 ) STRICT;
 
 CREATE INDEX messages_by_conversation ON messages (conversation_id, id);
+-- Spending by day: the messages that made model calls, by the time they were stored.
+CREATE INDEX messages_spend ON messages (conversation_id, created_at) WHERE model_calls > 0;
 
 -- Files agents wrote. A file is one row per path in its action's folder,
 -- or in its run's folder when the run works on no action.

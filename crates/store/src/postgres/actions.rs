@@ -11,8 +11,10 @@ use steward_domain::{
 
 use super::PostgresStore;
 use super::rows::{self, action_columns};
+use super::runs;
 use super::transaction::{Begin, Transaction, TransactionResult};
 use crate::actions::{ActionFilter, ActionStore};
+use crate::rules::RunsOnManualMove;
 use crate::{Entity, Result, StoreError, rules};
 
 pub(crate) async fn load(connection: &mut PgConnection, user: UserId, id: ActionId) -> Result<Action> {
@@ -168,9 +170,29 @@ impl ActionStore for PostgresStore {
         self.write(Begin::Plain, |transaction| {
             let reason = reason.clone();
             Box::pin(async move {
+                // The action's runs are locked before the action, the order
+                // every operation on a run takes its locks in; once the
+                // action is locked nothing can start another run, and
+                // looking again locks one that scheduling added meanwhile.
+                runs::lock_unfinished_of_action(transaction.connection(), user, id).await?;
                 let action = load_for_update(transaction.connection(), user, id).await?;
+                let working = runs::lock_unfinished_of_action(transaction.connection(), user, id).await?;
                 rules::check_action_transition(action.state, to)?;
+                let effect = rules::runs_on_manual_move(to);
+                if effect == RunsOnManualMove::Refuse
+                    && let Some(run) = working.iter().find(|run| !run.cancel_requested).or(working.first())
+                {
+                    return Err(rules::run_works_on_action(to, run.id, run.cancel_requested).into());
+                }
+                // The action moves first, so the runs' ends leave it where
+                // the person put it.
                 move_action(transaction, &action, to, reason.as_deref(), now).await?;
+                if effect == RunsOnManualMove::Cancel {
+                    let error = rules::cancelled_by_action_move(id, to);
+                    for run in &working {
+                        runs::stop(transaction, run, &error, now).await?;
+                    }
+                }
                 Ok(load(transaction.connection(), user, id).await?)
             })
         })

@@ -19,7 +19,7 @@ use steward_domain::{
 use super::PostgresStore;
 use super::actions::{self, agent_status_for_share};
 use super::agents;
-use super::connection::to_bigint;
+use super::connection::{to_bigint, to_integer};
 use super::runtime_rows::{self, conversation_columns, message_columns};
 use super::transaction::{Begin, Transaction, TransactionError, TransactionResult};
 use crate::conversations::{ConversationStore, MAX_PAGE};
@@ -201,13 +201,17 @@ async fn append_message(
 ) -> TransactionResult<ChatMessage> {
     let stored = load(transaction.connection(), user, conversation).await?;
     let row = sqlx::query(concat!(
-        "INSERT INTO messages (conversation_id, role, text, data, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING ",
+        "INSERT INTO messages (conversation_id, role, text, data, model_calls, cost_usd, unknown_cost_calls, \
+         created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ",
         message_columns!()
     ))
     .bind(conversation.get())
     .bind(message.role.as_str())
     .bind(&message.text)
     .bind(rules::storable_result(&message.data))
+    .bind(to_integer(message.cost.model_calls))
+    .bind(message.cost.cost_usd)
+    .bind(to_integer(message.cost.unknown_cost_calls))
     .bind(now)
     .fetch_one(transaction.connection())
     .await?;

@@ -117,6 +117,9 @@ async fn ensure_agent_exists(connection: &mut PgConnection, user: UserId, agent:
     exists.map(drop).ok_or_else(|| StoreError::not_found(Entity::Agent, agent))
 }
 
+/// The agent's model calls since `since`: its runs' steps by the time they
+/// finished, and the replies in its conversations (its chat, its actions'
+/// threads, the setup chat that created it) by the time they were stored.
 async fn sum_spend(
     connection: &mut PgConnection,
     user: UserId,
@@ -124,9 +127,15 @@ async fn sum_spend(
     since: Option<DateTime<Utc>>,
 ) -> Result<Spend> {
     let (cost_usd, unknown_cost_calls): (f64, i64) = sqlx::query_as(
-        "SELECT coalesce(sum(cost_usd), 0)::double precision, count(*) FILTER (WHERE cost_usd IS NULL) \
-         FROM run_steps WHERE user_id = $1 AND agent_id = $2 AND model_call \
-         AND ($3::timestamptz IS NULL OR finished_at >= $3)",
+        "SELECT coalesce(sum(cost_usd), 0)::double precision, coalesce(sum(unknown_cost_calls), 0)::bigint FROM ( \
+           SELECT sum(cost_usd) AS cost_usd, count(*) FILTER (WHERE cost_usd IS NULL) AS unknown_cost_calls \
+           FROM run_steps WHERE user_id = $1 AND agent_id = $2 AND model_call \
+             AND ($3::timestamptz IS NULL OR finished_at >= $3) \
+           UNION ALL \
+           SELECT sum(messages.cost_usd), sum(messages.unknown_cost_calls) \
+           FROM conversations JOIN messages ON messages.conversation_id = conversations.id \
+           WHERE conversations.user_id = $1 AND conversations.agent_id = $2 AND messages.model_calls > 0 \
+             AND ($3::timestamptz IS NULL OR messages.created_at >= $3)) AS spent",
     )
     .bind(user.get())
     .bind(agent.get())

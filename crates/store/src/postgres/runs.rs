@@ -204,7 +204,8 @@ async fn begin(transaction: &mut Transaction, id: RunId, job: JobId, now: DateTi
     .await?;
     if let Some(action_id) = run.action_id {
         let action = actions::load_for_update(transaction.connection(), run.user_id, action_id).await?;
-        if let Some(to) = rules::action_state_on_begin(action.state) {
+        let latest = is_latest_of_action(transaction.connection(), &run, action_id).await?;
+        if let Some(to) = rules::action_state_on_begin(action.state, latest) {
             move_action(transaction, &action, to, None, now).await?;
         }
     }
@@ -247,7 +248,8 @@ async fn finish(
     approvals::withdraw_pending(transaction, run, now).await?;
     if let Some(action_id) = run.action_id {
         let action = actions::load_for_update(transaction.connection(), run.user_id, action_id).await?;
-        if let Some(to) = rules::action_state_on_finish(action.state, finish.outcome) {
+        let latest = is_latest_of_action(transaction.connection(), run, action_id).await?;
+        if let Some(to) = rules::action_state_on_finish(action.state, finish.outcome, latest) {
             let reason = (to == ActionState::Failed).then(|| rules::reason_of_finish(&finish));
             move_action(transaction, &action, to, reason.as_deref(), now).await?;
         }
@@ -285,40 +287,95 @@ async fn cancel_job_of(transaction: &mut Transaction, run: &Run, now: DateTime<U
     Ok(())
 }
 
-async fn cancel(transaction: &mut Transaction, user: UserId, id: RunId, now: DateTime<Utc>) -> TransactionResult<Run> {
-    let run = load_for_update(transaction.connection(), user, id).await?;
-    let cancelled = RunFinish {
-        outcome: RunOutcome::Cancelled,
-        output: None,
-        error: Some(rules::CANCELLED_BY_REQUEST.to_string()),
-    };
+/// A cancel that ends `run` now, recording `error`.
+fn cancelled(error: &str) -> RunFinish {
+    RunFinish { outcome: RunOutcome::Cancelled, output: None, error: Some(error.to_string()) }
+}
+
+/// Stops `run` (not finished, locked by the caller) as a cancel does,
+/// recording `error` as why: a queued run, or one awaiting approval, is
+/// finished at once with its job cancelled and its approvals withdrawn; a
+/// running run is asked to stop and its job cancelled, so its worker hears
+/// at the next heartbeat. A running run already asked is left to stop.
+pub(crate) async fn stop(
+    transaction: &mut Transaction,
+    run: &Run,
+    error: &str,
+    now: DateTime<Utc>,
+) -> TransactionResult<Run> {
     match run.status {
-        RunStatus::Finished => Err(rules::run_is_finished(id, run.outcome).into()),
-        RunStatus::Running if !run.cancel_requested => {
+        RunStatus::Running if run.cancel_requested => reload(transaction.connection(), run.id).await,
+        RunStatus::Running => {
             sqlx::query("UPDATE runs SET cancel_requested = true, updated_at = $1 WHERE id = $2")
                 .bind(now)
-                .bind(id.get())
+                .bind(run.id.get())
                 .execute(transaction.connection())
                 .await?;
             transaction.record_event(
-                user,
+                run.user_id,
                 now,
                 EventKind::RUN_CANCEL_REQUESTED,
                 EventSubject::Run,
-                id.get(),
-                json!({ "agent_id": run.agent_id, "job_id": run.job_id }),
+                run.id.get(),
+                json!({ "agent_id": run.agent_id, "job_id": run.job_id, "reason": error }),
             );
-            cancel_job_of(transaction, &run, now).await?;
-            reload(transaction.connection(), id).await
+            cancel_job_of(transaction, run, now).await?;
+            reload(transaction.connection(), run.id).await
         }
         // Queued or awaiting approval: nothing is executing, so it ends now.
-        // A running run asked a second time ends now too: its worker may
-        // have died after its job was cancelled, and nothing else would.
-        RunStatus::Queued | RunStatus::AwaitingApproval | RunStatus::Running => {
-            cancel_job_of(transaction, &run, now).await?;
-            finish(transaction, &run, cancelled, now).await
+        RunStatus::Queued | RunStatus::AwaitingApproval | RunStatus::Finished => {
+            cancel_job_of(transaction, run, now).await?;
+            finish(transaction, run, cancelled(error), now).await
         }
     }
+}
+
+async fn cancel(transaction: &mut Transaction, user: UserId, id: RunId, now: DateTime<Utc>) -> TransactionResult<Run> {
+    let run = load_for_update(transaction.connection(), user, id).await?;
+    match run.status {
+        RunStatus::Finished => Err(rules::run_is_finished(id, run.outcome).into()),
+        // A running run asked a second time ends now: its worker may have
+        // died after its job was cancelled, and nothing else would.
+        RunStatus::Running if run.cancel_requested => {
+            cancel_job_of(transaction, &run, now).await?;
+            finish(transaction, &run, cancelled(rules::CANCELLED_BY_REQUEST), now).await
+        }
+        RunStatus::Queued | RunStatus::AwaitingApproval | RunStatus::Running => {
+            stop(transaction, &run, rules::CANCELLED_BY_REQUEST, now).await
+        }
+    }
+}
+
+/// Locks the runs of `action` that are not finished and returns them,
+/// oldest first. A run that finishes while this waits for its lock is left
+/// out (PostgreSQL checks the condition again on the row it waited for).
+pub(crate) async fn lock_unfinished_of_action(
+    connection: &mut PgConnection,
+    user: UserId,
+    action: ActionId,
+) -> TransactionResult<Vec<Run>> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        run_columns!(),
+        " FROM runs WHERE user_id = $1 AND action_id = $2 AND status <> 'finished' ORDER BY id FOR UPDATE"
+    ))
+    .bind(user.get())
+    .bind(action.get())
+    .fetch_all(connection)
+    .await?;
+    Ok(rows.iter().map(runtime_rows::run).collect::<Result<_, _>>()?)
+}
+
+/// Whether `run` is the latest run of `action`, the only one that moves it.
+/// The caller holds the action's lock, so a run that scheduling adds is
+/// either committed and seen here or not yet inserted.
+async fn is_latest_of_action(connection: &mut PgConnection, run: &Run, action: ActionId) -> TransactionResult<bool> {
+    let latest: Option<i64> = sqlx::query_scalar("SELECT max(id) FROM runs WHERE user_id = $1 AND action_id = $2")
+        .bind(run.user_id.get())
+        .bind(action.get())
+        .fetch_one(connection)
+        .await?;
+    Ok(latest == Some(run.id.get()))
 }
 
 #[async_trait]

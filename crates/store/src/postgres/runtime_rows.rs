@@ -9,7 +9,7 @@ use sqlx::Row;
 use sqlx::postgres::PgRow;
 use steward_domain::{
     ActionId, AgentId, Approval, ApprovalId, Artifact, ArtifactId, ChatMessage, Conversation, ConversationId, JobId,
-    MessageId, Run, RunId, RunLimits, RunStep, RunUsage, TokenUsage, UserId,
+    MessageCost, MessageId, Run, RunId, RunLimits, RunStep, RunUsage, TokenUsage, UserId,
 };
 
 use super::connection::from_integer;
@@ -59,7 +59,7 @@ macro_rules! conversation_columns {
 
 macro_rules! message_columns {
     () => {
-        "id, conversation_id, role, text, data, created_at"
+        "id, conversation_id, role, text, data, model_calls, cost_usd, unknown_cost_calls, created_at"
     };
 }
 
@@ -174,7 +174,12 @@ pub(crate) fn message(row: &PgRow) -> Result<ChatMessage, sqlx::Error> {
         role: parsed(row, 2)?,
         text: row.try_get(3)?,
         data: row.try_get(4)?,
-        created_at: row.try_get(5)?,
+        cost: MessageCost {
+            model_calls: integer(row, 5)?,
+            cost_usd: row.try_get(6)?,
+            unknown_cost_calls: integer(row, 7)?,
+        },
+        created_at: row.try_get(8)?,
     })
 }
 

@@ -222,10 +222,13 @@ pub(crate) fn reason_of_finish(finish: &RunFinish) -> String {
 }
 
 /// Where a run's start moves its action: a scheduled action is now in
-/// progress. An action in any other state was moved by a person meanwhile
-/// (or is being worked on already) and is left alone.
-pub(crate) fn action_state_on_begin(current: ActionState) -> Option<ActionState> {
-    (current == ActionState::Scheduled).then_some(ActionState::InProgress)
+/// progress. Only the action's latest run moves it (`latest_run`): an older
+/// run was let go of when the action was taken back or rescheduled, and
+/// must not move the action of the run that replaced it. An action in any
+/// other state was moved by a person meanwhile (or is being worked on
+/// already) and is left alone.
+pub(crate) fn action_state_on_begin(current: ActionState, latest_run: bool) -> Option<ActionState> {
+    (latest_run && current == ActionState::Scheduled).then_some(ActionState::InProgress)
 }
 
 /// Where a run's end moves its action: completed when the run completed,
@@ -233,12 +236,67 @@ pub(crate) fn action_state_on_begin(current: ActionState) -> Option<ActionState>
 /// `scheduled`, when the run ended before it began (cancelled while queued)
 /// — the one move the store makes that a person cannot, so the action can
 /// be rescheduled from `failed`. An action a person moved elsewhere
-/// meanwhile (dismissed, unscheduled) is left alone.
-pub(crate) fn action_state_on_finish(current: ActionState, outcome: RunOutcome) -> Option<ActionState> {
-    if !matches!(current, ActionState::InProgress | ActionState::Scheduled) {
+/// meanwhile (dismissed, taken back to defined) is left alone, and so is
+/// the action of a run that is not its latest (see
+/// [`action_state_on_begin`]); the run still finishes, so its job ends
+/// rather than retrying.
+pub(crate) fn action_state_on_finish(
+    current: ActionState,
+    outcome: RunOutcome,
+    latest_run: bool,
+) -> Option<ActionState> {
+    if !latest_run || !matches!(current, ActionState::InProgress | ActionState::Scheduled) {
         return None;
     }
     Some(if outcome == RunOutcome::Completed { ActionState::Completed } else { ActionState::Failed })
+}
+
+/// What a person's move of an action does to the runs still working on it
+/// (its runs that are not finished).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RunsOnManualMove {
+    /// Dismissing the action, or taking it back to `defined` or `draft`,
+    /// means nobody wants the work done now: the runs are cancelled in the
+    /// same transaction, as `cancel_run` cancels them.
+    Cancel,
+    /// Starting, completing or failing the action by hand would contradict
+    /// a run that is still working on it (the run moves the action itself
+    /// when it ends): refused until the run is cancelled.
+    Refuse,
+    /// `scheduled` leaves them alone (a run still stopping after a cancel
+    /// does not hold the action back; it no longer moves it).
+    Keep,
+}
+
+pub(crate) fn runs_on_manual_move(to: ActionState) -> RunsOnManualMove {
+    match to {
+        ActionState::Draft | ActionState::Defined | ActionState::Dismissed => RunsOnManualMove::Cancel,
+        ActionState::InProgress | ActionState::Completed | ActionState::Failed => RunsOnManualMove::Refuse,
+        ActionState::Scheduled => RunsOnManualMove::Keep,
+    }
+}
+
+/// Refuses a person's move of an action to `to` while `run` works on it,
+/// saying how to get past it.
+pub(crate) fn run_works_on_action(to: ActionState, run: RunId, cancel_requested: bool) -> StoreError {
+    let message = if cancel_requested {
+        format!(
+            "run {run} is still stopping after a cancel, and it moves this action when it ends; wait for it, or \
+             end it now (steward runs cancel {run}) before moving the action to {to}"
+        )
+    } else {
+        format!("run {run} is working on this action; cancel it first (steward runs cancel {run})")
+    };
+    StoreError::conflict(ConflictKind::IllegalTransition, Some("to"), message)
+}
+
+/// The error a run records when it is cancelled because a person moved its
+/// action to `to`.
+pub(crate) fn cancelled_by_action_move(action: ActionId, to: ActionState) -> String {
+    match to {
+        ActionState::Dismissed => format!("cancelled: action {action} was dismissed"),
+        other => format!("cancelled: action {action} was moved back to {other}"),
+    }
 }
 
 /// Checks a pause for approvals: at least one request, each naming a
@@ -425,12 +483,40 @@ mod tests {
     #[test]
     fn a_run_moves_its_action_only_from_scheduled_or_in_progress() {
         use ActionState::*;
-        assert_eq!(action_state_on_finish(InProgress, RunOutcome::Completed), Some(Completed));
-        assert_eq!(action_state_on_finish(InProgress, RunOutcome::MaxSteps), Some(Failed));
-        assert_eq!(action_state_on_finish(Scheduled, RunOutcome::Cancelled), Some(Failed));
-        assert_eq!(action_state_on_finish(Dismissed, RunOutcome::Failed), None);
-        assert_eq!(action_state_on_begin(Scheduled), Some(InProgress));
-        assert_eq!(action_state_on_begin(InProgress), None);
+        assert_eq!(action_state_on_finish(InProgress, RunOutcome::Completed, true), Some(Completed));
+        assert_eq!(action_state_on_finish(InProgress, RunOutcome::MaxSteps, true), Some(Failed));
+        assert_eq!(action_state_on_finish(Scheduled, RunOutcome::Cancelled, true), Some(Failed));
+        assert_eq!(action_state_on_finish(Dismissed, RunOutcome::Failed, true), None);
+        assert_eq!(action_state_on_finish(Defined, RunOutcome::Cancelled, true), None);
+        assert_eq!(action_state_on_begin(Scheduled, true), Some(InProgress));
+        assert_eq!(action_state_on_begin(InProgress, true), None);
+    }
+
+    #[test]
+    fn only_the_latest_run_of_an_action_moves_it() {
+        use ActionState::*;
+        assert_eq!(action_state_on_begin(Scheduled, false), None);
+        assert_eq!(action_state_on_finish(InProgress, RunOutcome::Completed, false), None);
+        assert_eq!(action_state_on_finish(Scheduled, RunOutcome::Cancelled, false), None);
+    }
+
+    #[test]
+    fn taking_an_action_back_cancels_its_runs_and_moving_it_on_by_hand_is_refused() {
+        use ActionState::*;
+        for to in [Draft, Defined, Dismissed] {
+            assert_eq!(runs_on_manual_move(to), RunsOnManualMove::Cancel, "{to}");
+        }
+        for to in [InProgress, Completed, Failed] {
+            assert_eq!(runs_on_manual_move(to), RunsOnManualMove::Refuse, "{to}");
+        }
+        assert_eq!(runs_on_manual_move(Scheduled), RunsOnManualMove::Keep);
+        let StoreError::Conflict { kind, field, message } = run_works_on_action(Completed, RunId(7), false) else {
+            panic!("expected a conflict");
+        };
+        assert_eq!((kind, field.as_deref()), (ConflictKind::IllegalTransition, Some("to")));
+        assert_eq!(message, "run 7 is working on this action; cancel it first (steward runs cancel 7)");
+        assert_eq!(cancelled_by_action_move(ActionId(3), Dismissed), "cancelled: action 3 was dismissed");
+        assert_eq!(cancelled_by_action_move(ActionId(3), Defined), "cancelled: action 3 was moved back to defined");
     }
 
     #[test]

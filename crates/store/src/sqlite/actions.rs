@@ -13,8 +13,10 @@ use super::SqliteStore;
 use super::connection::to_micros;
 use super::events::append;
 use super::rows::{self, ACTION_COLUMNS, optional};
+use super::runs;
 use super::writer::Effects;
 use crate::actions::{ActionFilter, ActionStore};
+use crate::rules::RunsOnManualMove;
 use crate::{Entity, Result, StoreError, rules};
 
 pub(crate) fn load(connection: &Connection, user: UserId, id: ActionId) -> Result<Action> {
@@ -149,7 +151,22 @@ impl ActionStore for SqliteStore {
             .write(move |connection, effects| {
                 let action = load(connection, user, id)?;
                 rules::check_action_transition(action.state, to)?;
+                let working = runs::unfinished_of_action(connection, user, id)?;
+                let effect = rules::runs_on_manual_move(to);
+                if effect == RunsOnManualMove::Refuse
+                    && let Some(run) = working.iter().find(|run| !run.cancel_requested).or(working.first())
+                {
+                    return Err(rules::run_works_on_action(to, run.id, run.cancel_requested));
+                }
+                // The action moves first, so the runs' ends leave it where
+                // the person put it.
                 move_action(connection, effects, &action, to, reason.as_deref(), now)?;
+                if effect == RunsOnManualMove::Cancel {
+                    let error = rules::cancelled_by_action_move(id, to);
+                    for run in &working {
+                        runs::stop(connection, effects, run, &error, now)?;
+                    }
+                }
                 load(connection, user, id)
             })
             .await

@@ -147,13 +147,17 @@ fn append_message(
     let stored = load(connection, user, conversation)?;
     connection
         .prepare_cached(
-            "INSERT INTO messages (conversation_id, role, text, data, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO messages (conversation_id, role, text, data, model_calls, cost_usd, unknown_cost_calls, \
+             created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?
         .execute(params![
             conversation.get(),
             message.role.as_str(),
             message.text,
             serde_json::to_string(&rules::storable_result(&message.data))?,
+            message.cost.model_calls,
+            message.cost.cost_usd,
+            message.cost.unknown_cost_calls,
             to_micros(now)
         ])?;
     let id = MessageId(connection.last_insert_rowid());

@@ -163,7 +163,8 @@ fn begin(connection: &Connection, effects: &mut Effects, id: RunId, job: JobId, 
     )?;
     if let Some(action_id) = run.action_id {
         let action = actions::load(connection, run.user_id, action_id)?;
-        if let Some(to) = rules::action_state_on_begin(action.state) {
+        let latest = is_latest_of_action(connection, &run, action_id)?;
+        if let Some(to) = rules::action_state_on_begin(action.state, latest) {
             move_action(connection, effects, &action, to, None, now)?;
         }
     }
@@ -201,7 +202,8 @@ fn finish(
     approvals::withdraw_pending(connection, effects, run, now)?;
     if let Some(action_id) = run.action_id {
         let action = actions::load(connection, run.user_id, action_id)?;
-        if let Some(to) = rules::action_state_on_finish(action.state, finish.outcome) {
+        let latest = is_latest_of_action(connection, run, action_id)?;
+        if let Some(to) = rules::action_state_on_finish(action.state, finish.outcome, latest) {
             let reason = (to == ActionState::Failed).then(|| rules::reason_of_finish(&finish));
             move_action(connection, effects, &action, to, reason.as_deref(), now)?;
         }
@@ -235,41 +237,84 @@ fn cancel_job_of(connection: &Connection, effects: &mut Effects, run: &Run, now:
     Ok(())
 }
 
-fn cancel(connection: &Connection, effects: &mut Effects, user: UserId, id: RunId, now: DateTime<Utc>) -> Result<Run> {
-    let run = load(connection, user, id)?;
-    let cancelled = RunFinish {
-        outcome: RunOutcome::Cancelled,
-        output: None,
-        error: Some(rules::CANCELLED_BY_REQUEST.to_string()),
-    };
+/// A cancel that ends `run` now, recording `error`.
+fn cancelled(error: &str) -> RunFinish {
+    RunFinish { outcome: RunOutcome::Cancelled, output: None, error: Some(error.to_string()) }
+}
+
+/// Stops `run` (not finished) as a cancel does, recording `error` as why:
+/// a queued run, or one awaiting approval, is finished at once with its
+/// job cancelled and its approvals withdrawn; a running run is asked to
+/// stop and its job cancelled, so its worker hears at the next heartbeat.
+/// A running run already asked is left to stop.
+pub(crate) fn stop(
+    connection: &Connection,
+    effects: &mut Effects,
+    run: &Run,
+    error: &str,
+    now: DateTime<Utc>,
+) -> Result<Run> {
     match run.status {
-        RunStatus::Finished => Err(rules::run_is_finished(id, run.outcome)),
-        RunStatus::Running if !run.cancel_requested => {
+        RunStatus::Running if run.cancel_requested => load_for_worker(connection, run.id),
+        RunStatus::Running => {
             connection.execute(
                 "UPDATE runs SET cancel_requested = 1, updated_at = ?1 WHERE id = ?2",
-                params![to_micros(now), id.get()],
+                params![to_micros(now), run.id.get()],
             )?;
             append(
                 connection,
                 effects,
-                user,
+                run.user_id,
                 now,
                 EventKind::RUN_CANCEL_REQUESTED,
                 EventSubject::Run,
-                id.get(),
-                &json!({ "agent_id": run.agent_id, "job_id": run.job_id }),
+                run.id.get(),
+                &json!({ "agent_id": run.agent_id, "job_id": run.job_id, "reason": error }),
             )?;
-            cancel_job_of(connection, effects, &run, now)?;
-            load(connection, user, id)
+            cancel_job_of(connection, effects, run, now)?;
+            load_for_worker(connection, run.id)
         }
         // Queued or awaiting approval: nothing is executing, so it ends now.
-        // A running run asked a second time ends now too: its worker may
-        // have died after its job was cancelled, and nothing else would.
-        RunStatus::Queued | RunStatus::AwaitingApproval | RunStatus::Running => {
-            cancel_job_of(connection, effects, &run, now)?;
-            finish(connection, effects, &run, cancelled, now)
+        RunStatus::Queued | RunStatus::AwaitingApproval | RunStatus::Finished => {
+            cancel_job_of(connection, effects, run, now)?;
+            finish(connection, effects, run, cancelled(error), now)
         }
     }
+}
+
+fn cancel(connection: &Connection, effects: &mut Effects, user: UserId, id: RunId, now: DateTime<Utc>) -> Result<Run> {
+    let run = load(connection, user, id)?;
+    match run.status {
+        RunStatus::Finished => Err(rules::run_is_finished(id, run.outcome)),
+        // A running run asked a second time ends now: its worker may have
+        // died after its job was cancelled, and nothing else would.
+        RunStatus::Running if run.cancel_requested => {
+            cancel_job_of(connection, effects, &run, now)?;
+            finish(connection, effects, &run, cancelled(rules::CANCELLED_BY_REQUEST), now)
+        }
+        RunStatus::Queued | RunStatus::AwaitingApproval | RunStatus::Running => {
+            stop(connection, effects, &run, rules::CANCELLED_BY_REQUEST, now)
+        }
+    }
+}
+
+/// The runs of `action` that are not finished, oldest first.
+pub(crate) fn unfinished_of_action(connection: &Connection, user: UserId, action: ActionId) -> Result<Vec<Run>> {
+    let mut statement = connection.prepare_cached(&format!(
+        "SELECT {RUN_COLUMNS} FROM runs WHERE user_id = ?1 AND action_id = ?2 AND status <> 'finished' ORDER BY id"
+    ))?;
+    let runs = statement
+        .query_map(params![user.get(), action.get()], runtime_rows::run)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(runs)
+}
+
+/// Whether `run` is the latest run of `action`, the only one that moves it.
+fn is_latest_of_action(connection: &Connection, run: &Run, action: ActionId) -> Result<bool> {
+    let latest: Option<i64> = connection
+        .prepare_cached("SELECT max(id) FROM runs WHERE user_id = ?1 AND action_id = ?2")?
+        .query_row(params![run.user_id.get(), action.get()], |row| row.get(0))?;
+    Ok(latest == Some(run.id.get()))
 }
 
 fn list(connection: &Connection, user: UserId, filter: &RunFilter) -> Result<Vec<Run>> {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use rusqlite::Row;
 use steward_domain::{
     ActionId, AgentId, Approval, ApprovalId, Artifact, ArtifactId, ChatMessage, Conversation, ConversationId, JobId,
-    MessageId, Run, RunId, RunLimits, RunStep, RunUsage, TokenUsage, UserId, ValidationError,
+    MessageCost, MessageId, Run, RunId, RunLimits, RunStep, RunUsage, TokenUsage, UserId, ValidationError,
 };
 
 use super::connection::from_micros;
@@ -131,16 +131,19 @@ pub(crate) fn conversation(row: &Row<'_>) -> rusqlite::Result<Conversation> {
     })
 }
 
-pub(crate) const MESSAGE_COLUMNS: &str = "id, conversation_id, role, text, data, created_at";
+pub(crate) const MESSAGE_COLUMNS: &str =
+    "id, conversation_id, role, text, data, model_calls, cost_usd, unknown_cost_calls, created_at";
 
 pub(crate) fn message(row: &Row<'_>) -> rusqlite::Result<ChatMessage> {
+    let calls = |index| -> rusqlite::Result<u32> { Ok(u32::try_from(row.get::<_, i64>(index)?).unwrap_or(0)) };
     Ok(ChatMessage {
         id: MessageId(row.get(0)?),
         conversation_id: ConversationId(row.get(1)?),
         role: parsed(row, 2)?,
         text: row.get(3)?,
         data: json(row, 4)?,
-        created_at: from_micros(row.get(5)?),
+        cost: MessageCost { model_calls: calls(5)?, cost_usd: row.get(6)?, unknown_cost_calls: calls(7)? },
+        created_at: from_micros(row.get(8)?),
     })
 }
 

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 use steward_domain::{
-    ActionId, AgentId, ChatRole, ConversationId, ConversationKind, EventSubject, NewAgent, NewChatMessage,
+    ActionId, AgentId, ChatRole, ConversationId, ConversationKind, EventSubject, MessageCost, NewAgent, NewChatMessage,
     NewConversation, UserId,
 };
 use steward_store::{ConflictKind, StoreError};
@@ -16,7 +16,7 @@ fn conversation(kind: ConversationKind, agent_id: Option<AgentId>, action_id: Op
 }
 
 fn said(role: ChatRole, text: &str) -> NewChatMessage {
-    NewChatMessage { role, text: text.into(), data: json!({}) }
+    NewChatMessage { role, text: text.into(), data: json!({}), cost: MessageCost::default() }
 }
 
 fn invalid_field(error: StoreError) -> String {
@@ -91,9 +91,10 @@ async fn messages_are_kept_in_order_and_paged(t: TestStore) {
         assert_eq!((message.conversation_id, message.role), (chat.id, role));
         ids.push(message.id);
     }
-    let proposal = NewChatMessage { role: ChatRole::Assistant, text: String::new(), data: json!({ "draft": 7 }) };
+    let cost = MessageCost { model_calls: 3, cost_usd: 0.02, unknown_cost_calls: 1 };
+    let proposal = NewChatMessage { role: ChatRole::Assistant, text: String::new(), data: json!({ "draft": 7 }), cost };
     let proposed = store.append_message(USER, chat.id, proposal).await.unwrap();
-    assert_eq!((proposed.text.as_str(), proposed.data.clone()), ("", json!({ "draft": 7 })));
+    assert_eq!((proposed.text.as_str(), proposed.data.clone(), proposed.cost), ("", json!({ "draft": 7 }), cost));
     ids.push(proposed.id);
     assert_eq!(store.get_conversation(USER, chat.id).await.unwrap().updated_at, proposed.created_at);
 
@@ -104,8 +105,17 @@ async fn messages_are_kept_in_order_and_paged(t: TestStore) {
     assert_eq!(after, ids[2..4]);
     assert_eq!(listed(None, 100).await.unwrap()[0].text, "message 0");
 
+    assert_eq!(listed(None, 100).await.unwrap()[5].cost, cost, "the cost reads back");
+    assert_eq!(listed(None, 100).await.unwrap()[0].cost, MessageCost::default());
+
     let error = store.append_message(USER, chat.id, said(ChatRole::User, "   ")).await.unwrap_err();
     assert_eq!(invalid_field(error), "message");
+    let negative = MessageCost { model_calls: 1, cost_usd: -0.5, unknown_cost_calls: 0 };
+    let error = store
+        .append_message(USER, chat.id, NewChatMessage { cost: negative, ..said(ChatRole::Assistant, "hi") })
+        .await
+        .unwrap_err();
+    assert_eq!(invalid_field(error), "cost.cost_usd");
     let kinds = event_kinds(store, EventSubject::Conversation, chat.id.get()).await;
     assert_eq!(kinds, vec!["message.created"; 6]);
     let missing = store.append_message(USER, ConversationId(999), said(ChatRole::User, "hi")).await.unwrap_err();

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod action_runs;
 mod actions;
 mod agents;
 mod approvals;

@@ -1,20 +1,23 @@
 //! Runs on PostgreSQL shared by several nodes (played by two stores on one
 //! schema): two workers appending the same step store it once, two people
 //! deciding a run's last approvals resume it once, a decision racing a
-//! cancel leaves nothing running, two nodes opening a chat open one. Skipped
-//! when `STEWARD_TEST_DATABASE_URL` is not set.
+//! cancel leaves nothing running, a dismissal racing the run's begin or
+//! finish leaves the action where one of them put it, two nodes opening a
+//! chat open one. Skipped when `STEWARD_TEST_DATABASE_URL` is not set.
 
 use std::sync::Arc;
 
 use serde_json::json;
 use steward_domain::run::execution;
 use steward_domain::{
-    ConversationKind, Decision, JobState, ManualClock, NewApproval, RunId, RunOutcome, RunStatus, StepKind,
+    ActionState, ConversationKind, Decision, JobState, ManualClock, NewApproval, RunId, RunOutcome, RunStatus, StepKind,
 };
-use steward_store::{ConflictKind, JobFilter, Store, StoreError};
+use steward_store::{ConflictKind, JobFilter, RunFinish, Store, StoreError};
 use tokio::sync::Barrier;
 
-use crate::helpers::{USER, ad_hoc_run, agent_named, claim_and_begin, complete, model_call, step};
+use crate::helpers::{
+    USER, ad_hoc_run, agent_named, claim, claim_and_begin, complete, defined_action, model_call, run_of_action, step,
+};
 use crate::shared_database::two_nodes;
 
 /// Runs `first` and `second` at the same moment and returns both results.
@@ -167,6 +170,54 @@ async fn a_decision_racing_a_cancel_leaves_a_cancelled_run_with_nothing_running(
         let cancelled = cancelled.unwrap();
         assert_eq!((cancelled.status, cancelled.outcome), (RunStatus::Finished, Some(RunOutcome::Cancelled)));
         assert_eq!(live_jobs_of(first.as_ref(), run).await, 0, "round {round}: nothing left to run it");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dismissal_racing_the_runs_begin_or_finish_leaves_the_action_where_one_of_them_put_it() {
+    let Some((_database, first, second)) = two_nodes().await else { return };
+    for round in 0..10 {
+        let agent = agent_named(first.as_ref(), &format!("Agent {round}")).await;
+        let action = defined_action(first.as_ref(), agent).await;
+        let (_, run) = first.schedule_action(USER, action.id, run_of_action(&action)).await.unwrap();
+        let job = claim(first.as_ref(), 1).await.pop().unwrap();
+        let dismiss = {
+            let store = second.clone();
+            async move { store.transition_action(USER, action.id, ActionState::Dismissed, None).await }
+        };
+        // Even rounds race the worker's begin, odd rounds its finish.
+        let (worker, dismissed) = if round % 2 == 0 {
+            let store = first.clone();
+            at_once(async move { store.begin_run(run.id, job.id).await.map(drop) }, dismiss).await
+        } else {
+            first.begin_run(run.id, job.id).await.unwrap();
+            let store = first.clone();
+            let done = RunFinish { outcome: RunOutcome::Completed, output: Some("done".into()), error: None };
+            at_once(async move { store.finish_run(run.id, done).await.map(drop) }, dismiss).await
+        };
+        let action_now = first.get_action(USER, action.id).await.unwrap();
+        let run_now = first.get_run(USER, run.id).await.unwrap();
+        match (worker, dismissed) {
+            // The dismissal went first: the run was cancelled (a begun run
+            // asked to stop), the worker told the run had finished (begin)
+            // or let finish it (finish), and its job cancelled.
+            (Ok(()) | Err(StoreError::Conflict { .. }), Ok(_)) => {
+                assert_eq!(action_now.state, ActionState::Dismissed, "round {round}");
+                assert!(run_now.status == RunStatus::Finished || run_now.cancel_requested, "round {round}");
+                assert_eq!(live_jobs_of(first.as_ref(), run.id).await, 0, "round {round}: nothing left to run it");
+            }
+            // The finish went first: the action was completed, which is final.
+            (Ok(()), Err(StoreError::Conflict { .. })) if round % 2 == 1 => {
+                assert_eq!(action_now.state, ActionState::Completed, "round {round}");
+                assert_eq!(run_now.outcome, Some(RunOutcome::Completed), "round {round}");
+            }
+            other => panic!("round {round}: unexpected {other:?}"),
+        }
+        // Leave nothing claimable for the next round's claim.
+        first.cancel_run(USER, run.id).await.ok();
+        if run_now.status == RunStatus::Finished {
+            complete(first.as_ref(), &job).await;
+        }
     }
 }
 
