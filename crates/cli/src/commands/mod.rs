@@ -4,6 +4,7 @@ pub mod action;
 pub mod agent;
 pub mod ask;
 pub mod bench;
+mod bench_agents;
 mod bench_llm;
 pub mod completions;
 pub mod dev;

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod agents_and_actions;
+mod bench_agents;
 mod crash;
 mod events;
 mod jobs;
