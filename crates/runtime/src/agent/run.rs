@@ -83,11 +83,9 @@ impl AgentRuntime {
             Ok(model) => model,
             Err(error) => return self.finish(run.id, RunOutcome::Failed, None, Some(error.to_string())).await,
         };
-        for folder in [self.workspace_of(run.id), self.artifacts_of(run.id, run.action_id)] {
-            tokio::fs::create_dir_all(&folder)
-                .await
-                .map_err(|error| JobError::retryable(format!("cannot create {}: {error}", folder.display())))?;
-        }
+        // The run's workspace and artifact folders are made by the tools that
+        // use them, when first used: most runs need neither, and making both
+        // up front was two directory creations (and thread hops) per run.
         // `run` is always as the store last returned it — from `begin_run`,
         // the latest `append_step`, or a read after a tool round — so its
         // `cancel_requested` is as fresh as a read would be at each boundary.
