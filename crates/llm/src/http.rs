@@ -57,11 +57,19 @@ pub struct Transport {
 impl Transport {
     pub fn new(source_name: impl Into<String>, api_key: Option<ApiKey>, timeouts: Timeouts) -> Result<Self, LlmError> {
         let source_name = source_name.into();
-        let client = reqwest::Client::builder().connect_timeout(timeouts.connect).tcp_nodelay(true).build().map_err(
-            |error| {
+        let client = reqwest::Client::builder()
+            .connect_timeout(timeouts.connect)
+            .tcp_nodelay(true)
+            // Retries are ours (`retry.rs`, with backoff and the provider's
+            // hints). reqwest's own policy would only retry HTTP/2 refusals,
+            // yet it keeps a copy of every request — headers and body — for
+            // as long as the call lasts, which for thousands of calls waiting
+            // on a model is several kilobytes each.
+            .retry(reqwest::retry::never().max_retries_per_request(0))
+            .build()
+            .map_err(|error| {
                 LlmError::new(ErrorKind::NotConfigured, &source_name, format!("cannot build the HTTP client: {error}"))
-            },
-        )?;
+            })?;
         Ok(Transport { client, timeouts, source_name, api_key })
     }
 
