@@ -9,7 +9,7 @@ use bytes::Bytes;
 use eventsource_stream::{Event, EventStreamError, Eventsource};
 use futures::{Stream, StreamExt};
 use reqwest::RequestBuilder;
-use reqwest::header::{HeaderValue, USER_AGENT};
+use reqwest::header::{CONTENT_TYPE, HeaderValue, USER_AGENT};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::time::Instant;
@@ -96,6 +96,16 @@ impl Transport {
 
     pub fn post(&self, url: &str) -> RequestBuilder {
         self.client.post(url).header(USER_AGENT, STEWARD_USER_AGENT)
+    }
+
+    /// A POST of a JSON body. The body is handed over as a one-shot body
+    /// (still sent with its Content-Length), because reqwest keeps a copy of
+    /// a replayable body until the response headers arrive, to follow a 307
+    /// redirect no provider sends: kilobytes per call (the system prompt and
+    /// every tool schema) for as long as a model takes to start answering.
+    /// A retry builds its request anew.
+    pub fn post_json(&self, url: &str, json: String) -> RequestBuilder {
+        self.post(url).header(CONTENT_TYPE, "application/json").body(reqwest::Body::wrap(json))
     }
 
     fn transport_error(&self, error: &reqwest::Error, phase: TimeoutPhase, context: &str) -> LlmError {
