@@ -2,7 +2,7 @@
 //! through the same store, worker pool, runtime, tools and Anthropic client
 //! that `steward serve` uses, against the fake provider in a child process
 //! (`steward dev fake-llm`), which answers every run with S − 1 tool calls
-//! (`workspace.list`) and then a final answer, holding each reply for a set
+//! (`actions.list`) and then a final answer, holding each reply for a set
 //! time. Reported: wall time, steps per second, CPU time of this process per
 //! step, peak memory, and how many runs were in flight at once.
 //!
@@ -35,8 +35,10 @@ use tokio::sync::Notify;
 use super::bench::{Scratch, USER, describe, peak_rss_mb, process_cpu_seconds};
 use crate::open_files::{OpenFilesLimit, raise_open_files_limit};
 
-/// The tool every reply but the last asks for: cheap, and a real built-in.
-const BENCH_TOOL_WIRE_NAME: &str = "workspace__list";
+/// The tool every reply but the last asks for: a real built-in whose work is
+/// one indexed read of the store, so a step measures orchestration rather
+/// than a tool (the workspace tools would also create a folder per run).
+const BENCH_TOOL_WIRE_NAME: &str = "actions__list";
 /// Callers creating agents and runs at once before the measurement.
 const SETUP_CALLERS: usize = 16;
 /// Descriptors used besides one connection per run in flight: the database,
@@ -140,14 +142,16 @@ pub async fn run(args: AgentsBenchArgs, json_output: bool) -> anyhow::Result<()>
 
     let started = Instant::now();
     let cpu_before = process_cpu_seconds();
-    let cpu_split_before = cpu_split_seconds();
+    let cpu_split_before = cpu_split_seconds(None);
+    let fake_cpu_before = fake.cpu_seconds();
     let pool = WorkerPool::start(store.clone(), handlers, pool_config(workers));
     while tally.finished.load(Ordering::Relaxed) < tally.target {
         let _ = tokio::time::timeout(Duration::from_millis(100), tally.all_finished.notified()).await;
     }
     let wall_seconds = started.elapsed().as_secs_f64();
     let cpu_seconds = process_cpu_seconds() - cpu_before;
-    let cpu_split = cpu_split_seconds();
+    let cpu_split = cpu_split_seconds(None);
+    let fake_cpu_seconds = fake.cpu_seconds() - fake_cpu_before;
     pool.shutdown().await;
 
     let database = describe(&scratch.url);
@@ -175,6 +179,7 @@ pub async fn run(args: AgentsBenchArgs, json_output: bool) -> anyhow::Result<()>
         fake_peak_in_flight: fake_stats["peak_in_flight"].as_u64(),
         peak_rss_mb: peak_rss_mb(None),
         fake_peak_rss_mb,
+        fake_cpu_seconds,
         open_files,
         open_files_warning,
     };
@@ -230,7 +235,7 @@ async fn create_runs(store: Arc<dyn Store>, runs: usize, agents: usize, steps: u
             let run = NewRun {
                 agent_id: agent_ids[index % agent_ids.len()],
                 action_id: None,
-                instruction: format!("Benchmark run {index}: list your workspace, then answer."),
+                instruction: format!("Benchmark run {index}: list your actions, then answer."),
                 limits: RunLimits { max_steps: Some(steps), ..RunLimits::default() },
                 run_at: None,
             };
@@ -285,10 +290,12 @@ async fn count_runs(store: &dyn Store, runs: &[Run]) -> anyhow::Result<RunCounts
     Ok(counts)
 }
 
-/// User and system CPU seconds of this process, from `/proc/self/stat`
-/// (clock ticks, 100 per second), to tell computing from system calls.
-fn cpu_split_seconds() -> (f64, f64) {
-    std::fs::read_to_string("/proc/self/stat")
+/// User and system CPU seconds of this process (or of process `pid`), from
+/// `/proc/…/stat` (clock ticks, 100 per second), to tell computing from
+/// system calls.
+fn cpu_split_seconds(pid: Option<u32>) -> (f64, f64) {
+    let path = pid.map_or_else(|| "/proc/self/stat".to_string(), |pid| format!("/proc/{pid}/stat"));
+    std::fs::read_to_string(path)
         .ok()
         .and_then(|stat| {
             let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
@@ -340,6 +347,14 @@ impl FakeProcess {
         Ok(response.json().await?)
     }
 
+    /// CPU seconds the fake has used so far (user + system).
+    fn cpu_seconds(&self) -> f64 {
+        self.child.id().map_or(0.0, |pid| {
+            let (user, system) = cpu_split_seconds(Some(pid));
+            user + system
+        })
+    }
+
     fn peak_rss_mb(&self) -> Option<f64> {
         self.child.id().map(|pid| peak_rss_mb(Some(pid)))
     }
@@ -364,6 +379,8 @@ struct Report {
     fake_peak_in_flight: Option<u64>,
     peak_rss_mb: f64,
     fake_peak_rss_mb: Option<f64>,
+    /// CPU the fake used while the runs executed: it shares the machine.
+    fake_cpu_seconds: f64,
     open_files: OpenFilesLimit,
     open_files_warning: Option<String>,
 }
@@ -417,6 +434,7 @@ impl Report {
                 "fake_peak_in_flight": self.fake_peak_in_flight,
                 "peak_rss_mb": round(self.peak_rss_mb, 1),
                 "fake_peak_rss_mb": self.fake_peak_rss_mb.map(|value| round(value, 1)),
+                "fake_cpu_seconds": round(self.fake_cpu_seconds, 2),
                 "open_files_soft_limit": self.open_files.soft,
                 "open_files_hard_limit": self.open_files.hard,
                 "warning": self.open_files_warning,
@@ -452,7 +470,10 @@ impl Report {
         ]);
         table.add_row(["peak RSS, this process".to_string(), format!("{:.1} MiB", self.peak_rss_mb)]);
         if let Some(fake_rss) = self.fake_peak_rss_mb {
-            table.add_row(["peak RSS, the fake (not counted above)".to_string(), format!("{fake_rss:.1} MiB")]);
+            table.add_row([
+                "the fake, not counted above: peak RSS · CPU".to_string(),
+                format!("{fake_rss:.1} MiB · {:.2} s", self.fake_cpu_seconds),
+            ]);
         }
         table.add_row(["open-file limit".to_string(), self.open_files.describe()]);
         println!(
