@@ -6,6 +6,7 @@ mod commands;
 mod config;
 mod input;
 mod logging;
+mod open_files;
 mod output;
 
 use std::process::ExitCode;

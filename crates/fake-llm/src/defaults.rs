@@ -49,6 +49,17 @@ fn requested_json_schema(request: &ReceivedRequest) -> Option<Value> {
 /// Reads a tool's name and parameter schema from one protocol's tool JSON.
 type ToolReader = fn(&Value) -> Option<(String, Value)>;
 
+/// The tools a request offers, as (wire name, parameter schema), in order.
+pub(crate) fn offered_tools(request: &ReceivedRequest) -> Vec<(String, Value)> {
+    let reader: ToolReader = match request.endpoint {
+        Endpoint::AnthropicMessages => anthropic_tool,
+        Endpoint::OpenAiChatCompletions => openai_tool,
+        Endpoint::OpenAiEmbeddings => return Vec::new(),
+    };
+    let tools = request.body.get("tools").and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[]);
+    tools.iter().filter_map(reader).collect()
+}
+
 /// The tool the request forces, with its parameter schema.
 fn forced_tool(request: &ReceivedRequest) -> Option<(String, Value)> {
     let tools = request.body.get("tools")?.as_array()?;

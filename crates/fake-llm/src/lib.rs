@@ -6,7 +6,9 @@
 //! Tests script its answers — a FIFO queue of [`Script`]s, a [`Responder`]
 //! closure that picks an answer from the request, or both — inject
 //! [`Fault`]s, and read back every [`ReceivedRequest`]. Unscripted requests
-//! get a sensible default reply, so the binary is useful on its own.
+//! get a sensible default reply, so the binary is useful on its own; a
+//! [`ToolLoop`] answers every conversation with a few tool calls and then a
+//! final answer, for load tests of an agent loop.
 //!
 //! ```no_run
 //! # async fn example() -> std::io::Result<()> {
@@ -25,6 +27,7 @@
 //! mirrored here, and it is checked against the official SDKs instead.
 
 mod anthropic;
+mod behaviour;
 mod defaults;
 mod delivery;
 mod openai;
@@ -33,6 +36,7 @@ mod render;
 mod script;
 mod server;
 mod state;
+mod tool_loop;
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -44,11 +48,13 @@ use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use behaviour::BehaviourOptions;
 pub use defaults::example_for_schema;
 pub use openai::DEFAULT_EMBEDDING_DIMENSIONS;
 pub use received::{Endpoint, Protocol, ReceivedRequest};
 pub use script::{ErrorSpec, Fault, Reply, ReplyBlock, ReplyUsage, Script, StopKind};
 pub use state::{FakeStats, Responder};
+pub use tool_loop::{TOOL_LOOP_ANSWER, ToolLoop};
 
 use state::FakeState;
 
@@ -144,6 +150,12 @@ impl FakeLlm {
     /// from many requests at once.
     pub fn set_responder(&self, responder: impl Fn(&ReceivedRequest) -> Option<Script> + Send + Sync + 'static) {
         self.state.set_responder(Some(Arc::new(responder)));
+    }
+
+    /// Answers every conversation with a scripted tool loop (see [`ToolLoop`])
+    /// when the queue is empty; replaces the responder.
+    pub fn set_tool_loop(&self, tool_loop: ToolLoop) {
+        self.set_responder(move |request| Some(tool_loop.reply_for(request).into()));
     }
 
     pub fn clear_responder(&self) {

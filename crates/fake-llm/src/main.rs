@@ -4,10 +4,9 @@
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::Parser;
-use steward_fake_llm::FakeLlm;
+use steward_fake_llm::{BehaviourOptions, FakeLlm};
 
 /// Serve a fake Anthropic / OpenAI-compatible model provider on a local port.
 #[derive(Debug, Parser)]
@@ -19,9 +18,8 @@ struct Arguments {
     /// Address to bind; loopback by default.
     #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
     host: IpAddr,
-    /// Hold every reply this many milliseconds, like a slow model.
-    #[arg(long, default_value_t = 0)]
-    reply_delay_ms: u64,
+    #[command(flatten)]
+    behaviour: BehaviourOptions,
     /// Do not keep received requests in memory (for long load runs).
     #[arg(long)]
     no_recording: bool,
@@ -37,7 +35,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    fake.set_reply_delay(Duration::from_millis(arguments.reply_delay_ms));
+    arguments.behaviour.apply(&fake);
     fake.set_recording(!arguments.no_recording);
     // Whoever started us may stop reading stdout; that must not stop the server.
     let mut stdout = std::io::stdout();

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use eventsource_stream::{Event, EventStreamError, Eventsource};
 use futures::{Stream, StreamExt};
 use reqwest::RequestBuilder;
-use reqwest::header::{HeaderValue, USER_AGENT};
+use reqwest::header::{CONTENT_TYPE, HeaderValue, USER_AGENT};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::time::Instant;
@@ -57,11 +57,19 @@ pub struct Transport {
 impl Transport {
     pub fn new(source_name: impl Into<String>, api_key: Option<ApiKey>, timeouts: Timeouts) -> Result<Self, LlmError> {
         let source_name = source_name.into();
-        let client = reqwest::Client::builder().connect_timeout(timeouts.connect).tcp_nodelay(true).build().map_err(
-            |error| {
+        let client = reqwest::Client::builder()
+            .connect_timeout(timeouts.connect)
+            .tcp_nodelay(true)
+            // Retries are ours (`retry.rs`, with backoff and the provider's
+            // hints). reqwest's own policy would only retry HTTP/2 refusals,
+            // yet it keeps a copy of every request — headers and body — for
+            // as long as the call lasts, which for thousands of calls waiting
+            // on a model is several kilobytes each.
+            .retry(reqwest::retry::never().max_retries_per_request(0))
+            .build()
+            .map_err(|error| {
                 LlmError::new(ErrorKind::NotConfigured, &source_name, format!("cannot build the HTTP client: {error}"))
-            },
-        )?;
+            })?;
         Ok(Transport { client, timeouts, source_name, api_key })
     }
 
@@ -88,6 +96,16 @@ impl Transport {
 
     pub fn post(&self, url: &str) -> RequestBuilder {
         self.client.post(url).header(USER_AGENT, STEWARD_USER_AGENT)
+    }
+
+    /// A POST of a JSON body. The body is handed over as a one-shot body
+    /// (still sent with its Content-Length), because reqwest keeps a copy of
+    /// a replayable body until the response headers arrive, to follow a 307
+    /// redirect no provider sends: kilobytes per call (the system prompt and
+    /// every tool schema) for as long as a model takes to start answering.
+    /// A retry builds its request anew.
+    pub fn post_json(&self, url: &str, json: String) -> RequestBuilder {
+        self.post(url).header(CONTENT_TYPE, "application/json").body(reqwest::Body::wrap(json))
     }
 
     fn transport_error(&self, error: &reqwest::Error, phase: TimeoutPhase, context: &str) -> LlmError {

@@ -2,6 +2,8 @@
 //! image, tool use, tool result), tools with JSON Schema, and the knobs that
 //! both protocols share. Serializable so a conversation can be checkpointed.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -107,13 +109,15 @@ impl Message {
 pub struct ToolDefinition {
     pub name: String,
     pub description: String,
-    /// JSON Schema of the tool's input object.
-    pub input_schema: Value,
+    /// JSON Schema of the tool's input object. Shared: an agent runtime sends
+    /// the same schemas with every call of every run, and a request is held
+    /// for as long as its call lasts.
+    pub input_schema: Arc<Value>,
 }
 
 impl ToolDefinition {
-    pub fn new(name: impl Into<String>, description: impl Into<String>, input_schema: Value) -> Self {
-        ToolDefinition { name: name.into(), description: description.into(), input_schema }
+    pub fn new(name: impl Into<String>, description: impl Into<String>, input_schema: impl Into<Arc<Value>>) -> Self {
+        ToolDefinition { name: name.into(), description: description.into(), input_schema: input_schema.into() }
     }
 }
 

@@ -19,7 +19,7 @@ use tokio::sync::Notify;
 
 use crate::cli::GlobalOptions;
 
-const USER: UserId = UserId::LOCAL_OWNER;
+pub(super) const USER: UserId = UserId::LOCAL_OWNER;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum BenchCommand {
@@ -27,6 +27,9 @@ pub enum BenchCommand {
     Queue(QueueBenchArgs),
     /// CPU cost of reading streamed model replies: our client vs the official Python SDKs.
     Llm(super::bench_llm::LlmBenchArgs),
+    /// Agent runs end to end against the fake provider in a child process:
+    /// steps per second, CPU per step, and many runs in flight at once.
+    Agents(super::bench_agents::AgentsBenchArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -66,6 +69,7 @@ pub async fn run(command: BenchCommand, global: &GlobalOptions) -> anyhow::Resul
     match command {
         BenchCommand::Queue(args) => queue(args, global.json).await,
         BenchCommand::Llm(args) => super::bench_llm::run(args, global.json).await,
+        BenchCommand::Agents(args) => super::bench_agents::run(args, global.json).await,
     }
 }
 
@@ -198,7 +202,7 @@ async fn queue(args: QueueBenchArgs, json_output: bool) -> anyhow::Result<()> {
         latency_p50_ms: percentile(&samples, 0.50),
         latency_p99_ms: percentile(&samples, 0.99),
         latency_max_ms: percentile(&samples, 1.0),
-        peak_rss_mb: peak_rss_mb(),
+        peak_rss_mb: peak_rss_mb(None),
     };
     report.print(json_output);
     Ok(())
@@ -228,25 +232,17 @@ fn percentile(sorted_micros: &[u64], quantile: f64) -> f64 {
     sorted_micros[index] as f64 / 1000.0
 }
 
-/// CPU time (user + system) this process has used so far, in seconds.
-fn process_cpu_seconds() -> f64 {
-    // utime and stime are fields 14 and 15 of /proc/self/stat, in clock ticks
-    // (100 per second on Linux); the command name before them may hold
-    // spaces, so count from the closing parenthesis.
-    std::fs::read_to_string("/proc/self/stat")
-        .ok()
-        .and_then(|stat| {
-            let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-            let user: f64 = fields.get(11)?.parse().ok()?;
-            let system: f64 = fields.get(12)?.parse().ok()?;
-            Some((user + system) / 100.0)
-        })
-        .unwrap_or(0.0)
+/// CPU time (user + system, all threads) this process has used so far, in
+/// seconds: `CLOCK_PROCESS_CPUTIME_ID`, to the nanosecond.
+pub(super) fn process_cpu_seconds() -> f64 {
+    let now = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    now.tv_sec as f64 + now.tv_nsec as f64 / 1e9
 }
 
-/// Peak resident memory of this process (VmHWM), in MiB.
-fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
+/// Peak resident memory (VmHWM) of this process, or of process `pid`, in MiB.
+pub(super) fn peak_rss_mb(pid: Option<u32>) -> f64 {
+    let path = pid.map_or_else(|| "/proc/self/status".to_string(), |pid| format!("/proc/{pid}/status"));
+    std::fs::read_to_string(path)
         .ok()
         .and_then(|status| {
             let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
@@ -256,7 +252,7 @@ fn peak_rss_mb() -> f64 {
         .unwrap_or(0.0)
 }
 
-fn describe(url: &DatabaseUrl) -> String {
+pub(super) fn describe(url: &DatabaseUrl) -> String {
     match url {
         DatabaseUrl::Sqlite(_) => "sqlite".into(),
         DatabaseUrl::Postgres(_) => "postgres".into(),
@@ -325,14 +321,14 @@ fn rate(per_second: f64) -> String {
 
 /// A database that exists only for the benchmark: a SQLite file in a
 /// temporary directory, or a fresh schema on the given PostgreSQL server.
-struct Scratch {
-    url: DatabaseUrl,
+pub(super) struct Scratch {
+    pub(super) url: DatabaseUrl,
     _directory: Option<tempfile::TempDir>,
     schema: Option<steward_store::postgres::scratch::ScratchSchema>,
 }
 
 impl Scratch {
-    async fn create(database: Option<&str>) -> anyhow::Result<Scratch> {
+    pub(super) async fn create(database: Option<&str>) -> anyhow::Result<Scratch> {
         match database {
             None => {
                 let directory = tempfile::tempdir().context("cannot create a temporary directory")?;
@@ -363,7 +359,7 @@ impl Scratch {
         }
     }
 
-    async fn remove(self) {
+    pub(super) async fn remove(self) {
         if let Some(schema) = self.schema {
             let name = schema.name().to_string();
             if let Err(error) = schema.drop_schema().await {

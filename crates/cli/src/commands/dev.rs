@@ -2,10 +2,9 @@
 //! runs the fake model provider, so everything can be tried without a key.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::time::Duration;
 
 use anyhow::Context;
-use steward_fake_llm::FakeLlm;
+use steward_fake_llm::{BehaviourOptions, FakeLlm};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum DevCommand {
@@ -23,9 +22,8 @@ pub struct FakeLlmArgs {
     #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
     pub host: IpAddr,
 
-    /// Hold every reply this many milliseconds, like a slow model.
-    #[arg(long, default_value_t = 0)]
-    pub reply_delay_ms: u64,
+    #[command(flatten)]
+    pub behaviour: BehaviourOptions,
 }
 
 pub async fn run(command: DevCommand) -> anyhow::Result<()> {
@@ -35,13 +33,16 @@ pub async fn run(command: DevCommand) -> anyhow::Result<()> {
 }
 
 async fn fake_llm(args: FakeLlmArgs) -> anyhow::Result<()> {
+    // Each held request is an open connection: allow as many as the system lets us.
+    let open_files = crate::open_files::raise_open_files_limit();
     let fake = FakeLlm::start_on(SocketAddr::new(args.host, args.port))
         .await
         .with_context(|| format!("cannot listen on {}:{}", args.host, args.port))?;
-    fake.set_reply_delay(Duration::from_millis(args.reply_delay_ms));
+    args.behaviour.apply(&fake);
     // A long-running fake would otherwise keep every request in memory.
     fake.set_recording(false);
     println!("steward-fake-llm listening on {}", fake.base_url());
+    println!("Open-file limit {}: about that many connections at once.", open_files.describe());
     println!("Try it:");
     println!("  ANTHROPIC_BASE_URL={} ANTHROPIC_API_KEY=fake steward ask \"hello\"", fake.anthropic_base_url());
     println!(

@@ -6,6 +6,7 @@ pub mod agent_new;
 pub mod approvals;
 pub mod ask;
 pub mod bench;
+mod bench_agents;
 mod bench_llm;
 pub mod chat;
 pub mod completions;

@@ -7,6 +7,7 @@
 mod agent_crash;
 mod agent_journey;
 mod agents_and_actions;
+mod bench_agents;
 mod crash;
 mod events;
 mod jobs;

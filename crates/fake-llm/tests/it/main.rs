@@ -6,3 +6,4 @@ mod concurrency;
 mod faults;
 mod official_sdks;
 mod scripting;
+mod tool_loop;

@@ -136,3 +136,17 @@ async fn embeddings_request() {
         .unwrap();
     insta::assert_json_snapshot!(boundary(&fake.requests()[0]));
 }
+
+/// The body is handed to the HTTP client as a one-shot body (so it is not
+/// kept for redirects); it must still go with its length, not chunked.
+#[tokio::test]
+async fn bodies_are_sent_with_their_length() {
+    for protocol in PROTOCOLS {
+        let fake = FakeLlm::start().await.unwrap();
+        raw_model(&fake, protocol).complete(full_request()).await.unwrap();
+        let request = &fake.requests()[0];
+        let length: usize = request.header("content-length").expect("a content-length").parse().unwrap();
+        assert_eq!(length, request.body.to_string().len(), "{protocol:?}");
+        assert_eq!(request.header("transfer-encoding"), None, "{protocol:?}");
+    }
+}

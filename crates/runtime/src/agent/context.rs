@@ -58,16 +58,36 @@ pub fn estimate_tokens(system: &str, messages: &[Message], tools: &[ToolDefiniti
         for part in &message.content {
             characters += match part {
                 ContentPart::Text { text } => text.len(),
-                ContentPart::ToolUse { name, input, .. } => name.len() + input.to_string().len(),
+                ContentPart::ToolUse { name, input, .. } => name.len() + json_len(input),
                 ContentPart::ToolResult { content, .. } => content.len(),
                 ContentPart::Image { .. } => 6_000,
             };
         }
     }
     for tool in tools {
-        characters += tool.name.len() + tool.description.len() + tool.input_schema.to_string().len();
+        characters += tool.name.len() + tool.description.len() + json_len(&tool.input_schema);
     }
     (characters as u64).div_ceil(4)
+}
+
+/// The length of a value's JSON text, counted without building the text
+/// (this runs before every model call, over every tool schema).
+fn json_len(value: &serde_json::Value) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    // Writing to a counter cannot fail, and a Value always serializes.
+    let _ = serde_json::to_writer(&mut counter, value);
+    counter.0
 }
 
 #[cfg(test)]

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
-use steward_domain::{Agent, JobId, NewApproval, Run, RunId, RunOutcome, RunStep, StepKind, TokenUsage, UserId};
+use steward_domain::{
+    Agent, Approval, JobId, NewApproval, Run, RunId, RunOutcome, RunStep, StepKind, TokenUsage, UserId,
+};
 use steward_llm::{ChatModel, ChatRequest, ChatResponse, ErrorKind, LlmError, Message, ToolDefinition};
 use steward_store::{ActionFilter, ApprovalFilter, RunFinish, StoreError};
 use tokio_util::sync::CancellationToken;
@@ -18,7 +20,7 @@ use super::runtime::AgentRuntime;
 use super::steps::{
     InstructionContent, ModelCallContent, NextMove, RequestedCall, SummaryContent, replay, summary_boundary,
 };
-use super::tool_calls::{ToolRound, run_tool_round};
+use super::tool_calls::{ToolRound, ToolRoundInput, run_tool_round};
 use crate::handlers::JobError;
 use crate::tools::wire_name;
 
@@ -67,19 +69,29 @@ impl AgentRuntime {
             self.store.append_step(instruction.clone()).await.map_err(store_failure)?;
             steps.push(instruction);
         }
+        // The run is running, so none of its approvals is pending and none
+        // can be decided while this job holds it; a new request ends the job.
+        // So the approvals read once here hold for every step of this job.
+        let approvals = self
+            .store
+            .list_approvals(user, ApprovalFilter { run_id: Some(run.id), statuses: Vec::new() })
+            .await
+            .map_err(store_failure)?;
+        let waited_for_approvals = time_waited_for(&approvals);
         let limits = EffectiveLimits::resolve(run.limits, agent.limits, self.settings.default_limits);
         let model = match self.model_for(&agent) {
             Ok(model) => model,
             Err(error) => return self.finish(run.id, RunOutcome::Failed, None, Some(error.to_string())).await,
         };
-        for folder in [self.workspace_of(run.id), self.artifacts_of(run.id, run.action_id)] {
-            tokio::fs::create_dir_all(&folder)
-                .await
-                .map_err(|error| JobError::retryable(format!("cannot create {}: {error}", folder.display())))?;
-        }
+        // The run's workspace and artifact folders are made by the tools that
+        // use them, when first used: most runs need neither, and making both
+        // up front was two directory creations (and thread hops) per run.
+        // `run` is always as the store last returned it — from `begin_run`,
+        // the latest `append_step`, or a read after a tool round — so its
+        // `cancel_requested` is as fresh as a read would be at each boundary.
         let mut run = run;
         loop {
-            if cancel.is_cancelled() || self.cancel_requested(user, run.id).await? {
+            if cancel.is_cancelled() || run.cancel_requested {
                 return self.finish(run.id, RunOutcome::Cancelled, None, Some("cancelled by request".into())).await;
             }
             let replayed = replay(&steps).map_err(|error| JobError::permanent(format!("run {}: {error}", run.id)))?;
@@ -89,9 +101,8 @@ impl AgentRuntime {
                 }
                 NextMove::RunTools { model_step, calls } => {
                     let tools = self.tools_for(&agent, replayed.open_skill.as_deref());
-                    match run_tool_round(self, &run, &agent, &tools, model_step, calls, replayed.next_sequence, &cancel)
-                        .await?
-                    {
+                    let round = ToolRoundInput { model_step, calls, first_sequence: replayed.next_sequence };
+                    match run_tool_round(self, &run, &agent, &tools, &approvals, round, &cancel).await? {
                         ToolRound::Stored(new_steps) => steps.extend(new_steps),
                         ToolRound::NeedsApproval { stored, requests } => {
                             steps.extend(stored);
@@ -107,7 +118,9 @@ impl AgentRuntime {
                     run = self.store.get_run(user, run.id).await.map_err(store_failure)?;
                 }
                 NextMove::CallModel => {
-                    if let Some(stop) = self.must_stop(&run, &agent, &limits, model.as_ref()).await? {
+                    if let Some(stop) =
+                        self.must_stop(&run, &agent, &limits, model.as_ref(), waited_for_approvals).await?
+                    {
                         return self.finish(run.id, stop.outcome, None, Some(stop.reason)).await;
                     }
                     let tools = self.tools_for(&agent, replayed.open_skill.as_deref());
@@ -157,10 +170,6 @@ impl AgentRuntime {
         }
     }
 
-    async fn cancel_requested(&self, user: UserId, run: RunId) -> Result<bool, JobError> {
-        Ok(self.store.get_run(user, run).await.map_err(store_failure)?.cancel_requested)
-    }
-
     /// Limits of the run, then the agent's budget.
     async fn must_stop(
         &self,
@@ -168,8 +177,9 @@ impl AgentRuntime {
         agent: &Agent,
         limits: &EffectiveLimits,
         model: &dyn ChatModel,
+        waited_for_approvals: chrono::Duration,
     ) -> Result<Option<Stop>, JobError> {
-        let working = self.working_time(run).await?;
+        let working = working_time(run, waited_for_approvals);
         if let Some(stop) = check_limits(limits, &run.usage, working) {
             return Ok(Some(stop));
         }
@@ -183,22 +193,6 @@ impl AgentRuntime {
         let today = self.store.agent_spend(run.user_id, agent.id, midnight).await.map_err(store_failure)?;
         let total = self.store.agent_spend(run.user_id, agent.id, None).await.map_err(store_failure)?;
         Ok(check_budget(&agent.budget, today, total, &model.id().to_string(), self.price_known(model.id())))
-    }
-
-    /// Time the run has worked: since it first started, without the time it
-    /// spent waiting for people to decide on approvals.
-    async fn working_time(&self, run: &Run) -> Result<Duration, JobError> {
-        let Some(started) = run.started_at else { return Ok(Duration::ZERO) };
-        let approvals = self
-            .store
-            .list_approvals(run.user_id, ApprovalFilter { run_id: Some(run.id), statuses: Vec::new() })
-            .await
-            .map_err(store_failure)?;
-        let waited: chrono::Duration = approvals
-            .iter()
-            .filter_map(|approval| approval.decided_at.map(|decided| decided - approval.created_at))
-            .sum();
-        Ok((Utc::now() - started - waited).to_std().unwrap_or_default())
     }
 
     async fn system_prompt_for(&self, agent: &Agent, user: UserId) -> Result<String, JobError> {
@@ -314,6 +308,18 @@ impl AgentRuntime {
             Err(error) => Err(store_failure(error)),
         }
     }
+}
+
+/// Time the run has worked: since it first started, without the time it
+/// spent waiting for people to decide on approvals.
+fn working_time(run: &Run, waited_for_approvals: chrono::Duration) -> Duration {
+    let Some(started) = run.started_at else { return Duration::ZERO };
+    (Utc::now() - started - waited_for_approvals).to_std().unwrap_or_default()
+}
+
+/// How long the run waited for people, over all its decided approvals.
+fn time_waited_for(approvals: &[Approval]) -> chrono::Duration {
+    approvals.iter().filter_map(|approval| approval.decided_at.map(|decided| decided - approval.created_at)).sum()
 }
 
 /// A step with the common fields filled.

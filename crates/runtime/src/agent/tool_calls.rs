@@ -10,7 +10,6 @@ use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use serde_json::json;
 use steward_domain::{Agent, Approval, ApprovalStatus, NewApproval, Run, RunStep, StepKind};
-use steward_store::ApprovalFilter;
 use tokio_util::sync::CancellationToken;
 
 use super::run::{step, store_failure};
@@ -40,32 +39,37 @@ enum Plan {
     AskApproval(Arc<dyn Tool>),
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The calls of one model step, and where their results go.
+pub(crate) struct ToolRoundInput {
+    pub model_step: u32,
+    pub calls: Vec<(u32, RequestedCall)>,
+    /// The sequence of the first result stored.
+    pub first_sequence: u32,
+}
+
+/// Runs the calls of `round`; `run_approvals` are all the run's approvals
+/// (decided ones let a call go ahead or answer it).
 pub(crate) async fn run_tool_round(
     runtime: &AgentRuntime,
     run: &Run,
     agent: &Agent,
     tools: &[Arc<dyn Tool>],
-    model_step: u32,
-    calls: Vec<(u32, RequestedCall)>,
-    first_sequence: u32,
+    run_approvals: &[Approval],
+    round: ToolRoundInput,
     cancel: &CancellationToken,
 ) -> Result<ToolRound, JobError> {
-    let approvals: HashMap<String, Approval> = runtime
-        .store
-        .list_approvals(run.user_id, ApprovalFilter { run_id: Some(run.id), statuses: Vec::new() })
-        .await
-        .map_err(store_failure)?
-        .into_iter()
+    let ToolRoundInput { model_step, calls, first_sequence } = round;
+    let approvals: HashMap<&str, &Approval> = run_approvals
+        .iter()
         .filter(|approval| approval.step_sequence == model_step)
-        .map(|approval| (approval.call_id.clone(), approval))
+        .map(|approval| (approval.call_id.as_str(), approval))
         .collect();
     let mut sequence = first_sequence;
     let mut stored = Vec::new();
     let mut requests = Vec::new();
     let mut executions = FuturesUnordered::new();
     for (index, call) in calls {
-        match plan(runtime, agent, tools, &call, approvals.get(&call.id)) {
+        match plan(runtime, agent, tools, &call, approvals.get(call.id.as_str()).copied()) {
             Plan::Answer(error) => {
                 let step = result_step(
                     runtime,

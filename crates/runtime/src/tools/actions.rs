@@ -2,6 +2,8 @@
 //! actions and files follow-up work as drafts, which its user then refines,
 //! defines and schedules.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -80,7 +82,7 @@ impl Tool for ListActions {
         "List your actions (deliverables) with their state, optionally only those in one state."
     }
 
-    fn input_schema(&self) -> Value {
+    fn input_schema(&self) -> Arc<Value> {
         schema_of::<ListArguments>()
     }
 
@@ -108,7 +110,7 @@ impl Tool for CreateAction {
         "File a follow-up action (a deliverable) as a draft for your user to review."
     }
 
-    fn input_schema(&self) -> Value {
+    fn input_schema(&self) -> Arc<Value> {
         schema_of::<CreateArguments>()
     }
 
@@ -141,7 +143,7 @@ impl Tool for UpdateAction {
         "Change the title, description or priority of one of your actions."
     }
 
-    fn input_schema(&self) -> Value {
+    fn input_schema(&self) -> Arc<Value> {
         schema_of::<UpdateArguments>()
     }
 

@@ -2,6 +2,7 @@
 //! artifact folder, recorded so they are listed with the action.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use schemars::JsonSchema;
@@ -38,7 +39,7 @@ impl Tool for WriteArtifact {
          Writing the same path again replaces it."
     }
 
-    fn input_schema(&self) -> Value {
+    fn input_schema(&self) -> Arc<Value> {
         schema_of::<WriteArguments>()
     }
 

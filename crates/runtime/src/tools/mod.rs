@@ -16,8 +16,10 @@ mod registry;
 mod skill_tools;
 mod workspace;
 
+use std::any::TypeId;
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock, PoisonError, RwLock};
 
 use async_trait::async_trait;
 use serde_json::Value;
@@ -41,8 +43,9 @@ pub trait Tool: Send + Sync + 'static {
     /// What the tool does, for the model.
     fn description(&self) -> &str;
 
-    /// JSON Schema of the input object (generated from the argument type).
-    fn input_schema(&self) -> Value;
+    /// JSON Schema of the input object (generated from the argument type),
+    /// shared rather than copied into every request (see [`schema_of`]).
+    fn input_schema(&self) -> Arc<Value>;
 
     /// Side-effecting tools can require a person's approval: the run pauses
     /// before the call until it is approved or rejected.
@@ -120,7 +123,17 @@ pub fn parse_input<T: serde::de::DeserializeOwned>(input: Value) -> Result<T, To
     serde_json::from_value(input).map_err(|error| ToolError::InvalidInput(error.to_string()))
 }
 
-/// The JSON Schema of `T`, for [`Tool::input_schema`].
-pub fn schema_of<T: schemars::JsonSchema>() -> Value {
-    serde_json::to_value(schemars::schema_for!(T)).unwrap_or(Value::Null)
+/// The JSON Schema of `T`, for [`Tool::input_schema`]. Made once per type
+/// and then shared: every model call of every run sends the schemas of its
+/// tools, and making them anew each time cost CPU and, with thousands of
+/// runs waiting on their models, tens of kilobytes of memory per run.
+pub fn schema_of<T: schemars::JsonSchema + 'static>() -> Arc<Value> {
+    static SCHEMAS: LazyLock<RwLock<HashMap<TypeId, Arc<Value>>>> = LazyLock::new(RwLock::default);
+    // A poisoned lock only means a panic while inserting a finished schema.
+    if let Some(schema) = SCHEMAS.read().unwrap_or_else(PoisonError::into_inner).get(&TypeId::of::<T>()) {
+        return Arc::clone(schema);
+    }
+    let schema = Arc::new(serde_json::to_value(schemars::schema_for!(T)).unwrap_or(Value::Null));
+    let mut schemas = SCHEMAS.write().unwrap_or_else(PoisonError::into_inner);
+    Arc::clone(schemas.entry(TypeId::of::<T>()).or_insert(schema))
 }

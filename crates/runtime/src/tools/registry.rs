@@ -110,7 +110,7 @@ impl Tool for RequiringApproval {
         self.tool.description()
     }
 
-    fn input_schema(&self) -> Value {
+    fn input_schema(&self) -> Arc<Value> {
         self.tool.input_schema()
     }
 

@@ -61,7 +61,7 @@ impl Tool for SkillOpen {
         "Open a skill from the skills index: returns its instructions and the names of its resource files."
     }
 
-    fn input_schema(&self) -> Value {
+    fn input_schema(&self) -> Arc<Value> {
         schema_of::<OpenArguments>()
     }
 
@@ -114,7 +114,7 @@ impl Tool for SkillReadResource {
         "Read a resource file of a skill (a path relative to the skill's folder, as skills.open lists them)."
     }
 
-    fn input_schema(&self) -> Value {
+    fn input_schema(&self) -> Arc<Value> {
         schema_of::<ReadResourceArguments>()
     }
 

@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use schemars::JsonSchema;
@@ -61,7 +62,7 @@ impl Tool for WorkspaceRead {
         "Read a UTF-8 text file from your workspace (paths are relative to it). Long files come in parts: pass the offset the previous part names to read on."
     }
 
-    fn input_schema(&self) -> Value {
+    fn input_schema(&self) -> Arc<Value> {
         schema_of::<ReadArguments>()
     }
 
@@ -106,7 +107,7 @@ impl Tool for WorkspaceWrite {
         "Write a text file in your workspace (paths are relative to it), replacing the file if it exists; missing folders are created."
     }
 
-    fn input_schema(&self) -> Value {
+    fn input_schema(&self) -> Arc<Value> {
         schema_of::<WriteArguments>()
     }
 
@@ -151,7 +152,7 @@ impl Tool for WorkspaceList {
         "List the files and folders of your workspace, or of one folder in it; folders end in `/`, symbolic links in `@`."
     }
 
-    fn input_schema(&self) -> Value {
+    fn input_schema(&self) -> Arc<Value> {
         schema_of::<ListArguments>()
     }
 
@@ -208,7 +209,7 @@ impl Tool for WorkspaceSearch {
         "Search the text files of your workspace for lines containing a text; returns `path:line: text` for each match."
     }
 
-    fn input_schema(&self) -> Value {
+    fn input_schema(&self) -> Arc<Value> {
         schema_of::<SearchArguments>()
     }
 

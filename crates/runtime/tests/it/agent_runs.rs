@@ -256,8 +256,8 @@ impl steward_runtime::tools::Tool for Blocking {
         "Slow work."
     }
 
-    fn input_schema(&self) -> Value {
-        json!({ "type": "object" })
+    fn input_schema(&self) -> Arc<Value> {
+        Arc::new(json!({ "type": "object" }))
     }
 
     async fn call(

@@ -124,8 +124,8 @@ impl Tool for Effect {
         "Does something with a side effect."
     }
 
-    fn input_schema(&self) -> Value {
-        json!({ "type": "object", "properties": { "what": { "type": "string" } } })
+    fn input_schema(&self) -> Arc<Value> {
+        Arc::new(json!({ "type": "object", "properties": { "what": { "type": "string" } } }))
     }
 
     fn requires_approval(&self) -> bool {

@@ -22,8 +22,8 @@ impl Tool for CreateAction {
         "test tool"
     }
 
-    fn input_schema(&self) -> Value {
-        json!({"type": "object"})
+    fn input_schema(&self) -> Arc<Value> {
+        Arc::new(json!({"type": "object"}))
     }
 
     async fn call(&self, _context: &ToolContext, _input: Value) -> Result<ToolOutput, ToolError> {

@@ -7,7 +7,7 @@ mod decode;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
+use reqwest::header::{ACCEPT, HeaderValue};
 use serde_json::{Map, Value, json};
 
 use crate::event::ChatStream;
@@ -50,11 +50,9 @@ impl ChatModel for AnthropicChatModel {
         let body = request_body(self.id.model(), &request);
         let mut http_request = self
             .transport
-            .post(&self.messages_url)
+            .post_json(&self.messages_url, body.to_string())
             .header("anthropic-version", ANTHROPIC_VERSION)
-            .header(CONTENT_TYPE, "application/json")
-            .header(ACCEPT, HeaderValue::from_static("text/event-stream"))
-            .body(body.to_string());
+            .header(ACCEPT, HeaderValue::from_static("text/event-stream"));
         if let Some(key) = self.transport.secret_header("") {
             http_request = http_request.header("x-api-key", key);
         }

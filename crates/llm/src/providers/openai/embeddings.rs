@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
+use reqwest::header::AUTHORIZATION;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -71,8 +71,7 @@ impl EmbeddingModel for OpenAiEmbeddingModel {
             });
         }
         let body = json!({ "model": self.id.model(), "input": inputs, "encoding_format": "float" });
-        let mut request =
-            self.transport.post(&self.embeddings_url).header(CONTENT_TYPE, "application/json").body(body.to_string());
+        let mut request = self.transport.post_json(&self.embeddings_url, body.to_string());
         if let Some(authorization) = self.transport.secret_header("Bearer ") {
             request = request.header(AUTHORIZATION, authorization);
         }

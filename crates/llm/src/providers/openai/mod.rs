@@ -10,7 +10,7 @@ mod embeddings;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderValue};
 use serde_json::{Map, Value, json};
 
 pub use embeddings::OpenAiEmbeddingModel;
@@ -65,10 +65,8 @@ impl ChatModel for OpenAiChatModel {
         let body = request_body(self.id.model(), &request, self.token_limit_field);
         let mut http_request = self
             .transport
-            .post(&self.completions_url)
-            .header(CONTENT_TYPE, "application/json")
-            .header(ACCEPT, HeaderValue::from_static("text/event-stream"))
-            .body(body.to_string());
+            .post_json(&self.completions_url, body.to_string())
+            .header(ACCEPT, HeaderValue::from_static("text/event-stream"));
         if let Some(authorization) = self.transport.secret_header("Bearer ") {
             http_request = http_request.header(AUTHORIZATION, authorization);
         }

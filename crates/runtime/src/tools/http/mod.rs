@@ -286,7 +286,7 @@ impl Tool for HttpFetch {
         "Fetch a URL with GET or POST; returns the status, main headers and the body as text (long bodies are cut). Only public addresses can be reached."
     }
 
-    fn input_schema(&self) -> Value {
+    fn input_schema(&self) -> Arc<Value> {
         schema_of::<FetchArguments>()
     }
 
