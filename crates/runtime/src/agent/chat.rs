@@ -45,6 +45,9 @@ pub enum ChatError {
     Model(#[from] steward_llm::LlmError),
     #[error("{0}")]
     NotAllowed(String),
+    /// The agent's budget is spent (or cannot be counted): no model call.
+    #[error("{0}")]
+    OverBudget(String),
 }
 
 /// A draft as the model proposes it.
@@ -95,6 +98,7 @@ impl AgentRuntime {
     ) -> Result<ChatMessage, ChatError> {
         let agent = self.store.get_agent(user, agent).await?;
         self.live(&agent)?;
+        self.within_budget(user, &agent).await?;
         let conversation = self.store.conversation_for(user, ConversationKind::Agent, agent.id, None).await?;
         let actions =
             self.store.list_actions(user, ActionFilter { agent_id: Some(agent.id), states: Vec::new() }).await?;
@@ -139,6 +143,7 @@ impl AgentRuntime {
         let action = self.store.get_action(user, action).await?;
         let agent = self.store.get_agent(user, action.agent_id).await?;
         self.live(&agent)?;
+        self.within_budget(user, &agent).await?;
         let conversation =
             self.store.conversation_for(user, ConversationKind::Action, agent.id, Some(action.id)).await?;
         let mut system = system_prompt(&agent, &self.skills.index(&agent), &[], Utc::now());
@@ -169,6 +174,16 @@ impl AgentRuntime {
         let message = self.store.append_message(user, conversation.id, reply).await?;
         let _ = events.send(ChatEvent::Done { message: message.clone() }).await;
         Ok(message)
+    }
+
+    /// Refuses a chat turn, before anything is stored, once the agent's
+    /// budget is spent: chats cost money like runs, and count with them.
+    async fn within_budget(&self, user: UserId, agent: &Agent) -> Result<(), ChatError> {
+        let model = self.model_for(agent)?;
+        match self.budget_stop(user, agent, model.id()).await? {
+            Some(stop) => Err(ChatError::OverBudget(stop.reason)),
+            None => Ok(()),
+        }
     }
 
     fn live(&self, agent: &Agent) -> Result<(), ChatError> {

@@ -15,7 +15,7 @@ use steward_store::{ActionFilter, ApprovalFilter, RunFinish, StoreError};
 use tokio_util::sync::CancellationToken;
 
 use super::context::{estimate_tokens, system_prompt};
-use super::limits::{EffectiveLimits, Stop, check_budget, check_limits};
+use super::limits::{EffectiveLimits, Stop, check_limits};
 use super::runtime::AgentRuntime;
 use super::steps::{
     InstructionContent, ModelCallContent, NextMove, RequestedCall, SummaryContent, replay, summary_boundary,
@@ -183,16 +183,7 @@ impl AgentRuntime {
         if let Some(stop) = check_limits(limits, &run.usage, working) {
             return Ok(Some(stop));
         }
-        if agent.budget.is_unlimited() {
-            return Ok(None);
-        }
-        let midnight = Utc::now()
-            .date_naive()
-            .and_hms_opt(0, 0, 0)
-            .map(|time| DateTime::<Utc>::from_naive_utc_and_offset(time, Utc));
-        let today = self.store.agent_spend(run.user_id, agent.id, midnight).await.map_err(store_failure)?;
-        let total = self.store.agent_spend(run.user_id, agent.id, None).await.map_err(store_failure)?;
-        Ok(check_budget(&agent.budget, today, total, &model.id().to_string(), self.price_known(model.id())))
+        self.budget_stop(run.user_id, agent, model.id()).await.map_err(store_failure)
     }
 
     async fn system_prompt_for(&self, agent: &Agent, user: UserId) -> Result<String, JobError> {

@@ -4,12 +4,13 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use steward_domain::{Agent, RunId};
+use chrono::{DateTime, Utc};
+use steward_domain::{Agent, RunId, UserId};
 use steward_llm::{ChatModel, LlmError, ModelId, ModelRegistry};
-use steward_store::Store;
+use steward_store::{Store, StoreError};
 
 use super::context::SkillSummary;
-use super::limits::{DEFAULT_LIMITS, EffectiveLimits};
+use super::limits::{DEFAULT_LIMITS, EffectiveLimits, Stop, check_budget};
 use super::redact::Redactor;
 use crate::tools::{Tool, ToolRegistry};
 
@@ -111,6 +112,26 @@ impl AgentRuntime {
 
     pub(crate) fn price_known(&self, model: &ModelId) -> bool {
         self.models.price_of(model).is_some()
+    }
+
+    /// Whether the agent's daily or total budget stops another call of
+    /// `model` (its runs' and chats' spending counted); `None` to go on.
+    pub(crate) async fn budget_stop(
+        &self,
+        user: UserId,
+        agent: &Agent,
+        model: &ModelId,
+    ) -> Result<Option<Stop>, StoreError> {
+        if agent.budget.is_unlimited() {
+            return Ok(None);
+        }
+        let midnight = Utc::now()
+            .date_naive()
+            .and_hms_opt(0, 0, 0)
+            .map(|time| DateTime::<Utc>::from_naive_utc_and_offset(time, Utc));
+        let today = self.store.agent_spend(user, agent.id, midnight).await?;
+        let total = self.store.agent_spend(user, agent.id, None).await?;
+        Ok(check_budget(&agent.budget, today, total, &model.to_string(), self.price_known(model)))
     }
 
     /// The tools the agent may use now: its allowlist (or the default set),

@@ -3,9 +3,11 @@
 //! thread, and what chatting costs the agent.
 
 use serde_json::json;
-use steward_domain::{ActionMode, ActionPriority, ActionState, Budget, ChatRole, RunLimits, RunOutcome, Spend};
+use steward_domain::{
+    ActionMode, ActionPriority, ActionState, Budget, ChatRole, ConversationKind, RunLimits, RunOutcome, Spend,
+};
 use steward_fake_llm::{Reply, ReplyUsage};
-use steward_runtime::agent::{ChatEvent, RunProgress, SetupConfirmation};
+use steward_runtime::agent::{ChatError, ChatEvent, RunProgress, SetupConfirmation};
 use tokio::sync::mpsc;
 
 use crate::agent_support::Harness;
@@ -194,6 +196,18 @@ async fn chatting_counts_against_the_agents_budget() {
     assert_eq!(h.execute(&run).await, RunProgress::Finished(RunOutcome::BudgetExceeded));
     assert!(h.reload(&run).await.error.unwrap().contains("spent $0.09"), "the chat's spending is named");
     assert_eq!(h.fake.requests().len(), requests_before);
+    // Nor does a chat: it is refused before the message is stored.
+    let messages_before = chat_messages(&h, agent.id).await;
+    let (sender, _receiver) = mpsc::channel(64);
+    let refused = h.runtime.chat(USER, agent.id, "One more?".into(), sender).await.unwrap_err();
+    assert!(matches!(&refused, ChatError::OverBudget(reason) if reason.contains("daily budget")), "{refused}");
+    assert_eq!(h.fake.requests().len(), requests_before);
+    assert_eq!(chat_messages(&h, agent.id).await, messages_before);
+}
+
+async fn chat_messages(h: &Harness, agent: steward_domain::AgentId) -> usize {
+    let conversation = h.store.conversation_for(USER, ConversationKind::Agent, agent, None).await.unwrap();
+    h.store.list_messages(USER, conversation.id, None, 100).await.unwrap().len()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -65,6 +65,9 @@ error_codes! {
     /// Someone else changed the thing first, so the request acted on an out-of-date view;
     /// read it again and retry.
     Stale = "stale", 409;
+    /// The agent's daily or total budget is spent (runs and chats count), or it cannot be
+    /// counted because the model's price is unknown; the message says which.
+    BudgetExceeded = "budget_exceeded", 409;
     /// The body is larger than the server accepts (`server.max_body_bytes`).
     PayloadTooLarge = "payload_too_large", 413;
     /// The body is not sent as `Content-Type: application/json`.

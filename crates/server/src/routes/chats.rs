@@ -299,6 +299,7 @@ pub(crate) fn chat_error(error: ChatError, refused: ErrorCode) -> ApiError {
             ApiError::new(ErrorCode::ModelFailed, format!("{error}{retry}"))
         }
         ChatError::NotAllowed(message) => ApiError::new(refused, message),
+        ChatError::OverBudget(message) => ApiError::new(ErrorCode::BudgetExceeded, message),
     }
 }
 

@@ -8,7 +8,7 @@ use axum::body::Bytes;
 use eventsource_stream::{Event, Eventsource};
 use futures::StreamExt;
 use serde_json::{Value, json};
-use steward_fake_llm::{Fault, Reply};
+use steward_fake_llm::{Fault, Reply, ReplyUsage};
 
 use crate::agent_support::{newsletter_agent, proposal, setup_reply};
 use crate::support::{TestApp, TestResponse, api_tests};
@@ -21,6 +21,7 @@ api_tests!(
     a_streamed_reply_sends_deltas_then_done,
     bad_chat_input_is_refused_before_anything_is_stored,
     a_failed_model_call_is_reported_and_the_message_kept,
+    a_chat_over_the_agents_budget_is_refused,
 );
 
 /// The events of a complete SSE body, in order.
@@ -292,4 +293,19 @@ async fn a_failed_model_call_is_reported_and_the_message_kept(app: TestApp) {
     let other = app.post("/api/v1/agents", body).await.assert_status(201)["id"].as_i64().unwrap();
     let response = app.post(&format!("/api/v1/agents/{other}/chat"), json!({"message": "hi"})).await;
     response.assert_error(503, "model_not_configured", None);
+}
+
+async fn a_chat_over_the_agents_budget_is_refused(app: TestApp) {
+    let agent = app.agent("Writer").await;
+    let budget = json!({"budget": {"total_usd": 0.01}});
+    app.patch(&format!("/api/v1/agents/{agent}"), budget).await.assert_status(200);
+    // 10,000 tokens in and 1,000 out of claude-sonnet-4-5: about $0.045, over the budget.
+    let usage = ReplyUsage { input_tokens: 10_000, output_tokens: 1000, ..ReplyUsage::default() };
+    app.fake().push(Reply::text("Let us begin.").with_usage(usage));
+    app.post(&format!("/api/v1/agents/{agent}/chat"), json!({"message": "Hello"})).await.assert_status(200);
+    let requests = app.fake().requests().len();
+    let over = app.refused(app.post(&format!("/api/v1/agents/{agent}/chat"), json!({"message": "More?"}))).await;
+    let message = over.assert_error(409, "budget_exceeded", None);
+    assert!(message.contains("its budget is $0.01"), "{message}");
+    assert_eq!(app.fake().requests().len(), requests, "no model call was made");
 }
