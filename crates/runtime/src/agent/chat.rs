@@ -199,14 +199,7 @@ impl AgentRuntime {
         conversation: steward_domain::ConversationId,
     ) -> Result<Vec<Message>, ChatError> {
         let messages = self.store.list_messages(user, conversation, None, HISTORY).await?;
-        Ok(messages
-            .into_iter()
-            .filter(|message| !message.text.is_empty())
-            .map(|message| match message.role {
-                ChatRole::User => Message::user(message.text),
-                ChatRole::Assistant => Message::assistant(message.text),
-            })
-            .collect())
+        Ok(alternating(messages.into_iter().map(|message| (message.role, message.text))))
     }
 
     /// Streams model replies, handling the proposal/revision tool, until the
@@ -397,4 +390,49 @@ fn recent(actions: &[Action]) -> Vec<Action> {
     recent.sort_by_key(|action| std::cmp::Reverse(action.updated_at));
     recent.truncate(10);
     recent
+}
+
+/// Stored messages as the providers want a conversation: starting with the
+/// user and alternating. A turn whose reply failed leaves two user messages
+/// in a row, and the newest page may start with a reply; those are merged
+/// and dropped rather than sent as a conversation the provider refuses.
+fn alternating(messages: impl IntoIterator<Item = (ChatRole, String)>) -> Vec<Message> {
+    let mut turns: Vec<(ChatRole, String)> = Vec::new();
+    for (role, text) in messages {
+        if text.is_empty() || (turns.is_empty() && role == ChatRole::Assistant) {
+            continue;
+        }
+        match turns.last_mut() {
+            Some((last, joined)) if *last == role => {
+                joined.push_str("\n\n");
+                joined.push_str(&text);
+            }
+            _ => turns.push((role, text)),
+        }
+    }
+    turns
+        .into_iter()
+        .map(|(role, text)| match role {
+            ChatRole::User => Message::user(text),
+            ChatRole::Assistant => Message::assistant(text),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_conversation_starts_with_the_user_and_alternates() {
+        let stored = [
+            (ChatRole::Assistant, "an answer whose question fell off the page".to_string()),
+            (ChatRole::User, "first".to_string()),
+            (ChatRole::User, "again, as the reply failed".to_string()),
+            (ChatRole::Assistant, String::new()),
+            (ChatRole::Assistant, "a reply".to_string()),
+        ];
+        let sent = alternating(stored);
+        assert_eq!(sent, vec![Message::user("first\n\nagain, as the reply failed"), Message::assistant("a reply")]);
+    }
 }
