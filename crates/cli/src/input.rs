@@ -1,11 +1,14 @@
 //! Parsing what people type on the command line: durations (`500ms`, `2m`),
 //! times (RFC 3339, or a local `2030-01-31 09:00`), job references (an id or
-//! an idempotency key) and JSON payloads (inline or `@file`).
+//! an idempotency key), JSON payloads (inline or `@file`) and the API's
+//! states and modes.
 
+use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::{DateTime, Local, NaiveDateTime, TimeZone, Utc};
 use serde_json::Value;
+use steward_domain::ValidationError;
 use steward_server::api::JobReference;
 
 /// `500ms`, `1.5s`, `2m`, `1h`, `1d`; a bare number is seconds.
@@ -64,6 +67,12 @@ pub fn parse_payload(text: &str) -> Result<Value, String> {
         None => ("the payload".to_string(), text.to_string()),
     };
     serde_json::from_str(&json).map_err(|error| format!("{source} is not valid JSON: {error}"))
+}
+
+/// One of the API's enumerations in its wire spelling (`in_progress`); the
+/// error lists the accepted values.
+pub fn parse_wire<T: FromStr<Err = ValidationError>>(text: &str) -> Result<T, String> {
+    text.parse::<T>().map_err(|error| error.message)
 }
 
 /// A positive integer id.

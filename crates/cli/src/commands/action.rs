@@ -11,7 +11,7 @@ use steward_server::api::{
 
 use crate::cli::GlobalOptions;
 use crate::client::ApiClient;
-use crate::input::{AgentRef, parse_agent, parse_duration, parse_id, parse_time, resolve_agent};
+use crate::input::{AgentRef, parse_agent, parse_duration, parse_id, parse_time, parse_wire, resolve_agent};
 use crate::output::{self, confirm, local_time, optional_time, or_dash, print_json, say, truncate, will_ask};
 
 #[derive(Debug, clap::Subcommand)]
@@ -22,7 +22,7 @@ pub enum ActionCommand {
         #[arg(long, value_parser = parse_agent)]
         agent: Option<AgentRef>,
         /// Only actions in this state (repeat, or separate with commas).
-        #[arg(long, value_delimiter = ',', value_parser = parse_state)]
+        #[arg(long, value_delimiter = ',', value_parser = parse_wire::<ActionState>)]
         state: Vec<ActionState>,
     },
     /// Show one action.
@@ -39,7 +39,7 @@ pub enum ActionCommand {
         #[arg(value_parser = parse_id)]
         id: i64,
         /// defined, scheduled, in_progress, completed, failed, dismissed or draft.
-        #[arg(value_parser = parse_state)]
+        #[arg(value_parser = parse_wire::<ActionState>)]
         to: ActionState,
         /// Why (recorded with the action).
         #[arg(long)]
@@ -118,10 +118,10 @@ pub struct CreateArgs {
     #[arg(long)]
     pub description: Option<String>,
     /// low, medium (default), high or urgent.
-    #[arg(long, value_parser = parse_priority)]
+    #[arg(long, value_parser = parse_wire::<ActionPriority>)]
     pub priority: Option<ActionPriority>,
     /// interactive (default) or scheduled.
-    #[arg(long, value_parser = parse_mode)]
+    #[arg(long, value_parser = parse_wire::<ActionMode>)]
     pub mode: Option<ActionMode>,
     /// When to run it: 2030-01-31T09:00:00Z, or a local 2030-01-31 09:00.
     #[arg(long, value_parser = parse_time, value_name = "TIME")]
@@ -136,27 +136,15 @@ pub struct UpdateArgs {
     pub title: Option<String>,
     #[arg(long)]
     pub description: Option<String>,
-    #[arg(long, value_parser = parse_priority)]
+    #[arg(long, value_parser = parse_wire::<ActionPriority>)]
     pub priority: Option<ActionPriority>,
-    #[arg(long, value_parser = parse_mode)]
+    #[arg(long, value_parser = parse_wire::<ActionMode>)]
     pub mode: Option<ActionMode>,
     #[arg(long, value_parser = parse_time, value_name = "TIME")]
     pub scheduled_for: Option<chrono::DateTime<chrono::Utc>>,
     /// Run as soon as scheduled instead of at a set time.
     #[arg(long, conflicts_with = "scheduled_for")]
     pub clear_schedule: bool,
-}
-
-fn parse_state(text: &str) -> Result<ActionState, String> {
-    text.parse::<ActionState>().map_err(|error| error.message)
-}
-
-fn parse_priority(text: &str) -> Result<ActionPriority, String> {
-    text.parse::<ActionPriority>().map_err(|error| error.message)
-}
-
-fn parse_mode(text: &str) -> Result<ActionMode, String> {
-    text.parse::<ActionMode>().map_err(|error| error.message)
 }
 
 pub async fn run(command: ActionCommand, global: &GlobalOptions) -> anyhow::Result<()> {

@@ -11,14 +11,14 @@ use steward_server::api::{
 use crate::cli::GlobalOptions;
 use crate::client::ApiClient;
 use crate::commands::llm_setup::format_cost;
-use crate::input::{AgentRef, parse_agent, resolve_agent};
+use crate::input::{AgentRef, parse_agent, parse_wire, resolve_agent};
 use crate::output::{self, confirm, local_time, or_dash, print_json, say, truncate, will_ask};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum AgentCommand {
     /// List agents (active and paused unless --status says otherwise).
     List {
-        #[arg(long, value_parser = parse_status)]
+        #[arg(long, value_parser = parse_wire::<AgentStatus>)]
         status: Option<AgentStatus>,
     },
     /// Show one agent (by id or name), with its actions counted by state.
@@ -144,7 +144,7 @@ pub struct UpdateArgs {
     #[arg(long)]
     pub instructions: Option<String>,
     /// active or paused.
-    #[arg(long, value_parser = parse_status)]
+    #[arg(long, value_parser = parse_wire::<AgentStatus>)]
     pub status: Option<AgentStatus>,
     /// Replaces the tool allowlist (repeat for several).
     #[arg(long = "tool", value_name = "NAME")]
@@ -155,10 +155,6 @@ pub struct UpdateArgs {
     /// Changes the given limits and budgets; the others stay.
     #[command(flatten)]
     pub limits: LimitFlags,
-}
-
-fn parse_status(text: &str) -> Result<AgentStatus, String> {
-    text.parse::<AgentStatus>().map_err(|error| error.message)
 }
 
 pub async fn run(command: AgentCommand, global: &GlobalOptions) -> anyhow::Result<()> {

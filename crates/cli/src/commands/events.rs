@@ -11,7 +11,7 @@ use steward_server::api::{EventListResponse, EventResponse, EventSubject};
 
 use crate::cli::GlobalOptions;
 use crate::client::ApiClient;
-use crate::input::parse_id;
+use crate::input::{parse_id, parse_wire};
 use crate::output::{self, local_time, print_json, say, truncate};
 
 #[derive(Debug, clap::Args)]
@@ -23,7 +23,7 @@ pub struct EventsArgs {
     #[arg(long, value_name = "PREFIX")]
     pub kind: Option<String>,
     /// Only events about jobs, agents, actions or runs.
-    #[arg(long, value_parser = parse_subject)]
+    #[arg(long, value_parser = parse_wire::<EventSubject>)]
     pub subject: Option<EventSubject>,
     /// Only events about this one job, agent or action (with --subject).
     #[arg(long, value_parser = parse_id, requires = "subject")]
@@ -34,10 +34,6 @@ pub struct EventsArgs {
     /// Keep printing new events as they happen (Ctrl-C to stop).
     #[arg(long, short)]
     pub follow: bool,
-}
-
-fn parse_subject(text: &str) -> Result<EventSubject, String> {
-    text.parse::<EventSubject>().map_err(|error| error.message)
 }
 
 /// The longest pause between reconnection attempts while following.

@@ -10,7 +10,7 @@ use steward_server::api::{
 
 use crate::cli::GlobalOptions;
 use crate::client::ApiClient;
-use crate::input::{parse_duration, parse_id, parse_job_reference, parse_payload, parse_time};
+use crate::input::{parse_duration, parse_id, parse_job_reference, parse_payload, parse_time, parse_wire};
 use crate::output::{
     self, confirm, duration, local_time, optional_duration, optional_time, or_dash, print_json, say,
     time_with_distance, truncate, will_ask,
@@ -79,7 +79,7 @@ pub struct EnqueueArgs {
 #[derive(Debug, clap::Args)]
 pub struct ListArgs {
     /// Only jobs in this state (repeat, or separate with commas).
-    #[arg(long, value_delimiter = ',', value_parser = parse_state)]
+    #[arg(long, value_delimiter = ',', value_parser = parse_wire::<JobState>)]
     pub state: Vec<JobState>,
     #[arg(long)]
     pub queue: Option<String>,
@@ -91,10 +91,6 @@ pub struct ListArgs {
     /// Only jobs older than this id (the next page).
     #[arg(long, value_parser = parse_id)]
     pub before: Option<i64>,
-}
-
-fn parse_state(text: &str) -> Result<JobState, String> {
-    text.parse::<JobState>().map_err(|error| error.message)
 }
 
 pub async fn run(command: JobCommand, global: &GlobalOptions) -> anyhow::Result<()> {

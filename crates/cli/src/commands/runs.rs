@@ -12,7 +12,7 @@ use steward_server::api::{
 use crate::cli::GlobalOptions;
 use crate::client::ApiClient;
 use crate::commands::llm_setup::format_cost;
-use crate::input::{AgentRef, parse_agent, parse_id, parse_time, resolve_agent};
+use crate::input::{AgentRef, parse_agent, parse_id, parse_time, parse_wire, resolve_agent};
 use crate::output::{self, confirm, local_time, optional_time, or_dash, print_json, say, truncate, will_ask};
 
 /// How often `--wait` looks at the run.
@@ -57,7 +57,7 @@ pub struct RunsArgs {
     #[arg(long, value_parser = parse_id, value_name = "ID")]
     pub action: Option<i64>,
     /// Only runs in this status (queued, running, awaiting_approval, finished; repeat or separate with commas).
-    #[arg(long, value_delimiter = ',', value_parser = parse_status)]
+    #[arg(long, value_delimiter = ',', value_parser = parse_wire::<RunStatus>)]
     pub status: Vec<RunStatus>,
     /// How many runs to show (newest first).
     #[arg(long, default_value_t = 50)]
@@ -88,10 +88,6 @@ pub struct TraceArgs {
     /// Show each step's stored content (the model's text, tool arguments and results) in full.
     #[arg(long)]
     pub full: bool,
-}
-
-fn parse_status(text: &str) -> Result<RunStatus, String> {
-    text.parse::<RunStatus>().map_err(|error| error.message)
 }
 
 pub async fn run(args: RunArgs, global: &GlobalOptions) -> anyhow::Result<()> {
