@@ -117,6 +117,14 @@ pub fn or_dash(text: Option<&str>) -> String {
     }
 }
 
+/// One item a line, each after a bullet; `—` when there are none.
+pub fn bullets(items: &[String]) -> String {
+    if items.is_empty() {
+        return "—".to_string();
+    }
+    items.iter().map(|item| format!("• {item}")).collect::<Vec<_>>().join("\n")
+}
+
 /// Asks before a destructive command. `--yes` skips the question; without
 /// a terminal to ask on, the command is refused rather than run unasked.
 pub fn confirm(question: &str, what: &str, yes: bool) -> anyhow::Result<()> {

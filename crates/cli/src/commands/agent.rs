@@ -12,7 +12,7 @@ use crate::cli::GlobalOptions;
 use crate::client::ApiClient;
 use crate::commands::llm_setup::format_cost;
 use crate::input::{AgentRef, parse_agent, parse_wire, resolve_agent};
-use crate::output::{self, confirm, local_time, or_dash, print_json, say, truncate, will_ask};
+use crate::output::{self, bullets, confirm, local_time, or_dash, print_json, say, truncate, will_ask};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum AgentCommand {
@@ -300,17 +300,12 @@ fn print_list(agents: &[AgentResponse]) {
 }
 
 fn print_agent(agent: &AgentResponse, actions: Option<String>, metrics: Option<&AgentMetricsResponse>) {
-    let criteria = if agent.success_criteria.is_empty() {
-        "—".to_string()
-    } else {
-        agent.success_criteria.iter().map(|criterion| format!("• {criterion}")).collect::<Vec<_>>().join("\n")
-    };
     let mut rows = vec![
         ("id", agent.id.to_string()),
         ("name", agent.name.clone()),
         ("status", agent.status.to_string()),
         ("goal", agent.goal.clone()),
-        ("success criteria", criteria),
+        ("success criteria", bullets(&agent.success_criteria)),
         ("timeline", or_dash(agent.timeline.as_deref())),
         ("model", agent.model.clone().unwrap_or_else(|| "— (the configured default)".to_string())),
         ("instructions", or_dash(Some(&truncate(&agent.instructions, 200)))),

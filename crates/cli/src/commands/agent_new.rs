@@ -109,15 +109,10 @@ fn stopped(conversation: Option<steward_domain::ConversationId>) -> anyhow::Resu
 }
 
 fn print_proposal(proposal: &AgentProposalBody) {
-    let criteria = if proposal.success_criteria.is_empty() {
-        "—".to_string()
-    } else {
-        proposal.success_criteria.iter().map(|criterion| format!("• {criterion}")).collect::<Vec<_>>().join("\n")
-    };
     let rows = vec![
         ("name", proposal.name.clone()),
         ("goal", proposal.goal.clone()),
-        ("success criteria", criteria),
+        ("success criteria", output::bullets(&proposal.success_criteria)),
         ("timeline", output::or_dash(proposal.timeline.as_deref())),
     ];
     say!("{}", output::record(rows));
