@@ -67,10 +67,11 @@ pub struct CreateArgs {
     pub limits: LimitFlags,
 }
 
-/// Run limits and budgets, on `agent create` and `agent update`.
+/// Limits of one run: an agent's defaults on `agent create` and `agent
+/// update`, one run's own on `run`.
 #[derive(Debug, Clone, Default, clap::Args)]
-pub struct LimitFlags {
-    /// Most steps (model and tool calls) a run may take.
+pub struct RunLimitFlags {
+    /// Most model calls a run may make.
     #[arg(long, value_name = "N")]
     pub max_steps: Option<u32>,
     /// Most tokens (in + out) a run may use.
@@ -79,9 +80,32 @@ pub struct LimitFlags {
     /// Most a run may cost, in US dollars.
     #[arg(long, value_name = "USD")]
     pub max_cost: Option<f64>,
-    /// Longest a run may take, in seconds.
+    /// Longest a run may work, in seconds.
     #[arg(long, value_name = "SECONDS")]
     pub max_wall: Option<u64>,
+}
+
+impl RunLimitFlags {
+    fn given(&self) -> bool {
+        self.max_steps.is_some() || self.max_tokens.is_some() || self.max_cost.is_some() || self.max_wall.is_some()
+    }
+
+    /// These flags over `current`; `None` when no limit is given.
+    pub fn over(&self, current: LimitsBody) -> Option<LimitsBody> {
+        self.given().then(|| LimitsBody {
+            max_steps: self.max_steps.or(current.max_steps),
+            max_tokens: self.max_tokens.or(current.max_tokens),
+            max_cost_usd: self.max_cost.or(current.max_cost_usd),
+            max_wall_secs: self.max_wall.or(current.max_wall_secs),
+        })
+    }
+}
+
+/// Run limits and budgets, on `agent create` and `agent update`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct LimitFlags {
+    #[command(flatten)]
+    pub run: RunLimitFlags,
     /// Most the agent may spend per UTC day, in US dollars.
     #[arg(long, value_name = "USD")]
     pub budget_daily: Option<f64>,
@@ -91,29 +115,16 @@ pub struct LimitFlags {
 }
 
 impl LimitFlags {
-    fn any_limit(&self) -> bool {
-        self.max_steps.is_some() || self.max_tokens.is_some() || self.max_cost.is_some() || self.max_wall.is_some()
-    }
-
-    fn any_budget(&self) -> bool {
+    fn budget_given(&self) -> bool {
         self.budget_daily.is_some() || self.budget_total.is_some()
     }
 
-    /// These flags over `current`.
-    fn limits(&self, current: LimitsBody) -> LimitsBody {
-        LimitsBody {
-            max_steps: self.max_steps.or(current.max_steps),
-            max_tokens: self.max_tokens.or(current.max_tokens),
-            max_cost_usd: self.max_cost.or(current.max_cost_usd),
-            max_wall_secs: self.max_wall.or(current.max_wall_secs),
-        }
-    }
-
-    fn budget(&self, current: BudgetBody) -> BudgetBody {
-        BudgetBody {
+    /// These flags over `current`; `None` when no budget is given.
+    fn budget(&self, current: BudgetBody) -> Option<BudgetBody> {
+        self.budget_given().then(|| BudgetBody {
             daily_usd: self.budget_daily.or(current.daily_usd),
             total_usd: self.budget_total.or(current.total_usd),
-        }
+        })
     }
 }
 
@@ -201,8 +212,8 @@ pub async fn run(command: AgentCommand, global: &GlobalOptions) -> anyhow::Resul
                 model: args.model,
                 instructions: args.instructions.unwrap_or_default(),
                 tools: (!args.tools.is_empty()).then_some(args.tools),
-                limits: args.limits.any_limit().then(|| args.limits.limits(LimitsBody::default())),
-                budget: args.limits.any_budget().then(|| args.limits.budget(BudgetBody::default())),
+                limits: args.limits.run.over(LimitsBody::default()),
+                budget: args.limits.budget(BudgetBody::default()),
             };
             let reply = client.post::<_, AgentResponse>("/agents", &request).await?;
             if global.json {
@@ -214,7 +225,7 @@ pub async fn run(command: AgentCommand, global: &GlobalOptions) -> anyhow::Resul
         }
         AgentCommand::Update(args) => {
             let id = resolve_agent(&client, &args.agent).await?;
-            let request = UpdateAgentRequest {
+            let mut request = UpdateAgentRequest {
                 name: args.name,
                 goal: args.goal,
                 success_criteria: if args.clear_criteria {
@@ -234,16 +245,11 @@ pub async fn run(command: AgentCommand, global: &GlobalOptions) -> anyhow::Resul
                 limits: None,
                 budget: None,
             };
-            let mut request = request;
-            if args.limits.any_limit() || args.limits.any_budget() {
+            if args.limits.run.given() || args.limits.budget_given() {
                 // The API replaces limits and budget whole; keep the ones not given.
                 let current = client.get::<AgentResponse>(&format!("/agents/{id}"), &[]).await?.body;
-                if args.limits.any_limit() {
-                    request.limits = Some(args.limits.limits(current.limits));
-                }
-                if args.limits.any_budget() {
-                    request.budget = Some(args.limits.budget(current.budget));
-                }
+                request.limits = args.limits.run.over(current.limits);
+                request.budget = args.limits.budget(current.budget);
             }
             if request == UpdateAgentRequest::default() {
                 anyhow::bail!(

@@ -11,6 +11,7 @@ use steward_server::api::{
 
 use crate::cli::GlobalOptions;
 use crate::client::ApiClient;
+use crate::commands::agent::RunLimitFlags;
 use crate::commands::llm_setup::format_cost;
 use crate::input::{AgentRef, parse_agent, parse_id, parse_time, parse_wire, resolve_agent};
 use crate::output::{self, confirm, local_time, optional_time, or_dash, print_json, say, truncate, will_ask};
@@ -31,18 +32,9 @@ pub struct RunArgs {
     /// Start not before this time (2030-01-31T09:00:00Z, or a local 2030-01-31 09:00).
     #[arg(long, value_parser = parse_time, value_name = "TIME")]
     pub at: Option<chrono::DateTime<chrono::Utc>>,
-    /// Most model calls this run may make.
-    #[arg(long, value_name = "N")]
-    pub max_steps: Option<u32>,
-    /// Most tokens (in + out) this run may use.
-    #[arg(long, value_name = "N")]
-    pub max_tokens: Option<u64>,
-    /// Most this run may cost, in US dollars.
-    #[arg(long, value_name = "USD")]
-    pub max_cost: Option<f64>,
-    /// Longest this run may work, in seconds.
-    #[arg(long, value_name = "SECONDS")]
-    pub max_wall: Option<u64>,
+    /// This run's limits, over the agent's.
+    #[command(flatten)]
+    pub limits: RunLimitFlags,
 }
 
 #[derive(Debug, clap::Args)]
@@ -93,16 +85,9 @@ pub struct TraceArgs {
 pub async fn run(args: RunArgs, global: &GlobalOptions) -> anyhow::Result<()> {
     let client = ApiClient::new(&global.server)?;
     let agent = resolve_agent(&client, &args.agent).await?;
-    let limits = LimitsBody {
-        max_steps: args.max_steps,
-        max_tokens: args.max_tokens,
-        max_cost_usd: args.max_cost,
-        max_wall_secs: args.max_wall,
-    };
-    let any_limit = limits != LimitsBody::default();
     let request = CreateRunRequest {
         instruction: args.instruction,
-        limits: any_limit.then_some(limits),
+        limits: args.limits.over(LimitsBody::default()),
         at: args.at,
         delay_ms: None,
     };
