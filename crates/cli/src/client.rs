@@ -7,7 +7,7 @@ use std::fmt;
 use std::time::Duration;
 
 use anyhow::Context;
-use reqwest::{Method, StatusCode, Url};
+use reqwest::{Method, RequestBuilder, StatusCode, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -110,13 +110,8 @@ impl ApiClient {
         if let Some(body) = body {
             request = request.json(body);
         }
-        let response = request.send().await.map_err(|error| self.transport_error(&error))?;
-        let status = response.status();
-        let bytes = response.bytes().await.map_err(|error| self.transport_error(&error))?;
-        if !status.is_success() {
-            return Err(failure(status, &bytes).into());
-        }
-        let raw: Value = serde_json::from_slice(&bytes)
+        let (status, bytes) = self.read(request).await?;
+        let raw: Value = serde_json::from_slice(bytes.as_ref())
             .with_context(|| format!("{} answered {status} with something that is not JSON", self.base))?;
         let body = serde_json::from_value(raw.clone()).with_context(|| {
             format!("{} answered in a shape this CLI does not understand; are both the same version?", self.base)
@@ -134,19 +129,38 @@ impl ApiClient {
         if let Some(id) = last_event_id {
             request = request.header("Last-Event-ID", id.to_string());
         }
-        let response = request.send().await.map_err(|error| self.transport_error(&error))?;
-        let status = response.status();
-        if !status.is_success() {
-            let bytes = response.bytes().await.unwrap_or_default();
-            return Err(failure(status, &bytes).into());
-        }
-        Ok(response)
+        self.open(request).await
     }
 
     /// POSTs `body` asking for a Server-Sent Events reply (a streamed chat
     /// turn); the response streams until the server ends it.
     pub async fn post_stream<B: Serialize>(&self, path: &str, body: &B) -> anyhow::Result<reqwest::Response> {
         let request = self.http.post(self.url(path, &[])?).header("Accept", "text/event-stream").json(body);
+        self.open(request).await
+    }
+
+    /// GETs raw bytes (an artifact's content).
+    pub async fn get_bytes(&self, path: &str) -> anyhow::Result<Vec<u8>> {
+        let request = self.http.get(self.url(path, &[])?).timeout(REQUEST_TIMEOUT);
+        let (_, bytes) = self.read(request).await?;
+        Ok(bytes.as_ref().to_vec())
+    }
+
+    /// Sends `request` and reads the whole reply; a failure status becomes
+    /// the API's error.
+    async fn read(&self, request: RequestBuilder) -> anyhow::Result<(StatusCode, impl AsRef<[u8]>)> {
+        let response = request.send().await.map_err(|error| self.transport_error(&error))?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(|error| self.transport_error(&error))?;
+        if !status.is_success() {
+            return Err(failure(status, &bytes).into());
+        }
+        Ok((status, bytes))
+    }
+
+    /// Sends `request` for a reply that streams: the response as soon as its
+    /// headers are in; a failure status becomes the API's error.
+    async fn open(&self, request: RequestBuilder) -> anyhow::Result<reqwest::Response> {
         let response = request.send().await.map_err(|error| self.transport_error(&error))?;
         let status = response.status();
         if !status.is_success() {
@@ -154,18 +168,6 @@ impl ApiClient {
             return Err(failure(status, &bytes).into());
         }
         Ok(response)
-    }
-
-    /// GETs raw bytes (an artifact's content).
-    pub async fn get_bytes(&self, path: &str) -> anyhow::Result<Vec<u8>> {
-        let request = self.http.get(self.url(path, &[])?).timeout(REQUEST_TIMEOUT);
-        let response = request.send().await.map_err(|error| self.transport_error(&error))?;
-        let status = response.status();
-        let bytes = response.bytes().await.map_err(|error| self.transport_error(&error))?;
-        if !status.is_success() {
-            return Err(failure(status, &bytes).into());
-        }
-        Ok(bytes.to_vec())
     }
 
     pub fn transport_error(&self, error: &reqwest::Error) -> anyhow::Error {
