@@ -113,7 +113,7 @@ impl ApiClient {
         let (status, bytes) = self.read(request).await?;
         let raw: Value = serde_json::from_slice(bytes.as_ref())
             .with_context(|| format!("{} answered {status} with something that is not JSON", self.base))?;
-        let body = serde_json::from_value(raw.clone()).with_context(|| {
+        let body = T::deserialize(&raw).with_context(|| {
             format!("{} answered in a shape this CLI does not understand; are both the same version?", self.base)
         })?;
         Ok(Reply { raw, body })
