@@ -3,6 +3,8 @@
 //! tool's schema, a JSON-schema response format gets an instance of the
 //! schema, anything else gets a short text that quotes the prompt.
 
+use std::sync::LazyLock;
+
 use serde_json::{Map, Value, json};
 
 use crate::received::{Endpoint, ReceivedRequest};
@@ -11,7 +13,7 @@ use crate::script::Reply;
 /// The reply the fake gives when neither the queue nor the responder has one.
 pub fn default_reply(request: &ReceivedRequest) -> Reply {
     if let Some((name, schema)) = forced_tool(request) {
-        return Reply::tool_call(name, &example_for_schema(&schema));
+        return Reply::tool_call(name, &example_for_schema(schema));
     }
     if let Some(schema) = requested_json_schema(request) {
         return Reply::json(&example_for_schema(&schema));
@@ -46,54 +48,50 @@ fn requested_json_schema(request: &ReceivedRequest) -> Option<Value> {
     }
 }
 
-/// Reads a tool's name and parameter schema from one protocol's tool JSON.
-type ToolReader = fn(&Value) -> Option<(String, Value)>;
+/// Reads a tool's name and parameter schema from one protocol's tool JSON,
+/// borrowing both: a request may offer many tools, and only one is used.
+type ToolReader = fn(&Value) -> Option<(&str, &Value)>;
+
+/// The schema of a tool described without one.
+static NO_SCHEMA: LazyLock<Value> = LazyLock::new(|| json!({}));
 
 /// The tools a request offers, as (wire name, parameter schema), in order.
-pub(crate) fn offered_tools(request: &ReceivedRequest) -> Vec<(String, Value)> {
+pub(crate) fn offered_tools(request: &ReceivedRequest) -> impl Iterator<Item = (&str, &Value)> {
     let reader: ToolReader = match request.endpoint {
         Endpoint::AnthropicMessages => anthropic_tool,
         Endpoint::OpenAiChatCompletions => openai_tool,
-        Endpoint::OpenAiEmbeddings => return Vec::new(),
+        Endpoint::OpenAiEmbeddings => |_| None,
     };
     let tools = request.body.get("tools").and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[]);
-    tools.iter().filter_map(reader).collect()
+    tools.iter().filter_map(reader)
 }
 
 /// The tool the request forces, with its parameter schema.
-fn forced_tool(request: &ReceivedRequest) -> Option<(String, Value)> {
-    let tools = request.body.get("tools")?.as_array()?;
+fn forced_tool(request: &ReceivedRequest) -> Option<(&str, &Value)> {
     let choice = request.body.get("tool_choice")?;
-    let (name_and_schema, wanted): (ToolReader, Option<String>) = match request.endpoint {
-        Endpoint::AnthropicMessages => {
-            let kind = choice.get("type")?.as_str()?;
-            let wanted = match kind {
-                "tool" => Some(choice.get("name")?.as_str()?.to_owned()),
-                "any" => None,
-                _ => return None,
-            };
-            (anthropic_tool, wanted)
-        }
-        Endpoint::OpenAiChatCompletions => {
-            let wanted = match choice {
-                Value::String(mode) if mode == "required" => None,
-                Value::Object(_) => Some(choice.get("function")?.get("name")?.as_str()?.to_owned()),
-                _ => return None,
-            };
-            (openai_tool, wanted)
-        }
+    let wanted: Option<&str> = match request.endpoint {
+        Endpoint::AnthropicMessages => match choice.get("type")?.as_str()? {
+            "tool" => Some(choice.get("name")?.as_str()?),
+            "any" => None,
+            _ => return None,
+        },
+        Endpoint::OpenAiChatCompletions => match choice {
+            Value::String(mode) if mode == "required" => None,
+            Value::Object(_) => Some(choice.get("function")?.get("name")?.as_str()?),
+            _ => return None,
+        },
         Endpoint::OpenAiEmbeddings => return None,
     };
-    tools.iter().filter_map(name_and_schema).find(|(name, _)| wanted.as_ref().is_none_or(|wanted| wanted == name))
+    offered_tools(request).find(|(name, _)| wanted.is_none_or(|wanted| wanted == *name))
 }
 
-fn anthropic_tool(tool: &Value) -> Option<(String, Value)> {
-    Some((tool.get("name")?.as_str()?.to_owned(), tool.get("input_schema").cloned().unwrap_or(json!({}))))
+fn anthropic_tool(tool: &Value) -> Option<(&str, &Value)> {
+    Some((tool.get("name")?.as_str()?, tool.get("input_schema").unwrap_or(&NO_SCHEMA)))
 }
 
-fn openai_tool(tool: &Value) -> Option<(String, Value)> {
+fn openai_tool(tool: &Value) -> Option<(&str, &Value)> {
     let function = tool.get("function")?;
-    Some((function.get("name")?.as_str()?.to_owned(), function.get("parameters").cloned().unwrap_or(json!({}))))
+    Some((function.get("name")?.as_str()?, function.get("parameters").unwrap_or(&NO_SCHEMA)))
 }
 
 /// A small instance that satisfies common JSON Schemas: every declared

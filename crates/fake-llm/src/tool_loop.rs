@@ -49,20 +49,17 @@ impl ToolLoop {
         if request.tool_result_count() >= self.tool_calls {
             return Reply::text(TOOL_LOOP_ANSWER);
         }
-        let offered = offered_tools(request);
+        let mut offered = offered_tools(request);
         let chosen = match &self.tool {
-            Some(name) => {
-                let schema = offered.into_iter().find(|(offered, _)| offered == name).map(|(_, schema)| schema);
-                Some((name.clone(), schema))
-            }
-            None => offered.into_iter().next().map(|(name, schema)| (name, Some(schema))),
+            Some(name) => Some((name.as_str(), offered.find(|(offered, _)| offered == name).map(|(_, schema)| schema))),
+            None => offered.next().map(|(name, schema)| (name, Some(schema))),
         };
         let Some((name, schema)) = chosen else {
             return Reply::text(TOOL_LOOP_ANSWER);
         };
         let arguments = match (&self.arguments, schema) {
             (Some(arguments), _) => arguments.clone(),
-            (None, Some(schema)) => example_for_schema(&schema),
+            (None, Some(schema)) => example_for_schema(schema),
             (None, None) => json!({}),
         };
         Reply::tool_call(name, &arguments)
