@@ -4,11 +4,10 @@
 use serde_json::{Map, Value, json};
 use steward_fake_llm::{FakeLlm, ReceivedRequest};
 use steward_llm::{
-    ApiKey, ChatRequest, ContentPart, ImageSource, JsonSchemaSpec, Message, Protocol, ProviderClient, Role, ToolChoice,
-    ToolDefinition,
+    ChatRequest, ContentPart, ImageSource, JsonSchemaSpec, Message, Protocol, Role, ToolChoice, ToolDefinition,
 };
 
-use crate::support::{ANTHROPIC_TEST_KEY, OPENAI_TEST_KEY, PROTOCOLS, raw_model, test_timeouts};
+use crate::support::{ANTHROPIC_TEST_KEY, OPENAI_TEST_KEY, PROTOCOLS, provider_for, raw_model, test_timeouts};
 
 /// The headers that matter to the provider, with secrets checked and redacted.
 fn boundary(request: &ReceivedRequest) -> Value {
@@ -120,15 +119,7 @@ async fn structured_output_requests() {
 #[tokio::test]
 async fn embeddings_request() {
     let fake = FakeLlm::start().await.unwrap();
-    let provider = ProviderClient::new(
-        "openai",
-        Protocol::OpenAi,
-        &fake.openai_base_url(),
-        Some(ApiKey::new(OPENAI_TEST_KEY)),
-        test_timeouts(),
-    )
-    .unwrap();
-    provider
+    provider_for(&fake, Protocol::OpenAi, test_timeouts())
         .embedding_model("text-embedding-3-small", None)
         .unwrap()
         .embed(&["one".to_owned(), "two".to_owned()])

@@ -2,23 +2,15 @@
 
 use steward_fake_llm::{FakeLlm, Fault};
 use steward_llm::{
-    ApiKey, EmbeddingModel, ErrorKind, PriceTable, Protocol, ProviderClient, RecordingSleeper, Retrier, RetryPolicy,
-    RetryingEmbeddingModel,
+    EmbeddingModel, ErrorKind, PriceTable, Protocol, RecordingSleeper, Retrier, RetryPolicy, RetryingEmbeddingModel,
 };
 
-use crate::support::{OPENAI_TEST_KEY, test_timeouts};
+use crate::support::{provider_for, test_timeouts};
 
 #[tokio::test]
 async fn texts_become_one_unit_vector_each_in_input_order() {
     let fake = FakeLlm::start().await.unwrap();
-    let provider = ProviderClient::new(
-        "openai",
-        Protocol::OpenAi,
-        &fake.openai_base_url(),
-        Some(ApiKey::new(OPENAI_TEST_KEY)),
-        test_timeouts(),
-    )
-    .unwrap();
+    let provider = provider_for(&fake, Protocol::OpenAi, test_timeouts());
     let price = PriceTable::built_in().price_of("openai", "text-embedding-3-small");
     let raw = provider.embedding_model("text-embedding-3-small", price).unwrap();
     let sleeper = RecordingSleeper::new();
@@ -46,8 +38,6 @@ async fn texts_become_one_unit_vector_each_in_input_order() {
 #[tokio::test]
 async fn anthropic_has_no_embeddings() {
     let fake = FakeLlm::start().await.unwrap();
-    let provider =
-        ProviderClient::new("anthropic", Protocol::Anthropic, &fake.anthropic_base_url(), None, test_timeouts())
-            .unwrap();
+    let provider = provider_for(&fake, Protocol::Anthropic, test_timeouts());
     assert_eq!(provider.embedding_model("x", None).unwrap_err().kind(), ErrorKind::NotConfigured);
 }
