@@ -2,6 +2,7 @@
 //! then prints tokens and cost; `--schema` asks for JSON validated against a
 //! schema file; `--json` prints one machine-readable object instead.
 
+use crate::output::say;
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -68,7 +69,7 @@ pub async fn run(args: AskArgs, global: &GlobalOptions) -> anyhow::Result<()> {
         Some(path) => structured(model, request, path, args.max_reasks, global.json).await,
         None if global.json => {
             let response = model.complete(request).await?;
-            println!("{}", response_json(&response, None, &response.usage, response.cost_usd));
+            say!("{}", response_json(&response, None, &response.usage, response.cost_usd));
             Ok(())
         }
         None => streamed(model, request).await,
@@ -95,7 +96,7 @@ async fn streamed(model: Arc<dyn ChatModel>, request: ChatRequest) -> anyhow::Re
             Ok(event) => event,
             Err(error) => {
                 if !ended_with_newline {
-                    println!();
+                    say!("");
                 }
                 return Err(error.into());
             }
@@ -108,7 +109,7 @@ async fn streamed(model: Arc<dyn ChatModel>, request: ChatRequest) -> anyhow::Re
             }
             StreamEvent::Finished(finish) => {
                 if !ended_with_newline {
-                    println!();
+                    say!("");
                 }
                 eprintln!("{}", summary_line(&finish));
                 return Ok(());
@@ -188,10 +189,10 @@ async fn structured(
             &result.total_usage,
             result.total_cost_usd,
         );
-        println!("{object}");
+        say!("{object}");
         return Ok(());
     }
-    println!("{}", serde_json::to_string_pretty(&result.value)?);
+    say!("{}", serde_json::to_string_pretty(&result.value)?);
     let finish = Finish {
         stop_reason: result.response.stop_reason.clone(),
         usage: result.total_usage,

@@ -5,6 +5,7 @@
 //!
 //! Run it built with `--release`; numbers from a debug build mean little.
 
+use crate::output::say;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -292,7 +293,7 @@ impl Report {
                 "latency_ms": { "p50": self.latency_p50_ms, "p99": self.latency_p99_ms, "max": self.latency_max_ms },
                 "peak_rss_mb": (self.peak_rss_mb * 10.0).round() / 10.0,
             });
-            println!("{object}");
+            say!("{object}");
             return;
         }
         let mut table = comfy_table::Table::new();
@@ -310,8 +311,8 @@ impl Report {
             ),
         ]);
         table.add_row(["peak RSS".to_string(), format!("{:.1} MiB", self.peak_rss_mb)]);
-        println!("Steward queue benchmark — {} — {} jobs", self.database, self.jobs);
-        println!("{table}");
+        say!("Steward queue benchmark — {} — {} jobs", self.database, self.jobs);
+        say!("{table}");
     }
 }
 

@@ -12,6 +12,7 @@
 //!
 //! Run it built with `--release`; numbers from a debug build mean little.
 
+use crate::output::say;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -439,7 +440,7 @@ impl Report {
                 "open_files_hard_limit": self.open_files.hard,
                 "warning": self.open_files_warning,
             });
-            println!("{object}");
+            say!("{object}");
             return;
         }
         let mut table = comfy_table::Table::new();
@@ -476,13 +477,18 @@ impl Report {
             ]);
         }
         table.add_row(["open-file limit".to_string(), self.open_files.describe()]);
-        println!(
+        say!(
             "Steward agent benchmark — {} — {} runs over {} agents, {} model calls each, replies held {} ms, {} workers",
-            self.database, self.runs, self.agents, self.steps_per_run, self.hold_ms, self.workers
+            self.database,
+            self.runs,
+            self.agents,
+            self.steps_per_run,
+            self.hold_ms,
+            self.workers
         );
-        println!("{table}");
+        say!("{table}");
         if let Some(warning) = &self.open_files_warning {
-            println!("warning: {warning}");
+            say!("warning: {warning}");
         }
     }
 }

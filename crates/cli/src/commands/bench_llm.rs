@@ -11,6 +11,7 @@
 //!
 //! Run it built with `--release`; numbers from a debug build mean little.
 
+use crate::output::say;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -253,13 +254,10 @@ fn report(
             })
             .collect();
         let object = json!({ "tokens": args.tokens, "runs": args.runs, "python": versions, "readers": readers, "added_latency": added });
-        println!("{object}");
+        say!("{object}");
         return;
     }
-    println!(
-        "Streamed reply: {} tokens (one SSE event each), {} runs per reader after a warm-up.",
-        args.tokens, args.runs
-    );
+    say!("Streamed reply: {} tokens (one SSE event each), {} runs per reader after a warm-up.", args.tokens, args.runs);
     let mut table = comfy_table::Table::new();
     table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
     table.set_header(["protocol", "reader", "CPU ms / 1,000 tokens (p50)", "(p90)"]);
@@ -271,7 +269,7 @@ fn report(
             format!("{:.2}", per_thousand(percentile(&item.cpu_seconds, 0.9))),
         ]);
     }
-    println!("{table}");
+    say!("{table}");
     let mut table = comfy_table::Table::new();
     table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
     table.set_header(["protocol", "fake's last byte → our final event: p50 µs", "p90 µs", "max µs"]);
@@ -284,8 +282,8 @@ fn report(
             format!("{:.0}", percentile(&micros, 1.0)),
         ]);
     }
-    println!("{table}");
-    println!(
+    say!("{table}");
+    say!(
         "Latency: replies of {LATENCY_REPLY_TOKENS} tokens paced {} ms apart, so the client is idle when the last byte arrives.",
         LATENCY_TOKEN_PACE.as_millis()
     );

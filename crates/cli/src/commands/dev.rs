@@ -1,6 +1,7 @@
 //! `steward dev …`: tools for developing and trying Steward. `dev fake-llm`
 //! runs the fake model provider, so everything can be tried without a key.
 
+use crate::output::say;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use anyhow::Context;
@@ -41,11 +42,11 @@ async fn fake_llm(args: FakeLlmArgs) -> anyhow::Result<()> {
     args.behaviour.apply(&fake);
     // A long-running fake would otherwise keep every request in memory.
     fake.set_recording(false);
-    println!("steward-fake-llm listening on {}", fake.base_url());
-    println!("Open-file limit {}: about that many connections at once.", open_files.describe());
-    println!("Try it:");
-    println!("  ANTHROPIC_BASE_URL={} ANTHROPIC_API_KEY=fake steward ask \"hello\"", fake.anthropic_base_url());
-    println!(
+    say!("steward-fake-llm listening on {}", fake.base_url());
+    say!("Open-file limit {}: about that many connections at once.", open_files.describe());
+    say!("Try it:");
+    say!("  ANTHROPIC_BASE_URL={} ANTHROPIC_API_KEY=fake steward ask \"hello\"", fake.anthropic_base_url());
+    say!(
         "  OPENAI_BASE_URL={} OPENAI_API_KEY=fake steward ask --model openai/gpt-4.1-mini \"hello\"",
         fake.openai_base_url()
     );

@@ -2,6 +2,7 @@
 
 use crate::cli::{GlobalOptions, HomeOptions};
 use crate::config::{Config, Overrides};
+use crate::output::say;
 
 pub async fn run(args: HomeOptions, global: &GlobalOptions) -> anyhow::Result<()> {
     let overrides = Overrides { home: args.home, database_url: args.database, ..Overrides::default() };
@@ -18,17 +19,14 @@ pub async fn run(args: HomeOptions, global: &GlobalOptions) -> anyhow::Result<()
             .iter()
             .map(|(version, name)| serde_json::json!({ "version": version, "name": name }))
             .collect();
-        println!(
-            "{}",
-            serde_json::json!({ "database": url.to_string(), "applied": applied, "version": report.version })
-        );
+        say!("{}", serde_json::json!({ "database": url.to_string(), "applied": applied, "version": report.version }));
     } else if report.applied.is_empty() {
-        println!("{url} is up to date (schema version {}).", report.version);
+        say!("{url} is up to date (schema version {}).", report.version);
     } else {
         for (version, name) in &report.applied {
-            println!("applied {version:04} {name}");
+            say!("applied {version:04} {name}");
         }
-        println!("{url} is at schema version {}.", report.version);
+        say!("{url} is at schema version {}.", report.version);
     }
     Ok(())
 }

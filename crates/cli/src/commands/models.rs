@@ -1,6 +1,7 @@
 //! `steward models`: the configured providers and their models, whether each
 //! has its key (never the key itself), prices, and the default model.
 
+use crate::output::say;
 use std::path::PathBuf;
 
 use comfy_table::Table;
@@ -24,7 +25,7 @@ pub async fn run(args: ModelsArgs, global: &GlobalOptions) -> anyhow::Result<()>
     if global.json {
         let listed: Vec<Value> = providers.iter().map(|provider| provider_json(&registry, provider)).collect();
         let default = default_model.as_ref().ok().map(ModelId::to_string);
-        println!("{}", json!({ "default_model": default, "providers": listed }));
+        say!("{}", json!({ "default_model": default, "providers": listed }));
         return Ok(());
     }
     let mut table = Table::new();
@@ -44,10 +45,10 @@ pub async fn run(args: ModelsArgs, global: &GlobalOptions) -> anyhow::Result<()>
             ]);
         }
     }
-    println!("{table}");
+    say!("{table}");
     match default_model {
-        Ok(model) => println!("Default model: {model}. Any provider/model name can be used, listed or not."),
-        Err(error) => println!("{}", error.message()),
+        Ok(model) => say!("Default model: {model}. Any provider/model name can be used, listed or not."),
+        Err(error) => say!("{}", error.message()),
     }
     Ok(())
 }
