@@ -134,13 +134,19 @@ impl AgentRuntime {
         Ok(check_budget(&agent.budget, today, total, &model.to_string(), self.price_known(model)))
     }
 
-    /// The tools the agent may use now: its allowlist (or the default set),
-    /// narrowed to the open skill's `allowed-tools` while one is in use
-    /// (the skills tools themselves stay available).
-    pub(crate) fn tools_for(&self, agent: &Agent, open_skill: Option<&str>) -> Vec<Arc<dyn Tool>> {
-        let mut tools = self.tools.registry_for(agent).allowed(agent.tools.as_deref());
-        if let Some(allowed) = open_skill.and_then(|skill| self.skills.allowed_tools(agent, skill)) {
-            tools.retain(|tool| tool.name().starts_with("skills.") || allowed.iter().any(|name| name == tool.name()));
+    /// The tools the agent may use now: `allowed` (those its allowlist, or
+    /// the default set, lets it use), narrowed to the open skill's
+    /// `allowed-tools` while one is in use (the skills tools themselves stay
+    /// available).
+    pub(crate) fn tools_for(
+        &self,
+        agent: &Agent,
+        allowed: &[Arc<dyn Tool>],
+        open_skill: Option<&str>,
+    ) -> Vec<Arc<dyn Tool>> {
+        let mut tools = allowed.to_vec();
+        if let Some(names) = open_skill.and_then(|skill| self.skills.allowed_tools(agent, skill)) {
+            tools.retain(|tool| tool.name().starts_with("skills.") || names.iter().any(|name| name == tool.name()));
         }
         tools
     }
