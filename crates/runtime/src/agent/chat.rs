@@ -103,7 +103,7 @@ impl AgentRuntime {
         let actions =
             self.store.list_actions(user, ActionFilter { agent_id: Some(agent.id), states: Vec::new() }).await?;
         let open_draft = actions.iter().find(|action| action.state == ActionState::Draft);
-        let mut system = system_prompt(&agent, &self.skills.index(&agent), &recent(&actions), Utc::now());
+        let mut system = system_prompt(&agent, &self.skills.index(&agent), &actions, Utc::now());
         system.push_str(
             "\nYou are chatting with your user. When it helps, or when asked, propose exactly one concrete next \
              deliverable with the propose_action tool: a clear title, what the deliverable is and how to know it \
@@ -383,13 +383,6 @@ fn text_of(content: &[ContentPart]) -> String {
             _ => None,
         })
         .collect()
-}
-
-fn recent(actions: &[Action]) -> Vec<Action> {
-    let mut recent = actions.to_vec();
-    recent.sort_by_key(|action| std::cmp::Reverse(action.updated_at));
-    recent.truncate(10);
-    recent
 }
 
 /// Stored messages as the providers want a conversation: starting with the

@@ -201,9 +201,7 @@ impl AgentRuntime {
         skills: &[SkillSummary],
     ) -> Result<String, JobError> {
         let filter = ActionFilter { agent_id: Some(agent.id), states: Vec::new() };
-        let mut actions = self.store.list_actions(user, filter).await.map_err(store_failure)?;
-        actions.sort_by_key(|action| std::cmp::Reverse(action.updated_at));
-        actions.truncate(10);
+        let actions = self.store.list_actions(user, filter).await.map_err(store_failure)?;
         Ok(system_prompt(agent, skills, &actions, Utc::now()))
     }
 
