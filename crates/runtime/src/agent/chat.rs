@@ -389,7 +389,7 @@ fn text_of(content: &[ContentPart]) -> String {
 /// user and alternating. A turn whose reply failed leaves two user messages
 /// in a row, and the newest page may start with a reply; those are merged
 /// and dropped rather than sent as a conversation the provider refuses.
-fn alternating(messages: impl IntoIterator<Item = (ChatRole, String)>) -> Vec<Message> {
+pub(super) fn alternating(messages: impl IntoIterator<Item = (ChatRole, String)>) -> Vec<Message> {
     let mut turns: Vec<(ChatRole, String)> = Vec::new();
     for (role, text) in messages {
         if text.is_empty() || (turns.is_empty() && role == ChatRole::Assistant) {
