@@ -8,8 +8,8 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 use steward_domain::{
-    Action, ActionId, ActionMode, ActionPatch, ActionPriority, ActionState, Agent, AgentId, ChatMessage, ChatRole,
-    ConversationKind, MessageCost, NewAction, NewChatMessage, UserId,
+    Action, ActionId, ActionPatch, ActionState, Agent, AgentId, ChatMessage, ChatRole, ConversationKind, MessageCost,
+    NewAction, NewChatMessage, UserId,
 };
 use steward_llm::{ChatModel, ChatRequest, ContentPart, Message, Role, StreamEvent, ToolCall, ToolDefinition, Usage};
 use steward_store::{ActionFilter, StoreError};
@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 
 use super::context::system_prompt;
 use super::runtime::AgentRuntime;
-use crate::tools::schema_of;
+use crate::tools::{ToolError, parse_field, parse_input, parse_named, refusal, schema_of};
 
 /// Messages of the conversation the model sees.
 const HISTORY: usize = 40;
@@ -254,7 +254,7 @@ impl AgentRuntime {
                             false,
                         )
                     }
-                    Err(error) => (error, true),
+                    Err(error) => (error.to_string(), true),
                 };
                 results.push(ContentPart::tool_result(&call.id, result, is_error));
             }
@@ -274,57 +274,45 @@ impl AgentRuntime {
     }
 
     /// Creates or revises the draft; an error is for the model to correct.
+    /// Arguments are parsed, and problems reported, as the actions tools do.
     async fn apply_tool_call(
         &self,
         user: UserId,
         agent: AgentId,
         action: Option<ActionId>,
         call: &ToolCall,
-    ) -> Result<Action, String> {
+    ) -> Result<Action, ToolError> {
         if let Some(raw) = &call.malformed_input {
-            return Err(format!("invalid input: the arguments were not valid JSON: {raw}"));
+            return Err(ToolError::InvalidInput(format!("the arguments were not valid JSON: {raw}")));
         }
         match (call.name.as_str(), action) {
             (PROPOSE, _) => {
-                let proposal: DraftProposal =
-                    serde_json::from_value(call.input.clone()).map_err(|error| format!("invalid input: {error}"))?;
+                let proposal: DraftProposal = parse_input(call.input.clone())?;
                 let new = NewAction {
                     agent_id: agent,
                     title: proposal.title,
                     description: proposal.description,
-                    priority: proposal
-                        .priority
-                        .parse()
-                        .map_err(|error: steward_domain::ValidationError| error.to_string())?,
-                    mode: proposal.mode.parse().map_err(|error: steward_domain::ValidationError| error.to_string())?,
+                    priority: parse_named(&proposal.priority)?,
+                    mode: parse_named(&proposal.mode)?,
                     scheduled_for: proposal.scheduled_for,
                 };
-                self.store.create_action(user, new).await.map_err(|error| error.to_string())
+                self.store.create_action(user, new).await.map_err(refusal)
             }
             (REVISE, Some(action)) => {
-                let revision: DraftRevision =
-                    serde_json::from_value(call.input.clone()).map_err(|error| format!("invalid input: {error}"))?;
+                let revision: DraftRevision = parse_input(call.input.clone())?;
                 let patch = ActionPatch {
                     title: revision.title,
                     description: revision.description,
-                    priority: revision
-                        .priority
-                        .map(|text| text.parse::<ActionPriority>())
-                        .transpose()
-                        .map_err(|error| error.to_string())?,
-                    mode: revision
-                        .mode
-                        .map(|text| text.parse::<ActionMode>())
-                        .transpose()
-                        .map_err(|error| error.to_string())?,
+                    priority: parse_field(revision.priority)?,
+                    mode: parse_field(revision.mode)?,
                     scheduled_for: revision.scheduled_for.map(Some),
                 };
                 if patch.is_empty() {
-                    return Err("invalid input: give at least one field to change".into());
+                    return Err(ToolError::InvalidInput("give at least one field to change".into()));
                 }
-                self.store.update_action(user, action, patch).await.map_err(|error| error.to_string())
+                self.store.update_action(user, action, patch).await.map_err(refusal)
             }
-            (other, _) => Err(format!("there is no tool named {other}")),
+            (other, _) => Err(ToolError::Refused(format!("there is no tool named {other}"))),
         }
     }
 }
