@@ -229,11 +229,12 @@ impl AgentRuntime {
             let (content, calls, call_usage, call_cost) = stream_reply(model.as_ref(), request, events).await?;
             usage = usage.add(&call_usage);
             cost = cost + MessageCost::of_call(call_cost);
-            text.push_str(&text_of(&content));
+            let reply = Message::new(Role::Assistant, content);
+            text.push_str(&reply.text());
             if calls.is_empty() {
                 break;
             }
-            messages.push(Message::new(Role::Assistant, content));
+            messages.push(reply);
             let mut results = Vec::new();
             for call in calls {
                 let outcome = self.apply_tool_call(user, agent.id, action, &call).await;
@@ -361,16 +362,6 @@ async fn stream_reply(
         ))
     })?;
     Ok((content, calls, finish.usage, finish.cost_usd))
-}
-
-fn text_of(content: &[ContentPart]) -> String {
-    content
-        .iter()
-        .filter_map(|part| match part {
-            ContentPart::Text { text } => Some(text.as_str()),
-            _ => None,
-        })
-        .collect()
 }
 
 /// Stored messages as the providers want a conversation: starting with the
