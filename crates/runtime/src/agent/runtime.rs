@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
+use steward_domain::time::start_of_utc_day;
 use steward_domain::{Agent, RunId, UserId};
 use steward_llm::{ChatModel, LlmError, ModelId, ModelRegistry};
 use steward_store::{Store, StoreError};
@@ -125,11 +126,7 @@ impl AgentRuntime {
         if agent.budget.is_unlimited() {
             return Ok(None);
         }
-        let midnight = Utc::now()
-            .date_naive()
-            .and_hms_opt(0, 0, 0)
-            .map(|time| DateTime::<Utc>::from_naive_utc_and_offset(time, Utc));
-        let today = self.store.agent_spend(user, agent.id, midnight).await?;
+        let today = self.store.agent_spend(user, agent.id, Some(start_of_utc_day(Utc::now()))).await?;
         let total = self.store.agent_spend(user, agent.id, None).await?;
         Ok(check_budget(&agent.budget, today, total, &model.to_string(), self.price_known(model)))
     }
