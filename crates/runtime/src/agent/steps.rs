@@ -191,20 +191,8 @@ mod tests {
     use super::*;
 
     fn step(sequence: u32, kind: StepKind, content: Value) -> RunStep {
-        RunStep {
-            run_id: RunId(1),
-            sequence,
-            kind,
-            name: String::new(),
-            content,
-            usage: None,
-            cost_usd: None,
-            time_to_first_token: None,
-            stop_reason: None,
-            error: None,
-            started_at: Utc::now(),
-            finished_at: Utc::now(),
-        }
+        let now = Utc::now();
+        crate::agent::run::step(RunId(1), sequence, kind, "", content, now, now)
     }
 
     fn instruction() -> RunStep {
