@@ -3,7 +3,7 @@
 
 use std::sync::Mutex;
 
-use chrono::{DateTime, Duration, DurationRound, TimeDelta, Utc};
+use chrono::{DateTime, Duration, DurationRound, NaiveTime, TimeDelta, Utc};
 
 /// Where "now" comes from.
 pub trait Clock: Send + Sync + 'static {
@@ -54,4 +54,25 @@ pub fn truncate_to_micros(at: DateTime<Utc>) -> DateTime<Utc> {
     // Rounding a valid timestamp to a microsecond cannot overflow; if it ever
     // did, the untruncated value is still a correct timestamp.
     at.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(at)
+}
+
+/// Midnight UTC of the day of `now`: where "today" starts for an agent's
+/// daily budget and spending.
+pub fn start_of_utc_day(now: DateTime<Utc>) -> DateTime<Utc> {
+    now.date_naive().and_time(NaiveTime::MIN).and_utc()
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn a_day_starts_at_midnight_utc() {
+        let late = Utc.with_ymd_and_hms(2026, 3, 9, 23, 59, 59).unwrap();
+        assert_eq!(start_of_utc_day(late), Utc.with_ymd_and_hms(2026, 3, 9, 0, 0, 0).unwrap());
+        let midnight = Utc.with_ymd_and_hms(2026, 3, 10, 0, 0, 0).unwrap();
+        assert_eq!(start_of_utc_day(midnight), midnight);
+    }
 }

@@ -8,8 +8,8 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 use steward_domain::{
-    Action, ActionId, ActionMode, ActionPatch, ActionPriority, ActionState, Agent, AgentId, ChatMessage, ChatRole,
-    ConversationKind, MessageCost, NewAction, NewChatMessage, UserId,
+    Action, ActionId, ActionPatch, ActionState, Agent, AgentId, ChatMessage, ChatRole, ConversationKind, MessageCost,
+    NewAction, NewChatMessage, UserId,
 };
 use steward_llm::{ChatModel, ChatRequest, ContentPart, Message, Role, StreamEvent, ToolCall, ToolDefinition, Usage};
 use steward_store::{ActionFilter, StoreError};
@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 
 use super::context::system_prompt;
 use super::runtime::AgentRuntime;
-use crate::tools::schema_of;
+use crate::tools::{ToolError, parse_field, parse_input, parse_named, refusal, schema_of};
 
 /// Messages of the conversation the model sees.
 const HISTORY: usize = 40;
@@ -103,7 +103,7 @@ impl AgentRuntime {
         let actions =
             self.store.list_actions(user, ActionFilter { agent_id: Some(agent.id), states: Vec::new() }).await?;
         let open_draft = actions.iter().find(|action| action.state == ActionState::Draft);
-        let mut system = system_prompt(&agent, &self.skills.index(&agent), &recent(&actions), Utc::now());
+        let mut system = system_prompt(&agent, &self.skills.index(&agent), &actions, Utc::now());
         system.push_str(
             "\nYou are chatting with your user. When it helps, or when asked, propose exactly one concrete next \
              deliverable with the propose_action tool: a clear title, what the deliverable is and how to know it \
@@ -229,11 +229,12 @@ impl AgentRuntime {
             let (content, calls, call_usage, call_cost) = stream_reply(model.as_ref(), request, events).await?;
             usage = usage.add(&call_usage);
             cost = cost + MessageCost::of_call(call_cost);
-            text.push_str(&text_of(&content));
+            let reply = Message::new(Role::Assistant, content);
+            text.push_str(&reply.text());
             if calls.is_empty() {
                 break;
             }
-            messages.push(Message::new(Role::Assistant, content));
+            messages.push(reply);
             let mut results = Vec::new();
             for call in calls {
                 let outcome = self.apply_tool_call(user, agent.id, action, &call).await;
@@ -254,7 +255,7 @@ impl AgentRuntime {
                             false,
                         )
                     }
-                    Err(error) => (error, true),
+                    Err(error) => (error.to_string(), true),
                 };
                 results.push(ContentPart::tool_result(&call.id, result, is_error));
             }
@@ -274,57 +275,45 @@ impl AgentRuntime {
     }
 
     /// Creates or revises the draft; an error is for the model to correct.
+    /// Arguments are parsed, and problems reported, as the actions tools do.
     async fn apply_tool_call(
         &self,
         user: UserId,
         agent: AgentId,
         action: Option<ActionId>,
         call: &ToolCall,
-    ) -> Result<Action, String> {
+    ) -> Result<Action, ToolError> {
         if let Some(raw) = &call.malformed_input {
-            return Err(format!("invalid input: the arguments were not valid JSON: {raw}"));
+            return Err(ToolError::InvalidInput(format!("the arguments were not valid JSON: {raw}")));
         }
         match (call.name.as_str(), action) {
             (PROPOSE, _) => {
-                let proposal: DraftProposal =
-                    serde_json::from_value(call.input.clone()).map_err(|error| format!("invalid input: {error}"))?;
+                let proposal: DraftProposal = parse_input(call.input.clone())?;
                 let new = NewAction {
                     agent_id: agent,
                     title: proposal.title,
                     description: proposal.description,
-                    priority: proposal
-                        .priority
-                        .parse()
-                        .map_err(|error: steward_domain::ValidationError| error.to_string())?,
-                    mode: proposal.mode.parse().map_err(|error: steward_domain::ValidationError| error.to_string())?,
+                    priority: parse_named(&proposal.priority)?,
+                    mode: parse_named(&proposal.mode)?,
                     scheduled_for: proposal.scheduled_for,
                 };
-                self.store.create_action(user, new).await.map_err(|error| error.to_string())
+                self.store.create_action(user, new).await.map_err(refusal)
             }
             (REVISE, Some(action)) => {
-                let revision: DraftRevision =
-                    serde_json::from_value(call.input.clone()).map_err(|error| format!("invalid input: {error}"))?;
+                let revision: DraftRevision = parse_input(call.input.clone())?;
                 let patch = ActionPatch {
                     title: revision.title,
                     description: revision.description,
-                    priority: revision
-                        .priority
-                        .map(|text| text.parse::<ActionPriority>())
-                        .transpose()
-                        .map_err(|error| error.to_string())?,
-                    mode: revision
-                        .mode
-                        .map(|text| text.parse::<ActionMode>())
-                        .transpose()
-                        .map_err(|error| error.to_string())?,
+                    priority: parse_field(revision.priority)?,
+                    mode: parse_field(revision.mode)?,
                     scheduled_for: revision.scheduled_for.map(Some),
                 };
                 if patch.is_empty() {
-                    return Err("invalid input: give at least one field to change".into());
+                    return Err(ToolError::InvalidInput("give at least one field to change".into()));
                 }
-                self.store.update_action(user, action, patch).await.map_err(|error| error.to_string())
+                self.store.update_action(user, action, patch).await.map_err(refusal)
             }
-            (other, _) => Err(format!("there is no tool named {other}")),
+            (other, _) => Err(ToolError::Refused(format!("there is no tool named {other}"))),
         }
     }
 }
@@ -375,28 +364,11 @@ async fn stream_reply(
     Ok((content, calls, finish.usage, finish.cost_usd))
 }
 
-fn text_of(content: &[ContentPart]) -> String {
-    content
-        .iter()
-        .filter_map(|part| match part {
-            ContentPart::Text { text } => Some(text.as_str()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn recent(actions: &[Action]) -> Vec<Action> {
-    let mut recent = actions.to_vec();
-    recent.sort_by_key(|action| std::cmp::Reverse(action.updated_at));
-    recent.truncate(10);
-    recent
-}
-
 /// Stored messages as the providers want a conversation: starting with the
 /// user and alternating. A turn whose reply failed leaves two user messages
 /// in a row, and the newest page may start with a reply; those are merged
 /// and dropped rather than sent as a conversation the provider refuses.
-fn alternating(messages: impl IntoIterator<Item = (ChatRole, String)>) -> Vec<Message> {
+pub(super) fn alternating(messages: impl IntoIterator<Item = (ChatRole, String)>) -> Vec<Message> {
     let mut turns: Vec<(ChatRole, String)> = Vec::new();
     for (role, text) in messages {
         if text.is_empty() || (turns.is_empty() && role == ChatRole::Assistant) {

@@ -16,8 +16,12 @@ pub struct SkillSummary {
     pub description: String,
 }
 
-/// The system prompt of an agent.
-pub fn system_prompt(agent: &Agent, skills: &[SkillSummary], recent_actions: &[Action], now: DateTime<Utc>) -> String {
+/// Actions the system prompt lists: the most recently updated.
+const RECENT_ACTIONS: usize = 10;
+
+/// The system prompt of an agent; of its `actions`, the most recently
+/// updated are listed.
+pub fn system_prompt(agent: &Agent, skills: &[SkillSummary], actions: &[Action], now: DateTime<Utc>) -> String {
     let mut prompt = String::new();
     let _ = writeln!(prompt, "You are {}, an agent working toward this goal:\n{}", agent.name, agent.goal);
     if !agent.success_criteria.is_empty() {
@@ -41,9 +45,12 @@ pub fn system_prompt(agent: &Agent, skills: &[SkillSummary], recent_actions: &[A
             let _ = writeln!(prompt, "- {}: {}", skill.name, skill.description);
         }
     }
-    if !recent_actions.is_empty() {
+    if !actions.is_empty() {
+        let mut recent: Vec<&Action> = actions.iter().collect();
+        recent.sort_by_key(|action| std::cmp::Reverse(action.updated_at));
+        recent.truncate(RECENT_ACTIONS);
         prompt.push_str("\nRecent actions (deliverables) of yours:\n");
-        for action in recent_actions {
+        for action in recent {
             let _ = writeln!(prompt, "- #{} [{}] {}", action.id, action.state, action.title);
         }
     }

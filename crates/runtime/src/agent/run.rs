@@ -14,7 +14,7 @@ use steward_llm::{ChatModel, ChatRequest, ChatResponse, ErrorKind, LlmError, Mes
 use steward_store::{ActionFilter, ApprovalFilter, RunFinish, StoreError};
 use tokio_util::sync::CancellationToken;
 
-use super::context::{estimate_tokens, system_prompt};
+use super::context::{SkillSummary, estimate_tokens, system_prompt};
 use super::limits::{EffectiveLimits, Stop, check_limits};
 use super::runtime::AgentRuntime;
 use super::steps::{
@@ -79,6 +79,14 @@ impl AgentRuntime {
             .map_err(store_failure)?;
         let waited_for_approvals = time_waited_for(&approvals);
         let limits = EffectiveLimits::resolve(run.limits, agent.limits, self.settings.default_limits);
+        // The agent's tools and skills are taken once per job: assembling its
+        // registry binds the skill catalog and applies the configured
+        // approvals, too much to redo before every model call, and the job
+        // then sees one consistent set (the skills index in its prompt is
+        // what `skills.open` can open).
+        let registry = self.tools.registry_for(&agent);
+        let allowed = registry.allowed(agent.tools.as_deref());
+        let skills = self.skills.index(&agent);
         let model = match self.model_for(&agent) {
             Ok(model) => model,
             Err(error) => return self.finish(run.id, RunOutcome::Failed, None, Some(error.to_string())).await,
@@ -100,9 +108,9 @@ impl AgentRuntime {
                     return self.finish(run.id, RunOutcome::Completed, Some(answer), None).await;
                 }
                 NextMove::RunTools { model_step, calls } => {
-                    let tools = self.tools_for(&agent, replayed.open_skill.as_deref());
+                    let tools = self.tools_for(&agent, &allowed, replayed.open_skill.as_deref());
                     let round = ToolRoundInput { model_step, calls, first_sequence: replayed.next_sequence };
-                    match run_tool_round(self, &run, &agent, &tools, &approvals, round, &cancel).await? {
+                    match run_tool_round(self, &run, &registry, &tools, &approvals, round, &cancel).await? {
                         ToolRound::Stored(new_steps) => steps.extend(new_steps),
                         ToolRound::NeedsApproval { stored, requests } => {
                             steps.extend(stored);
@@ -123,14 +131,14 @@ impl AgentRuntime {
                     {
                         return self.finish(run.id, stop.outcome, None, Some(stop.reason)).await;
                     }
-                    let tools = self.tools_for(&agent, replayed.open_skill.as_deref());
+                    let tools = self.tools_for(&agent, &allowed, replayed.open_skill.as_deref());
                     let definitions: Vec<ToolDefinition> = tools
                         .iter()
                         .map(|tool| {
                             ToolDefinition::new(wire_name(tool.name()), tool.description(), tool.input_schema())
                         })
                         .collect();
-                    let system = self.system_prompt_for(&agent, user).await?;
+                    let system = self.system_prompt_for(&agent, user, &skills).await?;
                     if estimate_tokens(&system, &replayed.messages, &definitions) > self.settings.context_budget_tokens
                         && let Some(boundary) = summary_boundary(&steps, self.settings.keep_recent_turns)
                     {
@@ -186,12 +194,15 @@ impl AgentRuntime {
         self.budget_stop(run.user_id, agent, model.id()).await.map_err(store_failure)
     }
 
-    async fn system_prompt_for(&self, agent: &Agent, user: UserId) -> Result<String, JobError> {
+    async fn system_prompt_for(
+        &self,
+        agent: &Agent,
+        user: UserId,
+        skills: &[SkillSummary],
+    ) -> Result<String, JobError> {
         let filter = ActionFilter { agent_id: Some(agent.id), states: Vec::new() };
-        let mut actions = self.store.list_actions(user, filter).await.map_err(store_failure)?;
-        actions.sort_by_key(|action| std::cmp::Reverse(action.updated_at));
-        actions.truncate(10);
-        Ok(system_prompt(agent, &self.skills.index(agent), &actions, Utc::now()))
+        let actions = self.store.list_actions(user, filter).await.map_err(store_failure)?;
+        Ok(system_prompt(agent, skills, &actions, Utc::now()))
     }
 
     /// Summarises the steps up to `boundary` into one summary step (not yet

@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
+use steward_domain::time::start_of_utc_day;
 use steward_domain::{Agent, RunId, UserId};
 use steward_llm::{ChatModel, LlmError, ModelId, ModelRegistry};
 use steward_store::{Store, StoreError};
@@ -125,22 +126,24 @@ impl AgentRuntime {
         if agent.budget.is_unlimited() {
             return Ok(None);
         }
-        let midnight = Utc::now()
-            .date_naive()
-            .and_hms_opt(0, 0, 0)
-            .map(|time| DateTime::<Utc>::from_naive_utc_and_offset(time, Utc));
-        let today = self.store.agent_spend(user, agent.id, midnight).await?;
+        let today = self.store.agent_spend(user, agent.id, Some(start_of_utc_day(Utc::now()))).await?;
         let total = self.store.agent_spend(user, agent.id, None).await?;
         Ok(check_budget(&agent.budget, today, total, &model.to_string(), self.price_known(model)))
     }
 
-    /// The tools the agent may use now: its allowlist (or the default set),
-    /// narrowed to the open skill's `allowed-tools` while one is in use
-    /// (the skills tools themselves stay available).
-    pub(crate) fn tools_for(&self, agent: &Agent, open_skill: Option<&str>) -> Vec<Arc<dyn Tool>> {
-        let mut tools = self.tools.registry_for(agent).allowed(agent.tools.as_deref());
-        if let Some(allowed) = open_skill.and_then(|skill| self.skills.allowed_tools(agent, skill)) {
-            tools.retain(|tool| tool.name().starts_with("skills.") || allowed.iter().any(|name| name == tool.name()));
+    /// The tools the agent may use now: `allowed` (those its allowlist, or
+    /// the default set, lets it use), narrowed to the open skill's
+    /// `allowed-tools` while one is in use (the skills tools themselves stay
+    /// available).
+    pub(crate) fn tools_for(
+        &self,
+        agent: &Agent,
+        allowed: &[Arc<dyn Tool>],
+        open_skill: Option<&str>,
+    ) -> Vec<Arc<dyn Tool>> {
+        let mut tools = allowed.to_vec();
+        if let Some(names) = open_skill.and_then(|skill| self.skills.allowed_tools(agent, skill)) {
+            tools.retain(|tool| tool.name().starts_with("skills.") || names.iter().any(|name| name == tool.name()));
         }
         tools
     }

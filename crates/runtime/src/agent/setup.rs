@@ -11,9 +11,9 @@ use steward_domain::{
     Agent, ChatMessage, ChatRole, Conversation, ConversationId, ConversationKind, MessageCost, NewAgent,
     NewChatMessage, NewConversation, UserId,
 };
-use steward_llm::{ChatRequest, Message, StructuredOptions, complete_typed};
+use steward_llm::{ChatRequest, StructuredOptions, complete_typed};
 
-use super::chat::ChatError;
+use super::chat::{ChatError, alternating};
 use super::runtime::AgentRuntime;
 
 const SETUP_PROMPT: &str = "You help a person set up an AI agent that will work toward a goal for them. In a few \
@@ -93,16 +93,8 @@ impl AgentRuntime {
             }
         };
         self.store.append_message(user, conversation.id, NewChatMessage::from_user(text)).await?;
-        let history: Vec<Message> = self
-            .store
-            .list_messages(user, conversation.id, None, 100)
-            .await?
-            .into_iter()
-            .map(|message| match message.role {
-                ChatRole::User => Message::user(message.text),
-                ChatRole::Assistant => Message::assistant(message.text),
-            })
-            .collect();
+        let messages = self.store.list_messages(user, conversation.id, None, 100).await?;
+        let history = alternating(messages.into_iter().map(|message| (message.role, message.text)));
         let model = self.models.default_chat_model()?;
         let request =
             ChatRequest::new(history).with_system(SETUP_PROMPT).with_max_tokens(self.settings.max_output_tokens);

@@ -133,43 +133,32 @@ pub fn replay(steps: &[RunStep]) -> Result<Replay, ReplayError> {
     let mut next = NextMove::CallModel;
     let turn_count = turns.len();
     for (position, (sequence, model, mut results)) in turns.into_iter().enumerate() {
-        messages.push(Message::new(Role::Assistant, model.content.clone()));
-        results.sort_by_key(|result| result.call_index);
-        let missing: Vec<(u32, RequestedCall)> = model
-            .tool_calls
-            .iter()
-            .enumerate()
-            .filter(|(index, _)| !results.iter().any(|result| result.call_index as usize == *index))
-            .map(|(index, call)| (index as u32, call.clone()))
-            .collect();
+        let reply = Message::new(Role::Assistant, model.content);
+        // Only the newest turn decides what comes next.
+        if position + 1 == turn_count {
+            let asked_for_tools = !model.tool_calls.is_empty();
+            let missing: Vec<(u32, RequestedCall)> = (0u32..)
+                .zip(model.tool_calls)
+                .filter(|(index, _)| !results.iter().any(|result| result.call_index == *index))
+                .collect();
+            next = if !missing.is_empty() {
+                NextMove::RunTools { model_step: sequence, calls: missing }
+            } else if asked_for_tools {
+                NextMove::CallModel
+            } else {
+                NextMove::Finish { answer: reply.text() }
+            };
+        }
+        messages.push(reply);
         if !results.is_empty() {
+            results.sort_by_key(|result| result.call_index);
             let parts =
                 results.iter().map(|result| ContentPart::tool_result(&result.call_id, &result.result, result.is_error));
             messages.push(Message::tool_results(parts.collect()));
         }
-        if position + 1 == turn_count {
-            next = if !missing.is_empty() {
-                NextMove::RunTools { model_step: sequence, calls: missing }
-            } else if model.tool_calls.is_empty() {
-                NextMove::Finish { answer: text_of(&model.content) }
-            } else {
-                NextMove::CallModel
-            };
-        }
     }
     let next_sequence = steps.last().map_or(0, |step| step.sequence + 1);
     Ok(Replay { messages, next, next_sequence, open_skill })
-}
-
-fn text_of(content: &[ContentPart]) -> String {
-    content
-        .iter()
-        .filter_map(|part| match part {
-            ContentPart::Text { text } => Some(text.as_str()),
-            _ => None,
-        })
-        .collect::<Vec<_>>()
-        .join("")
 }
 
 /// Where a summary may end: after the last step of a completed turn (a
@@ -202,20 +191,8 @@ mod tests {
     use super::*;
 
     fn step(sequence: u32, kind: StepKind, content: Value) -> RunStep {
-        RunStep {
-            run_id: RunId(1),
-            sequence,
-            kind,
-            name: String::new(),
-            content,
-            usage: None,
-            cost_usd: None,
-            time_to_first_token: None,
-            stop_reason: None,
-            error: None,
-            started_at: Utc::now(),
-            finished_at: Utc::now(),
-        }
+        let now = Utc::now();
+        crate::agent::run::step(RunId(1), sequence, kind, "", content, now, now)
     }
 
     fn instruction() -> RunStep {

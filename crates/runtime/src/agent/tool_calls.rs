@@ -9,14 +9,14 @@ use chrono::Utc;
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use serde_json::json;
-use steward_domain::{Agent, Approval, ApprovalStatus, NewApproval, Run, RunStep, StepKind};
+use steward_domain::{Approval, ApprovalStatus, NewApproval, Run, RunStep, StepKind};
 use tokio_util::sync::CancellationToken;
 
 use super::run::{step, store_failure};
 use super::runtime::AgentRuntime;
 use super::steps::{RequestedCall, ToolCallContent};
 use crate::handlers::JobError;
-use crate::tools::{Tool, ToolContext, ToolError, wire_name};
+use crate::tools::{Tool, ToolContext, ToolError, ToolRegistry, wire_name};
 
 /// The most of a tool's result kept for the model and the trace.
 const MAX_RESULT_CHARS: usize = 100_000;
@@ -47,12 +47,13 @@ pub(crate) struct ToolRoundInput {
     pub first_sequence: u32,
 }
 
-/// Runs the calls of `round`; `run_approvals` are all the run's approvals
-/// (decided ones let a call go ahead or answer it).
+/// Runs the calls of `round` with `tools`, those offered now of the agent's
+/// `registry`; `run_approvals` are all the run's approvals (decided ones let
+/// a call go ahead or answer it).
 pub(crate) async fn run_tool_round(
     runtime: &AgentRuntime,
     run: &Run,
-    agent: &Agent,
+    registry: &ToolRegistry,
     tools: &[Arc<dyn Tool>],
     run_approvals: &[Approval],
     round: ToolRoundInput,
@@ -69,7 +70,7 @@ pub(crate) async fn run_tool_round(
     let mut requests = Vec::new();
     let mut executions = FuturesUnordered::new();
     for (index, call) in calls {
-        match plan(runtime, agent, tools, &call, approvals.get(call.id.as_str()).copied()) {
+        match plan(registry, tools, &call, approvals.get(call.id.as_str()).copied()) {
             Plan::Answer(error) => {
                 let step = result_step(
                     runtime,
@@ -92,7 +93,7 @@ pub(crate) async fn run_tool_round(
             Plan::Execute(tool) => {
                 let context = ToolContext {
                     user_id: run.user_id,
-                    agent_id: agent.id,
+                    agent_id: run.agent_id,
                     run_id: run.id,
                     action_id: run.action_id,
                     idempotency_key: format!("run-{}-step-{model_step}-call-{index}", run.id),
@@ -127,15 +128,9 @@ pub(crate) async fn run_tool_round(
     if requests.is_empty() { Ok(ToolRound::Stored(stored)) } else { Ok(ToolRound::NeedsApproval { stored, requests }) }
 }
 
-fn plan(
-    runtime: &AgentRuntime,
-    agent: &Agent,
-    tools: &[Arc<dyn Tool>],
-    call: &RequestedCall,
-    approval: Option<&Approval>,
-) -> Plan {
+fn plan(registry: &ToolRegistry, tools: &[Arc<dyn Tool>], call: &RequestedCall, approval: Option<&Approval>) -> Plan {
     let Some(tool) = tools.iter().find(|tool| wire_name(tool.name()) == call.wire_name) else {
-        let reason = match runtime.tools.registry_for(agent).by_wire_name(&call.wire_name) {
+        let reason = match registry.by_wire_name(&call.wire_name) {
             Some(tool) => format!("refused: the tool {} is not available to this agent now", tool.name()),
             None => format!("refused: there is no tool named {}", call.wire_name),
         };

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use steward_domain::{ActionId, ActionMode, ActionPatch, ActionPriority, ActionState, NewAction};
 use steward_store::ActionFilter;
 
-use super::{Tool, ToolContext, ToolError, ToolOutput, parse_input, schema_of};
+use super::{Tool, ToolContext, ToolError, ToolOutput, parse_field, parse_input, refusal, schema_of};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -46,21 +46,6 @@ struct UpdateArguments {
     description: Option<String>,
     #[serde(default)]
     priority: Option<String>,
-}
-
-fn refusal(error: steward_store::StoreError) -> ToolError {
-    match error {
-        steward_store::StoreError::Invalid(error) => ToolError::InvalidInput(error.to_string()),
-        steward_store::StoreError::Conflict { message, .. } => ToolError::Refused(message),
-        steward_store::StoreError::NotFound { .. } => ToolError::InvalidInput(error.to_string()),
-        other => ToolError::Failed(other.to_string()),
-    }
-}
-
-fn parse_field<T: std::str::FromStr<Err = steward_domain::ValidationError>>(
-    text: Option<String>,
-) -> Result<Option<T>, ToolError> {
-    text.map(|text| text.parse::<T>()).transpose().map_err(|error| ToolError::InvalidInput(error.to_string()))
 }
 
 fn summary(action: &steward_domain::Action) -> Value {

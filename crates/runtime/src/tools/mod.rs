@@ -19,12 +19,13 @@ mod workspace;
 use std::any::TypeId;
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::str::FromStr;
 use std::sync::{Arc, LazyLock, PoisonError, RwLock};
 
 use async_trait::async_trait;
 use serde_json::Value;
-use steward_domain::{ActionId, AgentId, RunId, UserId};
-use steward_store::Store;
+use steward_domain::{ActionId, AgentId, RunId, UserId, ValidationError};
+use steward_store::{Store, StoreError};
 use tokio_util::sync::CancellationToken;
 
 pub use builtins::BuiltinTools;
@@ -121,6 +122,28 @@ pub enum ToolError {
 /// Parses a tool's input into its argument type, naming the problem.
 pub fn parse_input<T: serde::de::DeserializeOwned>(input: Value) -> Result<T, ToolError> {
     serde_json::from_value(input).map_err(|error| ToolError::InvalidInput(error.to_string()))
+}
+
+/// Parses text naming one of a fixed set of values (a priority, a mode, a
+/// state), naming the problem.
+pub(crate) fn parse_named<T: FromStr<Err = ValidationError>>(text: &str) -> Result<T, ToolError> {
+    text.parse().map_err(|error: ValidationError| ToolError::InvalidInput(error.to_string()))
+}
+
+/// [`parse_named`] for an optional field.
+pub(crate) fn parse_field<T: FromStr<Err = ValidationError>>(text: Option<String>) -> Result<Option<T>, ToolError> {
+    text.as_deref().map(parse_named).transpose()
+}
+
+/// A store error as a tool's error: what the model can correct is invalid
+/// input, what the store refuses is refused, anything else failed.
+pub(crate) fn refusal(error: StoreError) -> ToolError {
+    match error {
+        StoreError::Invalid(error) => ToolError::InvalidInput(error.to_string()),
+        StoreError::Conflict { message, .. } => ToolError::Refused(message),
+        StoreError::NotFound { .. } => ToolError::InvalidInput(error.to_string()),
+        other => ToolError::Failed(other.to_string()),
+    }
 }
 
 /// The JSON Schema of `T`, for [`Tool::input_schema`]. Made once per type

@@ -125,14 +125,6 @@ impl Tool for SkillReadResource {
             catalog.read_resource(&arguments.skill, &arguments.path, arguments.offset, limit)
         })
         .await?;
-        let mut content = slice.text;
-        if let Some(next_offset) = slice.next_offset {
-            let _ = write!(
-                content,
-                "\n\n[bytes {}–{next_offset} of {}; read on with offset {next_offset}]",
-                slice.offset, slice.file_size
-            );
-        }
-        Ok(ToolOutput::text(content))
+        Ok(ToolOutput::text(slice.into_tool_text()))
     }
 }

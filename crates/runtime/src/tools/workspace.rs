@@ -71,15 +71,7 @@ impl Tool for WorkspaceRead {
         let limit = self.config.max_read_bytes;
         let path = arguments.path.clone();
         let slice = in_workspace(context, move |dir| dir.read_text(&path, arguments.offset, limit)).await?;
-        let mut content = slice.text;
-        if let Some(next_offset) = slice.next_offset {
-            let _ = write!(
-                content,
-                "\n\n[bytes {}–{next_offset} of {}; read on with offset {next_offset}]",
-                slice.offset, slice.file_size
-            );
-        }
-        Ok(ToolOutput::text(content))
+        Ok(ToolOutput::text(slice.into_tool_text()))
     }
 }
 

@@ -2,11 +2,11 @@
 //! limits, budgets, refused tools, approvals, cancellation and resuming.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use steward_domain::{ApprovalStatus, Budget, Decision, RunLimits, RunOutcome, RunStatus, StepKind};
+use steward_domain::{ApprovalStatus, Budget, Decision, Run, RunLimits, RunOutcome, RunStatus, StepKind};
 use steward_fake_llm::{Reply, ReplyUsage};
 use steward_runtime::agent::RunProgress;
 use steward_runtime::tools::ToolRegistry;
@@ -163,18 +163,25 @@ async fn tools_outside_the_allowlist_are_not_offered_and_are_refused() {
     assert!(!h.home.path().join("artifacts/runs").join(run.id.to_string()).join("x.md").exists());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_tool_needing_approval_pauses_the_run_until_approved() {
+/// A run whose model asks to `mail.send` `what` (a tool needing approval),
+/// then answers `answer`: executed until it pauses for the approval.
+async fn paused_to_send(what: &str, answer: &str) -> (Harness, Arc<AtomicUsize>, Run) {
     let effect = Effect::new("mail.send", true);
     let (calls, _) = effect.handles();
     let mut tools = ToolRegistry::default();
     tools.register(effect, true);
     let h = Harness::with_tools(tools).await;
     let agent = h.agent(|_| {}).await;
-    h.fake.push(Reply::tool_call("mail__send", &json!({ "what": "the newsletter" })));
-    h.fake.push(Reply::text("Sent."));
-    let run = h.start_run(&agent, "Send the newsletter", RunLimits::default()).await;
+    h.fake.push(Reply::tool_call("mail__send", &json!({ "what": what })));
+    h.fake.push(Reply::text(answer));
+    let run = h.start_run(&agent, &format!("Send {what}"), RunLimits::default()).await;
     assert_eq!(h.execute(&run).await, RunProgress::AwaitingApproval);
+    (h, calls, run)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tool_needing_approval_pauses_the_run_until_approved() {
+    let (h, calls, run) = paused_to_send("the newsletter", "Sent.").await;
     assert_eq!(calls.load(Ordering::SeqCst), 0, "nothing is sent before a person approves");
     assert_eq!(h.reload(&run).await.status, RunStatus::AwaitingApproval);
     let pending = h
@@ -198,16 +205,7 @@ async fn a_tool_needing_approval_pauses_the_run_until_approved() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rejection_reaches_the_model_as_the_tools_error() {
-    let effect = Effect::new("mail.send", true);
-    let (calls, _) = effect.handles();
-    let mut tools = ToolRegistry::default();
-    tools.register(effect, true);
-    let h = Harness::with_tools(tools).await;
-    let agent = h.agent(|_| {}).await;
-    h.fake.push(Reply::tool_call("mail__send", &json!({ "what": "everyone" })));
-    h.fake.push(Reply::text("I will not send it."));
-    let run = h.start_run(&agent, "Send it", RunLimits::default()).await;
-    assert_eq!(h.execute(&run).await, RunProgress::AwaitingApproval);
+    let (h, calls, run) = paused_to_send("everyone", "I will not send it.").await;
     let approval = h.store.list_approvals(USER, ApprovalFilter::default()).await.unwrap().remove(0);
     let decision = Decision { approve: false, reason: Some("not to the whole list".into()) };
     h.store.decide_approval(USER, approval.id, decision).await.unwrap();

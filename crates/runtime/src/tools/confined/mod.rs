@@ -14,6 +14,7 @@
 
 mod walk;
 
+use std::fmt::Write as _;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Component, Path, PathBuf};
 
@@ -86,6 +87,22 @@ pub struct TextSlice {
     pub file_size: u64,
     /// Where the next part starts, when the file goes on.
     pub next_offset: Option<u64>,
+}
+
+impl TextSlice {
+    /// The text as a tool returns it: when the file goes on, followed by
+    /// which bytes these were and the offset to read on from.
+    pub fn into_tool_text(self) -> String {
+        let mut content = self.text;
+        if let Some(next_offset) = self.next_offset {
+            let _ = write!(
+                content,
+                "\n\n[bytes {}–{next_offset} of {}; read on with offset {next_offset}]",
+                self.offset, self.file_size
+            );
+        }
+        content
+    }
 }
 
 /// Checks a path given by a model: relative, no `..`, no NUL. `""` and `.`
