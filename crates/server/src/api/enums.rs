@@ -10,7 +10,8 @@ use steward_domain::ValidationError;
 use utoipa::ToSchema;
 
 macro_rules! wire_enum {
-    ($(#[$doc:meta])* $name:ident <=> $domain:ty { $($variant:ident),+ $(,)? }) => {
+    // The twin without `FromStr`, for a domain enum that has none.
+    (@twin $(#[$doc:meta])* $name:ident <=> $domain:ty { $($variant:ident),+ $(,)? }) => {
         $(#[$doc])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
         #[serde(rename_all = "snake_case")]
@@ -47,6 +48,9 @@ macro_rules! wire_enum {
                 f.write_str(self.as_str())
             }
         }
+    };
+    ($(#[$doc:meta])* $name:ident <=> $domain:ty { $($variant:ident),+ $(,)? }) => {
+        wire_enum!(@twin $(#[$doc])* $name <=> $domain { $($variant),+ });
 
         /// Parses the wire spelling; the error lists the accepted values.
         impl FromStr for $name {
@@ -115,69 +119,12 @@ wire_enum!(
     ChatRole <=> steward_domain::ChatRole { User, Assistant }
 );
 
-/// What an event is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum EventSubject {
-    Job,
-    Agent,
-    Action,
-    Run,
-    Approval,
-    Conversation,
-    Artifact,
-}
+wire_enum!(@twin
+    /// What an event is about.
+    EventSubject <=> steward_domain::EventSubject { Job, Agent, Action, Run, Approval, Conversation, Artifact }
+);
 
-impl EventSubject {
-    pub const ALL: &'static [EventSubject] = &[
-        EventSubject::Job,
-        EventSubject::Agent,
-        EventSubject::Action,
-        EventSubject::Run,
-        EventSubject::Approval,
-        EventSubject::Conversation,
-        EventSubject::Artifact,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        steward_domain::EventSubject::from(self).as_str()
-    }
-}
-
-impl From<EventSubject> for steward_domain::EventSubject {
-    fn from(value: EventSubject) -> Self {
-        match value {
-            EventSubject::Job => steward_domain::EventSubject::Job,
-            EventSubject::Agent => steward_domain::EventSubject::Agent,
-            EventSubject::Action => steward_domain::EventSubject::Action,
-            EventSubject::Run => steward_domain::EventSubject::Run,
-            EventSubject::Approval => steward_domain::EventSubject::Approval,
-            EventSubject::Conversation => steward_domain::EventSubject::Conversation,
-            EventSubject::Artifact => steward_domain::EventSubject::Artifact,
-        }
-    }
-}
-
-impl From<steward_domain::EventSubject> for EventSubject {
-    fn from(value: steward_domain::EventSubject) -> Self {
-        match value {
-            steward_domain::EventSubject::Job => EventSubject::Job,
-            steward_domain::EventSubject::Agent => EventSubject::Agent,
-            steward_domain::EventSubject::Action => EventSubject::Action,
-            steward_domain::EventSubject::Run => EventSubject::Run,
-            steward_domain::EventSubject::Approval => EventSubject::Approval,
-            steward_domain::EventSubject::Conversation => EventSubject::Conversation,
-            steward_domain::EventSubject::Artifact => EventSubject::Artifact,
-        }
-    }
-}
-
-impl fmt::Display for EventSubject {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
+/// By hand: the domain's subject parses to an `Option`, not with `FromStr`.
 impl FromStr for EventSubject {
     type Err = ValidationError;
     fn from_str(text: &str) -> Result<Self, Self::Err> {

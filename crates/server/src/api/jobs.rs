@@ -15,6 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::enums::JobState;
 use super::fields;
 use super::job_history::{JobAttempt, JobTimings};
+use super::runs::start_time;
 
 /// The longest `delay_ms` accepted: a year. Anything later is almost
 /// certainly a unit mistake (seconds given as milliseconds the other way round).
@@ -76,24 +77,7 @@ impl EnqueueJobRequest {
     /// The domain job, with defaults filled in and `delay_ms` resolved
     /// against `now`. Field names in errors are relative to this job.
     pub fn into_new_job(self, now: DateTime<Utc>) -> Result<NewJob, ValidationError> {
-        let run_at = match (self.run_at, self.delay_ms) {
-            (Some(_), Some(_)) => {
-                return Err(ValidationError::new("delay_ms", "give run_at or delay_ms, not both"));
-            }
-            (Some(run_at), None) => Some(run_at),
-            (None, Some(delay_ms)) => {
-                let delay = Duration::from_millis(delay_ms);
-                if delay > MAX_DELAY {
-                    return Err(ValidationError::new(
-                        "delay_ms",
-                        format!("is more than a year ({} ms); use run_at for a fixed time", MAX_DELAY.as_millis()),
-                    ));
-                }
-                // A year fits in a chrono duration, so this cannot fail.
-                Some(now + chrono::Duration::from_std(delay).unwrap_or_default())
-            }
-            (None, None) => None,
-        };
+        let run_at = start_time("run_at", self.run_at, self.delay_ms, now)?;
         Ok(NewJob {
             queue: self.queue.unwrap_or_else(|| defaults::QUEUE.to_string()),
             kind: self.kind,

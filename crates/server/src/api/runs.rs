@@ -152,21 +152,23 @@ pub struct ScheduleActionResponse {
     pub run: RunResponse,
 }
 
-/// When a run may start: `at`, or `delay_ms` after `now`, or `None` (now).
+/// When a run or job may start: `at` (the request's field `at_field`), or
+/// `delay_ms` after `now`, or `None` (now).
 pub fn start_time(
+    at_field: &str,
     at: Option<DateTime<Utc>>,
     delay_ms: Option<u64>,
     now: DateTime<Utc>,
 ) -> Result<Option<DateTime<Utc>>, ValidationError> {
     match (at, delay_ms) {
-        (Some(_), Some(_)) => Err(ValidationError::new("delay_ms", "give at or delay_ms, not both")),
+        (Some(_), Some(_)) => Err(ValidationError::new("delay_ms", format!("give {at_field} or delay_ms, not both"))),
         (Some(at), None) => Ok(Some(at)),
         (None, Some(delay_ms)) => {
             let delay = Duration::from_millis(delay_ms);
             if delay > MAX_DELAY {
                 return Err(ValidationError::new(
                     "delay_ms",
-                    format!("is more than a year ({} ms); use at for a fixed time", MAX_DELAY.as_millis()),
+                    format!("is more than a year ({} ms); use {at_field} for a fixed time", MAX_DELAY.as_millis()),
                 ));
             }
             // A year fits in a chrono duration, so this cannot fail.
@@ -337,11 +339,11 @@ mod tests {
     #[test]
     fn a_start_is_at_or_after_a_delay_but_not_both() {
         let now = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
-        assert_eq!(start_time(None, None, now), Ok(None));
-        assert_eq!(start_time(None, Some(1500), now), Ok(Some(now + chrono::Duration::milliseconds(1500))));
-        assert_eq!(start_time(Some(now), None, now), Ok(Some(now)));
-        assert_eq!(start_time(Some(now), Some(1), now).unwrap_err().field, "delay_ms");
+        assert_eq!(start_time("at", None, None, now), Ok(None));
+        assert_eq!(start_time("at", None, Some(1500), now), Ok(Some(now + chrono::Duration::milliseconds(1500))));
+        assert_eq!(start_time("at", Some(now), None, now), Ok(Some(now)));
+        assert_eq!(start_time("at", Some(now), Some(1), now).unwrap_err().field, "delay_ms");
         let year_and_more = u64::try_from(MAX_DELAY.as_millis()).unwrap() + 1;
-        assert!(start_time(None, Some(year_and_more), now).unwrap_err().message.contains("more than a year"));
+        assert!(start_time("at", None, Some(year_and_more), now).unwrap_err().message.contains("more than a year"));
     }
 }

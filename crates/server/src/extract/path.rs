@@ -5,6 +5,7 @@
 use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
 
+use super::query::positive_integer;
 use crate::error::ApiError;
 
 #[derive(Debug, Clone, Copy)]
@@ -21,14 +22,7 @@ where
         let Path(raw) = Path::<String>::from_request_parts(parts, state)
             .await
             .map_err(|rejection| ApiError::invalid_parameter("id", rejection.body_text()))?;
-        parse_id(&raw).map(|id| IdPath(T::from(id)))
-    }
-}
-
-/// A positive integer id.
-pub fn parse_id(raw: &str) -> Result<i64, ApiError> {
-    match raw.parse::<i64>() {
-        Ok(id) if id > 0 => Ok(id),
-        _ => Err(ApiError::invalid_parameter("id", format!("must be a positive integer, not {raw:?}"))),
+        let id = positive_integer(&raw).map_err(|message| ApiError::invalid_parameter("id", message))?;
+        Ok(IdPath(T::from(id)))
     }
 }

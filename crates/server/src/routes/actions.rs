@@ -165,7 +165,7 @@ pub async fn schedule_action(
 async fn schedule(state: &AppState, id: ActionId, request: ScheduleActionRequest) -> Result<(Action, Run), ApiError> {
     state.agent_runtime()?;
     let action = state.store.get_action(USER, id).await?;
-    let run_at = start_time(request.at, request.delay_ms, state.clock.now())?.or(action.scheduled_for);
+    let run_at = start_time("at", request.at, request.delay_ms, state.clock.now())?.or(action.scheduled_for);
     let run = checked(NewRun {
         agent_id: action.agent_id,
         action_id: Some(action.id),

@@ -4,8 +4,7 @@
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
-use steward_domain::job::limits;
-use steward_domain::{JobId, NewJob};
+use steward_domain::{JobId, NewJob, ValidationError};
 use steward_store::JobFilter;
 
 use super::USER;
@@ -66,28 +65,12 @@ pub async fn enqueue_batch(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<EnqueueBatchRequest>,
 ) -> Result<(StatusCode, Json<EnqueueBatchResponse>), ApiError> {
-    if request.jobs.is_empty() {
-        return Err(ApiError::invalid_field("jobs", "must contain at least one job"));
-    }
-    if request.jobs.len() > limits::MAX_BATCH {
-        return Err(ApiError::invalid_field(
-            "jobs",
-            format!("has {} jobs; the limit is {} per request", request.jobs.len(), limits::MAX_BATCH),
-        ));
-    }
+    // The store refuses an empty or oversized batch, in the same words.
     let jobs = request
         .jobs
         .into_iter()
         .enumerate()
-        .map(|(index, job)| {
-            to_new_job(&state, job).map_err(|mut error| {
-                error.field = Some(match error.field {
-                    Some(field) => format!("jobs[{index}].{field}"),
-                    None => format!("jobs[{index}]"),
-                });
-                error
-            })
-        })
+        .map(|(index, job)| to_new_job(&state, job).map_err(|error| error.within(&format!("jobs[{index}]"))))
         .collect::<Result<Vec<_>, _>>()?;
     let outcomes = state.store.enqueue(USER, jobs).await?;
     let created = outcomes.iter().filter(|outcome| outcome.created).count();
@@ -104,14 +87,14 @@ pub async fn enqueue_batch(
 }
 
 /// The domain job, validated, of a kind this server runs.
-fn to_new_job(state: &AppState, request: EnqueueJobRequest) -> Result<NewJob, ApiError> {
+fn to_new_job(state: &AppState, request: EnqueueJobRequest) -> Result<NewJob, ValidationError> {
     let job = request.into_new_job(state.clock.now())?;
     job.validate()?;
     if let Some(kinds) = &state.job_kinds
         && !kinds.contains(&job.kind)
     {
         let known: Vec<&str> = kinds.iter().map(String::as_str).collect();
-        return Err(ApiError::invalid_field(
+        return Err(ValidationError::new(
             "kind",
             format!("unknown job kind {:?}; this server runs: {}", job.kind, known.join(", ")),
         ));

@@ -60,7 +60,7 @@ pub async fn create_run(
         action_id: None,
         instruction: request.instruction,
         limits: request.limits.map(Into::into).unwrap_or_default(),
-        run_at: start_time(request.at, request.delay_ms, state.clock.now())?,
+        run_at: start_time("at", request.at, request.delay_ms, state.clock.now())?,
     })?;
     let run = state.store.start_run(USER, run).await?;
     let location = format!("/api/v1/runs/{}", run.id);

@@ -16,14 +16,14 @@ use steward_fake_llm::{FakeLlm, Reply};
 use steward_runtime::agent::AgentRunHandler;
 use steward_runtime::tools::ToolsConfig;
 use steward_runtime::{HandlerRegistry, WorkerPool, WorkerPoolConfig};
-use steward_server::{AppState, app};
+use steward_server::AppState;
 use steward_store::{QueueSettings, StoreOptions};
 use steward_test_support::TestDatabase;
-use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::agent_support::{Agents, newsletter_agent, proposal, setup_reply};
+use crate::support::serve;
 
 /// How long a test waits for something that should happen soon.
 const PATIENCE: Duration = Duration::from_secs(30);
@@ -86,15 +86,7 @@ impl LiveServer {
         let pool = WorkerPool::start(store.clone(), handlers, pool_config);
         let state = AppState::new(store).with_agents(agents.runtime.clone()).with_job_kinds(kinds);
         let shutdown = state.shutdown.clone();
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let signal = shutdown.clone();
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app(state))
-                .with_graceful_shutdown(async move { signal.cancelled().await })
-                .await
-                .unwrap();
-        });
+        let (url, task) = serve(state).await;
         LiveServer { url, client: reqwest::Client::new(), agents, pool, shutdown, task, _database: database }
     }
 

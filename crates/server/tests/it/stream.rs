@@ -7,12 +7,10 @@ use std::time::Duration;
 use eventsource_stream::{Event, Eventsource};
 use futures::{Stream, StreamExt};
 use serde_json::{Value, json};
-use steward_server::app;
-use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::support::{TestApp, api_tests};
+use crate::support::{TestApp, api_tests, serve};
 
 /// How long a test waits for something that should happen at once.
 const PATIENCE: Duration = Duration::from_secs(10);
@@ -37,15 +35,7 @@ impl LiveServer {
     async fn start(app_under_test: &TestApp, keep_alive: Duration) -> LiveServer {
         let state = app_under_test.state.clone().with_keep_alive(keep_alive);
         let shutdown = state.shutdown.clone();
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let signal = shutdown.clone();
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app(state))
-                .with_graceful_shutdown(async move { signal.cancelled().await })
-                .await
-                .unwrap();
-        });
+        let (url, task) = serve(state).await;
         LiveServer { url, shutdown, task, client: reqwest::Client::new() }
     }
 

@@ -14,6 +14,8 @@ use steward_runtime::tools::ToolsConfig;
 use steward_server::{AppState, app};
 use steward_store::Store;
 use steward_test_support::{TestDatabase, TestStore};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
 use tower::ServiceExt;
 
 use crate::agent_support::Agents;
@@ -169,6 +171,18 @@ impl TestApp {
         assert!(response.status.is_success(), "{}", response.text);
         response.body["job"]["id"].as_i64().unwrap()
     }
+}
+
+/// `app(state)` served on a loopback port with axum, as `steward serve`
+/// serves it, until `state.shutdown` is cancelled: its URL and its task.
+pub async fn serve(state: AppState) -> (String, JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let shutdown = state.shutdown.clone();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app(state)).with_graceful_shutdown(shutdown.cancelled_owned()).await.unwrap();
+    });
+    (url, task)
 }
 
 #[derive(Debug)]
