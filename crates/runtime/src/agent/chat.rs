@@ -27,6 +27,9 @@ const MAX_ROUNDS: usize = 3;
 /// What a chat reply streams.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ChatEvent {
+    /// The person's message passed every check and is stored; the reply
+    /// follows. Whatever fails before this was refused with nothing stored.
+    Accepted,
     /// Text as the model writes it.
     Delta { text: String },
     /// The agent proposed a draft action.
@@ -125,6 +128,7 @@ impl AgentRuntime {
             )],
         };
         self.store.append_message(user, conversation.id, NewChatMessage::from_user(text)).await?;
+        let _ = events.send(ChatEvent::Accepted).await;
         let history = self.history(user, conversation.id).await?;
         let reply = self.converse(user, &agent, None, system, history, tools, &events).await?;
         let message = self.store.append_message(user, conversation.id, reply).await?;
@@ -169,6 +173,7 @@ impl AgentRuntime {
             Vec::new()
         };
         self.store.append_message(user, conversation.id, NewChatMessage::from_user(text)).await?;
+        let _ = events.send(ChatEvent::Accepted).await;
         let history = self.history(user, conversation.id).await?;
         let reply = self.converse(user, &agent, Some(action.id), system, history, tools, &events).await?;
         let message = self.store.append_message(user, conversation.id, reply).await?;

@@ -16,7 +16,7 @@ use axum::http::header::ACCEPT;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::Stream;
-use steward_domain::{ActionId, AgentId, AgentStatus, ChatMessage, ConversationKind, MessageId};
+use steward_domain::{ActionId, AgentId, ChatMessage, ConversationKind, MessageId};
 use steward_llm::ErrorKind;
 use steward_runtime::agent::{AgentRuntime, ChatError, ChatEvent};
 use tokio::sync::mpsc;
@@ -55,7 +55,7 @@ const STREAM_BUFFER: usize = 256;
             (ChatStreamEvent = "text/event-stream"),
         )),
         (status = 404, body = ErrorResponse),
-        (status = 409, body = ErrorResponse, description = "`archived`: the agent is archived"),
+        (status = 409, body = ErrorResponse, description = "`archived`: the agent is archived; `budget_exceeded`: its budget is spent"),
         (status = 422, body = ErrorResponse, description = "`invalid_field`: an empty message"),
         (status = 502, body = ErrorResponse, description = "`model_failed` (JSON replies)"),
         (status = 503, body = ErrorResponse, description = "`no_agent_runtime`, or `model_not_configured` (JSON replies)"),
@@ -68,11 +68,9 @@ pub async fn agent_chat(
     ApiJson(request): ApiJson<ChatMessageRequest>,
 ) -> Result<Response, ApiError> {
     let runtime = state.agent_runtime()?.clone();
-    let agent = state.store.get_agent(USER, id).await?;
-    check_live(agent.id, agent.status)?;
     check_message(&request.message)?;
-    let reply = start(runtime, Subject::Agent(agent.id), request.message);
-    Ok(respond(&state, &headers, reply).await)
+    let reply = start(runtime, Subject::Agent(id), request.message);
+    respond(&state, &headers, reply).await
 }
 
 #[utoipa::path(
@@ -107,7 +105,7 @@ pub async fn agent_chat_history(
             (ChatStreamEvent = "text/event-stream"),
         )),
         (status = 404, body = ErrorResponse),
-        (status = 409, body = ErrorResponse, description = "`archived`: the action's agent is archived"),
+        (status = 409, body = ErrorResponse, description = "`archived`: the action's agent is archived; `budget_exceeded`: its budget is spent"),
         (status = 422, body = ErrorResponse, description = "`invalid_field`: an empty message"),
         (status = 502, body = ErrorResponse, description = "`model_failed` (JSON replies)"),
         (status = 503, body = ErrorResponse, description = "`no_agent_runtime`, or `model_not_configured` (JSON replies)"),
@@ -120,12 +118,9 @@ pub async fn action_chat(
     ApiJson(request): ApiJson<ChatMessageRequest>,
 ) -> Result<Response, ApiError> {
     let runtime = state.agent_runtime()?.clone();
-    let action = state.store.get_action(USER, id).await?;
-    let agent = state.store.get_agent(USER, action.agent_id).await?;
-    check_live(agent.id, agent.status)?;
     check_message(&request.message)?;
-    let reply = start(runtime, Subject::Action(action.id), request.message);
-    Ok(respond(&state, &headers, reply).await)
+    let reply = start(runtime, Subject::Action(id), request.message);
+    respond(&state, &headers, reply).await
 }
 
 #[utoipa::path(
@@ -164,13 +159,6 @@ pub(crate) async fn history(
     };
     let messages = state.store.list_messages(USER, conversation.id, after, limit).await?;
     Ok(Json(MessageListResponse { messages: messages.into_iter().map(Into::into).collect() }))
-}
-
-fn check_live(agent: AgentId, status: AgentStatus) -> Result<(), ApiError> {
-    if status == AgentStatus::Archived {
-        return Err(ApiError::new(ErrorCode::Archived, format!("agent {agent} is archived; it no longer chats")));
-    }
-    Ok(())
 }
 
 /// What a message is sent to.
@@ -224,16 +212,22 @@ fn wants_event_stream(headers: &HeaderMap) -> bool {
         .any(|media| media.split(';').next().unwrap_or_default().trim().eq_ignore_ascii_case("text/event-stream"))
 }
 
-async fn respond(state: &AppState, headers: &HeaderMap, reply: Reply) -> Response {
+/// Answers once the runtime has accepted the message: a refusal (no such
+/// agent or action, an archived agent, a spent budget, no model) is a plain
+/// HTTP error whichever reply was asked for; what fails later, with the
+/// message stored, ends a stream with an `error` event.
+async fn respond(state: &AppState, headers: &HeaderMap, mut reply: Reply) -> Result<Response, ApiError> {
+    match reply.next().await {
+        Some(Ok(ChatEvent::Accepted)) => {}
+        Some(Err(refusal)) => return Err(refusal),
+        _ => return Err(ApiError::internal("the chat ended before it accepted the message")),
+    }
     if wants_event_stream(headers) {
-        return Sse::new(event_stream(reply, state.shutdown.clone()))
+        return Ok(Sse::new(event_stream(reply, state.shutdown.clone()))
             .keep_alive(KeepAlive::new().interval(state.keep_alive))
-            .into_response();
+            .into_response());
     }
-    match whole(reply).await {
-        Ok(reply) => Json(reply).into_response(),
-        Err(error) => error.into_response(),
-    }
+    Ok(Json(whole(reply).await?).into_response())
 }
 
 /// Waits for the complete reply.
@@ -243,7 +237,7 @@ async fn whole(mut reply: Reply) -> Result<ChatReplyResponse, ApiError> {
     let mut done = None;
     while let Some(event) = reply.next().await {
         match event? {
-            ChatEvent::Delta { .. } => {}
+            ChatEvent::Accepted | ChatEvent::Delta { .. } => {}
             ChatEvent::DraftProposed { action } => drafts_proposed.push(ActionResponse::from(action)),
             ChatEvent::DraftUpdated { action } => drafts_updated.push(ActionResponse::from(action)),
             ChatEvent::Done { message } => done = Some(message),
@@ -268,6 +262,8 @@ fn event_stream(
 
 fn to_sse(event: Result<ChatEvent, ApiError>) -> SseEvent {
     let (name, data) = match event {
+        // Answered by the response itself, before the stream starts.
+        Ok(ChatEvent::Accepted) => return SseEvent::default().comment("accepted"),
         Ok(ChatEvent::Delta { text }) => ("delta", ChatStreamEvent::Delta(ChatDeltaEvent { text })),
         Ok(ChatEvent::DraftProposed { action }) => {
             ("draft_proposed", ChatStreamEvent::Draft(ChatDraftEvent { action: action.into() }))
@@ -287,7 +283,7 @@ fn to_sse(event: Result<ChatEvent, ApiError>) -> SseEvent {
 
 /// The API error for a failed chat; `refused` is the code for the runtime's
 /// own refusals (an archived agent, a setup chat that already created its
-/// agent), which the handlers check first, so they only come of a race.
+/// agent).
 pub(crate) fn chat_error(error: ChatError, refused: ErrorCode) -> ApiError {
     match error {
         ChatError::Store(error) => error.into(),

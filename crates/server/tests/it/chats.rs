@@ -307,5 +307,9 @@ async fn a_chat_over_the_agents_budget_is_refused(app: TestApp) {
     let over = app.refused(app.post(&format!("/api/v1/agents/{agent}/chat"), json!({"message": "More?"}))).await;
     let message = over.assert_error(409, "budget_exceeded", None);
     assert!(message.contains("its budget is $0.01"), "{message}");
+    // Asked for as a stream, the refusal is the same HTTP error: nothing was accepted to stream.
+    let path = format!("/api/v1/agents/{agent}/chat");
+    let streamed = app.refused(app.post_streamed(&path, json!({"message": "More?"}))).await;
+    streamed.assert_error(409, "budget_exceeded", None);
     assert_eq!(app.fake().requests().len(), requests, "no model call was made");
 }
