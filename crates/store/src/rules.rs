@@ -12,7 +12,8 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use steward_domain::job::limits;
 use steward_domain::{
-    ActionId, ActionState, AgentId, AgentPatch, JobId, JobRef, JobState, NewJob, backoff, job::JobTransition,
+    ActionId, ActionState, AgentId, AgentPatch, AgentStatus, JobId, JobRef, JobState, NewJob, backoff,
+    job::JobTransition,
 };
 
 use crate::queue::{QueueSettings, RetryDecision};
@@ -137,16 +138,27 @@ pub(crate) fn agent_archived(id: AgentId) -> StoreError {
     StoreError::conflict(ConflictKind::Archived, None, format!("agent {id} is archived and can no longer be changed"))
 }
 
-pub(crate) fn missing_agent_for_action(agent: AgentId) -> StoreError {
-    StoreError::invalid("agent_id", format!("no agent {agent}"))
+/// What new work an agent is named for: an action, a run or a conversation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NewWork {
+    Action,
+    Run,
+    Conversation,
 }
 
-pub(crate) fn archived_agent_for_action(agent: AgentId) -> StoreError {
-    StoreError::conflict(
-        ConflictKind::Archived,
-        Some("agent_id"),
-        format!("agent {agent} is archived; it takes no new actions"),
-    )
+/// The agent named for new work must be the user's (`status` is `None`
+/// when it is not) and not archived.
+pub(crate) fn check_agent_takes(agent: AgentId, status: Option<AgentStatus>, work: NewWork) -> Result<(), StoreError> {
+    let refusal = match status {
+        None => return Err(StoreError::invalid("agent_id", format!("no agent {agent}"))),
+        Some(AgentStatus::Archived) => match work {
+            NewWork::Action => "it takes no new actions",
+            NewWork::Run => "it starts no runs",
+            NewWork::Conversation => "it takes no new conversations",
+        },
+        Some(_) => return Ok(()),
+    };
+    Err(StoreError::conflict(ConflictKind::Archived, Some("agent_id"), format!("agent {agent} is archived; {refusal}")))
 }
 
 pub(crate) fn action_is_final(id: ActionId, state: ActionState) -> StoreError {

@@ -16,8 +16,8 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::PgConnection;
 use steward_domain::{
-    Action, ActionId, ActionState, AgentId, AgentStatus, Approval, ApprovalId, Decision, EventKind, EventSubject,
-    JobId, JobState, NewApproval, NewRun, NewRunStep, Run, RunId, RunOutcome, RunStatus, RunStep, Spend, UserId,
+    Action, ActionId, ActionState, AgentId, Approval, ApprovalId, Decision, EventKind, EventSubject, JobId, JobState,
+    NewApproval, NewRun, NewRunStep, Run, RunId, RunOutcome, RunStatus, RunStep, Spend, UserId,
 };
 
 use super::actions::{self, agent_status_for_share, move_action};
@@ -25,7 +25,7 @@ use super::connection::{to_bigint, to_integer};
 use super::runtime_rows::{self, run_columns};
 use super::transaction::{Begin, Transaction, TransactionResult};
 use super::{PostgresStore, approvals, enqueue, job_admin, run_steps};
-use crate::rules::{self, RunJobPurpose};
+use crate::rules::{self, NewWork, RunJobPurpose};
 use crate::runs::{AgentMetrics, ApprovalFilter, MAX_PAGE, RunFilter, RunFinish, RunStore};
 use crate::{Entity, Result, StoreError};
 
@@ -131,11 +131,8 @@ pub(crate) async fn enqueue_job(
 /// cannot be archived before the run commits); its action, if any, the
 /// agent's.
 async fn check_run_subjects(transaction: &mut Transaction, user: UserId, run: &NewRun) -> TransactionResult<()> {
-    match agent_status_for_share(transaction.connection(), user, run.agent_id).await? {
-        None => return Err(rules::missing_agent(run.agent_id).into()),
-        Some(AgentStatus::Archived) => return Err(rules::archived_agent_for_run(run.agent_id).into()),
-        Some(_) => {}
-    }
+    let status = agent_status_for_share(transaction.connection(), user, run.agent_id).await?;
+    rules::check_agent_takes(run.agent_id, status, NewWork::Run)?;
     if let Some(action_id) = run.action_id {
         let owner: Option<i64> = sqlx::query_scalar("SELECT agent_id FROM actions WHERE id = $1 AND user_id = $2")
             .bind(action_id.get())
