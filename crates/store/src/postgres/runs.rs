@@ -25,7 +25,7 @@ use super::connection::{to_bigint, to_integer};
 use super::runtime_rows::{self, run_columns};
 use super::transaction::{Begin, Transaction, TransactionResult};
 use super::{PostgresStore, approvals, enqueue, job_admin, run_steps};
-use crate::rules::{self, NewWork, RunJobPurpose};
+use crate::rules::{self, NewWork, RunJobPurpose, StoredLimits};
 use crate::runs::{AgentMetrics, ApprovalFilter, MAX_PAGE, RunFilter, RunFinish, RunStore};
 use crate::{Entity, Result, StoreError};
 
@@ -75,7 +75,7 @@ async fn insert(
     run: &NewRun,
     now: DateTime<Utc>,
 ) -> TransactionResult<Run> {
-    let limits = run.limits;
+    let limits = StoredLimits::of(&run.limits);
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO runs (user_id, agent_id, action_id, status, instruction, max_steps, max_tokens, max_cost_usd, \
          max_wall_secs, created_at, updated_at) VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $9, $9) \
@@ -86,9 +86,9 @@ async fn insert(
     .bind(run.action_id.map(ActionId::get))
     .bind(&run.instruction)
     .bind(limits.max_steps.map(to_integer))
-    .bind(limits.max_tokens.map(|tokens| i64::try_from(tokens).unwrap_or(i64::MAX)))
+    .bind(limits.max_tokens)
     .bind(limits.max_cost_usd)
-    .bind(limits.max_wall_time.map(|wall| i64::try_from(wall.as_secs()).unwrap_or(i64::MAX)))
+    .bind(limits.max_wall_secs)
     .bind(now)
     .fetch_one(transaction.connection())
     .await?;
