@@ -12,7 +12,8 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use steward_domain::job::limits;
 use steward_domain::{
-    ActionId, ActionState, AgentId, AgentPatch, JobId, JobRef, JobState, NewJob, backoff, job::JobTransition,
+    ActionId, ActionState, AgentId, AgentPatch, AgentStatus, JobId, JobRef, JobState, NewJob, RunLimits, backoff,
+    job::JobTransition,
 };
 
 use crate::queue::{QueueSettings, RetryDecision};
@@ -137,16 +138,27 @@ pub(crate) fn agent_archived(id: AgentId) -> StoreError {
     StoreError::conflict(ConflictKind::Archived, None, format!("agent {id} is archived and can no longer be changed"))
 }
 
-pub(crate) fn missing_agent_for_action(agent: AgentId) -> StoreError {
-    StoreError::invalid("agent_id", format!("no agent {agent}"))
+/// What new work an agent is named for: an action, a run or a conversation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NewWork {
+    Action,
+    Run,
+    Conversation,
 }
 
-pub(crate) fn archived_agent_for_action(agent: AgentId) -> StoreError {
-    StoreError::conflict(
-        ConflictKind::Archived,
-        Some("agent_id"),
-        format!("agent {agent} is archived; it takes no new actions"),
-    )
+/// The agent named for new work must be the user's (`status` is `None`
+/// when it is not) and not archived.
+pub(crate) fn check_agent_takes(agent: AgentId, status: Option<AgentStatus>, work: NewWork) -> Result<(), StoreError> {
+    let refusal = match status {
+        None => return Err(StoreError::invalid("agent_id", format!("no agent {agent}"))),
+        Some(AgentStatus::Archived) => match work {
+            NewWork::Action => "it takes no new actions",
+            NewWork::Run => "it starts no runs",
+            NewWork::Conversation => "it takes no new conversations",
+        },
+        Some(_) => return Ok(()),
+    };
+    Err(StoreError::conflict(ConflictKind::Archived, Some("agent_id"), format!("agent {agent} is archived; {refusal}")))
 }
 
 pub(crate) fn action_is_final(id: ActionId, state: ActionState) -> StoreError {
@@ -160,6 +172,40 @@ pub(crate) fn action_is_final(id: ActionId, state: ActionState) -> StoreError {
 pub(crate) fn check_action_transition(from: ActionState, to: ActionState) -> Result<(), StoreError> {
     from.check_transition(to)
         .map_err(|error| StoreError::conflict(ConflictKind::IllegalTransition, Some(&error.field), error.message))
+}
+
+/// An agent's or a run's limits as both databases store them: the token
+/// ceiling and the wall time (in whole seconds) as 63-bit integers,
+/// saturating rather than refusing an absurd limit.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct StoredLimits {
+    pub max_steps: Option<u32>,
+    pub max_tokens: Option<i64>,
+    pub max_cost_usd: Option<f64>,
+    pub max_wall_secs: Option<i64>,
+}
+
+impl StoredLimits {
+    pub fn of(limits: &RunLimits) -> StoredLimits {
+        let saturating = |value: u64| i64::try_from(value).unwrap_or(i64::MAX);
+        StoredLimits {
+            max_steps: limits.max_steps,
+            max_tokens: limits.max_tokens.map(saturating),
+            max_cost_usd: limits.max_cost_usd,
+            max_wall_secs: limits.max_wall_time.map(|wall| saturating(wall.as_secs())),
+        }
+    }
+
+    /// The limits back; a negative number (never written) reads as 0.
+    pub fn into_limits(self) -> RunLimits {
+        let count = |value: i64| u64::try_from(value).unwrap_or(0);
+        RunLimits {
+            max_steps: self.max_steps,
+            max_tokens: self.max_tokens.map(count),
+            max_cost_usd: self.max_cost_usd,
+            max_wall_time: self.max_wall_secs.map(|secs| Duration::from_secs(count(secs))),
+        }
+    }
 }
 
 /// Names of the fields a patch sets, for the event log.
@@ -291,6 +337,21 @@ mod tests {
         let now = steward_domain::time::truncate_to_micros(now);
         assert_eq!(later_by(now, Duration::from_secs(30)), now + chrono::Duration::seconds(30));
         assert_eq!(later_by(now, Duration::from_nanos(1_999)), now + chrono::Duration::microseconds(1));
+    }
+
+    #[test]
+    fn limits_are_stored_saturating_and_read_back() {
+        let limits = RunLimits {
+            max_steps: Some(5),
+            max_tokens: Some(u64::MAX),
+            max_cost_usd: Some(1.5),
+            max_wall_time: Some(Duration::from_millis(90_400)),
+        };
+        let stored = StoredLimits::of(&limits);
+        assert_eq!((stored.max_tokens, stored.max_wall_secs), (Some(i64::MAX), Some(90)));
+        let read = StoredLimits { max_tokens: Some(7), ..stored }.into_limits();
+        assert_eq!(read, RunLimits { max_tokens: Some(7), max_wall_time: Some(Duration::from_secs(90)), ..limits });
+        assert_eq!(StoredLimits { max_tokens: Some(-1), ..stored }.into_limits().max_tokens, Some(0));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use super::rows::{self, action_columns};
 use super::runs;
 use super::transaction::{Begin, Transaction, TransactionResult};
 use crate::actions::{ActionFilter, ActionStore};
-use crate::rules::RunsOnManualMove;
+use crate::rules::{NewWork, RunsOnManualMove};
 use crate::{Entity, Result, StoreError, rules};
 
 pub(crate) async fn load(connection: &mut PgConnection, user: UserId, id: ActionId) -> Result<Action> {
@@ -66,11 +66,8 @@ impl ActionStore for PostgresStore {
         self.write(Begin::Plain, |transaction| {
             let action = action.clone();
             Box::pin(async move {
-                match agent_status_for_share(transaction.connection(), user, action.agent_id).await? {
-                    None => return Err(rules::missing_agent_for_action(action.agent_id).into()),
-                    Some(AgentStatus::Archived) => return Err(rules::archived_agent_for_action(action.agent_id).into()),
-                    Some(_) => {}
-                }
+                let status = agent_status_for_share(transaction.connection(), user, action.agent_id).await?;
+                rules::check_agent_takes(action.agent_id, status, NewWork::Action)?;
                 let title = action.title.trim();
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO actions (user_id, agent_id, title, description, priority, mode, scheduled_for, \

@@ -12,6 +12,7 @@ use super::connection::to_integer;
 use super::rows::{self, agent_columns};
 use super::transaction::{Begin, Transaction, TransactionResult};
 use crate::agents::{AgentFilter, AgentStore};
+use crate::rules::StoredLimits;
 use crate::{Entity, Result, StoreError, rules};
 
 pub(crate) async fn load(connection: &mut PgConnection, user: UserId, id: AgentId) -> Result<Agent> {
@@ -114,6 +115,7 @@ impl AgentStore for PostgresStore {
                 }
                 patch.apply_to(&mut agent);
                 ensure_name_free(transaction.connection(), user, &agent.name, Some(id)).await?;
+                let limits = StoredLimits::of(&agent.limits);
                 sqlx::query(
                     "UPDATE agents SET name = $1, goal = $2, success_criteria = $3, timeline = $4, status = $5, \
                      model = $6, instructions = $7, updated_at = $8, tools = $10, max_steps = $11, max_tokens = $12, \
@@ -130,10 +132,10 @@ impl AgentStore for PostgresStore {
                 .bind(now)
                 .bind(id.get())
                 .bind(agent.tools.as_ref().map(serde_json::to_value).transpose()?)
-                .bind(agent.limits.max_steps.map(to_integer))
-                .bind(agent.limits.max_tokens.map(|tokens| i64::try_from(tokens).unwrap_or(i64::MAX)))
-                .bind(agent.limits.max_cost_usd)
-                .bind(agent.limits.max_wall_time.map(|wall| i64::try_from(wall.as_secs()).unwrap_or(i64::MAX)))
+                .bind(limits.max_steps.map(to_integer))
+                .bind(limits.max_tokens)
+                .bind(limits.max_cost_usd)
+                .bind(limits.max_wall_secs)
                 .bind(agent.budget.daily_usd)
                 .bind(agent.budget.total_usd)
                 .execute(transaction.connection())
@@ -189,6 +191,7 @@ pub(crate) async fn insert(
 ) -> TransactionResult<Agent> {
     let name = agent.name.trim();
     ensure_name_free(transaction.connection(), user, name, None).await?;
+    let limits = StoredLimits::of(&agent.limits);
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO agents (user_id, name, goal, success_criteria, timeline, status, model, \
          instructions, created_at, updated_at, tools, max_steps, max_tokens, max_cost_usd, \
@@ -205,10 +208,10 @@ pub(crate) async fn insert(
     .bind(&agent.instructions)
     .bind(now)
     .bind(agent.tools.as_ref().map(serde_json::to_value).transpose()?)
-    .bind(agent.limits.max_steps.map(to_integer))
-    .bind(agent.limits.max_tokens.map(|tokens| i64::try_from(tokens).unwrap_or(i64::MAX)))
-    .bind(agent.limits.max_cost_usd)
-    .bind(agent.limits.max_wall_time.map(|wall| i64::try_from(wall.as_secs()).unwrap_or(i64::MAX)))
+    .bind(limits.max_steps.map(to_integer))
+    .bind(limits.max_tokens)
+    .bind(limits.max_cost_usd)
+    .bind(limits.max_wall_secs)
     .bind(agent.budget.daily_usd)
     .bind(agent.budget.total_usd)
     .fetch_one(transaction.connection())

@@ -12,8 +12,8 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::PgConnection;
 use steward_domain::{
-    ActionId, Agent, AgentId, AgentStatus, ChatMessage, Conversation, ConversationId, ConversationKind, EventKind,
-    EventSubject, MessageId, NewAgent, NewChatMessage, NewConversation, UserId,
+    ActionId, Agent, AgentId, ChatMessage, Conversation, ConversationId, ConversationKind, EventKind, EventSubject,
+    MessageId, NewAgent, NewChatMessage, NewConversation, UserId,
 };
 
 use super::PostgresStore;
@@ -23,6 +23,7 @@ use super::connection::{to_bigint, to_integer};
 use super::runtime_rows::{self, conversation_columns, message_columns};
 use super::transaction::{Begin, Transaction, TransactionError, TransactionResult};
 use crate::conversations::{ConversationStore, MAX_PAGE};
+use crate::rules::NewWork;
 use crate::{Entity, Result, StoreError, rules};
 
 async fn load(connection: &mut PgConnection, user: UserId, id: ConversationId) -> Result<Conversation> {
@@ -125,11 +126,8 @@ async fn create(
     let (agent_id, action_id) = match (conversation.kind, conversation.agent_id, conversation.action_id) {
         (ConversationKind::Agent, Some(agent), _) => {
             // Share-locked so the agent is not archived before this commits.
-            match agent_status_for_share(transaction.connection(), user, agent).await? {
-                None => return Err(rules::missing_agent(agent).into()),
-                Some(AgentStatus::Archived) => return Err(rules::archived_agent_for_conversation(agent).into()),
-                Some(_) => {}
-            }
+            let status = agent_status_for_share(transaction.connection(), user, agent).await?;
+            rules::check_agent_takes(agent, status, NewWork::Conversation)?;
             if let Some(existing) = find(transaction.connection(), user, ConversationKind::Agent, agent.get()).await? {
                 return Ok(Opened::Found(existing));
             }

@@ -7,11 +7,10 @@ use std::str::FromStr;
 
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
-use steward_domain::{
-    Action, ActionId, Agent, AgentId, Budget, Event, EventId, EventSubject, Job, JobId, RunLimits, UserId,
-};
+use steward_domain::{Action, ActionId, Agent, AgentId, Budget, Event, EventId, EventSubject, Job, JobId, UserId};
 
 use super::connection::{from_integer, from_millis};
+use crate::rules::StoredLimits;
 
 macro_rules! job_columns {
     () => {
@@ -110,14 +109,13 @@ pub(crate) fn agent(row: &PgRow) -> Result<Agent, sqlx::Error> {
             .try_get::<Option<serde_json::Value>, _>(11)?
             .map(|tools| serde_json::from_value(tools).map_err(|error| decode_error(11, error)))
             .transpose()?,
-        limits: RunLimits {
-            max_steps: row.try_get::<Option<i32>, _>(12)?.map(|steps| u32::try_from(steps).unwrap_or(0)),
-            max_tokens: row.try_get::<Option<i64>, _>(13)?.map(|tokens| u64::try_from(tokens).unwrap_or(0)),
+        limits: StoredLimits {
+            max_steps: row.try_get::<Option<i32>, _>(12)?.map(from_integer),
+            max_tokens: row.try_get(13)?,
             max_cost_usd: row.try_get(14)?,
-            max_wall_time: row
-                .try_get::<Option<i64>, _>(15)?
-                .map(|secs| std::time::Duration::from_secs(u64::try_from(secs).unwrap_or(0))),
-        },
+            max_wall_secs: row.try_get(15)?,
+        }
+        .into_limits(),
         budget: Budget { daily_usd: row.try_get(16)?, total_usd: row.try_get(17)? },
     })
 }

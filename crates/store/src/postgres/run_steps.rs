@@ -14,8 +14,8 @@ use sqlx::PgConnection;
 use steward_domain::{AgentId, EventKind, EventSubject, NewRunStep, Run, RunId, RunStatus, RunStep, Spend, UserId};
 
 use super::connection::to_integer;
-use super::runs::{load, load_for_worker, reload};
-use super::runtime_rows::{self, step_columns};
+use super::runs::{load, load_for_worker};
+use super::runtime_rows::{self, run_columns, step_columns};
 use super::transaction::{Transaction, TransactionResult};
 use crate::runs::AgentMetrics;
 use crate::{Entity, Result, StoreError, rules};
@@ -61,12 +61,15 @@ pub(crate) async fn append_step(
     .execute(transaction.connection())
     .await?;
     let totals = rules::step_totals(&step);
-    sqlx::query(
+    // RETURNING hands back the run with its new totals, so the agent loop's
+    // most frequent write needs no second round trip to read the run.
+    let updated = sqlx::query(concat!(
         "UPDATE runs SET input_tokens = input_tokens + $1, output_tokens = output_tokens + $2, \
          cache_read_tokens = cache_read_tokens + $3, cache_write_tokens = cache_write_tokens + $4, \
          cost_usd = cost_usd + $5, unknown_cost_calls = unknown_cost_calls + $6, model_calls = model_calls + $7, \
-         tool_calls = tool_calls + $8, steps = steps + 1, updated_at = $9 WHERE id = $10",
-    )
+         tool_calls = tool_calls + $8, steps = steps + 1, updated_at = $9 WHERE id = $10 RETURNING ",
+        run_columns!()
+    ))
     .bind(totals.input_tokens)
     .bind(totals.output_tokens)
     .bind(totals.cache_read_tokens)
@@ -77,8 +80,9 @@ pub(crate) async fn append_step(
     .bind(totals.tool_calls)
     .bind(now)
     .bind(run.id.get())
-    .execute(transaction.connection())
+    .fetch_one(transaction.connection())
     .await?;
+    let updated = runtime_rows::run(&updated)?;
     transaction.record_event(
         run.user_id,
         now,
@@ -90,7 +94,7 @@ pub(crate) async fn append_step(
             "cost_usd": step.cost_usd, "cost_unknown": totals.unknown_cost_calls > 0, "error": step.error,
         }),
     );
-    reload(transaction.connection(), run.id).await
+    Ok(updated)
 }
 
 pub(crate) async fn list_steps(connection: &mut PgConnection, user: UserId, run: RunId) -> Result<Vec<RunStep>> {

@@ -16,8 +16,8 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::PgConnection;
 use steward_domain::{
-    Action, ActionId, ActionState, AgentId, AgentStatus, Approval, ApprovalId, Decision, EventKind, EventSubject,
-    JobId, JobState, NewApproval, NewRun, NewRunStep, Run, RunId, RunOutcome, RunStatus, RunStep, Spend, UserId,
+    Action, ActionId, ActionState, AgentId, Approval, ApprovalId, Decision, EventKind, EventSubject, JobId, JobState,
+    NewApproval, NewRun, NewRunStep, Run, RunId, RunOutcome, RunStatus, RunStep, Spend, UserId,
 };
 
 use super::actions::{self, agent_status_for_share, move_action};
@@ -25,7 +25,7 @@ use super::connection::{to_bigint, to_integer};
 use super::runtime_rows::{self, run_columns};
 use super::transaction::{Begin, Transaction, TransactionResult};
 use super::{PostgresStore, approvals, enqueue, job_admin, run_steps};
-use crate::rules::{self, RunJobPurpose};
+use crate::rules::{self, NewWork, RunJobPurpose, StoredLimits};
 use crate::runs::{AgentMetrics, ApprovalFilter, MAX_PAGE, RunFilter, RunFinish, RunStore};
 use crate::{Entity, Result, StoreError};
 
@@ -75,7 +75,7 @@ async fn insert(
     run: &NewRun,
     now: DateTime<Utc>,
 ) -> TransactionResult<Run> {
-    let limits = run.limits;
+    let limits = StoredLimits::of(&run.limits);
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO runs (user_id, agent_id, action_id, status, instruction, max_steps, max_tokens, max_cost_usd, \
          max_wall_secs, created_at, updated_at) VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $9, $9) \
@@ -86,9 +86,9 @@ async fn insert(
     .bind(run.action_id.map(ActionId::get))
     .bind(&run.instruction)
     .bind(limits.max_steps.map(to_integer))
-    .bind(limits.max_tokens.map(|tokens| i64::try_from(tokens).unwrap_or(i64::MAX)))
+    .bind(limits.max_tokens)
     .bind(limits.max_cost_usd)
-    .bind(limits.max_wall_time.map(|wall| i64::try_from(wall.as_secs()).unwrap_or(i64::MAX)))
+    .bind(limits.max_wall_secs)
     .bind(now)
     .fetch_one(transaction.connection())
     .await?;
@@ -131,11 +131,8 @@ pub(crate) async fn enqueue_job(
 /// cannot be archived before the run commits); its action, if any, the
 /// agent's.
 async fn check_run_subjects(transaction: &mut Transaction, user: UserId, run: &NewRun) -> TransactionResult<()> {
-    match agent_status_for_share(transaction.connection(), user, run.agent_id).await? {
-        None => return Err(rules::missing_agent(run.agent_id).into()),
-        Some(AgentStatus::Archived) => return Err(rules::archived_agent_for_run(run.agent_id).into()),
-        Some(_) => {}
-    }
+    let status = agent_status_for_share(transaction.connection(), user, run.agent_id).await?;
+    rules::check_agent_takes(run.agent_id, status, NewWork::Run)?;
     if let Some(action_id) = run.action_id {
         let owner: Option<i64> = sqlx::query_scalar("SELECT agent_id FROM actions WHERE id = $1 AND user_id = $2")
             .bind(action_id.get())

@@ -9,11 +9,12 @@ use sqlx::Row;
 use sqlx::postgres::PgRow;
 use steward_domain::{
     ActionId, AgentId, Approval, ApprovalId, Artifact, ArtifactId, ChatMessage, Conversation, ConversationId, JobId,
-    MessageCost, MessageId, Run, RunId, RunLimits, RunStep, RunUsage, TokenUsage, UserId,
+    MessageCost, MessageId, Run, RunId, RunStep, RunUsage, TokenUsage, UserId,
 };
 
 use super::connection::from_integer;
 use super::rows::parsed;
+use crate::rules::StoredLimits;
 
 /// A stored count (never negative) as an unsigned number.
 fn count(row: &PgRow, index: usize) -> Result<u64, sqlx::Error> {
@@ -85,12 +86,13 @@ pub(crate) fn run(row: &PgRow) -> Result<Run, sqlx::Error> {
         status: parsed(row, 5)?,
         outcome,
         instruction: row.try_get(7)?,
-        limits: RunLimits {
+        limits: StoredLimits {
             max_steps: row.try_get::<Option<i32>, _>(8)?.map(from_integer),
-            max_tokens: optional_count(row, 9)?,
+            max_tokens: row.try_get(9)?,
             max_cost_usd: row.try_get(10)?,
-            max_wall_time: optional_count(row, 11)?.map(Duration::from_secs),
-        },
+            max_wall_secs: row.try_get(11)?,
+        }
+        .into_limits(),
         usage: RunUsage {
             input_tokens: count(row, 12)?,
             output_tokens: count(row, 13)?,

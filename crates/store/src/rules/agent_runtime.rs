@@ -70,14 +70,6 @@ pub(crate) fn job_of_run(run: RunId, mut outcomes: Vec<EnqueueOutcome>) -> Resul
     ))
 }
 
-pub(crate) fn archived_agent_for_run(agent: AgentId) -> StoreError {
-    StoreError::conflict(
-        ConflictKind::Archived,
-        Some("agent_id"),
-        format!("agent {agent} is archived; it starts no runs"),
-    )
-}
-
 /// A run's `action_id` must name an action of the run's agent.
 pub(crate) fn action_of_other_agent(action: ActionId, owner: AgentId, agent: AgentId) -> StoreError {
     StoreError::invalid("action_id", format!("action {action} belongs to agent {owner}, not agent {agent}"))
@@ -383,18 +375,6 @@ pub(crate) fn setup_is_looked_up(kind: ConversationKind) -> Result<(), StoreErro
         ));
     }
     Ok(())
-}
-
-pub(crate) fn missing_agent(agent: AgentId) -> StoreError {
-    StoreError::invalid("agent_id", format!("no agent {agent}"))
-}
-
-pub(crate) fn archived_agent_for_conversation(agent: AgentId) -> StoreError {
-    StoreError::conflict(
-        ConflictKind::Archived,
-        Some("agent_id"),
-        format!("agent {agent} is archived; it takes no new conversations"),
-    )
 }
 
 pub(crate) fn not_a_setup_conversation(id: ConversationId, kind: ConversationKind) -> StoreError {

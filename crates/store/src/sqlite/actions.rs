@@ -16,7 +16,7 @@ use super::rows::{self, ACTION_COLUMNS, optional};
 use super::runs;
 use super::writer::Effects;
 use crate::actions::{ActionFilter, ActionStore};
-use crate::rules::RunsOnManualMove;
+use crate::rules::{NewWork, RunsOnManualMove};
 use crate::{Entity, Result, StoreError, rules};
 
 pub(crate) fn load(connection: &Connection, user: UserId, id: ActionId) -> Result<Action> {
@@ -42,11 +42,8 @@ impl ActionStore for SqliteStore {
         let now = self.now();
         self.writer
             .write(move |connection, effects| {
-                match agent_status(connection, user, action.agent_id)? {
-                    None => return Err(rules::missing_agent_for_action(action.agent_id)),
-                    Some(AgentStatus::Archived) => return Err(rules::archived_agent_for_action(action.agent_id)),
-                    Some(_) => {}
-                }
+                let status = agent_status(connection, user, action.agent_id)?;
+                rules::check_agent_takes(action.agent_id, status, NewWork::Action)?;
                 connection.execute(
                     "INSERT INTO actions (user_id, agent_id, title, description, priority, mode, scheduled_for, \
                      state, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'draft', ?8, ?8)",

@@ -12,6 +12,7 @@ use super::events::append;
 use super::rows::{self, AGENT_COLUMNS, optional};
 use super::writer::Effects;
 use crate::agents::{AgentFilter, AgentStore};
+use crate::rules::StoredLimits;
 use crate::{Entity, Result, StoreError, rules};
 
 pub(crate) fn load(connection: &Connection, user: UserId, id: AgentId) -> Result<Agent> {
@@ -85,6 +86,7 @@ impl AgentStore for SqliteStore {
                 }
                 patch.apply_to(&mut agent);
                 ensure_name_free(connection, user, &agent.name, Some(id))?;
+                let limits = StoredLimits::of(&agent.limits);
                 connection.execute(
                     "UPDATE agents SET name = ?1, goal = ?2, success_criteria = ?3, timeline = ?4, status = ?5, \
                      model = ?6, instructions = ?7, updated_at = ?8, tools = ?10, max_steps = ?11, max_tokens = ?12, \
@@ -101,10 +103,10 @@ impl AgentStore for SqliteStore {
                         to_micros(now),
                         id.get(),
                         agent.tools.as_ref().map(serde_json::to_string).transpose()?,
-                        agent.limits.max_steps,
-                        agent.limits.max_tokens.map(|tokens| i64::try_from(tokens).unwrap_or(i64::MAX)),
-                        agent.limits.max_cost_usd,
-                        agent.limits.max_wall_time.map(|wall| i64::try_from(wall.as_secs()).unwrap_or(i64::MAX)),
+                        limits.max_steps,
+                        limits.max_tokens,
+                        limits.max_cost_usd,
+                        limits.max_wall_secs,
                         agent.budget.daily_usd,
                         agent.budget.total_usd,
                     ],
@@ -162,6 +164,7 @@ pub(crate) fn insert(
 ) -> Result<Agent> {
     let name = agent.name.trim();
     ensure_name_free(connection, user, name, None)?;
+    let limits = StoredLimits::of(&agent.limits);
     connection.execute(
         "INSERT INTO agents (user_id, name, goal, success_criteria, timeline, status, model, instructions, \
          created_at, updated_at, tools, max_steps, max_tokens, max_cost_usd, max_wall_secs, \
@@ -177,10 +180,10 @@ pub(crate) fn insert(
             agent.instructions,
             to_micros(now),
             agent.tools.as_ref().map(serde_json::to_string).transpose()?,
-            agent.limits.max_steps,
-            agent.limits.max_tokens.map(|tokens| i64::try_from(tokens).unwrap_or(i64::MAX)),
-            agent.limits.max_cost_usd,
-            agent.limits.max_wall_time.map(|wall| i64::try_from(wall.as_secs()).unwrap_or(i64::MAX)),
+            limits.max_steps,
+            limits.max_tokens,
+            limits.max_cost_usd,
+            limits.max_wall_secs,
             agent.budget.daily_usd,
             agent.budget.total_usd,
         ],

@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 use serde_json::json;
 use steward_domain::{
-    ActionId, Agent, AgentId, AgentStatus, ChatMessage, Conversation, ConversationId, ConversationKind, EventKind,
-    EventSubject, MessageId, NewAgent, NewChatMessage, NewConversation, UserId,
+    ActionId, Agent, AgentId, ChatMessage, Conversation, ConversationId, ConversationKind, EventKind, EventSubject,
+    MessageId, NewAgent, NewChatMessage, NewConversation, UserId,
 };
 
 use super::SqliteStore;
@@ -19,6 +19,7 @@ use super::rows::optional;
 use super::runtime_rows::{self, CONVERSATION_COLUMNS, MESSAGE_COLUMNS};
 use super::writer::Effects;
 use crate::conversations::{ConversationStore, MAX_PAGE};
+use crate::rules::NewWork;
 use crate::{Entity, Result, StoreError, rules};
 
 fn load(connection: &Connection, user: UserId, id: ConversationId) -> Result<Conversation> {
@@ -71,11 +72,7 @@ fn create(connection: &Connection, user: UserId, conversation: &NewConversation,
     rules::check_new_conversation(conversation)?;
     let (agent_id, action_id) = match (conversation.kind, conversation.agent_id, conversation.action_id) {
         (ConversationKind::Agent, Some(agent), _) => {
-            match agent_status(connection, user, agent)? {
-                None => return Err(rules::missing_agent(agent)),
-                Some(AgentStatus::Archived) => return Err(rules::archived_agent_for_conversation(agent)),
-                Some(_) => {}
-            }
+            rules::check_agent_takes(agent, agent_status(connection, user, agent)?, NewWork::Conversation)?;
             if let Some(existing) = find(connection, user, ConversationKind::Agent, agent.get())? {
                 return Ok(Opened::Found(existing));
             }

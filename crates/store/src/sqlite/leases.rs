@@ -14,7 +14,7 @@ use steward_domain::{JobId, JobState, UserId};
 use super::connection::{from_micros, millis, to_micros};
 use super::dependents::{cancel_dependents, unblock_dependents};
 use super::events::record_job_transition;
-use super::rows::optional;
+use super::rows::{self, optional};
 use super::writer::Effects;
 use crate::queue::{
     ClaimRequest, ClaimResponse, ClaimedJob, JobOutcome, LeaseRef, LeaseStatus, QueueSettings, SettleOutcome,
@@ -135,27 +135,23 @@ fn claim_some(
             values.push(SqlValue::from(excluded));
         }
     }
-    let rows: Vec<(ClaimedJob, String)> = statement
+    let jobs: Vec<ClaimedJob> = statement
         .query_map(params_from_iter(values), |row| {
-            Ok((
-                ClaimedJob {
-                    id: JobId(row.get(0)?),
-                    user_id: UserId(row.get(1)?),
-                    queue: row.get(2)?,
-                    kind: row.get(3)?,
-                    payload: serde_json::Value::Null,
-                    attempt: row.get(5)?,
-                    max_attempts: row.get(6)?,
-                    timeout: millis(row.get(7)?),
-                    idempotency_key: row.get(8)?,
-                    lease_expires_at,
-                },
-                row.get::<_, String>(4)?,
-            ))
+            Ok(ClaimedJob {
+                id: JobId(row.get(0)?),
+                user_id: UserId(row.get(1)?),
+                queue: row.get(2)?,
+                kind: row.get(3)?,
+                payload: rows::json(row, 4)?,
+                attempt: row.get(5)?,
+                max_attempts: row.get(6)?,
+                timeout: millis(row.get(7)?),
+                idempotency_key: row.get(8)?,
+                lease_expires_at,
+            })
         })?
         .collect::<rusqlite::Result<_>>()?;
-    for (mut job, payload) in rows {
-        job.payload = serde_json::from_str(&payload)?;
+    for job in jobs {
         record_job_transition(
             connection,
             effects,

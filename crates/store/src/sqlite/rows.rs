@@ -3,17 +3,14 @@
 
 use std::str::FromStr;
 
-use std::time::Duration;
-
 use rusqlite::types::Type;
 use rusqlite::{Connection, Row};
 use serde_json::Value;
-use steward_domain::{
-    Action, ActionId, Agent, AgentId, Budget, Event, EventId, EventSubject, Job, JobId, RunLimits, UserId,
-};
+use steward_domain::{Action, ActionId, Agent, AgentId, Budget, Event, EventId, EventSubject, Job, JobId, UserId};
 
 use super::connection::{from_micros, millis};
 use crate::Result;
+use crate::rules::StoredLimits;
 
 pub(crate) const JOB_COLUMNS: &str = "id, user_id, queue, kind, payload, priority, state, run_at, attempts, \
      max_attempts, timeout_ms, idempotency_key, pending_dependencies, lease_owner, lease_expires_at, result, \
@@ -90,14 +87,13 @@ pub(crate) fn agent(row: &Row<'_>) -> rusqlite::Result<Agent> {
         tools: optional_json(row, 11)?
             .map(|tools| serde_json::from_value(tools).map_err(|error| conversion_error(11, error)))
             .transpose()?,
-        limits: RunLimits {
+        limits: StoredLimits {
             max_steps: row.get(12)?,
-            max_tokens: row.get::<_, Option<i64>>(13)?.map(|tokens| u64::try_from(tokens).unwrap_or(0)),
+            max_tokens: row.get(13)?,
             max_cost_usd: row.get(14)?,
-            max_wall_time: row
-                .get::<_, Option<i64>>(15)?
-                .map(|secs| Duration::from_secs(u64::try_from(secs).unwrap_or(0))),
-        },
+            max_wall_secs: row.get(15)?,
+        }
+        .into_limits(),
         budget: Budget { daily_usd: row.get(16)?, total_usd: row.get(17)? },
     })
 }

@@ -10,7 +10,7 @@ use super::actions::agent_status;
 use super::connection::to_micros;
 use super::events::append;
 use super::runs::{load, load_for_worker};
-use super::runtime_rows::{self, STEP_COLUMNS};
+use super::runtime_rows::{self, RUN_COLUMNS, STEP_COLUMNS};
 use super::writer::Effects;
 use crate::runs::AgentMetrics;
 use crate::{Entity, Result, StoreError, rules};
@@ -58,26 +58,31 @@ pub(crate) fn append_step(
             to_micros(step.finished_at),
         ])?;
     let totals = rules::step_totals(&step);
-    connection
-        .prepare_cached(
+    // RETURNING hands back the run with its new totals, so the agent loop's
+    // most frequent write needs no second read of the run.
+    let updated = connection
+        .prepare_cached(&format!(
             "UPDATE runs SET input_tokens = input_tokens + ?1, output_tokens = output_tokens + ?2, \
              cache_read_tokens = cache_read_tokens + ?3, cache_write_tokens = cache_write_tokens + ?4, \
              cost_usd = cost_usd + ?5, unknown_cost_calls = unknown_cost_calls + ?6, \
              model_calls = model_calls + ?7, tool_calls = tool_calls + ?8, steps = steps + 1, updated_at = ?9 \
-             WHERE id = ?10",
-        )?
-        .execute(params![
-            totals.input_tokens,
-            totals.output_tokens,
-            totals.cache_read_tokens,
-            totals.cache_write_tokens,
-            totals.cost_usd,
-            totals.unknown_cost_calls,
-            totals.model_calls,
-            totals.tool_calls,
-            to_micros(now),
-            run.id.get(),
-        ])?;
+             WHERE id = ?10 RETURNING {RUN_COLUMNS}"
+        ))?
+        .query_row(
+            params![
+                totals.input_tokens,
+                totals.output_tokens,
+                totals.cache_read_tokens,
+                totals.cache_write_tokens,
+                totals.cost_usd,
+                totals.unknown_cost_calls,
+                totals.model_calls,
+                totals.tool_calls,
+                to_micros(now),
+                run.id.get(),
+            ],
+            runtime_rows::run,
+        )?;
     append(
         connection,
         effects,
@@ -91,7 +96,7 @@ pub(crate) fn append_step(
             "cost_usd": step.cost_usd, "cost_unknown": totals.unknown_cost_calls > 0, "error": step.error,
         }),
     )?;
-    load_for_worker(connection, run.id)
+    Ok(updated)
 }
 
 pub(crate) fn list_steps(connection: &Connection, user: UserId, run: RunId) -> Result<Vec<RunStep>> {

@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 use serde_json::json;
 use steward_domain::{
-    Action, ActionId, ActionState, AgentId, AgentStatus, Approval, ApprovalId, Decision, EventKind, EventSubject,
-    JobId, JobState, NewApproval, NewRun, NewRunStep, Run, RunId, RunOutcome, RunStatus, RunStep, Spend, UserId,
+    Action, ActionId, ActionState, AgentId, Approval, ApprovalId, Decision, EventKind, EventSubject, JobId, JobState,
+    NewApproval, NewRun, NewRunStep, Run, RunId, RunOutcome, RunStatus, RunStep, Spend, UserId,
 };
 
 use super::actions::{self, move_action};
@@ -19,7 +19,7 @@ use super::rows::optional;
 use super::runtime_rows::{self, RUN_COLUMNS};
 use super::writer::Effects;
 use super::{SqliteStore, approvals, enqueue, job_admin, run_steps};
-use crate::rules::{self, RunJobPurpose};
+use crate::rules::{self, NewWork, RunJobPurpose, StoredLimits};
 use crate::runs::{AgentMetrics, ApprovalFilter, MAX_PAGE, RunFilter, RunFinish, RunStore};
 use crate::{Entity, Result, StoreError};
 
@@ -46,7 +46,7 @@ fn insert(
     run: &NewRun,
     now: DateTime<Utc>,
 ) -> Result<Run> {
-    let limits = run.limits;
+    let limits = StoredLimits::of(&run.limits);
     connection.execute(
         "INSERT INTO runs (user_id, agent_id, action_id, status, instruction, max_steps, max_tokens, max_cost_usd, \
          max_wall_secs, created_at, updated_at) VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
@@ -56,9 +56,9 @@ fn insert(
             run.action_id.map(ActionId::get),
             run.instruction,
             limits.max_steps,
-            limits.max_tokens.map(|tokens| i64::try_from(tokens).unwrap_or(i64::MAX)),
+            limits.max_tokens,
             limits.max_cost_usd,
-            limits.max_wall_time.map(|wall| i64::try_from(wall.as_secs()).unwrap_or(i64::MAX)),
+            limits.max_wall_secs,
             to_micros(now),
         ],
     )?;
@@ -96,11 +96,8 @@ pub(crate) fn enqueue_job(
 /// The run's agent must be the user's and not archived; its action, if
 /// any, the agent's.
 fn check_run_subjects(connection: &Connection, user: UserId, run: &NewRun) -> Result<()> {
-    match actions::agent_status(connection, user, run.agent_id)? {
-        None => return Err(rules::missing_agent(run.agent_id)),
-        Some(AgentStatus::Archived) => return Err(rules::archived_agent_for_run(run.agent_id)),
-        Some(_) => {}
-    }
+    let status = actions::agent_status(connection, user, run.agent_id)?;
+    rules::check_agent_takes(run.agent_id, status, NewWork::Run)?;
     if let Some(action_id) = run.action_id {
         let owner: Option<i64> = optional(connection.query_row(
             "SELECT agent_id FROM actions WHERE id = ?1 AND user_id = ?2",

@@ -7,11 +7,12 @@ use std::time::Duration;
 use rusqlite::Row;
 use steward_domain::{
     ActionId, AgentId, Approval, ApprovalId, Artifact, ArtifactId, ChatMessage, Conversation, ConversationId, JobId,
-    MessageCost, MessageId, Run, RunId, RunLimits, RunStep, RunUsage, TokenUsage, UserId, ValidationError,
+    MessageCost, MessageId, Run, RunId, RunStep, RunUsage, TokenUsage, UserId, ValidationError,
 };
 
 use super::connection::from_micros;
 use super::rows::{conversion_error, json, parsed};
+use crate::rules::StoredLimits;
 
 /// A stored count (never negative) as an unsigned number.
 fn count(row: &Row<'_>, index: usize) -> rusqlite::Result<u64> {
@@ -40,12 +41,13 @@ pub(crate) fn run(row: &Row<'_>) -> rusqlite::Result<Run> {
             .map(|outcome| outcome.parse().map_err(|error: ValidationError| conversion_error(6, error.to_string())))
             .transpose()?,
         instruction: row.get(7)?,
-        limits: RunLimits {
+        limits: StoredLimits {
             max_steps: row.get(8)?,
-            max_tokens: optional_count(row, 9)?,
+            max_tokens: row.get(9)?,
             max_cost_usd: row.get(10)?,
-            max_wall_time: optional_count(row, 11)?.map(Duration::from_secs),
-        },
+            max_wall_secs: row.get(11)?,
+        }
+        .into_limits(),
         usage: RunUsage {
             input_tokens: count(row, 12)?,
             output_tokens: count(row, 13)?,
