@@ -5,7 +5,7 @@
 //! messages. Both backends call these, so they accept, refuse and record
 //! the same things.
 
-use chrono::{DateTime, NaiveTime, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use steward_domain::artifact::check_relative_path;
 use steward_domain::run::execution;
@@ -417,10 +417,9 @@ pub(crate) fn check_artifact_action(
     }
 }
 
-/// Midnight UTC of the day of `now`: where "today's" spending starts.
-pub(crate) fn start_of_utc_day(now: DateTime<Utc>) -> DateTime<Utc> {
-    now.date_naive().and_time(NaiveTime::MIN).and_utc()
-}
+/// Midnight UTC of the day of `now`: where "today's" spending starts (the
+/// runtime's budget check uses the same function, so both agree on "today").
+pub(crate) use steward_domain::time::start_of_utc_day;
 
 #[cfg(test)]
 mod tests {
