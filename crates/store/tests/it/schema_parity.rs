@@ -3,9 +3,9 @@
 //! A fresh SQLite database and a fresh PostgreSQL schema are migrated by the
 //! store and read back from their catalogs into one model (`model.rs`):
 //! tables; columns with their type (paired through [`TYPE_MAPPING`]),
-//! nullability and default; primary keys; UNIQUE constraints; indexes with
-//! their keys, order, uniqueness and WHERE clause; CHECK constraints; foreign
-//! keys. Expressions are compared by meaning (`expression.rs`). Every
+//! nullability, default and collation; primary keys; UNIQUE constraints;
+//! indexes with their keys, order, collation, uniqueness and WHERE clause;
+//! CHECK constraints; foreign keys. Expressions are compared by meaning (`expression.rs`). Every
 //! difference fails the test with a line saying what differs, unless it is
 //! in [`DELIBERATE_DIFFERENCES`] with its reason, which makes that list the
 //! record of how the two schemas differ on purpose.

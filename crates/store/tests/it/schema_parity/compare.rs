@@ -108,6 +108,14 @@ fn compare_columns(table: &str, column: &str, sqlite: &Column, postgres: &Column
             nullability(postgres.nullable)
         ));
     }
+    if sqlite.collation != postgres.collation {
+        let collation = |collation: &Option<String>| collation.clone().unwrap_or_else(|| "the default".into());
+        found.push(format!(
+            "{prefix} has collation {} in sqlite, {} in postgres",
+            collation(&sqlite.collation),
+            collation(&postgres.collation)
+        ));
+    }
     if sqlite.default != postgres.default {
         found.push(format!("{prefix} has {} in sqlite, {} in postgres", sqlite.default, postgres.default));
     }
@@ -165,7 +173,7 @@ mod tests {
     use super::*;
 
     fn column(declared_type: &str) -> Column {
-        Column { declared_type: declared_type.into(), nullable: false, default: ColumnDefault::None }
+        Column { declared_type: declared_type.into(), nullable: false, default: ColumnDefault::None, collation: None }
     }
 
     fn one_table(columns: &[(&str, Column)], indexes: &[(&str, Index)]) -> Schema {
@@ -178,7 +186,8 @@ mod tests {
     }
 
     fn index(unique: bool) -> Index {
-        Index { keys: vec![IndexKey { expression: "state".into(), descending: false }], unique, predicate: None }
+        let key = IndexKey { expression: "state".into(), descending: false, collation: None };
+        Index { keys: vec![key], unique, predicate: None }
     }
 
     #[test]

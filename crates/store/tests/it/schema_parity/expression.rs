@@ -72,6 +72,8 @@ impl Canonical<'_> {
     fn render(&self, expression: &Expr, is_condition: bool) -> String {
         match expression {
             Expr::Nested(inner) => self.render(inner, is_condition),
+            // Collations are compared on their own (index keys, columns).
+            Expr::Collate { expr, .. } => self.render(expr, is_condition),
             Expr::Identifier(_) | Expr::CompoundIdentifier(_) => {
                 let name = column_name(expression).unwrap_or_default();
                 if is_condition && self.boolean_columns.contains(&name) { format!("({name} = 1)") } else { name }

@@ -33,6 +33,9 @@ pub struct Column {
     pub declared_type: String,
     pub nullable: bool,
     pub default: ColumnDefault,
+    /// A collation other than the database's default (SQLite's `BINARY`),
+    /// lowercase: it decides what equal and unique mean.
+    pub collation: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -68,11 +71,16 @@ pub struct IndexKey {
     /// A column name or a canonical expression such as `lower(name)`.
     pub expression: String,
     pub descending: bool,
+    /// As for columns: `None` is the database's default.
+    pub collation: Option<String>,
 }
 
 impl std::fmt::Display for IndexKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.expression)?;
+        if let Some(collation) = &self.collation {
+            write!(f, " collate {collation}")?;
+        }
         if self.descending {
             f.write_str(" desc")?;
         }

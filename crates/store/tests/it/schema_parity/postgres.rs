@@ -17,10 +17,11 @@ const TABLES: &str = "
 
 const COLUMNS: &str = "
     SELECT c.relname::text, a.attname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull,
-           pg_get_expr(d.adbin, d.adrelid, true), a.attidentity IN ('a', 'd')
+           pg_get_expr(d.adbin, d.adrelid, true), a.attidentity IN ('a', 'd'), named_collation.collname::text
     FROM pg_attribute a
     JOIN pg_class c ON c.oid = a.attrelid
     LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+    LEFT JOIN pg_collation named_collation ON named_collation.oid = a.attcollation AND named_collation.collname <> 'default'
     WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p')
       AND a.attnum > 0 AND NOT a.attisdropped";
 
@@ -40,13 +41,19 @@ const CONSTRAINTS: &str = "
 
 /// Indexes that back no constraint (those are read as constraints above).
 /// Bit 0 of `indoption` is DESC; `pg_get_indexdef(…, key, …)` prints one
-/// key's column or expression without its order.
+/// key's column or expression without its order or collation, which
+/// `indcollation` has (0 for types without one).
 const INDEXES: &str = "
     SELECT t.relname::text, i.relname::text, x.indisunique,
            ARRAY(SELECT pg_get_indexdef(x.indexrelid, key, true)
                  FROM generate_series(1, x.indnkeyatts::int) AS key ORDER BY key),
            ARRAY(SELECT (x.indoption[key - 1]::int & 1) = 1
                  FROM generate_series(1, x.indnkeyatts::int) AS key ORDER BY key),
+           ARRAY(SELECT coalesce(named_collation.collname::text, '')
+                 FROM generate_series(1, x.indnkeyatts::int) AS key
+                 LEFT JOIN pg_collation named_collation
+                        ON named_collation.oid = x.indcollation[key - 1] AND named_collation.collname <> 'default'
+                 ORDER BY key),
            pg_get_expr(x.indpred, x.indrelid, true)
     FROM pg_index x
     JOIN pg_class i ON i.oid = x.indexrelid
@@ -55,9 +62,9 @@ const INDEXES: &str = "
       AND NOT EXISTS (SELECT 1 FROM pg_constraint k
                       WHERE k.conindid = x.indexrelid AND k.conrelid = x.indrelid AND k.contype IN ('p', 'u', 'x'))";
 
-type ColumnRow = (String, String, String, bool, Option<String>, bool);
+type ColumnRow = (String, String, String, bool, Option<String>, bool, Option<String>);
 type ConstraintRow = (String, String, Vec<String>, Option<String>, Vec<String>, String, String, Option<String>);
-type IndexRow = (String, String, bool, Vec<String>, Vec<bool>, Option<String>);
+type IndexRow = (String, String, bool, Vec<String>, Vec<bool>, Vec<String>, Option<String>);
 
 pub async fn introspect(connection: &mut PgConnection) -> Schema {
     let tables: Vec<(String,)> = sqlx::query_as(TABLES).fetch_all(&mut *connection).await.unwrap();
@@ -72,7 +79,7 @@ pub async fn introspect(connection: &mut PgConnection) -> Schema {
     // Booleans are compared as SQLite's 0/1, so each table's expressions
     // need to know which of its columns are booleans.
     let mut boolean_columns: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (table, column, declared_type, _, _, _) in &columns {
+    for (table, column, declared_type, ..) in &columns {
         if declared_type == "boolean" {
             boolean_columns.entry(table.clone()).or_default().insert(column.clone());
         }
@@ -80,7 +87,7 @@ pub async fn introspect(connection: &mut PgConnection) -> Schema {
     let no_booleans = BTreeSet::new();
     let canonical_for = |table: &str| Canonical { boolean_columns: boolean_columns.get(table).unwrap_or(&no_booleans) };
 
-    for (table_name, name, declared_type, not_null, default, is_identity) in columns {
+    for (table_name, name, declared_type, not_null, default, is_identity, collation) in columns {
         let default = match default {
             _ if is_identity => ColumnDefault::GeneratedKey,
             Some(text) if text.starts_with("nextval(") => ColumnDefault::GeneratedKey,
@@ -90,7 +97,8 @@ pub async fn introspect(connection: &mut PgConnection) -> Schema {
             None => ColumnDefault::None,
         };
         let table = schema.tables.get_mut(&table_name).unwrap();
-        table.columns.insert(name, Column { declared_type, nullable: !not_null, default });
+        let collation = collation.map(|name| name.to_lowercase());
+        table.columns.insert(name, Column { declared_type, nullable: !not_null, default, collation });
     }
 
     for (table_name, kind, columns, referenced_table, referenced_columns, on_update, on_delete, check) in constraints {
@@ -117,14 +125,16 @@ pub async fn introspect(connection: &mut PgConnection) -> Schema {
         }
     }
 
-    for (table_name, index_name, unique, keys, descending, predicate) in indexes {
+    for (table_name, index_name, unique, keys, descending, collations, predicate) in indexes {
         let canonical = canonical_for(&table_name);
         let keys = keys
             .iter()
             .zip(descending)
-            .map(|(key, descending)| IndexKey {
+            .zip(collations)
+            .map(|((key, descending), collation)| IndexKey {
                 expression: canonical.value(&expression::parse(SqlDialect::Postgres, key)),
                 descending,
+                collation: (!collation.is_empty()).then(|| collation.to_lowercase()),
             })
             .collect();
         let predicate =

@@ -67,16 +67,22 @@ fn read_table(connection: &Connection, table_name: &str, sql: &str) -> Table {
             None => ColumnDefault::None,
         };
         let key_is_not_null = is_rowid_alias || (primary_key_position > 0 && without_rowid);
-        table
-            .columns
-            .insert(name.to_lowercase(), Column { declared_type, nullable: !not_null && !key_is_not_null, default });
+        table.columns.insert(
+            name.to_lowercase(),
+            Column { declared_type, nullable: !not_null && !key_is_not_null, default, collation: None },
+        );
     }
 
     let definition = parse_create_table(sql);
     for column in &definition.columns {
         for option in &column.options {
-            if let ColumnOption::Check(check) = &option.option {
-                table.checks.push(canonical.condition(&check.expr));
+            match &option.option {
+                ColumnOption::Check(check) => table.checks.push(canonical.condition(&check.expr)),
+                ColumnOption::Collation(collation) => {
+                    let column = table.columns.get_mut(&column.name.value.to_lowercase()).unwrap();
+                    column.collation = not_binary(&collation.to_string());
+                }
+                _ => {}
             }
         }
     }
@@ -125,19 +131,20 @@ fn read_indexes(connection: &Connection, table_name: &str, canonical: &Canonical
         .collect::<rusqlite::Result<_>>()
         .unwrap();
     for (index_name, unique, origin) in indexes {
-        // (column number, column name, descending); the number is -2 for an
-        // expression, whose text only the stored CREATE INDEX has.
-        let keys: Vec<(i64, Option<String>, bool)> = connection
-            .prepare("SELECT cid, name, \"desc\" FROM pragma_index_xinfo(?1) WHERE key = 1 ORDER BY seqno")
+        // (column number, column name, descending, collation); the number is
+        // -2 for an expression, whose text only the stored CREATE INDEX has.
+        let keys: Vec<(i64, Option<String>, bool, String)> = connection
+            .prepare("SELECT cid, name, \"desc\", coll FROM pragma_index_xinfo(?1) WHERE key = 1 ORDER BY seqno")
             .unwrap()
-            .query_map([&index_name], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+            .query_map([&index_name], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)))
             .unwrap()
             .collect::<rusqlite::Result<_>>()
             .unwrap();
         match origin.as_str() {
             "pk" => {}
             "u" => {
-                let columns = keys.iter().map(|(_, name, _)| name.clone().unwrap_or_default().to_lowercase()).collect();
+                let columns =
+                    keys.iter().map(|(_, name, _, _)| name.clone().unwrap_or_default().to_lowercase()).collect();
                 table.unique_constraints.insert(columns);
             }
             _ => {
@@ -154,12 +161,13 @@ fn read_indexes(connection: &Connection, table_name: &str, canonical: &Canonical
                 let keys = keys
                     .iter()
                     .zip(&definition.columns)
-                    .map(|((column_number, name, descending), written)| IndexKey {
+                    .map(|((column_number, name, descending, collation), written)| IndexKey {
                         expression: match (column_number, name) {
                             (-2, _) | (_, None) => canonical.value(&written.column.expr),
                             (_, Some(name)) => name.to_lowercase(),
                         },
                         descending: *descending,
+                        collation: not_binary(collation),
                     })
                     .collect();
                 let predicate = definition.predicate.as_ref().map(|predicate| canonical.condition(predicate));
@@ -201,6 +209,12 @@ fn read_foreign_keys(connection: &Connection, table_name: &str) -> BTreeSet<Fore
         foreign_keys.insert(foreign_key);
     }
     foreign_keys
+}
+
+/// SQLite's default collation is `BINARY`; any other is named.
+fn not_binary(collation: &str) -> Option<String> {
+    let collation = collation.trim_matches('"').to_lowercase();
+    (collation != "binary").then_some(collation)
 }
 
 /// `REFERENCES users` without a column list means the referenced table's
