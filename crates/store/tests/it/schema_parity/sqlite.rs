@@ -16,28 +16,31 @@ use super::model::{Column, ColumnDefault, ForeignKey, Index, IndexKey, Schema, T
 
 pub fn introspect(database: &Path) -> Schema {
     let connection = Connection::open_with_flags(database, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
-    let tables: Vec<(String, String)> = connection
-        .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    // Virtual tables (full-text search) have no PostgreSQL twin to compare
+    // their inside with: only their name is kept, so each one stands in the
+    // allow-list. Their shadow tables are part of them and are left out.
+    let tables: Vec<(String, String, bool, String)> = connection
+        .prepare(
+            "SELECT list.name, list.type, list.wr, master.sql FROM pragma_table_list AS list
+             JOIN sqlite_master AS master ON master.name = list.name AND master.type = 'table'
+             WHERE list.schema = 'main' AND list.type IN ('table', 'virtual') AND list.name NOT LIKE 'sqlite_%'",
+        )
         .unwrap()
-        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)))
         .unwrap()
         .collect::<rusqlite::Result<_>>()
         .unwrap();
     let mut schema = Schema::default();
-    for (name, sql) in tables {
-        let table = read_table(&connection, &name, &sql);
+    for (name, kind, without_rowid, sql) in tables {
+        let table =
+            if kind == "virtual" { Table::default() } else { read_table(&connection, &name, without_rowid, &sql) };
         schema.tables.insert(name.to_lowercase(), table);
     }
     resolve_implicit_references(&mut schema);
     schema
 }
 
-fn read_table(connection: &Connection, table_name: &str, sql: &str) -> Table {
-    let without_rowid: bool = connection
-        .query_row("SELECT wr FROM pragma_table_list WHERE schema = 'main' AND name = ?1", [table_name], |row| {
-            row.get(0)
-        })
-        .unwrap();
+fn read_table(connection: &Connection, table_name: &str, without_rowid: bool, sql: &str) -> Table {
     let mut table = Table::default();
 
     // (name, declared type, notnull, default, position in the primary key)
