@@ -15,7 +15,10 @@ async fn a_fresh_database_gets_every_migration() {
     let database = steward_test_support::TestDatabase::sqlite();
     let store = steward_store::open(&database.url, steward_store::StoreOptions::default()).await.unwrap();
     let report = store.migrate().await.unwrap();
-    assert_eq!(report.applied, [(1, "initial".to_string()), (2, "agent_runtime".to_string())]);
+    assert_eq!(
+        report.applied,
+        [(1, "initial".to_string()), (2, "agent_runtime".to_string()), (4, "schema_parity".to_string())]
+    );
     store.close().await;
 }
 

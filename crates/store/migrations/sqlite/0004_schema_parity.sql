@@ -1,0 +1,5 @@
+-- Schema parity (issue #9): the differences the parity test
+-- (tests/it/schema_parity.rs) found were on the PostgreSQL side (users.id
+-- not assigned by the database, users.created_at with a default); SQLite's
+-- schema was already the one both should have, so nothing changes here.
+-- The file exists so both databases keep one migration history.
