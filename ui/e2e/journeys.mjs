@@ -13,7 +13,8 @@ const BASE = process.env.STEWARD_URL;
 const SHOTS = process.env.STEWARD_SCREENSHOTS ?? 'target/ui-screenshots';
 if (!BASE) throw new Error('set STEWARD_URL to a running steward serve');
 
-const input = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+const lines = createInterface({ input: process.stdin });
+const input = lines[Symbol.asyncIterator]();
 
 /** Asks the test driving the fake model to do something, and waits until it has. */
 async function control(command) {
@@ -229,3 +230,6 @@ if (violations.length > 0) {
 }
 console.log(`-- screenshots in ${SHOTS}`);
 console.log('1 passed, 0 failed');
+// The open stdin would keep node alive.
+lines.close();
+process.exit(0);

@@ -111,7 +111,8 @@ export function App() {
           </a>
           <LiveIndicator />
           <button type="button" class="palette-button" onClick={() => (paletteOpen.value = true)} aria-keyshortcuts="Control+K Meta+K">
-            <span>Search or run…</span>
+            <span class="wide-only">Search or run…</span>
+            <span class="narrow-only">Search</span>
             <kbd>Ctrl K</kbd>
           </button>
         </header>

@@ -21,7 +21,8 @@ export function subjectLink(event: StewardEvent): string | null {
       return null;
     case 'conversation':
       if (typeof data.action_id === 'number') return `/actions/${data.action_id}`;
-      if (typeof data.agent_id === 'number') return `/agents/${data.agent_id}/chat`;
+      if (typeof data.agent_id === 'number' && data.kind === 'agent') return `/agents/${data.agent_id}/chat`;
+      if (typeof data.agent_id === 'number') return `/agents/${data.agent_id}`;
       return null;
     default:
       return null;
@@ -53,6 +54,8 @@ export function describeEvent(event: StewardEvent): string {
       return `${subject}: run #${text('run_id') ?? '?'} asks to call ${text('tool') ?? 'a tool'}`;
     case 'approval.decided':
       return `${subject} ${text('status') ?? text('to') ?? 'decided'}`;
+    case 'message.created':
+      return `${text('role') === 'assistant' ? 'The agent replied' : 'A message was sent'} in conversation #${event.subject_id}`;
     default: {
       const detail = [from && to ? `${from} → ${to}` : null, text('error')].filter(Boolean).join(' ');
       return `${subject} ${event.kind.split('.').slice(1).join('.')}${detail ? `: ${detail}` : ''}`;

@@ -1,6 +1,10 @@
 // Small charts drawn as SVG from data: bars per day (stacked by series,
 // with a budget line) and horizontal bars per item. Each chart carries a
-// text description, and its numbers are also given as a table.
+// text description, and its numbers are also given as a table. The day
+// chart is drawn at the width it is shown at, so its text keeps its size
+// on a phone as on a desktop.
+
+import { useEffect, useRef, useState } from 'preact/hooks';
 
 export const SERIES_COLOURS = ['var(--series-1)', 'var(--series-2)', 'var(--series-3)', 'var(--series-4)', 'var(--series-5)', 'var(--series-6)'];
 
@@ -16,6 +20,19 @@ function niceMaximum(value: number): number {
   return 10 * power;
 }
 
+/** The width an element is laid out at, followed as it changes. */
+function useWidth(fallback: number) {
+  const element = useRef<HTMLDivElement>(null);
+  const [width, setWidth] = useState(fallback);
+  useEffect(() => {
+    if (!element.current) return;
+    const observer = new ResizeObserver(([entry]) => setWidth(Math.max(Math.floor(entry.contentRect.width), 200)));
+    observer.observe(element.current);
+    return () => observer.disconnect();
+  }, []);
+  return { element, width };
+}
+
 export function DayBars(props: {
   bars: DayBar[];
   series: string[];
@@ -23,9 +40,9 @@ export function DayBars(props: {
   format: (value: number) => string;
   description: string;
 }) {
-  const width = 720;
+  const { element, width } = useWidth(720);
   const height = 220;
-  const left = 56;
+  const left = 60;
   const bottom = 24;
   const top = 10;
   const totals = props.bars.map((bar) => bar.parts.reduce((sum, part) => sum + part.value, 0));
@@ -34,10 +51,11 @@ export function DayBars(props: {
   const slot = (width - left) / Math.max(props.bars.length, 1);
   const barWidth = Math.max(Math.min(slot * 0.7, 28), 2);
   const y = (value: number) => top + plotHeight - (value / maximum) * plotHeight;
-  const labelEvery = Math.ceil(props.bars.length / 10);
+  const labelEvery = Math.ceil(props.bars.length / Math.max(Math.floor((width - left) / 56), 1));
   return (
     <figure class="chart">
-      <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-label={props.description} preserveAspectRatio="none">
+      <div class="chart-area" ref={element}>
+      <svg width={width} height={height} viewBox={`0 0 ${width} ${height}`} role="img" aria-label={props.description}>
         {[0, 0.5, 1].map((share) => (
           <g key={share}>
             <line x1={left} x2={width} y1={y(maximum * share)} y2={y(maximum * share)} class="grid-line" />
@@ -78,6 +96,7 @@ export function DayBars(props: {
           </g>
         ) : null}
       </svg>
+      </div>
       {props.series.length > 1 && (
         <figcaption class="legend">
           {props.series.map((series, index) => (

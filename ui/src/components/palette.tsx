@@ -130,8 +130,8 @@ export function Palette() {
           }}
           onKeyDown={onKeyDown}
         />
+        {shown.length === 0 && <p class="palette-empty muted">Nothing matches “{text}”.</p>}
         <ul id="palette-list" role="listbox" class="palette-list" aria-label="Results">
-          {shown.length === 0 && <li class="palette-empty muted">Nothing matches “{text}”.</li>}
           {shown.map((entry, index) => (
             <li
               key={entry.key}

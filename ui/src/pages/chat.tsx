@@ -7,15 +7,20 @@ import type { Action, Agent } from '../api/types';
 import { Conversation } from '../components/conversation';
 import { useData } from '../components/data';
 import { DraftCard } from '../components/draft-card';
-import { ErrorNote, Loading, PageHeader } from '../components/ui';
+import { Badge, ErrorNote, Loading, PageHeader } from '../components/ui';
 import { useLiveReload } from '../live';
 
 export function ChatPage({ id }: { id: string }) {
   const agent = useData((signal) => get<Agent>(`/agents/${id}`, signal), [id]);
   const open = useData(
-    (signal) => get<{ actions: Action[] }>(`/actions?agent_id=${id}&state=draft,defined`, signal).then((page) => page.actions),
+    (signal) => get<{ actions: Action[] }>(`/actions?agent_id=${id}`, signal).then((page) => page.actions),
     [id],
   );
+  const drafts = (open.data ?? []).filter((action) => action.state === 'draft' || action.state === 'defined');
+  const others = (open.data ?? [])
+    .filter((action) => action.state !== 'draft' && action.state !== 'defined')
+    .sort((a, b) => b.updated_at.localeCompare(a.updated_at))
+    .slice(0, 8);
   useLiveReload((event) => event.kind.startsWith('action.') && String(event.data.agent_id) === id, open.reload);
 
   if (agent.error) return <ErrorNote error={agent.error} retry={agent.reload} />;
@@ -47,10 +52,22 @@ export function ChatPage({ id }: { id: string }) {
         />
         <aside class="side" aria-labelledby="open-drafts">
           <h2 id="open-drafts">Open drafts</h2>
-          {open.data && open.data.length === 0 && <p class="muted">No open drafts. Ask the agent for a next action.</p>}
-          {(open.data ?? []).map((action) => (
+          {open.data && drafts.length === 0 && <p class="muted">No open drafts. Ask the agent for a next action.</p>}
+          {drafts.map((action) => (
             <DraftCard key={`${action.id}-${action.updated_at}`} action={action} onChange={open.reload} />
           ))}
+          {others.length > 0 && (
+            <>
+              <h2>Earlier actions</h2>
+              <ul class="plain-list">
+                {others.map((action) => (
+                  <li key={action.id}>
+                    <Badge value={action.state} /> <a href={`/actions/${action.id}`}>{action.title}</a>
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
         </aside>
       </div>
     </>

@@ -27,6 +27,7 @@ export function CostsPage() {
   useLiveReload(about('run.step', 'run.finished', 'message.'), reload);
 
   const usd = (value: number) => formatUsd(value);
+  const axis = (value: number) => `$${Number(value.toPrecision(3))}`;
   return (
     <>
       <PageHeader title="Costs" subtitle="What model calls cost, per day (UTC, as budgets count), per agent and per model." />
@@ -41,12 +42,12 @@ export function CostsPage() {
       </div>
       <ErrorNote error={error} retry={reload} />
       {!data && !error && <Loading />}
-      {data && <CostCharts report={data} format={usd} />}
+      {data && <CostCharts report={data} format={usd} axis={axis} />}
     </>
   );
 }
 
-function CostCharts({ report, format }: { report: CostReport; format: (value: number) => string }) {
+function CostCharts({ report, format, axis }: { report: CostReport; format: (value: number) => string; axis: (value: number) => string }) {
   const total = report.entries.reduce((sum, entry) => sum + entry.cost_usd, 0);
   const unknown = report.entries.reduce((sum, entry) => sum + entry.unknown_cost_calls, 0);
   const calls = report.entries.reduce((sum, entry) => sum + entry.model_calls, 0);
@@ -107,7 +108,7 @@ function CostCharts({ report, format }: { report: CostReport; format: (value: nu
           bars={bars}
           series={series}
           budget={budget}
-          format={format}
+          format={axis}
           description={`Cost per day over ${report.days} days, ${formatUsd(total)} in all${budget ? `; the agents' daily budgets add up to ${formatUsd(budget)}` : ''}.`}
         />
         <details>

@@ -22,7 +22,7 @@ interface Node {
   blocked: boolean;
 }
 
-const NODE_WIDTH = 190;
+const NODE_WIDTH = 210;
 const NODE_HEIGHT = 48;
 const FINISHED = new Set(['completed', 'cancelled', 'dismissed']);
 
@@ -155,10 +155,11 @@ function Graph({ jobs, actions, everything }: { jobs: Job[]; actions: Action[]; 
           {nodes.map((node) => {
             const at = placed.place(node.key);
             return (
-              <a key={node.key} href={node.href} class={`graph-node state-${node.state}${node.blocked ? ' blocked' : ''}`} aria-label={`${node.label}, ${node.detail}`}>
+              <a key={node.key} href={node.href} class={`graph-node state-${node.state}${node.blocked ? ' blocked' : ''}`}>
+                <title>{`${node.label}: ${node.detail}`}</title>
                 <rect x={at.x - NODE_WIDTH / 2} y={at.y - NODE_HEIGHT / 2} width={NODE_WIDTH} height={NODE_HEIGHT} rx="6" />
                 <text x={at.x - NODE_WIDTH / 2 + 10} y={at.y - 4} class="graph-label">
-                  {node.label.length > 26 ? `${node.label.slice(0, 25)}…` : node.label}
+                  {node.label.length > 29 ? `${node.label.slice(0, 28)}…` : node.label}
                 </text>
                 <text x={at.x - NODE_WIDTH / 2 + 10} y={at.y + 14} class="graph-detail">
                   {node.blocked ? `⛔ ${node.detail}` : node.detail}

@@ -121,7 +121,9 @@ function SpanRow({ span, offset, width }: { span: Span; offset: number; width: n
         <span class="span-label">
           <span class="span-seq">{span.sequence}</span>
           <span class="span-kind">{words(span.kind)}</span>
-          <span class="span-name">{span.name}</span>
+          <span class="span-name" title={span.name}>
+            {model ? model.model : span.name}
+          </span>
         </span>
         <span class="span-track" aria-hidden="true">
           <span class="span-bar" style={{ left: `${(offset * 100).toFixed(2)}%`, width: `${Math.min(width * 100, 100 - offset * 100).toFixed(2)}%` }} />
