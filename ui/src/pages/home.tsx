@@ -2,8 +2,8 @@
 // jobs, drafts to review) and what agents did today and what it cost.
 
 import { get } from '../api/client';
-import type { Action, AgentMetrics, Approval, Health, Job, Run } from '../api/types';
-import { agentName, agents } from '../agents';
+import type { Action, Agent, AgentMetrics, Approval, Health, Job, Run } from '../api/types';
+import { agentName } from '../agents';
 import { useData } from '../components/data';
 import { Badge, Empty, ErrorNote, Loading, PageHeader, Stat } from '../components/ui';
 import { formatAgo, formatTime, formatUsd, words } from '../format';
@@ -19,6 +19,8 @@ interface HomeData {
   deadJobs: Job[];
   health: Health;
   metrics: Map<number, AgentMetrics>;
+  /** Active and paused. */
+  agents: Agent[];
 }
 
 function startOfLocalDay(): number {
@@ -27,7 +29,8 @@ function startOfLocalDay(): number {
 }
 
 async function loadHome(signal: AbortSignal): Promise<HomeData> {
-  const [approvals, runs, drafts, failedActions, upcoming, deadJobs, health] = await Promise.all([
+  // The page reads the agents itself, so it is drawn after one round of requests.
+  const [approvals, runs, drafts, failedActions, upcoming, deadJobs, health, live] = await Promise.all([
     get<{ approvals: Approval[] }>('/approvals?status=pending', signal),
     get<{ runs: Run[] }>('/runs?limit=200', signal),
     get<{ actions: Action[] }>('/actions?state=draft', signal),
@@ -35,13 +38,13 @@ async function loadHome(signal: AbortSignal): Promise<HomeData> {
     get<{ actions: Action[] }>('/actions?state=scheduled,in_progress', signal),
     get<{ jobs: Job[] }>('/jobs?state=dead&limit=20', signal),
     get<Health>('/health', signal),
+    get<{ agents: Agent[] }>('/agents', signal),
   ]);
   const today = startOfLocalDay();
   const dayAgo = Date.now() - 24 * 3600 * 1000;
-  const live = agents.value.filter((agent) => agent.status !== 'archived');
   const metrics = new Map<number, AgentMetrics>();
   await Promise.all(
-    live.map(async (agent) => {
+    live.agents.map(async (agent) => {
       try {
         metrics.set(agent.id, await get<AgentMetrics>(`/agents/${agent.id}/metrics`, signal));
       } catch {
@@ -62,12 +65,12 @@ async function loadHome(signal: AbortSignal): Promise<HomeData> {
     deadJobs: deadJobs.jobs,
     health,
     metrics,
+    agents: live.agents,
   };
 }
 
 export function Home() {
-  const agentCount = agents.value.length;
-  const { data, error, reload } = useData(loadHome, [agentCount]);
+  const { data, error, reload } = useData(loadHome, []);
   useLiveReload(about('approval.', 'run.', 'action.', 'job.dead', 'job.died', 'agent.'), reload);
 
   return (
@@ -85,7 +88,7 @@ function HomeContent({ data }: { data: HomeData }) {
   const costToday = [...data.metrics.values()].reduce((sum, metric) => sum + metric.cost_usd_today, 0);
   const unknownToday = [...data.metrics.values()].some((metric) => metric.unknown_cost_calls_today > 0);
   const completedToday = data.todayRuns.filter((run) => run.outcome === 'completed').length;
-  const liveAgents = agents.value.filter((agent) => agent.status !== 'archived');
+  const liveAgents = data.agents;
 
   return (
     <>
