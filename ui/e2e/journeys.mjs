@@ -167,6 +167,21 @@ try {
   await page.keyboard.press('Enter');
   await page.getByRole('heading', { name: 'Launch writer', level: 1 }).waitFor();
 
+  // 9. The dependency graph: a job waiting for another is marked blocked.
+  step('the dependency graph marks blocked work');
+  await api('/jobs/batch', {
+    method: 'POST',
+    body: JSON.stringify({
+      jobs: [
+        { kind: 'noop', delay_ms: 3_600_000, idempotency_key: 'gather-figures' },
+        { kind: 'noop', idempotency_key: 'write-report', depends_on: ['gather-figures'] },
+      ],
+    }),
+  });
+  await page.getByRole('link', { name: 'Dependencies' }).click();
+  await page.locator('.graph-node.blocked .graph-detail', { hasText: 'blocked by 1' }).waitFor();
+  check((await page.locator('.graph-edge').count()) >= 1, 'the dependency is drawn');
+
   assertNoProblems(page, 'the journeys');
   console.log(`@@ state ${JSON.stringify(state)}`);
   step('journeys passed');

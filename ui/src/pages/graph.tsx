@@ -71,7 +71,9 @@ function build(jobs: Job[], actions: Action[], everything: boolean) {
 
 function layout(nodes: Node[], edges: [string, string][]) {
   const graph = new dagre.graphlib.Graph();
-  graph.setGraph({ rankdir: 'LR', nodesep: 18, ranksep: 56, marginx: 8, marginy: 8 });
+  // Left to right reads best; a phone has room downwards instead.
+  const narrow = window.matchMedia('(max-width: 640px)').matches;
+  graph.setGraph({ rankdir: narrow ? 'TB' : 'LR', nodesep: 18, ranksep: narrow ? 40 : 56, marginx: 8, marginy: 8 });
   graph.setDefaultEdgeLabel(() => ({}));
   for (const node of nodes) graph.setNode(node.key, { width: NODE_WIDTH, height: NODE_HEIGHT });
   for (const [from, to] of edges) graph.setEdge(from, to);
