@@ -164,7 +164,7 @@ function Graph({ jobs, actions, everything }: { jobs: Job[]; actions: Action[]; 
                   {node.label.length > 29 ? `${node.label.slice(0, 28)}…` : node.label}
                 </text>
                 <text x={at.x - NODE_WIDTH / 2 + 10} y={at.y + 14} class="graph-detail">
-                  {node.blocked ? `⛔ ${node.detail}` : node.detail}
+                  {node.detail}
                 </text>
               </a>
             );
