@@ -1,5 +1,5 @@
 //! The HTTP edge of Steward: the REST API under `/api/v1`, the live event
-//! stream and the OpenAPI document.
+//! stream, the OpenAPI document and the web dashboard.
 //!
 //! Architecture invariant: this is the only crate that knows the API's JSON
 //! shapes ([`api`]). Handlers translate between wire types and domain types
@@ -8,6 +8,7 @@
 //! panic, has the shape `{"error": {"code", "message", "field"}}`.
 
 pub mod api;
+mod dashboard;
 mod error;
 mod extract;
 mod openapi;

@@ -27,6 +27,7 @@ use crate::api::{ErrorCode, ErrorResponse};
         (name = "artifacts", description = "The files agents produce"),
         (name = "jobs", description = "The durable job queue"),
         (name = "events", description = "The append-only log of state changes, paged or live"),
+        (name = "costs", description = "What model calls cost, per day, agent and model"),
         (name = "meta", description = "This document"),
     ),
     paths(openapi_json),

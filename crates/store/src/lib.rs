@@ -12,6 +12,7 @@ pub mod actions;
 pub mod agents;
 pub mod artifacts;
 pub mod conversations;
+pub mod costs;
 pub mod database_url;
 pub mod error;
 pub mod events;
@@ -32,6 +33,7 @@ pub use actions::{ActionFilter, ActionStore};
 pub use agents::{AgentFilter, AgentStore};
 pub use artifacts::{ArtifactFilter, ArtifactStore};
 pub use conversations::ConversationStore;
+pub use costs::{CostEntry, CostStore};
 pub use database_url::{DatabaseKind, DatabaseUrl};
 pub use error::{ConflictKind, Entity, StoreError};
 pub use events::{EventLog, EventQuery};
@@ -49,7 +51,17 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// backend is chosen at run time.
 #[async_trait]
 pub trait Store:
-    AgentStore + ActionStore + RunStore + ConversationStore + ArtifactStore + JobQueue + EventLog + Send + Sync + 'static
+    AgentStore
+    + ActionStore
+    + RunStore
+    + ConversationStore
+    + ArtifactStore
+    + CostStore
+    + JobQueue
+    + EventLog
+    + Send
+    + Sync
+    + 'static
 {
     fn kind(&self) -> DatabaseKind;
 

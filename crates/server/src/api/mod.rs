@@ -11,6 +11,7 @@ pub mod agents;
 pub mod approvals;
 pub mod artifacts;
 pub mod chats;
+pub mod costs;
 pub mod enums;
 pub mod error;
 pub mod events;

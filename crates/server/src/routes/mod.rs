@@ -1,5 +1,6 @@
 //! The router: every endpoint of `/api/v1`, the OpenAPI document and the API
-//! reference, the fallbacks for unknown paths and methods, and the layers
+//! reference, the dashboard (which answers every other path, and unknown API
+//! paths in the error shape), the fallback for wrong methods, and the layers
 //! every request passes (body limit, panic catcher, tracing).
 
 mod actions;
@@ -7,10 +8,10 @@ mod agents;
 mod approvals;
 mod artifacts;
 mod chats;
+mod costs;
 mod events;
-mod fallback;
+pub(crate) mod fallback;
 mod health;
-mod index;
 mod jobs;
 mod runs;
 mod setup;
@@ -69,6 +70,8 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(jobs::retry_job))
         .routes(routes!(events::list_events))
         .routes(routes!(stream::stream_events))
+        .routes(routes!(costs::latest_event))
+        .routes(routes!(costs::cost_report))
 }
 
 pub(crate) fn router(state: AppState) -> Router {
@@ -77,9 +80,8 @@ pub(crate) fn router(state: AppState) -> Router {
     let max_body_bytes = state.max_body_bytes;
     api.route("/api/v1/openapi.json", get(openapi_json))
         .merge(Router::from(Scalar::with_url("/api/v1/docs", document).custom_html(SCALAR_PAGE)))
-        .route("/", get(index::index))
         .method_not_allowed_fallback(fallback::method_not_allowed)
-        .fallback(fallback::route_not_found)
+        .fallback(crate::dashboard::serve)
         .with_state(state)
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(CatchPanicLayer::custom(fallback::panic_response))

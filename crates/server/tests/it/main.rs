@@ -10,6 +10,7 @@ mod agents;
 mod approvals;
 mod artifacts;
 mod chats;
+mod dashboard;
 mod errors;
 mod events;
 mod jobs;

@@ -22,6 +22,7 @@ mod artifacts;
 mod claims;
 pub mod connection;
 mod conversations;
+mod costs;
 mod dependents;
 mod enqueue;
 mod events;

@@ -14,6 +14,7 @@ mod artifacts;
 mod checkpointer;
 mod connection;
 mod conversations;
+mod costs;
 mod dependents;
 mod enqueue;
 mod events;

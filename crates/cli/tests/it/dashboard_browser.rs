@@ -1,0 +1,176 @@
+//! The web dashboard in a real browser: headless Chromium (Debian's, driven
+//! by `playwright-core` from `ui/node_modules`) runs `ui/e2e/journeys.mjs`
+//! against a real `steward serve` whose model provider is the fake. The
+//! journeys: an agent created through the setup chat, a chat whose reply
+//! streams in and proposes a draft card, the draft defined and scheduled,
+//! the action crossing the kanban live, an illegal drag refused with the
+//! server's message, the run's trace waterfall, a paused tool call
+//! approved, the command palette; then screenshots of every main page at
+//! 1280 and 390 px (`target/ui-screenshots/`) and axe-core checks.
+//!
+//! The script asks for the fake to hold and release replies ("@@
+//! pause_replies") on its stdout and waits for "ok" on its stdin, so the
+//! action is seen in progress before its run may finish. Node, Chromium
+//! and `npm ci` in `ui/` are required: without them the test fails, saying
+//! what to install.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use steward_fake_llm::{FakeLlm, ReceivedRequest, Reply, Script};
+
+use crate::support::ServerOptions;
+
+const KEY: &str = "sk-ant-browser-0123456789abcdef";
+const STRUCTURED: &str = "structured_output";
+const CHROMIUM: &str = "/usr/bin/chromium";
+/// The whole browser run; generous, as a 2-core machine may be busy.
+const BROWSER_PATIENCE: Duration = Duration::from_secs(420);
+
+fn repository_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("the repository root")
+}
+
+/// What the fake model answers, decided from each request alone (the
+/// person's last message and how many tool results came back), so the
+/// browser's pace does not matter.
+fn reply_for(request: &ReceivedRequest) -> Option<Script> {
+    let said = request.last_user_text().unwrap_or_default();
+    let tool_results = request.tool_result_count();
+    let reply = if said.contains("A post, 500 readers, by Friday") {
+        Reply::tool_call(
+            STRUCTURED,
+            &json!({
+                "reply": "Goal: a launch post people share. Criteria: published, 500 readers. By Friday. Create it?",
+                "ready": true,
+                "agent": {"name": "Launch writer", "goal": "Publish a launch post people share",
+                          "success_criteria": ["Post published", "500 readers in a week"], "timeline": "by Friday"}
+            }),
+        )
+    } else if said.contains("Help me launch") {
+        Reply::tool_call(
+            STRUCTURED,
+            &json!({"reply": "What should the launch achieve, and by when?", "ready": false, "agent": null}),
+        )
+    } else if said.contains("What first?") && tool_results == 0 {
+        // Paced like a real model, so the browser sees the reply grow.
+        Reply::text("Start with the post itself.")
+            .then_tool_call(
+                "propose_action",
+                &json!({"title": "Draft the launch post", "description": "600 words, one image.",
+                        "priority": "high", "mode": "scheduled"}),
+            )
+            .with_chunk_chars(3)
+            .with_delay_between_chunks(Duration::from_millis(40))
+    } else if said.contains("What first?") {
+        Reply::text(" I filed it as a draft.")
+    } else if said.contains("Draft the launch post") && tool_results == 0 {
+        Reply::tool_call("artifacts__write", &json!({"path": "post.md", "content": "# We launched\n"}))
+    } else if said.contains("Draft the launch post") {
+        Reply::text("The post is in post.md.")
+    } else if said.contains("approval journey") && tool_results == 0 {
+        Reply::tool_call("workspace__write", &json!({"path": "a.txt", "content": "x"}))
+    } else {
+        Reply::text("Done.")
+    };
+    Some(reply.into())
+}
+
+fn require_tools(root: &Path) -> String {
+    let node = Command::new("node").arg("--version").output();
+    assert!(
+        node.as_ref().is_ok_and(|output| output.status.success()),
+        "the dashboard's browser tests need Node.js 20.19 or newer (`apt-get install nodejs`): {node:?}"
+    );
+    assert!(
+        Path::new(CHROMIUM).exists(),
+        "the dashboard's browser tests need Debian's Chromium at {CHROMIUM}: `apt-get install chromium chromium-driver`"
+    );
+    assert!(
+        root.join("ui/node_modules/playwright-core").exists() && root.join("ui/node_modules/axe-core").exists(),
+        "the dashboard's browser tests need ui/node_modules: run `npm ci` in {}",
+        root.join("ui").display()
+    );
+    String::from_utf8_lossy(&node.unwrap().stdout).trim().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heavy_the_dashboard_journeys_in_a_real_browser() {
+    let root = repository_root();
+    let node_version = require_tools(&root);
+    let fake = FakeLlm::start().await.unwrap();
+    fake.set_responder(reply_for);
+    let server = ServerOptions::default()
+        .env("ANTHROPIC_API_KEY", KEY)
+        .env("ANTHROPIC_BASE_URL", fake.anthropic_base_url())
+        .env("STEWARD_TOOLS__REQUIRE_APPROVAL", "workspace.write")
+        .start();
+    let screenshots = root.join("target/ui-screenshots");
+
+    let mut child = Command::new("node")
+        .arg(root.join("ui/e2e/journeys.mjs"))
+        .current_dir(root.join("ui"))
+        .env("STEWARD_URL", server.url())
+        .env("STEWARD_SCREENSHOTS", &screenshots)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start node");
+    let mut commands = child.stdin.take().expect("piped stdin");
+    let (lines, received) = mpsc::channel::<String>();
+    let stdout = child.stdout.take().expect("piped stdout");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    let stderr = child.stderr.take().expect("piped stderr");
+    let errors = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
+
+    let deadline = Instant::now() + BROWSER_PATIENCE;
+    let mut output = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match received.recv_timeout(left) {
+            Ok(line) => {
+                if let Some(command) = line.strip_prefix("@@ ") {
+                    match command {
+                        "pause_replies" => fake.pause_replies(),
+                        "resume_replies" => fake.resume_replies(),
+                        _ => {}
+                    }
+                    if !command.starts_with("state ") {
+                        writeln!(commands, "ok").expect("answer the browser script");
+                    }
+                }
+                output.push(line);
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                let _ = child.kill();
+                panic!("the browser journeys did not finish within {BROWSER_PATIENCE:?}:\n{}", output.join("\n"));
+            }
+        }
+    }
+    fake.resume_replies();
+    let status = child.wait().expect("wait for node");
+    let errors = errors.join().unwrap_or_default();
+    let printed = output.join("\n");
+    assert!(
+        status.success(),
+        "the browser journeys failed (node {node_version}):\n{printed}\n{errors}\nthe server's log:\n{}",
+        server.log()
+    );
+    assert!(printed.contains("1 passed, 0 failed"), "{printed}\n{errors}");
+    for page in ["home", "kanban", "run", "costs", "graph", "timeline"] {
+        for width in [1280, 390] {
+            let file = screenshots.join(format!("{page}-{width}.png"));
+            assert!(file.metadata().is_ok_and(|metadata| metadata.len() > 0), "{} was saved", file.display());
+        }
+    }
+}

@@ -1,0 +1,250 @@
+// The dashboard's journeys in headless Chromium against a real `steward
+// serve` whose model provider is the fake, scripted by the Rust test that
+// starts this (crates/cli/tests/it/dashboard_browser.rs). That test reads
+// lines starting with "@@" on this script's stdout as commands for the
+// fake ("@@ pause_replies") and answers each on stdin once done.
+//
+//   STEWARD_URL=http://127.0.0.1:PORT STEWARD_SCREENSHOTS=target/ui-screenshots node ui/e2e/journeys.mjs
+
+import { createInterface } from 'node:readline';
+import { assertNoProblems, check, launch, openPage, screenshotter, seriousViolations } from './browser.mjs';
+
+const BASE = process.env.STEWARD_URL;
+const SHOTS = process.env.STEWARD_SCREENSHOTS ?? 'target/ui-screenshots';
+if (!BASE) throw new Error('set STEWARD_URL to a running steward serve');
+
+const lines = createInterface({ input: process.stdin });
+const input = lines[Symbol.asyncIterator]();
+
+/** Asks the test driving the fake model to do something, and waits until it has. */
+async function control(command) {
+  console.log(`@@ ${command}`);
+  const answer = await input.next();
+  check(!answer.done && answer.value.trim() === 'ok', `the test did not confirm "${command}": ${answer.value}`);
+}
+
+async function api(path, init) {
+  const response = await fetch(BASE + '/api/v1' + path, {
+    ...init,
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+  });
+  const body = await response.json();
+  if (!response.ok) throw new Error(`${path}: ${response.status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+async function until(what, condition, timeout = 30_000) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const value = await condition();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function step(text) {
+  console.log(`-- ${text}`);
+}
+
+const browser = await launch();
+const page = await openPage(browser, BASE);
+page.setDefaultTimeout(30_000);
+const state = {};
+
+try {
+  // 1. An agent through the setup chat.
+  step('create an agent through the setup chat');
+  await page.goto('/');
+  await page.getByRole('link', { name: 'Agents', exact: true }).click();
+  await page.getByRole('link', { name: 'New agent' }).click();
+  await page.getByLabel('Your message').fill('Help me launch');
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.getByText('What should the launch achieve, and by when?').waitFor();
+  await page.getByLabel('Your message').fill('A post, 500 readers, by Friday');
+  await page.getByLabel('Your message').press('Enter');
+  await page.getByText('The assistant has what it needs.').waitFor();
+  check((await page.getByLabel('Name').inputValue()) === 'Launch writer', 'the proposal fills the name');
+  check((await page.getByLabel('Success criteria (one per line)').inputValue()).includes('500 readers in a week'), 'and the criteria');
+  await page.getByRole('button', { name: 'Create agent' }).click();
+  await page.getByRole('heading', { name: 'Launch writer', level: 1 }).waitFor();
+  state.agentId = Number(new URL(page.url()).pathname.split('/').pop());
+  check(state.agentId > 0, `the agent's page is shown: ${page.url()}`);
+  await page.getByText('Publish a launch post people share').waitFor();
+
+  // 2. Chat: the reply streams in, and a draft card appears inline.
+  step('chat and receive a draft card');
+  await page.getByRole('link', { name: 'Chat', exact: true }).click();
+  await page.getByLabel('Your message').fill('What first?');
+  await page.evaluate(() => {
+    window.__seen = [];
+    const sample = () => {
+      const streaming = document.querySelector('.message.assistant.streaming p');
+      const text = streaming?.textContent ?? null;
+      if (text && text !== 'Thinking…' && window.__seen[window.__seen.length - 1] !== text) window.__seen.push(text);
+      if (!window.__doneSampling) requestAnimationFrame(sample);
+    };
+    requestAnimationFrame(sample);
+  });
+  await page.getByRole('button', { name: 'Send' }).click();
+  const card = page.locator('.messages [data-testid=draft-card]');
+  await card.getByText('Draft the launch post').waitFor();
+  await page.locator('.message.assistant:not(.streaming)').getByText('I filed it as a draft.').waitFor();
+  const seen = await page.evaluate(() => {
+    window.__doneSampling = true;
+    return window.__seen;
+  });
+  check(seen.length >= 3, `the reply grew token by token (saw ${JSON.stringify(seen)})`);
+  check(seen[0].length < 'Start with the post itself.'.length, `the first text seen was partial: ${JSON.stringify(seen)}`);
+
+  // 3. Define it, then schedule it (its run is held by the fake meanwhile).
+  step('define and schedule the draft');
+  await card.getByRole('button', { name: 'Define' }).click();
+  await card.locator('.badge-defined').waitFor();
+  await control('pause_replies');
+  await card.getByRole('button', { name: 'Schedule now' }).click();
+  await card.locator('.badge-scheduled, .badge-in_progress').first().waitFor();
+  const actions = await api(`/actions?agent_id=${state.agentId}`);
+  state.actionId = actions.actions[0].id;
+
+  // 4. The kanban: the card sits in progress, then crosses to completed live.
+  step('watch the action cross the kanban live');
+  await page.getByRole('link', { name: 'Kanban' }).click();
+  const kanbanCard = page.locator(`[data-action-id="${state.actionId}"]`);
+  await page.locator(`[data-column=in_progress] [data-action-id="${state.actionId}"]`).waitFor();
+  await page.evaluate(() => (window.__notReloaded = true));
+  await control('resume_replies');
+  await page.locator(`[data-column=completed] [data-action-id="${state.actionId}"]`).waitFor();
+  check(await page.evaluate(() => window.__notReloaded === true), 'the board moved the card without a reload');
+
+  // 5. An illegal drag: refused with the server's message, and the card stays.
+  step('an illegal drag is refused with a message');
+  await kanbanCard.dragTo(page.locator('[data-column=draft]'));
+  const refusal = page.getByTestId('kanban-refusal');
+  await refusal.waitFor();
+  const refusalText = await refusal.textContent();
+  check(/stays completed/.test(refusalText) && /completed/.test(refusalText.split(':').slice(1).join(':')), `the refusal says why: ${refusalText}`);
+  await page.locator(`[data-column=completed] [data-action-id="${state.actionId}"]`).waitFor();
+  check((await page.locator(`[data-column=draft] [data-action-id="${state.actionId}"]`).count()) === 0, 'the card went back');
+
+  // 6. The run's trace as a waterfall.
+  step("open the run's trace waterfall");
+  const runs = await api(`/runs?action_id=${state.actionId}`);
+  state.runId = runs.runs[0].id;
+  await page.goto(`/actions/${state.actionId}`);
+  await page.getByRole('link', { name: `Run #${state.runId}` }).click();
+  await page.getByRole('heading', { name: `Run #${state.runId}` }).waitFor();
+  const spans = page.locator('.waterfall .span');
+  await until('the trace shows its steps', async () => (await spans.count()) >= 4);
+  const modelCall = page.locator('.span-model_call').first();
+  await modelCall.getByRole('button').click();
+  await modelCall.getByText('Stop reason').waitFor();
+  await modelCall.getByText('cache read').waitFor();
+  const toolCall = page.locator('.span-tool_call').first();
+  check((await toolCall.textContent()).includes('artifacts.write'), 'the tool call is named');
+  await toolCall.getByRole('button').click();
+  await toolCall.getByText('post.md').first().waitFor();
+
+  // 7. A paused tool call, approved from the inbox; the run carries on.
+  step('approve a paused tool call');
+  const adhoc = await api(`/agents/${state.agentId}/runs`, { method: 'POST', body: JSON.stringify({ instruction: 'Write a.txt for the approval journey' }) });
+  await page.getByRole('link', { name: 'Approvals' }).click();
+  const approval = page.getByTestId('approval');
+  await approval.getByText('workspace.write').first().waitFor();
+  await approval.getByRole('button', { name: 'Approve' }).click();
+  await page.getByText('Nothing waits for your approval').waitFor();
+  const finished = await until('the approved run finishes', async () => {
+    const run = await api(`/runs/${adhoc.id}`);
+    return run.status === 'finished' ? run : null;
+  });
+  check(finished.outcome === 'completed', `the approved run completed: ${JSON.stringify(finished)}`);
+  await page.getByText('Decided lately').waitFor();
+
+  // 8. The command palette jumps to the agent.
+  step('the command palette');
+  await page.keyboard.press('Control+K');
+  await page.getByRole('combobox').fill('launch writer');
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: 'Launch writer', level: 1 }).waitFor();
+
+  // 9. The dependency graph: a job waiting for another is marked blocked.
+  step('the dependency graph marks blocked work');
+  await api('/jobs/batch', {
+    method: 'POST',
+    body: JSON.stringify({
+      jobs: [
+        { kind: 'noop', delay_ms: 3_600_000, idempotency_key: 'gather-figures' },
+        { kind: 'noop', idempotency_key: 'write-report', depends_on: ['gather-figures'] },
+      ],
+    }),
+  });
+  await page.getByRole('link', { name: 'Dependencies' }).click();
+  await page.locator('.graph-node.blocked .graph-detail', { hasText: 'blocked by 1' }).waitFor();
+  check((await page.locator('.graph-edge').count()) >= 1, 'the dependency is drawn');
+
+  assertNoProblems(page, 'the journeys');
+  console.log(`@@ state ${JSON.stringify(state)}`);
+  step('journeys passed');
+} catch (error) {
+  await page.screenshot({ path: `${SHOTS}/failure.png`, fullPage: true }).catch(() => {});
+  console.error(`FAILED: ${error.stack ?? error}`);
+  if (page.problems.length) console.error(`page problems:\n${page.problems.join('\n')}`);
+  await browser.close();
+  process.exit(1);
+}
+
+// Screenshots of every main page, wide and narrow, and accessibility checks.
+const shoot = screenshotter(SHOTS);
+const pages = [
+  ['home', '/'],
+  ['agents', '/agents'],
+  ['agent', `/agents/${state.agentId}`],
+  ['agent-new', '/agents/new'],
+  ['chat', `/agents/${state.agentId}/chat`],
+  ['action', `/actions/${state.actionId}`],
+  ['kanban', '/kanban'],
+  ['kanban-jobs', '/kanban?mode=jobs'],
+  ['graph', '/graph?show=all'],
+  ['timeline', '/timeline'],
+  ['runs', '/runs'],
+  ['run', `/runs/${state.runId}`],
+  ['approvals', '/approvals'],
+  ['costs', '/costs'],
+  ['queue', '/queue'],
+  ['schedules', '/schedules'],
+];
+const violations = [];
+for (const [width, colorScheme] of [[1280, 'light'], [390, 'light'], [1280, 'dark']]) {
+  const view = await openPage(browser, BASE, { width, height: width > 800 ? 860 : 844, colorScheme });
+  for (const [name, path] of pages) {
+    await view.goto(path);
+    await view.locator('main h1').first().waitFor();
+    await view.waitForFunction(() => !document.querySelector('main .loading'));
+    await shoot(view, `${name}-${width}${colorScheme === 'dark' ? '-dark' : ''}`);
+    if (width === 1280 || name === 'home' || name === 'kanban') {
+      for (const violation of await seriousViolations(view)) {
+        violations.push(`${name} at ${width}px ${colorScheme}: ${violation.impact} ${violation.id} (${violation.help}) at ${violation.nodes.join(', ')}`);
+      }
+    }
+  }
+  if (width === 1280 && colorScheme === 'light') {
+    await view.goto('/');
+    await view.locator('main h1').first().waitFor();
+    await view.keyboard.press('Control+K');
+    await view.getByRole('combobox').fill('run');
+    await shoot(view, 'palette-1280');
+    for (const violation of await seriousViolations(view)) violations.push(`palette: ${violation.impact} ${violation.id} (${violation.help})`);
+  }
+  assertNoProblems(view, `pages at ${width}px ${colorScheme}`);
+  await view.context().close();
+}
+await browser.close();
+if (violations.length > 0) {
+  console.error(`FAILED: accessibility:\n${violations.join('\n')}`);
+  process.exit(1);
+}
+console.log(`-- screenshots in ${SHOTS}`);
+console.log('1 passed, 0 failed');
+// The open stdin would keep node alive.
+lines.close();
+process.exit(0);

@@ -1,0 +1,272 @@
+// The API's wire types, as crates/server/src/api describes them (the
+// OpenAPI document at /api/v1/openapi.json is the reference).
+
+export type AgentStatus = 'active' | 'paused' | 'archived';
+export type ActionState = 'draft' | 'defined' | 'scheduled' | 'in_progress' | 'completed' | 'failed' | 'dismissed';
+export type ActionPriority = 'low' | 'medium' | 'high' | 'urgent';
+export type ActionMode = 'interactive' | 'scheduled';
+export type JobState = 'blocked' | 'queued' | 'running' | 'completed' | 'dead' | 'cancelled';
+export type RunStatus = 'queued' | 'running' | 'awaiting_approval' | 'finished';
+export type RunOutcome =
+  | 'completed' | 'max_steps' | 'max_tokens' | 'max_cost' | 'max_wall_time' | 'budget_exceeded' | 'cancelled' | 'failed';
+export type StepKind = 'instruction' | 'model_call' | 'tool_call' | 'summary';
+export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'withdrawn';
+export type EventSubject = 'job' | 'agent' | 'action' | 'run' | 'approval' | 'conversation' | 'artifact';
+
+export interface Limits {
+  max_steps: number | null;
+  max_tokens: number | null;
+  max_cost_usd: number | null;
+  max_wall_secs: number | null;
+}
+
+export interface Budget {
+  daily_usd: number | null;
+  total_usd: number | null;
+}
+
+export interface Agent {
+  id: number;
+  name: string;
+  goal: string;
+  success_criteria: string[];
+  timeline: string | null;
+  status: AgentStatus;
+  model: string | null;
+  instructions: string;
+  tools: string[] | null;
+  limits: Limits;
+  budget: Budget;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AgentMetrics {
+  cost_usd_total: number;
+  cost_usd_today: number;
+  unknown_cost_calls: number;
+  unknown_cost_calls_today: number;
+  runs: number;
+  actions_total: number;
+  actions_completed: number;
+}
+
+export interface Action {
+  id: number;
+  agent_id: number;
+  title: string;
+  description: string;
+  priority: ActionPriority;
+  mode: ActionMode;
+  scheduled_for: string | null;
+  state: ActionState;
+  state_reason: string | null;
+  job_id: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface RunUsage {
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_write_tokens: number;
+  cost_usd: number;
+  cost_known: boolean;
+  unknown_cost_calls: number;
+  model_calls: number;
+  tool_calls: number;
+}
+
+export interface Run {
+  id: number;
+  agent_id: number;
+  action_id: number | null;
+  job_id: number | null;
+  status: RunStatus;
+  outcome: RunOutcome | null;
+  instruction: string;
+  limits: Limits;
+  usage: RunUsage;
+  steps: number;
+  output: string | null;
+  error: string | null;
+  cancel_requested: boolean;
+  created_at: string;
+  updated_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export interface ModelCallSpan {
+  provider: string;
+  model: string;
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_write_tokens: number;
+  cost_usd: number | null;
+  cost_known: boolean;
+  time_to_first_token_ms: number | null;
+  stop_reason: string | null;
+}
+
+export interface ToolCallSpan {
+  tool: string;
+  call_id: string | null;
+  arguments: unknown;
+  result_bytes: number | null;
+  is_error: boolean;
+}
+
+export interface Span {
+  sequence: number;
+  kind: StepKind;
+  name: string;
+  started_at: string;
+  finished_at: string;
+  duration_ms: number;
+  model_call: ModelCallSpan | null;
+  tool_call: ToolCallSpan | null;
+  error: string | null;
+  content: unknown;
+}
+
+export interface Trace {
+  run: Run;
+  spans: Span[];
+}
+
+export interface Approval {
+  id: number;
+  run_id: number;
+  agent_id: number;
+  step_sequence: number;
+  call_id: string;
+  tool: string;
+  arguments: unknown;
+  status: ApprovalStatus;
+  reason: string | null;
+  created_at: string;
+  decided_at: string | null;
+}
+
+export interface Job {
+  id: number;
+  queue: string;
+  kind: string;
+  payload: unknown;
+  priority: number;
+  state: JobState;
+  state_reason: string | null;
+  run_at: string;
+  attempts: number;
+  max_attempts: number;
+  timeout_ms: number;
+  idempotency_key: string | null;
+  depends_on: number[];
+  pending_dependencies: number;
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+  result: unknown;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export interface JobCounts {
+  blocked: number;
+  queued: number;
+  running: number;
+  completed: number;
+  dead: number;
+  cancelled: number;
+  total: number;
+}
+
+export interface JobAttempt {
+  attempt: number;
+  worker: string | null;
+  started_at: string;
+  ended_at: string | null;
+  duration_ms: number | null;
+  outcome: 'running' | 'completed' | 'failed' | 'died' | 'lease_expired' | 'released' | 'cancelled';
+  error: string | null;
+  retry_at: string | null;
+}
+
+export interface JobDetail extends Job {
+  attempt_history: JobAttempt[];
+  timings: { wait_ms: number | null; run_ms: number | null; total_ms: number | null };
+}
+
+export interface StewardEvent {
+  id: number;
+  occurred_at: string;
+  kind: string;
+  subject: EventSubject;
+  subject_id: number;
+  data: Record<string, unknown>;
+}
+
+export interface ChatMessage {
+  id: number;
+  role: 'user' | 'assistant';
+  text: string;
+  cost: { model_calls: number; cost_usd: number; cost_known: boolean; unknown_cost_calls: number };
+  created_at: string;
+}
+
+export interface AgentProposal {
+  name: string;
+  goal: string;
+  success_criteria: string[];
+  timeline: string | null;
+}
+
+export interface SetupChatResponse {
+  conversation_id: number;
+  message: ChatMessage;
+  ready: boolean;
+  proposal: AgentProposal | null;
+}
+
+export interface Artifact {
+  id: number;
+  run_id: number;
+  action_id: number | null;
+  path: string;
+  bytes: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Health {
+  status: string;
+  version: string;
+  database: string;
+  uptime_seconds: number;
+  job_kinds: string[] | null;
+  jobs: JobCounts;
+}
+
+/** `GET /api/v1/costs`: spending per UTC day, agent and model. */
+export interface CostEntry {
+  day: string;
+  agent_id: number;
+  /** `provider/model`; null for chat replies, whose model is not recorded. */
+  model: string | null;
+  model_calls: number;
+  cost_usd: number;
+  unknown_cost_calls: number;
+  input_tokens: number;
+  output_tokens: number;
+}
+
+export interface CostReport {
+  since: string;
+  days: number;
+  entries: CostEntry[];
+}

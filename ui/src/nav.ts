@@ -1,0 +1,25 @@
+// The dashboard's pages as the navigation and the command palette list them.
+
+export interface NavItem {
+  path: string;
+  label: string;
+  /** Capabilities still to come: the page says so and what it will hold. */
+  upcoming?: boolean;
+  keywords?: string;
+}
+
+export const NAV: NavItem[] = [
+  { path: '/', label: 'Home', keywords: 'needs you today overview' },
+  { path: '/agents', label: 'Agents', keywords: 'goals' },
+  { path: '/kanban', label: 'Kanban', keywords: 'board actions jobs' },
+  { path: '/graph', label: 'Dependencies', keywords: 'graph dag blocked' },
+  { path: '/timeline', label: 'Timeline', keywords: 'events activity live' },
+  { path: '/runs', label: 'Runs', keywords: 'traces waterfall' },
+  { path: '/approvals', label: 'Approvals', keywords: 'inbox approve reject' },
+  { path: '/costs', label: 'Costs', keywords: 'spend budget money' },
+  { path: '/queue', label: 'Queue', keywords: 'jobs retry' },
+  { path: '/schedules', label: 'Schedules', upcoming: true },
+  { path: '/routines', label: 'Routines', upcoming: true },
+  { path: '/memory', label: 'Memory', upcoming: true },
+  { path: '/projects', label: 'Projects', upcoming: true },
+];

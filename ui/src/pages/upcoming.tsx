@@ -1,0 +1,51 @@
+// Pages whose capabilities have not landed yet keep their place in the
+// navigation and say what they will hold.
+
+import { useLocation } from 'preact-iso';
+import { Empty, PageHeader } from '../components/ui';
+
+const UPCOMING: Record<string, { title: string; text: string }> = {
+  '/schedules': {
+    title: 'Schedules',
+    text: 'Coming with the scheduler: cron and "weekdays at" schedules with their next fire times, pause and resume, run now, a dry-run preview and the fire history. Meanwhile, schedule an action for a time from its page or the kanban.',
+  },
+  '/routines': {
+    title: 'Routines',
+    text: 'Coming with routines: triggers, prompt templates, context sources and deliveries (Slack, e-mail, webhooks) with their delivery history.',
+  },
+  '/memory': {
+    title: 'Memory',
+    text: "Coming with memory: search what agents remember with where each fact came from, and a fact's history over time.",
+  },
+  '/projects': {
+    title: 'Projects',
+    text: 'Coming with spec-driven projects: requirements, design, the task graph and the approval at each phase gate.',
+  },
+};
+
+export function Upcoming() {
+  const { path } = useLocation();
+  const page = UPCOMING[path] ?? { title: 'Coming soon', text: '' };
+  return (
+    <>
+      <PageHeader title={page.title} />
+      <Empty title={`${page.title} are not in this version of Steward yet`}>
+        <p>{page.text}</p>
+      </Empty>
+    </>
+  );
+}
+
+export function NotFound() {
+  const { path } = useLocation();
+  return (
+    <>
+      <PageHeader title="Page not found" />
+      <Empty title={`Nothing lives at ${path}`}>
+        <p>
+          Go <a href="/">home</a>, or press <kbd>Ctrl K</kbd> to search for an agent, action or run.
+        </p>
+      </Empty>
+    </>
+  );
+}
