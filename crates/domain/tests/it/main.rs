@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod dst_fire_times;
+mod fire_time_properties;
 mod fire_times;
 mod support;
 mod when_grammar;
