@@ -75,7 +75,7 @@ impl FromStr for MissedRunPolicy {
                 Some(Ok(max_runs)) if (1..=LISTED_SLOTS_LIMIT as u32).contains(&max_runs) => {
                     Ok(MissedRunPolicy::RunAll { max_runs })
                 }
-                Some(_) => Err(error(format!("`{text}`: run_all takes at most 1 to {LISTED_SLOTS_LIMIT} runs"))),
+                Some(_) => Err(error(format!("`{text}`: the N of run_all:N must be from 1 to {LISTED_SLOTS_LIMIT}"))),
                 None => Err(error(format!(
                     "unknown value {text:?}; expected one of catch_up_once, skip, run_all, run_all:N"
                 ))),
@@ -162,7 +162,8 @@ pub enum SlotCount {
 }
 
 /// Older due slots that do not fire, summarised: all slots from `first_slot`
-/// to `through` (inclusive) share `outcome`.
+/// to `through` (inclusive) share `outcome`. `through` is the span's last slot
+/// when the count is exact, else a bound no slot of the span is after.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SlotSpan {
     pub first_slot: DateTime<Utc>,
@@ -271,6 +272,8 @@ fn newest_due_slots(input: &DueSlots<'_>) -> (Vec<DateTime<Utc>>, Option<DateTim
     }
     // Too many: bisect (to the second) for the latest instant after which
     // few enough slots are due. Each probe lists at most the limit plus one.
+    // Slots are whole seconds, so exactly one lies in the last second
+    // bisected: the newest slot not listed.
     let mut too_early = input.handled_through;
     let mut late_enough = input.now;
     while late_enough - too_early > TimeDelta::seconds(1) {
@@ -281,22 +284,20 @@ fn newest_due_slots(input: &DueSlots<'_>) -> (Vec<DateTime<Utc>>, Option<DateTim
             too_early = middle;
         }
     }
-    (due_after(late_enough).collect(), Some(late_enough))
+    (due_after(late_enough).collect(), input.when.next_after(input.zone, too_early))
 }
 
-/// The slots after `after` and at or before `through`, counted, as a span.
-fn span(input: &DueSlots<'_>, after: DateTime<Utc>, through: DateTime<Utc>, outcome: NotFired) -> Option<SlotSpan> {
-    let first_slot = input.when.next_after(input.zone, after).filter(|first| *first <= through)?;
-    let counted = input
-        .when
-        .fire_times(input.zone, after)
-        .take_while(|slot| *slot <= through)
-        .take(COUNTED_SLOTS_LIMIT as usize + 1)
-        .count() as u64;
-    let count = if counted > COUNTED_SLOTS_LIMIT {
-        SlotCount::AtLeast(COUNTED_SLOTS_LIMIT)
-    } else {
-        SlotCount::Exactly(counted)
-    };
-    Some(SlotSpan { first_slot, through, count, outcome })
+/// The slots after `after` and at or before `bound`, counted, as a span.
+fn span(input: &DueSlots<'_>, after: DateTime<Utc>, bound: DateTime<Utc>, outcome: NotFired) -> Option<SlotSpan> {
+    let first_slot = input.when.next_after(input.zone, after).filter(|first| *first <= bound)?;
+    let mut counted: u64 = 0;
+    let mut last_slot = first_slot;
+    for slot in input.when.fire_times(input.zone, after).take_while(|slot| *slot <= bound) {
+        if counted == COUNTED_SLOTS_LIMIT {
+            return Some(SlotSpan { first_slot, through: bound, count: SlotCount::AtLeast(counted), outcome });
+        }
+        counted += 1;
+        last_slot = slot;
+    }
+    Some(SlotSpan { first_slot, through: last_slot, count: SlotCount::Exactly(counted), outcome })
 }

@@ -7,5 +7,7 @@
 mod dst_fire_times;
 mod fire_time_properties;
 mod fire_times;
+mod missed_run_properties;
+mod missed_runs;
 mod support;
 mod when_grammar;
