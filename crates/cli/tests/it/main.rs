@@ -12,6 +12,7 @@ mod crash;
 mod events;
 mod jobs;
 mod llm_commands;
+mod schedule_preview;
 mod server;
 mod skills;
 mod support;

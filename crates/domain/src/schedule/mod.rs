@@ -67,8 +67,9 @@
 //!   fold is placed by the calendar rules above). A one-shot at or before
 //!   "now" never fires: `When::check_fires_after` says so, and callers
 //!   refuse to create one.
-//! - The tz database is chrono-tz's (compiled in); it models DST rules up
-//!   to the year 2100 or so and fixes offsets after its last transition.
+//! - The tz database is chrono-tz's (compiled in, 2025b). It lists DST
+//!   transitions through 2099; after that a zone keeps the offset of its
+//!   last transition (New York stays on -05:00).
 
 mod calendar;
 mod cron_fields;

@@ -5,7 +5,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, FixedOffset, LocalResult, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, FixedOffset, LocalResult, NaiveDateTime, SecondsFormat, TimeZone, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::calendar::CalendarPattern;
@@ -130,10 +130,12 @@ impl When {
             Some(at) => format!(
                 "`{}` is in the past ({} in {zone}, and it is now {}); a one-shot schedule must be in the future",
                 self.canonical,
-                at.with_timezone(&zone.tz()).to_rfc3339(),
-                now.with_timezone(&zone.tz()).to_rfc3339(),
+                at.with_timezone(&zone.tz()).to_rfc3339_opts(SecondsFormat::Secs, false),
+                now.with_timezone(&zone.tz()).to_rfc3339_opts(SecondsFormat::Secs, false),
             ),
-            None => format!("`{}` never fires after {}", self.canonical, now.to_rfc3339()),
+            None => {
+                format!("`{}` never fires after {}", self.canonical, now.to_rfc3339_opts(SecondsFormat::Secs, true))
+            }
         };
         Err(ValidationError::new(FIELD, message))
     }
