@@ -34,6 +34,10 @@ pub const LISTED_SLOTS_LIMIT: usize = 1_000;
 pub const COUNTED_SLOTS_LIMIT: u64 = 100_000;
 /// `run_all` without a number fires at most this many missed slots.
 pub const DEFAULT_RUN_ALL_MAX: u32 = 10;
+/// `run_all` fires at most this many missed slots, whatever it asks for. It
+/// stays below [`LISTED_SLOTS_LIMIT`], so the slots it fires are all among
+/// the listed ones (which hold at most one on-time slot besides).
+pub const MAX_RUN_ALL_MAX: u32 = 500;
 /// How far back missed slots are caught up by default.
 pub const DEFAULT_CATCHUP_WINDOW: TimeDelta = TimeDelta::days(1);
 
@@ -46,7 +50,7 @@ pub enum MissedRunPolicy {
     /// Missed slots do not fire.
     Skip,
     /// Every missed slot fires, oldest first, at most `max_runs` of them (the
-    /// newest).
+    /// newest; `max_runs` is capped at [`MAX_RUN_ALL_MAX`]).
     RunAll { max_runs: u32 },
 }
 
@@ -64,7 +68,7 @@ impl FromStr for MissedRunPolicy {
     type Err = ValidationError;
 
     /// `catch_up_once`, `skip`, `run_all` (at most [`DEFAULT_RUN_ALL_MAX`]) or
-    /// `run_all:N` with N from 1 to [`LISTED_SLOTS_LIMIT`].
+    /// `run_all:N` with N from 1 to [`MAX_RUN_ALL_MAX`].
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let error = |message: String| ValidationError::new("missed", message);
         match text {
@@ -72,10 +76,10 @@ impl FromStr for MissedRunPolicy {
             "skip" => Ok(MissedRunPolicy::Skip),
             "run_all" => Ok(MissedRunPolicy::RunAll { max_runs: DEFAULT_RUN_ALL_MAX }),
             _ => match text.strip_prefix("run_all:").map(str::parse::<u32>) {
-                Some(Ok(max_runs)) if (1..=LISTED_SLOTS_LIMIT as u32).contains(&max_runs) => {
+                Some(Ok(max_runs)) if (1..=MAX_RUN_ALL_MAX).contains(&max_runs) => {
                     Ok(MissedRunPolicy::RunAll { max_runs })
                 }
-                Some(_) => Err(error(format!("`{text}`: the N of run_all:N must be from 1 to {LISTED_SLOTS_LIMIT}"))),
+                Some(_) => Err(error(format!("`{text}`: the N of run_all:N must be from 1 to {MAX_RUN_ALL_MAX}"))),
                 None => Err(error(format!(
                     "unknown value {text:?}; expected one of catch_up_once, skip, run_all, run_all:N"
                 ))),
@@ -229,7 +233,7 @@ pub fn plan_due_slots(input: &DueSlots<'_>) -> DuePlan {
         }
         MissedRunPolicy::Skip => Some(NotFired::Missed(MissedReason::SkipPolicy)),
         MissedRunPolicy::RunAll { max_runs } => {
-            let first_fired = catchable.len().saturating_sub(max_runs as usize);
+            let first_fired = catchable.len().saturating_sub(max_runs.min(MAX_RUN_ALL_MAX) as usize);
             fires.extend(
                 catchable[first_fired..].iter().map(|slot| PlannedFire { slot: *slot, reason: FireReason::CatchUp }),
             );

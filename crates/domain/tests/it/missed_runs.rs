@@ -216,7 +216,7 @@ fn policies_parse_and_print() {
     let error = "run_all:0".parse::<MissedRunPolicy>().unwrap_err();
     assert_eq!(
         (error.field.as_str(), error.message.as_str()),
-        ("missed", "`run_all:0`: the N of run_all:N must be from 1 to 1000")
+        ("missed", "`run_all:0`: the N of run_all:N must be from 1 to 500")
     );
     let error = "sometimes".parse::<MissedRunPolicy>().unwrap_err();
     assert!(error.message.contains("catch_up_once, skip, run_all, run_all:N"), "{error}");
