@@ -208,7 +208,9 @@ pub struct DueSlots<'a> {
 
 /// Decides which due slots fire now and what is recorded for the others.
 pub fn plan_due_slots(input: &DueSlots<'_>) -> DuePlan {
-    let window_start = input.now - input.settings.catchup_window;
+    let window_start = input.now.checked_sub_signed(input.settings.catchup_window).unwrap_or(DateTime::<Utc>::MIN_UTC);
+    // The last instant before the window: where spans outside it end.
+    let before_window = window_start.checked_sub_signed(TimeDelta::nanoseconds(1)).unwrap_or(window_start);
     let (listed, unlisted_through) = newest_due_slots(input);
     let handled_through = listed.last().copied().unwrap_or(input.handled_through);
     let on_time = listed.last().copied().filter(|slot| input.now - *slot <= input.on_time_grace);
@@ -253,11 +255,11 @@ pub fn plan_due_slots(input: &DueSlots<'_>) -> DuePlan {
 
     let mut summarized = Vec::new();
     if let Some(through) = unlisted_through {
-        let outside_through = through.min(window_start - TimeDelta::nanoseconds(1));
+        let outside_through = through.min(before_window);
         let outside = NotFired::Missed(MissedReason::OutsideCatchupWindow);
         summarized.extend(span(input, input.handled_through, outside_through, outside));
         if let Some(outcome) = policy_outcome {
-            let after = input.handled_through.max(window_start - TimeDelta::nanoseconds(1));
+            let after = input.handled_through.max(before_window);
             summarized.extend(span(input, after, through, outcome));
         }
     }

@@ -122,3 +122,62 @@ fn friendly_form_errors_say_what_is_understood() {
     assert!(error("at 2030-02-30T09:00").contains("write the date and time as 2030-01-31T09:00"));
     assert!(error("at tomorrow").contains("write the date and time as"));
 }
+
+/// Words from the grammar, shuffled into phrases that are mostly wrong.
+fn grammar_soup() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    let word = proptest::sample::select(
+        &[
+            "*",
+            "?",
+            "0",
+            "7",
+            "15",
+            "59",
+            "*/5",
+            "1-5",
+            "L",
+            "LW",
+            "15W",
+            "5L",
+            "1#2",
+            "MON",
+            "FRI-SUN",
+            "JAN",
+            "@daily",
+            "daily",
+            "at",
+            "08:00",
+            "every",
+            "15",
+            "minutes",
+            "hours",
+            "mondays",
+            "2030-01-31T09:00",
+            "2030-01-31T09:00:00+01:00",
+            ",",
+            "/",
+            "-",
+            "#",
+        ][..],
+    );
+    proptest::collection::vec(word, 0..8).prop_map(|words| words.join(" "))
+}
+
+proptest::proptest! {
+    #[test]
+    fn any_input_parses_or_fails_cleanly_and_what_parses_round_trips(
+        text in proptest::prop_oneof![grammar_soup(), "[0-9A-Za-z*?,/#@:+ -]{0,40}"],
+        after_seconds in -2_000_000_000i64..5_000_000_000,
+    ) {
+        if let Ok(parsed) = When::parse(&text) {
+            let again = When::parse(parsed.as_str()).unwrap();
+            proptest::prop_assert_eq!(again.as_str(), parsed.as_str());
+            let zone = crate::support::zone("America/New_York");
+            let after = chrono::DateTime::from_timestamp(after_seconds, 0).unwrap();
+            if let Some(next) = parsed.next_after(zone, after) {
+                proptest::prop_assert!(next > after);
+            }
+        }
+    }
+}
