@@ -74,6 +74,9 @@ pub enum Command {
     /// Jobs of the durable queue: enqueue, list, get, cancel, retry.
     #[command(subcommand)]
     Job(commands::job::JobCommand),
+    /// Schedules: preview the fire times of a *when* in a time zone (no server needed).
+    #[command(subcommand)]
+    Schedule(commands::schedule::ScheduleCommand),
     /// The event log; --follow for live events.
     Events(commands::events::EventsArgs),
     /// Apply database migrations and exit.

@@ -80,6 +80,10 @@ integer_id!(
     /// A file an agent produced.
     ArtifactId
 );
+integer_id!(
+    /// A schedule: a *when*, a zone, policies and a target.
+    ScheduleId
+);
 
 impl UserId {
     /// The local owner created by the first migration. Until authentication

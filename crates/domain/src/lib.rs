@@ -17,6 +17,7 @@ pub mod event;
 pub mod ids;
 pub mod job;
 pub mod run;
+pub mod schedule;
 mod text_enum;
 pub mod time;
 pub mod validation;
@@ -29,7 +30,9 @@ pub use conversation::{
     ChatMessage, ChatRole, Conversation, ConversationKind, MessageCost, NewChatMessage, NewConversation,
 };
 pub use event::{Event, EventKind, EventSubject};
-pub use ids::{ActionId, AgentId, ApprovalId, ArtifactId, ConversationId, EventId, JobId, MessageId, RunId, UserId};
+pub use ids::{
+    ActionId, AgentId, ApprovalId, ArtifactId, ConversationId, EventId, JobId, MessageId, RunId, ScheduleId, UserId,
+};
 pub use job::{Job, JobRef, JobState, NewJob};
 pub use run::{
     NewRun, NewRunStep, Run, RunLimits, RunOutcome, RunStatus, RunStep, RunUsage, Spend, StepKind, TokenUsage,

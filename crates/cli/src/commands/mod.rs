@@ -17,6 +17,7 @@ pub(crate) mod llm_setup;
 pub mod migrate;
 pub mod models;
 pub mod runs;
+pub mod schedule;
 pub mod serve;
 pub mod skills;
 pub mod status;
