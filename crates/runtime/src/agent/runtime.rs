@@ -99,6 +99,11 @@ impl AgentRuntime {
         AgentRuntime { store, models, tools, skills, settings, redactor }
     }
 
+    /// The model providers and models runs can use.
+    pub fn models(&self) -> &Arc<ModelRegistry> {
+        &self.models
+    }
+
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
     }

@@ -13,6 +13,7 @@ mod events;
 pub(crate) mod fallback;
 mod health;
 mod jobs;
+mod models;
 mod runs;
 mod setup;
 mod stream;
@@ -71,6 +72,7 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(stream::stream_events))
         .routes(routes!(costs::latest_event))
         .routes(routes!(costs::cost_report))
+        .routes(routes!(models::list_models))
 }
 
 pub(crate) fn router(state: AppState) -> Router {
