@@ -2,9 +2,8 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde_json::json;
 use sqlx::PgConnection;
-use steward_domain::{Agent, AgentId, AgentPatch, AgentStatus, EventKind, EventSubject, NewAgent, UserId};
+use steward_domain::{Agent, AgentId, AgentPatch, AgentStatus, NewAgent, NewEvent, UserId};
 
 use super::PostgresStore;
 use super::connection::could_be_stored;
@@ -140,13 +139,10 @@ impl AgentStore for PostgresStore {
                 .bind(agent.budget.total_usd)
                 .execute(transaction.connection())
                 .await?;
-                transaction.record_event(
+                transaction.record(
                     user,
                     now,
-                    EventKind::AGENT_UPDATED,
-                    EventSubject::Agent,
-                    id.get(),
-                    json!({ "fields": rules::patched_fields(&patch), "status": agent.status.as_str() }),
+                    NewEvent::AgentUpdated { agent: id, fields: rules::patched_fields(&patch), status: agent.status },
                 );
                 Ok(load(transaction.connection(), user, id).await?)
             })
@@ -167,14 +163,7 @@ impl AgentStore for PostgresStore {
                     .bind(id.get())
                     .execute(transaction.connection())
                     .await?;
-                transaction.record_event(
-                    user,
-                    now,
-                    EventKind::AGENT_ARCHIVED,
-                    EventSubject::Agent,
-                    id.get(),
-                    json!({ "from": agent.status.as_str() }),
-                );
+                transaction.record(user, now, NewEvent::AgentArchived { agent: id, from: agent.status });
                 Ok(load(transaction.connection(), user, id).await?)
             })
         })
@@ -217,13 +206,6 @@ pub(crate) async fn insert(
     .fetch_one(transaction.connection())
     .await?;
     let id = AgentId(id);
-    transaction.record_event(
-        user,
-        now,
-        EventKind::AGENT_CREATED,
-        EventSubject::Agent,
-        id.get(),
-        json!({ "name": name }),
-    );
+    transaction.record(user, now, NewEvent::AgentCreated { agent: id, name: name.to_string() });
     Ok(load(transaction.connection(), user, id).await?)
 }
