@@ -8,7 +8,7 @@ use clap::Subcommand;
 use serde_json::json;
 use steward_domain::schedule::{ScheduleZone, When};
 
-use crate::cli::GlobalOptions;
+use crate::options::GlobalOptions;
 use crate::output::{print_json, say};
 
 #[derive(Debug, Subcommand)]
