@@ -111,13 +111,8 @@ async fn names_are_matched_and_unique_without_regard_to_case(t: TestStore) {
     // An agent may change the case of its own name.
     let recase = AgentPatch { name: Some("LAUNCH".into()), ..AgentPatch::default() };
     assert_eq!(store.update_agent(USER, first.id, recase).await.unwrap().name, "LAUNCH");
-    let names: Vec<String> = store
-        .list_agents(USER, AgentFilter::default())
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|agent| agent.name)
-        .collect();
+    let names: Vec<String> =
+        store.list_agents(USER, AgentFilter::default()).await.unwrap().into_iter().map(|agent| agent.name).collect();
     assert_eq!(names, ["LAUNCH", "Other"]);
 }
 

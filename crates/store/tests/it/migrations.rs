@@ -42,7 +42,7 @@ async fn a_second_process_cannot_open_the_same_sqlite_file() {
 #[test]
 fn the_agent_names_migration_renames_live_agents_that_differ_only_in_case() {
     let connection = rusqlite::Connection::open_in_memory().unwrap();
-    let (before, after): (Vec<_>, Vec<_>) =
+    let (before, after): (Vec<&steward_store::migrations::Migration>, Vec<_>) =
         steward_store::migrations::SQLITE.iter().partition(|migration| migration.version < 5);
     for migration in before {
         connection.execute_batch(migration.sql).unwrap();
