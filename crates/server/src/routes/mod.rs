@@ -10,16 +10,15 @@ mod artifacts;
 mod chats;
 mod costs;
 mod events;
-pub(crate) mod fallback;
 mod health;
 mod jobs;
+pub(crate) mod meta;
 mod runs;
 mod setup;
 mod stream;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
 use steward_domain::UserId;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
@@ -29,7 +28,8 @@ use utoipa_axum::routes;
 use utoipa_scalar::{Scalar, Servable};
 
 use crate::AppState;
-use crate::openapi::{ApiDoc, openapi_json, with_error_table};
+use crate::fallback;
+use crate::openapi::{ApiDoc, with_error_table};
 
 /// Until authentication arrives, every request acts as the local owner.
 const USER: UserId = UserId::LOCAL_OWNER;
@@ -72,14 +72,14 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(stream::stream_events))
         .routes(routes!(costs::latest_event))
         .routes(routes!(costs::cost_report))
+        .routes(routes!(meta::openapi_json))
 }
 
 pub(crate) fn router(state: AppState) -> Router {
     let (api, document) = api_routes().split_for_parts();
     let document = with_error_table(document);
     let max_body_bytes = state.max_body_bytes;
-    api.route("/api/v1/openapi.json", get(openapi_json))
-        .merge(Router::from(Scalar::with_url("/api/v1/docs", document).custom_html(SCALAR_PAGE)))
+    api.merge(Router::from(Scalar::with_url("/api/v1/docs", document).custom_html(SCALAR_PAGE)))
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .fallback(crate::dashboard::serve)
         .with_state(state)
