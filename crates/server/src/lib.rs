@@ -8,6 +8,7 @@
 //! panic, has the shape `{"error": {"code", "message", "field"}}`.
 
 pub mod api;
+mod api_reference;
 mod dashboard;
 mod error;
 mod extract;

@@ -9,9 +9,9 @@ use steward_server::api::{
     EnqueueJobRequest, EnqueuedJob, JobCounts, JobDetailResponse, JobListResponse, JobReference, JobResponse, JobState,
 };
 
-use crate::cli::GlobalOptions;
 use crate::client::ApiClient;
 use crate::input::{parse_duration, parse_id, parse_job_reference, parse_payload, parse_time, parse_wire};
+use crate::options::GlobalOptions;
 use crate::output::{
     self, confirm, duration, local_time, optional_duration, optional_time, or_dash, print_json, say,
     time_with_distance, truncate, will_ask,
@@ -95,7 +95,7 @@ pub struct ListArgs {
 }
 
 pub async fn run(command: JobCommand, global: &GlobalOptions) -> anyhow::Result<()> {
-    let client = ApiClient::new(&global.server)?;
+    let client = ApiClient::new(&global.server_url()?)?;
     match command {
         JobCommand::Enqueue(args) => {
             let request = EnqueueJobRequest {

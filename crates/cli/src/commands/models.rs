@@ -4,12 +4,11 @@
 use crate::output::say;
 use std::path::PathBuf;
 
-use comfy_table::Table;
 use serde_json::{Value, json};
 use steward_llm::{KeyStatus, ModelId, ModelRegistry, ProviderSummary};
 
-use crate::cli::GlobalOptions;
 use crate::commands::llm_setup::load_registry;
+use crate::options::GlobalOptions;
 
 #[derive(Debug, clap::Args)]
 pub struct ModelsArgs {
@@ -25,12 +24,10 @@ pub async fn run(args: ModelsArgs, global: &GlobalOptions) -> anyhow::Result<()>
     if global.json {
         let listed: Vec<Value> = providers.iter().map(|provider| provider_json(&registry, provider)).collect();
         let default = default_model.as_ref().ok().map(ModelId::to_string);
-        say!("{}", json!({ "default_model": default, "providers": listed }));
+        crate::output::print_json(&json!({ "default_model": default, "providers": listed }));
         return Ok(());
     }
-    let mut table = Table::new();
-    table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
-    table.set_header(["model", "protocol", "base URL", "key", "$ / M in", "$ / M out"]);
+    let mut table = crate::output::table(["model", "protocol", "base URL", "key", "$ / M in", "$ / M out"]);
     for provider in &providers {
         for model in &provider.models {
             let price = registry.price_of(&ModelId::new(&provider.name, model));

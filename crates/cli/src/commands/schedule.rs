@@ -9,7 +9,7 @@ use serde_json::json;
 use steward_domain::schedule::{ScheduleZone, When};
 use steward_domain::{Clock, SystemClock};
 
-use crate::cli::GlobalOptions;
+use crate::options::GlobalOptions;
 use crate::output::{print_json, say};
 
 #[derive(Debug, Subcommand)]

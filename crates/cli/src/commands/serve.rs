@@ -16,8 +16,9 @@ use steward_runtime::{HandlerRegistry, SharedClock, WorkerPool, WorkerPoolConfig
 use steward_store::{QueueSettings, Store, StoreOptions};
 use tokio::net::TcpListener;
 
-use crate::cli::{GlobalOptions, HomeOptions};
 use crate::config::{Config, Overrides};
+use crate::options::{GlobalOptions, HomeOptions};
+use crate::server_address::AddressFile;
 
 /// How long open HTTP connections get to finish after a shutdown signal.
 const HTTP_SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -64,6 +65,8 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
         format!("cannot listen on {}: is another Steward running? Choose another address with --bind", config.bind)
     })?;
     let address = listener.local_addr()?;
+    // Removed when `run` returns; CLI commands on this home find the server by it.
+    let _address_file = AddressFile::write(&config.home, address)?;
 
     let mut handlers = HandlerRegistry::with_builtins();
     if config.dev_handlers {
@@ -84,7 +87,10 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
     let shutdown = state.shutdown.clone();
     let app = steward_server::app(state);
 
-    println!("Steward is running at http://{address}/ (API http://{address}/api/v1, database {})", config.database()?);
+    crate::output::say!(
+        "Steward is running at http://{address}/ (API http://{address}/api/v1, database {})",
+        config.database()?
+    );
     tracing::info!(%address, database = %config.database()?, "listening");
 
     let server = axum::serve(listener, app).with_graceful_shutdown({

@@ -9,8 +9,8 @@ use clap::Subcommand;
 use serde_json::{Value, json};
 use steward_runtime::skills::{SkillCatalog, SkillProblem};
 
-use crate::cli::GlobalOptions;
 use crate::config::{Config, Overrides};
+use crate::options::GlobalOptions;
 use crate::output::{print_json, say, table};
 
 #[derive(Debug, Subcommand)]
@@ -100,7 +100,11 @@ fn check(args: SkillsArgs, global: &GlobalOptions) -> anyhow::Result<()> {
         say!("{loaded} skill(s) load, {} problem(s).", problems.len());
     }
     if !problems.is_empty() {
-        bail!("{} skill problem(s) found", problems.len());
+        let message = format!("{} skill problem(s) found", problems.len());
+        if global.json {
+            return Err(crate::failure::AlreadyShown { message }.into());
+        }
+        bail!(message);
     }
     Ok(())
 }
