@@ -18,10 +18,6 @@ use crate::problem::Problem;
 /// none; a loop that no longer exists is simply not found, and its line can
 /// go.
 const KNOWN_LOOPS: &[(&str, &str, &str)] = &[
-    ("crates/cli", "cli ↔ commands", "the CLI helper moves `GlobalOptions` down (issue #9, item 9)"),
-    ("crates/cli", "client ↔ failure", "the CLI helper: `ApiFailure` or `CliFailure` moves down"),
-    ("crates/cli", "config ↔ config_file", "the CLI helper: the file check takes what it needs, not `Config`"),
-    ("crates/cli", "commands::bench ↔ commands::bench_agents", "the measuring helpers move out of `bench.rs`"),
     (
         "crates/store",
         "postgres::actions ↔ postgres::approvals ↔ postgres::run_steps ↔ postgres::runs",
