@@ -12,8 +12,8 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use steward_domain::job::limits;
 use steward_domain::{
-    ActionId, ActionState, AgentId, AgentPatch, AgentStatus, JobId, JobRef, JobState, NewJob, RunLimits, backoff,
-    job::JobTransition,
+    ActionId, ActionState, AgentId, AgentPatch, AgentStatus, DeathReason, JobId, JobRef, JobState, NewJob, RunLimits,
+    backoff,
 };
 
 use crate::queue::{QueueSettings, RetryDecision};
@@ -126,12 +126,18 @@ pub(crate) fn check_dependency_of_retry(id: JobId, dependency: JobId, state: Job
     ))
 }
 
-pub(crate) fn agent_name_taken(name: &str, holder: AgentId) -> StoreError {
-    StoreError::conflict(
-        ConflictKind::AlreadyExists,
-        Some("name"),
-        format!("an agent named {name:?} already exists (agent {holder})"),
-    )
+/// `held` is the name as the holder has it: names are compared without
+/// regard to case, so it may differ from `name` in case only.
+pub(crate) fn agent_name_taken(name: &str, held: &str, holder: AgentId) -> StoreError {
+    let message = if name == held {
+        format!("an agent named {name:?} already exists (agent {holder})")
+    } else {
+        format!(
+            "an agent named {held:?} already exists (agent {holder}); names are compared without regard to case, \
+             so {name:?} is taken"
+        )
+    };
+    StoreError::conflict(ConflictKind::AlreadyExists, Some("name"), message)
 }
 
 pub(crate) fn agent_archived(id: AgentId) -> StoreError {
@@ -225,24 +231,6 @@ pub(crate) fn patched_fields(patch: &AgentPatch) -> Vec<&'static str> {
     candidates.into_iter().filter(|(_, present)| *present).map(|(name, _)| name).collect()
 }
 
-/// The data of a job's state-change event: the fields of `details` (a JSON
-/// object) plus `from` and `to`.
-pub(crate) fn job_transition_data(
-    transition: JobTransition,
-    from: Option<JobState>,
-    to: JobState,
-    details: Value,
-) -> Value {
-    debug_assert!(transition.allows(from, to), "{transition:?} {from:?} -> {to:?}");
-    let mut data = match details {
-        Value::Object(map) => map,
-        _ => serde_json::Map::new(),
-    };
-    data.insert("from".into(), from.map_or(Value::Null, |state| Value::from(state.as_str())));
-    data.insert("to".into(), Value::from(to.as_str()));
-    Value::Object(data)
-}
-
 /// A worker's error text as stored: kept to a size that fits an event and a
 /// table cell, with NUL characters (which PostgreSQL cannot store, and a
 /// failing program may well print) replaced by U+FFFD.
@@ -297,8 +285,8 @@ pub(crate) fn requested_retry_delay(retry: RetryDecision, attempt: u32, settings
 }
 
 /// Why a failed attempt killed its job (recorded in `state_reason`).
-pub(crate) fn death_reason(retry: RetryDecision) -> &'static str {
-    if matches!(retry, RetryDecision::Permanent) { "permanent_error" } else { "out_of_attempts" }
+pub(crate) fn death_reason(retry: RetryDecision) -> DeathReason {
+    if matches!(retry, RetryDecision::Permanent) { DeathReason::PermanentError } else { DeathReason::OutOfAttempts }
 }
 
 /// When a new job becomes claimable: its `run_at`, or now. Truncated to the

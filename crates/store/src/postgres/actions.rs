@@ -2,12 +2,9 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde_json::json;
 use sqlx::PgConnection;
 use steward_domain::action::check_reason;
-use steward_domain::{
-    Action, ActionId, ActionPatch, ActionState, AgentId, AgentStatus, EventKind, EventSubject, NewAction, UserId,
-};
+use steward_domain::{Action, ActionId, ActionPatch, ActionState, AgentId, AgentStatus, NewAction, NewEvent, UserId};
 
 use super::PostgresStore;
 use super::rows::{self, action_columns};
@@ -83,13 +80,14 @@ impl ActionStore for PostgresStore {
                 .bind(now)
                 .fetch_one(transaction.connection())
                 .await?;
-                transaction.record_event(
+                transaction.record(
                     user,
                     now,
-                    EventKind::ACTION_CREATED,
-                    EventSubject::Action,
-                    id,
-                    json!({ "agent_id": action.agent_id, "title": title, "state": "draft" }),
+                    NewEvent::ActionCreated {
+                        action: ActionId(id),
+                        agent_id: action.agent_id,
+                        title: title.to_string(),
+                    },
                 );
                 Ok(load(transaction.connection(), user, ActionId(id)).await?)
             })
@@ -141,14 +139,7 @@ impl ActionStore for PostgresStore {
                 .bind(id.get())
                 .execute(transaction.connection())
                 .await?;
-                transaction.record_event(
-                    user,
-                    now,
-                    EventKind::ACTION_UPDATED,
-                    EventSubject::Action,
-                    id.get(),
-                    json!({ "agent_id": action.agent_id }),
-                );
+                transaction.record(user, now, NewEvent::ActionUpdated { action: id, agent_id: action.agent_id });
                 Ok(load(transaction.connection(), user, id).await?)
             })
         })
@@ -213,13 +204,16 @@ pub(crate) async fn move_action(
         .bind(action.id.get())
         .execute(transaction.connection())
         .await?;
-    transaction.record_event(
+    transaction.record(
         action.user_id,
         now,
-        EventKind::ACTION_TRANSITIONED,
-        EventSubject::Action,
-        action.id.get(),
-        json!({ "agent_id": action.agent_id, "from": action.state.as_str(), "to": to.as_str(), "reason": reason }),
+        NewEvent::ActionTransitioned {
+            action: action.id,
+            agent_id: action.agent_id,
+            from: action.state,
+            to,
+            reason: reason.map(str::to_string),
+        },
     );
     Ok(())
 }

@@ -2,9 +2,8 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde_json::json;
 use sqlx::PgConnection;
-use steward_domain::{Agent, AgentId, AgentPatch, AgentStatus, EventKind, EventSubject, NewAgent, UserId};
+use steward_domain::{Agent, AgentId, AgentPatch, AgentStatus, NewAgent, NewEvent, UserId};
 
 use super::PostgresStore;
 use super::connection::could_be_stored;
@@ -44,14 +43,17 @@ async fn ensure_name_free(
     name: &str,
     except: Option<AgentId>,
 ) -> TransactionResult<()> {
-    let taken: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM agents WHERE user_id = $1 AND name = $2 AND status <> 'archived'")
-            .bind(user.get())
-            .bind(name)
-            .fetch_optional(connection)
-            .await?;
+    let taken: Option<(i64, String)> = sqlx::query_as(
+        "SELECT id, name FROM agents WHERE user_id = $1 AND lower(name) = lower($2) AND status <> 'archived'",
+    )
+    .bind(user.get())
+    .bind(name)
+    .fetch_optional(connection)
+    .await?;
     match taken {
-        Some(id) if Some(AgentId(id)) != except => Err(rules::agent_name_taken(name, AgentId(id)).into()),
+        Some((id, held)) if Some(AgentId(id)) != except => {
+            Err(rules::agent_name_taken(name, &held, AgentId(id)).into())
+        }
         _ => Ok(()),
     }
 }
@@ -80,7 +82,7 @@ impl AgentStore for PostgresStore {
         let row = sqlx::query(concat!(
             "SELECT ",
             agent_columns!(),
-            " FROM agents WHERE user_id = $1 AND name = $2 AND status <> 'archived'"
+            " FROM agents WHERE user_id = $1 AND lower(name) = lower($2) AND status <> 'archived'"
         ))
         .bind(user.get())
         .bind(name)
@@ -140,13 +142,10 @@ impl AgentStore for PostgresStore {
                 .bind(agent.budget.total_usd)
                 .execute(transaction.connection())
                 .await?;
-                transaction.record_event(
+                transaction.record(
                     user,
                     now,
-                    EventKind::AGENT_UPDATED,
-                    EventSubject::Agent,
-                    id.get(),
-                    json!({ "fields": rules::patched_fields(&patch), "status": agent.status.as_str() }),
+                    NewEvent::AgentUpdated { agent: id, fields: rules::patched_fields(&patch), status: agent.status },
                 );
                 Ok(load(transaction.connection(), user, id).await?)
             })
@@ -167,14 +166,7 @@ impl AgentStore for PostgresStore {
                     .bind(id.get())
                     .execute(transaction.connection())
                     .await?;
-                transaction.record_event(
-                    user,
-                    now,
-                    EventKind::AGENT_ARCHIVED,
-                    EventSubject::Agent,
-                    id.get(),
-                    json!({ "from": agent.status.as_str() }),
-                );
+                transaction.record(user, now, NewEvent::AgentArchived { agent: id, from: agent.status });
                 Ok(load(transaction.connection(), user, id).await?)
             })
         })
@@ -217,13 +209,6 @@ pub(crate) async fn insert(
     .fetch_one(transaction.connection())
     .await?;
     let id = AgentId(id);
-    transaction.record_event(
-        user,
-        now,
-        EventKind::AGENT_CREATED,
-        EventSubject::Agent,
-        id.get(),
-        json!({ "name": name }),
-    );
+    transaction.record(user, now, NewEvent::AgentCreated { agent: id, name: name.to_string() });
     Ok(load(transaction.connection(), user, id).await?)
 }

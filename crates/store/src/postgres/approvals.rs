@@ -9,10 +9,10 @@
 //! withdrawn.
 
 use chrono::{DateTime, Utc};
-use serde_json::json;
 use sqlx::{PgConnection, PgPool};
+use steward_domain::event::RunQueuedFor;
 use steward_domain::{
-    Approval, ApprovalId, ApprovalStatus, Decision, EventKind, EventSubject, NewApproval, Run, RunId, RunStatus, UserId,
+    Approval, ApprovalId, ApprovalStatus, Decision, NewApproval, NewEvent, Run, RunId, RunStatus, UserId,
 };
 
 use super::connection::to_integer;
@@ -90,13 +90,16 @@ pub(crate) async fn request(
         .fetch_one(transaction.connection())
         .await?;
         let approval = runtime_rows::approval(&row)?;
-        transaction.record_event(
+        transaction.record(
             run.user_id,
             now,
-            EventKind::APPROVAL_REQUESTED,
-            EventSubject::Approval,
-            approval.id.get(),
-            json!({ "run_id": id, "agent_id": run.agent_id, "tool": approval.tool, "call_id": approval.call_id }),
+            NewEvent::ApprovalRequested {
+                approval: approval.id,
+                run_id: id,
+                agent_id: run.agent_id,
+                tool: approval.tool.clone(),
+                call_id: approval.call_id.clone(),
+            },
         );
         approvals.push(approval);
     }
@@ -109,13 +112,10 @@ pub(crate) async fn request(
             .execute(transaction.connection())
             .await?;
         let ids: Vec<ApprovalId> = approvals.iter().map(|approval| approval.id).collect();
-        transaction.record_event(
+        transaction.record(
             run.user_id,
             now,
-            EventKind::RUN_AWAITING_APPROVAL,
-            EventSubject::Run,
-            id.get(),
-            json!({ "agent_id": run.agent_id, "approvals": ids }),
+            NewEvent::RunAwaitingApproval { run: id, agent_id: run.agent_id, approvals: ids },
         );
     }
     Ok(approvals)
@@ -160,13 +160,16 @@ pub(crate) async fn decide(
         .bind(id.get())
         .execute(transaction.connection())
         .await?;
-    transaction.record_event(
+    transaction.record(
         user,
         now,
-        EventKind::APPROVAL_DECIDED,
-        EventSubject::Approval,
-        id.get(),
-        json!({ "run_id": run_id, "tool": approval.tool, "status": status.as_str(), "reason": decision.reason }),
+        NewEvent::ApprovalDecided {
+            approval: id,
+            run_id,
+            tool: approval.tool.clone(),
+            status,
+            reason: decision.reason.clone(),
+        },
     );
     if run.status == RunStatus::AwaitingApproval && pending_count(transaction.connection(), run_id).await? == 0 {
         resume(transaction, &run, now).await?;
@@ -194,13 +197,16 @@ async fn resume(transaction: &mut Transaction, run: &Run, now: DateTime<Utc>) ->
             .execute(transaction.connection())
             .await?;
     }
-    transaction.record_event(
+    transaction.record(
         run.user_id,
         now,
-        EventKind::RUN_QUEUED,
-        EventSubject::Run,
-        run.id.get(),
-        json!({ "agent_id": run.agent_id, "action_id": run.action_id, "job_id": job, "resume": number }),
+        NewEvent::RunQueued {
+            run: run.id,
+            agent_id: run.agent_id,
+            action_id: run.action_id,
+            job_id: job,
+            queued: RunQueuedFor::Resume { number },
+        },
     );
     Ok(())
 }
@@ -224,14 +230,7 @@ pub(crate) async fn withdraw_pending(
     // RETURNING gives no order; events follow the requests' order.
     withdrawn.sort_unstable();
     for id in withdrawn {
-        transaction.record_event(
-            run.user_id,
-            now,
-            EventKind::APPROVAL_DECIDED,
-            EventSubject::Approval,
-            id,
-            json!({ "run_id": run.id, "status": "withdrawn", "reason": rules::WITHDRAWN_REASON }),
-        );
+        transaction.record(run.user_id, now, NewEvent::ApprovalWithdrawn { approval: ApprovalId(id), run_id: run.id });
     }
     Ok(())
 }

@@ -8,8 +8,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde_json::json;
-use steward_domain::{ActionId, Artifact, ArtifactId, EventKind, EventSubject, NewArtifact, RunId, UserId};
+use steward_domain::{ActionId, Artifact, ArtifactId, NewArtifact, NewEvent, RunId, UserId};
 
 use super::PostgresStore;
 use super::runs;
@@ -78,16 +77,17 @@ async fn record(
         }
     };
     let recorded = runtime_rows::artifact(&row)?;
-    transaction.record_event(
+    transaction.record(
         user,
         now,
-        EventKind::ARTIFACT_WRITTEN,
-        EventSubject::Artifact,
-        recorded.id.get(),
-        json!({
-            "run_id": run.id, "action_id": run.action_id, "path": artifact.path, "bytes": artifact.bytes,
-            "created": existing.is_none(),
-        }),
+        NewEvent::ArtifactWritten {
+            artifact: recorded.id,
+            run_id: run.id,
+            action_id: run.action_id,
+            path: artifact.path.clone(),
+            bytes: artifact.bytes,
+            created: existing.is_none(),
+        },
     );
     Ok(recorded)
 }

@@ -4,11 +4,10 @@
 //! jobs without waiting for each other.
 
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use serde_json::Value;
 use sqlx::Row;
 use sqlx::postgres::PgRow;
-use steward_domain::job::JobTransition;
-use steward_domain::{JobId, JobState, UserId};
+use steward_domain::{JobChange, JobEvent, JobId, UserId};
 
 use super::connection::{from_integer, from_millis, to_bigint};
 use super::settlements;
@@ -126,15 +125,13 @@ async fn claim_some(
         priority_b.cmp(priority_a).then(run_at_a.cmp(run_at_b)).then(a.id.cmp(&b.id))
     });
     for (_, _, job) in batch {
-        transaction.record_job_transition(
-            job.user_id,
-            now,
-            JobTransition::Claim,
-            job.id,
-            Some(JobState::Queued),
-            JobState::Running,
-            json!({ "attempt": job.attempt, "worker": worker_id, "queue": job.queue, "kind": job.kind }),
-        );
+        let change = JobChange::Started {
+            attempt: job.attempt,
+            worker: worker_id.to_string(),
+            queue: job.queue.clone(),
+            kind: job.kind.clone(),
+        };
+        transaction.record(job.user_id, now, JobEvent { job: job.id, change });
         claimed.push(job);
     }
     Ok(())

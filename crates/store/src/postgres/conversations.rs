@@ -9,11 +9,10 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde_json::json;
 use sqlx::PgConnection;
 use steward_domain::{
-    ActionId, Agent, AgentId, ChatMessage, Conversation, ConversationId, ConversationKind, EventKind, EventSubject,
-    MessageId, NewAgent, NewChatMessage, NewConversation, UserId,
+    ActionId, Agent, AgentId, ChatMessage, Conversation, ConversationId, ConversationKind, MessageId, NewAgent,
+    NewChatMessage, NewConversation, NewEvent, UserId,
 };
 
 use super::PostgresStore;
@@ -219,16 +218,16 @@ async fn append_message(
         .bind(conversation.get())
         .execute(transaction.connection())
         .await?;
-    transaction.record_event(
+    transaction.record(
         user,
         now,
-        EventKind::MESSAGE_CREATED,
-        EventSubject::Conversation,
-        conversation.get(),
-        json!({
-            "message_id": created.id, "role": message.role.as_str(), "kind": stored.kind.as_str(),
-            "agent_id": stored.agent_id,
-        }),
+        NewEvent::MessageCreated {
+            conversation,
+            message_id: created.id,
+            role: message.role,
+            kind: stored.kind,
+            agent_id: stored.agent_id,
+        },
     );
     Ok(created)
 }

@@ -12,10 +12,10 @@
 //! new dependent.
 
 use chrono::{DateTime, Utc};
-use serde_json::json;
 use sqlx::Row;
-use steward_domain::job::{JobTransition, cancel_reason};
-use steward_domain::{JobId, JobState, UserId};
+use steward_domain::event::{CancelCause, RetryCause};
+use steward_domain::job::cancel_reason;
+use steward_domain::{JobChange, JobEvent, JobId, JobState, UserId};
 
 use super::rows;
 use super::transaction::{Transaction, TransactionResult};
@@ -51,15 +51,7 @@ pub(crate) async fn unblock_dependents(
     unblocked.sort();
     for (id, user) in unblocked {
         transaction.jobs_became_ready();
-        transaction.record_job_transition(
-            user,
-            now,
-            JobTransition::Unblock,
-            id,
-            Some(JobState::Blocked),
-            JobState::Queued,
-            json!({ "dependency": completed }),
-        );
+        transaction.record(user, now, JobEvent { job: id, change: JobChange::Unblocked { dependency: completed } });
     }
     Ok(())
 }
@@ -97,15 +89,9 @@ pub(crate) async fn cancel_dependents(
             rows.iter().map(|row| Ok((row.try_get(0)?, row.try_get(1)?))).collect::<Result<_, sqlx::Error>>()?;
         cancelled.sort();
         for (id, user) in cancelled {
-            transaction.record_job_transition(
-                UserId(user),
-                now,
-                JobTransition::Cancel,
-                JobId(id),
-                Some(JobState::Blocked),
-                JobState::Cancelled,
-                json!({ "reason": cancel_reason::DEPENDENCY_FAILED, "dependency": failed }),
-            );
+            let cause = CancelCause::DependencyFailed { dependency: failed };
+            let change = JobChange::Cancelled { from: JobState::Blocked, cause };
+            transaction.record(UserId(user), now, JobEvent { job: JobId(id), change });
         }
     }
 }
@@ -153,15 +139,9 @@ pub(crate) async fn restore_dependents(
             .bind(id)
             .execute(transaction.connection())
             .await?;
-            transaction.record_job_transition(
-                UserId(user),
-                now,
-                JobTransition::Retry,
-                JobId(id),
-                Some(JobState::Cancelled),
-                JobState::Blocked,
-                json!({ "reason": "dependency_retried", "dependency": job }),
-            );
+            let cause = RetryCause::DependencyRetried { dependency: job };
+            let change = JobChange::Retried { from: JobState::Cancelled, to: JobState::Blocked, cause };
+            transaction.record(UserId(user), now, JobEvent { job: JobId(id), change });
             frontier.push(JobId(id));
         }
     }

@@ -11,11 +11,9 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use serde_json::json;
 use sqlx::Row;
 use steward_domain::dependency_graph::topological_order;
-use steward_domain::job::JobTransition;
-use steward_domain::{Job, JobId, JobRef, JobState, NewJob, UserId};
+use steward_domain::{Job, JobChange, JobEvent, JobId, JobRef, JobState, NewJob, UserId};
 
 use super::connection::{to_integer, to_millis};
 use super::rows::{self, job_columns};
@@ -111,15 +109,13 @@ pub(crate) async fn enqueue(
         if job.state == JobState::Queued {
             transaction.jobs_became_ready();
         }
-        transaction.record_job_transition(
-            user,
-            now,
-            JobTransition::Enqueue,
-            job.id,
-            None,
-            job.state,
-            json!({ "queue": job.queue, "kind": job.kind, "priority": job.priority }),
-        );
+        let change = JobChange::Enqueued {
+            to: job.state,
+            queue: job.queue.clone(),
+            kind: job.kind.clone(),
+            priority: job.priority,
+        };
+        transaction.record(user, now, JobEvent { job: job.id, change });
     }
     existing
         .into_iter()

@@ -2,10 +2,10 @@
 //! jobs.
 
 use chrono::{DateTime, Utc};
-use serde_json::json;
 use sqlx::{PgConnection, Row};
-use steward_domain::job::{JobTransition, cancel_reason};
-use steward_domain::{Event, Job, JobId, JobState, UserId};
+use steward_domain::event::{CancelCause, RetryCause};
+use steward_domain::job::cancel_reason;
+use steward_domain::{Event, Job, JobChange, JobEvent, JobId, JobState, UserId};
 
 use super::connection::{could_be_stored, to_integer};
 use super::dependents::{cancel_dependents, restore_dependents};
@@ -67,15 +67,8 @@ pub(crate) async fn cancel(
     .bind(id.get())
     .execute(transaction.connection())
     .await?;
-    transaction.record_job_transition(
-        user,
-        now,
-        JobTransition::Cancel,
-        id,
-        Some(job.state),
-        JobState::Cancelled,
-        json!({ "reason": cancel_reason::REQUESTED, "attempt": job.attempts }),
-    );
+    let change = JobChange::Cancelled { from: job.state, cause: CancelCause::Requested { attempt: job.attempts } };
+    transaction.record(user, now, JobEvent { job: id, change });
     cancel_dependents(transaction, id, now).await?;
     Ok(load(transaction.connection(), user, id).await?)
 }
@@ -119,14 +112,11 @@ pub(crate) async fn retry(
     if state == JobState::Queued {
         transaction.jobs_became_ready();
     }
-    transaction.record_job_transition(
+    let cause = RetryCause::Requested { previous_attempts: job.attempts, last_error: job.last_error };
+    transaction.record(
         user,
         now,
-        JobTransition::Retry,
-        id,
-        Some(job.state),
-        state,
-        json!({ "previous_attempts": job.attempts, "last_error": job.last_error }),
+        JobEvent { job: id, change: JobChange::Retried { from: job.state, to: state, cause } },
     );
     restore_dependents(transaction, id, now).await?;
     Ok(load(transaction.connection(), user, id).await?)

@@ -6,10 +6,8 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde_json::json;
 use sqlx::Row;
-use steward_domain::job::JobTransition;
-use steward_domain::{JobId, JobState, UserId};
+use steward_domain::{DeathReason, JobChange, JobEvent, JobId, JobState, UserId};
 
 use super::connection::{from_integer, to_integer};
 use super::settlements::record_death_of_expired;
@@ -101,15 +99,8 @@ pub(crate) async fn release(
     for lease in &leases {
         let Some(user) = released.get(&(lease.job_id.get(), to_integer(lease.attempt))) else { continue };
         transaction.jobs_became_ready();
-        transaction.record_job_transition(
-            UserId(*user),
-            now,
-            JobTransition::Release,
-            lease.job_id,
-            Some(JobState::Running),
-            JobState::Queued,
-            json!({ "attempt": lease.attempt, "worker": worker_id }),
-        );
+        let change = JobChange::Released { attempt: lease.attempt, worker: worker_id.to_string() };
+        transaction.record(UserId(*user), now, JobEvent { job: lease.job_id, change });
     }
     Ok(released.len())
 }
@@ -168,12 +159,13 @@ pub(crate) async fn reclaim_expired(
     }
     if !dying.is_empty() {
         sqlx::query(
-            "UPDATE jobs SET state = 'dead', last_error = $1, state_reason = 'out_of_attempts', lease_owner = NULL, \
+            "UPDATE jobs SET state = 'dead', last_error = $1, state_reason = $4, lease_owner = NULL, \
              lease_expires_at = NULL, finished_at = $2, updated_at = $2 WHERE id = ANY($3)",
         )
         .bind(why)
         .bind(now)
         .bind(dying.iter().map(|job| job.id.get()).collect::<Vec<_>>())
+        .bind(DeathReason::OutOfAttempts.as_str())
         .execute(transaction.connection())
         .await?;
     }
@@ -184,15 +176,9 @@ pub(crate) async fn reclaim_expired(
             continue;
         }
         transaction.jobs_became_ready();
-        transaction.record_job_transition(
-            job.user,
-            now,
-            JobTransition::ExpireLease,
-            job.id,
-            Some(JobState::Running),
-            JobState::Queued,
-            json!({ "attempt": job.attempts, "worker": job.worker, "error": why }),
-        );
+        let change =
+            JobChange::LeaseExpired { attempt: job.attempts, worker: job.worker.clone(), error: why.to_string() };
+        transaction.record(job.user, now, JobEvent { job: job.id, change });
     }
     Ok(expired.len())
 }

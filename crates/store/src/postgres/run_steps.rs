@@ -9,9 +9,8 @@
 //! stale. The primary key on (run, sequence) backs this up.
 
 use chrono::{DateTime, Utc};
-use serde_json::json;
 use sqlx::PgConnection;
-use steward_domain::{AgentId, EventKind, EventSubject, NewRunStep, Run, RunId, RunStatus, RunStep, Spend, UserId};
+use steward_domain::{AgentId, NewEvent, NewRunStep, Run, RunId, RunStatus, RunStep, Spend, UserId};
 
 use super::connection::to_integer;
 use super::runs::{load, load_for_worker};
@@ -83,16 +82,19 @@ pub(crate) async fn append_step(
     .fetch_one(transaction.connection())
     .await?;
     let updated = runtime_rows::run(&updated)?;
-    transaction.record_event(
+    transaction.record(
         run.user_id,
         now,
-        EventKind::RUN_STEP,
-        EventSubject::Run,
-        run.id.get(),
-        json!({
-            "agent_id": run.agent_id, "sequence": step.sequence, "kind": step.kind.as_str(), "name": step.name,
-            "cost_usd": step.cost_usd, "cost_unknown": totals.unknown_cost_calls > 0, "error": step.error,
-        }),
+        NewEvent::RunStep {
+            run: run.id,
+            agent_id: run.agent_id,
+            sequence: step.sequence,
+            kind: step.kind,
+            name: step.name.clone(),
+            cost_usd: step.cost_usd,
+            cost_unknown: totals.unknown_cost_calls > 0,
+            error: step.error.clone(),
+        },
     );
     Ok(updated)
 }

@@ -13,11 +13,11 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde_json::json;
 use sqlx::PgConnection;
+use steward_domain::event::RunQueuedFor;
 use steward_domain::{
-    Action, ActionId, ActionState, AgentId, Approval, ApprovalId, Decision, EventKind, EventSubject, JobId, JobState,
-    NewApproval, NewRun, NewRunStep, Run, RunId, RunOutcome, RunStatus, RunStep, Spend, UserId,
+    Action, ActionId, ActionState, AgentId, Approval, ApprovalId, Decision, JobId, JobState, NewApproval, NewEvent,
+    NewRun, NewRunStep, Run, RunId, RunOutcome, RunStatus, RunStep, Spend, UserId,
 };
 
 use super::actions::{self, agent_status_for_share, move_action};
@@ -94,16 +94,16 @@ async fn insert(
     .await?;
     let id = RunId(id);
     let job = enqueue_job(transaction, user, id, RunJobPurpose::Start, run.run_at, now).await?;
-    transaction.record_event(
+    transaction.record(
         user,
         now,
-        EventKind::RUN_QUEUED,
-        EventSubject::Run,
-        id.get(),
-        json!({
-            "agent_id": run.agent_id, "action_id": run.action_id, "job_id": job,
-            "run_at": rules::initial_run_at(run.run_at, now),
-        }),
+        NewEvent::RunQueued {
+            run: id,
+            agent_id: run.agent_id,
+            action_id: run.action_id,
+            job_id: job,
+            queued: RunQueuedFor::Start { run_at: rules::initial_run_at(run.run_at, now) },
+        },
     );
     reload(transaction.connection(), id).await
 }
@@ -206,15 +206,16 @@ async fn begin(transaction: &mut Transaction, id: RunId, job: JobId, now: DateTi
             move_action(transaction, &action, to, None, now).await?;
         }
     }
-    transaction.record_event(
+    transaction.record(
         run.user_id,
         now,
-        EventKind::RUN_STARTED,
-        EventSubject::Run,
-        id.get(),
-        json!({
-            "agent_id": run.agent_id, "job_id": job, "from": run.status.as_str(), "resumed": run.started_at.is_some(),
-        }),
+        NewEvent::RunStarted {
+            run: id,
+            agent_id: run.agent_id,
+            job_id: job,
+            from: run.status,
+            resumed: run.started_at.is_some(),
+        },
     );
     reload(transaction.connection(), id).await
 }
@@ -252,17 +253,20 @@ async fn finish(
         }
     }
     let finished = reload(transaction.connection(), run.id).await?;
-    transaction.record_event(
+    transaction.record(
         run.user_id,
         now,
-        EventKind::RUN_FINISHED,
-        EventSubject::Run,
-        run.id.get(),
-        json!({
-            "agent_id": run.agent_id, "action_id": run.action_id, "from": run.status.as_str(),
-            "outcome": finish.outcome.as_str(), "error": finish.error, "steps": finished.steps,
-            "cost_usd": finished.usage.cost_usd, "unknown_cost_calls": finished.usage.unknown_cost_calls,
-        }),
+        NewEvent::RunFinished {
+            run: run.id,
+            agent_id: run.agent_id,
+            action_id: run.action_id,
+            from: run.status,
+            outcome: finish.outcome,
+            error: finish.error.clone(),
+            steps: finished.steps,
+            cost_usd: finished.usage.cost_usd,
+            unknown_cost_calls: finished.usage.unknown_cost_calls,
+        },
     );
     Ok(finished)
 }
@@ -308,13 +312,15 @@ pub(crate) async fn stop(
                 .bind(run.id.get())
                 .execute(transaction.connection())
                 .await?;
-            transaction.record_event(
+            transaction.record(
                 run.user_id,
                 now,
-                EventKind::RUN_CANCEL_REQUESTED,
-                EventSubject::Run,
-                run.id.get(),
-                json!({ "agent_id": run.agent_id, "job_id": run.job_id, "reason": error }),
+                NewEvent::RunCancelRequested {
+                    run: run.id,
+                    agent_id: run.agent_id,
+                    job_id: run.job_id,
+                    reason: error.to_string(),
+                },
             );
             cancel_job_of(transaction, run, now).await?;
             reload(transaction.connection(), run.id).await

@@ -12,10 +12,9 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use serde_json::Value;
 use sqlx::Row;
-use steward_domain::job::JobTransition;
-use steward_domain::{JobId, JobState, UserId};
+use steward_domain::{DeathReason, JobChange, JobEvent, JobId, JobState, UserId};
 
 use super::connection::to_integer;
 use super::dependents::{cancel_dependents, unblock_dependents};
@@ -33,7 +32,7 @@ struct SettlementRow<'a> {
     /// When a retry would run; `None` for completions and permanent failures.
     retry_at: Option<DateTime<Utc>>,
     /// The `state_reason` if the failure kills the job.
-    death_reason: Option<&'static str>,
+    death_reason: Option<DeathReason>,
 }
 
 /// What the statement changed for one settlement.
@@ -130,7 +129,7 @@ async fn apply(
     .bind(batch.iter().map(|row| row.result.as_ref()).collect::<Vec<_>>())
     .bind(batch.iter().map(|row| row.error.as_deref()).collect::<Vec<_>>())
     .bind(batch.iter().map(|row| row.retry_at).collect::<Vec<_>>())
-    .bind(batch.iter().map(|row| row.death_reason).collect::<Vec<_>>())
+    .bind(batch.iter().map(|row| row.death_reason.map(DeathReason::as_str)).collect::<Vec<_>>())
     .bind(batch.iter().map(|row| i64::try_from(row.position).unwrap_or(i64::MAX)).collect::<Vec<_>>())
     .fetch_all(transaction.connection())
     .await?;
@@ -157,23 +156,16 @@ async fn record(
     now: DateTime<Utc>,
 ) -> TransactionResult<()> {
     let LeaseRef { job_id, attempt } = row.settlement.lease;
-    let (transition, details) = match applied.state {
-        JobState::Completed => (JobTransition::Complete, json!({ "attempt": attempt })),
-        JobState::Queued => {
+    let error = row.error.clone().unwrap_or_default();
+    let change = match (applied.state, row.death_reason) {
+        (JobState::Completed, _) => JobChange::Completed { attempt },
+        (JobState::Queued, _) => {
             transaction.jobs_became_ready();
-            (JobTransition::Fail, json!({ "attempt": attempt, "error": row.error, "retry_at": applied.run_at }))
+            JobChange::Failed { attempt, error, retry_at: applied.run_at }
         }
-        _ => (JobTransition::Die, json!({ "attempt": attempt, "error": row.error, "reason": row.death_reason })),
+        (_, reason) => JobChange::Died { attempt, error, reason: reason.unwrap_or(DeathReason::OutOfAttempts) },
     };
-    transaction.record_job_transition(
-        applied.user,
-        now,
-        transition,
-        job_id,
-        Some(JobState::Running),
-        applied.state,
-        details,
-    );
+    transaction.record(applied.user, now, JobEvent { job: job_id, change });
     if applied.has_dependents {
         match applied.state {
             JobState::Completed => unblock_dependents(transaction, job_id, now).await?,
@@ -195,15 +187,8 @@ pub(crate) async fn record_death_of_expired(
     has_dependents: bool,
     now: DateTime<Utc>,
 ) -> TransactionResult<()> {
-    transaction.record_job_transition(
-        user,
-        now,
-        JobTransition::Die,
-        job_id,
-        Some(JobState::Running),
-        JobState::Dead,
-        json!({ "attempt": attempt, "error": error, "reason": "out_of_attempts" }),
-    );
+    let change = JobChange::Died { attempt, error: error.to_string(), reason: DeathReason::OutOfAttempts };
+    transaction.record(user, now, JobEvent { job: job_id, change });
     if has_dependents {
         cancel_dependents(transaction, job_id, now).await?;
     }

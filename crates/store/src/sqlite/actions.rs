@@ -3,11 +3,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
-use serde_json::json;
 use steward_domain::action::check_reason;
-use steward_domain::{
-    Action, ActionId, ActionPatch, ActionState, AgentId, AgentStatus, EventKind, EventSubject, NewAction, UserId,
-};
+use steward_domain::{Action, ActionId, ActionPatch, ActionState, AgentId, AgentStatus, NewAction, NewEvent, UserId};
 
 use super::SqliteStore;
 use super::connection::to_micros;
@@ -64,10 +61,11 @@ impl ActionStore for SqliteStore {
                     effects,
                     user,
                     now,
-                    EventKind::ACTION_CREATED,
-                    EventSubject::Action,
-                    id.get(),
-                    &json!({ "agent_id": action.agent_id, "title": action.title.trim(), "state": "draft" }),
+                    NewEvent::ActionCreated {
+                        action: id,
+                        agent_id: action.agent_id,
+                        title: action.title.trim().to_string(),
+                    },
                 )?;
                 load(connection, user, id)
             })
@@ -125,10 +123,7 @@ impl ActionStore for SqliteStore {
                     effects,
                     user,
                     now,
-                    EventKind::ACTION_UPDATED,
-                    EventSubject::Action,
-                    id.get(),
-                    &json!({ "agent_id": action.agent_id }),
+                    NewEvent::ActionUpdated { action: id, agent_id: action.agent_id },
                 )?;
                 load(connection, user, id)
             })
@@ -189,9 +184,12 @@ pub(crate) fn move_action(
         effects,
         action.user_id,
         now,
-        EventKind::ACTION_TRANSITIONED,
-        EventSubject::Action,
-        action.id.get(),
-        &json!({ "agent_id": action.agent_id, "from": action.state.as_str(), "to": to.as_str(), "reason": reason }),
+        NewEvent::ActionTransitioned {
+            action: action.id,
+            agent_id: action.agent_id,
+            from: action.state,
+            to,
+            reason: reason.map(str::to_string),
+        },
     )
 }

@@ -3,8 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
-use serde_json::json;
-use steward_domain::{Agent, AgentId, AgentPatch, AgentStatus, EventKind, EventSubject, NewAgent, UserId};
+use steward_domain::{Agent, AgentId, AgentPatch, AgentStatus, NewAgent, NewEvent, UserId};
 
 use super::SqliteStore;
 use super::connection::to_micros;
@@ -23,13 +22,13 @@ pub(crate) fn load(connection: &Connection, user: UserId, id: AgentId) -> Result
 }
 
 fn ensure_name_free(connection: &Connection, user: UserId, name: &str, except: Option<AgentId>) -> Result<()> {
-    let taken: Option<i64> = optional(connection.query_row(
-        "SELECT id FROM agents WHERE user_id = ?1 AND name = ?2 AND status <> 'archived'",
+    let taken: Option<(i64, String)> = optional(connection.query_row(
+        "SELECT id, name FROM agents WHERE user_id = ?1 AND lower(name) = lower(?2) AND status <> 'archived'",
         params![user.get(), name],
-        |row| row.get(0),
+        |row| Ok((row.get(0)?, row.get(1)?)),
     ))?;
     match taken {
-        Some(id) if Some(AgentId(id)) != except => Err(rules::agent_name_taken(name, AgentId(id))),
+        Some((id, held)) if Some(AgentId(id)) != except => Err(rules::agent_name_taken(name, &held, AgentId(id))),
         _ => Ok(()),
     }
 }
@@ -51,7 +50,7 @@ impl AgentStore for SqliteStore {
         self.readers
             .read(move |connection| {
                 let mut statement = connection.prepare_cached(&format!(
-                    "SELECT {AGENT_COLUMNS} FROM agents WHERE user_id = ?1 AND name = ?2 AND status <> 'archived'"
+                    "SELECT {AGENT_COLUMNS} FROM agents WHERE user_id = ?1 AND lower(name) = lower(?2) AND status <> 'archived'"
                 ))?;
                 optional(statement.query_row(params![user.get(), name], rows::agent))?
                     .ok_or_else(|| StoreError::not_found(Entity::Agent, format!("{name:?}")))
@@ -116,10 +115,7 @@ impl AgentStore for SqliteStore {
                     effects,
                     user,
                     now,
-                    EventKind::AGENT_UPDATED,
-                    EventSubject::Agent,
-                    id.get(),
-                    &json!({ "fields": rules::patched_fields(&patch), "status": agent.status.as_str() }),
+                    NewEvent::AgentUpdated { agent: id, fields: rules::patched_fields(&patch), status: agent.status },
                 )?;
                 load(connection, user, id)
             })
@@ -138,16 +134,7 @@ impl AgentStore for SqliteStore {
                     "UPDATE agents SET status = 'archived', updated_at = ?1 WHERE id = ?2",
                     params![to_micros(now), id.get()],
                 )?;
-                append(
-                    connection,
-                    effects,
-                    user,
-                    now,
-                    EventKind::AGENT_ARCHIVED,
-                    EventSubject::Agent,
-                    id.get(),
-                    &json!({ "from": agent.status.as_str() }),
-                )?;
+                append(connection, effects, user, now, NewEvent::AgentArchived { agent: id, from: agent.status })?;
                 load(connection, user, id)
             })
             .await
@@ -189,15 +176,6 @@ pub(crate) fn insert(
         ],
     )?;
     let id = AgentId(connection.last_insert_rowid());
-    append(
-        connection,
-        effects,
-        user,
-        now,
-        EventKind::AGENT_CREATED,
-        EventSubject::Agent,
-        id.get(),
-        &json!({ "name": name }),
-    )?;
+    append(connection, effects, user, now, NewEvent::AgentCreated { agent: id, name: name.to_string() })?;
     load(connection, user, id)
 }

@@ -3,9 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
-use serde_json::json;
+use steward_domain::event::RunQueuedFor;
 use steward_domain::{
-    Approval, ApprovalId, ApprovalStatus, Decision, EventKind, EventSubject, NewApproval, Run, RunId, RunStatus, UserId,
+    Approval, ApprovalId, ApprovalStatus, Decision, NewApproval, NewEvent, Run, RunId, RunStatus, UserId,
 };
 
 use super::connection::to_micros;
@@ -83,10 +83,13 @@ pub(crate) fn request(
             effects,
             run.user_id,
             now,
-            EventKind::APPROVAL_REQUESTED,
-            EventSubject::Approval,
-            approval.id.get(),
-            &json!({ "run_id": id, "agent_id": run.agent_id, "tool": approval.tool, "call_id": approval.call_id }),
+            NewEvent::ApprovalRequested {
+                approval: approval.id,
+                run_id: id,
+                agent_id: run.agent_id,
+                tool: approval.tool.clone(),
+                call_id: approval.call_id.clone(),
+            },
         )?;
         approvals.push(approval);
     }
@@ -103,10 +106,7 @@ pub(crate) fn request(
             effects,
             run.user_id,
             now,
-            EventKind::RUN_AWAITING_APPROVAL,
-            EventSubject::Run,
-            id.get(),
-            &json!({ "agent_id": run.agent_id, "approvals": ids }),
+            NewEvent::RunAwaitingApproval { run: id, agent_id: run.agent_id, approvals: ids },
         )?;
     }
     Ok(approvals)
@@ -149,10 +149,13 @@ pub(crate) fn decide(
         effects,
         user,
         now,
-        EventKind::APPROVAL_DECIDED,
-        EventSubject::Approval,
-        id.get(),
-        &json!({ "run_id": approval.run_id, "tool": approval.tool, "status": status.as_str(), "reason": decision.reason }),
+        NewEvent::ApprovalDecided {
+            approval: id,
+            run_id: approval.run_id,
+            tool: approval.tool.clone(),
+            status,
+            reason: decision.reason.clone(),
+        },
     )?;
     let run = load_for_worker(connection, approval.run_id)?;
     if run.status == RunStatus::AwaitingApproval && pending_count(connection, run.id)? == 0 {
@@ -179,10 +182,13 @@ fn resume(connection: &Connection, effects: &mut Effects, run: &Run, now: DateTi
         effects,
         run.user_id,
         now,
-        EventKind::RUN_QUEUED,
-        EventSubject::Run,
-        run.id.get(),
-        &json!({ "agent_id": run.agent_id, "action_id": run.action_id, "job_id": job, "resume": number }),
+        NewEvent::RunQueued {
+            run: run.id,
+            agent_id: run.agent_id,
+            action_id: run.action_id,
+            job_id: job,
+            queued: RunQueuedFor::Resume { number },
+        },
     )
 }
 
@@ -208,10 +214,7 @@ pub(crate) fn withdraw_pending(
             effects,
             run.user_id,
             now,
-            EventKind::APPROVAL_DECIDED,
-            EventSubject::Approval,
-            id,
-            &json!({ "run_id": run.id, "status": "withdrawn", "reason": rules::WITHDRAWN_REASON }),
+            NewEvent::ApprovalWithdrawn { approval: ApprovalId(id), run_id: run.id },
         )?;
     }
     Ok(())

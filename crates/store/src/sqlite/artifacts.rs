@@ -4,8 +4,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
-use serde_json::json;
-use steward_domain::{ActionId, Artifact, ArtifactId, EventKind, EventSubject, NewArtifact, RunId, UserId};
+use steward_domain::{ActionId, Artifact, ArtifactId, NewArtifact, NewEvent, RunId, UserId};
 
 use super::SqliteStore;
 use super::connection::to_micros;
@@ -78,13 +77,14 @@ fn record(
         effects,
         user,
         now,
-        EventKind::ARTIFACT_WRITTEN,
-        EventSubject::Artifact,
-        id.get(),
-        &json!({
-            "run_id": run.id, "action_id": run.action_id, "path": artifact.path, "bytes": artifact.bytes,
-            "created": existing.is_none(),
-        }),
+        NewEvent::ArtifactWritten {
+            artifact: id,
+            run_id: run.id,
+            action_id: run.action_id,
+            path: artifact.path.clone(),
+            bytes: artifact.bytes,
+            created: existing.is_none(),
+        },
     )?;
     load(connection, id)
 }

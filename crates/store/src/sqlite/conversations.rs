@@ -4,10 +4,9 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
-use serde_json::json;
 use steward_domain::{
-    ActionId, Agent, AgentId, ChatMessage, Conversation, ConversationId, ConversationKind, EventKind, EventSubject,
-    MessageId, NewAgent, NewChatMessage, NewConversation, UserId,
+    ActionId, Agent, AgentId, ChatMessage, Conversation, ConversationId, ConversationKind, MessageId, NewAgent,
+    NewChatMessage, NewConversation, NewEvent, UserId,
 };
 
 use super::SqliteStore;
@@ -167,10 +166,13 @@ fn append_message(
         effects,
         user,
         now,
-        EventKind::MESSAGE_CREATED,
-        EventSubject::Conversation,
-        conversation.get(),
-        &json!({ "message_id": id, "role": message.role.as_str(), "kind": stored.kind.as_str(), "agent_id": stored.agent_id }),
+        NewEvent::MessageCreated {
+            conversation,
+            message_id: id,
+            role: message.role,
+            kind: stored.kind,
+            agent_id: stored.agent_id,
+        },
     )?;
     let mut statement = connection.prepare_cached(&format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?1"))?;
     Ok(statement.query_row([id.get()], runtime_rows::message)?)

@@ -3,12 +3,12 @@
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
-use serde_json::json;
-use steward_domain::job::{JobTransition, cancel_reason};
-use steward_domain::{JobId, JobState, UserId};
+use steward_domain::event::{CancelCause, RetryCause};
+use steward_domain::job::cancel_reason;
+use steward_domain::{JobChange, JobEvent, JobId, JobState, UserId};
 
 use super::connection::to_micros;
-use super::events::record_job_transition;
+use super::events::append;
 use super::writer::Effects;
 use crate::Result;
 
@@ -34,17 +34,8 @@ pub(crate) fn unblock_dependents(
     for (id, user, state) in unblocked {
         if state == JobState::Queued.as_str() {
             effects.jobs_ready = true;
-            record_job_transition(
-                connection,
-                effects,
-                UserId(user),
-                now,
-                JobTransition::Unblock,
-                JobId(id),
-                Some(JobState::Blocked),
-                JobState::Queued,
-                json!({ "dependency": completed }),
-            )?;
+            let change = JobChange::Unblocked { dependency: completed };
+            append(connection, effects, UserId(user), now, JobEvent { job: JobId(id), change })?;
         }
     }
     Ok(())
@@ -73,17 +64,11 @@ pub(crate) fn cancel_dependents(
         })?
         .collect::<rusqlite::Result<_>>()?;
     for (id, user) in cancelled {
-        record_job_transition(
-            connection,
-            effects,
-            UserId(user),
-            now,
-            JobTransition::Cancel,
-            JobId(id),
-            Some(JobState::Blocked),
-            JobState::Cancelled,
-            json!({ "reason": cancel_reason::DEPENDENCY_FAILED, "dependency": failed }),
-        )?;
+        let change = JobChange::Cancelled {
+            from: JobState::Blocked,
+            cause: CancelCause::DependencyFailed { dependency: failed },
+        };
+        append(connection, effects, UserId(user), now, JobEvent { job: JobId(id), change })?;
     }
     Ok(())
 }
@@ -122,17 +107,12 @@ pub(crate) fn restore_dependents(
                  finished_at = NULL, attempts = 0, updated_at = ?2 WHERE id = ?3",
                 params![pending, to_micros(now), id],
             )?;
-            record_job_transition(
-                connection,
-                effects,
-                UserId(user),
-                now,
-                JobTransition::Retry,
-                JobId(id),
-                Some(JobState::Cancelled),
-                JobState::Blocked,
-                json!({ "reason": "dependency_retried", "dependency": job }),
-            )?;
+            let change = JobChange::Retried {
+                from: JobState::Cancelled,
+                to: JobState::Blocked,
+                cause: RetryCause::DependencyRetried { dependency: job },
+            };
+            append(connection, effects, UserId(user), now, JobEvent { job: JobId(id), change })?;
             frontier.push(JobId(id));
         }
     }

@@ -5,13 +5,11 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
-use serde_json::json;
 use steward_domain::dependency_graph::topological_order;
-use steward_domain::job::JobTransition;
-use steward_domain::{Job, JobId, JobRef, JobState, NewJob, UserId};
+use steward_domain::{Job, JobChange, JobEvent, JobId, JobRef, JobState, NewJob, UserId};
 
 use super::connection::to_micros;
-use super::events::record_job_transition;
+use super::events::append;
 use super::rows::{self, JOB_COLUMNS, optional};
 use super::writer::Effects;
 use crate::queue::EnqueueOutcome;
@@ -202,17 +200,9 @@ fn insert(
     if state == JobState::Queued {
         effects.jobs_ready = true;
     }
-    record_job_transition(
-        connection,
-        effects,
-        user,
-        now,
-        JobTransition::Enqueue,
-        id,
-        None,
-        state,
-        json!({ "queue": job.queue, "kind": job.kind, "priority": job.priority }),
-    )?;
+    let change =
+        JobChange::Enqueued { to: state, queue: job.queue.clone(), kind: job.kind.clone(), priority: job.priority };
+    append(connection, effects, user, now, JobEvent { job: id, change })?;
     Ok(Job {
         id,
         user_id: user,

@@ -3,39 +3,35 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
-use serde_json::Value;
-use steward_domain::job::JobTransition;
-use steward_domain::{Event, EventId, EventSubject, JobId, JobState, UserId};
+use steward_domain::{Event, EventId, NewEvent, UserId};
 
 use super::SqliteStore;
 use super::connection::to_micros;
 use super::rows::{self, EVENT_COLUMNS};
 use super::writer::Effects;
+use crate::Result;
 use crate::events::{EventLog, EventQuery, MAX_PAGE};
-use crate::{Result, rules};
 
 /// Appends one event in the current transaction.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn append(
     connection: &Connection,
     effects: &mut Effects,
     user: UserId,
     at: DateTime<Utc>,
-    kind: &str,
-    subject: EventSubject,
-    subject_id: i64,
-    data: &Value,
+    event: impl Into<NewEvent>,
 ) -> Result<()> {
+    let event = event.into();
+    let (subject, subject_id) = event.subject();
     let mut statement = connection.prepare_cached(
         "INSERT INTO events (user_id, occurred_at, kind, subject, subject_id, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
     statement.execute(params![
         user.get(),
         to_micros(at),
-        kind,
+        event.kind(),
         subject.as_str(),
         subject_id,
-        serde_json::to_string(data)?
+        serde_json::to_string(&event.data())?
     ])?;
     effects.events_appended = true;
     Ok(())
@@ -76,22 +72,4 @@ impl EventLog for SqliteStore {
             })
             .await
     }
-}
-
-/// Records a job's state change: an event `job.<transition>` whose data holds
-/// `from`, `to` and the fields of `details` (a JSON object).
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn record_job_transition(
-    connection: &Connection,
-    effects: &mut Effects,
-    user: UserId,
-    at: DateTime<Utc>,
-    transition: JobTransition,
-    job: JobId,
-    from: Option<JobState>,
-    to: JobState,
-    details: Value,
-) -> Result<()> {
-    let data = rules::job_transition_data(transition, from, to, details);
-    append(connection, effects, user, at, transition.event_kind(), EventSubject::Job, job.get(), &data)
 }

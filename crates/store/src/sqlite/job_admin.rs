@@ -2,13 +2,13 @@
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
-use serde_json::json;
-use steward_domain::job::{JobTransition, cancel_reason};
-use steward_domain::{Event, Job, JobId, JobState, UserId};
+use steward_domain::event::{CancelCause, RetryCause};
+use steward_domain::job::cancel_reason;
+use steward_domain::{Event, Job, JobChange, JobEvent, JobId, JobState, UserId};
 
 use super::connection::to_micros;
 use super::dependents::{cancel_dependents, restore_dependents};
-use super::events::record_job_transition;
+use super::events::append;
 use super::rows::{self, EVENT_COLUMNS, JOB_COLUMNS, optional};
 use super::writer::Effects;
 use crate::queue::{JobCounts, JobFilter};
@@ -42,17 +42,8 @@ pub(crate) fn cancel(
          finished_at = ?2, updated_at = ?2 WHERE id = ?3",
         params![cancel_reason::REQUESTED, to_micros(now), id.get()],
     )?;
-    record_job_transition(
-        connection,
-        effects,
-        user,
-        now,
-        JobTransition::Cancel,
-        id,
-        Some(job.state),
-        JobState::Cancelled,
-        json!({ "reason": cancel_reason::REQUESTED, "attempt": job.attempts }),
-    )?;
+    let change = JobChange::Cancelled { from: job.state, cause: CancelCause::Requested { attempt: job.attempts } };
+    append(connection, effects, user, now, JobEvent { job: id, change })?;
     cancel_dependents(connection, effects, id, now)?;
     load(connection, user, id)
 }
@@ -90,16 +81,13 @@ pub(crate) fn retry(
     if state == JobState::Queued {
         effects.jobs_ready = true;
     }
-    record_job_transition(
+    let cause = RetryCause::Requested { previous_attempts: job.attempts, last_error: job.last_error };
+    append(
         connection,
         effects,
         user,
         now,
-        JobTransition::Retry,
-        id,
-        Some(job.state),
-        state,
-        json!({ "previous_attempts": job.attempts, "last_error": job.last_error }),
+        JobEvent { job: id, change: JobChange::Retried { from: job.state, to: state, cause } },
     )?;
     restore_dependents(connection, effects, id, now)?;
     load(connection, user, id)

@@ -7,13 +7,11 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, params, params_from_iter};
-use serde_json::json;
-use steward_domain::job::JobTransition;
-use steward_domain::{JobId, JobState, UserId};
+use steward_domain::{DeathReason, JobChange, JobEvent, JobId, JobState, UserId};
 
 use super::connection::{from_micros, millis, to_micros};
 use super::dependents::{cancel_dependents, unblock_dependents};
-use super::events::record_job_transition;
+use super::events::append;
 use super::rows::{self, optional};
 use super::writer::Effects;
 use crate::queue::{
@@ -152,17 +150,13 @@ fn claim_some(
         })?
         .collect::<rusqlite::Result<_>>()?;
     for job in jobs {
-        record_job_transition(
-            connection,
-            effects,
-            job.user_id,
-            now,
-            JobTransition::Claim,
-            job.id,
-            Some(JobState::Queued),
-            JobState::Running,
-            json!({ "attempt": job.attempt, "worker": worker_id, "queue": job.queue, "kind": job.kind }),
-        )?;
+        let change = JobChange::Started {
+            attempt: job.attempt,
+            worker: worker_id.to_string(),
+            queue: job.queue.clone(),
+            kind: job.kind.clone(),
+        };
+        append(connection, effects, job.user_id, now, JobEvent { job: job.id, change })?;
         claimed.push(job);
     }
     Ok(())
@@ -210,16 +204,12 @@ fn settle_one(
             let Some((user, has_dependents)) = row else {
                 return Ok(SettleOutcome::LeaseLost);
             };
-            record_job_transition(
+            append(
                 connection,
                 effects,
                 UserId(user),
                 now,
-                JobTransition::Complete,
-                job_id,
-                Some(JobState::Running),
-                JobState::Completed,
-                json!({ "attempt": attempt }),
+                JobEvent { job: job_id, change: JobChange::Completed { attempt } },
             )?;
             if has_dependents {
                 unblock_dependents(connection, effects, job_id, now)?;
@@ -252,17 +242,8 @@ fn settle_one(
                         )?
                         .execute(params![to_micros(run_at), error, to_micros(now), job_id.get()])?;
                     effects.jobs_ready = true;
-                    record_job_transition(
-                        connection,
-                        effects,
-                        UserId(user),
-                        now,
-                        JobTransition::Fail,
-                        job_id,
-                        Some(JobState::Running),
-                        JobState::Queued,
-                        json!({ "attempt": attempt, "error": error, "retry_at": run_at }),
-                    )?;
+                    let change = JobChange::Failed { attempt, error, retry_at: run_at };
+                    append(connection, effects, UserId(user), now, JobEvent { job: job_id, change })?;
                     Ok(SettleOutcome::Applied(JobState::Queued))
                 }
                 None => {
@@ -284,7 +265,7 @@ fn kill(
     job_id: JobId,
     attempt: u32,
     error: &str,
-    reason: &str,
+    reason: DeathReason,
     now: DateTime<Utc>,
 ) -> Result<()> {
     connection
@@ -292,18 +273,9 @@ fn kill(
             "UPDATE jobs SET state = 'dead', last_error = ?1, state_reason = ?2, lease_owner = NULL, \
              lease_expires_at = NULL, finished_at = ?3, updated_at = ?3 WHERE id = ?4",
         )?
-        .execute(params![error, reason, to_micros(now), job_id.get()])?;
-    record_job_transition(
-        connection,
-        effects,
-        user,
-        now,
-        JobTransition::Die,
-        job_id,
-        Some(JobState::Running),
-        JobState::Dead,
-        json!({ "attempt": attempt, "error": error, "reason": reason }),
-    )?;
+        .execute(params![error, reason.as_str(), to_micros(now), job_id.get()])?;
+    let change = JobChange::Died { attempt, error: error.to_string(), reason };
+    append(connection, effects, user, now, JobEvent { job: job_id, change })?;
     cancel_dependents(connection, effects, job_id, now)
 }
 
@@ -362,17 +334,8 @@ pub(crate) fn release(
         if let Some(user) = user {
             released += 1;
             effects.jobs_ready = true;
-            record_job_transition(
-                connection,
-                effects,
-                UserId(user),
-                now,
-                JobTransition::Release,
-                lease.job_id,
-                Some(JobState::Running),
-                JobState::Queued,
-                json!({ "attempt": lease.attempt, "worker": worker_id }),
-            )?;
+            let change = JobChange::Released { attempt: lease.attempt, worker: worker_id.to_string() };
+            append(connection, effects, UserId(user), now, JobEvent { job: lease.job_id, change })?;
         }
     }
     Ok(released)
@@ -399,7 +362,7 @@ pub(crate) fn reclaim(
     for (id, user, attempts, max_attempts, worker) in &expired {
         let (id, user) = (JobId(*id), UserId(*user));
         if attempts >= max_attempts {
-            kill(connection, effects, user, id, *attempts, why, "out_of_attempts", now)?;
+            kill(connection, effects, user, id, *attempts, why, DeathReason::OutOfAttempts, now)?;
             continue;
         }
         connection
@@ -409,17 +372,8 @@ pub(crate) fn reclaim(
             )?
             .execute(params![why, to_micros(now), id.get()])?;
         effects.jobs_ready = true;
-        record_job_transition(
-            connection,
-            effects,
-            user,
-            now,
-            JobTransition::ExpireLease,
-            id,
-            Some(JobState::Running),
-            JobState::Queued,
-            json!({ "attempt": attempts, "worker": worker, "error": why }),
-        )?;
+        let change = JobChange::LeaseExpired { attempt: *attempts, worker: worker.clone(), error: why.to_string() };
+        append(connection, effects, user, now, JobEvent { job: id, change })?;
     }
     Ok(expired.len())
 }

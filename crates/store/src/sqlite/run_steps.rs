@@ -3,8 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
-use serde_json::json;
-use steward_domain::{AgentId, EventKind, EventSubject, NewRunStep, Run, RunId, RunStatus, RunStep, Spend, UserId};
+use steward_domain::{AgentId, NewEvent, NewRunStep, Run, RunId, RunStatus, RunStep, Spend, UserId};
 
 use super::actions::agent_status;
 use super::connection::to_micros;
@@ -88,13 +87,16 @@ pub(crate) fn append_step(
         effects,
         run.user_id,
         now,
-        EventKind::RUN_STEP,
-        EventSubject::Run,
-        run.id.get(),
-        &json!({
-            "agent_id": run.agent_id, "sequence": step.sequence, "kind": step.kind.as_str(), "name": step.name,
-            "cost_usd": step.cost_usd, "cost_unknown": totals.unknown_cost_calls > 0, "error": step.error,
-        }),
+        NewEvent::RunStep {
+            run: run.id,
+            agent_id: run.agent_id,
+            sequence: step.sequence,
+            kind: step.kind,
+            name: step.name.clone(),
+            cost_usd: step.cost_usd,
+            cost_unknown: totals.unknown_cost_calls > 0,
+            error: step.error.clone(),
+        },
     )?;
     Ok(updated)
 }

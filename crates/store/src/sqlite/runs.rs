@@ -6,10 +6,10 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
-use serde_json::json;
+use steward_domain::event::RunQueuedFor;
 use steward_domain::{
-    Action, ActionId, ActionState, AgentId, Approval, ApprovalId, Decision, EventKind, EventSubject, JobId, JobState,
-    NewApproval, NewRun, NewRunStep, Run, RunId, RunOutcome, RunStatus, RunStep, Spend, UserId,
+    Action, ActionId, ActionState, AgentId, Approval, ApprovalId, Decision, JobId, JobState, NewApproval, NewEvent,
+    NewRun, NewRunStep, Run, RunId, RunOutcome, RunStatus, RunStep, Spend, UserId,
 };
 
 use super::actions::{self, move_action};
@@ -69,10 +69,13 @@ fn insert(
         effects,
         user,
         now,
-        EventKind::RUN_QUEUED,
-        EventSubject::Run,
-        id.get(),
-        &json!({ "agent_id": run.agent_id, "action_id": run.action_id, "job_id": job, "run_at": rules::initial_run_at(run.run_at, now) }),
+        NewEvent::RunQueued {
+            run: id,
+            agent_id: run.agent_id,
+            action_id: run.action_id,
+            job_id: job,
+            queued: RunQueuedFor::Start { run_at: rules::initial_run_at(run.run_at, now) },
+        },
     )?;
     load(connection, user, id)
 }
@@ -170,10 +173,13 @@ fn begin(connection: &Connection, effects: &mut Effects, id: RunId, job: JobId, 
         effects,
         run.user_id,
         now,
-        EventKind::RUN_STARTED,
-        EventSubject::Run,
-        id.get(),
-        &json!({ "agent_id": run.agent_id, "job_id": job, "from": run.status.as_str(), "resumed": run.started_at.is_some() }),
+        NewEvent::RunStarted {
+            run: id,
+            agent_id: run.agent_id,
+            job_id: job,
+            from: run.status,
+            resumed: run.started_at.is_some(),
+        },
     )?;
     load_for_worker(connection, id)
 }
@@ -211,14 +217,17 @@ fn finish(
         effects,
         run.user_id,
         now,
-        EventKind::RUN_FINISHED,
-        EventSubject::Run,
-        run.id.get(),
-        &json!({
-            "agent_id": run.agent_id, "action_id": run.action_id, "from": run.status.as_str(),
-            "outcome": finish.outcome.as_str(), "error": finish.error, "steps": finished.steps,
-            "cost_usd": finished.usage.cost_usd, "unknown_cost_calls": finished.usage.unknown_cost_calls,
-        }),
+        NewEvent::RunFinished {
+            run: run.id,
+            agent_id: run.agent_id,
+            action_id: run.action_id,
+            from: run.status,
+            outcome: finish.outcome,
+            error: finish.error.clone(),
+            steps: finished.steps,
+            cost_usd: finished.usage.cost_usd,
+            unknown_cost_calls: finished.usage.unknown_cost_calls,
+        },
     )?;
     Ok(finished)
 }
@@ -263,10 +272,12 @@ pub(crate) fn stop(
                 effects,
                 run.user_id,
                 now,
-                EventKind::RUN_CANCEL_REQUESTED,
-                EventSubject::Run,
-                run.id.get(),
-                &json!({ "agent_id": run.agent_id, "job_id": run.job_id, "reason": error }),
+                NewEvent::RunCancelRequested {
+                    run: run.id,
+                    agent_id: run.agent_id,
+                    job_id: run.job_id,
+                    reason: error.to_string(),
+                },
             )?;
             cancel_job_of(connection, effects, run, now)?;
             load_for_worker(connection, run.id)

@@ -7,6 +7,14 @@ use serde_json::Value;
 
 use crate::ids::{EventId, UserId};
 
+mod job_event;
+mod new_event;
+#[cfg(test)]
+mod wire_format_tests;
+
+pub use job_event::{CancelCause, DEPENDENCY_RETRIED, JobChange, JobEvent, RetryCause};
+pub use new_event::{NewEvent, RunQueuedFor, WITHDRAWN_REASON};
+
 /// What an event is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum EventSubject {
