@@ -16,7 +16,7 @@ use steward_domain::{
     backoff,
 };
 
-use crate::queue::{QueueSettings, RetryDecision};
+use crate::jobs::{QueueSettings, RetryDecision};
 use crate::{ConflictKind, StoreError};
 
 mod agent_runtime;

@@ -15,7 +15,7 @@ use steward_domain::{
 };
 
 use super::{storable_error, storable_result};
-use crate::queue::EnqueueOutcome;
+use crate::jobs::EnqueueOutcome;
 use crate::runs::RunFinish;
 use crate::{ConflictKind, StoreError};
 
