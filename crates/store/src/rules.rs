@@ -126,12 +126,18 @@ pub(crate) fn check_dependency_of_retry(id: JobId, dependency: JobId, state: Job
     ))
 }
 
-pub(crate) fn agent_name_taken(name: &str, holder: AgentId) -> StoreError {
-    StoreError::conflict(
-        ConflictKind::AlreadyExists,
-        Some("name"),
-        format!("an agent named {name:?} already exists (agent {holder})"),
-    )
+/// `held` is the name as the holder has it: names are compared without
+/// regard to case, so it may differ from `name` in case only.
+pub(crate) fn agent_name_taken(name: &str, held: &str, holder: AgentId) -> StoreError {
+    let message = if name == held {
+        format!("an agent named {name:?} already exists (agent {holder})")
+    } else {
+        format!(
+            "an agent named {held:?} already exists (agent {holder}); names are compared without regard to case, \
+             so {name:?} is taken"
+        )
+    };
+    StoreError::conflict(ConflictKind::AlreadyExists, Some("name"), message)
 }
 
 pub(crate) fn agent_archived(id: AgentId) -> StoreError {

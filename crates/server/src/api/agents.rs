@@ -119,7 +119,8 @@ impl From<steward_domain::Agent> for AgentResponse {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateAgentRequest {
-    /// Unique among the agents that are not archived; 1–80 characters.
+    /// Unique among the agents that are not archived, without regard to
+    /// case; 1–80 characters.
     pub name: String,
     /// The North-Star goal.
     pub goal: String,
@@ -226,8 +227,9 @@ pub struct AgentListResponse {
 pub struct AgentListQuery {
     /// Only agents in this status (default: active and paused).
     pub status: Option<AgentStatus>,
-    /// Only the live (not archived) agent with exactly this name; names are
-    /// unique among live agents, so the list has at most one entry.
+    /// Only the live (not archived) agent with this name, matched without
+    /// regard to case; names are unique among live agents in the same way,
+    /// so the list has at most one entry.
     pub name: Option<String>,
 }
 

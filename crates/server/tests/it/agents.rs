@@ -10,7 +10,7 @@ api_tests!(
     bad_agent_input_names_the_field_and_writes_nothing,
     conflicts_are_409_with_their_code,
     bad_ids_and_filters_are_400,
-    an_agent_is_found_by_its_exact_name,
+    an_agent_is_found_by_its_name_in_any_case,
 );
 
 async fn create_get_list_update_archive(app: TestApp) {
@@ -134,15 +134,23 @@ async fn bad_ids_and_filters_are_400(app: TestApp) {
     app.get("/api/v1/agents?limit=5").await.assert_error(400, "invalid_parameter", Some("limit"));
 }
 
-async fn an_agent_is_found_by_its_exact_name(app: TestApp) {
+async fn an_agent_is_found_by_its_name_in_any_case(app: TestApp) {
     let launch = app.agent("Launch Plan").await;
-    app.agent("Launch").await;
+    let short = app.agent("Launch").await;
     let found = app.get("/api/v1/agents?name=Launch%20Plan").await;
     let agents = found.assert_status(200)["agents"].as_array().unwrap().clone();
     assert_eq!(agents.len(), 1);
     assert_eq!(agents[0]["id"], launch);
-    let none = app.get("/api/v1/agents?name=launch").await;
-    assert!(none.assert_status(200)["agents"].as_array().unwrap().is_empty(), "names match exactly");
+    // A person who types "launch" means "Launch" (and not "Launch Plan").
+    let lower = app.get("/api/v1/agents?name=launch").await;
+    let agents = lower.assert_status(200)["agents"].as_array().unwrap().clone();
+    assert_eq!((agents.len(), &agents[0]["id"]), (1, &json!(short)), "names match without regard to case");
+    let none = app.get("/api/v1/agents?name=launc").await;
+    assert!(none.assert_status(200)["agents"].as_array().unwrap().is_empty(), "but whole names only");
+    // So a name differing only in case is taken.
+    let taken = app.refused(app.post("/api/v1/agents", json!({"name": "LAUNCH PLAN", "goal": "G"}))).await;
+    let message = taken.assert_error(409, "already_exists", Some("name"));
+    assert!(message.contains("without regard to case"), "{message}");
     app.post_empty(&format!("/api/v1/agents/{launch}/archive")).await.assert_status(200);
     let archived = app.get("/api/v1/agents?name=Launch%20Plan").await;
     assert!(archived.assert_status(200)["agents"].as_array().unwrap().is_empty(), "archived agents are not found");

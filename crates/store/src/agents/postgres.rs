@@ -43,14 +43,17 @@ async fn ensure_name_free(
     name: &str,
     except: Option<AgentId>,
 ) -> TransactionResult<()> {
-    let taken: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM agents WHERE user_id = $1 AND name = $2 AND status <> 'archived'")
-            .bind(user.get())
-            .bind(name)
-            .fetch_optional(connection)
-            .await?;
+    let taken: Option<(i64, String)> = sqlx::query_as(
+        "SELECT id, name FROM agents WHERE user_id = $1 AND lower(name) = lower($2) AND status <> 'archived'",
+    )
+    .bind(user.get())
+    .bind(name)
+    .fetch_optional(connection)
+    .await?;
     match taken {
-        Some(id) if Some(AgentId(id)) != except => Err(rules::agent_name_taken(name, AgentId(id)).into()),
+        Some((id, held)) if Some(AgentId(id)) != except => {
+            Err(rules::agent_name_taken(name, &held, AgentId(id)).into())
+        }
         _ => Ok(()),
     }
 }
@@ -79,7 +82,7 @@ impl AgentStore for PostgresStore {
         let row = sqlx::query(concat!(
             "SELECT ",
             agent_columns!(),
-            " FROM agents WHERE user_id = $1 AND name = $2 AND status <> 'archived'"
+            " FROM agents WHERE user_id = $1 AND lower(name) = lower($2) AND status <> 'archived'"
         ))
         .bind(user.get())
         .bind(name)

@@ -22,13 +22,13 @@ pub(crate) fn load(connection: &Connection, user: UserId, id: AgentId) -> Result
 }
 
 fn ensure_name_free(connection: &Connection, user: UserId, name: &str, except: Option<AgentId>) -> Result<()> {
-    let taken: Option<i64> = optional(connection.query_row(
-        "SELECT id FROM agents WHERE user_id = ?1 AND name = ?2 AND status <> 'archived'",
+    let taken: Option<(i64, String)> = optional(connection.query_row(
+        "SELECT id, name FROM agents WHERE user_id = ?1 AND lower(name) = lower(?2) AND status <> 'archived'",
         params![user.get(), name],
-        |row| row.get(0),
+        |row| Ok((row.get(0)?, row.get(1)?)),
     ))?;
     match taken {
-        Some(id) if Some(AgentId(id)) != except => Err(rules::agent_name_taken(name, AgentId(id))),
+        Some((id, held)) if Some(AgentId(id)) != except => Err(rules::agent_name_taken(name, &held, AgentId(id))),
         _ => Ok(()),
     }
 }
@@ -50,7 +50,7 @@ impl AgentStore for SqliteStore {
         self.readers
             .read(move |connection| {
                 let mut statement = connection.prepare_cached(&format!(
-                    "SELECT {AGENT_COLUMNS} FROM agents WHERE user_id = ?1 AND name = ?2 AND status <> 'archived'"
+                    "SELECT {AGENT_COLUMNS} FROM agents WHERE user_id = ?1 AND lower(name) = lower(?2) AND status <> 'archived'"
                 ))?;
                 optional(statement.query_row(params![user.get(), name], rows::agent))?
                     .ok_or_else(|| StoreError::not_found(Entity::Agent, format!("{name:?}")))

@@ -80,6 +80,42 @@ async fn names_are_unique_among_live_agents(t: TestStore) {
     assert_eq!(store.update_agent(USER, other.id, rename).await.unwrap().name, "Launch");
 }
 
+async fn names_are_matched_and_unique_without_regard_to_case(t: TestStore) {
+    let store = t.store.as_ref();
+    let first = store.create_agent(USER, launch()).await.unwrap();
+    assert_eq!(store.find_agent_by_name(USER, "launch").await.unwrap().id, first.id);
+    assert_eq!(store.find_agent_by_name(USER, " LAUNCH ").await.unwrap().id, first.id);
+
+    let mut shouting = launch();
+    shouting.name = "LAUNCH".into();
+    match store.create_agent(USER, shouting).await.unwrap_err() {
+        StoreError::Conflict { kind, field, message } => {
+            assert_eq!(kind, ConflictKind::AlreadyExists);
+            assert_eq!(field.as_deref(), Some("name"));
+            assert_eq!(
+                message,
+                format!(
+                    "an agent named \"Launch\" already exists (agent {}); names are compared without regard to \
+                     case, so \"LAUNCH\" is taken",
+                    first.id
+                )
+            );
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    let mut other = launch();
+    other.name = "Other".into();
+    let other = store.create_agent(USER, other).await.unwrap();
+    let rename = AgentPatch { name: Some("launch".into()), ..AgentPatch::default() };
+    assert!(store.update_agent(USER, other.id, rename).await.is_err());
+    // An agent may change the case of its own name.
+    let recase = AgentPatch { name: Some("LAUNCH".into()), ..AgentPatch::default() };
+    assert_eq!(store.update_agent(USER, first.id, recase).await.unwrap().name, "LAUNCH");
+    let names: Vec<String> =
+        store.list_agents(USER, AgentFilter::default()).await.unwrap().into_iter().map(|agent| agent.name).collect();
+    assert_eq!(names, ["LAUNCH", "Other"]);
+}
+
 async fn bad_input_names_the_field_and_writes_nothing(t: TestStore) {
     let store = t.store.as_ref();
     let mut agent = launch();
@@ -143,6 +179,7 @@ store_tests!(
     tools_limits_and_budget_are_kept,
     create_read_update_archive,
     names_are_unique_among_live_agents,
+    names_are_matched_and_unique_without_regard_to_case,
     bad_input_names_the_field_and_writes_nothing,
     agents_are_scoped_by_user,
 );

@@ -17,7 +17,12 @@ async fn a_fresh_database_gets_every_migration() {
     let report = store.migrate().await.unwrap();
     assert_eq!(
         report.applied,
-        [(1, "initial".to_string()), (2, "agent_runtime".to_string()), (4, "schema_parity".to_string())]
+        [
+            (1, "initial".to_string()),
+            (2, "agent_runtime".to_string()),
+            (4, "schema_parity".to_string()),
+            (5, "agent_names".to_string())
+        ]
     );
     store.close().await;
 }
@@ -29,4 +34,42 @@ async fn a_second_process_cannot_open_the_same_sqlite_file() {
     let error = steward_store::open(&database.url, steward_store::StoreOptions::default()).await.err().unwrap();
     assert!(error.to_string().contains("in use by another Steward process"), "{error}");
     first.close().await;
+}
+
+/// Migration 5 makes names unique without regard to case; a database that
+/// already holds live agents differing only in case keeps all of them, the
+/// later ones renamed with their id, and archived agents keep their names.
+#[test]
+fn the_agent_names_migration_renames_live_agents_that_differ_only_in_case() {
+    let connection = rusqlite::Connection::open_in_memory().unwrap();
+    let (before, after): (Vec<&steward_store::migrations::Migration>, Vec<_>) =
+        steward_store::migrations::SQLITE.iter().partition(|migration| migration.version < 5);
+    for migration in before {
+        connection.execute_batch(migration.sql).unwrap();
+    }
+    connection
+        .execute_batch(
+            "INSERT INTO agents (id, user_id, name, goal, status, created_at, updated_at) VALUES
+                 (1, 1, 'Launch', 'g', 'active', 0, 0),
+                 (2, 1, 'launch', 'g', 'paused', 0, 0),
+                 (3, 1, 'LAUNCH', 'g', 'archived', 0, 0),
+                 (4, 1, 'Other', 'g', 'active', 0, 0);",
+        )
+        .unwrap();
+    for migration in after {
+        connection.execute_batch(migration.sql).unwrap();
+    }
+    let names: Vec<String> = connection
+        .prepare("SELECT name FROM agents ORDER BY id")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert_eq!(names, ["Launch", "launch (2)", "LAUNCH", "Other"]);
+    let duplicate = connection.execute(
+        "INSERT INTO agents (user_id, name, goal, status, created_at, updated_at) VALUES (1, 'OTHER', 'g', 'active', 0, 0)",
+        [],
+    );
+    assert!(duplicate.unwrap_err().to_string().contains("UNIQUE constraint failed"));
 }
