@@ -72,8 +72,8 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(stream::stream_events))
         .routes(routes!(costs::latest_event))
         .routes(routes!(costs::cost_report))
-        .routes(routes!(models::list_models))
         .routes(routes!(meta::openapi_json))
+        .routes(routes!(models::list_models))
 }
 
 pub(crate) fn router(state: AppState) -> Router {
