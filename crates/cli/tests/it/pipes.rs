@@ -1,5 +1,7 @@
-//! Output into a pipe whose reader went away (`steward … | head -1`): the
-//! command ends quietly, with status 0 or SIGPIPE's 141, never a panic.
+//! Pipes and terminals: output into a pipe whose reader went away
+//! (`steward … | head -1`) ends the command quietly, with status 0 or
+//! SIGPIPE's 141, never a panic; colours appear only on a terminal, and
+//! not even there with `NO_COLOR`.
 
 use std::io::Read;
 use std::os::unix::process::ExitStatusExt;
@@ -63,4 +65,25 @@ fn completions_into_head_print_one_line_and_exit_cleanly() {
     assert_eq!(stdout.lines().count(), 1, "{stdout}");
     assert!(stdout.starts_with("_steward()"), "{stdout}");
     assert!(stderr == "status=0\n" || stderr == "status=141\n", "{stderr}");
+}
+
+/// `steward --help` on a pseudo-terminal (util-linux `script`), with and
+/// without `NO_COLOR`, and into a pipe.
+#[test]
+fn colours_only_on_a_terminal_and_never_with_no_color() {
+    let on_terminal = |no_color: bool| {
+        let mut command = Command::new("script");
+        command.args(["-qec", &format!("{STEWARD} --help"), "/dev/null"]).stdin(Stdio::null()).env_remove("NO_COLOR");
+        if no_color {
+            command.env("NO_COLOR", "1");
+        }
+        let output = command.output().expect("util-linux `script` runs a command on a pseudo-terminal");
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    assert!(on_terminal(false).contains("\u{1b}["), "a terminal gets colours");
+    let plain = on_terminal(true);
+    assert!(plain.contains("Usage:") && !plain.contains('\u{1b}'), "NO_COLOR: {plain:?}");
+    let piped = Command::new(STEWARD).arg("--help").env_remove("NO_COLOR").output().unwrap();
+    assert!(!String::from_utf8_lossy(&piped.stdout).contains('\u{1b}'), "a pipe gets none");
 }
