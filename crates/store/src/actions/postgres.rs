@@ -6,11 +6,12 @@ use sqlx::PgConnection;
 use steward_domain::action::check_reason;
 use steward_domain::{Action, ActionId, ActionPatch, ActionState, AgentId, AgentStatus, NewAction, NewEvent, UserId};
 
+use crate::actions::decide;
 use crate::actions::{ActionFilter, ActionStore};
 use crate::postgres::PostgresStore;
 use crate::postgres::rows::{self, action_columns};
 use crate::postgres::transaction::{Begin, Transaction, TransactionResult};
-use crate::rules::{NewWork, RunsOnManualMove};
+use crate::rules::NewWork;
 use crate::runs::postgres as runs;
 use crate::{Entity, Result, StoreError, rules};
 
@@ -165,18 +166,11 @@ impl ActionStore for PostgresStore {
                 runs::lock_unfinished_of_action(transaction.connection(), user, id).await?;
                 let action = load_for_update(transaction.connection(), user, id).await?;
                 let working = runs::lock_unfinished_of_action(transaction.connection(), user, id).await?;
-                rules::check_action_transition(action.state, to)?;
-                let effect = rules::runs_on_manual_move(to);
-                if effect == RunsOnManualMove::Refuse
-                    && let Some(run) = working.iter().find(|run| !run.cancel_requested).or(working.first())
-                {
-                    return Err(rules::run_works_on_action(to, run.id, run.cancel_requested).into());
-                }
+                let stop_runs = decide::decide_manual_move(&action, to, &working)?;
                 // The action moves first, so the runs' ends leave it where
                 // the person put it.
                 move_action(transaction, &action, to, reason.as_deref(), now).await?;
-                if effect == RunsOnManualMove::Cancel {
-                    let error = rules::cancelled_by_action_move(id, to);
+                if let Some(error) = stop_runs {
                     for run in &working {
                         runs::stop(transaction, run, &error, now).await?;
                     }

@@ -6,9 +6,10 @@ use rusqlite::{Connection, params};
 use steward_domain::action::check_reason;
 use steward_domain::{Action, ActionId, ActionPatch, ActionState, AgentId, AgentStatus, NewAction, NewEvent, UserId};
 
+use crate::actions::decide;
 use crate::actions::{ActionFilter, ActionStore};
 use crate::events::sqlite::append;
-use crate::rules::{NewWork, RunsOnManualMove};
+use crate::rules::NewWork;
 use crate::runs::sqlite as runs;
 use crate::sqlite::SqliteStore;
 use crate::sqlite::connection::to_micros;
@@ -142,19 +143,12 @@ impl ActionStore for SqliteStore {
         self.writer
             .write(move |connection, effects| {
                 let action = load(connection, user, id)?;
-                rules::check_action_transition(action.state, to)?;
                 let working = runs::unfinished_of_action(connection, user, id)?;
-                let effect = rules::runs_on_manual_move(to);
-                if effect == RunsOnManualMove::Refuse
-                    && let Some(run) = working.iter().find(|run| !run.cancel_requested).or(working.first())
-                {
-                    return Err(rules::run_works_on_action(to, run.id, run.cancel_requested));
-                }
+                let stop_runs = decide::decide_manual_move(&action, to, &working)?;
                 // The action moves first, so the runs' ends leave it where
                 // the person put it.
                 move_action(connection, effects, &action, to, reason.as_deref(), now)?;
-                if effect == RunsOnManualMove::Cancel {
-                    let error = rules::cancelled_by_action_move(id, to);
+                if let Some(error) = stop_runs {
                     for run in &working {
                         runs::stop(connection, effects, run, &error, now)?;
                     }

@@ -17,7 +17,7 @@ use sqlx::PgConnection;
 use steward_domain::event::RunQueuedFor;
 use steward_domain::{
     Action, ActionId, ActionState, AgentId, Approval, ApprovalId, Decision, JobId, JobState, NewApproval, NewEvent,
-    NewRun, NewRunStep, Run, RunId, RunOutcome, RunStatus, RunStep, Spend, UserId,
+    NewRun, NewRunStep, Run, RunId, RunStep, Spend, UserId,
 };
 
 use crate::actions::postgres::{self as actions, agent_status_for_share, move_action};
@@ -29,6 +29,7 @@ use crate::postgres::connection::{to_bigint, to_integer};
 use crate::postgres::runtime_rows::{self, run_columns};
 use crate::postgres::transaction::{Begin, Transaction, TransactionResult};
 use crate::rules::{self, NewWork, RunJobPurpose, StoredLimits};
+use crate::runs::decide::{self, ActionOfRun, Stop};
 use crate::runs::steps::postgres as run_steps;
 use crate::runs::{AgentMetrics, ApprovalFilter, MAX_PAGE, RunFilter, RunFinish, RunStore};
 use crate::{Entity, Result, StoreError};
@@ -188,9 +189,7 @@ async fn schedule(
 
 async fn begin(transaction: &mut Transaction, id: RunId, job: JobId, now: DateTime<Utc>) -> TransactionResult<Run> {
     let run = load_for_worker(transaction.connection(), id).await?;
-    if run.status == RunStatus::Finished {
-        return Err(rules::run_is_finished(id, run.outcome).into());
-    }
+    decide::check_not_finished(&run)?;
     // The job must be the run's user's (a wrong id is "not found", not a
     // foreign-key failure).
     job_admin::load(transaction.connection(), run.user_id, job).await?;
@@ -203,24 +202,12 @@ async fn begin(transaction: &mut Transaction, id: RunId, job: JobId, now: DateTi
     .bind(id.get())
     .execute(transaction.connection())
     .await?;
-    if let Some(action_id) = run.action_id {
-        let action = actions::load_for_update(transaction.connection(), run.user_id, action_id).await?;
-        let latest = is_latest_of_action(transaction.connection(), &run, action_id).await?;
-        if let Some(to) = rules::action_state_on_begin(action.state, latest) {
-            move_action(transaction, &action, to, None, now).await?;
-        }
+    if let Some(of) = lock_action_of(transaction, &run).await?
+        && let Some(moved) = decide::action_move_on_begin(&of)
+    {
+        move_action(transaction, &of.action, moved.to, moved.reason.as_deref(), now).await?;
     }
-    transaction.record(
-        run.user_id,
-        now,
-        NewEvent::RunStarted {
-            run: id,
-            agent_id: run.agent_id,
-            job_id: job,
-            from: run.status,
-            resumed: run.started_at.is_some(),
-        },
-    );
+    transaction.record(run.user_id, now, decide::started_event(&run, job));
     reload(transaction.connection(), id).await
 }
 
@@ -232,9 +219,7 @@ async fn finish(
     finish: RunFinish,
     now: DateTime<Utc>,
 ) -> TransactionResult<Run> {
-    if run.status == RunStatus::Finished {
-        return Err(rules::run_is_finished(run.id, run.outcome).into());
-    }
+    decide::check_not_finished(run)?;
     let finish = rules::storable_finish(finish);
     sqlx::query(
         "UPDATE runs SET status = 'finished', outcome = $1, output = $2, error = $3, finished_at = $4, \
@@ -248,31 +233,24 @@ async fn finish(
     .execute(transaction.connection())
     .await?;
     approvals::withdraw_pending(transaction, run, now).await?;
-    if let Some(action_id) = run.action_id {
-        let action = actions::load_for_update(transaction.connection(), run.user_id, action_id).await?;
-        let latest = is_latest_of_action(transaction.connection(), run, action_id).await?;
-        if let Some(to) = rules::action_state_on_finish(action.state, finish.outcome, latest) {
-            let reason = (to == ActionState::Failed).then(|| rules::reason_of_finish(&finish));
-            move_action(transaction, &action, to, reason.as_deref(), now).await?;
-        }
+    if let Some(of) = lock_action_of(transaction, run).await?
+        && let Some(moved) = decide::action_move_on_finish(&of, &finish)
+    {
+        move_action(transaction, &of.action, moved.to, moved.reason.as_deref(), now).await?;
     }
     let finished = reload(transaction.connection(), run.id).await?;
-    transaction.record(
-        run.user_id,
-        now,
-        NewEvent::RunFinished {
-            run: run.id,
-            agent_id: run.agent_id,
-            action_id: run.action_id,
-            from: run.status,
-            outcome: finish.outcome,
-            error: finish.error.clone(),
-            steps: finished.steps,
-            cost_usd: finished.usage.cost_usd,
-            unknown_cost_calls: finished.usage.unknown_cost_calls,
-        },
-    );
+    transaction.record(run.user_id, now, decide::finished_event(run, &finish, &finished));
     Ok(finished)
+}
+
+/// Locks the action `run` works on, if any (after the run, the order every
+/// operation on a run takes its locks in), and says whether the run is its
+/// latest.
+async fn lock_action_of(transaction: &mut Transaction, run: &Run) -> TransactionResult<Option<ActionOfRun>> {
+    let Some(action_id) = run.action_id else { return Ok(None) };
+    let action = actions::load_for_update(transaction.connection(), run.user_id, action_id).await?;
+    let latest_run = is_latest_of_action(transaction.connection(), run, action_id).await?;
+    Ok(Some(ActionOfRun { action, latest_run }))
 }
 
 /// Cancels the run's job if it may still run (so a worker holding it hears
@@ -292,65 +270,46 @@ async fn cancel_job_of(transaction: &mut Transaction, run: &Run, now: DateTime<U
     Ok(())
 }
 
-/// A cancel that ends `run` now, recording `error`.
-fn cancelled(error: &str) -> RunFinish {
-    RunFinish { outcome: RunOutcome::Cancelled, output: None, error: Some(error.to_string()) }
-}
-
-/// Stops `run` (not finished, locked by the caller) as a cancel does,
-/// recording `error` as why: a queued run, or one awaiting approval, is
-/// finished at once with its job cancelled and its approvals withdrawn; a
-/// running run is asked to stop and its job cancelled, so its worker hears
-/// at the next heartbeat. A running run already asked is left to stop.
+/// Stops `run` (locked by the caller) as a cancel does, recording `error`
+/// as why (see [`decide::decide_stop`]).
 pub(crate) async fn stop(
     transaction: &mut Transaction,
     run: &Run,
     error: &str,
     now: DateTime<Utc>,
 ) -> TransactionResult<Run> {
-    match run.status {
-        RunStatus::Running if run.cancel_requested => reload(transaction.connection(), run.id).await,
-        RunStatus::Running => {
+    apply_stop(transaction, run, decide::decide_stop(run, error), now).await
+}
+
+async fn apply_stop(
+    transaction: &mut Transaction,
+    run: &Run,
+    stop: Stop,
+    now: DateTime<Utc>,
+) -> TransactionResult<Run> {
+    match stop {
+        Stop::AlreadyAsked => reload(transaction.connection(), run.id).await,
+        Stop::Ask(event) => {
             sqlx::query("UPDATE runs SET cancel_requested = true, updated_at = $1 WHERE id = $2")
                 .bind(now)
                 .bind(run.id.get())
                 .execute(transaction.connection())
                 .await?;
-            transaction.record(
-                run.user_id,
-                now,
-                NewEvent::RunCancelRequested {
-                    run: run.id,
-                    agent_id: run.agent_id,
-                    job_id: run.job_id,
-                    reason: error.to_string(),
-                },
-            );
+            transaction.record(run.user_id, now, event);
             cancel_job_of(transaction, run, now).await?;
             reload(transaction.connection(), run.id).await
         }
-        // Queued or awaiting approval: nothing is executing, so it ends now.
-        RunStatus::Queued | RunStatus::AwaitingApproval | RunStatus::Finished => {
+        Stop::EndNow(cancelled) => {
             cancel_job_of(transaction, run, now).await?;
-            finish(transaction, run, cancelled(error), now).await
+            finish(transaction, run, cancelled, now).await
         }
     }
 }
 
 async fn cancel(transaction: &mut Transaction, user: UserId, id: RunId, now: DateTime<Utc>) -> TransactionResult<Run> {
     let run = load_for_update(transaction.connection(), user, id).await?;
-    match run.status {
-        RunStatus::Finished => Err(rules::run_is_finished(id, run.outcome).into()),
-        // A running run asked a second time ends now: its worker may have
-        // died after its job was cancelled, and nothing else would.
-        RunStatus::Running if run.cancel_requested => {
-            cancel_job_of(transaction, &run, now).await?;
-            finish(transaction, &run, cancelled(rules::CANCELLED_BY_REQUEST), now).await
-        }
-        RunStatus::Queued | RunStatus::AwaitingApproval | RunStatus::Running => {
-            stop(transaction, &run, rules::CANCELLED_BY_REQUEST, now).await
-        }
-    }
+    let stop = decide::decide_cancel(&run)?;
+    apply_stop(transaction, &run, stop, now).await
 }
 
 /// Locks the runs of `action` that are not finished and returns them,

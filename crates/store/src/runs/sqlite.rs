@@ -9,7 +9,7 @@ use rusqlite::{Connection, params};
 use steward_domain::event::RunQueuedFor;
 use steward_domain::{
     Action, ActionId, ActionState, AgentId, Approval, ApprovalId, Decision, JobId, JobState, NewApproval, NewEvent,
-    NewRun, NewRunStep, Run, RunId, RunOutcome, RunStatus, RunStep, Spend, UserId,
+    NewRun, NewRunStep, Run, RunId, RunStep, Spend, UserId,
 };
 
 use crate::actions::sqlite::{self as actions, move_action};
@@ -18,6 +18,7 @@ use crate::events::sqlite::append;
 use crate::jobs::sqlite::admin as job_admin;
 use crate::jobs::sqlite::enqueue;
 use crate::rules::{self, NewWork, RunJobPurpose, StoredLimits};
+use crate::runs::decide::{self, ActionOfRun, Stop};
 use crate::runs::steps::sqlite as run_steps;
 use crate::runs::{AgentMetrics, ApprovalFilter, MAX_PAGE, RunFilter, RunFinish, RunStore};
 use crate::sqlite::SqliteStore;
@@ -154,9 +155,7 @@ fn schedule(
 
 fn begin(connection: &Connection, effects: &mut Effects, id: RunId, job: JobId, now: DateTime<Utc>) -> Result<Run> {
     let run = load_for_worker(connection, id)?;
-    if run.status == RunStatus::Finished {
-        return Err(rules::run_is_finished(id, run.outcome));
-    }
+    decide::check_not_finished(&run)?;
     // The job must be the run's user's (a typo'd id is "not found", not a
     // foreign-key failure).
     job_admin::load(connection, run.user_id, job)?;
@@ -165,26 +164,12 @@ fn begin(connection: &Connection, effects: &mut Effects, id: RunId, job: JobId, 
          WHERE id = ?3",
         params![job.get(), to_micros(now), id.get()],
     )?;
-    if let Some(action_id) = run.action_id {
-        let action = actions::load(connection, run.user_id, action_id)?;
-        let latest = is_latest_of_action(connection, &run, action_id)?;
-        if let Some(to) = rules::action_state_on_begin(action.state, latest) {
-            move_action(connection, effects, &action, to, None, now)?;
-        }
+    if let Some(of) = action_of(connection, &run)?
+        && let Some(moved) = decide::action_move_on_begin(&of)
+    {
+        move_action(connection, effects, &of.action, moved.to, moved.reason.as_deref(), now)?;
     }
-    append(
-        connection,
-        effects,
-        run.user_id,
-        now,
-        NewEvent::RunStarted {
-            run: id,
-            agent_id: run.agent_id,
-            job_id: job,
-            from: run.status,
-            resumed: run.started_at.is_some(),
-        },
-    )?;
+    append(connection, effects, run.user_id, now, decide::started_event(&run, job))?;
     load_for_worker(connection, id)
 }
 
@@ -197,9 +182,7 @@ fn finish(
     finish: RunFinish,
     now: DateTime<Utc>,
 ) -> Result<Run> {
-    if run.status == RunStatus::Finished {
-        return Err(rules::run_is_finished(run.id, run.outcome));
-    }
+    decide::check_not_finished(run)?;
     let finish = rules::storable_finish(finish);
     connection.execute(
         "UPDATE runs SET status = 'finished', outcome = ?1, output = ?2, error = ?3, finished_at = ?4, updated_at = ?4 \
@@ -207,33 +190,22 @@ fn finish(
         params![finish.outcome.as_str(), finish.output, finish.error, to_micros(now), run.id.get()],
     )?;
     approvals::withdraw_pending(connection, effects, run, now)?;
-    if let Some(action_id) = run.action_id {
-        let action = actions::load(connection, run.user_id, action_id)?;
-        let latest = is_latest_of_action(connection, run, action_id)?;
-        if let Some(to) = rules::action_state_on_finish(action.state, finish.outcome, latest) {
-            let reason = (to == ActionState::Failed).then(|| rules::reason_of_finish(&finish));
-            move_action(connection, effects, &action, to, reason.as_deref(), now)?;
-        }
+    if let Some(of) = action_of(connection, run)?
+        && let Some(moved) = decide::action_move_on_finish(&of, &finish)
+    {
+        move_action(connection, effects, &of.action, moved.to, moved.reason.as_deref(), now)?;
     }
     let finished = load_for_worker(connection, run.id)?;
-    append(
-        connection,
-        effects,
-        run.user_id,
-        now,
-        NewEvent::RunFinished {
-            run: run.id,
-            agent_id: run.agent_id,
-            action_id: run.action_id,
-            from: run.status,
-            outcome: finish.outcome,
-            error: finish.error.clone(),
-            steps: finished.steps,
-            cost_usd: finished.usage.cost_usd,
-            unknown_cost_calls: finished.usage.unknown_cost_calls,
-        },
-    )?;
+    append(connection, effects, run.user_id, now, decide::finished_event(run, &finish, &finished))?;
     Ok(finished)
+}
+
+/// The action `run` works on, if any, and whether the run is its latest.
+fn action_of(connection: &Connection, run: &Run) -> Result<Option<ActionOfRun>> {
+    let Some(action_id) = run.action_id else { return Ok(None) };
+    let action = actions::load(connection, run.user_id, action_id)?;
+    let latest_run = is_latest_of_action(connection, run, action_id)?;
+    Ok(Some(ActionOfRun { action, latest_run }))
 }
 
 /// Cancels the run's job if it may still run (so a worker holding it hears
@@ -247,16 +219,8 @@ fn cancel_job_of(connection: &Connection, effects: &mut Effects, run: &Run, now:
     Ok(())
 }
 
-/// A cancel that ends `run` now, recording `error`.
-fn cancelled(error: &str) -> RunFinish {
-    RunFinish { outcome: RunOutcome::Cancelled, output: None, error: Some(error.to_string()) }
-}
-
-/// Stops `run` (not finished) as a cancel does, recording `error` as why:
-/// a queued run, or one awaiting approval, is finished at once with its
-/// job cancelled and its approvals withdrawn; a running run is asked to
-/// stop and its job cancelled, so its worker hears at the next heartbeat.
-/// A running run already asked is left to stop.
+/// Stops `run` as a cancel does, recording `error` as why (see
+/// [`decide::decide_stop`]).
 pub(crate) fn stop(
     connection: &Connection,
     effects: &mut Effects,
@@ -264,50 +228,38 @@ pub(crate) fn stop(
     error: &str,
     now: DateTime<Utc>,
 ) -> Result<Run> {
-    match run.status {
-        RunStatus::Running if run.cancel_requested => load_for_worker(connection, run.id),
-        RunStatus::Running => {
+    apply_stop(connection, effects, run, decide::decide_stop(run, error), now)
+}
+
+fn apply_stop(
+    connection: &Connection,
+    effects: &mut Effects,
+    run: &Run,
+    stop: Stop,
+    now: DateTime<Utc>,
+) -> Result<Run> {
+    match stop {
+        Stop::AlreadyAsked => load_for_worker(connection, run.id),
+        Stop::Ask(event) => {
             connection.execute(
                 "UPDATE runs SET cancel_requested = 1, updated_at = ?1 WHERE id = ?2",
                 params![to_micros(now), run.id.get()],
             )?;
-            append(
-                connection,
-                effects,
-                run.user_id,
-                now,
-                NewEvent::RunCancelRequested {
-                    run: run.id,
-                    agent_id: run.agent_id,
-                    job_id: run.job_id,
-                    reason: error.to_string(),
-                },
-            )?;
+            append(connection, effects, run.user_id, now, event)?;
             cancel_job_of(connection, effects, run, now)?;
             load_for_worker(connection, run.id)
         }
-        // Queued or awaiting approval: nothing is executing, so it ends now.
-        RunStatus::Queued | RunStatus::AwaitingApproval | RunStatus::Finished => {
+        Stop::EndNow(cancelled) => {
             cancel_job_of(connection, effects, run, now)?;
-            finish(connection, effects, run, cancelled(error), now)
+            finish(connection, effects, run, cancelled, now)
         }
     }
 }
 
 fn cancel(connection: &Connection, effects: &mut Effects, user: UserId, id: RunId, now: DateTime<Utc>) -> Result<Run> {
     let run = load(connection, user, id)?;
-    match run.status {
-        RunStatus::Finished => Err(rules::run_is_finished(id, run.outcome)),
-        // A running run asked a second time ends now: its worker may have
-        // died after its job was cancelled, and nothing else would.
-        RunStatus::Running if run.cancel_requested => {
-            cancel_job_of(connection, effects, &run, now)?;
-            finish(connection, effects, &run, cancelled(rules::CANCELLED_BY_REQUEST), now)
-        }
-        RunStatus::Queued | RunStatus::AwaitingApproval | RunStatus::Running => {
-            stop(connection, effects, &run, rules::CANCELLED_BY_REQUEST, now)
-        }
-    }
+    let stop = decide::decide_cancel(&run)?;
+    apply_stop(connection, effects, &run, stop, now)
 }
 
 /// The runs of `action` that are not finished, oldest first.

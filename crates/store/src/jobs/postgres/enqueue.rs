@@ -13,9 +13,10 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 use steward_domain::dependency_graph::topological_order;
-use steward_domain::{Job, JobChange, JobEvent, JobId, JobRef, JobState, NewJob, UserId};
+use steward_domain::{Job, JobId, JobRef, JobState, NewJob, UserId};
 
 use crate::jobs::EnqueueOutcome;
+use crate::jobs::decide;
 use crate::postgres::connection::{to_integer, to_millis};
 use crate::postgres::rows::{self, job_columns};
 use crate::postgres::transaction::{Transaction, TransactionResult};
@@ -100,7 +101,7 @@ pub(crate) async fn enqueue(
             depends_on.push(id);
         }
         let id = ids[index].ok_or_else(out_of_order)?;
-        created[index] = Some(new_job(id, user, job, depends_on, pending, now));
+        created[index] = Some(decide::new_job(id, user, job, depends_on, pending, now));
     }
     let new_jobs: Vec<&Job> = order.iter().filter_map(|index| created[*index].as_ref()).collect();
     insert(transaction, &new_jobs, now).await?;
@@ -109,13 +110,7 @@ pub(crate) async fn enqueue(
         if job.state == JobState::Queued {
             transaction.jobs_became_ready();
         }
-        let change = JobChange::Enqueued {
-            to: job.state,
-            queue: job.queue.clone(),
-            kind: job.kind.clone(),
-            priority: job.priority,
-        };
-        transaction.record(user, now, JobEvent { job: job.id, change });
+        transaction.record(user, now, decide::enqueued(job));
     }
     existing
         .into_iter()
@@ -195,34 +190,6 @@ fn resolve_dependencies(
 
 fn out_of_order() -> StoreError {
     StoreError::Database("dependency inserted out of order".into())
-}
-
-fn new_job(id: JobId, user: UserId, job: NewJob, depends_on: Vec<JobId>, pending: u32, now: DateTime<Utc>) -> Job {
-    Job {
-        id,
-        user_id: user,
-        state: if pending > 0 { JobState::Blocked } else { JobState::Queued },
-        run_at: rules::initial_run_at(job.run_at, now),
-        queue: job.queue,
-        kind: job.kind,
-        payload: job.payload,
-        priority: job.priority,
-        attempts: 0,
-        max_attempts: job.max_attempts,
-        timeout: job.timeout,
-        idempotency_key: job.idempotency_key,
-        depends_on,
-        pending_dependencies: pending,
-        lease_owner: None,
-        lease_expires_at: None,
-        result: None,
-        last_error: None,
-        state_reason: None,
-        created_at: now,
-        updated_at: now,
-        started_at: None,
-        finished_at: None,
-    }
 }
 
 /// The user's jobs holding any of `keys`, with their dependencies.

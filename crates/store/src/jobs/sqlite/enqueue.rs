@@ -6,10 +6,11 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 use steward_domain::dependency_graph::topological_order;
-use steward_domain::{Job, JobChange, JobEvent, JobId, JobRef, JobState, NewJob, UserId};
+use steward_domain::{Job, JobId, JobRef, JobState, NewJob, UserId};
 
 use crate::events::sqlite::append;
 use crate::jobs::EnqueueOutcome;
+use crate::jobs::decide;
 use crate::sqlite::connection::to_micros;
 use crate::sqlite::rows::{self, JOB_COLUMNS, optional};
 use crate::sqlite::writer::Effects;
@@ -165,8 +166,8 @@ fn insert(
     pending: u32,
     now: DateTime<Utc>,
 ) -> Result<Job> {
-    let state = if pending > 0 { JobState::Blocked } else { JobState::Queued };
-    let run_at = rules::initial_run_at(job.run_at, now);
+    // The row is decided first; its id is the one SQLite assigns.
+    let mut job = decide::new_job(JobId(0), user, job, depends_on, pending, now);
     let payload = serde_json::to_string(&job.payload)?;
     let timeout_ms = i64::try_from(job.timeout.as_millis()).unwrap_or(i64::MAX);
     let mut statement = connection.prepare_cached(
@@ -180,52 +181,26 @@ fn insert(
         job.kind,
         payload,
         job.priority,
-        state.as_str(),
-        to_micros(run_at),
+        job.state.as_str(),
+        to_micros(job.run_at),
         job.max_attempts,
         timeout_ms,
         job.idempotency_key,
-        pending,
+        job.pending_dependencies,
         to_micros(now),
     ])?;
-    let id = JobId(connection.last_insert_rowid());
-    for dependency in &depends_on {
+    job.id = JobId(connection.last_insert_rowid());
+    for dependency in &job.depends_on {
         connection
             .prepare_cached("INSERT INTO job_dependencies (job_id, depends_on_id) VALUES (?1, ?2)")?
-            .execute(params![id.get(), dependency.get()])?;
+            .execute(params![job.id.get(), dependency.get()])?;
         connection
             .prepare_cached("UPDATE jobs SET has_dependents = 1 WHERE id = ?1 AND has_dependents = 0")?
             .execute([dependency.get()])?;
     }
-    if state == JobState::Queued {
+    if job.state == JobState::Queued {
         effects.jobs_ready = true;
     }
-    let change =
-        JobChange::Enqueued { to: state, queue: job.queue.clone(), kind: job.kind.clone(), priority: job.priority };
-    append(connection, effects, user, now, JobEvent { job: id, change })?;
-    Ok(Job {
-        id,
-        user_id: user,
-        queue: job.queue,
-        kind: job.kind,
-        payload: job.payload,
-        priority: job.priority,
-        state,
-        run_at,
-        attempts: 0,
-        max_attempts: job.max_attempts,
-        timeout: job.timeout,
-        idempotency_key: job.idempotency_key,
-        depends_on,
-        pending_dependencies: pending,
-        lease_owner: None,
-        lease_expires_at: None,
-        result: None,
-        last_error: None,
-        state_reason: None,
-        created_at: now,
-        updated_at: now,
-        started_at: None,
-        finished_at: None,
-    })
+    append(connection, effects, user, now, decide::enqueued(&job))?;
+    Ok(job)
 }
