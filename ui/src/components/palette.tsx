@@ -25,6 +25,20 @@ function matches(entry: Entry, words: string[]): boolean {
   return words.every((word) => text.includes(word));
 }
 
+/** The entries a query shows, best first: for a number, "go to" that action, run or job. */
+function visibleEntries(entries: Entry[], text: string, go: (path: string) => () => void): Entry[] {
+  const number = text.trim().match(/^#?(\d+)$/)?.[1];
+  const goTo: Entry[] = number
+    ? [
+        { key: `goto-action-${number}`, group: 'Go to', label: `Action #${number}`, run: go(`/actions/${number}`) },
+        { key: `goto-run-${number}`, group: 'Go to', label: `Run #${number}`, run: go(`/runs/${number}`) },
+        { key: `goto-job-${number}`, group: 'Go to', label: `Job #${number}`, run: go(`/queue/${number}`) },
+      ]
+    : [];
+  const words = text.toLowerCase().split(/\s+/).filter(Boolean);
+  return [...goTo, ...entries.filter((entry) => matches(entry, words))].slice(0, 50);
+}
+
 export function Palette() {
   const open = paletteOpen.value;
   const { route } = useLocation();
@@ -80,16 +94,7 @@ export function Palette() {
       run: go(`/runs/${run.id}`),
     })),
   ];
-  const number = text.trim().match(/^#?(\d+)$/)?.[1];
-  if (number) {
-    entries.unshift(
-      { key: `goto-action-${number}`, group: 'Go to', label: `Action #${number}`, run: go(`/actions/${number}`) },
-      { key: `goto-run-${number}`, group: 'Go to', label: `Run #${number}`, run: go(`/runs/${number}`) },
-      { key: `goto-job-${number}`, group: 'Go to', label: `Job #${number}`, run: go(`/queue/${number}`) },
-    );
-  }
-  const words = text.toLowerCase().split(/\s+/).filter(Boolean);
-  const shown = (number ? entries.filter((entry) => entry.group === 'Go to' || matches(entry, words)) : entries.filter((entry) => matches(entry, words))).slice(0, 50);
+  const shown = visibleEntries(entries, text, go);
   const current = Math.min(active, Math.max(shown.length - 1, 0));
 
   function onKeyDown(event: KeyboardEvent) {
@@ -104,7 +109,11 @@ export function Palette() {
       setActive((current - 1 + shown.length) % Math.max(shown.length, 1));
     } else if (event.key === 'Enter') {
       event.preventDefault();
-      shown[current]?.run();
+      // A fast typist (or a test) can press Enter before the last keystroke
+      // re-rendered the list: act on what the input holds now.
+      const typed = (event.currentTarget as HTMLInputElement).value;
+      if (typed === text) shown[current]?.run();
+      else visibleEntries(entries, typed, go)[0]?.run();
     } else if (event.key === 'Tab') {
       // The dialog holds the focus while it is open.
       event.preventDefault();

@@ -133,14 +133,14 @@ fn normalize_item(field: CronField, item: &str) -> Result<String, String> {
     let range = if base == "*" {
         None
     } else if let Some((start, end)) = base.split_once('-') {
-        let start = parse_value(field, start, false)?;
-        let end = parse_value(field, end, true)?;
+        let start = parse_value(field, start, ValuePlace::Elsewhere)?;
+        let end = parse_value(field, end, ValuePlace::RangeEnd)?;
         if start > end {
             return Err(format!("the range `{base}` runs backwards (ranges do not wrap around)"));
         }
         Some((start, end))
     } else {
-        let value = parse_value(field, base, false)?;
+        let value = parse_value(field, base, ValuePlace::Elsewhere)?;
         // `N/S` is the Quartz spelling of `N-max/S`.
         Some((value, if step.is_some() { high } else { value }))
     };
@@ -174,7 +174,7 @@ fn special_day(field: CronField, base: &str) -> Result<Option<String>, String> {
                 if day.contains('-') || day == "*" {
                     return Err(format!("`W` takes one day, as in `15W`, not `{base}`"));
                 }
-                return Ok(Some(format!("{}W", parse_value(field, day, false)?)));
+                return Ok(Some(format!("{}W", parse_value(field, day, ValuePlace::Elsewhere)?)));
             }
             if base.contains('L') {
                 return Err(format!("`{base}` is not understood; `L` stands alone or as `LW`"));
@@ -183,7 +183,7 @@ fn special_day(field: CronField, base: &str) -> Result<Option<String>, String> {
         }
         CronField::DayOfWeek => {
             if let Some((weekday, nth)) = base.split_once('#') {
-                let weekday = parse_value(field, weekday, false)?;
+                let weekday = parse_value(field, weekday, ValuePlace::Elsewhere)?;
                 let nth = match nth {
                     "L" => "L".to_string(),
                     _ => match nth.parse::<u32>() {
@@ -197,7 +197,7 @@ fn special_day(field: CronField, base: &str) -> Result<Option<String>, String> {
                 return Err("`L` needs a weekday before it, as in `5L` (the last Friday)".to_string());
             }
             if let Some(weekday) = base.strip_suffix('L') {
-                return Ok(Some(format!("{}L", parse_value(field, weekday, false)?)));
+                return Ok(Some(format!("{}L", parse_value(field, weekday, ValuePlace::Elsewhere)?)));
             }
             Ok(None)
         }
@@ -212,9 +212,17 @@ fn parse_step(step: &str) -> Result<u32, String> {
     }
 }
 
+/// Where a value stands in its field: only the end of a range reads a
+/// Sunday as 7.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ValuePlace {
+    RangeEnd,
+    Elsewhere,
+}
+
 /// A number or, in the month and day-of-week fields, a name. Sunday ends a
 /// weekday range as 7, so `FRI-SUN` is Friday to Sunday.
-fn parse_value(field: CronField, text: &str, range_end: bool) -> Result<u32, String> {
+fn parse_value(field: CronField, text: &str, place: ValuePlace) -> Result<u32, String> {
     let (low, high) = field.range();
     if text.is_empty() {
         return Err("a range or step is missing a number".to_string());
@@ -229,7 +237,7 @@ fn parse_value(field: CronField, text: &str, range_end: bool) -> Result<u32, Str
         let index = u32::try_from(index).unwrap_or(0);
         return Ok(match field {
             CronField::Month => index + 1,
-            _ if range_end && index == 0 => 7,
+            _ if place == ValuePlace::RangeEnd && index == 0 => 7,
             _ => index,
         });
     }

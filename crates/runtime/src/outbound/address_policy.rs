@@ -22,6 +22,9 @@ pub struct AddressPolicy {
     /// Lowercase host names, without a trailing dot.
     allowed_hosts: BTreeSet<String>,
     allowed_networks: Vec<IpNet>,
+    /// The setting that lists them (`tools.http.allow`), named in refusals
+    /// so a person knows where to allow an address.
+    setting: Option<&'static str>,
 }
 
 /// An entry of `tools.http.allow` that is neither an address, a CIDR range
@@ -33,16 +36,19 @@ pub struct InvalidAllowEntry {
     pub reason: String,
 }
 
-/// A connection `http.fetch` refuses to make.
+/// A connection the policy refuses.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[error(
-    "`{host}` is {address}, a {range} address; http.fetch only reaches public addresses unless tools.http.allow lists the host or address"
+    "`{host}` is {address}, a {range} address; only public addresses are reached unless {} lists the host or address",
+    setting.unwrap_or("the allowlist")
 )]
 pub struct BlockedAddress {
     pub host: String,
     pub address: IpAddr,
     /// Which kind of non-public range: "loopback", "private", …
     pub range: &'static str,
+    /// The setting that could allow it, when the policy was named.
+    pub setting: Option<&'static str>,
 }
 
 impl AddressPolicy {
@@ -78,6 +84,12 @@ impl AddressPolicy {
         Ok(policy)
     }
 
+    /// Names the setting the allowlist came from, for refusals.
+    pub fn named(mut self, setting: &'static str) -> AddressPolicy {
+        self.setting = Some(setting);
+        self
+    }
+
     /// Whether `host` (a name, not an address) is listed by name; all its
     /// addresses are then allowed.
     pub fn allows_host_name(&self, host: &str) -> bool {
@@ -93,7 +105,7 @@ impl AddressPolicy {
         if self.allowed_networks.iter().any(|network| network.contains(&address)) {
             return Ok(());
         }
-        Err(BlockedAddress { host: host.to_owned(), address, range })
+        Err(BlockedAddress { host: host.to_owned(), address, range, setting: self.setting })
     }
 }
 

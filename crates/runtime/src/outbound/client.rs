@@ -149,4 +149,13 @@ mod tests {
         let allowed = AddressPolicy::from_allowlist(&["127.0.0.0/8".to_string()]).unwrap();
         assert_eq!(check_url(&allowed, &url("http://127.0.0.1:8420/")), Ok(()));
     }
+
+    #[test]
+    fn a_refusal_names_the_setting_that_could_allow_it() {
+        let loopback = "127.0.0.1".parse().unwrap();
+        let named = AddressPolicy::default().named("deliveries.allow").check("localhost", loopback).unwrap_err();
+        assert!(named.to_string().ends_with("unless deliveries.allow lists the host or address"), "{named}");
+        let unnamed = AddressPolicy::default().check("localhost", loopback).unwrap_err();
+        assert!(unnamed.to_string().contains("unless the allowlist lists"), "{unnamed}");
+    }
 }

@@ -297,3 +297,54 @@ async fn a_run_interrupted_mid_tool_resumes_without_repeating_its_model_call() {
     assert_eq!(keys.len(), 2, "the unfinished tool call ran again");
     assert_eq!(keys[0], keys[1], "with the same idempotency key, so its side effect can happen once");
 }
+
+/// A tool that takes `by` of the clock's time, as a slow call would.
+struct TakesTime {
+    clock: Arc<steward_domain::ManualClock>,
+    by: chrono::Duration,
+}
+
+#[async_trait::async_trait]
+impl steward_runtime::tools::Tool for TakesTime {
+    fn name(&self) -> &str {
+        "slow.work"
+    }
+
+    fn description(&self) -> &str {
+        "Takes a while."
+    }
+
+    fn input_schema(&self) -> Arc<Value> {
+        Arc::new(json!({ "type": "object" }))
+    }
+
+    async fn call(
+        &self,
+        _context: &steward_runtime::tools::ToolContext,
+        _input: Value,
+    ) -> Result<steward_runtime::tools::ToolOutput, steward_runtime::tools::ToolError> {
+        self.clock.advance(self.by);
+        Ok(steward_runtime::tools::ToolOutput::text("done"))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wall_time_limit_reads_the_injected_clock() {
+    use chrono::TimeZone;
+    let start = chrono::Utc.with_ymd_and_hms(2030, 1, 1, 9, 0, 0).unwrap();
+    let clock = Arc::new(steward_domain::ManualClock::new(start));
+    let mut tools = ToolRegistry::default();
+    tools.register(TakesTime { clock: clock.clone(), by: chrono::Duration::minutes(2) });
+    let h = Harness::on_clock(tools, clock.clone()).await;
+    let agent = h.agent(|_| {}).await;
+    h.fake.set_responder(|_| Some(Reply::tool_call("slow__work", &json!({})).into()));
+    let limits = RunLimits { max_wall_time: Some(Duration::from_secs(60)), ..RunLimits::default() };
+    let run = h.start_run(&agent, "Work slowly", limits).await;
+    // No real time passes: only the tool moves the clock, by two minutes.
+    assert_eq!(h.execute(&run).await, RunProgress::Finished(RunOutcome::MaxWallTime));
+    assert_eq!(h.fake.requests().len(), 1, "the second model call is past the limit");
+    let steps = h.store.list_steps(USER, run.id).await.unwrap();
+    assert_eq!(kinds(&steps), [StepKind::Instruction, StepKind::ModelCall, StepKind::ToolCall]);
+    assert_eq!(steps[0].started_at, start, "steps are stamped by the injected clock");
+    assert_eq!(steps[2].finished_at, start + chrono::Duration::minutes(2));
+}

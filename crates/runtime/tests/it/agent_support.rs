@@ -5,15 +5,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
-use steward_domain::{Agent, JobId, NewAgent, NewRun, Run, RunLimits};
+use steward_domain::{Agent, JobId, ManualClock, NewAgent, NewRun, Run, RunLimits};
 use steward_fake_llm::FakeLlm;
 use steward_llm::{LlmConfig, ModelRegistry, RetryConfig};
+use steward_runtime::SharedClock;
 use steward_runtime::agent::redact::Redactor;
 use steward_runtime::agent::{AgentRuntime, NoSkills, RunProgress, RuntimeSettings};
 use steward_runtime::tools::actions::{CreateAction, ListActions, UpdateAction};
 use steward_runtime::tools::artifacts::WriteArtifact;
 use steward_runtime::tools::{Tool, ToolContext, ToolError, ToolOutput, ToolRegistry};
-use steward_store::Store;
+use steward_store::{Store, StoreOptions};
 use steward_test_support::TestDatabase;
 use tempfile::TempDir;
 use tokio_util::sync::CancellationToken;
@@ -37,7 +38,17 @@ impl Harness {
     }
 
     /// A runtime with the actions and artifacts tools plus `extra` ones.
-    pub async fn with_tools(mut tools: ToolRegistry) -> Harness {
+    pub async fn with_tools(tools: ToolRegistry) -> Harness {
+        Harness::build(tools, None).await
+    }
+
+    /// Like [`Harness::with_tools`], with the store and the runtime reading
+    /// `clock`, which the test moves.
+    pub async fn on_clock(tools: ToolRegistry, clock: Arc<ManualClock>) -> Harness {
+        Harness::build(tools, Some(clock)).await
+    }
+
+    async fn build(mut tools: ToolRegistry, clock: Option<Arc<ManualClock>>) -> Harness {
         tools.register(ListActions);
         tools.register(CreateAction);
         tools.register(UpdateAction);
@@ -57,7 +68,10 @@ impl Harness {
         };
         let models = ModelRegistry::new(&config, &environment).unwrap();
         let database = TestDatabase::sqlite();
-        let store = crate::support::open(&database).await;
+        let store = match &clock {
+            Some(clock) => database.open(StoreOptions { clock: clock.clone(), ..StoreOptions::default() }).await,
+            None => crate::support::open(&database).await,
+        };
         let home = tempfile::tempdir().unwrap();
         let runtime = AgentRuntime::new(
             store.clone(),
@@ -67,6 +81,10 @@ impl Harness {
             RuntimeSettings::new(home.path().to_path_buf()),
             Redactor::new([API_KEY.to_string()]),
         );
+        let runtime = match clock {
+            Some(clock) => runtime.with_clock(SharedClock::new(clock)),
+            None => runtime,
+        };
         Harness { fake, store, runtime: Arc::new(runtime), home, _database: database }
     }
 

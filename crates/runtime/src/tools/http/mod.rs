@@ -85,7 +85,7 @@ struct HopRequest {
 
 impl HttpFetch {
     pub fn new(config: HttpToolConfig) -> Result<HttpFetch, ToolsConfigError> {
-        let policy = Arc::new(AddressPolicy::from_allowlist(&config.allow)?);
+        let policy = Arc::new(AddressPolicy::from_allowlist(&config.allow)?.named("tools.http.allow"));
         // Redirects come back to `fetch`, which follows them one checked hop
         // at a time and drops credentials on a change of origin.
         let client =
