@@ -1,9 +1,10 @@
-//! The parts of the store's behaviour that do not depend on the database:
-//! checks of an enqueue batch, the refusals and their messages, the data of
-//! events, retry delays — and, in [`agent_runtime`], those of runs,
-//! approvals, conversations and artifacts. Both backends call these, so
-//! SQLite and PostgreSQL cannot drift apart in what they accept, refuse or
-//! record.
+//! The parts of the store's behaviour that do not depend on the database
+//! and are not one area's own: checks of an enqueue batch and the queue's
+//! refusals, retry delays and death reasons, agents' and actions' refusals,
+//! limits and text as both databases store them. Each area's own decisions
+//! are in its `decide.rs` (runs, steps, actions, approvals, conversations,
+//! artifacts, jobs). Both backends call these, so SQLite and PostgreSQL
+//! cannot drift apart in what they accept, refuse or record.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -19,9 +20,9 @@ use steward_domain::{
 use crate::jobs::{QueueSettings, RetryDecision};
 use crate::{ConflictKind, StoreError};
 
-mod agent_runtime;
-
-pub(crate) use agent_runtime::*;
+/// Midnight UTC of the day of `now`: where "today's" spending starts (the
+/// runtime's budget check uses the same function, so both agree on "today").
+pub(crate) use steward_domain::time::start_of_utc_day;
 
 /// Checks an enqueue batch before anything is looked up: size, each job's
 /// fields, idempotency keys unique within the batch.
@@ -356,5 +357,12 @@ mod tests {
         assert_eq!(storable_error("exit\0code"), "exit\u{fffd}code");
         let result = serde_json::json!({ "out\0": ["a\0", 1, null] });
         assert_eq!(storable_result(&result), serde_json::json!({ "out\u{fffd}": ["a\u{fffd}", 1, null] }));
+    }
+
+    #[test]
+    fn today_starts_at_midnight_utc() {
+        use chrono::TimeZone;
+        let now = Utc.with_ymd_and_hms(2030, 3, 4, 17, 5, 9).unwrap();
+        assert_eq!(start_of_utc_day(now), Utc.with_ymd_and_hms(2030, 3, 4, 0, 0, 0).unwrap());
     }
 }

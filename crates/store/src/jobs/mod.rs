@@ -6,7 +6,7 @@
 //! lease expired and whose job was claimed again cannot settle the new
 //! attempt.
 
-mod decide;
+pub(crate) mod decide;
 pub(crate) mod postgres;
 pub(crate) mod sqlite;
 
