@@ -12,6 +12,7 @@ mod api_reference;
 mod dashboard;
 mod error;
 mod extract;
+mod fallback;
 mod openapi;
 mod routes;
 mod state;
@@ -19,7 +20,7 @@ mod state;
 use axum::Router;
 
 pub use error::ApiError;
-pub use openapi::openapi_document;
+pub use routes::meta::openapi_document;
 pub use state::{AppState, DEFAULT_KEEP_ALIVE, DEFAULT_MAX_BODY_BYTES};
 
 /// The whole HTTP application.

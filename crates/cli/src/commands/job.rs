@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use chrono::Utc;
+use steward_domain::{Clock, SystemClock};
 use steward_server::api::{
     EnqueueJobRequest, EnqueuedJob, JobCounts, JobDetailResponse, JobListResponse, JobReference, JobResponse, JobState,
 };
@@ -204,7 +205,7 @@ fn print_list(list: &JobListResponse) {
         say!("No jobs match.");
         return;
     }
-    let now = Utc::now();
+    let now = SystemClock.now();
     let mut table = output::table(["ID", "STATE", "KIND", "QUEUE", "PRIORITY", "ATTEMPTS", "WHEN", "LAST ERROR"]);
     for job in &list.jobs {
         let when = match job.state {
@@ -230,7 +231,7 @@ fn print_list(list: &JobListResponse) {
 }
 
 fn job_rows(job: &JobResponse) -> Vec<(&'static str, String)> {
-    let now = Utc::now();
+    let now = SystemClock.now();
     let depends_on = if job.depends_on.is_empty() {
         "—".to_string()
     } else {

@@ -10,16 +10,15 @@ mod artifacts;
 mod chats;
 mod costs;
 mod events;
-pub(crate) mod fallback;
 mod health;
 mod jobs;
+pub(crate) mod meta;
 mod runs;
 mod setup;
 mod stream;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
 use steward_domain::UserId;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
@@ -28,7 +27,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::openapi::{ApiDoc, openapi_json};
+use crate::fallback;
+use crate::openapi::ApiDoc;
 
 /// Until authentication arrives, every request acts as the local owner.
 const USER: UserId = UserId::LOCAL_OWNER;
@@ -71,13 +71,13 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(stream::stream_events))
         .routes(routes!(costs::latest_event))
         .routes(routes!(costs::cost_report))
+        .routes(routes!(meta::openapi_json))
 }
 
 pub(crate) fn router(state: AppState) -> Router {
     let (api, _document) = api_routes().split_for_parts();
     let max_body_bytes = state.max_body_bytes;
-    api.route("/api/v1/openapi.json", get(openapi_json))
-        .merge(crate::api_reference::routes())
+    api.merge(crate::api_reference::routes())
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .fallback(crate::dashboard::serve)
         .with_state(state)

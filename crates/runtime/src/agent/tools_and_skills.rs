@@ -19,15 +19,17 @@ use crate::tools::{BuiltinTools, ToolRegistry};
 /// How long a loaded skill catalog is reused before the folders are read again.
 const CATALOG_TTL: Duration = Duration::from_secs(5);
 
-pub struct HomeEquipment {
+/// The production [`ToolSource`] and [`SkillSource`]: the built-in tools and
+/// the skills each agent finds under `$STEWARD_HOME`.
+pub struct HomeToolsAndSkills {
     builtins: BuiltinTools,
     home: PathBuf,
     catalogs: Mutex<HashMap<AgentId, (Instant, Arc<SkillCatalog>)>>,
 }
 
-impl HomeEquipment {
+impl HomeToolsAndSkills {
     pub fn new(builtins: BuiltinTools, home: PathBuf) -> Self {
-        HomeEquipment { builtins, home, catalogs: Mutex::new(HashMap::new()) }
+        HomeToolsAndSkills { builtins, home, catalogs: Mutex::new(HashMap::new()) }
     }
 
     /// The folders an agent's skills come from, its own first.
@@ -53,18 +55,18 @@ impl HomeEquipment {
     }
 }
 
-impl ToolSource for HomeEquipment {
+impl ToolSource for HomeToolsAndSkills {
     fn registry_for(&self, agent: &Agent) -> ToolRegistry {
         let mut registry = self.builtins.registry(self.catalog(agent.id));
-        registry.register(ListActions, true);
-        registry.register(CreateAction, true);
-        registry.register(UpdateAction, true);
-        registry.register(WriteArtifact, true);
+        registry.register(ListActions);
+        registry.register(CreateAction);
+        registry.register(UpdateAction);
+        registry.register(WriteArtifact);
         registry
     }
 }
 
-impl SkillSource for HomeEquipment {
+impl SkillSource for HomeToolsAndSkills {
     fn index(&self, agent: &Agent) -> Vec<SkillSummary> {
         self.catalog(agent.id)
             .skills()

@@ -1,8 +1,8 @@
-//! Which addresses `http.fetch` may connect to: public addresses, plus what
-//! `tools.http.allow` lists. Loopback, private, link-local, unspecified,
-//! multicast and the other special-purpose ranges are refused, so a model
-//! cannot reach the host's own services, the local network or a cloud
-//! metadata endpoint.
+//! Which addresses an outbound connection may reach: public addresses, plus
+//! what an allowlist names (`tools.http.allow` for `http.fetch`). Loopback,
+//! private, link-local, unspecified, multicast and the other special-purpose
+//! ranges are refused, so a model (or a URL it planted) cannot reach the
+//! host's own services, the local network or a cloud metadata endpoint.
 //!
 //! The check happens in the DNS resolver the HTTP client uses
 //! ([`GuardedResolver`]): the addresses it approves are the very addresses

@@ -21,8 +21,6 @@ use std::path::{Component, Path, PathBuf};
 use cap_std::ambient_authority;
 use cap_std::fs::{Dir, OpenOptions, OpenOptionsExt};
 
-use super::ToolError;
-
 pub use walk::{Listing, ListingEntry, ListingKind, SearchMatch, SearchReport, SearchRequest};
 
 /// A directory whose files are reached only through its handle.
@@ -61,20 +59,6 @@ pub enum FileAccessError {
     TooLarge { size: u64, limit: u64 },
     #[error("cannot {operation} `{path}`: {message}")]
     Io { operation: &'static str, path: String, message: String },
-}
-
-impl From<FileAccessError> for ToolError {
-    fn from(error: FileAccessError) -> Self {
-        let message = error.to_string();
-        match error {
-            FileAccessError::Absolute { .. }
-            | FileAccessError::ParentComponent { .. }
-            | FileAccessError::Escapes { .. }
-            | FileAccessError::IsASymlink { .. } => ToolError::Refused(message),
-            FileAccessError::Io { .. } => ToolError::Failed(message),
-            _ => ToolError::InvalidInput(message),
-        }
-    }
 }
 
 /// A part of a text file, as [`ConfinedDir::read_text`] returns it.
