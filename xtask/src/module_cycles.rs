@@ -24,13 +24,9 @@ const KNOWN_LOOPS: &[(&str, &str, &str)] = &[
     ("crates/cli", "commands::bench ↔ commands::bench_agents", "the measuring helpers move out of `bench.rs`"),
     (
         "crates/store",
-        "postgres::actions ↔ postgres::approvals ↔ postgres::run_steps ↔ postgres::runs",
-        "the store's area-first layout (issue #9, items 1 and 3)",
-    ),
-    (
-        "crates/store",
-        "sqlite::actions ↔ sqlite::approvals ↔ sqlite::run_steps ↔ sqlite::runs",
-        "the store's area-first layout (issue #9, items 1 and 3)",
+        "actions ↔ approvals ↔ runs",
+        "the two per-dialect loops of before the area-first layout, now one: a run moves its action and a \
+         person's move of an action stops its runs; an approval's last decision resumes its run",
     ),
 ];
 

@@ -13,11 +13,9 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use steward_domain::job::limits;
 use steward_domain::{
-    ActionId, ActionState, AgentId, AgentPatch, AgentStatus, DeathReason, JobId, JobRef, JobState, NewJob, RunLimits,
-    backoff,
+    ActionId, ActionState, AgentId, AgentPatch, AgentStatus, JobId, JobRef, JobState, NewJob, RunLimits,
 };
 
-use crate::jobs::{QueueSettings, RetryDecision};
 use crate::{ConflictKind, StoreError};
 
 /// Midnight UTC of the day of `now`: where "today's" spending starts (the
@@ -261,33 +259,6 @@ pub(crate) fn storable_result(result: &Value) -> Value {
 
 fn without_nul(character: char) -> char {
     if character == '\0' { char::REPLACEMENT_CHARACTER } else { character }
-}
-
-/// How long a failed attempt waits before its retry, or `None` when the job
-/// dies instead (a permanent error, or no attempts left).
-pub(crate) fn retry_delay(
-    retry: RetryDecision,
-    attempt: u32,
-    max_attempts: u32,
-    settings: &QueueSettings,
-) -> Option<Duration> {
-    if attempt < max_attempts { requested_retry_delay(retry, attempt, settings) } else { None }
-}
-
-/// The delay a failure asks for if attempts are left: the one it names, or
-/// the exponential backoff after `attempt`; `None` for a permanent failure.
-pub(crate) fn requested_retry_delay(retry: RetryDecision, attempt: u32, settings: &QueueSettings) -> Option<Duration> {
-    match retry {
-        RetryDecision::Retryable { after } => Some(after.unwrap_or_else(|| {
-            backoff::retry_delay(attempt, rand::Rng::random::<f64>(&mut rand::rng()), settings.retry_backoff_cap)
-        })),
-        RetryDecision::Permanent => None,
-    }
-}
-
-/// Why a failed attempt killed its job (recorded in `state_reason`).
-pub(crate) fn death_reason(retry: RetryDecision) -> DeathReason {
-    if matches!(retry, RetryDecision::Permanent) { DeathReason::PermanentError } else { DeathReason::OutOfAttempts }
 }
 
 /// When a new job becomes claimable: its `run_at`, or now. Truncated to the

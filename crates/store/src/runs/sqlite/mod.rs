@@ -1,7 +1,9 @@
 //! Runs on SQLite: starting a run with the job that executes it, scheduling
 //! an action, the worker's begin and finish, and cancellation. Steps are in
-//! [`crate::runs::steps::sqlite`], approvals in [`crate::approvals::sqlite`]; this module also
+//! [`steps`], approvals in [`crate::approvals::sqlite`]; this module also
 //! holds the [`RunStore`] implementation that dispatches to all three.
+
+mod steps;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -12,6 +14,7 @@ use steward_domain::{
     NewRun, NewRunStep, Run, RunId, RunStep, Spend, UserId,
 };
 
+use self::steps as run_steps;
 use crate::actions::sqlite::{self as actions, move_action};
 use crate::approvals::sqlite as approvals;
 use crate::events::sqlite::append;
@@ -20,7 +23,6 @@ use crate::jobs::sqlite::enqueue;
 use crate::rules::{self, NewWork, StoredLimits};
 use crate::runs::decide::RunJobPurpose;
 use crate::runs::decide::{self, ActionOfRun, Stop};
-use crate::runs::steps::sqlite as run_steps;
 use crate::runs::{AgentMetrics, ApprovalFilter, MAX_PAGE, RunFilter, RunFinish, RunStore};
 use crate::sqlite::SqliteStore;
 use crate::sqlite::connection::to_micros;
@@ -333,7 +335,7 @@ impl RunStore for SqliteStore {
     }
 
     async fn append_step(&self, step: NewRunStep) -> Result<Run> {
-        crate::runs::steps::decide::check_step(&step)?;
+        crate::runs::steps::check_step(&step)?;
         let now = self.now();
         self.writer.write(move |connection, effects| run_steps::append_step(connection, effects, step, now)).await
     }

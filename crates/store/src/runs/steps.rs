@@ -1,6 +1,7 @@
 //! The rules of a run's steps, written once for both databases: a step is
 //! appended only at its run's next sequence, is checked and cleaned before
 //! it is stored, and adds its tokens, cost and calls to its run's totals.
+//! Each dialect's SQL is in `sqlite/steps.rs` and `postgres/steps.rs`.
 
 use steward_domain::validation::check_optional_text;
 use steward_domain::{NewRunStep, RunId, StepKind};

@@ -1,7 +1,7 @@
 //! Runs on PostgreSQL: the same behaviour as on SQLite (starting a run with
 //! its job, scheduling an action, the worker's begin and finish,
 //! cancellation), safe for several nodes at once. Steps are in
-//! [`crate::runs::steps::postgres`], approvals in [`crate::approvals::postgres`]; this module
+//! [`steps`], approvals in [`crate::approvals::postgres`]; this module
 //! also holds the [`RunStore`] implementation that dispatches to all three.
 //!
 //! Locking. Every operation that changes a run locks its row first (`FOR
@@ -10,6 +10,8 @@
 //! appending the same step, a decision racing a cancel, a stray job's begin
 //! racing a finish) run one after the other, each seeing what the other
 //! committed, and no two take their locks in opposite orders.
+
+mod steps;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -20,6 +22,7 @@ use steward_domain::{
     NewRun, NewRunStep, Run, RunId, RunStep, Spend, UserId,
 };
 
+use self::steps as run_steps;
 use crate::actions::postgres::{self as actions, agent_status_for_share, move_action};
 use crate::approvals::postgres as approvals;
 use crate::jobs::postgres::admin as job_admin;
@@ -31,7 +34,6 @@ use crate::postgres::transaction::{Begin, Transaction, TransactionResult};
 use crate::rules::{self, NewWork, StoredLimits};
 use crate::runs::decide::RunJobPurpose;
 use crate::runs::decide::{self, ActionOfRun, Stop};
-use crate::runs::steps::postgres as run_steps;
 use crate::runs::{AgentMetrics, ApprovalFilter, MAX_PAGE, RunFilter, RunFinish, RunStore};
 use crate::{Entity, Result, StoreError};
 
@@ -397,7 +399,7 @@ impl RunStore for PostgresStore {
     }
 
     async fn append_step(&self, step: NewRunStep) -> Result<Run> {
-        crate::runs::steps::decide::check_step(&step)?;
+        crate::runs::steps::check_step(&step)?;
         let now = self.now();
         self.write(Begin::Plain, |transaction| {
             let step = step.clone();
