@@ -13,12 +13,15 @@ use std::path::{Path, PathBuf};
 
 use crate::problem::Problem;
 
+/// Crates not checked yet, with the reason. None today: the store's
+/// backends' core (`sqlite/`, `postgres/`) now sits below its areas.
+const UNCHECKED_CRATES: &[(&str, &str)] = &[];
+
 /// Loops that existed when this check arrived, each being untangled by the
 /// work named: crate folder, the loop as reported, who takes it apart. Add
 /// none; a loop that no longer exists is simply not found, and its line can
 /// go.
 const KNOWN_LOOPS: &[(&str, &str, &str)] = &[
-    ("crates/cli", "cli ↔ commands", "the CLI helper moves `GlobalOptions` down (issue #9, item 9)"),
     ("crates/cli", "client ↔ failure", "the CLI helper: `ApiFailure` or `CliFailure` moves down"),
     ("crates/cli", "config ↔ config_file", "the CLI helper: the file check takes what it needs, not `Config`"),
     ("crates/cli", "commands::bench ↔ commands::bench_agents", "the measuring helpers move out of `bench.rs`"),
@@ -49,6 +52,10 @@ struct ModuleFile {
 
 /// Checks the crate whose sources are in `src` (shown as `crate_dir`).
 pub fn check(crate_dir: &Path, src: &Path, files: &[PathBuf], problems: &mut Vec<Problem>) {
+    let path = crate_dir.to_string_lossy().replace('\\', "/");
+    if UNCHECKED_CRATES.iter().any(|(dir, _)| *dir == path) {
+        return;
+    }
     let mut modules: BTreeMap<ModulePath, ModuleFile> = BTreeMap::new();
     for file in files {
         let Ok(relative) = file.strip_prefix(src) else { continue };
@@ -72,7 +79,6 @@ pub fn check(crate_dir: &Path, src: &Path, files: &[PathBuf], problems: &mut Vec
     }
     for group in loops(&edges) {
         let names: Vec<String> = group.iter().map(|module| module.join("::")).collect();
-        let path = crate_dir.to_string_lossy().replace('\\', "/");
         if KNOWN_LOOPS.iter().any(|(dir, members, _)| *dir == path && *members == names.join(" ↔ ")) {
             continue;
         }

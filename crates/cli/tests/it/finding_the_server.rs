@@ -1,6 +1,7 @@
 //! How CLI commands find their server without `--server`: `STEWARD_URL`,
 //! the address a running `steward serve` wrote into the home, then `bind`
 //! in the home's config.toml. A file left by a killed server is ignored.
+//! `steward models` asks that server what it has configured.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -75,4 +76,37 @@ fn steward_url_wins_over_the_home() {
         .unwrap();
     let document: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(document["status"], "ok", "{document}");
+}
+
+/// `steward models` describes the server's providers — the keys its agents
+/// use — not the CLI's own environment, and never shows a key.
+#[test]
+fn models_reports_what_the_server_has_not_the_cli() {
+    const KEY: &str = "sk-ant-server-side-0123456789abcdef";
+    let server = ServerOptions::default().env("ANTHROPIC_API_KEY", KEY).start();
+    let run = |arguments: &[&str]| {
+        let output = Command::new(STEWARD)
+            .args(["--server", server.url()])
+            .args(arguments)
+            .env_remove("ANTHROPIC_API_KEY")
+            .env_remove("OPENAI_API_KEY")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let table = run(&["models"]);
+    assert!(table.contains("set (ANTHROPIC_API_KEY)") && table.contains("missing: set OPENAI_API_KEY"), "{table}");
+    assert!(table.contains("Default model: anthropic/"), "{table}");
+    let document: Value = serde_json::from_str(&run(&["--json", "models"])).unwrap();
+    let anthropic = document["providers"].as_array().unwrap().iter().find(|provider| provider["name"] == "anthropic");
+    assert_eq!(anthropic.unwrap()["key"], "present", "{document}");
+    let price = &anthropic.unwrap()["models"][0]["price_per_million_tokens"]["input"];
+    assert!(price.is_string(), "prices are decimal strings: {document}");
+    assert!(!document.to_string().contains(KEY));
+    // --offline reads the CLI's own environment, which has no key.
+    let offline: Value = serde_json::from_str(&run(&["--json", "models", "--offline"])).unwrap();
+    let anthropic = offline["providers"].as_array().unwrap().iter().find(|provider| provider["name"] == "anthropic");
+    assert_eq!(anthropic.unwrap()["key"], "missing", "{offline}");
 }

@@ -111,6 +111,11 @@ impl AgentRuntime {
         &self.clock
     }
 
+    /// The model providers and models runs can use.
+    pub fn models(&self) -> &Arc<ModelRegistry> {
+        &self.models
+    }
+
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
     }

@@ -13,6 +13,7 @@ mod events;
 mod health;
 mod jobs;
 pub(crate) mod meta;
+mod models;
 mod runs;
 mod setup;
 mod stream;
@@ -72,6 +73,7 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(costs::latest_event))
         .routes(routes!(costs::cost_report))
         .routes(routes!(meta::openapi_json))
+        .routes(routes!(models::list_models))
 }
 
 pub(crate) fn router(state: AppState) -> Router {
