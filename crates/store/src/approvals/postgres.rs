@@ -15,11 +15,13 @@ use steward_domain::{
     Approval, ApprovalId, ApprovalStatus, Decision, NewApproval, NewEvent, Run, RunId, RunStatus, UserId,
 };
 
+use crate::approvals::decide;
 use crate::postgres::connection::to_integer;
 use crate::postgres::runtime_rows::{self, approval_columns};
 use crate::postgres::transaction::{Transaction, TransactionResult};
-use crate::rules::{self, RunJobPurpose};
+use crate::rules;
 use crate::runs::ApprovalFilter;
+use crate::runs::decide::RunJobPurpose;
 use crate::runs::postgres::{enqueue_job, load_for_worker};
 use crate::{Entity, Result, StoreError};
 
@@ -61,11 +63,11 @@ pub(crate) async fn request(
 ) -> TransactionResult<Vec<Approval>> {
     let run = load_for_worker(transaction.connection(), id).await?;
     match run.status {
-        RunStatus::Finished => return Err(rules::run_is_finished(id, run.outcome).into()),
+        RunStatus::Finished => return Err(crate::runs::decide::run_is_finished(id, run.outcome).into()),
         RunStatus::Running => {}
-        other => return Err(rules::run_is_not_running(id, other).into()),
+        other => return Err(crate::runs::decide::run_is_not_running(id, other).into()),
     }
-    rules::check_approval_requests(requests, run.steps)?;
+    decide::check_approval_requests(requests, run.steps)?;
     let mut approvals = Vec::with_capacity(requests.len());
     for request in requests {
         // Asked again (a run resumed after a crash replays its pause): the
@@ -150,7 +152,7 @@ pub(crate) async fn decide(
     let run = load_for_worker(transaction.connection(), run_id).await?;
     let approval = load(transaction.connection(), user, id).await?;
     if approval.status != ApprovalStatus::Pending {
-        return Err(rules::approval_already_decided(id, approval.status).into());
+        return Err(decide::approval_already_decided(id, approval.status).into());
     }
     let status = if decision.approve { ApprovalStatus::Approved } else { ApprovalStatus::Rejected };
     sqlx::query("UPDATE approvals SET status = $1, reason = $2, decided_at = $3 WHERE id = $4")
@@ -222,7 +224,7 @@ pub(crate) async fn withdraw_pending(
         "UPDATE approvals SET status = 'withdrawn', reason = $1, decided_at = $2 \
          WHERE run_id = $3 AND status = 'pending' RETURNING id",
     )
-    .bind(rules::WITHDRAWN_REASON)
+    .bind(decide::WITHDRAWN_REASON)
     .bind(now)
     .bind(run.id.get())
     .fetch_all(transaction.connection())

@@ -8,9 +8,11 @@ use steward_domain::{
     Approval, ApprovalId, ApprovalStatus, Decision, NewApproval, NewEvent, Run, RunId, RunStatus, UserId,
 };
 
+use crate::approvals::decide;
 use crate::events::sqlite::append;
-use crate::rules::{self, RunJobPurpose};
+use crate::rules;
 use crate::runs::ApprovalFilter;
+use crate::runs::decide::RunJobPurpose;
 use crate::runs::sqlite::{enqueue_job, load_for_worker};
 use crate::sqlite::connection::to_micros;
 use crate::sqlite::rows::optional;
@@ -49,11 +51,11 @@ pub(crate) fn request(
 ) -> Result<Vec<Approval>> {
     let run = load_for_worker(connection, id)?;
     match run.status {
-        RunStatus::Finished => return Err(rules::run_is_finished(id, run.outcome)),
+        RunStatus::Finished => return Err(crate::runs::decide::run_is_finished(id, run.outcome)),
         RunStatus::Running => {}
-        other => return Err(rules::run_is_not_running(id, other)),
+        other => return Err(crate::runs::decide::run_is_not_running(id, other)),
     }
-    rules::check_approval_requests(requests, run.steps)?;
+    decide::check_approval_requests(requests, run.steps)?;
     let mut approvals = Vec::with_capacity(requests.len());
     for request in requests {
         // Asked again (a run resumed after a crash replays its pause): the
@@ -137,7 +139,7 @@ pub(crate) fn decide(
 ) -> Result<Approval> {
     let approval = load(connection, user, id)?;
     if approval.status != ApprovalStatus::Pending {
-        return Err(rules::approval_already_decided(id, approval.status));
+        return Err(decide::approval_already_decided(id, approval.status));
     }
     let status = if decision.approve { ApprovalStatus::Approved } else { ApprovalStatus::Rejected };
     connection.execute(
@@ -204,7 +206,7 @@ pub(crate) fn withdraw_pending(
             "UPDATE approvals SET status = 'withdrawn', reason = ?1, decided_at = ?2 \
              WHERE run_id = ?3 AND status = 'pending' RETURNING id",
         )?
-        .query_map(params![rules::WITHDRAWN_REASON, to_micros(now), run.id.get()], |row| row.get(0))?
+        .query_map(params![decide::WITHDRAWN_REASON, to_micros(now), run.id.get()], |row| row.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     // RETURNING gives no order; events follow the requests' order.
     withdrawn.sort_unstable();
