@@ -8,6 +8,7 @@ mod input;
 mod logging;
 mod open_files;
 mod output;
+mod start_time;
 
 use std::process::ExitCode;
 

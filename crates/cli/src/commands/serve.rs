@@ -154,6 +154,9 @@ pub fn agent_runtime(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<A
     }
     let builtins = BuiltinTools::new(&config.tools).context("invalid [tools] configuration")?;
     let equipment = Arc::new(HomeEquipment::new(builtins, config.home.clone()));
+    equipment
+        .check_require_approval(&config.tools.require_approval)
+        .map_err(|problem| anyhow::anyhow!("invalid [tools] configuration: {problem}"))?;
     Ok(Arc::new(AgentRuntime::new(
         store,
         Arc::new(models),

@@ -2,6 +2,7 @@
 //! budgets and approvals), chats with agents, and the setup chat that creates
 //! them.
 
+mod agent_checks;
 pub mod chat;
 pub mod context;
 pub mod equipment;
@@ -14,6 +15,7 @@ pub mod setup;
 pub mod steps;
 mod tool_calls;
 
+pub use agent_checks::{EquipmentProblem, EquipmentProblemKind};
 pub use chat::{ChatError, ChatEvent};
 pub use equipment::HomeEquipment;
 pub use handler::AgentRunHandler;

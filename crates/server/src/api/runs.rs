@@ -150,6 +150,8 @@ pub struct ScheduleActionRequest {
 pub struct ScheduleActionResponse {
     pub action: ActionResponse,
     pub run: RunResponse,
+    /// When the run may start: the time asked for, the action's scheduled-for time, or now.
+    pub starts_at: DateTime<Utc>,
 }
 
 /// When a run or job may start: `at` (the request's field `at_field`), or

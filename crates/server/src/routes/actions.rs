@@ -5,6 +5,7 @@ use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::http::header::LOCATION;
+use chrono::{DateTime, Utc};
 use steward_domain::{Action, ActionId, ActionPatch, AgentId, NewRun, Run};
 use steward_store::ActionFilter;
 
@@ -157,15 +158,22 @@ pub async fn schedule_action(
     ApiJsonOrEmpty(request): ApiJsonOrEmpty<ScheduleActionRequest>,
 ) -> Result<Json<ScheduleActionResponse>, ApiError> {
     // The lifecycle names the target state `to`, which this request has not.
-    let (action, run) = schedule(&state, id, request).await.map_err(|error| error.strip_field_prefix("to"))?;
-    Ok(Json(ScheduleActionResponse { action: action.into(), run: run.into() }))
+    let (action, run, starts_at) =
+        schedule(&state, id, request).await.map_err(|error| error.strip_field_prefix("to"))?;
+    Ok(Json(ScheduleActionResponse { action: action.into(), run: run.into(), starts_at }))
 }
 
-/// Schedules action `id` with the run `request` describes.
-async fn schedule(state: &AppState, id: ActionId, request: ScheduleActionRequest) -> Result<(Action, Run), ApiError> {
+/// Schedules action `id` with the run `request` describes; also says when
+/// the run may start.
+async fn schedule(
+    state: &AppState,
+    id: ActionId,
+    request: ScheduleActionRequest,
+) -> Result<(Action, Run, DateTime<Utc>), ApiError> {
     state.agent_runtime()?;
     let action = state.store.get_action(USER, id).await?;
-    let run_at = start_time("at", request.at, request.delay_ms, state.clock.now())?.or(action.scheduled_for);
+    let now = state.clock.now();
+    let run_at = start_time("at", request.at, request.delay_ms, now)?.or(action.scheduled_for);
     let run = checked(NewRun {
         agent_id: action.agent_id,
         action_id: Some(action.id),
@@ -173,7 +181,8 @@ async fn schedule(state: &AppState, id: ActionId, request: ScheduleActionRequest
         limits: request.limits.map(Into::into).unwrap_or_default(),
         run_at,
     })?;
-    Ok(state.store.schedule_action(USER, id, run).await?)
+    let (action, run) = state.store.schedule_action(USER, id, run).await?;
+    Ok((action, run, run_at.unwrap_or(now)))
 }
 
 /// What the agent is told when scheduling says nothing else: the action's
