@@ -70,7 +70,8 @@ fn bad_agent_input_prints_the_field_and_the_problem() {
         "{}",
         output.stderr
     );
-    let output = steward(server.url(), &["agent", "create", "A", "--goal", "G", "--model", "antropic/claude-sonnet-4-5"]);
+    let output =
+        steward(server.url(), &["agent", "create", "A", "--goal", "G", "--model", "antropic/claude-sonnet-4-5"]);
     assert!(output.failed().contains("unknown provider `antropic`"), "{}", output.stderr);
     let output = steward(server.url(), &["agent", "create", "A", "--goal", "G", "--model", "openai/gpt-4.1"]);
     assert!(output.failed().contains("provider openai has no API key on this server"), "{}", output.stderr);

@@ -13,6 +13,7 @@ mod dashboard_browser;
 mod events;
 mod jobs;
 mod llm_commands;
+mod readme_tour;
 mod schedule_preview;
 mod server;
 mod skills;

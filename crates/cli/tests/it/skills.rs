@@ -94,7 +94,9 @@ fn a_long_description_is_a_warning_that_fails_only_a_strict_check() {
     assert!(length > 1024);
     write(
         home.path().join("skills/claude-api/SKILL.md"),
-        &format!("---\nname: claude-api\ndescription: {description}\nlicense: Complete terms in LICENSE.txt\n---\n# Use\n"),
+        &format!(
+            "---\nname: claude-api\ndescription: {description}\nlicense: Complete terms in LICENSE.txt\n---\n# Use\n"
+        ),
     );
     let warning = format!(
         "skills/claude-api/SKILL.md:3: warning: the description is {length} characters; the Agent Skills format \

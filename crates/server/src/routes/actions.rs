@@ -129,7 +129,7 @@ pub async fn transition_action(
     ApiJson(request): ApiJson<TransitionActionRequest>,
 ) -> Result<Json<ActionResponse>, ApiError> {
     if request.to == ActionState::Scheduled {
-        let (action, _) = schedule(&state, id, ScheduleActionRequest::default()).await?;
+        let (action, _, _) = schedule(&state, id, ScheduleActionRequest::default()).await?;
         return Ok(Json(action.into()));
     }
     let action = state.store.transition_action(USER, id, request.to.into(), request.reason).await?;

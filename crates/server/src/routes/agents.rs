@@ -12,8 +12,8 @@ use steward_store::AgentFilter;
 use super::USER;
 use crate::AppState;
 use crate::api::{
-    AgentListQuery, AgentListResponse, AgentMetricsResponse, AgentResponse, AgentStatus, CreateAgentRequest,
-    ErrorCode, ErrorResponse, UpdateAgentRequest,
+    AgentListQuery, AgentListResponse, AgentMetricsResponse, AgentResponse, AgentStatus, CreateAgentRequest, ErrorCode,
+    ErrorResponse, UpdateAgentRequest,
 };
 use crate::error::ApiError;
 use crate::extract::query::enum_value;
@@ -110,7 +110,11 @@ pub async fn update_agent(
              model, instructions",
         ));
     }
-    check_equipment(&state, patch.model.as_ref().and_then(Option::as_deref), patch.tools.as_ref().and_then(Option::as_deref))?;
+    check_equipment(
+        &state,
+        patch.model.as_ref().and_then(Option::as_deref),
+        patch.tools.as_ref().and_then(Option::as_deref),
+    )?;
     Ok(Json(state.store.update_agent(USER, id, patch).await?.into()))
 }
 

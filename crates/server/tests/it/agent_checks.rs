@@ -17,7 +17,10 @@ async fn unknown_tools_are_refused_with_a_suggestion(app: TestApp) {
     let body = json!({"name": "Writer", "goal": "G", "tools": ["http.fetch", "workspace.raed"]});
     let refused = app.refused(app.post("/api/v1/agents", body)).await;
     let message = refused.assert_error(422, "invalid_field", Some("tools[1]"));
-    assert!(message.starts_with("unknown tool `workspace.raed` (did you mean `workspace.read`?); the tools are: "), "{message}");
+    assert!(
+        message.starts_with("unknown tool `workspace.raed` (did you mean `workspace.read`?); the tools are: "),
+        "{message}"
+    );
     assert!(message.contains("the tools are: ") && message.contains("artifacts.write"), "{message}");
 
     let agent = app.agent("Writer").await;
