@@ -1,7 +1,10 @@
 //! Project chores as code. `cargo run -p xtask -- tidy` prints what the tidy
 //! checks find; the same checks run as ordinary tests in `cargo nextest run`.
 
+mod module_cycles;
+mod problem;
 mod tidy;
+mod wall_clock;
 
 use std::process::ExitCode;
 
@@ -9,7 +12,9 @@ fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();
     match task.as_str() {
         "tidy" => {
-            let problems = tidy::check(&tidy::workspace_root());
+            // Another checkout may be named, to see what it would report.
+            let root = std::env::args().nth(2).map_or_else(tidy::workspace_root, std::path::PathBuf::from);
+            let problems = tidy::check(&root);
             for problem in &problems {
                 println!("{problem}");
             }
@@ -21,7 +26,7 @@ fn main() -> ExitCode {
             }
         }
         _ => {
-            eprintln!("usage: cargo run -p xtask -- tidy");
+            eprintln!("usage: cargo run -p xtask -- tidy [WORKSPACE]");
             ExitCode::FAILURE
         }
     }

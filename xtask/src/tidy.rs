@@ -3,11 +3,15 @@
 //! - no source file is longer than [`MAX_LINES`];
 //! - our crates depend on each other only in the allowed direction
 //!   (domain ← {store, llm} ← runtime ← server ← cli);
-//! - the crates that speak SQL or HTTP stay at the edges.
+//! - the crates that speak SQL or HTTP stay at the edges;
+//! - nothing but the system clock reads the system clock ([`crate::wall_clock`]);
+//! - inside each crate, modules import each other one way ([`crate::module_cycles`]).
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
+
+use crate::problem::Problem;
+use crate::{module_cycles, wall_clock};
 
 /// A file longer than this is a sign to split it by responsibility.
 pub const MAX_LINES: usize = 800;
@@ -49,18 +53,6 @@ const EDGE_CRATES: &[(&str, &[&str])] = &[
     ),
 ];
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub path: PathBuf,
-    pub message: String,
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.path.display(), self.message)
-    }
-}
-
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
 }
@@ -68,11 +60,28 @@ pub fn workspace_root() -> PathBuf {
 /// Runs every check over the workspace at `root`.
 pub fn check(root: &Path) -> Vec<Problem> {
     let mut problems = Vec::new();
-    for file in rust_files(root) {
-        check_source(root, &file, &mut problems);
+    let files = rust_files(root);
+    for file in &files {
+        check_source(root, file, &mut problems);
     }
     check_dependencies(root, &mut problems);
+    check_module_cycles(root, &files, &mut problems);
     problems
+}
+
+/// Runs the module-cycle check over each crate's `src/`.
+fn check_module_cycles(root: &Path, files: &[PathBuf], problems: &mut Vec<Problem>) {
+    let mut crates: Vec<PathBuf> = std::fs::read_dir(root.join("crates"))
+        .map(|entries| entries.flatten().map(|entry| entry.path()).collect())
+        .unwrap_or_default();
+    crates.push(root.join("xtask"));
+    crates.sort();
+    for crate_dir in crates {
+        let src = crate_dir.join("src");
+        let sources: Vec<PathBuf> = files.iter().filter(|file| file.starts_with(&src)).cloned().collect();
+        let relative = crate_dir.strip_prefix(root).unwrap_or(&crate_dir);
+        module_cycles::check(relative, &src, &sources, problems);
+    }
 }
 
 fn rust_files(root: &Path) -> Vec<PathBuf> {
@@ -110,6 +119,7 @@ fn check_source(root: &Path, file: &Path, problems: &mut Vec<Problem>) {
             message: "does not start with a `//!` line saying what the module is for".into(),
         });
     }
+    wall_clock::check(&relative, &text, problems);
     let lines = text.lines().count();
     if lines > MAX_LINES {
         problems.push(Problem {

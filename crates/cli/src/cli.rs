@@ -1,52 +1,20 @@
-//! The command line: global options and the subcommands, defined with clap.
-
-use std::path::PathBuf;
+//! The command line: the `steward` command and its subcommands, defined with
+//! clap (the options several commands share are in `options.rs`).
 
 use clap::{Parser, Subcommand};
 
 use crate::commands;
-use crate::config::LogFormat;
+use crate::options::{GlobalOptions, HomeOptions};
 
 /// Steward: a self-hosted operating system for AI agents.
 #[derive(Debug, Parser)]
-#[command(name = "steward", version, about, propagate_version = true)]
+#[command(name = "steward", version, about, propagate_version = true, after_help = crate::failure::EXIT_STATUS_HELP)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalOptions,
 
     #[command(subcommand)]
     pub command: Command,
-}
-
-#[derive(Debug, clap::Args)]
-pub struct GlobalOptions {
-    /// Log filter, e.g. `debug` or `steward=debug,sqlx=warn` (default: RUST_LOG, then the config).
-    #[arg(long, global = true, value_name = "FILTER")]
-    pub log: Option<String>,
-
-    /// Log format.
-    #[arg(long, global = true, value_enum)]
-    pub log_format: Option<LogFormat>,
-
-    /// URL of the Steward server the CLI talks to.
-    #[arg(long, global = true, env = "STEWARD_SERVER", default_value = "http://127.0.0.1:8420")]
-    pub server: String,
-
-    /// Print machine-readable JSON instead of tables.
-    #[arg(long, global = true)]
-    pub json: bool,
-}
-
-/// Options of commands that open the database themselves.
-#[derive(Debug, Clone, clap::Args)]
-pub struct HomeOptions {
-    /// Steward's data directory (default: STEWARD_HOME, then the platform data dir).
-    #[arg(long, value_name = "DIR")]
-    pub home: Option<PathBuf>,
-
-    /// Database URL: sqlite:///path/steward.db or postgres://… (default: STEWARD_DATABASE_URL, then $home/steward.db).
-    #[arg(long, value_name = "URL")]
-    pub database: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -96,4 +64,44 @@ pub enum Command {
     /// Development tools.
     #[command(subcommand)]
     Dev(commands::dev::DevCommand),
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// Every command a person can run, as `agent get`; a command with
+    /// optional subcommands (`runs`) is one itself.
+    fn runnable(command: &clap::Command, prefix: &str, found: &mut Vec<String>) {
+        for sub in command.get_subcommands().filter(|sub| sub.get_name() != "help") {
+            let name = format!("{prefix}{}", sub.get_name());
+            if sub.has_subcommands() {
+                if !sub.is_subcommand_required_set() {
+                    found.push(name.clone());
+                }
+                runnable(sub, &format!("{name} "), found);
+            } else {
+                found.push(name);
+            }
+        }
+    }
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    /// The `--json` walk (tests/it/json_contract.rs) names every command, run
+    /// or set aside with a reason, so a new command cannot skip the contract.
+    #[test]
+    fn every_subcommand_is_walked() {
+        let walk = include_str!("../tests/it/json_contract.rs");
+        let mut commands = Vec::new();
+        runnable(&Cli::command(), "", &mut commands);
+        assert!(commands.len() > 30, "{commands:?}");
+        let missing: Vec<&String> = commands.iter().filter(|name| !walk.contains(&format!("(\"{name}\", "))).collect();
+        assert!(missing.is_empty(), "add these to WALK or NOT_WALKED in tests/it/json_contract.rs: {missing:?}");
+    }
 }

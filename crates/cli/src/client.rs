@@ -13,6 +13,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use steward_server::api::ErrorResponse;
 
+use crate::failure::CliFailure;
+
 /// How long a request may take before the CLI gives up on it.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -35,6 +37,9 @@ pub struct Reply<T> {
 /// The server refused a request; displayed as `field: message`.
 #[derive(Debug, Clone)]
 pub struct ApiFailure {
+    /// The API's error code (`not_found`), or `failed` when the answer was
+    /// not the API's error shape.
+    pub code: String,
     pub message: String,
     pub field: Option<String>,
 }
@@ -57,10 +62,17 @@ impl ApiClient {
         let server = server.trim();
         let with_scheme = if server.contains("://") { server.to_string() } else { format!("http://{server}") };
         let url = Url::parse(&with_scheme).map_err(|error| {
-            anyhow::anyhow!("--server {server:?} is not a URL ({error}); e.g. http://127.0.0.1:8420")
+            CliFailure::invalid(
+                "--server",
+                format!("--server {server:?} is not a URL ({error}); e.g. http://127.0.0.1:8420"),
+            )
         })?;
         if !matches!(url.scheme(), "http" | "https") {
-            anyhow::bail!("--server {server:?} must be an http:// or https:// URL");
+            return Err(CliFailure::invalid(
+                "--server",
+                format!("--server {server:?} must be an http:// or https:// URL"),
+            )
+            .into());
         }
         let http = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
@@ -171,27 +183,33 @@ impl ApiClient {
     }
 
     pub fn transport_error(&self, error: &reqwest::Error) -> anyhow::Error {
-        if error.is_connect() {
-            anyhow::anyhow!(
+        let message = if error.is_connect() {
+            format!(
                 "cannot reach Steward at {} — is `steward serve` running? (set --server or STEWARD_SERVER)",
                 self.base
             )
         } else if error.is_timeout() {
-            anyhow::anyhow!("Steward at {} did not answer in time", self.base)
+            format!("Steward at {} did not answer in time", self.base)
         } else {
-            anyhow::anyhow!("the request to Steward at {} failed: {error}", self.base)
-        }
+            format!("the request to Steward at {} failed: {error}", self.base)
+        };
+        CliFailure::unreachable(message).into()
     }
 }
 
 /// The API's error, or a description of whatever else came back.
 fn failure(status: StatusCode, bytes: &[u8]) -> ApiFailure {
     match serde_json::from_slice::<ErrorResponse>(bytes) {
-        Ok(response) => ApiFailure { message: response.error.message, field: response.error.field },
+        Ok(response) => ApiFailure {
+            code: response.error.code.as_str().to_string(),
+            message: response.error.message,
+            field: response.error.field,
+        },
         Err(_) => {
             let text = String::from_utf8_lossy(bytes);
             let text = text.trim();
             ApiFailure {
+                code: crate::failure::FAILED.to_string(),
                 message: if text.is_empty() {
                     format!("the server answered {status}")
                 } else {
@@ -221,6 +239,7 @@ mod tests {
         let body = br#"{"error": {"code": "invalid_field", "message": "must not be empty", "field": "name"}}"#;
         let failure = failure(StatusCode::UNPROCESSABLE_ENTITY, body);
         assert_eq!(failure.to_string(), "name: must not be empty");
+        assert_eq!(failure.code, "invalid_field");
         let failure = super::failure(StatusCode::BAD_GATEWAY, b"upstream down");
         assert_eq!(failure.to_string(), "the server answered 502 Bad Gateway: upstream down");
     }

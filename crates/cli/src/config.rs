@@ -7,11 +7,13 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use serde::{Deserialize, Serialize};
+
+use crate::failure::CliFailure;
 
 /// The port `steward serve` listens on unless told otherwise.
 pub const DEFAULT_PORT: u16 = 8420;
@@ -254,7 +256,7 @@ impl Config {
         let defaults = config::Config::try_from(&Config::default()).context("default configuration")?;
         let mut builder = config::Config::builder().add_source(defaults);
         if file.exists() {
-            check_file(&file)?;
+            crate::config_file::check_file(&file)?;
             builder = builder.add_source(config::File::from(file.as_path()).format(config::FileFormat::Toml));
         }
         let mut environment_source = config::Environment::default()
@@ -282,41 +284,46 @@ impl Config {
         let config: Config = builder
             .build()
             .and_then(config::Config::try_deserialize)
-            .map_err(|error| anyhow::anyhow!("invalid configuration: {error}"))?;
+            .map_err(|error| CliFailure::bad_configuration(format!("invalid configuration: {error}")))?;
         config.validate()?;
         Ok(config)
     }
 
     fn validate(&self) -> anyhow::Result<()> {
         if self.workers.concurrency == 0 {
-            bail!("invalid configuration: workers.concurrency must be at least 1");
+            return Err(invalid_config("workers.concurrency", "workers.concurrency must be at least 1"));
         }
         if self.workers.claim_batch == 0 {
-            bail!("invalid configuration: workers.claim_batch must be at least 1");
+            return Err(invalid_config("workers.claim_batch", "workers.claim_batch must be at least 1"));
         }
         if self.workers.lease_secs < 2 {
-            bail!("invalid configuration: workers.lease_secs must be at least 2");
+            return Err(invalid_config("workers.lease_secs", "workers.lease_secs must be at least 2"));
         }
         if self.workers.poll_interval_ms == 0 {
-            bail!("invalid configuration: workers.poll_interval_ms must be at least 1");
+            return Err(invalid_config("workers.poll_interval_ms", "workers.poll_interval_ms must be at least 1"));
         }
         if self.server.max_body_bytes < 1024 {
-            bail!("invalid configuration: server.max_body_bytes must be at least 1024");
+            return Err(invalid_config("server.max_body_bytes", "server.max_body_bytes must be at least 1024"));
         }
-        self.tools.validate().map_err(|error| anyhow::anyhow!("invalid configuration: {error}"))?;
+        self.tools.validate().map_err(|error| invalid_config("tools", error))?;
         if self.agents.max_steps == 0 || self.agents.max_tokens == 0 || self.agents.max_wall_secs == 0 {
-            bail!(
-                "invalid configuration: agents.max_steps, agents.max_tokens and agents.max_wall_secs must be at least 1"
-            );
+            return Err(invalid_config(
+                "agents.max_steps",
+                "agents.max_steps, agents.max_tokens and agents.max_wall_secs must be at least 1",
+            ));
         }
         if self.agents.max_output_tokens == 0 || self.agents.context_budget_tokens < 1000 {
-            bail!(
-                "invalid configuration: agents.max_output_tokens must be at least 1 and agents.context_budget_tokens at least 1000"
-            );
+            return Err(invalid_config(
+                "agents.max_output_tokens",
+                "agents.max_output_tokens must be at least 1 and agents.context_budget_tokens at least 1000",
+            ));
         }
         for (name, queue) in &self.queues {
             if queue.concurrency == Some(0) {
-                bail!("invalid configuration: queues.{name}.concurrency must be at least 1 (remove it for no limit)");
+                return Err(invalid_config(
+                    format!("queues.{name}.concurrency"),
+                    format!("queues.{name}.concurrency must be at least 1 (remove it for no limit)"),
+                ));
             }
         }
         Ok(())
@@ -328,16 +335,13 @@ impl Config {
             return Ok(steward_store::DatabaseUrl::Sqlite(self.home.join("steward.db")));
         }
         steward_store::DatabaseUrl::parse(&self.database_url)
-            .map_err(|error| anyhow::anyhow!("invalid configuration: database_url: {error}"))
+            .map_err(|error| invalid_config("database_url", format!("database_url: {error}")))
     }
 }
 
-/// Reads the file on its own first, so a typo is reported with the file's
-/// name instead of being lost among the merged sources.
-fn check_file(path: &Path) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    toml::from_str::<Config>(&text).map_err(|error| anyhow::anyhow!("{}: {error}", path.display()))?;
-    Ok(())
+/// A configuration value that cannot be used, whatever source it came from.
+fn invalid_config(key: impl Into<String>, message: impl std::fmt::Display) -> anyhow::Error {
+    CliFailure::invalid_config(key, format!("invalid configuration: {message}")).into()
 }
 
 #[cfg(test)]

@@ -4,20 +4,34 @@ mod cli;
 mod client;
 mod commands;
 mod config;
+mod config_file;
+mod failure;
 mod input;
 mod logging;
 mod open_files;
+mod options;
 mod output;
+mod server_address;
 mod start_time;
 
 use std::process::ExitCode;
 
 use clap::Parser;
+use clap::error::ErrorKind;
 
 use crate::cli::{Cli, Command};
+use crate::failure::{describe, error_document, exit_status};
+use crate::output::say;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return command_line_error(&error),
+    };
+    // `--pretty` is `--json` for people.
+    cli.global.json |= cli.global.pretty;
+    output::set_pretty_json(cli.global.pretty);
+    let json = cli.global.json;
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -28,10 +42,35 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::FAILURE
+            let described = describe(&error);
+            if json {
+                if !described.already_shown {
+                    output::print_json(&error_document(&described));
+                }
+            } else {
+                eprintln!("error: {error:#}");
+            }
+            ExitCode::from(exit_status(&described.code))
         }
     }
+}
+
+/// Help and version print as clap prints them; a usage error with `--json`
+/// becomes the JSON error document, with usage's exit status.
+fn command_line_error(error: &clap::Error) -> ExitCode {
+    let shows_text = matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    );
+    let wants_json = std::env::args_os().any(|argument| argument == "--json" || argument == "--pretty");
+    if shows_text || !wants_json {
+        error.exit();
+    }
+    let rendered = error.render().to_string();
+    let message = rendered.lines().next().unwrap_or_default().trim_start_matches("error: ").trim().to_string();
+    let described = failure::Described { code: failure::USAGE.to_string(), message, field: None, already_shown: false };
+    say!("{}", error_document(&described));
+    ExitCode::from(exit_status(failure::USAGE))
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -39,7 +78,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => commands::serve::run(args, &cli.global).await,
         Command::Migrate(args) => commands::migrate::run(args, &cli.global).await,
         Command::Completions(args) => {
-            commands::completions::run(args);
+            commands::completions::run(args, &mut <Cli as clap::CommandFactory>::command());
             Ok(())
         }
         Command::Bench(command) => commands::bench::run(command, &cli.global).await,

@@ -1,9 +1,12 @@
 //! How the CLI shows things: tables for people (times in the local time
-//! zone, durations in words), the API's own JSON for scripts (`--json`,
-//! times in UTC), and confirmation before destructive commands.
+//! zone, durations in words, fitted to the terminal), the API's own JSON for
+//! scripts (`--json`: one compact document a command, times in UTC, money as
+//! decimal strings), and confirmation before destructive commands. Nothing
+//! here panics on a closed pipe.
 
 use std::fmt;
 use std::io::{BufRead, IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Local, Utc};
 use comfy_table::{ContentArrangement, Table, presets};
@@ -12,8 +15,25 @@ use serde_json::Value;
 /// Writes a line to stdout. When the reader went away (`steward job list |
 /// head`), the CLI exits quietly instead of panicking as `println!` would.
 pub fn write_line(line: fmt::Arguments<'_>) {
+    write_stdout(|stdout| writeln!(stdout, "{line}"));
+}
+
+/// Writes text without a newline and flushes it at once (a streamed reply).
+pub fn write_text(text: &str) {
+    write_stdout(|stdout| stdout.write_all(text.as_bytes()));
+}
+
+/// Writes bytes as they are (an artifact's content, a completion script).
+pub fn write_bytes(bytes: &[u8]) {
+    write_stdout(|stdout| stdout.write_all(bytes));
+}
+
+/// Runs `write` on the locked stdout and flushes. A closed pipe ends the
+/// process with status 0, as Unix tools do when their reader has seen
+/// enough; any other write failure ends it with an error.
+fn write_stdout(write: impl FnOnce(&mut std::io::StdoutLock<'static>) -> std::io::Result<()>) {
     let mut stdout = std::io::stdout().lock();
-    if let Err(error) = writeln!(stdout, "{line}").and_then(|()| stdout.flush()) {
+    if let Err(error) = write(&mut stdout).and_then(|()| stdout.flush()) {
         if error.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(0);
         }
@@ -30,17 +50,77 @@ macro_rules! say {
 }
 pub(crate) use say;
 
-/// Prints the API's JSON as it came, for scripts.
-pub fn print_json(value: &Value) {
-    say!("{}", serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string()));
+/// Whether `--json` output is indented for people (`--pretty`); set once
+/// at start-up, before anything is printed.
+static PRETTY_JSON: AtomicBool = AtomicBool::new(false);
+
+pub fn set_pretty_json(pretty: bool) {
+    PRETTY_JSON.store(pretty, Ordering::Relaxed);
 }
 
-/// A table with a header row, fitted to the terminal.
+/// Prints one JSON document and a newline: compact, or indented with
+/// `--pretty`. Amounts of money become decimal strings ([`money_as_decimal_strings`]).
+pub fn print_json(value: &Value) {
+    let mut value = value.clone();
+    money_as_decimal_strings(&mut value);
+    let text = if PRETTY_JSON.load(Ordering::Relaxed) {
+        serde_json::to_string_pretty(&value).unwrap_or_else(|_| value.to_string())
+    } else {
+        value.to_string()
+    };
+    say!("{text}");
+}
+
+/// Keys whose values are JSON that people or models wrote (a job's payload,
+/// a tool call's arguments and result, a structured answer): left as they are.
+const FREE_FORM_KEYS: &[&str] = &["payload", "arguments", "result", "value", "json"];
+
+/// Rewrites amounts of US dollars — numbers under a key with a `usd`
+/// segment (`cost_usd`, `cost_usd_today`) or in a `price_per_million_tokens`
+/// object — as decimal strings rounded to the micro-dollar: `0.1 + 0.2`
+/// prints as `"0.3"`, not `0.30000000000000004`.
+pub fn money_as_decimal_strings(value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            for (key, child) in object.iter_mut() {
+                if FREE_FORM_KEYS.contains(&key.as_str()) {
+                    continue;
+                }
+                if key == "price_per_million_tokens" {
+                    if let Value::Object(prices) = child {
+                        prices.values_mut().for_each(number_to_decimal_string);
+                    }
+                } else if key.split('_').any(|segment| segment == "usd") {
+                    number_to_decimal_string(child);
+                } else {
+                    money_as_decimal_strings(child);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(money_as_decimal_strings),
+        _ => {}
+    }
+}
+
+fn number_to_decimal_string(value: &mut Value) {
+    if let Some(number) = value.as_f64() {
+        *value = Value::String(decimal(number));
+    }
+}
+
+/// `0.3`, `12`, `0.000123`: six decimals at most, no trailing zeros.
+pub fn decimal(amount: f64) -> String {
+    let text = format!("{amount:.6}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" { "0".to_string() } else { text.to_string() }
+}
+
+/// A table with a header row, fitted to the terminal (see [`fit`]).
 pub fn table<const N: usize>(header: [&str; N]) -> Table {
     let mut table = Table::new();
     table.load_style(presets::UTF8_FULL_CONDENSED);
-    table.set_content_arrangement(ContentArrangement::Dynamic);
     table.set_header(header);
+    fit(&mut table);
     table
 }
 
@@ -48,11 +128,23 @@ pub fn table<const N: usize>(header: [&str; N]) -> Table {
 pub fn record(rows: Vec<(&str, String)>) -> Table {
     let mut table = Table::new();
     table.load_style(presets::UTF8_FULL_CONDENSED);
-    table.set_content_arrangement(ContentArrangement::Dynamic);
     for (name, value) in rows {
         table.add_row([name.to_string(), value]);
     }
+    fit(&mut table);
     table
+}
+
+/// Cells wrap so the table fits the terminal's width; into a pipe, the
+/// width is `COLUMNS` when set (and unlimited otherwise, for tools that
+/// read whole lines). `--json` always has the full text.
+pub fn fit(table: &mut Table) {
+    table.set_content_arrangement(ContentArrangement::Dynamic);
+    if !std::io::stdout().is_terminal()
+        && let Some(columns) = std::env::var("COLUMNS").ok().and_then(|columns| columns.trim().parse::<u16>().ok())
+    {
+        table.set_width(columns.max(20));
+    }
 }
 
 /// A time in the local time zone, to the second.
@@ -164,6 +256,31 @@ mod tests {
         assert_eq!(duration(3_900_000), "1 h 5 min");
         assert_eq!(duration(300_000), "5 min");
         assert_eq!(duration(97_200_000), "1 d 3 h");
+    }
+
+    #[test]
+    fn money_prints_as_decimal_strings() {
+        let mut value = serde_json::json!({
+            "cost_usd": 0.1 + 0.2,
+            "metrics": {"cost_usd_today": 0.000123, "cost_usd_total": 12.0, "runs": 3},
+            "budget": {"daily_usd": null},
+            "models": [{"price_per_million_tokens": {"input": 0.4, "output": 1.6}}],
+            "usdt": 1.5,
+            "payload": {"cost_usd": 0.5},
+        });
+        money_as_decimal_strings(&mut value);
+        assert_eq!(
+            value,
+            serde_json::json!({
+                "cost_usd": "0.3",
+                "metrics": {"cost_usd_today": "0.000123", "cost_usd_total": "12", "runs": 3},
+                "budget": {"daily_usd": null},
+                "models": [{"price_per_million_tokens": {"input": "0.4", "output": "1.6"}}],
+                "usdt": 1.5,
+                "payload": {"cost_usd": 0.5},
+            })
+        );
+        assert_eq!(decimal(-0.0000001), "0");
     }
 
     #[test]

@@ -1,5 +1,4 @@
-//! Actions: the concrete deliverables an agent works on, and their lifecycle
-//! (C8).
+//! Actions: the concrete deliverables an agent works on, and their lifecycle.
 //!
 //! ```text
 //! draft ──define──▶ defined ──schedule──▶ scheduled ──start──▶ in_progress ──▶ completed

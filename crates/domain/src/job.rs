@@ -170,6 +170,24 @@ pub mod cancel_reason {
     pub const REQUESTED: &str = "requested";
 }
 
+/// Why a job died, recorded in `state_reason`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeathReason {
+    /// The worker said retrying cannot help.
+    PermanentError,
+    /// Its last allowed attempt failed or was lost.
+    OutOfAttempts,
+}
+
+impl DeathReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeathReason::PermanentError => "permanent_error",
+            DeathReason::OutOfAttempts => "out_of_attempts",
+        }
+    }
+}
+
 /// A job as stored.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Job {

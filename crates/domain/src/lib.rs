@@ -30,11 +30,11 @@ pub use artifact::{Artifact, NewArtifact};
 pub use conversation::{
     ChatMessage, ChatRole, Conversation, ConversationKind, MessageCost, NewChatMessage, NewConversation,
 };
-pub use event::{Event, EventKind, EventSubject};
+pub use event::{Event, EventKind, EventSubject, JobChange, JobEvent, NewEvent};
 pub use ids::{
     ActionId, AgentId, ApprovalId, ArtifactId, ConversationId, EventId, JobId, MessageId, RunId, ScheduleId, UserId,
 };
-pub use job::{Job, JobRef, JobState, NewJob};
+pub use job::{DeathReason, Job, JobRef, JobState, NewJob};
 pub use run::{
     NewRun, NewRunStep, Run, RunLimits, RunOutcome, RunStatus, RunStep, RunUsage, Spend, StepKind, TokenUsage,
 };

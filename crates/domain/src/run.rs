@@ -168,6 +168,10 @@ pub mod limits {
 pub mod execution {
     use std::time::Duration;
 
+    use serde_json::Value;
+
+    use crate::ids::RunId;
+
     pub const JOB_KIND: &str = "agent.run";
     pub const QUEUE: &str = "agents";
     /// Attempts of one run's job: a crash resumes the run from its last
@@ -176,6 +180,16 @@ pub mod execution {
     /// The job's timeout is only a safety net: the loop enforces the run's
     /// wall-time limit itself and stops at a step boundary.
     pub const JOB_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+
+    /// The payload of the job that executes `run`.
+    pub fn payload(run: RunId) -> Value {
+        serde_json::json!({ "run_id": run })
+    }
+
+    /// The run a job's payload names, if it is the payload of [`payload`].
+    pub fn run_of(payload: &Value) -> Option<RunId> {
+        payload.get("run_id").and_then(Value::as_i64).map(RunId)
+    }
 }
 
 /// A run to start.

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::LlmError;
-use crate::model::ModelId;
+use crate::model_id::ModelId;
 
 /// Token counts as the provider reported them, normalised so the four
 /// numbers never overlap: `input_tokens` excludes cached input (OpenAI's

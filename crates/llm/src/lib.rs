@@ -37,6 +37,7 @@ pub mod fallback;
 mod http;
 pub mod message;
 pub mod model;
+pub mod model_id;
 pub mod pricing;
 pub mod providers;
 mod reattempt;

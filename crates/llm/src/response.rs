@@ -7,7 +7,7 @@ use futures::StreamExt;
 use crate::error::{ErrorKind, LlmError};
 use crate::event::{ChatStream, Finish, StopReason, StreamEvent, ToolCall, Usage};
 use crate::message::{ContentPart, Message, Role};
-use crate::model::ModelId;
+use crate::model_id::ModelId;
 
 /// A complete reply.
 #[derive(Debug, Clone, PartialEq)]

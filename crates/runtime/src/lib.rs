@@ -1,15 +1,24 @@
-//! The work engine: a pool of workers that claims jobs from the durable queue
-//! and runs each with the handler registered for its kind; the built-in tools
-//! and skills agents use. Later: the agent loop, the scheduler.
+//! The work engine: the use cases the API and CLI call ([`usecases`]); a pool
+//! of workers that claims jobs from the durable queue and runs each with the
+//! handler registered for its kind ([`worker`], [`handlers`]); the agent loop,
+//! chats and the setup chat ([`agent`]); the tools and skills agents use; the
+//! outbound-I/O policy ([`outbound`]) and the injected clock ([`clock`]).
 //!
 //! Architecture invariant: the runtime talks to storage only through the
-//! `steward_store` traits, so tests can run it against any backend.
+//! `steward_store` traits, so tests can run it against any backend, and reads
+//! "now" only from its injected clock, so tests can set the time.
 
 pub mod agent;
+pub mod clock;
+pub mod confined;
 pub mod handlers;
+pub mod outbound;
 pub mod skills;
 pub mod tools;
+pub mod usecases;
 pub mod worker;
 
+pub use clock::SharedClock;
 pub use handlers::{HandlerRegistry, JobContext, JobError, JobHandler};
+pub use usecases::{UseCaseError, UseCases};
 pub use worker::{ShutdownReport, WorkerPool, WorkerPoolConfig};

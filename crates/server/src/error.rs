@@ -6,6 +6,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use steward_domain::ValidationError;
+use steward_runtime::UseCaseError;
 use steward_store::{ConflictKind, StoreError};
 
 use crate::api::{ErrorBody, ErrorCode, ErrorResponse};
@@ -116,6 +117,17 @@ impl From<StoreError> for ApiError {
             StoreError::Closed => {
                 ApiError::new(ErrorCode::Unavailable, "Steward is shutting down and no longer accepts requests")
             }
+        }
+    }
+}
+
+/// A use case's refusal, answered the way its cause is.
+impl From<UseCaseError> for ApiError {
+    fn from(error: UseCaseError) -> Self {
+        match error {
+            UseCaseError::Store(error) => error.into(),
+            UseCaseError::Invalid(error) => error.into(),
+            UseCaseError::NoAgentRuntime => ApiError::new(ErrorCode::NoAgentRuntime, error.to_string()),
         }
     }
 }

@@ -8,9 +8,11 @@
 //! panic, has the shape `{"error": {"code", "message", "field"}}`.
 
 pub mod api;
+mod api_reference;
 mod dashboard;
 mod error;
 mod extract;
+mod fallback;
 mod openapi;
 mod routes;
 mod state;
@@ -18,7 +20,7 @@ mod state;
 use axum::Router;
 
 pub use error::ApiError;
-pub use openapi::openapi_document;
+pub use routes::meta::openapi_document;
 pub use state::{AppState, DEFAULT_KEEP_ALIVE, DEFAULT_MAX_BODY_BYTES};
 
 /// The whole HTTP application.

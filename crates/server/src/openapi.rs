@@ -1,10 +1,8 @@
-//! The OpenAPI document, generated from the handlers' `#[utoipa::path]`
-//! annotations and the wire types' schemas, so it cannot drift from the code.
+//! The OpenAPI document's frame: its title, tags, the error schema and the
+//! table of error codes. The paths come from the handlers' `#[utoipa::path]`
+//! annotations as the router collects them (`routes::meta`), so the
+//! document cannot drift from the code.
 
-use std::sync::LazyLock;
-
-use axum::http::header::CONTENT_TYPE;
-use axum::response::IntoResponse;
 use utoipa::OpenApi;
 
 use crate::api::{ErrorCode, ErrorResponse};
@@ -28,17 +26,12 @@ use crate::api::{ErrorCode, ErrorResponse};
         (name = "jobs", description = "The durable job queue"),
         (name = "events", description = "The append-only log of state changes, paged or live"),
         (name = "costs", description = "What model calls cost, per day, agent and model"),
+        (name = "models", description = "The model providers and models the server's agents can use"),
         (name = "meta", description = "This document"),
     ),
-    paths(openapi_json),
     components(schemas(ErrorCode, ErrorResponse))
 )]
 pub(crate) struct ApiDoc;
-
-/// The OpenAPI document of the whole API.
-pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    with_error_table(crate::routes::api_routes().split_for_parts().1)
-}
 
 /// Appends the table of error codes to the document's description, so the
 /// reference says what each code means and which status it comes with.
@@ -50,17 +43,4 @@ pub(crate) fn with_error_table(mut document: utoipa::openapi::OpenApi) -> utoipa
     let description = document.info.description.take().unwrap_or_default();
     document.info.description = Some(description + &table);
     document
-}
-
-/// Served as `/api/v1/openapi.json`.
-#[utoipa::path(
-    get, path = "/api/v1/openapi.json", tag = "meta",
-    summary = "This OpenAPI document",
-    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json"))
-)]
-pub(crate) async fn openapi_json() -> impl IntoResponse {
-    // Serialised once: the document only changes with the code.
-    static DOCUMENT: LazyLock<String> =
-        LazyLock::new(|| openapi_document().to_json().unwrap_or_else(|error| format!("{{\"error\": \"{error}\"}}")));
-    ([(CONTENT_TYPE, "application/json")], DOCUMENT.as_str())
 }

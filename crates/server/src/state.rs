@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 
 use steward_domain::{Clock, SystemClock};
 use steward_runtime::agent::AgentRuntime;
+use steward_runtime::{SharedClock, UseCaseError, UseCases};
 use steward_store::Store;
 use tokio_util::sync::CancellationToken;
 
-use crate::api::ErrorCode;
 use crate::error::ApiError;
 
 /// The largest request body accepted unless configured otherwise.
@@ -64,13 +64,12 @@ impl AppState {
     /// The agent runtime, or the `no_agent_runtime` refusal for endpoints
     /// that need it.
     pub(crate) fn agent_runtime(&self) -> Result<&Arc<AgentRuntime>, ApiError> {
-        self.agents.as_ref().ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::NoAgentRuntime,
-                "this server runs without an agent runtime, so it cannot chat with agents, start runs or serve \
-                 their files; use a server started with `steward serve`",
-            )
-        })
+        self.agents.as_ref().ok_or_else(|| ApiError::from(UseCaseError::NoAgentRuntime))
+    }
+
+    /// The use cases, on this state's store, clock and agent runtime.
+    pub(crate) fn use_cases(&self) -> UseCases {
+        UseCases::new(self.store.clone(), SharedClock::new(self.clock.clone())).with_agents(self.agents.clone())
     }
 
     pub fn with_job_kinds(mut self, kinds: impl IntoIterator<Item = String>) -> AppState {

@@ -10,15 +10,16 @@
 
 pub mod actions;
 pub mod agents;
+mod approvals;
 pub mod artifacts;
 pub mod conversations;
 pub mod costs;
 pub mod database_url;
 pub mod error;
 pub mod events;
+pub mod jobs;
 pub mod migrations;
 pub mod postgres;
-pub mod queue;
 mod rules;
 pub mod runs;
 pub mod sqlite;
@@ -37,11 +38,11 @@ pub use costs::{CostEntry, CostStore};
 pub use database_url::{DatabaseKind, DatabaseUrl};
 pub use error::{ConflictKind, Entity, StoreError};
 pub use events::{EventLog, EventQuery};
-pub use migrations::MigrationReport;
-pub use queue::{
+pub use jobs::{
     ClaimRequest, ClaimResponse, ClaimedJob, EnqueueOutcome, JobCounts, JobFilter, JobOutcome, JobQueue, LeaseRef,
     LeaseStatus, QueueSettings, RetryDecision, SettleOutcome, Settlement,
 };
+pub use migrations::MigrationReport;
 pub use runs::{AgentMetrics, ApprovalFilter, RunFilter, RunFinish, RunStore};
 pub use wakeups::Wakeups;
 

@@ -12,11 +12,11 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use steward_domain::job::limits;
 use steward_domain::{
-    ActionId, ActionState, AgentId, AgentPatch, AgentStatus, JobId, JobRef, JobState, NewJob, RunLimits, backoff,
-    job::JobTransition,
+    ActionId, ActionState, AgentId, AgentPatch, AgentStatus, DeathReason, JobId, JobRef, JobState, NewJob, RunLimits,
+    backoff,
 };
 
-use crate::queue::{QueueSettings, RetryDecision};
+use crate::jobs::{QueueSettings, RetryDecision};
 use crate::{ConflictKind, StoreError};
 
 mod agent_runtime;
@@ -231,24 +231,6 @@ pub(crate) fn patched_fields(patch: &AgentPatch) -> Vec<&'static str> {
     candidates.into_iter().filter(|(_, present)| *present).map(|(name, _)| name).collect()
 }
 
-/// The data of a job's state-change event: the fields of `details` (a JSON
-/// object) plus `from` and `to`.
-pub(crate) fn job_transition_data(
-    transition: JobTransition,
-    from: Option<JobState>,
-    to: JobState,
-    details: Value,
-) -> Value {
-    debug_assert!(transition.allows(from, to), "{transition:?} {from:?} -> {to:?}");
-    let mut data = match details {
-        Value::Object(map) => map,
-        _ => serde_json::Map::new(),
-    };
-    data.insert("from".into(), from.map_or(Value::Null, |state| Value::from(state.as_str())));
-    data.insert("to".into(), Value::from(to.as_str()));
-    Value::Object(data)
-}
-
 /// A worker's error text as stored: kept to a size that fits an event and a
 /// table cell, with NUL characters (which PostgreSQL cannot store, and a
 /// failing program may well print) replaced by U+FFFD.
@@ -303,8 +285,8 @@ pub(crate) fn requested_retry_delay(retry: RetryDecision, attempt: u32, settings
 }
 
 /// Why a failed attempt killed its job (recorded in `state_reason`).
-pub(crate) fn death_reason(retry: RetryDecision) -> &'static str {
-    if matches!(retry, RetryDecision::Permanent) { "permanent_error" } else { "out_of_attempts" }
+pub(crate) fn death_reason(retry: RetryDecision) -> DeathReason {
+    if matches!(retry, RetryDecision::Permanent) { DeathReason::PermanentError } else { DeathReason::OutOfAttempts }
 }
 
 /// When a new job becomes claimable: its `run_at`, or now. Truncated to the

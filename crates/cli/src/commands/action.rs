@@ -9,10 +9,10 @@ use steward_server::api::{
     CreateActionRequest, ScheduleActionRequest, ScheduleActionResponse, TransitionActionRequest, UpdateActionRequest,
 };
 
-use crate::cli::GlobalOptions;
 use crate::client::ApiClient;
 use crate::commands::runs;
 use crate::input::{AgentRef, parse_agent, parse_duration, parse_id, parse_time, parse_wire, resolve_agent};
+use crate::options::GlobalOptions;
 use crate::output::{self, confirm, local_time, optional_time, or_dash, print_json, say, truncate};
 use crate::start_time::{StartAt, distance, parse_start_at, refuse_past, zoned};
 
@@ -156,7 +156,7 @@ pub struct UpdateArgs {
 }
 
 pub async fn run(command: ActionCommand, global: &GlobalOptions) -> anyhow::Result<()> {
-    let client = ApiClient::new(&global.server)?;
+    let client = ApiClient::new(&global.server_url()?)?;
     let (id, to, reason, yes) = match command {
         ActionCommand::List { agent, state } => {
             let mut query: Vec<(&str, String)> = Vec::new();
@@ -316,8 +316,7 @@ async fn artifacts(client: &ApiClient, id: i64, show: Option<String>, global: &G
             anyhow::bail!("action {id} has no artifact {path:?}; it has: {}", or_dash(Some(&paths.join(", "))));
         };
         let content = client.get_bytes(&format!("/artifacts/{}/content", artifact.id)).await?;
-        use std::io::Write;
-        std::io::stdout().write_all(&content)?;
+        output::write_bytes(&content);
         return Ok(());
     }
     if global.json {

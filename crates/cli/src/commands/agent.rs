@@ -8,10 +8,10 @@ use steward_server::api::{
     CreateAgentRequest, LimitsBody, UpdateAgentRequest,
 };
 
-use crate::cli::GlobalOptions;
 use crate::client::ApiClient;
 use crate::commands::llm_setup::format_cost;
 use crate::input::{AgentRef, parse_agent, parse_wire, resolve_agent};
+use crate::options::GlobalOptions;
 use crate::output::{self, bullets, confirm, local_time, or_dash, print_json, say, truncate, will_ask};
 
 #[derive(Debug, clap::Subcommand)]
@@ -169,7 +169,7 @@ pub struct UpdateArgs {
 }
 
 pub async fn run(command: AgentCommand, global: &GlobalOptions) -> anyhow::Result<()> {
-    let client = ApiClient::new(&global.server)?;
+    let client = ApiClient::new(&global.server_url()?)?;
     match command {
         AgentCommand::List { status } => {
             let query: Vec<(&str, String)> = status.map(|status| ("status", status.to_string())).into_iter().collect();

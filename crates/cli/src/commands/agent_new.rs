@@ -6,9 +6,9 @@
 
 use steward_server::api::{AgentProposalBody, AgentResponse, ConfirmSetupRequest, SetupChatRequest, SetupChatResponse};
 
-use crate::cli::GlobalOptions;
 use crate::client::ApiClient;
 use crate::input::read_line;
+use crate::options::GlobalOptions;
 use crate::output::{self, print_json, say};
 
 #[derive(Debug, clap::Args)]
@@ -28,13 +28,15 @@ pub struct NewArgs {
 }
 
 pub async fn run(args: NewArgs, global: &GlobalOptions) -> anyhow::Result<()> {
-    let client = ApiClient::new(&global.server)?;
+    let client = ApiClient::new(&global.server_url()?)?;
     let mut scripted = args.messages.into_iter();
     let mut conversation = None;
     if !global.json {
         say!("Let's set up an agent. What should it achieve? (an empty line or Ctrl-D stops)");
     }
     let mut next = next_message(&mut scripted, "you> ").await?;
+    // With --json, the turns and the agent are printed as one document at the end.
+    let mut turns = Vec::new();
     loop {
         let Some(message) = next.take() else {
             return stopped(conversation);
@@ -44,7 +46,7 @@ pub async fn run(args: NewArgs, global: &GlobalOptions) -> anyhow::Result<()> {
         let turn = reply.body;
         conversation = Some(turn.conversation_id);
         if global.json {
-            print_json(&reply.raw);
+            turns.push(reply.raw);
         } else {
             say!("agent> {}", turn.message.text);
         }
@@ -78,7 +80,7 @@ pub async fn run(args: NewArgs, global: &GlobalOptions) -> anyhow::Result<()> {
             let path = format!("/agents/setup-chat/{}/confirm", turn.conversation_id);
             let agent = client.post::<_, AgentResponse>(&path, &request).await?;
             if global.json {
-                print_json(&agent.raw);
+                print_json(&serde_json::json!({ "setup_chat": turns, "agent": agent.raw }));
             } else {
                 say!(
                     "Created agent {} ({}). Talk to it: steward chat {}",

@@ -4,9 +4,9 @@
 
 use steward_server::api::{ApprovalListResponse, ApprovalResponse, ApproveRequest, RejectRequest};
 
-use crate::cli::GlobalOptions;
 use crate::client::ApiClient;
 use crate::input::parse_id;
+use crate::options::GlobalOptions;
 use crate::output::{self, local_time, optional_time, or_dash, print_json, say, truncate};
 
 #[derive(Debug, clap::Args)]
@@ -42,7 +42,7 @@ pub enum ApprovalsCommand {
 }
 
 pub async fn run(args: ApprovalsArgs, global: &GlobalOptions) -> anyhow::Result<()> {
-    let client = ApiClient::new(&global.server)?;
+    let client = ApiClient::new(&global.server_url()?)?;
     let (id, verb, reply) = match args.command {
         Some(ApprovalsCommand::Approve { id, reason }) => {
             let path = format!("/approvals/{id}/approve");

@@ -3,7 +3,7 @@
 //! schema file; `--json` prints one machine-readable object instead.
 
 use crate::output::say;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -15,8 +15,8 @@ use steward_llm::{
     complete_json,
 };
 
-use crate::cli::GlobalOptions;
 use crate::commands::llm_setup::{format_cost, load_registry, user_facing};
+use crate::options::GlobalOptions;
 
 #[derive(Debug, clap::Args)]
 pub struct AskArgs {
@@ -69,7 +69,7 @@ pub async fn run(args: AskArgs, global: &GlobalOptions) -> anyhow::Result<()> {
         Some(path) => structured(model, request, path, args.max_reasks, global.json).await,
         None if global.json => {
             let response = model.complete(request).await?;
-            say!("{}", response_json(&response, None, &response.usage, response.cost_usd));
+            crate::output::print_json(&response_json(&response, None, &response.usage, response.cost_usd));
             Ok(())
         }
         None => streamed(model, request).await,
@@ -89,7 +89,6 @@ fn read_prompt(prompt: &str) -> anyhow::Result<String> {
 /// `steward ask … > answer.txt` keeps only the answer.
 async fn streamed(model: Arc<dyn ChatModel>, request: ChatRequest) -> anyhow::Result<()> {
     let mut stream = model.stream(request);
-    let mut stdout = std::io::stdout();
     let mut ended_with_newline = true;
     while let Some(event) = stream.next().await {
         let event = match event {
@@ -103,8 +102,7 @@ async fn streamed(model: Arc<dyn ChatModel>, request: ChatRequest) -> anyhow::Re
         };
         match event {
             StreamEvent::TextDelta { text } => {
-                stdout.write_all(text.as_bytes())?;
-                stdout.flush()?;
+                crate::output::write_text(&text);
                 ended_with_newline = text.ends_with('\n');
             }
             StreamEvent::Finished(finish) => {
@@ -189,7 +187,7 @@ async fn structured(
             &result.total_usage,
             result.total_cost_usd,
         );
-        say!("{object}");
+        crate::output::print_json(&object);
         return Ok(());
     }
     say!("{}", serde_json::to_string_pretty(&result.value)?);

@@ -18,7 +18,7 @@ use steward_runtime::{HandlerRegistry, JobContext, JobError, JobHandler, WorkerP
 use steward_store::{DatabaseUrl, JobFilter, Store, StoreOptions};
 use tokio::sync::Notify;
 
-use crate::cli::GlobalOptions;
+use crate::options::GlobalOptions;
 
 pub(super) const USER: UserId = UserId::LOCAL_OWNER;
 

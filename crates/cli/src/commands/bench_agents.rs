@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 use steward_domain::{AgentId, NewAgent, NewRun, Run, RunLimits, RunOutcome};
 use steward_llm::{LlmConfig, ModelRegistry};
 use steward_runtime::agent::redact::Redactor;
-use steward_runtime::agent::{AgentRunHandler, AgentRuntime, HomeEquipment, RuntimeSettings};
+use steward_runtime::agent::{AgentRunHandler, AgentRuntime, HomeToolsAndSkills, RuntimeSettings};
 use steward_runtime::tools::{BuiltinTools, ToolsConfig};
 use steward_runtime::{HandlerRegistry, JobContext, JobError, JobHandler, WorkerPool, WorkerPoolConfig};
 use steward_store::{RunFilter, Store, StoreOptions};
@@ -201,12 +201,12 @@ fn agent_runtime(store: Arc<dyn Store>, fake_url: &str, home: &std::path::Path) 
     };
     let models = ModelRegistry::new(&config, &environment)?;
     let builtins = BuiltinTools::new(&ToolsConfig::default())?;
-    let equipment = Arc::new(HomeEquipment::new(builtins, home.to_path_buf()));
+    let tools_and_skills = Arc::new(HomeToolsAndSkills::new(builtins, home.to_path_buf()));
     Ok(Arc::new(AgentRuntime::new(
         store,
         Arc::new(models),
-        equipment.clone(),
-        equipment,
+        tools_and_skills.clone(),
+        tools_and_skills,
         RuntimeSettings::new(home.to_path_buf()),
         Redactor::new(["sk-ant-bench".to_string()]),
     )))

@@ -6,14 +6,13 @@
 
 use eventsource_stream::Eventsource;
 use futures::StreamExt;
-use std::io::Write;
 use steward_server::api::{
     ActionResponse, ChatDoneEvent, ChatDraftEvent, ChatMessageRequest, ChatReplyResponse, ErrorResponse,
 };
 
-use crate::cli::GlobalOptions;
 use crate::client::ApiClient;
 use crate::input::{AgentRef, parse_agent, read_line, resolve_agent};
+use crate::options::GlobalOptions;
 use crate::output::{print_json, say};
 
 #[derive(Debug, clap::Args)]
@@ -26,7 +25,7 @@ pub struct ChatArgs {
 }
 
 pub async fn run(args: ChatArgs, global: &GlobalOptions) -> anyhow::Result<()> {
-    let client = ApiClient::new(&global.server)?;
+    let client = ApiClient::new(&global.server_url()?)?;
     let agent = resolve_agent(&client, &args.agent).await?;
     converse(&client, &format!("/agents/{agent}/chat"), args.message, global.json).await
 }
@@ -59,16 +58,13 @@ async fn turn(client: &ApiClient, path: &str, message: String, json: bool) -> an
     }
     let response = client.post_stream(path, &request).await?;
     let mut events = response.bytes_stream().eventsource();
-    let mut stdout = std::io::stdout();
-    write!(stdout, "agent> ")?;
-    stdout.flush()?;
+    crate::output::write_text("agent> ");
     while let Some(event) = events.next().await {
         let event = event.map_err(|error| anyhow::anyhow!("the reply stream broke off: {error}"))?;
         match event.event.as_str() {
             "delta" => {
                 let delta: serde_json::Value = serde_json::from_str(&event.data)?;
-                write!(stdout, "{}", delta["text"].as_str().unwrap_or_default())?;
-                stdout.flush()?;
+                crate::output::write_text(delta["text"].as_str().unwrap_or_default());
             }
             "draft_proposed" => {
                 let draft: ChatDraftEvent = serde_json::from_str(&event.data)?;
@@ -88,7 +84,12 @@ async fn turn(client: &ApiClient, path: &str, message: String, json: bool) -> an
             "error" => {
                 say!("");
                 let error: ErrorResponse = serde_json::from_str(&event.data)?;
-                anyhow::bail!("{}", error.error.message);
+                return Err(crate::client::ApiFailure {
+                    code: error.error.code.as_str().to_string(),
+                    message: error.error.message,
+                    field: error.error.field,
+                }
+                .into());
             }
             _ => {}
         }

@@ -9,9 +9,9 @@ use futures::StreamExt;
 use serde_json::Value;
 use steward_server::api::{EventListResponse, EventResponse, EventSubject};
 
-use crate::cli::GlobalOptions;
 use crate::client::ApiClient;
 use crate::input::{parse_id, parse_wire};
+use crate::options::GlobalOptions;
 use crate::output::{self, local_time, print_json, say, truncate};
 
 #[derive(Debug, clap::Args)]
@@ -40,7 +40,7 @@ pub struct EventsArgs {
 const MAX_RECONNECT_DELAY: Duration = Duration::from_secs(5);
 
 pub async fn run(args: EventsArgs, global: &GlobalOptions) -> anyhow::Result<()> {
-    let client = ApiClient::new(&global.server)?;
+    let client = ApiClient::new(&global.server_url()?)?;
     let mut filters: Vec<(&str, String)> = Vec::new();
     if let Some(kind) = &args.kind {
         filters.push(("kind", kind.clone()));

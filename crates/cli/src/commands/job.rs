@@ -4,13 +4,14 @@
 use std::time::Duration;
 
 use chrono::Utc;
+use steward_domain::{Clock, SystemClock};
 use steward_server::api::{
     EnqueueJobRequest, EnqueuedJob, JobCounts, JobDetailResponse, JobListResponse, JobReference, JobResponse, JobState,
 };
 
-use crate::cli::GlobalOptions;
 use crate::client::ApiClient;
 use crate::input::{parse_duration, parse_id, parse_job_reference, parse_payload, parse_time, parse_wire};
+use crate::options::GlobalOptions;
 use crate::output::{
     self, confirm, duration, local_time, optional_duration, optional_time, or_dash, print_json, say,
     time_with_distance, truncate,
@@ -94,7 +95,7 @@ pub struct ListArgs {
 }
 
 pub async fn run(command: JobCommand, global: &GlobalOptions) -> anyhow::Result<()> {
-    let client = ApiClient::new(&global.server)?;
+    let client = ApiClient::new(&global.server_url()?)?;
     match command {
         JobCommand::Enqueue(args) => {
             let request = EnqueueJobRequest {
@@ -203,7 +204,7 @@ fn print_list(list: &JobListResponse) {
         say!("No jobs match.");
         return;
     }
-    let now = Utc::now();
+    let now = SystemClock.now();
     let mut table = output::table(["ID", "STATE", "KIND", "QUEUE", "PRIORITY", "ATTEMPTS", "WHEN", "LAST ERROR"]);
     for job in &list.jobs {
         let when = match job.state {
@@ -229,7 +230,7 @@ fn print_list(list: &JobListResponse) {
 }
 
 fn job_rows(job: &JobResponse) -> Vec<(&'static str, String)> {
-    let now = Utc::now();
+    let now = SystemClock.now();
     let depends_on = if job.depends_on.is_empty() {
         "—".to_string()
     } else {

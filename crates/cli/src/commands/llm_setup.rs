@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use steward_llm::{ErrorKind, LlmError, ModelRegistry};
 
-use crate::cli::GlobalOptions;
 use crate::config::{Config, Overrides};
+use crate::options::GlobalOptions;
 
 /// Loads the configuration (for its `[llm]` table), starts logging, and
 /// builds the registry from the process environment.

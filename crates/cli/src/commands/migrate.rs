@@ -1,7 +1,7 @@
 //! `steward migrate`: applies pending migrations and says what it did.
 
-use crate::cli::{GlobalOptions, HomeOptions};
 use crate::config::{Config, Overrides};
+use crate::options::{GlobalOptions, HomeOptions};
 use crate::output::say;
 
 pub async fn run(args: HomeOptions, global: &GlobalOptions) -> anyhow::Result<()> {
@@ -19,7 +19,9 @@ pub async fn run(args: HomeOptions, global: &GlobalOptions) -> anyhow::Result<()
             .iter()
             .map(|(version, name)| serde_json::json!({ "version": version, "name": name }))
             .collect();
-        say!("{}", serde_json::json!({ "database": url.to_string(), "applied": applied, "version": report.version }));
+        crate::output::print_json(
+            &serde_json::json!({ "database": url.to_string(), "applied": applied, "version": report.version }),
+        );
     } else if report.applied.is_empty() {
         say!("{url} is up to date (schema version {}).", report.version);
     } else {

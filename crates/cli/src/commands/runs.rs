@@ -9,11 +9,12 @@ use steward_server::api::{
     CreateRunRequest, LimitsBody, RunListResponse, RunResponse, RunStatus, SpanResponse, StepKind, TraceResponse,
 };
 
-use crate::cli::GlobalOptions;
 use crate::client::ApiClient;
 use crate::commands::agent::RunLimitFlags;
 use crate::commands::llm_setup::format_cost;
+use crate::failure::AlreadyShown;
 use crate::input::{AgentRef, parse_agent, parse_id, parse_time, parse_wire, resolve_agent};
+use crate::options::GlobalOptions;
 use crate::output::{self, confirm, local_time, optional_time, or_dash, print_json, say, truncate};
 
 /// How often `--wait` looks at the run.
@@ -83,7 +84,7 @@ pub struct TraceArgs {
 }
 
 pub async fn run(args: RunArgs, global: &GlobalOptions) -> anyhow::Result<()> {
-    let client = ApiClient::new(&global.server)?;
+    let client = ApiClient::new(&global.server_url()?)?;
     let agent = resolve_agent(&client, &args.agent).await?;
     let request = CreateRunRequest {
         instruction: args.instruction,
@@ -112,7 +113,10 @@ pub async fn run(args: RunArgs, global: &GlobalOptions) -> anyhow::Result<()> {
     }
     match trace.run.outcome {
         Some(steward_server::api::RunOutcome::Completed) => Ok(()),
-        _ => anyhow::bail!("run {id} did not complete: {}", describe_outcome(&trace.run)),
+        _ => {
+            let message = format!("run {id} did not complete: {}", describe_outcome(&trace.run));
+            if global.json { Err(AlreadyShown { message }.into()) } else { Err(anyhow::anyhow!(message)) }
+        }
     }
 }
 
@@ -140,7 +144,7 @@ pub(crate) async fn follow(client: &ApiClient, id: i64, print: bool) -> anyhow::
 }
 
 pub async fn runs(args: RunsArgs, global: &GlobalOptions) -> anyhow::Result<()> {
-    let client = ApiClient::new(&global.server)?;
+    let client = ApiClient::new(&global.server_url()?)?;
     match args.command {
         Some(RunsCommand::Get { id }) => {
             let reply = client.get::<RunResponse>(&format!("/runs/{id}"), &[]).await?;
@@ -188,7 +192,7 @@ pub async fn runs(args: RunsArgs, global: &GlobalOptions) -> anyhow::Result<()> 
 }
 
 pub async fn trace(args: TraceArgs, global: &GlobalOptions) -> anyhow::Result<()> {
-    let client = ApiClient::new(&global.server)?;
+    let client = ApiClient::new(&global.server_url()?)?;
     let reply = client.get::<TraceResponse>(&format!("/runs/{}/trace", args.run), &[]).await?;
     if global.json {
         print_json(&reply.raw);

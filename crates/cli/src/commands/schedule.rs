@@ -7,8 +7,9 @@ use chrono::{DateTime, LocalResult, NaiveDateTime, TimeZone, Utc};
 use clap::Subcommand;
 use serde_json::json;
 use steward_domain::schedule::{ScheduleZone, When};
+use steward_domain::{Clock, SystemClock};
 
-use crate::cli::GlobalOptions;
+use crate::options::GlobalOptions;
 use crate::output::{print_json, say};
 
 #[derive(Debug, Subcommand)]
@@ -48,7 +49,7 @@ fn preview(args: PreviewArgs, global: &GlobalOptions) -> anyhow::Result<()> {
     let when = When::parse(&args.when).map_err(|error| anyhow!("{error}"))?;
     let after = match &args.from {
         Some(text) => parse_from(text, zone)?,
-        None => Utc::now(),
+        None => SystemClock.now(),
     };
     when.check_fires_after(zone, after).map_err(|error| anyhow!("{error}"))?;
     let fires: Vec<String> = when

@@ -7,18 +7,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use steward_domain::SystemClock;
 use steward_llm::ModelRegistry;
 use steward_runtime::agent::redact::Redactor;
-use steward_runtime::agent::{AgentRunHandler, AgentRuntime, HomeEquipment};
+use steward_runtime::agent::{AgentRunHandler, AgentRuntime, HomeToolsAndSkills};
 use steward_runtime::tools::BuiltinTools;
 use steward_runtime::worker::default_worker_id;
-use steward_runtime::{HandlerRegistry, WorkerPool, WorkerPoolConfig};
+use steward_runtime::{HandlerRegistry, SharedClock, WorkerPool, WorkerPoolConfig};
 use steward_store::{QueueSettings, Store, StoreOptions};
 use tokio::net::TcpListener;
 
-use crate::cli::{GlobalOptions, HomeOptions};
 use crate::config::{Config, Overrides};
+use crate::options::{GlobalOptions, HomeOptions};
+use crate::server_address::AddressFile;
 
 /// How long open HTTP connections get to finish after a shutdown signal.
 const HTTP_SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -53,7 +53,9 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
     crate::logging::init(global.log.as_deref(), &config.log, global.log_format.unwrap_or(config.log_format));
     create_home(&config)?;
 
-    let store = open_store(&config).await?;
+    // One clock for the store, the agent runtime, the workers and the API.
+    let clock = SharedClock::system();
+    let store = open_store(&config, &clock).await?;
     let recovered = store.recover_abandoned_jobs().await?;
     if recovered > 0 {
         tracing::warn!(recovered, "took back jobs left running when the previous process stopped");
@@ -63,23 +65,32 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
         format!("cannot listen on {}: is another Steward running? Choose another address with --bind", config.bind)
     })?;
     let address = listener.local_addr()?;
+    // Removed when `run` returns; CLI commands on this home find the server by it.
+    let _address_file = AddressFile::write(&config.home, address)?;
 
-    let mut handlers = HandlerRegistry::with_builtins(config.dev_handlers);
-    let agents = agent_runtime(&config, store.clone())?;
+    let mut handlers = HandlerRegistry::with_builtins();
+    if config.dev_handlers {
+        handlers.add_dev_handlers();
+    }
+    let agents = agent_runtime(&config, store.clone(), &clock)?;
     handlers.register(steward_domain::run::execution::JOB_KIND, AgentRunHandler::new(agents.clone()));
     let job_kinds = handlers.kinds();
-    let pool = WorkerPool::start(store.clone(), handlers, pool_config(&config));
+    let pool = WorkerPool::start(store.clone(), handlers, pool_config(&config).with_clock(clock.clone()));
     // On PostgreSQL other nodes may run other kinds, but a kind no node runs
     // would wait forever; refusing kinds this node does not know is the
     // safer default until nodes advertise their kinds.
     let state = steward_server::AppState::new(store.clone())
         .with_agents(agents)
+        .with_clock(clock.as_arc())
         .with_job_kinds(job_kinds)
         .with_max_body_bytes(config.server.max_body_bytes);
     let shutdown = state.shutdown.clone();
     let app = steward_server::app(state);
 
-    println!("Steward is running at http://{address}/ (API http://{address}/api/v1, database {})", config.database()?);
+    crate::output::say!(
+        "Steward is running at http://{address}/ (API http://{address}/api/v1, database {})",
+        config.database()?
+    );
     tracing::info!(%address, database = %config.database()?, "listening");
 
     let server = axum::serve(listener, app).with_graceful_shutdown({
@@ -123,14 +134,14 @@ fn create_home(config: &Config) -> anyhow::Result<()> {
 }
 
 /// Opens and migrates the configured database.
-pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+pub async fn open_store(config: &Config, clock: &SharedClock) -> anyhow::Result<Arc<dyn Store>> {
     let url = config.database()?;
     #[allow(
         clippy::needless_update,
         reason = "backend-specific options (the PostgreSQL pool size) keep their defaults as they are added"
     )]
     let options = StoreOptions {
-        clock: Arc::new(SystemClock),
+        clock: clock.as_arc(),
         queue: QueueSettings { retry_backoff_cap: Duration::from_secs(config.workers.retry_backoff_cap_secs) },
         ..StoreOptions::default()
     };
@@ -144,7 +155,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
 
 /// The agent runtime: models from `[llm]` and the environment, the built-in
 /// tools from `[tools]`, skills from the home, limits from `[agents]`.
-pub fn agent_runtime(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<Arc<AgentRuntime>> {
+pub fn agent_runtime(config: &Config, store: Arc<dyn Store>, clock: &SharedClock) -> anyhow::Result<Arc<AgentRuntime>> {
     let models = ModelRegistry::from_process_environment(&config.llm).context("invalid [llm] configuration")?;
     if !models.has_usable_provider() {
         tracing::warn!(
@@ -153,18 +164,21 @@ pub fn agent_runtime(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<A
         );
     }
     let builtins = BuiltinTools::new(&config.tools).context("invalid [tools] configuration")?;
-    let equipment = Arc::new(HomeEquipment::new(builtins, config.home.clone()));
-    equipment
+    let tools_and_skills = Arc::new(HomeToolsAndSkills::new(builtins, config.home.clone()));
+    tools_and_skills
         .check_require_approval(&config.tools.require_approval)
         .map_err(|problem| anyhow::anyhow!("invalid [tools] configuration: {problem}"))?;
-    Ok(Arc::new(AgentRuntime::new(
-        store,
-        Arc::new(models),
-        equipment.clone(),
-        equipment,
-        config.agents.settings(config.home.clone()),
-        Redactor::new(secret_values(config)),
-    )))
+    Ok(Arc::new(
+        AgentRuntime::new(
+            store,
+            Arc::new(models),
+            tools_and_skills.clone(),
+            tools_and_skills,
+            config.agents.settings(config.home.clone()),
+            Redactor::new(secret_values(config)),
+        )
+        .with_clock(clock.clone()),
+    ))
 }
 
 /// The values of every API key Steward may use, so they are masked wherever

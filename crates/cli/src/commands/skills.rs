@@ -9,8 +9,8 @@ use clap::Subcommand;
 use serde_json::{Value, json};
 use steward_runtime::skills::{SkillCatalog, SkillProblem};
 
-use crate::cli::GlobalOptions;
 use crate::config::{Config, Overrides};
+use crate::options::GlobalOptions;
 use crate::output::{print_json, say, table};
 
 #[derive(Debug, Subcommand)]
@@ -116,11 +116,18 @@ fn check(args: CheckArgs, global: &GlobalOptions) -> anyhow::Result<()> {
         let warned = if warnings > 0 { format!(", {warnings} warning(s)") } else { String::new() };
         say!("{loaded} skill(s) load, {errors} problem(s){warned}.");
     }
-    if errors > 0 {
-        bail!("{errors} skill problem(s) found");
-    }
-    if args.strict && warnings > 0 {
-        bail!("{warnings} skill warning(s) found (--strict)");
+    let failure = if errors > 0 {
+        Some(format!("{errors} skill problem(s) found"))
+    } else if args.strict && warnings > 0 {
+        Some(format!("{warnings} skill warning(s) found (--strict)"))
+    } else {
+        None
+    };
+    if let Some(message) = failure {
+        if global.json {
+            return Err(crate::failure::AlreadyShown { message }.into());
+        }
+        bail!(message);
     }
     Ok(())
 }

@@ -3,12 +3,12 @@
 
 use steward_server::api::{HealthResponse, JobState};
 
-use crate::cli::GlobalOptions;
 use crate::client::ApiClient;
+use crate::options::GlobalOptions;
 use crate::output::{self, duration, print_json, say};
 
 pub async fn run(global: &GlobalOptions) -> anyhow::Result<()> {
-    let client = ApiClient::new(&global.server)?;
+    let client = ApiClient::new(&global.server_url()?)?;
     let reply = client.get::<HealthResponse>("/health", &[]).await?;
     if global.json {
         print_json(&reply.raw);

@@ -1,4 +1,4 @@
-//! The goal-agent journey (J2) through the CLI, against a real `steward
+//! The goal-agent journey through the CLI, against a real `steward
 //! serve` whose model provider is the fake: `agent new` (the setup chat) →
 //! `chat` (a draft is proposed) → `action refine` (the draft is revised) →
 //! `action define` → `action schedule` → the agent's run writes files with

@@ -142,7 +142,7 @@ async fn ask_reports_a_provider_error_without_the_key() {
 async fn models_lists_providers_and_key_status_but_never_a_key() {
     let config = "[llm.providers.ollama]\nprotocol = \"openai\"\nbase_url = \"http://localhost:11434/v1\"\nmodels = [\"llama3.2\"]\n";
     let steward = Steward::new().env("ANTHROPIC_API_KEY", KEY).config(config);
-    let output = steward.run(&["models"]).await;
+    let output = steward.run(&["models", "--offline"]).await;
     assert!(output.status.success(), "{}", stderr(&output));
     let table = stdout(&output);
     assert!(table.contains("anthropic/claude-sonnet-4-5") && table.contains("set (ANTHROPIC_API_KEY)"), "{table}");
@@ -151,7 +151,7 @@ async fn models_lists_providers_and_key_status_but_never_a_key() {
     assert!(table.contains("Default model: anthropic/claude-sonnet-4-5"), "{table}");
     assert!(!table.contains(KEY));
 
-    let output = steward.run(&["--json", "models"]).await;
+    let output = steward.run(&["--json", "models", "--offline"]).await;
     let object: Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert_eq!(object["default_model"], "anthropic/claude-sonnet-4-5");
     let providers = object["providers"].as_array().unwrap();
@@ -159,7 +159,7 @@ async fn models_lists_providers_and_key_status_but_never_a_key() {
     assert_eq!(anthropic["key"], "present");
     assert!(!stdout(&output).contains(KEY));
 
-    let output = Steward::new().run(&["models"]).await;
+    let output = Steward::new().run(&["models", "--offline"]).await;
     assert!(output.status.success());
     assert!(stdout(&output).contains("no model provider is configured"), "{}", stdout(&output));
 }

@@ -7,9 +7,9 @@
 //!
 //! What the test changes, so tours can run side by side: the ports (the
 //! README's 8089 for the fake, and the server's address through
-//! `STEWARD_BIND`/`STEWARD_SERVER`), and the home (`STEWARD_HOME`, a fresh
-//! folder which is also the working directory, holding a copy of
-//! `examples/`). `export` lines set the environment of the commands after
+//! `STEWARD_BIND`; the CLI finds the server through the home, as it does in
+//! a terminal), and the home (`STEWARD_HOME`, a fresh folder; the working
+//! directory is a fresh folder too, holding a copy of `examples/`). `export` lines set the environment of the commands after
 //! them, as they would in a terminal; a command ending in `&` keeps running
 //! in the background, and the test waits until it listens.
 
@@ -116,7 +116,6 @@ impl Tour {
             ("HOME".to_string(), folder.path().display().to_string()),
             ("STEWARD_HOME".to_string(), folder.path().join("home").display().to_string()),
             ("STEWARD_BIND".to_string(), format!("127.0.0.1:{server_port}")),
-            ("STEWARD_SERVER".to_string(), format!("http://127.0.0.1:{server_port}")),
             ("TZ".to_string(), "UTC".to_string()),
             ("NO_COLOR".to_string(), "1".to_string()),
         ]);

@@ -5,6 +5,7 @@
 use std::process::{Command, Output, Stdio};
 
 use chrono::{DateTime, TimeDelta, Utc};
+use steward_domain::{Clock, SystemClock};
 
 use crate::support::STEWARD;
 
@@ -74,9 +75,10 @@ fn json_output_names_the_canonical_when_the_zone_and_the_times() {
 
 #[test]
 fn without_from_the_times_follow_now() {
-    let before = Utc::now();
+    // The binary reads the system clock, so the test does too.
+    let before = SystemClock.now();
     let output = preview(&["every minute", "-n", "2"]);
-    let after = Utc::now();
+    let after = SystemClock.now();
     assert!(output.status.success(), "{output:?}");
     let times: Vec<DateTime<Utc>> =
         stdout(&output).lines().map(|line| DateTime::parse_from_rfc3339(line).unwrap().with_timezone(&Utc)).collect();

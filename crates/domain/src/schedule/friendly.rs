@@ -5,7 +5,7 @@
 use chrono::{DateTime, FixedOffset, NaiveDateTime, NaiveTime, Offset, Timelike};
 
 use super::calendar::CalendarPattern;
-use super::when::{OneShot, Rule};
+use super::rule::{OneShot, Rule};
 
 /// The longest fixed interval: a week.
 const MAX_INTERVAL_SECONDS: i64 = 7 * 24 * 3600;

@@ -77,6 +77,7 @@ mod friendly;
 pub mod jitter;
 pub mod missed_runs;
 pub mod overlap;
+mod rule;
 mod search;
 mod when;
 mod zone;

@@ -5,11 +5,12 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, FixedOffset, LocalResult, NaiveDateTime, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, LocalResult, NaiveDateTime, SecondsFormat, TimeZone, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::calendar::CalendarPattern;
 use super::friendly::{FORMS, parse_friendly};
+use super::rule::{OneShot, Rule};
 use super::search::{first_instant_after_gap, next_fire_after};
 use super::zone::ScheduleZone;
 use crate::validation::ValidationError;
@@ -22,26 +23,6 @@ const FIELD: &str = "when";
 pub struct When {
     canonical: String,
     rule: Rule,
-}
-
-/// How fire times are computed.
-#[derive(Clone, Debug)]
-pub(crate) enum Rule {
-    /// Wall-clock times in the schedule's zone (cron, macros, `daily at`).
-    Calendar(Box<CalendarPattern>),
-    /// Every `seconds`, at the instants whose count of seconds since
-    /// 1970-01-01T00:00:00Z is a multiple of `seconds`.
-    Interval { seconds: i64 },
-    /// Once.
-    Once(OneShot),
-}
-
-/// The instant of a one-shot: a wall-clock time in the schedule's zone, or
-/// a time with its own offset.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum OneShot {
-    Local(NaiveDateTime),
-    Fixed(DateTime<FixedOffset>),
 }
 
 /// What kind of *when* a value is.

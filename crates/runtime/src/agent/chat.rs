@@ -1,4 +1,4 @@
-//! Chatting with an agent (J2): the agent's own chat, where it proposes one
+//! Chatting with an agent: the agent's own chat, where it proposes one
 //! concrete action at a time as a draft, and each draft's refinement
 //! thread, where it revises the draft. Replies stream as [`ChatEvent`]s.
 
@@ -8,8 +8,8 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 use steward_domain::{
-    Action, ActionId, ActionPatch, ActionState, Agent, AgentId, ChatMessage, ChatRole, ConversationKind, MessageCost,
-    NewAction, NewChatMessage, UserId,
+    Action, ActionId, ActionPatch, ActionState, Agent, AgentId, ChatMessage, ChatRole, ConversationId,
+    ConversationKind, MessageCost, NewAction, NewChatMessage, UserId, ValidationError,
 };
 use steward_llm::{ChatModel, ChatRequest, ContentPart, Message, Role, StreamEvent, ToolCall, ToolDefinition, Usage};
 use steward_store::{ActionFilter, StoreError};
@@ -51,6 +51,16 @@ pub enum ChatError {
     /// The agent's budget is spent (or cannot be counted): no model call.
     #[error("{0}")]
     OverBudget(String),
+    /// Bad input, naming the field as the request names it.
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    /// There is no setup chat by that id (a conversation of another kind is
+    /// not one).
+    #[error("{0}")]
+    NoSetupChat(String),
+    /// The setup chat already created its agent: it takes no more turns.
+    #[error("setup chat {conversation} already created agent {agent}; start a new setup chat for another agent")]
+    SetupChatClosed { conversation: ConversationId, agent: AgentId },
 }
 
 /// A draft as the model proposes it.
@@ -106,7 +116,7 @@ impl AgentRuntime {
         let actions =
             self.store.list_actions(user, ActionFilter { agent_id: Some(agent.id), states: Vec::new() }).await?;
         let open_draft = actions.iter().find(|action| action.state == ActionState::Draft);
-        let mut system = system_prompt(&agent, &self.skills.index(&agent), &actions, Utc::now());
+        let mut system = system_prompt(&agent, &self.skills.index(&agent), &actions, self.clock.now());
         system.push_str(
             "\nYou are chatting with your user. When it helps, or when asked, propose exactly one concrete next \
              deliverable with the propose_action tool: a clear title, what the deliverable is and how to know it \
@@ -150,7 +160,7 @@ impl AgentRuntime {
         self.within_budget(user, &agent).await?;
         let conversation =
             self.store.conversation_for(user, ConversationKind::Action, agent.id, Some(action.id)).await?;
-        let mut system = system_prompt(&agent, &self.skills.index(&agent), &[], Utc::now());
+        let mut system = system_prompt(&agent, &self.skills.index(&agent), &[], self.clock.now());
         system.push_str(&format!(
             "\nYou are refining this action with your user:\n#{} [{}] {}\npriority: {}, mode: {}{}\n{}\n",
             action.id,

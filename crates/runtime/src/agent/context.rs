@@ -100,7 +100,12 @@ fn json_len(value: &serde_json::Value) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
     use steward_domain::{AgentId, AgentStatus, Budget, RunLimits, UserId};
+
+    fn noon() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2030, 3, 4, 12, 0, 0).unwrap()
+    }
 
     fn agent() -> Agent {
         Agent {
@@ -116,15 +121,15 @@ mod tests {
             tools: None,
             limits: RunLimits::default(),
             budget: Budget::default(),
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
+            created_at: noon(),
+            updated_at: noon(),
         }
     }
 
     #[test]
     fn the_prompt_carries_goal_criteria_timeline_instructions_and_skills() {
         let skills = [SkillSummary { name: "house-style".into(), description: "How we write".into() }];
-        let prompt = system_prompt(&agent(), &skills, &[], Utc::now());
+        let prompt = system_prompt(&agent(), &skills, &[], noon());
         for expected in [
             "Scribe",
             "weekly newsletter",

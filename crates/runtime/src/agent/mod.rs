@@ -5,20 +5,22 @@
 mod agent_checks;
 pub mod chat;
 pub mod context;
-pub mod equipment;
+mod failures;
 pub mod handler;
 pub mod limits;
-pub mod redact;
 pub mod run;
 pub mod runtime;
 pub mod setup;
 pub mod steps;
 mod tool_calls;
+pub mod tools_and_skills;
 
 pub use agent_checks::{EquipmentProblem, EquipmentProblemKind};
+/// Redaction moved to the outbound policy; the old path still names it.
+pub use crate::outbound::redact;
 pub use chat::{ChatError, ChatEvent};
-pub use equipment::HomeEquipment;
 pub use handler::AgentRunHandler;
 pub use run::RunProgress;
 pub use runtime::{AgentRuntime, NoSkills, RuntimeSettings, SkillSource, ToolSource};
 pub use setup::{AgentProposal, SetupConfirmation, SetupTurn};
+pub use tools_and_skills::HomeToolsAndSkills;

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use serde_json::json;
 use steward_domain::{
     Agent, Approval, JobId, NewApproval, Run, RunId, RunOutcome, RunStep, StepKind, TokenUsage, UserId,
 };
@@ -15,10 +15,11 @@ use steward_store::{ActionFilter, ApprovalFilter, RunFinish, StoreError};
 use tokio_util::sync::CancellationToken;
 
 use super::context::{SkillSummary, estimate_tokens, system_prompt};
+use super::failures::{model_job_error, store_failure};
 use super::limits::{EffectiveLimits, Stop, check_limits};
 use super::runtime::AgentRuntime;
 use super::steps::{
-    InstructionContent, ModelCallContent, NextMove, RequestedCall, SummaryContent, replay, summary_boundary,
+    InstructionContent, ModelCallContent, NextMove, RequestedCall, SummaryContent, new_step, replay, summary_boundary,
 };
 use super::tool_calls::{ToolRound, ToolRoundInput, run_tool_round};
 use crate::handlers::JobError;
@@ -56,8 +57,8 @@ impl AgentRuntime {
         let agent = self.store.get_agent(user, run.agent_id).await.map_err(store_failure)?;
         let mut steps = self.store.list_steps(user, run.id).await.map_err(store_failure)?;
         if steps.is_empty() {
-            let now = Utc::now();
-            let instruction = step(
+            let now = self.clock.now();
+            let instruction = new_step(
                 run.id,
                 0,
                 StepKind::Instruction,
@@ -159,7 +160,7 @@ impl AgentRuntime {
                         .with_cached_system_prompt()
                         .with_tools(definitions)
                         .with_max_tokens(self.settings.max_output_tokens);
-                    let started = Utc::now();
+                    let started = self.clock.now();
                     let response = tokio::select! {
                         response = model.complete(request) => response,
                         () = cancel.cancelled() => {
@@ -187,7 +188,7 @@ impl AgentRuntime {
         model: &dyn ChatModel,
         waited_for_approvals: chrono::Duration,
     ) -> Result<Option<Stop>, JobError> {
-        let working = working_time(run, waited_for_approvals);
+        let working = working_time(run, waited_for_approvals, self.clock.now());
         if let Some(stop) = check_limits(limits, &run.usage, working) {
             return Ok(Some(stop));
         }
@@ -202,7 +203,7 @@ impl AgentRuntime {
     ) -> Result<String, JobError> {
         let filter = ActionFilter { agent_id: Some(agent.id), states: Vec::new() };
         let actions = self.store.list_actions(user, filter).await.map_err(store_failure)?;
-        Ok(system_prompt(agent, skills, &actions, Utc::now()))
+        Ok(system_prompt(agent, skills, &actions, self.clock.now()))
     }
 
     /// Summarises the steps up to `boundary` into one summary step (not yet
@@ -227,7 +228,7 @@ impl AgentRuntime {
              Reply with the summary only.",
         ));
         let request = ChatRequest::new(messages).with_system(system).with_max_tokens(self.settings.max_output_tokens);
-        let started = Utc::now();
+        let started = self.clock.now();
         let response = tokio::select! {
             response = model.complete(request) => response,
             () = cancel.cancelled() => return Ok(None),
@@ -252,14 +253,14 @@ impl AgentRuntime {
             })
             .collect();
         let content = ModelCallContent { content: response.content.clone(), tool_calls };
-        let mut stored = step(
+        let mut stored = new_step(
             run,
             sequence,
             StepKind::ModelCall,
             &response.model.to_string(),
             self.redactor.value(&json!(content)),
             started,
-            Utc::now(),
+            self.clock.now(),
         );
         stored.usage = Some(TokenUsage {
             input_tokens: response.usage.input_tokens,
@@ -314,48 +315,12 @@ impl AgentRuntime {
 
 /// Time the run has worked: since it first started, without the time it
 /// spent waiting for people to decide on approvals.
-fn working_time(run: &Run, waited_for_approvals: chrono::Duration) -> Duration {
+fn working_time(run: &Run, waited_for_approvals: chrono::Duration, now: DateTime<Utc>) -> Duration {
     let Some(started) = run.started_at else { return Duration::ZERO };
-    (Utc::now() - started - waited_for_approvals).to_std().unwrap_or_default()
+    (now - started - waited_for_approvals).to_std().unwrap_or_default()
 }
 
 /// How long the run waited for people, over all its decided approvals.
 fn time_waited_for(approvals: &[Approval]) -> chrono::Duration {
     approvals.iter().filter_map(|approval| approval.decided_at.map(|decided| decided - approval.created_at)).sum()
-}
-
-/// A step with the common fields filled.
-pub(crate) fn step(
-    run: RunId,
-    sequence: u32,
-    kind: StepKind,
-    name: &str,
-    content: Value,
-    started: DateTime<Utc>,
-    finished: DateTime<Utc>,
-) -> RunStep {
-    RunStep {
-        run_id: run,
-        sequence,
-        kind,
-        name: name.to_string(),
-        content,
-        usage: None,
-        cost_usd: None,
-        time_to_first_token: None,
-        stop_reason: None,
-        error: None,
-        started_at: started,
-        finished_at: finished,
-    }
-}
-
-/// The store failing is a passing problem for the job: it is retried and the
-/// run resumes from its stored steps.
-pub(crate) fn store_failure(error: StoreError) -> JobError {
-    JobError::retryable(format!("storing the run failed: {error}"))
-}
-
-fn model_job_error(error: &LlmError) -> JobError {
-    JobError::Retryable { message: format!("the model call failed: {error}"), retry_after: error.retry_after() }
 }

@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use chrono::Utc;
 use steward_domain::time::start_of_utc_day;
 use steward_domain::{Agent, RunId, UserId};
 use steward_llm::{ChatModel, LlmError, ModelId, ModelRegistry};
@@ -12,7 +11,8 @@ use steward_store::{Store, StoreError};
 
 use super::context::SkillSummary;
 use super::limits::{DEFAULT_LIMITS, EffectiveLimits, Stop, check_budget};
-use super::redact::Redactor;
+use crate::clock::SharedClock;
+use crate::outbound::Redactor;
 use crate::tools::{Tool, ToolRegistry};
 
 /// Settings of the runtime, from the configuration.
@@ -91,6 +91,7 @@ pub struct AgentRuntime {
     pub(crate) skills: Arc<dyn SkillSource>,
     pub(crate) settings: RuntimeSettings,
     pub(crate) redactor: Redactor,
+    pub(crate) clock: SharedClock,
 }
 
 impl AgentRuntime {
@@ -102,7 +103,23 @@ impl AgentRuntime {
         settings: RuntimeSettings,
         redactor: Redactor,
     ) -> Self {
-        AgentRuntime { store, models, tools, skills, settings, redactor }
+        AgentRuntime { store, models, tools, skills, settings, redactor, clock: SharedClock::system() }
+    }
+
+    /// Reads "now" from `clock` instead of the system clock (give it the
+    /// store's, so steps and the rows around them agree).
+    pub fn with_clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
+    /// The model providers and models runs can use.
+    pub fn models(&self) -> &Arc<ModelRegistry> {
+        &self.models
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -132,7 +149,7 @@ impl AgentRuntime {
         if agent.budget.is_unlimited() {
             return Ok(None);
         }
-        let today = self.store.agent_spend(user, agent.id, Some(start_of_utc_day(Utc::now()))).await?;
+        let today = self.store.agent_spend(user, agent.id, Some(start_of_utc_day(self.clock.now()))).await?;
         let total = self.store.agent_spend(user, agent.id, None).await?;
         Ok(check_budget(&agent.budget, today, total, &model.to_string(), self.price_known(model)))
     }

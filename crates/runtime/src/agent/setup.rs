@@ -1,17 +1,20 @@
-//! The setup chat (J2, first step): a short conversation that draws out an
-//! agent's North-Star goal, success criteria and timeline. Each turn the
-//! model answers with a structured reply saying whether it has enough; the
-//! drawn-out fields are shown for confirmation, and confirming creates the
-//! agent, keeping the conversation with it.
+//! The setup chat (the goal-agent journey's first step): a short
+//! conversation that draws out an agent's North-Star goal, success criteria
+//! and timeline. Each turn the model answers with a structured reply saying
+//! whether it has enough; the drawn-out fields are shown for confirmation,
+//! and confirming creates the agent, keeping the conversation with it. A
+//! turn on a chat that is not a setup chat, or one that already created its
+//! agent, is refused here with the field at fault.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use steward_domain::{
     Agent, ChatMessage, ChatRole, Conversation, ConversationId, ConversationKind, MessageCost, NewAgent,
-    NewChatMessage, NewConversation, UserId,
+    NewChatMessage, NewConversation, UserId, ValidationError,
 };
 use steward_llm::{ChatRequest, StructuredOptions, complete_typed};
+use steward_store::StoreError;
 
 use super::chat::{ChatError, alternating};
 use super::runtime::AgentRuntime;
@@ -76,23 +79,16 @@ impl AgentRuntime {
         conversation: Option<ConversationId>,
         text: String,
     ) -> Result<SetupTurn, ChatError> {
+        let message = NewChatMessage::from_user(text);
+        message.validate()?;
         let conversation = match conversation {
-            Some(id) => {
-                let conversation = self.store.get_conversation(user, id).await?;
-                if conversation.kind != ConversationKind::Setup {
-                    return Err(ChatError::NotAllowed(format!("conversation {id} is not a setup chat")));
-                }
-                if let Some(agent) = conversation.agent_id {
-                    return Err(ChatError::NotAllowed(format!("this setup chat already created agent {agent}")));
-                }
-                conversation
-            }
+            Some(id) => self.open_setup_chat(user, id).await?,
             None => {
                 let new = NewConversation { kind: ConversationKind::Setup, agent_id: None, action_id: None };
                 self.store.create_conversation(user, new).await?
             }
         };
-        self.store.append_message(user, conversation.id, NewChatMessage::from_user(text)).await?;
+        self.store.append_message(user, conversation.id, message).await?;
         let messages = self.store.list_messages(user, conversation.id, None, 100).await?;
         let history = alternating(messages.into_iter().map(|message| (message.role, message.text)));
         let model = self.models.default_chat_model()?;
@@ -129,6 +125,13 @@ impl AgentRuntime {
         conversation: ConversationId,
         changes: SetupConfirmation,
     ) -> Result<Agent, ChatError> {
+        let found = self.store.get_conversation(user, conversation).await?;
+        if found.kind != ConversationKind::Setup {
+            return Err(ChatError::NoSetupChat(format!(
+                "there is no setup chat {conversation}; conversation {conversation} is an {} conversation",
+                found.kind
+            )));
+        }
         let messages = self.store.list_messages(user, conversation, None, 100).await?;
         let proposal: AgentProposal = messages
             .iter()
@@ -146,5 +149,26 @@ impl AgentRuntime {
             ..NewAgent::default()
         };
         Ok(self.store.create_agent_from_setup(user, conversation, agent).await?)
+    }
+
+    /// The setup chat `id` names, if it can take another turn.
+    async fn open_setup_chat(&self, user: UserId, id: ConversationId) -> Result<Conversation, ChatError> {
+        if id.get() <= 0 {
+            return Err(ValidationError::new("conversation_id", "must be a positive integer").into());
+        }
+        let conversation = match self.store.get_conversation(user, id).await {
+            Err(StoreError::NotFound { .. }) => {
+                return Err(ValidationError::new("conversation_id", format!("there is no setup chat {id}")).into());
+            }
+            other => other?,
+        };
+        if conversation.kind != ConversationKind::Setup {
+            let message = format!("conversation {id} is an {} conversation, not a setup chat", conversation.kind);
+            return Err(ValidationError::new("conversation_id", message).into());
+        }
+        if let Some(agent) = conversation.agent_id {
+            return Err(ChatError::SetupChatClosed { conversation: id, agent });
+        }
+        Ok(conversation)
     }
 }

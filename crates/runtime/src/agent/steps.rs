@@ -2,9 +2,10 @@
 //! back into the model conversation: a resumed run replays its steps from the
 //! store, never from the model.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use steward_domain::{RunStep, StepKind};
+use steward_domain::{RunId, RunStep, StepKind};
 use steward_llm::{ContentPart, Message, Role};
 
 /// Content of the first step: what the run works on.
@@ -182,17 +183,43 @@ pub fn summary_boundary(steps: &[RunStep], keep_turns: usize) -> Option<u32> {
     (u64::from(boundary) > already && boundary > 0).then_some(boundary)
 }
 
+/// A step with the common fields filled.
+pub(crate) fn new_step(
+    run: RunId,
+    sequence: u32,
+    kind: StepKind,
+    name: &str,
+    content: Value,
+    started: DateTime<Utc>,
+    finished: DateTime<Utc>,
+) -> RunStep {
+    RunStep {
+        run_id: run,
+        sequence,
+        kind,
+        name: name.to_string(),
+        content,
+        usage: None,
+        cost_usd: None,
+        time_to_first_token: None,
+        stop_reason: None,
+        error: None,
+        started_at: started,
+        finished_at: finished,
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use chrono::Utc;
+    use chrono::{TimeZone, Utc};
     use serde_json::json;
     use steward_domain::RunId;
 
     use super::*;
 
     fn step(sequence: u32, kind: StepKind, content: Value) -> RunStep {
-        let now = Utc::now();
-        crate::agent::run::step(RunId(1), sequence, kind, "", content, now, now)
+        let now = Utc.with_ymd_and_hms(2030, 3, 4, 12, 0, 0).unwrap();
+        new_step(RunId(1), sequence, kind, "", content, now, now)
     }
 
     fn instruction() -> RunStep {

@@ -5,16 +5,16 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use serde_json::json;
 use steward_domain::{Approval, ApprovalStatus, NewApproval, Run, RunStep, StepKind};
 use tokio_util::sync::CancellationToken;
 
-use super::run::{step, store_failure};
+use super::failures::store_failure;
 use super::runtime::AgentRuntime;
-use super::steps::{RequestedCall, ToolCallContent};
+use super::steps::{RequestedCall, ToolCallContent, new_step};
 use crate::handlers::JobError;
 use crate::tools::{Tool, ToolContext, ToolError, ToolRegistry, wire_name};
 
@@ -80,7 +80,7 @@ pub(crate) async fn run_tool_round(
                     &call,
                     tool_name(tools, &call),
                     Err(error),
-                    Utc::now(),
+                    runtime.clock.now(),
                 );
                 stored.push(append(runtime, step, &mut sequence).await?);
             }
@@ -102,8 +102,9 @@ pub(crate) async fn run_tool_round(
                     store: runtime.store.clone(),
                     cancel: cancel.child_token(),
                 };
+                let clock = runtime.clock.clone();
                 executions.push(async move {
-                    let started = Utc::now();
+                    let started = clock.now();
                     let result = tool.call(&context, call.input.clone()).await;
                     (index, call, tool.name().to_string(), result, started)
                 });
@@ -173,7 +174,7 @@ fn result_step(
     call: &RequestedCall,
     tool: String,
     result: Result<String, String>,
-    started: chrono::DateTime<Utc>,
+    started: DateTime<Utc>,
 ) -> RunStep {
     let (text, is_error) = match result {
         Ok(text) => (text, false),
@@ -190,7 +191,7 @@ fn result_step(
         is_error,
     };
     // The sequence is set when the step is appended.
-    let mut stored = step(run.id, 0, StepKind::ToolCall, &tool, json!(content), started, Utc::now());
+    let mut stored = new_step(run.id, 0, StepKind::ToolCall, &tool, json!(content), started, runtime.clock.now());
     if is_error {
         stored.error = Some(text);
     }

@@ -60,17 +60,18 @@ impl std::fmt::Debug for HandlerRegistry {
 }
 
 impl HandlerRegistry {
-    /// The built-in kinds (`noop`, `sleep`, `fail`), plus `effect` when
-    /// `dev_handlers` is set.
-    pub fn with_builtins(dev_handlers: bool) -> Self {
+    /// The built-in kinds: `noop`, `sleep`, `fail`.
+    pub fn with_builtins() -> Self {
         let mut registry = HandlerRegistry::default();
         registry.register("noop", builtin::Noop);
         registry.register("sleep", builtin::Sleep);
         registry.register("fail", builtin::Fail);
-        if dev_handlers {
-            registry.register("effect", builtin::Effect);
-        }
         registry
+    }
+
+    /// Adds the kinds meant for development and tests: `effect`.
+    pub fn add_dev_handlers(&mut self) {
+        self.register("effect", builtin::Effect);
     }
 
     pub fn register(&mut self, kind: impl Into<String>, handler: impl JobHandler) {

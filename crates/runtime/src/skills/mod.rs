@@ -1,4 +1,4 @@
-//! Skills (C6): folders with a `SKILL.md` — YAML front matter (`name`,
+//! Skills: folders with a `SKILL.md` — YAML front matter (`name`,
 //! `description`, optional `allowed-tools`), a Markdown body — and resource
 //! files. The [`SkillCatalog`] loads them from a list of directories
 //! (`$STEWARD_HOME/skills`, an agent's own folder) and gives the agent loop
@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 pub use parse::{LONGEST_DESCRIPTION, LONGEST_NAME, check_name};
 pub use problem::{SkillProblem, SkillProblemKind};
 
-use crate::tools::confined::{ConfinedDir, FileAccessError, ListingKind, TextSlice};
+use crate::confined::{ConfinedDir, FileAccessError, ListingKind, TextSlice};
 
 /// The file that makes a folder a skill.
 pub const SKILL_FILE: &str = "SKILL.md";

@@ -48,11 +48,11 @@ impl BuiltinTools {
         let mut registry = ToolRegistry::default();
         registry.require_approval_for(&self.config.require_approval);
         for tool in &self.shared {
-            registry.register_shared(Arc::clone(tool), true);
+            registry.register_shared(Arc::clone(tool));
         }
         let max_read_bytes = self.config.workspace.max_read_bytes;
-        registry.register(SkillOpen { catalog: Arc::clone(&skills) }, true);
-        registry.register(SkillReadResource { catalog: skills, max_read_bytes }, true);
+        registry.register(SkillOpen { catalog: Arc::clone(&skills) });
+        registry.register(SkillReadResource { catalog: skills, max_read_bytes });
         registry
     }
 }

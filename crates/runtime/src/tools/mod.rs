@@ -10,7 +10,6 @@ pub mod actions;
 pub mod artifacts;
 mod builtins;
 pub mod config;
-pub mod confined;
 pub mod http;
 mod registry;
 mod skill_tools;
@@ -27,6 +26,8 @@ use serde_json::Value;
 use steward_domain::{ActionId, AgentId, RunId, UserId, ValidationError};
 use steward_store::{Store, StoreError};
 use tokio_util::sync::CancellationToken;
+
+use crate::confined::FileAccessError;
 
 pub use builtins::BuiltinTools;
 pub use config::{HttpToolConfig, ToolsConfig, ToolsConfigError, WorkspaceToolsConfig};
@@ -117,6 +118,22 @@ pub enum ToolError {
     /// It was tried and did not work.
     #[error("failed: {0}")]
     Failed(String),
+}
+
+/// A path leading out of its folder is refused; a failing disk is a
+/// failure; anything else is input the model can fix.
+impl From<FileAccessError> for ToolError {
+    fn from(error: FileAccessError) -> Self {
+        let message = error.to_string();
+        match error {
+            FileAccessError::Absolute { .. }
+            | FileAccessError::ParentComponent { .. }
+            | FileAccessError::Escapes { .. }
+            | FileAccessError::IsASymlink { .. } => ToolError::Refused(message),
+            FileAccessError::Io { .. } => ToolError::Failed(message),
+            _ => ToolError::InvalidInput(message),
+        }
+    }
 }
 
 /// Parses a tool's input into its argument type, naming the problem.

@@ -14,6 +14,15 @@ pub fn wire_name(name: &str) -> String {
     name.replace('.', "__")
 }
 
+/// Which agents may use a registered tool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Availability {
+    /// Agents without an allowlist, and those whose allowlist names it.
+    DefaultSet,
+    /// Only agents whose allowlist names it.
+    WhenListed,
+}
+
 /// All registered tools, by name.
 #[derive(Clone, Default)]
 pub struct ToolRegistry {
@@ -36,18 +45,27 @@ impl std::fmt::Debug for ToolRegistry {
 }
 
 impl ToolRegistry {
-    /// Registers a tool; `in_default_set` makes it available to agents
-    /// without an allowlist.
-    /// A tool of a name listed by [`ToolRegistry::require_approval_for`]
-    /// requires approval whatever it says itself.
-    pub fn register(&mut self, tool: impl Tool, in_default_set: bool) {
-        self.register_shared(Arc::new(tool), in_default_set);
+    /// Registers a tool in the default set: agents without an allowlist may
+    /// use it. A tool of a name listed by
+    /// [`ToolRegistry::require_approval_for`] requires approval whatever it
+    /// says itself.
+    pub fn register(&mut self, tool: impl Tool) {
+        self.register_shared(Arc::new(tool));
     }
 
     /// [`ToolRegistry::register`] for a tool already shared.
-    pub fn register_shared(&mut self, tool: Arc<dyn Tool>, in_default_set: bool) {
+    pub fn register_shared(&mut self, tool: Arc<dyn Tool>) {
+        self.insert(tool, Availability::DefaultSet);
+    }
+
+    /// Registers a tool only agents whose allowlist names it may use.
+    pub fn register_when_listed(&mut self, tool: impl Tool) {
+        self.insert(Arc::new(tool), Availability::WhenListed);
+    }
+
+    fn insert(&mut self, tool: Arc<dyn Tool>, availability: Availability) {
         let name = tool.name().to_string();
-        if in_default_set && !self.default_set.contains(&name) {
+        if availability == Availability::DefaultSet && !self.default_set.contains(&name) {
             self.default_set.push(name.clone());
         }
         let tool = if self.require_approval.contains(&name) && !tool.requires_approval() {

@@ -12,8 +12,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::config::WorkspaceToolsConfig;
-use super::confined::{ConfinedDir, FileAccessError, ListingKind, SearchRequest};
 use super::{Tool, ToolContext, ToolError, ToolOutput, parse_input, schema_of};
+use crate::confined::{ConfinedDir, FileAccessError, ListingKind, SearchRequest};
 
 /// Runs blocking file work on the workspace of `context` off the async
 /// threads. The workspace folder is created on first use.

@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::Utc;
 use steward_domain::JobId;
 use steward_store::{ClaimRequest, ClaimedJob, LeaseRef, LeaseStatus, SettleOutcome, Settlement, Store};
 use tokio::sync::{mpsc, watch};
@@ -178,7 +177,7 @@ impl Dispatcher {
                 self.backlog = claimed == limit;
                 timers.poll = Instant::now() + self.config.poll_interval;
                 timers.next_due = response.next_run_at.map(|at| {
-                    let wait = (at - Utc::now()).to_std().unwrap_or_default();
+                    let wait = (at - self.config.clock.now()).to_std().unwrap_or_default();
                     Instant::now() + wait
                 });
                 // A full batch with room left: more may be ready right now.

@@ -19,6 +19,7 @@ use steward_store::Store;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::clock::SharedClock;
 use crate::handlers::HandlerRegistry;
 
 #[derive(Clone, Debug)]
@@ -41,6 +42,9 @@ pub struct WorkerPoolConfig {
     pub queue_limits: BTreeMap<String, u32>,
     /// How long running jobs may take to finish at shutdown.
     pub shutdown_grace: Duration,
+    /// What "now" is when waiting for a delayed job: the store's clock, which
+    /// decides when a job is due.
+    pub clock: SharedClock,
 }
 
 impl WorkerPoolConfig {
@@ -57,6 +61,7 @@ impl WorkerPoolConfig {
             queues: None,
             queue_limits: BTreeMap::new(),
             shutdown_grace: Duration::from_secs(10),
+            clock: SharedClock::system(),
         }
     }
 
@@ -64,6 +69,11 @@ impl WorkerPoolConfig {
         self.lease = lease;
         self.heartbeat_interval = lease / 3;
         self.reclaim_interval = lease / 2;
+        self
+    }
+
+    pub fn with_clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
         self
     }
 }

@@ -69,7 +69,7 @@ async fn independent_tool_calls_run_together_with_their_own_keys() {
     let effect = Effect::new("notes.add", false);
     let (calls, keys) = effect.handles();
     let mut tools = ToolRegistry::default();
-    tools.register(effect, true);
+    tools.register(effect);
     let h = Harness::with_tools(tools).await;
     let agent = h.agent(|_| {}).await;
     h.fake.push(
@@ -169,7 +169,7 @@ async fn paused_to_send(what: &str, answer: &str) -> (Harness, Arc<AtomicUsize>,
     let effect = Effect::new("mail.send", true);
     let (calls, _) = effect.handles();
     let mut tools = ToolRegistry::default();
-    tools.register(effect, true);
+    tools.register(effect);
     let h = Harness::with_tools(tools).await;
     let agent = h.agent(|_| {}).await;
     h.fake.push(Reply::tool_call("mail__send", &json!({ "what": what })));
@@ -276,7 +276,7 @@ async fn a_run_interrupted_mid_tool_resumes_without_repeating_its_model_call() {
     let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let keys = Arc::new(std::sync::Mutex::new(Vec::new()));
     let mut tools = ToolRegistry::default();
-    tools.register(Blocking { calls: calls.clone(), keys: keys.clone() }, true);
+    tools.register(Blocking { calls: calls.clone(), keys: keys.clone() });
     let h = Harness::with_tools(tools).await;
     let agent = h.agent(|_| {}).await;
     h.fake.push(Reply::tool_call("slow__work", &json!({})));

@@ -38,10 +38,10 @@ impl Harness {
 
     /// A runtime with the actions and artifacts tools plus `extra` ones.
     pub async fn with_tools(mut tools: ToolRegistry) -> Harness {
-        tools.register(ListActions, true);
-        tools.register(CreateAction, true);
-        tools.register(UpdateAction, true);
-        tools.register(WriteArtifact, true);
+        tools.register(ListActions);
+        tools.register(CreateAction);
+        tools.register(UpdateAction);
+        tools.register(WriteArtifact);
         let fake = FakeLlm::start().await.unwrap();
         let config = LlmConfig {
             default_model: Some("anthropic/claude-sonnet-4-5".into()),

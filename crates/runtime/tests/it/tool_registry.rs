@@ -65,7 +65,7 @@ fn configured_approvals_wrap_builtin_and_later_tools() {
     let config =
         ToolsConfig { require_approval: vec!["http.fetch".into(), "actions.create".into()], ..ToolsConfig::default() };
     let mut registry = ToolRegistry::with_builtins(&config, Arc::new(SkillCatalog::default())).unwrap();
-    registry.register(CreateAction, true);
+    registry.register(CreateAction);
     assert!(registry.get("http.fetch").unwrap().requires_approval());
     assert!(registry.get("actions.create").unwrap().requires_approval());
     assert!(!registry.get("workspace.read").unwrap().requires_approval());
@@ -81,4 +81,13 @@ fn a_bad_allow_entry_is_named() {
     let error = ToolRegistry::with_builtins(&config, Arc::new(SkillCatalog::default())).unwrap_err();
     assert!(matches!(error, ToolsConfigError::Allow(_)));
     assert!(error.to_string().starts_with("tools.http.allow: `10.0.0.0/99` is not"), "{error}");
+}
+
+#[test]
+fn a_tool_registered_when_listed_is_only_for_agents_that_list_it() {
+    let mut registry = ToolRegistry::default();
+    registry.register_when_listed(CreateAction);
+    assert!(registry.allowed(None).is_empty(), "not in the default set");
+    let listed = registry.allowed(Some(&["actions.create".to_string()]));
+    assert_eq!(listed.iter().map(|tool| tool.name()).collect::<Vec<_>>(), ["actions.create"]);
 }

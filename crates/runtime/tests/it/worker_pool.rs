@@ -9,6 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::{Value, json};
 use steward_domain::{JobState, NewJob};
+use steward_runtime::clock::{Clock, SystemClock};
 use steward_runtime::{HandlerRegistry, JobContext, JobError, JobHandler, WorkerPool, WorkerPoolConfig};
 use steward_store::{JobFilter, Store};
 
@@ -27,7 +28,7 @@ async fn enqueue(store: &dyn Store, job: NewJob) -> steward_domain::Job {
 }
 
 async fn runs_every_job_to_completion(store: Arc<dyn Store>) {
-    let pool = WorkerPool::start(store.clone(), HandlerRegistry::with_builtins(false), config(4));
+    let pool = WorkerPool::start(store.clone(), HandlerRegistry::with_builtins(), config(4));
     let jobs: Vec<NewJob> = (0..200).map(|_| NewJob::new("noop", json!({}))).collect();
     store.enqueue(USER, jobs).await.unwrap();
     eventually("all 200 jobs completed", || async {
@@ -38,7 +39,7 @@ async fn runs_every_job_to_completion(store: Arc<dyn Store>) {
 }
 
 async fn an_enqueue_wakes_an_idle_pool(store: Arc<dyn Store>) {
-    let pool = WorkerPool::start(store.clone(), HandlerRegistry::with_builtins(false), config(2));
+    let pool = WorkerPool::start(store.clone(), HandlerRegistry::with_builtins(), config(2));
     // Let the pool go idle (its first claim finds nothing), then enqueue.
     tokio::time::sleep(Duration::from_millis(50)).await;
     let job = enqueue(store.as_ref(), NewJob::new("noop", json!({}))).await;
@@ -47,8 +48,9 @@ async fn an_enqueue_wakes_an_idle_pool(store: Arc<dyn Store>) {
 }
 
 async fn a_delayed_job_runs_when_due(store: Arc<dyn Store>) {
-    let pool = WorkerPool::start(store.clone(), HandlerRegistry::with_builtins(false), config(2));
-    let due = chrono::Utc::now() + chrono::Duration::milliseconds(300);
+    let pool = WorkerPool::start(store.clone(), HandlerRegistry::with_builtins(), config(2));
+    // The store in these tests reads the system clock.
+    let due = SystemClock.now() + chrono::Duration::milliseconds(300);
     let job = enqueue(store.as_ref(), NewJob::new("noop", json!({})).with_run_at(due)).await;
     let done = wait_for_state(store.as_ref(), job.id, JobState::Completed).await;
     assert!(done.started_at.unwrap() >= due, "started {:?}, due {due}", done.started_at);
@@ -56,7 +58,7 @@ async fn a_delayed_job_runs_when_due(store: Arc<dyn Store>) {
 }
 
 async fn failures_are_retried_then_the_job_dies(store: Arc<dyn Store>) {
-    let pool = WorkerPool::start(store.clone(), HandlerRegistry::with_builtins(false), config(2));
+    let pool = WorkerPool::start(store.clone(), HandlerRegistry::with_builtins(), config(2));
     let job =
         enqueue(store.as_ref(), NewJob::new("fail", json!({ "message": "the API said no" })).with_max_attempts(3))
             .await;
@@ -71,7 +73,7 @@ async fn failures_are_retried_then_the_job_dies(store: Arc<dyn Store>) {
 }
 
 async fn a_job_past_its_timeout_is_stopped_and_failed(store: Arc<dyn Store>) {
-    let pool = WorkerPool::start(store.clone(), HandlerRegistry::with_builtins(false), config(2));
+    let pool = WorkerPool::start(store.clone(), HandlerRegistry::with_builtins(), config(2));
     let job = enqueue(
         store.as_ref(),
         NewJob::new("sleep", json!({ "ms": 60_000 })).with_timeout(Duration::from_millis(100)).with_max_attempts(1),
@@ -83,7 +85,7 @@ async fn a_job_past_its_timeout_is_stopped_and_failed(store: Arc<dyn Store>) {
 }
 
 async fn bad_payloads_panics_and_unknown_kinds_fail_with_a_reason(store: Arc<dyn Store>) {
-    let mut handlers = HandlerRegistry::with_builtins(false);
+    let mut handlers = HandlerRegistry::with_builtins();
     handlers.register("panics", Panics);
     let pool = WorkerPool::start(store.clone(), handlers, config(2));
     let bad = enqueue(store.as_ref(), NewJob::new("sleep", json!({ "seconds": 1 }))).await;
@@ -170,7 +172,7 @@ async fn a_queue_limit_caps_concurrency(store: Arc<dyn Store>) {
 async fn shutdown_lets_short_jobs_finish_and_releases_long_ones(store: Arc<dyn Store>) {
     let mut config = config(4);
     config.shutdown_grace = Duration::from_millis(500);
-    let pool = WorkerPool::start(store.clone(), HandlerRegistry::with_builtins(false), config);
+    let pool = WorkerPool::start(store.clone(), HandlerRegistry::with_builtins(), config);
     let short = enqueue(store.as_ref(), NewJob::new("sleep", json!({ "ms": 100 }))).await;
     let long = enqueue(store.as_ref(), NewJob::new("sleep", json!({ "ms": 60_000 }))).await;
     wait_for_state(store.as_ref(), short.id, JobState::Running).await;

@@ -10,16 +10,12 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 use steward_domain::job::defaults;
 use steward_domain::{JobId, JobRef, NewJob, ValidationError};
+use steward_runtime::usecases::start_time;
 use utoipa::{IntoParams, ToSchema};
 
 use super::enums::JobState;
 use super::fields;
 use super::job_history::{JobAttempt, JobTimings};
-use super::runs::start_time;
-
-/// The longest `delay_ms` accepted: a year. Anything later is almost
-/// certainly a unit mistake (seconds given as milliseconds the other way round).
-pub const MAX_DELAY: Duration = Duration::from_secs(366 * 24 * 3600);
 
 /// A job to enqueue.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]

@@ -19,6 +19,7 @@ mod fields;
 pub mod health;
 pub mod job_history;
 pub mod jobs;
+pub mod models;
 pub mod runs;
 
 pub use actions::{
@@ -48,6 +49,7 @@ pub use jobs::{
     EnqueueBatchRequest, EnqueueBatchResponse, EnqueueJobRequest, EnqueuedJob, JobCounts, JobDetailResponse,
     JobListQuery, JobListResponse, JobReference, JobResponse,
 };
+pub use models::{ModelBody, ModelsResponse, PriceBody, ProviderBody};
 pub use runs::{
     CreateRunRequest, ModelCallSpan, RunListQuery, RunListResponse, RunResponse, RunUsageBody, ScheduleActionRequest,
     ScheduleActionResponse, SpanResponse, ToolCallSpan, TraceResponse,

@@ -30,7 +30,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use rust_embed::RustEmbed;
 
-use crate::routes::fallback::route_not_found;
+use crate::fallback::route_not_found;
 use encoding::{Encoding, preferred_encodings};
 
 /// The built dashboard (`npm run build` in `ui/`, committed).

@@ -5,14 +5,12 @@ use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::http::header::LOCATION;
-use chrono::{DateTime, Utc};
-use steward_domain::{Action, ActionId, ActionPatch, AgentId, NewRun, Run};
+use steward_domain::{ActionId, ActionPatch, AgentId};
+use steward_runtime::usecases::ScheduleAction;
 use steward_store::ActionFilter;
 
 use super::USER;
-use super::runs::checked;
 use crate::AppState;
-use crate::api::runs::start_time;
 use crate::api::{
     ActionListQuery, ActionListResponse, ActionResponse, ActionState, CreateActionRequest, ErrorCode, ErrorResponse,
     ScheduleActionRequest, ScheduleActionResponse, TransitionActionRequest, UpdateActionRequest,
@@ -128,11 +126,7 @@ pub async fn transition_action(
     IdPath(id): IdPath<ActionId>,
     ApiJson(request): ApiJson<TransitionActionRequest>,
 ) -> Result<Json<ActionResponse>, ApiError> {
-    if request.to == ActionState::Scheduled {
-        let (action, _, _) = schedule(&state, id, ScheduleActionRequest::default()).await?;
-        return Ok(Json(action.into()));
-    }
-    let action = state.store.transition_action(USER, id, request.to.into(), request.reason).await?;
+    let action = state.use_cases().transition_action(USER, id, request.to.into(), request.reason).await?;
     Ok(Json(action.into()))
 }
 
@@ -157,42 +151,17 @@ pub async fn schedule_action(
     IdPath(id): IdPath<ActionId>,
     ApiJsonOrEmpty(request): ApiJsonOrEmpty<ScheduleActionRequest>,
 ) -> Result<Json<ScheduleActionResponse>, ApiError> {
-    // The lifecycle names the target state `to`, which this request has not.
-    let (action, run, starts_at) =
-        schedule(&state, id, request).await.map_err(|error| error.strip_field_prefix("to"))?;
-    Ok(Json(ScheduleActionResponse { action: action.into(), run: run.into(), starts_at }))
-}
-
-/// Schedules action `id` with the run `request` describes; also says when
-/// the run may start.
-async fn schedule(
-    state: &AppState,
-    id: ActionId,
-    request: ScheduleActionRequest,
-) -> Result<(Action, Run, DateTime<Utc>), ApiError> {
-    state.agent_runtime()?;
-    let action = state.store.get_action(USER, id).await?;
-    let now = state.clock.now();
-    let run_at = start_time("at", request.at, request.delay_ms, now)?.or(action.scheduled_for);
-    let run = checked(NewRun {
-        agent_id: action.agent_id,
-        action_id: Some(action.id),
-        instruction: request.instruction.unwrap_or_else(|| instruction_for(&action)),
+    let request = ScheduleAction {
+        instruction: request.instruction,
         limits: request.limits.map(Into::into).unwrap_or_default(),
-        run_at,
-    })?;
-    let (action, run) = state.store.schedule_action(USER, id, run).await?;
-    Ok((action, run, run_at.unwrap_or(now)))
-}
-
-/// What the agent is told when scheduling says nothing else: the action's
-/// title and description.
-fn instruction_for(action: &Action) -> String {
-    let title = action.title.trim();
-    let description = action.description.trim();
-    if description.is_empty() {
-        format!("Deliver action #{}, \"{title}\", and say when it is done.", action.id)
-    } else {
-        format!("Deliver action #{}, \"{title}\", and say when it is done.\n\n{description}", action.id)
-    }
+        at: request.at,
+        delay_ms: request.delay_ms,
+    };
+    // The lifecycle names the target state `to`, which this request has not.
+    let (action, run, starts_at) = state
+        .use_cases()
+        .schedule_action(USER, id, request)
+        .await
+        .map_err(|error| ApiError::from(error).strip_field_prefix("to"))?;
+    Ok(Json(ScheduleActionResponse { action: action.into(), run: run.into(), starts_at }))
 }

@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
-use steward_domain::{ApprovalId, Decision, RunId};
+use steward_domain::{ApprovalId, RunId};
 use steward_store::ApprovalFilter;
 
 use super::USER;
@@ -67,8 +67,7 @@ pub async fn approve(
     IdPath(id): IdPath<ApprovalId>,
     ApiJsonOrEmpty(request): ApiJsonOrEmpty<ApproveRequest>,
 ) -> Result<Json<ApprovalResponse>, ApiError> {
-    let reason = request.reason.filter(|reason| !reason.trim().is_empty());
-    decide(&state, id, Decision { approve: true, reason }).await
+    Ok(Json(state.use_cases().approve(USER, id, request.reason).await?.into()))
 }
 
 #[utoipa::path(
@@ -90,13 +89,5 @@ pub async fn reject(
     IdPath(id): IdPath<ApprovalId>,
     ApiJson(request): ApiJson<RejectRequest>,
 ) -> Result<Json<ApprovalResponse>, ApiError> {
-    if request.reason.trim().is_empty() {
-        return Err(ApiError::invalid_field("reason", "must not be empty: say why, the agent is told"));
-    }
-    decide(&state, id, Decision { approve: false, reason: Some(request.reason) }).await
-}
-
-async fn decide(state: &AppState, id: ApprovalId, decision: Decision) -> Result<Json<ApprovalResponse>, ApiError> {
-    decision.validate()?;
-    Ok(Json(state.store.decide_approval(USER, id, decision).await?.into()))
+    Ok(Json(state.use_cases().reject(USER, id, request.reason).await?.into()))
 }

@@ -16,14 +16,13 @@ use axum::http::header::ACCEPT;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::Stream;
-use steward_domain::{ActionId, AgentId, ChatMessage, ConversationKind, MessageId};
+use steward_domain::{ActionId, AgentId, ChatMessage, ConversationKind, MessageId, NewChatMessage};
 use steward_llm::ErrorKind;
 use steward_runtime::agent::{AgentRuntime, ChatError, ChatEvent};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::USER;
-use super::setup::check_message;
 use crate::AppState;
 use crate::api::{
     ActionResponse, ChatDeltaEvent, ChatDoneEvent, ChatDraftEvent, ChatMessageRequest, ChatReplyResponse,
@@ -281,6 +280,11 @@ fn to_sse(event: Result<ChatEvent, ApiError>) -> SseEvent {
     SseEvent::default().event(name).data(data)
 }
 
+/// Checks a person's message before anything is stored.
+fn check_message(text: &str) -> Result<(), ApiError> {
+    NewChatMessage::from_user(text).validate().map_err(ApiError::from)
+}
+
 /// The API error for a failed chat; `refused` is the code for the runtime's
 /// own refusals (an archived agent, a setup chat that already created its
 /// agent).
@@ -296,6 +300,11 @@ pub(crate) fn chat_error(error: ChatError, refused: ErrorCode) -> ApiError {
         }
         ChatError::NotAllowed(message) => ApiError::new(refused, message),
         ChatError::OverBudget(message) => ApiError::new(ErrorCode::BudgetExceeded, message),
+        ChatError::Invalid(error) => error.into(),
+        ChatError::NoSetupChat(message) => ApiError::new(ErrorCode::NotFound, message),
+        error @ ChatError::SetupChatClosed { .. } => {
+            ApiError::new(ErrorCode::AlreadyExists, error.to_string()).with_field("conversation_id")
+        }
     }
 }
 

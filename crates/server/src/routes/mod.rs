@@ -10,26 +10,26 @@ mod artifacts;
 mod chats;
 mod costs;
 mod events;
-pub(crate) mod fallback;
 mod health;
 mod jobs;
+pub(crate) mod meta;
+mod models;
 mod runs;
 mod setup;
 mod stream;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
 use steward_domain::UserId;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use utoipa_scalar::{Scalar, Servable};
 
 use crate::AppState;
-use crate::openapi::{ApiDoc, openapi_json, with_error_table};
+use crate::fallback;
+use crate::openapi::ApiDoc;
 
 /// Until authentication arrives, every request acts as the local owner.
 const USER: UserId = UserId::LOCAL_OWNER;
@@ -72,14 +72,14 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(stream::stream_events))
         .routes(routes!(costs::latest_event))
         .routes(routes!(costs::cost_report))
+        .routes(routes!(meta::openapi_json))
+        .routes(routes!(models::list_models))
 }
 
 pub(crate) fn router(state: AppState) -> Router {
-    let (api, document) = api_routes().split_for_parts();
-    let document = with_error_table(document);
+    let (api, _document) = api_routes().split_for_parts();
     let max_body_bytes = state.max_body_bytes;
-    api.route("/api/v1/openapi.json", get(openapi_json))
-        .merge(Router::from(Scalar::with_url("/api/v1/docs", document).custom_html(SCALAR_PAGE)))
+    api.merge(crate::api_reference::routes())
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .fallback(crate::dashboard::serve)
         .with_state(state)
@@ -87,22 +87,3 @@ pub(crate) fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(fallback::panic_response))
         .layer(TraceLayer::new_for_http())
 }
-
-/// The API reference page. Scalar's script comes from a CDN, so the page
-/// needs a browser with internet access; the document itself is local.
-const SCALAR_PAGE: &str = r#"<!doctype html>
-<html lang="en">
-<head>
-  <title>Steward API reference</title>
-  <meta charset="utf-8"/>
-  <meta name="viewport" content="width=device-width, initial-scale=1"/>
-</head>
-<body>
-<noscript>The interactive reference needs JavaScript; the raw document is at <a href="/api/v1/openapi.json">/api/v1/openapi.json</a>.</noscript>
-<script id="api-reference" type="application/json">
-$spec
-</script>
-<script src="https://cdn.jsdelivr.net/npm/@scalar/api-reference"></script>
-</body>
-</html>
-"#;

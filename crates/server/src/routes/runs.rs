@@ -5,13 +5,13 @@ use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::http::header::LOCATION;
-use steward_domain::{ActionId, AgentId, NewRun, RunId};
+use steward_domain::{ActionId, AgentId, RunId};
+use steward_runtime::usecases::StartRun;
 use steward_store::RunFilter;
 use steward_store::runs::MAX_PAGE;
 
 use super::USER;
 use crate::AppState;
-use crate::api::runs::start_time;
 use crate::api::{
     CreateRunRequest, ErrorResponse, RunListQuery, RunListResponse, RunResponse, RunStatus, SpanResponse, TraceResponse,
 };
@@ -21,16 +21,6 @@ use crate::extract::{ApiJson, IdPath, QueryParams};
 
 /// Runs per page unless `limit` says otherwise.
 const DEFAULT_PAGE: usize = 50;
-
-/// Checks a run before the store sees it; a limit is named as the request
-/// names it (`limits.max_steps`).
-pub(crate) fn checked(run: NewRun) -> Result<NewRun, ApiError> {
-    run.validate().map_err(|error| {
-        let field = if error.field.starts_with("max_") { format!("limits.{}", error.field) } else { error.field };
-        ApiError::invalid_field(field, error.message)
-    })?;
-    Ok(run)
-}
 
 #[utoipa::path(
     post, path = "/api/v1/agents/{id}/runs", tag = "runs",
@@ -53,16 +43,13 @@ pub async fn create_run(
     IdPath(agent_id): IdPath<AgentId>,
     ApiJson(request): ApiJson<CreateRunRequest>,
 ) -> Result<(StatusCode, [(axum::http::HeaderName, String); 1], Json<RunResponse>), ApiError> {
-    state.agent_runtime()?;
-    let agent = state.store.get_agent(USER, agent_id).await?;
-    let run = checked(NewRun {
-        agent_id: agent.id,
-        action_id: None,
+    let request = StartRun {
         instruction: request.instruction,
         limits: request.limits.map(Into::into).unwrap_or_default(),
-        run_at: start_time("at", request.at, request.delay_ms, state.clock.now())?,
-    })?;
-    let run = state.store.start_run(USER, run).await?;
+        at: request.at,
+        delay_ms: request.delay_ms,
+    };
+    let run = state.use_cases().start_run(USER, agent_id, request).await?;
     let location = format!("/api/v1/runs/{}", run.id);
     Ok((StatusCode::CREATED, [(LOCATION, location)], Json(run.into())))
 }
@@ -118,7 +105,7 @@ pub async fn cancel_run(
     State(state): State<AppState>,
     IdPath(id): IdPath<RunId>,
 ) -> Result<Json<RunResponse>, ApiError> {
-    Ok(Json(state.store.cancel_run(USER, id).await?.into()))
+    Ok(Json(state.use_cases().cancel_run(USER, id).await?.into()))
 }
 
 #[utoipa::path(

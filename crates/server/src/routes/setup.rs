@@ -1,13 +1,13 @@
-//! The setup chat (J2's first step): a few turns that draw out a goal,
-//! success criteria and a timeline, then the confirmation that creates the
-//! agent; the conversation stays with the agent.
+//! The setup chat (the goal-agent journey's first step): a few turns that
+//! draw out a goal, success criteria and a timeline, then the confirmation
+//! that creates the agent; the conversation stays with the agent. The
+//! runtime checks the conversation; these handlers translate.
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::http::header::LOCATION;
-use steward_domain::{AgentId, ConversationId, ConversationKind, NewChatMessage};
-use steward_store::StoreError;
+use steward_domain::{AgentId, ConversationId, ConversationKind};
 
 use super::USER;
 use super::chats::{chat_error, history};
@@ -18,11 +18,6 @@ use crate::api::{
 };
 use crate::error::ApiError;
 use crate::extract::{ApiJson, IdPath};
-
-/// Checks a person's message before anything is stored.
-pub(crate) fn check_message(text: &str) -> Result<(), ApiError> {
-    NewChatMessage::from_user(text).validate().map_err(ApiError::from)
-}
 
 #[utoipa::path(
     post, path = "/api/v1/agents/setup-chat", tag = "chats",
@@ -44,10 +39,6 @@ pub async fn setup_chat(
     ApiJson(request): ApiJson<SetupChatRequest>,
 ) -> Result<Json<SetupChatResponse>, ApiError> {
     let runtime = state.agent_runtime()?.clone();
-    check_message(&request.message)?;
-    if let Some(id) = request.conversation_id {
-        open_setup_chat(&state, id).await?;
-    }
     // The turn runs in a task of its own, so a client that gives up does
     // not stop the reply from being stored.
     let turn = tokio::spawn(async move { runtime.setup_chat(USER, request.conversation_id, request.message).await })
@@ -60,33 +51,6 @@ pub async fn setup_chat(
         ready: turn.ready,
         proposal: turn.proposal.map(Into::into),
     }))
-}
-
-/// The setup chat `id` names, if it can take another turn.
-async fn open_setup_chat(state: &AppState, id: ConversationId) -> Result<(), ApiError> {
-    if id.get() <= 0 {
-        return Err(ApiError::invalid_field("conversation_id", "must be a positive integer"));
-    }
-    let conversation = match state.store.get_conversation(USER, id).await {
-        Err(StoreError::NotFound { .. }) => {
-            return Err(ApiError::invalid_field("conversation_id", format!("there is no setup chat {id}")));
-        }
-        other => other?,
-    };
-    if conversation.kind != ConversationKind::Setup {
-        return Err(ApiError::invalid_field(
-            "conversation_id",
-            format!("conversation {id} is an {} conversation, not a setup chat", conversation.kind),
-        ));
-    }
-    if let Some(agent) = conversation.agent_id {
-        return Err(ApiError::new(
-            ErrorCode::AlreadyExists,
-            format!("setup chat {id} already created agent {agent}; start a new setup chat for another agent"),
-        )
-        .with_field("conversation_id"));
-    }
-    Ok(())
 }
 
 #[utoipa::path(
@@ -111,13 +75,6 @@ pub async fn confirm_setup(
 ) -> Result<(StatusCode, [(axum::http::HeaderName, String); 1], Json<AgentResponse>), ApiError> {
     let runtime = state.agent_runtime()?;
     super::agents::check_equipment(&state, request.model.as_deref(), None)?;
-    let conversation = state.store.get_conversation(USER, id).await?;
-    if conversation.kind != ConversationKind::Setup {
-        return Err(ApiError::new(
-            ErrorCode::NotFound,
-            format!("there is no setup chat {id}; conversation {id} is an {} conversation", conversation.kind),
-        ));
-    }
     let agent = runtime
         .confirm_setup(USER, id, request.into())
         .await

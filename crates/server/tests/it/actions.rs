@@ -1,4 +1,4 @@
-//! `/api/v1/actions`: content, the C8 lifecycle, and refusals.
+//! `/api/v1/actions`: content, the action lifecycle, and refusals.
 
 use serde_json::json;
 use steward_domain::{JobId, RunId, RunOutcome};

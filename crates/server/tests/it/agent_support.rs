@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use steward_fake_llm::{FakeLlm, Reply};
 use steward_llm::{LlmConfig, ModelRegistry, RetryConfig};
 use steward_runtime::agent::redact::Redactor;
-use steward_runtime::agent::{AgentRuntime, HomeEquipment, RuntimeSettings};
+use steward_runtime::agent::{AgentRuntime, HomeToolsAndSkills, RuntimeSettings};
 use steward_runtime::tools::{BuiltinTools, ToolsConfig};
 use steward_store::Store;
 use tempfile::TempDir;
@@ -44,12 +44,13 @@ impl Agents {
         };
         let models = ModelRegistry::new(&config, &environment).unwrap();
         let home = tempfile::tempdir().unwrap();
-        let equipment = Arc::new(HomeEquipment::new(BuiltinTools::new(tools).unwrap(), home.path().to_path_buf()));
+        let tools_and_skills =
+            Arc::new(HomeToolsAndSkills::new(BuiltinTools::new(tools).unwrap(), home.path().to_path_buf()));
         let runtime = AgentRuntime::new(
             store,
             Arc::new(models),
-            equipment.clone(),
-            equipment,
+            tools_and_skills.clone(),
+            tools_and_skills,
             RuntimeSettings::new(home.path().to_path_buf()),
             Redactor::new([API_KEY.to_string()]),
         );

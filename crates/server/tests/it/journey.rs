@@ -1,4 +1,5 @@
-//! The goal-agent journey (J2) end to end over real sockets, wired as
+//! The goal-agent journey (setup chat, agent, draft, scheduled run) end to
+//! end over real sockets, wired as
 //! `steward serve` wires it: the HTTP server on a loopback port, a worker
 //! pool running `agent.run` jobs, and an agent runtime whose production
 //! Anthropic client talks to the fake provider. Also approvals, a client
@@ -78,7 +79,7 @@ impl LiveServer {
         };
         let store = database.open(options).await;
         let agents = Agents::start(store.clone(), &tools).await;
-        let mut handlers = HandlerRegistry::with_builtins(false);
+        let mut handlers = HandlerRegistry::with_builtins();
         handlers.register(JOB_KIND, AgentRunHandler::new(agents.runtime.clone()));
         let kinds = handlers.kinds();
         let mut pool_config = WorkerPoolConfig::new("journey-worker", 2);

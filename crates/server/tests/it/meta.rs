@@ -4,7 +4,11 @@ use serde_json::Value;
 
 use crate::support::{TestApp, api_tests, assert_api_snapshot};
 
-api_tests!(health_reports_version_database_and_jobs, the_openapi_document_lists_every_route);
+api_tests!(
+    health_reports_version_database_and_jobs,
+    the_openapi_document_lists_every_route,
+    the_api_reference_loads_nothing_from_elsewhere,
+);
 
 async fn health_reports_version_database_and_jobs(app: TestApp) {
     app.job(serde_json::json!({"kind": "noop"})).await;
@@ -61,4 +65,33 @@ async fn the_openapi_document_lists_every_route(app: TestApp) {
     assert!(docs.text.contains("/api/v1/openapi.json") || docs.text.contains("Steward API"), "{}", docs.text);
     let index = app.get("/").await;
     assert!(index.text.contains("/api/v1/health"), "{}", index.text);
+}
+
+/// The reference page, its script and its styles come from this server and
+/// reference no other origin; the CSP forbids any other origin too, so the
+/// page works offline and a visit sends nothing to a third party.
+async fn the_api_reference_loads_nothing_from_elsewhere(app: TestApp) {
+    let page = app.get("/api/v1/docs").await;
+    assert_eq!(page.status, 200);
+    assert_eq!(page.headers["content-type"], "text/html; charset=utf-8");
+    for asset in ["/api/v1/docs/viewer.js", "/api/v1/docs/viewer.css"] {
+        assert!(page.text.contains(asset), "the page loads {asset}: {}", page.text);
+        let response = app.get(asset).await;
+        assert_eq!(response.status, 200, "{asset}");
+        assert_no_other_origin(asset, &response.text);
+    }
+    assert!(app.get("/api/v1/docs/viewer.js").await.text.contains("/api/v1/openapi.json"), "it reads the document");
+    assert_no_other_origin("the page", &page.text);
+    let csp = page.headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("default-src 'none'") && csp.contains("script-src 'self'"), "{csp}");
+    assert!(csp.contains("connect-src 'self'") && csp.contains("style-src 'self'"), "{csp}");
+    assert!(!csp.contains("http") && !csp.contains('*') && !csp.contains("unsafe"), "no other origin: {csp}");
+}
+
+/// No absolute or protocol-relative URL: everything is same-origin.
+#[track_caller]
+fn assert_no_other_origin(what: &str, text: &str) {
+    for pattern in ["http://", "https://", "src=\"//", "href=\"//", "url(", "@import"] {
+        assert!(!text.contains(pattern), "{what} contains {pattern:?}");
+    }
 }

@@ -52,7 +52,7 @@ impl TestApp {
         let test_store = TestStore::open(database).await;
         let state = AppState::new(test_store.store.clone())
             .with_clock(test_store.clock.clone())
-            .with_job_kinds(HandlerRegistry::with_builtins(false).kinds());
+            .with_job_kinds(HandlerRegistry::with_builtins().kinds());
         let store = test_store.store.clone();
         TestApp { state, store, clock: test_store.clock.clone(), agents: None, _test_store: test_store }
     }

@@ -1,5 +1,8 @@
 //! The PostgreSQL backend: the same behaviour as [`crate::sqlite`], for any
-//! number of Steward processes sharing one database.
+//! number of Steward processes sharing one database. This module holds the
+//! connection plumbing (pool, transactions, listener, scratch schemas, row
+//! readers); the operations, in PostgreSQL's dialect, live with their area:
+//! `crate::<area>::postgres`.
 //!
 //! Every public operation is one transaction ([`transaction`]), retried as a
 //! whole when PostgreSQL reports a deadlock, a serialisation failure or a
@@ -15,28 +18,12 @@
 //! coordination goes through row locks, advisory locks keyed by schema, and
 //! LISTEN/NOTIFY ([`listener`]).
 
-mod actions;
-mod agents;
-mod approvals;
-mod artifacts;
-mod claims;
 pub mod connection;
-mod conversations;
-mod costs;
-mod dependents;
-mod enqueue;
-mod events;
-mod job_admin;
-mod leases;
 mod listener;
-mod queue;
-mod rows;
-mod run_steps;
-mod runs;
-mod runtime_rows;
+pub(crate) mod rows;
+pub(crate) mod runtime_rows;
 pub mod scratch;
-mod settlements;
-mod transaction;
+pub(crate) mod transaction;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -49,8 +36,8 @@ use steward_domain::Clock;
 
 use self::listener::NotificationListener;
 use self::transaction::{Begin, BoxFuture, Transaction, TransactionResult};
+use crate::jobs::QueueSettings;
 use crate::migrations::{self, MigrationReport};
-use crate::queue::QueueSettings;
 use crate::wakeups::Wakeups;
 use crate::{DatabaseKind, Result, Store, StoreError, StoreOptions};
 
@@ -59,11 +46,11 @@ use crate::{DatabaseKind, Result, Store, StoreError, StoreOptions};
 const MAX_TRANSACTION_ATTEMPTS: u32 = 8;
 
 pub struct PostgresStore {
-    pool: PgPool,
-    wakeups: Arc<Wakeups>,
-    listener: NotificationListener,
-    clock: Arc<dyn Clock>,
-    settings: QueueSettings,
+    pub(crate) pool: PgPool,
+    pub(crate) wakeups: Arc<Wakeups>,
+    pub(crate) listener: NotificationListener,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) settings: QueueSettings,
 }
 
 impl PostgresStore {
@@ -82,14 +69,14 @@ impl PostgresStore {
         Ok(PostgresStore { pool, wakeups, listener, clock: options.clock, settings: options.queue })
     }
 
-    fn now(&self) -> DateTime<Utc> {
+    pub(crate) fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
 
     /// Runs `work` in a transaction and commits it, then raises the local
     /// wake-ups. Transient failures roll back and run `work` again from the
     /// start (so it must take everything it needs by value or clone it).
-    async fn write<T, F>(&self, begin: Begin, mut work: F) -> Result<T>
+    pub(crate) async fn write<T, F>(&self, begin: Begin, mut work: F) -> Result<T>
     where
         T: Send,
         F: for<'t> FnMut(&'t mut Transaction) -> BoxFuture<'t, TransactionResult<T>> + Send,

@@ -35,10 +35,9 @@ use std::pin::Pin;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::{PgConnection, PgPool, Postgres};
-use steward_domain::job::JobTransition;
-use steward_domain::{EventSubject, JobId, JobState, UserId, ValidationError};
+use steward_domain::{NewEvent, UserId, ValidationError};
 
-use crate::{StoreError, rules};
+use crate::StoreError;
 
 pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -178,40 +177,16 @@ impl Transaction {
     }
 
     /// Records an event, appended at commit.
-    #[allow(clippy::too_many_arguments)]
-    pub fn record_event(
-        &mut self,
-        user: UserId,
-        at: DateTime<Utc>,
-        kind: &'static str,
-        subject: EventSubject,
-        subject_id: i64,
-        data: Value,
-    ) {
+    pub fn record(&mut self, user: UserId, at: DateTime<Utc>, event: impl Into<NewEvent>) {
+        let event = event.into();
+        let (subject, subject_id) = event.subject();
         let events = &mut self.events;
         events.user_ids.push(user.get());
         events.occurred_at.push(at);
-        events.kinds.push(kind);
+        events.kinds.push(event.kind());
         events.subjects.push(subject.as_str());
         events.subject_ids.push(subject_id);
-        events.data.push(data);
-    }
-
-    /// Records a job's state change: an event `job.<transition>` whose data
-    /// holds `from`, `to` and the fields of `details`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn record_job_transition(
-        &mut self,
-        user: UserId,
-        at: DateTime<Utc>,
-        transition: JobTransition,
-        job: JobId,
-        from: Option<JobState>,
-        to: JobState,
-        details: Value,
-    ) {
-        let data = rules::job_transition_data(transition, from, to, details);
-        self.record_event(user, at, transition.event_kind(), EventSubject::Job, job.get(), data);
+        events.data.push(event.data());
     }
 
     /// Appends the recorded events (see the module comment for why here and

@@ -6,7 +6,6 @@
 //! the same things.
 
 use chrono::{DateTime, Utc};
-use serde_json::json;
 use steward_domain::artifact::check_relative_path;
 use steward_domain::run::execution;
 use steward_domain::validation::{check_machine_name, check_optional_text, check_text};
@@ -16,7 +15,7 @@ use steward_domain::{
 };
 
 use super::{storable_error, storable_result};
-use crate::queue::EnqueueOutcome;
+use crate::jobs::EnqueueOutcome;
 use crate::runs::RunFinish;
 use crate::{ConflictKind, StoreError};
 
@@ -39,7 +38,7 @@ pub(crate) fn run_job(run: RunId, purpose: RunJobPurpose, run_at: Option<DateTim
         RunJobPurpose::Start => format!("run:{run}:start"),
         RunJobPurpose::Resume { number } => format!("run:{run}:resume:{number}"),
     };
-    let mut job = NewJob::new(execution::JOB_KIND, json!({ "run_id": run }))
+    let mut job = NewJob::new(execution::JOB_KIND, execution::payload(run))
         .with_queue(execution::QUEUE)
         .with_max_attempts(execution::MAX_ATTEMPTS)
         .with_timeout(execution::JOB_TIMEOUT)
@@ -54,7 +53,7 @@ pub(crate) fn run_job(run: RunId, purpose: RunJobPurpose, run_at: Option<DateTim
 pub(crate) fn job_of_run(run: RunId, mut outcomes: Vec<EnqueueOutcome>) -> Result<Job, StoreError> {
     let outcome = outcomes.pop().ok_or_else(|| StoreError::Database("enqueue returned no job".into()))?;
     let job = outcome.job;
-    let executes_run = job.kind == execution::JOB_KIND && job.payload["run_id"] == json!(run);
+    let executes_run = job.kind == execution::JOB_KIND && execution::run_of(&job.payload) == Some(run);
     if outcome.created || executes_run {
         return Ok(job);
     }
@@ -329,7 +328,7 @@ pub(crate) fn approval_already_decided(id: ApprovalId, status: ApprovalStatus) -
 }
 
 /// The reason recorded on approvals withdrawn because their run ended.
-pub(crate) const WITHDRAWN_REASON: &str = "the run ended before a decision";
+pub(crate) use steward_domain::event::WITHDRAWN_REASON;
 
 /// Checks the shape of a new conversation (which fields its kind needs);
 /// the agent and action it names are looked up by the backend.
@@ -435,7 +434,7 @@ mod tests {
             sequence: 0,
             kind,
             name: "m".into(),
-            content: json!({}),
+            content: serde_json::json!({}),
             usage,
             cost_usd,
             time_to_first_token: None,

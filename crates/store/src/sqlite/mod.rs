@@ -1,32 +1,19 @@
-//! The embedded SQLite backend: one writer thread with group commit
-//! ([`writer`]), a pool of read-only connections ([`readers`]), and the
-//! queue, agent, action, run, conversation, artifact and event operations
-//! written in SQLite's dialect.
+//! The embedded SQLite backend's connection plumbing: one writer thread
+//! with group commit ([`writer`]), a pool of read-only connections
+//! ([`readers`]), WAL checkpoints, and the row readers every area shares.
+//! The operations themselves, written in SQLite's dialect, live with their
+//! area: `crate::<area>::sqlite` (agents, actions, runs, jobs, …).
 //!
 //! Architecture invariant: one process owns a SQLite database. It takes an
 //! exclusive lock on `<database>.lock` at open, which is what allows it to
 //! treat every `running` job found at start-up as abandoned.
 
-mod actions;
-mod agents;
-mod approvals;
-mod artifacts;
 mod checkpointer;
-mod connection;
-mod conversations;
-mod costs;
-mod dependents;
-mod enqueue;
-mod events;
-mod job_admin;
-mod leases;
-mod queue;
-mod readers;
-mod rows;
-mod run_steps;
-mod runs;
-mod runtime_rows;
-mod writer;
+pub(crate) mod connection;
+pub(crate) mod readers;
+pub(crate) mod rows;
+pub(crate) mod runtime_rows;
+pub(crate) mod writer;
 
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
@@ -39,8 +26,8 @@ use steward_domain::Clock;
 use self::checkpointer::Checkpointer;
 use self::readers::ReadPool;
 use self::writer::Writer;
+use crate::jobs::QueueSettings;
 use crate::migrations::{self, MigrationReport};
-use crate::queue::QueueSettings;
 use crate::wakeups::Wakeups;
 use crate::{DatabaseKind, Result, Store, StoreError, StoreOptions};
 
@@ -48,13 +35,13 @@ use crate::{DatabaseKind, Result, Store, StoreError, StoreOptions};
 const READERS: usize = 4;
 
 pub struct SqliteStore {
-    path: PathBuf,
-    writer: Writer,
-    readers: ReadPool,
-    checkpointer: Arc<Checkpointer>,
-    wakeups: Arc<Wakeups>,
-    clock: Arc<dyn Clock>,
-    settings: QueueSettings,
+    pub(crate) path: PathBuf,
+    pub(crate) writer: Writer,
+    pub(crate) readers: ReadPool,
+    pub(crate) checkpointer: Arc<Checkpointer>,
+    pub(crate) wakeups: Arc<Wakeups>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) settings: QueueSettings,
     /// Held for the life of the store; the OS releases it if the process dies.
     _process_lock: File,
 }
@@ -95,7 +82,7 @@ impl SqliteStore {
         &self.path
     }
 
-    fn now(&self) -> DateTime<Utc> {
+    pub(crate) fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
 }

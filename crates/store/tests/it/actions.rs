@@ -1,4 +1,4 @@
-//! Actions: the C8 lifecycle, refused transitions, validation.
+//! Actions: the action lifecycle, refused transitions, validation.
 
 use steward_domain::{ActionMode, ActionPatch, ActionPriority, ActionState, AgentId, NewAction, NewAgent};
 use steward_store::{ActionFilter, ConflictKind, EventQuery, StoreError};

@@ -1,13 +1,11 @@
 //! `http.fetch`: GET or POST a URL and show the model the status, a few
 //! headers and the body as text — within a size and a time limit, to public
-//! addresses only unless the configuration allows more
-//! ([`address_policy`]), following redirects one checked hop at a time.
+//! addresses only unless the configuration allows more (the outbound policy,
+//! [`crate::outbound`]), following redirects one checked hop at a time.
 //!
 //! Every request carries the call's idempotency key in `Idempotency-Key`, so
 //! a server that honours it performs a POST once even when a crash makes the
 //! run execute the call again.
-
-mod address_policy;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -20,10 +18,9 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
-pub use address_policy::{AddressPolicy, BlockedAddress, GuardedResolver, InvalidAllowEntry, non_public_range};
-
 use super::config::{HttpToolConfig, ToolsConfigError};
 use super::{Tool, ToolContext, ToolError, ToolOutput, parse_input, schema_of};
+use crate::outbound::{AddressPolicy, GuardedClient, UrlRefused, blocked_address_in, check_url};
 
 /// Response headers shown to the model; the rest is noise to it.
 const SHOWN_RESPONSE_HEADERS: &[&str] = &[
@@ -89,40 +86,30 @@ struct HopRequest {
 impl HttpFetch {
     pub fn new(config: HttpToolConfig) -> Result<HttpFetch, ToolsConfigError> {
         let policy = Arc::new(AddressPolicy::from_allowlist(&config.allow)?);
-        let client = reqwest::Client::builder()
-            // Redirects are followed by hand, so each hop is checked.
-            .redirect(reqwest::redirect::Policy::none())
-            // A proxy would connect on our behalf to addresses we never see.
-            .no_proxy()
-            .dns_resolver(Arc::new(GuardedResolver { policy: Arc::clone(&policy) }))
-            .connect_timeout(config.timeout())
-            .user_agent(concat!("Steward/", env!("CARGO_PKG_VERSION"), " (http.fetch)"))
-            .build()
-            .map_err(|error| ToolsConfigError::HttpClient(error.to_string()))?;
+        // Redirects come back to `fetch`, which follows them one checked hop
+        // at a time and drops credentials on a change of origin.
+        let client =
+            GuardedClient::new(Arc::clone(&policy), concat!("Steward/", env!("CARGO_PKG_VERSION"), " (http.fetch)"))
+                .connect_timeout(config.timeout())
+                .build()
+                .map_err(|error| ToolsConfigError::HttpClient(error.to_string()))?;
         Ok(HttpFetch { client, policy, config })
     }
 
     /// Refuses a URL whose scheme is not HTTP or whose host is a disallowed
     /// address literal (names are checked by the resolver as they connect).
-    fn check_url(&self, url: &Url) -> Result<(), ToolError> {
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(ToolError::InvalidInput(format!("`{url}`: only http and https URLs can be fetched")));
-        }
-        let address = match url.host() {
-            Some(url::Host::Ipv4(address)) => std::net::IpAddr::V4(address),
-            Some(url::Host::Ipv6(address)) => std::net::IpAddr::V6(address),
-            Some(url::Host::Domain(_)) => return Ok(()),
-            None => return Err(ToolError::InvalidInput(format!("`{url}` has no host"))),
-        };
-        let host = url.host_str().unwrap_or_default();
-        self.policy.check(host, address).map_err(|blocked| ToolError::Refused(blocked.to_string()))
+    fn refuse_unless_allowed(&self, url: &Url) -> Result<(), ToolError> {
+        check_url(&self.policy, url).map_err(|refused| match refused {
+            UrlRefused::Blocked(blocked) => ToolError::Refused(blocked.to_string()),
+            other => ToolError::InvalidInput(other.to_string()),
+        })
     }
 
     /// Sends the request, following redirects, and describes the response.
     async fn fetch(&self, mut request: HopRequest, idempotency_key: &str) -> Result<String, ToolError> {
         let mut redirects = 0;
         loop {
-            self.check_url(&request.url)?;
+            self.refuse_unless_allowed(&request.url)?;
             let mut builder = self
                 .client
                 .request(request.method.clone(), request.url.clone())
@@ -232,12 +219,12 @@ fn body_text(body: Vec<u8>, truncated: bool) -> Option<String> {
 
 /// Names why a request failed: a refused address, a time-out, no connection.
 fn explain_send_error(url: &Url, error: &reqwest::Error) -> ToolError {
+    if let Some(blocked) = blocked_address_in(error) {
+        return ToolError::Refused(blocked.to_string());
+    }
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
     let mut chain = Vec::new();
     while let Some(current) = source {
-        if let Some(blocked) = current.downcast_ref::<BlockedAddress>() {
-            return ToolError::Refused(blocked.to_string());
-        }
         chain.push(current.to_string());
         source = current.source();
     }

@@ -1,0 +1,110 @@
+//! The append-only event log: one entry per state change, in commit order.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::ids::{EventId, UserId};
+
+mod job_event;
+mod new_event;
+#[cfg(test)]
+mod wire_format_tests;
+
+pub use job_event::{CancelCause, DEPENDENCY_RETRIED, JobChange, JobEvent, RetryCause};
+pub use new_event::{NewEvent, RunQueuedFor, WITHDRAWN_REASON};
+
+/// What an event is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EventSubject {
+    Job,
+    Agent,
+    Action,
+    Run,
+    Approval,
+    Conversation,
+    Artifact,
+}
+
+impl EventSubject {
+    pub const ALL: [EventSubject; 7] = [
+        EventSubject::Job,
+        EventSubject::Agent,
+        EventSubject::Action,
+        EventSubject::Run,
+        EventSubject::Approval,
+        EventSubject::Conversation,
+        EventSubject::Artifact,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventSubject::Job => "job",
+            EventSubject::Agent => "agent",
+            EventSubject::Action => "action",
+            EventSubject::Run => "run",
+            EventSubject::Approval => "approval",
+            EventSubject::Conversation => "conversation",
+            EventSubject::Artifact => "artifact",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<EventSubject> {
+        EventSubject::ALL.into_iter().find(|subject| subject.as_str() == text)
+    }
+}
+
+impl fmt::Display for EventSubject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Kinds of events that are not job transitions (those come from
+/// [`crate::job::JobTransition::event_kind`]).
+pub struct EventKind;
+
+impl EventKind {
+    pub const AGENT_CREATED: &'static str = "agent.created";
+    pub const AGENT_UPDATED: &'static str = "agent.updated";
+    pub const AGENT_ARCHIVED: &'static str = "agent.archived";
+    pub const ACTION_CREATED: &'static str = "action.created";
+    pub const ACTION_UPDATED: &'static str = "action.updated";
+    pub const ACTION_TRANSITIONED: &'static str = "action.transitioned";
+    pub const RUN_QUEUED: &'static str = "run.queued";
+    pub const RUN_STARTED: &'static str = "run.started";
+    pub const RUN_STEP: &'static str = "run.step";
+    pub const RUN_AWAITING_APPROVAL: &'static str = "run.awaiting_approval";
+    pub const RUN_CANCEL_REQUESTED: &'static str = "run.cancel_requested";
+    pub const RUN_FINISHED: &'static str = "run.finished";
+    pub const APPROVAL_REQUESTED: &'static str = "approval.requested";
+    pub const APPROVAL_DECIDED: &'static str = "approval.decided";
+    pub const MESSAGE_CREATED: &'static str = "message.created";
+    pub const ARTIFACT_WRITTEN: &'static str = "artifact.written";
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    pub id: EventId,
+    pub user_id: UserId,
+    pub occurred_at: DateTime<Utc>,
+    /// `job.completed`, `agent.created`, …
+    pub kind: String,
+    pub subject: EventSubject,
+    pub subject_id: i64,
+    pub data: Value,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_subject_parses_its_own_name() {
+        for subject in EventSubject::ALL {
+            assert_eq!(EventSubject::parse(subject.as_str()), Some(subject));
+        }
+        assert_eq!(EventSubject::parse("message"), None);
+    }
+}

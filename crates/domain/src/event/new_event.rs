@@ -1,0 +1,270 @@
+//! An event to append, typed by kind. The store supplies the user and the
+//! time; everything else an event holds — its kind, subject and data — is
+//! decided here, and [`NewEvent::data`] is the one place that turns it into
+//! the JSON the events table holds (and the API, the SSE stream and the
+//! dashboard read). Backends never build event JSON.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use super::job_event::JobEvent;
+use super::{EventKind, EventSubject};
+use crate::action::ActionState;
+use crate::agent::AgentStatus;
+use crate::approval::ApprovalStatus;
+use crate::conversation::{ChatRole, ConversationKind};
+use crate::ids::{ActionId, AgentId, ApprovalId, ArtifactId, ConversationId, JobId, MessageId, RunId};
+use crate::run::{RunOutcome, RunStatus, StepKind};
+
+/// The reason recorded on approvals withdrawn because their run ended.
+pub const WITHDRAWN_REASON: &str = "the run ended before a decision";
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum NewEvent {
+    Job(JobEvent),
+    AgentCreated {
+        agent: AgentId,
+        name: String,
+    },
+    /// `fields` names the fields the patch set.
+    AgentUpdated {
+        agent: AgentId,
+        fields: Vec<&'static str>,
+        status: AgentStatus,
+    },
+    AgentArchived {
+        agent: AgentId,
+        from: AgentStatus,
+    },
+    /// A new action, always a draft.
+    ActionCreated {
+        action: ActionId,
+        agent_id: AgentId,
+        title: String,
+    },
+    ActionUpdated {
+        action: ActionId,
+        agent_id: AgentId,
+    },
+    ActionTransitioned {
+        action: ActionId,
+        agent_id: AgentId,
+        from: ActionState,
+        to: ActionState,
+        reason: Option<String>,
+    },
+    /// A run waits for job `job_id` to execute it.
+    RunQueued {
+        run: RunId,
+        agent_id: AgentId,
+        action_id: Option<ActionId>,
+        job_id: JobId,
+        queued: RunQueuedFor,
+    },
+    RunStarted {
+        run: RunId,
+        agent_id: AgentId,
+        job_id: JobId,
+        from: RunStatus,
+        /// It had started before (it resumes after approvals or a retry).
+        resumed: bool,
+    },
+    RunStep {
+        run: RunId,
+        agent_id: AgentId,
+        sequence: u32,
+        kind: StepKind,
+        name: String,
+        cost_usd: Option<f64>,
+        cost_unknown: bool,
+        error: Option<String>,
+    },
+    RunAwaitingApproval {
+        run: RunId,
+        agent_id: AgentId,
+        approvals: Vec<ApprovalId>,
+    },
+    RunCancelRequested {
+        run: RunId,
+        agent_id: AgentId,
+        job_id: Option<JobId>,
+        reason: String,
+    },
+    RunFinished {
+        run: RunId,
+        agent_id: AgentId,
+        action_id: Option<ActionId>,
+        from: RunStatus,
+        outcome: RunOutcome,
+        error: Option<String>,
+        steps: u32,
+        cost_usd: f64,
+        unknown_cost_calls: u32,
+    },
+    ApprovalRequested {
+        approval: ApprovalId,
+        run_id: RunId,
+        agent_id: AgentId,
+        tool: String,
+        call_id: String,
+    },
+    /// A person approved or rejected.
+    ApprovalDecided {
+        approval: ApprovalId,
+        run_id: RunId,
+        tool: String,
+        status: ApprovalStatus,
+        reason: Option<String>,
+    },
+    /// Its run ended before a decision ([`WITHDRAWN_REASON`]).
+    ApprovalWithdrawn {
+        approval: ApprovalId,
+        run_id: RunId,
+    },
+    MessageCreated {
+        conversation: ConversationId,
+        message_id: MessageId,
+        role: ChatRole,
+        kind: ConversationKind,
+        agent_id: Option<AgentId>,
+    },
+    ArtifactWritten {
+        artifact: ArtifactId,
+        run_id: RunId,
+        action_id: Option<ActionId>,
+        path: String,
+        bytes: u64,
+        /// First written (not overwritten).
+        created: bool,
+    },
+}
+
+/// Why a run is queued: to start (not before `run_at`), or to resume after
+/// its approvals were decided (its `number`-th resume).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum RunQueuedFor {
+    Start { run_at: DateTime<Utc> },
+    Resume { number: u32 },
+}
+
+impl NewEvent {
+    /// `job.completed`, `agent.created`, …
+    pub fn kind(&self) -> &'static str {
+        match self {
+            NewEvent::Job(event) => event.change.transition().event_kind(),
+            NewEvent::AgentCreated { .. } => EventKind::AGENT_CREATED,
+            NewEvent::AgentUpdated { .. } => EventKind::AGENT_UPDATED,
+            NewEvent::AgentArchived { .. } => EventKind::AGENT_ARCHIVED,
+            NewEvent::ActionCreated { .. } => EventKind::ACTION_CREATED,
+            NewEvent::ActionUpdated { .. } => EventKind::ACTION_UPDATED,
+            NewEvent::ActionTransitioned { .. } => EventKind::ACTION_TRANSITIONED,
+            NewEvent::RunQueued { .. } => EventKind::RUN_QUEUED,
+            NewEvent::RunStarted { .. } => EventKind::RUN_STARTED,
+            NewEvent::RunStep { .. } => EventKind::RUN_STEP,
+            NewEvent::RunAwaitingApproval { .. } => EventKind::RUN_AWAITING_APPROVAL,
+            NewEvent::RunCancelRequested { .. } => EventKind::RUN_CANCEL_REQUESTED,
+            NewEvent::RunFinished { .. } => EventKind::RUN_FINISHED,
+            NewEvent::ApprovalRequested { .. } => EventKind::APPROVAL_REQUESTED,
+            NewEvent::ApprovalDecided { .. } | NewEvent::ApprovalWithdrawn { .. } => EventKind::APPROVAL_DECIDED,
+            NewEvent::MessageCreated { .. } => EventKind::MESSAGE_CREATED,
+            NewEvent::ArtifactWritten { .. } => EventKind::ARTIFACT_WRITTEN,
+        }
+    }
+
+    /// What the event is about, and its id.
+    pub fn subject(&self) -> (EventSubject, i64) {
+        match self {
+            NewEvent::Job(event) => (EventSubject::Job, event.job.get()),
+            NewEvent::AgentCreated { agent, .. }
+            | NewEvent::AgentUpdated { agent, .. }
+            | NewEvent::AgentArchived { agent, .. } => (EventSubject::Agent, agent.get()),
+            NewEvent::ActionCreated { action, .. }
+            | NewEvent::ActionUpdated { action, .. }
+            | NewEvent::ActionTransitioned { action, .. } => (EventSubject::Action, action.get()),
+            NewEvent::RunQueued { run, .. }
+            | NewEvent::RunStarted { run, .. }
+            | NewEvent::RunStep { run, .. }
+            | NewEvent::RunAwaitingApproval { run, .. }
+            | NewEvent::RunCancelRequested { run, .. }
+            | NewEvent::RunFinished { run, .. } => (EventSubject::Run, run.get()),
+            NewEvent::ApprovalRequested { approval, .. }
+            | NewEvent::ApprovalDecided { approval, .. }
+            | NewEvent::ApprovalWithdrawn { approval, .. } => (EventSubject::Approval, approval.get()),
+            NewEvent::MessageCreated { conversation, .. } => (EventSubject::Conversation, conversation.get()),
+            NewEvent::ArtifactWritten { artifact, .. } => (EventSubject::Artifact, artifact.get()),
+        }
+    }
+
+    /// The event's data as the events table holds it (a JSON object; the
+    /// subject's own id is not repeated in it).
+    pub fn data(&self) -> Value {
+        match self {
+            NewEvent::Job(event) => event.change.data(),
+            NewEvent::AgentCreated { name, .. } => json!({ "name": name }),
+            NewEvent::AgentUpdated { fields, status, .. } => json!({ "fields": fields, "status": status.as_str() }),
+            NewEvent::AgentArchived { from, .. } => json!({ "from": from.as_str() }),
+            NewEvent::ActionCreated { agent_id, title, .. } => {
+                json!({ "agent_id": agent_id, "title": title, "state": ActionState::Draft.as_str() })
+            }
+            NewEvent::ActionUpdated { agent_id, .. } => json!({ "agent_id": agent_id }),
+            NewEvent::ActionTransitioned { agent_id, from, to, reason, .. } => {
+                json!({ "agent_id": agent_id, "from": from.as_str(), "to": to.as_str(), "reason": reason })
+            }
+            NewEvent::RunQueued { agent_id, action_id, job_id, queued: RunQueuedFor::Start { run_at }, .. } => {
+                json!({ "agent_id": agent_id, "action_id": action_id, "job_id": job_id, "run_at": run_at })
+            }
+            NewEvent::RunQueued { agent_id, action_id, job_id, queued: RunQueuedFor::Resume { number }, .. } => {
+                json!({ "agent_id": agent_id, "action_id": action_id, "job_id": job_id, "resume": number })
+            }
+            NewEvent::RunStarted { agent_id, job_id, from, resumed, .. } => {
+                json!({ "agent_id": agent_id, "job_id": job_id, "from": from.as_str(), "resumed": resumed })
+            }
+            NewEvent::RunStep { agent_id, sequence, kind, name, cost_usd, cost_unknown, error, .. } => json!({
+                "agent_id": agent_id, "sequence": sequence, "kind": kind.as_str(), "name": name,
+                "cost_usd": cost_usd, "cost_unknown": cost_unknown, "error": error,
+            }),
+            NewEvent::RunAwaitingApproval { agent_id, approvals, .. } => {
+                json!({ "agent_id": agent_id, "approvals": approvals })
+            }
+            NewEvent::RunCancelRequested { agent_id, job_id, reason, .. } => {
+                json!({ "agent_id": agent_id, "job_id": job_id, "reason": reason })
+            }
+            NewEvent::RunFinished {
+                agent_id,
+                action_id,
+                from,
+                outcome,
+                error,
+                steps,
+                cost_usd,
+                unknown_cost_calls,
+                ..
+            } => json!({
+                "agent_id": agent_id, "action_id": action_id, "from": from.as_str(),
+                "outcome": outcome.as_str(), "error": error, "steps": steps,
+                "cost_usd": cost_usd, "unknown_cost_calls": unknown_cost_calls,
+            }),
+            NewEvent::ApprovalRequested { run_id, agent_id, tool, call_id, .. } => {
+                json!({ "run_id": run_id, "agent_id": agent_id, "tool": tool, "call_id": call_id })
+            }
+            NewEvent::ApprovalDecided { run_id, tool, status, reason, .. } => {
+                json!({ "run_id": run_id, "tool": tool, "status": status.as_str(), "reason": reason })
+            }
+            NewEvent::ApprovalWithdrawn { run_id, .. } => json!({
+                "run_id": run_id, "status": ApprovalStatus::Withdrawn.as_str(), "reason": WITHDRAWN_REASON,
+            }),
+            NewEvent::MessageCreated { message_id, role, kind, agent_id, .. } => json!({
+                "message_id": message_id, "role": role.as_str(), "kind": kind.as_str(), "agent_id": agent_id,
+            }),
+            NewEvent::ArtifactWritten { run_id, action_id, path, bytes, created, .. } => json!({
+                "run_id": run_id, "action_id": action_id, "path": path, "bytes": bytes, "created": created,
+            }),
+        }
+    }
+}
+
+impl From<JobEvent> for NewEvent {
+    fn from(event: JobEvent) -> Self {
+        NewEvent::Job(event)
+    }
+}

@@ -1,0 +1,219 @@
+//! Pins the JSON of event data byte for byte, as the events table holds it
+//! (SQLite stores the text; keys are in the order `serde_json` writes an
+//! object, which is sorted): the API, the SSE stream and the dashboard read
+//! these fields, so a change here is a change of the wire format.
+
+use chrono::{TimeZone, Utc};
+
+use super::*;
+use crate::ids::{ActionId, AgentId, ApprovalId, ArtifactId, ConversationId, JobId, MessageId, RunId};
+use crate::job::{DeathReason, JobState};
+use crate::{ActionState, AgentStatus, ApprovalStatus, ChatRole, ConversationKind, RunOutcome, RunStatus, StepKind};
+
+fn stored(event: &NewEvent) -> String {
+    serde_json::to_string(&event.data()).unwrap()
+}
+
+fn job(change: JobChange) -> NewEvent {
+    NewEvent::Job(JobEvent { job: JobId(7), change })
+}
+
+#[test]
+fn job_events_record_their_details_and_the_states_they_move_between() {
+    let at = Utc.with_ymd_and_hms(2030, 1, 2, 3, 4, 5).unwrap() + chrono::Duration::microseconds(250);
+    let cases = [
+        (
+            job(JobChange::Enqueued {
+                to: JobState::Blocked,
+                queue: "default".into(),
+                kind: "echo".into(),
+                priority: 3,
+            }),
+            "job.enqueued",
+            r#"{"from":null,"kind":"echo","priority":3,"queue":"default","to":"blocked"}"#,
+        ),
+        (
+            job(JobChange::Started { attempt: 2, worker: "w1".into(), queue: "q".into(), kind: "k".into() }),
+            "job.started",
+            r#"{"attempt":2,"from":"queued","kind":"k","queue":"q","to":"running","worker":"w1"}"#,
+        ),
+        (
+            job(JobChange::Failed { attempt: 1, error: "boom".into(), retry_at: at }),
+            "job.failed",
+            r#"{"attempt":1,"error":"boom","from":"running","retry_at":"2030-01-02T03:04:05.000250Z","to":"queued"}"#,
+        ),
+        (
+            job(JobChange::Died { attempt: 3, error: "lost".into(), reason: DeathReason::OutOfAttempts }),
+            "job.dead",
+            r#"{"attempt":3,"error":"lost","from":"running","reason":"out_of_attempts","to":"dead"}"#,
+        ),
+        (
+            job(JobChange::Cancelled {
+                from: JobState::Blocked,
+                cause: CancelCause::DependencyFailed { dependency: JobId(5) },
+            }),
+            "job.cancelled",
+            r#"{"dependency":5,"from":"blocked","reason":"dependency_failed","to":"cancelled"}"#,
+        ),
+        (
+            job(JobChange::Cancelled { from: JobState::Running, cause: CancelCause::Requested { attempt: 1 } }),
+            "job.cancelled",
+            r#"{"attempt":1,"from":"running","reason":"requested","to":"cancelled"}"#,
+        ),
+        (
+            job(JobChange::Retried {
+                from: JobState::Dead,
+                to: JobState::Queued,
+                cause: RetryCause::Requested { previous_attempts: 3, last_error: None },
+            }),
+            "job.retried",
+            r#"{"from":"dead","last_error":null,"previous_attempts":3,"to":"queued"}"#,
+        ),
+        (
+            job(JobChange::Retried {
+                from: JobState::Cancelled,
+                to: JobState::Blocked,
+                cause: RetryCause::DependencyRetried { dependency: JobId(5) },
+            }),
+            "job.retried",
+            r#"{"dependency":5,"from":"cancelled","reason":"dependency_retried","to":"blocked"}"#,
+        ),
+        (
+            job(JobChange::LeaseExpired { attempt: 1, worker: None, error: "lease expired".into() }),
+            "job.lease_expired",
+            r#"{"attempt":1,"error":"lease expired","from":"running","to":"queued","worker":null}"#,
+        ),
+        (
+            job(JobChange::Unblocked { dependency: JobId(4) }),
+            "job.unblocked",
+            r#"{"dependency":4,"from":"blocked","to":"queued"}"#,
+        ),
+    ];
+    for (event, kind, data) in cases {
+        assert_eq!(event.kind(), kind);
+        assert_eq!(event.subject(), (EventSubject::Job, 7));
+        assert_eq!(stored(&event), data, "{kind}");
+    }
+}
+
+#[test]
+fn agent_action_and_conversation_events_keep_their_fields() {
+    let cases = [
+        (
+            NewEvent::AgentUpdated { agent: AgentId(1), fields: vec!["name", "goal"], status: AgentStatus::Active },
+            (EventSubject::Agent, 1),
+            r#"{"fields":["name","goal"],"status":"active"}"#,
+        ),
+        (
+            NewEvent::ActionCreated { action: ActionId(2), agent_id: AgentId(1), title: "Plan".into() },
+            (EventSubject::Action, 2),
+            r#"{"agent_id":1,"state":"draft","title":"Plan"}"#,
+        ),
+        (
+            NewEvent::ActionTransitioned {
+                action: ActionId(2),
+                agent_id: AgentId(1),
+                from: ActionState::InProgress,
+                to: ActionState::Failed,
+                reason: Some("the run ended: cancelled".into()),
+            },
+            (EventSubject::Action, 2),
+            r#"{"agent_id":1,"from":"in_progress","reason":"the run ended: cancelled","to":"failed"}"#,
+        ),
+        (
+            NewEvent::MessageCreated {
+                conversation: ConversationId(4),
+                message_id: MessageId(9),
+                role: ChatRole::User,
+                kind: ConversationKind::Setup,
+                agent_id: None,
+            },
+            (EventSubject::Conversation, 4),
+            r#"{"agent_id":null,"kind":"setup","message_id":9,"role":"user"}"#,
+        ),
+        (
+            NewEvent::ArtifactWritten {
+                artifact: ArtifactId(6),
+                run_id: RunId(3),
+                action_id: Some(ActionId(2)),
+                path: "out/report.md".into(),
+                bytes: 120,
+                created: true,
+            },
+            (EventSubject::Artifact, 6),
+            r#"{"action_id":2,"bytes":120,"created":true,"path":"out/report.md","run_id":3}"#,
+        ),
+    ];
+    for (event, subject, data) in cases {
+        assert_eq!(event.subject(), subject);
+        assert_eq!(stored(&event), data, "{}", event.kind());
+    }
+}
+
+#[test]
+fn run_and_approval_events_keep_their_fields() {
+    let run_at = Utc.with_ymd_and_hms(2030, 1, 2, 3, 4, 5).unwrap();
+    let queued =
+        |queued| NewEvent::RunQueued { run: RunId(3), agent_id: AgentId(1), action_id: None, job_id: JobId(8), queued };
+    let cases = [
+        (
+            queued(RunQueuedFor::Start { run_at }),
+            "run.queued",
+            r#"{"action_id":null,"agent_id":1,"job_id":8,"run_at":"2030-01-02T03:04:05Z"}"#,
+        ),
+        (
+            queued(RunQueuedFor::Resume { number: 2 }),
+            "run.queued",
+            r#"{"action_id":null,"agent_id":1,"job_id":8,"resume":2}"#,
+        ),
+        (
+            NewEvent::RunStep {
+                run: RunId(3),
+                agent_id: AgentId(1),
+                sequence: 0,
+                kind: StepKind::ModelCall,
+                name: "claude".into(),
+                cost_usd: Some(0.25),
+                cost_unknown: false,
+                error: None,
+            },
+            "run.step",
+            r#"{"agent_id":1,"cost_unknown":false,"cost_usd":0.25,"error":null,"kind":"model_call","name":"claude","sequence":0}"#,
+        ),
+        (
+            NewEvent::RunFinished {
+                run: RunId(3),
+                agent_id: AgentId(1),
+                action_id: Some(ActionId(2)),
+                from: RunStatus::Running,
+                outcome: RunOutcome::Completed,
+                error: None,
+                steps: 4,
+                cost_usd: 0.5,
+                unknown_cost_calls: 0,
+            },
+            "run.finished",
+            r#"{"action_id":2,"agent_id":1,"cost_usd":0.5,"error":null,"from":"running","outcome":"completed","steps":4,"unknown_cost_calls":0}"#,
+        ),
+        (
+            NewEvent::ApprovalWithdrawn { approval: ApprovalId(11), run_id: RunId(3) },
+            "approval.decided",
+            r#"{"reason":"the run ended before a decision","run_id":3,"status":"withdrawn"}"#,
+        ),
+        (
+            NewEvent::ApprovalDecided {
+                approval: ApprovalId(11),
+                run_id: RunId(3),
+                tool: "shell".into(),
+                status: ApprovalStatus::Rejected,
+                reason: Some("no".into()),
+            },
+            "approval.decided",
+            r#"{"reason":"no","run_id":3,"status":"rejected","tool":"shell"}"#,
+        ),
+    ];
+    for (event, kind, data) in cases {
+        assert_eq!(event.kind(), kind);
+        assert_eq!(stored(&event), data, "{kind}");
+    }
+}

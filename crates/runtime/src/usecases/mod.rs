@@ -1,0 +1,77 @@
+//! Use cases: the operations people and programs ask Steward for — start a
+//! run, schedule an action, move an action, approve or reject a tool call,
+//! cancel a run — with the rules that decide them. The HTTP API calls these
+//! and only translates requests and results; the CLI's direct commands and
+//! the coming scheduler, routines and MCP server call the same ones.
+//!
+//! Architecture invariant: a use case reads "now" from its injected clock,
+//! never the system's, so its rules are tested by setting the time.
+
+mod actions;
+mod approvals;
+mod runs;
+pub mod start_time;
+
+use std::sync::Arc;
+
+use steward_domain::ValidationError;
+use steward_store::{Store, StoreError};
+
+use crate::agent::AgentRuntime;
+use crate::clock::SharedClock;
+
+pub use actions::{ScheduleAction, instruction_for};
+pub use runs::StartRun;
+pub use start_time::{MAX_DELAY, start_time};
+
+/// Why a use case refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum UseCaseError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Bad input, naming the field as the request names it.
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    /// Starting work needs the agent runtime, and this process has none.
+    #[error(
+        "this server runs without an agent runtime, so it cannot chat with agents, start runs or serve their \
+         files; use a server started with `steward serve`"
+    )]
+    NoAgentRuntime,
+}
+
+/// What the use cases need: the store, the clock, and (for those that start
+/// work) the agent runtime.
+#[derive(Clone)]
+pub struct UseCases {
+    store: Arc<dyn Store>,
+    clock: SharedClock,
+    agents: Option<Arc<AgentRuntime>>,
+}
+
+impl UseCases {
+    pub fn new(store: Arc<dyn Store>, clock: SharedClock) -> Self {
+        UseCases { store, clock, agents: None }
+    }
+
+    /// Lets the use cases that start work (runs, scheduling) do so.
+    pub fn with_agents(mut self, agents: Option<Arc<AgentRuntime>>) -> Self {
+        self.agents = agents;
+        self
+    }
+
+    /// The agent runtime, or the refusal of work that needs one. Work that
+    /// stops or unblocks (cancel, approve, reject) never asks for it.
+    fn agent_runtime(&self) -> Result<&Arc<AgentRuntime>, UseCaseError> {
+        self.agents.as_ref().ok_or(UseCaseError::NoAgentRuntime)
+    }
+}
+
+impl std::fmt::Debug for UseCases {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UseCases")
+            .field("database", &self.store.kind())
+            .field("agents", &self.agents.is_some())
+            .finish_non_exhaustive()
+    }
+}

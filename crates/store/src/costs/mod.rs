@@ -1,0 +1,46 @@
+//! What model calls cost, grouped by UTC day, agent and model: the data of
+//! the dashboard's costs page. It counts exactly what [`RunStore::agent_spend`]
+//! counts — runs' model-call steps by the time they finished, and the
+//! replies in agents' conversations by the time they were stored — only
+//! split finer.
+//!
+//! [`RunStore::agent_spend`]: crate::RunStore::agent_spend
+
+pub(crate) mod postgres;
+pub(crate) mod sqlite;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use steward_domain::{AgentId, UserId};
+
+use crate::Result;
+
+/// The model calls of one agent with one model on one UTC day.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CostEntry {
+    pub day: NaiveDate,
+    pub agent_id: AgentId,
+    /// `provider/model` for a run's calls; `None` for chat replies, whose
+    /// messages do not record the model.
+    pub model: Option<String>,
+    pub model_calls: u64,
+    /// US dollars of the calls whose price is known.
+    pub cost_usd: f64,
+    /// Calls whose price is unknown, not in `cost_usd`.
+    pub unknown_cost_calls: u64,
+    /// Tokens of the runs' calls (chat replies do not record theirs).
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+}
+
+#[async_trait]
+pub trait CostStore {
+    /// The user's spending since `since`, by UTC day, agent and model;
+    /// ordered by day, then agent, then model (chat replies first).
+    async fn cost_entries(&self, user: UserId, since: DateTime<Utc>) -> Result<Vec<CostEntry>>;
+}
+
+/// A count read from SQL, where it is a signed integer.
+pub(crate) fn count(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
