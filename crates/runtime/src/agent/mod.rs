@@ -15,9 +15,9 @@ pub mod steps;
 mod tool_calls;
 pub mod tools_and_skills;
 
-pub use agent_checks::{EquipmentProblem, EquipmentProblemKind};
 /// Redaction moved to the outbound policy; the old path still names it.
 pub use crate::outbound::redact;
+pub use agent_checks::{EquipmentProblem, EquipmentProblemKind};
 pub use chat::{ChatError, ChatEvent};
 pub use handler::AgentRunHandler;
 pub use run::RunProgress;
