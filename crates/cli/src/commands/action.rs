@@ -4,6 +4,7 @@
 //! (`transition`, or the shortcuts `define`, `start`, `complete`, `fail`,
 //! `dismiss`).
 
+use steward_domain::{Clock, SystemClock};
 use steward_server::api::{
     ActionListResponse, ActionMode, ActionPriority, ActionResponse, ActionState, ArtifactListResponse,
     CreateActionRequest, ScheduleActionRequest, ScheduleActionResponse, TransitionActionRequest, UpdateActionRequest,
@@ -264,7 +265,7 @@ pub async fn run(command: ActionCommand, global: &GlobalOptions) -> anyhow::Resu
 
 async fn schedule(client: &ApiClient, args: ScheduleArgs, global: &GlobalOptions) -> anyhow::Result<()> {
     let delay_ms = args.after.map(|after| u64::try_from(after.as_millis()).unwrap_or(u64::MAX));
-    let now = chrono::Utc::now();
+    let now = SystemClock.now();
     let at = match args.at {
         // Now, even when the action has a scheduled-for time of its own.
         Some(StartAt::Now) => Some(now),
@@ -288,7 +289,7 @@ async fn schedule(client: &ApiClient, args: ScheduleArgs, global: &GlobalOptions
     }
     let (action, run) = (&reply.body.action, &reply.body.run);
     let starts_at = reply.body.starts_at;
-    let when = match distance(starts_at, chrono::Utc::now()).as_str() {
+    let when = match distance(starts_at, SystemClock.now()).as_str() {
         "now" => "now".to_string(),
         distance => format!("at {}, {distance}", zoned(starts_at)),
     };
