@@ -21,17 +21,12 @@ const UNCHECKED_CRATES: &[(&str, &str)] = &[];
 /// work named: crate folder, the loop as reported, who takes it apart. Add
 /// none; a loop that no longer exists is simply not found, and its line can
 /// go.
-const KNOWN_LOOPS: &[(&str, &str, &str)] = &[
-    ("crates/cli", "client ↔ failure", "the CLI helper: `ApiFailure` or `CliFailure` moves down"),
-    ("crates/cli", "config ↔ config_file", "the CLI helper: the file check takes what it needs, not `Config`"),
-    ("crates/cli", "commands::bench ↔ commands::bench_agents", "the measuring helpers move out of `bench.rs`"),
-    (
-        "crates/store",
-        "actions ↔ approvals ↔ runs",
-        "the two per-dialect loops of before the area-first layout, now one: a run moves its action and a \
-         person's move of an action stops its runs; an approval's last decision resumes its run",
-    ),
-];
+const KNOWN_LOOPS: &[(&str, &str, &str)] = &[(
+    "crates/store",
+    "actions ↔ approvals ↔ runs",
+    "the two per-dialect loops of before the area-first layout, now one: a run moves its action and a \
+     person's move of an action stops its runs; an approval's last decision resumes its run",
+)];
 
 /// A module's path inside its crate: `["agent", "run"]`; the root is empty.
 type ModulePath = Vec<String>;

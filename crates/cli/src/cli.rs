@@ -20,49 +20,81 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run Steward: the HTTP API, the event stream and the workers.
+    #[command(
+        after_help = "Examples:\n  steward serve\n  steward serve --home ./data --bind 127.0.0.1:9000\n  steward serve --database postgres://steward@db/steward"
+    )]
     Serve(commands::serve::ServeArgs),
     /// Is the server up: version, database, jobs by state.
+    #[command(after_help = "Examples:\n  steward status\n  steward status --json")]
     Status,
     /// Agents: list, get, create, update, archive.
     #[command(subcommand)]
+    #[command(
+        after_help = "Examples:\n  steward agent new\n  steward agent create \"Launch writer\" --goal \"Publish a launch post\"\n  steward agent get \"Launch writer\""
+    )]
     Agent(commands::agent::AgentCommand),
     /// Actions (an agent's deliverables): list, get, create, update, and move through their lifecycle.
     #[command(subcommand)]
+    #[command(
+        after_help = "Examples:\n  steward action list --agent \"Launch writer\"\n  steward action define 1\n  steward action schedule 1 --at \"2030-01-31 09:00\""
+    )]
     Action(commands::action::ActionCommand),
     /// Chat with an agent; it proposes draft actions when useful.
+    #[command(
+        after_help = "Examples:\n  steward chat \"Launch writer\" \"What should we do first?\"\n  steward chat 1"
+    )]
     Chat(commands::chat::ChatArgs),
     /// Start an ad-hoc run of an agent; --wait follows it step by step.
+    #[command(after_help = "Example:\n  steward run \"Launch writer\" \"List three headline ideas\" --wait")]
     Run(commands::runs::RunArgs),
     /// Runs: list them, show one, cancel one.
+    #[command(after_help = "Examples:\n  steward runs\n  steward runs get 2\n  steward runs cancel 2")]
     Runs(commands::runs::RunsArgs),
     /// Every step of a run: model calls with tokens, cost and timings; tool calls with arguments and results.
+    #[command(after_help = "Examples:\n  steward trace 2\n  steward trace 2 --full\n  steward trace 2 --json")]
     Trace(commands::runs::TraceArgs),
     /// Tool calls waiting for approval; approve or reject them.
+    #[command(
+        after_help = "Examples:\n  steward approvals\n  steward approvals approve 3\n  steward approvals reject 3 --reason \"Not that file\""
+    )]
     Approvals(commands::approvals::ApprovalsArgs),
     /// Jobs of the durable queue: enqueue, list, get, cancel, retry.
     #[command(subcommand)]
+    #[command(
+        after_help = "Examples:\n  steward job enqueue --kind noop\n  steward job list --state dead\n  steward job retry 42"
+    )]
     Job(commands::job::JobCommand),
     /// Schedules: preview the fire times of a *when* in a time zone (no server needed).
     #[command(subcommand)]
+    #[command(after_help = "Example:\n  steward schedule preview \"weekdays at 08:00\" --tz Europe/London -n 5")]
     Schedule(commands::schedule::ScheduleCommand),
     /// The event log; --follow for live events.
+    #[command(after_help = "Examples:\n  steward events\n  steward events --follow --json")]
     Events(commands::events::EventsArgs),
     /// Apply database migrations and exit.
+    #[command(after_help = "Example:\n  steward migrate --home ./data")]
     Migrate(HomeOptions),
     /// Print shell completions.
+    #[command(after_help = "Example:\n  steward completions bash > /etc/bash_completion.d/steward")]
     Completions(commands::completions::CompletionsArgs),
     /// Measure Steward.
     #[command(subcommand)]
+    #[command(after_help = "Example:\n  steward bench queue --jobs 100000 --workers 64")]
     Bench(commands::bench::BenchCommand),
     /// Ask a model one question; streams the answer, then tokens and cost.
+    #[command(
+        after_help = "Examples:\n  steward ask \"Summarise RFC 9110 in one line\"\n  steward ask --model openai/gpt-4.1-mini --json \"hello\""
+    )]
     Ask(commands::ask::AskArgs),
     /// List model providers and models, and whether each has its API key.
     Models(commands::models::ModelsArgs),
     /// Skills in $STEWARD_HOME/skills: list them, or check them for problems.
     #[command(subcommand)]
+    #[command(after_help = "Examples:\n  steward skills list\n  steward skills check")]
     Skills(commands::skills::SkillsCommand),
     /// Development tools.
     #[command(subcommand)]
+    #[command(after_help = "Example:\n  steward dev fake-llm --port 8089")]
     Dev(commands::dev::DevCommand),
 }
 

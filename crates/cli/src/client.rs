@@ -3,7 +3,6 @@
 //! person can act on (`name: must not be empty`, or how to reach a server
 //! that is not running).
 
-use std::fmt;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -13,7 +12,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use steward_server::api::ErrorResponse;
 
-use crate::failure::CliFailure;
+use crate::failure::{ApiFailure, CliFailure};
 
 /// How long a request may take before the CLI gives up on it.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -33,27 +32,6 @@ pub struct Reply<T> {
     pub raw: Value,
     pub body: T,
 }
-
-/// The server refused a request; displayed as `field: message`.
-#[derive(Debug, Clone)]
-pub struct ApiFailure {
-    /// The API's error code (`not_found`), or `failed` when the answer was
-    /// not the API's error shape.
-    pub code: String,
-    pub message: String,
-    pub field: Option<String>,
-}
-
-impl fmt::Display for ApiFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.field {
-            Some(field) => write!(f, "{field}: {}", self.message),
-            None => f.write_str(&self.message),
-        }
-    }
-}
-
-impl std::error::Error for ApiFailure {}
 
 impl ApiClient {
     /// A client of the server at `server` (`http://127.0.0.1:8420`; the

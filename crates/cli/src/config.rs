@@ -256,7 +256,7 @@ impl Config {
         let defaults = config::Config::try_from(&Config::default()).context("default configuration")?;
         let mut builder = config::Config::builder().add_source(defaults);
         if file.exists() {
-            crate::config_file::check_file(&file)?;
+            crate::config_file::check_file::<Config>(&file)?;
             builder = builder.add_source(config::File::from(file.as_path()).format(config::FileFormat::Toml));
         }
         let mut environment_source = config::Environment::default()

@@ -5,14 +5,15 @@
 use std::path::Path;
 
 use anyhow::Context;
+use serde::de::DeserializeOwned;
 
-use crate::config::Config;
 use crate::failure::CliFailure;
 
-/// Checks the file's keys and values against [`Config`].
-pub fn check_file(path: &Path) -> anyhow::Result<()> {
+/// Checks the file's keys and values against the configuration type `C`
+/// (`config::Config`, which calls this, so this module does not import it).
+pub fn check_file<C: DeserializeOwned>(path: &Path) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    check_text(&text).map_err(|problem| {
+    check_text::<C>(&text).map_err(|problem| {
         let message = format!("{}:{}: {}", path.display(), problem.line, problem.message);
         CliFailure::invalid_config(problem.key, message).into()
     })
@@ -27,13 +28,13 @@ struct Problem {
     message: String,
 }
 
-fn check_text(text: &str) -> Result<(), Problem> {
+fn check_text<C: DeserializeOwned>(text: &str) -> Result<(), Problem> {
     let deserializer = toml::de::Deserializer::parse(text).map_err(|error| Problem {
         key: String::new(),
         line: line_of(text, error.span()),
         message: format!("not valid TOML: {}", error.message().trim()),
     })?;
-    if let Err(error) = serde_path_to_error::deserialize::<_, Config>(deserializer) {
+    if let Err(error) = serde_path_to_error::deserialize::<_, C>(deserializer) {
         let key = error.path().to_string();
         let inner = error.into_inner();
         let line = line_of(text, inner.span());
@@ -97,9 +98,10 @@ fn line_of(text: &str, span: Option<std::ops::Range<usize>>) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
 
     fn problem(text: &str) -> Problem {
-        check_text(text).unwrap_err()
+        check_text::<Config>(text).unwrap_err()
     }
 
     #[test]
@@ -146,6 +148,6 @@ mod tests {
 
     #[test]
     fn the_example_file_passes_once_home_is_left_to_the_flag() {
-        assert_eq!(check_text(include_str!("../../../config.example.toml")), Ok(()));
+        assert_eq!(check_text::<Config>(include_str!("../../../config.example.toml")), Ok(()));
     }
 }

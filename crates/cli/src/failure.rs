@@ -12,7 +12,26 @@ use std::fmt;
 use serde_json::json;
 use steward_server::api::ErrorCode;
 
-use crate::client::ApiFailure;
+/// The server refused a request; displayed as `field: message`.
+#[derive(Debug, Clone)]
+pub struct ApiFailure {
+    /// The API's error code (`not_found`), or `failed` when the answer was
+    /// not the API's error shape.
+    pub code: String,
+    pub message: String,
+    pub field: Option<String>,
+}
+
+impl fmt::Display for ApiFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.field {
+            Some(field) => write!(f, "{field}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for ApiFailure {}
 
 /// The exit statuses, one per class of error.
 pub const EXIT_STATUS_HELP: &str = "\

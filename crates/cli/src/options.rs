@@ -6,7 +6,10 @@ use std::path::PathBuf;
 
 use crate::config::LogFormat;
 
+/// Flags every command takes. In a subcommand's help they come after its
+/// own flags, under their own heading.
 #[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalOptions {
     /// Log filter, e.g. `debug` or `steward=debug,sqlx=warn` (default: RUST_LOG, then the config).
     #[arg(long, global = true, value_name = "FILTER")]

@@ -10,17 +10,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use async_trait::async_trait;
 use serde_json::{Value, json};
-use steward_domain::{JobState, NewJob, UserId};
+use steward_domain::{JobState, NewJob};
 use steward_runtime::{HandlerRegistry, JobContext, JobError, JobHandler, WorkerPool, WorkerPoolConfig};
-use steward_store::{DatabaseUrl, JobFilter, Store, StoreOptions};
+use steward_store::{JobFilter, Store, StoreOptions};
 use tokio::sync::Notify;
 
 use crate::options::GlobalOptions;
 
-pub(super) const USER: UserId = UserId::LOCAL_OWNER;
+use super::bench_support::{Scratch, USER, describe, peak_rss_mb, process_cpu_seconds};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum BenchCommand {
@@ -233,33 +232,6 @@ fn percentile(sorted_micros: &[u64], quantile: f64) -> f64 {
     sorted_micros[index] as f64 / 1000.0
 }
 
-/// CPU time (user + system, all threads) this process has used so far, in
-/// seconds: `CLOCK_PROCESS_CPUTIME_ID`, to the nanosecond.
-pub(super) fn process_cpu_seconds() -> f64 {
-    let now = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
-    now.tv_sec as f64 + now.tv_nsec as f64 / 1e9
-}
-
-/// Peak resident memory (VmHWM) of this process, or of process `pid`, in MiB.
-pub(super) fn peak_rss_mb(pid: Option<u32>) -> f64 {
-    let path = pid.map_or_else(|| "/proc/self/status".to_string(), |pid| format!("/proc/{pid}/status"));
-    std::fs::read_to_string(path)
-        .ok()
-        .and_then(|status| {
-            let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
-            let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-            Some(kib / 1024.0)
-        })
-        .unwrap_or(0.0)
-}
-
-pub(super) fn describe(url: &DatabaseUrl) -> String {
-    match url {
-        DatabaseUrl::Sqlite(_) => "sqlite".into(),
-        DatabaseUrl::Postgres(_) => "postgres".into(),
-    }
-}
-
 struct Report {
     database: String,
     jobs: usize,
@@ -318,54 +290,4 @@ impl Report {
 
 fn rate(per_second: f64) -> String {
     format!("{:.0} jobs/s", per_second)
-}
-
-/// A database that exists only for the benchmark: a SQLite file in a
-/// temporary directory, or a fresh schema on the given PostgreSQL server.
-pub(super) struct Scratch {
-    pub(super) url: DatabaseUrl,
-    _directory: Option<tempfile::TempDir>,
-    schema: Option<steward_store::postgres::scratch::ScratchSchema>,
-}
-
-impl Scratch {
-    pub(super) async fn create(database: Option<&str>) -> anyhow::Result<Scratch> {
-        match database {
-            None => {
-                let directory = tempfile::tempdir().context("cannot create a temporary directory")?;
-                Ok(Scratch {
-                    url: DatabaseUrl::Sqlite(directory.path().join("bench.db")),
-                    _directory: Some(directory),
-                    schema: None,
-                })
-            }
-            Some(text) => match DatabaseUrl::parse(text).map_err(|error| anyhow::anyhow!("--database: {error}"))? {
-                DatabaseUrl::Sqlite(path) if path.exists() => {
-                    anyhow::bail!("--database: {} exists; the benchmark needs a new file", path.display())
-                }
-                DatabaseUrl::Sqlite(path) => {
-                    Ok(Scratch { url: DatabaseUrl::Sqlite(path), _directory: None, schema: None })
-                }
-                DatabaseUrl::Postgres(server) => {
-                    let schema = steward_store::postgres::scratch::ScratchSchema::create(&server, "steward_bench")
-                        .await
-                        .context("cannot create a scratch schema for the benchmark")?;
-                    Ok(Scratch {
-                        url: DatabaseUrl::Postgres(schema.url.clone()),
-                        _directory: None,
-                        schema: Some(schema),
-                    })
-                }
-            },
-        }
-    }
-
-    pub(super) async fn remove(self) {
-        if let Some(schema) = self.schema {
-            let name = schema.name().to_string();
-            if let Err(error) = schema.drop_schema().await {
-                eprintln!("warning: could not drop the benchmark schema {name}: {error}");
-            }
-        }
-    }
 }

@@ -33,7 +33,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::Notify;
 
-use super::bench::{Scratch, USER, describe, peak_rss_mb, process_cpu_seconds};
+use super::bench_support::{Scratch, USER, describe, peak_rss_mb, process_cpu_seconds};
 use crate::open_files::{OpenFilesLimit, raise_open_files_limit};
 
 /// The tool every reply but the last asks for: a real built-in whose work is

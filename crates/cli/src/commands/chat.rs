@@ -84,7 +84,7 @@ async fn turn(client: &ApiClient, path: &str, message: String, json: bool) -> an
             "error" => {
                 say!("");
                 let error: ErrorResponse = serde_json::from_str(&event.data)?;
-                return Err(crate::client::ApiFailure {
+                return Err(crate::failure::ApiFailure {
                     code: error.error.code.as_str().to_string(),
                     message: error.error.message,
                     field: error.error.field,

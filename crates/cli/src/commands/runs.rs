@@ -223,11 +223,17 @@ fn span_row(span: &SpanResponse, full: bool) -> [String; 8] {
         None => ("—".into(), "—".into(), "—".into()),
     };
     let note = match (&span.error, &span.tool_call) {
-        (Some(error), _) => format!("error: {}", if full { error.clone() } else { truncate(error, 60) }),
+        // Errors are shown whole: they are what a failed run is read for.
+        (Some(error), Some(call)) => format!("{}\nerror: {error}", excerpt(&call.arguments.to_string(), full)),
+        (Some(error), None) => format!("error: {error}"),
         (None, Some(call)) => {
-            let arguments = call.arguments.to_string();
-            let arguments = if full { arguments } else { truncate(&arguments, 60) };
-            format!("{arguments} → {} bytes", call.result_bytes.unwrap_or(0))
+            let result = span.content["result"].as_str().unwrap_or_default();
+            format!(
+                "{} → {} ({} bytes)",
+                excerpt(&call.arguments.to_string(), full),
+                excerpt(result, full),
+                call.result_bytes.unwrap_or(0)
+            )
         }
         (None, None) => describe_content(span, full),
     };
@@ -241,6 +247,11 @@ fn span_row(span: &SpanResponse, full: bool) -> [String; 8] {
         output::duration(span.duration_ms),
         note,
     ]
+}
+
+/// All of `text` with `--full`, else its first line cut to 60 characters.
+fn excerpt(text: &str, full: bool) -> String {
+    if full { text.to_string() } else { truncate(text, 60) }
 }
 
 /// A step's text in a word: the instruction, the model's words or stop reason.

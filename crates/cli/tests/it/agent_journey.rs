@@ -110,7 +110,16 @@ async fn heavy_the_goal_agent_journey_through_the_cli() {
     assert_eq!((run["outcome"].as_str(), run["action_id"].as_i64()), (Some("completed"), Some(action_id)));
     let trace = steward(url, &["trace", &run["id"].to_string()]);
     let printed = trace.ok();
-    for expected in ["instruction", "model_call", "tool_call", "workspace.write", "artifacts.write", "completed"] {
+    let expected_parts = [
+        "instruction",
+        "model_call",
+        "tool_call",
+        "workspace.write",
+        "artifacts.write",
+        "completed",
+        "created notes.md",
+    ];
+    for expected in expected_parts {
         assert!(printed.contains(expected), "the trace shows {expected}: {printed}");
     }
 
@@ -157,6 +166,17 @@ async fn heavy_a_rejected_approval_reaches_the_model_and_the_run_carries_on() {
     assert!(!server.home().join("workspaces").join(&run).join("a.txt").exists(), "the rejected write did not happen");
     let twice = steward(url, &["approvals", "approve", &approval]);
     assert!(twice.failed().contains("already"), "{}", twice.stderr);
+
+    // The trace shows the refused call's arguments and its error in full, and
+    // the model's stop reason; --json has the whole trace.
+    let trace = steward(url, &["trace", &run]);
+    let printed = trace.ok().replace(['│', '\n'], " ");
+    let printed = printed.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(printed.contains("\"path\":\"a.txt\""), "tool arguments: {printed}");
+    assert!(printed.contains("not in this folder"), "the error in full: {printed}");
+    assert!(printed.contains("end_turn"), "the stop reason: {printed}");
+    let whole = steward(url, &["trace", &run, "--json"]).json();
+    assert!(whole["spans"].as_array().is_some_and(|spans| spans.len() >= 3), "{whole}");
 }
 
 async fn fetch_json(url: &str) -> Value {

@@ -12,6 +12,7 @@ mod crash;
 mod dashboard_browser;
 mod events;
 mod finding_the_server;
+mod help;
 mod jobs;
 mod json_contract;
 mod llm_commands;
