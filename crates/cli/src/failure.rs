@@ -40,7 +40,8 @@ Exit status:
   1  failed: the command ran but did not succeed (a run that did not complete,
      skills with problems, a server error)
   2  usage: a bad flag, argument or field (invalid_parameter, invalid_field,
-     invalid_json, payload_too_large), or a confirmation refused
+     model_unavailable, invalid_json, payload_too_large), or a confirmation
+     refused
   3  not_found: the agent, action, run or job does not exist
   4  conflict: the current state forbids it (illegal_transition,
      already_exists, archived, stale, dependency_failed, budget_exceeded)
@@ -116,7 +117,12 @@ pub const USAGE: &str = "invalid_parameter";
 /// The exit status of an error code.
 pub fn exit_status(code: &str) -> u8 {
     match code {
-        "invalid_parameter" | "invalid_field" | "invalid_json" | "payload_too_large" | "unsupported_media_type" => 2,
+        "invalid_parameter"
+        | "invalid_field"
+        | "model_unavailable"
+        | "invalid_json"
+        | "payload_too_large"
+        | "unsupported_media_type" => 2,
         "not_found" => 3,
         "illegal_transition" | "already_exists" | "dependency_failed" | "archived" | "stale" | "budget_exceeded" => 4,
         "unreachable" | "unavailable" | "no_agent_runtime" | "model_not_configured" | "model_failed" => 5,

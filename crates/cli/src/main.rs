@@ -12,6 +12,7 @@ mod open_files;
 mod options;
 mod output;
 mod server_address;
+mod start_time;
 
 use std::process::ExitCode;
 

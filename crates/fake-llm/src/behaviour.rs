@@ -1,12 +1,13 @@
 //! Command-line options shared by `steward-fake-llm` and `steward dev
-//! fake-llm` that shape every reply without a script: how long each is held,
-//! and a scripted tool loop for load tests.
+//! fake-llm` that shape every reply: how long each is held, a scripted
+//! tool loop for load tests, and a conversation script for demos.
 
 use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::FakeLlm;
+use crate::conversation_script::ConversationScript;
 use crate::tool_loop::ToolLoop;
 
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -29,6 +30,11 @@ pub struct BehaviourOptions {
     /// example made from the tool's schema.
     #[arg(long, value_name = "JSON", requires = "tool_calls", value_parser = parse_json_object)]
     pub tool_input: Option<Value>,
+
+    /// Play this conversation script (YAML or JSON; see examples/tour.yaml): turns matched on the
+    /// request, with the default reply for the rest.
+    #[arg(long, value_name = "FILE", conflicts_with = "tool_calls", value_parser = parse_script)]
+    pub script: Option<ConversationScript>,
 }
 
 impl BehaviourOptions {
@@ -40,7 +46,14 @@ impl BehaviourOptions {
             tool_loop.arguments = self.tool_input.clone();
             fake.set_tool_loop(tool_loop);
         }
+        if let Some(script) = &self.script {
+            fake.set_script(script.clone());
+        }
     }
+}
+
+fn parse_script(path: &str) -> Result<ConversationScript, String> {
+    ConversationScript::load(std::path::Path::new(path))
 }
 
 fn parse_json_object(text: &str) -> Result<Value, String> {

@@ -67,7 +67,7 @@ pub(crate) fn offered_tools(request: &ReceivedRequest) -> impl Iterator<Item = (
 }
 
 /// The tool the request forces, with its parameter schema.
-fn forced_tool(request: &ReceivedRequest) -> Option<(&str, &Value)> {
+pub(crate) fn forced_tool(request: &ReceivedRequest) -> Option<(&str, &Value)> {
     let choice = request.body.get("tool_choice")?;
     let wanted: Option<&str> = match request.endpoint {
         Endpoint::AnthropicMessages => match choice.get("type")?.as_str()? {

@@ -28,6 +28,7 @@
 
 mod anthropic;
 mod behaviour;
+mod conversation_script;
 mod defaults;
 mod delivery;
 mod openai;
@@ -49,6 +50,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use behaviour::BehaviourOptions;
+pub use conversation_script::ConversationScript;
 pub use defaults::example_for_schema;
 pub use openai::DEFAULT_EMBEDDING_DIMENSIONS;
 pub use received::{Endpoint, Protocol, ReceivedRequest};
@@ -156,6 +158,13 @@ impl FakeLlm {
     /// when the queue is empty; replaces the responder.
     pub fn set_tool_loop(&self, tool_loop: ToolLoop) {
         self.set_responder(move |request| Some(tool_loop.reply_for(request).into()));
+    }
+
+    /// Plays `script` when the queue is empty (see [`ConversationScript`]);
+    /// requests it does not match get the default reply. Replaces the
+    /// responder.
+    pub fn set_script(&self, script: ConversationScript) {
+        self.set_responder(move |request| script.reply_for(request).map(Into::into));
     }
 
     pub fn clear_responder(&self) {

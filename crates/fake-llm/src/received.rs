@@ -109,6 +109,17 @@ impl ReceivedRequest {
             .find(|text| !text.is_empty())
     }
 
+    /// The text of every user message in order, ignoring tool results (and
+    /// messages that are only tool results).
+    pub fn user_texts(&self) -> Vec<String> {
+        self.messages()
+            .iter()
+            .filter(|message| role_of(message) == "user")
+            .map(|message| message.get("content").map(text_of_content).unwrap_or_default())
+            .filter(|text| !text.is_empty())
+            .collect()
+    }
+
     /// Whether any system or message text contains `needle`; handy for a
     /// responder that routes by a marker placed in each conversation.
     pub fn mentions(&self, needle: &str) -> bool {

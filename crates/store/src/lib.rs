@@ -40,7 +40,7 @@ pub use error::{ConflictKind, Entity, StoreError};
 pub use events::{EventLog, EventQuery};
 pub use jobs::{
     ClaimRequest, ClaimResponse, ClaimedJob, EnqueueOutcome, JobCounts, JobFilter, JobOutcome, JobQueue, LeaseRef,
-    LeaseStatus, QueueSettings, RetryDecision, SettleOutcome, Settlement,
+    LeaseStatus, RetryDecision, SettleOutcome, Settlement,
 };
 pub use migrations::MigrationReport;
 pub use runs::{AgentMetrics, ApprovalFilter, RunFilter, RunFinish, RunStore};
@@ -76,6 +76,20 @@ pub trait Store:
 
     /// Waits for in-flight writes and closes connections.
     async fn close(&self);
+}
+
+/// Queue behaviour that is configuration rather than per job (here, beside
+/// the options that carry it, so the backends' plumbing needs no area).
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueueSettings {
+    /// Ceiling of the automatic retry delay.
+    pub retry_backoff_cap: std::time::Duration,
+}
+
+impl Default for QueueSettings {
+    fn default() -> Self {
+        QueueSettings { retry_backoff_cap: steward_domain::backoff::DEFAULT_CAP }
+    }
 }
 
 /// Options shared by both backends.

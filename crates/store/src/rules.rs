@@ -1,9 +1,10 @@
-//! The parts of the store's behaviour that do not depend on the database:
-//! checks of an enqueue batch, the refusals and their messages, the data of
-//! events, retry delays — and, in [`agent_runtime`], those of runs,
-//! approvals, conversations and artifacts. Both backends call these, so
-//! SQLite and PostgreSQL cannot drift apart in what they accept, refuse or
-//! record.
+//! The parts of the store's behaviour that do not depend on the database
+//! and are not one area's own: checks of an enqueue batch and the queue's
+//! refusals, retry delays and death reasons, agents' and actions' refusals,
+//! limits and text as both databases store them. Each area's own decisions
+//! are in its `decide.rs` (runs, steps, actions, approvals, conversations,
+//! artifacts, jobs). Both backends call these, so SQLite and PostgreSQL
+//! cannot drift apart in what they accept, refuse or record.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -12,16 +13,14 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use steward_domain::job::limits;
 use steward_domain::{
-    ActionId, ActionState, AgentId, AgentPatch, AgentStatus, DeathReason, JobId, JobRef, JobState, NewJob, RunLimits,
-    backoff,
+    ActionId, ActionState, AgentId, AgentPatch, AgentStatus, JobId, JobRef, JobState, NewJob, RunLimits,
 };
 
-use crate::jobs::{QueueSettings, RetryDecision};
 use crate::{ConflictKind, StoreError};
 
-mod agent_runtime;
-
-pub(crate) use agent_runtime::*;
+/// Midnight UTC of the day of `now`: where "today's" spending starts (the
+/// runtime's budget check uses the same function, so both agree on "today").
+pub(crate) use steward_domain::time::start_of_utc_day;
 
 /// Checks an enqueue batch before anything is looked up: size, each job's
 /// fields, idempotency keys unique within the batch.
@@ -262,33 +261,6 @@ fn without_nul(character: char) -> char {
     if character == '\0' { char::REPLACEMENT_CHARACTER } else { character }
 }
 
-/// How long a failed attempt waits before its retry, or `None` when the job
-/// dies instead (a permanent error, or no attempts left).
-pub(crate) fn retry_delay(
-    retry: RetryDecision,
-    attempt: u32,
-    max_attempts: u32,
-    settings: &QueueSettings,
-) -> Option<Duration> {
-    if attempt < max_attempts { requested_retry_delay(retry, attempt, settings) } else { None }
-}
-
-/// The delay a failure asks for if attempts are left: the one it names, or
-/// the exponential backoff after `attempt`; `None` for a permanent failure.
-pub(crate) fn requested_retry_delay(retry: RetryDecision, attempt: u32, settings: &QueueSettings) -> Option<Duration> {
-    match retry {
-        RetryDecision::Retryable { after } => Some(after.unwrap_or_else(|| {
-            backoff::retry_delay(attempt, rand::Rng::random::<f64>(&mut rand::rng()), settings.retry_backoff_cap)
-        })),
-        RetryDecision::Permanent => None,
-    }
-}
-
-/// Why a failed attempt killed its job (recorded in `state_reason`).
-pub(crate) fn death_reason(retry: RetryDecision) -> DeathReason {
-    if matches!(retry, RetryDecision::Permanent) { DeathReason::PermanentError } else { DeathReason::OutOfAttempts }
-}
-
 /// When a new job becomes claimable: its `run_at`, or now. Truncated to the
 /// microseconds both databases keep, so the job an enqueue returns equals
 /// the one read back later.
@@ -356,5 +328,12 @@ mod tests {
         assert_eq!(storable_error("exit\0code"), "exit\u{fffd}code");
         let result = serde_json::json!({ "out\0": ["a\0", 1, null] });
         assert_eq!(storable_result(&result), serde_json::json!({ "out\u{fffd}": ["a\u{fffd}", 1, null] }));
+    }
+
+    #[test]
+    fn today_starts_at_midnight_utc() {
+        use chrono::TimeZone;
+        let now = Utc.with_ymd_and_hms(2030, 3, 4, 17, 5, 9).unwrap();
+        assert_eq!(start_of_utc_day(now), Utc.with_ymd_and_hms(2030, 3, 4, 0, 0, 0).unwrap());
     }
 }

@@ -4,15 +4,18 @@
 //! (`transition`, or the shortcuts `define`, `start`, `complete`, `fail`,
 //! `dismiss`).
 
+use steward_domain::{Clock, SystemClock};
 use steward_server::api::{
     ActionListResponse, ActionMode, ActionPriority, ActionResponse, ActionState, ArtifactListResponse,
     CreateActionRequest, ScheduleActionRequest, ScheduleActionResponse, TransitionActionRequest, UpdateActionRequest,
 };
 
 use crate::client::ApiClient;
+use crate::commands::runs;
 use crate::input::{AgentRef, parse_agent, parse_duration, parse_id, parse_time, parse_wire, resolve_agent};
 use crate::options::GlobalOptions;
-use crate::output::{self, confirm, local_time, optional_time, or_dash, print_json, say, truncate, will_ask};
+use crate::output::{self, confirm, local_time, optional_time, or_dash, print_json, say, truncate};
+use crate::start_time::{StartAt, distance, parse_start_at, refuse_past, zoned};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum ActionCommand {
@@ -96,16 +99,22 @@ pub struct ShortcutArgs {
 pub struct ScheduleArgs {
     #[arg(value_parser = parse_id)]
     pub id: i64,
-    /// Start then (2030-01-31T09:00:00Z, or a local 2030-01-31 09:00); default the action's
-    /// scheduled-for time, else now.
-    #[arg(long, value_parser = parse_time, value_name = "TIME")]
-    pub at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Start then (2030-01-31T09:00:00Z, a local 2030-01-31 09:00, or now); default the action's
+    /// scheduled-for time, else now. A past time is refused unless --allow-past.
+    #[arg(long, value_parser = parse_start_at, value_name = "TIME")]
+    pub at: Option<StartAt>,
+    /// Accept an --at in the past (the run then starts at once).
+    #[arg(long, requires = "at")]
+    pub allow_past: bool,
     /// Start after this long (90s, 10m, 2h).
     #[arg(long = "in", value_parser = parse_duration, value_name = "DURATION", conflicts_with = "at")]
     pub after: Option<std::time::Duration>,
     /// What the agent is told; default the action's title and description.
     #[arg(long)]
     pub instruction: Option<String>,
+    /// Follow the run step by step until it finishes; fail if it does not complete.
+    #[arg(long)]
+    pub wait: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -234,17 +243,14 @@ pub async fn run(command: ActionCommand, global: &GlobalOptions) -> anyhow::Resu
         ActionCommand::Dismiss { shortcut, yes } => (shortcut.id, ActionState::Dismissed, shortcut.reason, yes),
     };
     if to == ActionState::Dismissed {
-        let question = if will_ask(yes) {
-            let action = client.get::<ActionResponse>(&format!("/actions/{id}"), &[]).await?.body;
-            let run = if matches!(action.state, ActionState::Scheduled | ActionState::InProgress) {
-                " The run working on it is cancelled."
-            } else {
-                ""
-            };
-            format!("Dismiss action {id} {:?}? A dismissed action is final.{run}", action.title)
+        // Looked up before asking, so a wrong id is told as such.
+        let action = client.get::<ActionResponse>(&format!("/actions/{id}"), &[]).await?.body;
+        let run = if matches!(action.state, ActionState::Scheduled | ActionState::InProgress) {
+            " The run working on it is cancelled."
         } else {
-            String::new()
+            ""
         };
+        let question = format!("Dismiss action {id} {:?}? A dismissed action is final.{run}", action.title);
         confirm(&question, &format!("dismiss action {id}"), yes)?;
     }
     let request = TransitionActionRequest { to, reason };
@@ -259,16 +265,48 @@ pub async fn run(command: ActionCommand, global: &GlobalOptions) -> anyhow::Resu
 
 async fn schedule(client: &ApiClient, args: ScheduleArgs, global: &GlobalOptions) -> anyhow::Result<()> {
     let delay_ms = args.after.map(|after| u64::try_from(after.as_millis()).unwrap_or(u64::MAX));
-    let request = ScheduleActionRequest { at: args.at, delay_ms, instruction: args.instruction, limits: None };
+    let now = SystemClock.now();
+    let at = match args.at {
+        // Now, even when the action has a scheduled-for time of its own.
+        Some(StartAt::Now) => Some(now),
+        Some(StartAt::At(at)) => {
+            refuse_past(at, now, args.allow_past).map_err(|problem| anyhow::anyhow!(problem))?;
+            Some(at)
+        }
+        None => None,
+    };
+    let request = ScheduleActionRequest { at, delay_ms, instruction: args.instruction, limits: None };
     let reply = client.post::<_, ScheduleActionResponse>(&format!("/actions/{}/schedule", args.id), &request).await?;
     if global.json {
-        print_json(&reply.raw);
+        if !args.wait {
+            print_json(&reply.raw);
+            return Ok(());
+        }
+        // As `steward run --wait --json`: the finished run.
+        let trace = runs::follow(client, reply.body.run.id.get(), false).await?;
+        print_json(&serde_json::to_value(&trace.run)?);
         return Ok(());
     }
     let (action, run) = (&reply.body.action, &reply.body.run);
-    say!("Action {} {:?} is scheduled; run {} works on it.", action.id, action.title, run.id);
-    say!("Follow it: steward trace {} · when done: steward action artifacts {}", run.id, action.id);
-    Ok(())
+    let starts_at = reply.body.starts_at;
+    let when = match distance(starts_at, SystemClock.now()).as_str() {
+        "now" => "now".to_string(),
+        distance => format!("at {}, {distance}", zoned(starts_at)),
+    };
+    say!("Action {} {:?} is scheduled; run {} starts {when}.", action.id, action.title, run.id);
+    if !args.wait {
+        say!("Follow it: steward trace {} · when done: steward action artifacts {}", run.id, action.id);
+        return Ok(());
+    }
+    let trace = runs::follow(client, run.id.get(), true).await?;
+    runs::print_ending(&trace.run);
+    match trace.run.outcome {
+        Some(steward_server::api::RunOutcome::Completed) => {
+            say!("What it wrote: steward action artifacts {}", action.id);
+            Ok(())
+        }
+        _ => anyhow::bail!("run {} did not complete: {}", run.id, runs::describe_outcome(&trace.run)),
+    }
 }
 
 async fn artifacts(client: &ApiClient, id: i64, show: Option<String>, global: &GlobalOptions) -> anyhow::Result<()> {

@@ -14,7 +14,7 @@ use crate::input::{parse_duration, parse_id, parse_job_reference, parse_payload,
 use crate::options::GlobalOptions;
 use crate::output::{
     self, confirm, duration, local_time, optional_duration, optional_time, or_dash, print_json, say,
-    time_with_distance, truncate, will_ask,
+    time_with_distance, truncate,
 };
 
 #[derive(Debug, clap::Subcommand)]
@@ -157,12 +157,11 @@ pub async fn run(command: JobCommand, global: &GlobalOptions) -> anyhow::Result<
             print_detail(&reply.body);
         }
         JobCommand::Cancel { id, yes } => {
-            let question = if will_ask(yes) {
-                let job = client.get::<JobDetailResponse>(&format!("/jobs/{id}"), &[]).await?.body.job;
-                format!("Cancel job {id} ({}, {})? Jobs that depend on it are cancelled too.", job.kind, job.state)
-            } else {
-                String::new()
-            };
+            // Look the job up before asking anything: a wrong id is told as
+            // "there is no job …", not met with a question or a demand for --yes.
+            let job = client.get::<JobDetailResponse>(&format!("/jobs/{id}"), &[]).await?.body.job;
+            let question =
+                format!("Cancel job {id} ({}, {})? Jobs that depend on it are cancelled too.", job.kind, job.state);
             confirm(&question, &format!("cancel job {id}"), yes)?;
             let reply = client.post_empty::<JobResponse>(&format!("/jobs/{id}/cancel")).await?;
             if global.json {

@@ -15,7 +15,7 @@ use crate::commands::llm_setup::format_cost;
 use crate::failure::AlreadyShown;
 use crate::input::{AgentRef, parse_agent, parse_id, parse_time, parse_wire, resolve_agent};
 use crate::options::GlobalOptions;
-use crate::output::{self, confirm, local_time, optional_time, or_dash, print_json, say, truncate, will_ask};
+use crate::output::{self, confirm, local_time, optional_time, or_dash, print_json, say, truncate};
 
 /// How often `--wait` looks at the run.
 const POLL: Duration = Duration::from_millis(200);
@@ -121,7 +121,7 @@ pub async fn run(args: RunArgs, global: &GlobalOptions) -> anyhow::Result<()> {
 }
 
 /// Polls the run's trace until it finishes, printing new steps as they land.
-async fn follow(client: &ApiClient, id: i64, print: bool) -> anyhow::Result<TraceResponse> {
+pub(crate) async fn follow(client: &ApiClient, id: i64, print: bool) -> anyhow::Result<TraceResponse> {
     let mut shown = 0;
     let mut said_waiting = false;
     loop {
@@ -155,12 +155,9 @@ pub async fn runs(args: RunsArgs, global: &GlobalOptions) -> anyhow::Result<()> 
             }
         }
         Some(RunsCommand::Cancel { id, yes }) => {
-            let question = if will_ask(yes) {
-                let run = client.get::<RunResponse>(&format!("/runs/{id}"), &[]).await?.body;
-                format!("Cancel run {id} ({})?", truncate(&run.instruction, 60))
-            } else {
-                String::new()
-            };
+            // Looked up before asking, so a wrong id is told as such.
+            let run = client.get::<RunResponse>(&format!("/runs/{id}"), &[]).await?.body;
+            let question = format!("Cancel run {id} ({})?", truncate(&run.instruction, 60));
             confirm(&question, &format!("cancel run {id}"), yes)?;
             let reply = client.post_empty::<RunResponse>(&format!("/runs/{id}/cancel")).await?;
             if global.json {
@@ -285,7 +282,7 @@ fn span_line(span: &SpanResponse) -> String {
     }
 }
 
-fn print_ending(run: &RunResponse) {
+pub(crate) fn print_ending(run: &RunResponse) {
     let usage = &run.usage;
     let cost = if usage.cost_known {
         format_cost(Some(usage.cost_usd))
@@ -305,7 +302,7 @@ fn print_ending(run: &RunResponse) {
     }
 }
 
-fn describe_outcome(run: &RunResponse) -> String {
+pub(crate) fn describe_outcome(run: &RunResponse) -> String {
     match (&run.outcome, &run.error) {
         (Some(outcome), Some(error)) => format!("{outcome} ({error})"),
         (Some(outcome), None) => outcome.to_string(),

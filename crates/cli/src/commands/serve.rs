@@ -165,6 +165,9 @@ pub fn agent_runtime(config: &Config, store: Arc<dyn Store>, clock: &SharedClock
     }
     let builtins = BuiltinTools::new(&config.tools).context("invalid [tools] configuration")?;
     let tools_and_skills = Arc::new(HomeToolsAndSkills::new(builtins, config.home.clone()));
+    tools_and_skills
+        .check_require_approval(&config.tools.require_approval)
+        .map_err(|problem| anyhow::anyhow!("invalid [tools] configuration: {problem}"))?;
     Ok(Arc::new(
         AgentRuntime::new(
             store,

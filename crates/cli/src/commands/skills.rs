@@ -17,8 +17,18 @@ use crate::output::{print_json, say, table};
 pub enum SkillsCommand {
     /// List the skills that load: name, description and folder.
     List(SkillsArgs),
-    /// Check every skill; print each problem as file:line; fail if there is any.
-    Check(SkillsArgs),
+    /// Check every skill; print each problem as file:line; fail on errors (and on warnings with --strict).
+    Check(CheckArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub skills: SkillsArgs,
+
+    /// Fail on warnings too (a skill that loads but breaks a limit of the Agent Skills format).
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -80,16 +90,22 @@ fn list(args: SkillsArgs, global: &GlobalOptions) -> anyhow::Result<()> {
         }
         say!("{skills}");
     }
-    let problems = catalog.problems().len();
-    if problems > 0 {
-        say!("{problems} skill problem(s) left skills out; `steward skills check` shows them.");
+    let errors = catalog.errors().count();
+    let warnings = catalog.problems().len() - errors;
+    if errors > 0 {
+        say!("{errors} skill problem(s) left skills out; `steward skills check` shows them.");
+    }
+    if warnings > 0 {
+        say!("{warnings} skill warning(s); `steward skills check` shows them.");
     }
     Ok(())
 }
 
-fn check(args: SkillsArgs, global: &GlobalOptions) -> anyhow::Result<()> {
-    let catalog = load(args)?;
+fn check(args: CheckArgs, global: &GlobalOptions) -> anyhow::Result<()> {
+    let catalog = load(args.skills)?;
     let problems = catalog.problems();
+    let errors = catalog.errors().count();
+    let warnings = problems.len() - errors;
     let loaded = catalog.skills().count();
     if global.json {
         print_json(&json!({ "skills_loaded": loaded, "problems": problems_json(problems) }));
@@ -97,10 +113,17 @@ fn check(args: SkillsArgs, global: &GlobalOptions) -> anyhow::Result<()> {
         for problem in problems {
             say!("{problem}");
         }
-        say!("{loaded} skill(s) load, {} problem(s).", problems.len());
+        let warned = if warnings > 0 { format!(", {warnings} warning(s)") } else { String::new() };
+        say!("{loaded} skill(s) load, {errors} problem(s){warned}.");
     }
-    if !problems.is_empty() {
-        let message = format!("{} skill problem(s) found", problems.len());
+    let failure = if errors > 0 {
+        Some(format!("{errors} skill problem(s) found"))
+    } else if args.strict && warnings > 0 {
+        Some(format!("{warnings} skill warning(s) found (--strict)"))
+    } else {
+        None
+    };
+    if let Some(message) = failure {
         if global.json {
             return Err(crate::failure::AlreadyShown { message }.into());
         }
@@ -112,6 +135,9 @@ fn check(args: SkillsArgs, global: &GlobalOptions) -> anyhow::Result<()> {
 fn problems_json(problems: &[SkillProblem]) -> Vec<Value> {
     problems
         .iter()
-        .map(|problem| json!({ "file": problem.file, "line": problem.line, "message": problem.kind.to_string() }))
+        .map(|problem| {
+            let severity = if problem.is_warning() { "warning" } else { "error" };
+            json!({ "file": problem.file, "line": problem.line, "severity": severity, "message": problem.kind.to_string() })
+        })
         .collect()
 }

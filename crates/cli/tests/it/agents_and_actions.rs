@@ -1,10 +1,11 @@
 //! `steward agent …` and `steward action …`.
 
-use crate::support::{ServerProcess, steward};
+use crate::support::{ServerOptions, ServerProcess, steward};
 
 #[test]
 fn agents_are_created_listed_updated_and_archived() {
-    let server = ServerProcess::start();
+    // The agent names an Anthropic model, which needs the provider's key.
+    let server = ServerOptions::default().env("ANTHROPIC_API_KEY", "not-used").start();
     let url = server.url();
     let created = steward(
         url,
@@ -52,7 +53,8 @@ fn agents_are_created_listed_updated_and_archived() {
 
 #[test]
 fn bad_agent_input_prints_the_field_and_the_problem() {
-    let server = ServerProcess::start();
+    // An empty key is no key, whatever the environment of the tests holds.
+    let server = ServerOptions::default().env("OPENAI_API_KEY", "").start();
     let output = steward(server.url(), &["agent", "create", " ", "--goal", "G"]);
     assert_eq!(output.failed().trim(), "error: name: must not be empty");
     let output = steward(server.url(), &["agent", "create", "A", "--goal", "G", "--model", "gpt-5"]);
@@ -61,6 +63,19 @@ fn bad_agent_input_prints_the_field_and_the_problem() {
         "{}",
         output.stderr
     );
+    // Typos in tools and models are caught before anything is stored.
+    let output = steward(server.url(), &["agent", "create", "A", "--goal", "G", "--tool", "workspace.raed"]);
+    assert!(
+        output.failed().starts_with("error: tools[0]: unknown tool `workspace.raed` (did you mean `workspace.read`?)"),
+        "{}",
+        output.stderr
+    );
+    let output =
+        steward(server.url(), &["agent", "create", "A", "--goal", "G", "--model", "antropic/claude-sonnet-4-5"]);
+    assert!(output.failed().contains("unknown provider `antropic`"), "{}", output.stderr);
+    let output = steward(server.url(), &["agent", "create", "A", "--goal", "G", "--model", "openai/gpt-4.1"]);
+    assert!(output.failed().contains("provider openai has no API key on this server"), "{}", output.stderr);
+    assert!(steward(server.url(), &["agent", "list"]).ok().contains("No agents"), "nothing was stored");
     let output = steward(server.url(), &["agent", "get", "42"]);
     assert_eq!(output.failed().trim(), "error: there is no agent 42");
     let output = steward(server.url(), &["agent", "get", "forty-two"]);
@@ -135,4 +150,57 @@ fn actions_move_through_their_lifecycle() {
     assert!(updated.failed().contains("final"), "{}", updated.stderr);
     let output = steward(url, &["action", "list", "--state", "done"]);
     assert!(output.failed().contains("unknown value \"done\""), "{}", output.stderr);
+}
+
+/// `steward --server URL ARGS…` in the time zone `zone`.
+fn steward_in_zone(server_url: &str, zone: &str, args: &[&str]) -> crate::support::CliOutput {
+    let output = std::process::Command::new(crate::support::STEWARD)
+        .arg("--server")
+        .arg(server_url)
+        .args(args)
+        .env("TZ", zone)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    crate::support::CliOutput {
+        success: output.status.success(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn scheduling_says_when_in_the_users_zone_and_refuses_the_past() {
+    let server = ServerProcess::start();
+    let url = server.url();
+    steward(url, &["agent", "create", "Writer", "--goal", "Write"]).ok();
+    for title in ["Summer post", "Late post", "Old post"] {
+        let id = steward(url, &["action", "create", "--agent", "Writer", title, "--json"]).json()["id"].to_string();
+        steward(url, &["action", "define", &id]).ok();
+    }
+    // A local time is read in the user's zone and shown back in it and in UTC.
+    let output = steward_in_zone(url, "Europe/London", &["action", "schedule", "1", "--at", "2030-07-01 09:00"]);
+    let text = output.ok();
+    assert!(
+        text.starts_with(
+            "Action 1 \"Summer post\" is scheduled; run 1 starts at 2030-07-01 09:00 Europe/London \
+             (2030-07-01 08:00 UTC), in "
+        ),
+        "{text}"
+    );
+    // A time in the past would start a run at once: refused, nothing changes.
+    let output = steward_in_zone(url, "Europe/London", &["action", "schedule", "2", "--at", "2020-01-31 09:00"]);
+    let stderr = output.failed();
+    assert!(
+        stderr.starts_with("error: --at 2020-01-31 09:00 Europe/London (2020-01-31 09:00 UTC) is in the past (")
+            && stderr.contains("use --at now to start it now, or --allow-past to schedule it anyway"),
+        "{stderr}"
+    );
+    assert_eq!(steward(url, &["action", "get", "2", "--json"]).json()["state"], "defined");
+    let output = steward_in_zone(url, "Europe/London", &["action", "schedule", "2", "--at", "now"]);
+    assert!(output.ok().starts_with("Action 2 \"Late post\" is scheduled; run 2 starts now."), "{}", output.stdout);
+    let output = steward(url, &["action", "schedule", "3", "--at", "2020-01-31T09:00:00Z", "--allow-past", "--json"]);
+    let scheduled = output.json();
+    assert_eq!(scheduled["starts_at"], "2020-01-31T09:00:00Z");
+    assert_eq!(scheduled["action"]["state"], "scheduled");
 }

@@ -1,5 +1,6 @@
 //! `steward job …`: enqueue with every option, list with counts, get with
-//! attempts, cancel (with confirmation) and retry.
+//! attempts, cancel (with confirmation, after checking the job exists) and
+//! retry.
 
 use crate::support::{ServerProcess, eventually, steward};
 
@@ -96,4 +97,14 @@ fn cancelling_needs_confirmation_and_bad_input_is_explained() {
     }
     let list = steward(url, &["job", "list", "--json"]).json();
     assert_eq!(list["counts"]["total"], 1, "refused commands enqueued nothing");
+
+    // A wrong id is told as such, with or without --yes, before any question.
+    for args in [&["job", "cancel", "99999999"][..], &["job", "cancel", "99999999", "--yes"]] {
+        let output = steward(url, args);
+        let stderr = output.failed();
+        assert!(stderr.contains("there is no job 99999999") && !stderr.contains("confirm"), "{args:?}: {stderr}");
+    }
+    // A negative priority is a value, not a flag.
+    let low = steward(url, &["job", "enqueue", "--kind", "noop", "--priority", "-1", "--delay", "1h", "--json"]).json();
+    assert_eq!(low["job"]["priority"], -1);
 }

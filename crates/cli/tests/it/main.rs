@@ -17,6 +17,7 @@ mod jobs;
 mod json_contract;
 mod llm_commands;
 mod pipes;
+mod readme_tour;
 mod schedule_preview;
 mod server;
 mod skills;

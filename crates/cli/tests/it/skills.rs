@@ -85,3 +85,34 @@ fn check_passes_on_good_skills_and_a_home_without_skills() {
     assert!(!output.status.success());
     assert_eq!(String::from_utf8_lossy(&output.stderr), "error: --dir /no/such/folder: no such directory\n");
 }
+
+#[test]
+fn a_long_description_is_a_warning_that_fails_only_a_strict_check() {
+    let home = tempfile::tempdir().unwrap();
+    let description = format!("Build apps with the Claude API. {}", "Covers streaming, tools and caching. ".repeat(28));
+    let length = description.trim().chars().count();
+    assert!(length > 1024);
+    write(
+        home.path().join("skills/claude-api/SKILL.md"),
+        &format!(
+            "---\nname: claude-api\ndescription: {description}\nlicense: Complete terms in LICENSE.txt\n---\n# Use\n"
+        ),
+    );
+    let warning = format!(
+        "skills/claude-api/SKILL.md:3: warning: the description is {length} characters; the Agent Skills format \
+         allows 1024 (loaded anyway)\n"
+    );
+
+    let output = steward(home.path(), &["skills", "check"]);
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(text(&output.stdout, home.path()), format!("{warning}1 skill(s) load, 0 problem(s), 1 warning(s).\n"));
+
+    let output = steward(home.path(), &["skills", "check", "--strict"]);
+    assert!(!output.status.success());
+    assert_eq!(text(&output.stderr, home.path()), "error: 1 skill warning(s) found (--strict)\n");
+
+    let output = steward(home.path(), &["skills", "list", "--json"]);
+    let listed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(listed["skills"][0]["name"], "claude-api");
+    assert_eq!(listed["problems"][0]["severity"], "warning");
+}

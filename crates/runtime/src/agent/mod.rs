@@ -2,6 +2,7 @@
 //! budgets and approvals), chats with agents, and the setup chat that creates
 //! them.
 
+mod agent_checks;
 pub mod chat;
 pub mod context;
 mod failures;
@@ -16,6 +17,7 @@ pub mod tools_and_skills;
 
 /// Redaction moved to the outbound policy; the old path still names it.
 pub use crate::outbound::redact;
+pub use agent_checks::{EquipmentProblem, EquipmentProblemKind};
 pub use chat::{ChatError, ChatEvent};
 pub use handler::AgentRunHandler;
 pub use run::RunProgress;

@@ -68,11 +68,17 @@ impl SkillSource for NoSkills {
 /// same for every agent in tests, bound to each agent's skills in production.
 pub trait ToolSource: Send + Sync {
     fn registry_for(&self, agent: &Agent) -> ToolRegistry;
+    /// Every tool name an agent's allowlist may hold, sorted.
+    fn tool_names(&self) -> Vec<String>;
 }
 
 impl ToolSource for ToolRegistry {
     fn registry_for(&self, _agent: &Agent) -> ToolRegistry {
         self.clone()
+    }
+
+    fn tool_names(&self) -> Vec<String> {
+        self.names()
     }
 }
 

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use steward_domain::suggest::did_you_mean;
 use steward_domain::{Agent, AgentId};
 
 use super::context::SkillSummary;
@@ -46,7 +47,11 @@ impl HomeToolsAndSkills {
         }
         let catalog = Arc::new(SkillCatalog::load(&self.skill_folders(agent)));
         for problem in catalog.problems() {
-            tracing::warn!(agent = %agent, %problem, "skipping a malformed skill");
+            if problem.is_warning() {
+                tracing::warn!(agent = %agent, %problem, "a skill breaks a limit of the format; it is loaded anyway");
+            } else {
+                tracing::warn!(agent = %agent, %problem, "skipping a malformed skill");
+            }
         }
         if let Ok(mut catalogs) = self.catalogs.lock() {
             catalogs.insert(agent, (Instant::now(), catalog.clone()));
@@ -55,14 +60,42 @@ impl HomeToolsAndSkills {
     }
 }
 
-impl ToolSource for HomeToolsAndSkills {
-    fn registry_for(&self, agent: &Agent) -> ToolRegistry {
-        let mut registry = self.builtins.registry(self.catalog(agent.id));
+impl HomeToolsAndSkills {
+    /// Refuses a `tools.require_approval` entry that names no tool: a typo
+    /// there would leave the tool meant running without a person's approval.
+    pub fn check_require_approval(&self, names: &[String]) -> Result<(), String> {
+        let known = self.tool_names();
+        for (index, name) in names.iter().enumerate() {
+            if !known.contains(name) {
+                return Err(format!(
+                    "tools.require_approval[{index}]: unknown tool `{name}`{}; the tools are: {}",
+                    did_you_mean(name, known.iter().map(String::as_str)),
+                    known.join(", ")
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn registry_with(&self, catalog: Arc<SkillCatalog>) -> ToolRegistry {
+        let mut registry = self.builtins.registry(catalog);
         registry.register(ListActions);
         registry.register(CreateAction);
         registry.register(UpdateAction);
         registry.register(WriteArtifact);
         registry
+    }
+}
+
+impl ToolSource for HomeToolsAndSkills {
+    fn registry_for(&self, agent: &Agent) -> ToolRegistry {
+        self.registry_with(self.catalog(agent.id))
+    }
+
+    /// The names do not depend on the skills (the skill tools are there
+    /// either way), so no folder is read.
+    fn tool_names(&self) -> Vec<String> {
+        self.registry_with(Arc::new(SkillCatalog::load(&[]))).names()
     }
 }
 

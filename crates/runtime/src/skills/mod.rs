@@ -6,7 +6,8 @@
 //! in the context), a skill's body, its allowed tools, its resource files.
 //!
 //! Loading never fails: a malformed skill is skipped and reported as a
-//! [`SkillProblem`] with file and line.
+//! [`SkillProblem`] with file and line; one that only breaks a limit of the
+//! format (a description over 1,024 characters) loads, with a warning.
 
 mod parse;
 mod problem;
@@ -113,10 +114,11 @@ impl SkillCatalog {
             Ok(text) => text,
             Err((problem_file, kind)) => return self.report(problem_file, None, kind),
         };
-        let parsed = match parse::parse_skill(&text, &file) {
+        let mut parsed = match parse::parse_skill(&text, &file) {
             Ok(parsed) => parsed,
             Err(problems) => return self.problems.extend(problems),
         };
+        self.problems.append(&mut parsed.warnings);
         if let Some(first) = self.skills.get(&parsed.name) {
             let kind = SkillProblemKind::NameClash { name: parsed.name.clone(), first: first.skill_file() };
             return self.report(&file, Some(parsed.name_line), kind);
@@ -145,9 +147,15 @@ impl SkillCatalog {
         self.skills.is_empty()
     }
 
-    /// What was wrong with the skills that did not load.
+    /// What is wrong with the skills: errors (the skill was left out) and
+    /// warnings (it loaded anyway), in the order found.
     pub fn problems(&self) -> &[SkillProblem] {
         &self.problems
+    }
+
+    /// The problems that left a skill out.
+    pub fn errors(&self) -> impl Iterator<Item = &SkillProblem> {
+        self.problems.iter().filter(|problem| !problem.is_warning())
     }
 
     pub fn get(&self, name: &str) -> Result<&Skill, SkillError> {

@@ -24,6 +24,8 @@ pub struct ParsedSkill {
     pub description: String,
     pub allowed_tools: Option<Vec<String>>,
     pub body: String,
+    /// Problems that do not stop the skill from loading.
+    pub warnings: Vec<SkillProblem>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -56,6 +58,7 @@ pub fn parse_skill(text: &str, file: &Path) -> Result<ParsedSkill, Vec<SkillProb
     })?;
 
     let mut problems = Vec::new();
+    let mut warnings = Vec::new();
     let mut required = |field: &'static str, value: Option<Spanned<String>>| match value {
         None => {
             problems.push(SkillProblem::new(file, Some(1), SkillProblemKind::MissingField { field }));
@@ -80,7 +83,7 @@ pub fn parse_skill(text: &str, file: &Path) -> Result<ParsedSkill, Vec<SkillProb
         let length = description.chars().count();
         if length > LONGEST_DESCRIPTION {
             let kind = SkillProblemKind::DescriptionTooLong { length, limit: LONGEST_DESCRIPTION };
-            problems.push(SkillProblem::new(file, Some(*line), kind));
+            warnings.push(SkillProblem::new(file, Some(*line), kind));
         }
     }
     match (name, description) {
@@ -90,8 +93,12 @@ pub fn parse_skill(text: &str, file: &Path) -> Result<ParsedSkill, Vec<SkillProb
             description,
             allowed_tools: parsed.allowed_tools.map(tool_names),
             body: body.trim().to_owned(),
+            warnings,
         }),
-        _ => Err(problems),
+        _ => {
+            problems.extend(warnings);
+            Err(problems)
+        }
     }
 }
 
@@ -197,8 +204,29 @@ mod tests {
             problems("---\ndescription: x\nname: Bad_Name\n---\n"),
             ["s/SKILL.md:3: invalid name `Bad_Name`: use only lowercase letters, digits and `-`"]
         );
-        let long = format!("---\nname: a\ndescription: {}\n---\n", "x".repeat(1025));
-        assert_eq!(problems(&long), ["s/SKILL.md:3: the description is 1025 characters; the limit is 1024"]);
+    }
+
+    #[test]
+    fn a_description_over_the_limit_loads_with_a_warning() {
+        let long = format!("---\nname: a\ndescription: {}\n---\nbody\n", "x".repeat(1025));
+        let skill = parse_skill(&long, Path::new("s/SKILL.md")).unwrap();
+        assert_eq!(skill.description.chars().count(), 1025);
+        let warnings: Vec<String> = skill.warnings.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            warnings,
+            ["s/SKILL.md:3: warning: the description is 1025 characters; the Agent Skills format allows 1024 \
+              (loaded anyway)"]
+        );
+        // With an error beside it, the skill is still refused and both are told.
+        let nameless = format!("---\ndescription: {}\n---\n", "x".repeat(1025));
+        assert_eq!(
+            problems(&nameless),
+            [
+                "s/SKILL.md:1: the front matter has no `name`",
+                "s/SKILL.md:2: warning: the description is 1025 characters; the Agent Skills format allows 1024 \
+                 (loaded anyway)"
+            ]
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! What can be wrong with a skill, reported with the file and line so the
-//! author can fix it. A skill with a problem is skipped; the others load.
+//! author can fix it. A skill with an error is skipped; one with only
+//! warnings (it breaks a limit of the format but can still be used) loads.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -36,24 +37,39 @@ pub enum SkillProblemKind {
     EmptyField { field: &'static str },
     #[error("invalid name `{name}`: {reason}")]
     InvalidName { name: String, reason: &'static str },
-    #[error("the description is {length} characters; the limit is {limit}")]
+    #[error("the description is {length} characters; the Agent Skills format allows {limit} (loaded anyway)")]
     DescriptionTooLong { length: usize, limit: usize },
     #[error("the name `{name}` is already used by {first}; this skill is skipped", first = first.display())]
     NameClash { name: String, first: PathBuf },
+}
+
+impl SkillProblemKind {
+    /// Whether the skill still loads: it breaks a limit of the format (as
+    /// some published skills do, and other clients load them) but nothing
+    /// makes it unusable.
+    pub fn is_warning(&self) -> bool {
+        matches!(self, SkillProblemKind::DescriptionTooLong { .. })
+    }
 }
 
 impl SkillProblem {
     pub fn new(file: impl Into<PathBuf>, line: Option<usize>, kind: SkillProblemKind) -> SkillProblem {
         SkillProblem { file: file.into(), line, kind }
     }
+
+    pub fn is_warning(&self) -> bool {
+        self.kind.is_warning()
+    }
 }
 
 impl fmt::Display for SkillProblem {
-    /// `path/SKILL.md:3: bad YAML …`, the form editors and terminals link.
+    /// `path/SKILL.md:3: bad YAML …`, the form editors and terminals link;
+    /// a warning says so after the line.
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let severity = if self.is_warning() { "warning: " } else { "" };
         match self.line {
-            Some(line) => write!(formatter, "{}:{line}: {}", self.file.display(), self.kind),
-            None => write!(formatter, "{}: {}", self.file.display(), self.kind),
+            Some(line) => write!(formatter, "{}:{line}: {severity}{}", self.file.display(), self.kind),
+            None => write!(formatter, "{}: {severity}{}", self.file.display(), self.kind),
         }
     }
 }

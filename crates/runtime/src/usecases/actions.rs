@@ -22,16 +22,18 @@ pub struct ScheduleAction {
 
 impl UseCases {
     /// Schedules a `defined` (or `failed`) action: it becomes `scheduled` and
-    /// a run of its agent is queued to work on it, in one transaction.
+    /// a run of its agent is queued to work on it, in one transaction. Also
+    /// says when the run may start.
     pub async fn schedule_action(
         &self,
         user: UserId,
         id: ActionId,
         request: ScheduleAction,
-    ) -> Result<(Action, Run), UseCaseError> {
+    ) -> Result<(Action, Run, DateTime<Utc>), UseCaseError> {
         self.agent_runtime()?;
         let action = self.store.get_action(user, id).await?;
-        let run_at = start_time("at", request.at, request.delay_ms, self.clock.now())?.or(action.scheduled_for);
+        let now = self.clock.now();
+        let run_at = start_time("at", request.at, request.delay_ms, now)?.or(action.scheduled_for);
         let run = checked(NewRun {
             agent_id: action.agent_id,
             action_id: Some(action.id),
@@ -39,7 +41,8 @@ impl UseCases {
             limits: request.limits,
             run_at,
         })?;
-        Ok(self.store.schedule_action(user, id, run).await?)
+        let (action, run) = self.store.schedule_action(user, id, run).await?;
+        Ok((action, run, run_at.unwrap_or(now)))
     }
 
     /// Moves an action to `to`. Moving it to `scheduled` is scheduling it with
@@ -53,7 +56,7 @@ impl UseCases {
         reason: Option<String>,
     ) -> Result<Action, UseCaseError> {
         if to == ActionState::Scheduled {
-            let (action, _) = self.schedule_action(user, id, ScheduleAction::default()).await?;
+            let (action, _, _) = self.schedule_action(user, id, ScheduleAction::default()).await?;
             return Ok(action);
         }
         Ok(self.store.transition_action(user, id, to, reason).await?)

@@ -132,3 +132,48 @@ async fn skills_open_and_read_resource_serve_the_model() {
         call(read.as_ref(), &fixture.context, json!({"skill": "research", "path": "../nameless/SKILL.md"})).await;
     assert!(refusal(escape).contains("cannot leave the skill folder"));
 }
+
+/// Shaped like `claude-api` in Anthropic's public skills repository, whose
+/// description is longer than the format's 1,024 characters; other clients
+/// load it, and so does Steward, with a warning.
+const LONG_DESCRIPTION: &str = "Build apps with the Claude API or Anthropic SDK. TRIGGER when: code imports \
+`anthropic`/`@anthropic-ai/sdk`/`claude_agent_sdk`, or the user asks to use the Claude API, Anthropic SDKs, or the \
+Agent SDK. DO NOT TRIGGER when: code imports `openai` or another AI SDK, general programming, or ML/data-science \
+tasks. Covers: choosing a model, the Messages API (single and multi-turn conversations, system prompts, streaming \
+with server-sent events, stop reasons), tool use (client tools, server tools such as web search and code execution, \
+parallel tool calls, forcing a tool with tool_choice), structured outputs with JSON schemas, extended thinking and \
+its token budget, prompt caching with cache_control breakpoints, the Message Batches API for large offline jobs, the \
+Files API, vision and PDF inputs, citations, token counting, rate limits and retries with exponential backoff, error \
+handling by status code, and migrating between model versions. Includes worked examples in Python and TypeScript, \
+and the Agent SDK's loop, hooks, permissions and subagents.";
+
+#[test]
+fn a_real_skill_with_a_long_description_loads_with_a_warning() {
+    let root = tempfile::tempdir().unwrap();
+    let skills = root.path().join("skills");
+    write(
+        skills.join("claude-api/SKILL.md"),
+        &format!(
+            "---\nname: claude-api\ndescription: \"{LONG_DESCRIPTION}\"\nlicense: Complete terms in LICENSE.txt\n---\n\n\
+             # Building with the Claude API\n\n## Before you start\n\nRead `python/README.md` for the SDK.\n"
+        ),
+    );
+    write(skills.join("claude-api/python/README.md"), "pip install anthropic\n");
+    let catalog = SkillCatalog::load(&[skills]);
+    let skill = catalog.get("claude-api").unwrap();
+    assert_eq!(skill.description, LONG_DESCRIPTION);
+    assert!(skill.body.starts_with("# Building with the Claude API"), "{}", skill.body);
+    assert!(catalog.index().contains("claude-api"));
+    assert_eq!(catalog.errors().count(), 0);
+    let problems: Vec<String> =
+        catalog.problems().iter().map(|problem| relative(root.path(), &problem.to_string())).collect();
+    assert_eq!(
+        problems,
+        [format!(
+            "skills/claude-api/SKILL.md:3: warning: the description is {} characters; the Agent Skills format \
+             allows 1024 (loaded anyway)",
+            LONG_DESCRIPTION.chars().count()
+        )]
+    );
+    assert!(LONG_DESCRIPTION.chars().count() > 1024);
+}

@@ -91,3 +91,25 @@ fn a_tool_registered_when_listed_is_only_for_agents_that_list_it() {
     let listed = registry.allowed(Some(&["actions.create".to_string()]));
     assert_eq!(listed.iter().map(|tool| tool.name()).collect::<Vec<_>>(), ["actions.create"]);
 }
+
+/// A `tools.require_approval` entry naming no tool would leave the tool
+/// meant running without approval: `steward serve` refuses it, naming the
+/// closest tool.
+#[test]
+fn require_approval_must_name_tools_that_exist() {
+    use steward_runtime::agent::{HomeToolsAndSkills, ToolSource};
+    use steward_runtime::tools::BuiltinTools;
+
+    let home = tempfile::tempdir().unwrap();
+    let tools = HomeToolsAndSkills::new(BuiltinTools::new(&ToolsConfig::default()).unwrap(), home.path().into());
+    assert!(tools.tool_names().contains(&"artifacts.write".to_string()), "the agent tools count too");
+    let known = ["http.fetch".to_string(), "actions.create".to_string(), "artifacts.write".to_string()];
+    assert_eq!(tools.check_require_approval(&known), Ok(()));
+    let error = tools.check_require_approval(&["workspace.write".into(), "http.fecth".into()]).unwrap_err();
+    assert!(
+        error.starts_with(
+            "tools.require_approval[1]: unknown tool `http.fecth` (did you mean `http.fetch`?); the tools are: "
+        ),
+        "{error}"
+    );
+}

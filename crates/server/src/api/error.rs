@@ -48,6 +48,9 @@ error_codes! {
     /// The JSON is well-formed but a field is missing, unknown, of the wrong type or
     /// invalid (an empty name, a dependency on a missing job, a cycle); `field` names it.
     InvalidField = "invalid_field", 422;
+    /// The agent names a model whose provider has no API key on this server; set the key
+    /// where `steward serve` runs, or choose another model. `field` is `model`.
+    ModelUnavailable = "model_unavailable", 422;
     /// The agent, action or job named in the path does not exist.
     NotFound = "not_found", 404;
     /// No endpoint has this path.

@@ -147,6 +147,8 @@ pub struct ScheduleActionRequest {
 pub struct ScheduleActionResponse {
     pub action: ActionResponse,
     pub run: RunResponse,
+    /// When the run may start: the time asked for, the action's scheduled-for time, or now.
+    pub starts_at: DateTime<Utc>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]

@@ -158,10 +158,10 @@ pub async fn schedule_action(
         delay_ms: request.delay_ms,
     };
     // The lifecycle names the target state `to`, which this request has not.
-    let (action, run) = state
+    let (action, run, starts_at) = state
         .use_cases()
         .schedule_action(USER, id, request)
         .await
         .map_err(|error| ApiError::from(error).strip_field_prefix("to"))?;
-    Ok(Json(ScheduleActionResponse { action: action.into(), run: run.into() }))
+    Ok(Json(ScheduleActionResponse { action: action.into(), run: run.into(), starts_at }))
 }

@@ -6,12 +6,13 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::http::header::LOCATION;
 use steward_domain::{AgentId, AgentPatch};
+use steward_runtime::agent::EquipmentProblemKind;
 use steward_store::AgentFilter;
 
 use super::USER;
 use crate::AppState;
 use crate::api::{
-    AgentListQuery, AgentListResponse, AgentMetricsResponse, AgentResponse, AgentStatus, CreateAgentRequest,
+    AgentListQuery, AgentListResponse, AgentMetricsResponse, AgentResponse, AgentStatus, CreateAgentRequest, ErrorCode,
     ErrorResponse, UpdateAgentRequest,
 };
 use crate::error::ApiError;
@@ -55,13 +56,15 @@ pub async fn list_agents(
     responses(
         (status = 201, body = AgentResponse, description = "Created; `Location` names it"),
         (status = 409, body = ErrorResponse, description = "`already_exists`: the name is taken"),
-        (status = 422, body = ErrorResponse, description = "`invalid_field`"),
+        (status = 422, body = ErrorResponse, description = "`invalid_field` (an unknown tool or model too), or \
+            `model_unavailable`: the model's provider has no API key here"),
     )
 )]
 pub async fn create_agent(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<CreateAgentRequest>,
 ) -> Result<(StatusCode, [(axum::http::HeaderName, String); 1], Json<AgentResponse>), ApiError> {
+    check_equipment(&state, request.model.as_deref(), request.tools.as_deref())?;
     let agent = state.store.create_agent(USER, request.into()).await?;
     let location = format!("/api/v1/agents/{}", agent.id);
     Ok((StatusCode::CREATED, [(LOCATION, location)], Json(agent.into())))
@@ -90,7 +93,8 @@ pub async fn get_agent(
         (status = 200, body = AgentResponse),
         (status = 404, body = ErrorResponse),
         (status = 409, body = ErrorResponse, description = "`archived` or `already_exists`"),
-        (status = 422, body = ErrorResponse, description = "`invalid_field`"),
+        (status = 422, body = ErrorResponse, description = "`invalid_field` (an unknown tool or model too), or \
+            `model_unavailable`: the model's provider has no API key here"),
     )
 )]
 pub async fn update_agent(
@@ -101,12 +105,33 @@ pub async fn update_agent(
     let patch = AgentPatch::from(request);
     if patch.is_empty() {
         return Err(ApiError::new(
-            crate::api::ErrorCode::InvalidField,
+            ErrorCode::InvalidField,
             "the update changes nothing; give at least one of name, goal, success_criteria, timeline, status, \
              model, instructions",
         ));
     }
+    check_equipment(
+        &state,
+        patch.model.as_ref().and_then(Option::as_deref),
+        patch.tools.as_ref().and_then(Option::as_deref),
+    )?;
     Ok(Json(state.store.update_agent(USER, id, patch).await?.into()))
+}
+
+/// Refuses unknown tools and models before anything is stored; a server
+/// without an agent runtime (tests of the plain API) has nothing to check
+/// against.
+pub(crate) fn check_equipment(state: &AppState, model: Option<&str>, tools: Option<&[String]>) -> Result<(), ApiError> {
+    let Some(runtime) = &state.agents else {
+        return Ok(());
+    };
+    runtime.check_equipment(model, tools).map_err(|problem| {
+        let code = match problem.kind {
+            EquipmentProblemKind::Unknown => ErrorCode::InvalidField,
+            EquipmentProblemKind::NoKey => ErrorCode::ModelUnavailable,
+        };
+        ApiError::new(code, problem.message).with_field(problem.field)
+    })
 }
 
 #[utoipa::path(

@@ -74,6 +74,7 @@ pub async fn confirm_setup(
     ApiJson(request): ApiJson<ConfirmSetupRequest>,
 ) -> Result<(StatusCode, [(axum::http::HeaderName, String); 1], Json<AgentResponse>), ApiError> {
     let runtime = state.agent_runtime()?;
+    super::agents::check_equipment(&state, request.model.as_deref(), None)?;
     let agent = runtime
         .confirm_setup(USER, id, request.into())
         .await

@@ -288,9 +288,20 @@ async fn a_failed_model_call_is_reported_and_the_message_kept(app: TestApp) {
         "the person's messages are kept; no reply was made up"
     );
 
-    // An agent whose model has no configured provider.
+    // An agent whose model's provider has no key is refused at the door
+    // (the user can act on it), not stored to fail at its first chat.
     let body = json!({"name": "Other", "goal": "G", "model": "openai/gpt-4o"});
-    let other = app.post("/api/v1/agents", body).await.assert_status(201)["id"].as_i64().unwrap();
+    let refused = app.refused(app.post("/api/v1/agents", body)).await;
+    let message = refused.assert_error(422, "model_unavailable", Some("model"));
+    assert!(message.contains("set OPENAI_API_KEY"), "{message}");
+    // One stored before the key went away still fails at its chat, saying so.
+    let new = steward_domain::NewAgent {
+        name: "Other".into(),
+        goal: "G".into(),
+        model: Some("openai/gpt-4o".into()),
+        ..steward_domain::NewAgent::default()
+    };
+    let other = app.store.create_agent(crate::support::USER, new).await.unwrap().id;
     let response = app.post(&format!("/api/v1/agents/{other}/chat"), json!({"message": "hi"})).await;
     response.assert_error(503, "model_not_configured", None);
 }

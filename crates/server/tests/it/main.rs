@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod actions;
+mod agent_checks;
 mod agent_support;
 mod agents;
 mod approvals;

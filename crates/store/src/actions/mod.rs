@@ -1,6 +1,6 @@
 //! Storing actions and moving them through their lifecycle.
 
-mod decide;
+pub(crate) mod decide;
 pub(crate) mod postgres;
 pub(crate) mod sqlite;
 

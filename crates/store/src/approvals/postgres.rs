@@ -10,16 +10,15 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
-use steward_domain::event::RunQueuedFor;
-use steward_domain::{
-    Approval, ApprovalId, ApprovalStatus, Decision, NewApproval, NewEvent, Run, RunId, RunStatus, UserId,
-};
+use steward_domain::{Approval, ApprovalId, Decision, NewApproval, NewEvent, Run, RunId, RunStatus, UserId};
 
+use crate::approvals::decide;
 use crate::postgres::connection::to_integer;
 use crate::postgres::runtime_rows::{self, approval_columns};
 use crate::postgres::transaction::{Transaction, TransactionResult};
-use crate::rules::{self, RunJobPurpose};
+use crate::rules;
 use crate::runs::ApprovalFilter;
+use crate::runs::decide::RunJobPurpose;
 use crate::runs::postgres::{enqueue_job, load_for_worker};
 use crate::{Entity, Result, StoreError};
 
@@ -60,12 +59,7 @@ pub(crate) async fn request(
     now: DateTime<Utc>,
 ) -> TransactionResult<Vec<Approval>> {
     let run = load_for_worker(transaction.connection(), id).await?;
-    match run.status {
-        RunStatus::Finished => return Err(rules::run_is_finished(id, run.outcome).into()),
-        RunStatus::Running => {}
-        other => return Err(rules::run_is_not_running(id, other).into()),
-    }
-    rules::check_approval_requests(requests, run.steps)?;
+    decide::check_pause(&run, requests)?;
     let mut approvals = Vec::with_capacity(requests.len());
     for request in requests {
         // Asked again (a run resumed after a crash replays its pause): the
@@ -90,17 +84,7 @@ pub(crate) async fn request(
         .fetch_one(transaction.connection())
         .await?;
         let approval = runtime_rows::approval(&row)?;
-        transaction.record(
-            run.user_id,
-            now,
-            NewEvent::ApprovalRequested {
-                approval: approval.id,
-                run_id: id,
-                agent_id: run.agent_id,
-                tool: approval.tool.clone(),
-                call_id: approval.call_id.clone(),
-            },
-        );
+        transaction.record(run.user_id, now, decide::requested_event(&run, &approval));
         approvals.push(approval);
     }
     // Only a pending request is worth waiting for: if every one was
@@ -111,12 +95,7 @@ pub(crate) async fn request(
             .bind(id.get())
             .execute(transaction.connection())
             .await?;
-        let ids: Vec<ApprovalId> = approvals.iter().map(|approval| approval.id).collect();
-        transaction.record(
-            run.user_id,
-            now,
-            NewEvent::RunAwaitingApproval { run: id, agent_id: run.agent_id, approvals: ids },
-        );
+        transaction.record(run.user_id, now, decide::awaiting_event(&run, &approvals));
     }
     Ok(approvals)
 }
@@ -149,10 +128,7 @@ pub(crate) async fn decide(
     let run_id = load(transaction.connection(), user, id).await?.run_id;
     let run = load_for_worker(transaction.connection(), run_id).await?;
     let approval = load(transaction.connection(), user, id).await?;
-    if approval.status != ApprovalStatus::Pending {
-        return Err(rules::approval_already_decided(id, approval.status).into());
-    }
-    let status = if decision.approve { ApprovalStatus::Approved } else { ApprovalStatus::Rejected };
+    let (status, event) = decide::decide_approval(&approval, &decision)?;
     sqlx::query("UPDATE approvals SET status = $1, reason = $2, decided_at = $3 WHERE id = $4")
         .bind(status.as_str())
         .bind(&decision.reason)
@@ -160,17 +136,7 @@ pub(crate) async fn decide(
         .bind(id.get())
         .execute(transaction.connection())
         .await?;
-    transaction.record(
-        user,
-        now,
-        NewEvent::ApprovalDecided {
-            approval: id,
-            run_id,
-            tool: approval.tool.clone(),
-            status,
-            reason: decision.reason.clone(),
-        },
-    );
+    transaction.record(user, now, event);
     if run.status == RunStatus::AwaitingApproval && pending_count(transaction.connection(), run_id).await? == 0 {
         resume(transaction, &run, now).await?;
     }
@@ -197,17 +163,7 @@ async fn resume(transaction: &mut Transaction, run: &Run, now: DateTime<Utc>) ->
             .execute(transaction.connection())
             .await?;
     }
-    transaction.record(
-        run.user_id,
-        now,
-        NewEvent::RunQueued {
-            run: run.id,
-            agent_id: run.agent_id,
-            action_id: run.action_id,
-            job_id: job,
-            queued: RunQueuedFor::Resume { number },
-        },
-    );
+    transaction.record(run.user_id, now, decide::resumed_event(run, job, number));
     Ok(())
 }
 
@@ -222,7 +178,7 @@ pub(crate) async fn withdraw_pending(
         "UPDATE approvals SET status = 'withdrawn', reason = $1, decided_at = $2 \
          WHERE run_id = $3 AND status = 'pending' RETURNING id",
     )
-    .bind(rules::WITHDRAWN_REASON)
+    .bind(decide::WITHDRAWN_REASON)
     .bind(now)
     .bind(run.id.get())
     .fetch_all(transaction.connection())

@@ -3,14 +3,13 @@
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
-use steward_domain::event::RunQueuedFor;
-use steward_domain::{
-    Approval, ApprovalId, ApprovalStatus, Decision, NewApproval, NewEvent, Run, RunId, RunStatus, UserId,
-};
+use steward_domain::{Approval, ApprovalId, Decision, NewApproval, NewEvent, Run, RunId, RunStatus, UserId};
 
+use crate::approvals::decide;
 use crate::events::sqlite::append;
-use crate::rules::{self, RunJobPurpose};
+use crate::rules;
 use crate::runs::ApprovalFilter;
+use crate::runs::decide::RunJobPurpose;
 use crate::runs::sqlite::{enqueue_job, load_for_worker};
 use crate::sqlite::connection::to_micros;
 use crate::sqlite::rows::optional;
@@ -48,12 +47,7 @@ pub(crate) fn request(
     now: DateTime<Utc>,
 ) -> Result<Vec<Approval>> {
     let run = load_for_worker(connection, id)?;
-    match run.status {
-        RunStatus::Finished => return Err(rules::run_is_finished(id, run.outcome)),
-        RunStatus::Running => {}
-        other => return Err(rules::run_is_not_running(id, other)),
-    }
-    rules::check_approval_requests(requests, run.steps)?;
+    decide::check_pause(&run, requests)?;
     let mut approvals = Vec::with_capacity(requests.len());
     for request in requests {
         // Asked again (a run resumed after a crash replays its pause): the
@@ -78,19 +72,7 @@ pub(crate) fn request(
                 to_micros(now),
             ])?;
         let approval = load(connection, run.user_id, ApprovalId(connection.last_insert_rowid()))?;
-        append(
-            connection,
-            effects,
-            run.user_id,
-            now,
-            NewEvent::ApprovalRequested {
-                approval: approval.id,
-                run_id: id,
-                agent_id: run.agent_id,
-                tool: approval.tool.clone(),
-                call_id: approval.call_id.clone(),
-            },
-        )?;
+        append(connection, effects, run.user_id, now, decide::requested_event(&run, &approval))?;
         approvals.push(approval);
     }
     // Only a pending request is worth waiting for: if every one was
@@ -100,14 +82,7 @@ pub(crate) fn request(
             "UPDATE runs SET status = 'awaiting_approval', updated_at = ?1 WHERE id = ?2",
             params![to_micros(now), id.get()],
         )?;
-        let ids: Vec<ApprovalId> = approvals.iter().map(|approval| approval.id).collect();
-        append(
-            connection,
-            effects,
-            run.user_id,
-            now,
-            NewEvent::RunAwaitingApproval { run: id, agent_id: run.agent_id, approvals: ids },
-        )?;
+        append(connection, effects, run.user_id, now, decide::awaiting_event(&run, &approvals))?;
     }
     Ok(approvals)
 }
@@ -136,27 +111,12 @@ pub(crate) fn decide(
     now: DateTime<Utc>,
 ) -> Result<Approval> {
     let approval = load(connection, user, id)?;
-    if approval.status != ApprovalStatus::Pending {
-        return Err(rules::approval_already_decided(id, approval.status));
-    }
-    let status = if decision.approve { ApprovalStatus::Approved } else { ApprovalStatus::Rejected };
+    let (status, event) = decide::decide_approval(&approval, &decision)?;
     connection.execute(
         "UPDATE approvals SET status = ?1, reason = ?2, decided_at = ?3 WHERE id = ?4",
         params![status.as_str(), decision.reason, to_micros(now), id.get()],
     )?;
-    append(
-        connection,
-        effects,
-        user,
-        now,
-        NewEvent::ApprovalDecided {
-            approval: id,
-            run_id: approval.run_id,
-            tool: approval.tool.clone(),
-            status,
-            reason: decision.reason.clone(),
-        },
-    )?;
+    append(connection, effects, user, now, event)?;
     let run = load_for_worker(connection, approval.run_id)?;
     if run.status == RunStatus::AwaitingApproval && pending_count(connection, run.id)? == 0 {
         resume(connection, effects, &run, now)?;
@@ -177,19 +137,7 @@ fn resume(connection: &Connection, effects: &mut Effects, run: &Run, now: DateTi
     if let Some(action) = run.action_id {
         connection.execute("UPDATE actions SET job_id = ?1 WHERE id = ?2", params![job.get(), action.get()])?;
     }
-    append(
-        connection,
-        effects,
-        run.user_id,
-        now,
-        NewEvent::RunQueued {
-            run: run.id,
-            agent_id: run.agent_id,
-            action_id: run.action_id,
-            job_id: job,
-            queued: RunQueuedFor::Resume { number },
-        },
-    )
+    append(connection, effects, run.user_id, now, decide::resumed_event(run, job, number))
 }
 
 /// Withdraws the run's pending approvals: it ended, so nothing waits for them.
@@ -204,7 +152,7 @@ pub(crate) fn withdraw_pending(
             "UPDATE approvals SET status = 'withdrawn', reason = ?1, decided_at = ?2 \
              WHERE run_id = ?3 AND status = 'pending' RETURNING id",
         )?
-        .query_map(params![rules::WITHDRAWN_REASON, to_micros(now), run.id.get()], |row| row.get(0))?
+        .query_map(params![decide::WITHDRAWN_REASON, to_micros(now), run.id.get()], |row| row.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     // RETURNING gives no order; events follow the requests' order.
     withdrawn.sort_unstable();

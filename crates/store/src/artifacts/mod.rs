@@ -1,5 +1,6 @@
 //! Recording the files agents produce.
 
+pub(crate) mod decide;
 pub(crate) mod postgres;
 pub(crate) mod sqlite;
 

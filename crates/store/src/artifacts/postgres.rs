@@ -10,12 +10,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use steward_domain::{ActionId, Artifact, ArtifactId, NewArtifact, NewEvent, RunId, UserId};
 
+use crate::artifacts::decide;
 use crate::artifacts::{ArtifactFilter, ArtifactStore};
 use crate::postgres::PostgresStore;
 use crate::postgres::runtime_rows::{self, artifact_columns};
 use crate::postgres::transaction::{Begin, Transaction, TransactionResult};
 use crate::runs::postgres as runs;
-use crate::{Entity, Result, StoreError, rules};
+use crate::{Entity, Result, StoreError};
 
 async fn record(
     transaction: &mut Transaction,
@@ -24,7 +25,7 @@ async fn record(
 ) -> TransactionResult<Artifact> {
     let user = artifact.user_id;
     let run = runs::load(transaction.connection(), user, artifact.run_id).await?;
-    rules::check_artifact_action(run.id, run.action_id, artifact.action_id)?;
+    decide::check_artifact_action(run.id, run.action_id, artifact.action_id)?;
     // The folder is the action's when the run works on one, so a later run
     // of the same action updates the same file. One statement per case, so
     // each uses its own unique index.
@@ -95,7 +96,7 @@ async fn record(
 #[async_trait]
 impl ArtifactStore for PostgresStore {
     async fn record_artifact(&self, artifact: NewArtifact) -> Result<Artifact> {
-        rules::check_artifact(&artifact)?;
+        decide::check_artifact(&artifact)?;
         let now = self.now();
         self.write(Begin::Plain, |transaction| {
             let artifact = artifact.clone();

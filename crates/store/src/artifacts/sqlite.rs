@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 use steward_domain::{ActionId, Artifact, ArtifactId, NewArtifact, NewEvent, RunId, UserId};
 
+use crate::artifacts::decide;
 use crate::artifacts::{ArtifactFilter, ArtifactStore};
 use crate::events::sqlite::append;
 use crate::runs::sqlite as runs;
@@ -14,7 +15,7 @@ use crate::sqlite::connection::to_micros;
 use crate::sqlite::rows::optional;
 use crate::sqlite::runtime_rows::{self, ARTIFACT_COLUMNS};
 use crate::sqlite::writer::Effects;
-use crate::{Entity, Result, StoreError, rules};
+use crate::{Entity, Result, StoreError};
 
 fn load(connection: &Connection, id: ArtifactId) -> Result<Artifact> {
     let mut statement =
@@ -38,7 +39,7 @@ fn record(
 ) -> Result<Artifact> {
     let user = artifact.user_id;
     let run = runs::load(connection, user, artifact.run_id)?;
-    rules::check_artifact_action(run.id, run.action_id, artifact.action_id)?;
+    decide::check_artifact_action(run.id, run.action_id, artifact.action_id)?;
     // The folder is the action's when the run works on one, so a later run
     // of the same action updates the same file.
     let existing: Option<i64> = optional(connection.query_row(
@@ -106,7 +107,7 @@ fn list(connection: &Connection, user: UserId, filter: &ArtifactFilter) -> Resul
 #[async_trait]
 impl ArtifactStore for SqliteStore {
     async fn record_artifact(&self, artifact: NewArtifact) -> Result<Artifact> {
-        rules::check_artifact(&artifact)?;
+        decide::check_artifact(&artifact)?;
         let now = self.now();
         self.writer.write(move |connection, effects| record(connection, effects, &artifact, now)).await
     }

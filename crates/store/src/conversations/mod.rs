@@ -1,6 +1,7 @@
 //! Storing conversations with agents: setup chats, agent chats and action
 //! threads, and their messages.
 
+pub(crate) mod decide;
 pub(crate) mod postgres;
 pub(crate) mod sqlite;
 

@@ -17,6 +17,7 @@ use steward_domain::{
 
 use crate::actions::postgres::{self as actions, agent_status_for_share};
 use crate::agents::postgres as agents;
+use crate::conversations::decide;
 use crate::conversations::{ConversationStore, MAX_PAGE};
 use crate::postgres::PostgresStore;
 use crate::postgres::connection::{to_bigint, to_integer};
@@ -103,7 +104,7 @@ async fn find_existing(
         (ConversationKind::Action, Some(action)) => {
             find(connection, user, kind, action.get()).await.map_err(TransactionError::into_store_error)?
         }
-        (ConversationKind::Action, None) => return Err(rules::action_thread_needs_action()),
+        (ConversationKind::Action, None) => return Err(decide::action_thread_needs_action()),
     };
     Ok(found.filter(|conversation| conversation.agent_id == Some(agent)))
 }
@@ -121,7 +122,7 @@ async fn create(
     conversation: &NewConversation,
     now: DateTime<Utc>,
 ) -> TransactionResult<Opened> {
-    rules::check_new_conversation(conversation)?;
+    decide::check_new_conversation(conversation)?;
     let (agent_id, action_id) = match (conversation.kind, conversation.agent_id, conversation.action_id) {
         (ConversationKind::Agent, Some(agent), _) => {
             // Share-locked so the agent is not archived before this commits.
@@ -134,11 +135,13 @@ async fn create(
         }
         (ConversationKind::Action, named_agent, Some(action_id)) => {
             let action = match actions::load(transaction.connection(), user, action_id).await {
-                Err(StoreError::NotFound { .. }) => return Err(rules::missing_action("action_id", action_id).into()),
+                Err(StoreError::NotFound { .. }) => {
+                    return Err(crate::actions::decide::missing_action("action_id", action_id).into());
+                }
                 other => other?,
             };
             if let Some(agent) = named_agent.filter(|agent| *agent != action.agent_id) {
-                return Err(rules::action_of_other_agent(action_id, action.agent_id, agent).into());
+                return Err(crate::actions::decide::action_of_other_agent(action_id, action.agent_id, agent).into());
             }
             let thread = find(transaction.connection(), user, ConversationKind::Action, action_id.get()).await?;
             if let Some(existing) = thread {
@@ -171,9 +174,9 @@ async fn conversation_for(
     action: Option<ActionId>,
     now: DateTime<Utc>,
 ) -> TransactionResult<Conversation> {
-    rules::setup_is_looked_up(kind)?;
+    decide::setup_is_looked_up(kind)?;
     let wanted = NewConversation { kind, agent_id: Some(agent), action_id: action };
-    rules::check_new_conversation(&wanted)?;
+    decide::check_new_conversation(&wanted)?;
     let subject = action.map_or(agent.get(), ActionId::get);
     let existing = match find(transaction.connection(), user, kind, subject).await? {
         Some(existing) => existing,
@@ -184,7 +187,7 @@ async fn conversation_for(
     };
     // An action's thread belongs to the action's agent.
     if let Some(owner) = existing.agent_id.filter(|owner| *owner != agent) {
-        return Err(rules::action_of_other_agent(ActionId(subject), owner, agent).into());
+        return Err(crate::actions::decide::action_of_other_agent(ActionId(subject), owner, agent).into());
     }
     Ok(existing)
 }
@@ -241,10 +244,10 @@ async fn create_agent_from_setup(
 ) -> TransactionResult<Agent> {
     let setup = load_for_update(transaction.connection(), user, conversation).await?;
     if setup.kind != ConversationKind::Setup {
-        return Err(rules::not_a_setup_conversation(conversation, setup.kind).into());
+        return Err(decide::not_a_setup_conversation(conversation, setup.kind).into());
     }
     if let Some(created) = setup.agent_id {
-        return Err(rules::setup_already_created_agent(conversation, created).into());
+        return Err(decide::setup_already_created_agent(conversation, created).into());
     }
     let created = agents::insert(transaction, user, agent, now).await?;
     sqlx::query("UPDATE conversations SET agent_id = $1, updated_at = $2 WHERE id = $3")
@@ -265,7 +268,7 @@ impl ConversationStore for PostgresStore {
             Box::pin(async move {
                 match create(transaction, user, &conversation, now).await? {
                     Opened::Created(created) => Ok(created),
-                    Opened::Found(existing) => Err(rules::conversation_already_exists(&existing).into()),
+                    Opened::Found(existing) => Err(decide::conversation_already_exists(&existing).into()),
                 }
             })
         })

@@ -11,6 +11,7 @@ use steward_domain::{
 
 use crate::actions::sqlite::{self as actions, agent_status};
 use crate::agents::sqlite as agents;
+use crate::conversations::decide;
 use crate::conversations::{ConversationStore, MAX_PAGE};
 use crate::events::sqlite::append;
 use crate::rules::NewWork;
@@ -55,7 +56,7 @@ fn find_existing(
         }
         (ConversationKind::Agent, _) => find(connection, user, kind, agent.get())?,
         (ConversationKind::Action, Some(action)) => find(connection, user, kind, action.get())?,
-        (ConversationKind::Action, None) => return Err(rules::action_thread_needs_action()),
+        (ConversationKind::Action, None) => return Err(decide::action_thread_needs_action()),
     };
     Ok(found.filter(|conversation| conversation.agent_id == Some(agent)))
 }
@@ -68,7 +69,7 @@ enum Opened {
 }
 
 fn create(connection: &Connection, user: UserId, conversation: &NewConversation, now: DateTime<Utc>) -> Result<Opened> {
-    rules::check_new_conversation(conversation)?;
+    decide::check_new_conversation(conversation)?;
     let (agent_id, action_id) = match (conversation.kind, conversation.agent_id, conversation.action_id) {
         (ConversationKind::Agent, Some(agent), _) => {
             rules::check_agent_takes(agent, agent_status(connection, user, agent)?, NewWork::Conversation)?;
@@ -79,11 +80,13 @@ fn create(connection: &Connection, user: UserId, conversation: &NewConversation,
         }
         (ConversationKind::Action, named_agent, Some(action_id)) => {
             let action = match actions::load(connection, user, action_id) {
-                Err(StoreError::NotFound { .. }) => return Err(rules::missing_action("action_id", action_id)),
+                Err(StoreError::NotFound { .. }) => {
+                    return Err(crate::actions::decide::missing_action("action_id", action_id));
+                }
                 other => other?,
             };
             if let Some(agent) = named_agent.filter(|agent| *agent != action.agent_id) {
-                return Err(rules::action_of_other_agent(action_id, action.agent_id, agent));
+                return Err(crate::actions::decide::action_of_other_agent(action_id, action.agent_id, agent));
             }
             if let Some(existing) = find(connection, user, ConversationKind::Action, action_id.get())? {
                 return Ok(Opened::Found(existing));
@@ -114,9 +117,9 @@ fn conversation_for(
     action: Option<ActionId>,
     now: DateTime<Utc>,
 ) -> Result<Conversation> {
-    rules::setup_is_looked_up(kind)?;
+    decide::setup_is_looked_up(kind)?;
     let wanted = NewConversation { kind, agent_id: Some(agent), action_id: action };
-    rules::check_new_conversation(&wanted)?;
+    decide::check_new_conversation(&wanted)?;
     let subject = action.map_or(agent.get(), ActionId::get);
     let existing = match find(connection, user, kind, subject)? {
         Some(existing) => existing,
@@ -127,7 +130,7 @@ fn conversation_for(
     };
     // An action's thread belongs to the action's agent.
     if let Some(owner) = existing.agent_id.filter(|owner| *owner != agent) {
-        return Err(rules::action_of_other_agent(ActionId(subject), owner, agent));
+        return Err(crate::actions::decide::action_of_other_agent(ActionId(subject), owner, agent));
     }
     Ok(existing)
 }
@@ -216,10 +219,10 @@ fn create_agent_from_setup(
 ) -> Result<Agent> {
     let setup = load(connection, user, conversation)?;
     if setup.kind != ConversationKind::Setup {
-        return Err(rules::not_a_setup_conversation(conversation, setup.kind));
+        return Err(decide::not_a_setup_conversation(conversation, setup.kind));
     }
     if let Some(created) = setup.agent_id {
-        return Err(rules::setup_already_created_agent(conversation, created));
+        return Err(decide::setup_already_created_agent(conversation, created));
     }
     let created = agents::insert(connection, effects, user, agent, now)?;
     connection.execute(
@@ -236,7 +239,7 @@ impl ConversationStore for SqliteStore {
         self.writer
             .write(move |connection, _effects| match create(connection, user, &conversation, now)? {
                 Opened::Created(created) => Ok(created),
-                Opened::Found(existing) => Err(rules::conversation_already_exists(&existing)),
+                Opened::Found(existing) => Err(decide::conversation_already_exists(&existing)),
             })
             .await
     }

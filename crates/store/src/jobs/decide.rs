@@ -6,7 +6,12 @@
 use chrono::{DateTime, Utc};
 use steward_domain::{Job, JobChange, JobEvent, JobId, JobState, NewJob, UserId};
 
-use crate::rules;
+use std::time::Duration;
+
+use steward_domain::{DeathReason, backoff};
+
+use crate::jobs::RetryDecision;
+use crate::{QueueSettings, rules};
 
 /// The job `job` becomes: blocked while `pending` of its dependencies are
 /// not completed, queued otherwise, claimable from its `run_at` (or now).
@@ -50,4 +55,31 @@ pub(crate) fn enqueued(job: &Job) -> JobEvent {
     let change =
         JobChange::Enqueued { to: job.state, queue: job.queue.clone(), kind: job.kind.clone(), priority: job.priority };
     JobEvent { job: job.id, change }
+}
+
+/// How long a failed attempt waits before its retry, or `None` when the job
+/// dies instead (a permanent error, or no attempts left).
+pub(crate) fn retry_delay(
+    retry: RetryDecision,
+    attempt: u32,
+    max_attempts: u32,
+    settings: &QueueSettings,
+) -> Option<Duration> {
+    if attempt < max_attempts { requested_retry_delay(retry, attempt, settings) } else { None }
+}
+
+/// The delay a failure asks for if attempts are left: the one it names, or
+/// the exponential backoff after `attempt`; `None` for a permanent failure.
+pub(crate) fn requested_retry_delay(retry: RetryDecision, attempt: u32, settings: &QueueSettings) -> Option<Duration> {
+    match retry {
+        RetryDecision::Retryable { after } => Some(after.unwrap_or_else(|| {
+            backoff::retry_delay(attempt, rand::Rng::random::<f64>(&mut rand::rng()), settings.retry_backoff_cap)
+        })),
+        RetryDecision::Permanent => None,
+    }
+}
+
+/// Why a failed attempt killed its job (recorded in `state_reason`).
+pub(crate) fn death_reason(retry: RetryDecision) -> DeathReason {
+    if matches!(retry, RetryDecision::Permanent) { DeathReason::PermanentError } else { DeathReason::OutOfAttempts }
 }

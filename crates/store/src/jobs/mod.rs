@@ -6,7 +6,7 @@
 //! lease expired and whose job was claimed again cannot settle the new
 //! attempt.
 
-mod decide;
+pub(crate) mod decide;
 pub(crate) mod postgres;
 pub(crate) mod sqlite;
 
@@ -16,22 +16,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use steward_domain::{Event, Job, JobId, JobState, NewJob, UserId, backoff};
+use steward_domain::{Event, Job, JobId, JobState, NewJob, UserId};
 
 use crate::Result;
-
-/// Queue behaviour that is configuration rather than per job.
-#[derive(Clone, Debug, PartialEq)]
-pub struct QueueSettings {
-    /// Ceiling of the automatic retry delay.
-    pub retry_backoff_cap: Duration,
-}
-
-impl Default for QueueSettings {
-    fn default() -> Self {
-        QueueSettings { retry_backoff_cap: backoff::DEFAULT_CAP }
-    }
-}
 
 /// One job of an enqueue request, as stored.
 #[derive(Clone, Debug, PartialEq)]

@@ -36,10 +36,9 @@ use steward_domain::Clock;
 
 use self::listener::NotificationListener;
 use self::transaction::{Begin, BoxFuture, Transaction, TransactionResult};
-use crate::jobs::QueueSettings;
 use crate::migrations::{self, MigrationReport};
 use crate::wakeups::Wakeups;
-use crate::{DatabaseKind, Result, Store, StoreError, StoreOptions};
+use crate::{DatabaseKind, QueueSettings, Result, Store, StoreError, StoreOptions};
 
 /// How many times an operation runs before a transient failure (deadlock,
 /// serialisation failure, lost race on a unique index) is reported.

@@ -2,7 +2,7 @@
 //! appending its steps as durable checkpoints, finishing it, cancelling it,
 //! pausing it for approvals and resuming it, and what agents have spent.
 
-mod decide;
+pub(crate) mod decide;
 pub(crate) mod postgres;
 pub(crate) mod sqlite;
 pub(crate) mod steps;

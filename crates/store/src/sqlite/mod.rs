@@ -26,10 +26,9 @@ use steward_domain::Clock;
 use self::checkpointer::Checkpointer;
 use self::readers::ReadPool;
 use self::writer::Writer;
-use crate::jobs::QueueSettings;
 use crate::migrations::{self, MigrationReport};
 use crate::wakeups::Wakeups;
-use crate::{DatabaseKind, Result, Store, StoreError, StoreOptions};
+use crate::{DatabaseKind, QueueSettings, Result, Store, StoreError, StoreOptions};
 
 /// How many read-only connections to keep.
 const READERS: usize = 4;

@@ -9,8 +9,9 @@ use sqlx::Row;
 use sqlx::postgres::PgRow;
 use steward_domain::{JobChange, JobEvent, JobId, UserId};
 
+use crate::QueueSettings;
 use crate::jobs::postgres::settlements;
-use crate::jobs::{ClaimRequest, ClaimResponse, ClaimedJob, QueueSettings};
+use crate::jobs::{ClaimRequest, ClaimResponse, ClaimedJob};
 use crate::postgres::connection::{from_integer, from_millis, to_bigint};
 use crate::postgres::transaction::{Transaction, TransactionResult};
 use crate::rules;

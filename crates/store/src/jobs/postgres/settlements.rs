@@ -16,8 +16,10 @@ use serde_json::Value;
 use sqlx::Row;
 use steward_domain::{DeathReason, JobChange, JobEvent, JobId, JobState, UserId};
 
+use crate::QueueSettings;
+use crate::jobs::decide;
 use crate::jobs::postgres::dependents::{cancel_dependents, unblock_dependents};
-use crate::jobs::{JobOutcome, LeaseRef, QueueSettings, SettleOutcome, Settlement};
+use crate::jobs::{JobOutcome, LeaseRef, SettleOutcome, Settlement};
 use crate::postgres::connection::to_integer;
 use crate::postgres::rows;
 use crate::postgres::transaction::{Transaction, TransactionResult};
@@ -72,9 +74,9 @@ pub(crate) async fn settle(
                 settlement,
                 result: None,
                 error: Some(rules::storable_error(error)),
-                retry_at: rules::requested_retry_delay(*retry, settlement.lease.attempt, settings)
+                retry_at: decide::requested_retry_delay(*retry, settlement.lease.attempt, settings)
                     .map(|delay| rules::later_by(now, delay)),
-                death_reason: Some(rules::death_reason(*retry)),
+                death_reason: Some(decide::death_reason(*retry)),
             },
         });
     }

@@ -9,11 +9,12 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, params, params_from_iter};
 use steward_domain::{DeathReason, JobChange, JobEvent, JobId, JobState, UserId};
 
+use crate::QueueSettings;
 use crate::events::sqlite::append;
+use crate::jobs::decide;
 use crate::jobs::sqlite::dependents::{cancel_dependents, unblock_dependents};
 use crate::jobs::{
-    ClaimRequest, ClaimResponse, ClaimedJob, JobOutcome, LeaseRef, LeaseStatus, QueueSettings, SettleOutcome,
-    Settlement,
+    ClaimRequest, ClaimResponse, ClaimedJob, JobOutcome, LeaseRef, LeaseStatus, SettleOutcome, Settlement,
 };
 use crate::sqlite::connection::{from_micros, millis, to_micros};
 use crate::sqlite::rows::{self, optional};
@@ -230,7 +231,7 @@ fn settle_one(
             let Some((user, max_attempts)) = row else {
                 return Ok(SettleOutcome::LeaseLost);
             };
-            let retry_after = rules::retry_delay(*retry, attempt, max_attempts, settings);
+            let retry_after = decide::retry_delay(*retry, attempt, max_attempts, settings);
             let error = rules::storable_error(error);
             match retry_after {
                 Some(delay) => {
@@ -247,7 +248,7 @@ fn settle_one(
                     Ok(SettleOutcome::Applied(JobState::Queued))
                 }
                 None => {
-                    let reason = rules::death_reason(*retry);
+                    let reason = decide::death_reason(*retry);
                     kill(connection, effects, UserId(user), job_id, attempt, &error, reason, now)?;
                     Ok(SettleOutcome::Applied(JobState::Dead))
                 }

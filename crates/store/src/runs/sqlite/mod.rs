@@ -1,7 +1,9 @@
 //! Runs on SQLite: starting a run with the job that executes it, scheduling
 //! an action, the worker's begin and finish, and cancellation. Steps are in
-//! [`crate::runs::steps::sqlite`], approvals in [`crate::approvals::sqlite`]; this module also
+//! [`steps`], approvals in [`crate::approvals::sqlite`]; this module also
 //! holds the [`RunStore`] implementation that dispatches to all three.
+
+mod steps;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -12,14 +14,15 @@ use steward_domain::{
     NewRun, NewRunStep, Run, RunId, RunStep, Spend, UserId,
 };
 
+use self::steps as run_steps;
 use crate::actions::sqlite::{self as actions, move_action};
 use crate::approvals::sqlite as approvals;
 use crate::events::sqlite::append;
 use crate::jobs::sqlite::admin as job_admin;
 use crate::jobs::sqlite::enqueue;
-use crate::rules::{self, NewWork, RunJobPurpose, StoredLimits};
+use crate::rules::{self, NewWork, StoredLimits};
+use crate::runs::decide::RunJobPurpose;
 use crate::runs::decide::{self, ActionOfRun, Stop};
-use crate::runs::steps::sqlite as run_steps;
 use crate::runs::{AgentMetrics, ApprovalFilter, MAX_PAGE, RunFilter, RunFinish, RunStore};
 use crate::sqlite::SqliteStore;
 use crate::sqlite::connection::to_micros;
@@ -95,8 +98,8 @@ pub(crate) fn enqueue_job(
     run_at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Result<JobId> {
-    let outcomes = enqueue::enqueue(connection, effects, user, vec![rules::run_job(run, purpose, run_at)], now)?;
-    let job = rules::job_of_run(run, outcomes)?;
+    let outcomes = enqueue::enqueue(connection, effects, user, vec![decide::run_job(run, purpose, run_at)], now)?;
+    let job = decide::job_of_run(run, outcomes)?;
     connection.execute("UPDATE runs SET job_id = ?1 WHERE id = ?2", params![job.id.get(), run.get()])?;
     Ok(job.id)
 }
@@ -113,9 +116,9 @@ fn check_run_subjects(connection: &Connection, user: UserId, run: &NewRun) -> Re
             |row| row.get(0),
         ))?;
         match owner.map(AgentId) {
-            None => return Err(rules::missing_action("action_id", action_id)),
+            None => return Err(crate::actions::decide::missing_action("action_id", action_id)),
             Some(owner) if owner != run.agent_id => {
-                return Err(rules::action_of_other_agent(action_id, owner, run.agent_id));
+                return Err(crate::actions::decide::action_of_other_agent(action_id, owner, run.agent_id));
             }
             Some(_) => {}
         }
@@ -142,7 +145,7 @@ fn schedule(
     run: &NewRun,
     now: DateTime<Utc>,
 ) -> Result<(Action, Run)> {
-    rules::check_scheduled_run(id, run.action_id)?;
+    decide::check_scheduled_run(id, run.action_id)?;
     let action = actions::load(connection, user, id)?;
     rules::check_action_transition(action.state, ActionState::Scheduled)?;
     check_run_subjects(connection, user, run)?;
@@ -183,7 +186,7 @@ fn finish(
     now: DateTime<Utc>,
 ) -> Result<Run> {
     decide::check_not_finished(run)?;
-    let finish = rules::storable_finish(finish);
+    let finish = decide::storable_finish(finish);
     connection.execute(
         "UPDATE runs SET status = 'finished', outcome = ?1, output = ?2, error = ?3, finished_at = ?4, updated_at = ?4 \
          WHERE id = ?5",
@@ -332,7 +335,7 @@ impl RunStore for SqliteStore {
     }
 
     async fn append_step(&self, step: NewRunStep) -> Result<Run> {
-        rules::check_step(&step)?;
+        crate::runs::steps::check_step(&step)?;
         let now = self.now();
         self.writer.write(move |connection, effects| run_steps::append_step(connection, effects, step, now)).await
     }

@@ -5,14 +5,15 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 use steward_domain::{AgentId, NewEvent, NewRunStep, Run, RunId, RunStatus, RunStep, Spend, UserId};
 
+use super::{load, load_for_worker};
 use crate::actions::sqlite::agent_status;
 use crate::events::sqlite::append;
 use crate::runs::AgentMetrics;
-use crate::runs::sqlite::{load, load_for_worker};
+use crate::runs::steps;
 use crate::sqlite::connection::to_micros;
 use crate::sqlite::runtime_rows::{self, RUN_COLUMNS, STEP_COLUMNS};
 use crate::sqlite::writer::Effects;
-use crate::{Entity, Result, StoreError, rules};
+use crate::{Entity, Result, StoreError};
 
 /// Stores `step` (already checked) and adds it to its run's totals.
 pub(crate) fn append_step(
@@ -21,12 +22,12 @@ pub(crate) fn append_step(
     step: NewRunStep,
     now: DateTime<Utc>,
 ) -> Result<Run> {
-    let step = rules::storable_step(step);
+    let step = steps::storable_step(step);
     let run = load_for_worker(connection, step.run_id)?;
     if run.status == RunStatus::Finished {
-        return Err(rules::run_is_finished(run.id, run.outcome));
+        return Err(crate::runs::decide::run_is_finished(run.id, run.outcome));
     }
-    rules::check_step_sequence(run.id, run.steps, step.sequence)?;
+    steps::check_step_sequence(run.id, run.steps, step.sequence)?;
     let usage = step.usage;
     let tokens = |count: u64| i64::try_from(count).unwrap_or(i64::MAX);
     connection
@@ -49,14 +50,14 @@ pub(crate) fn append_step(
             usage.map(|usage| tokens(usage.cache_read_tokens)),
             usage.map(|usage| tokens(usage.cache_write_tokens)),
             step.cost_usd,
-            rules::made_model_call(&step),
+            steps::made_model_call(&step),
             step.time_to_first_token.map(|wait| i64::try_from(wait.as_micros()).unwrap_or(i64::MAX)),
             step.stop_reason,
             step.error,
             to_micros(step.started_at),
             to_micros(step.finished_at),
         ])?;
-    let totals = rules::step_totals(&step);
+    let totals = steps::step_totals(&step);
     // RETURNING hands back the run with its new totals, so the agent loop's
     // most frequent write needs no second read of the run.
     let updated = connection

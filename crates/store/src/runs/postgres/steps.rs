@@ -12,12 +12,13 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use steward_domain::{AgentId, NewEvent, NewRunStep, Run, RunId, RunStatus, RunStep, Spend, UserId};
 
+use super::{load, load_for_worker};
 use crate::postgres::connection::to_integer;
 use crate::postgres::runtime_rows::{self, run_columns, step_columns};
 use crate::postgres::transaction::{Transaction, TransactionResult};
 use crate::runs::AgentMetrics;
-use crate::runs::postgres::{load, load_for_worker};
-use crate::{Entity, Result, StoreError, rules};
+use crate::runs::steps;
+use crate::{Entity, Result, StoreError};
 
 /// Stores `step` (already checked) and adds it to its run's totals.
 pub(crate) async fn append_step(
@@ -25,12 +26,12 @@ pub(crate) async fn append_step(
     step: NewRunStep,
     now: DateTime<Utc>,
 ) -> TransactionResult<Run> {
-    let step = rules::storable_step(step);
+    let step = steps::storable_step(step);
     let run = load_for_worker(transaction.connection(), step.run_id).await?;
     if run.status == RunStatus::Finished {
-        return Err(rules::run_is_finished(run.id, run.outcome).into());
+        return Err(crate::runs::decide::run_is_finished(run.id, run.outcome).into());
     }
-    rules::check_step_sequence(run.id, run.steps, step.sequence)?;
+    steps::check_step_sequence(run.id, run.steps, step.sequence)?;
     let usage = step.usage;
     let tokens = |count: u64| i64::try_from(count).unwrap_or(i64::MAX);
     sqlx::query(
@@ -51,7 +52,7 @@ pub(crate) async fn append_step(
     .bind(usage.map(|usage| tokens(usage.cache_read_tokens)))
     .bind(usage.map(|usage| tokens(usage.cache_write_tokens)))
     .bind(step.cost_usd)
-    .bind(rules::made_model_call(&step))
+    .bind(steps::made_model_call(&step))
     .bind(step.time_to_first_token.map(|wait| i64::try_from(wait.as_micros()).unwrap_or(i64::MAX)))
     .bind(&step.stop_reason)
     .bind(&step.error)
@@ -59,7 +60,7 @@ pub(crate) async fn append_step(
     .bind(step.finished_at)
     .execute(transaction.connection())
     .await?;
-    let totals = rules::step_totals(&step);
+    let totals = steps::step_totals(&step);
     // RETURNING hands back the run with its new totals, so the agent loop's
     // most frequent write needs no second round trip to read the run.
     let updated = sqlx::query(concat!(

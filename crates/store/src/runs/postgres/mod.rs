@@ -1,7 +1,7 @@
 //! Runs on PostgreSQL: the same behaviour as on SQLite (starting a run with
 //! its job, scheduling an action, the worker's begin and finish,
 //! cancellation), safe for several nodes at once. Steps are in
-//! [`crate::runs::steps::postgres`], approvals in [`crate::approvals::postgres`]; this module
+//! [`steps`], approvals in [`crate::approvals::postgres`]; this module
 //! also holds the [`RunStore`] implementation that dispatches to all three.
 //!
 //! Locking. Every operation that changes a run locks its row first (`FOR
@@ -10,6 +10,8 @@
 //! appending the same step, a decision racing a cancel, a stray job's begin
 //! racing a finish) run one after the other, each seeing what the other
 //! committed, and no two take their locks in opposite orders.
+
+mod steps;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -20,6 +22,7 @@ use steward_domain::{
     NewRun, NewRunStep, Run, RunId, RunStep, Spend, UserId,
 };
 
+use self::steps as run_steps;
 use crate::actions::postgres::{self as actions, agent_status_for_share, move_action};
 use crate::approvals::postgres as approvals;
 use crate::jobs::postgres::admin as job_admin;
@@ -28,9 +31,9 @@ use crate::postgres::PostgresStore;
 use crate::postgres::connection::{to_bigint, to_integer};
 use crate::postgres::runtime_rows::{self, run_columns};
 use crate::postgres::transaction::{Begin, Transaction, TransactionResult};
-use crate::rules::{self, NewWork, RunJobPurpose, StoredLimits};
+use crate::rules::{self, NewWork, StoredLimits};
+use crate::runs::decide::RunJobPurpose;
 use crate::runs::decide::{self, ActionOfRun, Stop};
-use crate::runs::steps::postgres as run_steps;
 use crate::runs::{AgentMetrics, ApprovalFilter, MAX_PAGE, RunFilter, RunFinish, RunStore};
 use crate::{Entity, Result, StoreError};
 
@@ -122,8 +125,8 @@ pub(crate) async fn enqueue_job(
     run_at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> TransactionResult<JobId> {
-    let outcomes = enqueue::enqueue(transaction, user, vec![rules::run_job(run, purpose, run_at)], now).await?;
-    let job = rules::job_of_run(run, outcomes)?;
+    let outcomes = enqueue::enqueue(transaction, user, vec![decide::run_job(run, purpose, run_at)], now).await?;
+    let job = decide::job_of_run(run, outcomes)?;
     sqlx::query("UPDATE runs SET job_id = $1 WHERE id = $2")
         .bind(job.id.get())
         .bind(run.get())
@@ -145,9 +148,9 @@ async fn check_run_subjects(transaction: &mut Transaction, user: UserId, run: &N
             .fetch_optional(transaction.connection())
             .await?;
         match owner.map(AgentId) {
-            None => return Err(rules::missing_action("action_id", action_id).into()),
+            None => return Err(crate::actions::decide::missing_action("action_id", action_id).into()),
             Some(owner) if owner != run.agent_id => {
-                return Err(rules::action_of_other_agent(action_id, owner, run.agent_id).into());
+                return Err(crate::actions::decide::action_of_other_agent(action_id, owner, run.agent_id).into());
             }
             Some(_) => {}
         }
@@ -172,7 +175,7 @@ async fn schedule(
     run: &NewRun,
     now: DateTime<Utc>,
 ) -> TransactionResult<(Action, Run)> {
-    rules::check_scheduled_run(id, run.action_id)?;
+    decide::check_scheduled_run(id, run.action_id)?;
     // Locked, so two people scheduling the action at once start one run.
     let action = actions::load_for_update(transaction.connection(), user, id).await?;
     rules::check_action_transition(action.state, ActionState::Scheduled)?;
@@ -220,7 +223,7 @@ async fn finish(
     now: DateTime<Utc>,
 ) -> TransactionResult<Run> {
     decide::check_not_finished(run)?;
-    let finish = rules::storable_finish(finish);
+    let finish = decide::storable_finish(finish);
     sqlx::query(
         "UPDATE runs SET status = 'finished', outcome = $1, output = $2, error = $3, finished_at = $4, \
          updated_at = $4 WHERE id = $5",
@@ -396,7 +399,7 @@ impl RunStore for PostgresStore {
     }
 
     async fn append_step(&self, step: NewRunStep) -> Result<Run> {
-        rules::check_step(&step)?;
+        crate::runs::steps::check_step(&step)?;
         let now = self.now();
         self.write(Begin::Plain, |transaction| {
             let step = step.clone();
