@@ -88,6 +88,8 @@ pub enum Command {
     Ask(commands::ask::AskArgs),
     /// List model providers and models, and whether each has its API key.
     Models(commands::models::ModelsArgs),
+    /// The built-in tools an agent can be given, and which need approval (no server needed).
+    Tools(commands::tools::ToolsArgs),
     /// Skills in $STEWARD_HOME/skills: list them, or check them for problems.
     #[command(subcommand)]
     #[command(after_help = "Examples:\n  steward skills list\n  steward skills check")]

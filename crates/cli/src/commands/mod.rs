@@ -22,3 +22,4 @@ pub mod schedule;
 pub mod serve;
 pub mod skills;
 pub mod status;
+pub mod tools;

@@ -71,3 +71,28 @@ fn tables_fit_the_width_and_json_keeps_the_full_text() {
     let document: serde_json::Value = serde_json::from_str(&run(&["--json", "skills", "list"])).unwrap();
     assert_eq!(document["skills"][0]["description"], description.trim());
 }
+
+/// `steward tools` lists every built-in tool with whether it asks first;
+/// `--json` carries each one's argument schema.
+#[test]
+fn tools_lists_the_built_in_tools_and_their_approval() {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("config.toml"), "[tools]\nrequire_approval = [\"http.fetch\"]\n").unwrap();
+    let run = |arguments: &[&str]| {
+        let output =
+            Command::new(STEWARD).env_clear().env("STEWARD_HOME", home.path()).args(arguments).output().unwrap();
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let table = run(&["tools"]);
+    for name in ["workspace.write", "http.fetch", "skills.open", "actions.create", "artifacts.write"] {
+        assert!(table.contains(name), "{name}: {table}");
+    }
+    let document: serde_json::Value = serde_json::from_str(&run(&["--json", "tools"])).unwrap();
+    let tools = document["tools"].as_array().unwrap();
+    let fetch = tools.iter().find(|tool| tool["name"] == "http.fetch").unwrap();
+    assert_eq!(fetch["requires_approval"], true, "configured: {fetch}");
+    assert_eq!(fetch["input_schema"]["type"], "object", "{fetch}");
+    let read = tools.iter().find(|tool| tool["name"] == "workspace.read").unwrap();
+    assert_eq!(read["requires_approval"], false);
+}

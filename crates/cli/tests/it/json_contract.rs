@@ -72,6 +72,7 @@ const WALK: &[(&str, &[&str], Expect)] = &[
     ("job retry", &["job", "retry", "987654"], Error("not_found")),
     ("events", &["events"], Answer),
     ("schedule preview", &["schedule", "preview", "daily at 08:00", "-n", "3"], Answer),
+    ("tools", &["tools", "--home", "{home}"], Answer),
     ("skills list", &["skills", "list", "--home", "{home}"], Answer),
     ("skills check", &["skills", "check", "--home", "{home}"], Answer),
     ("migrate", &["migrate", "--home", "{home}/walk"], Answer),

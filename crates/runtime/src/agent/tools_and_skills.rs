@@ -77,6 +77,12 @@ impl HomeToolsAndSkills {
         Ok(())
     }
 
+    /// Every tool an agent can be given, with the configured approvals;
+    /// the skill tools read no folder here (`steward tools` lists them).
+    pub fn every_tool(&self) -> ToolRegistry {
+        self.registry_with(Arc::new(SkillCatalog::load(&[])))
+    }
+
     fn registry_with(&self, catalog: Arc<SkillCatalog>) -> ToolRegistry {
         let mut registry = self.builtins.registry(catalog);
         registry.register(ListActions);
@@ -95,7 +101,7 @@ impl ToolSource for HomeToolsAndSkills {
     /// The names do not depend on the skills (the skill tools are there
     /// either way), so no folder is read.
     fn tool_names(&self) -> Vec<String> {
-        self.registry_with(Arc::new(SkillCatalog::load(&[]))).names()
+        self.every_tool().names()
     }
 }
 
