@@ -2,6 +2,7 @@
 //! `--follow` (reconnecting with `Last-Event-ID` if the connection drops, so
 //! no event is missed or repeated).
 
+use std::io::IsTerminal;
 use std::time::Duration;
 
 use eventsource_stream::Eventsource;
@@ -111,7 +112,9 @@ async fn follow(
                 continue;
             }
         };
-        if !json {
+        // Progress chatter is for a person watching; a lost connection
+        // (below) is worth a line on stderr wherever it goes.
+        if !json && std::io::stderr().is_terminal() {
             if connected_once {
                 eprintln!("Reconnected.");
             } else {
