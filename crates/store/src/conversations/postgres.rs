@@ -17,13 +17,12 @@ use steward_domain::{
 
 use crate::actions::postgres::{self as actions, agent_status_for_share};
 use crate::agents::postgres as agents;
-use crate::conversations::decide;
+use crate::conversations::decide::{self, Opening, Subject};
 use crate::conversations::{ConversationStore, MAX_PAGE};
 use crate::postgres::PostgresStore;
 use crate::postgres::connection::{to_bigint, to_integer};
 use crate::postgres::runtime_rows::{self, conversation_columns, message_columns};
 use crate::postgres::transaction::{Begin, Transaction, TransactionError, TransactionResult};
-use crate::rules::NewWork;
 use crate::{Entity, Result, StoreError, rules};
 
 async fn load(connection: &mut PgConnection, user: UserId, id: ConversationId) -> Result<Conversation> {
@@ -116,6 +115,8 @@ enum Opened {
     Found(Conversation),
 }
 
+/// Loads what `conversation` names, decides, and inserts it unless it
+/// exists.
 async fn create(
     transaction: &mut Transaction,
     user: UserId,
@@ -123,33 +124,27 @@ async fn create(
     now: DateTime<Utc>,
 ) -> TransactionResult<Opened> {
     decide::check_new_conversation(conversation)?;
-    let (agent_id, action_id) = match (conversation.kind, conversation.agent_id, conversation.action_id) {
-        (ConversationKind::Agent, Some(agent), _) => {
+    let subject = match (conversation.kind, conversation.agent_id, conversation.action_id) {
+        (ConversationKind::Agent, Some(agent), _) => Subject::AgentChat {
+            agent,
             // Share-locked so the agent is not archived before this commits.
-            let status = agent_status_for_share(transaction.connection(), user, agent).await?;
-            rules::check_agent_takes(agent, status, NewWork::Conversation)?;
-            if let Some(existing) = find(transaction.connection(), user, ConversationKind::Agent, agent.get()).await? {
-                return Ok(Opened::Found(existing));
-            }
-            (Some(agent), None)
-        }
-        (ConversationKind::Action, named_agent, Some(action_id)) => {
-            let action = match actions::load(transaction.connection(), user, action_id).await {
-                Err(StoreError::NotFound { .. }) => {
-                    return Err(crate::actions::decide::missing_action("action_id", action_id).into());
-                }
-                other => other?,
-            };
-            if let Some(agent) = named_agent.filter(|agent| *agent != action.agent_id) {
-                return Err(crate::actions::decide::action_of_other_agent(action_id, action.agent_id, agent).into());
-            }
-            let thread = find(transaction.connection(), user, ConversationKind::Action, action_id.get()).await?;
-            if let Some(existing) = thread {
-                return Ok(Opened::Found(existing));
-            }
-            (Some(action.agent_id), Some(action_id))
-        }
-        _ => (None, None),
+            status: agent_status_for_share(transaction.connection(), user, agent).await?,
+            chat: find(transaction.connection(), user, ConversationKind::Agent, agent.get()).await?,
+        },
+        (ConversationKind::Action, named_agent, Some(action)) => Subject::ActionThread {
+            action,
+            named_agent,
+            owner: match actions::load(transaction.connection(), user, action).await {
+                Err(StoreError::NotFound { .. }) => None,
+                other => Some(other?.agent_id),
+            },
+            thread: find(transaction.connection(), user, ConversationKind::Action, action.get()).await?,
+        },
+        _ => Subject::Setup,
+    };
+    let (agent_id, action_id) = match decide::open(subject)? {
+        Opening::Existing(existing) => return Ok(Opened::Found(existing)),
+        Opening::Insert { agent_id, action_id } => (agent_id, action_id),
     };
     let row = sqlx::query(concat!(
         "INSERT INTO conversations (user_id, kind, agent_id, action_id, created_at, updated_at) \
@@ -185,11 +180,7 @@ async fn conversation_for(
             Opened::Found(existing) => existing,
         },
     };
-    // An action's thread belongs to the action's agent.
-    if let Some(owner) = existing.agent_id.filter(|owner| *owner != agent) {
-        return Err(crate::actions::decide::action_of_other_agent(ActionId(subject), owner, agent).into());
-    }
-    Ok(existing)
+    Ok(decide::continue_for(existing, agent)?)
 }
 
 async fn append_message(
@@ -242,13 +233,7 @@ async fn create_agent_from_setup(
     agent: &NewAgent,
     now: DateTime<Utc>,
 ) -> TransactionResult<Agent> {
-    let setup = load_for_update(transaction.connection(), user, conversation).await?;
-    if setup.kind != ConversationKind::Setup {
-        return Err(decide::not_a_setup_conversation(conversation, setup.kind).into());
-    }
-    if let Some(created) = setup.agent_id {
-        return Err(decide::setup_already_created_agent(conversation, created).into());
-    }
+    decide::check_setup_creates_agent(&load_for_update(transaction.connection(), user, conversation).await?)?;
     let created = agents::insert(transaction, user, agent, now).await?;
     sqlx::query("UPDATE conversations SET agent_id = $1, updated_at = $2 WHERE id = $3")
         .bind(created.id.get())

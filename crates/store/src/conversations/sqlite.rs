@@ -11,10 +11,9 @@ use steward_domain::{
 
 use crate::actions::sqlite::{self as actions, agent_status};
 use crate::agents::sqlite as agents;
-use crate::conversations::decide;
+use crate::conversations::decide::{self, Opening, Subject};
 use crate::conversations::{ConversationStore, MAX_PAGE};
 use crate::events::sqlite::append;
-use crate::rules::NewWork;
 use crate::sqlite::SqliteStore;
 use crate::sqlite::connection::to_micros;
 use crate::sqlite::rows::optional;
@@ -64,36 +63,34 @@ fn find_existing(
 /// What opening an agent chat or action thread found.
 enum Opened {
     Created(Conversation),
-    /// The one that existed (perhaps created by a concurrent transaction).
+    /// The one that existed.
     Found(Conversation),
 }
 
+/// Loads what `conversation` names, decides, and inserts it unless it
+/// exists.
 fn create(connection: &Connection, user: UserId, conversation: &NewConversation, now: DateTime<Utc>) -> Result<Opened> {
     decide::check_new_conversation(conversation)?;
-    let (agent_id, action_id) = match (conversation.kind, conversation.agent_id, conversation.action_id) {
-        (ConversationKind::Agent, Some(agent), _) => {
-            rules::check_agent_takes(agent, agent_status(connection, user, agent)?, NewWork::Conversation)?;
-            if let Some(existing) = find(connection, user, ConversationKind::Agent, agent.get())? {
-                return Ok(Opened::Found(existing));
-            }
-            (Some(agent), None)
-        }
-        (ConversationKind::Action, named_agent, Some(action_id)) => {
-            let action = match actions::load(connection, user, action_id) {
-                Err(StoreError::NotFound { .. }) => {
-                    return Err(crate::actions::decide::missing_action("action_id", action_id));
-                }
-                other => other?,
-            };
-            if let Some(agent) = named_agent.filter(|agent| *agent != action.agent_id) {
-                return Err(crate::actions::decide::action_of_other_agent(action_id, action.agent_id, agent));
-            }
-            if let Some(existing) = find(connection, user, ConversationKind::Action, action_id.get())? {
-                return Ok(Opened::Found(existing));
-            }
-            (Some(action.agent_id), Some(action_id))
-        }
-        _ => (None, None),
+    let subject = match (conversation.kind, conversation.agent_id, conversation.action_id) {
+        (ConversationKind::Agent, Some(agent), _) => Subject::AgentChat {
+            agent,
+            status: agent_status(connection, user, agent)?,
+            chat: find(connection, user, ConversationKind::Agent, agent.get())?,
+        },
+        (ConversationKind::Action, named_agent, Some(action)) => Subject::ActionThread {
+            action,
+            named_agent,
+            owner: match actions::load(connection, user, action) {
+                Err(StoreError::NotFound { .. }) => None,
+                other => Some(other?.agent_id),
+            },
+            thread: find(connection, user, ConversationKind::Action, action.get())?,
+        },
+        _ => Subject::Setup,
+    };
+    let (agent_id, action_id) = match decide::open(subject)? {
+        Opening::Existing(existing) => return Ok(Opened::Found(existing)),
+        Opening::Insert { agent_id, action_id } => (agent_id, action_id),
     };
     connection.execute(
         "INSERT INTO conversations (user_id, kind, agent_id, action_id, created_at, updated_at) \
@@ -128,11 +125,7 @@ fn conversation_for(
             Opened::Found(existing) => existing,
         },
     };
-    // An action's thread belongs to the action's agent.
-    if let Some(owner) = existing.agent_id.filter(|owner| *owner != agent) {
-        return Err(crate::actions::decide::action_of_other_agent(ActionId(subject), owner, agent));
-    }
-    Ok(existing)
+    decide::continue_for(existing, agent)
 }
 
 fn append_message(
@@ -217,13 +210,7 @@ fn create_agent_from_setup(
     agent: &NewAgent,
     now: DateTime<Utc>,
 ) -> Result<Agent> {
-    let setup = load(connection, user, conversation)?;
-    if setup.kind != ConversationKind::Setup {
-        return Err(decide::not_a_setup_conversation(conversation, setup.kind));
-    }
-    if let Some(created) = setup.agent_id {
-        return Err(decide::setup_already_created_agent(conversation, created));
-    }
+    decide::check_setup_creates_agent(&load(connection, user, conversation)?)?;
     let created = agents::insert(connection, effects, user, agent, now)?;
     connection.execute(
         "UPDATE conversations SET agent_id = ?1, updated_at = ?2 WHERE id = ?3",
