@@ -1,5 +1,6 @@
 //! Storing agents.
 
+pub(crate) mod decide;
 pub(crate) mod postgres;
 pub(crate) mod sqlite;
 

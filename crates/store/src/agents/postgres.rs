@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use steward_domain::{Agent, AgentId, AgentPatch, AgentStatus, NewAgent, NewEvent, UserId};
 
-use crate::agents::{AgentFilter, AgentStore};
+use crate::agents::{AgentFilter, AgentStore, decide};
 use crate::postgres::PostgresStore;
 use crate::postgres::connection::could_be_stored;
 use crate::postgres::connection::to_integer;
@@ -50,12 +50,7 @@ async fn ensure_name_free(
     .bind(name)
     .fetch_optional(connection)
     .await?;
-    match taken {
-        Some((id, held)) if Some(AgentId(id)) != except => {
-            Err(rules::agent_name_taken(name, &held, AgentId(id)).into())
-        }
-        _ => Ok(()),
-    }
+    Ok(decide::check_name_free(name, taken.map(|(id, held)| (AgentId(id), held)), except)?)
 }
 
 #[async_trait]
@@ -111,11 +106,7 @@ impl AgentStore for PostgresStore {
         self.write(Begin::Plain, |transaction| {
             let patch = patch.clone();
             Box::pin(async move {
-                let mut agent = load_for_update(transaction.connection(), user, id).await?;
-                if agent.status == AgentStatus::Archived {
-                    return Err(rules::agent_archived(id).into());
-                }
-                patch.apply_to(&mut agent);
+                let agent = decide::patched(load_for_update(transaction.connection(), user, id).await?, &patch)?;
                 ensure_name_free(transaction.connection(), user, &agent.name, Some(id)).await?;
                 let limits = StoredLimits::of(&agent.limits);
                 sqlx::query(
@@ -158,15 +149,13 @@ impl AgentStore for PostgresStore {
         self.write(Begin::Plain, |transaction| {
             Box::pin(async move {
                 let agent = load_for_update(transaction.connection(), user, id).await?;
-                if agent.status == AgentStatus::Archived {
-                    return Ok(agent);
-                }
+                let Some(from) = decide::archiving(&agent) else { return Ok(agent) };
                 sqlx::query("UPDATE agents SET status = 'archived', updated_at = $1 WHERE id = $2")
                     .bind(now)
                     .bind(id.get())
                     .execute(transaction.connection())
                     .await?;
-                transaction.record(user, now, NewEvent::AgentArchived { agent: id, from: agent.status });
+                transaction.record(user, now, NewEvent::AgentArchived { agent: id, from });
                 Ok(load(transaction.connection(), user, id).await?)
             })
         })

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 use steward_domain::{Agent, AgentId, AgentPatch, AgentStatus, NewAgent, NewEvent, UserId};
 
-use crate::agents::{AgentFilter, AgentStore};
+use crate::agents::{AgentFilter, AgentStore, decide};
 use crate::events::sqlite::append;
 use crate::rules::StoredLimits;
 use crate::sqlite::SqliteStore;
@@ -27,10 +27,7 @@ fn ensure_name_free(connection: &Connection, user: UserId, name: &str, except: O
         params![user.get(), name],
         |row| Ok((row.get(0)?, row.get(1)?)),
     ))?;
-    match taken {
-        Some((id, held)) if Some(AgentId(id)) != except => Err(rules::agent_name_taken(name, &held, AgentId(id))),
-        _ => Ok(()),
-    }
+    decide::check_name_free(name, taken.map(|(id, held)| (AgentId(id), held)), except)
 }
 
 #[async_trait]
@@ -79,11 +76,7 @@ impl AgentStore for SqliteStore {
         let now = self.now();
         self.writer
             .write(move |connection, effects| {
-                let mut agent = load(connection, user, id)?;
-                if agent.status == AgentStatus::Archived {
-                    return Err(rules::agent_archived(id));
-                }
-                patch.apply_to(&mut agent);
+                let agent = decide::patched(load(connection, user, id)?, &patch)?;
                 ensure_name_free(connection, user, &agent.name, Some(id))?;
                 let limits = StoredLimits::of(&agent.limits);
                 connection.execute(
@@ -127,14 +120,12 @@ impl AgentStore for SqliteStore {
         self.writer
             .write(move |connection, effects| {
                 let agent = load(connection, user, id)?;
-                if agent.status == AgentStatus::Archived {
-                    return Ok(agent);
-                }
+                let Some(from) = decide::archiving(&agent) else { return Ok(agent) };
                 connection.execute(
                     "UPDATE agents SET status = 'archived', updated_at = ?1 WHERE id = ?2",
                     params![to_micros(now), id.get()],
                 )?;
-                append(connection, effects, user, now, NewEvent::AgentArchived { agent: id, from: agent.status })?;
+                append(connection, effects, user, now, NewEvent::AgentArchived { agent: id, from })?;
                 load(connection, user, id)
             })
             .await
