@@ -8,10 +8,11 @@ use steward_domain::{Job, JobChange, JobEvent, JobId, JobState, NewJob, UserId};
 
 use std::time::Duration;
 
+use steward_domain::dependency_graph::topological_order;
 use steward_domain::{DeathReason, backoff};
 
 use crate::jobs::RetryDecision;
-use crate::{QueueSettings, rules};
+use crate::{QueueSettings, StoreError, rules};
 
 /// The job `job` becomes: blocked while `pending` of its dependencies are
 /// not completed, queued otherwise, claimable from its `run_at` (or now).
@@ -51,6 +52,35 @@ pub(crate) fn new_job(
 }
 
 /// The event that records a new job.
+/// A new job's dependency once resolved: another new job of the same batch,
+/// or a job already stored (with its state, to tell whether it is done).
+#[derive(Clone, Copy)]
+pub(crate) enum Dependency {
+    /// Another new job of the batch, by index.
+    InBatch(usize),
+    Stored {
+        id: JobId,
+        state: JobState,
+    },
+}
+
+/// The order in which a batch's new jobs are inserted: every job after the
+/// batch jobs it depends on; a cycle is refused, naming its jobs.
+pub(crate) fn insertion_order(jobs: &[NewJob], dependencies: &[Vec<Dependency>]) -> Result<Vec<usize>, StoreError> {
+    let edges: Vec<Vec<usize>> = dependencies
+        .iter()
+        .map(|deps| {
+            deps.iter()
+                .filter_map(|dependency| match dependency {
+                    Dependency::InBatch(index) => Some(*index),
+                    Dependency::Stored { .. } => None,
+                })
+                .collect()
+        })
+        .collect();
+    topological_order(&edges).map_err(|cycle| rules::name_cycle(jobs, &edges, &cycle))
+}
+
 pub(crate) fn enqueued(job: &Job) -> JobEvent {
     let change =
         JobChange::Enqueued { to: job.state, queue: job.queue.clone(), kind: job.kind.clone(), priority: job.priority };

@@ -12,26 +12,14 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sqlx::Row;
-use steward_domain::dependency_graph::topological_order;
 use steward_domain::{Job, JobId, JobRef, JobState, NewJob, UserId};
 
 use crate::jobs::EnqueueOutcome;
-use crate::jobs::decide;
+use crate::jobs::decide::{self, Dependency};
 use crate::postgres::connection::{to_integer, to_millis};
 use crate::postgres::rows::{self, job_columns};
 use crate::postgres::transaction::{Transaction, TransactionResult};
 use crate::{StoreError, rules};
-
-/// A dependency once resolved.
-#[derive(Clone, Copy)]
-enum Dependency {
-    /// Another new job of the batch, by index.
-    InBatch(usize),
-    Stored {
-        id: JobId,
-        state: JobState,
-    },
-}
 
 pub(crate) async fn enqueue(
     transaction: &mut Transaction,
@@ -63,18 +51,7 @@ pub(crate) async fn enqueue(
     let states = lock_dependencies(transaction, user, stored).await?;
     let dependencies = resolve_dependencies(&jobs, &existing, &batch_keys, &by_key, &states)?;
 
-    let edges: Vec<Vec<usize>> = dependencies
-        .iter()
-        .map(|deps| {
-            deps.iter()
-                .filter_map(|dependency| match dependency {
-                    Dependency::InBatch(index) => Some(*index),
-                    Dependency::Stored { .. } => None,
-                })
-                .collect()
-        })
-        .collect();
-    let order = topological_order(&edges).map_err(|cycle| rules::name_cycle(&jobs, &edges, &cycle))?;
+    let order = decide::insertion_order(&jobs, &dependencies)?;
     let order: Vec<usize> = order.into_iter().filter(|index| existing[*index].is_none()).collect();
 
     // Ids are drawn up front and handed out in dependency order, so (as on

@@ -5,27 +5,15 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
-use steward_domain::dependency_graph::topological_order;
 use steward_domain::{Job, JobId, JobRef, JobState, NewJob, UserId};
 
 use crate::events::sqlite::append;
 use crate::jobs::EnqueueOutcome;
-use crate::jobs::decide;
+use crate::jobs::decide::{self, Dependency};
 use crate::sqlite::connection::to_micros;
 use crate::sqlite::rows::{self, JOB_COLUMNS, optional};
 use crate::sqlite::writer::Effects;
 use crate::{Result, StoreError, rules};
-
-/// A dependency once resolved.
-#[derive(Clone, Copy)]
-enum Dependency {
-    /// Another new job of the batch, by index.
-    InBatch(usize),
-    Stored {
-        id: JobId,
-        state: JobState,
-    },
-}
 
 pub(crate) fn enqueue(
     connection: &Connection,
@@ -68,18 +56,7 @@ pub(crate) fn enqueue(
         }
     }
 
-    let edges: Vec<Vec<usize>> = dependencies
-        .iter()
-        .map(|deps| {
-            deps.iter()
-                .filter_map(|dependency| match dependency {
-                    Dependency::InBatch(index) => Some(*index),
-                    Dependency::Stored { .. } => None,
-                })
-                .collect()
-        })
-        .collect();
-    let order = topological_order(&edges).map_err(|cycle| rules::name_cycle(&jobs, &edges, &cycle))?;
+    let order = decide::insertion_order(&jobs, &dependencies)?;
 
     let mut ids: Vec<Option<JobId>> = existing.iter().map(|job| job.as_ref().map(|job| job.id)).collect();
     let mut outcomes: Vec<Option<EnqueueOutcome>> =
