@@ -16,6 +16,7 @@ pub enum Entity {
     Approval,
     Conversation,
     Artifact,
+    Schedule,
 }
 
 impl fmt::Display for Entity {
@@ -29,6 +30,7 @@ impl fmt::Display for Entity {
             Entity::Approval => "approval",
             Entity::Conversation => "conversation",
             Entity::Artifact => "artifact",
+            Entity::Schedule => "schedule",
         })
     }
 }

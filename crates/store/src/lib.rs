@@ -22,6 +22,7 @@ pub mod migrations;
 pub mod postgres;
 mod rules;
 pub mod runs;
+pub mod schedules;
 pub mod sqlite;
 pub mod wakeups;
 
@@ -44,6 +45,7 @@ pub use jobs::{
 };
 pub use migrations::MigrationReport;
 pub use runs::{AgentMetrics, ApprovalFilter, RunFilter, RunFinish, RunStore};
+pub use schedules::{FireRequest, PreconditionCheck, ScheduleStore, SettleReport};
 pub use wakeups::Wakeups;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -60,6 +62,7 @@ pub trait Store:
     + CostStore
     + JobQueue
     + EventLog
+    + ScheduleStore
     + Send
     + Sync
     + 'static

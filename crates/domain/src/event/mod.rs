@@ -25,10 +25,11 @@ pub enum EventSubject {
     Approval,
     Conversation,
     Artifact,
+    Schedule,
 }
 
 impl EventSubject {
-    pub const ALL: [EventSubject; 7] = [
+    pub const ALL: [EventSubject; 8] = [
         EventSubject::Job,
         EventSubject::Agent,
         EventSubject::Action,
@@ -36,6 +37,7 @@ impl EventSubject {
         EventSubject::Approval,
         EventSubject::Conversation,
         EventSubject::Artifact,
+        EventSubject::Schedule,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -47,6 +49,7 @@ impl EventSubject {
             EventSubject::Approval => "approval",
             EventSubject::Conversation => "conversation",
             EventSubject::Artifact => "artifact",
+            EventSubject::Schedule => "schedule",
         }
     }
 
@@ -82,6 +85,13 @@ impl EventKind {
     pub const APPROVAL_DECIDED: &'static str = "approval.decided";
     pub const MESSAGE_CREATED: &'static str = "message.created";
     pub const ARTIFACT_WRITTEN: &'static str = "artifact.written";
+    pub const SCHEDULE_CREATED: &'static str = "schedule.created";
+    pub const SCHEDULE_PAUSED: &'static str = "schedule.paused";
+    pub const SCHEDULE_RESUMED: &'static str = "schedule.resumed";
+    pub const SCHEDULE_DELETED: &'static str = "schedule.deleted";
+    pub const SCHEDULE_FIRED: &'static str = "schedule.fired";
+    pub const SCHEDULE_SLOTS_NOT_FIRED: &'static str = "schedule.slots_not_fired";
+    pub const SCHEDULE_FIRE_SETTLED: &'static str = "schedule.fire_settled";
 }
 
 #[derive(Clone, Debug, PartialEq)]

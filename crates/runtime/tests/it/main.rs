@@ -8,6 +8,7 @@ mod agent_runs;
 mod agent_support;
 mod http_fetch;
 mod outbound;
+mod schedules;
 mod skills;
 mod support;
 mod tool_registry;
