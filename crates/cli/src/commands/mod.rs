@@ -19,6 +19,7 @@ pub mod migrate;
 pub mod models;
 pub mod runs;
 pub mod schedule;
+pub mod schedule_manage;
 pub mod serve;
 pub mod skills;
 pub mod status;

@@ -18,6 +18,7 @@ mod jobs;
 mod journey;
 mod meta;
 mod runs;
+mod schedules;
 mod scheduling;
 mod stream;
 mod support;
