@@ -25,10 +25,12 @@ pub enum EventSubject {
     Approval,
     Conversation,
     Artifact,
+    Episode,
+    Fact,
 }
 
 impl EventSubject {
-    pub const ALL: [EventSubject; 7] = [
+    pub const ALL: [EventSubject; 9] = [
         EventSubject::Job,
         EventSubject::Agent,
         EventSubject::Action,
@@ -36,6 +38,8 @@ impl EventSubject {
         EventSubject::Approval,
         EventSubject::Conversation,
         EventSubject::Artifact,
+        EventSubject::Episode,
+        EventSubject::Fact,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -47,6 +51,8 @@ impl EventSubject {
             EventSubject::Approval => "approval",
             EventSubject::Conversation => "conversation",
             EventSubject::Artifact => "artifact",
+            EventSubject::Episode => "episode",
+            EventSubject::Fact => "fact",
         }
     }
 
@@ -82,6 +88,8 @@ impl EventKind {
     pub const APPROVAL_DECIDED: &'static str = "approval.decided";
     pub const MESSAGE_CREATED: &'static str = "message.created";
     pub const ARTIFACT_WRITTEN: &'static str = "artifact.written";
+    pub const MEMORY_EPISODE_INGESTED: &'static str = "memory.episode_ingested";
+    pub const MEMORY_FACT_INVALIDATED: &'static str = "memory.fact_invalidated";
 }
 
 #[derive(Clone, Debug, PartialEq)]

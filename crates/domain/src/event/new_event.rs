@@ -13,7 +13,9 @@ use crate::action::ActionState;
 use crate::agent::AgentStatus;
 use crate::approval::ApprovalStatus;
 use crate::conversation::{ChatRole, ConversationKind};
-use crate::ids::{ActionId, AgentId, ApprovalId, ArtifactId, ConversationId, JobId, MessageId, RunId};
+use crate::ids::{
+    ActionId, AgentId, ApprovalId, ArtifactId, ConversationId, EpisodeId, FactId, JobId, MessageId, RunId,
+};
 use crate::run::{RunOutcome, RunStatus, StepKind};
 
 /// The reason recorded on approvals withdrawn because their run ended.
@@ -137,6 +139,19 @@ pub enum NewEvent {
         /// First written (not overwritten).
         created: bool,
     },
+    /// Memory stored what an episode yields.
+    MemoryEpisodeIngested {
+        episode: EpisodeId,
+        entities_created: usize,
+        facts_created: usize,
+        facts_merged: usize,
+        facts_closed: usize,
+    },
+    /// A fact was closed on request (`memory.forget`), with the reason.
+    MemoryFactInvalidated {
+        fact: FactId,
+        reason: String,
+    },
 }
 
 /// Why a run is queued: to start (not before `run_at`), or to resume after
@@ -168,6 +183,8 @@ impl NewEvent {
             NewEvent::ApprovalDecided { .. } | NewEvent::ApprovalWithdrawn { .. } => EventKind::APPROVAL_DECIDED,
             NewEvent::MessageCreated { .. } => EventKind::MESSAGE_CREATED,
             NewEvent::ArtifactWritten { .. } => EventKind::ARTIFACT_WRITTEN,
+            NewEvent::MemoryEpisodeIngested { .. } => EventKind::MEMORY_EPISODE_INGESTED,
+            NewEvent::MemoryFactInvalidated { .. } => EventKind::MEMORY_FACT_INVALIDATED,
         }
     }
 
@@ -192,6 +209,8 @@ impl NewEvent {
             | NewEvent::ApprovalWithdrawn { approval, .. } => (EventSubject::Approval, approval.get()),
             NewEvent::MessageCreated { conversation, .. } => (EventSubject::Conversation, conversation.get()),
             NewEvent::ArtifactWritten { artifact, .. } => (EventSubject::Artifact, artifact.get()),
+            NewEvent::MemoryEpisodeIngested { episode, .. } => (EventSubject::Episode, episode.get()),
+            NewEvent::MemoryFactInvalidated { fact, .. } => (EventSubject::Fact, fact.get()),
         }
     }
 
@@ -259,6 +278,13 @@ impl NewEvent {
             NewEvent::ArtifactWritten { run_id, action_id, path, bytes, created, .. } => json!({
                 "run_id": run_id, "action_id": action_id, "path": path, "bytes": bytes, "created": created,
             }),
+            NewEvent::MemoryEpisodeIngested { entities_created, facts_created, facts_merged, facts_closed, .. } => {
+                json!({
+                    "entities_created": entities_created, "facts_created": facts_created,
+                    "facts_merged": facts_merged, "facts_closed": facts_closed,
+                })
+            }
+            NewEvent::MemoryFactInvalidated { reason, .. } => json!({ "reason": reason }),
         }
     }
 }
