@@ -9,6 +9,7 @@ mod agent_support;
 mod http_fetch;
 mod memory;
 mod outbound;
+mod schedules;
 mod skills;
 mod support;
 mod tool_registry;
