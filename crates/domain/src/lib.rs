@@ -16,6 +16,7 @@ pub mod dependency_graph;
 pub mod event;
 pub mod ids;
 pub mod job;
+pub mod memory;
 pub mod run;
 pub mod schedule;
 pub mod suggest;
@@ -32,7 +33,8 @@ pub use conversation::{
 };
 pub use event::{Event, EventKind, EventSubject, JobChange, JobEvent, NewEvent};
 pub use ids::{
-    ActionId, AgentId, ApprovalId, ArtifactId, ConversationId, EventId, JobId, MessageId, RunId, ScheduleId, UserId,
+    ActionId, AgentId, ApprovalId, ArtifactId, ConversationId, EntityId, EpisodeId, EventId, FactId, JobId, MessageId,
+    RunId, ScheduleId, UserId,
 };
 pub use job::{DeathReason, Job, JobRef, JobState, NewJob};
 pub use run::{

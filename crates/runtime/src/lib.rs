@@ -12,6 +12,7 @@ pub mod agent;
 pub mod clock;
 pub mod confined;
 pub mod handlers;
+pub mod memory;
 pub mod outbound;
 pub mod scheduler;
 pub mod skills;

@@ -16,6 +16,9 @@ pub enum Entity {
     Approval,
     Conversation,
     Artifact,
+    Episode,
+    Fact,
+    MemoryEntity,
     Schedule,
 }
 
@@ -30,6 +33,9 @@ impl fmt::Display for Entity {
             Entity::Approval => "approval",
             Entity::Conversation => "conversation",
             Entity::Artifact => "artifact",
+            Entity::Episode => "episode",
+            Entity::Fact => "fact",
+            Entity::MemoryEntity => "entity",
             Entity::Schedule => "schedule",
         })
     }

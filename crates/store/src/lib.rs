@@ -18,6 +18,7 @@ pub mod database_url;
 pub mod error;
 pub mod events;
 pub mod jobs;
+pub mod memory;
 pub mod migrations;
 pub mod postgres;
 mod rules;
@@ -43,6 +44,7 @@ pub use jobs::{
     ClaimRequest, ClaimResponse, ClaimedJob, EnqueueOutcome, JobCounts, JobFilter, JobOutcome, JobQueue, LeaseRef,
     LeaseStatus, RetryDecision, SettleOutcome, Settlement,
 };
+pub use memory::MemoryStore;
 pub use migrations::MigrationReport;
 pub use runs::{AgentMetrics, ApprovalFilter, RunFilter, RunFinish, RunStore};
 pub use schedules::{FireRequest, PreconditionCheck, ScheduleStore, SettleReport};
@@ -60,6 +62,7 @@ pub trait Store:
     + ConversationStore
     + ArtifactStore
     + CostStore
+    + MemoryStore
     + JobQueue
     + EventLog
     + ScheduleStore

@@ -25,11 +25,13 @@ pub enum EventSubject {
     Approval,
     Conversation,
     Artifact,
+    Episode,
+    Fact,
     Schedule,
 }
 
 impl EventSubject {
-    pub const ALL: [EventSubject; 8] = [
+    pub const ALL: [EventSubject; 10] = [
         EventSubject::Job,
         EventSubject::Agent,
         EventSubject::Action,
@@ -37,6 +39,8 @@ impl EventSubject {
         EventSubject::Approval,
         EventSubject::Conversation,
         EventSubject::Artifact,
+        EventSubject::Episode,
+        EventSubject::Fact,
         EventSubject::Schedule,
     ];
 
@@ -49,6 +53,8 @@ impl EventSubject {
             EventSubject::Approval => "approval",
             EventSubject::Conversation => "conversation",
             EventSubject::Artifact => "artifact",
+            EventSubject::Episode => "episode",
+            EventSubject::Fact => "fact",
             EventSubject::Schedule => "schedule",
         }
     }
@@ -85,6 +91,8 @@ impl EventKind {
     pub const APPROVAL_DECIDED: &'static str = "approval.decided";
     pub const MESSAGE_CREATED: &'static str = "message.created";
     pub const ARTIFACT_WRITTEN: &'static str = "artifact.written";
+    pub const MEMORY_EPISODE_INGESTED: &'static str = "memory.episode_ingested";
+    pub const MEMORY_FACT_INVALIDATED: &'static str = "memory.fact_invalidated";
     pub const SCHEDULE_CREATED: &'static str = "schedule.created";
     pub const SCHEDULE_PAUSED: &'static str = "schedule.paused";
     pub const SCHEDULE_RESUMED: &'static str = "schedule.resumed";

@@ -13,7 +13,9 @@ use crate::action::ActionState;
 use crate::agent::AgentStatus;
 use crate::approval::ApprovalStatus;
 use crate::conversation::{ChatRole, ConversationKind};
-use crate::ids::{ActionId, AgentId, ApprovalId, ArtifactId, ConversationId, JobId, MessageId, RunId, ScheduleId};
+use crate::ids::{
+    ActionId, AgentId, ApprovalId, ArtifactId, ConversationId, EpisodeId, FactId, JobId, MessageId, RunId, ScheduleId,
+};
 use crate::run::{RunOutcome, RunStatus, StepKind};
 use crate::schedule::{FireOutcome, FireStatus};
 
@@ -138,6 +140,19 @@ pub enum NewEvent {
         /// First written (not overwritten).
         created: bool,
     },
+    /// Memory stored what an episode yields.
+    MemoryEpisodeIngested {
+        episode: EpisodeId,
+        entities_created: usize,
+        facts_created: usize,
+        facts_merged: usize,
+        facts_closed: usize,
+    },
+    /// A fact was closed on request (`memory.forget`), with the reason.
+    MemoryFactInvalidated {
+        fact: FactId,
+        reason: String,
+    },
     ScheduleCreated {
         schedule: ScheduleId,
         name: String,
@@ -213,6 +228,8 @@ impl NewEvent {
             NewEvent::ApprovalDecided { .. } | NewEvent::ApprovalWithdrawn { .. } => EventKind::APPROVAL_DECIDED,
             NewEvent::MessageCreated { .. } => EventKind::MESSAGE_CREATED,
             NewEvent::ArtifactWritten { .. } => EventKind::ARTIFACT_WRITTEN,
+            NewEvent::MemoryEpisodeIngested { .. } => EventKind::MEMORY_EPISODE_INGESTED,
+            NewEvent::MemoryFactInvalidated { .. } => EventKind::MEMORY_FACT_INVALIDATED,
             NewEvent::ScheduleCreated { .. } => EventKind::SCHEDULE_CREATED,
             NewEvent::SchedulePaused { .. } => EventKind::SCHEDULE_PAUSED,
             NewEvent::ScheduleResumed { .. } => EventKind::SCHEDULE_RESUMED,
@@ -244,6 +261,8 @@ impl NewEvent {
             | NewEvent::ApprovalWithdrawn { approval, .. } => (EventSubject::Approval, approval.get()),
             NewEvent::MessageCreated { conversation, .. } => (EventSubject::Conversation, conversation.get()),
             NewEvent::ArtifactWritten { artifact, .. } => (EventSubject::Artifact, artifact.get()),
+            NewEvent::MemoryEpisodeIngested { episode, .. } => (EventSubject::Episode, episode.get()),
+            NewEvent::MemoryFactInvalidated { fact, .. } => (EventSubject::Fact, fact.get()),
             NewEvent::ScheduleCreated { schedule, .. }
             | NewEvent::SchedulePaused { schedule, .. }
             | NewEvent::ScheduleResumed { schedule }
@@ -318,6 +337,13 @@ impl NewEvent {
             NewEvent::ArtifactWritten { run_id, action_id, path, bytes, created, .. } => json!({
                 "run_id": run_id, "action_id": action_id, "path": path, "bytes": bytes, "created": created,
             }),
+            NewEvent::MemoryEpisodeIngested { entities_created, facts_created, facts_merged, facts_closed, .. } => {
+                json!({
+                    "entities_created": entities_created, "facts_created": facts_created,
+                    "facts_merged": facts_merged, "facts_closed": facts_closed,
+                })
+            }
+            NewEvent::MemoryFactInvalidated { reason, .. } => json!({ "reason": reason }),
             NewEvent::ScheduleCreated { name, when, zone, target, .. } => {
                 json!({ "name": name, "when": when, "zone": zone, "target": target })
             }

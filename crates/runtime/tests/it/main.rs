@@ -7,6 +7,7 @@ mod agent_chat;
 mod agent_runs;
 mod agent_support;
 mod http_fetch;
+mod memory;
 mod outbound;
 mod schedules;
 mod skills;
