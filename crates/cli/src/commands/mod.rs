@@ -8,6 +8,7 @@ pub mod ask;
 pub mod bench;
 mod bench_agents;
 mod bench_llm;
+mod bench_schedules;
 mod bench_support;
 pub mod chat;
 pub mod completions;

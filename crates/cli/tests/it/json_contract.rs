@@ -30,6 +30,7 @@ pub const NOT_WALKED: &[(&str, &str)] = &[
     ("bench queue", "a measurement that takes minutes; prints a table"),
     ("bench llm", "a measurement; needs Python SDKs"),
     ("bench agents", "a measurement that takes minutes"),
+    ("bench schedules", "a measurement that takes a minute; prints a summary"),
 ];
 
 /// `(subcommand, arguments, expected)`, in the order they run; `{agent}`,
