@@ -12,6 +12,7 @@ pub mod approval;
 pub mod artifact;
 pub mod backoff;
 pub mod conversation;
+pub mod delivery;
 pub mod dependency_graph;
 pub mod event;
 pub mod ids;
@@ -32,7 +33,8 @@ pub use conversation::{
 };
 pub use event::{Event, EventKind, EventSubject, JobChange, JobEvent, NewEvent};
 pub use ids::{
-    ActionId, AgentId, ApprovalId, ArtifactId, ConversationId, EventId, JobId, MessageId, RunId, ScheduleId, UserId,
+    ActionId, AgentId, ApprovalId, ArtifactId, ConversationId, DeliveryId, EventId, FireId, JobId, MessageId, RoutineId,
+    RunId, ScheduleId, UserId,
 };
 pub use job::{DeathReason, Job, JobRef, JobState, NewJob};
 pub use run::{

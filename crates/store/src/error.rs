@@ -16,6 +16,9 @@ pub enum Entity {
     Approval,
     Conversation,
     Artifact,
+    Delivery,
+    Routine,
+    Fire,
 }
 
 impl fmt::Display for Entity {
@@ -29,6 +32,9 @@ impl fmt::Display for Entity {
             Entity::Approval => "approval",
             Entity::Conversation => "conversation",
             Entity::Artifact => "artifact",
+            Entity::Delivery => "delivery",
+            Entity::Routine => "routine",
+            Entity::Fire => "fire",
         })
     }
 }

@@ -11,6 +11,7 @@ mod bench_llm;
 mod bench_support;
 pub mod chat;
 pub mod completions;
+pub mod delivery;
 pub mod dev;
 pub mod events;
 pub mod job;

@@ -25,10 +25,12 @@ pub enum EventSubject {
     Approval,
     Conversation,
     Artifact,
+    Delivery,
+    Routine,
 }
 
 impl EventSubject {
-    pub const ALL: [EventSubject; 7] = [
+    pub const ALL: [EventSubject; 9] = [
         EventSubject::Job,
         EventSubject::Agent,
         EventSubject::Action,
@@ -36,6 +38,8 @@ impl EventSubject {
         EventSubject::Approval,
         EventSubject::Conversation,
         EventSubject::Artifact,
+        EventSubject::Delivery,
+        EventSubject::Routine,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -47,6 +51,8 @@ impl EventSubject {
             EventSubject::Approval => "approval",
             EventSubject::Conversation => "conversation",
             EventSubject::Artifact => "artifact",
+            EventSubject::Delivery => "delivery",
+            EventSubject::Routine => "routine",
         }
     }
 
@@ -82,6 +88,9 @@ impl EventKind {
     pub const APPROVAL_DECIDED: &'static str = "approval.decided";
     pub const MESSAGE_CREATED: &'static str = "message.created";
     pub const ARTIFACT_WRITTEN: &'static str = "artifact.written";
+    pub const DELIVERY_SENT: &'static str = "delivery.sent";
+    pub const DELIVERY_FAILED: &'static str = "delivery.failed";
+    pub const ROUTINE_FIRED: &'static str = "routine.fired";
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -13,7 +13,10 @@ use crate::action::ActionState;
 use crate::agent::AgentStatus;
 use crate::approval::ApprovalStatus;
 use crate::conversation::{ChatRole, ConversationKind};
-use crate::ids::{ActionId, AgentId, ApprovalId, ArtifactId, ConversationId, JobId, MessageId, RunId};
+use crate::delivery::DeliveryStatus;
+use crate::ids::{
+    ActionId, AgentId, ApprovalId, ArtifactId, ConversationId, DeliveryId, FireId, JobId, MessageId, RoutineId, RunId,
+};
 use crate::run::{RunOutcome, RunStatus, StepKind};
 
 /// The reason recorded on approvals withdrawn because their run ended.
@@ -137,6 +140,30 @@ pub enum NewEvent {
         /// First written (not overwritten).
         created: bool,
     },
+    /// A delivery reached its destination (shown redacted: never a secret URL).
+    DeliverySent {
+        delivery: DeliveryId,
+        run_id: RunId,
+        destination: String,
+        attempt: u32,
+    },
+    /// An attempt failed: `retrying` or `dead`, with the reason.
+    DeliveryFailed {
+        delivery: DeliveryId,
+        run_id: RunId,
+        destination: String,
+        attempt: u32,
+        status: DeliveryStatus,
+        reason: String,
+    },
+    /// A routine fired (by hand, a schedule, a webhook, or a replay).
+    RoutineFired {
+        routine: RoutineId,
+        fire: FireId,
+        trigger: String,
+        run_id: Option<RunId>,
+        dry_run: bool,
+    },
 }
 
 /// Why a run is queued: to start (not before `run_at`), or to resume after
@@ -168,6 +195,9 @@ impl NewEvent {
             NewEvent::ApprovalDecided { .. } | NewEvent::ApprovalWithdrawn { .. } => EventKind::APPROVAL_DECIDED,
             NewEvent::MessageCreated { .. } => EventKind::MESSAGE_CREATED,
             NewEvent::ArtifactWritten { .. } => EventKind::ARTIFACT_WRITTEN,
+            NewEvent::DeliverySent { .. } => EventKind::DELIVERY_SENT,
+            NewEvent::DeliveryFailed { .. } => EventKind::DELIVERY_FAILED,
+            NewEvent::RoutineFired { .. } => EventKind::ROUTINE_FIRED,
         }
     }
 
@@ -192,6 +222,10 @@ impl NewEvent {
             | NewEvent::ApprovalWithdrawn { approval, .. } => (EventSubject::Approval, approval.get()),
             NewEvent::MessageCreated { conversation, .. } => (EventSubject::Conversation, conversation.get()),
             NewEvent::ArtifactWritten { artifact, .. } => (EventSubject::Artifact, artifact.get()),
+            NewEvent::DeliverySent { delivery, .. } | NewEvent::DeliveryFailed { delivery, .. } => {
+                (EventSubject::Delivery, delivery.get())
+            }
+            NewEvent::RoutineFired { routine, .. } => (EventSubject::Routine, routine.get()),
         }
     }
 
@@ -259,6 +293,16 @@ impl NewEvent {
             NewEvent::ArtifactWritten { run_id, action_id, path, bytes, created, .. } => json!({
                 "run_id": run_id, "action_id": action_id, "path": path, "bytes": bytes, "created": created,
             }),
+            NewEvent::DeliverySent { run_id, destination, attempt, .. } => {
+                json!({ "run_id": run_id, "destination": destination, "attempt": attempt })
+            }
+            NewEvent::DeliveryFailed { run_id, destination, attempt, status, reason, .. } => json!({
+                "run_id": run_id, "destination": destination, "attempt": attempt,
+                "status": status.as_str(), "reason": reason,
+            }),
+            NewEvent::RoutineFired { fire, trigger, run_id, dry_run, .. } => {
+                json!({ "fire": fire, "trigger": trigger, "run_id": run_id, "dry_run": dry_run })
+            }
         }
     }
 }

@@ -9,6 +9,7 @@ mod approvals;
 mod artifacts;
 mod chats;
 mod costs;
+mod deliveries;
 mod events;
 mod health;
 mod jobs;
@@ -68,6 +69,9 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(jobs::get_job))
         .routes(routes!(jobs::cancel_job))
         .routes(routes!(jobs::retry_job))
+        .routes(routes!(deliveries::list_deliveries))
+        .routes(routes!(deliveries::get_delivery))
+        .routes(routes!(deliveries::retry_delivery))
         .routes(routes!(events::list_events))
         .routes(routes!(stream::stream_events))
         .routes(routes!(costs::latest_event))
