@@ -33,8 +33,8 @@ pub use conversation::{
 };
 pub use event::{Event, EventKind, EventSubject, JobChange, JobEvent, NewEvent};
 pub use ids::{
-    ActionId, AgentId, ApprovalId, ArtifactId, ConversationId, DeliveryId, EventId, FireId, JobId, MessageId, RoutineId,
-    RunId, ScheduleId, UserId,
+    ActionId, AgentId, ApprovalId, ArtifactId, ConversationId, DeliveryId, EventId, FireId, JobId, MessageId,
+    RoutineId, RunId, ScheduleId, UserId,
 };
 pub use job::{DeathReason, Job, JobRef, JobState, NewJob};
 pub use run::{

@@ -25,8 +25,6 @@ use crate::api::{ErrorCode, ErrorResponse};
         (name = "artifacts", description = "The files agents produce"),
         (name = "jobs", description = "The durable job queue"),
         (name = "deliveries", description = "Routine and run outputs sent to Slack, webhooks, e-mail and files, once each"),
-        (name = "routines", description = "Routines: a trigger, an agent, a prompt template, context sources and deliveries"),
-        (name = "calendar", description = "Calendar instances as routines see them"),
         (name = "events", description = "The append-only log of state changes, paged or live"),
         (name = "costs", description = "What model calls cost, per day, agent and model"),
         (name = "models", description = "The model providers and models the server's agents can use"),

@@ -39,18 +39,26 @@ impl UrlSource {
         if let Some(name) = rest.strip_prefix('$') {
             let valid = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
             if !valid {
-                return Err(ValidationError::new(field, format!("`{scheme}:${name}`: `${name}` is not an environment variable name")));
+                return Err(ValidationError::new(
+                    field,
+                    format!("`{scheme}:${name}`: `${name}` is not an environment variable name"),
+                ));
             }
             return Ok(UrlSource::Env(name.to_string()));
         }
         let Some((url_scheme, after)) = rest.split_once("://") else {
             return Err(ValidationError::new(
                 field,
-                format!("`{scheme}:` needs an http(s) URL or `$VARIABLE` holding one, e.g. `{scheme}:https://example.com/hook`"),
+                format!(
+                    "`{scheme}:` needs an http(s) URL or `$VARIABLE` holding one, e.g. `{scheme}:https://example.com/hook`"
+                ),
             ));
         };
         if !matches!(url_scheme, "http" | "https") {
-            return Err(ValidationError::new(field, format!("`{scheme}:` URL must be http or https, not {url_scheme:?}")));
+            return Err(ValidationError::new(
+                field,
+                format!("`{scheme}:` URL must be http or https, not {url_scheme:?}"),
+            ));
         }
         if after.split(['/', '?', '#']).next().unwrap_or_default().is_empty() {
             return Err(ValidationError::new(field, format!("`{scheme}:` URL has no host")));
@@ -80,7 +88,9 @@ impl Destination {
         let Some((scheme, rest)) = text.split_once(':') else {
             return Err(ValidationError::new(
                 field,
-                format!("{text:?} is not a destination; expected slack-webhook:URL, slack:#channel, slack:@user, webhook:URL, mailto:ADDRESS or file:PATH"),
+                format!(
+                    "{text:?} is not a destination; expected slack-webhook:URL, slack:#channel, slack:@user, webhook:URL, mailto:ADDRESS or file:PATH"
+                ),
             ));
         };
         match scheme {
@@ -141,7 +151,10 @@ fn parse_slack(field: &str, rest: &str) -> Result<Destination, ValidationError> 
         }
         return Ok(Destination::SlackUser(user.to_string()));
     }
-    if valid(rest) && rest.starts_with(['C', 'G', 'D']) && rest.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) {
+    if valid(rest)
+        && rest.starts_with(['C', 'G', 'D'])
+        && rest.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+    {
         return Ok(Destination::SlackChannel(rest.to_string()));
     }
     Err(ValidationError::new(

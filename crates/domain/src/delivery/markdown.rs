@@ -89,10 +89,11 @@ fn list_item(line: &str) -> Option<(String, &str)> {
         }
     }
     let digits = line.chars().take_while(char::is_ascii_digit).count();
-    if digits > 0 && digits < 4 {
-        if let Some(item) = line[digits..].strip_prefix(". ").or_else(|| line[digits..].strip_prefix(") ")) {
-            return Some((format!("{nested}{}.", &line[..digits]), item.trim()));
-        }
+    if digits > 0
+        && digits < 4
+        && let Some(item) = line[digits..].strip_prefix(". ").or_else(|| line[digits..].strip_prefix(") "))
+    {
+        return Some((format!("{nested}{}.", &line[..digits]), item.trim()));
     }
     None
 }
@@ -124,34 +125,34 @@ fn inline(text: &str, slack: bool) -> String {
     while i < chars.len() {
         let c = chars[i];
         let next = chars.get(i + 1).copied();
-        if c == '`' {
-            if let Some(end) = chars[i + 1..].iter().position(|&d| d == '`') {
-                let code: String = chars[i + 1..i + 1 + end].iter().collect();
-                if slack {
-                    out.push('`');
-                }
-                code.chars().for_each(|c| escape(&mut out, c, slack));
-                if slack {
-                    out.push('`');
-                }
-                i += end + 2;
-                continue;
+        if c == '`'
+            && let Some(end) = chars[i + 1..].iter().position(|&d| d == '`')
+        {
+            let code: String = chars[i + 1..i + 1 + end].iter().collect();
+            if slack {
+                out.push('`');
             }
+            code.chars().for_each(|c| escape(&mut out, c, slack));
+            if slack {
+                out.push('`');
+            }
+            i += end + 2;
+            continue;
         }
-        if c == '[' {
-            if let Some((label, url, used)) = link(&chars[i..]) {
-                if slack {
-                    out.push('<');
-                    out.push_str(&url);
-                    out.push('|');
-                    label.chars().for_each(|c| escape(&mut out, c, slack));
-                    out.push('>');
-                } else {
-                    out.push_str(&format!("{label} ({url})"));
-                }
-                i += used;
-                continue;
+        if c == '['
+            && let Some((label, url, used)) = link(&chars[i..])
+        {
+            if slack {
+                out.push('<');
+                out.push_str(&url);
+                out.push('|');
+                label.chars().for_each(|c| escape(&mut out, c, slack));
+                out.push('>');
+            } else {
+                out.push_str(&format!("{label} ({url})"));
             }
+            i += used;
+            continue;
         }
         let mark = match (c, next) {
             ('*', Some('*')) | ('_', Some('_')) => Some(("*", 2)),
@@ -222,7 +223,10 @@ mod tests {
     #[test]
     fn inline_marks_become_mrkdwn_or_disappear() {
         let text = "**Ship** the *draft* ~~today~~ see [the doc](https://x.example/d) & `a<b` 2 * 3";
-        assert_eq!(to_mrkdwn(text), "*Ship* the _draft_ ~today~ see <https://x.example/d|the doc> &amp; `a&lt;b` 2 * 3");
+        assert_eq!(
+            to_mrkdwn(text),
+            "*Ship* the _draft_ ~today~ see <https://x.example/d|the doc> &amp; `a&lt;b` 2 * 3"
+        );
         assert_eq!(to_plain(text), "Ship the draft today see the doc (https://x.example/d) & a<b 2 * 3");
     }
 }

@@ -60,7 +60,10 @@ pub enum AttemptResult {
     Sent(Sent),
     /// `final_attempt`: no attempt follows (the job's last), so a transient
     /// failure is dead too.
-    Failed { failure: AttemptFailure, final_attempt: bool },
+    Failed {
+        failure: AttemptFailure,
+        final_attempt: bool,
+    },
 }
 
 /// Most characters of a response body kept with a delivery.
@@ -89,8 +92,13 @@ pub fn classify_http(status: u16) -> FailureClass {
 /// (`invalid_auth`, `channel_not_found`, `invalid_blocks`…) needs a person.
 pub fn classify_slack_error(code: &str) -> FailureClass {
     match code {
-        "ratelimited" | "rate_limited" | "internal_error" | "fatal_error" | "service_unavailable"
-        | "request_timeout" | "team_added_to_org" => FailureClass::Transient,
+        "ratelimited"
+        | "rate_limited"
+        | "internal_error"
+        | "fatal_error"
+        | "service_unavailable"
+        | "request_timeout"
+        | "team_added_to_org" => FailureClass::Transient,
         _ => FailureClass::Permanent,
     }
 }

@@ -52,7 +52,10 @@ pub fn slack_messages(markdown: &str, footer: &Footer) -> Vec<SlackMessage> {
         match block {
             MdBlock::Heading(text) if text.chars().count() <= MAX_HEADER_CHARS => {
                 let plain = to_plain(&text);
-                pieces.push((json!({"type": "header", "text": {"type": "plain_text", "text": plain, "emoji": true}}), plain));
+                pieces.push((
+                    json!({"type": "header", "text": {"type": "plain_text", "text": plain, "emoji": true}}),
+                    plain,
+                ));
             }
             MdBlock::Heading(text) => sections(&mut pieces, &format!("*{}*", to_mrkdwn(&text)), &to_plain(&text)),
             MdBlock::Paragraph(text) => sections(&mut pieces, &to_mrkdwn(&text), &to_plain(&text)),
@@ -168,12 +171,12 @@ mod tests {
         let messages = slack_messages("# Today\n\n- **Standup** 09:00\n- Lunch", &footer());
         assert_eq!(messages.len(), 1);
         let blocks = &messages[0].blocks;
-        assert_eq!(blocks[0], json!({"type": "header", "text": {"type": "plain_text", "text": "Today", "emoji": true}}));
-        assert_eq!(blocks[1]["text"]["text"], "• *Standup* 09:00\n• Lunch");
         assert_eq!(
-            blocks[2]["elements"][0]["text"],
-            "morning-plan · cost $0.0123 · <http://s/runs/4|view the run>"
+            blocks[0],
+            json!({"type": "header", "text": {"type": "plain_text", "text": "Today", "emoji": true}})
         );
+        assert_eq!(blocks[1]["text"]["text"], "• *Standup* 09:00\n• Lunch");
+        assert_eq!(blocks[2]["elements"][0]["text"], "morning-plan · cost $0.0123 · <http://s/runs/4|view the run>");
         assert_eq!(messages[0].text, "Today\n• Standup 09:00\n• Lunch");
     }
 

@@ -224,7 +224,12 @@ fn delivery_and_routine_events_keep_their_fields() {
     use crate::ids::{DeliveryId, FireId, RoutineId};
     let cases = [
         (
-            NewEvent::DeliverySent { delivery: DeliveryId(4), run_id: RunId(2), destination: "slack:#a".into(), attempt: 1 },
+            NewEvent::DeliverySent {
+                delivery: DeliveryId(4),
+                run_id: RunId(2),
+                destination: "slack:#a".into(),
+                attempt: 1,
+            },
             "delivery.sent",
             r#"{"attempt":1,"destination":"slack:#a","run_id":2}"#,
         ),

@@ -16,7 +16,11 @@ pub(super) async fn write(path: &str, content: &Content) -> Result<Sent, Attempt
     }
     .await;
     match result {
-        Ok(()) => Ok(Sent { http_status: None, response_excerpt: Some(format!("{} bytes written", text.len())), external_id: None }),
+        Ok(()) => Ok(Sent {
+            http_status: None,
+            response_excerpt: Some(format!("{} bytes written", text.len())),
+            external_id: None,
+        }),
         Err(error) => {
             let _ = tokio::fs::remove_file(&temporary).await;
             Err(AttemptFailure::permanent(format!("file {}: {error}", path.display())))

@@ -47,8 +47,7 @@ impl Mailer<'_> {
             .from
             .parse()
             .map_err(|error| AttemptFailure::permanent(format!("deliveries.smtp.from: {error}")))?;
-        let to: Mailbox =
-            to.parse().map_err(|error| AttemptFailure::permanent(format!("mailto:{to}: {error}")))?;
+        let to: Mailbox = to.parse().map_err(|error| AttemptFailure::permanent(format!("mailto:{to}: {error}")))?;
         let id: String = key.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '.' }).collect();
         let domain = from.email.domain().to_string();
         let text = format!("{}\n\n-- \n{}\n", content.markdown, content.footer_line());

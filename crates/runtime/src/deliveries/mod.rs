@@ -218,7 +218,8 @@ impl JobHandler for DeliveryHandler {
         };
         let destination = delivery.parsed().map_err(|error| JobError::permanent(error.to_string()))?;
         let label = self.labels.label(&delivery).await;
-        let content = Content::of_run(&run, label, &self.deliverer.config.public_url, delivery.fire_id.map(|f| f.get()));
+        let content =
+            Content::of_run(&run, label, &self.deliverer.config.public_url, delivery.fire_id.map(|f| f.get()));
         let outcome = match (was_in_doubt, in_doubt(&destination)) {
             (true, InDoubt::GiveUp) => Err(AttemptFailure::permanent(
                 "an earlier attempt may have sent this before it could be recorded, and this destination cannot \

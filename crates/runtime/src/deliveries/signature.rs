@@ -40,7 +40,8 @@ pub fn verify(secret: &[u8], timestamp: &str, signature: &str, body: &[u8], now:
     if skew.abs() > REPLAY_WINDOW_SECS {
         return Err(SignatureError::OutsideWindow(skew));
     }
-    let given = signature.trim().strip_prefix("v1=").and_then(|hex| hex::decode(hex).ok()).ok_or(SignatureError::Mismatch)?;
+    let given =
+        signature.trim().strip_prefix("v1=").and_then(|hex| hex::decode(hex).ok()).ok_or(SignatureError::Mismatch)?;
     let mut mac = mac(secret);
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
@@ -61,9 +62,18 @@ mod tests {
     fn a_signature_verifies_and_any_change_is_refused() {
         let signature = sign(b"key", 1_700_000_000, b"{\"a\":1}");
         assert!(verify(b"key", "1700000000", &signature, b"{\"a\":1}", 1_700_000_100).is_ok());
-        assert_eq!(verify(b"key", "1700000000", &signature, b"{\"a\":2}", 1_700_000_100), Err(SignatureError::Mismatch));
-        assert_eq!(verify(b"other", "1700000000", &signature, b"{\"a\":1}", 1_700_000_000), Err(SignatureError::Mismatch));
-        assert_eq!(verify(b"key", "1700000001", &signature, b"{\"a\":1}", 1_700_000_000), Err(SignatureError::Mismatch));
+        assert_eq!(
+            verify(b"key", "1700000000", &signature, b"{\"a\":2}", 1_700_000_100),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify(b"other", "1700000000", &signature, b"{\"a\":1}", 1_700_000_000),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify(b"key", "1700000001", &signature, b"{\"a\":1}", 1_700_000_000),
+            Err(SignatureError::Mismatch)
+        );
         assert_eq!(
             verify(b"key", "1700000000", &signature, b"{\"a\":1}", 1_700_000_301),
             Err(SignatureError::OutsideWindow(301))

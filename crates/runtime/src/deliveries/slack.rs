@@ -102,7 +102,9 @@ impl SlackApi<'_> {
         let messages = value["messages"].as_array().cloned().unwrap_or_default();
         Ok(messages
             .iter()
-            .filter(|m| m["metadata"]["event_type"] == json!(EVENT_TYPE) && m["metadata"]["event_payload"]["key"] == json!(key))
+            .filter(|m| {
+                m["metadata"]["event_type"] == json!(EVENT_TYPE) && m["metadata"]["event_payload"]["key"] == json!(key)
+            })
             .filter_map(|m| m["metadata"]["event_payload"]["part"].as_u64())
             .collect())
     }
@@ -119,7 +121,8 @@ impl SlackApi<'_> {
         let channel = self.channel(user, channel).await?;
         let messages = slack_messages(&content.markdown, &content.footer());
         let posted = if look_first { self.posted_parts(&channel, key).await? } else { Vec::new() };
-        let mut last = Sent { http_status: Some(200), response_excerpt: Some("already posted".into()), external_id: None };
+        let mut last =
+            Sent { http_status: Some(200), response_excerpt: Some("already posted".into()), external_id: None };
         for (part, message) in messages.iter().enumerate() {
             let part = part as u64;
             if posted.contains(&part) {
@@ -148,7 +151,11 @@ fn post_body(channel: &str, message: &SlackMessage, key: &str, part: u64, parts:
 }
 
 /// Posts to an incoming webhook, part by part (it answers `ok` as text).
-pub(super) async fn post_webhook(client: &reqwest::Client, url: &str, content: &Content) -> Result<Sent, AttemptFailure> {
+pub(super) async fn post_webhook(
+    client: &reqwest::Client,
+    url: &str,
+    content: &Content,
+) -> Result<Sent, AttemptFailure> {
     let mut last = None;
     for message in slack_messages(&content.markdown, &content.footer()) {
         let body = json!({ "text": message.text, "blocks": message.blocks, "unfurl_links": false });

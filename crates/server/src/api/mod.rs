@@ -40,8 +40,8 @@ pub use chats::{
 };
 pub use deliveries::{DeliveryListQuery, DeliveryListResponse, DeliveryResponse};
 pub use enums::{
-    ActionMode, ActionPriority, ActionState, AgentStatus, ApprovalStatus, ChatRole, DeliveryStatus, EventSubject, JobState, RunOutcome,
-    RunStatus, StepKind,
+    ActionMode, ActionPriority, ActionState, AgentStatus, ApprovalStatus, ChatRole, DeliveryStatus, EventSubject,
+    JobState, RunOutcome, RunStatus, StepKind,
 };
 pub use error::{ErrorBody, ErrorCode, ErrorResponse};
 pub use events::{EventListResponse, EventQuery, EventResponse};

@@ -176,7 +176,11 @@ mod tests {
     fn outcomes_move_the_status_and_events_never_show_the_url() {
         let (sent, event) = finish(
             delivery(DeliveryStatus::Sending),
-            AttemptResult::Sent(Sent { http_status: Some(200), response_excerpt: Some("ok".into()), external_id: None }),
+            AttemptResult::Sent(Sent {
+                http_status: Some(200),
+                response_excerpt: Some("ok".into()),
+                external_id: None,
+            }),
         );
         assert_eq!(sent.status, DeliveryStatus::Sent);
         assert!(!format!("{:?}", event.data()).contains("secret"));
@@ -186,8 +190,10 @@ mod tests {
             AttemptResult::Failed { failure: transient.clone(), final_attempt: false },
         );
         assert_eq!((retrying.status, retrying.http_status), (DeliveryStatus::Retrying, Some(503)));
-        let (dead, _) =
-            finish(delivery(DeliveryStatus::Sending), AttemptResult::Failed { failure: transient, final_attempt: true });
+        let (dead, _) = finish(
+            delivery(DeliveryStatus::Sending),
+            AttemptResult::Failed { failure: transient, final_attempt: true },
+        );
         assert_eq!(dead.status, DeliveryStatus::Dead);
         let (dead, _) = finish(
             delivery(DeliveryStatus::Sending),

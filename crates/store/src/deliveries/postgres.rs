@@ -48,14 +48,13 @@ fn row(row: &PgRow) -> Result<Delivery, sqlx::Error> {
     })
 }
 
-async fn load(
-    connection: &mut PgConnection,
-    user: Option<UserId>,
-    id: DeliveryId,
-    lock: bool,
-) -> Result<Delivery> {
+async fn load(connection: &mut PgConnection, user: Option<UserId>, id: DeliveryId, lock: bool) -> Result<Delivery> {
     let query = if lock {
-        concat!("SELECT ", columns!(), " FROM deliveries WHERE id = $1 AND ($2::bigint IS NULL OR user_id = $2) FOR UPDATE")
+        concat!(
+            "SELECT ",
+            columns!(),
+            " FROM deliveries WHERE id = $1 AND ($2::bigint IS NULL OR user_id = $2) FOR UPDATE"
+        )
     } else {
         concat!("SELECT ", columns!(), " FROM deliveries WHERE id = $1 AND ($2::bigint IS NULL OR user_id = $2)")
     };

@@ -43,9 +43,8 @@ fn row(row: &Row<'_>) -> rusqlite::Result<Delivery> {
 }
 
 fn load(connection: &Connection, user: Option<UserId>, id: DeliveryId) -> Result<Delivery> {
-    let mut statement = connection.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM deliveries WHERE id = ?1 AND (?2 IS NULL OR user_id = ?2)"
-    ))?;
+    let mut statement = connection
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM deliveries WHERE id = ?1 AND (?2 IS NULL OR user_id = ?2)"))?;
     optional(statement.query_row(params![id.get(), user.map(UserId::get)], row))?
         .ok_or_else(|| StoreError::not_found(Entity::Delivery, id))
 }
@@ -84,7 +83,8 @@ fn create(
             ],
         )?;
         let id = DeliveryId(connection.last_insert_rowid());
-        let outcomes = enqueue::enqueue(connection, effects, user, vec![decide::send_job(id, &new_row.key, &run)], now)?;
+        let outcomes =
+            enqueue::enqueue(connection, effects, user, vec![decide::send_job(id, &new_row.key, &run)], now)?;
         connection.execute(
             "UPDATE deliveries SET job_id = ?1 WHERE id = ?2",
             params![decide::job_id(&outcomes)?.get(), id.get()],

@@ -3,7 +3,7 @@
 //! sending; a sent delivery never started again; only a dead one retried.
 
 use steward_domain::delivery::{
-    AttemptFailure, AttemptResult, DeliveryStatus, Destination, NewDeliveries, Sent, JOB_KIND,
+    AttemptFailure, AttemptResult, DeliveryStatus, Destination, JOB_KIND, NewDeliveries, Sent,
 };
 use steward_domain::{EventSubject, JobRef, JobState, UserId};
 use steward_store::{DeliveryAttempt, DeliveryFilter, StoreError};
@@ -73,7 +73,8 @@ async fn attempts_are_recorded_and_a_sent_delivery_is_never_started_again(t: Tes
 
     // A crash after this begin leaves it `sending`: the next attempt is in doubt.
     store.begin_delivery_attempt(delivery.id).await.unwrap();
-    let DeliveryAttempt::Started { in_doubt, delivery: third } = store.begin_delivery_attempt(delivery.id).await.unwrap()
+    let DeliveryAttempt::Started { in_doubt, delivery: third } =
+        store.begin_delivery_attempt(delivery.id).await.unwrap()
     else {
         panic!("started")
     };
@@ -81,7 +82,10 @@ async fn attempts_are_recorded_and_a_sent_delivery_is_never_started_again(t: Tes
     assert_eq!(third.attempts, 3);
     let sent = Sent { http_status: Some(200), response_excerpt: Some("ok".into()), external_id: Some("1.2".into()) };
     let done = store.finish_delivery_attempt(delivery.id, AttemptResult::Sent(sent)).await.unwrap();
-    assert_eq!((done.status, done.error.as_deref(), done.external_id.as_deref()), (DeliveryStatus::Sent, None, Some("1.2")));
+    assert_eq!(
+        (done.status, done.error.as_deref(), done.external_id.as_deref()),
+        (DeliveryStatus::Sent, None, Some("1.2"))
+    );
     assert!(done.sent_at.is_some());
     assert!(matches!(store.begin_delivery_attempt(delivery.id).await.unwrap(), DeliveryAttempt::AlreadySent(_)));
 
@@ -105,7 +109,10 @@ async fn a_dead_delivery_is_retried_with_a_new_job(t: TestStore) {
         .finish_delivery_attempt(delivery.id, AttemptResult::Failed { failure, final_attempt: false })
         .await
         .unwrap();
-    assert_eq!((dead.status, dead.error.as_deref()), (DeliveryStatus::Dead, Some("slack chat.postMessage: channel_not_found")));
+    assert_eq!(
+        (dead.status, dead.error.as_deref()),
+        (DeliveryStatus::Dead, Some("slack chat.postMessage: channel_not_found"))
+    );
     let failed = DeliveryFilter { status: Some(DeliveryStatus::Dead), ..DeliveryFilter::default() };
     assert_eq!(store.list_deliveries(USER, failed).await.unwrap()[0].id, delivery.id);
 

@@ -20,7 +20,9 @@ use serde_json::{Value, json};
 /// An answer to the next post instead of success.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SlackFault {
-    RateLimited { retry_after_secs: u64 },
+    RateLimited {
+        retry_after_secs: u64,
+    },
     ServerError,
     Error(&'static str),
     /// Records the message, then never answers.
@@ -109,11 +111,13 @@ impl FakeSlack {
     }
 }
 
-fn authorized(state: &SlackState, headers: &HeaderMap) -> Result<(), Response> {
+fn authorized(state: &SlackState, headers: &HeaderMap) -> Result<(), Box<Response>> {
     let given = headers.get("authorization").and_then(|value| value.to_str().ok()).unwrap_or_default();
     match given.strip_prefix("Bearer ") {
-        None => Err(axum::Json(json!({"ok": false, "error": "not_authed"})).into_response()),
-        Some(token) if token != state.token => Err(axum::Json(json!({"ok": false, "error": "invalid_auth"})).into_response()),
+        None => Err(Box::new(axum::Json(json!({"ok": false, "error": "not_authed"})).into_response())),
+        Some(token) if token != state.token => {
+            Err(Box::new(axum::Json(json!({"ok": false, "error": "invalid_auth"})).into_response()))
+        }
         Some(_) => Ok(()),
     }
 }
@@ -154,12 +158,16 @@ fn check_message(body: &Value) -> Vec<String> {
     problems
 }
 
-async fn post_message(State(state): State<Shared>, headers: HeaderMap, axum::Json(body): axum::Json<Value>) -> Response {
+async fn post_message(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    axum::Json(body): axum::Json<Value>,
+) -> Response {
     let fault = {
         let mut state = lock(&state);
         state.calls.push("chat.postMessage".into());
         if let Err(refusal) = authorized(&state, &headers) {
-            return refusal;
+            return *refusal;
         }
         let problems = check_message(&body);
         if !problems.is_empty() {
@@ -207,10 +215,12 @@ async fn open(State(state): State<Shared>, headers: HeaderMap, axum::Json(body):
     let mut state = lock(&state);
     state.calls.push("conversations.open".into());
     if let Err(refusal) = authorized(&state, &headers) {
-        return refusal;
+        return *refusal;
     }
     match body["users"].as_str() {
-        Some(user) if user.starts_with('U') => axum::Json(json!({"ok": true, "channel": {"id": format!("D{user}")}})).into_response(),
+        Some(user) if user.starts_with('U') => {
+            axum::Json(json!({"ok": true, "channel": {"id": format!("D{user}")}})).into_response()
+        }
         _ => axum::Json(json!({"ok": false, "error": "user_not_found"})).into_response(),
     }
 }
@@ -219,17 +229,21 @@ async fn list(State(state): State<Shared>, headers: HeaderMap) -> Response {
     let mut state = lock(&state);
     state.calls.push("conversations.list".into());
     if let Err(refusal) = authorized(&state, &headers) {
-        return refusal;
+        return *refusal;
     }
     let channels: Vec<Value> = state.channels.iter().map(|(name, id)| json!({"id": id, "name": name})).collect();
     axum::Json(json!({"ok": true, "channels": channels, "response_metadata": {"next_cursor": ""}})).into_response()
 }
 
-async fn history(State(state): State<Shared>, headers: HeaderMap, Query(query): Query<BTreeMap<String, String>>) -> Response {
+async fn history(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Query(query): Query<BTreeMap<String, String>>,
+) -> Response {
     let mut state = lock(&state);
     state.calls.push("conversations.history".into());
     if let Err(refusal) = authorized(&state, &headers) {
-        return refusal;
+        return *refusal;
     }
     let channel = query.get("channel").cloned().unwrap_or_default();
     if channel.starts_with('#') || channel.is_empty() {
