@@ -97,6 +97,19 @@ integer_id!(
     DeliveryId
 );
 
+integer_id!(
+    /// Something memory ingested: a message, a run's output, feedback.
+    EpisodeId
+);
+integer_id!(
+    /// A person, thing or idea memory knows about (a node of its graph).
+    EntityId
+);
+integer_id!(
+    /// A fact memory extracted (an edge of its graph), valid for a period.
+    FactId
+);
+
 impl UserId {
     /// The local owner created by the first migration. Until authentication
     /// arrives, every request acts as this user.

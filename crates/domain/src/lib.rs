@@ -17,6 +17,7 @@ pub mod dependency_graph;
 pub mod event;
 pub mod ids;
 pub mod job;
+pub mod memory;
 pub mod run;
 pub mod schedule;
 pub mod suggest;
@@ -33,8 +34,8 @@ pub use conversation::{
 };
 pub use event::{Event, EventKind, EventSubject, JobChange, JobEvent, NewEvent};
 pub use ids::{
-    ActionId, AgentId, ApprovalId, ArtifactId, ConversationId, DeliveryId, EventId, FireId, JobId, MessageId,
-    RoutineId, RunId, ScheduleId, UserId,
+    ActionId, AgentId, ApprovalId, ArtifactId, ConversationId, DeliveryId, EntityId, EpisodeId, EventId, FactId,
+    FireId, JobId, MessageId, RoutineId, RunId, ScheduleId, UserId,
 };
 pub use job::{DeathReason, Job, JobRef, JobState, NewJob};
 pub use run::{

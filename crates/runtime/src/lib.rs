@@ -13,6 +13,7 @@ pub mod clock;
 pub mod confined;
 pub mod deliveries;
 pub mod handlers;
+pub mod memory;
 pub mod outbound;
 pub mod skills;
 pub mod tools;

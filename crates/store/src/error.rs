@@ -19,6 +19,9 @@ pub enum Entity {
     Delivery,
     Routine,
     Fire,
+    Episode,
+    Fact,
+    MemoryEntity,
 }
 
 impl fmt::Display for Entity {
@@ -35,6 +38,9 @@ impl fmt::Display for Entity {
             Entity::Delivery => "delivery",
             Entity::Routine => "routine",
             Entity::Fire => "fire",
+            Entity::Episode => "episode",
+            Entity::Fact => "fact",
+            Entity::MemoryEntity => "entity",
         })
     }
 }

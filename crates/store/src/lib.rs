@@ -19,6 +19,7 @@ pub mod deliveries;
 pub mod error;
 pub mod events;
 pub mod jobs;
+pub mod memory;
 pub mod migrations;
 pub mod postgres;
 mod rules;
@@ -44,6 +45,7 @@ pub use jobs::{
     ClaimRequest, ClaimResponse, ClaimedJob, EnqueueOutcome, JobCounts, JobFilter, JobOutcome, JobQueue, LeaseRef,
     LeaseStatus, RetryDecision, SettleOutcome, Settlement,
 };
+pub use memory::MemoryStore;
 pub use migrations::MigrationReport;
 pub use runs::{AgentMetrics, ApprovalFilter, RunFilter, RunFinish, RunStore};
 pub use wakeups::Wakeups;
@@ -61,6 +63,7 @@ pub trait Store:
     + ArtifactStore
     + DeliveryStore
     + CostStore
+    + MemoryStore
     + JobQueue
     + EventLog
     + Send

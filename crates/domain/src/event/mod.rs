@@ -27,10 +27,12 @@ pub enum EventSubject {
     Artifact,
     Delivery,
     Routine,
+    Episode,
+    Fact,
 }
 
 impl EventSubject {
-    pub const ALL: [EventSubject; 9] = [
+    pub const ALL: [EventSubject; 11] = [
         EventSubject::Job,
         EventSubject::Agent,
         EventSubject::Action,
@@ -40,6 +42,8 @@ impl EventSubject {
         EventSubject::Artifact,
         EventSubject::Delivery,
         EventSubject::Routine,
+        EventSubject::Episode,
+        EventSubject::Fact,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -53,6 +57,8 @@ impl EventSubject {
             EventSubject::Artifact => "artifact",
             EventSubject::Delivery => "delivery",
             EventSubject::Routine => "routine",
+            EventSubject::Episode => "episode",
+            EventSubject::Fact => "fact",
         }
     }
 
@@ -91,6 +97,8 @@ impl EventKind {
     pub const DELIVERY_SENT: &'static str = "delivery.sent";
     pub const DELIVERY_FAILED: &'static str = "delivery.failed";
     pub const ROUTINE_FIRED: &'static str = "routine.fired";
+    pub const MEMORY_EPISODE_INGESTED: &'static str = "memory.episode_ingested";
+    pub const MEMORY_FACT_INVALIDATED: &'static str = "memory.fact_invalidated";
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -15,7 +15,8 @@ use crate::approval::ApprovalStatus;
 use crate::conversation::{ChatRole, ConversationKind};
 use crate::delivery::DeliveryStatus;
 use crate::ids::{
-    ActionId, AgentId, ApprovalId, ArtifactId, ConversationId, DeliveryId, FireId, JobId, MessageId, RoutineId, RunId,
+    ActionId, AgentId, ApprovalId, ArtifactId, ConversationId, DeliveryId, EpisodeId, FactId, FireId, JobId, MessageId,
+    RoutineId, RunId,
 };
 use crate::run::{RunOutcome, RunStatus, StepKind};
 
@@ -164,6 +165,19 @@ pub enum NewEvent {
         run_id: Option<RunId>,
         dry_run: bool,
     },
+    /// Memory stored what an episode yields.
+    MemoryEpisodeIngested {
+        episode: EpisodeId,
+        entities_created: usize,
+        facts_created: usize,
+        facts_merged: usize,
+        facts_closed: usize,
+    },
+    /// A fact was closed on request (`memory.forget`), with the reason.
+    MemoryFactInvalidated {
+        fact: FactId,
+        reason: String,
+    },
 }
 
 /// Why a run is queued: to start (not before `run_at`), or to resume after
@@ -198,6 +212,8 @@ impl NewEvent {
             NewEvent::DeliverySent { .. } => EventKind::DELIVERY_SENT,
             NewEvent::DeliveryFailed { .. } => EventKind::DELIVERY_FAILED,
             NewEvent::RoutineFired { .. } => EventKind::ROUTINE_FIRED,
+            NewEvent::MemoryEpisodeIngested { .. } => EventKind::MEMORY_EPISODE_INGESTED,
+            NewEvent::MemoryFactInvalidated { .. } => EventKind::MEMORY_FACT_INVALIDATED,
         }
     }
 
@@ -226,6 +242,8 @@ impl NewEvent {
                 (EventSubject::Delivery, delivery.get())
             }
             NewEvent::RoutineFired { routine, .. } => (EventSubject::Routine, routine.get()),
+            NewEvent::MemoryEpisodeIngested { episode, .. } => (EventSubject::Episode, episode.get()),
+            NewEvent::MemoryFactInvalidated { fact, .. } => (EventSubject::Fact, fact.get()),
         }
     }
 
@@ -303,6 +321,13 @@ impl NewEvent {
             NewEvent::RoutineFired { fire, trigger, run_id, dry_run, .. } => {
                 json!({ "fire": fire, "trigger": trigger, "run_id": run_id, "dry_run": dry_run })
             }
+            NewEvent::MemoryEpisodeIngested { entities_created, facts_created, facts_merged, facts_closed, .. } => {
+                json!({
+                    "entities_created": entities_created, "facts_created": facts_created,
+                    "facts_merged": facts_merged, "facts_closed": facts_closed,
+                })
+            }
+            NewEvent::MemoryFactInvalidated { reason, .. } => json!({ "reason": reason }),
         }
     }
 }

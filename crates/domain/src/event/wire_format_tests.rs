@@ -6,7 +6,9 @@
 use chrono::{TimeZone, Utc};
 
 use super::*;
-use crate::ids::{ActionId, AgentId, ApprovalId, ArtifactId, ConversationId, JobId, MessageId, RunId};
+use crate::ids::{
+    ActionId, AgentId, ApprovalId, ArtifactId, ConversationId, EpisodeId, FactId, JobId, MessageId, RunId,
+};
 use crate::job::{DeathReason, JobState};
 use crate::{ActionState, AgentStatus, ApprovalStatus, ChatRole, ConversationKind, RunOutcome, RunStatus, StepKind};
 
@@ -142,6 +144,22 @@ fn agent_action_and_conversation_events_keep_their_fields() {
             },
             (EventSubject::Artifact, 6),
             r#"{"action_id":2,"bytes":120,"created":true,"path":"out/report.md","run_id":3}"#,
+        ),
+        (
+            NewEvent::MemoryEpisodeIngested {
+                episode: EpisodeId(5),
+                entities_created: 2,
+                facts_created: 1,
+                facts_merged: 0,
+                facts_closed: 1,
+            },
+            (EventSubject::Episode, 5),
+            r#"{"entities_created":2,"facts_closed":1,"facts_created":1,"facts_merged":0}"#,
+        ),
+        (
+            NewEvent::MemoryFactInvalidated { fact: FactId(8), reason: "wrong".into() },
+            (EventSubject::Fact, 8),
+            r#"{"reason":"wrong"}"#,
         ),
     ];
     for (event, subject, data) in cases {

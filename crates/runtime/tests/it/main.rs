@@ -8,6 +8,7 @@ mod agent_runs;
 mod agent_support;
 mod deliveries;
 mod http_fetch;
+mod memory;
 mod outbound;
 mod skills;
 mod support;

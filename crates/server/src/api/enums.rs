@@ -127,7 +127,9 @@ wire_enum!(
 
 wire_enum!(@twin
     /// What an event is about.
-    EventSubject <=> steward_domain::EventSubject { Job, Agent, Action, Run, Approval, Conversation, Artifact, Delivery, Routine }
+    EventSubject <=> steward_domain::EventSubject {
+        Job, Agent, Action, Run, Approval, Conversation, Artifact, Delivery, Routine, Episode, Fact
+    }
 );
 
 /// By hand: the domain's subject parses to an `Option`, not with `FromStr`.

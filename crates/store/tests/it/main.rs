@@ -17,6 +17,7 @@ mod events;
 mod helpers;
 mod leases;
 mod lifecycle;
+mod memory;
 mod migrations;
 mod notifications;
 mod properties;
