@@ -10,6 +10,7 @@ use anyhow::Context;
 use steward_llm::ModelRegistry;
 use steward_runtime::agent::redact::Redactor;
 use steward_runtime::agent::{AgentRunHandler, AgentRuntime, HomeToolsAndSkills};
+use steward_runtime::deliveries::{Deliverer, DeliveryHandler};
 use steward_runtime::outbound::AddressPolicy;
 use steward_runtime::scheduler::PreconditionChecker;
 use steward_runtime::tools::BuiltinTools;
@@ -76,6 +77,12 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
     }
     let agents = agent_runtime(&config, store.clone(), &clock)?;
     handlers.register(steward_domain::run::execution::JOB_KIND, AgentRunHandler::new(agents.clone()));
+    let deliverer = Deliverer::new(config.deliveries.clone(), std::env::vars(), clock.clone())
+        .context("invalid [deliveries] configuration")?;
+    handlers.register(
+        steward_domain::delivery::JOB_KIND,
+        DeliveryHandler::new(store.clone(), std::sync::Arc::new(deliverer)),
+    );
     let job_kinds = handlers.kinds();
     let pool = WorkerPool::start(store.clone(), handlers, pool_config(&config).with_clock(clock.clone()));
     // On PostgreSQL other nodes may run other kinds, but a kind no node runs

@@ -9,6 +9,7 @@ mod approvals;
 mod artifacts;
 mod chats;
 mod costs;
+mod deliveries;
 mod events;
 mod health;
 mod jobs;
@@ -77,6 +78,9 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(schedules::run_schedule_now))
         .routes(routes!(schedules::backfill_schedule))
         .routes(routes!(schedules::schedule_fires))
+        .routes(routes!(deliveries::list_deliveries))
+        .routes(routes!(deliveries::get_delivery))
+        .routes(routes!(deliveries::retry_delivery))
         .routes(routes!(events::list_events))
         .routes(routes!(stream::stream_events))
         .routes(routes!(costs::latest_event))

@@ -12,6 +12,7 @@ mod approvals;
 mod artifacts;
 mod chats;
 mod dashboard;
+mod deliveries;
 mod errors;
 mod events;
 mod jobs;
