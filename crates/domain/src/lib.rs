@@ -18,6 +18,7 @@ pub mod ids;
 pub mod job;
 pub mod run;
 pub mod schedule;
+pub mod secret_text;
 pub mod suggest;
 mod text_enum;
 pub mod time;
