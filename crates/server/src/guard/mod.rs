@@ -15,15 +15,13 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-pub(crate) use no_body::refuse_unexpected_body;
+pub(crate) use no_body::{BodilessOperations, refuse_unexpected_body};
 pub use origin::HostPolicy;
 pub(crate) use origin::is_json;
 
-use crate::AppState;
-
 /// The outer middleware: sizes, Host, Origin and content type.
-pub(crate) async fn check(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let verdict = limits::check(&request).and_then(|()| origin::check(&state.hosts, &request));
+pub(crate) async fn check(State(hosts): State<HostPolicy>, request: Request, next: Next) -> Response {
+    let verdict = limits::check(&request).and_then(|()| origin::check(&hosts, &request));
     match verdict {
         Ok(()) => next.run(request).await,
         Err(error) => error.into_response(),

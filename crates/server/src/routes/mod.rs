@@ -91,15 +91,16 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
 }
 
 pub(crate) fn router(state: AppState) -> Router {
-    let (api, _document) = api_routes().split_for_parts();
+    let (api, document) = api_routes().split_for_parts();
     let max_body_bytes = state.max_body_bytes;
-    api.route_layer(middleware::from_fn(guard::refuse_unexpected_body))
+    let bodiless = guard::BodilessOperations::from_document(&document);
+    api.route_layer(middleware::from_fn_with_state(bodiless, guard::refuse_unexpected_body))
         .merge(crate::api_reference::routes())
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .fallback(crate::dashboard::serve)
         .with_state(state.clone())
         .layer(DefaultBodyLimit::max(max_body_bytes))
-        .layer(middleware::from_fn_with_state(state, guard::check))
+        .layer(middleware::from_fn_with_state(state.hosts.clone(), guard::check))
         .layer(CatchPanicLayer::custom(fallback::panic_response))
         .layer(TraceLayer::new_for_http())
 }
