@@ -12,6 +12,7 @@ pub mod approval;
 pub mod artifact;
 pub mod backoff;
 pub mod conversation;
+pub mod delivery;
 pub mod dependency_graph;
 pub mod event;
 pub mod ids;
@@ -19,6 +20,7 @@ pub mod job;
 pub mod memory;
 pub mod run;
 pub mod schedule;
+pub mod secret_text;
 pub mod suggest;
 mod text_enum;
 pub mod time;
@@ -33,8 +35,8 @@ pub use conversation::{
 };
 pub use event::{Event, EventKind, EventSubject, JobChange, JobEvent, NewEvent};
 pub use ids::{
-    ActionId, AgentId, ApprovalId, ArtifactId, ConversationId, EntityId, EpisodeId, EventId, FactId, JobId, MessageId,
-    RunId, ScheduleId, UserId,
+    ActionId, AgentId, ApprovalId, ArtifactId, ConversationId, DeliveryId, EntityId, EpisodeId, EventId, FactId,
+    FireId, JobId, MessageId, RoutineId, RunId, ScheduleId, UserId,
 };
 pub use job::{DeathReason, Job, JobRef, JobState, NewJob};
 pub use run::{

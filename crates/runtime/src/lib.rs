@@ -11,6 +11,7 @@
 pub mod agent;
 pub mod clock;
 pub mod confined;
+pub mod deliveries;
 pub mod handlers;
 pub mod memory;
 pub mod outbound;

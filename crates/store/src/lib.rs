@@ -15,6 +15,7 @@ pub mod artifacts;
 pub mod conversations;
 pub mod costs;
 pub mod database_url;
+pub mod deliveries;
 pub mod error;
 pub mod events;
 pub mod jobs;
@@ -38,6 +39,7 @@ pub use artifacts::{ArtifactFilter, ArtifactStore};
 pub use conversations::ConversationStore;
 pub use costs::{CostEntry, CostStore};
 pub use database_url::{DatabaseKind, DatabaseUrl};
+pub use deliveries::{DeliveryAttempt, DeliveryFilter, DeliveryStore};
 pub use error::{ConflictKind, Entity, StoreError};
 pub use events::{EventLog, EventQuery};
 pub use jobs::{
@@ -61,6 +63,7 @@ pub trait Store:
     + RunStore
     + ConversationStore
     + ArtifactStore
+    + DeliveryStore
     + CostStore
     + MemoryStore
     + JobQueue

@@ -12,6 +12,7 @@ mod bench_schedules;
 mod bench_support;
 pub mod chat;
 pub mod completions;
+pub mod delivery;
 pub mod dev;
 pub mod events;
 pub mod job;

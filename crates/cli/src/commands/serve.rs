@@ -10,6 +10,7 @@ use anyhow::Context;
 use steward_llm::ModelRegistry;
 use steward_runtime::agent::redact::Redactor;
 use steward_runtime::agent::{AgentRunHandler, AgentRuntime, HomeToolsAndSkills};
+use steward_runtime::deliveries::{Deliverer, DeliveryHandler};
 use steward_runtime::outbound::AddressPolicy;
 use steward_runtime::scheduler::PreconditionChecker;
 use steward_runtime::tools::BuiltinTools;
@@ -54,6 +55,16 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
     let config = Config::load(&overrides)?;
     crate::logging::init(global.log.as_deref(), &config.log, global.log_format.unwrap_or(config.log_format));
     create_home(&config)?;
+    // Every connection is a descriptor: the soft limit (often 1024) would
+    // stop the server long before `server.max_connections`.
+    let open_files = crate::open_files::raise_open_files_limit();
+    if !open_files.allows(config.server.max_connections as u64 + 256) {
+        tracing::warn!(
+            limit = %open_files.describe(),
+            max_connections = config.server.max_connections,
+            "the open-file limit is below server.max_connections; raise it (ulimit -n, LimitNOFILE=) or lower the cap"
+        );
+    }
 
     // One clock for the store, the agent runtime, the workers and the API.
     let clock = SharedClock::system();
@@ -72,10 +83,16 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
 
     let mut handlers = HandlerRegistry::with_builtins();
     if config.dev_handlers {
-        handlers.add_dev_handlers();
+        handlers.add_dev_handlers(config.home.join("dev-effects"));
     }
     let agents = agent_runtime(&config, store.clone(), &clock)?;
     handlers.register(steward_domain::run::execution::JOB_KIND, AgentRunHandler::new(agents.clone()));
+    let deliverer = Deliverer::new(config.deliveries.clone(), std::env::vars(), clock.clone())
+        .context("invalid [deliveries] configuration")?;
+    handlers.register(
+        steward_domain::delivery::JOB_KIND,
+        DeliveryHandler::new(store.clone(), std::sync::Arc::new(deliverer)),
+    );
     let job_kinds = handlers.kinds();
     let pool = WorkerPool::start(store.clone(), handlers, pool_config(&config).with_clock(clock.clone()));
     // On PostgreSQL other nodes may run other kinds, but a kind no node runs
@@ -85,7 +102,9 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
         .with_agents(agents)
         .with_clock(clock.as_arc())
         .with_job_kinds(job_kinds)
-        .with_max_body_bytes(config.server.max_body_bytes);
+        .with_max_body_bytes(config.server.max_body_bytes)
+        .with_body_timeout(Duration::from_secs(config.server.body_timeout_secs))
+        .with_hosts(steward_server::HostPolicy::for_bind(config.bind.ip(), config.server.allowed_hosts.clone()));
     let shutdown = state.shutdown.clone();
     let app = steward_server::app(state);
     let scheduler = scheduler(&config, store.clone(), &clock)?.start(shutdown.child_token());
@@ -96,13 +115,10 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
     );
     tracing::info!(%address, database = %config.database()?, "listening");
 
-    let server = axum::serve(listener, app).with_graceful_shutdown({
-        let shutdown = shutdown.clone();
-        async move { shutdown.cancelled().await }
-    });
-    let mut server = std::pin::pin!(server.into_future());
+    let server = steward_server::listen::serve(listener, app, config.server.connection_limits(), shutdown.clone());
+    let mut server = std::pin::pin!(server);
     tokio::select! {
-        result = &mut server => result.context("the HTTP server failed")?,
+        () = &mut server => {},
         () = shutdown_signal() => {
             tracing::info!("shutting down: no new jobs are claimed; running jobs get {}s to finish", config.workers.shutdown_grace_secs);
             // Ends live event streams and stops accepting connections.

@@ -71,6 +71,8 @@ const WALK: &[(&str, &[&str], Expect)] = &[
     ("job get", &["job", "get", "{job}"], Answer),
     ("job cancel", &["job", "cancel", "987654", "--yes"], Error("not_found")),
     ("job retry", &["job", "retry", "987654"], Error("not_found")),
+    ("delivery list", &["delivery", "list", "--status", "failed"], Answer),
+    ("delivery retry", &["delivery", "retry", "987654"], Error("not_found")),
     ("events", &["events"], Answer),
     ("schedule preview", &["schedule", "preview", "daily at 08:00", "-n", "3"], Answer),
     ("schedule add", &["schedule", "add", "Walk", "--when", "@daily", "--job", "noop"], Answer),

@@ -13,8 +13,10 @@ use crate::action::ActionState;
 use crate::agent::AgentStatus;
 use crate::approval::ApprovalStatus;
 use crate::conversation::{ChatRole, ConversationKind};
+use crate::delivery::DeliveryStatus;
 use crate::ids::{
-    ActionId, AgentId, ApprovalId, ArtifactId, ConversationId, EpisodeId, FactId, JobId, MessageId, RunId, ScheduleId,
+    ActionId, AgentId, ApprovalId, ArtifactId, ConversationId, DeliveryId, EpisodeId, FactId, FireId, JobId, MessageId,
+    RoutineId, RunId, ScheduleId,
 };
 use crate::run::{RunOutcome, RunStatus, StepKind};
 use crate::schedule::{FireOutcome, FireStatus};
@@ -140,6 +142,30 @@ pub enum NewEvent {
         /// First written (not overwritten).
         created: bool,
     },
+    /// A delivery reached its destination (shown redacted: never a secret URL).
+    DeliverySent {
+        delivery: DeliveryId,
+        run_id: RunId,
+        destination: String,
+        attempt: u32,
+    },
+    /// An attempt failed: `retrying` or `dead`, with the reason.
+    DeliveryFailed {
+        delivery: DeliveryId,
+        run_id: RunId,
+        destination: String,
+        attempt: u32,
+        status: DeliveryStatus,
+        reason: String,
+    },
+    /// A routine fired (by hand, a schedule, a webhook, or a replay).
+    RoutineFired {
+        routine: RoutineId,
+        fire: FireId,
+        trigger: String,
+        run_id: Option<RunId>,
+        dry_run: bool,
+    },
     /// Memory stored what an episode yields.
     MemoryEpisodeIngested {
         episode: EpisodeId,
@@ -228,6 +254,9 @@ impl NewEvent {
             NewEvent::ApprovalDecided { .. } | NewEvent::ApprovalWithdrawn { .. } => EventKind::APPROVAL_DECIDED,
             NewEvent::MessageCreated { .. } => EventKind::MESSAGE_CREATED,
             NewEvent::ArtifactWritten { .. } => EventKind::ARTIFACT_WRITTEN,
+            NewEvent::DeliverySent { .. } => EventKind::DELIVERY_SENT,
+            NewEvent::DeliveryFailed { .. } => EventKind::DELIVERY_FAILED,
+            NewEvent::RoutineFired { .. } => EventKind::ROUTINE_FIRED,
             NewEvent::MemoryEpisodeIngested { .. } => EventKind::MEMORY_EPISODE_INGESTED,
             NewEvent::MemoryFactInvalidated { .. } => EventKind::MEMORY_FACT_INVALIDATED,
             NewEvent::ScheduleCreated { .. } => EventKind::SCHEDULE_CREATED,
@@ -261,6 +290,10 @@ impl NewEvent {
             | NewEvent::ApprovalWithdrawn { approval, .. } => (EventSubject::Approval, approval.get()),
             NewEvent::MessageCreated { conversation, .. } => (EventSubject::Conversation, conversation.get()),
             NewEvent::ArtifactWritten { artifact, .. } => (EventSubject::Artifact, artifact.get()),
+            NewEvent::DeliverySent { delivery, .. } | NewEvent::DeliveryFailed { delivery, .. } => {
+                (EventSubject::Delivery, delivery.get())
+            }
+            NewEvent::RoutineFired { routine, .. } => (EventSubject::Routine, routine.get()),
             NewEvent::MemoryEpisodeIngested { episode, .. } => (EventSubject::Episode, episode.get()),
             NewEvent::MemoryFactInvalidated { fact, .. } => (EventSubject::Fact, fact.get()),
             NewEvent::ScheduleCreated { schedule, .. }
@@ -337,6 +370,16 @@ impl NewEvent {
             NewEvent::ArtifactWritten { run_id, action_id, path, bytes, created, .. } => json!({
                 "run_id": run_id, "action_id": action_id, "path": path, "bytes": bytes, "created": created,
             }),
+            NewEvent::DeliverySent { run_id, destination, attempt, .. } => {
+                json!({ "run_id": run_id, "destination": destination, "attempt": attempt })
+            }
+            NewEvent::DeliveryFailed { run_id, destination, attempt, status, reason, .. } => json!({
+                "run_id": run_id, "destination": destination, "attempt": attempt,
+                "status": status.as_str(), "reason": reason,
+            }),
+            NewEvent::RoutineFired { fire, trigger, run_id, dry_run, .. } => {
+                json!({ "fire": fire, "trigger": trigger, "run_id": run_id, "dry_run": dry_run })
+            }
             NewEvent::MemoryEpisodeIngested { entities_created, facts_created, facts_merged, facts_closed, .. } => {
                 json!({
                     "entities_created": entities_created, "facts_created": facts_created,

@@ -296,3 +296,48 @@ fn schedule_events_record_their_slots_statuses_and_counts() {
         assert_eq!(stored(&event), data, "{kind}");
     }
 }
+
+#[test]
+fn delivery_and_routine_events_keep_their_fields() {
+    use crate::delivery::DeliveryStatus;
+    use crate::ids::{DeliveryId, FireId, RoutineId};
+    let cases = [
+        (
+            NewEvent::DeliverySent {
+                delivery: DeliveryId(4),
+                run_id: RunId(2),
+                destination: "slack:#a".into(),
+                attempt: 1,
+            },
+            "delivery.sent",
+            r#"{"attempt":1,"destination":"slack:#a","run_id":2}"#,
+        ),
+        (
+            NewEvent::DeliveryFailed {
+                delivery: DeliveryId(4),
+                run_id: RunId(2),
+                destination: "webhook:https://x.example/…".into(),
+                attempt: 2,
+                status: DeliveryStatus::Dead,
+                reason: "HTTP 404".into(),
+            },
+            "delivery.failed",
+            r#"{"attempt":2,"destination":"webhook:https://x.example/…","reason":"HTTP 404","run_id":2,"status":"dead"}"#,
+        ),
+        (
+            NewEvent::RoutineFired {
+                routine: RoutineId(1),
+                fire: FireId(9),
+                trigger: "manual".into(),
+                run_id: Some(RunId(2)),
+                dry_run: false,
+            },
+            "routine.fired",
+            r#"{"dry_run":false,"fire":9,"run_id":2,"trigger":"manual"}"#,
+        ),
+    ];
+    for (event, kind, data) in cases {
+        assert_eq!(event.kind(), kind);
+        assert_eq!(stored(&event), data, "{kind}");
+    }
+}

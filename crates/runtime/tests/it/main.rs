@@ -6,6 +6,7 @@
 mod agent_chat;
 mod agent_runs;
 mod agent_support;
+mod deliveries;
 mod http_fetch;
 mod memory;
 mod outbound;

@@ -12,6 +12,7 @@ pub mod approvals;
 pub mod artifacts;
 pub mod chats;
 pub mod costs;
+pub mod deliveries;
 pub mod enums;
 pub mod error;
 pub mod events;
@@ -38,9 +39,10 @@ pub use chats::{
     ChatReplyResponse, ChatStreamEvent, ConfirmSetupRequest, MessageCostBody, MessageListQuery, MessageListResponse,
     SetupChatRequest, SetupChatResponse,
 };
+pub use deliveries::{DeliveryListQuery, DeliveryListResponse, DeliveryResponse};
 pub use enums::{
-    ActionMode, ActionPriority, ActionState, AgentStatus, ApprovalStatus, ChatRole, EventSubject, JobState, RunOutcome,
-    RunStatus, StepKind,
+    ActionMode, ActionPriority, ActionState, AgentStatus, ApprovalStatus, ChatRole, DeliveryStatus, EventSubject,
+    JobState, RunOutcome, RunStatus, StepKind,
 };
 pub use error::{ErrorBody, ErrorCode, ErrorResponse};
 pub use events::{EventListResponse, EventQuery, EventResponse};

@@ -1,7 +1,7 @@
 //! The router: every endpoint of `/api/v1`, the OpenAPI document and the API
 //! reference, the dashboard (which answers every other path, and unknown API
 //! paths in the error shape), the fallback for wrong methods, and the layers
-//! every request passes (body limit, panic catcher, tracing).
+//! every request passes (the guard, body limit, panic catcher, tracing).
 
 mod actions;
 mod agents;
@@ -9,6 +9,7 @@ mod approvals;
 mod artifacts;
 mod chats;
 mod costs;
+mod deliveries;
 mod events;
 mod health;
 mod jobs;
@@ -21,6 +22,7 @@ mod stream;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::middleware;
 use steward_domain::UserId;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
@@ -29,8 +31,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::fallback;
 use crate::openapi::ApiDoc;
+use crate::{fallback, guard};
 
 /// Until authentication arrives, every request acts as the local owner.
 const USER: UserId = UserId::LOCAL_OWNER;
@@ -77,6 +79,9 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(schedules::run_schedule_now))
         .routes(routes!(schedules::backfill_schedule))
         .routes(routes!(schedules::schedule_fires))
+        .routes(routes!(deliveries::list_deliveries))
+        .routes(routes!(deliveries::get_delivery))
+        .routes(routes!(deliveries::retry_delivery))
         .routes(routes!(events::list_events))
         .routes(routes!(stream::stream_events))
         .routes(routes!(costs::latest_event))
@@ -88,11 +93,13 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
 pub(crate) fn router(state: AppState) -> Router {
     let (api, _document) = api_routes().split_for_parts();
     let max_body_bytes = state.max_body_bytes;
-    api.merge(crate::api_reference::routes())
+    api.route_layer(middleware::from_fn(guard::refuse_unexpected_body))
+        .merge(crate::api_reference::routes())
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .fallback(crate::dashboard::serve)
-        .with_state(state)
+        .with_state(state.clone())
         .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(middleware::from_fn_with_state(state, guard::check))
         .layer(CatchPanicLayer::custom(fallback::panic_response))
         .layer(TraceLayer::new_for_http())
 }

@@ -10,6 +10,7 @@ mod approvals;
 mod artifacts;
 mod cancellation;
 mod conversations;
+mod deliveries;
 mod dependencies;
 mod enqueue;
 mod events;
