@@ -182,6 +182,21 @@ try {
   await page.locator('.graph-node.blocked .graph-detail', { hasText: 'blocked by 1' }).waitFor();
   check((await page.locator('.graph-edge').count()) >= 1, 'the dependency is drawn');
 
+  // 10. A schedule: listed with its next fire; paused, resumed, fired now, its history shown.
+  step('a schedule is paused, resumed and fired now');
+  await api('/schedules', { method: 'POST', body: JSON.stringify({ name: 'Nightly tidy', when: 'daily at 03:00', tz: 'Europe/London', job: 'noop' }) });
+  await page.getByRole('link', { name: 'Schedules' }).click();
+  const scheduleCard = page.locator('#schedule-1');
+  await scheduleCard.getByRole('heading', { name: /Nightly tidy/ }).waitFor();
+  check((await scheduleCard.getByText('daily at 03:00').count()) === 1, 'the when is shown');
+  await scheduleCard.getByRole('button', { name: 'Pause' }).click();
+  await scheduleCard.getByRole('button', { name: 'Resume' }).waitFor();
+  await scheduleCard.getByRole('button', { name: 'Resume' }).click();
+  await scheduleCard.getByRole('button', { name: 'Pause' }).waitFor();
+  await scheduleCard.getByRole('button', { name: 'Run now' }).click();
+  await scheduleCard.getByRole('button', { name: 'History' }).click();
+  await scheduleCard.locator('table .badge', { hasText: 'manual' }).waitFor();
+
   assertNoProblems(page, 'the journeys');
   console.log(`@@ state ${JSON.stringify(state)}`);
   step('journeys passed');

@@ -22,6 +22,7 @@ import { ApprovalsPage } from './pages/approvals';
 import { CostsPage } from './pages/costs';
 import { QueuePage } from './pages/queue';
 import { JobPage } from './pages/job';
+import { SchedulesPage } from './pages/schedules';
 import { NotFound, Upcoming } from './pages/upcoming';
 
 // The layout library is the biggest dependency: load it with its page only.
@@ -135,7 +136,7 @@ export function App() {
             <Route path="/costs" component={CostsPage} />
             <Route path="/queue" component={QueuePage} />
             <Route path="/queue/:id" component={JobPage} />
-            <Route path="/schedules" component={Upcoming} />
+            <Route path="/schedules" component={SchedulesPage} />
             <Route path="/routines" component={Upcoming} />
             <Route path="/memory" component={Upcoming} />
             <Route path="/projects" component={Upcoming} />

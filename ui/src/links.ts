@@ -15,6 +15,8 @@ export function subjectLink(event: StewardEvent): string | null {
       return `/queue/${event.subject_id}`;
     case 'approval':
       return `/approvals#approval-${event.subject_id}`;
+    case 'schedule':
+      return `/schedules#schedule-${event.subject_id}`;
     case 'artifact':
       if (typeof data.action_id === 'number') return `/actions/${data.action_id}`;
       if (typeof data.run_id === 'number') return `/runs/${data.run_id}`;

@@ -18,7 +18,7 @@ export const NAV: NavItem[] = [
   { path: '/approvals', label: 'Approvals', keywords: 'inbox approve reject' },
   { path: '/costs', label: 'Costs', keywords: 'spend budget money' },
   { path: '/queue', label: 'Queue', keywords: 'jobs retry' },
-  { path: '/schedules', label: 'Schedules', upcoming: true },
+  { path: '/schedules', label: 'Schedules', keywords: 'cron timer recurring' },
   { path: '/routines', label: 'Routines', upcoming: true },
   { path: '/memory', label: 'Memory', upcoming: true },
   { path: '/projects', label: 'Projects', upcoming: true },

@@ -11,7 +11,7 @@ export type RunOutcome =
   | 'completed' | 'max_steps' | 'max_tokens' | 'max_cost' | 'max_wall_time' | 'budget_exceeded' | 'cancelled' | 'failed';
 export type StepKind = 'instruction' | 'model_call' | 'tool_call' | 'summary';
 export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'withdrawn';
-export type EventSubject = 'job' | 'agent' | 'action' | 'run' | 'approval' | 'conversation' | 'artifact';
+export type EventSubject = 'job' | 'agent' | 'action' | 'run' | 'approval' | 'conversation' | 'artifact' | 'schedule';
 
 export interface Limits {
   max_steps: number | null;
@@ -269,4 +269,42 @@ export interface CostReport {
   since: string;
   days: number;
   entries: CostEntry[];
+}
+
+// Schedules (server/src/api/schedules.rs).
+export type ScheduleTarget =
+  | { kind: 'agent'; agent_id: number; instruction: string }
+  | { kind: 'action'; action_id: number; instruction: string }
+  | { kind: 'routine'; routine: string }
+  | { kind: 'job'; job: string; payload: unknown };
+
+export interface Schedule {
+  id: number;
+  name: string;
+  when: string;
+  tz: string;
+  target: ScheduleTarget;
+  missed: string;
+  catchup_window_secs: number;
+  overlap: string;
+  jitter_secs: number;
+  pause_on_failures: number | null;
+  consecutive_failures: number;
+  paused: boolean;
+  precondition: unknown;
+  next_fire_at: string | null;
+  next_fire_local: string | null;
+  handled_through: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ScheduleFire {
+  slot: string;
+  fired_at: string;
+  status: string;
+  job_id: number | null;
+  run_id: number | null;
+  outcome: string | null;
+  detail: string | null;
 }

@@ -5,10 +5,6 @@ import { useLocation } from 'preact-iso';
 import { Empty, PageHeader } from '../components/ui';
 
 const UPCOMING: Record<string, { title: string; text: string }> = {
-  '/schedules': {
-    title: 'Schedules',
-    text: 'Coming with the scheduler: cron and "weekdays at" schedules with their next fire times, pause and resume, run now, a dry-run preview and the fire history. Meanwhile, schedule an action for a time from its page or the kanban.',
-  },
   '/routines': {
     title: 'Routines',
     text: 'Coming with routines: triggers, prompt templates, context sources and deliveries (Slack, e-mail, webhooks) with their delivery history.',
