@@ -43,6 +43,19 @@ pub struct Config {
     pub tools: steward_runtime::tools::ToolsConfig,
     /// How agents run: default limits, context size.
     pub agents: AgentsConfig,
+    /// Memory's models: embeddings and extraction.
+    pub memory: MemoryConfig,
+}
+
+/// Memory's models (`[memory]`).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct MemoryConfig {
+    /// `provider/model` of an embeddings endpoint (OpenAI protocol); unset,
+    /// memory searches full text and the graph only.
+    pub embedding_model: Option<String>,
+    /// The model that extracts entities and facts; unset, `[llm] default_model`.
+    pub extraction_model: Option<String>,
 }
 
 /// Defaults for agent runs; an agent or a run may set its own limits.
@@ -147,6 +160,7 @@ impl Default for Config {
             llm: steward_llm::LlmConfig::default(),
             tools: steward_runtime::tools::ToolsConfig::default(),
             agents: AgentsConfig::default(),
+            memory: MemoryConfig::default(),
         }
     }
 }
@@ -200,7 +214,7 @@ pub struct Overrides {
 }
 
 /// Top-level keys that are tables.
-const TABLE_KEYS: &[&str] = &["workers", "queues", "server", "tools", "agents"];
+const TABLE_KEYS: &[&str] = &["workers", "queues", "server", "tools", "agents", "memory"];
 
 /// Top-level keys; environment variables `STEWARD_<KEY>` (nested with `__`,
 /// e.g. `STEWARD_WORKERS__CONCURRENCY`) only count for these, so unrelated
@@ -218,6 +232,7 @@ const KEYS: &[&str] = &[
     "llm",
     "tools",
     "agents",
+    "memory",
 ];
 
 /// Keys whose environment variable holds a comma-separated list:

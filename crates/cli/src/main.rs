@@ -93,6 +93,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Job(command) => commands::job::run(command, &cli.global).await,
         Command::Schedule(command) => commands::schedule::run(command, &cli.global),
         Command::Events(args) => commands::events::run(args, &cli.global).await,
+        Command::Memory(command) => commands::memory::run(command, &cli.global).await,
         Command::Ask(args) => commands::ask::run(args, &cli.global).await,
         Command::Models(args) => commands::models::run(args, &cli.global).await,
         Command::Skills(command) => commands::skills::run(command, &cli.global),

@@ -26,6 +26,7 @@ use crate::api::{ErrorCode, ErrorResponse};
         (name = "jobs", description = "The durable job queue"),
         (name = "events", description = "The append-only log of state changes, paged or live"),
         (name = "costs", description = "What model calls cost, per day, agent and model"),
+        (name = "memory", description = "What agents remember: episodes, entities, facts in time, hybrid search"),
         (name = "models", description = "The model providers and models the server's agents can use"),
         (name = "meta", description = "This document"),
     ),

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use steward_domain::{Clock, SystemClock};
 use steward_runtime::agent::AgentRuntime;
+use steward_runtime::memory::Memory;
 use steward_runtime::{SharedClock, UseCaseError, UseCases};
 use steward_store::Store;
 use tokio_util::sync::CancellationToken;
@@ -40,6 +41,9 @@ pub struct AppState {
     pub started_at: Instant,
     /// The agent runtime (chats, runs); `None` in tests of the plain API.
     pub agents: Option<Arc<AgentRuntime>>,
+    /// Memory with the models `serve` configured; `None` searches on full
+    /// text and the graph only (tests of the plain API).
+    pub memory: Option<Arc<Memory>>,
 }
 
 impl AppState {
@@ -53,7 +57,21 @@ impl AppState {
             keep_alive: DEFAULT_KEEP_ALIVE,
             started_at: Instant::now(),
             agents: None,
+            memory: None,
         }
+    }
+
+    pub fn with_memory(mut self, memory: Arc<Memory>) -> AppState {
+        self.memory = Some(memory);
+        self
+    }
+
+    /// Memory: the configured one, or one without models on this state's
+    /// store and clock.
+    pub(crate) fn memory(&self) -> Arc<Memory> {
+        self.memory.clone().unwrap_or_else(|| {
+            Arc::new(Memory::new(self.store.clone(), SharedClock::new(self.clock.clone()), None, None))
+        })
     }
 
     pub fn with_agents(mut self, agents: Arc<AgentRuntime>) -> AppState {

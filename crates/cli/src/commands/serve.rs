@@ -10,6 +10,7 @@ use anyhow::Context;
 use steward_llm::ModelRegistry;
 use steward_runtime::agent::redact::Redactor;
 use steward_runtime::agent::{AgentRunHandler, AgentRuntime, HomeToolsAndSkills};
+use steward_runtime::memory::{IngestHandler, Memory};
 use steward_runtime::tools::BuiltinTools;
 use steward_runtime::worker::default_worker_id;
 use steward_runtime::{HandlerRegistry, SharedClock, WorkerPool, WorkerPoolConfig};
@@ -74,6 +75,8 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
     }
     let agents = agent_runtime(&config, store.clone(), &clock)?;
     handlers.register(steward_domain::run::execution::JOB_KIND, AgentRunHandler::new(agents.clone()));
+    let memory = memory(&config, store.clone(), &agents, &clock);
+    handlers.register(steward_runtime::memory::INGEST_JOB_KIND, IngestHandler::new(memory.clone()));
     let job_kinds = handlers.kinds();
     let pool = WorkerPool::start(store.clone(), handlers, pool_config(&config).with_clock(clock.clone()));
     // On PostgreSQL other nodes may run other kinds, but a kind no node runs
@@ -81,6 +84,7 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
     // safer default until nodes advertise their kinds.
     let state = steward_server::AppState::new(store.clone())
         .with_agents(agents)
+        .with_memory(memory)
         .with_clock(clock.as_arc())
         .with_job_kinds(job_kinds)
         .with_max_body_bytes(config.server.max_body_bytes);
@@ -179,6 +183,27 @@ pub fn agent_runtime(config: &Config, store: Arc<dyn Store>, clock: &SharedClock
         )
         .with_clock(clock.clone()),
     ))
+}
+
+/// Memory with the models of `[memory]`: embeddings when configured, and
+/// extraction by `extraction_model` or the default model. A model that
+/// cannot be had is logged and left out (memory still stores and searches).
+pub fn memory(config: &Config, store: Arc<dyn Store>, agents: &AgentRuntime, clock: &SharedClock) -> Arc<Memory> {
+    let models = agents.models();
+    let extractor = match &config.memory.extraction_model {
+        Some(name) => models.chat_model(name),
+        None => models.default_chat_model(),
+    };
+    let extractor = extractor
+        .inspect_err(|error| tracing::warn!(%error, "memory extracts no entities or facts: no extraction model"))
+        .ok();
+    let embedder = config.memory.embedding_model.as_deref().and_then(|name| {
+        models.embedding_model(name).inspect_err(|error| tracing::warn!(%error, "memory searches without vectors")).ok()
+    });
+    if embedder.is_none() {
+        tracing::info!("memory has no embedding model ([memory] embedding_model): full text and the graph only");
+    }
+    Arc::new(Memory::new(store, clock.clone(), extractor, embedder))
 }
 
 /// The values of every API key Steward may use, so they are masked wherever

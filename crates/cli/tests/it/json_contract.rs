@@ -32,6 +32,9 @@ pub const NOT_WALKED: &[(&str, &str)] = &[
     ("bench agents", "a measurement that takes minutes"),
 ];
 
+/// The small LoCoMo-format dataset `memory bench` is walked with.
+const MEMORY_DATASET: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/memory/locomo-mini.json");
+
 /// `(subcommand, arguments, expected)`, in the order they run; `{agent}`,
 /// `{action}`, `{draft}`, `{run}`, `{job}` and `{home}` are filled in as the
 /// walk creates them.
@@ -71,6 +74,11 @@ const WALK: &[(&str, &[&str], Expect)] = &[
     ("job cancel", &["job", "cancel", "987654", "--yes"], Error("not_found")),
     ("job retry", &["job", "retry", "987654"], Error("not_found")),
     ("events", &["events"], Answer),
+    ("memory add", &["memory", "add", "Walkers prefer plain prose", "--source", "feedback"], Answer),
+    ("memory search", &["memory", "search", "plain prose"], Answer),
+    ("memory facts", &["memory", "facts", "nobody we know"], Error("not_found")),
+    ("memory forget", &["memory", "forget", "987654"], Error("not_found")),
+    ("memory bench", &["memory", "bench", "--dataset", MEMORY_DATASET, "--k", "3"], Answer),
     ("schedule preview", &["schedule", "preview", "daily at 08:00", "-n", "3"], Answer),
     ("tools", &["tools", "--home", "{home}"], Answer),
     ("skills list", &["skills", "list", "--home", "{home}"], Answer),
