@@ -28,6 +28,20 @@ use crate::SharedClock;
 use crate::usecases::UseCaseError;
 use vectors::VectorCache;
 
+/// Stores an episode and enqueues its ingestion (once per episode: the
+/// job's idempotency key is the episode's id). What the system writes
+/// itself (feedback, corrections) comes through here too.
+pub async fn record_episode(store: &dyn Store, episode: NewEpisode) -> steward_store::Result<Episode> {
+    let user = episode.user_id;
+    let (stored, _) = store.add_episode(episode).await?;
+    if stored.ingested_at.is_none() {
+        let mut job = NewJob::new(INGEST_JOB_KIND, json!({ "episode_id": stored.id }));
+        job.idempotency_key = Some(format!("memory-ingest:{}", stored.id));
+        store.enqueue(user, vec![job]).await?;
+    }
+    Ok(stored)
+}
+
 /// What memory needs: the store, the clock, and the models it may use.
 pub struct Memory {
     store: Arc<dyn Store>,
@@ -62,14 +76,7 @@ impl Memory {
     /// Stores an episode and enqueues its ingestion (once per episode: the
     /// job's idempotency key is the episode's id).
     pub async fn add_episode(&self, episode: NewEpisode) -> Result<Episode, UseCaseError> {
-        let user = episode.user_id;
-        let (stored, _) = self.store.add_episode(episode).await?;
-        if stored.ingested_at.is_none() {
-            let mut job = NewJob::new(INGEST_JOB_KIND, json!({ "episode_id": stored.id }));
-            job.idempotency_key = Some(format!("memory-ingest:{}", stored.id));
-            self.store.enqueue(user, vec![job]).await?;
-        }
-        Ok(stored)
+        Ok(record_episode(self.store.as_ref(), episode).await?)
     }
 
     /// The items most similar to `text` by embedding, or `None` without an

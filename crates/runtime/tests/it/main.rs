@@ -8,6 +8,7 @@ mod agent_runs;
 mod agent_support;
 mod http_fetch;
 mod memory;
+mod memory_journey;
 mod outbound;
 mod skills;
 mod support;
