@@ -68,35 +68,39 @@ pub async fn run(command: MemoryCommand, global: &GlobalOptions) -> anyhow::Resu
             parameters.extend(kind.into_iter().map(|kind| ("kind", kind)));
             let reply = client.get::<MemorySearchResponse>("/memory/search", &parameters).await?;
             if global.json {
-                return Ok(print_json(&reply.raw));
+                print_json(&reply.raw);
+            } else {
+                print_results(&reply.body);
             }
-            print_results(&reply.body);
         }
         MemoryCommand::Add { content, source, agent } => {
             let request =
                 AddEpisodeRequest { content, source: Some(source), agent_id: agent, ..AddEpisodeRequest::default() };
             let reply = client.post::<_, EpisodeResponse>("/memory/episodes", &request).await?;
             if global.json {
-                return Ok(print_json(&reply.raw));
+                print_json(&reply.raw);
+            } else {
+                say!("Added episode {}; its entities and facts are being extracted.", reply.body.id);
             }
-            say!("Added episode {}; its entities and facts are being extracted.", reply.body.id);
         }
         MemoryCommand::Facts { entity, history } => {
             let parameters = [("entity", entity), ("history", history.to_string())];
             let reply = client.get::<EntityFactsResponse>("/memory/facts", &parameters).await?;
             if global.json {
-                return Ok(print_json(&reply.raw));
+                print_json(&reply.raw);
+            } else {
+                print_facts(&reply.body, history);
             }
-            print_facts(&reply.body, history);
         }
         MemoryCommand::Forget { id, reason } => {
             let reply = client
                 .post::<_, FactResponse>(&format!("/memory/facts/{id}/forget"), &ForgetFactRequest { reason })
                 .await?;
             if global.json {
-                return Ok(print_json(&reply.raw));
+                print_json(&reply.raw);
+            } else {
+                say!("Forgot fact {id}: {} (closed {}).", reply.body.fact, optional_time(reply.body.invalid_at));
             }
-            say!("Forgot fact {id}: {} (closed {}).", reply.body.fact, optional_time(reply.body.invalid_at));
         }
         MemoryCommand::Bench(_) => unreachable!("handled above"),
     }

@@ -79,8 +79,11 @@ fn session_time(text: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text).ok().map(|time| time.with_timezone(&Utc))
 }
 
-/// `(session number, date, turns)` of a conversation, in session order.
-fn sessions(conversation: &BTreeMap<String, Value>) -> anyhow::Result<Vec<(u32, DateTime<Utc>, Vec<Turn>)>> {
+/// `(session number, date, turns)`.
+type Session = (u32, DateTime<Utc>, Vec<Turn>);
+
+/// The sessions of a conversation, in session order.
+fn sessions(conversation: &BTreeMap<String, Value>) -> anyhow::Result<Vec<Session>> {
     let mut sessions = Vec::new();
     for (key, value) in conversation {
         let Some(number) = key.strip_prefix("session_").and_then(|rest| rest.parse::<u32>().ok()) else { continue };
