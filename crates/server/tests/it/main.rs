@@ -16,6 +16,7 @@ mod errors;
 mod events;
 mod jobs;
 mod journey;
+mod memory;
 mod meta;
 mod runs;
 mod scheduling;
