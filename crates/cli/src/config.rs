@@ -54,7 +54,9 @@ pub struct MemoryConfig {
     /// `provider/model` of an embeddings endpoint (OpenAI protocol); unset,
     /// memory searches full text and the graph only.
     pub embedding_model: Option<String>,
-    /// The model that extracts entities and facts; unset, `[llm] default_model`.
+    /// The model that extracts entities and facts from episodes (two calls
+    /// per episode); `"default"` is `[llm] default_model`; unset, episodes
+    /// are kept and searched as text only.
     pub extraction_model: Option<String>,
 }
 

@@ -185,18 +185,20 @@ pub fn agent_runtime(config: &Config, store: Arc<dyn Store>, clock: &SharedClock
     ))
 }
 
-/// Memory with the models of `[memory]`: embeddings when configured, and
-/// extraction by `extraction_model` or the default model. A model that
-/// cannot be had is logged and left out (memory still stores and searches).
+/// Memory with the models of `[memory]`: extraction when `extraction_model`
+/// is set (`"default"` is `[llm] default_model`), embeddings when
+/// `embedding_model` is. Extraction is opt-in because it costs two model
+/// calls per episode. A model that cannot be had is logged and left out
+/// (memory still stores and searches).
 pub fn memory(config: &Config, store: Arc<dyn Store>, agents: &AgentRuntime, clock: &SharedClock) -> Arc<Memory> {
     let models = agents.models();
-    let extractor = match &config.memory.extraction_model {
-        Some(name) => models.chat_model(name),
-        None => models.default_chat_model(),
-    };
-    let extractor = extractor
-        .inspect_err(|error| tracing::warn!(%error, "memory extracts no entities or facts: no extraction model"))
-        .ok();
+    let extractor = config.memory.extraction_model.as_deref().and_then(|name| {
+        let model = if name == "default" { models.default_chat_model() } else { models.chat_model(name) };
+        model.inspect_err(|error| tracing::warn!(%error, "memory extracts no entities or facts")).ok()
+    });
+    if extractor.is_none() {
+        tracing::info!("memory stores episodes as text only: no [memory] extraction_model");
+    }
     let embedder = config.memory.embedding_model.as_deref().and_then(|name| {
         models.embedding_model(name).inspect_err(|error| tracing::warn!(%error, "memory searches without vectors")).ok()
     });

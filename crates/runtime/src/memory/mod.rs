@@ -25,7 +25,6 @@ pub use ingest::{INGEST_JOB_KIND, IngestHandler};
 pub use retrieval::{Item, Provenance, SearchOutcome, SearchQuery, SearchResult};
 
 use crate::SharedClock;
-use crate::usecases::UseCaseError;
 use vectors::VectorCache;
 
 /// Stores an episode and enqueues its ingestion (once per episode: the
@@ -75,13 +74,13 @@ impl Memory {
 
     /// Stores an episode and enqueues its ingestion (once per episode: the
     /// job's idempotency key is the episode's id).
-    pub async fn add_episode(&self, episode: NewEpisode) -> Result<Episode, UseCaseError> {
+    pub async fn add_episode(&self, episode: NewEpisode) -> steward_store::Result<Episode> {
         Ok(record_episode(self.store.as_ref(), episode).await?)
     }
 
     /// The items most similar to `text` by embedding, or `None` without an
     /// embedder (or when it failed: the search goes on without vectors).
-    async fn vector_candidates(&self, user: UserId, text: &str) -> Result<Option<Vec<(ItemKey, f32)>>, UseCaseError> {
+    async fn vector_candidates(&self, user: UserId, text: &str) -> steward_store::Result<Option<Vec<(ItemKey, f32)>>> {
         let Some(embedder) = &self.embedder else { return Ok(None) };
         let query = match embedder.embed(&[text.to_string()]).await {
             Ok(mut embeddings) if !embeddings.vectors.is_empty() => embeddings.vectors.swap_remove(0),
