@@ -64,9 +64,11 @@ pub enum Command {
         after_help = "Examples:\n  steward job enqueue --kind noop\n  steward job list --state dead\n  steward job retry 42"
     )]
     Job(commands::job::JobCommand),
-    /// Schedules: preview the fire times of a *when* in a time zone (no server needed).
+    /// Schedules: add, list, pause, run now, backfill, history; preview a *when* (no server needed).
     #[command(subcommand)]
-    #[command(after_help = "Example:\n  steward schedule preview \"weekdays at 08:00\" --tz Europe/London -n 5")]
+    #[command(after_help = "Examples:\n  steward schedule preview \"weekdays at 08:00\" --tz Europe/London -n 5\n  \
+                            steward schedule add standup --when \"weekdays at 09:00\" --tz Europe/London \\\n    \
+                            --agent Scribe --instruction \"Post the stand-up notes\"\n  steward schedule history standup")]
     Schedule(commands::schedule::ScheduleCommand),
     /// Memory: search what agents remember, add episodes, an entity's facts in time, forget; bench retrieval.
     #[command(subcommand)]

@@ -91,7 +91,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Trace(args) => commands::runs::trace(args, &cli.global).await,
         Command::Approvals(args) => commands::approvals::run(args, &cli.global).await,
         Command::Job(command) => commands::job::run(command, &cli.global).await,
-        Command::Schedule(command) => commands::schedule::run(command, &cli.global),
+        Command::Schedule(command) => commands::schedule::run(command, &cli.global).await,
         Command::Events(args) => commands::events::run(args, &cli.global).await,
         Command::Memory(command) => commands::memory::run(command, &cli.global).await,
         Command::Ask(args) => commands::ask::run(args, &cli.global).await,

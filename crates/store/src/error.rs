@@ -19,6 +19,7 @@ pub enum Entity {
     Episode,
     Fact,
     MemoryEntity,
+    Schedule,
 }
 
 impl fmt::Display for Entity {
@@ -35,6 +36,7 @@ impl fmt::Display for Entity {
             Entity::Episode => "episode",
             Entity::Fact => "fact",
             Entity::MemoryEntity => "entity",
+            Entity::Schedule => "schedule",
         })
     }
 }

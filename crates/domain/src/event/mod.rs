@@ -27,10 +27,11 @@ pub enum EventSubject {
     Artifact,
     Episode,
     Fact,
+    Schedule,
 }
 
 impl EventSubject {
-    pub const ALL: [EventSubject; 9] = [
+    pub const ALL: [EventSubject; 10] = [
         EventSubject::Job,
         EventSubject::Agent,
         EventSubject::Action,
@@ -40,6 +41,7 @@ impl EventSubject {
         EventSubject::Artifact,
         EventSubject::Episode,
         EventSubject::Fact,
+        EventSubject::Schedule,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -53,6 +55,7 @@ impl EventSubject {
             EventSubject::Artifact => "artifact",
             EventSubject::Episode => "episode",
             EventSubject::Fact => "fact",
+            EventSubject::Schedule => "schedule",
         }
     }
 
@@ -90,6 +93,13 @@ impl EventKind {
     pub const ARTIFACT_WRITTEN: &'static str = "artifact.written";
     pub const MEMORY_EPISODE_INGESTED: &'static str = "memory.episode_ingested";
     pub const MEMORY_FACT_INVALIDATED: &'static str = "memory.fact_invalidated";
+    pub const SCHEDULE_CREATED: &'static str = "schedule.created";
+    pub const SCHEDULE_PAUSED: &'static str = "schedule.paused";
+    pub const SCHEDULE_RESUMED: &'static str = "schedule.resumed";
+    pub const SCHEDULE_DELETED: &'static str = "schedule.deleted";
+    pub const SCHEDULE_FIRED: &'static str = "schedule.fired";
+    pub const SCHEDULE_SLOTS_NOT_FIRED: &'static str = "schedule.slots_not_fired";
+    pub const SCHEDULE_FIRE_SETTLED: &'static str = "schedule.fire_settled";
 }
 
 #[derive(Clone, Debug, PartialEq)]

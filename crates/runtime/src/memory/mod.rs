@@ -75,7 +75,7 @@ impl Memory {
     /// Stores an episode and enqueues its ingestion (once per episode: the
     /// job's idempotency key is the episode's id).
     pub async fn add_episode(&self, episode: NewEpisode) -> steward_store::Result<Episode> {
-        Ok(record_episode(self.store.as_ref(), episode).await?)
+        record_episode(self.store.as_ref(), episode).await
     }
 
     /// The items most similar to `text` by embedding, or `None` without an

@@ -10,6 +10,7 @@ mod http_fetch;
 mod memory;
 mod memory_journey;
 mod outbound;
+mod schedules;
 mod skills;
 mod support;
 mod tool_registry;

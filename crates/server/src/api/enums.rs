@@ -121,7 +121,7 @@ wire_enum!(
 
 wire_enum!(@twin
     /// What an event is about.
-    EventSubject <=> steward_domain::EventSubject { Job, Agent, Action, Run, Approval, Conversation, Artifact, Episode, Fact }
+    EventSubject <=> steward_domain::EventSubject { Job, Agent, Action, Run, Approval, Conversation, Artifact, Episode, Fact, Schedule }
 );
 
 /// By hand: the domain's subject parses to an `Option`, not with `FromStr`.

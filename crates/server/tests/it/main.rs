@@ -19,6 +19,7 @@ mod journey;
 mod memory;
 mod meta;
 mod runs;
+mod schedules;
 mod scheduling;
 mod stream;
 mod support;
