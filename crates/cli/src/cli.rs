@@ -74,6 +74,12 @@ pub enum Command {
                             steward schedule add standup --when \"weekdays at 09:00\" --tz Europe/London \\\n    \
                             --agent Scribe --instruction \"Post the stand-up notes\"\n  steward schedule history standup")]
     Schedule(commands::schedule::ScheduleCommand),
+    /// Memory: search what agents remember, add episodes, an entity's facts in time, forget; bench retrieval.
+    #[command(subcommand)]
+    #[command(
+        after_help = "Examples:\n  steward memory search \"brand voice\" --as-of 2026-03-01\n  steward memory add \"We ship on Fridays\"\n  steward memory facts \"the user\" --history\n  steward memory bench --dataset locomo.json --k 10"
+    )]
+    Memory(commands::memory::MemoryCommand),
     /// The event log; --follow for live events.
     #[command(after_help = "Examples:\n  steward events\n  steward events --follow --json")]
     Events(commands::events::EventsArgs),

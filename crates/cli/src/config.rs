@@ -45,6 +45,21 @@ pub struct Config {
     pub agents: AgentsConfig,
     /// Where deliveries go: Slack's API, SMTP, the webhook signing key's variable.
     pub deliveries: steward_runtime::deliveries::DeliveriesConfig,
+    /// Memory's models: embeddings and extraction.
+    pub memory: MemoryConfig,
+}
+
+/// Memory's models (`[memory]`).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct MemoryConfig {
+    /// `provider/model` of an embeddings endpoint (OpenAI protocol); unset,
+    /// memory searches full text and the graph only.
+    pub embedding_model: Option<String>,
+    /// The model that extracts entities and facts from episodes (two calls
+    /// per episode); `"default"` is `[llm] default_model`; unset, episodes
+    /// are kept and searched as text only.
+    pub extraction_model: Option<String>,
 }
 
 /// Defaults for agent runs; an agent or a run may set its own limits.
@@ -162,6 +177,7 @@ impl Default for Config {
             tools: steward_runtime::tools::ToolsConfig::default(),
             agents: AgentsConfig::default(),
             deliveries: steward_runtime::deliveries::DeliveriesConfig::default(),
+            memory: MemoryConfig::default(),
         }
     }
 }
@@ -233,7 +249,7 @@ pub struct Overrides {
 }
 
 /// Top-level keys that are tables.
-const TABLE_KEYS: &[&str] = &["workers", "queues", "server", "tools", "agents"];
+const TABLE_KEYS: &[&str] = &["workers", "queues", "server", "tools", "agents", "memory"];
 
 /// Top-level keys; environment variables `STEWARD_<KEY>` (nested with `__`,
 /// e.g. `STEWARD_WORKERS__CONCURRENCY`) only count for these, so unrelated
@@ -251,6 +267,7 @@ const KEYS: &[&str] = &[
     "llm",
     "tools",
     "agents",
+    "memory",
 ];
 
 /// Keys whose environment variable holds a comma-separated list:

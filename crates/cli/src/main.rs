@@ -94,6 +94,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Schedule(command) => commands::schedule::run(command, &cli.global).await,
         Command::Delivery(command) => commands::delivery::run(command, &cli.global).await,
         Command::Events(args) => commands::events::run(args, &cli.global).await,
+        Command::Memory(command) => commands::memory::run(command, &cli.global).await,
         Command::Ask(args) => commands::ask::run(args, &cli.global).await,
         Command::Models(args) => commands::models::run(args, &cli.global).await,
         Command::Skills(command) => commands::skills::run(command, &cli.global),

@@ -28,6 +28,7 @@ use crate::api::{ErrorCode, ErrorResponse};
         (name = "deliveries", description = "Routine and run outputs sent to Slack, webhooks, e-mail and files, once each"),
         (name = "events", description = "The append-only log of state changes, paged or live"),
         (name = "costs", description = "What model calls cost, per day, agent and model"),
+        (name = "memory", description = "What agents remember: episodes, entities, facts in time, hybrid search"),
         (name = "models", description = "The model providers and models the server's agents can use"),
         (name = "meta", description = "This document"),
     ),

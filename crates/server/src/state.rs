@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use steward_domain::{Clock, SystemClock};
 use steward_runtime::agent::AgentRuntime;
+use steward_runtime::memory::Memory;
 use steward_runtime::{SharedClock, UseCaseError, UseCases};
 use steward_store::Store;
 use tokio_util::sync::CancellationToken;
@@ -48,6 +49,9 @@ pub struct AppState {
     pub hosts: HostPolicy,
     /// How long a request's body may take to arrive.
     pub body_timeout: Duration,
+    /// Memory with the models `serve` configured; `None` searches on full
+    /// text and the graph only (tests of the plain API).
+    pub memory: Option<Arc<Memory>>,
 }
 
 impl AppState {
@@ -63,6 +67,7 @@ impl AppState {
             agents: None,
             hosts: HostPolicy::default(),
             body_timeout: DEFAULT_BODY_TIMEOUT,
+            memory: None,
         }
     }
 
@@ -74,6 +79,19 @@ impl AppState {
     pub fn with_body_timeout(mut self, body_timeout: Duration) -> AppState {
         self.body_timeout = body_timeout;
         self
+    }
+
+    pub fn with_memory(mut self, memory: Arc<Memory>) -> AppState {
+        self.memory = Some(memory);
+        self
+    }
+
+    /// Memory: the configured one, or one without models on this state's
+    /// store and clock.
+    pub(crate) fn memory(&self) -> Arc<Memory> {
+        self.memory.clone().unwrap_or_else(|| {
+            Arc::new(Memory::new(self.store.clone(), SharedClock::new(self.clock.clone()), None, None))
+        })
     }
 
     pub fn with_agents(mut self, agents: Arc<AgentRuntime>) -> AppState {

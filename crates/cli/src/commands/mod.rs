@@ -17,6 +17,8 @@ pub mod dev;
 pub mod events;
 pub mod job;
 pub(crate) mod llm_setup;
+pub mod memory;
+mod memory_bench;
 pub mod migrate;
 pub mod models;
 pub mod runs;

@@ -11,6 +11,7 @@ use steward_llm::ModelRegistry;
 use steward_runtime::agent::redact::Redactor;
 use steward_runtime::agent::{AgentRunHandler, AgentRuntime, HomeToolsAndSkills};
 use steward_runtime::deliveries::{Deliverer, DeliveryHandler};
+use steward_runtime::memory::{IngestHandler, Memory};
 use steward_runtime::outbound::AddressPolicy;
 use steward_runtime::scheduler::PreconditionChecker;
 use steward_runtime::tools::BuiltinTools;
@@ -93,6 +94,8 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
         steward_domain::delivery::JOB_KIND,
         DeliveryHandler::new(store.clone(), std::sync::Arc::new(deliverer)),
     );
+    let memory = memory(&config, store.clone(), &agents, &clock);
+    handlers.register(steward_runtime::memory::INGEST_JOB_KIND, IngestHandler::new(memory.clone()));
     let job_kinds = handlers.kinds();
     let pool = WorkerPool::start(store.clone(), handlers, pool_config(&config).with_clock(clock.clone()));
     // On PostgreSQL other nodes may run other kinds, but a kind no node runs
@@ -100,6 +103,7 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
     // safer default until nodes advertise their kinds.
     let state = steward_server::AppState::new(store.clone())
         .with_agents(agents)
+        .with_memory(memory)
         .with_clock(clock.as_arc())
         .with_job_kinds(job_kinds)
         .with_max_body_bytes(config.server.max_body_bytes)
@@ -211,6 +215,29 @@ pub fn agent_runtime(config: &Config, store: Arc<dyn Store>, clock: &SharedClock
         )
         .with_clock(clock.clone()),
     ))
+}
+
+/// Memory with the models of `[memory]`: extraction when `extraction_model`
+/// is set (`"default"` is `[llm] default_model`), embeddings when
+/// `embedding_model` is. Extraction is opt-in because it costs two model
+/// calls per episode. A model that cannot be had is logged and left out
+/// (memory still stores and searches).
+pub fn memory(config: &Config, store: Arc<dyn Store>, agents: &AgentRuntime, clock: &SharedClock) -> Arc<Memory> {
+    let models = agents.models();
+    let extractor = config.memory.extraction_model.as_deref().and_then(|name| {
+        let model = if name == "default" { models.default_chat_model() } else { models.chat_model(name) };
+        model.inspect_err(|error| tracing::warn!(%error, "memory extracts no entities or facts")).ok()
+    });
+    if extractor.is_none() {
+        tracing::info!("memory stores episodes as text only: no [memory] extraction_model");
+    }
+    let embedder = config.memory.embedding_model.as_deref().and_then(|name| {
+        models.embedding_model(name).inspect_err(|error| tracing::warn!(%error, "memory searches without vectors")).ok()
+    });
+    if embedder.is_none() {
+        tracing::info!("memory has no embedding model ([memory] embedding_model): full text and the graph only");
+    }
+    Arc::new(Memory::new(store, clock.clone(), extractor, embedder))
 }
 
 /// The values of every API key Steward may use, so they are masked wherever

@@ -33,6 +33,9 @@ pub const NOT_WALKED: &[(&str, &str)] = &[
     ("bench schedules", "a measurement that takes a minute; prints a summary"),
 ];
 
+/// The small LoCoMo-format dataset `memory bench` is walked with.
+const MEMORY_DATASET: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/memory/locomo-mini.json");
+
 /// `(subcommand, arguments, expected)`, in the order they run; `{agent}`,
 /// `{action}`, `{draft}`, `{run}`, `{job}` and `{home}` are filled in as the
 /// walk creates them.
@@ -74,6 +77,11 @@ const WALK: &[(&str, &[&str], Expect)] = &[
     ("delivery list", &["delivery", "list", "--status", "failed"], Answer),
     ("delivery retry", &["delivery", "retry", "987654"], Error("not_found")),
     ("events", &["events"], Answer),
+    ("memory add", &["memory", "add", "Walkers prefer plain prose", "--source", "feedback"], Answer),
+    ("memory search", &["memory", "search", "plain prose"], Answer),
+    ("memory facts", &["memory", "facts", "nobody we know"], Error("not_found")),
+    ("memory forget", &["memory", "forget", "987654"], Error("not_found")),
+    ("memory bench", &["memory", "bench", "--dataset", MEMORY_DATASET, "--k", "3"], Answer),
     ("schedule preview", &["schedule", "preview", "daily at 08:00", "-n", "3"], Answer),
     ("schedule add", &["schedule", "add", "Walk", "--when", "@daily", "--job", "noop"], Answer),
     ("schedule list", &["schedule", "list"], Answer),

@@ -179,3 +179,37 @@ pub fn check_episode(episode: &NewEpisode) -> Result<(), crate::ValidationError>
     }
     Ok(())
 }
+
+/// Reads an `as of` time: RFC 3339, or a date `YYYY-MM-DD`, meaning the end
+/// of that day in UTC (what was valid on that date).
+pub fn parse_as_of(text: &str) -> Result<DateTime<Utc>, String> {
+    let text = text.trim();
+    if let Ok(at) = DateTime::parse_from_rfc3339(text) {
+        return Ok(at.with_timezone(&Utc));
+    }
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .and_then(|date| date.and_hms_micro_opt(23, 59, 59, 999_999))
+        .map(|at| at.and_utc())
+        .ok_or_else(|| format!("must be a date (2026-03-01) or an RFC 3339 time, not {text:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn as_of_reads_dates_as_their_end() {
+        assert_eq!(
+            parse_as_of("2026-03-01").unwrap(),
+            Utc.with_ymd_and_hms(2026, 3, 1, 23, 59, 59).unwrap() + chrono::Duration::microseconds(999_999)
+        );
+        assert_eq!(
+            parse_as_of("2026-03-01T10:00:00+02:00").unwrap(),
+            Utc.with_ymd_and_hms(2026, 3, 1, 8, 0, 0).unwrap()
+        );
+        assert!(parse_as_of("March").unwrap_err().contains("RFC 3339"));
+    }
+}

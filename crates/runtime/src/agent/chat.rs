@@ -18,6 +18,7 @@ use tokio::sync::mpsc;
 use super::context::system_prompt;
 use super::runtime::AgentRuntime;
 use crate::tools::{ToolError, parse_field, parse_input, parse_named, refusal, schema_of};
+use steward_domain::memory::{EpisodeSource, NewEpisode};
 
 /// Messages of the conversation the model sees.
 const HISTORY: usize = 40;
@@ -182,7 +183,19 @@ impl AgentRuntime {
         } else {
             Vec::new()
         };
-        self.store.append_message(user, conversation.id, NewChatMessage::from_user(text)).await?;
+        let said = self.store.append_message(user, conversation.id, NewChatMessage::from_user(text.clone())).await?;
+        // What the user says about a deliverable is remembered: corrections
+        // while it is drafted, feedback once it is worked on.
+        let source = if revisable { EpisodeSource::Correction } else { EpisodeSource::Feedback };
+        let episode = NewEpisode {
+            user_id: user,
+            agent_id: Some(agent.id),
+            source,
+            source_ref: Some(format!("message:{}", said.id)),
+            content: format!("About action #{} \"{}\": {text}", action.id, action.title),
+            reference_time: None,
+        };
+        crate::memory::record_episode(self.store.as_ref(), episode).await?;
         let _ = events.send(ChatEvent::Accepted).await;
         let history = self.history(user, conversation.id).await?;
         let reply = self.converse(user, &agent, Some(action.id), system, history, tools, &events).await?;

@@ -5,6 +5,7 @@
 use std::fmt::Write;
 
 use chrono::{DateTime, Utc};
+use steward_domain::memory::{CoreBlock, Fact, FactKind, text};
 use steward_domain::{Action, Agent};
 use steward_llm::{ContentPart, Message, ToolDefinition};
 
@@ -55,6 +56,45 @@ pub fn system_prompt(agent: &Agent, skills: &[SkillSummary], actions: &[Action],
         }
     }
     prompt
+}
+
+/// Tokens of the system prompt memory may take (core blocks, then the
+/// preferences and decisions most relevant to the task).
+pub const MEMORY_BUDGET_TOKENS: usize = 1_000;
+
+/// The "what you remember" section: the agent's core blocks, then the
+/// preferences and decisions believed now, those sharing most words with
+/// `task` first (then the newest), as many as fit in `budget_tokens`.
+/// Empty when there is nothing to remember.
+pub fn memory_section(blocks: &[CoreBlock], facts: &[Fact], task: &str, budget_tokens: usize) -> String {
+    let mut section = String::new();
+    let mut used = 0;
+    for block in blocks {
+        let line = format!("[{}] {}\n", block.label, block.value.trim());
+        used += text::estimate_tokens(&line);
+        section.push_str(&line);
+    }
+    let terms = text::query_terms(task);
+    let overlap = |fact: &Fact| {
+        let words = text::query_terms(&fact.statement);
+        terms.iter().filter(|term| words.contains(term)).count()
+    };
+    let mut ranked: Vec<&Fact> =
+        facts.iter().filter(|fact| matches!(fact.kind, FactKind::Preference | FactKind::Decision)).collect();
+    ranked.sort_by(|a, b| overlap(b).cmp(&overlap(a)).then(b.valid_at.cmp(&a.valid_at)).then(b.id.cmp(&a.id)));
+    for fact in ranked {
+        let line = format!("- {} (since {}): {}\n", fact.kind, fact.valid_at.format("%Y-%m-%d"), fact.statement);
+        let cost = text::estimate_tokens(&line);
+        if used + cost > budget_tokens {
+            break;
+        }
+        used += cost;
+        section.push_str(&line);
+    }
+    if section.is_empty() {
+        return section;
+    }
+    format!("\nWhat you remember about your user's preferences and decisions (follow them):\n{section}")
 }
 
 /// Roughly four characters per token: good enough to decide when the

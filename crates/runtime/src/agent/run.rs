@@ -139,7 +139,7 @@ impl AgentRuntime {
                             ToolDefinition::new(wire_name(tool.name()), tool.description(), tool.input_schema())
                         })
                         .collect();
-                    let system = self.system_prompt_for(&agent, user, &skills).await?;
+                    let system = self.system_prompt_for(&agent, user, &skills, &run.instruction).await?;
                     if estimate_tokens(&system, &replayed.messages, &definitions) > self.settings.context_budget_tokens
                         && let Some(boundary) = summary_boundary(&steps, self.settings.keep_recent_turns)
                     {
@@ -200,10 +200,13 @@ impl AgentRuntime {
         agent: &Agent,
         user: UserId,
         skills: &[SkillSummary],
+        task: &str,
     ) -> Result<String, JobError> {
         let filter = ActionFilter { agent_id: Some(agent.id), states: Vec::new() };
         let actions = self.store.list_actions(user, filter).await.map_err(store_failure)?;
-        Ok(system_prompt(agent, skills, &actions, self.clock.now()))
+        let mut prompt = system_prompt(agent, skills, &actions, self.clock.now());
+        prompt.push_str(&self.memory_for(user, agent, task).await.map_err(store_failure)?);
+        Ok(prompt)
     }
 
     /// Summarises the steps up to `boundary` into one summary step (not yet

@@ -126,6 +126,20 @@ impl AgentRuntime {
         &self.store
     }
 
+    /// The memory section of `agent`'s system prompt for `task`: its core
+    /// blocks and the preferences and decisions believed now that are the
+    /// user's or the agent's (`context::memory_section`).
+    pub(crate) async fn memory_for(&self, user: UserId, agent: &Agent, task: &str) -> steward_store::Result<String> {
+        let blocks = self.store.core_blocks(user, agent.id).await?;
+        let kinds = [steward_domain::memory::FactKind::Preference, steward_domain::memory::FactKind::Decision];
+        let now = self.clock.now();
+        let mut facts = self.store.list_facts(user, &kinds, 500).await?;
+        facts.retain(|fact| {
+            steward_domain::memory::temporal::visible(fact, None, now) && fact.agent_id.is_none_or(|id| id == agent.id)
+        });
+        Ok(super::context::memory_section(&blocks, &facts, task, super::context::MEMORY_BUDGET_TOKENS))
+    }
+
     /// The model an agent uses: its own, else the configured default.
     pub(crate) fn model_for(&self, agent: &Agent) -> Result<Arc<dyn ChatModel>, LlmError> {
         match &agent.model {

@@ -100,6 +100,7 @@ pub(crate) async fn run_tool_round(
                     workspace: runtime.workspace_of(run.id),
                     artifacts: runtime.artifacts_of(run.id, run.action_id),
                     store: runtime.store.clone(),
+                    clock: runtime.clock.clone(),
                     cancel: cancel.child_token(),
                 };
                 let clock = runtime.clock.clone();

@@ -15,6 +15,7 @@ use super::runtime::{SkillSource, ToolSource};
 use crate::skills::SkillCatalog;
 use crate::tools::actions::{CreateAction, ListActions, UpdateAction};
 use crate::tools::artifacts::WriteArtifact;
+use crate::tools::memory::{MemoryCoreUpdate, MemoryForget, MemoryRemember, MemorySearch};
 use crate::tools::{BuiltinTools, ToolRegistry};
 
 /// How long a loaded skill catalog is reused before the folders are read again.
@@ -89,6 +90,10 @@ impl HomeToolsAndSkills {
         registry.register(CreateAction);
         registry.register(UpdateAction);
         registry.register(WriteArtifact);
+        registry.register(MemorySearch);
+        registry.register(MemoryRemember);
+        registry.register(MemoryForget);
+        registry.register(MemoryCoreUpdate);
         registry
     }
 }

@@ -25,8 +25,21 @@ pub use ingest::{INGEST_JOB_KIND, IngestHandler};
 pub use retrieval::{Item, Provenance, SearchOutcome, SearchQuery, SearchResult};
 
 use crate::SharedClock;
-use crate::usecases::UseCaseError;
 use vectors::VectorCache;
+
+/// Stores an episode and enqueues its ingestion (once per episode: the
+/// job's idempotency key is the episode's id). What the system writes
+/// itself (feedback, corrections) comes through here too.
+pub async fn record_episode(store: &dyn Store, episode: NewEpisode) -> steward_store::Result<Episode> {
+    let user = episode.user_id;
+    let (stored, _) = store.add_episode(episode).await?;
+    if stored.ingested_at.is_none() {
+        let mut job = NewJob::new(INGEST_JOB_KIND, json!({ "episode_id": stored.id }));
+        job.idempotency_key = Some(format!("memory-ingest:{}", stored.id));
+        store.enqueue(user, vec![job]).await?;
+    }
+    Ok(stored)
+}
 
 /// What memory needs: the store, the clock, and the models it may use.
 pub struct Memory {
@@ -61,20 +74,13 @@ impl Memory {
 
     /// Stores an episode and enqueues its ingestion (once per episode: the
     /// job's idempotency key is the episode's id).
-    pub async fn add_episode(&self, episode: NewEpisode) -> Result<Episode, UseCaseError> {
-        let user = episode.user_id;
-        let (stored, _) = self.store.add_episode(episode).await?;
-        if stored.ingested_at.is_none() {
-            let mut job = NewJob::new(INGEST_JOB_KIND, json!({ "episode_id": stored.id }));
-            job.idempotency_key = Some(format!("memory-ingest:{}", stored.id));
-            self.store.enqueue(user, vec![job]).await?;
-        }
-        Ok(stored)
+    pub async fn add_episode(&self, episode: NewEpisode) -> steward_store::Result<Episode> {
+        record_episode(self.store.as_ref(), episode).await
     }
 
     /// The items most similar to `text` by embedding, or `None` without an
     /// embedder (or when it failed: the search goes on without vectors).
-    async fn vector_candidates(&self, user: UserId, text: &str) -> Result<Option<Vec<(ItemKey, f32)>>, UseCaseError> {
+    async fn vector_candidates(&self, user: UserId, text: &str) -> steward_store::Result<Option<Vec<(ItemKey, f32)>>> {
         let Some(embedder) = &self.embedder else { return Ok(None) };
         let query = match embedder.embed(&[text.to_string()]).await {
             Ok(mut embeddings) if !embeddings.vectors.is_empty() => embeddings.vectors.swap_remove(0),

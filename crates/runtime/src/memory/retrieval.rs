@@ -14,7 +14,6 @@ use steward_domain::memory::{Entity, Episode, Fact, FactKind, ItemKey, ItemKind}
 use steward_domain::{AgentId, EntityId, EpisodeId, FactId, UserId};
 
 use super::Memory;
-use crate::usecases::UseCaseError;
 
 /// Candidates each signal contributes before fusion.
 const CANDIDATES: usize = 50;
@@ -90,7 +89,7 @@ struct Signals {
 
 impl Memory {
     /// Runs `query`; see the module documentation.
-    pub async fn search(&self, query: &SearchQuery) -> Result<SearchOutcome, UseCaseError> {
+    pub async fn search(&self, query: &SearchQuery) -> steward_store::Result<SearchOutcome> {
         let kinds = if query.kinds.is_empty() { ItemKind::ALL.to_vec() } else { query.kinds.clone() };
         let terms = query_terms(&query.text);
         let mut signals = Signals::default();
@@ -156,7 +155,7 @@ impl Memory {
         query: &SearchQuery,
         seeds: &[EntityId],
         signals: &mut Signals,
-    ) -> Result<(), UseCaseError> {
+    ) -> steward_store::Result<()> {
         let now = self.clock.now();
         let mut seen: BTreeSet<EntityId> = seeds.iter().copied().collect();
         let mut frontier: Vec<EntityId> = seeds.to_vec();
@@ -194,7 +193,7 @@ impl Memory {
         &self,
         user: UserId,
         keys: impl Iterator<Item = ItemKey>,
-    ) -> Result<HashMap<ItemKey, Item>, UseCaseError> {
+    ) -> steward_store::Result<HashMap<ItemKey, Item>> {
         let (mut episodes, mut entities, mut facts) = (Vec::new(), Vec::new(), Vec::new());
         for key in keys {
             match key.kind {
@@ -216,7 +215,7 @@ impl Memory {
         Ok(items)
     }
 
-    async fn provenance(&self, user: UserId, item: &Item) -> Result<Vec<Provenance>, UseCaseError> {
+    async fn provenance(&self, user: UserId, item: &Item) -> steward_store::Result<Vec<Provenance>> {
         Ok(match item {
             Item::Episode(episode) => vec![Provenance { episode: episode.clone() }],
             Item::Fact(fact) => self

@@ -11,6 +11,7 @@ pub mod artifacts;
 mod builtins;
 pub mod config;
 pub mod http;
+pub mod memory;
 mod registry;
 mod skill_tools;
 mod workspace;
@@ -78,6 +79,8 @@ pub struct ToolContext {
     /// run's when it works on no action.
     pub artifacts: PathBuf,
     pub store: Arc<dyn Store>,
+    /// "Now" (memory's tools judge which facts are believed now).
+    pub clock: crate::SharedClock,
     /// Cancelled when the run is cancelled or its lease lost.
     pub cancel: CancellationToken,
 }

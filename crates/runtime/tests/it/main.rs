@@ -9,6 +9,8 @@ mod agent_support;
 mod deliveries;
 mod http_fetch;
 mod memory;
+mod memory_journey;
+mod memory_tools;
 mod outbound;
 mod schedules;
 mod skills;

@@ -38,6 +38,7 @@ impl ToolFixture {
             workspace: root.path().join("workspace"),
             artifacts: root.path().join("artifacts"),
             store,
+            clock: steward_runtime::SharedClock::system(),
             cancel: CancellationToken::new(),
         };
         ToolFixture { root, context, _database: database }

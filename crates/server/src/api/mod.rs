@@ -20,6 +20,7 @@ mod fields;
 pub mod health;
 pub mod job_history;
 pub mod jobs;
+pub mod memory;
 pub mod models;
 pub mod runs;
 pub mod schedules;

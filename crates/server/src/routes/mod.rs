@@ -13,6 +13,7 @@ mod deliveries;
 mod events;
 mod health;
 mod jobs;
+mod memory;
 pub(crate) mod meta;
 mod models;
 mod runs;
@@ -56,6 +57,10 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(actions::schedule_action))
         .routes(routes!(chats::action_chat, chats::action_chat_history))
         .routes(routes!(artifacts::action_artifacts))
+        .routes(routes!(memory::search))
+        .routes(routes!(memory::add_episode))
+        .routes(routes!(memory::entity_facts))
+        .routes(routes!(memory::forget_fact))
         .routes(routes!(runs::list_runs))
         .routes(routes!(runs::get_run))
         .routes(routes!(runs::cancel_run))

@@ -18,6 +18,7 @@ mod events;
 mod hardening;
 mod jobs;
 mod journey;
+mod memory;
 mod meta;
 mod runs;
 mod schedules;

@@ -1,0 +1,248 @@
+//! `steward memory bench`: retrieval quality and speed on a conversation
+//! dataset in the LoCoMo JSON format (a list of samples, each with a
+//! `conversation` of `session_N` turns `{speaker, dia_id, text}` and their
+//! `session_N_date_time`, and `qa` items `{question, answer, evidence,
+//! category}`). Every turn of every sample goes into one scratch store as an
+//! episode (with its embedding when `--embedding-model` is given; no other
+//! model calls); each question is a search, and a hit is a result whose
+//! provenance is one of the question's evidence turns (of its own sample).
+//! Reports evidence recall@k, MRR, search latency p50/p95 and build time.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use chrono::{DateTime, Duration, NaiveDateTime, TimeZone, Utc};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use steward_domain::memory::{EpisodeSource, NewEpisode};
+use steward_runtime::SharedClock;
+use steward_runtime::memory::{Memory, SearchQuery};
+use steward_store::memory::{EmbeddingTarget, IngestionPlan, PlannedEmbedding};
+use steward_store::{Store, StoreOptions};
+
+use super::bench_support::{Scratch, USER};
+use crate::options::GlobalOptions;
+use crate::output::{self, print_json, say};
+
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// A LoCoMo-format JSON file.
+    #[arg(long, value_name = "FILE")]
+    pub dataset: PathBuf,
+    /// Results per question.
+    #[arg(long, default_value_t = 10)]
+    pub k: usize,
+    /// `provider/model` of an embeddings endpoint; without it, full text only.
+    #[arg(long, value_name = "MODEL")]
+    pub embedding_model: Option<String>,
+    /// A database to build in (a new SQLite file, or a PostgreSQL server for a scratch schema).
+    #[arg(long, value_name = "URL")]
+    pub database: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Sample {
+    #[serde(default)]
+    sample_id: Option<String>,
+    conversation: BTreeMap<String, Value>,
+    #[serde(default)]
+    qa: Vec<Question>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Turn {
+    #[serde(default)]
+    speaker: String,
+    dia_id: String,
+    text: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Question {
+    question: String,
+    #[serde(default)]
+    evidence: Vec<String>,
+    #[serde(default)]
+    category: Value,
+}
+
+/// LoCoMo writes session times like `1:56 pm on 8 May, 2023`.
+fn session_time(text: &str) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    for format in ["%I:%M %P on %d %B, %Y", "%l:%M %P on %e %B, %Y", "%I:%M %p on %d %B, %Y", "%Y-%m-%d %H:%M"] {
+        if let Ok(time) = NaiveDateTime::parse_from_str(text, format) {
+            return Some(time.and_utc());
+        }
+    }
+    DateTime::parse_from_rfc3339(text).ok().map(|time| time.with_timezone(&Utc))
+}
+
+/// `(session number, date, turns)`.
+type Session = (u32, DateTime<Utc>, Vec<Turn>);
+
+/// The sessions of a conversation, in session order.
+fn sessions(conversation: &BTreeMap<String, Value>) -> anyhow::Result<Vec<Session>> {
+    let mut sessions = Vec::new();
+    for (key, value) in conversation {
+        let Some(number) = key.strip_prefix("session_").and_then(|rest| rest.parse::<u32>().ok()) else { continue };
+        let turns: Vec<Turn> = serde_json::from_value(value.clone())
+            .with_context(|| format!("conversation.{key} is not a list of turns"))?;
+        let date = conversation
+            .get(&format!("{key}_date_time"))
+            .and_then(Value::as_str)
+            .and_then(session_time)
+            .unwrap_or_else(|| Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0).unwrap() + Duration::days(i64::from(number)));
+        sessions.push((number, date, turns));
+    }
+    sessions.sort_by_key(|(number, _, _)| *number);
+    Ok(sessions)
+}
+
+pub async fn run(args: BenchArgs, global: &GlobalOptions) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(&args.dataset)
+        .with_context(|| format!("cannot read the dataset {}", args.dataset.display()))?;
+    let samples: Vec<Sample> =
+        serde_json::from_str(&text).context("the dataset is not a LoCoMo JSON list of samples")?;
+    anyhow::ensure!(args.k > 0, "--k must be at least 1");
+    let embedder = match &args.embedding_model {
+        Some(name) => {
+            let config = crate::config::Config::load(&crate::config::Overrides::default())?;
+            let models = steward_llm::ModelRegistry::from_process_environment(&config.llm)?;
+            Some(models.embedding_model(name)?)
+        }
+        None => None,
+    };
+    let scratch = Scratch::create(args.database.as_deref()).await?;
+    let store = steward_store::open(&scratch.url, StoreOptions::default()).await?;
+    store.migrate().await?;
+    let result = measure(&args, &samples, store.clone(), embedder).await;
+    store.close().await;
+    scratch.remove().await;
+    let report = result?;
+    if global.json {
+        print_json(&report);
+    } else {
+        let mut table = output::record(vec![
+            ("turns", report["turns"].to_string()),
+            ("questions", report["questions"].to_string()),
+            (&*format!("recall@{}", args.k), format!("{:.3}", report["recall_at_k"].as_f64().unwrap_or(0.0))),
+            ("MRR", format!("{:.3}", report["mrr"].as_f64().unwrap_or(0.0))),
+            ("search p50", format!("{:.2} ms", report["latency_ms"]["p50"].as_f64().unwrap_or(0.0))),
+            ("search p95", format!("{:.2} ms", report["latency_ms"]["p95"].as_f64().unwrap_or(0.0))),
+            ("build", format!("{:.2} s", report["build_s"].as_f64().unwrap_or(0.0))),
+            ("vectors", report["vectors_used"].to_string()),
+        ]);
+        output::fit(&mut table);
+        say!("{table}");
+    }
+    Ok(())
+}
+
+async fn measure(
+    args: &BenchArgs,
+    samples: &[Sample],
+    store: std::sync::Arc<dyn Store>,
+    embedder: Option<std::sync::Arc<dyn steward_llm::EmbeddingModel>>,
+) -> anyhow::Result<Value> {
+    let started = Instant::now();
+    let mut turns = 0usize;
+    for (index, sample) in samples.iter().enumerate() {
+        let sample_id = sample.sample_id.clone().unwrap_or_else(|| format!("sample-{index}"));
+        for (number, date, session) in sessions(&sample.conversation)? {
+            let vectors = match &embedder {
+                Some(model) => {
+                    let texts: Vec<String> =
+                        session.iter().map(|turn| format!("{}: {}", turn.speaker, turn.text)).collect();
+                    model.embed(&texts).await.with_context(|| format!("embedding session {number}"))?.vectors
+                }
+                None => Vec::new(),
+            };
+            for (position, turn) in session.iter().enumerate() {
+                let episode = NewEpisode {
+                    user_id: USER,
+                    agent_id: None,
+                    source: EpisodeSource::Document,
+                    source_ref: Some(format!("{sample_id}:{}", turn.dia_id)),
+                    content: format!("{}: {}", turn.speaker, turn.text),
+                    // Turns a minute apart, so their order survives.
+                    reference_time: Some(date + Duration::minutes(position as i64)),
+                };
+                let (stored, _) = store.add_episode(episode).await?;
+                let mut plan = IngestionPlan::default();
+                if let (Some(model), Some(vector)) = (&embedder, vectors.get(position)) {
+                    plan.embedding_model = Some(model.id().to_string());
+                    plan.embeddings =
+                        vec![PlannedEmbedding { target: EmbeddingTarget::Episode, vector: vector.clone() }];
+                }
+                store.apply_ingestion(USER, stored.id, plan).await?;
+                turns += 1;
+            }
+        }
+    }
+    let build_s = started.elapsed().as_secs_f64();
+
+    let memory = Memory::new(store, SharedClock::system(), None, embedder);
+    let (mut hits, mut reciprocal_ranks, mut latencies) = (0usize, 0f64, Vec::new());
+    let mut by_category: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let mut vectors_used = false;
+    for (index, sample) in samples.iter().enumerate() {
+        let sample_id = sample.sample_id.clone().unwrap_or_else(|| format!("sample-{index}"));
+        for question in sample.qa.iter().filter(|question| !question.evidence.is_empty()) {
+            let gold: Vec<String> = question.evidence.iter().map(|dia| format!("{sample_id}:{dia}")).collect();
+            let mut query = SearchQuery::new(USER, question.question.clone());
+            query.limit = args.k;
+            let started = Instant::now();
+            let outcome = memory.search(&query).await?;
+            latencies.push(started.elapsed().as_secs_f64() * 1000.0);
+            vectors_used |= outcome.vectors_used;
+            let rank = outcome.results.iter().position(|result| {
+                result.provenance.iter().any(|provenance| {
+                    provenance.episode.source_ref.as_ref().is_some_and(|reference| gold.contains(reference))
+                })
+            });
+            let category = by_category.entry(question.category.to_string()).or_default();
+            category.1 += 1;
+            if let Some(rank) = rank {
+                hits += 1;
+                category.0 += 1;
+                reciprocal_ranks += 1.0 / (rank as f64 + 1.0);
+            }
+        }
+    }
+    let questions = latencies.len();
+    latencies.sort_by(f64::total_cmp);
+    let percentile = |p: f64| {
+        if latencies.is_empty() { 0.0 } else { latencies[((latencies.len() - 1) as f64 * p).round() as usize] }
+    };
+    let ratio = |part: usize, whole: usize| if whole == 0 { 0.0 } else { part as f64 / whole as f64 };
+    let categories: BTreeMap<String, f64> =
+        by_category.into_iter().map(|(name, (hit, all))| (name, ratio(hit, all))).collect();
+    Ok(json!({
+        "k": args.k,
+        "turns": turns,
+        "questions": questions,
+        "recall_at_k": ratio(hits, questions),
+        "mrr": if questions == 0 { 0.0 } else { reciprocal_ranks / questions as f64 },
+        "latency_ms": { "p50": percentile(0.5), "p95": percentile(0.95) },
+        "build_s": build_s,
+        "vectors_used": vectors_used,
+        "recall_by_category": categories,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locomo_session_times_parse() {
+        assert_eq!(session_time("1:56 pm on 8 May, 2023"), Some(Utc.with_ymd_and_hms(2023, 5, 8, 13, 56, 0).unwrap()));
+        assert_eq!(
+            session_time("10:37 am on 27 June, 2023"),
+            Some(Utc.with_ymd_and_hms(2023, 6, 27, 10, 37, 0).unwrap())
+        );
+        assert_eq!(session_time("someday"), None);
+    }
+}

@@ -1,0 +1,83 @@
+//! Memory over HTTP: an episode added (and its ingestion job enqueued),
+//! found by search with provenance, an entity's facts with history, a fact
+//! forgotten, and bad input refused naming the field.
+
+use serde_json::json;
+use steward_domain::memory::FactKind;
+use steward_store::memory::{IngestionPlan, PlannedEntity, PlannedFact, Resolution};
+
+use crate::support::{TestApp, USER, api_tests};
+
+api_tests!(episodes_are_added_found_and_their_facts_kept, bad_memory_requests_name_the_field);
+
+async fn episodes_are_added_found_and_their_facts_kept(app: TestApp) {
+    let added = app
+        .post(
+            "/api/v1/memory/episodes",
+            json!({"content": "Maya prefers plain copy for Crumb & Co.", "source": "feedback"}),
+        )
+        .await;
+    let episode = added.assert_status(201).clone();
+    assert_eq!((episode["source"].as_str(), episode["ingested_at"].is_null()), (Some("feedback"), true));
+    let jobs = app.get("/api/v1/jobs?kind=memory.ingest").await;
+    assert_eq!(jobs.assert_status(200)["jobs"].as_array().map(Vec::len), Some(1), "its ingestion is queued");
+
+    // Ingest it as the job would, with what an extraction found.
+    let plan = IngestionPlan {
+        entities: vec![PlannedEntity {
+            name: "Maya".into(),
+            labels: vec![],
+            summary: String::new(),
+            resolution: Resolution::New,
+        }],
+        facts: vec![PlannedFact {
+            kind: FactKind::Preference,
+            subject: 0,
+            object: None,
+            relation: "prefers".into(),
+            statement: "Maya prefers plain copy.".into(),
+            valid_at: None,
+            invalid_at: None,
+            duplicate_of: None,
+            contradicts: vec![],
+        }],
+        ..IngestionPlan::default()
+    };
+    let id = steward_domain::EpisodeId(episode["id"].as_i64().unwrap());
+    app.store.apply_ingestion(USER, id, plan).await.unwrap();
+
+    let found = app.get("/api/v1/memory/search?q=plain%20copy&kind=fact").await;
+    let body = found.assert_status(200);
+    assert_eq!(body["vectors_used"], false);
+    let result = &body["results"][0];
+    assert_eq!((result["kind"].as_str(), result["text"].as_str()), (Some("fact"), Some("Maya prefers plain copy.")));
+    assert_eq!(result["provenance"][0]["id"], episode["id"]);
+    assert!(result["why"][0].as_str().unwrap().starts_with("text rank"), "{result}");
+
+    let fact = result["id"].as_i64().unwrap();
+    let forgotten = app.post(&format!("/api/v1/memory/facts/{fact}/forget"), json!({"reason": "changed"})).await;
+    assert!(!forgotten.assert_status(200)["expired_at"].is_null());
+    let now = app.get("/api/v1/memory/facts?entity=maya").await;
+    assert_eq!(now.assert_status(200)["facts"], json!([]), "forgotten: not believed now");
+    let history = app.get("/api/v1/memory/facts?entity=maya&history=true").await;
+    assert_eq!(history.assert_status(200)["facts"][0]["id"], fact, "kept in the history");
+    let before = app.get("/api/v1/memory/search?q=plain%20copy&kind=fact&as_of=2000-01-01").await;
+    assert_eq!(before.assert_status(200)["results"], json!([]), "not yet valid in 2000");
+}
+
+async fn bad_memory_requests_name_the_field(app: TestApp) {
+    app.get("/api/v1/memory/search").await.assert_error(400, "invalid_parameter", Some("q"));
+    app.get("/api/v1/memory/search?q=x&as_of=March").await.assert_error(400, "invalid_parameter", Some("as_of"));
+    app.get("/api/v1/memory/search?q=x&kind=node").await.assert_error(400, "invalid_parameter", Some("kind"));
+    app.get("/api/v1/memory/search?q=x&limit=0").await.assert_error(400, "invalid_parameter", Some("limit"));
+    app.get("/api/v1/memory/facts?entity=nobody").await.assert_error(404, "not_found", Some("entity"));
+    app.post("/api/v1/memory/facts/98765/forget", json!({})).await.assert_error(404, "not_found", None);
+    let empty = app.post("/api/v1/memory/episodes", json!({"content": "  "})).await;
+    empty.assert_error(422, "invalid_field", Some("content"));
+    let source = app.post("/api/v1/memory/episodes", json!({"content": "x", "source": "rumour"})).await;
+    source.assert_error(422, "invalid_field", Some("source"));
+    let unknown = app.post("/api/v1/memory/episodes", json!({"content": "x", "colour": "red"})).await;
+    assert_eq!(unknown.status.as_u16(), 422, "{}", unknown.text);
+    let jobs = app.get("/api/v1/jobs?kind=memory.ingest").await;
+    assert_eq!(jobs.assert_status(200)["jobs"], json!([]), "nothing half-written");
+}
