@@ -16,6 +16,8 @@ pub enum Entity {
     Approval,
     Conversation,
     Artifact,
+    User,
+    Token,
 }
 
 impl fmt::Display for Entity {
@@ -29,6 +31,8 @@ impl fmt::Display for Entity {
             Entity::Approval => "approval",
             Entity::Conversation => "conversation",
             Entity::Artifact => "artifact",
+            Entity::User => "user",
+            Entity::Token => "token",
         })
     }
 }

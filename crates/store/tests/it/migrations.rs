@@ -21,7 +21,8 @@ async fn a_fresh_database_gets_every_migration() {
             (1, "initial".to_string()),
             (2, "agent_runtime".to_string()),
             (4, "schema_parity".to_string()),
-            (5, "agent_names".to_string())
+            (5, "agent_names".to_string()),
+            (9, "auth".to_string())
         ]
     );
     store.close().await;
