@@ -27,6 +27,7 @@ use crate::api::{ErrorCode, ErrorResponse};
         (name = "events", description = "The append-only log of state changes, paged or live"),
         (name = "costs", description = "What model calls cost, per day, agent and model"),
         (name = "models", description = "The model providers and models the server's agents can use"),
+        (name = "auth", description = "Logging in to the dashboard, and who a request acts for"),
         (name = "meta", description = "This document"),
     ),
     components(schemas(ErrorCode, ErrorResponse))

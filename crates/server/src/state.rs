@@ -10,6 +10,7 @@ use steward_runtime::{SharedClock, UseCaseError, UseCases};
 use steward_store::Store;
 use tokio_util::sync::CancellationToken;
 
+use crate::access::AuthSettings;
 use crate::error::ApiError;
 use crate::guard::HostPolicy;
 
@@ -48,6 +49,8 @@ pub struct AppState {
     pub hosts: HostPolicy,
     /// How long a request's body may take to arrive.
     pub body_timeout: Duration,
+    /// Whether credentials are required; the limits on failed attempts.
+    pub auth: AuthSettings,
 }
 
 impl AppState {
@@ -63,7 +66,13 @@ impl AppState {
             agents: None,
             hosts: HostPolicy::default(),
             body_timeout: DEFAULT_BODY_TIMEOUT,
+            auth: AuthSettings::default(),
         }
+    }
+
+    pub fn with_auth(mut self, auth: AuthSettings) -> AppState {
+        self.auth = auth;
+        self
     }
 
     pub fn with_hosts(mut self, hosts: HostPolicy) -> AppState {

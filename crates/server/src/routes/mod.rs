@@ -7,6 +7,7 @@ mod actions;
 mod agents;
 mod approvals;
 mod artifacts;
+mod auth;
 mod chats;
 mod costs;
 mod events;
@@ -14,6 +15,7 @@ mod health;
 mod jobs;
 pub(crate) mod meta;
 mod models;
+mod no_body;
 mod runs;
 mod setup;
 mod stream;
@@ -75,17 +77,21 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(costs::cost_report))
         .routes(routes!(meta::openapi_json))
         .routes(routes!(models::list_models))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::session))
 }
 
 pub(crate) fn router(state: AppState) -> Router {
     let (api, _document) = api_routes().split_for_parts();
     let max_body_bytes = state.max_body_bytes;
-    api.route_layer(middleware::from_fn(guard::refuse_unexpected_body))
+    api.route_layer(middleware::from_fn(no_body::refuse_unexpected_body))
         .merge(crate::api_reference::routes())
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .fallback(crate::dashboard::serve)
         .with_state(state.clone())
         .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(middleware::from_fn_with_state(state.clone(), crate::auth::authenticate))
         .layer(middleware::from_fn_with_state(state, guard::check))
         .layer(CatchPanicLayer::custom(fallback::panic_response))
         .layer(TraceLayer::new_for_http())

@@ -15,7 +15,7 @@ use crate::error::ApiError;
 
 /// `METHOD path` of every state-changing operation without a request body.
 static BODILESS: LazyLock<BTreeSet<String>> = LazyLock::new(|| {
-    let document = crate::routes::meta::openapi_document();
+    let document = super::meta::openapi_document();
     let mut bodiless = BTreeSet::new();
     for (path, item) in &document.paths.paths {
         let operations = [("POST", &item.post), ("PUT", &item.put), ("PATCH", &item.patch), ("DELETE", &item.delete)];
