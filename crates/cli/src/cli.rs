@@ -64,9 +64,15 @@ pub enum Command {
         after_help = "Examples:\n  steward job enqueue --kind noop\n  steward job list --state dead\n  steward job retry 42"
     )]
     Job(commands::job::JobCommand),
-    /// Schedules: preview the fire times of a *when* in a time zone (no server needed).
+    /// Deliveries of routine and run outputs: list them (with the reason of a failure), retry a dead one.
     #[command(subcommand)]
-    #[command(after_help = "Example:\n  steward schedule preview \"weekdays at 08:00\" --tz Europe/London -n 5")]
+    #[command(after_help = "Examples:\n  steward delivery list --status failed\n  steward delivery retry 7")]
+    Delivery(commands::delivery::DeliveryCommand),
+    /// Schedules: add, list, pause, run now, backfill, history; preview a *when* (no server needed).
+    #[command(subcommand)]
+    #[command(after_help = "Examples:\n  steward schedule preview \"weekdays at 08:00\" --tz Europe/London -n 5\n  \
+                            steward schedule add standup --when \"weekdays at 09:00\" --tz Europe/London \\\n    \
+                            --agent Scribe --instruction \"Post the stand-up notes\"\n  steward schedule history standup")]
     Schedule(commands::schedule::ScheduleCommand),
     /// The event log; --follow for live events.
     #[command(after_help = "Examples:\n  steward events\n  steward events --follow --json")]

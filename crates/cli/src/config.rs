@@ -43,6 +43,8 @@ pub struct Config {
     pub tools: steward_runtime::tools::ToolsConfig,
     /// How agents run: default limits, context size.
     pub agents: AgentsConfig,
+    /// Where deliveries go: Slack's API, SMTP, the webhook signing key's variable.
+    pub deliveries: steward_runtime::deliveries::DeliveriesConfig,
 }
 
 /// Defaults for agent runs; an agent or a run may set its own limits.
@@ -165,6 +167,7 @@ impl Default for Config {
             llm: steward_llm::LlmConfig::default(),
             tools: steward_runtime::tools::ToolsConfig::default(),
             agents: AgentsConfig::default(),
+            deliveries: steward_runtime::deliveries::DeliveriesConfig::default(),
         }
     }
 }

@@ -84,6 +84,31 @@ integer_id!(
     /// A schedule: a *when*, a zone, policies and a target.
     ScheduleId
 );
+integer_id!(
+    /// A routine: a trigger, an agent, a prompt template, context sources and deliveries.
+    RoutineId
+);
+integer_id!(
+    /// One firing of a routine, with the inputs it had.
+    FireId
+);
+integer_id!(
+    /// One destination's copy of a routine's (or run's) output.
+    DeliveryId
+);
+
+integer_id!(
+    /// Something memory ingested: a message, a run's output, feedback.
+    EpisodeId
+);
+integer_id!(
+    /// A person, thing or idea memory knows about (a node of its graph).
+    EntityId
+);
+integer_id!(
+    /// A fact memory extracted (an edge of its graph), valid for a period.
+    FactId
+);
 
 impl UserId {
     /// The local owner created by the first migration. Until authentication

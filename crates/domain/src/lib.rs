@@ -13,10 +13,12 @@ pub mod artifact;
 pub mod auth;
 pub mod backoff;
 pub mod conversation;
+pub mod delivery;
 pub mod dependency_graph;
 pub mod event;
 pub mod ids;
 pub mod job;
+pub mod memory;
 pub mod run;
 pub mod schedule;
 pub mod secret_text;
@@ -34,7 +36,8 @@ pub use conversation::{
 };
 pub use event::{Event, EventKind, EventSubject, JobChange, JobEvent, NewEvent};
 pub use ids::{
-    ActionId, AgentId, ApprovalId, ArtifactId, ConversationId, EventId, JobId, MessageId, RunId, ScheduleId, UserId,
+    ActionId, AgentId, ApprovalId, ArtifactId, ConversationId, DeliveryId, EntityId, EpisodeId, EventId, FactId,
+    FireId, JobId, MessageId, RoutineId, RunId, ScheduleId, UserId,
 };
 pub use job::{DeathReason, Job, JobRef, JobState, NewJob};
 pub use run::{

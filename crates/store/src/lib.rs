@@ -16,13 +16,16 @@ pub mod auth;
 pub mod conversations;
 pub mod costs;
 pub mod database_url;
+pub mod deliveries;
 pub mod error;
 pub mod events;
 pub mod jobs;
+pub mod memory;
 pub mod migrations;
 pub mod postgres;
 mod rules;
 pub mod runs;
+pub mod schedules;
 pub mod sqlite;
 pub mod wakeups;
 
@@ -38,14 +41,17 @@ pub use auth::AuthStore;
 pub use conversations::ConversationStore;
 pub use costs::{CostEntry, CostStore};
 pub use database_url::{DatabaseKind, DatabaseUrl};
+pub use deliveries::{DeliveryAttempt, DeliveryFilter, DeliveryStore};
 pub use error::{ConflictKind, Entity, StoreError};
 pub use events::{EventLog, EventQuery};
 pub use jobs::{
     ClaimRequest, ClaimResponse, ClaimedJob, EnqueueOutcome, JobCounts, JobFilter, JobOutcome, JobQueue, LeaseRef,
     LeaseStatus, RetryDecision, SettleOutcome, Settlement,
 };
+pub use memory::MemoryStore;
 pub use migrations::MigrationReport;
 pub use runs::{AgentMetrics, ApprovalFilter, RunFilter, RunFinish, RunStore};
+pub use schedules::{FireRequest, PreconditionCheck, ScheduleStore, SettleReport};
 pub use wakeups::Wakeups;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -60,9 +66,12 @@ pub trait Store:
     + RunStore
     + ConversationStore
     + ArtifactStore
+    + DeliveryStore
     + CostStore
+    + MemoryStore
     + JobQueue
     + EventLog
+    + ScheduleStore
     + Send
     + Sync
     + 'static

@@ -5,5 +5,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod database;
+pub mod fakes;
 
 pub use database::{TestDatabase, TestStore};

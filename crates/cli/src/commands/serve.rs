@@ -10,9 +10,12 @@ use anyhow::Context;
 use steward_llm::ModelRegistry;
 use steward_runtime::agent::redact::Redactor;
 use steward_runtime::agent::{AgentRunHandler, AgentRuntime, HomeToolsAndSkills};
+use steward_runtime::deliveries::{Deliverer, DeliveryHandler};
+use steward_runtime::outbound::AddressPolicy;
+use steward_runtime::scheduler::PreconditionChecker;
 use steward_runtime::tools::BuiltinTools;
 use steward_runtime::worker::default_worker_id;
-use steward_runtime::{HandlerRegistry, SharedClock, WorkerPool, WorkerPoolConfig};
+use steward_runtime::{HandlerRegistry, Scheduler, SharedClock, WorkerPool, WorkerPoolConfig};
 use steward_store::{QueueSettings, Store, StoreOptions};
 use tokio::net::TcpListener;
 
@@ -98,6 +101,12 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
     }
     let agents = agent_runtime(&config, store.clone(), &clock)?;
     handlers.register(steward_domain::run::execution::JOB_KIND, AgentRunHandler::new(agents.clone()));
+    let deliverer = Deliverer::new(config.deliveries.clone(), std::env::vars(), clock.clone())
+        .context("invalid [deliveries] configuration")?;
+    handlers.register(
+        steward_domain::delivery::JOB_KIND,
+        DeliveryHandler::new(store.clone(), std::sync::Arc::new(deliverer)),
+    );
     let job_kinds = handlers.kinds();
     let pool = WorkerPool::start(store.clone(), handlers, pool_config(&config).with_clock(clock.clone()));
     // On PostgreSQL other nodes may run other kinds, but a kind no node runs
@@ -117,6 +126,7 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
         });
     let shutdown = state.shutdown.clone();
     let app = steward_server::app(state);
+    let scheduler = scheduler(&config, store.clone(), &clock)?.start(shutdown.child_token());
 
     crate::output::say!(
         "Steward is running at http://{address}/ (API http://{address}/api/v1, database {})",
@@ -140,13 +150,26 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
                 tracing::warn!("some HTTP connections were still open after {HTTP_SHUTDOWN_GRACE:?}; closed them");
             }
             tracing::info!(finished = report.finished, released = report.released, "workers stopped");
+            let _ = scheduler.await;
             store.close().await;
             return Ok(());
         }
     }
+    shutdown.cancel();
+    let _ = scheduler.await;
     pool.shutdown().await;
     store.close().await;
     Ok(())
+}
+
+/// The schedule firing loop; URL preconditions keep the outbound address
+/// policy of `tools.http.allow`.
+fn scheduler(config: &Config, store: Arc<dyn Store>, clock: &SharedClock) -> anyhow::Result<Scheduler> {
+    let policy = AddressPolicy::from_allowlist(&config.tools.http.allow)
+        .map_err(|error| anyhow::anyhow!("tools.http.allow: {error}"))?
+        .named("tools.http.allow");
+    let checker = PreconditionChecker::new(store.clone(), Arc::new(policy));
+    Ok(Scheduler::new(store, clock.clone(), checker))
 }
 
 fn create_home(config: &Config) -> anyhow::Result<()> {

@@ -25,10 +25,15 @@ pub enum EventSubject {
     Approval,
     Conversation,
     Artifact,
+    Delivery,
+    Routine,
+    Episode,
+    Fact,
+    Schedule,
 }
 
 impl EventSubject {
-    pub const ALL: [EventSubject; 7] = [
+    pub const ALL: [EventSubject; 12] = [
         EventSubject::Job,
         EventSubject::Agent,
         EventSubject::Action,
@@ -36,6 +41,11 @@ impl EventSubject {
         EventSubject::Approval,
         EventSubject::Conversation,
         EventSubject::Artifact,
+        EventSubject::Delivery,
+        EventSubject::Routine,
+        EventSubject::Episode,
+        EventSubject::Fact,
+        EventSubject::Schedule,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -47,6 +57,11 @@ impl EventSubject {
             EventSubject::Approval => "approval",
             EventSubject::Conversation => "conversation",
             EventSubject::Artifact => "artifact",
+            EventSubject::Delivery => "delivery",
+            EventSubject::Routine => "routine",
+            EventSubject::Episode => "episode",
+            EventSubject::Fact => "fact",
+            EventSubject::Schedule => "schedule",
         }
     }
 
@@ -82,6 +97,18 @@ impl EventKind {
     pub const APPROVAL_DECIDED: &'static str = "approval.decided";
     pub const MESSAGE_CREATED: &'static str = "message.created";
     pub const ARTIFACT_WRITTEN: &'static str = "artifact.written";
+    pub const DELIVERY_SENT: &'static str = "delivery.sent";
+    pub const DELIVERY_FAILED: &'static str = "delivery.failed";
+    pub const ROUTINE_FIRED: &'static str = "routine.fired";
+    pub const MEMORY_EPISODE_INGESTED: &'static str = "memory.episode_ingested";
+    pub const MEMORY_FACT_INVALIDATED: &'static str = "memory.fact_invalidated";
+    pub const SCHEDULE_CREATED: &'static str = "schedule.created";
+    pub const SCHEDULE_PAUSED: &'static str = "schedule.paused";
+    pub const SCHEDULE_RESUMED: &'static str = "schedule.resumed";
+    pub const SCHEDULE_DELETED: &'static str = "schedule.deleted";
+    pub const SCHEDULE_FIRED: &'static str = "schedule.fired";
+    pub const SCHEDULE_SLOTS_NOT_FIRED: &'static str = "schedule.slots_not_fired";
+    pub const SCHEDULE_FIRE_SETTLED: &'static str = "schedule.fire_settled";
 }
 
 #[derive(Clone, Debug, PartialEq)]

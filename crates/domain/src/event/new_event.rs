@@ -13,8 +13,13 @@ use crate::action::ActionState;
 use crate::agent::AgentStatus;
 use crate::approval::ApprovalStatus;
 use crate::conversation::{ChatRole, ConversationKind};
-use crate::ids::{ActionId, AgentId, ApprovalId, ArtifactId, ConversationId, JobId, MessageId, RunId};
+use crate::delivery::DeliveryStatus;
+use crate::ids::{
+    ActionId, AgentId, ApprovalId, ArtifactId, ConversationId, DeliveryId, EpisodeId, FactId, FireId, JobId, MessageId,
+    RoutineId, RunId, ScheduleId,
+};
 use crate::run::{RunOutcome, RunStatus, StepKind};
+use crate::schedule::{FireOutcome, FireStatus};
 
 /// The reason recorded on approvals withdrawn because their run ended.
 pub const WITHDRAWN_REASON: &str = "the run ended before a decision";
@@ -137,6 +142,87 @@ pub enum NewEvent {
         /// First written (not overwritten).
         created: bool,
     },
+    /// A delivery reached its destination (shown redacted: never a secret URL).
+    DeliverySent {
+        delivery: DeliveryId,
+        run_id: RunId,
+        destination: String,
+        attempt: u32,
+    },
+    /// An attempt failed: `retrying` or `dead`, with the reason.
+    DeliveryFailed {
+        delivery: DeliveryId,
+        run_id: RunId,
+        destination: String,
+        attempt: u32,
+        status: DeliveryStatus,
+        reason: String,
+    },
+    /// A routine fired (by hand, a schedule, a webhook, or a replay).
+    RoutineFired {
+        routine: RoutineId,
+        fire: FireId,
+        trigger: String,
+        run_id: Option<RunId>,
+        dry_run: bool,
+    },
+    /// Memory stored what an episode yields.
+    MemoryEpisodeIngested {
+        episode: EpisodeId,
+        entities_created: usize,
+        facts_created: usize,
+        facts_merged: usize,
+        facts_closed: usize,
+    },
+    /// A fact was closed on request (`memory.forget`), with the reason.
+    MemoryFactInvalidated {
+        fact: FactId,
+        reason: String,
+    },
+    ScheduleCreated {
+        schedule: ScheduleId,
+        name: String,
+        when: String,
+        zone: String,
+        /// `agent`, `action`, `routine` or `job`.
+        target: &'static str,
+    },
+    /// Paused by a person (`reason` none) or after failed fires.
+    SchedulePaused {
+        schedule: ScheduleId,
+        reason: Option<String>,
+    },
+    ScheduleResumed {
+        schedule: ScheduleId,
+    },
+    ScheduleDeleted {
+        schedule: ScheduleId,
+        name: String,
+    },
+    /// One slot recorded that started work, waits, or was skipped.
+    ScheduleFired {
+        schedule: ScheduleId,
+        slot: DateTime<Utc>,
+        status: FireStatus,
+        job_id: Option<JobId>,
+        run_id: Option<RunId>,
+        detail: Option<String>,
+    },
+    /// Slots recorded as missed or coalesced in one pass, counted.
+    ScheduleSlotsNotFired {
+        schedule: ScheduleId,
+        missed: u64,
+        coalesced: u64,
+        first_slot: DateTime<Utc>,
+        last_slot: DateTime<Utc>,
+    },
+    /// A fire's work ended.
+    ScheduleFireSettled {
+        schedule: ScheduleId,
+        slot: DateTime<Utc>,
+        outcome: FireOutcome,
+        consecutive_failures: u32,
+    },
 }
 
 /// Why a run is queued: to start (not before `run_at`), or to resume after
@@ -168,6 +254,18 @@ impl NewEvent {
             NewEvent::ApprovalDecided { .. } | NewEvent::ApprovalWithdrawn { .. } => EventKind::APPROVAL_DECIDED,
             NewEvent::MessageCreated { .. } => EventKind::MESSAGE_CREATED,
             NewEvent::ArtifactWritten { .. } => EventKind::ARTIFACT_WRITTEN,
+            NewEvent::DeliverySent { .. } => EventKind::DELIVERY_SENT,
+            NewEvent::DeliveryFailed { .. } => EventKind::DELIVERY_FAILED,
+            NewEvent::RoutineFired { .. } => EventKind::ROUTINE_FIRED,
+            NewEvent::MemoryEpisodeIngested { .. } => EventKind::MEMORY_EPISODE_INGESTED,
+            NewEvent::MemoryFactInvalidated { .. } => EventKind::MEMORY_FACT_INVALIDATED,
+            NewEvent::ScheduleCreated { .. } => EventKind::SCHEDULE_CREATED,
+            NewEvent::SchedulePaused { .. } => EventKind::SCHEDULE_PAUSED,
+            NewEvent::ScheduleResumed { .. } => EventKind::SCHEDULE_RESUMED,
+            NewEvent::ScheduleDeleted { .. } => EventKind::SCHEDULE_DELETED,
+            NewEvent::ScheduleFired { .. } => EventKind::SCHEDULE_FIRED,
+            NewEvent::ScheduleSlotsNotFired { .. } => EventKind::SCHEDULE_SLOTS_NOT_FIRED,
+            NewEvent::ScheduleFireSettled { .. } => EventKind::SCHEDULE_FIRE_SETTLED,
         }
     }
 
@@ -192,6 +290,19 @@ impl NewEvent {
             | NewEvent::ApprovalWithdrawn { approval, .. } => (EventSubject::Approval, approval.get()),
             NewEvent::MessageCreated { conversation, .. } => (EventSubject::Conversation, conversation.get()),
             NewEvent::ArtifactWritten { artifact, .. } => (EventSubject::Artifact, artifact.get()),
+            NewEvent::DeliverySent { delivery, .. } | NewEvent::DeliveryFailed { delivery, .. } => {
+                (EventSubject::Delivery, delivery.get())
+            }
+            NewEvent::RoutineFired { routine, .. } => (EventSubject::Routine, routine.get()),
+            NewEvent::MemoryEpisodeIngested { episode, .. } => (EventSubject::Episode, episode.get()),
+            NewEvent::MemoryFactInvalidated { fact, .. } => (EventSubject::Fact, fact.get()),
+            NewEvent::ScheduleCreated { schedule, .. }
+            | NewEvent::SchedulePaused { schedule, .. }
+            | NewEvent::ScheduleResumed { schedule }
+            | NewEvent::ScheduleDeleted { schedule, .. }
+            | NewEvent::ScheduleFired { schedule, .. }
+            | NewEvent::ScheduleSlotsNotFired { schedule, .. }
+            | NewEvent::ScheduleFireSettled { schedule, .. } => (EventSubject::Schedule, schedule.get()),
         }
     }
 
@@ -258,6 +369,38 @@ impl NewEvent {
             }),
             NewEvent::ArtifactWritten { run_id, action_id, path, bytes, created, .. } => json!({
                 "run_id": run_id, "action_id": action_id, "path": path, "bytes": bytes, "created": created,
+            }),
+            NewEvent::DeliverySent { run_id, destination, attempt, .. } => {
+                json!({ "run_id": run_id, "destination": destination, "attempt": attempt })
+            }
+            NewEvent::DeliveryFailed { run_id, destination, attempt, status, reason, .. } => json!({
+                "run_id": run_id, "destination": destination, "attempt": attempt,
+                "status": status.as_str(), "reason": reason,
+            }),
+            NewEvent::RoutineFired { fire, trigger, run_id, dry_run, .. } => {
+                json!({ "fire": fire, "trigger": trigger, "run_id": run_id, "dry_run": dry_run })
+            }
+            NewEvent::MemoryEpisodeIngested { entities_created, facts_created, facts_merged, facts_closed, .. } => {
+                json!({
+                    "entities_created": entities_created, "facts_created": facts_created,
+                    "facts_merged": facts_merged, "facts_closed": facts_closed,
+                })
+            }
+            NewEvent::MemoryFactInvalidated { reason, .. } => json!({ "reason": reason }),
+            NewEvent::ScheduleCreated { name, when, zone, target, .. } => {
+                json!({ "name": name, "when": when, "zone": zone, "target": target })
+            }
+            NewEvent::SchedulePaused { reason, .. } => json!({ "reason": reason }),
+            NewEvent::ScheduleResumed { .. } => json!({}),
+            NewEvent::ScheduleDeleted { name, .. } => json!({ "name": name }),
+            NewEvent::ScheduleFired { slot, status, job_id, run_id, detail, .. } => json!({
+                "slot": slot, "status": status.as_str(), "job_id": job_id, "run_id": run_id, "detail": detail,
+            }),
+            NewEvent::ScheduleSlotsNotFired { missed, coalesced, first_slot, last_slot, .. } => json!({
+                "missed": missed, "coalesced": coalesced, "first_slot": first_slot, "last_slot": last_slot,
+            }),
+            NewEvent::ScheduleFireSettled { slot, outcome, consecutive_failures, .. } => json!({
+                "slot": slot, "outcome": outcome.as_str(), "consecutive_failures": consecutive_failures,
             }),
         }
     }

@@ -6,7 +6,9 @@
 use chrono::{TimeZone, Utc};
 
 use super::*;
-use crate::ids::{ActionId, AgentId, ApprovalId, ArtifactId, ConversationId, JobId, MessageId, RunId};
+use crate::ids::{
+    ActionId, AgentId, ApprovalId, ArtifactId, ConversationId, EpisodeId, FactId, JobId, MessageId, RunId,
+};
 use crate::job::{DeathReason, JobState};
 use crate::{ActionState, AgentStatus, ApprovalStatus, ChatRole, ConversationKind, RunOutcome, RunStatus, StepKind};
 
@@ -143,6 +145,22 @@ fn agent_action_and_conversation_events_keep_their_fields() {
             (EventSubject::Artifact, 6),
             r#"{"action_id":2,"bytes":120,"created":true,"path":"out/report.md","run_id":3}"#,
         ),
+        (
+            NewEvent::MemoryEpisodeIngested {
+                episode: EpisodeId(5),
+                entities_created: 2,
+                facts_created: 1,
+                facts_merged: 0,
+                facts_closed: 1,
+            },
+            (EventSubject::Episode, 5),
+            r#"{"entities_created":2,"facts_closed":1,"facts_created":1,"facts_merged":0}"#,
+        ),
+        (
+            NewEvent::MemoryFactInvalidated { fact: FactId(8), reason: "wrong".into() },
+            (EventSubject::Fact, 8),
+            r#"{"reason":"wrong"}"#,
+        ),
     ];
     for (event, subject, data) in cases {
         assert_eq!(event.subject(), subject);
@@ -210,6 +228,112 @@ fn run_and_approval_events_keep_their_fields() {
             },
             "approval.decided",
             r#"{"reason":"no","run_id":3,"status":"rejected","tool":"shell"}"#,
+        ),
+    ];
+    for (event, kind, data) in cases {
+        assert_eq!(event.kind(), kind);
+        assert_eq!(stored(&event), data, "{kind}");
+    }
+}
+
+#[test]
+fn schedule_events_record_their_slots_statuses_and_counts() {
+    use crate::ids::ScheduleId;
+    use crate::schedule::{FireOutcome, FireStatus};
+    let slot = Utc.with_ymd_and_hms(2030, 1, 2, 8, 0, 0).unwrap();
+    let schedule = ScheduleId(4);
+    let cases = [
+        (
+            NewEvent::ScheduleCreated {
+                schedule,
+                name: "Morning".into(),
+                when: "daily at 08:00".into(),
+                zone: "Europe/London".into(),
+                target: "agent",
+            },
+            "schedule.created",
+            r#"{"name":"Morning","target":"agent","when":"daily at 08:00","zone":"Europe/London"}"#,
+        ),
+        (
+            NewEvent::SchedulePaused { schedule, reason: Some("3 failed fires in a row".into()) },
+            "schedule.paused",
+            r#"{"reason":"3 failed fires in a row"}"#,
+        ),
+        (NewEvent::ScheduleResumed { schedule }, "schedule.resumed", r#"{}"#),
+        (NewEvent::ScheduleDeleted { schedule, name: "Morning".into() }, "schedule.deleted", r#"{"name":"Morning"}"#),
+        (
+            NewEvent::ScheduleFired {
+                schedule,
+                slot,
+                status: FireStatus::Fired,
+                job_id: Some(JobId(9)),
+                run_id: Some(RunId(3)),
+                detail: None,
+            },
+            "schedule.fired",
+            r#"{"detail":null,"job_id":9,"run_id":3,"slot":"2030-01-02T08:00:00Z","status":"fired"}"#,
+        ),
+        (
+            NewEvent::ScheduleSlotsNotFired {
+                schedule,
+                missed: 2,
+                coalesced: 1,
+                first_slot: slot,
+                last_slot: slot + chrono::Duration::hours(2),
+            },
+            "schedule.slots_not_fired",
+            r#"{"coalesced":1,"first_slot":"2030-01-02T08:00:00Z","last_slot":"2030-01-02T10:00:00Z","missed":2}"#,
+        ),
+        (
+            NewEvent::ScheduleFireSettled { schedule, slot, outcome: FireOutcome::Failed, consecutive_failures: 2 },
+            "schedule.fire_settled",
+            r#"{"consecutive_failures":2,"outcome":"failed","slot":"2030-01-02T08:00:00Z"}"#,
+        ),
+    ];
+    for (event, kind, data) in cases {
+        assert_eq!(event.kind(), kind);
+        assert_eq!(event.subject(), (EventSubject::Schedule, 4));
+        assert_eq!(stored(&event), data, "{kind}");
+    }
+}
+
+#[test]
+fn delivery_and_routine_events_keep_their_fields() {
+    use crate::delivery::DeliveryStatus;
+    use crate::ids::{DeliveryId, FireId, RoutineId};
+    let cases = [
+        (
+            NewEvent::DeliverySent {
+                delivery: DeliveryId(4),
+                run_id: RunId(2),
+                destination: "slack:#a".into(),
+                attempt: 1,
+            },
+            "delivery.sent",
+            r#"{"attempt":1,"destination":"slack:#a","run_id":2}"#,
+        ),
+        (
+            NewEvent::DeliveryFailed {
+                delivery: DeliveryId(4),
+                run_id: RunId(2),
+                destination: "webhook:https://x.example/…".into(),
+                attempt: 2,
+                status: DeliveryStatus::Dead,
+                reason: "HTTP 404".into(),
+            },
+            "delivery.failed",
+            r#"{"attempt":2,"destination":"webhook:https://x.example/…","reason":"HTTP 404","run_id":2,"status":"dead"}"#,
+        ),
+        (
+            NewEvent::RoutineFired {
+                routine: RoutineId(1),
+                fire: FireId(9),
+                trigger: "manual".into(),
+                run_id: Some(RunId(2)),
+                dry_run: false,
+            },
+            "routine.fired",
+            r#"{"dry_run":false,"fire":9,"run_id":2,"trigger":"manual"}"#,
         ),
     ];
     for (event, kind, data) in cases {

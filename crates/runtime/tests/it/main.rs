@@ -6,8 +6,11 @@
 mod agent_chat;
 mod agent_runs;
 mod agent_support;
+mod deliveries;
 mod http_fetch;
+mod memory;
 mod outbound;
+mod schedules;
 mod skills;
 mod support;
 mod tool_registry;

@@ -63,6 +63,12 @@ macro_rules! wire_enum {
 }
 
 wire_enum!(
+    /// Where a delivery is: `pending` (waiting for its run), `sending`, `sent`,
+    /// `retrying` (after a transient failure), `dead` (the reason says why).
+    DeliveryStatus <=> steward_domain::delivery::DeliveryStatus { Pending, Sending, Sent, Retrying, Dead }
+);
+
+wire_enum!(
     /// `active` and `paused` agents can be changed; `archived` is final.
     AgentStatus <=> steward_domain::AgentStatus { Active, Paused, Archived }
 );
@@ -121,7 +127,9 @@ wire_enum!(
 
 wire_enum!(@twin
     /// What an event is about.
-    EventSubject <=> steward_domain::EventSubject { Job, Agent, Action, Run, Approval, Conversation, Artifact }
+    EventSubject <=> steward_domain::EventSubject {
+        Job, Agent, Action, Run, Approval, Conversation, Artifact, Delivery, Routine, Episode, Fact, Schedule
+    }
 );
 
 /// By hand: the domain's subject parses to an `Option`, not with `FromStr`.

@@ -13,6 +13,7 @@ pub mod artifacts;
 pub mod auth;
 pub mod chats;
 pub mod costs;
+pub mod deliveries;
 pub mod enums;
 pub mod error;
 pub mod events;
@@ -22,6 +23,7 @@ pub mod job_history;
 pub mod jobs;
 pub mod models;
 pub mod runs;
+pub mod schedules;
 
 pub use actions::{
     ActionListQuery, ActionListResponse, ActionResponse, CreateActionRequest, TransitionActionRequest,
@@ -39,9 +41,10 @@ pub use chats::{
     ChatReplyResponse, ChatStreamEvent, ConfirmSetupRequest, MessageCostBody, MessageListQuery, MessageListResponse,
     SetupChatRequest, SetupChatResponse,
 };
+pub use deliveries::{DeliveryListQuery, DeliveryListResponse, DeliveryResponse};
 pub use enums::{
-    ActionMode, ActionPriority, ActionState, AgentStatus, ApprovalStatus, ChatRole, EventSubject, JobState, RunOutcome,
-    RunStatus, StepKind,
+    ActionMode, ActionPriority, ActionState, AgentStatus, ApprovalStatus, ChatRole, DeliveryStatus, EventSubject,
+    JobState, RunOutcome, RunStatus, StepKind,
 };
 pub use error::{ErrorBody, ErrorCode, ErrorResponse};
 pub use events::{EventListResponse, EventQuery, EventResponse};
@@ -55,4 +58,8 @@ pub use models::{ModelBody, ModelsResponse, PriceBody, ProviderBody};
 pub use runs::{
     CreateRunRequest, ModelCallSpan, RunListQuery, RunListResponse, RunResponse, RunUsageBody, ScheduleActionRequest,
     ScheduleActionResponse, SpanResponse, ToolCallSpan, TraceResponse,
+};
+pub use schedules::{
+    BackfillRequest, CreateScheduleRequest, FireListResponse, FireResponse, PreviewRequest, PreviewResponse,
+    ScheduleListResponse, ScheduleResponse, TargetBody,
 };

@@ -10,6 +10,7 @@ mod artifacts;
 mod auth;
 mod chats;
 mod costs;
+mod deliveries;
 mod events;
 mod health;
 mod jobs;
@@ -17,6 +18,7 @@ pub(crate) mod meta;
 mod models;
 mod no_body;
 mod runs;
+mod schedules;
 mod setup;
 mod stream;
 
@@ -71,6 +73,17 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(jobs::get_job))
         .routes(routes!(jobs::cancel_job))
         .routes(routes!(jobs::retry_job))
+        .routes(routes!(schedules::list_schedules, schedules::create_schedule))
+        .routes(routes!(schedules::preview_schedule))
+        .routes(routes!(schedules::get_schedule, schedules::delete_schedule))
+        .routes(routes!(schedules::pause_schedule))
+        .routes(routes!(schedules::resume_schedule))
+        .routes(routes!(schedules::run_schedule_now))
+        .routes(routes!(schedules::backfill_schedule))
+        .routes(routes!(schedules::schedule_fires))
+        .routes(routes!(deliveries::list_deliveries))
+        .routes(routes!(deliveries::get_delivery))
+        .routes(routes!(deliveries::retry_delivery))
         .routes(routes!(events::list_events))
         .routes(routes!(stream::stream_events))
         .routes(routes!(costs::latest_event))

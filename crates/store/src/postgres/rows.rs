@@ -162,6 +162,6 @@ where
     text.parse().map_err(|error: T::Err| decode_error(index, error.to_string()))
 }
 
-fn decode_error(index: usize, error: impl std::fmt::Display) -> sqlx::Error {
+pub(crate) fn decode_error(index: usize, error: impl std::fmt::Display) -> sqlx::Error {
     sqlx::Error::ColumnDecode { index: index.to_string(), source: error.to_string().into() }
 }

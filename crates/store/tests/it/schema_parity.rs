@@ -73,6 +73,7 @@ pub const TYPE_MAPPING: &[TypePair] = &[
     },
     TypePair { sqlite: "REAL", postgres: "double precision", meaning: "floating point", columns: PairedColumns::Any },
     TypePair { sqlite: "TEXT", postgres: "text", meaning: "text", columns: PairedColumns::Any },
+    TypePair { sqlite: "BLOB", postgres: "bytea", meaning: "bytes", columns: PairedColumns::Any },
     TypePair {
         sqlite: "TEXT",
         postgres: "jsonb",
@@ -95,11 +96,30 @@ pub struct DeliberateDifference {
 /// The differences between the two schemas that are on purpose. An entry
 /// that no longer matches a difference fails the test too, so the list
 /// stays true.
-pub const DELIBERATE_DIFFERENCES: &[DeliberateDifference] = &[DeliberateDifference {
-    difference: "table `steward_migrations`: column `version` has a generated key in sqlite, no default in postgres",
-    reason: "SQLite makes every INTEGER PRIMARY KEY the rowid, which it assigns when an insert leaves it out; \
-             the migration runner always gives the version, so neither database ever picks one",
-}];
+pub const DELIBERATE_DIFFERENCES: &[DeliberateDifference] = &[
+    DeliberateDifference {
+        difference: "table `steward_migrations`: column `version` has a generated key in sqlite, no default in postgres",
+        reason: "SQLite makes every INTEGER PRIMARY KEY the rowid, which it assigns when an insert leaves it out; \
+                 the migration runner always gives the version, so neither database ever picks one",
+    },
+    DeliberateDifference {
+        difference: "table `memory_text` only in sqlite",
+        reason: "memory's full text on SQLite is one FTS5 table over episodes, entities and facts; PostgreSQL \
+                 indexes each table's text with a GIN index on to_tsvector instead (the three below)",
+    },
+    DeliberateDifference {
+        difference: "table `memory_episodes`: index `memory_episodes_text` only in postgres",
+        reason: "full text on PostgreSQL; memory_text on SQLite",
+    },
+    DeliberateDifference {
+        difference: "table `memory_entities`: index `memory_entities_text` only in postgres",
+        reason: "full text on PostgreSQL; memory_text on SQLite",
+    },
+    DeliberateDifference {
+        difference: "table `memory_facts`: index `memory_facts_text` only in postgres",
+        reason: "full text on PostgreSQL; memory_text on SQLite",
+    },
+];
 
 #[test]
 fn both_databases_have_the_same_migration_history() {

@@ -1,0 +1,91 @@
+//! Memory's use cases: adding episodes (ingested by `memory.ingest` jobs,
+//! `ingest.rs`), hybrid search (`retrieval.rs`), and the in-process vector
+//! index (`vectors.rs`). The rules are the domain's (`domain::memory`), the
+//! storage the store's (`MemoryStore`); this is where they meet the models.
+//!
+//! Without an embedding model memory still works, on full text and the
+//! graph, and every search says so (`SearchOutcome::vectors_used`).
+//! Without an extraction model episodes are stored and searchable as text,
+//! but no entities or facts are extracted.
+
+pub mod extraction;
+pub mod ingest;
+pub mod retrieval;
+pub mod vectors;
+
+use std::sync::Arc;
+
+use serde_json::json;
+use steward_domain::memory::{Episode, ItemKey, NewEpisode};
+use steward_domain::{NewJob, UserId};
+use steward_llm::{ChatModel, EmbeddingModel};
+use steward_store::Store;
+
+pub use ingest::{INGEST_JOB_KIND, IngestHandler};
+pub use retrieval::{Item, Provenance, SearchOutcome, SearchQuery, SearchResult};
+
+use crate::SharedClock;
+use crate::usecases::UseCaseError;
+use vectors::VectorCache;
+
+/// What memory needs: the store, the clock, and the models it may use.
+pub struct Memory {
+    store: Arc<dyn Store>,
+    clock: SharedClock,
+    extractor: Option<Arc<dyn ChatModel>>,
+    embedder: Option<Arc<dyn EmbeddingModel>>,
+    vectors: VectorCache,
+}
+
+impl Memory {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: SharedClock,
+        extractor: Option<Arc<dyn ChatModel>>,
+        embedder: Option<Arc<dyn EmbeddingModel>>,
+    ) -> Self {
+        Memory { store, clock, extractor, embedder, vectors: VectorCache::default() }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn has_embedder(&self) -> bool {
+        self.embedder.is_some()
+    }
+
+    pub fn has_extractor(&self) -> bool {
+        self.extractor.is_some()
+    }
+
+    /// Stores an episode and enqueues its ingestion (once per episode: the
+    /// job's idempotency key is the episode's id).
+    pub async fn add_episode(&self, episode: NewEpisode) -> Result<Episode, UseCaseError> {
+        let user = episode.user_id;
+        let (stored, _) = self.store.add_episode(episode).await?;
+        if stored.ingested_at.is_none() {
+            let mut job = NewJob::new(INGEST_JOB_KIND, json!({ "episode_id": stored.id }));
+            job.idempotency_key = Some(format!("memory-ingest:{}", stored.id));
+            self.store.enqueue(user, vec![job]).await?;
+        }
+        Ok(stored)
+    }
+
+    /// The items most similar to `text` by embedding, or `None` without an
+    /// embedder (or when it failed: the search goes on without vectors).
+    async fn vector_candidates(&self, user: UserId, text: &str) -> Result<Option<Vec<(ItemKey, f32)>>, UseCaseError> {
+        let Some(embedder) = &self.embedder else { return Ok(None) };
+        let query = match embedder.embed(&[text.to_string()]).await {
+            Ok(mut embeddings) if !embeddings.vectors.is_empty() => embeddings.vectors.swap_remove(0),
+            Ok(_) => return Ok(None),
+            Err(error) => {
+                tracing::warn!(%error, "memory search without vectors: the embedding model failed");
+                return Ok(None);
+            }
+        };
+        let model = embedder.id().to_string();
+        let index = self.vectors.index(self.store.as_ref(), user, &model).await?;
+        Ok(Some(index.top_k(&query, 50)))
+    }
+}

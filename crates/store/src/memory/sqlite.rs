@@ -1,0 +1,408 @@
+//! Memory on SQLite: reads, full text through the FTS5 table `memory_text`
+//! (BM25), and the trait; ingestion's write is `sqlite/ingest.rs`.
+//! Lists of ids are bound as one JSON array read with `json_each`, so every
+//! statement is prepared once.
+
+mod ingest;
+
+use async_trait::async_trait;
+use rusqlite::{Connection, Row, params};
+use steward_domain::memory::text::normalize_name;
+use steward_domain::memory::{
+    CoreBlock, Entity, Episode, Fact, FactKind, ItemKey, ItemKind, NewEpisode, check_core_block, check_episode, vector,
+};
+use steward_domain::{AgentId, EntityId, EpisodeId, FactId, NewEvent, UserId};
+
+use super::{EntityMerge, EpisodeFilter, IngestionPlan, IngestionReport, MemoryStore, StoredEmbedding, decide};
+use crate::events::sqlite::append;
+use crate::sqlite::SqliteStore;
+use crate::sqlite::connection::{from_micros, to_micros};
+use crate::sqlite::rows::{conversion_error, optional, parsed};
+use crate::{Entity as StoredEntity, Result, StoreError};
+
+const EPISODE_COLUMNS: &str =
+    "id, user_id, agent_id, source, source_ref, content, reference_at, created_at, ingested_at";
+const ENTITY_COLUMNS: &str = "id, user_id, name, normalized_name, labels, summary, created_at";
+const FACT_COLUMNS: &str = "id, user_id, agent_id, kind, subject_id, object_id, relation, statement, valid_at, \
+                            invalid_at, created_at, expired_at";
+
+fn micros(row: &Row<'_>, index: usize) -> rusqlite::Result<chrono::DateTime<chrono::Utc>> {
+    Ok(from_micros(row.get(index)?))
+}
+
+fn optional_micros(row: &Row<'_>, index: usize) -> rusqlite::Result<Option<chrono::DateTime<chrono::Utc>>> {
+    Ok(row.get::<_, Option<i64>>(index)?.map(from_micros))
+}
+
+fn episode(row: &Row<'_>) -> rusqlite::Result<Episode> {
+    Ok(Episode {
+        id: EpisodeId(row.get(0)?),
+        user_id: UserId(row.get(1)?),
+        agent_id: row.get::<_, Option<i64>>(2)?.map(AgentId),
+        source: parsed(row, 3)?,
+        source_ref: row.get(4)?,
+        content: row.get(5)?,
+        reference_time: micros(row, 6)?,
+        created_at: micros(row, 7)?,
+        ingested_at: optional_micros(row, 8)?,
+    })
+}
+
+fn entity(row: &Row<'_>) -> rusqlite::Result<Entity> {
+    let labels: String = row.get(4)?;
+    Ok(Entity {
+        id: EntityId(row.get(0)?),
+        user_id: UserId(row.get(1)?),
+        name: row.get(2)?,
+        normalized_name: row.get(3)?,
+        labels: serde_json::from_str(&labels).map_err(|error| conversion_error(4, error))?,
+        summary: row.get(5)?,
+        created_at: micros(row, 6)?,
+    })
+}
+
+fn fact(row: &Row<'_>) -> rusqlite::Result<Fact> {
+    Ok(Fact {
+        id: FactId(row.get(0)?),
+        user_id: UserId(row.get(1)?),
+        agent_id: row.get::<_, Option<i64>>(2)?.map(AgentId),
+        kind: parsed(row, 3)?,
+        subject: EntityId(row.get(4)?),
+        object: row.get::<_, Option<i64>>(5)?.map(EntityId),
+        relation: row.get(6)?,
+        statement: row.get(7)?,
+        valid_at: micros(row, 8)?,
+        invalid_at: optional_micros(row, 9)?,
+        created_at: micros(row, 10)?,
+        expired_at: optional_micros(row, 11)?,
+        episodes: Vec::new(),
+    })
+}
+
+fn id_list(ids: impl IntoIterator<Item = i64>) -> String {
+    serde_json::to_string(&ids.into_iter().collect::<Vec<i64>>()).unwrap_or_else(|_| "[]".into())
+}
+
+pub(super) fn load_episode(connection: &Connection, user: UserId, id: EpisodeId) -> Result<Episode> {
+    let mut statement = connection
+        .prepare_cached(&format!("SELECT {EPISODE_COLUMNS} FROM memory_episodes WHERE id = ?1 AND user_id = ?2"))?;
+    optional(statement.query_row(params![id.get(), user.get()], episode))?
+        .ok_or_else(|| StoreError::not_found(StoredEntity::Episode, id))
+}
+
+fn episodes_by_id(connection: &Connection, user: UserId, ids: &[EpisodeId]) -> Result<Vec<Episode>> {
+    let mut statement = connection.prepare_cached(&format!(
+        "SELECT {EPISODE_COLUMNS} FROM memory_episodes WHERE user_id = ?1 \
+         AND id IN (SELECT value FROM json_each(?2)) ORDER BY id"
+    ))?;
+    let ids = id_list(ids.iter().map(|id| id.get()));
+    Ok(statement.query_map(params![user.get(), ids], episode)?.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Fills each fact's provenance.
+fn with_episodes(connection: &Connection, mut facts: Vec<Fact>) -> Result<Vec<Fact>> {
+    let mut statement = connection.prepare_cached(
+        "SELECT fact_id, episode_id FROM memory_fact_episodes WHERE fact_id IN (SELECT value FROM json_each(?1)) \
+         ORDER BY episode_id",
+    )?;
+    let ids = id_list(facts.iter().map(|fact| fact.id.get()));
+    let links: Vec<(i64, i64)> =
+        statement.query_map([ids], |row| Ok((row.get(0)?, row.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+    for fact in &mut facts {
+        fact.episodes = links.iter().filter(|(id, _)| *id == fact.id.get()).map(|(_, e)| EpisodeId(*e)).collect();
+    }
+    Ok(facts)
+}
+
+pub(super) fn facts_by_id(connection: &Connection, user: UserId, ids: &[FactId]) -> Result<Vec<Fact>> {
+    let mut statement = connection.prepare_cached(&format!(
+        "SELECT {FACT_COLUMNS} FROM memory_facts WHERE user_id = ?1 \
+         AND id IN (SELECT value FROM json_each(?2)) ORDER BY id"
+    ))?;
+    let ids = id_list(ids.iter().map(|id| id.get()));
+    let facts = statement.query_map(params![user.get(), ids], fact)?.collect::<rusqlite::Result<_>>()?;
+    with_episodes(connection, facts)
+}
+
+pub(super) fn facts_touching(connection: &Connection, user: UserId, entities: &[EntityId]) -> Result<Vec<Fact>> {
+    let mut statement = connection.prepare_cached(&format!(
+        "SELECT {FACT_COLUMNS} FROM memory_facts WHERE user_id = ?1 \
+         AND (subject_id IN (SELECT value FROM json_each(?2)) OR object_id IN (SELECT value FROM json_each(?2))) \
+         ORDER BY id"
+    ))?;
+    let ids = id_list(entities.iter().map(|id| id.get()));
+    let facts = statement.query_map(params![user.get(), ids], fact)?.collect::<rusqlite::Result<_>>()?;
+    with_episodes(connection, facts)
+}
+
+fn text_search(
+    connection: &Connection,
+    user: UserId,
+    terms: &[String],
+    kind: ItemKind,
+    limit: usize,
+) -> Result<Vec<(ItemKey, f64)>> {
+    // Terms are letters and digits only (`query_terms`); quoting each keeps
+    // FTS5 from reading one as an operator.
+    let query = terms.iter().map(|term| format!("\"{term}\"")).collect::<Vec<_>>().join(" OR ");
+    let mut statement = connection.prepare_cached(
+        "SELECT item_id, bm25(memory_text) AS rank FROM memory_text \
+         WHERE memory_text MATCH ?1 AND user_id = ?2 AND item_kind = ?3 ORDER BY rank LIMIT ?4",
+    )?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = statement.query_map(params![query, user.get(), kind.as_str(), limit], |row| {
+        Ok((ItemKey { kind, id: row.get(0)? }, -row.get::<_, f64>(1)?))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn invalidate(
+    connection: &Connection,
+    effects: &mut crate::sqlite::writer::Effects,
+    user: UserId,
+    id: FactId,
+    reason: String,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Fact> {
+    let found = facts_by_id(connection, user, &[id])?;
+    let current = found.first().ok_or_else(|| StoreError::not_found(StoredEntity::Fact, id))?;
+    if let Some((invalid_at, expired_at)) = decide::invalidation(current, now) {
+        connection.execute(
+            "UPDATE memory_facts SET invalid_at = ?1, expired_at = ?2 WHERE id = ?3",
+            params![to_micros(invalid_at), to_micros(expired_at), id.get()],
+        )?;
+        append(connection, effects, user, now, NewEvent::MemoryFactInvalidated { fact: id, reason })?;
+    }
+    facts_by_id(connection, user, &[id])?.pop().ok_or_else(|| StoreError::not_found(StoredEntity::Fact, id))
+}
+
+#[async_trait]
+impl MemoryStore for SqliteStore {
+    async fn add_episode(&self, new: NewEpisode) -> Result<(Episode, bool)> {
+        check_episode(&new)?;
+        let now = self.now();
+        self.writer.write(move |connection, _| ingest::add_episode(connection, &new, now)).await
+    }
+
+    async fn get_episodes(&self, user: UserId, ids: &[EpisodeId]) -> Result<Vec<Episode>> {
+        let ids = ids.to_vec();
+        self.readers.read(move |connection| episodes_by_id(connection, user, &ids)).await
+    }
+
+    async fn list_episodes(&self, user: UserId, filter: EpisodeFilter) -> Result<Vec<Episode>> {
+        self.readers
+            .read(move |connection| {
+                let mut statement = connection.prepare_cached(&format!(
+                    "SELECT {EPISODE_COLUMNS} FROM memory_episodes WHERE user_id = ?1 \
+                     AND (?2 IS NULL OR agent_id = ?2) AND (?3 = 0 OR ingested_at IS NULL) ORDER BY id DESC LIMIT ?4"
+                ))?;
+                let limit = i64::try_from(filter.limit).unwrap_or(i64::MAX);
+                let rows = statement.query_map(
+                    params![user.get(), filter.agent_id.map(AgentId::get), filter.pending, limit],
+                    episode,
+                )?;
+                Ok(rows.collect::<rusqlite::Result<_>>()?)
+            })
+            .await
+    }
+
+    async fn apply_ingestion(&self, user: UserId, episode: EpisodeId, plan: IngestionPlan) -> Result<IngestionReport> {
+        decide::check_plan(&plan)?;
+        let now = self.now();
+        self.writer
+            .write(move |connection, effects| ingest::apply(connection, effects, user, episode, &plan, now))
+            .await
+    }
+
+    async fn entity_names(&self, user: UserId) -> Result<Vec<(EntityId, String)>> {
+        self.readers
+            .read(move |connection| {
+                let mut statement = connection
+                    .prepare_cached("SELECT id, normalized_name FROM memory_entities WHERE user_id = ?1 ORDER BY id")?;
+                let rows = statement.query_map([user.get()], |row| Ok((EntityId(row.get(0)?), row.get(1)?)))?;
+                Ok(rows.collect::<rusqlite::Result<_>>()?)
+            })
+            .await
+    }
+
+    async fn get_entities(&self, user: UserId, ids: &[EntityId]) -> Result<Vec<Entity>> {
+        let ids = id_list(ids.iter().map(|id| id.get()));
+        self.readers
+            .read(move |connection| {
+                let mut statement = connection.prepare_cached(&format!(
+                    "SELECT {ENTITY_COLUMNS} FROM memory_entities WHERE user_id = ?1 \
+                     AND id IN (SELECT value FROM json_each(?2)) ORDER BY id"
+                ))?;
+                Ok(statement.query_map(params![user.get(), ids], entity)?.collect::<rusqlite::Result<_>>()?)
+            })
+            .await
+    }
+
+    async fn find_entity(&self, user: UserId, name: &str) -> Result<Option<Entity>> {
+        let name = normalize_name(name);
+        self.readers
+            .read(move |connection| {
+                let mut statement = connection.prepare_cached(&format!(
+                    "SELECT {ENTITY_COLUMNS} FROM memory_entities WHERE user_id = ?1 AND normalized_name = ?2"
+                ))?;
+                Ok(optional(statement.query_row(params![user.get(), name], entity))?)
+            })
+            .await
+    }
+
+    async fn entity_merges(&self, user: UserId, id: EntityId) -> Result<Vec<EntityMerge>> {
+        self.readers
+            .read(move |connection| {
+                let mut statement = connection.prepare_cached(
+                    "SELECT merges.entity_id, merges.alias, merges.method, merges.similarity, merges.episode_id, \
+                     merges.created_at FROM memory_entity_merges AS merges \
+                     JOIN memory_entities AS entities ON entities.id = merges.entity_id \
+                     WHERE entities.user_id = ?1 AND merges.entity_id = ?2 ORDER BY merges.id",
+                )?;
+                let rows = statement.query_map(params![user.get(), id.get()], |row| {
+                    Ok(EntityMerge {
+                        entity_id: EntityId(row.get(0)?),
+                        alias: row.get(1)?,
+                        method: row.get(2)?,
+                        similarity: row.get(3)?,
+                        episode_id: EpisodeId(row.get(4)?),
+                        created_at: micros(row, 5)?,
+                    })
+                })?;
+                Ok(rows.collect::<rusqlite::Result<_>>()?)
+            })
+            .await
+    }
+
+    async fn get_facts(&self, user: UserId, ids: &[FactId]) -> Result<Vec<Fact>> {
+        let ids = ids.to_vec();
+        self.readers.read(move |connection| facts_by_id(connection, user, &ids)).await
+    }
+
+    async fn facts_touching(&self, user: UserId, entities: &[EntityId]) -> Result<Vec<Fact>> {
+        let entities = entities.to_vec();
+        self.readers.read(move |connection| facts_touching(connection, user, &entities)).await
+    }
+
+    async fn list_facts(&self, user: UserId, kinds: &[FactKind], limit: usize) -> Result<Vec<Fact>> {
+        let kinds = serde_json::to_string(&kinds.iter().map(|kind| kind.as_str()).collect::<Vec<_>>())
+            .unwrap_or_else(|_| "[]".into());
+        self.readers
+            .read(move |connection| {
+                let mut statement = connection.prepare_cached(&format!(
+                    "SELECT {FACT_COLUMNS} FROM memory_facts WHERE user_id = ?1 \
+                     AND (json_array_length(?2) = 0 OR kind IN (SELECT value FROM json_each(?2))) \
+                     ORDER BY id DESC LIMIT ?3"
+                ))?;
+                let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+                let facts =
+                    statement.query_map(params![user.get(), kinds, limit], fact)?.collect::<rusqlite::Result<_>>()?;
+                with_episodes(connection, facts)
+            })
+            .await
+    }
+
+    async fn invalidate_fact(&self, user: UserId, id: FactId, reason: String) -> Result<Fact> {
+        let now = self.now();
+        self.writer.write(move |connection, effects| invalidate(connection, effects, user, id, reason, now)).await
+    }
+
+    async fn text_search(
+        &self,
+        user: UserId,
+        terms: &[String],
+        kinds: &[ItemKind],
+        limit: usize,
+    ) -> Result<Vec<(ItemKey, f64)>> {
+        if terms.is_empty() || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let (terms, kinds) = (terms.to_vec(), kinds.to_vec());
+        self.readers
+            .read(move |connection| {
+                let mut found = Vec::new();
+                for kind in kinds {
+                    found.extend(text_search(connection, user, &terms, kind, limit)?);
+                }
+                Ok(found)
+            })
+            .await
+    }
+
+    async fn embedding_watermark(&self, user: UserId) -> Result<(i64, i64)> {
+        self.readers
+            .read(move |connection| {
+                Ok(connection.query_row(
+                    "SELECT count(*), coalesce(max(id), 0) FROM memory_embeddings WHERE user_id = ?1",
+                    [user.get()],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )?)
+            })
+            .await
+    }
+
+    async fn embeddings(&self, user: UserId) -> Result<Vec<StoredEmbedding>> {
+        self.readers
+            .read(move |connection| {
+                let mut statement = connection.prepare_cached(
+                    "SELECT id, item_kind, item_id, model, vector FROM memory_embeddings WHERE user_id = ?1 ORDER BY id",
+                )?;
+                let rows = statement.query_map([user.get()], |row| {
+                    let bytes: Vec<u8> = row.get(4)?;
+                    Ok(StoredEmbedding {
+                        id: row.get(0)?,
+                        key: ItemKey { kind: parsed(row, 1)?, id: row.get(2)? },
+                        model: row.get(3)?,
+                        vector: vector::from_bytes(&bytes).ok_or_else(|| conversion_error(4, "a vector's length is not a multiple of 4"))?,
+                    })
+                })?;
+                Ok(rows.collect::<rusqlite::Result<_>>()?)
+            })
+            .await
+    }
+
+    async fn core_blocks(&self, user: UserId, agent: AgentId) -> Result<Vec<CoreBlock>> {
+        self.readers
+            .read(move |connection| {
+                let mut statement = connection.prepare_cached(
+                    "SELECT label, value, updated_at FROM memory_core_blocks WHERE user_id = ?1 AND agent_id = ?2 \
+                     ORDER BY label",
+                )?;
+                let rows = statement.query_map(params![user.get(), agent.get()], |row| {
+                    Ok(CoreBlock {
+                        user_id: user,
+                        agent_id: agent,
+                        label: row.get(0)?,
+                        value: row.get(1)?,
+                        updated_at: micros(row, 2)?,
+                    })
+                })?;
+                Ok(rows.collect::<rusqlite::Result<_>>()?)
+            })
+            .await
+    }
+
+    async fn set_core_block(&self, user: UserId, agent: AgentId, label: String, value: String) -> Result<()> {
+        check_core_block(&label, &value)?;
+        let now = self.now();
+        self.writer
+            .write(move |connection, _| {
+                crate::agents::sqlite::load(connection, user, agent)?;
+                if value.is_empty() {
+                    connection.execute(
+                        "DELETE FROM memory_core_blocks WHERE agent_id = ?1 AND label = ?2",
+                        params![agent.get(), label],
+                    )?;
+                } else {
+                    connection.execute(
+                        "INSERT INTO memory_core_blocks (user_id, agent_id, label, value, updated_at) \
+                         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (agent_id, label) \
+                         DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                        params![user.get(), agent.get(), label, value, to_micros(now)],
+                    )?;
+                }
+                Ok(())
+            })
+            .await
+    }
+}
