@@ -30,7 +30,7 @@ export async function openPage(browser, baseURL, { width = 1280, height = 860, c
   page.on('pageerror', (error) => page.problems.push(`script error: ${error.message}`));
   page.on('console', (message) => {
     const text = message.text();
-    if (message.type() === 'error' && !/the server responded with a status of (404|409|422)/.test(text)) {
+    if (message.type() === 'error' && !/the server responded with a status of (401|404|409|422)/.test(text)) {
       page.problems.push(`console error: ${text}`);
     }
     if (/Content Security Policy/i.test(text)) page.problems.push(`CSP: ${text}`);

@@ -6,6 +6,7 @@ import { lazy, LocationProvider, Route, Router, useLocation } from 'preact-iso';
 import { useEffect } from 'preact/hooks';
 import { Palette, paletteOpen } from './components/palette';
 import { Toasts } from './components/ui';
+import { logOut, session } from './auth';
 import { liveStatus } from './live';
 import { NAV } from './nav';
 import { Home } from './pages/home';
@@ -111,6 +112,11 @@ export function App() {
             Steward
           </a>
           <LiveIndicator />
+          {session.value?.user && (
+            <button type="button" class="logout-button" onClick={() => logOut().then(() => window.location.reload())}>
+              Log out {session.value.user}
+            </button>
+          )}
           <button type="button" class="palette-button" onClick={() => (paletteOpen.value = true)} aria-keyshortcuts="Control+K Meta+K">
             <span class="wide-only">Search or run…</span>
             <span class="narrow-only">Search</span>

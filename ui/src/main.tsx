@@ -2,10 +2,20 @@
 import { render } from 'preact';
 import { App } from './app';
 import { watchAgents } from './agents';
+import { loadSession, needsLogin } from './auth';
 import { startLiveEvents } from './live';
+import { LoginPage } from './pages/login';
 import './styles.css';
 
-startLiveEvents();
-watchAgents();
-const root = document.getElementById('app');
-if (root) render(<App />, root);
+// The session first: a server that requires a login shows only the login page.
+loadSession().then(() => {
+  const root = document.getElementById('app');
+  if (!root) return;
+  if (needsLogin.value) {
+    render(<LoginPage />, root);
+    return;
+  }
+  startLiveEvents();
+  watchAgents();
+  render(<App />, root);
+});

@@ -83,6 +83,23 @@ pub enum Command {
     /// The event log; --follow for live events.
     #[command(after_help = "Examples:\n  steward events\n  steward events --follow --json")]
     Events(commands::events::EventsArgs),
+    /// Users of this home (its database): add, list, remove.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  steward user add ada --admin   (the password is read from standard input)\n  steward user list"
+    )]
+    User(commands::users::UserCommand),
+    /// API tokens: create (shown once), list, revoke.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  steward token create --user ada --name laptop --scope write --expires-in 90d\n  steward token revoke 3"
+    )]
+    Token(commands::users::TokenCommand),
+    /// Store an API token (read from standard input) for this CLI to send to the server.
+    #[command(
+        after_help = "Example:\n  steward token create --user ada --name laptop --json | jq -r .token | steward login"
+    )]
+    Login,
     /// Apply database migrations and exit.
     #[command(after_help = "Example:\n  steward migrate --home ./data")]
     Migrate(HomeOptions),

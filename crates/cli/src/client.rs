@@ -52,12 +52,30 @@ impl ApiClient {
             )
             .into());
         }
+        let base = url.as_str().trim_end_matches('/').to_string();
+        ApiClient::with_credential(base, crate::credentials::token_for(url.as_str().trim_end_matches('/')))
+    }
+
+    /// The same server, sending `token` instead of the stored one.
+    pub fn with_token(self, token: &str) -> anyhow::Result<ApiClient> {
+        ApiClient::with_credential(self.base, Some(token.to_string()))
+    }
+
+    fn with_credential(base: String, token: Option<String>) -> anyhow::Result<ApiClient> {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(token) = token {
+            let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))
+                .map_err(|_| CliFailure::invalid("token", "the token has characters a header cannot carry"))?;
+            value.set_sensitive(true);
+            headers.insert(reqwest::header::AUTHORIZATION, value);
+        }
         let http = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
             .user_agent(concat!("steward-cli/", env!("CARGO_PKG_VERSION")))
+            .default_headers(headers)
             .build()
             .context("cannot set up the HTTP client")?;
-        Ok(ApiClient { base: url.as_str().trim_end_matches('/').to_string(), http })
+        Ok(ApiClient { base, http })
     }
 
     pub fn base(&self) -> &str {

@@ -159,6 +159,12 @@ pub struct ServerConfig {
     pub header_timeout_secs: u64,
     /// Seconds a client has to send a request's body.
     pub body_timeout_secs: u64,
+    /// Refuse requests without a credential even on loopback (always so on
+    /// any other address).
+    pub require_auth: bool,
+    /// Mark session cookies `Secure` (the dashboard is reached over TLS,
+    /// through a proxy that terminates it).
+    pub secure_cookies: bool,
 }
 
 impl Default for Config {
@@ -205,6 +211,8 @@ impl Default for ServerConfig {
             max_connections_per_address: connections.max_per_address,
             header_timeout_secs: connections.header_timeout.as_secs(),
             body_timeout_secs: steward_server::DEFAULT_BODY_TIMEOUT.as_secs(),
+            require_auth: false,
+            secure_cookies: false,
         }
     }
 }

@@ -128,7 +128,7 @@ mod tests {
         assert_eq!(
             found.message,
             "unknown key `colour` in [server]; the keys here are: max_body_bytes, allowed_hosts, max_connections, \
-             max_connections_per_address, header_timeout_secs, body_timeout_secs"
+             max_connections_per_address, header_timeout_secs, body_timeout_secs, require_auth, secure_cookies"
         );
     }
 

@@ -5,6 +5,7 @@ mod client;
 mod commands;
 mod config;
 mod config_file;
+mod credentials;
 mod failure;
 mod input;
 mod logging;
@@ -77,6 +78,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => commands::serve::run(args, &cli.global).await,
         Command::Migrate(args) => commands::migrate::run(args, &cli.global).await,
+        Command::User(command) => commands::users::run_user(command, &cli.global).await,
+        Command::Token(command) => commands::users::run_token(command, &cli.global).await,
+        Command::Login => commands::login::run(&cli.global).await,
         Command::Completions(args) => {
             commands::completions::run(args, &mut <Cli as clap::CommandFactory>::command());
             Ok(())

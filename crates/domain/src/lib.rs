@@ -10,6 +10,7 @@ pub mod action;
 pub mod agent;
 pub mod approval;
 pub mod artifact;
+pub mod auth;
 pub mod backoff;
 pub mod conversation;
 pub mod delivery;

@@ -7,8 +7,10 @@
 //! SQL, no provider JSON here. Every response that is not a success, even a
 //! panic, has the shape `{"error": {"code", "message", "field"}}`.
 
+mod access;
 pub mod api;
 mod api_reference;
+pub mod auth;
 mod dashboard;
 mod error;
 mod extract;

@@ -11,6 +11,7 @@ use steward_runtime::{SharedClock, UseCaseError, UseCases};
 use steward_store::Store;
 use tokio_util::sync::CancellationToken;
 
+use crate::access::AuthSettings;
 use crate::error::ApiError;
 use crate::guard::HostPolicy;
 
@@ -52,6 +53,8 @@ pub struct AppState {
     /// Memory with the models `serve` configured; `None` searches on full
     /// text and the graph only (tests of the plain API).
     pub memory: Option<Arc<Memory>>,
+    /// Whether credentials are required; the limits on failed attempts.
+    pub auth: AuthSettings,
 }
 
 impl AppState {
@@ -68,7 +71,13 @@ impl AppState {
             hosts: HostPolicy::default(),
             body_timeout: DEFAULT_BODY_TIMEOUT,
             memory: None,
+            auth: AuthSettings::default(),
         }
+    }
+
+    pub fn with_auth(mut self, auth: AuthSettings) -> AppState {
+        self.auth = auth;
+        self
     }
 
     pub fn with_hosts(mut self, hosts: HostPolicy) -> AppState {

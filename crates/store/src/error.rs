@@ -23,6 +23,8 @@ pub enum Entity {
     Fact,
     MemoryEntity,
     Schedule,
+    User,
+    Token,
 }
 
 impl fmt::Display for Entity {
@@ -43,6 +45,8 @@ impl fmt::Display for Entity {
             Entity::Fact => "fact",
             Entity::MemoryEntity => "entity",
             Entity::Schedule => "schedule",
+            Entity::User => "user",
+            Entity::Token => "token",
         })
     }
 }

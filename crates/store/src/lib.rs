@@ -12,6 +12,7 @@ pub mod actions;
 pub mod agents;
 mod approvals;
 pub mod artifacts;
+pub mod auth;
 pub mod conversations;
 pub mod costs;
 pub mod database_url;
@@ -36,6 +37,7 @@ use steward_domain::Clock;
 pub use actions::{ActionFilter, ActionStore};
 pub use agents::{AgentFilter, AgentStore};
 pub use artifacts::{ArtifactFilter, ArtifactStore};
+pub use auth::AuthStore;
 pub use conversations::ConversationStore;
 pub use costs::{CostEntry, CostStore};
 pub use database_url::{DatabaseKind, DatabaseUrl};
@@ -60,6 +62,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub trait Store:
     AgentStore
     + ActionStore
+    + AuthStore
     + RunStore
     + ConversationStore
     + ArtifactStore

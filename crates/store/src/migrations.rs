@@ -33,6 +33,7 @@ pub const SQLITE: &[Migration] = &[
     Migration { version: 6, name: "schedules", sql: include_str!("../migrations/sqlite/0006_schedules.sql") },
     Migration { version: 7, name: "routines", sql: include_str!("../migrations/sqlite/0007_routines.sql") },
     Migration { version: 8, name: "memory", sql: include_str!("../migrations/sqlite/0008_memory.sql") },
+    Migration { version: 9, name: "auth", sql: include_str!("../migrations/sqlite/0009_auth.sql") },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -43,6 +44,7 @@ pub const POSTGRES: &[Migration] = &[
     Migration { version: 6, name: "schedules", sql: include_str!("../migrations/postgres/0006_schedules.sql") },
     Migration { version: 7, name: "routines", sql: include_str!("../migrations/postgres/0007_routines.sql") },
     Migration { version: 8, name: "memory", sql: include_str!("../migrations/postgres/0008_memory.sql") },
+    Migration { version: 9, name: "auth", sql: include_str!("../migrations/postgres/0009_auth.sql") },
 ];
 
 /// What a migration run did.

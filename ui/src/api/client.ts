@@ -2,6 +2,7 @@
 // Server-Sent Events a chat reply streams. Every failure becomes an
 // ApiError carrying the API's error shape, so pages can show its message.
 
+import { csrfHeaders, needsLogin } from '../auth';
 import type { StewardEvent } from './types';
 
 export const API = '/api/v1';
@@ -37,7 +38,11 @@ export async function request<T>(method: string, path: string, body?: unknown, s
   try {
     response = await fetch(API + path, {
       method,
-      headers: body === undefined ? { Accept: 'application/json' } : { Accept: 'application/json', 'Content-Type': 'application/json' },
+      headers: {
+        Accept: 'application/json',
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+        ...(method === 'GET' ? {} : csrfHeaders()),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal,
     });
@@ -45,6 +50,7 @@ export async function request<T>(method: string, path: string, body?: unknown, s
     if (cause instanceof DOMException && cause.name === 'AbortError') throw cause;
     throw new ApiError(0, 'unreachable', 'Steward does not answer; is `steward serve` still running?');
   }
+  if (response.status === 401) needsLogin.value = true;
   if (!response.ok) throw await errorFrom(response);
   if (response.status === 204) return undefined as T;
   return (await response.json()) as T;
@@ -113,7 +119,7 @@ export async function streamChat(
   try {
     response = await fetch(API + path, {
       method: 'POST',
-      headers: { Accept: 'text/event-stream', 'Content-Type': 'application/json' },
+      headers: { Accept: 'text/event-stream', 'Content-Type': 'application/json', ...csrfHeaders() },
       body: JSON.stringify({ message }),
       signal,
     });

@@ -75,6 +75,20 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
         tracing::warn!(recovered, "took back jobs left running when the previous process stopped");
     }
 
+    // Anything but loopback is reachable by others: it needs credentials,
+    // and an administrator who holds some, before it may start.
+    let auth_required = config.server.require_auth || !config.bind.ip().is_loopback();
+    if auth_required && !store.has_admin_credentials().await? {
+        anyhow::bail!(crate::failure::CliFailure::bad_configuration(format!(
+            "Steward will not serve {} without authentication, and no administrator can log in yet. Create the \
+             first one with `steward user add NAME --admin --home {}` (the dashboard password is read from \
+             standard input), then `steward token create --user NAME --name cli --scope admin` for the CLI; or \
+             bind to 127.0.0.1",
+            config.bind,
+            config.home.display()
+        )));
+    }
+
     let listener = TcpListener::bind(config.bind).await.with_context(|| {
         format!("cannot listen on {}: is another Steward running? Choose another address with --bind", config.bind)
     })?;
@@ -108,7 +122,12 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
         .with_job_kinds(job_kinds)
         .with_max_body_bytes(config.server.max_body_bytes)
         .with_body_timeout(Duration::from_secs(config.server.body_timeout_secs))
-        .with_hosts(steward_server::HostPolicy::for_bind(config.bind.ip(), config.server.allowed_hosts.clone()));
+        .with_hosts(steward_server::HostPolicy::for_bind(config.bind.ip(), config.server.allowed_hosts.clone()))
+        .with_auth(steward_server::auth::AuthSettings {
+            required: auth_required,
+            secure_cookies: config.server.secure_cookies,
+            ..steward_server::auth::AuthSettings::default()
+        });
     let shutdown = state.shutdown.clone();
     let app = steward_server::app(state);
     let scheduler = scheduler(&config, store.clone(), &clock)?.start(shutdown.child_token());

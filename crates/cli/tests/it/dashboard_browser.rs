@@ -174,3 +174,54 @@ async fn heavy_the_dashboard_journeys_in_a_real_browser() {
         }
     }
 }
+
+/// The dashboard on a server that requires authentication (`ui/e2e/login.mjs`):
+/// the login page, a wrong password refused, a change made through the
+/// session (with its CSRF token), and logging out.
+#[test]
+fn heavy_the_dashboard_behind_a_login() {
+    let root = repository_root();
+    let node_version = require_tools(&root);
+    let home = tempfile::tempdir().unwrap();
+    let home_arg = home.path().to_str().unwrap();
+    let steward = |args: &[&str], input: &str| {
+        let mut child = Command::new(crate::support::STEWARD)
+            .args(args)
+            .env_remove("STEWARD_DATABASE_URL")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run steward");
+        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+        let output = child.wait_with_output().expect("wait");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    steward(&["user", "add", "ada", "--admin", "--home", home_arg], "a browser password\n");
+    let created = steward(
+        &["--json", "token", "create", "--user", "ada", "--name", "e2e", "--scope", "admin", "--home", home_arg],
+        "",
+    );
+    let token = serde_json::from_str::<serde_json::Value>(&created).expect("json")["token"]
+        .as_str()
+        .expect("token")
+        .to_string();
+    let server = ServerOptions::default().home(home.path()).env("STEWARD_SERVER__REQUIRE_AUTH", "true").start();
+    let output = Command::new("node")
+        .arg(root.join("ui/e2e/login.mjs"))
+        .current_dir(root.join("ui"))
+        .env("STEWARD_URL", server.url())
+        .env("STEWARD_TOKEN", &token)
+        .env("STEWARD_USER", "ada")
+        .env("STEWARD_PASSWORD", "a browser password")
+        .output()
+        .expect("run node");
+    assert!(
+        output.status.success(),
+        "the login journey failed (node {node_version}):\n{}\n{}\nthe server's log:\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+        server.log()
+    );
+}

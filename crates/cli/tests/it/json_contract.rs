@@ -96,6 +96,13 @@ const WALK: &[(&str, &[&str], Expect)] = &[
     ("skills list", &["skills", "list", "--home", "{home}"], Answer),
     ("skills check", &["skills", "check", "--home", "{home}"], Answer),
     ("migrate", &["migrate", "--home", "{home}/walk"], Answer),
+    ("user add", &["user", "add", "walker", "--admin", "--home", "{home}/walk"], Answer),
+    ("user list", &["user", "list", "--home", "{home}/walk"], Answer),
+    ("token create", &["token", "create", "--user", "walker", "--name", "walk", "--home", "{home}/walk"], Answer),
+    ("token list", &["token", "list", "--home", "{home}/walk"], Answer),
+    ("token revoke", &["token", "revoke", "1", "--home", "{home}/walk"], Answer),
+    ("user remove", &["user", "remove", "walker", "--yes", "--home", "{home}/walk"], Answer),
+    ("login", &["login"], Error("invalid_parameter")),
     ("ask", &["ask", "One line, please"], Answer),
     ("agent archive", &["agent", "archive", "{agent}", "--yes"], Answer),
 ];

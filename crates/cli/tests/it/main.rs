@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod access;
 mod agent_crash;
 mod agent_journey;
 mod agents_and_actions;

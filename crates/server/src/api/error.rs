@@ -53,6 +53,12 @@ error_codes! {
     ModelUnavailable = "model_unavailable", 422;
     /// The endpoint takes no body (cancel, retry, archive) and one was sent.
     UnexpectedBody = "unexpected_body", 400;
+    /// The request carries no credential where one is required, or one that is not valid
+    /// (unknown, expired, revoked; or a wrong user name or password).
+    Unauthenticated = "unauthenticated", 401;
+    /// The credential is valid but may not do this (a `read` token's change, a dashboard
+    /// session's change without its `X-CSRF-Token`).
+    Forbidden = "forbidden", 403;
     /// A browser sent the request from another site's page (its `Origin` is not this server's,
     /// or `Sec-Fetch-Site` says cross-site); only the server's own pages may use the API.
     CrossSiteRequest = "cross_site_request", 403;
@@ -88,6 +94,9 @@ error_codes! {
     /// The body is not sent as `Content-Type: application/json` (a state-changing request with
     /// a form or text content type is refused even without a body).
     UnsupportedMediaType = "unsupported_media_type", 415;
+    /// Too many failed authentication attempts from this address or for this user; the
+    /// `Retry-After` header says how many seconds to wait.
+    RateLimited = "rate_limited", 429;
     /// The request's headers are larger, or more numerous, than the server accepts.
     HeadersTooLarge = "headers_too_large", 431;
     /// A bug or a database failure; the server log has the details.

@@ -10,6 +10,7 @@ pub mod actions;
 pub mod agents;
 pub mod approvals;
 pub mod artifacts;
+pub mod auth;
 pub mod chats;
 pub mod costs;
 pub mod deliveries;
@@ -35,6 +36,7 @@ pub use agents::{
 };
 pub use approvals::{ApprovalListQuery, ApprovalListResponse, ApprovalResponse, ApproveRequest, RejectRequest};
 pub use artifacts::{ArtifactListResponse, ArtifactResponse};
+pub use auth::{LoginRequest, SessionResponse};
 pub use chats::{
     AgentProposalBody, ChatDeltaEvent, ChatDoneEvent, ChatDraftEvent, ChatMessageRequest, ChatMessageResponse,
     ChatReplyResponse, ChatStreamEvent, ConfirmSetupRequest, MessageCostBody, MessageListQuery, MessageListResponse,

@@ -16,62 +16,13 @@
 //! Clients that send none of these headers (the CLI, scripts) are not
 //! browsers and pass; what protects them is authentication.
 
-use std::net::IpAddr;
-
 use axum::extract::Request;
 use axum::http::header::{CONTENT_TYPE, HOST, ORIGIN};
 use axum::http::{HeaderMap, Method, Uri};
 
+use crate::access::HostPolicy;
 use crate::api::ErrorCode;
 use crate::error::ApiError;
-
-/// Which `Host` names the server answers to.
-#[derive(Clone, Debug, PartialEq)]
-pub struct HostPolicy {
-    /// Whether `Host` is checked at all.
-    enforce: bool,
-    /// Names (without port, lowercase) accepted besides loopback names;
-    /// `*` accepts any.
-    allowed: Vec<String>,
-}
-
-impl Default for HostPolicy {
-    /// Loopback names only.
-    fn default() -> Self {
-        HostPolicy { enforce: true, allowed: Vec::new() }
-    }
-}
-
-impl HostPolicy {
-    /// For a server bound to `bind`: on a loopback address, loopback names
-    /// and `allowed`; on another address only `allowed` when it is set (a
-    /// public server is reached by names only its operator knows), else any
-    /// name, since authentication is then required.
-    pub fn for_bind(bind: IpAddr, allowed: impl IntoIterator<Item = String>) -> Self {
-        let allowed: Vec<String> =
-            allowed.into_iter().map(|host| host.trim().trim_end_matches('.').to_ascii_lowercase()).collect();
-        HostPolicy { enforce: bind.is_loopback() || !allowed.is_empty(), allowed }
-    }
-
-    fn listed(&self, host: &str) -> bool {
-        self.allowed.iter().any(|allowed| allowed == "*" || allowed == host)
-    }
-
-    /// Whether a `Host` name (port stripped) is served.
-    pub fn allows(&self, host: &str) -> bool {
-        let host = host.trim_end_matches('.').to_ascii_lowercase();
-        !self.enforce || is_loopback_name(&host) || self.listed(&host)
-    }
-}
-
-/// `localhost`, `*.localhost`, `127.x.x.x` and `[::1]`.
-fn is_loopback_name(host: &str) -> bool {
-    if host == "localhost" || host.ends_with(".localhost") {
-        return true;
-    }
-    let literal = host.strip_prefix('[').and_then(|rest| rest.strip_suffix(']')).unwrap_or(host);
-    literal.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
 
 /// The host part of an authority (`example.com:8420`, `[::1]:8420`).
 fn host_of(authority: &str) -> &str {

@@ -7,6 +7,7 @@ mod actions;
 mod agents;
 mod approvals;
 mod artifacts;
+mod auth;
 mod chats;
 mod costs;
 mod deliveries;
@@ -16,6 +17,7 @@ mod jobs;
 mod memory;
 pub(crate) mod meta;
 mod models;
+mod no_body;
 mod runs;
 mod schedules;
 mod setup;
@@ -93,19 +95,22 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(costs::cost_report))
         .routes(routes!(meta::openapi_json))
         .routes(routes!(models::list_models))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::session))
 }
 
 pub(crate) fn router(state: AppState) -> Router {
-    let (api, document) = api_routes().split_for_parts();
+    let (api, _document) = api_routes().split_for_parts();
     let max_body_bytes = state.max_body_bytes;
-    let bodiless = guard::BodilessOperations::from_document(&document);
-    api.route_layer(middleware::from_fn_with_state(bodiless, guard::refuse_unexpected_body))
+    api.route_layer(middleware::from_fn(no_body::refuse_unexpected_body))
         .merge(crate::api_reference::routes())
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .fallback(crate::dashboard::serve)
         .with_state(state.clone())
         .layer(DefaultBodyLimit::max(max_body_bytes))
-        .layer(middleware::from_fn_with_state(state.hosts.clone(), guard::check))
+        .layer(middleware::from_fn_with_state(state.clone(), crate::auth::authenticate))
+        .layer(middleware::from_fn_with_state(state, guard::check))
         .layer(CatchPanicLayer::custom(fallback::panic_response))
         .layer(TraceLayer::new_for_http())
 }

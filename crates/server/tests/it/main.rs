@@ -10,6 +10,7 @@ mod agent_support;
 mod agents;
 mod approvals;
 mod artifacts;
+mod auth;
 mod chats;
 mod dashboard;
 mod deliveries;

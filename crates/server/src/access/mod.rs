@@ -1,0 +1,37 @@
+//! `AuthSettings`: whether a server requires credentials, how its cookies
+//! are marked, and its limits on failed attempts (`limiter.rs`). Apart from
+//! the middleware (`auth/`) so the application state can hold them without
+//! importing the middleware, which reads the state.
+
+mod hosts;
+pub mod limiter;
+
+use std::sync::Arc;
+
+pub use hosts::HostPolicy;
+pub use limiter::AttemptLimiter;
+
+/// Whether credentials are required, and how cookies are marked.
+#[derive(Clone, Debug)]
+pub struct AuthSettings {
+    /// Requests without a credential are refused (401) instead of acting as
+    /// the local owner.
+    pub required: bool,
+    /// Session cookies are marked `Secure` (the server is reached over TLS).
+    pub secure_cookies: bool,
+    /// Failed attempts per client address.
+    pub by_address: Arc<AttemptLimiter>,
+    /// Failed passwords per user name.
+    pub by_name: Arc<AttemptLimiter>,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        AuthSettings {
+            required: false,
+            secure_cookies: false,
+            by_address: Arc::new(AttemptLimiter::new(20, chrono::Duration::minutes(5))),
+            by_name: Arc::new(AttemptLimiter::new(5, chrono::Duration::minutes(5))),
+        }
+    }
+}
