@@ -45,6 +45,8 @@ pub struct Config {
     pub agents: AgentsConfig,
     /// Where deliveries go: Slack's API, SMTP, the webhook signing key's variable.
     pub deliveries: steward_runtime::deliveries::DeliveriesConfig,
+    /// Where calendar feeds may be fetched from.
+    pub calendar: steward_runtime::calendar::CalendarConfig,
 }
 
 /// Defaults for agent runs; an agent or a run may set its own limits.
@@ -150,6 +152,7 @@ impl Default for Config {
             tools: steward_runtime::tools::ToolsConfig::default(),
             agents: AgentsConfig::default(),
             deliveries: steward_runtime::deliveries::DeliveriesConfig::default(),
+            calendar: steward_runtime::calendar::CalendarConfig::default(),
         }
     }
 }

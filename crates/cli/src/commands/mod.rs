@@ -9,6 +9,7 @@ pub mod bench;
 mod bench_agents;
 mod bench_llm;
 mod bench_support;
+pub mod calendar;
 pub mod chat;
 pub mod completions;
 pub mod delivery;
