@@ -71,9 +71,11 @@ pub enum Command {
     #[command(subcommand)]
     #[command(after_help = "Examples:\n  steward delivery list --status failed\n  steward delivery retry 7")]
     Delivery(commands::delivery::DeliveryCommand),
-    /// Schedules: preview the fire times of a *when* in a time zone (no server needed).
+    /// Schedules: add, list, pause, run now, backfill, history; preview a *when* (no server needed).
     #[command(subcommand)]
-    #[command(after_help = "Example:\n  steward schedule preview \"weekdays at 08:00\" --tz Europe/London -n 5")]
+    #[command(after_help = "Examples:\n  steward schedule preview \"weekdays at 08:00\" --tz Europe/London -n 5\n  \
+                            steward schedule add standup --when \"weekdays at 09:00\" --tz Europe/London \\\n    \
+                            --agent Scribe --instruction \"Post the stand-up notes\"\n  steward schedule history standup")]
     Schedule(commands::schedule::ScheduleCommand),
     /// The event log; --follow for live events.
     #[command(after_help = "Examples:\n  steward events\n  steward events --follow --json")]

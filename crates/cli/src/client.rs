@@ -86,6 +86,10 @@ impl ApiClient {
         self.send(Method::POST, self.url(path, &[])?, None::<&()>).await
     }
 
+    pub async fn delete<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<Reply<T>> {
+        self.send(Method::DELETE, self.url(path, &[])?, None::<&()>).await
+    }
+
     pub async fn patch<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> anyhow::Result<Reply<T>> {
         self.send(Method::PATCH, self.url(path, &[])?, Some(body)).await
     }

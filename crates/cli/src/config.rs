@@ -134,6 +134,18 @@ pub struct QueueConfig {
 pub struct ServerConfig {
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Host names served besides loopback names (DNS rebinding protection);
+    /// on a non-loopback bind, when set, only these.
+    pub allowed_hosts: Vec<String>,
+    /// Open connections in all; more are closed as they arrive.
+    pub max_connections: usize,
+    /// Open connections from one client address.
+    pub max_connections_per_address: usize,
+    /// Seconds a client has to send a request's headers; also how long an
+    /// idle keep-alive connection stays open.
+    pub header_timeout_secs: u64,
+    /// Seconds a client has to send a request's body.
+    pub body_timeout_secs: u64,
 }
 
 impl Default for Config {
@@ -172,7 +184,25 @@ impl Default for WorkersConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig { max_body_bytes: 2 * 1024 * 1024 }
+        let connections = steward_server::listen::ConnectionLimits::default();
+        ServerConfig {
+            max_body_bytes: 2 * 1024 * 1024,
+            allowed_hosts: Vec::new(),
+            max_connections: connections.max_connections,
+            max_connections_per_address: connections.max_per_address,
+            header_timeout_secs: connections.header_timeout.as_secs(),
+            body_timeout_secs: steward_server::DEFAULT_BODY_TIMEOUT.as_secs(),
+        }
+    }
+}
+
+impl ServerConfig {
+    pub fn connection_limits(&self) -> steward_server::listen::ConnectionLimits {
+        steward_server::listen::ConnectionLimits {
+            max_connections: self.max_connections,
+            max_per_address: self.max_connections_per_address,
+            header_timeout: Duration::from_secs(self.header_timeout_secs),
+        }
     }
 }
 
@@ -228,7 +258,7 @@ const KEYS: &[&str] = &[
 
 /// Keys whose environment variable holds a comma-separated list:
 /// `STEWARD_TOOLS__HTTP__ALLOW=127.0.0.1,10.0.0.0/8`.
-const LIST_KEYS: &[&str] = &["tools.http.allow", "tools.require_approval"];
+const LIST_KEYS: &[&str] = &["tools.http.allow", "tools.require_approval", "server.allowed_hosts"];
 
 impl Config {
     /// Resolves the configuration from the process environment and files.
@@ -310,6 +340,16 @@ impl Config {
         }
         if self.server.max_body_bytes < 1024 {
             return Err(invalid_config("server.max_body_bytes", "server.max_body_bytes must be at least 1024"));
+        }
+        for (key, value) in [
+            ("server.max_connections", self.server.max_connections as u64),
+            ("server.max_connections_per_address", self.server.max_connections_per_address as u64),
+            ("server.header_timeout_secs", self.server.header_timeout_secs),
+            ("server.body_timeout_secs", self.server.body_timeout_secs),
+        ] {
+            if value == 0 {
+                return Err(invalid_config(key, format!("{key} must be at least 1")));
+            }
         }
         self.tools.validate().map_err(|error| invalid_config("tools", error))?;
         if self.agents.max_steps == 0 || self.agents.max_tokens == 0 || self.agents.max_wall_secs == 0 {

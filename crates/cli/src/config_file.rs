@@ -125,7 +125,11 @@ mod tests {
     #[test]
     fn a_key_like_nothing_known_lists_the_known_keys() {
         let found = problem("[server]\ncolour = \"blue\"\n");
-        assert_eq!(found.message, "unknown key `colour` in [server]; the keys here are: max_body_bytes");
+        assert_eq!(
+            found.message,
+            "unknown key `colour` in [server]; the keys here are: max_body_bytes, allowed_hosts, max_connections, \
+             max_connections_per_address, header_timeout_secs, body_timeout_secs"
+        );
     }
 
     #[test]

@@ -122,7 +122,8 @@ pub fn exit_status(code: &str) -> u8 {
         | "model_unavailable"
         | "invalid_json"
         | "payload_too_large"
-        | "unsupported_media_type" => 2,
+        | "unsupported_media_type"
+        | "unexpected_body" => 2,
         "not_found" => 3,
         "illegal_transition" | "already_exists" | "dependency_failed" | "archived" | "stale" | "budget_exceeded" => 4,
         "unreachable" | "unavailable" | "no_agent_runtime" | "model_not_configured" | "model_failed" => 5,

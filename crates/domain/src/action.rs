@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 
 use crate::ids::{ActionId, AgentId, JobId, UserId};
 use crate::text_enum::text_enum;
-use crate::validation::{ValidationError, check_optional_text, check_text};
+use crate::validation::{ValidationError, check_display_name, check_optional_text};
 
 pub mod limits {
     pub const TITLE_CHARS: usize = 200;
@@ -116,7 +116,7 @@ pub struct NewAction {
 
 impl NewAction {
     pub fn validate(&self) -> Result<(), ValidationError> {
-        check_text("title", &self.title, limits::TITLE_CHARS)?;
+        check_display_name("title", &self.title, limits::TITLE_CHARS)?;
         check_optional_text("description", &self.description, limits::DESCRIPTION_CHARS)
     }
 }
@@ -138,7 +138,7 @@ impl ActionPatch {
 
     pub fn validate(&self) -> Result<(), ValidationError> {
         if let Some(title) = &self.title {
-            check_text("title", title, limits::TITLE_CHARS)?;
+            check_display_name("title", title, limits::TITLE_CHARS)?;
         }
         if let Some(description) = &self.description {
             check_optional_text("description", description, limits::DESCRIPTION_CHARS)?;

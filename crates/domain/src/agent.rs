@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use crate::ids::{AgentId, UserId};
 use crate::run::RunLimits;
-use crate::validation::{ValidationError, check_machine_name, check_optional_text, check_text};
+use crate::validation::{ValidationError, check_display_name, check_machine_name, check_optional_text, check_text};
 
 pub mod limits {
     pub const NAME_CHARS: usize = 80;
@@ -250,11 +250,7 @@ fn check_tools(tools: &[String]) -> Result<(), ValidationError> {
 }
 
 fn check_name(name: &str) -> Result<(), ValidationError> {
-    check_text("name", name, limits::NAME_CHARS)?;
-    if name.chars().any(char::is_control) {
-        return Err(ValidationError::new("name", "must not contain control characters"));
-    }
-    Ok(())
+    check_display_name("name", name, limits::NAME_CHARS)
 }
 
 fn check_criteria(criteria: &[String]) -> Result<(), ValidationError> {

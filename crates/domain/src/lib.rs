@@ -20,6 +20,7 @@ pub mod job;
 pub mod memory;
 pub mod run;
 pub mod schedule;
+pub mod secret_text;
 pub mod suggest;
 mod text_enum;
 pub mod time;

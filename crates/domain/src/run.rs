@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::ids::{ActionId, AgentId, JobId, RunId, UserId};
-use crate::validation::{ValidationError, check_text};
+use crate::validation::{ValidationError, check_storable, check_text};
 
 use crate::text_enum::text_enum;
 
@@ -91,6 +91,8 @@ impl RunLimits {
         if self.max_tokens == Some(0) {
             return Err(ValidationError::new("max_tokens", "must be at least 1"));
         }
+        check_storable("max_tokens", self.max_tokens)?;
+        check_storable("max_wall_secs", self.max_wall_time.map(|wall| wall.as_secs()))?;
         if let Some(cost) = self.max_cost_usd
             && !(cost.is_finite() && cost > 0.0)
         {

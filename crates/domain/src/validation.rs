@@ -77,6 +77,42 @@ pub fn check_optional_text(field: &str, value: &str, max_chars: usize) -> Result
     Ok(())
 }
 
+/// Characters that reorder or hide text when displayed: the Unicode
+/// bidirectional embeddings, overrides and isolates, and the direction marks.
+/// A name holding one can show as another name (`Trojan Source`).
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
+/// Checks a name people read (an agent's name, an action's title): required,
+/// bounded, and free of control and bidirectional-override characters.
+pub fn check_display_name(field: &str, value: &str, max_chars: usize) -> Result<(), ValidationError> {
+    check_text(field, value, max_chars)?;
+    if let Some(bad) = value.chars().find(|c| c.is_control() || is_bidi_control(*c)) {
+        let kind = if bad.is_control() { "control" } else { "bidirectional-override" };
+        return Err(ValidationError::new(
+            field,
+            format!("must not contain {kind} characters (found U+{:04X})", u32::from(bad)),
+        ));
+    }
+    Ok(())
+}
+
+/// The largest count or duration (in seconds) the databases store: both keep
+/// them as signed 64-bit integers.
+pub const MAX_STORED_INTEGER: u64 = i64::MAX as u64;
+
+/// Checks that an optional count fits what the databases store; a larger
+/// value is refused, never clamped.
+pub fn check_storable(field: &str, value: Option<u64>) -> Result<(), ValidationError> {
+    match value {
+        Some(value) if value > MAX_STORED_INTEGER => {
+            Err(ValidationError::new(field, format!("is {value}; the largest accepted is {MAX_STORED_INTEGER}")))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Checks a machine name such as a queue or job kind: 1–64 characters of
 /// lowercase ASCII letters, digits, `_`, `-`, `.` and `:`.
 pub fn check_machine_name(field: &str, value: &str) -> Result<(), ValidationError> {
@@ -99,6 +135,24 @@ pub fn check_machine_name(field: &str, value: &str) -> Result<(), ValidationErro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn display_names_refuse_control_and_bidi_characters() {
+        assert!(check_display_name("name", "Research \u{e9}crivain", 80).is_ok());
+        let error = check_display_name("name", "invoice\u{202E}fdp.exe", 80).unwrap_err();
+        assert_eq!(error.field, "name");
+        assert!(error.message.contains("bidirectional-override") && error.message.contains("U+202E"), "{error}");
+        for bad in ["a\u{2066}b", "a\u{200F}b", "a\u{061C}b", "a\tb", "a\u{7}b"] {
+            assert!(check_display_name("name", bad, 80).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn counts_beyond_a_signed_64_bit_integer_are_refused() {
+        assert!(check_storable("max_tokens", Some(i64::MAX as u64)).is_ok());
+        let error = check_storable("max_tokens", Some(9_223_372_036_854_775_808)).unwrap_err();
+        assert_eq!(error.message, "is 9223372036854775808; the largest accepted is 9223372036854775807");
+    }
 
     #[test]
     fn nested_fields_read_like_paths() {

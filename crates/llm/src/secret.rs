@@ -21,11 +21,11 @@ impl ApiKey {
         &self.0
     }
 
-    /// `text` with every occurrence of this key replaced by [`REDACTED`]; used
-    /// on provider error messages, which sometimes quote the key back.
+    /// `text` with every occurrence of this key, or of a prefix of 8 or more
+    /// of its characters, replaced by [`REDACTED`]; used on provider error
+    /// messages, which sometimes quote the key back, whole or cut short.
     pub(crate) fn redact_from(&self, text: &str) -> String {
-        // Very short keys (test values like "x") would shred ordinary words.
-        if self.0.len() < 8 { text.to_owned() } else { text.replace(&self.0, REDACTED) }
+        steward_domain::secret_text::mask_secret(text, &self.0, REDACTED)
     }
 }
 

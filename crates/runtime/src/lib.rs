@@ -16,6 +16,7 @@ pub mod deliveries;
 pub mod handlers;
 pub mod memory;
 pub mod outbound;
+pub mod scheduler;
 pub mod skills;
 pub mod tools;
 pub mod usecases;
@@ -23,5 +24,6 @@ pub mod worker;
 
 pub use clock::SharedClock;
 pub use handlers::{HandlerRegistry, JobContext, JobError, JobHandler};
+pub use scheduler::Scheduler;
 pub use usecases::{UseCaseError, UseCases};
 pub use worker::{ShutdownReport, WorkerPool, WorkerPoolConfig};

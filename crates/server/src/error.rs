@@ -57,8 +57,12 @@ impl ApiError {
         self
     }
 
+    /// The response body. The message passes the redactor's credential
+    /// shapes, so a provider key quoted back by a failing call (even cut
+    /// short) never reaches a client.
     pub fn body(&self) -> ErrorResponse {
-        ErrorResponse { error: ErrorBody { code: self.code, message: self.message.clone(), field: self.field.clone() } }
+        let message = steward_runtime::outbound::Redactor::default().text(&self.message);
+        ErrorResponse { error: ErrorBody { code: self.code, message, field: self.field.clone() } }
     }
 }
 

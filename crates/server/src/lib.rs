@@ -13,6 +13,8 @@ mod dashboard;
 mod error;
 mod extract;
 mod fallback;
+mod guard;
+pub mod listen;
 mod openapi;
 mod routes;
 mod state;
@@ -20,8 +22,9 @@ mod state;
 use axum::Router;
 
 pub use error::ApiError;
+pub use guard::HostPolicy;
 pub use routes::meta::openapi_document;
-pub use state::{AppState, DEFAULT_KEEP_ALIVE, DEFAULT_MAX_BODY_BYTES};
+pub use state::{AppState, DEFAULT_BODY_TIMEOUT, DEFAULT_KEEP_ALIVE, DEFAULT_MAX_BODY_BYTES};
 
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {

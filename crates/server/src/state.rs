@@ -11,6 +11,7 @@ use steward_store::Store;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::ApiError;
+use crate::guard::HostPolicy;
 
 /// The largest request body accepted unless configured otherwise.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
@@ -18,6 +19,9 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 /// How often an idle event stream sends a keep-alive comment, so proxies and
 /// clients can tell a quiet stream from a dead connection.
 pub const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// How long a request's body may take to arrive unless configured otherwise.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Clone)]
 pub struct AppState {
@@ -40,6 +44,10 @@ pub struct AppState {
     pub started_at: Instant,
     /// The agent runtime (chats, runs); `None` in tests of the plain API.
     pub agents: Option<Arc<AgentRuntime>>,
+    /// The `Host` names served (DNS rebinding); loopback names by default.
+    pub hosts: HostPolicy,
+    /// How long a request's body may take to arrive.
+    pub body_timeout: Duration,
 }
 
 impl AppState {
@@ -53,7 +61,19 @@ impl AppState {
             keep_alive: DEFAULT_KEEP_ALIVE,
             started_at: Instant::now(),
             agents: None,
+            hosts: HostPolicy::default(),
+            body_timeout: DEFAULT_BODY_TIMEOUT,
         }
+    }
+
+    pub fn with_hosts(mut self, hosts: HostPolicy) -> AppState {
+        self.hosts = hosts;
+        self
+    }
+
+    pub fn with_body_timeout(mut self, body_timeout: Duration) -> AppState {
+        self.body_timeout = body_timeout;
+        self
     }
 
     pub fn with_agents(mut self, agents: Arc<AgentRuntime>) -> AppState {

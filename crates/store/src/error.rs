@@ -22,6 +22,7 @@ pub enum Entity {
     Episode,
     Fact,
     MemoryEntity,
+    Schedule,
 }
 
 impl fmt::Display for Entity {
@@ -41,6 +42,7 @@ impl fmt::Display for Entity {
             Entity::Episode => "episode",
             Entity::Fact => "fact",
             Entity::MemoryEntity => "entity",
+            Entity::Schedule => "schedule",
         })
     }
 }

@@ -24,6 +24,7 @@ pub mod migrations;
 pub mod postgres;
 mod rules;
 pub mod runs;
+pub mod schedules;
 pub mod sqlite;
 pub mod wakeups;
 
@@ -48,6 +49,7 @@ pub use jobs::{
 pub use memory::MemoryStore;
 pub use migrations::MigrationReport;
 pub use runs::{AgentMetrics, ApprovalFilter, RunFilter, RunFinish, RunStore};
+pub use schedules::{FireRequest, PreconditionCheck, ScheduleStore, SettleReport};
 pub use wakeups::Wakeups;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -66,6 +68,7 @@ pub trait Store:
     + MemoryStore
     + JobQueue
     + EventLog
+    + ScheduleStore
     + Send
     + Sync
     + 'static

@@ -30,6 +30,7 @@ pub const SQLITE: &[Migration] = &[
     Migration { version: 2, name: "agent_runtime", sql: include_str!("../migrations/sqlite/0002_agent_runtime.sql") },
     Migration { version: 4, name: "schema_parity", sql: include_str!("../migrations/sqlite/0004_schema_parity.sql") },
     Migration { version: 5, name: "agent_names", sql: include_str!("../migrations/sqlite/0005_agent_names.sql") },
+    Migration { version: 6, name: "schedules", sql: include_str!("../migrations/sqlite/0006_schedules.sql") },
     Migration { version: 7, name: "routines", sql: include_str!("../migrations/sqlite/0007_routines.sql") },
     Migration { version: 8, name: "memory", sql: include_str!("../migrations/sqlite/0008_memory.sql") },
 ];
@@ -39,6 +40,7 @@ pub const POSTGRES: &[Migration] = &[
     Migration { version: 2, name: "agent_runtime", sql: include_str!("../migrations/postgres/0002_agent_runtime.sql") },
     Migration { version: 4, name: "schema_parity", sql: include_str!("../migrations/postgres/0004_schema_parity.sql") },
     Migration { version: 5, name: "agent_names", sql: include_str!("../migrations/postgres/0005_agent_names.sql") },
+    Migration { version: 6, name: "schedules", sql: include_str!("../migrations/postgres/0006_schedules.sql") },
     Migration { version: 7, name: "routines", sql: include_str!("../migrations/postgres/0007_routines.sql") },
     Migration { version: 8, name: "memory", sql: include_str!("../migrations/postgres/0008_memory.sql") },
 ];

@@ -30,6 +30,9 @@ pub enum BenchCommand {
     /// Agent runs end to end against the fake provider in a child process:
     /// steps per second, CPU per step, and many runs in flight at once.
     Agents(super::bench_agents::AgentsBenchArgs),
+    /// The schedule firing loop: fire delay of many schedules due at once,
+    /// and memory and idle CPU with many registered.
+    Schedules(super::bench_schedules::SchedulesBenchArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -70,6 +73,7 @@ pub async fn run(command: BenchCommand, global: &GlobalOptions) -> anyhow::Resul
         BenchCommand::Queue(args) => queue(args, global.json).await,
         BenchCommand::Llm(args) => super::bench_llm::run(args, global.json).await,
         BenchCommand::Agents(args) => super::bench_agents::run(args, global.json).await,
+        BenchCommand::Schedules(args) => super::bench_schedules::run(args, global.json).await,
     }
 }
 

@@ -1,6 +1,7 @@
 //! `steward schedule`: schedules. `preview` computes the next fire times of a
 //! *when* in a time zone on the spot — no server needed — with the same code
-//! the scheduler uses.
+//! the scheduler uses; the other subcommands talk to a running server
+//! ([`super::schedule_manage`]).
 
 use anyhow::{Context, anyhow};
 use chrono::{DateTime, LocalResult, NaiveDateTime, TimeZone, Utc};
@@ -16,6 +17,41 @@ use crate::output::{print_json, say};
 pub enum ScheduleCommand {
     /// Print the next fire times of a *when*, one per line, in RFC 3339 with the zone's offset.
     Preview(PreviewArgs),
+    /// Add a schedule: each fire starts a run of an agent or on an action, a routine or a job.
+    Add(Box<super::schedule_manage::AddArgs>),
+    /// List schedules with their next fire, in their zone and in local time.
+    List,
+    /// Show one schedule (by name or id).
+    Show { name: String },
+    /// Pause a schedule: no slot fires until it is resumed.
+    Pause { name: String },
+    /// Resume a schedule; slots passed while paused follow its missed-run policy.
+    Resume { name: String },
+    /// Remove a schedule and its history.
+    Remove {
+        name: String,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Fire a schedule now (recorded as manual).
+    RunNow { name: String },
+    /// Fire the slots of a past interval not fired yet (at most 500).
+    Backfill {
+        name: String,
+        /// RFC 3339, or a local date and time.
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+    },
+    /// A schedule's recorded slots, newest first: slot, fired at, status, job, run, outcome.
+    History {
+        name: String,
+        /// At most this many.
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        limit: u32,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -38,9 +74,19 @@ pub struct PreviewArgs {
     pub count: u32,
 }
 
-pub fn run(command: ScheduleCommand, global: &GlobalOptions) -> anyhow::Result<()> {
+pub async fn run(command: ScheduleCommand, global: &GlobalOptions) -> anyhow::Result<()> {
+    use super::schedule_manage as manage;
     match command {
         ScheduleCommand::Preview(args) => preview(args, global),
+        ScheduleCommand::Add(args) => manage::add(*args, global).await,
+        ScheduleCommand::List => manage::list(global).await,
+        ScheduleCommand::Show { name } => manage::show(&name, global).await,
+        ScheduleCommand::Pause { name } => manage::change(&name, "pause", false, global).await,
+        ScheduleCommand::Resume { name } => manage::change(&name, "resume", false, global).await,
+        ScheduleCommand::Remove { name, yes } => manage::change(&name, "remove", yes, global).await,
+        ScheduleCommand::RunNow { name } => manage::run_now(&name, global).await,
+        ScheduleCommand::Backfill { name, from, to } => manage::backfill(&name, &from, &to, global).await,
+        ScheduleCommand::History { name, limit } => manage::history(&name, limit, global).await,
     }
 }
 

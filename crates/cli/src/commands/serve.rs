@@ -11,9 +11,11 @@ use steward_llm::ModelRegistry;
 use steward_runtime::agent::redact::Redactor;
 use steward_runtime::agent::{AgentRunHandler, AgentRuntime, HomeToolsAndSkills};
 use steward_runtime::deliveries::{Deliverer, DeliveryHandler};
+use steward_runtime::outbound::AddressPolicy;
+use steward_runtime::scheduler::PreconditionChecker;
 use steward_runtime::tools::BuiltinTools;
 use steward_runtime::worker::default_worker_id;
-use steward_runtime::{HandlerRegistry, SharedClock, WorkerPool, WorkerPoolConfig};
+use steward_runtime::{HandlerRegistry, Scheduler, SharedClock, WorkerPool, WorkerPoolConfig};
 use steward_store::{QueueSettings, Store, StoreOptions};
 use tokio::net::TcpListener;
 
@@ -53,6 +55,16 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
     let config = Config::load(&overrides)?;
     crate::logging::init(global.log.as_deref(), &config.log, global.log_format.unwrap_or(config.log_format));
     create_home(&config)?;
+    // Every connection is a descriptor: the soft limit (often 1024) would
+    // stop the server long before `server.max_connections`.
+    let open_files = crate::open_files::raise_open_files_limit();
+    if !open_files.allows(config.server.max_connections as u64 + 256) {
+        tracing::warn!(
+            limit = %open_files.describe(),
+            max_connections = config.server.max_connections,
+            "the open-file limit is below server.max_connections; raise it (ulimit -n, LimitNOFILE=) or lower the cap"
+        );
+    }
 
     // One clock for the store, the agent runtime, the workers and the API.
     let clock = SharedClock::system();
@@ -71,7 +83,7 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
 
     let mut handlers = HandlerRegistry::with_builtins();
     if config.dev_handlers {
-        handlers.add_dev_handlers();
+        handlers.add_dev_handlers(config.home.join("dev-effects"));
     }
     let agents = agent_runtime(&config, store.clone(), &clock)?;
     handlers.register(steward_domain::run::execution::JOB_KIND, AgentRunHandler::new(agents.clone()));
@@ -90,9 +102,12 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
         .with_agents(agents)
         .with_clock(clock.as_arc())
         .with_job_kinds(job_kinds)
-        .with_max_body_bytes(config.server.max_body_bytes);
+        .with_max_body_bytes(config.server.max_body_bytes)
+        .with_body_timeout(Duration::from_secs(config.server.body_timeout_secs))
+        .with_hosts(steward_server::HostPolicy::for_bind(config.bind.ip(), config.server.allowed_hosts.clone()));
     let shutdown = state.shutdown.clone();
     let app = steward_server::app(state);
+    let scheduler = scheduler(&config, store.clone(), &clock)?.start(shutdown.child_token());
 
     crate::output::say!(
         "Steward is running at http://{address}/ (API http://{address}/api/v1, database {})",
@@ -100,13 +115,10 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
     );
     tracing::info!(%address, database = %config.database()?, "listening");
 
-    let server = axum::serve(listener, app).with_graceful_shutdown({
-        let shutdown = shutdown.clone();
-        async move { shutdown.cancelled().await }
-    });
-    let mut server = std::pin::pin!(server.into_future());
+    let server = steward_server::listen::serve(listener, app, config.server.connection_limits(), shutdown.clone());
+    let mut server = std::pin::pin!(server);
     tokio::select! {
-        result = &mut server => result.context("the HTTP server failed")?,
+        () = &mut server => {},
         () = shutdown_signal() => {
             tracing::info!("shutting down: no new jobs are claimed; running jobs get {}s to finish", config.workers.shutdown_grace_secs);
             // Ends live event streams and stops accepting connections.
@@ -119,13 +131,26 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
                 tracing::warn!("some HTTP connections were still open after {HTTP_SHUTDOWN_GRACE:?}; closed them");
             }
             tracing::info!(finished = report.finished, released = report.released, "workers stopped");
+            let _ = scheduler.await;
             store.close().await;
             return Ok(());
         }
     }
+    shutdown.cancel();
+    let _ = scheduler.await;
     pool.shutdown().await;
     store.close().await;
     Ok(())
+}
+
+/// The schedule firing loop; URL preconditions keep the outbound address
+/// policy of `tools.http.allow`.
+fn scheduler(config: &Config, store: Arc<dyn Store>, clock: &SharedClock) -> anyhow::Result<Scheduler> {
+    let policy = AddressPolicy::from_allowlist(&config.tools.http.allow)
+        .map_err(|error| anyhow::anyhow!("tools.http.allow: {error}"))?
+        .named("tools.http.allow");
+    let checker = PreconditionChecker::new(store.clone(), Arc::new(policy));
+    Ok(Scheduler::new(store, clock.clone(), checker))
 }
 
 fn create_home(config: &Config) -> anyhow::Result<()> {

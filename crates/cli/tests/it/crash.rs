@@ -56,7 +56,6 @@ async fn get(client: &reqwest::Client, base: &str, path: &str) -> Option<Value> 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crash_kill9_loses_no_job_and_repeats_no_side_effect() {
-    let effects = tempfile::tempdir().unwrap();
     let server = ServerOptions::default()
         .arg("--dev-handlers")
         .arg("--workers")
@@ -65,6 +64,8 @@ async fn crash_kill9_loses_no_job_and_repeats_no_side_effect() {
         // killed process is taken back at start-up.
         .start();
     let url = Arc::new(Mutex::new(server.url().to_string()));
+    // The effect handler writes only under the home's `dev-effects/`.
+    let effects = server.home().join("dev-effects").join("crash");
     let server = Arc::new(Mutex::new(server));
     let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
     let kills = Arc::new(AtomicUsize::new(0));
@@ -93,7 +94,7 @@ async fn crash_kill9_loses_no_job_and_repeats_no_side_effect() {
 
     // The enqueuer: 10,000 keyed jobs in batches, retried across crashes.
     // The idempotency keys make a retried batch return the jobs it created.
-    let dir = effects.path().to_string_lossy().to_string();
+    let dir = "crash";
     for start in (0..JOBS).step_by(BATCH) {
         let jobs: Vec<Value> = (start..(start + BATCH).min(JOBS))
             .map(|index| {
@@ -148,16 +149,16 @@ async fn crash_kill9_loses_no_job_and_repeats_no_side_effect() {
     // Every effect exactly once, and written by the job holding that key.
     let ids_by_key = job_ids_by_key(&client, &url).await;
     assert_eq!(ids_by_key.len(), JOBS);
-    let effect_files = std::fs::read_dir(effects.path().join("effects")).unwrap().count();
+    let effect_files = std::fs::read_dir(effects.join("effects")).unwrap().count();
     assert_eq!(effect_files, JOBS, "one effect file per job");
     for index in 0..JOBS {
-        let written = std::fs::read_to_string(effects.path().join("effects").join(key(index)))
+        let written = std::fs::read_to_string(effects.join("effects").join(key(index)))
             .unwrap_or_else(|_| panic!("the effect of {} never happened", key(index)));
         assert_eq!(written, ids_by_key[&key(index)].to_string(), "effect of {} written by another job", key(index));
     }
 
     // Executions were repeated (that is what the kills do), effects were not.
-    let executions = count_executions(effects.path());
+    let executions = count_executions(&effects);
     let executed_keys = executions.len();
     let repeated: usize = executions.values().filter(|count| **count > 1).count();
     assert_eq!(executed_keys, JOBS);

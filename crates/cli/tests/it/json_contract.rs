@@ -30,6 +30,7 @@ pub const NOT_WALKED: &[(&str, &str)] = &[
     ("bench queue", "a measurement that takes minutes; prints a table"),
     ("bench llm", "a measurement; needs Python SDKs"),
     ("bench agents", "a measurement that takes minutes"),
+    ("bench schedules", "a measurement that takes a minute; prints a summary"),
 ];
 
 /// `(subcommand, arguments, expected)`, in the order they run; `{agent}`,
@@ -75,6 +76,15 @@ const WALK: &[(&str, &[&str], Expect)] = &[
     ("delivery retry", &["delivery", "retry", "987654"], Error("not_found")),
     ("events", &["events"], Answer),
     ("schedule preview", &["schedule", "preview", "daily at 08:00", "-n", "3"], Answer),
+    ("schedule add", &["schedule", "add", "Walk", "--when", "@daily", "--job", "noop"], Answer),
+    ("schedule list", &["schedule", "list"], Answer),
+    ("schedule show", &["schedule", "show", "walk"], Answer),
+    ("schedule pause", &["schedule", "pause", "Walk"], Answer),
+    ("schedule resume", &["schedule", "resume", "Walk"], Answer),
+    ("schedule run-now", &["schedule", "run-now", "Walk"], Answer),
+    ("schedule backfill", BACKFILL, Answer),
+    ("schedule history", &["schedule", "history", "Walk"], Answer),
+    ("schedule remove", &["schedule", "remove", "Nonesuch", "--yes"], Error("not_found")),
     ("tools", &["tools", "--home", "{home}"], Answer),
     ("skills list", &["skills", "list", "--home", "{home}"], Answer),
     ("skills check", &["skills", "check", "--home", "{home}"], Answer),
@@ -82,6 +92,10 @@ const WALK: &[(&str, &[&str], Expect)] = &[
     ("ask", &["ask", "One line, please"], Answer),
     ("agent archive", &["agent", "archive", "{agent}", "--yes"], Answer),
 ];
+
+/// Two days of a daily schedule's past slots.
+const BACKFILL: &[&str] =
+    &["schedule", "backfill", "Walk", "--from", "2020-01-01T00:00:00Z", "--to", "2020-01-03T00:00:00Z"];
 
 /// The exit status of each class, as `steward --help` documents it.
 fn exit_status_of(code: &str) -> i32 {

@@ -19,6 +19,7 @@ mod json_contract;
 mod llm_commands;
 mod pipes;
 mod readme_tour;
+mod schedule_firing;
 mod schedule_preview;
 mod server;
 mod skills;

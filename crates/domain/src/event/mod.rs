@@ -29,10 +29,11 @@ pub enum EventSubject {
     Routine,
     Episode,
     Fact,
+    Schedule,
 }
 
 impl EventSubject {
-    pub const ALL: [EventSubject; 11] = [
+    pub const ALL: [EventSubject; 12] = [
         EventSubject::Job,
         EventSubject::Agent,
         EventSubject::Action,
@@ -44,6 +45,7 @@ impl EventSubject {
         EventSubject::Routine,
         EventSubject::Episode,
         EventSubject::Fact,
+        EventSubject::Schedule,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -59,6 +61,7 @@ impl EventSubject {
             EventSubject::Routine => "routine",
             EventSubject::Episode => "episode",
             EventSubject::Fact => "fact",
+            EventSubject::Schedule => "schedule",
         }
     }
 
@@ -99,6 +102,13 @@ impl EventKind {
     pub const ROUTINE_FIRED: &'static str = "routine.fired";
     pub const MEMORY_EPISODE_INGESTED: &'static str = "memory.episode_ingested";
     pub const MEMORY_FACT_INVALIDATED: &'static str = "memory.fact_invalidated";
+    pub const SCHEDULE_CREATED: &'static str = "schedule.created";
+    pub const SCHEDULE_PAUSED: &'static str = "schedule.paused";
+    pub const SCHEDULE_RESUMED: &'static str = "schedule.resumed";
+    pub const SCHEDULE_DELETED: &'static str = "schedule.deleted";
+    pub const SCHEDULE_FIRED: &'static str = "schedule.fired";
+    pub const SCHEDULE_SLOTS_NOT_FIRED: &'static str = "schedule.slots_not_fired";
+    pub const SCHEDULE_FIRE_SETTLED: &'static str = "schedule.fire_settled";
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -16,9 +16,10 @@ use crate::conversation::{ChatRole, ConversationKind};
 use crate::delivery::DeliveryStatus;
 use crate::ids::{
     ActionId, AgentId, ApprovalId, ArtifactId, ConversationId, DeliveryId, EpisodeId, FactId, FireId, JobId, MessageId,
-    RoutineId, RunId,
+    RoutineId, RunId, ScheduleId,
 };
 use crate::run::{RunOutcome, RunStatus, StepKind};
+use crate::schedule::{FireOutcome, FireStatus};
 
 /// The reason recorded on approvals withdrawn because their run ended.
 pub const WITHDRAWN_REASON: &str = "the run ended before a decision";
@@ -178,6 +179,50 @@ pub enum NewEvent {
         fact: FactId,
         reason: String,
     },
+    ScheduleCreated {
+        schedule: ScheduleId,
+        name: String,
+        when: String,
+        zone: String,
+        /// `agent`, `action`, `routine` or `job`.
+        target: &'static str,
+    },
+    /// Paused by a person (`reason` none) or after failed fires.
+    SchedulePaused {
+        schedule: ScheduleId,
+        reason: Option<String>,
+    },
+    ScheduleResumed {
+        schedule: ScheduleId,
+    },
+    ScheduleDeleted {
+        schedule: ScheduleId,
+        name: String,
+    },
+    /// One slot recorded that started work, waits, or was skipped.
+    ScheduleFired {
+        schedule: ScheduleId,
+        slot: DateTime<Utc>,
+        status: FireStatus,
+        job_id: Option<JobId>,
+        run_id: Option<RunId>,
+        detail: Option<String>,
+    },
+    /// Slots recorded as missed or coalesced in one pass, counted.
+    ScheduleSlotsNotFired {
+        schedule: ScheduleId,
+        missed: u64,
+        coalesced: u64,
+        first_slot: DateTime<Utc>,
+        last_slot: DateTime<Utc>,
+    },
+    /// A fire's work ended.
+    ScheduleFireSettled {
+        schedule: ScheduleId,
+        slot: DateTime<Utc>,
+        outcome: FireOutcome,
+        consecutive_failures: u32,
+    },
 }
 
 /// Why a run is queued: to start (not before `run_at`), or to resume after
@@ -214,6 +259,13 @@ impl NewEvent {
             NewEvent::RoutineFired { .. } => EventKind::ROUTINE_FIRED,
             NewEvent::MemoryEpisodeIngested { .. } => EventKind::MEMORY_EPISODE_INGESTED,
             NewEvent::MemoryFactInvalidated { .. } => EventKind::MEMORY_FACT_INVALIDATED,
+            NewEvent::ScheduleCreated { .. } => EventKind::SCHEDULE_CREATED,
+            NewEvent::SchedulePaused { .. } => EventKind::SCHEDULE_PAUSED,
+            NewEvent::ScheduleResumed { .. } => EventKind::SCHEDULE_RESUMED,
+            NewEvent::ScheduleDeleted { .. } => EventKind::SCHEDULE_DELETED,
+            NewEvent::ScheduleFired { .. } => EventKind::SCHEDULE_FIRED,
+            NewEvent::ScheduleSlotsNotFired { .. } => EventKind::SCHEDULE_SLOTS_NOT_FIRED,
+            NewEvent::ScheduleFireSettled { .. } => EventKind::SCHEDULE_FIRE_SETTLED,
         }
     }
 
@@ -244,6 +296,13 @@ impl NewEvent {
             NewEvent::RoutineFired { routine, .. } => (EventSubject::Routine, routine.get()),
             NewEvent::MemoryEpisodeIngested { episode, .. } => (EventSubject::Episode, episode.get()),
             NewEvent::MemoryFactInvalidated { fact, .. } => (EventSubject::Fact, fact.get()),
+            NewEvent::ScheduleCreated { schedule, .. }
+            | NewEvent::SchedulePaused { schedule, .. }
+            | NewEvent::ScheduleResumed { schedule }
+            | NewEvent::ScheduleDeleted { schedule, .. }
+            | NewEvent::ScheduleFired { schedule, .. }
+            | NewEvent::ScheduleSlotsNotFired { schedule, .. }
+            | NewEvent::ScheduleFireSettled { schedule, .. } => (EventSubject::Schedule, schedule.get()),
         }
     }
 
@@ -328,6 +387,21 @@ impl NewEvent {
                 })
             }
             NewEvent::MemoryFactInvalidated { reason, .. } => json!({ "reason": reason }),
+            NewEvent::ScheduleCreated { name, when, zone, target, .. } => {
+                json!({ "name": name, "when": when, "zone": zone, "target": target })
+            }
+            NewEvent::SchedulePaused { reason, .. } => json!({ "reason": reason }),
+            NewEvent::ScheduleResumed { .. } => json!({}),
+            NewEvent::ScheduleDeleted { name, .. } => json!({ "name": name }),
+            NewEvent::ScheduleFired { slot, status, job_id, run_id, detail, .. } => json!({
+                "slot": slot, "status": status.as_str(), "job_id": job_id, "run_id": run_id, "detail": detail,
+            }),
+            NewEvent::ScheduleSlotsNotFired { missed, coalesced, first_slot, last_slot, .. } => json!({
+                "missed": missed, "coalesced": coalesced, "first_slot": first_slot, "last_slot": last_slot,
+            }),
+            NewEvent::ScheduleFireSettled { slot, outcome, consecutive_failures, .. } => json!({
+                "slot": slot, "outcome": outcome.as_str(), "consecutive_failures": consecutive_failures,
+            }),
         }
     }
 }

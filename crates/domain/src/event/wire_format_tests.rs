@@ -237,6 +237,67 @@ fn run_and_approval_events_keep_their_fields() {
 }
 
 #[test]
+fn schedule_events_record_their_slots_statuses_and_counts() {
+    use crate::ids::ScheduleId;
+    use crate::schedule::{FireOutcome, FireStatus};
+    let slot = Utc.with_ymd_and_hms(2030, 1, 2, 8, 0, 0).unwrap();
+    let schedule = ScheduleId(4);
+    let cases = [
+        (
+            NewEvent::ScheduleCreated {
+                schedule,
+                name: "Morning".into(),
+                when: "daily at 08:00".into(),
+                zone: "Europe/London".into(),
+                target: "agent",
+            },
+            "schedule.created",
+            r#"{"name":"Morning","target":"agent","when":"daily at 08:00","zone":"Europe/London"}"#,
+        ),
+        (
+            NewEvent::SchedulePaused { schedule, reason: Some("3 failed fires in a row".into()) },
+            "schedule.paused",
+            r#"{"reason":"3 failed fires in a row"}"#,
+        ),
+        (NewEvent::ScheduleResumed { schedule }, "schedule.resumed", r#"{}"#),
+        (NewEvent::ScheduleDeleted { schedule, name: "Morning".into() }, "schedule.deleted", r#"{"name":"Morning"}"#),
+        (
+            NewEvent::ScheduleFired {
+                schedule,
+                slot,
+                status: FireStatus::Fired,
+                job_id: Some(JobId(9)),
+                run_id: Some(RunId(3)),
+                detail: None,
+            },
+            "schedule.fired",
+            r#"{"detail":null,"job_id":9,"run_id":3,"slot":"2030-01-02T08:00:00Z","status":"fired"}"#,
+        ),
+        (
+            NewEvent::ScheduleSlotsNotFired {
+                schedule,
+                missed: 2,
+                coalesced: 1,
+                first_slot: slot,
+                last_slot: slot + chrono::Duration::hours(2),
+            },
+            "schedule.slots_not_fired",
+            r#"{"coalesced":1,"first_slot":"2030-01-02T08:00:00Z","last_slot":"2030-01-02T10:00:00Z","missed":2}"#,
+        ),
+        (
+            NewEvent::ScheduleFireSettled { schedule, slot, outcome: FireOutcome::Failed, consecutive_failures: 2 },
+            "schedule.fire_settled",
+            r#"{"consecutive_failures":2,"outcome":"failed","slot":"2030-01-02T08:00:00Z"}"#,
+        ),
+    ];
+    for (event, kind, data) in cases {
+        assert_eq!(event.kind(), kind);
+        assert_eq!(event.subject(), (EventSubject::Schedule, 4));
+        assert_eq!(stored(&event), data, "{kind}");
+    }
+}
+
+#[test]
 fn delivery_and_routine_events_keep_their_fields() {
     use crate::delivery::DeliveryStatus;
     use crate::ids::{DeliveryId, FireId, RoutineId};

@@ -79,6 +79,7 @@ pub mod missed_runs;
 pub mod overlap;
 mod rule;
 mod search;
+pub mod spec;
 mod when;
 mod zone;
 
@@ -88,5 +89,8 @@ pub use missed_runs::{
     PlannedFire, SlotCount, SlotSpan, plan_due_slots,
 };
 pub use overlap::{OverlapDecision, OverlapPolicy};
+pub use spec::{
+    FireOutcome, FireStatus, NewSchedule, Precondition, Schedule, ScheduleFire, SchedulePolicies, ScheduleTarget,
+};
 pub use when::{FireTimes, When, WhenKind};
 pub use zone::ScheduleZone;

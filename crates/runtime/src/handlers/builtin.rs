@@ -75,8 +75,33 @@ impl JobHandler for Fail {
 /// `<dir>/executions.log` (executions may repeat), and the effect itself is
 /// `<dir>/effects/<key>` appearing atomically with the job id in it (so it
 /// happens at most once, and never half).
-#[derive(Debug, Clone, Copy)]
-pub struct Effect;
+///
+/// `dir` is a relative folder name under the handler's root (the home's
+/// `dev-effects/`): anyone who may enqueue jobs must not choose where the
+/// server writes, so absolute paths and `..` are refused.
+#[derive(Debug, Clone)]
+pub struct Effect {
+    root: PathBuf,
+}
+
+impl Effect {
+    pub fn new(root: PathBuf) -> Effect {
+        Effect { root }
+    }
+
+    /// `<root>/<dir>`, when `dir` is a plain relative path.
+    fn folder(&self, dir: &std::path::Path) -> Result<PathBuf, JobError> {
+        let plain = dir.components().all(|part| matches!(part, std::path::Component::Normal(_)));
+        if dir.as_os_str().is_empty() || !plain {
+            return Err(JobError::permanent(format!(
+                "payload.dir {:?} must be a relative folder name without `..`; effects are written under {}",
+                dir.display(),
+                self.root.display()
+            )));
+        }
+        Ok(self.root.join(dir))
+    }
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -89,7 +114,8 @@ struct EffectPayload {
 #[async_trait]
 impl JobHandler for Effect {
     async fn run(&self, context: JobContext) -> Result<Value, JobError> {
-        let payload: EffectPayload = parse_payload(&context.job.payload, r#"{"dir": "/tmp/effects", "sleep_ms": 5}"#)?;
+        let payload: EffectPayload = parse_payload(&context.job.payload, r#"{"dir": "crash-test", "sleep_ms": 5}"#)?;
+        let dir = self.folder(&payload.dir)?;
         let Some(key) = context.job.idempotency_key.clone() else {
             return Err(JobError::permanent("an effect job needs an idempotency key"));
         };
@@ -103,10 +129,10 @@ impl JobHandler for Effect {
         let sleep = Duration::from_millis(payload.sleep_ms);
         tokio::time::sleep(sleep).await;
         let applied = tokio::task::spawn_blocking(move || -> std::io::Result<bool> {
-            let mut log =
-                std::fs::OpenOptions::new().create(true).append(true).open(payload.dir.join("executions.log"))?;
+            std::fs::create_dir_all(&dir)?;
+            let mut log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("executions.log"))?;
             log.write_all(format!("{job_id} {attempt} {key}\n").as_bytes())?;
-            apply_effect_once(&payload.dir, &key, &job_id.to_string())
+            apply_effect_once(&dir, &key, &job_id.to_string())
         })
         .await
         .map_err(|error| JobError::retryable(format!("effect task failed: {error}")))?
@@ -145,4 +171,20 @@ fn apply_effect_once(dir: &std::path::Path, key: &str, content: &str) -> std::io
 fn parse_payload<T: for<'de> Deserialize<'de>>(payload: &Value, example: &str) -> Result<T, JobError> {
     serde_json::from_value(payload.clone())
         .map_err(|error| JobError::permanent(format!("invalid payload: {error} (expected something like {example})")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn effects_stay_under_their_root() {
+        let effect = Effect::new(PathBuf::from("/home/steward/dev-effects"));
+        let folder = effect.folder(std::path::Path::new("crash/run-1")).unwrap();
+        assert_eq!(folder, PathBuf::from("/home/steward/dev-effects/crash/run-1"));
+        for escape in ["/tmp/effects", "../outside", "crash/../../etc", "", "./crash"] {
+            let error = effect.folder(std::path::Path::new(escape)).unwrap_err();
+            assert!(error.to_string().contains("relative folder name"), "{escape:?}: {error}");
+        }
+    }
 }

@@ -69,9 +69,10 @@ impl HandlerRegistry {
         registry
     }
 
-    /// Adds the kinds meant for development and tests: `effect`.
-    pub fn add_dev_handlers(&mut self) {
-        self.register("effect", builtin::Effect);
+    /// Adds the kinds meant for development and tests: `effect`, which
+    /// writes only under `effects_root` (the home's `dev-effects/`).
+    pub fn add_dev_handlers(&mut self, effects_root: std::path::PathBuf) {
+        self.register("effect", builtin::Effect::new(effects_root));
     }
 
     pub fn register(&mut self, kind: impl Into<String>, handler: impl JobHandler) {

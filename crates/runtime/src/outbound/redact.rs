@@ -1,19 +1,28 @@
 //! Keeps secrets out of what is stored: trace steps, run errors and events.
 //! Known secret values (the API keys Steward was given) are replaced
-//! wherever they appear, as are things that look like credentials (bearer
-//! tokens, `sk-…` keys, values of fields named like passwords or tokens).
+//! wherever they appear, whole or as a prefix of 8 or more characters (a
+//! provider may echo `sk-canary-12…`), as are things that look like
+//! credentials (bearer tokens, provider keys such as `sk-…`, `xoxb-…`,
+//! `ghp_…`, `AKIA…`, values of fields named like passwords or tokens).
 
 use std::sync::LazyLock;
 
 use regex::Regex;
 use serde_json::Value;
+use steward_domain::secret_text::mask_secret;
 
 const MASK: &str = "[redacted]";
 
-/// `sk-…`/`sk-ant-…` style keys, bearer tokens, and `key=value` credentials.
+/// Provider keys (`sk-…`, `sk-ant-…`, Slack, GitHub, AWS, Google), bearer
+/// tokens, and `key=value` credentials. A key cut short in an error message
+/// is still masked from its first few characters.
 static PATTERNS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     [
-        r"\bsk-[A-Za-z0-9_\-]{16,}",
+        r"\bsk-[A-Za-z0-9_\-]{6,}",
+        r"\bxox[abposr]-[A-Za-z0-9\-]{6,}",
+        r"\bgh[pousr]_[A-Za-z0-9]{6,}",
+        r"\bAKIA[0-9A-Z]{12,}",
+        r"\bAIza[0-9A-Za-z_\-]{12,}",
         r"(?i)\bbearer\s+[A-Za-z0-9._~+/\-]{12,}=*",
         r"(?i)\b(api[_-]?key|password|passwd|secret|token)=[^\s&]{6,}",
     ]
@@ -50,9 +59,7 @@ impl Redactor {
     pub fn text(&self, text: &str) -> String {
         let mut redacted = text.to_string();
         for secret in &self.secrets {
-            if redacted.contains(secret.as_str()) {
-                redacted = redacted.replace(secret.as_str(), MASK);
-            }
+            redacted = mask_secret(&redacted, secret, MASK);
         }
         for pattern in PATTERNS.iter() {
             if pattern.is_match(&redacted) {
@@ -99,6 +106,16 @@ mod tests {
         assert!(!redacted.contains("sk-ant-0123"), "{redacted}");
         assert!(!redacted.contains("abcdefghijklmnop"), "{redacted}");
         assert!(redacted.ends_with("abc"), "short values are left alone: {redacted}");
+    }
+
+    #[test]
+    fn echoed_prefixes_and_key_shapes_are_masked() {
+        let redactor = Redactor::new(["canary-0123456789abcdef".to_string()]);
+        let redacted = redactor.text("provider said: invalid key canary-0123… (status 401)");
+        assert_eq!(redacted, "provider said: invalid key [redacted]… (status 401)");
+        let text = "keys sk-canary-12… xoxb-1234567890 ghp_abcdef123456 AKIAIOSFODNN7EXAMPLE end";
+        assert_eq!(Redactor::default().text(text), "keys [redacted]… [redacted] [redacted] [redacted] end");
+        assert_eq!(Redactor::default().text("sk-learn is fine"), "sk-learn is fine");
     }
 
     #[test]

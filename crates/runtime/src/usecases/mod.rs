@@ -10,6 +10,7 @@
 mod actions;
 mod approvals;
 mod runs;
+mod schedules;
 pub mod start_time;
 
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use crate::clock::SharedClock;
 
 pub use actions::{ScheduleAction, instruction_for};
 pub use runs::StartRun;
+pub use schedules::{CreateSchedule, TargetRequest};
 pub use start_time::{MAX_DELAY, start_time};
 
 /// Why a use case refused or failed.

@@ -10,6 +10,7 @@ mod deliveries;
 mod http_fetch;
 mod memory;
 mod outbound;
+mod schedules;
 mod skills;
 mod support;
 mod tool_registry;

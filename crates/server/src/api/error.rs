@@ -51,6 +51,14 @@ error_codes! {
     /// The agent names a model whose provider has no API key on this server; set the key
     /// where `steward serve` runs, or choose another model. `field` is `model`.
     ModelUnavailable = "model_unavailable", 422;
+    /// The endpoint takes no body (cancel, retry, archive) and one was sent.
+    UnexpectedBody = "unexpected_body", 400;
+    /// A browser sent the request from another site's page (its `Origin` is not this server's,
+    /// or `Sec-Fetch-Site` says cross-site); only the server's own pages may use the API.
+    CrossSiteRequest = "cross_site_request", 403;
+    /// The request's `Host` is not a name this server answers to (DNS rebinding protection);
+    /// add the name to `server.allowed_hosts`.
+    HostNotAllowed = "host_not_allowed", 403;
     /// The agent, action or job named in the path does not exist.
     NotFound = "not_found", 404;
     /// No endpoint has this path.
@@ -71,10 +79,17 @@ error_codes! {
     /// The agent's daily or total budget is spent (runs and chats count), or it cannot be
     /// counted because the model's price is unknown; the message says which.
     BudgetExceeded = "budget_exceeded", 409;
+    /// The body did not arrive within `server.body_timeout_secs`.
+    RequestTimeout = "request_timeout", 408;
     /// The body is larger than the server accepts (`server.max_body_bytes`).
     PayloadTooLarge = "payload_too_large", 413;
-    /// The body is not sent as `Content-Type: application/json`.
+    /// The request's URI is longer than the server accepts.
+    UriTooLong = "uri_too_long", 414;
+    /// The body is not sent as `Content-Type: application/json` (a state-changing request with
+    /// a form or text content type is refused even without a body).
     UnsupportedMediaType = "unsupported_media_type", 415;
+    /// The request's headers are larger, or more numerous, than the server accepts.
+    HeadersTooLarge = "headers_too_large", 431;
     /// A bug or a database failure; the server log has the details.
     Internal = "internal", 500;
     /// The model provider failed or refused the call (rate limit, outage, rejected key, a reply

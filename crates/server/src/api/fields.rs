@@ -45,6 +45,14 @@ where
     }
 }
 
+/// A required RFC 3339 timestamp (any offset, stored in UTC).
+pub(crate) fn time<'de, D>(deserializer: D) -> Result<DateTime<Utc>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    parse_time(&String::deserialize(deserializer)?)
+}
+
 /// A timestamp of a partial update that can be cleared with `null`.
 pub(crate) fn nullable_time<'de, D>(deserializer: D) -> Result<Option<Option<DateTime<Utc>>>, D::Error>
 where

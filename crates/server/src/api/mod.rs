@@ -22,6 +22,7 @@ pub mod job_history;
 pub mod jobs;
 pub mod models;
 pub mod runs;
+pub mod schedules;
 
 pub use actions::{
     ActionListQuery, ActionListResponse, ActionResponse, CreateActionRequest, TransitionActionRequest,
@@ -55,4 +56,8 @@ pub use models::{ModelBody, ModelsResponse, PriceBody, ProviderBody};
 pub use runs::{
     CreateRunRequest, ModelCallSpan, RunListQuery, RunListResponse, RunResponse, RunUsageBody, ScheduleActionRequest,
     ScheduleActionResponse, SpanResponse, ToolCallSpan, TraceResponse,
+};
+pub use schedules::{
+    BackfillRequest, CreateScheduleRequest, FireListResponse, FireResponse, PreviewRequest, PreviewResponse,
+    ScheduleListResponse, ScheduleResponse, TargetBody,
 };

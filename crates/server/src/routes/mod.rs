@@ -1,7 +1,7 @@
 //! The router: every endpoint of `/api/v1`, the OpenAPI document and the API
 //! reference, the dashboard (which answers every other path, and unknown API
 //! paths in the error shape), the fallback for wrong methods, and the layers
-//! every request passes (body limit, panic catcher, tracing).
+//! every request passes (the guard, body limit, panic catcher, tracing).
 
 mod actions;
 mod agents;
@@ -16,11 +16,13 @@ mod jobs;
 pub(crate) mod meta;
 mod models;
 mod runs;
+mod schedules;
 mod setup;
 mod stream;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::middleware;
 use steward_domain::UserId;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
@@ -29,8 +31,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::fallback;
 use crate::openapi::ApiDoc;
+use crate::{fallback, guard};
 
 /// Until authentication arrives, every request acts as the local owner.
 const USER: UserId = UserId::LOCAL_OWNER;
@@ -69,6 +71,14 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(jobs::get_job))
         .routes(routes!(jobs::cancel_job))
         .routes(routes!(jobs::retry_job))
+        .routes(routes!(schedules::list_schedules, schedules::create_schedule))
+        .routes(routes!(schedules::preview_schedule))
+        .routes(routes!(schedules::get_schedule, schedules::delete_schedule))
+        .routes(routes!(schedules::pause_schedule))
+        .routes(routes!(schedules::resume_schedule))
+        .routes(routes!(schedules::run_schedule_now))
+        .routes(routes!(schedules::backfill_schedule))
+        .routes(routes!(schedules::schedule_fires))
         .routes(routes!(deliveries::list_deliveries))
         .routes(routes!(deliveries::get_delivery))
         .routes(routes!(deliveries::retry_delivery))
@@ -83,11 +93,13 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
 pub(crate) fn router(state: AppState) -> Router {
     let (api, _document) = api_routes().split_for_parts();
     let max_body_bytes = state.max_body_bytes;
-    api.merge(crate::api_reference::routes())
+    api.route_layer(middleware::from_fn(guard::refuse_unexpected_body))
+        .merge(crate::api_reference::routes())
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .fallback(crate::dashboard::serve)
-        .with_state(state)
+        .with_state(state.clone())
         .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(middleware::from_fn_with_state(state, guard::check))
         .layer(CatchPanicLayer::custom(fallback::panic_response))
         .layer(TraceLayer::new_for_http())
 }

@@ -104,7 +104,10 @@ impl LiveServer {
 
     /// POSTs `body`, expecting `status`; returns the body and the Location header.
     async fn post(&self, path: &str, body: Value, status: u16) -> (Value, Option<String>) {
-        let (got, headers, body) = self.send(self.client.post(format!("{}{path}", self.url)).json(&body)).await;
+        let request = self.client.post(format!("{}{path}", self.url));
+        // Null stands for no body (cancel takes none).
+        let request = if body.is_null() { request } else { request.json(&body) };
+        let (got, headers, body) = self.send(request).await;
         assert_eq!(got.as_u16(), status, "POST {path}: {body}");
         let location = headers.get("location").map(|value| value.to_str().unwrap().to_string());
         (body, location)
@@ -384,7 +387,7 @@ async fn queued_and_running_runs_are_cancelled(database: TestDatabase) {
 
     // A run waiting for its time ends at once, with its job.
     let (later, _) = server.post(&runs, json!({"instruction": "Later", "delay_ms": 600_000}), 201).await;
-    let (cancelled, _) = server.post(&format!("/api/v1/runs/{}/cancel", later["id"]), json!({}), 200).await;
+    let (cancelled, _) = server.post(&format!("/api/v1/runs/{}/cancel", later["id"]), Value::Null, 200).await;
     assert_eq!((cancelled["status"].as_str(), cancelled["outcome"].as_str()), (Some("finished"), Some("cancelled")));
     assert_eq!(server.get(&format!("/api/v1/jobs/{}", later["job_id"])).await["state"], "cancelled");
 
@@ -396,7 +399,7 @@ async fn queued_and_running_runs_are_cancelled(database: TestDatabase) {
     let (running, _) = server.post(&runs, body, 201).await;
     let id = running["id"].as_i64().unwrap();
     server.wait_for_run(id, "made some steps", |run| run["steps"].as_u64().unwrap_or(0) >= 4).await;
-    let (asked, _) = server.post(&format!("/api/v1/runs/{id}/cancel"), json!({}), 200).await;
+    let (asked, _) = server.post(&format!("/api/v1/runs/{id}/cancel"), Value::Null, 200).await;
     assert!(asked["cancel_requested"] == true || asked["outcome"] == "cancelled", "{asked}");
     let stopped = server.wait_for_run(id, "stopped", |run| run["status"] == "finished").await;
     assert_eq!(
@@ -405,7 +408,7 @@ async fn queued_and_running_runs_are_cancelled(database: TestDatabase) {
     );
     let calls = stopped["usage"]["model_calls"].as_u64().unwrap();
     assert!(calls < 50, "stopped early: {calls} calls");
-    server.post(&format!("/api/v1/runs/{id}/cancel"), json!({}), 409).await;
+    server.post(&format!("/api/v1/runs/{id}/cancel"), Value::Null, 409).await;
     server.fake().clear_responder();
     server.stop().await;
 }

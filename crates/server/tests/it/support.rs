@@ -11,6 +11,7 @@ use serde_json::Value;
 use steward_domain::{EventId, ManualClock, UserId};
 use steward_runtime::HandlerRegistry;
 use steward_runtime::tools::ToolsConfig;
+use steward_server::listen::ConnectionLimits;
 use steward_server::{AppState, app};
 use steward_store::Store;
 use steward_test_support::{TestDatabase, TestStore};
@@ -173,15 +174,19 @@ impl TestApp {
     }
 }
 
-/// `app(state)` served on a loopback port with axum, as `steward serve`
-/// serves it, until `state.shutdown` is cancelled: its URL and its task.
+/// `app(state)` served on a loopback port as `steward serve` serves it
+/// (`listen::serve`, default limits), until `state.shutdown` is cancelled:
+/// its URL and its task.
 pub async fn serve(state: AppState) -> (String, JoinHandle<()>) {
+    serve_with(state, ConnectionLimits::default()).await
+}
+
+/// Like [`serve`], with the connection limits given.
+pub async fn serve_with(state: AppState, limits: ConnectionLimits) -> (String, JoinHandle<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let shutdown = state.shutdown.clone();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app(state)).with_graceful_shutdown(shutdown.cancelled_owned()).await.unwrap();
-    });
+    let task = tokio::spawn(steward_server::listen::serve(listener, app(state), limits, shutdown));
     (url, task)
 }
 

@@ -22,6 +22,7 @@ mod migrations;
 mod notifications;
 mod properties;
 mod runs;
+mod schedules;
 mod schema_parity;
 mod shared_database;
 mod shared_runs;

@@ -22,6 +22,7 @@ async fn a_fresh_database_gets_every_migration() {
             (2, "agent_runtime".to_string()),
             (4, "schema_parity".to_string()),
             (5, "agent_names".to_string()),
+            (6, "schedules".to_string()),
             (7, "routines".to_string()),
             (8, "memory".to_string()),
         ]

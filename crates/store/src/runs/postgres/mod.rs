@@ -158,7 +158,7 @@ async fn check_run_subjects(transaction: &mut Transaction, user: UserId, run: &N
     Ok(())
 }
 
-async fn start(
+pub(crate) async fn start(
     transaction: &mut Transaction,
     user: UserId,
     run: &NewRun,
@@ -168,7 +168,7 @@ async fn start(
     insert(transaction, user, run, now).await
 }
 
-async fn schedule(
+pub(crate) async fn schedule(
     transaction: &mut Transaction,
     user: UserId,
     id: ActionId,
@@ -309,7 +309,12 @@ async fn apply_stop(
     }
 }
 
-async fn cancel(transaction: &mut Transaction, user: UserId, id: RunId, now: DateTime<Utc>) -> TransactionResult<Run> {
+pub(crate) async fn cancel(
+    transaction: &mut Transaction,
+    user: UserId,
+    id: RunId,
+    now: DateTime<Utc>,
+) -> TransactionResult<Run> {
     let run = load_for_update(transaction.connection(), user, id).await?;
     let stop = decide::decide_cancel(&run)?;
     apply_stop(transaction, &run, stop, now).await

@@ -126,7 +126,7 @@ fn check_run_subjects(connection: &Connection, user: UserId, run: &NewRun) -> Re
     Ok(())
 }
 
-fn start(
+pub(crate) fn start(
     connection: &Connection,
     effects: &mut Effects,
     user: UserId,
@@ -137,7 +137,7 @@ fn start(
     insert(connection, effects, user, run, now)
 }
 
-fn schedule(
+pub(crate) fn schedule(
     connection: &Connection,
     effects: &mut Effects,
     user: UserId,
@@ -259,7 +259,13 @@ fn apply_stop(
     }
 }
 
-fn cancel(connection: &Connection, effects: &mut Effects, user: UserId, id: RunId, now: DateTime<Utc>) -> Result<Run> {
+pub(crate) fn cancel(
+    connection: &Connection,
+    effects: &mut Effects,
+    user: UserId,
+    id: RunId,
+    now: DateTime<Utc>,
+) -> Result<Run> {
     let run = load(connection, user, id)?;
     let stop = decide::decide_cancel(&run)?;
     apply_stop(connection, effects, &run, stop, now)

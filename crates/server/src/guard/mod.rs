@@ -1,0 +1,31 @@
+//! What every request passes before a handler sees it: the size of its
+//! request line and headers, the Host it names (DNS rebinding), where it
+//! comes from (cross-site requests) and its content type; and, once routed,
+//! whether it carries a body its endpoint does not take.
+//!
+//! The decisions are pure functions of the request head (`origin.rs`,
+//! `limits.rs`), tested without a server; `check` and `no_body` are the
+//! middleware that applies them.
+
+mod limits;
+mod no_body;
+mod origin;
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+pub(crate) use no_body::refuse_unexpected_body;
+pub use origin::HostPolicy;
+pub(crate) use origin::is_json;
+
+use crate::AppState;
+
+/// The outer middleware: sizes, Host, Origin and content type.
+pub(crate) async fn check(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let verdict = limits::check(&request).and_then(|()| origin::check(&state.hosts, &request));
+    match verdict {
+        Ok(()) => next.run(request).await,
+        Err(error) => error.into_response(),
+    }
+}
