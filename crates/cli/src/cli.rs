@@ -64,6 +64,9 @@ pub enum Command {
         after_help = "Examples:\n  steward job enqueue --kind noop\n  steward job list --state dead\n  steward job retry 42"
     )]
     Job(commands::job::JobCommand),
+    /// Calendars: the events of a .ics file or feed between two dates, recurrences expanded (no server needed).
+    #[command(subcommand)]
+    Calendar(commands::calendar::CalendarCommand),
     /// Deliveries of routine and run outputs: list them (with the reason of a failure), retry a dead one.
     #[command(subcommand)]
     #[command(after_help = "Examples:\n  steward delivery list --status failed\n  steward delivery retry 7")]

@@ -45,6 +45,8 @@ pub struct Config {
     pub agents: AgentsConfig,
     /// Where deliveries go: Slack's API, SMTP, the webhook signing key's variable.
     pub deliveries: steward_runtime::deliveries::DeliveriesConfig,
+    /// Where calendar feeds may be fetched from.
+    pub calendar: steward_runtime::calendar::CalendarConfig,
     /// Memory's models: embeddings and extraction.
     pub memory: MemoryConfig,
 }
@@ -184,6 +186,7 @@ impl Default for Config {
             agents: AgentsConfig::default(),
             deliveries: steward_runtime::deliveries::DeliveriesConfig::default(),
             memory: MemoryConfig::default(),
+            calendar: steward_runtime::calendar::CalendarConfig::default(),
         }
     }
 }

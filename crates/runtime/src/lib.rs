@@ -9,6 +9,7 @@
 //! "now" only from its injected clock, so tests can set the time.
 
 pub mod agent;
+pub mod calendar;
 pub mod clock;
 pub mod confined;
 pub mod deliveries;

@@ -10,6 +10,7 @@ mod bench_agents;
 mod bench_llm;
 mod bench_schedules;
 mod bench_support;
+pub mod calendar;
 pub mod chat;
 pub mod completions;
 pub mod delivery;

@@ -74,6 +74,7 @@ const WALK: &[(&str, &[&str], Expect)] = &[
     ("job get", &["job", "get", "{job}"], Answer),
     ("job cancel", &["job", "cancel", "987654", "--yes"], Error("not_found")),
     ("job retry", &["job", "retry", "987654"], Error("not_found")),
+    ("calendar events", &["calendar", "events", "/nonexistent/steward.ics", "--home", "{home}"], Error("failed")),
     ("delivery list", &["delivery", "list", "--status", "failed"], Answer),
     ("delivery retry", &["delivery", "retry", "987654"], Error("not_found")),
     ("events", &["events"], Answer),

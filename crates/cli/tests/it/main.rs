@@ -9,6 +9,7 @@ mod agent_crash;
 mod agent_journey;
 mod agents_and_actions;
 mod bench_agents;
+mod calendar;
 mod crash;
 mod dashboard_browser;
 mod events;
