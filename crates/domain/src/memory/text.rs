@@ -17,11 +17,13 @@ const STOPWORDS: &[&str] = &[
 ];
 
 /// Lower case, words separated by single spaces, punctuation dropped, a
-/// leading article dropped: `"  The ACME, Corp. "` → `"acme corp"`.
+/// leading articles dropped (one word always stays): `"  The ACME, Corp. "`
+/// → `"acme corp"`. Normalising a normalised name changes nothing.
 pub fn normalize_name(name: &str) -> String {
     let words: Vec<String> = words(name).collect();
-    let skip = usize::from(words.len() > 1 && matches!(words[0].as_str(), "the" | "a" | "an"));
-    words[skip..].join(" ")
+    let is_article = |word: &String| matches!(word.as_str(), "the" | "a" | "an");
+    let articles = words.iter().take_while(|word| is_article(word)).count().min(words.len().saturating_sub(1));
+    words[articles..].join(" ")
 }
 
 /// A fact sentence's comparable form: its words, lower case.
@@ -29,8 +31,24 @@ pub fn normalize_statement(statement: &str) -> String {
     words(statement).collect::<Vec<_>>().join(" ")
 }
 
-fn words(text: &str) -> impl Iterator<Item = String> + '_ {
-    text.split(|c: char| !c.is_alphanumeric()).filter(|word| !word.is_empty()).map(str::to_lowercase)
+/// Letters and digits, lower case; anything else separates words. A
+/// letter whose lower case brings a mark along (`İ` is `i` and a combining
+/// dot) keeps only the letters, so a word holds nothing but letters and
+/// digits and splitting again changes nothing.
+fn words(text: &str) -> impl Iterator<Item = String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    for c in text.chars() {
+        if c.is_alphanumeric() {
+            word.extend(c.to_lowercase().filter(|lower| lower.is_alphanumeric()));
+        } else if !word.is_empty() {
+            words.push(std::mem::take(&mut word));
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words.into_iter()
 }
 
 /// Similarity of two normalised names in `[0, 1]`.
@@ -95,6 +113,9 @@ mod tests {
         assert_eq!(normalize_name("  The ACME, Corp. "), "acme corp");
         assert_eq!(normalize_name("The"), "the");
         assert_eq!(normalize_name("Zoë  O'Neil"), "zoë o neil");
+        assert_eq!(normalize_name("the the x"), "x");
+        assert_eq!(normalize_name("The The"), "the");
+        assert_eq!(normalize_name("İstanbul"), "istanbul");
     }
 
     #[test]
@@ -110,6 +131,7 @@ mod tests {
     fn query_terms_drop_stopwords_and_punctuation() {
         assert_eq!(query_terms("What did she prefer before March?"), vec!["prefer", "march"]);
         assert_eq!(query_terms("\"drop\" OR table; -- x*"), vec!["drop", "table", "x"]);
+        assert!(query_terms("İ").iter().all(|term| term.chars().all(char::is_alphanumeric)));
     }
 
     proptest! {
