@@ -15,6 +15,7 @@ pub mod confined;
 pub mod deliveries;
 pub mod handlers;
 pub mod living_docs;
+pub mod living_docs_jobs;
 pub mod memory;
 pub mod outbound;
 pub mod scheduler;

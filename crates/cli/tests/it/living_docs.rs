@@ -139,3 +139,44 @@ async fn j6_commits_reach_the_architecture_document_and_the_agent_s_next_prompt(
     let log = std::fs::read_to_string(repo.join("CHANGELOG_RECENT.md")).unwrap();
     assert!(log.lines().last().unwrap().contains("Trace parses too"), "{log}");
 }
+
+/// The same sync as queue jobs (what routines enqueue): `living_docs.sync`
+/// starts the agent's run, `living_docs.fold` waits on its job and writes
+/// the document (here applied at once).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_job_folds_the_run_s_answer_into_the_document() {
+    let fake = FakeLlm::start().await.unwrap();
+    let server = ServerOptions::default()
+        .env("ANTHROPIC_API_KEY", KEY)
+        .env("ANTHROPIC_BASE_URL", fake.anthropic_base_url())
+        .start();
+    let agent = json(&server, &["agent", "create", "Architect", "--goal", "Keep the design true"]);
+    let folder = tempfile::tempdir().unwrap();
+    let repo = folder.path();
+    git(repo, server.url(), &["init", "-q"]);
+    commit(repo, server.url(), "DESIGN.md", "# Design\n\nOne module.\n", "Start");
+    commit(repo, server.url(), "src/two.rs", "mod two;\n", "Split out a second module");
+    let head = git(repo, server.url(), &["rev-parse", "HEAD"]).trim().to_string();
+
+    fake.push(Reply::text("<document>\n# Design\n\nTwo modules.\n</document>"));
+    let payload = serde_json::json!({"repo": repo, "agent_id": agent["id"], "apply": true}).to_string();
+    let enqueued = json(&server, &["job", "enqueue", "--kind", "living_docs.sync", "--payload", &payload]);
+    assert!(enqueued["job"]["id"].is_i64(), "{enqueued}");
+    let mut folded = Value::Null;
+    eventually("the fold job has written the document", || {
+        let jobs = json(&server, &["job", "list", "--kind", "living_docs.fold", "--state", "completed"]);
+        folded = jobs["jobs"][0].clone();
+        !folded.is_null()
+    });
+    let document = std::fs::read_to_string(repo.join("DESIGN.md")).unwrap();
+    assert!(
+        document.contains(&format!("last_commit: {head}\ncommits_since_sync: 2\n---\n\n# Design\n\nTwo modules.\n")),
+        "{document}"
+    );
+    let status = json(&server, &["sync", "status", &repo.display().to_string(), "--document", "DESIGN.md"]);
+    assert_eq!(
+        (status["documents"][0]["pending_commits"].as_i64(), status["documents"][0]["proposal_pending"].as_bool()),
+        (Some(0), Some(false)),
+        "{status}"
+    );
+}

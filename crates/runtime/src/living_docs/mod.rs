@@ -12,10 +12,13 @@
 //! - [`attachments`]: which agents carry which documents in their context.
 //! - [`files`]: writes that leave the old file or the new one, never half.
 //!
-//! Starting and waiting for the run is the caller's (the CLI through the
-//! API today; a routine's handler in process later), so this module has
-//! no opinion on where the agent runs. [`COMMIT_JOB_KIND`] is the job the
-//! hook enqueues to tell a running Steward about a commit.
+//! - `crate::living_docs_jobs`: the same sync as queue jobs (`living_docs.sync` starts the
+//!   runs, `living_docs.fold` reads each finished run into its document),
+//!   for the server and routines; the CLI's `sync run` drives the steps
+//!   itself through the API.
+//!
+//! [`COMMIT_JOB_KIND`] is the job the hook enqueues to tell a running
+//! Steward about a commit.
 
 pub mod attachments;
 pub mod files;

@@ -18,7 +18,7 @@ use super::files::{inside, read_optional, write_atomically};
 use super::git::Repo;
 
 /// What a sync of one document needs from the agent.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct PreparedSync {
     /// The document's path in the repository (`ARCHITECTURE.md`).
     pub document: String,
