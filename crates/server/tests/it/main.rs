@@ -24,6 +24,7 @@ mod meta;
 mod runs;
 mod schedules;
 mod scheduling;
+mod scoping;
 mod slow_clients;
 mod stream;
 mod support;
