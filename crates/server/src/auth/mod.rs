@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use steward_domain::auth::{Principal, Refusal, authorize};
 use steward_store::actor::acting_as;
 
-pub use crate::access::{AttemptLimiter, AuthSettings};
+pub use crate::access::{AttemptLimiter, AuthSettings, SpendingLimits};
 
 use crate::AppState;
 use crate::api::ErrorCode;

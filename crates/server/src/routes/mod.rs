@@ -100,6 +100,7 @@ pub(crate) fn router(state: AppState) -> Router {
     let (api, _document) = api_routes().split_for_parts();
     let max_body_bytes = state.max_body_bytes;
     api.route_layer(middleware::from_fn(no_body::refuse_unexpected_body))
+        .route_layer(middleware::from_fn_with_state(state.clone(), guard::route_limits::check))
         .merge(crate::api_reference::routes())
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .fallback(crate::dashboard::serve)

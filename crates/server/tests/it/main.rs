@@ -26,5 +26,6 @@ mod schedules;
 mod scheduling;
 mod scoping;
 mod slow_clients;
+mod spending;
 mod stream;
 mod support;
