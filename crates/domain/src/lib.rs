@@ -19,6 +19,7 @@ pub mod dependency_graph;
 pub mod event;
 pub mod ids;
 pub mod job;
+pub mod living_docs;
 pub mod memory;
 pub mod run;
 pub mod schedule;

@@ -1,18 +1,19 @@
 //! Memory: hybrid search, adding an episode (ingested by a `memory.ingest`
-//! job), an entity's facts with their history, and forgetting a fact.
+//! job), an entity's facts with their history, forgetting a fact, and an
+//! agent's core blocks (read and set).
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use steward_domain::memory::temporal::visible;
-use steward_domain::memory::{EpisodeSource, FactKind, ItemKind, NewEpisode, parse_as_of};
+use steward_domain::memory::{EpisodeSource, FactKind, ItemKind, NewEpisode, check_core_block, parse_as_of};
 use steward_domain::{AgentId, FactId};
 use steward_runtime::memory::SearchQuery;
 
 use crate::AppState;
 use crate::api::memory::{
-    AddEpisodeRequest, EntityFactsResponse, EpisodeResponse, FactResponse, ForgetFactRequest, MemorySearchQuery,
-    MemorySearchResponse,
+    AddEpisodeRequest, CoreBlocksResponse, EntityFactsResponse, EpisodeResponse, FactResponse, ForgetFactRequest,
+    MemorySearchQuery, MemorySearchResponse, SetCoreBlockRequest,
 };
 use crate::api::{ErrorCode, ErrorResponse};
 use crate::error::ApiError;
@@ -125,4 +126,45 @@ pub async fn forget_fact(
 ) -> Result<Json<FactResponse>, ApiError> {
     let reason = request.reason.unwrap_or_else(|| "forgotten on request".into());
     Ok(Json(state.store.invalidate_fact(caller.user, id, reason).await?.into()))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/agents/{id}/memory/core-blocks", tag = "memory",
+    summary = "An agent's core memory blocks",
+    description = "The small blocks in every prompt of the agent (the user's standing preferences, the agent's \
+                   notes on its goal), by label.",
+    params(("id" = i64, Path, description = "The agent's id")),
+    responses((status = 200, body = CoreBlocksResponse), (status = 404, body = ErrorResponse))
+)]
+pub async fn core_blocks(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdPath(id): IdPath<AgentId>,
+) -> Result<Json<CoreBlocksResponse>, ApiError> {
+    state.store.get_agent(caller.user, id).await?;
+    let blocks = state.store.core_blocks(caller.user, id).await?;
+    Ok(Json(CoreBlocksResponse { blocks: blocks.into_iter().map(Into::into).collect() }))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/agents/{id}/memory/core-blocks", tag = "memory",
+    summary = "Set one of an agent's core memory blocks",
+    description = "Replaces the block's value (an empty value removes the block). The agent edits the same \
+                   blocks with its `memory.core_update` tool.",
+    params(("id" = i64, Path, description = "The agent's id")),
+    request_body = SetCoreBlockRequest,
+    responses((status = 200, body = CoreBlocksResponse), (status = 404, body = ErrorResponse),
+              (status = 422, body = ErrorResponse))
+)]
+pub async fn set_core_block(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdPath(id): IdPath<AgentId>,
+    ApiJson(request): ApiJson<SetCoreBlockRequest>,
+) -> Result<Json<CoreBlocksResponse>, ApiError> {
+    state.store.get_agent(caller.user, id).await?;
+    check_core_block(&request.label, &request.value)?;
+    state.store.set_core_block(caller.user, id, request.label, request.value).await?;
+    let blocks = state.store.core_blocks(caller.user, id).await?;
+    Ok(Json(CoreBlocksResponse { blocks: blocks.into_iter().map(Into::into).collect() }))
 }

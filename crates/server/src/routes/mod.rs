@@ -59,6 +59,7 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(memory::add_episode))
         .routes(routes!(memory::entity_facts))
         .routes(routes!(memory::forget_fact))
+        .routes(routes!(memory::core_blocks, memory::set_core_block))
         .routes(routes!(runs::list_runs))
         .routes(routes!(runs::get_run))
         .routes(routes!(runs::cancel_run))
