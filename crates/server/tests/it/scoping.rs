@@ -144,6 +144,7 @@ fn body_for(method: &Method, template: &str) -> Value {
             json!({"from": "2029-12-01T00:00:00Z", "to": "2029-12-02T00:00:00Z"})
         }
         ("POST", "/agents/setup-chat") => json!({"message": "hi"}),
+        ("POST", "/agents/{id}/memory/core-blocks") => json!({"label": "persona", "value": "Stolen"}),
         _ => json!({}),
     }
 }
