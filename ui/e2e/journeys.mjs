@@ -273,6 +273,7 @@ const pages = [
   ['queue', '/queue'],
   ['schedules', '/schedules'],
   ['memory', '/memory'],
+  ['access', '/access'],
 ];
 const violations = [];
 for (const [width, colorScheme] of [[1280, 'light'], [390, 'light'], [1280, 'dark']]) {

@@ -24,6 +24,7 @@ import { CostsPage } from './pages/costs';
 import { QueuePage } from './pages/queue';
 import { JobPage } from './pages/job';
 import { MemoryPage } from './pages/memory';
+import { AccessPage } from './pages/access';
 import { SchedulesPage } from './pages/schedules';
 import { NotFound, Upcoming } from './pages/upcoming';
 
@@ -146,6 +147,7 @@ export function App() {
             <Route path="/schedules" component={SchedulesPage} />
             <Route path="/routines" component={Upcoming} />
             <Route path="/memory" component={MemoryPage} />
+            <Route path="/access" component={AccessPage} />
             <Route path="/projects" component={Upcoming} />
             <Route default component={NotFound} />
           </Router>

@@ -23,6 +23,7 @@ pub enum ResourceKind {
     Artifact,
     Conversation,
     Fact,
+    Token,
 }
 
 impl ResourceKind {
@@ -43,6 +44,7 @@ impl ResourceKind {
             ["deliveries", "{id}", ..] => ResourceKind::Delivery,
             ["artifacts", "{id}", ..] => ResourceKind::Artifact,
             ["memory", "facts", "{id}", ..] => ResourceKind::Fact,
+            ["tokens", "{id}", ..] => ResourceKind::Token,
             _ => return None,
         };
         Some(kind)

@@ -31,6 +31,7 @@ use crate::api::{ErrorCode, ErrorResponse};
         (name = "memory", description = "What agents remember: episodes, entities, facts in time, hybrid search"),
         (name = "models", description = "The model providers and models the server's agents can use"),
         (name = "auth", description = "Logging in to the dashboard, and who a request acts for"),
+        (name = "access", description = "Users and their API tokens"),
         (name = "meta", description = "This document"),
     ),
     components(schemas(ErrorCode, ErrorResponse))

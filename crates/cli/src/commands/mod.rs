@@ -26,6 +26,7 @@ pub mod models;
 pub mod runs;
 pub mod schedule;
 pub mod schedule_manage;
+pub mod secret;
 pub mod serve;
 pub mod skills;
 pub mod status;

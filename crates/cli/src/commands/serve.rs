@@ -2,6 +2,7 @@
 //! process left running, starts the workers and the HTTP server, and shuts
 //! down gracefully on SIGINT or SIGTERM.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -102,7 +103,7 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
     }
     let agents = agent_runtime(&config, store.clone(), &clock)?;
     handlers.register(steward_domain::run::execution::JOB_KIND, AgentRunHandler::new(agents.clone()));
-    let deliverer = Deliverer::new(config.deliveries.clone(), std::env::vars(), clock.clone())
+    let deliverer = Deliverer::new(config.deliveries.clone(), crate::vault::environment(&config.home)?, clock.clone())
         .context("invalid [deliveries] configuration")?;
     handlers.register(
         steward_domain::delivery::JOB_KIND,
@@ -228,7 +229,9 @@ fn register_living_docs(
 }
 
 pub fn agent_runtime(config: &Config, store: Arc<dyn Store>, clock: &SharedClock) -> anyhow::Result<Arc<AgentRuntime>> {
-    let models = ModelRegistry::from_process_environment(&config.llm).context("invalid [llm] configuration")?;
+    let environment = crate::vault::environment(&config.home)?;
+    let models = ModelRegistry::new(&config.llm, &|name| environment.get(name).cloned())
+        .context("invalid [llm] configuration")?;
     if !models.has_usable_provider() {
         tracing::warn!(
             "no model provider is configured: agents cannot run until ANTHROPIC_API_KEY or OPENAI_API_KEY is set \
@@ -247,7 +250,7 @@ pub fn agent_runtime(config: &Config, store: Arc<dyn Store>, clock: &SharedClock
             tools_and_skills.clone(),
             tools_and_skills,
             config.agents.settings(config.home.clone()),
-            Redactor::new(secret_values(config)),
+            Redactor::new(secret_values(config, &environment)),
         )
         .with_clock(clock.clone()),
     ))
@@ -276,12 +279,18 @@ pub fn memory(config: &Config, store: Arc<dyn Store>, agents: &AgentRuntime, clo
     Arc::new(Memory::new(store, clock.clone(), extractor, embedder))
 }
 
-/// The values of every API key Steward may use, so they are masked wherever
-/// they would be stored.
-fn secret_values(config: &Config) -> Vec<String> {
+/// The values of every API key and stored secret Steward may use, so they
+/// are masked wherever they would be stored.
+fn secret_values(config: &Config, environment: &BTreeMap<String, String>) -> Vec<String> {
     let mut names = vec!["ANTHROPIC_API_KEY".to_string(), "OPENAI_API_KEY".to_string()];
     names.extend(config.llm.providers.values().filter_map(|provider| provider.api_key_env.clone()));
-    names.iter().filter_map(|name| std::env::var(name).ok()).filter(|value| !value.is_empty()).collect()
+    let stored = environment.iter().filter(|(name, _)| name.starts_with(crate::vault::REFERENCE_PREFIX));
+    names
+        .iter()
+        .filter_map(|name| environment.get(name).cloned())
+        .chain(stored.map(|(_, value)| value.clone()))
+        .filter(|value| !value.is_empty())
+        .collect()
 }
 
 fn pool_config(config: &Config) -> WorkerPoolConfig {

@@ -24,6 +24,7 @@ mod pipes;
 mod readme_tour;
 mod schedule_firing;
 mod schedule_preview;
+mod secrets;
 mod server;
 mod skills;
 mod support;

@@ -6,6 +6,7 @@
 //! silently ignored; response types accept unknown fields, so an older client
 //! keeps working with a newer server.
 
+pub mod access;
 pub mod actions;
 pub mod agents;
 pub mod approvals;
@@ -26,6 +27,9 @@ pub mod models;
 pub mod runs;
 pub mod schedules;
 
+pub use access::{
+    CreateTokenRequest, CreatedTokenResponse, TokenListResponse, TokenResponse, UserListResponse, UserResponse,
+};
 pub use actions::{
     ActionListQuery, ActionListResponse, ActionResponse, CreateActionRequest, TransitionActionRequest,
     UpdateActionRequest,

@@ -3,6 +3,7 @@
 //! paths in the error shape), the fallback for wrong methods, and the layers
 //! every request passes (the guard, body limit, panic catcher, tracing).
 
+mod access;
 mod actions;
 mod agents;
 mod approvals;
@@ -95,6 +96,9 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::session))
+        .routes(routes!(access::list_users))
+        .routes(routes!(access::list_tokens, access::create_token))
+        .routes(routes!(access::revoke_token))
 }
 
 pub(crate) fn router(state: AppState) -> Router {
