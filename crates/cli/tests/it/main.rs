@@ -12,6 +12,7 @@ mod bench_agents;
 mod calendar;
 mod crash;
 mod dashboard_browser;
+mod deliveries;
 mod events;
 mod finding_the_server;
 mod help;
