@@ -19,6 +19,7 @@ pub mod event;
 pub mod ids;
 pub mod job;
 pub mod memory;
+pub mod routine;
 pub mod run;
 pub mod schedule;
 pub mod secret_text;

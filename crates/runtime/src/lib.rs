@@ -16,9 +16,11 @@ pub mod deliveries;
 pub mod handlers;
 pub mod memory;
 pub mod outbound;
+pub mod routines;
 pub mod scheduler;
 pub mod skills;
 pub mod tools;
+pub mod use_case_error;
 pub mod usecases;
 pub mod worker;
 

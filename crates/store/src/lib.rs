@@ -23,6 +23,7 @@ pub mod jobs;
 pub mod memory;
 pub mod migrations;
 pub mod postgres;
+pub mod routines;
 mod rules;
 pub mod runs;
 pub mod schedules;
@@ -50,6 +51,7 @@ pub use jobs::{
 };
 pub use memory::MemoryStore;
 pub use migrations::MigrationReport;
+pub use routines::{FireRecord, RoutineStore};
 pub use runs::{AgentMetrics, ApprovalFilter, RunFilter, RunFinish, RunStore};
 pub use schedules::{FireRequest, PreconditionCheck, ScheduleStore, SettleReport};
 pub use wakeups::Wakeups;
@@ -72,6 +74,7 @@ pub trait Store:
     + JobQueue
     + EventLog
     + ScheduleStore
+    + RoutineStore
     + Send
     + Sync
     + 'static

@@ -21,6 +21,7 @@ mod json_contract;
 mod llm_commands;
 mod pipes;
 mod readme_tour;
+mod routines;
 mod schedule_firing;
 mod schedule_preview;
 mod server;

@@ -4,6 +4,6 @@ pub mod json;
 pub mod path;
 pub mod query;
 
-pub use json::{ApiJson, ApiJsonOrEmpty};
+pub use json::{ApiJson, ApiJsonOrEmpty, RawBody};
 pub use path::IdPath;
 pub use query::QueryParams;
