@@ -7,12 +7,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::http::header::LOCATION;
 use steward_domain::routine::{FireTrigger, Routine, RoutineFire};
-use steward_domain::{FireId, RoutineId};
+use steward_domain::{FireId, RoutineId, UserId};
 use steward_runtime::routines::FireRequest;
 use steward_runtime::routines::templates::BUILTINS;
 use steward_store::{DeliveryFilter, FireRecord};
 
-use super::USER;
 use crate::AppState;
 use crate::api::{
     CreateRoutineRequest, ErrorResponse, ReplayRequest, RoutineFireListResponse, RoutineFireResponse,
@@ -20,28 +19,28 @@ use crate::api::{
     TemplateResponse,
 };
 use crate::error::ApiError;
-use crate::extract::{ApiJson, ApiJsonOrEmpty, IdPath};
+use crate::extract::{ApiJson, ApiJsonOrEmpty, Caller, IdPath};
 
 /// The routine a path names: a number is an id, anything else a name.
-pub(crate) async fn resolve(state: &AppState, reference: &str) -> Result<Routine, ApiError> {
+pub(crate) async fn resolve(state: &AppState, user: UserId, reference: &str) -> Result<Routine, ApiError> {
     Ok(match reference.parse::<i64>() {
-        Ok(id) => state.store.get_routine(USER, RoutineId(id)).await?,
-        Err(_) => state.store.find_routine(USER, reference).await?,
+        Ok(id) => state.store.get_routine(user, RoutineId(id)).await?,
+        Err(_) => state.store.find_routine(user, reference).await?,
     })
 }
 
 /// A fire with its run's state and its deliveries.
-async fn fire_response(state: &AppState, fire: RoutineFire) -> Result<RoutineFireResponse, ApiError> {
+async fn fire_response(state: &AppState, user: UserId, fire: RoutineFire) -> Result<RoutineFireResponse, ApiError> {
     let run = match fire.run_id {
-        Some(id) => Some(state.store.get_run(USER, id).await?),
+        Some(id) => Some(state.store.get_run(user, id).await?),
         None => None,
     };
     let filter = DeliveryFilter { fire_id: Some(fire.id), ..DeliveryFilter::default() };
-    let mut deliveries = state.store.list_deliveries(USER, filter).await?;
+    let mut deliveries = state.store.list_deliveries(user, filter).await?;
     if let Some(replayed) = fire.replay_of {
         // A replay's deliveries are keyed by the fire it replays.
         let filter = DeliveryFilter { fire_id: Some(replayed), run_id: fire.run_id, ..DeliveryFilter::default() };
-        deliveries.extend(state.store.list_deliveries(USER, filter).await?);
+        deliveries.extend(state.store.list_deliveries(user, filter).await?);
     }
     Ok(RoutineFireResponse::new(fire, run.as_ref(), deliveries.into_iter().map(Into::into).collect()))
 }
@@ -53,12 +52,12 @@ pub(crate) fn record_response(record: FireRecord) -> RoutineFireResponse {
     response
 }
 
-async fn routine_response(state: &AppState, routine: Routine) -> Result<RoutineResponse, ApiError> {
-    let schedules = state.use_cases().routine_schedules(USER, &routine).await?;
+async fn routine_response(state: &AppState, user: UserId, routine: Routine) -> Result<RoutineResponse, ApiError> {
+    let schedules = state.use_cases().routine_schedules(user, &routine).await?;
     let whens = schedules.iter().map(|schedule| schedule.when.as_str().to_string()).collect();
-    let last = state.store.list_fires(USER, routine.id, 1).await?.into_iter().next();
+    let last = state.store.list_fires(user, routine.id, 1).await?.into_iter().next();
     let last = match last {
-        Some(fire) => Some(fire_response(state, fire).await?),
+        Some(fire) => Some(fire_response(state, user, fire).await?),
         None => None,
     };
     Ok(RoutineResponse::new(routine, whens, last))
@@ -79,11 +78,13 @@ async fn routine_response(state: &AppState, routine: Routine) -> Result<RoutineR
 )]
 pub async fn create_routine(
     State(state): State<AppState>,
+    caller: Caller,
     ApiJson(request): ApiJson<CreateRoutineRequest>,
 ) -> Result<(StatusCode, [(axum::http::HeaderName, String); 1], Json<RoutineResponse>), ApiError> {
-    let added = state.use_cases().add_routine(USER, request.into()).await?;
+    let user = caller.user;
+    let added = state.use_cases().add_routine(user, request.into()).await?;
     let location = format!("/api/v1/routines/{}", added.routine.id);
-    Ok((StatusCode::CREATED, [(LOCATION, location)], Json(routine_response(&state, added.routine).await?)))
+    Ok((StatusCode::CREATED, [(LOCATION, location)], Json(routine_response(&state, user, added.routine).await?)))
 }
 
 #[utoipa::path(
@@ -91,10 +92,14 @@ pub async fn create_routine(
     summary = "List routines, by name, with their schedules and last fire",
     responses((status = 200, body = RoutineListResponse))
 )]
-pub async fn list_routines(State(state): State<AppState>) -> Result<Json<RoutineListResponse>, ApiError> {
+pub async fn list_routines(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<RoutineListResponse>, ApiError> {
+    let user = caller.user;
     let mut routines = Vec::new();
     for routine in state.store.list_routines(USER).await? {
-        routines.push(routine_response(&state, routine).await?);
+        routines.push(routine_response(&state, user, routine).await?);
     }
     Ok(Json(RoutineListResponse { routines }))
 }
@@ -107,10 +112,12 @@ pub async fn list_routines(State(state): State<AppState>) -> Result<Json<Routine
 )]
 pub async fn get_routine(
     State(state): State<AppState>,
+    caller: Caller,
     Path(reference): Path<String>,
 ) -> Result<Json<RoutineResponse>, ApiError> {
-    let routine = resolve(&state, &reference).await?;
-    Ok(Json(routine_response(&state, routine).await?))
+    let user = caller.user;
+    let routine = resolve(&state, user, &reference).await?;
+    Ok(Json(routine_response(&state, user, routine).await?))
 }
 
 #[utoipa::path(
@@ -122,10 +129,12 @@ pub async fn get_routine(
 )]
 pub async fn delete_routine(
     State(state): State<AppState>,
+    caller: Caller,
     Path(reference): Path<String>,
 ) -> Result<Json<RoutineResponse>, ApiError> {
-    let routine = resolve(&state, &reference).await?;
-    let removed = state.use_cases().remove_routine(USER, &routine.name).await?;
+    let user = caller.user;
+    let routine = resolve(&state, user, &reference).await?;
+    let removed = state.use_cases().remove_routine(user, &routine.name).await?;
     Ok(Json(RoutineResponse::new(removed, Vec::new(), None)))
 }
 
@@ -146,17 +155,19 @@ pub async fn delete_routine(
 )]
 pub async fn run_routine(
     State(state): State<AppState>,
+    caller: Caller,
     Path(reference): Path<String>,
     ApiJsonOrEmpty(request): ApiJsonOrEmpty<RunRoutineRequest>,
 ) -> Result<Json<RunRoutineResponse>, ApiError> {
-    let routine = resolve(&state, &reference).await?;
+    let user = caller.user;
+    let routine = resolve(&state, user, &reference).await?;
     let fire = FireRequest { input: request.input, ..FireRequest::new(FireTrigger::Manual) };
     let routines = state.routines();
     if request.dry_run {
-        let preview = routines.preview(USER, &routine, &fire).await?;
+        let preview = routines.preview(user, &routine, &fire).await?;
         return Ok(Json(RunRoutineResponse { dry_run: true, fire: None, preview: Some(preview.into()) }));
     }
-    let record = routines.fire(USER, &routine, fire).await?;
+    let record = routines.fire(user, &routine, fire).await?;
     Ok(Json(RunRoutineResponse { dry_run: false, fire: Some(record_response(record)), preview: None }))
 }
 
@@ -168,12 +179,14 @@ pub async fn run_routine(
 )]
 pub async fn routine_fires(
     State(state): State<AppState>,
+    caller: Caller,
     Path(reference): Path<String>,
 ) -> Result<Json<RoutineFireListResponse>, ApiError> {
-    let routine = resolve(&state, &reference).await?;
+    let user = caller.user;
+    let routine = resolve(&state, user, &reference).await?;
     let mut fires = Vec::new();
-    for fire in state.store.list_fires(USER, routine.id, 50).await? {
-        fires.push(fire_response(&state, fire).await?);
+    for fire in state.store.list_fires(user, routine.id, 50).await? {
+        fires.push(fire_response(&state, user, fire).await?);
     }
     Ok(Json(RoutineFireListResponse { fires }))
 }
@@ -186,10 +199,12 @@ pub async fn routine_fires(
 )]
 pub async fn get_fire(
     State(state): State<AppState>,
+    caller: Caller,
     IdPath(id): IdPath<FireId>,
 ) -> Result<Json<RoutineFireResponse>, ApiError> {
-    let fire = state.store.get_fire(USER, id).await?;
-    Ok(Json(fire_response(&state, fire).await?))
+    let user = caller.user;
+    let fire = state.store.get_fire(user, id).await?;
+    Ok(Json(fire_response(&state, user, fire).await?))
 }
 
 #[utoipa::path(
@@ -203,10 +218,12 @@ pub async fn get_fire(
 )]
 pub async fn replay_fire(
     State(state): State<AppState>,
+    caller: Caller,
     IdPath(id): IdPath<FireId>,
     ApiJsonOrEmpty(request): ApiJsonOrEmpty<ReplayRequest>,
 ) -> Result<Json<RoutineFireResponse>, ApiError> {
-    let record = state.routines().replay(USER, id, request.deliver, request.resend).await?;
+    let user = caller.user;
+    let record = state.routines().replay(user, id, request.deliver, request.resend).await?;
     Ok(Json(record_response(record)))
 }
 

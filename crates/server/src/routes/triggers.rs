@@ -16,12 +16,14 @@ use steward_runtime::deliveries::signature::{
 };
 use steward_runtime::routines::FireRequest;
 
-use super::USER;
 use super::routines::resolve;
 use crate::AppState;
 use crate::api::{ErrorCode, ErrorResponse, TriggerResponse};
 use crate::error::ApiError;
 use crate::extract::RawBody;
+
+/// Signed triggers act for the local owner: a signature names no user.
+const USER: steward_domain::UserId = steward_domain::UserId::LOCAL_OWNER;
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
     headers.get(name).and_then(|value| value.to_str().ok()).unwrap_or_default()
@@ -65,7 +67,7 @@ pub async fn trigger_routine(
                 .map_err(|error| ApiError::new(ErrorCode::InvalidJson, format!("the body is not JSON: {error}")))?,
         )
     };
-    let routine = resolve(&state, &reference).await?;
+    let routine = resolve(&state, USER, &reference).await?;
     let request = FireRequest {
         key: Some(format!("webhook:{}", signature.trim())),
         input,

@@ -25,6 +25,8 @@ mod routines;
 mod runs;
 mod schedules;
 mod scheduling;
+mod scoping;
 mod slow_clients;
+mod spending;
 mod stream;
 mod support;
