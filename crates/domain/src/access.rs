@@ -23,6 +23,8 @@ pub enum ResourceKind {
     Artifact,
     Conversation,
     Fact,
+    Routine,
+    Fire,
 }
 
 impl ResourceKind {
@@ -43,6 +45,8 @@ impl ResourceKind {
             ["deliveries", "{id}", ..] => ResourceKind::Delivery,
             ["artifacts", "{id}", ..] => ResourceKind::Artifact,
             ["memory", "facts", "{id}", ..] => ResourceKind::Fact,
+            ["routines", "{routine}", ..] => ResourceKind::Routine,
+            ["routine-fires", "{id}", ..] => ResourceKind::Fire,
             _ => return None,
         };
         Some(kind)

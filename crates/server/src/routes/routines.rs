@@ -98,7 +98,7 @@ pub async fn list_routines(
 ) -> Result<Json<RoutineListResponse>, ApiError> {
     let user = caller.user;
     let mut routines = Vec::new();
-    for routine in state.store.list_routines(USER).await? {
+    for routine in state.store.list_routines(user).await? {
         routines.push(routine_response(&state, user, routine).await?);
     }
     Ok(Json(RoutineListResponse { routines }))
