@@ -24,6 +24,7 @@ import { CostsPage } from './pages/costs';
 import { QueuePage } from './pages/queue';
 import { JobPage } from './pages/job';
 import { MemoryPage } from './pages/memory';
+import { RoutinesPage } from './pages/routines';
 import { SchedulesPage } from './pages/schedules';
 import { NotFound, Upcoming } from './pages/upcoming';
 
@@ -144,7 +145,7 @@ export function App() {
             <Route path="/queue" component={QueuePage} />
             <Route path="/queue/:id" component={JobPage} />
             <Route path="/schedules" component={SchedulesPage} />
-            <Route path="/routines" component={Upcoming} />
+            <Route path="/routines" component={RoutinesPage} />
             <Route path="/memory" component={MemoryPage} />
             <Route path="/projects" component={Upcoming} />
             <Route default component={NotFound} />
