@@ -3,7 +3,8 @@
 //! event in another zone, events on other days), open actions, a
 //! priorities file and yesterday's evening summary, delivered to a Slack
 //! DM (fake Slack API), a webhook receiver that verifies the HMAC, and an
-//! SMTP sink. The prompt the fake provider sees holds today's events in the
+//! SMTP sink, fired by its schedule; a routine that follows it fires once it
+//! completes. The prompt the fake provider sees holds today's events in the
 //! user's zone and nothing from other days.
 
 use chrono::{Days, NaiveDate, TimeZone};
@@ -21,6 +22,7 @@ const KEY: &str = "sk-ant-routines-0123456789abcdef";
 const TOKEN: &str = "xoxb-routine-test-0123456789";
 const SIGNING_KEY: &str = "whsec-routine-test-key";
 const SUMMARY: &str = "Yesterday we shipped the pricing page; the billing bug is still open.";
+const UPDATE: &str = "Stakeholder update: the plan is set.";
 const PLAN: &str = "# Plan for today\n\n- 09:30 Standup\n- Review the launch post before the investor call";
 
 fn day(date: NaiveDate) -> String {
@@ -168,9 +170,21 @@ async fn heavy_a_morning_plan_reaches_slack_a_webhook_and_email_with_todays_even
     assert_eq!(dry["preview"]["missing"], serde_json::json!([]), "{dry}");
     assert!(slack.messages().is_empty() && receiver.accepted().is_empty() && smtp.mails().is_empty());
 
+    // A routine that follows the morning plan's completion.
+    let follow = ["routine", "add", "stakeholders", "--template", "stakeholder", "--agent", "Planner", "--manual"];
+    steward(&url, &[&follow[..], &["--after", "morning", "--json"]].concat()).ok();
+
+    // The schedule the routine was added with fires it (the scheduler's `routine.run` job).
     fake.push(Reply::text(PLAN));
-    let fired = steward(&url, &["routine", "run", "morning", "--json"]).json();
-    let run = wait_for_run(&url, fired["fire"]["run_id"].as_i64().unwrap());
+    fake.push(Reply::text(UPDATE));
+    steward(&url, &["schedule", "run-now", "morning", "--json"]).ok();
+    let mut fired = Value::Null;
+    eventually("the schedule fired the routine", || {
+        fired = steward(&url, &["routine", "show", "morning", "--json"]).json()["fires"][0].clone();
+        fired["run_id"].is_i64()
+    });
+    assert_eq!(fired["trigger"], "schedule", "{fired}");
+    let run = wait_for_run(&url, fired["run_id"].as_i64().unwrap());
     assert_eq!(run["outcome"], "completed", "{run}");
 
     let prompt = fake
@@ -209,11 +223,21 @@ async fn heavy_a_morning_plan_reaches_slack_a_webhook_and_email_with_todays_even
     assert_eq!(smtp.mails().len(), 1);
     assert!(smtp.mails()[0].data.contains("Subject: morning"), "{}", smtp.mails()[0].data);
 
-    // A replay without --deliver sends nothing more; with it, nothing sent twice.
+    // The follower fired once the morning plan's run completed, and read its output.
+    let mut follower = Value::Null;
+    eventually("the follower fired", || {
+        follower = steward(&url, &["routine", "show", "stakeholders", "--json"]).json()["fires"][0].clone();
+        follower["run_id"].is_i64()
+    });
+    assert_eq!(follower["trigger"], "routine", "{follower}");
+    assert_eq!(follower["inputs"]["input"]["output"], PLAN, "{follower}");
+    assert_eq!(wait_for_run(&url, follower["run_id"].as_i64().unwrap())["outcome"], "completed");
+
+    // A replay with --deliver sends nothing twice.
     fake.push(Reply::text(PLAN));
-    let fire = fired["fire"]["id"].as_i64().unwrap().to_string();
+    let fire = fired["id"].as_i64().unwrap().to_string();
     let replayed = steward(&url, &["routine", "replay", &fire, "--deliver", "--json"]).json();
-    assert_eq!(replayed["inputs"], fired["fire"]["inputs"], "the stored inputs");
+    assert_eq!(replayed["inputs"], fired["inputs"], "the stored inputs");
     wait_for_run(&url, replayed["run_id"].as_i64().unwrap());
     assert_eq!((slack.messages().len(), receiver.accepted().len(), smtp.mails().len()), (1, 1, 1));
 }
