@@ -23,6 +23,7 @@ pub mod memory;
 mod memory_bench;
 pub mod migrate;
 pub mod models;
+pub mod routine;
 pub mod runs;
 pub mod schedule;
 pub mod schedule_manage;

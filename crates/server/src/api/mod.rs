@@ -24,6 +24,7 @@ pub mod job_history;
 pub mod jobs;
 pub mod memory;
 pub mod models;
+pub mod routines;
 pub mod runs;
 pub mod schedules;
 
@@ -60,6 +61,11 @@ pub use jobs::{
     JobListQuery, JobListResponse, JobReference, JobResponse,
 };
 pub use models::{ModelBody, ModelsResponse, PriceBody, ProviderBody};
+pub use routines::{
+    CreateRoutineRequest, MissingSource, ReplayRequest, RoutineFireListResponse, RoutineFireResponse,
+    RoutineListResponse, RoutinePreviewResponse, RoutineResponse, RunRoutineRequest, RunRoutineResponse,
+    TemplateListResponse, TemplateResponse, TriggerResponse,
+};
 pub use runs::{
     CreateRunRequest, ModelCallSpan, RunListQuery, RunListResponse, RunResponse, RunUsageBody, ScheduleActionRequest,
     ScheduleActionResponse, SpanResponse, ToolCallSpan, TraceResponse,
