@@ -25,6 +25,7 @@ pub mod memory;
 pub mod models;
 pub mod runs;
 pub mod schedules;
+pub mod sync;
 
 pub use actions::{
     ActionListQuery, ActionListResponse, ActionResponse, CreateActionRequest, TransitionActionRequest,
@@ -64,3 +65,4 @@ pub use schedules::{
     BackfillRequest, CreateScheduleRequest, FireListResponse, FireResponse, PreviewRequest, PreviewResponse,
     ScheduleListResponse, ScheduleResponse, TargetBody,
 };
+pub use sync::{DocumentSyncBody, StartSyncRequest, SyncStatusQuery, SyncStatusResponse};

@@ -27,3 +27,4 @@ mod scheduling;
 mod slow_clients;
 mod stream;
 mod support;
+mod sync;
