@@ -6,6 +6,7 @@
 //! a database or a socket. The one ambient input is the [`Clock`], which is a
 //! trait so callers can substitute a manual clock.
 
+pub mod access;
 pub mod action;
 pub mod agent;
 pub mod approval;

@@ -19,6 +19,7 @@ mod jobs;
 mod json_contract;
 mod living_docs;
 mod llm_commands;
+mod memory_journey;
 mod pipes;
 mod readme_tour;
 mod schedule_firing;
