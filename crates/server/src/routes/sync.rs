@@ -13,12 +13,11 @@ use steward_domain::{AgentId, NewJob};
 use steward_runtime::living_docs::{self, LivingDocsError, Repo};
 use steward_runtime::living_docs_jobs::{SYNC_JOB_KIND, SyncPayload};
 
-use super::USER;
 use crate::AppState;
 use crate::api::{EnqueuedJob, ErrorCode, ErrorResponse, StartSyncRequest, SyncStatusQuery, SyncStatusResponse};
 use crate::error::ApiError;
 use crate::extract::query::non_empty;
-use crate::extract::{ApiJson, QueryParams};
+use crate::extract::{ApiJson, Caller, QueryParams};
 
 /// A living-docs error as the API answers it: bad input names its field.
 fn refused(error: LivingDocsError) -> ApiError {
@@ -78,10 +77,11 @@ pub async fn sync_status(
 )]
 pub async fn start_sync(
     State(state): State<AppState>,
+    caller: Caller,
     ApiJson(request): ApiJson<StartSyncRequest>,
 ) -> Result<(StatusCode, Json<EnqueuedJob>), ApiError> {
     state.agent_runtime()?;
-    let agent = state.store.get_agent(USER, AgentId(request.agent_id)).await?;
+    let agent = state.store.get_agent(caller.user, AgentId(request.agent_id)).await?;
     let (repo, documents) = (request.repo.clone(), request.documents.clone());
     let root = blocking(move || {
         let repo = Repo::open(Path::new(&repo))?;
@@ -95,7 +95,7 @@ pub async fn start_sync(
     let mut job =
         NewJob::new(SYNC_JOB_KIND, serde_json::to_value(&payload).map_err(|e| ApiError::internal(e.to_string()))?);
     job.max_attempts = 1;
-    let outcome = state.store.enqueue(USER, vec![job]).await?.into_iter().next();
+    let outcome = state.store.enqueue(caller.user, vec![job]).await?.into_iter().next();
     let outcome = outcome.ok_or_else(|| ApiError::internal("the store returned no job"))?;
     Ok((StatusCode::ACCEPTED, Json(EnqueuedJob { created: outcome.created, job: outcome.job.into() })))
 }
