@@ -20,6 +20,7 @@ export const NAV: NavItem[] = [
   { path: '/queue', label: 'Queue', keywords: 'jobs retry' },
   { path: '/schedules', label: 'Schedules', keywords: 'cron timer recurring' },
   { path: '/memory', label: 'Memory', keywords: 'facts preferences remember forget core blocks' },
+  { path: '/living-docs', label: 'Living docs', keywords: 'architecture design git sync commits' },
   { path: '/routines', label: 'Routines', upcoming: true },
   { path: '/projects', label: 'Projects', upcoming: true },
 ];
