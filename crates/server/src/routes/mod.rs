@@ -25,6 +25,7 @@ mod schedules;
 mod setup;
 mod stream;
 mod triggers;
+mod sync;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -74,6 +75,8 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(approvals::approve))
         .routes(routes!(approvals::reject))
         .routes(routes!(jobs::list_jobs, jobs::enqueue_job))
+        .routes(routes!(sync::sync_status))
+        .routes(routes!(sync::start_sync))
         .routes(routes!(jobs::enqueue_batch))
         .routes(routes!(jobs::get_job))
         .routes(routes!(jobs::cancel_job))
