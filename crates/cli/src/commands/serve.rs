@@ -11,7 +11,7 @@ use steward_llm::ModelRegistry;
 use steward_runtime::agent::redact::Redactor;
 use steward_runtime::agent::{AgentRunHandler, AgentRuntime, HomeToolsAndSkills};
 use steward_runtime::deliveries::{Deliverer, DeliveryHandler};
-use steward_runtime::memory::{IngestHandler, Memory};
+use steward_runtime::memory::{ConsolidateHandler, IngestHandler, Memory};
 use steward_runtime::outbound::AddressPolicy;
 use steward_runtime::scheduler::PreconditionChecker;
 use steward_runtime::tools::BuiltinTools;
@@ -110,6 +110,10 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
     );
     let memory = memory(&config, store.clone(), &agents, &clock);
     handlers.register(steward_runtime::memory::INGEST_JOB_KIND, IngestHandler::new(memory.clone()));
+    handlers.register(steward_runtime::memory::CONSOLIDATE_JOB_KIND, ConsolidateHandler::new(memory.clone()));
+    if memory.has_extractor() {
+        super::serve_memory::ensure_consolidation_schedule(&config.memory.consolidation, store.as_ref()).await?;
+    }
     let job_kinds = handlers.kinds();
     let pool = WorkerPool::start(store.clone(), handlers, pool_config(&config).with_clock(clock.clone()));
     // On PostgreSQL other nodes may run other kinds, but a kind no node runs

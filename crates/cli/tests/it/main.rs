@@ -18,6 +18,7 @@ mod help;
 mod jobs;
 mod json_contract;
 mod llm_commands;
+mod memory_import;
 mod memory_journey;
 mod pipes;
 mod readme_tour;

@@ -9,6 +9,7 @@ mod agent_support;
 mod deliveries;
 mod http_fetch;
 mod memory;
+mod memory_consolidation;
 mod memory_journey;
 mod memory_tools;
 mod outbound;
