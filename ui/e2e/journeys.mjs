@@ -196,6 +196,11 @@ try {
   await scheduleCard.getByRole('button', { name: 'Run now' }).click();
   await scheduleCard.getByRole('button', { name: 'History' }).click();
   await scheduleCard.locator('table .badge', { hasText: 'manual' }).waitFor();
+  // Home lists it among what is scheduled next, with what it starts.
+  await page.getByRole('link', { name: 'Home' }).click();
+  const nextFire = page.locator('section[aria-labelledby="next"] .card', { hasText: 'Nightly tidy' });
+  await nextFire.waitFor();
+  check((await nextFire.getByText('noop').count()) === 1, 'Home says what the schedule starts');
 
   // 11. Memory: feedback becomes a preference (extracted in the background), found by a search with
   // where it came from, forgotten with a reason, and kept closed in its entity's history; a core block

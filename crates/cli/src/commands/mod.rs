@@ -32,5 +32,6 @@ pub mod serve;
 pub mod serve_memory;
 pub mod skills;
 pub mod status;
+pub mod sync;
 pub mod tools;
 pub mod users;

@@ -17,6 +17,7 @@ mod finding_the_server;
 mod help;
 mod jobs;
 mod json_contract;
+mod living_docs;
 mod llm_commands;
 mod memory_import;
 mod memory_journey;

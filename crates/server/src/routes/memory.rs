@@ -10,7 +10,6 @@ use steward_domain::memory::{EpisodeSource, FactKind, ItemKind, NewEpisode, chec
 use steward_domain::{AgentId, FactId};
 use steward_runtime::memory::SearchQuery;
 
-use super::USER;
 use crate::AppState;
 use crate::api::memory::{
     AddEpisodeRequest, CoreBlocksResponse, EntityFactsResponse, EpisodeResponse, FactResponse, ForgetFactRequest,
@@ -18,6 +17,7 @@ use crate::api::memory::{
 };
 use crate::api::{ErrorCode, ErrorResponse};
 use crate::error::ApiError;
+use crate::extract::Caller;
 use crate::extract::query::{enum_value, non_empty, page_size, positive_integer};
 use crate::extract::{ApiJson, ApiJsonOrEmpty, IdPath, QueryParams};
 
@@ -33,11 +33,12 @@ use crate::extract::{ApiJson, ApiJsonOrEmpty, IdPath, QueryParams};
 )]
 pub async fn search(
     State(state): State<AppState>,
+    caller: Caller,
     RawQuery(query): RawQuery,
 ) -> Result<Json<MemorySearchResponse>, ApiError> {
     let params = QueryParams::parse(query.as_deref(), &["q", "agent_id", "as_of", "kind", "fact_kind", "limit"])?;
     let text = params.single("q", non_empty)?.ok_or_else(|| ApiError::invalid_parameter("q", "is required"))?;
-    let mut search = SearchQuery::new(USER, text);
+    let mut search = SearchQuery::new(caller.user, text);
     search.agent = params.single("agent_id", positive_integer)?.map(AgentId);
     search.as_of = params.single("as_of", parse_as_of)?;
     search.kinds = params.list("kind", enum_value::<ItemKind>)?;
@@ -56,6 +57,7 @@ pub async fn search(
 )]
 pub async fn add_episode(
     State(state): State<AppState>,
+    caller: Caller,
     ApiJson(request): ApiJson<AddEpisodeRequest>,
 ) -> Result<(StatusCode, Json<EpisodeResponse>), ApiError> {
     let source = match request.source.as_deref() {
@@ -63,7 +65,7 @@ pub async fn add_episode(
         None => EpisodeSource::Note,
     };
     let episode = NewEpisode {
-        user_id: USER,
+        user_id: caller.user,
         agent_id: request.agent_id.map(AgentId),
         source,
         source_ref: request.source_ref,
@@ -85,6 +87,7 @@ pub async fn add_episode(
 )]
 pub async fn entity_facts(
     State(state): State<AppState>,
+    caller: Caller,
     RawQuery(query): RawQuery,
 ) -> Result<Json<EntityFactsResponse>, ApiError> {
     let params = QueryParams::parse(query.as_deref(), &["entity", "history"])?;
@@ -92,11 +95,11 @@ pub async fn entity_facts(
         params.single("entity", non_empty)?.ok_or_else(|| ApiError::invalid_parameter("entity", "is required"))?;
     let history = params.single("history", |text| text.parse::<bool>().map_err(|_| "must be true or false".into()))?;
     let entity =
-        state.store.find_entity(USER, &name).await?.ok_or_else(|| {
+        state.store.find_entity(caller.user, &name).await?.ok_or_else(|| {
             ApiError::new(ErrorCode::NotFound, format!("no entity named {name:?}")).with_field("entity")
         })?;
     let now = state.clock.now();
-    let facts = state.store.facts_touching(USER, &[entity.id]).await?;
+    let facts = state.store.facts_touching(caller.user, &[entity.id]).await?;
     let facts = facts.into_iter().filter(|fact| history.unwrap_or(false) || visible(fact, None, now));
     Ok(Json(EntityFactsResponse {
         entity_id: entity.id.get(),
@@ -117,11 +120,12 @@ pub async fn entity_facts(
 )]
 pub async fn forget_fact(
     State(state): State<AppState>,
+    caller: Caller,
     IdPath(id): IdPath<FactId>,
     ApiJsonOrEmpty(request): ApiJsonOrEmpty<ForgetFactRequest>,
 ) -> Result<Json<FactResponse>, ApiError> {
     let reason = request.reason.unwrap_or_else(|| "forgotten on request".into());
-    Ok(Json(state.store.invalidate_fact(USER, id, reason).await?.into()))
+    Ok(Json(state.store.invalidate_fact(caller.user, id, reason).await?.into()))
 }
 
 #[utoipa::path(
@@ -134,10 +138,11 @@ pub async fn forget_fact(
 )]
 pub async fn core_blocks(
     State(state): State<AppState>,
+    caller: Caller,
     IdPath(id): IdPath<AgentId>,
 ) -> Result<Json<CoreBlocksResponse>, ApiError> {
-    state.store.get_agent(USER, id).await?;
-    let blocks = state.store.core_blocks(USER, id).await?;
+    state.store.get_agent(caller.user, id).await?;
+    let blocks = state.store.core_blocks(caller.user, id).await?;
     Ok(Json(CoreBlocksResponse { blocks: blocks.into_iter().map(Into::into).collect() }))
 }
 
@@ -153,12 +158,13 @@ pub async fn core_blocks(
 )]
 pub async fn set_core_block(
     State(state): State<AppState>,
+    caller: Caller,
     IdPath(id): IdPath<AgentId>,
     ApiJson(request): ApiJson<SetCoreBlockRequest>,
 ) -> Result<Json<CoreBlocksResponse>, ApiError> {
-    state.store.get_agent(USER, id).await?;
+    state.store.get_agent(caller.user, id).await?;
     check_core_block(&request.label, &request.value)?;
-    state.store.set_core_block(USER, id, request.label, request.value).await?;
-    let blocks = state.store.core_blocks(USER, id).await?;
+    state.store.set_core_block(caller.user, id, request.label, request.value).await?;
+    let blocks = state.store.core_blocks(caller.user, id).await?;
     Ok(Json(CoreBlocksResponse { blocks: blocks.into_iter().map(Into::into).collect() }))
 }
