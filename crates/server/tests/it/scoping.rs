@@ -85,6 +85,7 @@ async fn world_of_the_local_owner(app: &TestApp) -> World {
             invalid_at: None,
             duplicate_of: None,
             contradicts: vec![],
+            also_from: Vec::new(),
         }],
         ..IngestionPlan::default()
     };
@@ -140,6 +141,7 @@ fn body_for(method: &Method, template: &str) -> Value {
         ("POST", "/actions/{id}/transition") => json!({"to": "dismissed"}),
         ("POST", "/approvals/{id}/reject") => json!({"reason": "mine now"}),
         ("POST", "/memory/facts/{id}/forget") => json!({"reason": "mine now"}),
+        ("POST", "/agents/{id}/memory/core-blocks") => json!({"label": "notes", "value": "mine now"}),
         ("POST", "/schedules/{schedule}/backfill") => {
             json!({"from": "2029-12-01T00:00:00Z", "to": "2029-12-02T00:00:00Z"})
         }
