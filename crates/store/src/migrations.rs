@@ -34,6 +34,11 @@ pub const SQLITE: &[Migration] = &[
     Migration { version: 7, name: "routines", sql: include_str!("../migrations/sqlite/0007_routines.sql") },
     Migration { version: 8, name: "memory", sql: include_str!("../migrations/sqlite/0008_memory.sql") },
     Migration { version: 9, name: "auth", sql: include_str!("../migrations/sqlite/0009_auth.sql") },
+    Migration {
+        version: 12,
+        name: "model_calls_in_flight",
+        sql: include_str!("../migrations/sqlite/0012_model_calls_in_flight.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -45,6 +50,11 @@ pub const POSTGRES: &[Migration] = &[
     Migration { version: 7, name: "routines", sql: include_str!("../migrations/postgres/0007_routines.sql") },
     Migration { version: 8, name: "memory", sql: include_str!("../migrations/postgres/0008_memory.sql") },
     Migration { version: 9, name: "auth", sql: include_str!("../migrations/postgres/0009_auth.sql") },
+    Migration {
+        version: 12,
+        name: "model_calls_in_flight",
+        sql: include_str!("../migrations/postgres/0012_model_calls_in_flight.sql"),
+    },
 ];
 
 /// What a migration run did.

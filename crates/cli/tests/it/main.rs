@@ -24,4 +24,5 @@ mod schedule_firing;
 mod schedule_preview;
 mod server;
 mod skills;
+mod spend_crash;
 mod support;

@@ -25,7 +25,8 @@ async fn a_fresh_database_gets_every_migration() {
             (6, "schedules".to_string()),
             (7, "routines".to_string()),
             (8, "memory".to_string()),
-            (9, "auth".to_string())
+            (9, "auth".to_string()),
+            (12, "model_calls_in_flight".to_string())
         ]
     );
     store.close().await;
