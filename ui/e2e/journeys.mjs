@@ -196,6 +196,51 @@ try {
   await scheduleCard.getByRole('button', { name: 'Run now' }).click();
   await scheduleCard.getByRole('button', { name: 'History' }).click();
   await scheduleCard.locator('table .badge', { hasText: 'manual' }).waitFor();
+  // Home lists it among what is scheduled next, with what it starts.
+  await page.getByRole('link', { name: 'Home' }).click();
+  const nextFire = page.locator('section[aria-labelledby="next"] .card', { hasText: 'Nightly tidy' });
+  await nextFire.waitFor();
+  check((await nextFire.getByText('noop').count()) === 1, 'Home says what the schedule starts');
+
+  // 11. Memory: feedback becomes a preference (extracted in the background), found by a search with
+  // where it came from, forgotten with a reason, and kept closed in its entity's history; a core block
+  // of the agent is written and edited.
+  step('memory: a preference is found, forgotten and kept in its history; a core block is edited');
+  await api('/memory/episodes', { method: 'POST', body: JSON.stringify({ content: 'Our brand voice is plain: never use exclamation marks.', source: 'feedback' }) });
+  await until('the preference is extracted', async () => {
+    const response = await fetch(`${BASE}/api/v1/memory/facts?entity=the%20user`);
+    return response.ok && (await response.json()).facts.length === 1;
+  });
+  await page.getByRole('link', { name: 'Memory' }).click();
+  await page.getByLabel('Find').fill('brand voice');
+  await page.getByLabel('Kind').selectOption('fact');
+  await page.getByRole('button', { name: 'Search', exact: true }).click();
+  const result = page.getByRole('row', { name: /brand voice is plain/ });
+  await result.waitFor();
+  check((await result.getByText(/feedback #\d+/).count()) === 1, 'the result says which episode it came from');
+  check((await result.getByText(/text rank \d/).count()) === 1, 'the result says why it matched');
+  await result.getByRole('button', { name: /Forget fact/ }).click();
+  await result.getByLabel('Reason').fill('we relaxed the voice');
+  await result.getByRole('button', { name: 'Forget', exact: true }).click();
+  await page.getByText('Forgot: ').waitFor();
+  await page.getByRole('textbox', { name: 'Entity' }).fill('the user');
+  await page.getByRole('button', { name: 'Show facts' }).click();
+  const history = page.getByRole('table', { name: /Facts about/ });
+  await history.getByRole('row', { name: /brand voice is plain/ }).waitFor();
+  check((await history.getByText('believed now').count()) === 0, 'the forgotten fact is shown closed');
+  const events = await api('/events?kind=memory.fact_invalidated');
+  check(JSON.stringify(events).includes('we relaxed the voice'), 'the reason is recorded');
+  await page.getByLabel('New block', { exact: true }).fill('preferences');
+  await page.getByLabel('Value of preferences', { exact: true }).fill('Plain voice.');
+  await page.getByRole('button', { name: 'Save' }).last().click();
+  const block = page.getByRole('form', { name: 'Core block preferences' });
+  await block.waitFor();
+  await block.getByRole('textbox').fill('Plain voice; one exclamation mark in a headline.');
+  await block.getByRole('button', { name: 'Save' }).click();
+  await until('the block is edited', async () => {
+    const blocks = await api(`/agents/${state.agentId}/memory/core-blocks`);
+    return blocks.blocks.length === 1 && blocks.blocks[0].value.includes('one exclamation mark');
+  });
 
   assertNoProblems(page, 'the journeys');
   console.log(`@@ state ${JSON.stringify(state)}`);
@@ -227,6 +272,7 @@ const pages = [
   ['costs', '/costs'],
   ['queue', '/queue'],
   ['schedules', '/schedules'],
+  ['memory', '/memory'],
 ];
 const violations = [];
 for (const [width, colorScheme] of [[1280, 'light'], [390, 'light'], [1280, 'dark']]) {

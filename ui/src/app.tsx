@@ -23,6 +23,7 @@ import { ApprovalsPage } from './pages/approvals';
 import { CostsPage } from './pages/costs';
 import { QueuePage } from './pages/queue';
 import { JobPage } from './pages/job';
+import { MemoryPage } from './pages/memory';
 import { SchedulesPage } from './pages/schedules';
 import { NotFound, Upcoming } from './pages/upcoming';
 
@@ -144,7 +145,7 @@ export function App() {
             <Route path="/queue/:id" component={JobPage} />
             <Route path="/schedules" component={SchedulesPage} />
             <Route path="/routines" component={Upcoming} />
-            <Route path="/memory" component={Upcoming} />
+            <Route path="/memory" component={MemoryPage} />
             <Route path="/projects" component={Upcoming} />
             <Route default component={NotFound} />
           </Router>

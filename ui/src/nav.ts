@@ -19,7 +19,7 @@ export const NAV: NavItem[] = [
   { path: '/costs', label: 'Costs', keywords: 'spend budget money' },
   { path: '/queue', label: 'Queue', keywords: 'jobs retry' },
   { path: '/schedules', label: 'Schedules', keywords: 'cron timer recurring' },
+  { path: '/memory', label: 'Memory', keywords: 'facts preferences remember forget core blocks' },
   { path: '/routines', label: 'Routines', upcoming: true },
-  { path: '/memory', label: 'Memory', upcoming: true },
   { path: '/projects', label: 'Projects', upcoming: true },
 ];

@@ -67,6 +67,12 @@ pub enum Command {
     /// Calendars: the events of a .ics file or feed between two dates, recurrences expanded (no server needed).
     #[command(subcommand)]
     Calendar(commands::calendar::CalendarCommand),
+    /// Living documentation: a post-commit hook, and an agent folding the commits into ARCHITECTURE.md / DESIGN.md.
+    #[command(subcommand)]
+    #[command(
+        after_help = "Examples:\n  steward sync install-hook . --agent Architect\n  steward sync run . --agent Architect\n  steward sync apply .\n  steward sync status ."
+    )]
+    Sync(commands::sync::SyncCommand),
     /// Deliveries of routine and run outputs: list them (with the reason of a failure), retry a dead one.
     #[command(subcommand)]
     #[command(after_help = "Examples:\n  steward delivery list --status failed\n  steward delivery retry 7")]

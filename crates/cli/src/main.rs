@@ -98,6 +98,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Schedule(command) => commands::schedule::run(command, &cli.global).await,
         Command::Delivery(command) => commands::delivery::run(command, &cli.global).await,
         Command::Calendar(command) => commands::calendar::run(command, &cli.global).await,
+        Command::Sync(command) => commands::sync::run(command, &cli.global).await,
         Command::Events(args) => commands::events::run(args, &cli.global).await,
         Command::Memory(command) => commands::memory::run(command, &cli.global).await,
         Command::Ask(args) => commands::ask::run(args, &cli.global).await,

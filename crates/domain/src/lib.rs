@@ -6,6 +6,7 @@
 //! a database or a socket. The one ambient input is the [`Clock`], which is a
 //! trait so callers can substitute a manual clock.
 
+pub mod access;
 pub mod action;
 pub mod agent;
 pub mod approval;
@@ -18,6 +19,7 @@ pub mod dependency_graph;
 pub mod event;
 pub mod ids;
 pub mod job;
+pub mod living_docs;
 pub mod memory;
 pub mod run;
 pub mod schedule;

@@ -14,6 +14,8 @@ pub mod clock;
 pub mod confined;
 pub mod deliveries;
 pub mod handlers;
+pub mod living_docs;
+pub mod living_docs_jobs;
 pub mod memory;
 pub mod outbound;
 pub mod scheduler;

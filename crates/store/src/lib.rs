@@ -9,6 +9,7 @@
 //! event row.
 
 pub mod actions;
+pub mod actor;
 pub mod agents;
 mod approvals;
 pub mod artifacts;
@@ -22,6 +23,7 @@ pub mod events;
 pub mod jobs;
 pub mod memory;
 pub mod migrations;
+pub mod ownership;
 pub mod postgres;
 mod rules;
 pub mod runs;
@@ -50,6 +52,7 @@ pub use jobs::{
 };
 pub use memory::MemoryStore;
 pub use migrations::MigrationReport;
+pub use ownership::OwnershipStore;
 pub use runs::{AgentMetrics, ApprovalFilter, RunFilter, RunFinish, RunStore};
 pub use schedules::{FireRequest, PreconditionCheck, ScheduleStore, SettleReport};
 pub use wakeups::Wakeups;
@@ -72,6 +75,7 @@ pub trait Store:
     + JobQueue
     + EventLog
     + ScheduleStore
+    + OwnershipStore
     + Send
     + Sync
     + 'static

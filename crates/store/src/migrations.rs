@@ -34,6 +34,7 @@ pub const SQLITE: &[Migration] = &[
     Migration { version: 7, name: "routines", sql: include_str!("../migrations/sqlite/0007_routines.sql") },
     Migration { version: 8, name: "memory", sql: include_str!("../migrations/sqlite/0008_memory.sql") },
     Migration { version: 9, name: "auth", sql: include_str!("../migrations/sqlite/0009_auth.sql") },
+    Migration { version: 10, name: "security", sql: include_str!("../migrations/sqlite/0010_security.sql") },
     Migration {
         version: 12,
         name: "model_calls_in_flight",
@@ -50,6 +51,7 @@ pub const POSTGRES: &[Migration] = &[
     Migration { version: 7, name: "routines", sql: include_str!("../migrations/postgres/0007_routines.sql") },
     Migration { version: 8, name: "memory", sql: include_str!("../migrations/postgres/0008_memory.sql") },
     Migration { version: 9, name: "auth", sql: include_str!("../migrations/postgres/0009_auth.sql") },
+    Migration { version: 10, name: "security", sql: include_str!("../migrations/postgres/0010_security.sql") },
     Migration {
         version: 12,
         name: "model_calls_in_flight",

@@ -309,3 +309,62 @@ export interface ScheduleFire {
   outcome: string | null;
   detail: string | null;
 }
+
+export type MemoryKind = 'episode' | 'entity' | 'fact';
+export type FactKind = 'relation' | 'preference' | 'decision';
+
+export interface MemoryEpisode {
+  id: number;
+  agent_id: number | null;
+  source: string;
+  source_ref: string | null;
+  content: string;
+  reference_time: string;
+  created_at: string;
+  ingested_at: string | null;
+}
+
+/** Valid in the world on [valid_at, invalid_at), believed from created_at until expired_at. */
+export interface MemoryFact {
+  id: number;
+  kind: FactKind;
+  relation: string;
+  fact: string;
+  subject_id: number;
+  object_id: number | null;
+  agent_id: number | null;
+  valid_at: string;
+  invalid_at: string | null;
+  created_at: string;
+  expired_at: string | null;
+  episodes: number[];
+}
+
+export interface MemoryResult {
+  kind: MemoryKind;
+  id: number;
+  score: number;
+  why: string[];
+  text: string;
+  fact: MemoryFact | null;
+  provenance: MemoryEpisode[];
+}
+
+export interface MemorySearch {
+  results: MemoryResult[];
+  vectors_used: boolean;
+}
+
+export interface EntityFacts {
+  entity_id: number;
+  name: string;
+  summary: string;
+  facts: MemoryFact[];
+}
+
+export interface CoreBlock {
+  agent_id: number;
+  label: string;
+  value: string;
+  updated_at: string;
+}

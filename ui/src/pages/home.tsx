@@ -2,12 +2,13 @@
 // jobs, drafts to review) and what agents did today and what it cost.
 
 import { get } from '../api/client';
-import type { Action, Agent, AgentMetrics, Approval, Health, Job, Run } from '../api/types';
+import type { Action, Agent, AgentMetrics, Approval, Health, Job, Run, Schedule } from '../api/types';
 import { agentName } from '../agents';
 import { useData } from '../components/data';
 import { Badge, Empty, ErrorNote, Loading, PageHeader, Stat } from '../components/ui';
 import { formatAgo, formatTime, formatUsd, words } from '../format';
 import { about, useLiveReload } from '../live';
+import { describeTarget } from './schedules';
 
 interface HomeData {
   approvals: Approval[];
@@ -16,6 +17,8 @@ interface HomeData {
   drafts: Action[];
   failedActions: Action[];
   upcoming: Action[];
+  /** Active schedules, soonest fire first (a few). */
+  nextFires: Schedule[];
   deadJobs: Job[];
   health: Health;
   metrics: Map<number, AgentMetrics>;
@@ -30,7 +33,7 @@ function startOfLocalDay(): number {
 
 async function loadHome(signal: AbortSignal): Promise<HomeData> {
   // The page reads the agents itself, so it is drawn after one round of requests.
-  const [approvals, runs, drafts, failedActions, upcoming, deadJobs, health, live] = await Promise.all([
+  const [approvals, runs, drafts, failedActions, upcoming, deadJobs, health, live, schedules] = await Promise.all([
     get<{ approvals: Approval[] }>('/approvals?status=pending', signal),
     get<{ runs: Run[] }>('/runs?limit=200', signal),
     get<{ actions: Action[] }>('/actions?state=draft', signal),
@@ -39,6 +42,7 @@ async function loadHome(signal: AbortSignal): Promise<HomeData> {
     get<{ jobs: Job[] }>('/jobs?state=dead&limit=20', signal),
     get<Health>('/health', signal),
     get<{ agents: Agent[] }>('/agents', signal),
+    get<{ schedules: Schedule[] }>('/schedules', signal),
   ]);
   const today = startOfLocalDay();
   const dayAgo = Date.now() - 24 * 3600 * 1000;
@@ -62,6 +66,10 @@ async function loadHome(signal: AbortSignal): Promise<HomeData> {
     drafts: drafts.actions,
     failedActions: failedActions.actions,
     upcoming: upcoming.actions,
+    nextFires: schedules.schedules
+      .filter((schedule) => !schedule.paused && schedule.next_fire_at !== null)
+      .sort((a, b) => Date.parse(a.next_fire_at ?? '') - Date.parse(b.next_fire_at ?? ''))
+      .slice(0, 5),
     deadJobs: deadJobs.jobs,
     health,
     metrics,
@@ -71,7 +79,7 @@ async function loadHome(signal: AbortSignal): Promise<HomeData> {
 
 export function Home() {
   const { data, error, reload } = useData(loadHome, []);
-  useLiveReload(about('approval.', 'run.', 'action.', 'job.dead', 'job.died', 'agent.'), reload);
+  useLiveReload(about('approval.', 'run.', 'action.', 'job.dead', 'job.died', 'agent.', 'schedule.'), reload);
 
   return (
     <>
@@ -201,12 +209,23 @@ function HomeContent({ data }: { data: HomeData }) {
 
       <section aria-labelledby="next">
         <h2 id="next">Scheduled and in progress</h2>
-        {data.upcoming.length === 0 ? (
+        {data.upcoming.length === 0 && data.nextFires.length === 0 ? (
           <Empty title="Nothing is scheduled">
-            <p>Define a draft action and schedule it; it shows here until its run finishes.</p>
+            <p>
+              Define a draft action and schedule it, or add a <a href="/schedules">schedule</a>; the next fires show here.
+            </p>
           </Empty>
         ) : (
           <ul class="card-list">
+            {data.nextFires.map((schedule) => (
+              <li key={`schedule-${schedule.id}`} class="card">
+                <Badge value="scheduled" />
+                <a href="/schedules">{schedule.name}</a>
+                <span class="muted">
+                  <time dateTime={schedule.next_fire_at ?? undefined}>{formatTime(schedule.next_fire_at)}</time> · {describeTarget(schedule.target)}
+                </span>
+              </li>
+            ))}
             {data.upcoming.map((action) => (
               <li key={action.id} class="card">
                 <Badge value={action.state} />

@@ -4,15 +4,17 @@
 import { useState } from 'preact/hooks';
 import { ApiError, get, post } from '../api/client';
 import type { Schedule, ScheduleFire, ScheduleTarget } from '../api/types';
+import { agentName } from '../agents';
 import { useData } from '../components/data';
 import { Badge, Empty, ErrorNote, Loading, PageHeader, toast } from '../components/ui';
 import { formatTime } from '../format';
 import { about, useLiveReload } from '../live';
 
-function describeTarget(target: ScheduleTarget) {
+/** What a fire starts, in words, with links. */
+export function describeTarget(target: ScheduleTarget) {
   switch (target.kind) {
     case 'agent':
-      return <>a run of <a href={`/agents/${target.agent_id}`}>agent #{target.agent_id}</a>: “{target.instruction}”</>;
+      return <>a run of <a href={`/agents/${target.agent_id}`}>{agentName(target.agent_id)}</a>: “{target.instruction}”</>;
     case 'action':
       return <>a run on <a href={`/actions/${target.action_id}`}>action #{target.action_id}</a></>;
     case 'routine':

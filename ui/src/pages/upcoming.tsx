@@ -9,10 +9,6 @@ const UPCOMING: Record<string, { title: string; text: string }> = {
     title: 'Routines',
     text: 'Coming with routines: triggers, prompt templates, context sources and deliveries (Slack, e-mail, webhooks) with their delivery history.',
   },
-  '/memory': {
-    title: 'Memory',
-    text: "Coming with memory: search what agents remember with where each fact came from, and a fact's history over time.",
-  },
   '/projects': {
     title: 'Projects',
     text: 'Coming with spec-driven projects: requirements, design, the task graph and the approval at each phase gate.',

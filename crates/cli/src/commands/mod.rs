@@ -29,5 +29,6 @@ pub mod schedule_manage;
 pub mod serve;
 pub mod skills;
 pub mod status;
+pub mod sync;
 pub mod tools;
 pub mod users;

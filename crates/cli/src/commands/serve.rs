@@ -110,6 +110,7 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
     );
     let memory = memory(&config, store.clone(), &agents, &clock);
     handlers.register(steward_runtime::memory::INGEST_JOB_KIND, IngestHandler::new(memory.clone()));
+    register_living_docs(&mut handlers, &store, &agents, &clock);
     let job_kinds = handlers.kinds();
     let pool = WorkerPool::start(store.clone(), handlers, pool_config(&config).with_clock(clock.clone()));
     // On PostgreSQL other nodes may run other kinds, but a kind no node runs
@@ -210,6 +211,22 @@ pub async fn open_store(config: &Config, clock: &SharedClock) -> anyhow::Result<
 
 /// The agent runtime: models from `[llm]` and the environment, the built-in
 /// tools from `[tools]`, skills from the home, limits from `[agents]`.
+/// Living documentation's job kinds: the hook's commit notice, a sync, and
+/// the fold of a sync's finished run.
+fn register_living_docs(
+    handlers: &mut HandlerRegistry,
+    store: &Arc<dyn Store>,
+    agents: &Arc<AgentRuntime>,
+    clock: &SharedClock,
+) {
+    use steward_runtime::living_docs::{self, CommitHandler};
+    use steward_runtime::living_docs_jobs::{FOLD_JOB_KIND, FoldHandler, SYNC_JOB_KIND, SyncHandler};
+    let usecases = steward_runtime::UseCases::new(store.clone(), clock.clone()).with_agents(Some(agents.clone()));
+    handlers.register(living_docs::COMMIT_JOB_KIND, CommitHandler);
+    handlers.register(SYNC_JOB_KIND, SyncHandler::new(usecases, store.clone()));
+    handlers.register(FOLD_JOB_KIND, FoldHandler::new(store.clone(), clock.clone()));
+}
+
 pub fn agent_runtime(config: &Config, store: Arc<dyn Store>, clock: &SharedClock) -> anyhow::Result<Arc<AgentRuntime>> {
     let models = ModelRegistry::from_process_environment(&config.llm).context("invalid [llm] configuration")?;
     if !models.has_usable_provider() {

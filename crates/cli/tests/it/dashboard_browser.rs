@@ -5,7 +5,9 @@
 //! streams in and proposes a draft card, the draft defined and scheduled,
 //! the action crossing the kanban live, an illegal drag refused with the
 //! server's message, the run's trace waterfall, a paused tool call
-//! approved, the command palette; then screenshots of every main page at
+//! approved, the command palette, a schedule paused and fired, memory
+//! (a remembered preference found, forgotten with a reason and seen closed
+//! in its entity's history, a core block written and edited); then screenshots of every main page at
 //! 1280 and 390 px (`target/ui-screenshots/`) and axe-core checks.
 //!
 //! The script asks for the fake to hold and release replies ("@@
@@ -39,6 +41,9 @@ fn repository_root() -> PathBuf {
 /// person's last message and how many tool results came back), so the
 /// browser's pace does not matter.
 fn reply_for(request: &ReceivedRequest) -> Option<Script> {
+    if let Some(extraction) = memory_extraction(request) {
+        return Some(extraction.into());
+    }
     let said = request.last_user_text().unwrap_or_default();
     let tool_results = request.tool_result_count();
     let reply = if said.contains("A post, 500 readers, by Friday") {
@@ -80,6 +85,25 @@ fn reply_for(request: &ReceivedRequest) -> Option<Script> {
     Some(reply.into())
 }
 
+/// Memory's two extraction calls: "the user", and a preference from any
+/// episode about the brand voice.
+fn memory_extraction(request: &ReceivedRequest) -> Option<Reply> {
+    let system = request.system_text().unwrap_or_default();
+    if system.contains("You extract the entities") {
+        return Some(Reply::tool_call(STRUCTURED, &json!({"entities": [{"name": "the user", "labels": ["Person"]}]})));
+    }
+    if !system.contains("You extract facts") {
+        return None;
+    }
+    let facts = if request.last_user_text().unwrap_or_default().contains("brand voice") {
+        json!([{"subject": "the user", "relation": "prefers", "kind": "preference",
+                "fact": "The user's brand voice is plain: no exclamation marks."}])
+    } else {
+        json!([])
+    };
+    Some(Reply::tool_call(STRUCTURED, &json!({ "facts": facts })))
+}
+
 fn require_tools(root: &Path) -> String {
     let node = Command::new("node").arg("--version").output();
     assert!(
@@ -108,6 +132,7 @@ async fn heavy_the_dashboard_journeys_in_a_real_browser() {
         .env("ANTHROPIC_API_KEY", KEY)
         .env("ANTHROPIC_BASE_URL", fake.anthropic_base_url())
         .env("STEWARD_TOOLS__REQUIRE_APPROVAL", "workspace.write")
+        .env("STEWARD_MEMORY__EXTRACTION_MODEL", "default")
         .start();
     let screenshots = root.join("target/ui-screenshots");
 

@@ -63,6 +63,11 @@ const WALK: &[(&str, &[&str], Expect)] = &[
     ("chat", &["chat", "{agent}", "Hello"], Answer),
     ("run", &["run", "{agent}", "Say hello", "--wait"], Answer),
     ("runs", &["runs"], Answer),
+    ("sync install-hook", &["sync", "install-hook", "{repo}", "--agent", "Walker", "--home", "{home}"], Answer),
+    ("sync record-commit", &["sync", "record-commit", "{repo}"], Answer),
+    ("sync run", &["sync", "run", "{repo}", "--agent", "{agent}"], Answer),
+    ("sync status", &["sync", "status", "{repo}"], Answer),
+    ("sync apply", &["sync", "apply", "{repo}"], Answer),
     ("runs get", &["runs", "get", "{run}"], Answer),
     ("runs cancel", &["runs", "cancel", "{run}", "--yes"], Error("illegal_transition")),
     ("trace", &["trace", "{run}"], Answer),
@@ -191,6 +196,16 @@ async fn heavy_every_subcommand_prints_one_json_document() {
         fake_url: fake.anthropic_base_url(),
         ids: vec![("home", server.home().display().to_string())],
     };
+    // A repository with one commit for `sync`.
+    let repo = tempfile::tempdir().unwrap();
+    for arguments in [
+        &["init", "-q"][..],
+        &["-c", "user.name=W", "-c", "user.email=w@example.com", "commit", "-q", "--allow-empty", "-m", "Walk"],
+    ] {
+        let status = Command::new("git").args(arguments).current_dir(repo.path()).status().unwrap();
+        assert!(status.success(), "git {arguments:?}");
+    }
+    walker.ids.push(("repo", repo.path().display().to_string()));
     for (name, arguments, expect) in WALK {
         match *name {
             // The setup chat's one turn drafts the agent at once.
@@ -200,6 +215,7 @@ async fn heavy_every_subcommand_prints_one_json_document() {
                         "agent": {"name": "Second walker", "goal": "Walk again", "success_criteria": ["Walked"],
                                   "timeline": null}}),
             )),
+            "sync run" => fake.push(Reply::text("<document>\n# Walk\n</document>")),
             "action create" => {
                 // A second action stays a draft for the transitions that are refused.
                 let draft = walker.run("action create", &["action", "create", "Draft", "--agent", "{agent}"], Answer);

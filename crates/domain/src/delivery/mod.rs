@@ -36,8 +36,22 @@ text_enum!(
     }
 );
 
-/// The job kind that sends one delivery; its payload is `{"delivery": ID}`.
+/// The job kind that sends one delivery; its payload is a [`SendPayload`].
 pub const JOB_KIND: &str = "delivery.send";
+
+/// A `delivery.send` job's payload: `{"delivery": ID}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SendPayload {
+    pub delivery: DeliveryId,
+}
+
+impl SendPayload {
+    pub fn to_json(self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        object.insert("delivery".to_string(), self.delivery.0.into());
+        serde_json::Value::Object(object)
+    }
+}
 /// The queue deliveries wait in.
 pub const QUEUE: &str = "deliveries";
 /// Attempts before a delivery is dead (transient failures only).
@@ -140,6 +154,22 @@ pub fn in_doubt(destination: &Destination) -> InDoubt {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn payloads_read_back_as_written() {
+        let send = SendPayload { delivery: DeliveryId(42) };
+        assert_eq!(send.to_json().to_string(), r#"{"delivery":42}"#);
+        assert_eq!(serde_json::from_value::<SendPayload>(send.to_json()).unwrap(), send);
+        let routine = crate::schedule::spec::RoutineRunPayload {
+            routine: "morning".into(),
+            schedule: "weekdays".into(),
+            slot: "2030-01-31T08:00:00+01:00".into(),
+        };
+        assert_eq!(
+            serde_json::from_value::<crate::schedule::spec::RoutineRunPayload>(routine.to_json()).unwrap(),
+            routine
+        );
+    }
 
     #[test]
     fn keys_are_per_fire_or_run_and_destination_and_stay_short() {

@@ -121,6 +121,8 @@ pub struct Event {
     pub subject: EventSubject,
     pub subject_id: i64,
     pub data: Value,
+    /// Who made the change; `None` for what the system did by itself.
+    pub actor: Option<crate::access::Actor>,
 }
 
 #[cfg(test)]

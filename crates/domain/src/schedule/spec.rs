@@ -15,8 +15,28 @@ use crate::ids::{ActionId, AgentId, JobId, RunId, ScheduleId, UserId};
 use crate::text_enum::text_enum;
 use crate::validation::{ValidationError, check_machine_name, check_text};
 
-/// The job kind a routine's fire enqueues (its handler is the routines').
+/// The job kind a routine's fire enqueues (its handler is the routines');
+/// its payload is a [`RoutineRunPayload`].
 pub const ROUTINE_JOB_KIND: &str = "routine.run";
+
+/// A `routine.run` job's payload as a schedule's fire enqueues it:
+/// `{"routine": NAME, "schedule": NAME, "slot": RFC3339}`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RoutineRunPayload {
+    pub routine: String,
+    pub schedule: String,
+    pub slot: String,
+}
+
+impl RoutineRunPayload {
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        object.insert("routine".to_string(), self.routine.clone().into());
+        object.insert("schedule".to_string(), self.schedule.clone().into());
+        object.insert("slot".to_string(), self.slot.clone().into());
+        serde_json::Value::Object(object)
+    }
+}
 /// The longest schedule name.
 pub const MAX_NAME_CHARS: usize = 100;
 /// The longest jitter a schedule may ask for.

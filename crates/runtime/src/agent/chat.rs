@@ -118,6 +118,7 @@ impl AgentRuntime {
             self.store.list_actions(user, ActionFilter { agent_id: Some(agent.id), states: Vec::new() }).await?;
         let open_draft = actions.iter().find(|action| action.state == ActionState::Draft);
         let mut system = system_prompt(&agent, &self.skills.index(&agent), &actions, self.clock.now());
+        system.push_str(&self.living_docs_for(&agent).await);
         system.push_str(
             "\nYou are chatting with your user. When it helps, or when asked, propose exactly one concrete next \
              deliverable with the propose_action tool: a clear title, what the deliverable is and how to know it \

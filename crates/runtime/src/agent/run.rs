@@ -211,6 +211,7 @@ impl AgentRuntime {
         let actions = self.store.list_actions(user, filter).await.map_err(store_failure)?;
         let mut prompt = system_prompt(agent, skills, &actions, self.clock.now());
         prompt.push_str(&self.memory_for(user, agent, task).await.map_err(store_failure)?);
+        prompt.push_str(&self.living_docs_for(agent).await);
         Ok(prompt)
     }
 

@@ -140,6 +140,24 @@ impl AgentRuntime {
         Ok(super::context::memory_section(&blocks, &facts, task, super::context::MEMORY_BUDGET_TOKENS))
     }
 
+    /// The living documents attached to `agent` (`$STEWARD_HOME/living_docs.json`),
+    /// read now, within their budget. A setting that cannot be read is said
+    /// in the prompt, not hidden: the agent should know its documents are
+    /// missing.
+    pub(crate) async fn living_docs_for(&self, agent: &Agent) -> String {
+        let home = self.settings.home.clone();
+        let agent = agent.clone();
+        let read = tokio::task::spawn_blocking(move || crate::living_docs::context_for(&home, &agent)).await;
+        match read {
+            Ok(Ok(section)) => section,
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "living documents could not be read");
+                format!("\n(Your living documents could not be read: {error}.)\n")
+            }
+            Err(error) => format!("\n(Your living documents could not be read: {error}.)\n"),
+        }
+    }
+
     /// The model an agent uses: its own, else the configured default.
     pub(crate) fn model_for(&self, agent: &Agent) -> Result<Arc<dyn ChatModel>, LlmError> {
         match &agent.model {

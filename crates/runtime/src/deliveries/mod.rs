@@ -33,7 +33,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::{Value, json};
 use steward_domain::delivery::{
-    AttemptFailure, AttemptResult, Delivery, Destination, FailureClass, InDoubt, Sent, UrlSource, in_doubt,
+    AttemptFailure, AttemptResult, Delivery, Destination, FailureClass, InDoubt, SendPayload, Sent, UrlSource, in_doubt,
 };
 use steward_domain::{DeliveryId, RunStatus};
 use steward_store::{DeliveryAttempt, Store};
@@ -200,10 +200,9 @@ fn store_error(error: steward_store::StoreError) -> JobError {
 impl JobHandler for DeliveryHandler {
     async fn run(&self, context: JobContext) -> Result<Value, JobError> {
         let job = &context.job;
-        let id = job.payload["delivery"]
-            .as_i64()
-            .map(DeliveryId)
-            .ok_or_else(|| JobError::permanent("the payload names no delivery (`{\"delivery\": ID}`)"))?;
+        let id = serde_json::from_value::<SendPayload>(job.payload.clone()).map(|payload| payload.delivery).map_err(
+            |error| JobError::permanent(format!("the payload names no delivery (`{{\"delivery\": ID}}`): {error}")),
+        )?;
         let delivery = self.store.get_delivery(job.user_id, id).await.map_err(store_error)?;
         let run = self.store.get_run(job.user_id, delivery.run_id).await.map_err(store_error)?;
         if run.status != RunStatus::Finished && delivery.status != steward_domain::delivery::DeliveryStatus::Sent {

@@ -8,6 +8,7 @@ mod agent_runs;
 mod agent_support;
 mod deliveries;
 mod http_fetch;
+mod living_docs;
 mod memory;
 mod memory_journey;
 mod memory_tools;

@@ -23,6 +23,27 @@ pub struct AuthSettings {
     pub by_address: Arc<AttemptLimiter>,
     /// Failed passwords per user name.
     pub by_name: Arc<AttemptLimiter>,
+    /// Requests that call a model, per token and per client address.
+    pub spending: SpendingLimits,
+}
+
+/// How many requests that call a model a token, and a client address, may
+/// make in a window (`guard/route_limits.rs` counts them).
+#[derive(Clone, Debug)]
+pub struct SpendingLimits {
+    pub by_token: Arc<AttemptLimiter>,
+    pub by_address: Arc<AttemptLimiter>,
+}
+
+impl SpendingLimits {
+    /// At most `per_token` requests per token and `per_address` per address
+    /// in each minute.
+    pub fn per_minute(per_token: u32, per_address: u32) -> SpendingLimits {
+        SpendingLimits {
+            by_token: Arc::new(AttemptLimiter::new(per_token, chrono::Duration::minutes(1))),
+            by_address: Arc::new(AttemptLimiter::new(per_address, chrono::Duration::minutes(1))),
+        }
+    }
 }
 
 impl Default for AuthSettings {
@@ -32,6 +53,7 @@ impl Default for AuthSettings {
             secure_cookies: false,
             by_address: Arc::new(AttemptLimiter::new(20, chrono::Duration::minutes(5))),
             by_name: Arc::new(AttemptLimiter::new(5, chrono::Duration::minutes(5))),
+            spending: SpendingLimits::per_minute(60, 120),
         }
     }
 }

@@ -21,6 +21,18 @@ pub struct EventResponse {
     pub subject_id: i64,
     /// Details of the change (for jobs: `from`, `to`, `attempt`, `error`, …).
     pub data: Value,
+    /// Who made the change; absent for what Steward did by itself
+    /// (workers, the scheduler).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<EventActor>,
+}
+
+/// The user and the token (or dashboard session) behind a change; no token
+/// for the local owner on loopback.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct EventActor {
+    pub user_id: i64,
+    pub token_id: Option<i64>,
 }
 
 impl From<steward_domain::Event> for EventResponse {
@@ -32,6 +44,7 @@ impl From<steward_domain::Event> for EventResponse {
             subject: event.subject.into(),
             subject_id: event.subject_id,
             data: event.data,
+            actor: event.actor.map(|actor| EventActor { user_id: actor.user.get(), token_id: actor.token_id }),
         }
     }
 }

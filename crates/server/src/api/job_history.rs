@@ -150,6 +150,7 @@ mod tests {
         Event {
             id: EventId(seconds),
             user_id: UserId::LOCAL_OWNER,
+            actor: None,
             occurred_at: Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap() + chrono::Duration::seconds(seconds),
             kind: kind.into(),
             subject: EventSubject::Job,

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use steward_domain::memory::{Episode, Fact};
+use steward_domain::memory::{CoreBlock, Episode, Fact};
 use steward_runtime::memory::{Item, SearchOutcome, SearchResult};
 use utoipa::{IntoParams, ToSchema};
 
@@ -176,4 +176,40 @@ pub struct EntityFactsResponse {
 pub struct ForgetFactRequest {
     /// Recorded in the `memory.fact_invalidated` event.
     pub reason: Option<String>,
+}
+
+/// One of an agent's core blocks: small, always in its prompt.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CoreBlockResponse {
+    pub agent_id: i64,
+    /// `[a-z0-9_]`, e.g. `preferences`, `goal_notes`.
+    pub label: String,
+    pub value: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<CoreBlock> for CoreBlockResponse {
+    fn from(block: CoreBlock) -> Self {
+        CoreBlockResponse {
+            agent_id: block.agent_id.get(),
+            label: block.label,
+            value: block.value,
+            updated_at: block.updated_at,
+        }
+    }
+}
+
+/// `GET /agents/{id}/memory/core-blocks`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CoreBlocksResponse {
+    pub blocks: Vec<CoreBlockResponse>,
+}
+
+/// `POST /agents/{id}/memory/core-blocks`: sets one block.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetCoreBlockRequest {
+    pub label: String,
+    /// At most 2,000 characters; empty removes the block.
+    pub value: String,
 }

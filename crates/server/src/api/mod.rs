@@ -48,7 +48,7 @@ pub use enums::{
     JobState, RunOutcome, RunStatus, StepKind,
 };
 pub use error::{ErrorBody, ErrorCode, ErrorResponse};
-pub use events::{EventListResponse, EventQuery, EventResponse};
+pub use events::{EventActor, EventListResponse, EventQuery, EventResponse};
 pub use health::HealthResponse;
 pub use job_history::{AttemptOutcome, JobAttempt, JobTimings};
 pub use jobs::{

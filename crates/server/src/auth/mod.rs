@@ -17,8 +17,9 @@ use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use steward_domain::auth::{Principal, Refusal, authorize};
+use steward_store::actor::acting_as;
 
-pub use crate::access::{AttemptLimiter, AuthSettings};
+pub use crate::access::{AttemptLimiter, AuthSettings, SpendingLimits};
 
 use crate::AppState;
 use crate::api::ErrorCode;
@@ -90,7 +91,10 @@ pub(crate) async fn authenticate(State(state): State<AppState>, mut request: Req
             return refusal(Refusal::Missing).into_response();
         }
         if !state.auth.required {
-            request.extensions_mut().insert(Principal::local_owner());
+            let owner = Principal::local_owner();
+            let actor = owner.actor();
+            request.extensions_mut().insert(owner);
+            return acting_as(Some(actor), next.run(request)).await;
         }
         return next.run(request).await;
     };
@@ -130,8 +134,9 @@ pub(crate) async fn authenticate(State(state): State<AppState>, mut request: Req
                     "state change requested"
                 );
             }
+            let actor = principal.actor();
             request.extensions_mut().insert(principal);
-            next.run(request).await
+            acting_as(Some(actor), next.run(request)).await
         }
         Err(refused) => {
             if !refused.is_forbidden() {

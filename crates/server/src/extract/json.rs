@@ -15,6 +15,7 @@ use crate::AppState;
 use crate::api::ErrorCode;
 use crate::error::ApiError;
 use crate::guard::is_json;
+use crate::guard::route_limits::RouteBodyLimit;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ApiJson<T>(pub T);
@@ -67,10 +68,12 @@ fn check_content_type(content_type: Option<&str>) -> Result<(), ApiError> {
 /// The whole body, within the configured size limit and time. A declared
 /// length over the limit is refused before anything is read.
 async fn read_body(request: Request, state: &AppState) -> Result<Bytes, ApiError> {
+    let route_limit = request.extensions().get::<RouteBodyLimit>().map(|limit| limit.0);
+    let limit = route_limit.map_or(state.max_body_bytes, |route| route.min(state.max_body_bytes));
     let declared =
         request.headers().get(CONTENT_LENGTH).and_then(|value| value.to_str().ok()?.trim().parse::<u64>().ok());
-    if declared.is_some_and(|length| length > state.max_body_bytes as u64) {
-        return Err(too_large(state));
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Err(too_large(state, limit));
     }
     let read = tokio::time::timeout(state.body_timeout, Bytes::from_request(request, state)).await.map_err(|_| {
         ApiError::new(
@@ -81,24 +84,29 @@ async fn read_body(request: Request, state: &AppState) -> Result<Bytes, ApiError
             ),
         )
     })?;
-    read.map_err(|rejection| {
+    let bytes = read.map_err(|rejection| {
         if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            too_large(state)
+            too_large(state, limit)
         } else {
             ApiError::new(ErrorCode::InvalidJson, format!("the body could not be read: {}", rejection.body_text()))
         }
-    })
+    })?;
+    if bytes.len() > limit {
+        return Err(too_large(state, limit));
+    }
+    Ok(bytes)
 }
 
-fn too_large(state: &AppState) -> ApiError {
-    ApiError::new(
-        ErrorCode::PayloadTooLarge,
+fn too_large(state: &AppState, limit: usize) -> ApiError {
+    let message = if limit < state.max_body_bytes {
+        format!("the body is larger than {limit} bytes, the most this endpoint accepts; send less")
+    } else {
         format!(
-            "the body is larger than {} bytes, the most this server accepts \
-             (server.max_body_bytes in its configuration); send less, or split a batch",
-            state.max_body_bytes
-        ),
-    )
+            "the body is larger than {limit} bytes, the most this server accepts \
+             (server.max_body_bytes in its configuration); send less, or split a batch"
+        )
+    };
+    ApiError::new(ErrorCode::PayloadTooLarge, message)
 }
 
 /// Parses a whole body as `T`, naming the field at fault on error.

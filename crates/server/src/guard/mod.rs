@@ -10,6 +10,7 @@
 
 mod limits;
 mod origin;
+pub(crate) mod route_limits;
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;

@@ -9,13 +9,13 @@ use steward_domain::{ActionId, ActionPatch, AgentId};
 use steward_runtime::usecases::ScheduleAction;
 use steward_store::ActionFilter;
 
-use super::USER;
 use crate::AppState;
 use crate::api::{
     ActionListQuery, ActionListResponse, ActionResponse, ActionState, CreateActionRequest, ErrorCode, ErrorResponse,
     ScheduleActionRequest, ScheduleActionResponse, TransitionActionRequest, UpdateActionRequest,
 };
 use crate::error::ApiError;
+use crate::extract::Caller;
 use crate::extract::query::{enum_value, positive_integer};
 use crate::extract::{ApiJson, ApiJsonOrEmpty, IdPath, QueryParams};
 
@@ -27,6 +27,7 @@ use crate::extract::{ApiJson, ApiJsonOrEmpty, IdPath, QueryParams};
 )]
 pub async fn list_actions(
     State(state): State<AppState>,
+    caller: Caller,
     RawQuery(query): RawQuery,
 ) -> Result<Json<ActionListResponse>, ApiError> {
     let params = QueryParams::parse(query.as_deref(), &["agent_id", "state"])?;
@@ -34,7 +35,7 @@ pub async fn list_actions(
         agent_id: params.single("agent_id", positive_integer)?.map(AgentId),
         states: params.list("state", enum_value::<ActionState>)?.into_iter().map(Into::into).collect(),
     };
-    let actions = state.store.list_actions(USER, filter).await?;
+    let actions = state.store.list_actions(caller.user, filter).await?;
     Ok(Json(ActionListResponse { actions: actions.into_iter().map(Into::into).collect() }))
 }
 
@@ -50,12 +51,13 @@ pub async fn list_actions(
 )]
 pub async fn create_action(
     State(state): State<AppState>,
+    caller: Caller,
     ApiJson(request): ApiJson<CreateActionRequest>,
 ) -> Result<(StatusCode, [(axum::http::HeaderName, String); 1], Json<ActionResponse>), ApiError> {
     if request.agent_id.get() <= 0 {
         return Err(ApiError::invalid_field("agent_id", "must be a positive integer"));
     }
-    let action = state.store.create_action(USER, request.into()).await?;
+    let action = state.store.create_action(caller.user, request.into()).await?;
     let location = format!("/api/v1/actions/{}", action.id);
     Ok((StatusCode::CREATED, [(LOCATION, location)], Json(action.into())))
 }
@@ -68,9 +70,10 @@ pub async fn create_action(
 )]
 pub async fn get_action(
     State(state): State<AppState>,
+    caller: Caller,
     IdPath(id): IdPath<ActionId>,
 ) -> Result<Json<ActionResponse>, ApiError> {
-    Ok(Json(state.store.get_action(USER, id).await?.into()))
+    Ok(Json(state.store.get_action(caller.user, id).await?.into()))
 }
 
 #[utoipa::path(
@@ -87,6 +90,7 @@ pub async fn get_action(
 )]
 pub async fn update_action(
     State(state): State<AppState>,
+    caller: Caller,
     IdPath(id): IdPath<ActionId>,
     ApiJson(request): ApiJson<UpdateActionRequest>,
 ) -> Result<Json<ActionResponse>, ApiError> {
@@ -97,7 +101,7 @@ pub async fn update_action(
             "the update changes nothing; give at least one of title, description, priority, mode, scheduled_for",
         ));
     }
-    Ok(Json(state.store.update_action(USER, id, patch).await?.into()))
+    Ok(Json(state.store.update_action(caller.user, id, patch).await?.into()))
 }
 
 #[utoipa::path(
@@ -123,10 +127,11 @@ pub async fn update_action(
 )]
 pub async fn transition_action(
     State(state): State<AppState>,
+    caller: Caller,
     IdPath(id): IdPath<ActionId>,
     ApiJson(request): ApiJson<TransitionActionRequest>,
 ) -> Result<Json<ActionResponse>, ApiError> {
-    let action = state.use_cases().transition_action(USER, id, request.to.into(), request.reason).await?;
+    let action = state.use_cases().transition_action(caller.user, id, request.to.into(), request.reason).await?;
     Ok(Json(action.into()))
 }
 
@@ -148,6 +153,7 @@ pub async fn transition_action(
 )]
 pub async fn schedule_action(
     State(state): State<AppState>,
+    caller: Caller,
     IdPath(id): IdPath<ActionId>,
     ApiJsonOrEmpty(request): ApiJsonOrEmpty<ScheduleActionRequest>,
 ) -> Result<Json<ScheduleActionResponse>, ApiError> {
@@ -160,7 +166,7 @@ pub async fn schedule_action(
     // The lifecycle names the target state `to`, which this request has not.
     let (action, run, starts_at) = state
         .use_cases()
-        .schedule_action(USER, id, request)
+        .schedule_action(caller.user, id, request)
         .await
         .map_err(|error| ApiError::from(error).strip_field_prefix("to"))?;
     Ok(Json(ScheduleActionResponse { action: action.into(), run: run.into(), starts_at }))

@@ -9,13 +9,13 @@ use steward_domain::{AgentId, AgentPatch};
 use steward_runtime::agent::EquipmentProblemKind;
 use steward_store::AgentFilter;
 
-use super::USER;
 use crate::AppState;
 use crate::api::{
     AgentListQuery, AgentListResponse, AgentMetricsResponse, AgentResponse, AgentStatus, CreateAgentRequest, ErrorCode,
     ErrorResponse, UpdateAgentRequest,
 };
 use crate::error::ApiError;
+use crate::extract::Caller;
 use crate::extract::query::enum_value;
 use crate::extract::{ApiJson, IdPath, QueryParams};
 
@@ -30,6 +30,7 @@ use crate::extract::{ApiJson, IdPath, QueryParams};
 )]
 pub async fn list_agents(
     State(state): State<AppState>,
+    caller: Caller,
     RawQuery(query): RawQuery,
 ) -> Result<Json<AgentListResponse>, ApiError> {
     let params = QueryParams::parse(query.as_deref(), &["status", "name"])?;
@@ -38,14 +39,14 @@ pub async fn list_agents(
         if status.is_some() {
             return Err(ApiError::invalid_parameter("name", "give either name or status, not both"));
         }
-        let agents = match state.store.find_agent_by_name(USER, &name).await {
+        let agents = match state.store.find_agent_by_name(caller.user, &name).await {
             Ok(agent) => vec![agent.into()],
             Err(steward_store::StoreError::NotFound { .. }) => Vec::new(),
             Err(error) => return Err(error.into()),
         };
         return Ok(Json(AgentListResponse { agents }));
     }
-    let agents = state.store.list_agents(USER, AgentFilter { status: status.map(Into::into) }).await?;
+    let agents = state.store.list_agents(caller.user, AgentFilter { status: status.map(Into::into) }).await?;
     Ok(Json(AgentListResponse { agents: agents.into_iter().map(Into::into).collect() }))
 }
 
@@ -62,10 +63,11 @@ pub async fn list_agents(
 )]
 pub async fn create_agent(
     State(state): State<AppState>,
+    caller: Caller,
     ApiJson(request): ApiJson<CreateAgentRequest>,
 ) -> Result<(StatusCode, [(axum::http::HeaderName, String); 1], Json<AgentResponse>), ApiError> {
     check_equipment(&state, request.model.as_deref(), request.tools.as_deref())?;
-    let agent = state.store.create_agent(USER, request.into()).await?;
+    let agent = state.store.create_agent(caller.user, request.into()).await?;
     let location = format!("/api/v1/agents/{}", agent.id);
     Ok((StatusCode::CREATED, [(LOCATION, location)], Json(agent.into())))
 }
@@ -78,9 +80,10 @@ pub async fn create_agent(
 )]
 pub async fn get_agent(
     State(state): State<AppState>,
+    caller: Caller,
     IdPath(id): IdPath<AgentId>,
 ) -> Result<Json<AgentResponse>, ApiError> {
-    Ok(Json(state.store.get_agent(USER, id).await?.into()))
+    Ok(Json(state.store.get_agent(caller.user, id).await?.into()))
 }
 
 #[utoipa::path(
@@ -99,6 +102,7 @@ pub async fn get_agent(
 )]
 pub async fn update_agent(
     State(state): State<AppState>,
+    caller: Caller,
     IdPath(id): IdPath<AgentId>,
     ApiJson(request): ApiJson<UpdateAgentRequest>,
 ) -> Result<Json<AgentResponse>, ApiError> {
@@ -115,7 +119,7 @@ pub async fn update_agent(
         patch.model.as_ref().and_then(Option::as_deref),
         patch.tools.as_ref().and_then(Option::as_deref),
     )?;
-    Ok(Json(state.store.update_agent(USER, id, patch).await?.into()))
+    Ok(Json(state.store.update_agent(caller.user, id, patch).await?.into()))
 }
 
 /// Refuses unknown tools and models before anything is stored; a server
@@ -143,9 +147,10 @@ pub(crate) fn check_equipment(state: &AppState, model: Option<&str>, tools: Opti
 )]
 pub async fn archive_agent(
     State(state): State<AppState>,
+    caller: Caller,
     IdPath(id): IdPath<AgentId>,
 ) -> Result<Json<AgentResponse>, ApiError> {
-    Ok(Json(state.store.archive_agent(USER, id).await?.into()))
+    Ok(Json(state.store.archive_agent(caller.user, id).await?.into()))
 }
 
 #[utoipa::path(
@@ -158,8 +163,9 @@ pub async fn archive_agent(
 )]
 pub async fn agent_metrics(
     State(state): State<AppState>,
+    caller: Caller,
     IdPath(id): IdPath<AgentId>,
 ) -> Result<Json<AgentMetricsResponse>, ApiError> {
-    state.store.get_agent(USER, id).await?;
-    Ok(Json(state.store.agent_metrics(USER, id).await?.into()))
+    state.store.get_agent(caller.user, id).await?;
+    Ok(Json(state.store.agent_metrics(caller.user, id).await?.into()))
 }

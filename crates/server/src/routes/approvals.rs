@@ -6,13 +6,13 @@ use axum::extract::{RawQuery, State};
 use steward_domain::{ApprovalId, RunId};
 use steward_store::ApprovalFilter;
 
-use super::USER;
 use crate::AppState;
 use crate::api::{
     ApprovalListQuery, ApprovalListResponse, ApprovalResponse, ApprovalStatus, ApproveRequest, ErrorResponse,
     RejectRequest,
 };
 use crate::error::ApiError;
+use crate::extract::Caller;
 use crate::extract::query::{enum_value, positive_integer};
 use crate::extract::{ApiJson, ApiJsonOrEmpty, IdPath, QueryParams};
 
@@ -24,6 +24,7 @@ use crate::extract::{ApiJson, ApiJsonOrEmpty, IdPath, QueryParams};
 )]
 pub async fn list_approvals(
     State(state): State<AppState>,
+    caller: Caller,
     RawQuery(query): RawQuery,
 ) -> Result<Json<ApprovalListResponse>, ApiError> {
     let params = QueryParams::parse(query.as_deref(), &["status", "run_id"])?;
@@ -31,7 +32,7 @@ pub async fn list_approvals(
         run_id: params.single("run_id", positive_integer)?.map(RunId),
         statuses: params.list("status", enum_value::<ApprovalStatus>)?.into_iter().map(Into::into).collect(),
     };
-    let approvals = state.store.list_approvals(USER, filter).await?;
+    let approvals = state.store.list_approvals(caller.user, filter).await?;
     Ok(Json(ApprovalListResponse { approvals: approvals.into_iter().map(Into::into).collect() }))
 }
 
@@ -43,9 +44,10 @@ pub async fn list_approvals(
 )]
 pub async fn get_approval(
     State(state): State<AppState>,
+    caller: Caller,
     IdPath(id): IdPath<ApprovalId>,
 ) -> Result<Json<ApprovalResponse>, ApiError> {
-    Ok(Json(state.store.get_approval(USER, id).await?.into()))
+    Ok(Json(state.store.get_approval(caller.user, id).await?.into()))
 }
 
 #[utoipa::path(
@@ -64,10 +66,11 @@ pub async fn get_approval(
 )]
 pub async fn approve(
     State(state): State<AppState>,
+    caller: Caller,
     IdPath(id): IdPath<ApprovalId>,
     ApiJsonOrEmpty(request): ApiJsonOrEmpty<ApproveRequest>,
 ) -> Result<Json<ApprovalResponse>, ApiError> {
-    Ok(Json(state.use_cases().approve(USER, id, request.reason).await?.into()))
+    Ok(Json(state.use_cases().approve(caller.user, id, request.reason).await?.into()))
 }
 
 #[utoipa::path(
@@ -86,8 +89,9 @@ pub async fn approve(
 )]
 pub async fn reject(
     State(state): State<AppState>,
+    caller: Caller,
     IdPath(id): IdPath<ApprovalId>,
     ApiJson(request): ApiJson<RejectRequest>,
 ) -> Result<Json<ApprovalResponse>, ApiError> {
-    Ok(Json(state.use_cases().reject(USER, id, request.reason).await?.into()))
+    Ok(Json(state.use_cases().reject(caller.user, id, request.reason).await?.into()))
 }

@@ -9,13 +9,13 @@ use axum::http::HeaderValue;
 use axum::http::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
 use axum::response::{IntoResponse, Response};
 use steward_domain::artifact::check_relative_path;
-use steward_domain::{ActionId, ArtifactId, RunId};
+use steward_domain::{ActionId, ArtifactId, RunId, UserId};
 use steward_store::ArtifactFilter;
 
-use super::USER;
 use crate::AppState;
 use crate::api::{ArtifactListResponse, ErrorCode, ErrorResponse};
 use crate::error::ApiError;
+use crate::extract::Caller;
 use crate::extract::IdPath;
 
 #[utoipa::path(
@@ -26,10 +26,11 @@ use crate::extract::IdPath;
 )]
 pub async fn action_artifacts(
     State(state): State<AppState>,
+    caller: Caller,
     IdPath(id): IdPath<ActionId>,
 ) -> Result<Json<ArtifactListResponse>, ApiError> {
-    state.store.get_action(USER, id).await?;
-    list(&state, ArtifactFilter { action_id: Some(id), run_id: None }).await
+    state.store.get_action(caller.user, id).await?;
+    list(&state, caller.user, ArtifactFilter { action_id: Some(id), run_id: None }).await
 }
 
 #[utoipa::path(
@@ -40,14 +41,15 @@ pub async fn action_artifacts(
 )]
 pub async fn run_artifacts(
     State(state): State<AppState>,
+    caller: Caller,
     IdPath(id): IdPath<RunId>,
 ) -> Result<Json<ArtifactListResponse>, ApiError> {
-    state.store.get_run(USER, id).await?;
-    list(&state, ArtifactFilter { action_id: None, run_id: Some(id) }).await
+    state.store.get_run(caller.user, id).await?;
+    list(&state, caller.user, ArtifactFilter { action_id: None, run_id: Some(id) }).await
 }
 
-async fn list(state: &AppState, filter: ArtifactFilter) -> Result<Json<ArtifactListResponse>, ApiError> {
-    let artifacts = state.store.list_artifacts(USER, filter).await?;
+async fn list(state: &AppState, user: UserId, filter: ArtifactFilter) -> Result<Json<ArtifactListResponse>, ApiError> {
+    let artifacts = state.store.list_artifacts(user, filter).await?;
     Ok(Json(ArtifactListResponse { artifacts: artifacts.into_iter().map(Into::into).collect() }))
 }
 
@@ -66,10 +68,11 @@ async fn list(state: &AppState, filter: ArtifactFilter) -> Result<Json<ArtifactL
 )]
 pub async fn artifact_content(
     State(state): State<AppState>,
+    caller: Caller,
     IdPath(id): IdPath<ArtifactId>,
 ) -> Result<Response, ApiError> {
     let runtime = state.agent_runtime()?;
-    let artifact = state.store.get_artifact(USER, id).await?;
+    let artifact = state.store.get_artifact(caller.user, id).await?;
     let folder = runtime.artifacts_of(artifact.run_id, artifact.action_id);
     let relative = artifact.path.clone();
     let read = tokio::task::spawn_blocking(move || read_inside(&folder, &relative))

@@ -16,19 +16,19 @@ use axum::http::header::ACCEPT;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::Stream;
-use steward_domain::{ActionId, AgentId, ChatMessage, ConversationKind, MessageId, NewChatMessage};
+use steward_domain::{ActionId, AgentId, ChatMessage, ConversationKind, MessageId, NewChatMessage, UserId};
 use steward_llm::ErrorKind;
 use steward_runtime::agent::{AgentRuntime, ChatError, ChatEvent};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::USER;
 use crate::AppState;
 use crate::api::{
     ActionResponse, ChatDeltaEvent, ChatDoneEvent, ChatDraftEvent, ChatMessageRequest, ChatReplyResponse,
     ChatStreamEvent, ErrorCode, ErrorResponse, MessageListQuery, MessageListResponse,
 };
 use crate::error::ApiError;
+use crate::extract::Caller;
 use crate::extract::query::{page_size, positive_integer};
 use crate::extract::{ApiJson, IdPath, QueryParams};
 
@@ -62,13 +62,14 @@ const STREAM_BUFFER: usize = 256;
 )]
 pub async fn agent_chat(
     State(state): State<AppState>,
+    caller: Caller,
     IdPath(id): IdPath<AgentId>,
     headers: HeaderMap,
     ApiJson(request): ApiJson<ChatMessageRequest>,
 ) -> Result<Response, ApiError> {
     let runtime = state.agent_runtime()?.clone();
     check_message(&request.message)?;
-    let reply = start(runtime, Subject::Agent(id), request.message);
+    let reply = start(runtime, caller.user, Subject::Agent(id), request.message);
     respond(&state, &headers, reply).await
 }
 
@@ -84,11 +85,12 @@ pub async fn agent_chat(
 )]
 pub async fn agent_chat_history(
     State(state): State<AppState>,
+    caller: Caller,
     IdPath(id): IdPath<AgentId>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<MessageListResponse>, ApiError> {
-    state.store.get_agent(USER, id).await?;
-    history(&state, query.as_deref(), ConversationKind::Agent, id, None).await
+    state.store.get_agent(caller.user, id).await?;
+    history(&state, caller.user, query.as_deref(), ConversationKind::Agent, id, None).await
 }
 
 #[utoipa::path(
@@ -112,13 +114,14 @@ pub async fn agent_chat_history(
 )]
 pub async fn action_chat(
     State(state): State<AppState>,
+    caller: Caller,
     IdPath(id): IdPath<ActionId>,
     headers: HeaderMap,
     ApiJson(request): ApiJson<ChatMessageRequest>,
 ) -> Result<Response, ApiError> {
     let runtime = state.agent_runtime()?.clone();
     check_message(&request.message)?;
-    let reply = start(runtime, Subject::Action(id), request.message);
+    let reply = start(runtime, caller.user, Subject::Action(id), request.message);
     respond(&state, &headers, reply).await
 }
 
@@ -134,17 +137,19 @@ pub async fn action_chat(
 )]
 pub async fn action_chat_history(
     State(state): State<AppState>,
+    caller: Caller,
     IdPath(id): IdPath<ActionId>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<MessageListResponse>, ApiError> {
-    let action = state.store.get_action(USER, id).await?;
-    history(&state, query.as_deref(), ConversationKind::Action, action.agent_id, Some(action.id)).await
+    let action = state.store.get_action(caller.user, id).await?;
+    history(&state, caller.user, query.as_deref(), ConversationKind::Action, action.agent_id, Some(action.id)).await
 }
 
 /// A page of the conversation of `kind` about `agent` (and `action`);
 /// empty when there is none yet. Looking never creates one.
 pub(crate) async fn history(
     state: &AppState,
+    user: UserId,
     query: Option<&str>,
     kind: ConversationKind,
     agent: AgentId,
@@ -153,10 +158,10 @@ pub(crate) async fn history(
     let params = QueryParams::parse(query, &["limit", "after"])?;
     let limit = params.single("limit", page_size(steward_store::conversations::MAX_PAGE))?.unwrap_or(DEFAULT_HISTORY);
     let after = params.single("after", positive_integer)?.map(MessageId);
-    let Some(conversation) = state.store.find_conversation(USER, kind, agent, action).await? else {
+    let Some(conversation) = state.store.find_conversation(user, kind, agent, action).await? else {
         return Ok(Json(MessageListResponse { messages: Vec::new() }));
     };
-    let messages = state.store.list_messages(USER, conversation.id, after, limit).await?;
+    let messages = state.store.list_messages(user, conversation.id, after, limit).await?;
     Ok(Json(MessageListResponse { messages: messages.into_iter().map(Into::into).collect() }))
 }
 
@@ -175,14 +180,16 @@ struct Reply {
 
 /// Starts the reply in a task of its own, which runs to the end (and stores
 /// the reply) whether or not anyone still listens.
-fn start(runtime: Arc<AgentRuntime>, subject: Subject, text: String) -> Reply {
+fn start(runtime: Arc<AgentRuntime>, user: UserId, subject: Subject, text: String) -> Reply {
     let (sender, events) = mpsc::channel(STREAM_BUFFER);
-    let task = tokio::spawn(async move {
+    // The task records its changes as made by the request's actor.
+    let actor = steward_store::actor::current();
+    let task = tokio::spawn(steward_store::actor::acting_as(actor, async move {
         match subject {
-            Subject::Agent(agent) => runtime.chat(USER, agent, text, sender).await,
-            Subject::Action(action) => runtime.chat_about_action(USER, action, text, sender).await,
+            Subject::Agent(agent) => runtime.chat(user, agent, text, sender).await,
+            Subject::Action(action) => runtime.chat_about_action(user, action, text, sender).await,
         }
-    });
+    }));
     Reply { events, task: Some(task) }
 }
 

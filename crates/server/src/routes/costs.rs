@@ -7,11 +7,11 @@ use axum::extract::{RawQuery, State};
 use chrono::Duration;
 use steward_domain::time::start_of_utc_day;
 
-use super::USER;
 use crate::AppState;
 use crate::api::ErrorResponse;
 use crate::api::costs::{CostReportQuery, CostReportResponse, LatestEventResponse};
 use crate::error::ApiError;
+use crate::extract::Caller;
 use crate::extract::QueryParams;
 
 const DEFAULT_DAYS: u32 = 30;
@@ -27,6 +27,7 @@ const MAX_DAYS: u32 = 366;
 )]
 pub async fn cost_report(
     State(state): State<AppState>,
+    caller: Caller,
     RawQuery(query): RawQuery,
 ) -> Result<Json<CostReportResponse>, ApiError> {
     let params = QueryParams::parse(query.as_deref(), &["days"])?;
@@ -37,7 +38,7 @@ pub async fn cost_report(
         })?
         .unwrap_or(DEFAULT_DAYS);
     let since = start_of_utc_day(state.clock.now()) - Duration::days(i64::from(days) - 1);
-    let entries = state.store.cost_entries(USER, since).await?;
+    let entries = state.store.cost_entries(caller.user, since).await?;
     Ok(Json(CostReportResponse {
         since: since.date_naive(),
         days,
@@ -53,8 +54,9 @@ pub async fn cost_report(
 )]
 pub async fn latest_event(
     State(state): State<AppState>,
+    caller: Caller,
     RawQuery(query): RawQuery,
 ) -> Result<Json<LatestEventResponse>, ApiError> {
     QueryParams::parse(query.as_deref(), &[])?;
-    Ok(Json(LatestEventResponse { id: state.store.latest_event_id(USER).await? }))
+    Ok(Json(LatestEventResponse { id: state.store.latest_event_id(caller.user).await? }))
 }

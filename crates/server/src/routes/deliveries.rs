@@ -6,10 +6,10 @@ use axum::extract::{RawQuery, State};
 use steward_domain::{DeliveryId, FireId, RunId};
 use steward_store::DeliveryFilter;
 
-use super::USER;
 use crate::AppState;
 use crate::api::{DeliveryListQuery, DeliveryListResponse, DeliveryResponse, DeliveryStatus, ErrorResponse};
 use crate::error::ApiError;
+use crate::extract::Caller;
 use crate::extract::query::{enum_value, page_size, positive_integer};
 use crate::extract::{IdPath, QueryParams};
 
@@ -23,6 +23,7 @@ const DEFAULT_PAGE: usize = 50;
 )]
 pub async fn list_deliveries(
     State(state): State<AppState>,
+    caller: Caller,
     RawQuery(query): RawQuery,
 ) -> Result<Json<DeliveryListResponse>, ApiError> {
     let params = QueryParams::parse(query.as_deref(), &["status", "run_id", "fire_id", "before", "limit"])?;
@@ -34,7 +35,7 @@ pub async fn list_deliveries(
         before: params.single("before", positive_integer)?.map(DeliveryId),
         limit,
     };
-    let deliveries = state.store.list_deliveries(USER, filter).await?;
+    let deliveries = state.store.list_deliveries(caller.user, filter).await?;
     let next_before = if deliveries.len() == limit { deliveries.last().map(|delivery| delivery.id) } else { None };
     Ok(Json(DeliveryListResponse { deliveries: deliveries.into_iter().map(Into::into).collect(), next_before }))
 }
@@ -47,9 +48,10 @@ pub async fn list_deliveries(
 )]
 pub async fn get_delivery(
     State(state): State<AppState>,
+    caller: Caller,
     IdPath(id): IdPath<DeliveryId>,
 ) -> Result<Json<DeliveryResponse>, ApiError> {
-    Ok(Json(state.store.get_delivery(USER, id).await?.into()))
+    Ok(Json(state.store.get_delivery(caller.user, id).await?.into()))
 }
 
 #[utoipa::path(
@@ -66,7 +68,8 @@ pub async fn get_delivery(
 )]
 pub async fn retry_delivery(
     State(state): State<AppState>,
+    caller: Caller,
     IdPath(id): IdPath<DeliveryId>,
 ) -> Result<Json<DeliveryResponse>, ApiError> {
-    Ok(Json(state.store.retry_delivery(USER, id).await?.into()))
+    Ok(Json(state.store.retry_delivery(caller.user, id).await?.into()))
 }

@@ -5,10 +5,10 @@ use axum::extract::{RawQuery, State};
 use steward_domain::EventId;
 use steward_store::EventQuery;
 
-use super::USER;
 use crate::AppState;
 use crate::api::{ErrorResponse, EventListResponse, EventSubject};
 use crate::error::ApiError;
+use crate::extract::Caller;
 use crate::extract::QueryParams;
 use crate::extract::query::{enum_value, non_empty, non_negative_integer, page_size, positive_integer};
 
@@ -38,6 +38,7 @@ pub(crate) fn filtered_query(params: &QueryParams) -> Result<EventQuery, ApiErro
 )]
 pub async fn list_events(
     State(state): State<AppState>,
+    caller: Caller,
     RawQuery(query): RawQuery,
 ) -> Result<Json<EventListResponse>, ApiError> {
     let params = QueryParams::parse(query.as_deref(), &["after", "limit", "kind", "subject", "subject_id"])?;
@@ -45,7 +46,7 @@ pub async fn list_events(
     query.limit = params.single("limit", page_size(steward_store::events::MAX_PAGE))?.unwrap_or(DEFAULT_PAGE);
     let after = query.after;
     let limit = query.limit;
-    let events = state.store.list_events(USER, query).await?;
+    let events = state.store.list_events(caller.user, query).await?;
     let next_after = events.last().map(|event| event.id).or(after);
     Ok(Json(EventListResponse {
         has_more: events.len() == limit,

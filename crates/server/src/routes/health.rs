@@ -5,10 +5,10 @@ use axum::Json;
 use axum::extract::State;
 use steward_store::JobFilter;
 
-use super::USER;
 use crate::AppState;
 use crate::api::{ErrorResponse, HealthResponse, JobCounts};
 use crate::error::ApiError;
+use crate::extract::Caller;
 
 #[utoipa::path(
     get, path = "/api/v1/health", tag = "health",
@@ -19,8 +19,8 @@ use crate::error::ApiError;
         (status = 503, body = ErrorResponse, description = "Shutting down"),
     )
 )]
-pub async fn health(State(state): State<AppState>) -> Result<Json<HealthResponse>, ApiError> {
-    let counts = state.store.count_jobs(USER, JobFilter::default()).await?;
+pub async fn health(State(state): State<AppState>, caller: Caller) -> Result<Json<HealthResponse>, ApiError> {
+    let counts = state.store.count_jobs(caller.user, JobFilter::default()).await?;
     Ok(Json(HealthResponse {
         status: "ok".to_string(),
         version: env!("CARGO_PKG_VERSION").to_string(),

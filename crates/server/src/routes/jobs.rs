@@ -7,7 +7,6 @@ use axum::http::StatusCode;
 use steward_domain::{JobId, NewJob, ValidationError};
 use steward_store::JobFilter;
 
-use super::USER;
 use crate::AppState;
 use crate::api::job_history::{attempt_history, timings};
 use crate::api::{
@@ -15,6 +14,7 @@ use crate::api::{
     JobDetailResponse, JobListQuery, JobListResponse, JobResponse, JobState,
 };
 use crate::error::ApiError;
+use crate::extract::Caller;
 use crate::extract::query::{enum_value, non_empty, page_size, positive_integer};
 use crate::extract::{ApiJson, IdPath, QueryParams};
 
@@ -35,12 +35,13 @@ const MAX_PAGE: usize = 1000;
 )]
 pub async fn enqueue_job(
     State(state): State<AppState>,
+    caller: Caller,
     ApiJson(request): ApiJson<EnqueueJobRequest>,
 ) -> Result<(StatusCode, Json<EnqueuedJob>), ApiError> {
     let job = to_new_job(&state, request)?;
     let outcomes = state
         .store
-        .enqueue(USER, vec![job])
+        .enqueue(caller.user, vec![job])
         .await
         .map_err(|error| ApiError::from(error).strip_field_prefix("jobs[0]"))?;
     let outcome = outcomes.into_iter().next().ok_or_else(|| ApiError::internal("the store returned no job"))?;
@@ -63,6 +64,7 @@ pub async fn enqueue_job(
 )]
 pub async fn enqueue_batch(
     State(state): State<AppState>,
+    caller: Caller,
     ApiJson(request): ApiJson<EnqueueBatchRequest>,
 ) -> Result<(StatusCode, Json<EnqueueBatchResponse>), ApiError> {
     // The store refuses an empty or oversized batch, in the same words.
@@ -72,7 +74,7 @@ pub async fn enqueue_batch(
         .enumerate()
         .map(|(index, job)| to_new_job(&state, job).map_err(|error| error.within(&format!("jobs[{index}]"))))
         .collect::<Result<Vec<_>, _>>()?;
-    let outcomes = state.store.enqueue(USER, jobs).await?;
+    let outcomes = state.store.enqueue(caller.user, jobs).await?;
     let created = outcomes.iter().filter(|outcome| outcome.created).count();
     let response = EnqueueBatchResponse {
         existing: outcomes.len() - created,
@@ -110,6 +112,7 @@ fn to_new_job(state: &AppState, request: EnqueueJobRequest) -> Result<NewJob, Va
 )]
 pub async fn list_jobs(
     State(state): State<AppState>,
+    caller: Caller,
     RawQuery(query): RawQuery,
 ) -> Result<Json<JobListResponse>, ApiError> {
     let params = QueryParams::parse(query.as_deref(), &["state", "queue", "kind", "before", "limit"])?;
@@ -121,8 +124,8 @@ pub async fn list_jobs(
         before: params.single("before", positive_integer)?.map(JobId),
         limit,
     };
-    let counts = state.store.count_jobs(USER, filter.clone()).await?;
-    let jobs = state.store.list_jobs(USER, filter).await?;
+    let counts = state.store.count_jobs(caller.user, filter.clone()).await?;
+    let jobs = state.store.list_jobs(caller.user, filter).await?;
     let next_before = if jobs.len() == limit { jobs.last().map(|job| job.id) } else { None };
     Ok(Json(JobListResponse {
         jobs: jobs.into_iter().map(Into::into).collect(),
@@ -139,10 +142,11 @@ pub async fn list_jobs(
 )]
 pub async fn get_job(
     State(state): State<AppState>,
+    caller: Caller,
     IdPath(id): IdPath<JobId>,
 ) -> Result<Json<JobDetailResponse>, ApiError> {
-    let job = state.store.get_job(USER, id).await?;
-    let events = state.store.job_events(USER, id).await?;
+    let job = state.store.get_job(caller.user, id).await?;
+    let events = state.store.job_events(caller.user, id).await?;
     let attempts = attempt_history(&events);
     let timings = timings(&job, &attempts);
     Ok(Json(JobDetailResponse { job: job.into(), attempt_history: attempts, timings }))
@@ -162,9 +166,10 @@ pub async fn get_job(
 )]
 pub async fn cancel_job(
     State(state): State<AppState>,
+    caller: Caller,
     IdPath(id): IdPath<JobId>,
 ) -> Result<Json<JobResponse>, ApiError> {
-    Ok(Json(state.store.cancel_job(USER, id).await?.into()))
+    Ok(Json(state.store.cancel_job(caller.user, id).await?.into()))
 }
 
 #[utoipa::path(
@@ -180,7 +185,8 @@ pub async fn cancel_job(
 )]
 pub async fn retry_job(
     State(state): State<AppState>,
+    caller: Caller,
     IdPath(id): IdPath<JobId>,
 ) -> Result<Json<JobResponse>, ApiError> {
-    Ok(Json(state.store.retry_job(USER, id).await?.into()))
+    Ok(Json(state.store.retry_job(caller.user, id).await?.into()))
 }

@@ -1,22 +1,23 @@
 //! Memory: hybrid search, adding an episode (ingested by a `memory.ingest`
-//! job), an entity's facts with their history, and forgetting a fact.
+//! job), an entity's facts with their history, forgetting a fact, and an
+//! agent's core blocks (read and set).
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use steward_domain::memory::temporal::visible;
-use steward_domain::memory::{EpisodeSource, FactKind, ItemKind, NewEpisode, parse_as_of};
+use steward_domain::memory::{EpisodeSource, FactKind, ItemKind, NewEpisode, check_core_block, parse_as_of};
 use steward_domain::{AgentId, FactId};
 use steward_runtime::memory::SearchQuery;
 
-use super::USER;
 use crate::AppState;
 use crate::api::memory::{
-    AddEpisodeRequest, EntityFactsResponse, EpisodeResponse, FactResponse, ForgetFactRequest, MemorySearchQuery,
-    MemorySearchResponse,
+    AddEpisodeRequest, CoreBlocksResponse, EntityFactsResponse, EpisodeResponse, FactResponse, ForgetFactRequest,
+    MemorySearchQuery, MemorySearchResponse, SetCoreBlockRequest,
 };
 use crate::api::{ErrorCode, ErrorResponse};
 use crate::error::ApiError;
+use crate::extract::Caller;
 use crate::extract::query::{enum_value, non_empty, page_size, positive_integer};
 use crate::extract::{ApiJson, ApiJsonOrEmpty, IdPath, QueryParams};
 
@@ -32,11 +33,12 @@ use crate::extract::{ApiJson, ApiJsonOrEmpty, IdPath, QueryParams};
 )]
 pub async fn search(
     State(state): State<AppState>,
+    caller: Caller,
     RawQuery(query): RawQuery,
 ) -> Result<Json<MemorySearchResponse>, ApiError> {
     let params = QueryParams::parse(query.as_deref(), &["q", "agent_id", "as_of", "kind", "fact_kind", "limit"])?;
     let text = params.single("q", non_empty)?.ok_or_else(|| ApiError::invalid_parameter("q", "is required"))?;
-    let mut search = SearchQuery::new(USER, text);
+    let mut search = SearchQuery::new(caller.user, text);
     search.agent = params.single("agent_id", positive_integer)?.map(AgentId);
     search.as_of = params.single("as_of", parse_as_of)?;
     search.kinds = params.list("kind", enum_value::<ItemKind>)?;
@@ -55,6 +57,7 @@ pub async fn search(
 )]
 pub async fn add_episode(
     State(state): State<AppState>,
+    caller: Caller,
     ApiJson(request): ApiJson<AddEpisodeRequest>,
 ) -> Result<(StatusCode, Json<EpisodeResponse>), ApiError> {
     let source = match request.source.as_deref() {
@@ -62,7 +65,7 @@ pub async fn add_episode(
         None => EpisodeSource::Note,
     };
     let episode = NewEpisode {
-        user_id: USER,
+        user_id: caller.user,
         agent_id: request.agent_id.map(AgentId),
         source,
         source_ref: request.source_ref,
@@ -84,6 +87,7 @@ pub async fn add_episode(
 )]
 pub async fn entity_facts(
     State(state): State<AppState>,
+    caller: Caller,
     RawQuery(query): RawQuery,
 ) -> Result<Json<EntityFactsResponse>, ApiError> {
     let params = QueryParams::parse(query.as_deref(), &["entity", "history"])?;
@@ -91,11 +95,11 @@ pub async fn entity_facts(
         params.single("entity", non_empty)?.ok_or_else(|| ApiError::invalid_parameter("entity", "is required"))?;
     let history = params.single("history", |text| text.parse::<bool>().map_err(|_| "must be true or false".into()))?;
     let entity =
-        state.store.find_entity(USER, &name).await?.ok_or_else(|| {
+        state.store.find_entity(caller.user, &name).await?.ok_or_else(|| {
             ApiError::new(ErrorCode::NotFound, format!("no entity named {name:?}")).with_field("entity")
         })?;
     let now = state.clock.now();
-    let facts = state.store.facts_touching(USER, &[entity.id]).await?;
+    let facts = state.store.facts_touching(caller.user, &[entity.id]).await?;
     let facts = facts.into_iter().filter(|fact| history.unwrap_or(false) || visible(fact, None, now));
     Ok(Json(EntityFactsResponse {
         entity_id: entity.id.get(),
@@ -116,9 +120,49 @@ pub async fn entity_facts(
 )]
 pub async fn forget_fact(
     State(state): State<AppState>,
+    caller: Caller,
     IdPath(id): IdPath<FactId>,
     ApiJsonOrEmpty(request): ApiJsonOrEmpty<ForgetFactRequest>,
 ) -> Result<Json<FactResponse>, ApiError> {
     let reason = request.reason.unwrap_or_else(|| "forgotten on request".into());
-    Ok(Json(state.store.invalidate_fact(USER, id, reason).await?.into()))
+    Ok(Json(state.store.invalidate_fact(caller.user, id, reason).await?.into()))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/agents/{id}/memory/core-blocks", tag = "memory",
+    summary = "An agent's core memory blocks",
+    description = "The small blocks in every prompt of the agent (the user's standing preferences, the agent's \
+                   notes on its goal), by label.",
+    params(("id" = i64, Path, description = "The agent's id")),
+    responses((status = 200, body = CoreBlocksResponse), (status = 404, body = ErrorResponse))
+)]
+pub async fn core_blocks(
+    State(state): State<AppState>,
+    IdPath(id): IdPath<AgentId>,
+) -> Result<Json<CoreBlocksResponse>, ApiError> {
+    state.store.get_agent(USER, id).await?;
+    let blocks = state.store.core_blocks(USER, id).await?;
+    Ok(Json(CoreBlocksResponse { blocks: blocks.into_iter().map(Into::into).collect() }))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/agents/{id}/memory/core-blocks", tag = "memory",
+    summary = "Set one of an agent's core memory blocks",
+    description = "Replaces the block's value (an empty value removes the block). The agent edits the same \
+                   blocks with its `memory.core_update` tool.",
+    params(("id" = i64, Path, description = "The agent's id")),
+    request_body = SetCoreBlockRequest,
+    responses((status = 200, body = CoreBlocksResponse), (status = 404, body = ErrorResponse),
+              (status = 422, body = ErrorResponse))
+)]
+pub async fn set_core_block(
+    State(state): State<AppState>,
+    IdPath(id): IdPath<AgentId>,
+    ApiJson(request): ApiJson<SetCoreBlockRequest>,
+) -> Result<Json<CoreBlocksResponse>, ApiError> {
+    state.store.get_agent(USER, id).await?;
+    check_core_block(&request.label, &request.value)?;
+    state.store.set_core_block(USER, id, request.label, request.value).await?;
+    let blocks = state.store.core_blocks(USER, id).await?;
+    Ok(Json(CoreBlocksResponse { blocks: blocks.into_iter().map(Into::into).collect() }))
 }

@@ -26,7 +26,6 @@ mod stream;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
-use steward_domain::UserId;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
@@ -36,9 +35,6 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::openapi::ApiDoc;
 use crate::{fallback, guard};
-
-/// Until authentication arrives, every request acts as the local owner.
-const USER: UserId = UserId::LOCAL_OWNER;
 
 /// The documented routes; the OpenAPI document is collected from them.
 pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
@@ -63,6 +59,7 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(memory::add_episode))
         .routes(routes!(memory::entity_facts))
         .routes(routes!(memory::forget_fact))
+        .routes(routes!(memory::core_blocks, memory::set_core_block))
         .routes(routes!(runs::list_runs))
         .routes(routes!(runs::get_run))
         .routes(routes!(runs::cancel_run))
@@ -104,6 +101,7 @@ pub(crate) fn router(state: AppState) -> Router {
     let (api, _document) = api_routes().split_for_parts();
     let max_body_bytes = state.max_body_bytes;
     api.route_layer(middleware::from_fn(no_body::refuse_unexpected_body))
+        .route_layer(middleware::from_fn_with_state(state.clone(), guard::route_limits::check))
         .merge(crate::api_reference::routes())
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .fallback(crate::dashboard::serve)

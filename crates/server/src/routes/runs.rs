@@ -10,12 +10,12 @@ use steward_runtime::usecases::StartRun;
 use steward_store::RunFilter;
 use steward_store::runs::MAX_PAGE;
 
-use super::USER;
 use crate::AppState;
 use crate::api::{
     CreateRunRequest, ErrorResponse, RunListQuery, RunListResponse, RunResponse, RunStatus, SpanResponse, TraceResponse,
 };
 use crate::error::ApiError;
+use crate::extract::Caller;
 use crate::extract::query::{enum_value, page_size, positive_integer};
 use crate::extract::{ApiJson, IdPath, QueryParams};
 
@@ -40,6 +40,7 @@ const DEFAULT_PAGE: usize = 50;
 )]
 pub async fn create_run(
     State(state): State<AppState>,
+    caller: Caller,
     IdPath(agent_id): IdPath<AgentId>,
     ApiJson(request): ApiJson<CreateRunRequest>,
 ) -> Result<(StatusCode, [(axum::http::HeaderName, String); 1], Json<RunResponse>), ApiError> {
@@ -49,7 +50,7 @@ pub async fn create_run(
         at: request.at,
         delay_ms: request.delay_ms,
     };
-    let run = state.use_cases().start_run(USER, agent_id, request).await?;
+    let run = state.use_cases().start_run(caller.user, agent_id, request).await?;
     let location = format!("/api/v1/runs/{}", run.id);
     Ok((StatusCode::CREATED, [(LOCATION, location)], Json(run.into())))
 }
@@ -62,6 +63,7 @@ pub async fn create_run(
 )]
 pub async fn list_runs(
     State(state): State<AppState>,
+    caller: Caller,
     RawQuery(query): RawQuery,
 ) -> Result<Json<RunListResponse>, ApiError> {
     let params = QueryParams::parse(query.as_deref(), &["agent_id", "action_id", "status", "before", "limit"])?;
@@ -73,7 +75,7 @@ pub async fn list_runs(
         before: params.single("before", positive_integer)?.map(RunId),
         limit,
     };
-    let runs = state.store.list_runs(USER, filter).await?;
+    let runs = state.store.list_runs(caller.user, filter).await?;
     let next_before = if runs.len() == limit { runs.last().map(|run| run.id) } else { None };
     Ok(Json(RunListResponse { runs: runs.into_iter().map(Into::into).collect(), next_before }))
 }
@@ -84,8 +86,12 @@ pub async fn list_runs(
     params(("id" = i64, Path, description = "The run's id")),
     responses((status = 200, body = RunResponse), (status = 404, body = ErrorResponse))
 )]
-pub async fn get_run(State(state): State<AppState>, IdPath(id): IdPath<RunId>) -> Result<Json<RunResponse>, ApiError> {
-    Ok(Json(state.store.get_run(USER, id).await?.into()))
+pub async fn get_run(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdPath(id): IdPath<RunId>,
+) -> Result<Json<RunResponse>, ApiError> {
+    Ok(Json(state.store.get_run(caller.user, id).await?.into()))
 }
 
 #[utoipa::path(
@@ -103,9 +109,10 @@ pub async fn get_run(State(state): State<AppState>, IdPath(id): IdPath<RunId>) -
 )]
 pub async fn cancel_run(
     State(state): State<AppState>,
+    caller: Caller,
     IdPath(id): IdPath<RunId>,
 ) -> Result<Json<RunResponse>, ApiError> {
-    Ok(Json(state.use_cases().cancel_run(USER, id).await?.into()))
+    Ok(Json(state.use_cases().cancel_run(caller.user, id).await?.into()))
 }
 
 #[utoipa::path(
@@ -119,9 +126,10 @@ pub async fn cancel_run(
 )]
 pub async fn run_trace(
     State(state): State<AppState>,
+    caller: Caller,
     IdPath(id): IdPath<RunId>,
 ) -> Result<Json<TraceResponse>, ApiError> {
-    let run = state.store.get_run(USER, id).await?;
-    let steps = state.store.list_steps(USER, id).await?;
+    let run = state.store.get_run(caller.user, id).await?;
+    let steps = state.store.list_steps(caller.user, id).await?;
     Ok(Json(TraceResponse { run: run.into(), spans: steps.into_iter().map(SpanResponse::from).collect() }))
 }

@@ -9,17 +9,17 @@ use axum::http::StatusCode;
 use axum::http::header::LOCATION;
 use chrono::SecondsFormat;
 use steward_domain::schedule::{Schedule, ScheduleZone, When};
-use steward_domain::{ScheduleId, ValidationError};
+use steward_domain::{ScheduleId, UserId, ValidationError};
 use steward_runtime::usecases::TargetRequest;
 use steward_store::schedules::MAX_FIRES_PAGE;
 
-use super::USER;
 use crate::AppState;
 use crate::api::{
     BackfillRequest, CreateScheduleRequest, ErrorResponse, FireListResponse, FireResponse, PreviewRequest,
     PreviewResponse, ScheduleListResponse, ScheduleResponse,
 };
 use crate::error::ApiError;
+use crate::extract::Caller;
 use crate::extract::query::positive_integer;
 use crate::extract::{ApiJson, QueryParams};
 
@@ -27,10 +27,10 @@ use crate::extract::{ApiJson, QueryParams};
 const MAX_PREVIEW: usize = 100;
 
 /// The schedule a path names: a number is an id, anything else a name.
-async fn resolve(state: &AppState, reference: &str) -> Result<Schedule, ApiError> {
+async fn resolve(state: &AppState, user: UserId, reference: &str) -> Result<Schedule, ApiError> {
     Ok(match reference.parse::<i64>() {
-        Ok(id) => state.store.get_schedule(USER, ScheduleId(id)).await?,
-        Err(_) => state.store.find_schedule(USER, reference).await?,
+        Ok(id) => state.store.get_schedule(user, ScheduleId(id)).await?,
+        Err(_) => state.store.find_schedule(user, reference).await?,
     })
 }
 
@@ -52,6 +52,7 @@ async fn resolve(state: &AppState, reference: &str) -> Result<Schedule, ApiError
 )]
 pub async fn create_schedule(
     State(state): State<AppState>,
+    caller: Caller,
     ApiJson(request): ApiJson<CreateScheduleRequest>,
 ) -> Result<(StatusCode, [(axum::http::HeaderName, String); 1], Json<ScheduleResponse>), ApiError> {
     let request = request.into_create()?;
@@ -62,7 +63,7 @@ pub async fn create_schedule(
         let message = format!("unknown job kind {kind:?}; this server runs: {}", known.join(", "));
         return Err(ValidationError::new("job", message).into());
     }
-    let schedule = state.use_cases().create_schedule(USER, request).await?;
+    let schedule = state.use_cases().create_schedule(caller.user, request).await?;
     let location = format!("/api/v1/schedules/{}", schedule.id);
     Ok((StatusCode::CREATED, [(LOCATION, location)], Json(schedule.into())))
 }
@@ -72,8 +73,11 @@ pub async fn create_schedule(
     summary = "List schedules, by name, with their next fire",
     responses((status = 200, body = ScheduleListResponse))
 )]
-pub async fn list_schedules(State(state): State<AppState>) -> Result<Json<ScheduleListResponse>, ApiError> {
-    let schedules = state.store.list_schedules(USER).await?;
+pub async fn list_schedules(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<ScheduleListResponse>, ApiError> {
+    let schedules = state.store.list_schedules(caller.user).await?;
     Ok(Json(ScheduleListResponse { schedules: schedules.into_iter().map(Into::into).collect() }))
 }
 
@@ -85,9 +89,10 @@ pub async fn list_schedules(State(state): State<AppState>) -> Result<Json<Schedu
 )]
 pub async fn get_schedule(
     State(state): State<AppState>,
+    caller: Caller,
     Path(reference): Path<String>,
 ) -> Result<Json<ScheduleResponse>, ApiError> {
-    Ok(Json(resolve(&state, &reference).await?.into()))
+    Ok(Json(resolve(&state, caller.user, &reference).await?.into()))
 }
 
 #[utoipa::path(
@@ -98,10 +103,11 @@ pub async fn get_schedule(
 )]
 pub async fn delete_schedule(
     State(state): State<AppState>,
+    caller: Caller,
     Path(reference): Path<String>,
 ) -> Result<Json<ScheduleResponse>, ApiError> {
-    let schedule = resolve(&state, &reference).await?;
-    Ok(Json(state.store.delete_schedule(USER, schedule.id).await?.into()))
+    let schedule = resolve(&state, caller.user, &reference).await?;
+    Ok(Json(state.store.delete_schedule(caller.user, schedule.id).await?.into()))
 }
 
 #[utoipa::path(
@@ -112,10 +118,11 @@ pub async fn delete_schedule(
 )]
 pub async fn pause_schedule(
     State(state): State<AppState>,
+    caller: Caller,
     Path(reference): Path<String>,
 ) -> Result<Json<ScheduleResponse>, ApiError> {
-    let schedule = resolve(&state, &reference).await?;
-    Ok(Json(state.store.set_schedule_paused(USER, schedule.id, true).await?.into()))
+    let schedule = resolve(&state, caller.user, &reference).await?;
+    Ok(Json(state.store.set_schedule_paused(caller.user, schedule.id, true).await?.into()))
 }
 
 #[utoipa::path(
@@ -126,10 +133,11 @@ pub async fn pause_schedule(
 )]
 pub async fn resume_schedule(
     State(state): State<AppState>,
+    caller: Caller,
     Path(reference): Path<String>,
 ) -> Result<Json<ScheduleResponse>, ApiError> {
-    let schedule = resolve(&state, &reference).await?;
-    Ok(Json(state.store.set_schedule_paused(USER, schedule.id, false).await?.into()))
+    let schedule = resolve(&state, caller.user, &reference).await?;
+    Ok(Json(state.store.set_schedule_paused(caller.user, schedule.id, false).await?.into()))
 }
 
 #[utoipa::path(
@@ -140,10 +148,11 @@ pub async fn resume_schedule(
 )]
 pub async fn run_schedule_now(
     State(state): State<AppState>,
+    caller: Caller,
     Path(reference): Path<String>,
 ) -> Result<Json<FireResponse>, ApiError> {
-    let schedule = resolve(&state, &reference).await?;
-    Ok(Json(state.use_cases().run_schedule_now(USER, schedule.id).await?.into()))
+    let schedule = resolve(&state, caller.user, &reference).await?;
+    Ok(Json(state.use_cases().run_schedule_now(caller.user, schedule.id).await?.into()))
 }
 
 #[utoipa::path(
@@ -155,11 +164,12 @@ pub async fn run_schedule_now(
 )]
 pub async fn backfill_schedule(
     State(state): State<AppState>,
+    caller: Caller,
     Path(reference): Path<String>,
     ApiJson(request): ApiJson<BackfillRequest>,
 ) -> Result<Json<FireListResponse>, ApiError> {
-    let schedule = resolve(&state, &reference).await?;
-    let fires = state.use_cases().backfill_schedule(USER, schedule.id, request.from, request.to).await?;
+    let schedule = resolve(&state, caller.user, &reference).await?;
+    let fires = state.use_cases().backfill_schedule(caller.user, schedule.id, request.from, request.to).await?;
     Ok(Json(FireListResponse { fires: fires.into_iter().map(Into::into).collect() }))
 }
 
@@ -174,13 +184,14 @@ pub async fn backfill_schedule(
 )]
 pub async fn schedule_fires(
     State(state): State<AppState>,
+    caller: Caller,
     Path(reference): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<FireListResponse>, ApiError> {
     let params = QueryParams::parse(query.as_deref(), &["limit"])?;
     let limit = params.single("limit", positive_integer)?.map_or(100, |limit| limit as usize).min(MAX_FIRES_PAGE);
-    let schedule = resolve(&state, &reference).await?;
-    let fires = state.store.list_schedule_fires(USER, schedule.id, limit).await?;
+    let schedule = resolve(&state, caller.user, &reference).await?;
+    let fires = state.store.list_schedule_fires(caller.user, schedule.id, limit).await?;
     Ok(Json(FireListResponse { fires: fires.into_iter().map(Into::into).collect() }))
 }
 

@@ -9,7 +9,6 @@ use axum::http::StatusCode;
 use axum::http::header::LOCATION;
 use steward_domain::{AgentId, ConversationId, ConversationKind};
 
-use super::USER;
 use super::chats::{chat_error, history};
 use crate::AppState;
 use crate::api::{
@@ -17,6 +16,7 @@ use crate::api::{
     SetupChatRequest, SetupChatResponse,
 };
 use crate::error::ApiError;
+use crate::extract::Caller;
 use crate::extract::{ApiJson, IdPath};
 
 #[utoipa::path(
@@ -36,12 +36,15 @@ use crate::extract::{ApiJson, IdPath};
 )]
 pub async fn setup_chat(
     State(state): State<AppState>,
+    caller: Caller,
     ApiJson(request): ApiJson<SetupChatRequest>,
 ) -> Result<Json<SetupChatResponse>, ApiError> {
     let runtime = state.agent_runtime()?.clone();
     // The turn runs in a task of its own, so a client that gives up does
     // not stop the reply from being stored.
-    let turn = tokio::spawn(async move { runtime.setup_chat(USER, request.conversation_id, request.message).await })
+    let (user, actor) = (caller.user, steward_store::actor::current());
+    let reply = async move { runtime.setup_chat(user, request.conversation_id, request.message).await };
+    let turn = tokio::spawn(steward_store::actor::acting_as(actor, reply))
         .await
         .map_err(|error| ApiError::internal(format!("the setup chat failed: {error}")))?
         .map_err(|error| chat_error(error, ErrorCode::AlreadyExists))?;
@@ -70,13 +73,14 @@ pub async fn setup_chat(
 )]
 pub async fn confirm_setup(
     State(state): State<AppState>,
+    caller: Caller,
     IdPath(id): IdPath<ConversationId>,
     ApiJson(request): ApiJson<ConfirmSetupRequest>,
 ) -> Result<(StatusCode, [(axum::http::HeaderName, String); 1], Json<AgentResponse>), ApiError> {
     let runtime = state.agent_runtime()?;
     super::agents::check_equipment(&state, request.model.as_deref(), None)?;
     let agent = runtime
-        .confirm_setup(USER, id, request.into())
+        .confirm_setup(caller.user, id, request.into())
         .await
         .map_err(|error| chat_error(error, ErrorCode::AlreadyExists))?;
     let location = format!("/api/v1/agents/{}", agent.id);
@@ -96,9 +100,10 @@ pub async fn confirm_setup(
 )]
 pub async fn agent_setup_chat(
     State(state): State<AppState>,
+    caller: Caller,
     IdPath(id): IdPath<AgentId>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<MessageListResponse>, ApiError> {
-    state.store.get_agent(USER, id).await?;
-    history(&state, query.as_deref(), ConversationKind::Setup, id, None).await
+    state.store.get_agent(caller.user, id).await?;
+    history(&state, caller.user, query.as_deref(), ConversationKind::Setup, id, None).await
 }

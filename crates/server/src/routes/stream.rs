@@ -15,17 +15,17 @@ use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use futures::Stream;
-use steward_domain::{Event, EventId};
+use steward_domain::{Event, EventId, UserId};
 use steward_store::events::MAX_PAGE;
 use steward_store::{EventQuery, Store};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use super::USER;
 use super::events::filtered_query;
 use crate::AppState;
 use crate::api::{ErrorResponse, EventResponse};
 use crate::error::ApiError;
+use crate::extract::Caller;
 use crate::extract::QueryParams;
 use crate::extract::query::non_negative_integer;
 
@@ -47,6 +47,7 @@ use crate::extract::query::non_negative_integer;
 )]
 pub async fn stream_events(
     State(state): State<AppState>,
+    caller: Caller,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
@@ -67,10 +68,11 @@ pub async fn stream_events(
     let wake = state.store.wakeups().subscribe_events();
     query.after = match last_event_id.or(query.after) {
         Some(after) => Some(after),
-        None => Some(state.store.latest_event_id(USER).await?.unwrap_or(EventId(0))),
+        None => Some(state.store.latest_event_id(caller.user).await?.unwrap_or(EventId(0))),
     };
     let tail = Tail {
         store: state.store.clone(),
+        user: caller.user,
         query,
         wake,
         shutdown: state.shutdown.clone(),
@@ -87,6 +89,8 @@ pub async fn stream_events(
 /// The reading end of one stream.
 struct Tail {
     store: Arc<dyn Store>,
+    /// Whose events the stream carries.
+    user: UserId,
     /// `after` is the id of the last event read.
     query: EventQuery,
     wake: watch::Receiver<u64>,
@@ -109,7 +113,7 @@ impl Tail {
             // Marks the current generation as seen before reading, so only
             // commits after this point wake the wait below.
             self.wake.borrow_and_update();
-            match self.store.list_events(USER, self.query.clone()).await {
+            match self.store.list_events(self.user, self.query.clone()).await {
                 Ok(events) if !events.is_empty() => {
                     self.query.after = events.last().map(|event| event.id);
                     self.pending.extend(events);

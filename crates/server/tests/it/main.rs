@@ -24,6 +24,8 @@ mod meta;
 mod runs;
 mod schedules;
 mod scheduling;
+mod scoping;
 mod slow_clients;
+mod spending;
 mod stream;
 mod support;

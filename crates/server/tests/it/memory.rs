@@ -1,6 +1,7 @@
 //! Memory over HTTP: an episode added (and its ingestion job enqueued),
 //! found by search with provenance, an entity's facts with history, a fact
-//! forgotten, and bad input refused naming the field.
+//! forgotten, an agent's core blocks set and read, and bad input refused
+//! naming the field.
 
 use serde_json::json;
 use steward_domain::memory::FactKind;
@@ -8,7 +9,11 @@ use steward_store::memory::{IngestionPlan, PlannedEntity, PlannedFact, Resolutio
 
 use crate::support::{TestApp, USER, api_tests};
 
-api_tests!(episodes_are_added_found_and_their_facts_kept, bad_memory_requests_name_the_field);
+api_tests!(
+    episodes_are_added_found_and_their_facts_kept,
+    bad_memory_requests_name_the_field,
+    core_blocks_are_read_and_set_per_agent
+);
 
 async fn episodes_are_added_found_and_their_facts_kept(app: TestApp) {
     let added = app
@@ -80,4 +85,30 @@ async fn bad_memory_requests_name_the_field(app: TestApp) {
     assert_eq!(unknown.status.as_u16(), 422, "{}", unknown.text);
     let jobs = app.get("/api/v1/jobs?kind=memory.ingest").await;
     assert_eq!(jobs.assert_status(200)["jobs"], json!([]), "nothing half-written");
+}
+
+async fn core_blocks_are_read_and_set_per_agent(app: TestApp) {
+    let writer = app.agent("Writer").await;
+    let other = app.agent("Other").await;
+    let path = format!("/api/v1/agents/{writer}/memory/core-blocks");
+    assert_eq!(app.get(&path).await.assert_status(200)["blocks"], json!([]));
+    let set = app.post(&path, json!({"label": "preferences", "value": "Plain voice."})).await;
+    assert_eq!(set.assert_status(200)["blocks"][0]["value"], "Plain voice.");
+    app.post(&path, json!({"label": "goal_notes", "value": "Launch on Friday."})).await.assert_status(200);
+    let blocks = app.get(&path).await;
+    let labels: Vec<&str> =
+        blocks.assert_status(200)["blocks"].as_array().unwrap().iter().map(|b| b["label"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["goal_notes", "preferences"]);
+    let others = app.get(&format!("/api/v1/agents/{other}/memory/core-blocks")).await;
+    assert_eq!(others.assert_status(200)["blocks"], json!([]), "blocks are the agent's own");
+    let removed = app.post(&path, json!({"label": "goal_notes", "value": ""})).await;
+    assert_eq!(removed.assert_status(200)["blocks"].as_array().map(Vec::len), Some(1), "empty removes");
+
+    let bad = app.post(&path, json!({"label": "Goal Notes", "value": "x"})).await;
+    bad.assert_error(422, "invalid_field", Some("label"));
+    let long = app.post(&path, json!({"label": "notes", "value": "x".repeat(2_001)})).await;
+    long.assert_error(422, "invalid_field", Some("value"));
+    let missing = app.post("/api/v1/agents/98765/memory/core-blocks", json!({"label": "notes", "value": "x"})).await;
+    missing.assert_error(404, "not_found", None);
+    app.get("/api/v1/agents/98765/memory/core-blocks").await.assert_error(404, "not_found", None);
 }

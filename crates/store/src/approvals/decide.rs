@@ -128,7 +128,7 @@ mod tests {
             step_sequence: 0,
             call_id: "call_1".into(),
             tool: "shell".into(),
-            arguments: serde_json::json!({}),
+            arguments: serde_json::Value::Object(serde_json::Map::new()),
             status,
             reason: None,
             created_at: Utc.with_ymd_and_hms(2030, 1, 1, 12, 0, 0).unwrap(),

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use steward_domain::UserId;
-use steward_domain::auth::{ApiToken, User};
+use steward_domain::auth::{ApiToken, Scope, User};
 
 use crate::{ConflictKind, Entity, Result, StoreError};
 
@@ -15,6 +15,21 @@ pub(crate) fn check_name_free(name: &str, taken: Option<String>) -> Result<()> {
             format!("the user name {name:?} is taken (by {held:?})"),
         )),
         None => Ok(()),
+    }
+}
+
+/// A token for `user` (whose administrator flag was found, `None` when
+/// there is no such user) may carry `scope`: only an administrator's token
+/// may carry `admin`, which reaches every user's data.
+pub(crate) fn check_token_scope(user: UserId, admin: Option<bool>, scope: Scope) -> Result<()> {
+    match admin {
+        None => Err(StoreError::not_found(Entity::User, user)),
+        Some(false) if scope == Scope::Admin => Err(StoreError::conflict(
+            ConflictKind::IllegalTransition,
+            Some("scope"),
+            "only an administrator's token may have the admin scope (see: steward user add --admin)",
+        )),
+        Some(_) => Ok(()),
     }
 }
 
@@ -55,6 +70,14 @@ mod tests {
         assert!(records_use(None, now));
         assert!(!records_use(Some(now - Duration::seconds(30)), now));
         assert!(records_use(Some(now - Duration::seconds(60)), now));
+    }
+
+    #[test]
+    fn only_administrators_hold_admin_tokens() {
+        assert!(check_token_scope(UserId(2), Some(false), Scope::Write).is_ok());
+        assert!(check_token_scope(UserId(2), Some(true), Scope::Admin).is_ok());
+        assert!(matches!(check_token_scope(UserId(2), Some(false), Scope::Admin), Err(StoreError::Conflict { .. })));
+        assert!(matches!(check_token_scope(UserId(2), None, Scope::Read), Err(StoreError::NotFound { .. })));
     }
 
     #[test]

@@ -136,6 +136,11 @@ impl AuthStore for PostgresStore {
         self.write(Begin::Plain, |transaction| {
             let (new, hash) = (new.clone(), token_hash.clone());
             Box::pin(async move {
+                let admin: Option<bool> = sqlx::query_scalar("SELECT admin FROM users WHERE id = $1")
+                    .bind(new.user_id.get())
+                    .fetch_optional(transaction.connection())
+                    .await?;
+                decide::check_token_scope(new.user_id, admin, new.scope)?;
                 let id: Option<i64> = sqlx::query_scalar(
                     "INSERT INTO api_tokens (user_id, kind, name, scope, token_hash, created_at, expires_at) \
                      SELECT id, $2, $3, $4, $5, $6, $7 FROM users WHERE id = $1 RETURNING id",

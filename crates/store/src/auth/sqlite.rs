@@ -106,6 +106,12 @@ impl AuthStore for SqliteStore {
         new.validate(now)?;
         self.writer
             .write(move |connection, _effects| {
+                let admin: Option<bool> = optional(connection.query_row(
+                    "SELECT admin FROM users WHERE id = ?1",
+                    params![new.user_id.get()],
+                    |row| row.get(0),
+                ))?;
+                decide::check_token_scope(new.user_id, admin, new.scope)?;
                 connection.execute(
                     "INSERT INTO api_tokens (user_id, kind, name, scope, token_hash, created_at, expires_at) \
                      SELECT id, ?2, ?3, ?4, ?5, ?6, ?7 FROM users WHERE id = ?1",

@@ -2,9 +2,9 @@
 //! request adds, the job that sends each, what an attempt may do given the
 //! stored status, and what its outcome changes.
 
-use serde_json::json;
 use steward_domain::delivery::{
-    self, AttemptResult, Delivery, DeliveryStatus, Destination, FailureClass, NewDeliveries, idempotency_key,
+    self, AttemptResult, Delivery, DeliveryStatus, Destination, FailureClass, NewDeliveries, SendPayload,
+    idempotency_key,
 };
 use steward_domain::{DeliveryId, JobId, JobRef, NewEvent, NewJob, Run};
 
@@ -35,7 +35,7 @@ pub(crate) fn new_rows(new: &NewDeliveries) -> Result<Vec<NewRow>, StoreError> {
 
 /// The job that sends delivery `id`: after the run's job when it has one.
 pub(crate) fn send_job(id: DeliveryId, key: &str, run: &Run) -> NewJob {
-    let job = NewJob::new(delivery::JOB_KIND, json!({ "delivery": id }))
+    let job = NewJob::new(delivery::JOB_KIND, SendPayload { delivery: id }.to_json())
         .with_queue(delivery::QUEUE)
         .with_key(key)
         .with_max_attempts(delivery::MAX_ATTEMPTS)
@@ -49,7 +49,7 @@ pub(crate) fn send_job(id: DeliveryId, key: &str, run: &Run) -> NewJob {
 /// A person's retry: a new job (its key names the retry, so it is not the
 /// old, dead one) with nothing to wait for.
 pub(crate) fn retry_job(delivery: &Delivery) -> NewJob {
-    NewJob::new(delivery::JOB_KIND, json!({ "delivery": delivery.id }))
+    NewJob::new(delivery::JOB_KIND, SendPayload { delivery: delivery.id }.to_json())
         .with_queue(delivery::QUEUE)
         .with_key(format!("{}:retry-{}", delivery.idempotency_key, delivery.attempts))
         .with_max_attempts(delivery::MAX_ATTEMPTS)

@@ -22,8 +22,10 @@ pub(crate) fn append(
 ) -> Result<()> {
     let event = event.into();
     let (subject, subject_id) = event.subject();
+    let actor = crate::actor::current();
     let mut statement = connection.prepare_cached(
-        "INSERT INTO events (user_id, occurred_at, kind, subject, subject_id, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO events (user_id, occurred_at, kind, subject, subject_id, data, actor_user_id, actor_token_id) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?;
     statement.execute(params![
         user.get(),
@@ -31,7 +33,9 @@ pub(crate) fn append(
         event.kind(),
         subject.as_str(),
         subject_id,
-        serde_json::to_string(&event.data())?
+        serde_json::to_string(&event.data())?,
+        actor.map(|actor| actor.user.get()),
+        actor.and_then(|actor| actor.token_id)
     ])?;
     effects.events_appended = true;
     Ok(())

@@ -36,7 +36,7 @@ macro_rules! action_columns {
 
 macro_rules! event_columns {
     () => {
-        "id, user_id, occurred_at, kind, subject, subject_id, data"
+        "id, user_id, occurred_at, kind, subject, subject_id, data, actor_user_id, actor_token_id"
     };
 }
 
@@ -140,6 +140,7 @@ pub(crate) fn action(row: &PgRow) -> Result<Action, sqlx::Error> {
 
 pub(crate) fn event(row: &PgRow) -> Result<Event, sqlx::Error> {
     let subject: String = row.try_get(4)?;
+    let (actor_user, actor_token): (Option<i64>, Option<i64>) = (row.try_get(7)?, row.try_get(8)?);
     Ok(Event {
         id: EventId(row.try_get(0)?),
         user_id: UserId(row.try_get(1)?),
@@ -149,6 +150,7 @@ pub(crate) fn event(row: &PgRow) -> Result<Event, sqlx::Error> {
             .ok_or_else(|| decode_error(4, format!("unknown event subject {subject:?}")))?,
         subject_id: row.try_get(5)?,
         data: row.try_get(6)?,
+        actor: actor_user.map(|user| steward_domain::access::Actor { user: UserId(user), token_id: actor_token }),
     })
 }
 

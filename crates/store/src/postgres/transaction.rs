@@ -118,6 +118,8 @@ struct PendingEvents {
     subjects: Vec<&'static str>,
     subject_ids: Vec<i64>,
     data: Vec<Value>,
+    actor_user_ids: Vec<Option<i64>>,
+    actor_token_ids: Vec<Option<i64>>,
 }
 
 /// An open write transaction.
@@ -187,6 +189,9 @@ impl Transaction {
         events.subjects.push(subject.as_str());
         events.subject_ids.push(subject_id);
         events.data.push(event.data());
+        let actor = crate::actor::current();
+        events.actor_user_ids.push(actor.map(|actor| actor.user.get()));
+        events.actor_token_ids.push(actor.and_then(|actor| actor.token_id));
     }
 
     /// Appends the recorded events (see the module comment for why here and
@@ -203,6 +208,8 @@ impl Transaction {
                 .bind(events.subject_ids)
                 .bind(events.data)
                 .bind(effects.jobs_ready)
+                .bind(events.actor_user_ids)
+                .bind(events.actor_token_ids)
                 .execute(&mut *self.inner)
                 .await?;
         } else if effects.jobs_ready {
@@ -220,12 +227,14 @@ impl Transaction {
 /// whatever plan is chosen. PostgreSQL evaluates volatile output expressions
 /// such as the id default after the ORDER BY, so ids follow `position`.
 const APPEND_EVENTS: &str = "\
-    INSERT INTO events (user_id, occurred_at, kind, subject, subject_id, data) \
+    INSERT INTO events (user_id, occurred_at, kind, subject, subject_id, data, actor_user_id, actor_token_id) \
     SELECT appended.user_id, appended.occurred_at, appended.kind, appended.subject, appended.subject_id, \
-           appended.data \
+           appended.data, appended.actor_user_id, appended.actor_token_id \
     FROM (SELECT pg_advisory_xact_lock(hashtextextended('steward.events.' || current_schema(), 0)), \
                  pg_notify('steward_events', current_schema()), \
                  CASE WHEN $7 THEN pg_notify('steward_jobs', current_schema()) END) AS commit_order \
-    CROSS JOIN unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::bigint[], $6::jsonb[]) \
-         WITH ORDINALITY AS appended(user_id, occurred_at, kind, subject, subject_id, data, position) \
+    CROSS JOIN unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::bigint[], $6::jsonb[], \
+                      $8::bigint[], $9::bigint[]) \
+         WITH ORDINALITY AS appended(user_id, occurred_at, kind, subject, subject_id, data, actor_user_id, \
+                                     actor_token_id, position) \
     ORDER BY appended.position";

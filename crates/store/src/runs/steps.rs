@@ -150,7 +150,7 @@ mod tests {
             sequence: 0,
             kind,
             name: "m".into(),
-            content: serde_json::json!({}),
+            content: serde_json::Value::Object(serde_json::Map::new()),
             usage,
             cost_usd,
             time_to_first_token: None,

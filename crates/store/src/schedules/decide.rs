@@ -8,7 +8,7 @@
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use serde_json::Value;
 use steward_domain::run::RunOutcome;
-use steward_domain::schedule::spec::{MAX_BACKFILL_SLOTS, ROUTINE_JOB_KIND};
+use steward_domain::schedule::spec::{MAX_BACKFILL_SLOTS, ROUTINE_JOB_KIND, RoutineRunPayload};
 use steward_domain::schedule::{
     DuePlan, DueSlots, FireOutcome, FireStatus, MissedRunSettings, NewSchedule, NotFired, OverlapDecision,
     Precondition, Schedule, ScheduleFire, SchedulePolicies, ScheduleTarget, SlotCount, When, plan_due_slots,
@@ -388,7 +388,8 @@ pub(crate) fn work_for(schedule: &Schedule, slot: DateTime<Utc>, action: Option<
         ScheduleTarget::Routine { routine } => Work::Job(
             NewJob::new(
                 ROUTINE_JOB_KIND,
-                serde_json::json!({ "routine": routine, "schedule": schedule.name, "slot": text(slot) }),
+                RoutineRunPayload { routine: routine.clone(), schedule: schedule.name.clone(), slot: text(slot) }
+                    .to_json(),
             )
             .with_key(fire_key(schedule.id, slot)),
         ),

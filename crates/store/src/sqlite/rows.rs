@@ -119,7 +119,13 @@ pub(crate) fn action(row: &Row<'_>) -> rusqlite::Result<Action> {
     })
 }
 
-pub(crate) const EVENT_COLUMNS: &str = "id, user_id, occurred_at, kind, subject, subject_id, data";
+pub(crate) const EVENT_COLUMNS: &str =
+    "id, user_id, occurred_at, kind, subject, subject_id, data, actor_user_id, actor_token_id";
+
+/// Who made a change, from its event's two columns.
+fn actor(user: Option<i64>, token_id: Option<i64>) -> Option<steward_domain::access::Actor> {
+    user.map(|user| steward_domain::access::Actor { user: UserId(user), token_id })
+}
 
 pub(crate) fn event(row: &Row<'_>) -> rusqlite::Result<Event> {
     let subject: String = row.get(4)?;
@@ -132,6 +138,7 @@ pub(crate) fn event(row: &Row<'_>) -> rusqlite::Result<Event> {
             .ok_or_else(|| conversion_error(4, format!("unknown event subject {subject:?}")))?,
         subject_id: row.get(5)?,
         data: json(row, 6)?,
+        actor: actor(row.get(7)?, row.get(8)?),
     })
 }
 

@@ -15,6 +15,7 @@ use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use super::connection::ManagedConnection;
+use crate::actor::{self, Actor};
 use crate::wakeups::Wakeups;
 use crate::{Result, StoreError};
 
@@ -40,6 +41,8 @@ trait Command: Send {
 
 struct TypedCommand<T, F> {
     work: Option<F>,
+    /// Who the change is made for (the sending task's actor).
+    actor: Option<Actor>,
     result: Option<Result<T>>,
     reply: oneshot::Sender<Result<T>>,
 }
@@ -53,8 +56,9 @@ where
         let Some(work) = self.work.take() else {
             return false;
         };
-        let result = catch_unwind(AssertUnwindSafe(|| work(connection, effects)))
-            .unwrap_or_else(|_| Err(StoreError::Database("a store command panicked; it was rolled back".into())));
+        let result =
+            actor::on_writer_thread(self.actor, || catch_unwind(AssertUnwindSafe(|| work(connection, effects))))
+                .unwrap_or_else(|_| Err(StoreError::Database("a store command panicked; it was rolled back".into())));
         let succeeded = result.is_ok();
         self.result = Some(result);
         succeeded
@@ -97,7 +101,8 @@ impl Writer {
     {
         let sender = self.sender.lock().map_err(|_| StoreError::Closed)?.clone().ok_or(StoreError::Closed)?;
         let (reply, response) = oneshot::channel();
-        let command: Box<dyn Command> = Box::new(TypedCommand { work: Some(work), result: None, reply });
+        let command: Box<dyn Command> =
+            Box::new(TypedCommand { work: Some(work), actor: actor::current(), result: None, reply });
         sender.send(command).await.map_err(|_| StoreError::Closed)?;
         response.await.map_err(|_| StoreError::Closed)?
     }
