@@ -138,10 +138,11 @@ pub async fn forget_fact(
 )]
 pub async fn core_blocks(
     State(state): State<AppState>,
+    caller: Caller,
     IdPath(id): IdPath<AgentId>,
 ) -> Result<Json<CoreBlocksResponse>, ApiError> {
-    state.store.get_agent(USER, id).await?;
-    let blocks = state.store.core_blocks(USER, id).await?;
+    state.store.get_agent(caller.user, id).await?;
+    let blocks = state.store.core_blocks(caller.user, id).await?;
     Ok(Json(CoreBlocksResponse { blocks: blocks.into_iter().map(Into::into).collect() }))
 }
 
@@ -157,12 +158,13 @@ pub async fn core_blocks(
 )]
 pub async fn set_core_block(
     State(state): State<AppState>,
+    caller: Caller,
     IdPath(id): IdPath<AgentId>,
     ApiJson(request): ApiJson<SetCoreBlockRequest>,
 ) -> Result<Json<CoreBlocksResponse>, ApiError> {
-    state.store.get_agent(USER, id).await?;
+    state.store.get_agent(caller.user, id).await?;
     check_core_block(&request.label, &request.value)?;
-    state.store.set_core_block(USER, id, request.label, request.value).await?;
-    let blocks = state.store.core_blocks(USER, id).await?;
+    state.store.set_core_block(caller.user, id, request.label, request.value).await?;
+    let blocks = state.store.core_blocks(caller.user, id).await?;
     Ok(Json(CoreBlocksResponse { blocks: blocks.into_iter().map(Into::into).collect() }))
 }
