@@ -76,6 +76,7 @@ export interface RunUsage {
   unknown_cost_calls: number;
   model_calls: number;
   tool_calls: number;
+  estimated_calls: number;
 }
 
 export interface Run {

@@ -30,4 +30,5 @@ mod schedule_preview;
 mod secrets;
 mod server;
 mod skills;
+mod spend_crash;
 mod support;
