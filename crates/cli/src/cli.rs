@@ -77,6 +77,14 @@ pub enum Command {
     #[command(subcommand)]
     #[command(after_help = "Examples:\n  steward delivery list --status failed\n  steward delivery retry 7")]
     Delivery(commands::delivery::DeliveryCommand),
+    /// Routines: a schedule or trigger, an agent, a prompt template, context sources and deliveries.
+    #[command(subcommand)]
+    #[command(
+        after_help = "Examples:\n  steward routine add morning --template morning-plan --agent Planner --tz Europe/Paris \\\n    \
+                            --calendar ~/work.ics --priorities ~/priorities.md --deliver slack:@U024BE7LH\n  \
+                            steward routine run morning --dry-run\n  steward routine replay 12 --deliver"
+    )]
+    Routine(commands::routine::RoutineCommand),
     /// Schedules: add, list, pause, run now, backfill, history; preview a *when* (no server needed).
     #[command(subcommand)]
     #[command(after_help = "Examples:\n  steward schedule preview \"weekdays at 08:00\" --tz Europe/London -n 5\n  \

@@ -24,6 +24,8 @@ pub enum ResourceKind {
     Conversation,
     Fact,
     Token,
+    Routine,
+    Fire,
 }
 
 impl ResourceKind {
@@ -45,6 +47,8 @@ impl ResourceKind {
             ["artifacts", "{id}", ..] => ResourceKind::Artifact,
             ["memory", "facts", "{id}", ..] => ResourceKind::Fact,
             ["tokens", "{id}", ..] => ResourceKind::Token,
+            ["routines", "{routine}", ..] => ResourceKind::Routine,
+            ["routine-fires", "{id}", ..] => ResourceKind::Fire,
             _ => return None,
         };
         Some(kind)

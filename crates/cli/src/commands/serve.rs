@@ -12,8 +12,9 @@ use steward_llm::ModelRegistry;
 use steward_runtime::agent::redact::Redactor;
 use steward_runtime::agent::{AgentRunHandler, AgentRuntime, HomeToolsAndSkills};
 use steward_runtime::deliveries::{Deliverer, DeliveryHandler};
-use steward_runtime::memory::{IngestHandler, Memory};
+use steward_runtime::memory::{ConsolidateHandler, IngestHandler, Memory};
 use steward_runtime::outbound::AddressPolicy;
+use steward_runtime::routines::{RoutineHandler, RoutineLabels, Routines};
 use steward_runtime::scheduler::PreconditionChecker;
 use steward_runtime::tools::BuiltinTools;
 use steward_runtime::worker::default_worker_id;
@@ -105,12 +106,22 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
     handlers.register(steward_domain::run::execution::JOB_KIND, AgentRunHandler::new(agents.clone()));
     let deliverer = Deliverer::new(config.deliveries.clone(), crate::vault::environment(&config.home)?, clock.clone())
         .context("invalid [deliveries] configuration")?;
+    let labels = std::sync::Arc::new(RoutineLabels { store: store.clone() });
     handlers.register(
         steward_domain::delivery::JOB_KIND,
-        DeliveryHandler::new(store.clone(), std::sync::Arc::new(deliverer)),
+        DeliveryHandler::new(store.clone(), std::sync::Arc::new(deliverer)).with_labels(labels),
     );
+    let calendar =
+        config.calendar.source(config.home.join("cache").join("calendar")).map_err(|error| anyhow::anyhow!(error))?;
+    let routines =
+        std::sync::Arc::new(Routines::new(store.clone(), Some(std::sync::Arc::new(calendar)), clock.clone()));
+    handlers.register(steward_domain::schedule::spec::ROUTINE_JOB_KIND, RoutineHandler::new(routines.clone()));
     let memory = memory(&config, store.clone(), &agents, &clock);
     handlers.register(steward_runtime::memory::INGEST_JOB_KIND, IngestHandler::new(memory.clone()));
+    handlers.register(steward_runtime::memory::CONSOLIDATE_JOB_KIND, ConsolidateHandler::new(memory.clone()));
+    if memory.has_extractor() {
+        super::serve_memory::ensure_consolidation_schedule(&config.memory.consolidation, store.as_ref()).await?;
+    }
     register_living_docs(&mut handlers, &store, &agents, &clock);
     let job_kinds = handlers.kinds();
     let pool = WorkerPool::start(store.clone(), handlers, pool_config(&config).with_clock(clock.clone()));
@@ -120,6 +131,8 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
     let state = steward_server::AppState::new(store.clone())
         .with_agents(agents)
         .with_memory(memory)
+        .with_routines(routines)
+        .with_trigger_secrets(trigger_secrets())
         .with_clock(clock.as_arc())
         .with_job_kinds(job_kinds)
         .with_max_body_bytes(config.server.max_body_bytes)
@@ -170,6 +183,14 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
 
 /// The schedule firing loop; URL preconditions keep the outbound address
 /// policy of `tools.http.allow`.
+/// The keys inbound routine triggers are signed with, from the environment.
+fn trigger_secrets() -> steward_server::TriggerSecrets {
+    let key = |name: &str| {
+        std::env::var(name).ok().filter(|value| !value.is_empty()).map(|value| std::sync::Arc::from(value.into_bytes()))
+    };
+    steward_server::TriggerSecrets { webhook: key("STEWARD_TRIGGER_SECRET"), slack: key("SLACK_SIGNING_SECRET") }
+}
+
 fn scheduler(config: &Config, store: Arc<dyn Store>, clock: &SharedClock) -> anyhow::Result<Scheduler> {
     let policy = AddressPolicy::from_allowlist(&config.tools.http.allow)
         .map_err(|error| anyhow::anyhow!("tools.http.allow: {error}"))?

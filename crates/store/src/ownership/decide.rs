@@ -16,5 +16,7 @@ pub(crate) fn table_of(kind: ResourceKind) -> &'static str {
         ResourceKind::Conversation => "conversations",
         ResourceKind::Fact => "memory_facts",
         ResourceKind::Token => "api_tokens",
+        ResourceKind::Routine => "routines",
+        ResourceKind::Fire => "routine_fires",
     }
 }
