@@ -22,6 +22,7 @@ pub mod error;
 pub mod events;
 pub mod jobs;
 pub mod memory;
+pub mod metrics;
 pub mod migrations;
 pub mod ownership;
 pub mod postgres;
@@ -51,6 +52,7 @@ pub use jobs::{
     LeaseStatus, RetryDecision, SettleOutcome, Settlement,
 };
 pub use memory::MemoryStore;
+pub use metrics::{MetricsSnapshot, MetricsStore, ModelUsage};
 pub use migrations::MigrationReport;
 pub use ownership::OwnershipStore;
 pub use runs::{AgentMetrics, ApprovalFilter, RunFilter, RunFinish, RunStore};
@@ -71,6 +73,7 @@ pub trait Store:
     + ArtifactStore
     + DeliveryStore
     + CostStore
+    + MetricsStore
     + MemoryStore
     + JobQueue
     + EventLog

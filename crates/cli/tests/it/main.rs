@@ -20,6 +20,7 @@ mod json_contract;
 mod living_docs;
 mod llm_commands;
 mod memory_journey;
+mod metrics;
 mod pipes;
 mod readme_tour;
 mod schedule_firing;
