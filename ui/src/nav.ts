@@ -19,7 +19,8 @@ export const NAV: NavItem[] = [
   { path: '/costs', label: 'Costs', keywords: 'spend budget money' },
   { path: '/queue', label: 'Queue', keywords: 'jobs retry' },
   { path: '/schedules', label: 'Schedules', keywords: 'cron timer recurring' },
+  { path: '/routines', label: 'Routines', keywords: 'morning plan deliveries slack email webhook' },
   { path: '/memory', label: 'Memory', keywords: 'facts preferences remember forget core blocks' },
-  { path: '/routines', label: 'Routines', upcoming: true },
+  { path: '/access', label: 'Access', keywords: 'tokens users api keys revoke' },
   { path: '/projects', label: 'Projects', upcoming: true },
 ];

@@ -21,6 +21,7 @@ pub mod ids;
 pub mod job;
 pub mod living_docs;
 pub mod memory;
+pub mod routine;
 pub mod run;
 pub mod schedule;
 pub mod secret_text;

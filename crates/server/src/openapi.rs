@@ -24,6 +24,7 @@ use crate::api::{ErrorCode, ErrorResponse};
         (name = "approvals", description = "Tool calls waiting for a person to approve or reject them"),
         (name = "artifacts", description = "The files agents produce"),
         (name = "jobs", description = "The durable job queue"),
+        (name = "routines", description = "Routines: a trigger, an agent, a prompt template, context sources and deliveries"),
         (name = "schedules", description = "Schedules: a *when* in a time zone, policies, and what each fire starts"),
         (name = "deliveries", description = "Routine and run outputs sent to Slack, webhooks, e-mail and files, once each"),
         (name = "events", description = "The append-only log of state changes, paged or live"),
@@ -31,6 +32,7 @@ use crate::api::{ErrorCode, ErrorResponse};
         (name = "memory", description = "What agents remember: episodes, entities, facts in time, hybrid search"),
         (name = "models", description = "The model providers and models the server's agents can use"),
         (name = "auth", description = "Logging in to the dashboard, and who a request acts for"),
+        (name = "access", description = "Users and their API tokens"),
         (name = "meta", description = "This document"),
     ),
     components(schemas(ErrorCode, ErrorResponse))

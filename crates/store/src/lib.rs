@@ -26,6 +26,7 @@ pub mod metrics;
 pub mod migrations;
 pub mod ownership;
 pub mod postgres;
+pub mod routines;
 mod rules;
 pub mod runs;
 pub mod schedules;
@@ -55,6 +56,7 @@ pub use memory::MemoryStore;
 pub use metrics::{MetricsSnapshot, MetricsStore, ModelUsage};
 pub use migrations::MigrationReport;
 pub use ownership::OwnershipStore;
+pub use routines::{FireRecord, RoutineStore};
 pub use runs::{AgentMetrics, ApprovalFilter, RunFilter, RunFinish, RunStore};
 pub use schedules::{FireRequest, PreconditionCheck, ScheduleStore, SettleReport};
 pub use wakeups::Wakeups;
@@ -79,6 +81,7 @@ pub trait Store:
     + EventLog
     + ScheduleStore
     + OwnershipStore
+    + RoutineStore
     + Send
     + Sync
     + 'static

@@ -368,3 +368,57 @@ export interface CoreBlock {
   value: string;
   updated_at: string;
 }
+
+// Routines (server/src/api/routines.rs).
+export interface RoutineDelivery {
+  id: number;
+  destination: string;
+  kind: string;
+  status: string;
+  attempts: number;
+  http_status: number | null;
+  error: string | null;
+  sent_at: string | null;
+}
+
+export interface MissingSource {
+  source: string;
+  reason: string;
+}
+
+export interface RoutineFire {
+  id: number;
+  routine_id: number;
+  trigger: string;
+  replay_of: number | null;
+  run_id: number | null;
+  run_status: string | null;
+  run_outcome: string | null;
+  missing: MissingSource[];
+  inputs: unknown;
+  prompt: string;
+  deliveries: RoutineDelivery[];
+  created: boolean;
+  created_at: string;
+}
+
+export interface Routine {
+  id: number;
+  name: string;
+  agent_id: number;
+  template: string;
+  sources: Record<string, unknown>;
+  deliver: string[];
+  tz: string;
+  after: string | null;
+  schedules: string[];
+  last_fire: RoutineFire | null;
+  created_at: string;
+}
+
+export interface RoutinePreview {
+  inputs: unknown;
+  missing: MissingSource[];
+  prompt: string;
+  destinations: string[];
+}

@@ -226,8 +226,13 @@ async fn sync(args: RunArgs, global: &GlobalOptions) -> anyhow::Result<()> {
         if !global.json {
             say!("{document}: asking agent {agent} to fold in {} commits…", prepared.total_commits);
         }
-        let request =
-            CreateRunRequest { instruction: prepared.instruction.clone(), limits: None, at: None, delay_ms: None };
+        let request = CreateRunRequest {
+            instruction: prepared.instruction.clone(),
+            limits: None,
+            at: None,
+            delay_ms: None,
+            deliver: Vec::new(),
+        };
         let created = client.post::<_, RunResponse>(&format!("/agents/{agent}/runs"), &request).await?;
         let run = crate::commands::runs::follow(&client, created.body.id.get(), false).await?.run;
         let Some((RunOutcome::Completed, Some(output))) = run.outcome.map(|outcome| (outcome, run.output.clone()))

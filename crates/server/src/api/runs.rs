@@ -126,6 +126,11 @@ pub struct CreateRunRequest {
     /// Start not before this many milliseconds from now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delay_ms: Option<u64>,
+    /// Where the output goes once the run finishes, each once: `slack:#channel`,
+    /// `slack:@USERID`, `slack-webhook:URL`, `webhook:URL`, `mailto:ADDRESS`, `file:PATH`
+    /// (a URL may be `$VARIABLE`, read from the server's environment). See `GET /deliveries`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deliver: Vec<String>,
 }
 
 /// Schedules a `defined` (or `failed`) action: it becomes `scheduled` and a
