@@ -23,6 +23,7 @@ import { ApprovalsPage } from './pages/approvals';
 import { CostsPage } from './pages/costs';
 import { QueuePage } from './pages/queue';
 import { JobPage } from './pages/job';
+import { LivingDocsPage } from './pages/living-docs';
 import { MemoryPage } from './pages/memory';
 import { AccessPage } from './pages/access';
 import { RoutinesPage } from './pages/routines';
@@ -149,6 +150,7 @@ export function App() {
             <Route path="/routines" component={RoutinesPage} />
             <Route path="/memory" component={MemoryPage} />
             <Route path="/access" component={AccessPage} />
+            <Route path="/living-docs" component={LivingDocsPage} />
             <Route path="/projects" component={Upcoming} />
             <Route default component={NotFound} />
           </Router>

@@ -422,3 +422,23 @@ export interface RoutinePreview {
   prompt: string;
   destinations: string[];
 }
+
+// Living documentation (`/sync`).
+export interface DocumentSync {
+  document: string;
+  exists: boolean;
+  last_sync: string | null;
+  last_commit: string | null;
+  commits_since_sync: number | null;
+  pending_commits: number;
+  proposal_pending: boolean;
+}
+
+export interface SyncStatus {
+  repo: string;
+  head: string | null;
+  hook_installed: boolean;
+  hook_path: string;
+  changelog_entries: number;
+  documents: DocumentSync[];
+}

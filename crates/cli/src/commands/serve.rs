@@ -12,7 +12,7 @@ use steward_llm::ModelRegistry;
 use steward_runtime::agent::redact::Redactor;
 use steward_runtime::agent::{AgentRunHandler, AgentRuntime, HomeToolsAndSkills};
 use steward_runtime::deliveries::{Deliverer, DeliveryHandler};
-use steward_runtime::memory::{IngestHandler, Memory};
+use steward_runtime::memory::{ConsolidateHandler, IngestHandler, Memory};
 use steward_runtime::outbound::AddressPolicy;
 use steward_runtime::routines::{RoutineHandler, RoutineLabels, Routines};
 use steward_runtime::scheduler::PreconditionChecker;
@@ -118,6 +118,10 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
     handlers.register(steward_domain::schedule::spec::ROUTINE_JOB_KIND, RoutineHandler::new(routines.clone()));
     let memory = memory(&config, store.clone(), &agents, &clock);
     handlers.register(steward_runtime::memory::INGEST_JOB_KIND, IngestHandler::new(memory.clone()));
+    handlers.register(steward_runtime::memory::CONSOLIDATE_JOB_KIND, ConsolidateHandler::new(memory.clone()));
+    if memory.has_extractor() {
+        super::serve_memory::ensure_consolidation_schedule(&config.memory.consolidation, store.as_ref()).await?;
+    }
     register_living_docs(&mut handlers, &store, &agents, &clock);
     let job_kinds = handlers.kinds();
     let metrics = Arc::new(steward_runtime::metrics::Metrics::new());

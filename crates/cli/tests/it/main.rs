@@ -20,6 +20,7 @@ mod jobs;
 mod json_contract;
 mod living_docs;
 mod llm_commands;
+mod memory_import;
 mod memory_journey;
 mod metrics;
 mod pipes;

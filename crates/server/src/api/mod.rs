@@ -27,6 +27,7 @@ pub mod models;
 pub mod routines;
 pub mod runs;
 pub mod schedules;
+pub mod sync;
 
 pub use access::{
     CreateTokenRequest, CreatedTokenResponse, TokenListResponse, TokenResponse, UserListResponse, UserResponse,
@@ -74,3 +75,4 @@ pub use schedules::{
     BackfillRequest, CreateScheduleRequest, FireListResponse, FireResponse, PreviewRequest, PreviewResponse,
     ScheduleListResponse, ScheduleResponse, TargetBody,
 };
+pub use sync::{DocumentSyncBody, StartSyncRequest, SyncStatusQuery, SyncStatusResponse};

@@ -25,6 +25,7 @@ mod runs;
 mod schedules;
 mod setup;
 mod stream;
+mod sync;
 mod triggers;
 
 use axum::Router;
@@ -75,6 +76,8 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(approvals::approve))
         .routes(routes!(approvals::reject))
         .routes(routes!(jobs::list_jobs, jobs::enqueue_job))
+        .routes(routes!(sync::sync_status))
+        .routes(routes!(sync::start_sync))
         .routes(routes!(jobs::enqueue_batch))
         .routes(routes!(jobs::get_job))
         .routes(routes!(jobs::cancel_job))

@@ -86,6 +86,7 @@ async fn world_of_the_local_owner(app: &TestApp) -> World {
             invalid_at: None,
             duplicate_of: None,
             contradicts: vec![],
+            also_from: Vec::new(),
         }],
         ..IngestionPlan::default()
     };
@@ -155,7 +156,6 @@ fn body_for(method: &Method, template: &str) -> Value {
             json!({"from": "2029-12-01T00:00:00Z", "to": "2029-12-02T00:00:00Z"})
         }
         ("POST", "/agents/setup-chat") => json!({"message": "hi"}),
-        ("POST", "/agents/{id}/memory/core-blocks") => json!({"label": "persona", "value": "Stolen"}),
         _ => json!({}),
     }
 }
