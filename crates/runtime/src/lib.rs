@@ -17,6 +17,7 @@ pub mod handlers;
 pub mod living_docs;
 pub mod living_docs_jobs;
 pub mod memory;
+pub mod metrics;
 pub mod outbound;
 pub mod routines;
 pub mod scheduler;

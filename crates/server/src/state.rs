@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use steward_domain::{Clock, SystemClock};
 use steward_runtime::agent::AgentRuntime;
 use steward_runtime::memory::Memory;
+use steward_runtime::metrics::Metrics;
 use steward_runtime::routines::Routines;
 use steward_runtime::{SharedClock, UseCaseError, UseCases};
 use steward_store::Store;
@@ -56,6 +57,8 @@ pub struct AppState {
     pub memory: Option<Arc<Memory>>,
     /// Whether credentials are required; the limits on failed attempts.
     pub auth: AuthSettings,
+    /// What `/metrics` serves; shared with the worker pool and scheduler.
+    pub metrics: Arc<Metrics>,
     /// Firing routines with `serve`'s calendar reader; `None` fires them
     /// without calendars (tests of the plain API).
     pub routines: Option<Arc<Routines>>,
@@ -88,9 +91,15 @@ impl AppState {
             body_timeout: DEFAULT_BODY_TIMEOUT,
             memory: None,
             auth: AuthSettings::default(),
+            metrics: Arc::new(Metrics::new()),
             routines: None,
             trigger_secrets: TriggerSecrets::default(),
         }
+    }
+
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> AppState {
+        self.metrics = metrics;
+        self
     }
 
     pub fn with_auth(mut self, auth: AuthSettings) -> AppState {

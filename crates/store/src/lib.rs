@@ -22,6 +22,7 @@ pub mod error;
 pub mod events;
 pub mod jobs;
 pub mod memory;
+pub mod metrics;
 pub mod migrations;
 pub mod ownership;
 pub mod postgres;
@@ -52,6 +53,7 @@ pub use jobs::{
     LeaseStatus, RetryDecision, SettleOutcome, Settlement,
 };
 pub use memory::MemoryStore;
+pub use metrics::{MetricsSnapshot, MetricsStore, ModelUsage};
 pub use migrations::MigrationReport;
 pub use ownership::OwnershipStore;
 pub use routines::{FireRecord, RoutineStore};
@@ -73,6 +75,7 @@ pub trait Store:
     + ArtifactStore
     + DeliveryStore
     + CostStore
+    + MetricsStore
     + MemoryStore
     + JobQueue
     + EventLog

@@ -124,11 +124,14 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
     }
     register_living_docs(&mut handlers, &store, &agents, &clock);
     let job_kinds = handlers.kinds();
-    let pool = WorkerPool::start(store.clone(), handlers, pool_config(&config).with_clock(clock.clone()));
+    let metrics = Arc::new(steward_runtime::metrics::Metrics::new());
+    let pool_settings = pool_config(&config).with_clock(clock.clone()).with_metrics(metrics.clone());
+    let pool = WorkerPool::start(store.clone(), handlers, pool_settings);
     // On PostgreSQL other nodes may run other kinds, but a kind no node runs
     // would wait forever; refusing kinds this node does not know is the
     // safer default until nodes advertise their kinds.
     let state = steward_server::AppState::new(store.clone())
+        .with_metrics(metrics.clone())
         .with_agents(agents)
         .with_memory(memory)
         .with_routines(routines)
@@ -145,7 +148,7 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
         });
     let shutdown = state.shutdown.clone();
     let app = steward_server::app(state);
-    let scheduler = scheduler(&config, store.clone(), &clock)?.start(shutdown.child_token());
+    let scheduler = scheduler(&config, store.clone(), &clock)?.with_metrics(metrics).start(shutdown.child_token());
 
     crate::output::say!(
         "Steward is running at http://{address}/ (API http://{address}/api/v1, database {})",

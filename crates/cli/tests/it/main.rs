@@ -22,6 +22,7 @@ mod living_docs;
 mod llm_commands;
 mod memory_import;
 mod memory_journey;
+mod metrics;
 mod pipes;
 mod readme_tour;
 mod routines;

@@ -22,13 +22,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use steward_domain::schedule::ScheduleFire;
+use steward_domain::schedule::{FireStatus, ScheduleFire};
 use steward_store::{FireRequest, Store};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 pub use self::preconditions::PreconditionChecker;
 use crate::clock::SharedClock;
+use crate::metrics::Metrics;
 
 /// Due schedules are fired in batches of this many, one transaction each.
 pub const FIRE_BATCH: usize = 1_000;
@@ -52,11 +53,18 @@ pub struct Scheduler {
     store: Arc<dyn Store>,
     clock: SharedClock,
     checker: PreconditionChecker,
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl Scheduler {
     pub fn new(store: Arc<dyn Store>, clock: SharedClock, checker: PreconditionChecker) -> Self {
-        Scheduler { store, clock, checker }
+        Scheduler { store, clock, checker, metrics: None }
+    }
+
+    /// Measures each fire's delay (slot to commit) into `metrics`.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// Fires every schedule due now, batch by batch, with their
@@ -79,6 +87,11 @@ impl Scheduler {
             let request = FireRequest { schedules: due.iter().map(|schedule| schedule.id).collect(), checks };
             let fired = self.store.fire_schedules(request).await?;
             let done = fired.is_empty() || due.len() < FIRE_BATCH;
+            if let Some(metrics) = &self.metrics {
+                for fire in fired.iter().filter(|fire| fire.status == FireStatus::Fired) {
+                    metrics.observe_schedule_fire((fire.fired_at - fire.slot).to_std().unwrap_or_default());
+                }
+            }
             report.fires.extend(fired);
             if done {
                 break;

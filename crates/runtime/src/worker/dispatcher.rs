@@ -167,13 +167,19 @@ impl Dispatcher {
         request.queue_limits = self.config.queue_limits.clone();
         request.settlements = std::mem::take(&mut self.pending);
         let settlements = request.settlements.clone();
+        let claiming = Instant::now();
         match self.store.claim(request).await {
             Ok(response) => {
+                self.config.metrics.observe_claim(claiming.elapsed());
                 log_lost_leases(&settlements, &response.settled);
                 let claimed = response.jobs.len();
+                let now = self.config.clock.now();
                 for job in response.jobs {
+                    let waited = (now - job.ready_at).to_std().unwrap_or_default();
+                    self.config.metrics.observe_job_start(&job.queue, waited);
                     self.start(job);
                 }
+                self.config.metrics.set_running_jobs(self.running.len());
                 self.backlog = claimed == limit;
                 timers.poll = Instant::now() + self.config.poll_interval;
                 timers.next_due = response.next_run_at.map(|at| {
@@ -210,6 +216,7 @@ impl Dispatcher {
 
     fn absorb(&mut self, message: Finished) {
         self.running.remove(&message.job_id);
+        self.config.metrics.set_running_jobs(self.running.len());
         if let Some(settlement) = message.settlement {
             self.pending.push(settlement);
         }

@@ -21,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::clock::SharedClock;
 use crate::handlers::HandlerRegistry;
+use crate::metrics::Metrics;
 
 #[derive(Clone, Debug)]
 pub struct WorkerPoolConfig {
@@ -45,6 +46,8 @@ pub struct WorkerPoolConfig {
     /// What "now" is when waiting for a delayed job: the store's clock, which
     /// decides when a job is due.
     pub clock: SharedClock,
+    /// Where claim latency, start delays and running jobs are measured.
+    pub metrics: Arc<Metrics>,
 }
 
 impl WorkerPoolConfig {
@@ -62,7 +65,13 @@ impl WorkerPoolConfig {
             queue_limits: BTreeMap::new(),
             shutdown_grace: Duration::from_secs(10),
             clock: SharedClock::system(),
+            metrics: Arc::new(Metrics::new()),
         }
+    }
+
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     pub fn with_lease(mut self, lease: Duration) -> Self {

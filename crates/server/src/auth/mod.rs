@@ -35,7 +35,9 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 /// dashboard's files (everything outside `/api/`; its data comes from the API).
 fn is_public(path: &str) -> bool {
     matches!(path, "/api/v1/auth/login" | "/api/v1/auth/session" | "/api/v1/openapi.json" | "/api/v1/docs")
-        || !path.starts_with("/api/")
+        // The dashboard's pages are public (its data comes from the API);
+        // `/metrics` is protected like the API.
+        || (!path.starts_with("/api/") && path != "/metrics")
 }
 
 /// The credential a request carries: a bearer token, or a session cookie.

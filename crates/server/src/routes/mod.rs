@@ -17,6 +17,7 @@ mod health;
 mod jobs;
 mod memory;
 pub(crate) mod meta;
+mod metrics;
 mod models;
 mod no_body;
 mod routines;
@@ -118,15 +119,19 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
 pub(crate) fn router(state: AppState) -> Router {
     let (api, _document) = api_routes().split_for_parts();
     let max_body_bytes = state.max_body_bytes;
+    let state_for_metrics = state.clone();
     api.route_layer(middleware::from_fn(no_body::refuse_unexpected_body))
         .route_layer(middleware::from_fn_with_state(state.clone(), guard::route_limits::check))
         .merge(crate::api_reference::routes())
+        .route("/metrics", axum::routing::get(metrics::scrape))
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .fallback(crate::dashboard::serve)
         .with_state(state.clone())
+        .layer(middleware::from_fn(metrics::mark_route))
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(middleware::from_fn_with_state(state.clone(), crate::auth::authenticate))
         .layer(middleware::from_fn_with_state(state, guard::check))
         .layer(CatchPanicLayer::custom(fallback::panic_response))
         .layer(TraceLayer::new_for_http())
+        .layer(middleware::from_fn_with_state(state_for_metrics, metrics::record))
 }

@@ -83,6 +83,10 @@ pub struct ClaimedJob {
     pub timeout: Duration,
     pub idempotency_key: Option<String>,
     pub lease_expires_at: DateTime<Utc>,
+    /// When the job became due (its `run_at`: the enqueue time, unless it
+    /// was delayed or is being retried); claimed minus this is how long it
+    /// waited for a worker.
+    pub ready_at: DateTime<Utc>,
 }
 
 impl ClaimedJob {

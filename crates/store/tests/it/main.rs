@@ -19,6 +19,7 @@ mod helpers;
 mod leases;
 mod lifecycle;
 mod memory;
+mod metrics_snapshot;
 mod migrations;
 mod notifications;
 mod properties;

@@ -150,5 +150,6 @@ fn claimed_job(row: &PgRow, lease_expires_at: DateTime<Utc>) -> Result<ClaimedJo
         timeout: from_millis(row.try_get(7)?),
         idempotency_key: row.try_get(8)?,
         lease_expires_at,
+        ready_at: row.try_get(10)?,
     })
 }

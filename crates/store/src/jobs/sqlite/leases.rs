@@ -117,7 +117,7 @@ fn claim_some(
              started_at = ?3, updated_at = ?3 \
          WHERE id IN (SELECT id FROM jobs WHERE state = 'queued' AND run_at <= ?3 {condition} \
                       ORDER BY priority DESC, run_at, id LIMIT ?4) \
-         RETURNING id, user_id, queue, kind, payload, attempts, max_attempts, timeout_ms, idempotency_key"
+         RETURNING id, user_id, queue, kind, payload, attempts, max_attempts, timeout_ms, idempotency_key, run_at"
     );
     let mut statement = connection.prepare_cached(&sql)?;
     let mut values: Vec<SqlValue> = vec![
@@ -147,6 +147,7 @@ fn claim_some(
                 timeout: millis(row.get(7)?),
                 idempotency_key: row.get(8)?,
                 lease_expires_at,
+                ready_at: from_micros(row.get(9)?),
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
