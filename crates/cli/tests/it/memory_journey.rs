@@ -6,6 +6,7 @@
 //! and `steward memory search --as-of` still finds the old one.
 
 use serde_json::json;
+use steward_domain::{Clock, SystemClock};
 use steward_fake_llm::{FakeLlm, ReceivedRequest, Reply, Script};
 
 use crate::support::{ServerOptions, eventually, steward};
@@ -105,7 +106,7 @@ async fn heavy_feedback_becomes_a_preference_the_next_run_follows_and_a_later_on
     assert!(second.contains(PLAIN), "the next run's prompt carries the preference: {second}");
 
     // A later preference contradicts it: the old one is closed, not deleted.
-    let between = steward_domain::Clock::now(&steward_domain::SystemClock).to_rfc3339();
+    let between = SystemClock.now().to_rfc3339();
     steward(url, &["action", "refine", &action, LATER_FEEDBACK]).ok();
     eventually("the later preference is stored", || user_facts(url).len() == 2);
     let facts = user_facts(url);

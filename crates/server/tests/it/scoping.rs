@@ -146,11 +146,11 @@ fn body_for(method: &Method, template: &str) -> Value {
         ("POST", "/actions/{id}/transition") => json!({"to": "dismissed"}),
         ("POST", "/approvals/{id}/reject") => json!({"reason": "mine now"}),
         ("POST", "/memory/facts/{id}/forget") => json!({"reason": "mine now"}),
+        ("POST", "/agents/{id}/memory/core-blocks") => json!({"label": "persona", "value": "mine now"}),
         ("POST", "/schedules/{schedule}/backfill") => {
             json!({"from": "2029-12-01T00:00:00Z", "to": "2029-12-02T00:00:00Z"})
         }
         ("POST", "/agents/setup-chat") => json!({"message": "hi"}),
-        ("POST", "/agents/{id}/memory/core-blocks") => json!({"label": "persona", "value": "Stolen"}),
         _ => json!({}),
     }
 }
