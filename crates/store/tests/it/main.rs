@@ -21,6 +21,7 @@ mod memory;
 mod migrations;
 mod notifications;
 mod properties;
+mod routines;
 mod runs;
 mod schedules;
 mod schema_parity;
