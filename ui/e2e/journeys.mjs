@@ -292,6 +292,7 @@ const pages = [
   ['schedules', '/schedules'],
   ['routines', '/routines'],
   ['memory', '/memory'],
+  ['access', '/access'],
 ];
 const violations = [];
 for (const [width, colorScheme] of [[1280, 'light'], [390, 'light'], [1280, 'dark']]) {

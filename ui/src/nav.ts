@@ -21,5 +21,7 @@ export const NAV: NavItem[] = [
   { path: '/schedules', label: 'Schedules', keywords: 'cron timer recurring' },
   { path: '/routines', label: 'Routines', keywords: 'morning plan deliveries slack email webhook' },
   { path: '/memory', label: 'Memory', keywords: 'facts preferences remember forget core blocks' },
+  { path: '/access', label: 'Access', keywords: 'tokens users api keys revoke' },
+  { path: '/living-docs', label: 'Living docs', keywords: 'architecture design git sync commits' },
   { path: '/projects', label: 'Projects', upcoming: true },
 ];

@@ -112,6 +112,12 @@ pub enum Command {
         after_help = "Examples:\n  steward token create --user ada --name laptop --scope write --expires-in 90d\n  steward token revoke 3"
     )]
     Token(commands::users::TokenCommand),
+    /// Secrets sealed in the home (XChaCha20-Poly1305), read by configuration as secret:NAME.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  steward secret set anthropic < key.txt   (the value is read from standard input)\n  steward secret list\n  steward secret remove anthropic\n\nThen, in config.toml:\n  [llm.providers.anthropic]\n  protocol = \"anthropic\"\n  api_key_env = \"secret:anthropic\""
+    )]
+    Secret(commands::secret::SecretCommand),
     /// Store an API token (read from standard input) for this CLI to send to the server.
     #[command(
         after_help = "Example:\n  steward token create --user ada --name laptop --json | jq -r .token | steward login"

@@ -31,6 +31,8 @@ pub struct ApiClient {
 pub struct Reply<T> {
     pub raw: Value,
     pub body: T,
+    /// 201 for something created, 200 for something found or changed.
+    pub status: u16,
 }
 
 impl ApiClient {
@@ -128,7 +130,7 @@ impl ApiClient {
         let body = T::deserialize(&raw).with_context(|| {
             format!("{} answered in a shape this CLI does not understand; are both the same version?", self.base)
         })?;
-        Ok(Reply { raw, body })
+        Ok(Reply { raw, body, status: status.as_u16() })
     }
 
     /// Opens the live event stream; the response streams until the server ends it.

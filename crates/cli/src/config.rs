@@ -52,7 +52,7 @@ pub struct Config {
 }
 
 /// Memory's models (`[memory]`).
-#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct MemoryConfig {
     /// `provider/model` of an embeddings endpoint (OpenAI protocol); unset,
@@ -62,6 +62,16 @@ pub struct MemoryConfig {
     /// per episode); `"default"` is `[llm] default_model`; unset, episodes
     /// are kept and searched as text only.
     pub extraction_model: Option<String>,
+    /// When recent episodes are folded into preferences and decisions (a
+    /// schedule's *when*, e.g. `every 1 hour`), with an extraction model;
+    /// `"off"`: never. A fold with nothing new calls no model.
+    pub consolidation: String,
+}
+
+impl Default for MemoryConfig {
+    fn default() -> Self {
+        MemoryConfig { embedding_model: None, extraction_model: None, consolidation: "every 1 hour".into() }
+    }
 }
 
 /// Defaults for agent runs; an agent or a run may set its own limits.

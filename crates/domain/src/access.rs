@@ -23,6 +23,7 @@ pub enum ResourceKind {
     Artifact,
     Conversation,
     Fact,
+    Token,
     Routine,
     Fire,
 }
@@ -45,6 +46,7 @@ impl ResourceKind {
             ["deliveries", "{id}", ..] => ResourceKind::Delivery,
             ["artifacts", "{id}", ..] => ResourceKind::Artifact,
             ["memory", "facts", "{id}", ..] => ResourceKind::Fact,
+            ["tokens", "{id}", ..] => ResourceKind::Token,
             ["routines", "{routine}", ..] => ResourceKind::Routine,
             ["routine-fires", "{id}", ..] => ResourceKind::Fire,
             _ => return None,

@@ -44,7 +44,8 @@ pub use ids::{
 };
 pub use job::{DeathReason, Job, JobRef, JobState, NewJob};
 pub use run::{
-    NewRun, NewRunStep, Run, RunLimits, RunOutcome, RunStatus, RunStep, RunUsage, Spend, StepKind, TokenUsage,
+    ModelCallStarted, NewRun, NewRunStep, Run, RunLimits, RunOutcome, RunStatus, RunStep, RunUsage, Spend, StepKind,
+    TokenUsage,
 };
 pub use time::{Clock, ManualClock, SystemClock};
 pub use validation::{ValidationError, ValidationErrors};

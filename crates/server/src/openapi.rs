@@ -30,8 +30,10 @@ use crate::api::{ErrorCode, ErrorResponse};
         (name = "events", description = "The append-only log of state changes, paged or live"),
         (name = "costs", description = "What model calls cost, per day, agent and model"),
         (name = "memory", description = "What agents remember: episodes, entities, facts in time, hybrid search"),
+        (name = "sync", description = "Living documentation: architecture documents kept current from git by an agent"),
         (name = "models", description = "The model providers and models the server's agents can use"),
         (name = "auth", description = "Logging in to the dashboard, and who a request acts for"),
+        (name = "access", description = "Users and their API tokens"),
         (name = "meta", description = "This document"),
     ),
     components(schemas(ErrorCode, ErrorResponse))

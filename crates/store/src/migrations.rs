@@ -40,6 +40,11 @@ pub const SQLITE: &[Migration] = &[
         name: "routine_triggers",
         sql: include_str!("../migrations/sqlite/0011_routine_triggers.sql"),
     },
+    Migration {
+        version: 12,
+        name: "model_calls_in_flight",
+        sql: include_str!("../migrations/sqlite/0012_model_calls_in_flight.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -56,6 +61,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 11,
         name: "routine_triggers",
         sql: include_str!("../migrations/postgres/0011_routine_triggers.sql"),
+    },
+    Migration {
+        version: 12,
+        name: "model_calls_in_flight",
+        sql: include_str!("../migrations/postgres/0012_model_calls_in_flight.sql"),
     },
 ];
 

@@ -76,6 +76,7 @@ export interface RunUsage {
   unknown_cost_calls: number;
   model_calls: number;
   tool_calls: number;
+  estimated_calls: number;
 }
 
 export interface Run {
@@ -420,4 +421,24 @@ export interface RoutinePreview {
   missing: MissingSource[];
   prompt: string;
   destinations: string[];
+}
+
+// Living documentation (`/sync`).
+export interface DocumentSync {
+  document: string;
+  exists: boolean;
+  last_sync: string | null;
+  last_commit: string | null;
+  commits_since_sync: number | null;
+  pending_commits: number;
+  proposal_pending: boolean;
+}
+
+export interface SyncStatus {
+  repo: string;
+  head: string | null;
+  hook_installed: boolean;
+  hook_path: string;
+  changelog_entries: number;
+  documents: DocumentSync[];
 }

@@ -1,6 +1,7 @@
 //! `steward memory`: search what agents remember (with why each result
 //! matched and where it came from), add an episode, an entity's facts with
-//! their history, forget a fact, and `bench` (`memory_bench.rs`).
+//! their history, forget a fact, `import` a conversation file
+//! (`memory_import.rs`) and `bench` (`memory_bench.rs`).
 
 use steward_server::api::memory::{
     AddEpisodeRequest, EntityFactsResponse, EpisodeResponse, FactResponse, ForgetFactRequest, MemorySearchResponse,
@@ -51,6 +52,8 @@ pub enum MemoryCommand {
         #[arg(long)]
         reason: Option<String>,
     },
+    /// Import a conversation file (LoCoMo JSON, or JSON Lines of {"speaker", "text", "time"?, "id"?}), one episode a turn.
+    Import(super::memory_import::ImportArgs),
     /// Measure retrieval on a LoCoMo-format dataset (no server, no model calls).
     Bench(super::memory_bench::BenchArgs),
 }
@@ -60,6 +63,9 @@ pub async fn run(command: MemoryCommand, global: &GlobalOptions) -> anyhow::Resu
         return super::memory_bench::run(args, global).await;
     }
     let client = ApiClient::new(&global.server_url()?)?;
+    if let MemoryCommand::Import(args) = command {
+        return super::memory_import::run(args, &client, global).await;
+    }
     match command {
         MemoryCommand::Search { query, agent, as_of, kind, limit } => {
             let mut parameters = vec![("q", query), ("limit", limit.to_string())];
@@ -102,7 +108,7 @@ pub async fn run(command: MemoryCommand, global: &GlobalOptions) -> anyhow::Resu
                 say!("Forgot fact {id}: {} (closed {}).", reply.body.fact, optional_time(reply.body.invalid_at));
             }
         }
-        MemoryCommand::Bench(_) => unreachable!("handled above"),
+        MemoryCommand::Bench(_) | MemoryCommand::Import(_) => unreachable!("handled above"),
     }
     Ok(())
 }

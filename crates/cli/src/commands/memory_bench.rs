@@ -13,8 +13,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
-use chrono::{DateTime, Duration, NaiveDateTime, TimeZone, Utc};
-use serde::Deserialize;
+use chrono::Duration;
 use serde_json::{Value, json};
 use steward_domain::memory::{EpisodeSource, NewEpisode};
 use steward_runtime::SharedClock;
@@ -23,6 +22,7 @@ use steward_store::memory::{EmbeddingTarget, IngestionPlan, PlannedEmbedding};
 use steward_store::{Store, StoreOptions};
 
 use super::bench_support::{Scratch, USER};
+use super::conversation_file::{Sample, sessions};
 use crate::options::GlobalOptions;
 use crate::output::{self, print_json, say};
 
@@ -40,64 +40,6 @@ pub struct BenchArgs {
     /// A database to build in (a new SQLite file, or a PostgreSQL server for a scratch schema).
     #[arg(long, value_name = "URL")]
     pub database: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Sample {
-    #[serde(default)]
-    sample_id: Option<String>,
-    conversation: BTreeMap<String, Value>,
-    #[serde(default)]
-    qa: Vec<Question>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Turn {
-    #[serde(default)]
-    speaker: String,
-    dia_id: String,
-    text: String,
-}
-
-#[derive(Debug, Deserialize)]
-struct Question {
-    question: String,
-    #[serde(default)]
-    evidence: Vec<String>,
-    #[serde(default)]
-    category: Value,
-}
-
-/// LoCoMo writes session times like `1:56 pm on 8 May, 2023`.
-fn session_time(text: &str) -> Option<DateTime<Utc>> {
-    let text = text.trim();
-    for format in ["%I:%M %P on %d %B, %Y", "%l:%M %P on %e %B, %Y", "%I:%M %p on %d %B, %Y", "%Y-%m-%d %H:%M"] {
-        if let Ok(time) = NaiveDateTime::parse_from_str(text, format) {
-            return Some(time.and_utc());
-        }
-    }
-    DateTime::parse_from_rfc3339(text).ok().map(|time| time.with_timezone(&Utc))
-}
-
-/// `(session number, date, turns)`.
-type Session = (u32, DateTime<Utc>, Vec<Turn>);
-
-/// The sessions of a conversation, in session order.
-fn sessions(conversation: &BTreeMap<String, Value>) -> anyhow::Result<Vec<Session>> {
-    let mut sessions = Vec::new();
-    for (key, value) in conversation {
-        let Some(number) = key.strip_prefix("session_").and_then(|rest| rest.parse::<u32>().ok()) else { continue };
-        let turns: Vec<Turn> = serde_json::from_value(value.clone())
-            .with_context(|| format!("conversation.{key} is not a list of turns"))?;
-        let date = conversation
-            .get(&format!("{key}_date_time"))
-            .and_then(Value::as_str)
-            .and_then(session_time)
-            .unwrap_or_else(|| Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0).unwrap() + Duration::days(i64::from(number)));
-        sessions.push((number, date, turns));
-    }
-    sessions.sort_by_key(|(number, _, _)| *number);
-    Ok(sessions)
 }
 
 pub async fn run(args: BenchArgs, global: &GlobalOptions) -> anyhow::Result<()> {
@@ -230,19 +172,4 @@ async fn measure(
         "vectors_used": vectors_used,
         "recall_by_category": categories,
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn locomo_session_times_parse() {
-        assert_eq!(session_time("1:56 pm on 8 May, 2023"), Some(Utc.with_ymd_and_hms(2023, 5, 8, 13, 56, 0).unwrap()));
-        assert_eq!(
-            session_time("10:37 am on 27 June, 2023"),
-            Some(Utc.with_ymd_and_hms(2023, 6, 27, 10, 37, 0).unwrap())
-        );
-        assert_eq!(session_time("someday"), None);
-    }
 }

@@ -289,11 +289,14 @@ fn span_line(span: &SpanResponse) -> String {
 
 pub(crate) fn print_ending(run: &RunResponse) {
     let usage = &run.usage;
-    let cost = if usage.cost_known {
+    let mut cost = if usage.cost_known {
         format_cost(Some(usage.cost_usd))
     } else {
         format!("{} + unknown ({} calls without a price)", format_cost(Some(usage.cost_usd)), usage.unknown_cost_calls)
     };
+    if usage.estimated_calls > 0 {
+        cost.push_str(&format!(" ({} interrupted calls counted as estimates)", usage.estimated_calls));
+    }
     say!(
         "{}: {} model calls, {} tool calls, {} tokens in, {} out, {cost}",
         describe_outcome(run),

@@ -2,6 +2,7 @@
 //! process left running, starts the workers and the HTTP server, and shuts
 //! down gracefully on SIGINT or SIGTERM.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,7 +12,7 @@ use steward_llm::ModelRegistry;
 use steward_runtime::agent::redact::Redactor;
 use steward_runtime::agent::{AgentRunHandler, AgentRuntime, HomeToolsAndSkills};
 use steward_runtime::deliveries::{Deliverer, DeliveryHandler};
-use steward_runtime::memory::{IngestHandler, Memory};
+use steward_runtime::memory::{ConsolidateHandler, IngestHandler, Memory};
 use steward_runtime::outbound::AddressPolicy;
 use steward_runtime::routines::{RoutineHandler, RoutineLabels, Routines};
 use steward_runtime::scheduler::PreconditionChecker;
@@ -103,7 +104,7 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
     }
     let agents = agent_runtime(&config, store.clone(), &clock)?;
     handlers.register(steward_domain::run::execution::JOB_KIND, AgentRunHandler::new(agents.clone()));
-    let deliverer = Deliverer::new(config.deliveries.clone(), std::env::vars(), clock.clone())
+    let deliverer = Deliverer::new(config.deliveries.clone(), crate::vault::environment(&config.home)?, clock.clone())
         .context("invalid [deliveries] configuration")?;
     let labels = std::sync::Arc::new(RoutineLabels { store: store.clone() });
     handlers.register(
@@ -117,6 +118,10 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
     handlers.register(steward_domain::schedule::spec::ROUTINE_JOB_KIND, RoutineHandler::new(routines.clone()));
     let memory = memory(&config, store.clone(), &agents, &clock);
     handlers.register(steward_runtime::memory::INGEST_JOB_KIND, IngestHandler::new(memory.clone()));
+    handlers.register(steward_runtime::memory::CONSOLIDATE_JOB_KIND, ConsolidateHandler::new(memory.clone()));
+    if memory.has_extractor() {
+        super::serve_memory::ensure_consolidation_schedule(&config.memory.consolidation, store.as_ref()).await?;
+    }
     register_living_docs(&mut handlers, &store, &agents, &clock);
     let job_kinds = handlers.kinds();
     let pool = WorkerPool::start(store.clone(), handlers, pool_config(&config).with_clock(clock.clone()));
@@ -245,7 +250,9 @@ fn register_living_docs(
 }
 
 pub fn agent_runtime(config: &Config, store: Arc<dyn Store>, clock: &SharedClock) -> anyhow::Result<Arc<AgentRuntime>> {
-    let models = ModelRegistry::from_process_environment(&config.llm).context("invalid [llm] configuration")?;
+    let environment = crate::vault::environment(&config.home)?;
+    let models = ModelRegistry::new(&config.llm, &|name| environment.get(name).cloned())
+        .context("invalid [llm] configuration")?;
     if !models.has_usable_provider() {
         tracing::warn!(
             "no model provider is configured: agents cannot run until ANTHROPIC_API_KEY or OPENAI_API_KEY is set \
@@ -264,7 +271,7 @@ pub fn agent_runtime(config: &Config, store: Arc<dyn Store>, clock: &SharedClock
             tools_and_skills.clone(),
             tools_and_skills,
             config.agents.settings(config.home.clone()),
-            Redactor::new(secret_values(config)),
+            Redactor::new(secret_values(config, &environment)),
         )
         .with_clock(clock.clone()),
     ))
@@ -293,12 +300,18 @@ pub fn memory(config: &Config, store: Arc<dyn Store>, agents: &AgentRuntime, clo
     Arc::new(Memory::new(store, clock.clone(), extractor, embedder))
 }
 
-/// The values of every API key Steward may use, so they are masked wherever
-/// they would be stored.
-fn secret_values(config: &Config) -> Vec<String> {
+/// The values of every API key and stored secret Steward may use, so they
+/// are masked wherever they would be stored.
+fn secret_values(config: &Config, environment: &BTreeMap<String, String>) -> Vec<String> {
     let mut names = vec!["ANTHROPIC_API_KEY".to_string(), "OPENAI_API_KEY".to_string()];
     names.extend(config.llm.providers.values().filter_map(|provider| provider.api_key_env.clone()));
-    names.iter().filter_map(|name| std::env::var(name).ok()).filter(|value| !value.is_empty()).collect()
+    let stored = environment.iter().filter(|(name, _)| name.starts_with(crate::vault::REFERENCE_PREFIX));
+    names
+        .iter()
+        .filter_map(|name| environment.get(name).cloned())
+        .chain(stored.map(|(_, value)| value.clone()))
+        .filter(|value| !value.is_empty())
+        .collect()
 }
 
 fn pool_config(config: &Config) -> WorkerPoolConfig {

@@ -25,8 +25,9 @@ use crate::input::{AgentRef, parse_agent, resolve_agent};
 use crate::options::GlobalOptions;
 use crate::output::{print_json, say, table};
 
-/// How long the hook waits for the server before giving up quietly.
-const NOTIFY_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long the hook waits for a server that accepted the connection
+/// before giving up quietly (one that is down refuses at once).
+const NOTIFY_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, clap::Subcommand)]
 pub enum SyncCommand {

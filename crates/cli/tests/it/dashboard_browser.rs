@@ -134,6 +134,8 @@ async fn heavy_the_dashboard_journeys_in_a_real_browser() {
         .env("ANTHROPIC_BASE_URL", fake.anthropic_base_url())
         .env("STEWARD_TOOLS__REQUIRE_APPROVAL", "workspace.write")
         .env("STEWARD_MEMORY__EXTRACTION_MODEL", "default")
+        // The journey's schedule is the first one.
+        .env("STEWARD_MEMORY__CONSOLIDATION", "off")
         .start();
     let screenshots = root.join("target/ui-screenshots");
 

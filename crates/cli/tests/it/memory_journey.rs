@@ -3,7 +3,9 @@
 //! its action's thread (`steward action refine`); the `memory.ingest` job
 //! turns it into a preference; the next run's prompt, as the fake receives
 //! it, carries that preference; a later contradicting preference closes it,
-//! and `steward memory search --as-of` still finds the old one.
+//! and `steward memory search --as-of` still finds the old one. The
+//! consolidation schedule folds the feedback once, and costs nothing the
+//! second time.
 
 use serde_json::json;
 use steward_domain::{Clock, SystemClock};
@@ -27,6 +29,10 @@ fn answer(request: &ReceivedRequest) -> Option<Script> {
     if system.contains("You extract the entities") {
         let entities = json!({"entities": [{"name": "the user", "labels": ["Person"]}]});
         return Some(Reply::tool_call(STRUCTURED, &entities).into());
+    }
+    if system.contains("You consolidate") {
+        let folded = json!([{"subject": "the user", "relation": "prefers", "kind": "preference", "fact": ONE_ALLOWED}]);
+        return Some(Reply::tool_call(STRUCTURED, &json!({ "facts": folded })).into());
     }
     if system.contains("You extract facts") {
         let text = request.last_user_text().unwrap_or_default();
@@ -122,4 +128,27 @@ async fn heavy_feedback_becomes_a_preference_the_next_run_follows_and_a_later_on
     assert_eq!(found_facts(url, Some(&between)), [PLAIN], "as of before the change: the old preference");
     let shown = steward(url, &["memory", "search", "exclamation marks", "--as-of", &between]);
     assert!(shown.ok().contains("Never use exclamation marks"), "{}", shown.stdout);
+
+    // Consolidation runs on a schedule; fired now, it folds both feedback
+    // episodes in one call (the same preference: merged, not repeated), and
+    // fired again with nothing new it calls no model.
+    let consolidations = || {
+        fake.requests()
+            .iter()
+            .filter(|request| request.system_text().is_some_and(|s| s.contains("You consolidate")))
+            .count()
+    };
+    steward(url, &["schedule", "run-now", "memory consolidation"]).ok();
+    let done = |count: usize| {
+        let jobs = steward(url, &["job", "list", "--kind", "memory.consolidate", "--state", "completed", "--json"]);
+        jobs.json()["jobs"].as_array().map(Vec::len) == Some(count)
+    };
+    eventually("the consolidation ran", || done(1));
+    assert_eq!(consolidations(), 1);
+    let facts = user_facts(url);
+    assert_eq!(facts.len(), 2, "folded into the standing preference: {facts:?}");
+    assert!(facts[1]["episodes"].as_array().unwrap().len() >= 3, "it cites the folded episodes: {facts:?}");
+    steward(url, &["schedule", "run-now", "memory consolidation"]).ok();
+    eventually("the second consolidation ran", || done(2));
+    assert_eq!(consolidations(), 1, "nothing new: no model call");
 }

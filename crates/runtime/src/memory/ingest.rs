@@ -31,11 +31,11 @@ pub const INGEST_JOB_KIND: &str = "memory.ingest";
 /// cosine similarity or above.
 const EMBEDDING_MERGE_THRESHOLD: f32 = 0.92;
 
-fn model_failure(error: LlmError) -> JobError {
+pub(super) fn model_failure(error: LlmError) -> JobError {
     if error.is_retryable() { JobError::retryable(error.to_string()) } else { JobError::permanent(error.to_string()) }
 }
 
-fn store_failure(error: impl std::fmt::Display) -> JobError {
+pub(super) fn store_failure(error: impl std::fmt::Display) -> JobError {
     JobError::retryable(error.to_string())
 }
 
@@ -77,13 +77,7 @@ impl Memory {
             {
                 continue;
             }
-            let resolution = match match_name(&extracted.name, &known) {
-                NameMatch::Exact(id) => Resolution::Existing(id),
-                NameMatch::Fuzzy(id, similarity) => {
-                    Resolution::Merge { entity: id, method: MergeMethod::Fuzzy, similarity }
-                }
-                NameMatch::None => Resolution::New,
-            };
+            let resolution = resolve_by_name(&extracted.name, &known);
             plan.entities.push(PlannedEntity {
                 name: extracted.name,
                 labels: extracted.labels,
@@ -118,6 +112,7 @@ impl Memory {
                 // Only ids the model was shown count; anything else is noise.
                 duplicate_of: extracted.duplicate_of.filter(|id| known_id(*id)).map(FactId),
                 contradicts: extracted.contradicts.into_iter().filter(|id| known_id(*id)).map(FactId).collect(),
+                also_from: Vec::new(),
             });
         }
         Ok(plan)
@@ -171,6 +166,15 @@ impl Memory {
     }
 }
 
+/// How `name` resolves against the user's entities by name alone.
+pub(super) fn resolve_by_name(name: &str, known: &[(EntityId, String)]) -> Resolution {
+    match match_name(name, known) {
+        NameMatch::Exact(id) => Resolution::Existing(id),
+        NameMatch::Fuzzy(id, similarity) => Resolution::Merge { entity: id, method: MergeMethod::Fuzzy, similarity },
+        NameMatch::None => Resolution::New,
+    }
+}
+
 fn resolved_entity(entity: &PlannedEntity) -> Option<EntityId> {
     match entity.resolution {
         Resolution::Existing(id) | Resolution::Merge { entity: id, .. } => Some(id),
@@ -180,7 +184,7 @@ fn resolved_entity(entity: &PlannedEntity) -> Option<EntityId> {
 
 /// The plan's index of the entity `name`, added as new if the fact names
 /// one the entity call missed.
-fn entity_index(plan: &mut IngestionPlan, name: &str) -> Option<usize> {
+pub(super) fn entity_index(plan: &mut IngestionPlan, name: &str) -> Option<usize> {
     let normalized = normalize_name(name);
     if normalized.is_empty() {
         return None;

@@ -1,5 +1,6 @@
 //! Memory's use cases: adding episodes (ingested by `memory.ingest` jobs,
-//! `ingest.rs`), hybrid search (`retrieval.rs`), and the in-process vector
+//! `ingest.rs`), folding recent episodes into preferences and decisions
+//! (`memory.consolidate` jobs, `consolidate.rs`), hybrid search (`retrieval.rs`), and the in-process vector
 //! index (`vectors.rs`). The rules are the domain's (`domain::memory`), the
 //! storage the store's (`MemoryStore`); this is where they meet the models.
 //!
@@ -8,6 +9,7 @@
 //! Without an extraction model episodes are stored and searchable as text,
 //! but no entities or facts are extracted.
 
+pub mod consolidate;
 pub mod extraction;
 pub mod ingest;
 pub mod retrieval;
@@ -21,6 +23,7 @@ use steward_domain::{NewJob, UserId};
 use steward_llm::{ChatModel, EmbeddingModel};
 use steward_store::Store;
 
+pub use consolidate::{CONSOLIDATE_JOB_KIND, ConsolidateHandler, ConsolidationReport};
 pub use ingest::{INGEST_JOB_KIND, IngestHandler};
 pub use retrieval::{Item, Provenance, SearchOutcome, SearchQuery, SearchResult};
 
@@ -34,11 +37,16 @@ pub async fn record_episode(store: &dyn Store, episode: NewEpisode) -> steward_s
     let user = episode.user_id;
     let (stored, _) = store.add_episode(episode).await?;
     if stored.ingested_at.is_none() {
-        let mut job = NewJob::new(INGEST_JOB_KIND, json!({ "episode_id": stored.id }));
-        job.idempotency_key = Some(format!("memory-ingest:{}", stored.id));
-        store.enqueue(user, vec![job]).await?;
+        enqueue_ingestion(store, user, &stored).await?;
     }
     Ok(stored)
+}
+
+async fn enqueue_ingestion(store: &dyn Store, user: UserId, episode: &Episode) -> steward_store::Result<()> {
+    let mut job = NewJob::new(INGEST_JOB_KIND, json!({ "episode_id": episode.id }));
+    job.idempotency_key = Some(format!("memory-ingest:{}", episode.id));
+    store.enqueue(user, vec![job]).await?;
+    Ok(())
 }
 
 /// What memory needs: the store, the clock, and the models it may use.
@@ -73,9 +81,15 @@ impl Memory {
     }
 
     /// Stores an episode and enqueues its ingestion (once per episode: the
-    /// job's idempotency key is the episode's id).
-    pub async fn add_episode(&self, episode: NewEpisode) -> steward_store::Result<Episode> {
-        record_episode(self.store.as_ref(), episode).await
+    /// job's idempotency key is the episode's id); `false` when the same
+    /// `(source, source_ref)` was stored before (that episode is returned).
+    pub async fn add_episode(&self, episode: NewEpisode) -> steward_store::Result<(Episode, bool)> {
+        let user = episode.user_id;
+        let (stored, created) = self.store.add_episode(episode).await?;
+        if stored.ingested_at.is_none() {
+            enqueue_ingestion(self.store.as_ref(), user, &stored).await?;
+        }
+        Ok((stored, created))
     }
 
     /// The items most similar to `text` by embedding, or `None` without an

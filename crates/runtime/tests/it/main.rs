@@ -10,6 +10,7 @@ mod deliveries;
 mod http_fetch;
 mod living_docs;
 mod memory;
+mod memory_consolidation;
 mod memory_journey;
 mod memory_tools;
 mod outbound;

@@ -19,15 +19,15 @@ use steward_test_support::TestDatabase;
 
 use crate::support::USER;
 
-struct Setup {
-    fake: FakeLlm,
-    store: Arc<dyn Store>,
-    memory: Memory,
-    clock: Arc<ManualClock>,
+pub(crate) struct Setup {
+    pub(crate) fake: FakeLlm,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) memory: Memory,
+    pub(crate) clock: Arc<ManualClock>,
     _database: TestDatabase,
 }
 
-async fn setup(with_embeddings: bool) -> Setup {
+pub(crate) async fn setup(with_embeddings: bool) -> Setup {
     let fake = FakeLlm::start().await.unwrap();
     let config = LlmConfig {
         default_model: Some("openai/gpt-4o-mini".into()),
@@ -54,7 +54,7 @@ async fn setup(with_embeddings: bool) -> Setup {
     Setup { fake, store, memory, clock, _database: database }
 }
 
-fn feedback(reference: &str, content: &str, day: u32) -> NewEpisode {
+pub(crate) fn feedback(reference: &str, content: &str, day: u32) -> NewEpisode {
     NewEpisode {
         user_id: USER,
         agent_id: None,

@@ -56,6 +56,7 @@ async fn an_agent_remembers_searches_forgets_and_keeps_core_blocks() {
             invalid_at: None,
             duplicate_of: None,
             contradicts: vec![],
+            also_from: Vec::new(),
         }],
         ..IngestionPlan::default()
     };

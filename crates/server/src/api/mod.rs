@@ -6,6 +6,7 @@
 //! silently ignored; response types accept unknown fields, so an older client
 //! keeps working with a newer server.
 
+pub mod access;
 pub mod actions;
 pub mod agents;
 pub mod approvals;
@@ -26,7 +27,11 @@ pub mod models;
 pub mod routines;
 pub mod runs;
 pub mod schedules;
+pub mod sync;
 
+pub use access::{
+    CreateTokenRequest, CreatedTokenResponse, TokenListResponse, TokenResponse, UserListResponse, UserResponse,
+};
 pub use actions::{
     ActionListQuery, ActionListResponse, ActionResponse, CreateActionRequest, TransitionActionRequest,
     UpdateActionRequest,
@@ -70,3 +75,4 @@ pub use schedules::{
     BackfillRequest, CreateScheduleRequest, FireListResponse, FireResponse, PreviewRequest, PreviewResponse,
     ScheduleListResponse, ScheduleResponse, TargetBody,
 };
+pub use sync::{DocumentSyncBody, StartSyncRequest, SyncStatusQuery, SyncStatusResponse};

@@ -64,6 +64,10 @@ pub struct RunUsageBody {
     pub unknown_cost_calls: u32,
     pub model_calls: u32,
     pub tool_calls: u32,
+    /// Model calls cut off by a crash or a cancel before their reply: their
+    /// input tokens and cost are counted as estimates (trace spans with
+    /// stop reason `interrupted`).
+    pub estimated_calls: u32,
 }
 
 impl From<RunUsage> for RunUsageBody {
@@ -78,6 +82,7 @@ impl From<RunUsage> for RunUsageBody {
             unknown_cost_calls: usage.unknown_cost_calls,
             model_calls: usage.model_calls,
             tool_calls: usage.tool_calls,
+            estimated_calls: usage.estimated_calls,
         }
     }
 }
@@ -231,7 +236,8 @@ pub struct ModelCallSpan {
     pub cost_known: bool,
     /// From sending the request to the first token of the reply.
     pub time_to_first_token_ms: Option<u64>,
-    /// Why the model stopped (`end_turn`, `tool_use`, `max_tokens`, …).
+    /// Why the model stopped (`end_turn`, `tool_use`, `max_tokens`, …); `interrupted` for a call cut off by a
+    /// crash or a cancel before its reply, whose input tokens and cost are estimates.
     pub stop_reason: Option<String>,
 }
 

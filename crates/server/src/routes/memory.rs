@@ -51,9 +51,9 @@ pub async fn search(
     post, path = "/api/v1/memory/episodes", tag = "memory",
     summary = "Add an episode to memory",
     description = "Stored at once and searchable as text; a `memory.ingest` job extracts its entities and \
-                   facts. The same `(source, source_ref)` again returns the first episode.",
+                   facts. The same `(source, source_ref)` again returns the first episode, with 200.",
     request_body = AddEpisodeRequest,
-    responses((status = 201, body = EpisodeResponse), (status = 400, body = ErrorResponse), (status = 404, body = ErrorResponse))
+    responses((status = 201, body = EpisodeResponse), (status = 200, body = EpisodeResponse), (status = 400, body = ErrorResponse), (status = 404, body = ErrorResponse))
 )]
 pub async fn add_episode(
     State(state): State<AppState>,
@@ -72,8 +72,8 @@ pub async fn add_episode(
         content: request.content,
         reference_time: request.reference_time,
     };
-    let stored = state.memory().add_episode(episode).await?;
-    Ok((StatusCode::CREATED, Json(stored.into())))
+    let (stored, created) = state.memory().add_episode(episode).await?;
+    Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(stored.into())))
 }
 
 #[utoipa::path(

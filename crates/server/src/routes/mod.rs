@@ -3,6 +3,7 @@
 //! paths in the error shape), the fallback for wrong methods, and the layers
 //! every request passes (the guard, body limit, panic catcher, tracing).
 
+mod access;
 mod actions;
 mod agents;
 mod approvals;
@@ -24,6 +25,7 @@ mod schedules;
 mod setup;
 mod stream;
 mod triggers;
+mod sync;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -73,6 +75,8 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(approvals::approve))
         .routes(routes!(approvals::reject))
         .routes(routes!(jobs::list_jobs, jobs::enqueue_job))
+        .routes(routes!(sync::sync_status))
+        .routes(routes!(sync::start_sync))
         .routes(routes!(jobs::enqueue_batch))
         .routes(routes!(jobs::get_job))
         .routes(routes!(jobs::cancel_job))
@@ -106,6 +110,9 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::session))
+        .routes(routes!(access::list_users))
+        .routes(routes!(access::list_tokens, access::create_token))
+        .routes(routes!(access::revoke_token))
 }
 
 pub(crate) fn router(state: AppState) -> Router {

@@ -30,3 +30,4 @@ mod slow_clients;
 mod spending;
 mod stream;
 mod support;
+mod sync;

@@ -45,6 +45,7 @@ async fn episodes_are_added_found_and_their_facts_kept(app: TestApp) {
             invalid_at: None,
             duplicate_of: None,
             contradicts: vec![],
+            also_from: Vec::new(),
         }],
         ..IngestionPlan::default()
     };
@@ -68,6 +69,11 @@ async fn episodes_are_added_found_and_their_facts_kept(app: TestApp) {
     assert_eq!(history.assert_status(200)["facts"][0]["id"], fact, "kept in the history");
     let before = app.get("/api/v1/memory/search?q=plain%20copy&kind=fact&as_of=2000-01-01").await;
     assert_eq!(before.assert_status(200)["results"], json!([]), "not yet valid in 2000");
+
+    let keyed = json!({"content": "Ship on Fridays.", "source": "document", "source_ref": "notes:1"});
+    let created = app.post("/api/v1/memory/episodes", keyed.clone()).await.assert_status(201).clone();
+    let found = app.post("/api/v1/memory/episodes", keyed).await;
+    assert_eq!(found.assert_status(200)["id"], created["id"], "the same source_ref: the first episode, 200");
 }
 
 async fn bad_memory_requests_name_the_field(app: TestApp) {

@@ -23,6 +23,7 @@ use crate::agent_support::setup_reply;
 use crate::support::{TestApp, TestResponse, USER, api_tests, serve};
 
 api_tests!(
+    tokens_are_shown_once_scoped_and_revoked,
     another_user_finds_none_of_a_users_resources,
     the_event_stream_carries_only_the_users_events,
     an_administrator_reaches_any_users_resource_and_changes_name_their_actor,
@@ -94,6 +95,8 @@ async fn world_of_the_local_owner(app: &TestApp) -> World {
     app.fake().push(setup_reply(&format!("{MARKER}: what should it achieve?"), None));
     let setup = app.post("/api/v1/agents/setup-chat", json!({"message": format!("{MARKER} newsletter")})).await;
     let conversation = setup.assert_status(200)["conversation_id"].as_i64().unwrap();
+    let token = app.post("/api/v1/tokens", json!({"name": format!("{MARKER} laptop")})).await;
+    let token = token.assert_status(201)["id"].as_i64().unwrap();
     let routine = json!({"name": format!("{MARKER} morning"), "agent_id": agent, "text": format!("{MARKER} {{{{ today }}}}"), "manual": true});
     let routine = app.post("/api/v1/routines", routine).await.assert_status(201)["id"].as_i64().unwrap();
     let fired = app.post(&format!("/api/v1/routines/{routine}/run"), json!({})).await;
@@ -110,6 +113,7 @@ async fn world_of_the_local_owner(app: &TestApp) -> World {
             (ResourceKind::Artifact, artifact),
             (ResourceKind::Conversation, conversation),
             (ResourceKind::Fact, fact),
+            (ResourceKind::Token, token),
             (ResourceKind::Routine, routine),
             (ResourceKind::Fire, fire),
         ],
@@ -304,4 +308,28 @@ async fn an_administrator_reaches_any_users_resource_and_changes_name_their_acto
         NewToken { user_id: bea.id, kind: TokenKind::Api, name: "t".into(), scope: Scope::Admin, expires_at: None };
     let refused = app.store.create_token(new, secrets::hash_token(&secrets::new_token())).await.unwrap_err();
     assert!(refused.to_string().contains("only an administrator"), "{refused}");
+}
+
+async fn tokens_are_shown_once_scoped_and_revoked(app: TestApp) {
+    let (_, bea) = user_token(&app, "bea", false, Scope::Write).await;
+    let phone = json!({"name": "phone", "scope": "read"});
+    let created = send_as(&app, &bea, Method::POST, "/api/v1/tokens", Some(&phone)).await.assert_status(201).clone();
+    let secret = created["token"].as_str().unwrap().to_string();
+    assert_eq!((created["user"].as_str(), created["scope"].as_str()), (Some("bea"), Some("read")));
+    // The new token works, and its secret is shown nowhere else.
+    let listed = send_as(&app, &secret, Method::GET, "/api/v1/tokens", None).await;
+    assert_eq!(listed.assert_status(200)["tokens"].as_array().unwrap().len(), 2, "bea's two tokens");
+    assert!(!listed.text.contains(&secret));
+    let admin = json!({"name": "x", "scope": "admin"});
+    let too_much = send_as(&app, &bea, Method::POST, "/api/v1/tokens", Some(&admin)).await;
+    too_much.assert_error(403, "forbidden", Some("scope"));
+    send_as(&app, &bea, Method::GET, "/api/v1/users", None).await.assert_error(403, "forbidden", None);
+    // The local owner (an administrator) sees every token and user.
+    assert_eq!(app.get("/api/v1/tokens").await.assert_status(200)["tokens"].as_array().unwrap().len(), 2);
+    let users = app.get("/api/v1/users").await;
+    assert_eq!(users.assert_status(200)["users"].as_array().unwrap().len(), 2);
+    let id = created["id"].as_i64().unwrap();
+    let revoked = send_as(&app, &bea, Method::POST, &format!("/api/v1/tokens/{id}/revoke"), None).await;
+    assert!(revoked.assert_status(200)["revoked_at"].is_string());
+    send_as(&app, &secret, Method::GET, "/api/v1/tokens", None).await.assert_error(401, "unauthenticated", None);
 }

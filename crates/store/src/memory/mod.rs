@@ -70,6 +70,9 @@ pub struct PlannedFact {
     pub duplicate_of: Option<FactId>,
     /// Existing facts this one contradicts.
     pub contradicts: Vec<FactId>,
+    /// Other episodes of the user it was drawn from besides the one
+    /// ingested (consolidation folds several into one fact).
+    pub also_from: Vec<EpisodeId>,
 }
 
 /// What an embedding belongs to, within a plan.
@@ -114,6 +117,10 @@ pub struct EpisodeFilter {
     pub agent_id: Option<AgentId>,
     /// Only episodes still waiting for ingestion.
     pub pending: bool,
+    /// Only episodes after this one, oldest first (else newest first).
+    pub after: Option<EpisodeId>,
+    /// Only episodes whose `source_ref` starts with this.
+    pub source_ref_prefix: Option<String>,
     pub limit: usize,
 }
 
@@ -145,7 +152,7 @@ pub trait MemoryStore {
 
     async fn get_episodes(&self, user: UserId, ids: &[EpisodeId]) -> Result<Vec<Episode>>;
 
-    /// Newest first.
+    /// Newest first, or oldest first with `filter.after`.
     async fn list_episodes(&self, user: UserId, filter: EpisodeFilter) -> Result<Vec<Episode>>;
 
     /// Writes an episode's entities, facts and embeddings and marks it

@@ -220,12 +220,16 @@ impl MemoryStore for PostgresStore {
             "SELECT ",
             episode_columns!(),
             " FROM memory_episodes WHERE user_id = $1 AND ($2::bigint IS NULL OR agent_id = $2) \
-             AND (NOT $3 OR ingested_at IS NULL) ORDER BY id DESC LIMIT $4"
+             AND (NOT $3 OR ingested_at IS NULL) AND ($5::bigint IS NULL OR id > $5) \
+             AND ($6::text IS NULL OR starts_with(source_ref, $6)) \
+             ORDER BY CASE WHEN $5::bigint IS NULL THEN -id ELSE id END LIMIT $4"
         ))
         .bind(user.get())
         .bind(filter.agent_id.map(AgentId::get))
         .bind(filter.pending)
         .bind(i64::try_from(filter.limit).unwrap_or(i64::MAX))
+        .bind(filter.after.map(EpisodeId::get))
+        .bind(filter.source_ref_prefix)
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.iter().map(episode).collect::<Result<_, _>>()?)

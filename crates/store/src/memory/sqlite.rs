@@ -194,11 +194,20 @@ impl MemoryStore for SqliteStore {
             .read(move |connection| {
                 let mut statement = connection.prepare_cached(&format!(
                     "SELECT {EPISODE_COLUMNS} FROM memory_episodes WHERE user_id = ?1 \
-                     AND (?2 IS NULL OR agent_id = ?2) AND (?3 = 0 OR ingested_at IS NULL) ORDER BY id DESC LIMIT ?4"
+                     AND (?2 IS NULL OR agent_id = ?2) AND (?3 = 0 OR ingested_at IS NULL) \
+                     AND (?5 IS NULL OR id > ?5) AND (?6 IS NULL OR substr(source_ref, 1, length(?6)) = ?6) \
+                     ORDER BY CASE WHEN ?5 IS NULL THEN -id ELSE id END LIMIT ?4"
                 ))?;
                 let limit = i64::try_from(filter.limit).unwrap_or(i64::MAX);
                 let rows = statement.query_map(
-                    params![user.get(), filter.agent_id.map(AgentId::get), filter.pending, limit],
+                    params![
+                        user.get(),
+                        filter.agent_id.map(AgentId::get),
+                        filter.pending,
+                        limit,
+                        filter.after.map(EpisodeId::get),
+                        filter.source_ref_prefix
+                    ],
                     episode,
                 )?;
                 Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -1,7 +1,8 @@
 //! Memory's storage on both databases: episodes added once, an ingestion
 //! applied once, names resolved to one entity with merges recorded,
 //! contradictions closing facts without deleting them, forgetting audited,
-//! full text and embeddings scoped to their user, core blocks.
+//! full text and embeddings scoped to their user, core blocks, episodes
+//! listed after a watermark, facts drawn from several episodes.
 
 use chrono::{Duration, TimeZone, Utc};
 use steward_domain::Clock;
@@ -9,7 +10,8 @@ use steward_domain::memory::temporal::visible;
 use steward_domain::memory::{EpisodeSource, FactKind, ItemKey, ItemKind, NewEpisode};
 use steward_domain::{EpisodeId, EventSubject, FactId, UserId};
 use steward_store::memory::{
-    EmbeddingTarget, IngestionPlan, MergeMethod, PlannedEmbedding, PlannedEntity, PlannedFact, Resolution,
+    EmbeddingTarget, EpisodeFilter, IngestionPlan, MergeMethod, PlannedEmbedding, PlannedEntity, PlannedFact,
+    Resolution,
 };
 use steward_store::{Store, StoreError};
 use steward_test_support::{TestStore, store_tests};
@@ -47,6 +49,7 @@ fn preference(statement: &str, contradicts: Vec<FactId>) -> PlannedFact {
         invalid_at: None,
         duplicate_of: None,
         contradicts,
+        also_from: Vec::new(),
     }
 }
 
@@ -226,4 +229,34 @@ store_tests!(
     forgetting_closes_a_fact_once_and_is_audited,
     full_text_and_embeddings_are_the_users,
     core_blocks_are_set_replaced_and_removed,
+    episodes_after_one_come_oldest_first_and_facts_keep_every_source,
 );
+
+async fn episodes_after_one_come_oldest_first_and_facts_keep_every_source(t: TestStore) {
+    let store = t.store.as_ref();
+    let mut ids = Vec::new();
+    for (day, reference) in [(1, "m1"), (2, "m2"), (3, "fold_1"), (4, "m3")] {
+        ids.push(store.add_episode(episode(reference, &format!("Episode {reference}."), day)).await.unwrap().0.id);
+    }
+    let after = |id, prefix: Option<&str>| EpisodeFilter {
+        after: Some(id),
+        source_ref_prefix: prefix.map(String::from),
+        limit: 10,
+        ..EpisodeFilter::default()
+    };
+    let listed = store.list_episodes(USER, after(ids[0], None)).await.unwrap();
+    assert_eq!(listed.iter().map(|e| e.id).collect::<Vec<_>>(), ids[1..], "after the first, oldest first");
+    let newest = store.list_episodes(USER, EpisodeFilter { limit: 1, ..EpisodeFilter::default() }).await.unwrap();
+    assert_eq!(newest[0].id, ids[3], "without `after`, newest first");
+    // `_` is no wildcard: the prefix is compared exactly.
+    let folds = store.list_episodes(USER, after(EpisodeId(0), Some("fold_"))).await.unwrap();
+    assert_eq!(folds.iter().map(|e| e.id).collect::<Vec<_>>(), [ids[2]]);
+    assert_eq!(store.list_episodes(USER, after(EpisodeId(0), Some("fold%"))).await.unwrap(), vec![]);
+
+    let mut folded = preference("Ann prefers plain prose.", vec![]);
+    folded.also_from = vec![ids[0], ids[1]];
+    store.apply_ingestion(USER, ids[2], plan(vec![entity("Ann")], vec![folded])).await.unwrap();
+    let ann = store.find_entity(USER, "Ann").await.unwrap().unwrap();
+    let facts = store.facts_touching(USER, &[ann.id]).await.unwrap();
+    assert_eq!(facts[0].episodes, [ids[0], ids[1], ids[2]], "every episode it was drawn from, oldest first");
+}

@@ -27,7 +27,8 @@ async fn a_fresh_database_gets_every_migration() {
             (8, "memory".to_string()),
             (9, "auth".to_string()),
             (10, "security".to_string()),
-            (11, "routine_triggers".to_string())
+            (11, "routine_triggers".to_string()),
+            (12, "model_calls_in_flight".to_string())
         ]
     );
     store.close().await;

@@ -54,6 +54,7 @@ fn planned(statement: &str) -> PlannedFact {
         invalid_at: None,
         duplicate_of: None,
         contradicts: vec![],
+        also_from: Vec::new(),
     }
 }
 

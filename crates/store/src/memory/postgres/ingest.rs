@@ -193,11 +193,15 @@ pub(super) async fn apply(
                 FactId(id)
             }
         };
-        sqlx::query("INSERT INTO memory_fact_episodes (fact_id, episode_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        for from in std::iter::once(episode.id).chain(planned.also_from.iter().copied()) {
+            sqlx::query(
+                "INSERT INTO memory_fact_episodes (fact_id, episode_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            )
             .bind(id.get())
-            .bind(episode.id.get())
+            .bind(from.get())
             .execute(transaction.connection())
             .await?;
+        }
         fact_ids.push(id);
     }
 

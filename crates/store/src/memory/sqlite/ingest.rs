@@ -188,10 +188,12 @@ pub(super) fn apply(
                 FactId(id)
             }
         };
-        connection.execute(
-            "INSERT OR IGNORE INTO memory_fact_episodes (fact_id, episode_id) VALUES (?1, ?2)",
-            params![id.get(), episode.id.get()],
-        )?;
+        for from in std::iter::once(episode.id).chain(planned.also_from.iter().copied()) {
+            connection.execute(
+                "INSERT OR IGNORE INTO memory_fact_episodes (fact_id, episode_id) VALUES (?1, ?2)",
+                params![id.get(), from.get()],
+            )?;
+        }
         fact_ids.push(id);
     }
 
