@@ -86,6 +86,7 @@ async fn world_of_the_local_owner(app: &TestApp) -> World {
             invalid_at: None,
             duplicate_of: None,
             contradicts: vec![],
+            also_from: Vec::new(),
         }],
         ..IngestionPlan::default()
     };
