@@ -24,8 +24,8 @@ mod runs;
 mod schedules;
 mod setup;
 mod stream;
-mod triggers;
 mod sync;
+mod triggers;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
