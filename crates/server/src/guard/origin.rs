@@ -45,6 +45,11 @@ pub(crate) fn is_json(content_type: &str) -> bool {
     essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
+/// `application/x-www-form-urlencoded`, with or without parameters.
+fn is_form(content_type: &str) -> bool {
+    content_type.split(';').next().unwrap_or_default().trim().eq_ignore_ascii_case("application/x-www-form-urlencoded")
+}
+
 fn header(headers: &HeaderMap, name: impl axum::http::header::AsHeaderName) -> Option<&str> {
     headers.get(name).map(|value| value.to_str().unwrap_or("\u{FFFD}"))
 }
@@ -97,8 +102,8 @@ fn check_head(policy: &HostPolicy, method: &Method, uri: &Uri, headers: &HeaderM
     }
     if let Some(content_type) = header(headers, CONTENT_TYPE)
         && !is_json(content_type)
-        // Signed by a service (Slack posts a form), never by a browser's cookie.
-        && !crate::access::signed::is_signed(method, uri.path())
+        // Slack posts its signed slash commands as a form; nothing else may.
+        && !(uri.path() == crate::access::signed::SLACK_COMMANDS_PATH && is_form(content_type))
     {
         return Err(ApiError::new(
             ErrorCode::UnsupportedMediaType,

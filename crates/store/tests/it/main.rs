@@ -23,6 +23,7 @@ mod metrics_snapshot;
 mod migrations;
 mod notifications;
 mod properties;
+mod routines;
 mod runs;
 mod schedules;
 mod schema_parity;
