@@ -242,6 +242,24 @@ try {
     return blocks.blocks.length === 1 && blocks.blocks[0].value.includes('one exclamation mark');
   });
 
+  // 12. A routine: previewed (the prompt and where it would deliver; nothing started or sent), fired
+  // now; its last fire's delivery shown with its status and reason (no Slack token here: dead at once).
+  step('a routine is previewed and fired; its delivery is shown with its status');
+  await api('/routines', { method: 'POST', body: JSON.stringify({ name: 'Morning plan', agent_id: state.agentId, text: 'Plan my day, {{ weekday }}.', manual: true, deliver: ['slack:#plans'] }) });
+  await page.getByRole('link', { name: 'Routines' }).click();
+  const routineCard = page.locator('section.card', { hasText: 'Morning plan' });
+  await routineCard.getByRole('heading', { name: 'Morning plan' }).waitFor();
+  check((await routineCard.getByText('No fires yet.').count()) === 1, 'a new routine has no fire');
+  await routineCard.getByRole('button', { name: 'Preview' }).click();
+  await routineCard.getByText('Preview (nothing started, nothing sent)').waitFor();
+  check((await routineCard.getByText('Would deliver to: slack:#plans').count()) === 1, 'the preview says where it would deliver');
+  check((await routineCard.getByText(/Plan my day, \w+day\./).count()) >= 1, 'the preview shows the rendered prompt');
+  check((await api('/deliveries')).deliveries.length === 0, 'a preview sends nothing');
+  await routineCard.getByRole('button', { name: 'Run now' }).click();
+  await routineCard.getByRole('row', { name: /slack:#plans/ }).waitFor();
+  await routineCard.locator('td .badge-dead').waitFor();
+  check((await routineCard.getByText(/bot token is not set/).count()) === 1, 'the delivery says why it failed');
+
   assertNoProblems(page, 'the journeys');
   console.log(`@@ state ${JSON.stringify(state)}`);
   step('journeys passed');
@@ -272,7 +290,9 @@ const pages = [
   ['costs', '/costs'],
   ['queue', '/queue'],
   ['schedules', '/schedules'],
+  ['routines', '/routines'],
   ['memory', '/memory'],
+  ['access', '/access'],
 ];
 const violations = [];
 for (const [width, colorScheme] of [[1280, 'light'], [390, 'light'], [1280, 'dark']]) {

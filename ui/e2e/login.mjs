@@ -1,7 +1,8 @@
 // The dashboard on a server that requires authentication, in headless
 // Chromium: the login page (a wrong password refused with the server's
 // message), a session whose change (archiving an agent) carries the CSRF
-// token, and logging out. Started by crates/cli/tests/it/dashboard_browser.rs:
+// token, the access page (a token created, shown once, used, revoked), and
+// logging out. Started by crates/cli/tests/it/dashboard_browser.rs:
 //
 //   STEWARD_URL=… STEWARD_TOKEN=<admin token> STEWARD_USER=… STEWARD_PASSWORD=… node ui/e2e/login.mjs
 
@@ -50,6 +51,28 @@ try {
     check(waited < 30_000, 'the archive did not happen');
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+
+  console.log('-- access: a token is shown once, works, and is revoked');
+  await page.getByRole('link', { name: 'Access' }).click();
+  await page.getByRole('heading', { name: 'Access', level: 1 }).waitFor();
+  await page.getByLabel('Name', { exact: true }).fill('browser ci');
+  await page.getByLabel('Scope').selectOption('read');
+  await page.getByRole('button', { name: 'Create', exact: true }).click();
+  const secret = (await page.locator('.token-secret').textContent()).trim();
+  const bearer = { headers: { authorization: `Bearer ${secret}` } };
+  const used = await fetch(`${BASE}/api/v1/agents`, bearer);
+  check(used.ok, `the new token works: ${used.status}`);
+  await page.getByRole('row', { name: /browser ci/ }).waitFor();
+  check((await page.getByRole('cell', { name: USER, exact: true }).count()) >= 1, 'an administrator sees the users');
+  const accessViolations = await seriousViolations(page);
+  check(accessViolations.length === 0, `accessibility problems on the access page: ${JSON.stringify(accessViolations)}`);
+  await page.getByRole('button', { name: 'Done' }).click();
+  check((await page.getByText(secret).count()) === 0, 'the secret is shown only once');
+  page.once('dialog', (dialog) => dialog.accept());
+  await page.getByRole('button', { name: 'Revoke browser ci' }).click();
+  await page.getByRole('row', { name: /browser ci/ }).getByText('revoked').waitFor();
+  const refused = await fetch(`${BASE}/api/v1/agents`, bearer);
+  check(refused.status === 401, `the revoked token is refused: ${refused.status}`);
 
   console.log('-- logged out, the login page again');
   await page.getByRole('button', { name: `Log out ${USER}` }).click();

@@ -23,7 +23,10 @@ import { ApprovalsPage } from './pages/approvals';
 import { CostsPage } from './pages/costs';
 import { QueuePage } from './pages/queue';
 import { JobPage } from './pages/job';
+import { LivingDocsPage } from './pages/living-docs';
 import { MemoryPage } from './pages/memory';
+import { AccessPage } from './pages/access';
+import { RoutinesPage } from './pages/routines';
 import { SchedulesPage } from './pages/schedules';
 import { NotFound, Upcoming } from './pages/upcoming';
 
@@ -144,8 +147,10 @@ export function App() {
             <Route path="/queue" component={QueuePage} />
             <Route path="/queue/:id" component={JobPage} />
             <Route path="/schedules" component={SchedulesPage} />
-            <Route path="/routines" component={Upcoming} />
+            <Route path="/routines" component={RoutinesPage} />
             <Route path="/memory" component={MemoryPage} />
+            <Route path="/access" component={AccessPage} />
+            <Route path="/living-docs" component={LivingDocsPage} />
             <Route path="/projects" component={Upcoming} />
             <Route default component={NotFound} />
           </Router>

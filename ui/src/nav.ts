@@ -19,7 +19,9 @@ export const NAV: NavItem[] = [
   { path: '/costs', label: 'Costs', keywords: 'spend budget money' },
   { path: '/queue', label: 'Queue', keywords: 'jobs retry' },
   { path: '/schedules', label: 'Schedules', keywords: 'cron timer recurring' },
+  { path: '/routines', label: 'Routines', keywords: 'morning plan deliveries slack email webhook' },
   { path: '/memory', label: 'Memory', keywords: 'facts preferences remember forget core blocks' },
-  { path: '/routines', label: 'Routines', upcoming: true },
+  { path: '/access', label: 'Access', keywords: 'tokens users api keys revoke' },
+  { path: '/living-docs', label: 'Living docs', keywords: 'architecture design git sync commits' },
   { path: '/projects', label: 'Projects', upcoming: true },
 ];

@@ -77,6 +77,14 @@ pub enum Command {
     #[command(subcommand)]
     #[command(after_help = "Examples:\n  steward delivery list --status failed\n  steward delivery retry 7")]
     Delivery(commands::delivery::DeliveryCommand),
+    /// Routines: a schedule or trigger, an agent, a prompt template, context sources and deliveries.
+    #[command(subcommand)]
+    #[command(
+        after_help = "Examples:\n  steward routine add morning --template morning-plan --agent Planner --tz Europe/Paris \\\n    \
+                            --calendar ~/work.ics --priorities ~/priorities.md --deliver slack:@U024BE7LH\n  \
+                            steward routine run morning --dry-run\n  steward routine replay 12 --deliver"
+    )]
+    Routine(commands::routine::RoutineCommand),
     /// Schedules: add, list, pause, run now, backfill, history; preview a *when* (no server needed).
     #[command(subcommand)]
     #[command(after_help = "Examples:\n  steward schedule preview \"weekdays at 08:00\" --tz Europe/London -n 5\n  \
@@ -104,6 +112,12 @@ pub enum Command {
         after_help = "Examples:\n  steward token create --user ada --name laptop --scope write --expires-in 90d\n  steward token revoke 3"
     )]
     Token(commands::users::TokenCommand),
+    /// Secrets sealed in the home (XChaCha20-Poly1305), read by configuration as secret:NAME.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  steward secret set anthropic < key.txt   (the value is read from standard input)\n  steward secret list\n  steward secret remove anthropic\n\nThen, in config.toml:\n  [llm.providers.anthropic]\n  protocol = \"anthropic\"\n  api_key_env = \"secret:anthropic\""
+    )]
+    Secret(commands::secret::SecretCommand),
     /// Store an API token (read from standard input) for this CLI to send to the server.
     #[command(
         after_help = "Example:\n  steward token create --user ada --name laptop --json | jq -r .token | steward login"

@@ -77,6 +77,11 @@ impl CliFailure {
         CliFailure { code: ErrorCode::InvalidField.as_str(), message: message.into(), field: None }
     }
 
+    /// Something named on the command line does not exist.
+    pub fn not_found(message: impl Into<String>) -> CliFailure {
+        CliFailure { code: ErrorCode::NotFound.as_str(), message: message.into(), field: None }
+    }
+
     /// No server answered at the address the CLI resolved.
     pub fn unreachable(message: impl Into<String>) -> CliFailure {
         CliFailure { code: UNREACHABLE, message: message.into(), field: None }

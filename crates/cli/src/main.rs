@@ -14,6 +14,7 @@ mod options;
 mod output;
 mod server_address;
 mod start_time;
+mod vault;
 
 use std::process::ExitCode;
 
@@ -81,6 +82,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(command) => commands::users::run_user(command, &cli.global).await,
         Command::Token(command) => commands::users::run_token(command, &cli.global).await,
         Command::Login => commands::login::run(&cli.global).await,
+        Command::Secret(command) => commands::secret::run(command, &cli.global),
         Command::Completions(args) => {
             commands::completions::run(args, &mut <Cli as clap::CommandFactory>::command());
             Ok(())
@@ -97,6 +99,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Job(command) => commands::job::run(command, &cli.global).await,
         Command::Schedule(command) => commands::schedule::run(command, &cli.global).await,
         Command::Delivery(command) => commands::delivery::run(command, &cli.global).await,
+        Command::Routine(command) => commands::routine::run(command, &cli.global).await,
         Command::Calendar(command) => commands::calendar::run(command, &cli.global).await,
         Command::Sync(command) => commands::sync::run(command, &cli.global).await,
         Command::Events(args) => commands::events::run(args, &cli.global).await,

@@ -23,6 +23,9 @@ pub enum ResourceKind {
     Artifact,
     Conversation,
     Fact,
+    Token,
+    Routine,
+    Fire,
 }
 
 impl ResourceKind {
@@ -43,6 +46,9 @@ impl ResourceKind {
             ["deliveries", "{id}", ..] => ResourceKind::Delivery,
             ["artifacts", "{id}", ..] => ResourceKind::Artifact,
             ["memory", "facts", "{id}", ..] => ResourceKind::Fact,
+            ["tokens", "{id}", ..] => ResourceKind::Token,
+            ["routines", "{routine}", ..] => ResourceKind::Routine,
+            ["routine-fires", "{id}", ..] => ResourceKind::Fire,
             _ => return None,
         };
         Some(kind)

@@ -21,6 +21,7 @@ pub mod ids;
 pub mod job;
 pub mod living_docs;
 pub mod memory;
+pub mod routine;
 pub mod run;
 pub mod schedule;
 pub mod secret_text;
@@ -43,7 +44,8 @@ pub use ids::{
 };
 pub use job::{DeathReason, Job, JobRef, JobState, NewJob};
 pub use run::{
-    NewRun, NewRunStep, Run, RunLimits, RunOutcome, RunStatus, RunStep, RunUsage, Spend, StepKind, TokenUsage,
+    ModelCallStarted, NewRun, NewRunStep, Run, RunLimits, RunOutcome, RunStatus, RunStep, RunUsage, Spend, StepKind,
+    TokenUsage,
 };
 pub use time::{Clock, ManualClock, SystemClock};
 pub use validation::{ValidationError, ValidationErrors};

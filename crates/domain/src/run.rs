@@ -119,6 +119,34 @@ pub struct RunUsage {
     pub unknown_cost_calls: u32,
     pub model_calls: u32,
     pub tool_calls: u32,
+    /// Model calls cut off by a crash or a cancel before their reply came
+    /// back: counted with estimated input tokens and cost (see
+    /// [`ModelCallStarted`]), so the totals are partly estimates.
+    pub estimated_calls: u32,
+}
+
+/// The stop reason stored on a model-call step that never got its reply:
+/// the process stopped (or the run was cancelled) while the call was in
+/// flight. Its tokens and cost are estimates; a resumed run skips it when
+/// replaying.
+pub const INTERRUPTED_STOP_REASON: &str = "interrupted";
+
+/// A model call recorded as started before it is sent, so a call the
+/// process never saw the end of is still counted: resuming or finishing the
+/// run stores it as an interrupted model-call step with these estimates.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelCallStarted {
+    /// The step the reply will be stored as.
+    pub sequence: u32,
+    /// `provider/model`.
+    pub model: String,
+    /// Estimated from the request's size (providers bill input tokens of a
+    /// call cut off mid-reply).
+    pub estimated_input_tokens: u64,
+    /// Those tokens at the model's input price; `None` when the price is
+    /// unknown.
+    pub estimated_cost_usd: Option<f64>,
+    pub started_at: DateTime<Utc>,
 }
 
 impl RunUsage {
@@ -248,6 +276,12 @@ pub struct RunStep {
 }
 
 impl RunStep {
+    /// A model call that never got its reply (its usage is an estimate):
+    /// counted, never replayed.
+    pub fn is_interrupted(&self) -> bool {
+        self.kind == StepKind::ModelCall && self.stop_reason.as_deref() == Some(INTERRUPTED_STOP_REASON)
+    }
+
     pub fn duration(&self) -> Duration {
         (self.finished_at - self.started_at).to_std().unwrap_or_default()
     }

@@ -18,9 +18,11 @@ pub mod living_docs;
 pub mod living_docs_jobs;
 pub mod memory;
 pub mod outbound;
+pub mod routines;
 pub mod scheduler;
 pub mod skills;
 pub mod tools;
+pub mod use_case_error;
 pub mod usecases;
 pub mod worker;
 

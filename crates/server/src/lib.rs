@@ -26,7 +26,7 @@ use axum::Router;
 pub use error::ApiError;
 pub use guard::HostPolicy;
 pub use routes::meta::openapi_document;
-pub use state::{AppState, DEFAULT_BODY_TIMEOUT, DEFAULT_KEEP_ALIVE, DEFAULT_MAX_BODY_BYTES};
+pub use state::{AppState, DEFAULT_BODY_TIMEOUT, DEFAULT_KEEP_ALIVE, DEFAULT_MAX_BODY_BYTES, TriggerSecrets};
 
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use steward_domain::{Clock, SystemClock};
 use steward_runtime::agent::AgentRuntime;
 use steward_runtime::memory::Memory;
+use steward_runtime::routines::Routines;
 use steward_runtime::{SharedClock, UseCaseError, UseCases};
 use steward_store::Store;
 use tokio_util::sync::CancellationToken;
@@ -55,6 +56,21 @@ pub struct AppState {
     pub memory: Option<Arc<Memory>>,
     /// Whether credentials are required; the limits on failed attempts.
     pub auth: AuthSettings,
+    /// Firing routines with `serve`'s calendar reader; `None` fires them
+    /// without calendars (tests of the plain API).
+    pub routines: Option<Arc<Routines>>,
+    /// The keys inbound routine triggers are signed with.
+    pub trigger_secrets: TriggerSecrets,
+}
+
+/// The keys of signed inbound triggers, read from the environment by
+/// `serve`; an endpoint whose key is not set refuses every request.
+#[derive(Clone, Default)]
+pub struct TriggerSecrets {
+    /// HMAC-SHA256 key of `POST /routines/{name}/trigger`.
+    pub webhook: Option<Arc<[u8]>>,
+    /// Slack's signing secret, for slash commands.
+    pub slack: Option<Arc<[u8]>>,
 }
 
 impl AppState {
@@ -72,6 +88,8 @@ impl AppState {
             body_timeout: DEFAULT_BODY_TIMEOUT,
             memory: None,
             auth: AuthSettings::default(),
+            routines: None,
+            trigger_secrets: TriggerSecrets::default(),
         }
     }
 
@@ -101,6 +119,23 @@ impl AppState {
         self.memory.clone().unwrap_or_else(|| {
             Arc::new(Memory::new(self.store.clone(), SharedClock::new(self.clock.clone()), None, None))
         })
+    }
+
+    pub fn with_routines(mut self, routines: Arc<Routines>) -> AppState {
+        self.routines = Some(routines);
+        self
+    }
+
+    pub fn with_trigger_secrets(mut self, secrets: TriggerSecrets) -> AppState {
+        self.trigger_secrets = secrets;
+        self
+    }
+
+    /// Routines: `serve`'s, or ones without calendars on this state's store and clock.
+    pub(crate) fn routines(&self) -> Arc<Routines> {
+        self.routines
+            .clone()
+            .unwrap_or_else(|| Arc::new(Routines::new(self.store.clone(), None, SharedClock::new(self.clock.clone()))))
     }
 
     pub fn with_agents(mut self, agents: Arc<AgentRuntime>) -> AppState {

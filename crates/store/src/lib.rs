@@ -25,6 +25,7 @@ pub mod memory;
 pub mod migrations;
 pub mod ownership;
 pub mod postgres;
+pub mod routines;
 mod rules;
 pub mod runs;
 pub mod schedules;
@@ -53,6 +54,7 @@ pub use jobs::{
 pub use memory::MemoryStore;
 pub use migrations::MigrationReport;
 pub use ownership::OwnershipStore;
+pub use routines::{FireRecord, RoutineStore};
 pub use runs::{AgentMetrics, ApprovalFilter, RunFilter, RunFinish, RunStore};
 pub use schedules::{FireRequest, PreconditionCheck, ScheduleStore, SettleReport};
 pub use wakeups::Wakeups;
@@ -76,6 +78,7 @@ pub trait Store:
     + EventLog
     + ScheduleStore
     + OwnershipStore
+    + RoutineStore
     + Send
     + Sync
     + 'static

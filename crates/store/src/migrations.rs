@@ -35,6 +35,16 @@ pub const SQLITE: &[Migration] = &[
     Migration { version: 8, name: "memory", sql: include_str!("../migrations/sqlite/0008_memory.sql") },
     Migration { version: 9, name: "auth", sql: include_str!("../migrations/sqlite/0009_auth.sql") },
     Migration { version: 10, name: "security", sql: include_str!("../migrations/sqlite/0010_security.sql") },
+    Migration {
+        version: 11,
+        name: "routine_triggers",
+        sql: include_str!("../migrations/sqlite/0011_routine_triggers.sql"),
+    },
+    Migration {
+        version: 12,
+        name: "model_calls_in_flight",
+        sql: include_str!("../migrations/sqlite/0012_model_calls_in_flight.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -47,6 +57,16 @@ pub const POSTGRES: &[Migration] = &[
     Migration { version: 8, name: "memory", sql: include_str!("../migrations/postgres/0008_memory.sql") },
     Migration { version: 9, name: "auth", sql: include_str!("../migrations/postgres/0009_auth.sql") },
     Migration { version: 10, name: "security", sql: include_str!("../migrations/postgres/0010_security.sql") },
+    Migration {
+        version: 11,
+        name: "routine_triggers",
+        sql: include_str!("../migrations/postgres/0011_routine_triggers.sql"),
+    },
+    Migration {
+        version: 12,
+        name: "model_calls_in_flight",
+        sql: include_str!("../migrations/postgres/0012_model_calls_in_flight.sql"),
+    },
 ];
 
 /// What a migration run did.

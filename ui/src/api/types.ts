@@ -76,6 +76,7 @@ export interface RunUsage {
   unknown_cost_calls: number;
   model_calls: number;
   tool_calls: number;
+  estimated_calls: number;
 }
 
 export interface Run {
@@ -366,4 +367,78 @@ export interface CoreBlock {
   label: string;
   value: string;
   updated_at: string;
+}
+
+// Routines (server/src/api/routines.rs).
+export interface RoutineDelivery {
+  id: number;
+  destination: string;
+  kind: string;
+  status: string;
+  attempts: number;
+  http_status: number | null;
+  error: string | null;
+  sent_at: string | null;
+}
+
+export interface MissingSource {
+  source: string;
+  reason: string;
+}
+
+export interface RoutineFire {
+  id: number;
+  routine_id: number;
+  trigger: string;
+  replay_of: number | null;
+  run_id: number | null;
+  run_status: string | null;
+  run_outcome: string | null;
+  missing: MissingSource[];
+  inputs: unknown;
+  prompt: string;
+  deliveries: RoutineDelivery[];
+  created: boolean;
+  created_at: string;
+}
+
+export interface Routine {
+  id: number;
+  name: string;
+  agent_id: number;
+  template: string;
+  sources: Record<string, unknown>;
+  deliver: string[];
+  tz: string;
+  after: string | null;
+  schedules: string[];
+  last_fire: RoutineFire | null;
+  created_at: string;
+}
+
+export interface RoutinePreview {
+  inputs: unknown;
+  missing: MissingSource[];
+  prompt: string;
+  destinations: string[];
+}
+
+// Living documentation (`/sync`).
+export interface DocumentSync {
+  document: string;
+  exists: boolean;
+  last_sync: string | null;
+  last_commit: string | null;
+  commits_since_sync: number | null;
+  pending_commits: number;
+  proposal_pending: boolean;
+}
+
+export interface SyncStatus {
+  repo: string;
+  head: string | null;
+  hook_installed: boolean;
+  hook_path: string;
+  changelog_entries: number;
+  documents: DocumentSync[];
 }

@@ -4,7 +4,7 @@
 
 import { signal } from '@preact/signals';
 import { useLocation } from 'preact-iso';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { get } from '../api/client';
 import type { Action, Run } from '../api/types';
 import { agentName, agents } from '../agents';
@@ -49,7 +49,10 @@ export function Palette() {
   const input = useRef<HTMLInputElement>(null);
   const returnFocus = useRef<Element | null>(null);
 
-  useEffect(() => {
+  // A layout effect: it runs as the dialog is drawn, before anyone can type.
+  // (A plain effect waits for the next frame, and under load a fast typist's
+  // first keys arrived before it and were wiped by the reset.)
+  useLayoutEffect(() => {
     if (!open) return;
     returnFocus.current = document.activeElement;
     setText('');

@@ -5,10 +5,6 @@ import { useLocation } from 'preact-iso';
 import { Empty, PageHeader } from '../components/ui';
 
 const UPCOMING: Record<string, { title: string; text: string }> = {
-  '/routines': {
-    title: 'Routines',
-    text: 'Coming with routines: triggers, prompt templates, context sources and deliveries (Slack, e-mail, webhooks) with their delivery history.',
-  },
   '/projects': {
     title: 'Projects',
     text: 'Coming with spec-driven projects: requirements, design, the task graph and the approval at each phase gate.',

@@ -13,7 +13,8 @@ use crate::options::GlobalOptions;
 pub fn load_registry(home: Option<PathBuf>, global: &GlobalOptions) -> anyhow::Result<(Config, ModelRegistry)> {
     let config = Config::load(&Overrides { home, ..Overrides::default() })?;
     crate::logging::init(global.log.as_deref(), "warn", global.log_format.unwrap_or(config.log_format));
-    let registry = ModelRegistry::from_process_environment(&config.llm).map_err(user_facing)?;
+    let environment = crate::vault::environment(&config.home)?;
+    let registry = ModelRegistry::new(&config.llm, &|name| environment.get(name).cloned()).map_err(user_facing)?;
     Ok((config, registry))
 }
 

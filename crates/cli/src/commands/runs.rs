@@ -33,6 +33,10 @@ pub struct RunArgs {
     /// Start not before this time (2030-01-31T09:00:00Z, or a local 2030-01-31 09:00).
     #[arg(long, value_parser = parse_time, value_name = "TIME")]
     pub at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Send the output there once the run finishes (repeat for several): slack:#channel,
+    /// slack:@USERID, slack-webhook:URL, webhook:URL, mailto:ADDRESS, file:PATH.
+    #[arg(long, value_name = "URI")]
+    pub deliver: Vec<String>,
     /// This run's limits, over the agent's.
     #[command(flatten)]
     pub limits: RunLimitFlags,
@@ -91,6 +95,7 @@ pub async fn run(args: RunArgs, global: &GlobalOptions) -> anyhow::Result<()> {
         limits: args.limits.over(LimitsBody::default()),
         at: args.at,
         delay_ms: None,
+        deliver: args.deliver,
     };
     let created = client.post::<_, RunResponse>(&format!("/agents/{agent}/runs"), &request).await?;
     let id = created.body.id;
@@ -284,11 +289,14 @@ fn span_line(span: &SpanResponse) -> String {
 
 pub(crate) fn print_ending(run: &RunResponse) {
     let usage = &run.usage;
-    let cost = if usage.cost_known {
+    let mut cost = if usage.cost_known {
         format_cost(Some(usage.cost_usd))
     } else {
         format!("{} + unknown ({} calls without a price)", format_cost(Some(usage.cost_usd)), usage.unknown_cost_calls)
     };
+    if usage.estimated_calls > 0 {
+        cost.push_str(&format!(" ({} interrupted calls counted as estimates)", usage.estimated_calls));
+    }
     say!(
         "{}: {} model calls, {} tool calls, {} tokens in, {} out, {cost}",
         describe_outcome(run),

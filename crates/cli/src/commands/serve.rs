@@ -2,6 +2,7 @@
 //! process left running, starts the workers and the HTTP server, and shuts
 //! down gracefully on SIGINT or SIGTERM.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,6 +14,7 @@ use steward_runtime::agent::{AgentRunHandler, AgentRuntime, HomeToolsAndSkills};
 use steward_runtime::deliveries::{Deliverer, DeliveryHandler};
 use steward_runtime::memory::{ConsolidateHandler, IngestHandler, Memory};
 use steward_runtime::outbound::AddressPolicy;
+use steward_runtime::routines::{RoutineHandler, RoutineLabels, Routines};
 use steward_runtime::scheduler::PreconditionChecker;
 use steward_runtime::tools::BuiltinTools;
 use steward_runtime::worker::default_worker_id;
@@ -102,12 +104,18 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
     }
     let agents = agent_runtime(&config, store.clone(), &clock)?;
     handlers.register(steward_domain::run::execution::JOB_KIND, AgentRunHandler::new(agents.clone()));
-    let deliverer = Deliverer::new(config.deliveries.clone(), std::env::vars(), clock.clone())
+    let deliverer = Deliverer::new(config.deliveries.clone(), crate::vault::environment(&config.home)?, clock.clone())
         .context("invalid [deliveries] configuration")?;
+    let labels = std::sync::Arc::new(RoutineLabels { store: store.clone() });
     handlers.register(
         steward_domain::delivery::JOB_KIND,
-        DeliveryHandler::new(store.clone(), std::sync::Arc::new(deliverer)),
+        DeliveryHandler::new(store.clone(), std::sync::Arc::new(deliverer)).with_labels(labels),
     );
+    let calendar =
+        config.calendar.source(config.home.join("cache").join("calendar")).map_err(|error| anyhow::anyhow!(error))?;
+    let routines =
+        std::sync::Arc::new(Routines::new(store.clone(), Some(std::sync::Arc::new(calendar)), clock.clone()));
+    handlers.register(steward_domain::schedule::spec::ROUTINE_JOB_KIND, RoutineHandler::new(routines.clone()));
     let memory = memory(&config, store.clone(), &agents, &clock);
     handlers.register(steward_runtime::memory::INGEST_JOB_KIND, IngestHandler::new(memory.clone()));
     handlers.register(steward_runtime::memory::CONSOLIDATE_JOB_KIND, ConsolidateHandler::new(memory.clone()));
@@ -123,6 +131,8 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
     let state = steward_server::AppState::new(store.clone())
         .with_agents(agents)
         .with_memory(memory)
+        .with_routines(routines)
+        .with_trigger_secrets(trigger_secrets())
         .with_clock(clock.as_arc())
         .with_job_kinds(job_kinds)
         .with_max_body_bytes(config.server.max_body_bytes)
@@ -173,6 +183,14 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
 
 /// The schedule firing loop; URL preconditions keep the outbound address
 /// policy of `tools.http.allow`.
+/// The keys inbound routine triggers are signed with, from the environment.
+fn trigger_secrets() -> steward_server::TriggerSecrets {
+    let key = |name: &str| {
+        std::env::var(name).ok().filter(|value| !value.is_empty()).map(|value| std::sync::Arc::from(value.into_bytes()))
+    };
+    steward_server::TriggerSecrets { webhook: key("STEWARD_TRIGGER_SECRET"), slack: key("SLACK_SIGNING_SECRET") }
+}
+
 fn scheduler(config: &Config, store: Arc<dyn Store>, clock: &SharedClock) -> anyhow::Result<Scheduler> {
     let policy = AddressPolicy::from_allowlist(&config.tools.http.allow)
         .map_err(|error| anyhow::anyhow!("tools.http.allow: {error}"))?
@@ -232,7 +250,9 @@ fn register_living_docs(
 }
 
 pub fn agent_runtime(config: &Config, store: Arc<dyn Store>, clock: &SharedClock) -> anyhow::Result<Arc<AgentRuntime>> {
-    let models = ModelRegistry::from_process_environment(&config.llm).context("invalid [llm] configuration")?;
+    let environment = crate::vault::environment(&config.home)?;
+    let models = ModelRegistry::new(&config.llm, &|name| environment.get(name).cloned())
+        .context("invalid [llm] configuration")?;
     if !models.has_usable_provider() {
         tracing::warn!(
             "no model provider is configured: agents cannot run until ANTHROPIC_API_KEY or OPENAI_API_KEY is set \
@@ -251,7 +271,7 @@ pub fn agent_runtime(config: &Config, store: Arc<dyn Store>, clock: &SharedClock
             tools_and_skills.clone(),
             tools_and_skills,
             config.agents.settings(config.home.clone()),
-            Redactor::new(secret_values(config)),
+            Redactor::new(secret_values(config, &environment)),
         )
         .with_clock(clock.clone()),
     ))
@@ -280,12 +300,18 @@ pub fn memory(config: &Config, store: Arc<dyn Store>, agents: &AgentRuntime, clo
     Arc::new(Memory::new(store, clock.clone(), extractor, embedder))
 }
 
-/// The values of every API key Steward may use, so they are masked wherever
-/// they would be stored.
-fn secret_values(config: &Config) -> Vec<String> {
+/// The values of every API key and stored secret Steward may use, so they
+/// are masked wherever they would be stored.
+fn secret_values(config: &Config, environment: &BTreeMap<String, String>) -> Vec<String> {
     let mut names = vec!["ANTHROPIC_API_KEY".to_string(), "OPENAI_API_KEY".to_string()];
     names.extend(config.llm.providers.values().filter_map(|provider| provider.api_key_env.clone()));
-    names.iter().filter_map(|name| std::env::var(name).ok()).filter(|value| !value.is_empty()).collect()
+    let stored = environment.iter().filter(|(name, _)| name.starts_with(crate::vault::REFERENCE_PREFIX));
+    names
+        .iter()
+        .filter_map(|name| environment.get(name).cloned())
+        .chain(stored.map(|(_, value)| value.clone()))
+        .filter(|value| !value.is_empty())
+        .collect()
 }
 
 fn pool_config(config: &Config) -> WorkerPoolConfig {

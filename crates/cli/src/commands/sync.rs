@@ -25,8 +25,9 @@ use crate::input::{AgentRef, parse_agent, resolve_agent};
 use crate::options::GlobalOptions;
 use crate::output::{print_json, say, table};
 
-/// How long the hook waits for the server before giving up quietly.
-const NOTIFY_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long the hook waits for a server that accepted the connection
+/// before giving up quietly (one that is down refuses at once).
+const NOTIFY_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, clap::Subcommand)]
 pub enum SyncCommand {
@@ -226,8 +227,13 @@ async fn sync(args: RunArgs, global: &GlobalOptions) -> anyhow::Result<()> {
         if !global.json {
             say!("{document}: asking agent {agent} to fold in {} commits…", prepared.total_commits);
         }
-        let request =
-            CreateRunRequest { instruction: prepared.instruction.clone(), limits: None, at: None, delay_ms: None };
+        let request = CreateRunRequest {
+            instruction: prepared.instruction.clone(),
+            limits: None,
+            at: None,
+            delay_ms: None,
+            deliver: Vec::new(),
+        };
         let created = client.post::<_, RunResponse>(&format!("/agents/{agent}/runs"), &request).await?;
         let run = crate::commands::runs::follow(&client, created.body.id.get(), false).await?.run;
         let Some((RunOutcome::Completed, Some(output))) = run.outcome.map(|outcome| (outcome, run.output.clone()))

@@ -177,7 +177,7 @@ pub async fn run_token(command: TokenCommand, global: &GlobalOptions) -> anyhow:
         }
         TokenCommand::List { home } => {
             let store = open(home).await?;
-            let tokens = store.list_tokens(TokenKind::Api).await;
+            let tokens = store.list_tokens(None, TokenKind::Api).await;
             store.close().await;
             let tokens = tokens?;
             if global.json {
@@ -200,7 +200,7 @@ pub async fn run_token(command: TokenCommand, global: &GlobalOptions) -> anyhow:
         }
         TokenCommand::Revoke { id, home } => {
             let store = open(home).await?;
-            let token = store.revoke_token(id).await;
+            let token = store.revoke_token(None, id).await;
             store.close().await;
             let token = token?;
             if global.json {

@@ -177,9 +177,14 @@ async fn crash_kill9_mid_run_resumes_without_repeating_model_or_tool_calls() {
     assert!(!a_keys[0].is_empty() && a_keys[0] != b_keys[0], "each tool call has its own key: {deliveries:?}");
     assert!(a_keys[0].contains(&run_id.to_string()), "the key names the run: {}", a_keys[0]);
 
-    // The stored trace has each step once.
+    // The stored trace has each step once, and the call cut off by the
+    // second crash as an interrupted model call, counted as an estimate.
     let trace = api(&client, reqwest::Method::GET, format!("{}/api/v1/runs/{run_id}/trace", server.url()), None).await;
-    let kinds: Vec<&str> = trace["spans"].as_array().unwrap().iter().filter_map(|span| span["kind"].as_str()).collect();
-    assert_eq!(kinds.iter().filter(|kind| **kind == "model_call").count(), 3, "model calls in the trace: {kinds:?}");
+    let spans = trace["spans"].as_array().unwrap();
+    let kinds: Vec<&str> = spans.iter().filter_map(|span| span["kind"].as_str()).collect();
+    let interrupted = spans.iter().filter(|span| span["model_call"]["stop_reason"] == "interrupted").count();
+    assert_eq!(kinds.iter().filter(|kind| **kind == "model_call").count(), 4, "model calls in the trace: {kinds:?}");
+    assert_eq!(interrupted, 1, "the call cut off by the second crash is stored once: {kinds:?}");
+    assert_eq!(run["usage"]["estimated_calls"], 1, "{run}");
     assert_eq!(kinds.iter().filter(|kind| **kind == "tool_call").count(), 2, "tool calls in the trace: {kinds:?}");
 }

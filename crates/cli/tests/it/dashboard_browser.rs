@@ -7,7 +7,8 @@
 //! server's message, the run's trace waterfall, a paused tool call
 //! approved, the command palette, a schedule paused and fired, memory
 //! (a remembered preference found, forgotten with a reason and seen closed
-//! in its entity's history, a core block written and edited); then screenshots of every main page at
+//! in its entity's history, a core block written and edited), a routine previewed and fired with
+//! its delivery's status shown; then screenshots of every main page at
 //! 1280 and 390 px (`target/ui-screenshots/`) and axe-core checks.
 //!
 //! The script asks for the fake to hold and release replies ("@@

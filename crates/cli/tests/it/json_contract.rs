@@ -82,6 +82,13 @@ const WALK: &[(&str, &[&str], Expect)] = &[
     ("calendar events", &["calendar", "events", "/nonexistent/steward.ics", "--home", "{home}"], Error("failed")),
     ("delivery list", &["delivery", "list", "--status", "failed"], Answer),
     ("delivery retry", &["delivery", "retry", "987654"], Error("not_found")),
+    ("routine templates", &["routine", "templates"], Answer),
+    ("routine add", ROUTINE_ADD, Answer),
+    ("routine list", &["routine", "list"], Answer),
+    ("routine show", &["routine", "show", "walkabout"], Answer),
+    ("routine run", &["routine", "run", "Walkabout", "--dry-run"], Answer),
+    ("routine replay", &["routine", "replay", "987654"], Error("not_found")),
+    ("routine remove", &["routine", "remove", "Walkabout", "--yes"], Answer),
     ("events", &["events"], Answer),
     ("memory add", &["memory", "add", "Walkers prefer plain prose", "--source", "feedback"], Answer),
     ("memory search", &["memory", "search", "plain prose"], Answer),
@@ -112,6 +119,10 @@ const WALK: &[(&str, &[&str], Expect)] = &[
     ("ask", &["ask", "One line, please"], Answer),
     ("agent archive", &["agent", "archive", "{agent}", "--yes"], Answer),
 ];
+
+/// A routine from a built-in template, fired only by hand.
+const ROUTINE_ADD: &[&str] =
+    &["routine", "add", "Walkabout", "--template", "midday-check", "--agent", "{agent}", "--manual"];
 
 /// Two days of a daily schedule's past slots.
 const BACKFILL: &[&str] =

@@ -44,7 +44,8 @@ impl ChangelogEntry {
 
 /// The log with `entry` appended, or `None` when the commit is already in
 /// it. `existing` is the file as read (`None` when there is none yet);
-/// whatever a person wrote above the first entry is kept.
+/// whatever a person wrote above the first entry is kept, other lines
+/// among the entries are not (the log is the hook's).
 pub fn append(existing: Option<&str>, entry: &ChangelogEntry) -> Option<String> {
     let text = existing.unwrap_or(HEADER);
     let marker = format!(" · {} · ", short_id(&entry.commit));

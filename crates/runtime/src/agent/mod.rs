@@ -8,6 +8,7 @@ pub mod context;
 mod failures;
 pub mod handler;
 pub mod limits;
+mod model_calls;
 pub mod run;
 pub mod runtime;
 pub mod setup;

@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 use super::context::{SkillSummary, estimate_tokens, system_prompt};
 use super::failures::{model_job_error, store_failure};
 use super::limits::{EffectiveLimits, Stop, check_limits};
+use super::model_calls::ModelCallEnd;
 use super::runtime::AgentRuntime;
 use super::steps::{
     InstructionContent, ModelCallContent, NextMove, RequestedCall, SummaryContent, new_step, replay, summary_boundary,
@@ -140,7 +141,8 @@ impl AgentRuntime {
                         })
                         .collect();
                     let system = self.system_prompt_for(&agent, user, &skills, &run.instruction).await?;
-                    if estimate_tokens(&system, &replayed.messages, &definitions) > self.settings.context_budget_tokens
+                    let estimated_input_tokens = estimate_tokens(&system, &replayed.messages, &definitions);
+                    if estimated_input_tokens > self.settings.context_budget_tokens
                         && let Some(boundary) = summary_boundary(&steps, self.settings.keep_recent_turns)
                     {
                         let summary = self
@@ -161,15 +163,18 @@ impl AgentRuntime {
                         .with_tools(definitions)
                         .with_max_tokens(self.settings.max_output_tokens);
                     let started = self.clock.now();
-                    let response = tokio::select! {
-                        response = model.complete(request) => response,
-                        () = cancel.cancelled() => {
-                            return self.finish(run.id, RunOutcome::Cancelled, None, Some("cancelled by request".into())).await;
+                    let sequence = replayed.next_sequence;
+                    let response = match self
+                        .call_model(run.id, sequence, model.as_ref(), request, estimated_input_tokens, &cancel)
+                        .await?
+                    {
+                        ModelCallEnd::Reply(response) => response,
+                        ModelCallEnd::Failed(error) => return self.model_failed(run.id, error).await,
+                        ModelCallEnd::Cancelled => {
+                            return self
+                                .finish(run.id, RunOutcome::Cancelled, None, Some("cancelled by request".into()))
+                                .await;
                         }
-                    };
-                    let response = match response {
-                        Ok(response) => response,
-                        Err(error) => return self.model_failed(run.id, error).await,
                     };
                     let stored = self.model_step(run.id, replayed.next_sequence, &response, started);
                     run = self.store.append_step(stored.clone()).await.map_err(store_failure)?;
@@ -231,13 +236,14 @@ impl AgentRuntime {
              found (facts, names, numbers, file paths), decisions made and what is left. Be complete but brief. \
              Reply with the summary only.",
         ));
+        let estimated_input_tokens = estimate_tokens(system, &messages, &[]);
         let request = ChatRequest::new(messages).with_system(system).with_max_tokens(self.settings.max_output_tokens);
         let started = self.clock.now();
-        let response = tokio::select! {
-            response = model.complete(request) => response,
-            () = cancel.cancelled() => return Ok(None),
+        let response = match self.call_model(run.id, sequence, model, request, estimated_input_tokens, cancel).await? {
+            ModelCallEnd::Reply(response) => response,
+            ModelCallEnd::Failed(error) => return Err(model_job_error(&error)),
+            ModelCallEnd::Cancelled => return Ok(None),
         };
-        let response = response.map_err(|error| model_job_error(&error))?;
         let content = SummaryContent { text: response.text(), covers_through: boundary };
         let mut summary = self.model_step(run.id, sequence, &response, started);
         summary.kind = StepKind::Summary;

@@ -118,6 +118,8 @@ pub fn replay(steps: &[RunStep]) -> Result<Replay, ReplayError> {
     let mut open_skill = None;
     for step in steps.iter().filter(|step| step.sequence > covered_through) {
         match step.kind {
+            // A call that never got its reply is counted, not replayed.
+            StepKind::ModelCall if step.is_interrupted() => {}
             StepKind::ModelCall => turns.push((step.sequence, parse(step)?, Vec::new())),
             StepKind::ToolCall => {
                 let result: ToolCallContent = parse(step)?;
@@ -166,8 +168,11 @@ pub fn replay(steps: &[RunStep]) -> Result<Replay, ReplayError> {
 /// model call whose tool calls all have results), keeping the newest
 /// `keep_turns` turns whole. `None` when there is nothing old enough.
 pub fn summary_boundary(steps: &[RunStep], keep_turns: usize) -> Option<u32> {
-    let model_steps: Vec<u32> =
-        steps.iter().filter(|step| step.kind == StepKind::ModelCall).map(|step| step.sequence).collect();
+    let model_steps: Vec<u32> = steps
+        .iter()
+        .filter(|step| step.kind == StepKind::ModelCall && !step.is_interrupted())
+        .map(|step| step.sequence)
+        .collect();
     if model_steps.len() <= keep_turns {
         return None;
     }

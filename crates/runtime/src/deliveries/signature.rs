@@ -4,6 +4,11 @@
 //! `X-Steward-Signature: v1=<hex>`. A receiver refuses a timestamp more
 //! than five minutes away from its clock, so a captured request cannot be
 //! replayed later.
+//!
+//! Slack signs its requests (slash commands) its own way: `v0=<hex of
+//! HMAC-SHA256(signing secret, "v0:{timestamp}:{body}")>` in
+//! `X-Slack-Signature`, the timestamp in `X-Slack-Request-Timestamp`
+//! ([`verify_slack`]), with the same window.
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
@@ -49,6 +54,38 @@ pub fn verify(secret: &[u8], timestamp: &str, signature: &str, body: &[u8], now:
     mac.verify_slice(&given).map_err(|_| SignatureError::Mismatch)
 }
 
+pub const SLACK_TIMESTAMP_HEADER: &str = "x-slack-request-timestamp";
+pub const SLACK_SIGNATURE_HEADER: &str = "x-slack-signature";
+
+/// Slack's `v0=` signature, for tests and senders.
+pub fn sign_slack(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
+    let mut mac = mac(secret);
+    mac.update(format!("v0:{timestamp}:").as_bytes());
+    mac.update(body);
+    format!("v0={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// Checks a Slack request signature in constant time, and its timestamp.
+pub fn verify_slack(
+    secret: &[u8],
+    timestamp: &str,
+    signature: &str,
+    body: &[u8],
+    now: i64,
+) -> Result<(), SignatureError> {
+    let timestamp: i64 = timestamp.trim().parse().map_err(|_| SignatureError::BadTimestamp)?;
+    let skew = now - timestamp;
+    if skew.abs() > REPLAY_WINDOW_SECS {
+        return Err(SignatureError::OutsideWindow(skew));
+    }
+    let given =
+        signature.trim().strip_prefix("v0=").and_then(|hex| hex::decode(hex).ok()).ok_or(SignatureError::Mismatch)?;
+    let mut mac = mac(secret);
+    mac.update(format!("v0:{timestamp}:").as_bytes());
+    mac.update(body);
+    mac.verify_slice(&given).map_err(|_| SignatureError::Mismatch)
+}
+
 fn mac(secret: &[u8]) -> Hmac<Sha256> {
     // HMAC takes a key of any length.
     <Hmac<Sha256> as KeyInit>::new_from_slice(secret).unwrap_or_else(|_| unreachable!("HMAC accepts any key length"))
@@ -79,6 +116,24 @@ mod tests {
             Err(SignatureError::OutsideWindow(301))
         );
         assert_eq!(verify(b"key", "soon", &signature, b"", 0), Err(SignatureError::BadTimestamp));
+    }
+
+    #[test]
+    fn slack_signatures_follow_slacks_example() {
+        // The example of Slack's "Verifying requests from Slack" guide.
+        let secret = b"8f742231b10e8888abcd99yyyzzz85a5";
+        let body = b"token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c";
+        let signature = "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503";
+        assert_eq!(sign_slack(secret, 1_531_420_618, body), signature);
+        assert!(verify_slack(secret, "1531420618", signature, body, 1_531_420_700).is_ok());
+        assert_eq!(
+            verify_slack(secret, "1531420618", signature, body, 1_531_421_000),
+            Err(SignatureError::OutsideWindow(382))
+        );
+        assert_eq!(
+            verify_slack(secret, "1531420618", signature, b"text=x", 1_531_420_618),
+            Err(SignatureError::Mismatch)
+        );
     }
 
     #[test]

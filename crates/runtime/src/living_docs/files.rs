@@ -16,6 +16,7 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), LivingDocsEr
     std::fs::create_dir_all(folder).map_err(io)?;
     let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
     let temporary = folder.join(format!(".{name}.steward-{}.tmp", std::process::id()));
+    remove_stale_temporaries(folder, &name);
     let written = (|| {
         let mut file = std::fs::File::create(&temporary)?;
         file.write_all(contents)?;
@@ -35,6 +36,19 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), LivingDocsEr
         let _ = std::fs::remove_file(&temporary);
     }
     written.map_err(io)
+}
+
+/// Removes what a writer of `name` that died before its rename left behind
+/// (the document itself was never touched by it).
+fn remove_stale_temporaries(folder: &Path, name: &str) {
+    let prefix = format!(".{name}.steward-");
+    let Ok(entries) = std::fs::read_dir(folder) else { return };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        if file_name.starts_with(&prefix) && file_name.ends_with(".tmp") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// A file's text, or `None` when it does not exist.
@@ -77,6 +91,20 @@ mod tests {
         let names: Vec<_> = std::fs::read_dir(folder.path()).unwrap().map(|entry| entry.unwrap().file_name()).collect();
         assert_eq!(names, vec![std::ffi::OsString::from("DOC.md")]);
         assert_eq!(read_optional(&folder.path().join("missing.md")).unwrap(), None);
+    }
+
+    #[test]
+    fn a_writer_that_died_before_its_rename_left_the_old_text_and_its_leftover_is_cleared() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("DOC.md");
+        write_atomically(&path, b"old").unwrap();
+        // What a process killed between writing and renaming leaves.
+        std::fs::write(folder.path().join(".DOC.md.steward-999999.tmp"), b"half of the ne").unwrap();
+        assert_eq!(read_optional(&path).unwrap().as_deref(), Some("old"));
+        write_atomically(&path, b"new").unwrap();
+        let names: Vec<_> = std::fs::read_dir(folder.path()).unwrap().map(|entry| entry.unwrap().file_name()).collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("DOC.md")]);
+        assert_eq!(read_optional(&path).unwrap().as_deref(), Some("new"));
     }
 
     #[test]

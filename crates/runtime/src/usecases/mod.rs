@@ -9,38 +9,25 @@
 
 mod actions;
 mod approvals;
+mod routines;
 mod runs;
 mod schedules;
 pub mod start_time;
 
 use std::sync::Arc;
 
-use steward_domain::ValidationError;
-use steward_store::{Store, StoreError};
+use steward_store::Store;
 
 use crate::agent::AgentRuntime;
 use crate::clock::SharedClock;
 
 pub use actions::{ScheduleAction, instruction_for};
+pub use routines::{AddRoutine, AddedRoutine};
 pub use runs::StartRun;
 pub use schedules::{CreateSchedule, TargetRequest};
 pub use start_time::{MAX_DELAY, start_time};
 
-/// Why a use case refused or failed.
-#[derive(Debug, thiserror::Error)]
-pub enum UseCaseError {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// Bad input, naming the field as the request names it.
-    #[error(transparent)]
-    Invalid(#[from] ValidationError),
-    /// Starting work needs the agent runtime, and this process has none.
-    #[error(
-        "this server runs without an agent runtime, so it cannot chat with agents, start runs or serve their \
-         files; use a server started with `steward serve`"
-    )]
-    NoAgentRuntime,
-}
+pub use crate::use_case_error::UseCaseError;
 
 /// What the use cases need: the store, the clock, and (for those that start
 /// work) the agent runtime.

@@ -5,6 +5,7 @@
 
 mod hosts;
 pub mod limiter;
+pub mod signed;
 
 use std::sync::Arc;
 

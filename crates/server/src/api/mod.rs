@@ -6,6 +6,7 @@
 //! silently ignored; response types accept unknown fields, so an older client
 //! keeps working with a newer server.
 
+pub mod access;
 pub mod actions;
 pub mod agents;
 pub mod approvals;
@@ -23,9 +24,14 @@ pub mod job_history;
 pub mod jobs;
 pub mod memory;
 pub mod models;
+pub mod routines;
 pub mod runs;
 pub mod schedules;
+pub mod sync;
 
+pub use access::{
+    CreateTokenRequest, CreatedTokenResponse, TokenListResponse, TokenResponse, UserListResponse, UserResponse,
+};
 pub use actions::{
     ActionListQuery, ActionListResponse, ActionResponse, CreateActionRequest, TransitionActionRequest,
     UpdateActionRequest,
@@ -56,6 +62,11 @@ pub use jobs::{
     JobListQuery, JobListResponse, JobReference, JobResponse,
 };
 pub use models::{ModelBody, ModelsResponse, PriceBody, ProviderBody};
+pub use routines::{
+    CreateRoutineRequest, MissingSource, ReplayRequest, RoutineFireListResponse, RoutineFireResponse,
+    RoutineListResponse, RoutinePreviewResponse, RoutineResponse, RunRoutineRequest, RunRoutineResponse,
+    TemplateListResponse, TemplateResponse, TriggerResponse,
+};
 pub use runs::{
     CreateRunRequest, ModelCallSpan, RunListQuery, RunListResponse, RunResponse, RunUsageBody, ScheduleActionRequest,
     ScheduleActionResponse, SpanResponse, ToolCallSpan, TraceResponse,
@@ -64,3 +75,4 @@ pub use schedules::{
     BackfillRequest, CreateScheduleRequest, FireListResponse, FireResponse, PreviewRequest, PreviewResponse,
     ScheduleListResponse, ScheduleResponse, TargetBody,
 };
+pub use sync::{DocumentSyncBody, StartSyncRequest, SyncStatusQuery, SyncStatusResponse};

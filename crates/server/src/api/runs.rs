@@ -64,6 +64,10 @@ pub struct RunUsageBody {
     pub unknown_cost_calls: u32,
     pub model_calls: u32,
     pub tool_calls: u32,
+    /// Model calls cut off by a crash or a cancel before their reply: their
+    /// input tokens and cost are counted as estimates (trace spans with
+    /// stop reason `interrupted`).
+    pub estimated_calls: u32,
 }
 
 impl From<RunUsage> for RunUsageBody {
@@ -78,6 +82,7 @@ impl From<RunUsage> for RunUsageBody {
             unknown_cost_calls: usage.unknown_cost_calls,
             model_calls: usage.model_calls,
             tool_calls: usage.tool_calls,
+            estimated_calls: usage.estimated_calls,
         }
     }
 }
@@ -121,6 +126,11 @@ pub struct CreateRunRequest {
     /// Start not before this many milliseconds from now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delay_ms: Option<u64>,
+    /// Where the output goes once the run finishes, each once: `slack:#channel`,
+    /// `slack:@USERID`, `slack-webhook:URL`, `webhook:URL`, `mailto:ADDRESS`, `file:PATH`
+    /// (a URL may be `$VARIABLE`, read from the server's environment). See `GET /deliveries`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deliver: Vec<String>,
 }
 
 /// Schedules a `defined` (or `failed`) action: it becomes `scheduled` and a
@@ -226,7 +236,8 @@ pub struct ModelCallSpan {
     pub cost_known: bool,
     /// From sending the request to the first token of the reply.
     pub time_to_first_token_ms: Option<u64>,
-    /// Why the model stopped (`end_turn`, `tool_use`, `max_tokens`, …).
+    /// Why the model stopped (`end_turn`, `tool_use`, `max_tokens`, …); `interrupted` for a call cut off by a
+    /// crash or a cancel before its reply, whose input tokens and cost are estimates.
     pub stop_reason: Option<String>,
 }
 

@@ -65,6 +65,19 @@ fn check_content_type(content_type: Option<&str>) -> Result<(), ApiError> {
     }
 }
 
+/// The body as sent, whatever its type, within the configured size limit
+/// and time: for endpoints that check a signature over the exact bytes.
+#[derive(Debug, Clone, Default)]
+pub struct RawBody(pub Bytes);
+
+impl FromRequest<AppState> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
+        read_body(request, state).await.map(RawBody)
+    }
+}
+
 /// The whole body, within the configured size limit and time. A declared
 /// length over the limit is refused before anything is read.
 async fn read_body(request: Request, state: &AppState) -> Result<Bytes, ApiError> {

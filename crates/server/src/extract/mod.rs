@@ -6,6 +6,6 @@ pub mod path;
 pub mod query;
 
 pub use caller::Caller;
-pub use json::{ApiJson, ApiJsonOrEmpty};
+pub use json::{ApiJson, ApiJsonOrEmpty, RawBody};
 pub use path::IdPath;
 pub use query::QueryParams;

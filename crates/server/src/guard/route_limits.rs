@@ -34,7 +34,9 @@ pub(crate) fn spends(method: &Method, template: &str) -> bool {
 
 /// The largest body a route takes, where it is smaller than the server's.
 pub(crate) fn body_limit(method: &Method, template: &str) -> Option<usize> {
-    const TYPED: usize = 64 * 1024;
+    // A message or an instruction may hold 100,000 characters; escaped in
+    // JSON one may take up to 6 bytes (`\u0001`), so a valid one always fits.
+    const TYPED: usize = 1024 * 1024;
     const LOGIN: usize = 4 * 1024;
     if *method == Method::GET {
         return None;

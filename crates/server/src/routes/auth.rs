@@ -99,7 +99,7 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result
     if let Some(secret) = session_cookie(&headers)
         && let Some(token) = state.store.use_token(&secrets::hash_token(&secret)).await?
     {
-        state.store.revoke_token(token.id).await?;
+        state.store.revoke_token(None, token.id).await?;
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
     response.headers_mut().insert(SET_COOKIE, cookie(&state, "", 0));

@@ -3,6 +3,7 @@
 //! paths in the error shape), the fallback for wrong methods, and the layers
 //! every request passes (the guard, body limit, panic catcher, tracing).
 
+mod access;
 mod actions;
 mod agents;
 mod approvals;
@@ -18,10 +19,13 @@ mod memory;
 pub(crate) mod meta;
 mod models;
 mod no_body;
+mod routines;
 mod runs;
 mod schedules;
 mod setup;
 mod stream;
+mod sync;
+mod triggers;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -71,6 +75,8 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(approvals::approve))
         .routes(routes!(approvals::reject))
         .routes(routes!(jobs::list_jobs, jobs::enqueue_job))
+        .routes(routes!(sync::sync_status))
+        .routes(routes!(sync::start_sync))
         .routes(routes!(jobs::enqueue_batch))
         .routes(routes!(jobs::get_job))
         .routes(routes!(jobs::cancel_job))
@@ -83,6 +89,15 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(schedules::run_schedule_now))
         .routes(routes!(schedules::backfill_schedule))
         .routes(routes!(schedules::schedule_fires))
+        .routes(routes!(routines::list_routines, routines::create_routine))
+        .routes(routes!(routines::get_routine, routines::delete_routine))
+        .routes(routes!(routines::run_routine))
+        .routes(routes!(routines::routine_fires))
+        .routes(routes!(routines::get_fire))
+        .routes(routes!(routines::replay_fire))
+        .routes(routes!(routines::list_templates))
+        .routes(routes!(triggers::trigger_routine))
+        .routes(routes!(triggers::slack_command))
         .routes(routes!(deliveries::list_deliveries))
         .routes(routes!(deliveries::get_delivery))
         .routes(routes!(deliveries::retry_delivery))
@@ -95,6 +110,9 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::session))
+        .routes(routes!(access::list_users))
+        .routes(routes!(access::list_tokens, access::create_token))
+        .routes(routes!(access::revoke_token))
 }
 
 pub(crate) fn router(state: AppState) -> Router {

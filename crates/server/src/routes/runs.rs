@@ -49,6 +49,7 @@ pub async fn create_run(
         limits: request.limits.map(Into::into).unwrap_or_default(),
         at: request.at,
         delay_ms: request.delay_ms,
+        deliver: request.deliver,
     };
     let run = state.use_cases().start_run(caller.user, agent_id, request).await?;
     let location = format!("/api/v1/runs/{}", run.id);

@@ -82,8 +82,8 @@ async fn a_server_that_requires_authentication_checks_tokens_and_scopes(mut app:
     let response = send(&app, Method::GET, "/api/v1/agents", &[("authorization", &expired)], None).await;
     assert!(response.assert_error(401, "unauthenticated", None).contains("expired"));
 
-    let tokens = app.store.list_tokens(TokenKind::Api).await.unwrap();
-    app.store.revoke_token(tokens[0].id).await.unwrap();
+    let tokens = app.store.list_tokens(None, TokenKind::Api).await.unwrap();
+    app.store.revoke_token(None, tokens[0].id).await.unwrap();
     let response = send(&app, Method::GET, "/api/v1/agents", &[("authorization", &auth)], None).await;
     assert!(response.assert_error(401, "unauthenticated", None).contains("revoked"));
     let unknown = bearer(&secrets::new_token());

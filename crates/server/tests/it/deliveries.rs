@@ -51,6 +51,24 @@ async fn deliveries_are_listed_got_and_retried_when_dead(app: TestApp) {
 }
 
 async fn bad_filters_name_the_parameter(app: TestApp) {
+    let agent = app.agent("Planner").await;
+    let refused = app
+        .post(
+            &format!("/api/v1/agents/{agent}/runs"),
+            serde_json::json!({"instruction": "Plan", "deliver": ["slack:#a", "pager:7"]}),
+        )
+        .await;
+    refused.assert_error(422, "invalid_field", Some("deliver[1]"));
+    assert!(app.get("/api/v1/runs").await.body["runs"].as_array().unwrap().is_empty(), "nothing started");
+    let started = app
+        .post(
+            &format!("/api/v1/agents/{agent}/runs"),
+            serde_json::json!({"instruction": "Plan", "deliver": ["slack:#a"]}),
+        )
+        .await;
+    let run = started.assert_status(201)["id"].as_i64().unwrap();
+    let listed = app.get(&format!("/api/v1/deliveries?run_id={run}")).await;
+    assert_eq!(listed.assert_status(200)["deliveries"][0]["destination"], "slack:#a");
     app.get("/api/v1/deliveries?status=lost").await.assert_error(400, "invalid_parameter", Some("status"));
     app.get("/api/v1/deliveries?limit=0").await.assert_error(400, "invalid_parameter", Some("limit"));
     app.get("/api/v1/deliveries?colour=red").await.assert_error(400, "invalid_parameter", Some("colour"));

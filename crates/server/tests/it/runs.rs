@@ -29,7 +29,8 @@ async fn a_run_is_started_listed_and_cancelled(app: TestApp) {
     assert_eq!(
         run["usage"],
         json!({"input_tokens": 0, "output_tokens": 0, "cache_read_tokens": 0, "cache_write_tokens": 0,
-               "cost_usd": 0.0, "cost_known": true, "unknown_cost_calls": 0, "model_calls": 0, "tool_calls": 0})
+               "cost_usd": 0.0, "cost_known": true, "unknown_cost_calls": 0, "model_calls": 0, "tool_calls": 0,
+               "estimated_calls": 0})
     );
     assert_eq!((run["steps"].as_u64(), run["cancel_requested"].as_bool()), (Some(0), Some(false)));
     let job = app.get(&format!("/api/v1/jobs/{}", run["job_id"])).await;

@@ -64,9 +64,14 @@ async fn model_calls_are_limited_per_token_and_per_address(mut app: TestApp) {
 
 async fn typed_bodies_have_a_smaller_limit(app: TestApp) {
     let agent = app.agent("Talker").await;
-    let long = "x".repeat(70 * 1024);
-    let refused = app.refused(app.post(&format!("/api/v1/agents/{agent}/runs"), json!({"instruction": long}))).await;
+    let runs = format!("/api/v1/agents/{agent}/runs");
+    // Larger than any valid instruction, smaller than the server's limit.
+    let long = "x".repeat(1536 * 1024);
+    let refused = app.refused(app.post(&runs, json!({"instruction": long}))).await;
     assert!(refused.assert_error(413, "payload_too_large", None).contains("this endpoint accepts"));
+    // The longest valid instruction fits, even in three-byte characters.
+    let widest = "€".repeat(steward_domain::run::limits::INSTRUCTION_CHARS);
+    app.post(&runs, json!({"instruction": widest})).await.assert_status(201);
     // A batch of jobs keeps the server's limit.
     let jobs: Vec<Value> =
         (0..200).map(|index| json!({"kind": "noop", "payload": {"pad": "y".repeat(400), "i": index}})).collect();

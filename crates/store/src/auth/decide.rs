@@ -47,8 +47,11 @@ pub(crate) fn removable(name: &str, user: Option<User>) -> Result<User> {
 }
 
 /// The token to revoke; `None` when it already is (revoking is idempotent).
-pub(crate) fn revocation(id: i64, token: Option<ApiToken>) -> Result<Option<ApiToken>> {
-    let token = token.ok_or_else(|| StoreError::not_found(Entity::Token, id))?;
+/// A token of another user than `owner` is not found.
+pub(crate) fn revocation(owner: Option<UserId>, id: i64, token: Option<ApiToken>) -> Result<Option<ApiToken>> {
+    let token = token
+        .filter(|token| owner.is_none_or(|owner| token.user_id == owner))
+        .ok_or_else(|| StoreError::not_found(Entity::Token, id))?;
     Ok(token.revoked_at.is_none().then_some(token))
 }
 

@@ -6,6 +6,7 @@ pub(crate) mod postgres;
 pub(crate) mod sqlite;
 
 use async_trait::async_trait;
+use steward_domain::UserId;
 use steward_domain::auth::{ApiToken, NewToken, NewUser, TokenKind, User};
 
 use crate::Result;
@@ -27,11 +28,13 @@ pub trait AuthStore {
     /// Stores a new token by its hash (validated against the store's clock).
     async fn create_token(&self, token: NewToken, token_hash: String) -> Result<ApiToken>;
 
-    /// Tokens of `kind`, oldest first, revoked ones included.
-    async fn list_tokens(&self, kind: TokenKind) -> Result<Vec<ApiToken>>;
+    /// Tokens of `kind`, oldest first, revoked ones included: `owner`'s
+    /// only, or everyone's for `None`.
+    async fn list_tokens(&self, owner: Option<UserId>, kind: TokenKind) -> Result<Vec<ApiToken>>;
 
-    /// Revokes a token; revoking twice is not an error.
-    async fn revoke_token(&self, id: i64) -> Result<ApiToken>;
+    /// Revokes a token (of `owner`, when given: another user's is not
+    /// found); revoking twice is not an error.
+    async fn revoke_token(&self, owner: Option<UserId>, id: i64) -> Result<ApiToken>;
 
     /// The token with this hash, whatever its state (the caller decides),
     /// with its last use recorded (at most once a minute).

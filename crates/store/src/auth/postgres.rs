@@ -162,20 +162,24 @@ impl AuthStore for PostgresStore {
         .await
     }
 
-    async fn list_tokens(&self, kind: TokenKind) -> Result<Vec<ApiToken>> {
-        let rows = sqlx::query(concat!(token_select!(), " WHERE t.kind = $1 ORDER BY t.id"))
-            .bind(kind.as_str())
-            .fetch_all(&mut *self.pool.acquire().await?)
-            .await?;
+    async fn list_tokens(&self, owner: Option<UserId>, kind: TokenKind) -> Result<Vec<ApiToken>> {
+        let rows = sqlx::query(concat!(
+            token_select!(),
+            " WHERE t.kind = $1 AND ($2::bigint IS NULL OR t.user_id = $2) ORDER BY t.id"
+        ))
+        .bind(kind.as_str())
+        .bind(owner.map(UserId::get))
+        .fetch_all(&mut *self.pool.acquire().await?)
+        .await?;
         Ok(rows.iter().map(token).collect::<std::result::Result<Vec<_>, _>>()?)
     }
 
-    async fn revoke_token(&self, id: i64) -> Result<ApiToken> {
+    async fn revoke_token(&self, owner: Option<UserId>, id: i64) -> Result<ApiToken> {
         let now = self.now();
         self.write(Begin::Plain, |transaction| {
             Box::pin(async move {
                 let found = token_by_id(transaction.connection(), id).await?;
-                if decide::revocation(id, found)?.is_some() {
+                if decide::revocation(owner, id, found)?.is_some() {
                     sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2")
                         .bind(now)
                         .bind(id)

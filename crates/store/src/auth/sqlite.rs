@@ -131,23 +131,24 @@ impl AuthStore for SqliteStore {
             .await
     }
 
-    async fn list_tokens(&self, kind: TokenKind) -> Result<Vec<ApiToken>> {
+    async fn list_tokens(&self, owner: Option<UserId>, kind: TokenKind) -> Result<Vec<ApiToken>> {
         self.readers
             .read(move |connection| {
                 let mut statement = connection.prepare_cached(&format!(
                     "SELECT {TOKEN_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id \
-                     WHERE t.kind = ?1 ORDER BY t.id"
+                     WHERE t.kind = ?1 AND (?2 IS NULL OR t.user_id = ?2) ORDER BY t.id"
                 ))?;
-                Ok(statement.query_map(params![kind.as_str()], token)?.collect::<rusqlite::Result<Vec<_>>>()?)
+                let owner = owner.map(UserId::get);
+                Ok(statement.query_map(params![kind.as_str(), owner], token)?.collect::<rusqlite::Result<Vec<_>>>()?)
             })
             .await
     }
 
-    async fn revoke_token(&self, id: i64) -> Result<ApiToken> {
+    async fn revoke_token(&self, owner: Option<UserId>, id: i64) -> Result<ApiToken> {
         let now = self.now();
         self.writer
             .write(move |connection, _effects| {
-                if decide::revocation(id, load_token(connection, "t.id = ?1", id)?)?.is_some() {
+                if decide::revocation(owner, id, load_token(connection, "t.id = ?1", id)?)?.is_some() {
                     connection
                         .execute("UPDATE api_tokens SET revoked_at = ?1 WHERE id = ?2", params![to_micros(now), id])?;
                 }

@@ -62,7 +62,7 @@ async fn load(connection: &mut PgConnection, user: Option<UserId>, id: DeliveryI
     Ok(row(&found.ok_or_else(|| StoreError::not_found(Entity::Delivery, id))?)?)
 }
 
-async fn create(
+pub(crate) async fn create(
     transaction: &mut Transaction,
     user: UserId,
     new: &NewDeliveries,

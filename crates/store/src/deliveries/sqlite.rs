@@ -49,7 +49,7 @@ fn load(connection: &Connection, user: Option<UserId>, id: DeliveryId) -> Result
         .ok_or_else(|| StoreError::not_found(Entity::Delivery, id))
 }
 
-fn create(
+pub(crate) fn create(
     connection: &Connection,
     effects: &mut Effects,
     user: UserId,
@@ -114,7 +114,7 @@ fn store(connection: &Connection, delivery: &Delivery, now: DateTime<Utc>) -> Re
     Ok(())
 }
 
-fn list(connection: &Connection, user: UserId, filter: &DeliveryFilter) -> Result<Vec<Delivery>> {
+pub(crate) fn list(connection: &Connection, user: UserId, filter: &DeliveryFilter) -> Result<Vec<Delivery>> {
     let limit = if filter.limit == 0 { MAX_PAGE } else { filter.limit.min(MAX_PAGE) };
     let mut statement = connection.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM deliveries WHERE user_id = ?1 AND (?2 IS NULL OR status = ?2) \

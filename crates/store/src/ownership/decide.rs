@@ -15,5 +15,8 @@ pub(crate) fn table_of(kind: ResourceKind) -> &'static str {
         ResourceKind::Artifact => "artifacts",
         ResourceKind::Conversation => "conversations",
         ResourceKind::Fact => "memory_facts",
+        ResourceKind::Token => "api_tokens",
+        ResourceKind::Routine => "routines",
+        ResourceKind::Fire => "routine_fires",
     }
 }

@@ -34,7 +34,7 @@ macro_rules! run_columns {
         "id, user_id, agent_id, action_id, job_id, status, outcome, instruction, max_steps, max_tokens, \
          max_cost_usd, max_wall_secs, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, \
          unknown_cost_calls, model_calls, tool_calls, steps, output, error, cancel_requested, created_at, \
-         updated_at, started_at, finished_at"
+         updated_at, started_at, finished_at, estimated_calls"
     };
 }
 
@@ -102,6 +102,7 @@ pub(crate) fn run(row: &PgRow) -> Result<Run, sqlx::Error> {
             unknown_cost_calls: integer(row, 17)?,
             model_calls: integer(row, 18)?,
             tool_calls: integer(row, 19)?,
+            estimated_calls: integer(row, 28)?,
         },
         steps: integer(row, 20)?,
         output: row.try_get(21)?,

@@ -10,8 +10,8 @@ pub(crate) mod steps;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use steward_domain::{
-    Action, ActionId, AgentId, Approval, ApprovalId, ApprovalStatus, Decision, JobId, NewApproval, NewRun, NewRunStep,
-    Run, RunId, RunOutcome, RunStatus, RunStep, Spend, UserId,
+    Action, ActionId, AgentId, Approval, ApprovalId, ApprovalStatus, Decision, JobId, ModelCallStarted, NewApproval,
+    NewRun, NewRunStep, Run, RunId, RunOutcome, RunStatus, RunStep, Spend, UserId,
 };
 
 use crate::Result;
@@ -95,6 +95,20 @@ pub trait RunStore {
     /// (its current step count), else `Conflict`: the caller's view of the
     /// run is stale. Event `run.step`.
     async fn append_step(&self, step: NewRunStep) -> Result<Run>;
+
+    /// Records on the run, before its model call is sent, that the call for
+    /// step `started.sequence` (the run's next) is in flight, with its
+    /// estimated input tokens and cost. Storing that step clears it. A run
+    /// begun (resumed) or finished while a call is still recorded stores
+    /// it as an interrupted model-call step (stop reason `interrupted`) with
+    /// the estimates, counted in the run's totals, `estimated_calls`, and
+    /// the agent's spending — so a call lost to a crash is never missing
+    /// from budgets. Committed before it returns.
+    async fn model_call_started(&self, run: RunId, started: ModelCallStarted) -> Result<()>;
+
+    /// Forgets the run's in-flight call: it failed with an error before any
+    /// reply (which providers do not bill), and the job will try again.
+    async fn model_call_failed(&self, run: RunId) -> Result<()>;
 
     /// The run's steps in sequence order: what a resumed run replays, and
     /// its trace.

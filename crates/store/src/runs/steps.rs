@@ -3,8 +3,10 @@
 //! it is stored, and adds its tokens, cost and calls to its run's totals.
 //! Each dialect's SQL is in `sqlite/steps.rs` and `postgres/steps.rs`.
 
+use chrono::{DateTime, Utc};
+use steward_domain::run::INTERRUPTED_STOP_REASON;
 use steward_domain::validation::check_optional_text;
-use steward_domain::{NewRunStep, RunId, StepKind};
+use steward_domain::{ModelCallStarted, NewRunStep, RunId, StepKind, TokenUsage};
 
 use crate::rules::{storable_error, storable_result};
 use crate::{ConflictKind, StoreError};
@@ -75,6 +77,7 @@ pub(crate) struct StepTotals {
     pub unknown_cost_calls: i32,
     pub model_calls: i32,
     pub tool_calls: i32,
+    pub estimated_calls: i32,
 }
 
 pub(crate) fn step_totals(step: &NewRunStep) -> StepTotals {
@@ -90,7 +93,47 @@ pub(crate) fn step_totals(step: &NewRunStep) -> StepTotals {
         unknown_cost_calls: i32::from(model_call && step.cost_usd.is_none()),
         model_calls: i32::from(model_call),
         tool_calls: i32::from(step.kind == StepKind::ToolCall),
+        estimated_calls: i32::from(is_interrupted(step)),
     }
+}
+
+/// Whether the step is a model call that never got its reply (its usage is
+/// an estimate).
+pub(crate) fn is_interrupted(step: &NewRunStep) -> bool {
+    step.is_interrupted()
+}
+
+/// The step that stands for a model call recorded as started whose reply
+/// was never stored, when its run resumes or finishes: `None` when the
+/// record is stale (a step was stored at its sequence since, or the run
+/// moved past it), so a call is never counted twice.
+pub(crate) fn interrupted_step(
+    run: RunId,
+    stored_steps: u32,
+    started: ModelCallStarted,
+    now: DateTime<Utc>,
+) -> Option<NewRunStep> {
+    if started.sequence != stored_steps {
+        return None;
+    }
+    Some(NewRunStep {
+        run_id: run,
+        sequence: started.sequence,
+        kind: StepKind::ModelCall,
+        name: started.model,
+        content: serde_json::Value::Object(serde_json::Map::new()),
+        usage: Some(TokenUsage { input_tokens: started.estimated_input_tokens, ..TokenUsage::default() }),
+        cost_usd: started.estimated_cost_usd,
+        time_to_first_token: None,
+        stop_reason: Some(INTERRUPTED_STOP_REASON.to_string()),
+        error: Some(
+            "interrupted: the process stopped (or the run was cancelled) while this model call was in flight; \
+             its input tokens and cost are estimates, counted toward the run and the budgets"
+                .to_string(),
+        ),
+        started_at: started.started_at,
+        finished_at: now.max(started.started_at),
+    })
 }
 
 #[cfg(test)]
@@ -129,5 +172,23 @@ mod tests {
         assert_eq!((tool.unknown_cost_calls, tool.model_calls, tool.tool_calls), (0, 0, 1));
         let summary = step_totals(&step(StepKind::Summary, usage, Some(0.1)));
         assert_eq!(summary.model_calls, 1, "a summary written by the model is a model call");
+    }
+
+    #[test]
+    fn an_interrupted_call_counts_its_estimate_once_and_only_at_its_own_sequence() {
+        let at = Utc.with_ymd_and_hms(2030, 1, 1, 12, 0, 0).unwrap();
+        let started = ModelCallStarted {
+            sequence: 3,
+            model: "anthropic/claude".into(),
+            estimated_input_tokens: 1200,
+            estimated_cost_usd: Some(0.0036),
+            started_at: at,
+        };
+        assert_eq!(interrupted_step(RunId(1), 4, started.clone(), at), None, "a step was stored at 3 since");
+        let step = interrupted_step(RunId(1), 3, started, at).unwrap();
+        let totals = step_totals(&step);
+        assert_eq!((totals.input_tokens, totals.output_tokens, totals.cost_usd), (1200, 0, 0.0036));
+        assert_eq!((totals.model_calls, totals.estimated_calls, totals.unknown_cost_calls), (1, 1, 0));
+        assert!(step.error.unwrap().contains("estimate"));
     }
 }

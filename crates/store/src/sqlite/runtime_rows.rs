@@ -26,7 +26,7 @@ fn optional_count(row: &Row<'_>, index: usize) -> rusqlite::Result<Option<u64>> 
 pub(crate) const RUN_COLUMNS: &str = "id, user_id, agent_id, action_id, job_id, status, outcome, instruction, \
      max_steps, max_tokens, max_cost_usd, max_wall_secs, input_tokens, output_tokens, cache_read_tokens, \
      cache_write_tokens, cost_usd, unknown_cost_calls, model_calls, tool_calls, steps, output, error, \
-     cancel_requested, created_at, updated_at, started_at, finished_at";
+     cancel_requested, created_at, updated_at, started_at, finished_at, estimated_calls";
 
 pub(crate) fn run(row: &Row<'_>) -> rusqlite::Result<Run> {
     let outcome: Option<String> = row.get(6)?;
@@ -57,6 +57,7 @@ pub(crate) fn run(row: &Row<'_>) -> rusqlite::Result<Run> {
             unknown_cost_calls: row.get(17)?,
             model_calls: row.get(18)?,
             tool_calls: row.get(19)?,
+            estimated_calls: row.get(28)?,
         },
         steps: row.get(20)?,
         output: row.get(21)?,

@@ -8,6 +8,7 @@ mod actions;
 mod agents;
 mod approvals;
 mod artifacts;
+mod calls_in_flight;
 mod cancellation;
 mod conversations;
 mod deliveries;

@@ -11,6 +11,7 @@
 //! racing a finish) run one after the other, each seeing what the other
 //! committed, and no two take their locks in opposite orders.
 
+mod in_flight;
 mod steps;
 
 use async_trait::async_trait;
@@ -18,8 +19,8 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use steward_domain::event::RunQueuedFor;
 use steward_domain::{
-    Action, ActionId, ActionState, AgentId, Approval, ApprovalId, Decision, JobId, JobState, NewApproval, NewEvent,
-    NewRun, NewRunStep, Run, RunId, RunStep, Spend, UserId,
+    Action, ActionId, ActionState, AgentId, Approval, ApprovalId, Decision, JobId, JobState, ModelCallStarted,
+    NewApproval, NewEvent, NewRun, NewRunStep, Run, RunId, RunStep, Spend, UserId,
 };
 
 use self::steps as run_steps;
@@ -196,6 +197,8 @@ async fn begin(transaction: &mut Transaction, id: RunId, job: JobId, now: DateTi
     // The job must be the run's user's (a wrong id is "not found", not a
     // foreign-key failure).
     job_admin::load(transaction.connection(), run.user_id, job).await?;
+    // A model call the previous job never saw the end of is counted now.
+    in_flight::settle(transaction, id, now).await?;
     sqlx::query(
         "UPDATE runs SET status = 'running', job_id = $1, started_at = coalesce(started_at, $2), updated_at = $2 \
          WHERE id = $3",
@@ -223,6 +226,8 @@ async fn finish(
     now: DateTime<Utc>,
 ) -> TransactionResult<Run> {
     decide::check_not_finished(run)?;
+    // A model call cut off by a cancel is counted before the run ends.
+    in_flight::settle(transaction, run.id, now).await?;
     let finish = decide::storable_finish(finish);
     sqlx::query(
         "UPDATE runs SET status = 'finished', outcome = $1, output = $2, error = $3, finished_at = $4, \
@@ -411,6 +416,18 @@ impl RunStore for PostgresStore {
             Box::pin(async move { run_steps::append_step(transaction, step, now).await })
         })
         .await
+    }
+
+    async fn model_call_started(&self, run: RunId, started: ModelCallStarted) -> Result<()> {
+        self.write(Begin::Plain, |transaction| {
+            let started = started.clone();
+            Box::pin(async move { in_flight::record_started(transaction, run, &started).await })
+        })
+        .await
+    }
+
+    async fn model_call_failed(&self, run: RunId) -> Result<()> {
+        self.write(Begin::Plain, |transaction| Box::pin(async move { in_flight::clear(transaction, run).await })).await
     }
 
     async fn list_steps(&self, user: UserId, run: RunId) -> Result<Vec<RunStep>> {

@@ -67,7 +67,9 @@ pub(crate) async fn append_step(
         "UPDATE runs SET input_tokens = input_tokens + $1, output_tokens = output_tokens + $2, \
          cache_read_tokens = cache_read_tokens + $3, cache_write_tokens = cache_write_tokens + $4, \
          cost_usd = cost_usd + $5, unknown_cost_calls = unknown_cost_calls + $6, model_calls = model_calls + $7, \
-         tool_calls = tool_calls + $8, steps = steps + 1, updated_at = $9 WHERE id = $10 RETURNING ",
+         tool_calls = tool_calls + $8, estimated_calls = estimated_calls + $11, steps = steps + 1, updated_at = $9, \
+         call_started_sequence = NULL, call_started_model = NULL, call_started_input_tokens = NULL, \
+         call_started_cost_usd = NULL, call_started_at = NULL WHERE id = $10 RETURNING ",
         run_columns!()
     ))
     .bind(totals.input_tokens)
@@ -80,6 +82,7 @@ pub(crate) async fn append_step(
     .bind(totals.tool_calls)
     .bind(now)
     .bind(run.id.get())
+    .bind(totals.estimated_calls)
     .fetch_one(transaction.connection())
     .await?;
     let updated = runtime_rows::run(&updated)?;

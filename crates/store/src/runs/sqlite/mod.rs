@@ -3,6 +3,7 @@
 //! [`steps`], approvals in [`crate::approvals::sqlite`]; this module also
 //! holds the [`RunStore`] implementation that dispatches to all three.
 
+mod in_flight;
 mod steps;
 
 use async_trait::async_trait;
@@ -10,8 +11,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 use steward_domain::event::RunQueuedFor;
 use steward_domain::{
-    Action, ActionId, ActionState, AgentId, Approval, ApprovalId, Decision, JobId, JobState, NewApproval, NewEvent,
-    NewRun, NewRunStep, Run, RunId, RunStep, Spend, UserId,
+    Action, ActionId, ActionState, AgentId, Approval, ApprovalId, Decision, JobId, JobState, ModelCallStarted,
+    NewApproval, NewEvent, NewRun, NewRunStep, Run, RunId, RunStep, Spend, UserId,
 };
 
 use self::steps as run_steps;
@@ -162,6 +163,8 @@ fn begin(connection: &Connection, effects: &mut Effects, id: RunId, job: JobId, 
     // The job must be the run's user's (a typo'd id is "not found", not a
     // foreign-key failure).
     job_admin::load(connection, run.user_id, job)?;
+    // A model call the previous job never saw the end of is counted now.
+    in_flight::settle(connection, effects, id, now)?;
     connection.execute(
         "UPDATE runs SET status = 'running', job_id = ?1, started_at = coalesce(started_at, ?2), updated_at = ?2 \
          WHERE id = ?3",
@@ -186,6 +189,8 @@ fn finish(
     now: DateTime<Utc>,
 ) -> Result<Run> {
     decide::check_not_finished(run)?;
+    // A model call cut off by a cancel is counted before the run ends.
+    in_flight::settle(connection, effects, run.id, now)?;
     let finish = decide::storable_finish(finish);
     connection.execute(
         "UPDATE runs SET status = 'finished', outcome = ?1, output = ?2, error = ?3, finished_at = ?4, updated_at = ?4 \
@@ -344,6 +349,14 @@ impl RunStore for SqliteStore {
         crate::runs::steps::check_step(&step)?;
         let now = self.now();
         self.writer.write(move |connection, effects| run_steps::append_step(connection, effects, step, now)).await
+    }
+
+    async fn model_call_started(&self, run: RunId, started: ModelCallStarted) -> Result<()> {
+        self.writer.write(move |connection, _| in_flight::record_started(connection, run, &started)).await
+    }
+
+    async fn model_call_failed(&self, run: RunId) -> Result<()> {
+        self.writer.write(move |connection, _| in_flight::clear(connection, run)).await
     }
 
     async fn list_steps(&self, user: UserId, run: RunId) -> Result<Vec<RunStep>> {
