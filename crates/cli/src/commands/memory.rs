@@ -28,6 +28,12 @@ pub enum MemoryCommand {
         kind: Vec<String>,
         #[arg(long, default_value_t = 10)]
         limit: usize,
+        /// Reorder the results: `mmr` (spread near-duplicates), `centre` (needs --centre), `mentions`.
+        #[arg(long)]
+        rerank: Option<String>,
+        /// Nearest to this entity first (graph hops).
+        #[arg(long, value_name = "ENTITY")]
+        centre: Option<String>,
     },
     /// Add an episode (a note, feedback, a document); its facts are extracted in the background.
     Add {
@@ -67,8 +73,10 @@ pub async fn run(command: MemoryCommand, global: &GlobalOptions) -> anyhow::Resu
         return super::memory_import::run(args, &client, global).await;
     }
     match command {
-        MemoryCommand::Search { query, agent, as_of, kind, limit } => {
+        MemoryCommand::Search { query, agent, as_of, kind, limit, rerank, centre } => {
             let mut parameters = vec![("q", query), ("limit", limit.to_string())];
+            parameters.extend(rerank.map(|rerank| ("rerank", rerank)));
+            parameters.extend(centre.map(|centre| ("centre", centre)));
             parameters.extend(agent.map(|agent| ("agent_id", agent.to_string())));
             parameters.extend(as_of.map(|at| ("as_of", at)));
             parameters.extend(kind.into_iter().map(|kind| ("kind", kind)));

@@ -6,7 +6,8 @@
 //! episode (with its embedding when `--embedding-model` is given; no other
 //! model calls); each question is a search, and a hit is a result whose
 //! provenance is one of the question's evidence turns (of its own sample).
-//! Reports evidence recall@k, MRR, search latency p50/p95 and build time.
+//! Reports evidence recall@k, MRR, search latency p50/p95 and build time;
+//! `--facts N` adds N generated facts first (`memory_bench_facts.rs`).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -40,6 +41,9 @@ pub struct BenchArgs {
     /// A database to build in (a new SQLite file, or a PostgreSQL server for a scratch schema).
     #[arg(long, value_name = "URL")]
     pub database: Option<String>,
+    /// Also store this many generated facts (between generated entities) before searching, to measure search at scale.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub facts: usize,
 }
 
 pub async fn run(args: BenchArgs, global: &GlobalOptions) -> anyhow::Result<()> {
@@ -68,6 +72,7 @@ pub async fn run(args: BenchArgs, global: &GlobalOptions) -> anyhow::Result<()> 
     } else {
         let mut table = output::record(vec![
             ("turns", report["turns"].to_string()),
+            ("facts", report["facts"].to_string()),
             ("questions", report["questions"].to_string()),
             (&*format!("recall@{}", args.k), format!("{:.3}", report["recall_at_k"].as_f64().unwrap_or(0.0))),
             ("MRR", format!("{:.3}", report["mrr"].as_f64().unwrap_or(0.0))),
@@ -123,6 +128,7 @@ async fn measure(
             }
         }
     }
+    super::memory_bench_facts::store_facts(store.as_ref(), args.facts).await?;
     let build_s = started.elapsed().as_secs_f64();
 
     let memory = Memory::new(store, SharedClock::system(), None, embedder);
@@ -164,6 +170,7 @@ async fn measure(
     Ok(json!({
         "k": args.k,
         "turns": turns,
+        "facts": args.facts,
         "questions": questions,
         "recall_at_k": ratio(hits, questions),
         "mrr": if questions == 0 { 0.0 } else { reciprocal_ranks / questions as f64 },

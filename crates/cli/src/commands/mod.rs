@@ -22,6 +22,7 @@ pub(crate) mod llm_setup;
 pub mod login;
 pub mod memory;
 mod memory_bench;
+mod memory_bench_facts;
 mod memory_import;
 pub mod migrate;
 pub mod models;

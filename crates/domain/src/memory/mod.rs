@@ -1,7 +1,8 @@
 //! Memory's pure core: episodes, entities, facts with world and system
 //! time, core blocks, and the rules around them (supersession and
 //! point-in-time validity in `temporal`, reciprocal-rank fusion in
-//! `fusion`, name and query handling in `text`, cosine search in `vector`).
+//! `fusion`, the optional rerankers in `rerank`, name and query handling in
+//! `text`, cosine search in `vector`).
 //!
 //! Times: a fact is true in the world from `valid_at` until `invalid_at`
 //! (world time, what the episodes say), and was believed by Steward from
@@ -9,6 +10,7 @@
 //! we learned otherwise). Nothing is deleted: a contradicted fact is closed.
 
 pub mod fusion;
+pub mod rerank;
 pub mod temporal;
 pub mod text;
 pub mod vector;

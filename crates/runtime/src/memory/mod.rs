@@ -25,7 +25,7 @@ use steward_store::Store;
 
 pub use consolidate::{CONSOLIDATE_JOB_KIND, ConsolidateHandler, ConsolidationReport};
 pub use ingest::{INGEST_JOB_KIND, IngestHandler};
-pub use retrieval::{Item, Provenance, SearchOutcome, SearchQuery, SearchResult};
+pub use retrieval::{Item, Provenance, Rerank, SearchOutcome, SearchQuery, SearchResult};
 
 use crate::SharedClock;
 use vectors::VectorCache;

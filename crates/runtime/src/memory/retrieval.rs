@@ -1,13 +1,15 @@
 //! Hybrid retrieval: full text (BM25 / `ts_rank`) + vector cosine + the
 //! graph neighbourhood of the entities the query finds (breadth-first over
 //! facts, two hops), fused by reciprocal rank; then filtered by kind, agent
-//! and time (`as_of`: what was valid then) and returned with each result's
-//! score, why it matched, and the episodes it came from.
+//! and time (`as_of`: what was valid then), optionally reranked (MMR,
+//! distance from a centre entity, episode mentions), and returned with each
+//! result's score, why it matched, and the episodes it came from.
 
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use steward_domain::memory::fusion::{RRF_K, Signal, reciprocal_rank_fusion};
+use steward_domain::memory::rerank::{self, RerankCandidate};
 use steward_domain::memory::temporal::visible;
 use steward_domain::memory::text::query_terms;
 use steward_domain::memory::{Entity, Episode, Fact, FactKind, ItemKey, ItemKind};
@@ -33,6 +35,8 @@ pub struct SearchQuery {
     /// Empty: all fact kinds.
     pub fact_kinds: Vec<FactKind>,
     pub limit: usize,
+    /// Reorders the filtered results before the limit.
+    pub rerank: Option<Rerank>,
 }
 
 impl SearchQuery {
@@ -45,6 +49,7 @@ impl SearchQuery {
             kinds: Vec::new(),
             fact_kinds: Vec::new(),
             limit: 10,
+            rerank: None,
         }
     }
 }
@@ -142,9 +147,14 @@ impl Memory {
                 item: item.clone(),
                 provenance,
             });
-            if results.len() >= query.limit {
+            // A reranker chooses among more than it returns.
+            let wanted = if query.rerank.is_some() { (query.limit * 3).max(CANDIDATES) } else { query.limit };
+            if results.len() >= wanted {
                 break;
             }
+        }
+        if let Some(rerank) = &query.rerank {
+            results = self.rerank(query, rerank, results).await?;
         }
         Ok(SearchOutcome { results, vectors_used })
     }
@@ -243,5 +253,115 @@ fn passes(item: &Item, query: &SearchQuery, now: DateTime<Utc>) -> bool {
                 && (query.fact_kinds.is_empty() || query.fact_kinds.contains(&fact.kind))
                 && visible(fact, query.as_of, now)
         }
+    }
+}
+
+/// An optional reordering of the filtered results (`domain::memory::rerank`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Rerank {
+    /// Maximal marginal relevance: near-duplicates spread out.
+    Mmr,
+    /// Fewest graph hops from the entity with this id first.
+    Centre(EntityId),
+    /// Cited by more episodes first.
+    Mentions,
+}
+
+/// Hops from the centre entity this far at most.
+const CENTRE_HOPS: usize = 3;
+
+impl Memory {
+    /// Reorders `results` by `rerank`, each gaining a reason.
+    async fn rerank(
+        &self,
+        query: &SearchQuery,
+        rerank: &Rerank,
+        results: Vec<SearchResult>,
+    ) -> steward_store::Result<Vec<SearchResult>> {
+        let hops = match rerank {
+            Rerank::Centre(centre) => self.hops_from(query, *centre).await?,
+            _ => HashMap::new(),
+        };
+        let candidates: Vec<RerankCandidate> = results
+            .iter()
+            .map(|result| RerankCandidate {
+                score: result.score,
+                words: query_terms(&item_text(&result.item)).into_iter().collect(),
+                hops: item_hops(&result.item, &hops),
+                mentions: match &result.item {
+                    Item::Fact(fact) => fact.episodes.len(),
+                    Item::Episode(_) => 1,
+                    Item::Entity(_) => 0,
+                },
+            })
+            .collect();
+        let order = match rerank {
+            Rerank::Mmr => rerank::mmr(&candidates, rerank::MMR_LAMBDA),
+            Rerank::Centre(_) => rerank::by_centre_distance(&candidates),
+            Rerank::Mentions => rerank::by_mentions(&candidates),
+        };
+        let mut slots: Vec<Option<SearchResult>> = results.into_iter().map(Some).collect();
+        let mut reordered = Vec::with_capacity(order.len());
+        for (position, index) in order.into_iter().enumerate() {
+            let Some(mut result) = slots[index].take() else { continue };
+            result.why.push(match rerank {
+                Rerank::Mmr => format!("mmr rank {}", position + 1),
+                Rerank::Centre(_) => match candidates[index].hops {
+                    Some(hops) => format!("centre {hops} hop{}", if hops == 1 { "" } else { "s" }),
+                    None => "centre not reached".to_string(),
+                },
+                Rerank::Mentions => format!("mentioned by {} episode(s)", candidates[index].mentions),
+            });
+            reordered.push(result);
+        }
+        reordered.truncate(query.limit);
+        Ok(reordered)
+    }
+
+    /// Hops from `centre` to each entity it reaches, breadth-first.
+    async fn hops_from(
+        &self,
+        query: &SearchQuery,
+        centre: EntityId,
+    ) -> steward_store::Result<HashMap<EntityId, usize>> {
+        let now = self.clock.now();
+        let mut hops = HashMap::from([(centre, 0)]);
+        let mut frontier = vec![centre];
+        for hop in 1..=CENTRE_HOPS {
+            if frontier.is_empty() {
+                break;
+            }
+            let mut facts = self.store.facts_touching(query.user, &frontier).await?;
+            facts.retain(|fact| visible(fact, query.as_of, now));
+            let mut next = Vec::new();
+            for fact in facts {
+                for end in [Some(fact.subject), fact.object].into_iter().flatten() {
+                    if let std::collections::hash_map::Entry::Vacant(entry) = hops.entry(end) {
+                        entry.insert(hop);
+                        next.push(end);
+                    }
+                }
+            }
+            frontier = next;
+        }
+        Ok(hops)
+    }
+}
+
+fn item_text(item: &Item) -> String {
+    match item {
+        Item::Episode(episode) => episode.content.clone(),
+        Item::Entity(entity) => format!("{} {}", entity.name, entity.summary),
+        Item::Fact(fact) => fact.statement.clone(),
+    }
+}
+
+fn item_hops(item: &Item, hops: &HashMap<EntityId, usize>) -> Option<usize> {
+    match item {
+        Item::Entity(entity) => hops.get(&entity.id).copied(),
+        Item::Fact(fact) => {
+            [Some(fact.subject), fact.object].into_iter().flatten().filter_map(|end| hops.get(&end).copied()).min()
+        }
+        Item::Episode(_) => None,
     }
 }

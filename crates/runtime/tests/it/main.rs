@@ -12,6 +12,7 @@ mod living_docs;
 mod memory;
 mod memory_consolidation;
 mod memory_journey;
+mod memory_rerank;
 mod memory_tools;
 mod outbound;
 mod schedules;

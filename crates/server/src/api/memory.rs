@@ -22,6 +22,10 @@ pub struct MemorySearchQuery {
     pub fact_kind: Option<Vec<String>>,
     /// At most this many results (1–100, default 10).
     pub limit: Option<usize>,
+    /// `mmr`, `centre` or `mentions`: reorders the filtered results.
+    pub rerank: Option<String>,
+    /// An entity's name: nearest to it first (implies `rerank=centre`).
+    pub centre: Option<String>,
 }
 
 /// Something memory ingested.

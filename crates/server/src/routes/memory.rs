@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use steward_domain::memory::temporal::visible;
 use steward_domain::memory::{EpisodeSource, FactKind, ItemKind, NewEpisode, check_core_block, parse_as_of};
 use steward_domain::{AgentId, FactId};
-use steward_runtime::memory::SearchQuery;
+use steward_runtime::memory::{Rerank, SearchQuery};
 
 use crate::AppState;
 use crate::api::memory::{
@@ -27,7 +27,9 @@ use crate::extract::{ApiJson, ApiJsonOrEmpty, IdPath, QueryParams};
     description = "Full text, vector similarity (when the server has an embedding model) and the graph \
                    neighbourhood of the entities the query finds, fused by reciprocal rank. Each result says \
                    why it matched and which episodes it came from. With `as_of`, facts valid then (closed ones \
-                   included) and episodes that had happened by then.",
+                   included) and episodes that had happened by then. `rerank` reorders the filtered results: \
+                   `mmr` (near-duplicates spread out), `centre` (fewest hops from the entity named by `centre` \
+                   first), `mentions` (cited by more episodes first).",
     params(MemorySearchQuery),
     responses((status = 200, body = MemorySearchResponse), (status = 400, body = ErrorResponse))
 )]
@@ -36,7 +38,10 @@ pub async fn search(
     caller: Caller,
     RawQuery(query): RawQuery,
 ) -> Result<Json<MemorySearchResponse>, ApiError> {
-    let params = QueryParams::parse(query.as_deref(), &["q", "agent_id", "as_of", "kind", "fact_kind", "limit"])?;
+    let params = QueryParams::parse(
+        query.as_deref(),
+        &["q", "agent_id", "as_of", "kind", "fact_kind", "limit", "rerank", "centre"],
+    )?;
     let text = params.single("q", non_empty)?.ok_or_else(|| ApiError::invalid_parameter("q", "is required"))?;
     let mut search = SearchQuery::new(caller.user, text);
     search.agent = params.single("agent_id", positive_integer)?.map(AgentId);
@@ -44,6 +49,23 @@ pub async fn search(
     search.kinds = params.list("kind", enum_value::<ItemKind>)?;
     search.fact_kinds = params.list("fact_kind", enum_value::<FactKind>)?;
     search.limit = params.single("limit", page_size(100))?.unwrap_or(10);
+    let centre = params.single("centre", non_empty)?;
+    search.rerank = match (params.single("rerank", non_empty)?.as_deref(), centre) {
+        (None, None) => None,
+        (Some("mmr"), None) => Some(Rerank::Mmr),
+        (Some("mentions"), None) => Some(Rerank::Mentions),
+        (Some("centre") | None, Some(name)) => {
+            let entity = state.store.find_entity(caller.user, &name).await?.ok_or_else(|| {
+                ApiError::new(ErrorCode::NotFound, format!("no entity named {name:?}")).with_field("centre")
+            })?;
+            Some(Rerank::Centre(entity.id))
+        }
+        (Some("centre"), None) => return Err(ApiError::invalid_parameter("centre", "is required with rerank=centre")),
+        (Some("mmr" | "mentions"), Some(_)) => {
+            return Err(ApiError::invalid_parameter("centre", "goes with rerank=centre only"));
+        }
+        (Some(_), _) => return Err(ApiError::invalid_parameter("rerank", "must be mmr, centre or mentions")),
+    };
     Ok(Json(state.memory().search(&search).await?.into()))
 }
 

@@ -60,6 +60,10 @@ async fn episodes_are_added_found_and_their_facts_kept(app: TestApp) {
     assert_eq!(result["provenance"][0]["id"], episode["id"]);
     assert!(result["why"][0].as_str().unwrap().starts_with("text rank"), "{result}");
 
+    let near = app.get("/api/v1/memory/search?q=plain%20copy&kind=fact&centre=maya").await;
+    let why = near.assert_status(200)["results"][0]["why"].clone();
+    assert_eq!(why.as_array().and_then(|why| why.last()).and_then(|last| last.as_str()), Some("centre 0 hops"));
+
     let fact = result["id"].as_i64().unwrap();
     let forgotten = app.post(&format!("/api/v1/memory/facts/{fact}/forget"), json!({"reason": "changed"})).await;
     assert!(!forgotten.assert_status(200)["expired_at"].is_null());
@@ -82,6 +86,11 @@ async fn bad_memory_requests_name_the_field(app: TestApp) {
     app.get("/api/v1/memory/search?q=x&kind=node").await.assert_error(400, "invalid_parameter", Some("kind"));
     app.get("/api/v1/memory/search?q=x&limit=0").await.assert_error(400, "invalid_parameter", Some("limit"));
     app.get("/api/v1/memory/facts?entity=nobody").await.assert_error(404, "not_found", Some("entity"));
+    app.get("/api/v1/memory/search?q=x&rerank=best").await.assert_error(400, "invalid_parameter", Some("rerank"));
+    app.get("/api/v1/memory/search?q=x&rerank=centre").await.assert_error(400, "invalid_parameter", Some("centre"));
+    app.get("/api/v1/memory/search?q=x&centre=nobody").await.assert_error(404, "not_found", Some("centre"));
+    let mmr = app.get("/api/v1/memory/search?q=x&rerank=mmr&centre=maya").await;
+    mmr.assert_error(400, "invalid_parameter", Some("centre"));
     app.post("/api/v1/memory/facts/98765/forget", json!({})).await.assert_error(404, "not_found", None);
     let empty = app.post("/api/v1/memory/episodes", json!({"content": "  "})).await;
     empty.assert_error(422, "invalid_field", Some("content"));
