@@ -84,7 +84,7 @@ function LastFire({ fire }: { fire: RoutineFire }) {
       {fire.missing.map((missing) => (
         <p class="error" key={missing.source}>Missing {missing.source}: {missing.reason}</p>
       ))}
-      <table>
+      <table class="table">
         <thead>
           <tr><th>Destination</th><th>Status</th><th>Attempts</th><th>Reason</th></tr>
         </thead>
