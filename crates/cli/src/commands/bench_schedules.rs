@@ -54,12 +54,16 @@ fn schedule(name: String, when: &str) -> anyhow::Result<NewSchedule> {
 }
 
 /// Creates schedules with 32 requests in flight (the SQLite writer commits
-/// what is queued together).
-async fn create_all(store: &Arc<dyn Store>, schedules: Vec<NewSchedule>) -> anyhow::Result<()> {
+/// what is queued together). Each is built as it is sent: a list of them
+/// all, held at once, would be what the RSS measured.
+async fn create_all(
+    store: &Arc<dyn Store>,
+    schedules: impl Iterator<Item = anyhow::Result<NewSchedule>>,
+) -> anyhow::Result<()> {
     use futures::StreamExt;
-    let mut pending = futures::stream::iter(schedules.into_iter().map(|schedule| {
+    let mut pending = futures::stream::iter(schedules.map(|schedule| {
         let store = store.clone();
-        async move { store.create_schedule(schedule).await }
+        async move { Ok::<_, anyhow::Error>(store.create_schedule(schedule?).await?) }
     }))
     .buffer_unordered(32);
     while let Some(created) = pending.next().await {
@@ -80,9 +84,7 @@ pub async fn run(args: SchedulesBenchArgs, json_output: bool) -> anyhow::Result<
     let now = SystemClock.now();
     let slot = DateTime::from_timestamp(now.timestamp() + 4, 0).unwrap_or(now);
     let at = slot.to_rfc3339_opts(SecondsFormat::Secs, true);
-    let due: Vec<NewSchedule> =
-        (0..args.due).map(|index| schedule(format!("due-{index}"), &format!("at {at}"))).collect::<Result<_, _>>()?;
-    create_all(&store, due).await?;
+    create_all(&store, (0..args.due).map(|index| schedule(format!("due-{index}"), &format!("at {at}")))).await?;
     anyhow::ensure!(SystemClock.now() < slot, "creating {} schedules took past their slot; use fewer", args.due);
     let mut delays = Vec::with_capacity(args.due);
     let mut events = store.wakeups().subscribe_events();
@@ -108,12 +110,10 @@ pub async fn run(args: SchedulesBenchArgs, json_output: bool) -> anyhow::Result<
 
     // 2. Idle: `registered` schedules spread over the minutes of a day.
     let started = Instant::now();
-    let spread: Vec<NewSchedule> = (0..args.registered)
-        .map(|index| {
-            let minute = (index % 1440) as u32;
-            schedule(format!("idle-{index}"), &format!("daily at {:02}:{:02}", minute / 60, minute % 60))
-        })
-        .collect::<Result<_, _>>()?;
+    let spread = (0..args.registered).map(|index| {
+        let minute = (index % 1440) as u32;
+        schedule(format!("idle-{index}"), &format!("daily at {:02}:{:02}", minute / 60, minute % 60))
+    });
     create_all(&store, spread).await?;
     let registering_secs = started.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_secs(2)).await;
