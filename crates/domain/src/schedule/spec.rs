@@ -59,6 +59,12 @@ pub enum ScheduleTarget {
 }
 
 impl ScheduleTarget {
+    /// Whether each fire starts the routine named `name` (names compare
+    /// without ASCII case, as routine names are unique).
+    pub fn fires_routine(&self, name: &str) -> bool {
+        matches!(self, ScheduleTarget::Routine { routine } if routine.eq_ignore_ascii_case(name))
+    }
+
     /// Checks the parts that need no lookup.
     pub fn validate(&self) -> Result<(), ValidationError> {
         match self {

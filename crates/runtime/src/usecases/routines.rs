@@ -4,7 +4,7 @@
 //! `crate::routines::Routines`'.
 
 use steward_domain::routine::{NewRoutine, Routine, RoutineSources};
-use steward_domain::schedule::{Schedule, ScheduleTarget, When};
+use steward_domain::schedule::{Schedule, When};
 use steward_domain::{AgentId, UserId, ValidationError};
 
 use super::{CreateSchedule, TargetRequest, UseCaseError, UseCases};
@@ -120,20 +120,10 @@ impl UseCases {
     pub async fn remove_routine(&self, user: UserId, name: &str) -> Result<Routine, UseCaseError> {
         let routine = self.store.find_routine(user, name).await?;
         for schedule in self.store.list_schedules(user).await? {
-            if matches!(&schedule.target, ScheduleTarget::Routine { routine: target } if target.eq_ignore_ascii_case(&routine.name))
-            {
+            if schedule.target.fires_routine(&routine.name) {
                 self.store.delete_schedule(user, schedule.id).await?;
             }
         }
         Ok(self.store.delete_routine(user, routine.id).await?)
-    }
-
-    /// The schedules that fire a routine.
-    pub async fn routine_schedules(&self, user: UserId, routine: &Routine) -> Result<Vec<Schedule>, UseCaseError> {
-        let schedules = self.store.list_schedules(user).await?;
-        Ok(schedules
-            .into_iter()
-            .filter(|schedule| matches!(&schedule.target, ScheduleTarget::Routine { routine: target } if target.eq_ignore_ascii_case(&routine.name)))
-            .collect())
     }
 }

@@ -7,6 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::http::header::LOCATION;
 use steward_domain::routine::{FireTrigger, Routine, RoutineFire};
+use steward_domain::schedule::Schedule;
 use steward_domain::{FireId, RoutineId, UserId};
 use steward_runtime::routines::FireRequest;
 use steward_runtime::routines::templates::BUILTINS;
@@ -52,9 +53,19 @@ pub(crate) fn record_response(record: FireRecord) -> RoutineFireResponse {
     response
 }
 
-async fn routine_response(state: &AppState, user: UserId, routine: Routine) -> Result<RoutineResponse, ApiError> {
-    let schedules = state.use_cases().routine_schedules(user, &routine).await?;
-    let whens = schedules.iter().map(|schedule| schedule.when.as_str().to_string()).collect();
+/// A routine with the *when* of each schedule among `schedules` that fires
+/// it, and its last fire.
+async fn routine_response(
+    state: &AppState,
+    user: UserId,
+    routine: Routine,
+    schedules: &[Schedule],
+) -> Result<RoutineResponse, ApiError> {
+    let whens = schedules
+        .iter()
+        .filter(|schedule| schedule.target.fires_routine(&routine.name))
+        .map(|schedule| schedule.when.as_str().to_string())
+        .collect();
     let last = state.store.list_fires(user, routine.id, 1).await?.into_iter().next();
     let last = match last {
         Some(fire) => Some(fire_response(state, user, fire).await?),
@@ -84,7 +95,11 @@ pub async fn create_routine(
     let user = caller.user;
     let added = state.use_cases().add_routine(user, request.into()).await?;
     let location = format!("/api/v1/routines/{}", added.routine.id);
-    Ok((StatusCode::CREATED, [(LOCATION, location)], Json(routine_response(&state, user, added.routine).await?)))
+    Ok((
+        StatusCode::CREATED,
+        [(LOCATION, location)],
+        Json(routine_response(&state, user, added.routine, &state.store.list_schedules(user).await?).await?),
+    ))
 }
 
 #[utoipa::path(
@@ -97,9 +112,11 @@ pub async fn list_routines(
     caller: Caller,
 ) -> Result<Json<RoutineListResponse>, ApiError> {
     let user = caller.user;
+    // The schedules are read once for the whole list, not once a routine.
+    let schedules = state.store.list_schedules(user).await?;
     let mut routines = Vec::new();
     for routine in state.store.list_routines(user).await? {
-        routines.push(routine_response(&state, user, routine).await?);
+        routines.push(routine_response(&state, user, routine, &schedules).await?);
     }
     Ok(Json(RoutineListResponse { routines }))
 }
@@ -117,7 +134,7 @@ pub async fn get_routine(
 ) -> Result<Json<RoutineResponse>, ApiError> {
     let user = caller.user;
     let routine = resolve(&state, user, &reference).await?;
-    Ok(Json(routine_response(&state, user, routine).await?))
+    Ok(Json(routine_response(&state, user, routine, &state.store.list_schedules(user).await?).await?))
 }
 
 #[utoipa::path(
