@@ -94,7 +94,11 @@ pub async fn run(command: MemoryCommand, global: &GlobalOptions) -> anyhow::Resu
             if global.json {
                 print_json(&reply.raw);
             } else {
-                say!("Added episode {}; its entities and facts are being extracted.", reply.body.id);
+                say!(
+                    "Added episode {}: searchable as text now; its entities and facts are extracted if the server \
+                     has an extraction model ([memory] extraction_model).",
+                    reply.body.id
+                );
             }
         }
         MemoryCommand::Facts { entity, history } => {
