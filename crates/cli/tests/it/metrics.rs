@@ -11,23 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use steward_fake_llm::{FakeLlm, ReplyUsage, ToolLoop};
 
-use crate::support::{STEWARD, ServerOptions};
-
-fn run(args: &[&str], input: &str) -> String {
-    let mut child = Command::new(STEWARD)
-        .args(args)
-        .env_remove("STEWARD_SERVER")
-        .env_remove("STEWARD_DATABASE_URL")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run steward");
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8_lossy(&output.stdout).into()
-}
+use crate::support::{ServerOptions, steward_offline as run};
 
 /// The families of an exposition, as the official parser reads them.
 fn parse(exposition: &str) -> Value {

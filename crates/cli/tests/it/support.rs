@@ -264,6 +264,26 @@ pub fn steward_with_input(server_url: &str, args: &[&str], input: &str) -> CliOu
     }
 }
 
+/// Runs a command that needs no server (`user add`, `token create` with
+/// `--home`), with `input` on stdin; asserts it succeeds and returns stdout.
+#[track_caller]
+pub fn steward_offline(args: &[&str], input: &str) -> String {
+    use std::io::Write;
+    let mut child = Command::new(STEWARD)
+        .args(args)
+        .env_remove("STEWARD_SERVER")
+        .env_remove("STEWARD_DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run steward");
+    child.stdin.take().expect("piped stdin").write_all(input.as_bytes()).expect("write stdin");
+    let output = child.wait_with_output().expect("wait for steward");
+    assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).into()
+}
+
 /// A local address nothing listens on.
 pub fn closed_port_url() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");

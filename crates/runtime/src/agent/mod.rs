@@ -4,6 +4,7 @@
 
 mod agent_checks;
 pub mod chat;
+pub mod completion;
 pub mod context;
 mod failures;
 pub mod handler;
@@ -20,6 +21,7 @@ pub mod tools_and_skills;
 pub use crate::outbound::redact;
 pub use agent_checks::{EquipmentProblem, EquipmentProblemKind};
 pub use chat::{ChatError, ChatEvent};
+pub use completion::{Completion, CompletionEvent, CompletionResult, Conversation, Ending, Speaker};
 pub use handler::AgentRunHandler;
 pub use run::RunProgress;
 pub use runtime::{AgentRuntime, NoSkills, RuntimeSettings, SkillSource, ToolSource};

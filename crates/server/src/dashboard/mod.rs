@@ -8,7 +8,7 @@
 //! build names scripts and styles after their content (`/assets/`), so those
 //! are cached for good; everything else, `index.html` first, is revalidated
 //! (an ETag answers 304). A path that looks like a page (`/agents/3`) gets
-//! `index.html`, whose script then draws that page. `/api/...` is never the
+//! `index.html`, whose script then draws that page. `/api/...` (and `/v1/...`) is never the
 //! dashboard: an unknown API path keeps the API's error shape, and so does a
 //! missing file.
 //!
@@ -54,7 +54,11 @@ const REVALIDATE: &str = "no-cache";
 /// Answers every request no API route took.
 pub async fn serve(method: Method, uri: Uri, headers: HeaderMap) -> Response {
     let path = uri.path();
-    if path == "/api" || path.starts_with("/api/") || (method != Method::GET && method != Method::HEAD) {
+    if path == "/api"
+        || path.starts_with("/api/")
+        || path.starts_with(crate::openai::PREFIX)
+        || (method != Method::GET && method != Method::HEAD)
+    {
         return route_not_found(method, uri).await.into_response();
     }
     let name = path.trim_start_matches('/');

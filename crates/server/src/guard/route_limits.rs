@@ -29,6 +29,7 @@ pub(crate) fn spends(method: &Method, template: &str) -> bool {
                 | "/schedules/{schedule}/run"
                 | "/schedules/{schedule}/backfill"
                 | "/memory/episodes"
+                | "/v1/chat/completions"
         )
 }
 

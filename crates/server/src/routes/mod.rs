@@ -10,6 +10,7 @@ mod approvals;
 mod artifacts;
 mod auth;
 mod chats;
+pub(crate) use chats::chat_error;
 mod costs;
 mod deliveries;
 mod events;
@@ -123,6 +124,7 @@ pub(crate) fn router(state: AppState) -> Router {
     api.route_layer(middleware::from_fn(no_body::refuse_unexpected_body))
         .route_layer(middleware::from_fn_with_state(state.clone(), guard::route_limits::check))
         .merge(crate::api_reference::routes())
+        .merge(crate::openai::routes(state.clone()))
         .route("/metrics", axum::routing::get(metrics::scrape))
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .fallback(crate::dashboard::serve)
@@ -131,6 +133,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(middleware::from_fn_with_state(state.clone(), crate::auth::authenticate))
         .layer(middleware::from_fn_with_state(state, guard::check))
+        .layer(middleware::from_fn(crate::openai::openai_error_shape))
         .layer(CatchPanicLayer::custom(fallback::panic_response))
         .layer(TraceLayer::new_for_http())
         .layer(middleware::from_fn_with_state(state_for_metrics, metrics::record))

@@ -21,6 +21,7 @@ mod jobs;
 mod journey;
 mod memory;
 mod meta;
+mod openai;
 mod routines;
 mod runs;
 mod schedules;

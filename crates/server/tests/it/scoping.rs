@@ -251,6 +251,18 @@ async fn another_user_finds_none_of_a_users_resources(app: TestApp) {
         assert!(!response.status.is_success(), "{path} {body}: {}", response.text);
         assert!(!response.text.contains(MARKER), "{path} showed A's data: {}", response.text);
     }
+    // The OpenAI-compatible endpoint, outside the document: A's agents are
+    // no models of B's.
+    let listed = send_as(&app, &token, Method::GET, "/v1/models", None).await;
+    assert_eq!(listed.status, 200, "{}", listed.text);
+    assert!(!listed.text.contains(MARKER), "B's models showed A's agent: {}", listed.text);
+    let a_agent = format!("{MARKER} mailer");
+    let path = format!("/v1/models/{}", a_agent.replace(' ', "%20"));
+    let response = send_as(&app, &token, Method::GET, &path, None).await;
+    assert_eq!((response.status.as_u16(), &response.body["error"]["code"]), (404, &json!("model_not_found")));
+    let body = json!({"model": a_agent, "messages": [{"role": "user", "content": "Tell me A's secrets"}]});
+    let response = send_as(&app, &token, Method::POST, "/v1/chat/completions", Some(&body)).await;
+    assert_eq!((response.status.as_u16(), &response.body["error"]["code"]), (404, &json!("model_not_found")));
     assert_eq!(app.store.latest_event_id(USER).await.unwrap(), owner_events, "B changed A's data");
 }
 
