@@ -260,6 +260,30 @@ try {
   await routineCard.locator('td .badge-dead').waitFor();
   check((await routineCard.getByText(/bot token is not set/).count()) === 1, 'the delivery says why it failed');
 
+  // 13. An OpenAI client talks to the agent: the agent's page says how, the official wire format
+  // answers, and the conversation shows in the agent's chat.
+  step("an OpenAI client talks to the agent; the conversation shows in its chat");
+  await page.goto(`/agents/${state.agentId}`);
+  const clients = page.locator('details.openai-clients');
+  await clients.getByText('Use from OpenAI clients').click();
+  check((await clients.getByText(`${BASE}/v1`, { exact: true }).count()) === 1, 'the base URL is shown');
+  const agentName = (await page.locator('main h1').first().textContent()).trim();
+  check((await clients.locator('dd code', { hasText: agentName }).count()) === 1, 'the model is the agent\'s name');
+  const models = await (await fetch(`${BASE}/v1/models`)).json();
+  check(models.data.some((model) => model.id === agentName), `the agent is a model: ${JSON.stringify(models)}`);
+  const completion = await fetch(`${BASE}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: agentName, messages: [{ role: 'user', content: 'Hello from an OpenAI client' }] }),
+  });
+  const answer = await completion.json();
+  check(completion.ok && answer.choices[0].message.content === 'Hello, OpenAI client.', `the completion: ${JSON.stringify(answer)}`);
+  await page.goto(`/agents/${state.agentId}/chat`);
+  await page.getByText('Hello from an OpenAI client').waitFor();
+  await page.getByText('Hello, OpenAI client.').waitFor();
+  const runLink = page.getByRole('link', { name: `run #${answer.steward.run_id}` });
+  check((await runLink.count()) === 1, 'the answer links to the run that wrote it');
+
   assertNoProblems(page, 'the journeys');
   console.log(`@@ state ${JSON.stringify(state)}`);
   step('journeys passed');

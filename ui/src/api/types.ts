@@ -217,6 +217,8 @@ export interface ChatMessage {
   role: 'user' | 'assistant';
   text: string;
   cost: { model_calls: number; cost_usd: number; cost_known: boolean; unknown_cost_calls: number };
+  /** The run that wrote the reply (a completion from an OpenAI client); its trace holds the cost. */
+  run_id: number | null;
   created_at: string;
 }
 

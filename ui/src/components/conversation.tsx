@@ -111,6 +111,12 @@ export function Conversation(props: {
               <span class="message-meta">
                 {formatClock(turn.message.created_at)}
                 {turn.message.cost.model_calls > 0 && ` · ${formatUsd(turn.message.cost.cost_usd, turn.message.cost.cost_known)}`}
+                {turn.message.run_id !== null && turn.message.run_id !== undefined && (
+                  <>
+                    {' · '}
+                    <a href={`/runs/${turn.message.run_id}`}>run #{turn.message.run_id}</a>
+                  </>
+                )}
               </span>
             )}
           </li>

@@ -32,6 +32,7 @@ export function NewAgentPage() {
       role: 'user',
       text,
       cost: { model_calls: 0, cost_usd: 0, cost_known: true, unknown_cost_calls: 0 },
+      run_id: null,
       created_at: new Date().toISOString(),
     };
     setMessages((list) => [...list, mine]);

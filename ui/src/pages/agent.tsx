@@ -126,6 +126,7 @@ export function AgentPage({ id }: { id: string }) {
         <Stat label="spent today (UTC)" value={formatUsd(metrics.cost_usd_today, metrics.unknown_cost_calls_today === 0)} hint={agent.budget.daily_usd === null ? 'no daily budget' : `budget ${formatUsd(agent.budget.daily_usd)} a day`} />
         <Stat label="runs" value={metrics.runs} />
       </div>
+      {!archived && <OpenAiClients name={agent.name} />}
       <section aria-labelledby="agent-actions">
         <h2 id="agent-actions">Actions</h2>
         {data.actions.length === 0 ? (
@@ -171,6 +172,36 @@ export function AgentPage({ id }: { id: string }) {
         )}
       </section>
     </>
+  );
+}
+
+/** How to talk to the agent from anything that speaks OpenAI's chat API. */
+function OpenAiClients({ name }: { name: string }) {
+  const baseUrl = `${window.location.origin}/v1`;
+  const body = JSON.stringify({ model: name, messages: [{ role: 'user', content: 'Hello' }] });
+  return (
+    <details class="card openai-clients">
+      <summary>Use from OpenAI clients</summary>
+      <p>
+        Any client of OpenAI's chat API can talk to {name}: its tools run here, the answer comes back, and the
+        conversation shows in its chat.
+      </p>
+      <dl class="facts">
+        <dt>Base URL</dt>
+        <dd>
+          <code>{baseUrl}</code>
+        </dd>
+        <dt>Model</dt>
+        <dd>
+          <code>{name}</code>
+        </dd>
+        <dt>API key</dt>
+        <dd>a token from Access (any text when authentication is off)</dd>
+      </dl>
+      <pre class="text-block">{`curl ${baseUrl}/chat/completions \\
+  -H "Authorization: Bearer $STEWARD_TOKEN" -H "Content-Type: application/json" \\
+  -d '${body.replace(/'/g, "'\\''")}'`}</pre>
+    </details>
   );
 }
 

@@ -8,7 +8,8 @@
 //! approved, the command palette, a schedule paused and fired, memory
 //! (a remembered preference found, forgotten with a reason and seen closed
 //! in its entity's history, a core block written and edited), a routine previewed and fired with
-//! its delivery's status shown; then screenshots of every main page at
+//! its delivery's status shown, an OpenAI client's completion seen in the
+//! agent's chat; then screenshots of every main page at
 //! 1280 and 390 px (`target/ui-screenshots/`) and axe-core checks.
 //!
 //! The script asks for the fake to hold and release replies ("@@
@@ -80,6 +81,8 @@ fn reply_for(request: &ReceivedRequest) -> Option<Script> {
         Reply::text("The post is in post.md.")
     } else if said.contains("approval journey") && tool_results == 0 {
         Reply::tool_call("workspace__write", &json!({"path": "a.txt", "content": "x"}))
+    } else if said.contains("from an OpenAI client") {
+        Reply::text("Hello, OpenAI client.")
     } else {
         Reply::text("Done.")
     };

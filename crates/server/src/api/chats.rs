@@ -23,6 +23,10 @@ pub struct ChatMessageResponse {
     /// What the model calls that wrote the reply cost (zero for a person's
     /// message); it counts in the agent's spending.
     pub cost: MessageCostBody,
+    /// The run that wrote this reply, when a run did (a completion through
+    /// `/v1/chat/completions`): its trace holds the model calls and their
+    /// cost, which `cost` then leaves out.
+    pub run_id: Option<i64>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -33,6 +37,7 @@ impl From<steward_domain::ChatMessage> for ChatMessageResponse {
             role: message.role.into(),
             text: message.text,
             cost: message.cost.into(),
+            run_id: message.data.get("run_id").and_then(serde_json::Value::as_i64),
             created_at: message.created_at,
         }
     }
