@@ -19,6 +19,9 @@ fn answer(request: &steward_fake_llm::ReceivedRequest) -> Reply {
     let usage = ReplyUsage { input_tokens: 300, output_tokens: 20, cache_read_tokens: 0, cache_write_tokens: 0 };
     let instruction = request.user_texts().into_iter().next().unwrap_or_default();
     let newest = instruction.lines().last().unwrap_or_default().to_string();
+    if newest.contains("write a file") && request.tool_result_count() == 0 {
+        return Reply::tool_call("workspace__write", &json!({"path": "a.txt", "content": "x"})).with_usage(usage);
+    }
     if newest.contains("use a tool") && request.tool_result_count() == 0 {
         return ToolLoop::new(1)
             .with_tool("workspace__list")
@@ -43,6 +46,7 @@ async fn the_openai_sdk_talks_to_an_agent_as_a_model() {
     let server = ServerOptions::default()
         .home(home.path())
         .env("STEWARD_SERVER__REQUIRE_AUTH", "true")
+        .env("STEWARD_TOOLS__REQUIRE_APPROVAL", "workspace.write")
         .env("ANTHROPIC_API_KEY", "sk-ant-openai-endpoint-0123456789")
         .env("ANTHROPIC_BASE_URL", fake.anthropic_base_url())
         .start();
@@ -89,9 +93,10 @@ async fn the_openai_sdk_talks_to_an_agent_as_a_model() {
     let instruction = first.user_texts().into_iter().next().unwrap();
     assert!(instruction.contains("Be brief.") && instruction.contains("You: Hello! How can I help?"), "{instruction}");
 
-    // The agent's chat holds each new user message and its answer, in order.
-    let chat: Value = client
-        .get(api(&format!("/agents/{}/chat", agent["id"])))
+    // The paused completion's run goes on once its tool call is approved.
+    let paused = seen["paused_run_id"].as_i64().unwrap();
+    let approvals: Value = client
+        .get(api(&format!("/approvals?run_id={paused}")))
         .bearer_auth(&token)
         .send()
         .await
@@ -99,12 +104,31 @@ async fn the_openai_sdk_talks_to_an_agent_as_a_model() {
         .json()
         .await
         .unwrap();
-    let said: Vec<(&str, &str)> = chat["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|message| (message["role"].as_str().unwrap(), message["text"].as_str().unwrap()))
-        .collect();
+    let approval = approvals["approvals"][0]["id"].as_i64().expect("the paused run's approval");
+    let approved =
+        client.post(api(&format!("/approvals/{approval}/approve"))).bearer_auth(&token).send().await.unwrap();
+    assert!(approved.status().is_success(), "{}", approved.text().await.unwrap());
+
+    // The agent's chat holds each new user message and its answer, in order,
+    // the paused one's once its run finished.
+    let chat_path = api(&format!("/agents/{}/chat", agent["id"]));
+    let mut said = Vec::new();
+    for _ in 0..300 {
+        let chat: Value = client.get(&chat_path).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+        said = chat["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|message| {
+                (message["role"].as_str().unwrap().to_string(), message["text"].as_str().unwrap().to_string())
+            })
+            .collect::<Vec<_>>();
+        if said.len() >= 6 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let said: Vec<(&str, &str)> = said.iter().map(|(role, text)| (role.as_str(), text.as_str())).collect();
     assert_eq!(
         said,
         vec![
@@ -112,7 +136,10 @@ async fn the_openai_sdk_talks_to_an_agent_as_a_model() {
             ("assistant", "You said: Hello there"),
             ("user", "Please use a tool now"),
             ("assistant", "You said: Please use a tool now"),
+            ("user", "Please write a file"),
+            ("assistant", "You said: Please write a file"),
         ],
-        "refused requests store nothing"
+        "refused requests store nothing; log:\n{}",
+        server.log()
     );
 }

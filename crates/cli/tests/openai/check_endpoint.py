@@ -64,6 +64,13 @@ assert usage and usage > 0, usage
 assert len(run_ids) == 1, run_ids
 seen["stream"] = {"content": content, "progress": progress, "run_id": run_ids.pop(), "usage": usage}
 
+# A tool call that needs a person's approval ends the completion with a note;
+# the test approves it and finds the answer in the agent's chat.
+paused = client.chat.completions.create(model=agent, messages=[{"role": "user", "content": "Please write a file"}])
+assert paused.model_extra["steward"]["status"] == "awaiting_approval", paused
+assert "waits for a person" in paused.choices[0].message.content, paused.choices[0].message.content
+seen["paused_run_id"] = paused.model_extra["steward"]["run_id"]
+
 # Refusals in OpenAI's shape, as the SDK's exceptions.
 try:
     client.chat.completions.create(model="no such agent", messages=[{"role": "user", "content": "Hi"}])

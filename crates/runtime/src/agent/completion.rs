@@ -10,7 +10,9 @@
 //!
 //! A client that disconnects stops listening, not the work: the run is a job
 //! like any other and the follower that copies its answer to the chat runs
-//! to the end.
+//! to the end, through any approval the run waits for. (A follower lives in
+//! the server's process: an answer that comes after a restart is on the run
+//! but not copied to the chat.)
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -33,6 +35,8 @@ const EVENT_BUFFER: usize = 64;
 /// How often a follower looks at the run without a wake-up (a safety net
 /// for a missed one, e.g. another node's commit on PostgreSQL).
 const POLL: Duration = Duration::from_secs(1);
+/// The same, while the run waits for a person (which may take days).
+const POLL_WHILE_PAUSED: Duration = Duration::from_secs(30);
 
 /// Who said a message of the conversation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -195,49 +199,66 @@ struct Follower {
 
 impl Follower {
     async fn follow(self) {
-        match self.until_settled().await {
-            Ok(result) => {
-                if result.ending != Ending::AwaitingApproval {
-                    let reply = NewChatMessage {
-                        role: ChatRole::Assistant,
-                        text: result.answer.clone(),
-                        data: json!({ "run_id": result.run.id, "via": "chat_completions" }),
-                        cost: Default::default(),
-                    };
-                    if let Err(error) = self.store.append_message(self.user, self.chat, reply).await {
-                        tracing::warn!(run = %self.run.id, %error, "could not keep a completion's answer in the chat");
-                    }
+        // The client hears of the first pause; the answer is kept once the
+        // run finishes, however long its approval takes.
+        let mut paused = false;
+        loop {
+            let result = match self.until_settled(paused).await {
+                Ok(result) => result,
+                Err(error) => {
+                    tracing::warn!(run = %self.run.id, %error, "stopped following a completion's run");
+                    return;
                 }
+            };
+            if result.ending == Ending::AwaitingApproval {
+                let _ = self.sender.send(CompletionEvent::Finished(Box::new(result))).await;
+                paused = true;
+                continue;
+            }
+            let reply = NewChatMessage {
+                role: ChatRole::Assistant,
+                text: result.answer.clone(),
+                data: json!({ "run_id": result.run.id, "via": "chat_completions" }),
+                cost: Default::default(),
+            };
+            if let Err(error) = self.store.append_message(self.user, self.chat, reply).await {
+                tracing::warn!(run = %self.run.id, %error, "could not keep a completion's answer in the chat");
+            }
+            if !paused {
                 let _ = self.sender.send(CompletionEvent::Finished(Box::new(result))).await;
             }
-            Err(error) => tracing::warn!(run = %self.run.id, %error, "stopped following a completion's run"),
+            return;
         }
     }
 
-    /// Waits for the run to finish or pause, sending a note for each tool
-    /// call as its step is stored.
-    async fn until_settled(&self) -> Result<CompletionResult, StoreError> {
+    /// Waits for the run to finish, or (unless it already did, `paused`)
+    /// to pause for an approval, sending a note for each tool call as its
+    /// step is stored.
+    async fn until_settled(&self, paused: bool) -> Result<CompletionResult, StoreError> {
         let store = &self.store;
         // Subscribed before the first read, so a commit between the read
         // and the wait still wakes it.
         let mut wake = store.wakeups().subscribe_events();
         let mut noted: HashSet<u32> = HashSet::new();
+        let poll = if paused { POLL_WHILE_PAUSED } else { POLL };
         loop {
             wake.borrow_and_update();
             let run = store.get_run(self.user, self.run.id).await?;
             if run.steps as usize > noted.len() {
                 for step in store.list_steps(self.user, run.id).await? {
-                    if step.kind == StepKind::ToolCall && noted.insert(step.sequence) {
+                    if step.kind == StepKind::ToolCall && noted.insert(step.sequence) && !paused {
                         let _ = self.sender.send(CompletionEvent::Progress { note: note_for(&step) }).await;
                     } else {
                         noted.insert(step.sequence);
                     }
                 }
             }
-            if let Some(result) = settled(run) {
+            if let Some(result) = settled(run)
+                && !(paused && result.ending == Ending::AwaitingApproval)
+            {
                 return Ok(result);
             }
-            let _ = tokio::time::timeout(POLL, wake.changed()).await;
+            let _ = tokio::time::timeout(poll, wake.changed()).await;
         }
     }
 }
