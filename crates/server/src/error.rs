@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use steward_domain::ValidationError;
 use steward_runtime::UseCaseError;
+use steward_runtime::agent::ChatError;
 use steward_store::{ConflictKind, StoreError};
 
 use crate::api::{ErrorBody, ErrorCode, ErrorResponse};
@@ -132,6 +133,29 @@ impl From<UseCaseError> for ApiError {
             UseCaseError::Store(error) => error.into(),
             UseCaseError::Invalid(error) => error.into(),
             UseCaseError::NoAgentRuntime => ApiError::new(ErrorCode::NoAgentRuntime, error.to_string()),
+        }
+    }
+}
+
+/// The API error for a failed chat; `refused` is the code for the runtime's
+/// own refusals (an archived agent, a setup chat that already created its
+/// agent).
+pub(crate) fn chat_error(error: ChatError, refused: ErrorCode) -> ApiError {
+    match error {
+        ChatError::Store(error) => error.into(),
+        ChatError::Model(error) if error.kind() == steward_llm::ErrorKind::NotConfigured => {
+            ApiError::new(ErrorCode::ModelNotConfigured, error.to_string())
+        }
+        ChatError::Model(error) => {
+            let retry = if error.is_retryable() { "; this may pass, try again shortly" } else { "" };
+            ApiError::new(ErrorCode::ModelFailed, format!("{error}{retry}"))
+        }
+        ChatError::NotAllowed(message) => ApiError::new(refused, message),
+        ChatError::OverBudget(message) => ApiError::new(ErrorCode::BudgetExceeded, message),
+        ChatError::Invalid(error) => error.into(),
+        ChatError::NoSetupChat(message) => ApiError::new(ErrorCode::NotFound, message),
+        error @ ChatError::SetupChatClosed { .. } => {
+            ApiError::new(ErrorCode::AlreadyExists, error.to_string()).with_field("conversation_id")
         }
     }
 }

@@ -26,8 +26,8 @@ use super::wire::{
 };
 use crate::AppState;
 use crate::error::ApiError;
+use crate::error::chat_error;
 use crate::extract::Caller;
-use crate::routes::chat_error;
 
 pub(super) async fn create(State(state): State<AppState>, caller: Caller, body: Bytes) -> Response {
     let request = match CompletionRequest::parse(&body) {

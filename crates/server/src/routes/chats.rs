@@ -17,8 +17,9 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::Stream;
 use steward_domain::{ActionId, AgentId, ChatMessage, ConversationKind, MessageId, NewChatMessage, UserId};
-use steward_llm::ErrorKind;
 use steward_runtime::agent::{AgentRuntime, ChatError, ChatEvent};
+
+pub(crate) use crate::error::chat_error;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -290,29 +291,6 @@ fn to_sse(event: Result<ChatEvent, ApiError>) -> SseEvent {
 /// Checks a person's message before anything is stored.
 fn check_message(text: &str) -> Result<(), ApiError> {
     NewChatMessage::from_user(text).validate().map_err(ApiError::from)
-}
-
-/// The API error for a failed chat; `refused` is the code for the runtime's
-/// own refusals (an archived agent, a setup chat that already created its
-/// agent).
-pub(crate) fn chat_error(error: ChatError, refused: ErrorCode) -> ApiError {
-    match error {
-        ChatError::Store(error) => error.into(),
-        ChatError::Model(error) if error.kind() == ErrorKind::NotConfigured => {
-            ApiError::new(ErrorCode::ModelNotConfigured, error.to_string())
-        }
-        ChatError::Model(error) => {
-            let retry = if error.is_retryable() { "; this may pass, try again shortly" } else { "" };
-            ApiError::new(ErrorCode::ModelFailed, format!("{error}{retry}"))
-        }
-        ChatError::NotAllowed(message) => ApiError::new(refused, message),
-        ChatError::OverBudget(message) => ApiError::new(ErrorCode::BudgetExceeded, message),
-        ChatError::Invalid(error) => error.into(),
-        ChatError::NoSetupChat(message) => ApiError::new(ErrorCode::NotFound, message),
-        error @ ChatError::SetupChatClosed { .. } => {
-            ApiError::new(ErrorCode::AlreadyExists, error.to_string()).with_field("conversation_id")
-        }
-    }
 }
 
 #[cfg(test)]

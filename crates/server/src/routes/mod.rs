@@ -10,7 +10,6 @@ mod approvals;
 mod artifacts;
 mod auth;
 mod chats;
-pub(crate) use chats::chat_error;
 mod costs;
 mod deliveries;
 mod events;
