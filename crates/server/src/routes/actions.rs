@@ -35,7 +35,7 @@ pub async fn list_actions(
         agent_id: params.single("agent_id", positive_integer)?.map(AgentId),
         states: params.list("state", enum_value::<ActionState>)?.into_iter().map(Into::into).collect(),
     };
-    let actions = state.store.list_actions(caller.user, filter).await?;
+    let actions = state.store.list_actions(caller.owners(), filter).await?;
     Ok(Json(ActionListResponse { actions: actions.into_iter().map(Into::into).collect() }))
 }
 

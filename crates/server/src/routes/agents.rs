@@ -46,7 +46,7 @@ pub async fn list_agents(
         };
         return Ok(Json(AgentListResponse { agents }));
     }
-    let agents = state.store.list_agents(caller.user, AgentFilter { status: status.map(Into::into) }).await?;
+    let agents = state.store.list_agents(caller.owners(), AgentFilter { status: status.map(Into::into) }).await?;
     Ok(Json(AgentListResponse { agents: agents.into_iter().map(Into::into).collect() }))
 }
 

@@ -32,7 +32,7 @@ pub async fn list_approvals(
         run_id: params.single("run_id", positive_integer)?.map(RunId),
         statuses: params.list("status", enum_value::<ApprovalStatus>)?.into_iter().map(Into::into).collect(),
     };
-    let approvals = state.store.list_approvals(caller.user, filter).await?;
+    let approvals = state.store.list_approvals(caller.owners(), filter).await?;
     Ok(Json(ApprovalListResponse { approvals: approvals.into_iter().map(Into::into).collect() }))
 }
 

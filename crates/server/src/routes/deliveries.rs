@@ -35,7 +35,7 @@ pub async fn list_deliveries(
         before: params.single("before", positive_integer)?.map(DeliveryId),
         limit,
     };
-    let deliveries = state.store.list_deliveries(caller.user, filter).await?;
+    let deliveries = state.store.list_deliveries(caller.owners(), filter).await?;
     let next_before = if deliveries.len() == limit { deliveries.last().map(|delivery| delivery.id) } else { None };
     Ok(Json(DeliveryListResponse { deliveries: deliveries.into_iter().map(Into::into).collect(), next_before }))
 }

@@ -124,8 +124,8 @@ pub async fn list_jobs(
         before: params.single("before", positive_integer)?.map(JobId),
         limit,
     };
-    let counts = state.store.count_jobs(caller.user, filter.clone()).await?;
-    let jobs = state.store.list_jobs(caller.user, filter).await?;
+    let counts = state.store.count_jobs(caller.owners(), filter.clone()).await?;
+    let jobs = state.store.list_jobs(caller.owners(), filter).await?;
     let next_before = if jobs.len() == limit { jobs.last().map(|job| job.id) } else { None };
     Ok(Json(JobListResponse {
         jobs: jobs.into_iter().map(Into::into).collect(),

@@ -76,7 +76,7 @@ pub async fn list_runs(
         before: params.single("before", positive_integer)?.map(RunId),
         limit,
     };
-    let runs = state.store.list_runs(caller.user, filter).await?;
+    let runs = state.store.list_runs(caller.owners(), filter).await?;
     let next_before = if runs.len() == limit { runs.last().map(|run| run.id) } else { None };
     Ok(Json(RunListResponse { runs: runs.into_iter().map(Into::into).collect(), next_before }))
 }

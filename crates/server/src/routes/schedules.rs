@@ -77,7 +77,7 @@ pub async fn list_schedules(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<ScheduleListResponse>, ApiError> {
-    let schedules = state.store.list_schedules(caller.user).await?;
+    let schedules = state.store.list_schedules(caller.owners()).await?;
     Ok(Json(ScheduleListResponse { schedules: schedules.into_iter().map(Into::into).collect() }))
 }
 
