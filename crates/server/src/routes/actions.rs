@@ -22,6 +22,7 @@ use crate::extract::{ApiJson, ApiJsonOrEmpty, IdPath, QueryParams};
 #[utoipa::path(
     get, path = "/api/v1/actions", tag = "actions",
     summary = "List actions",
+    description = "The caller\'s own; an administrator\'s (a token with the `admin` scope) has every user\'s.",
     params(ActionListQuery),
     responses((status = 200, body = ActionListResponse), (status = 400, body = ErrorResponse))
 )]

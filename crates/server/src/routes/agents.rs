@@ -22,6 +22,7 @@ use crate::extract::{ApiJson, IdPath, QueryParams};
 #[utoipa::path(
     get, path = "/api/v1/agents", tag = "agents",
     summary = "List agents",
+    description = "The caller\'s own; an administrator\'s (a token with the `admin` scope) has every user\'s.",
     params(AgentListQuery),
     responses(
         (status = 200, body = AgentListResponse),

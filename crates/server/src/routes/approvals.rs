@@ -19,6 +19,7 @@ use crate::extract::{ApiJson, ApiJsonOrEmpty, IdPath, QueryParams};
 #[utoipa::path(
     get, path = "/api/v1/approvals", tag = "approvals",
     summary = "List approvals, oldest first",
+    description = "The caller\'s own; an administrator\'s (a token with the `admin` scope) has every user\'s.",
     params(ApprovalListQuery),
     responses((status = 200, body = ApprovalListResponse), (status = 400, body = ErrorResponse))
 )]

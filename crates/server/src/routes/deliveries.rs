@@ -18,6 +18,7 @@ const DEFAULT_PAGE: usize = 50;
 #[utoipa::path(
     get, path = "/api/v1/deliveries", tag = "deliveries",
     summary = "List deliveries, newest first",
+    description = "The caller\'s own; an administrator\'s (a token with the `admin` scope) has every user\'s.",
     params(DeliveryListQuery),
     responses((status = 200, body = DeliveryListResponse), (status = 400, body = ErrorResponse))
 )]

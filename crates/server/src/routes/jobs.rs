@@ -107,6 +107,7 @@ fn to_new_job(state: &AppState, request: EnqueueJobRequest) -> Result<NewJob, Va
 #[utoipa::path(
     get, path = "/api/v1/jobs", tag = "jobs",
     summary = "List jobs, newest first, with counts by state",
+    description = "The caller\'s own; an administrator\'s (a token with the `admin` scope) has every user\'s.",
     params(JobListQuery),
     responses((status = 200, body = JobListResponse), (status = 400, body = ErrorResponse))
 )]

@@ -105,6 +105,7 @@ pub async fn create_routine(
 #[utoipa::path(
     get, path = "/api/v1/routines", tag = "routines",
     summary = "List routines, by name, with their schedules and last fire",
+    description = "The caller\'s own; an administrator\'s (a token with the `admin` scope) has every user\'s.",
     responses((status = 200, body = RoutineListResponse))
 )]
 pub async fn list_routines(

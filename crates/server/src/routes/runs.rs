@@ -59,6 +59,7 @@ pub async fn create_run(
 #[utoipa::path(
     get, path = "/api/v1/runs", tag = "runs",
     summary = "List runs, newest first",
+    description = "The caller\'s own; an administrator\'s (a token with the `admin` scope) has every user\'s.",
     params(RunListQuery),
     responses((status = 200, body = RunListResponse), (status = 400, body = ErrorResponse))
 )]

@@ -71,6 +71,7 @@ pub async fn create_schedule(
 #[utoipa::path(
     get, path = "/api/v1/schedules", tag = "schedules",
     summary = "List schedules, by name, with their next fire",
+    description = "The caller\'s own; an administrator\'s (a token with the `admin` scope) has every user\'s.",
     responses((status = 200, body = ScheduleListResponse))
 )]
 pub async fn list_schedules(
