@@ -126,6 +126,13 @@ pub enum Command {
     /// Apply database migrations and exit.
     #[command(after_help = "Example:\n  steward migrate --home ./data")]
     Migrate(HomeOptions),
+    /// Copy the database and the home's files into one archive, while `serve` runs.
+    Backup(commands::backup::BackupArgs),
+    /// Put a backup back into a stopped home, after checking it.
+    Restore(commands::restore::RestoreArgs),
+    /// Run Steward as a service: a systemd user unit.
+    #[command(subcommand)]
+    Service(commands::service::ServiceCommand),
     /// Print shell completions.
     #[command(after_help = "Example:\n  steward completions bash > /etc/bash_completion.d/steward")]
     Completions(commands::completions::CompletionsArgs),

@@ -1,5 +1,6 @@
 //! The `steward` binary: parses the command line and runs the command.
 
+mod backup_archive;
 mod cli;
 mod client;
 mod commands;
@@ -79,6 +80,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => commands::serve::run(args, &cli.global).await,
         Command::Migrate(args) => commands::migrate::run(args, &cli.global).await,
+        Command::Backup(args) => commands::backup::run(args, &cli.global).await,
+        Command::Restore(args) => commands::restore::run(args, &cli.global).await,
+        Command::Service(command) => commands::service::run(command, &cli.global),
         Command::User(command) => commands::users::run_user(command, &cli.global).await,
         Command::Token(command) => commands::users::run_token(command, &cli.global).await,
         Command::Login => commands::login::run(&cli.global).await,

@@ -23,8 +23,10 @@ use serde::{Deserialize, Serialize};
 pub const MASTER_KEY_VARIABLE: &str = "STEWARD_MASTER_KEY";
 /// How configuration names a secret instead of an environment variable.
 pub const REFERENCE_PREFIX: &str = "secret:";
-const KEY_FILE: &str = "master.key";
-const SECRETS_FILE: &str = "secrets.json";
+/// The master key's file in the home.
+pub const KEY_FILE: &str = "master.key";
+/// The sealed secrets' file in the home.
+pub const SECRETS_FILE: &str = "secrets.json";
 
 #[derive(Default, Serialize, Deserialize)]
 struct SealedFile {

@@ -87,6 +87,33 @@ pub fn acting_user(principal: &Principal, owner: Option<UserId>) -> UserId {
     }
 }
 
+/// Whose items a list shows: one user's, or everyone's (an administrator's
+/// lists, so a person who administers a shared server sees what each user
+/// has, and reaches each item by id).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Owners {
+    One(UserId),
+    Everyone,
+}
+
+impl Owners {
+    /// The owner ids a list keeps, as an inclusive range: one id, or all.
+    /// One statement (`user_id BETWEEN ? AND ?`) serves both, and an index
+    /// on `user_id` still applies, which `? IS NULL OR user_id = ?` defeats.
+    pub fn id_range(self) -> (i64, i64) {
+        match self {
+            Owners::One(user) => (user.get(), user.get()),
+            Owners::Everyone => (i64::MIN, i64::MAX),
+        }
+    }
+}
+
+impl From<UserId> for Owners {
+    fn from(user: UserId) -> Owners {
+        Owners::One(user)
+    }
+}
+
 /// Who made a change: the user and the token (or session) they used; no
 /// token for the local owner on loopback. Changes the system makes by
 /// itself (workers, the scheduler) have no actor.

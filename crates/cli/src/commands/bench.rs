@@ -214,7 +214,7 @@ async fn queue(args: QueueBenchArgs, json_output: bool) -> anyhow::Result<()> {
 
 async fn wait_until_completed(store: &dyn Store, expected: u64) -> anyhow::Result<()> {
     loop {
-        let counts = store.count_jobs(USER, JobFilter::default()).await?;
+        let counts = store.count_jobs(USER.into(), JobFilter::default()).await?;
         if counts[&JobState::Completed] >= expected {
             return Ok(());
         }

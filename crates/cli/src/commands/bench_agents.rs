@@ -270,7 +270,7 @@ async fn count_runs(store: &dyn Store, runs: &[Run]) -> anyhow::Result<RunCounts
     let mut seen = 0;
     loop {
         let filter = RunFilter { before, limit: steward_store::runs::MAX_PAGE, ..RunFilter::default() };
-        let page = store.list_runs(USER, filter).await?;
+        let page = store.list_runs(USER.into(), filter).await?;
         let Some(last) = page.last() else { break };
         before = Some(last.id);
         for run in &page {

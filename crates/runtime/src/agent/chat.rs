@@ -115,7 +115,7 @@ impl AgentRuntime {
         self.within_budget(user, &agent).await?;
         let conversation = self.store.conversation_for(user, ConversationKind::Agent, agent.id, None).await?;
         let actions =
-            self.store.list_actions(user, ActionFilter { agent_id: Some(agent.id), states: Vec::new() }).await?;
+            self.store.list_actions(user.into(), ActionFilter { agent_id: Some(agent.id), states: Vec::new() }).await?;
         let open_draft = actions.iter().find(|action| action.state == ActionState::Draft);
         let mut system = system_prompt(&agent, &self.skills.index(&agent), &actions, self.clock.now());
         system.push_str(&self.living_docs_for(&agent).await);

@@ -76,7 +76,7 @@ impl AgentRuntime {
         // So the approvals read once here hold for every step of this job.
         let approvals = self
             .store
-            .list_approvals(user, ApprovalFilter { run_id: Some(run.id), statuses: Vec::new() })
+            .list_approvals(user.into(), ApprovalFilter { run_id: Some(run.id), statuses: Vec::new() })
             .await
             .map_err(store_failure)?;
         let waited_for_approvals = time_waited_for(&approvals);
@@ -208,7 +208,7 @@ impl AgentRuntime {
         task: &str,
     ) -> Result<String, JobError> {
         let filter = ActionFilter { agent_id: Some(agent.id), states: Vec::new() };
-        let actions = self.store.list_actions(user, filter).await.map_err(store_failure)?;
+        let actions = self.store.list_actions(user.into(), filter).await.map_err(store_failure)?;
         let mut prompt = system_prompt(agent, skills, &actions, self.clock.now());
         prompt.push_str(&self.memory_for(user, agent, task).await.map_err(store_failure)?);
         prompt.push_str(&self.living_docs_for(agent).await);

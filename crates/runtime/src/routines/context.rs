@@ -87,7 +87,7 @@ impl ContextReader<'_> {
     async fn actions(&self, user: UserId) -> SourceValue {
         let open = ActionState::ALL.iter().copied().filter(|state| !state.is_final());
         let filter = ActionFilter { agent_id: None, states: open.collect() };
-        match self.store.list_actions(user, filter).await {
+        match self.store.list_actions(user.into(), filter).await {
             Ok(mut actions) => {
                 actions.sort_by_key(|action| (action.scheduled_for.is_none(), action.scheduled_for, action.id));
                 let listed = actions.iter().map(|action| {
@@ -109,7 +109,7 @@ impl ContextReader<'_> {
             Err(error) => return SourceValue::Missing(format!("the previous fire: {error}")),
         };
         let filter = RunFilter { limit: MAX_RUNS, statuses: vec![RunStatus::Finished], ..RunFilter::default() };
-        match self.store.list_runs(user, filter).await {
+        match self.store.list_runs(user.into(), filter).await {
             Ok(runs) => {
                 let recent = runs.iter().filter(|run| {
                     let finished = run.finished_at.unwrap_or(run.updated_at);

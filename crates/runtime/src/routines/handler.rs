@@ -120,7 +120,7 @@ pub(crate) async fn enqueue_followers(
     record: &FireRecord,
 ) -> Result<(), UseCaseError> {
     let followers: Vec<Routine> = store
-        .list_routines(user)
+        .list_routines(user.into())
         .await?
         .into_iter()
         .filter(|other| other.after.as_deref().is_some_and(|after| after.eq_ignore_ascii_case(&routine.name)))

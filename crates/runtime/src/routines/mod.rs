@@ -154,7 +154,7 @@ impl Routines {
                     None => None,
                 };
                 let filter = steward_store::DeliveryFilter { fire_id: Some(fire.id), ..Default::default() };
-                let deliveries = self.store.list_deliveries(user, filter).await?;
+                let deliveries = self.store.list_deliveries(user.into(), filter).await?;
                 Ok(Some(FireRecord { fire, run, deliveries, created: false }))
             }
             None => Ok(None),

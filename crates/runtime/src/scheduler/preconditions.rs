@@ -79,7 +79,7 @@ impl PreconditionChecker {
                     agent_id: Some(*agent_id),
                     states: vec![ActionState::Defined, ActionState::Scheduled, ActionState::InProgress],
                 };
-                let open = self.store.list_actions(schedule.user_id, filter).await.map_err(|e| e.to_string())?;
+                let open = self.store.list_actions(schedule.user_id.into(), filter).await.map_err(|e| e.to_string())?;
                 Ok(PreconditionCheck { passed: !open.is_empty(), state: None })
             }
             Precondition::FileChanged { path } => {

@@ -75,7 +75,7 @@ impl Tool for ListActions {
         let arguments: ListArguments = parse_input(input)?;
         let states: Vec<ActionState> = parse_field::<ActionState>(arguments.state)?.into_iter().collect();
         let filter = ActionFilter { agent_id: Some(context.agent_id), states };
-        let actions = context.store.list_actions(context.user_id, filter).await.map_err(refusal)?;
+        let actions = context.store.list_actions(context.user_id.into(), filter).await.map_err(refusal)?;
         let listed: Vec<Value> = actions.iter().map(summary).collect();
         Ok(ToolOutput::text(json!({ "actions": listed }).to_string()))
     }

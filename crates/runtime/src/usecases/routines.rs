@@ -119,7 +119,7 @@ impl UseCases {
     /// Removes a routine and the schedules that fire it.
     pub async fn remove_routine(&self, user: UserId, name: &str) -> Result<Routine, UseCaseError> {
         let routine = self.store.find_routine(user, name).await?;
-        for schedule in self.store.list_schedules(user).await? {
+        for schedule in self.store.list_schedules(user.into()).await? {
             if schedule.target.fires_routine(&routine.name) {
                 self.store.delete_schedule(user, schedule.id).await?;
             }

@@ -186,7 +186,7 @@ async fn a_tool_needing_approval_pauses_the_run_until_approved() {
     assert_eq!(h.reload(&run).await.status, RunStatus::AwaitingApproval);
     let pending = h
         .store
-        .list_approvals(USER, ApprovalFilter { run_id: Some(run.id), statuses: vec![ApprovalStatus::Pending] })
+        .list_approvals(USER.into(), ApprovalFilter { run_id: Some(run.id), statuses: vec![ApprovalStatus::Pending] })
         .await
         .unwrap();
     assert_eq!(pending.len(), 1);
@@ -206,7 +206,7 @@ async fn a_tool_needing_approval_pauses_the_run_until_approved() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rejection_reaches_the_model_as_the_tools_error() {
     let (h, calls, run) = paused_to_send("everyone", "I will not send it.").await;
-    let approval = h.store.list_approvals(USER, ApprovalFilter::default()).await.unwrap().remove(0);
+    let approval = h.store.list_approvals(USER.into(), ApprovalFilter::default()).await.unwrap().remove(0);
     let decision = Decision { approve: false, reason: Some("not to the whole list".into()) };
     h.store.decide_approval(USER, approval.id, decision).await.unwrap();
     assert_eq!(h.execute(&run).await, RunProgress::Finished(RunOutcome::Completed));

@@ -58,7 +58,8 @@ async fn a_week_of_false_preconditions_costs_no_model_call() {
         assert!(report.fires.iter().all(|fire| fire.status == FireStatus::SkippedNoChange && fire.job_id.is_none()));
     }
     assert!(h.fake.requests().is_empty(), "a week of unchanged preconditions made no model call");
-    let runs = h.store.list_runs(USER, steward_store::RunFilter { limit: 10, ..Default::default() }).await.unwrap();
+    let runs =
+        h.store.list_runs(USER.into(), steward_store::RunFilter { limit: 10, ..Default::default() }).await.unwrap();
     assert!(runs.is_empty());
 
     // Something changes: an action is created. The next fire starts a run,

@@ -86,7 +86,10 @@ async fn a_scheduled_action_tells_its_run_what_to_deliver(test: TestStore) {
     assert_eq!(scheduled.state, ActionState::Scheduled);
     let runs = test
         .store
-        .list_runs(USER, steward_store::RunFilter { action_id: Some(action.id), limit: 10, ..Default::default() })
+        .list_runs(
+            USER.into(),
+            steward_store::RunFilter { action_id: Some(action.id), limit: 10, ..Default::default() },
+        )
         .await
         .unwrap();
     assert_eq!(runs.len(), 1);
@@ -140,7 +143,8 @@ async fn bad_input_names_the_field_as_requests_do(test: TestStore) {
         }
         other => panic!("expected a refusal of the delay, got {other:?}"),
     }
-    let runs = test.store.list_runs(USER, steward_store::RunFilter { limit: 10, ..Default::default() }).await.unwrap();
+    let runs =
+        test.store.list_runs(USER.into(), steward_store::RunFilter { limit: 10, ..Default::default() }).await.unwrap();
     assert!(runs.is_empty(), "nothing was started: {runs:?}");
 }
 

@@ -32,7 +32,7 @@ async fn runs_every_job_to_completion(store: Arc<dyn Store>) {
     let jobs: Vec<NewJob> = (0..200).map(|_| NewJob::new("noop", json!({}))).collect();
     store.enqueue(USER, jobs).await.unwrap();
     eventually("all 200 jobs completed", || async {
-        store.count_jobs(USER, JobFilter::default()).await.unwrap()[&JobState::Completed] == 200
+        store.count_jobs(USER.into(), JobFilter::default()).await.unwrap()[&JobState::Completed] == 200
     })
     .await;
     assert_eq!(pool.shutdown().await.released, 0);
@@ -162,7 +162,7 @@ async fn a_queue_limit_caps_concurrency(store: Arc<dyn Store>) {
     let jobs: Vec<NewJob> = (0..12).map(|_| NewJob::new("gauge", json!({})).with_queue("narrow")).collect();
     store.enqueue(USER, jobs).await.unwrap();
     eventually("all 12 jobs completed", || async {
-        store.count_jobs(USER, JobFilter::default()).await.unwrap()[&JobState::Completed] == 12
+        store.count_jobs(USER.into(), JobFilter::default()).await.unwrap()[&JobState::Completed] == 12
     })
     .await;
     assert_eq!(peak.load(Ordering::SeqCst), 2);

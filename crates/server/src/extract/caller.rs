@@ -4,12 +4,13 @@
 //! says which kind, `domain::access::ResourceKind::of_route`) acts on its
 //! owner's data, found by the store's `owner_of`. Everyone else acts on
 //! their own. Handlers pass `caller.user` to the store, whose every query is
-//! scoped by it, so another user's resource is not found (404).
+//! scoped by it, so another user's resource is not found (404). Lists show
+//! `caller.owners()`: an administrator's show every user's items.
 
 use axum::extract::{FromRequestParts, MatchedPath, RawPathParams};
 use axum::http::request::Parts;
 use steward_domain::UserId;
-use steward_domain::access::{Resource, ResourceKind, acting_user};
+use steward_domain::access::{Owners, Resource, ResourceKind, acting_user};
 use steward_domain::auth::Principal;
 
 use crate::AppState;
@@ -20,6 +21,15 @@ use crate::error::ApiError;
 pub struct Caller {
     /// The user whose data the request reads and changes.
     pub user: UserId,
+    /// Whether the principal is an administrator, whose lists show everyone's.
+    pub admin: bool,
+}
+
+impl Caller {
+    /// Whose items a list shows: everyone's for an administrator, else the user's.
+    pub fn owners(&self) -> Owners {
+        if self.admin { Owners::Everyone } else { Owners::One(self.user) }
+    }
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -37,7 +47,7 @@ impl FromRequestParts<AppState> for Caller {
         {
             owner = state.store.owner_of(resource).await?;
         }
-        Ok(Caller { user: acting_user(&principal, owner) })
+        Ok(Caller { user: acting_user(&principal, owner), admin: principal.is_admin() })
     }
 }
 

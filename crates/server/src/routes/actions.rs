@@ -22,6 +22,7 @@ use crate::extract::{ApiJson, ApiJsonOrEmpty, IdPath, QueryParams};
 #[utoipa::path(
     get, path = "/api/v1/actions", tag = "actions",
     summary = "List actions",
+    description = "The caller\'s own; an administrator\'s (a token with the `admin` scope) has every user\'s.",
     params(ActionListQuery),
     responses((status = 200, body = ActionListResponse), (status = 400, body = ErrorResponse))
 )]
@@ -35,7 +36,7 @@ pub async fn list_actions(
         agent_id: params.single("agent_id", positive_integer)?.map(AgentId),
         states: params.list("state", enum_value::<ActionState>)?.into_iter().map(Into::into).collect(),
     };
-    let actions = state.store.list_actions(caller.user, filter).await?;
+    let actions = state.store.list_actions(caller.owners(), filter).await?;
     Ok(Json(ActionListResponse { actions: actions.into_iter().map(Into::into).collect() }))
 }
 

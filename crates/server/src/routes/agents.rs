@@ -22,6 +22,7 @@ use crate::extract::{ApiJson, IdPath, QueryParams};
 #[utoipa::path(
     get, path = "/api/v1/agents", tag = "agents",
     summary = "List agents",
+    description = "The caller\'s own; an administrator\'s (a token with the `admin` scope) has every user\'s.",
     params(AgentListQuery),
     responses(
         (status = 200, body = AgentListResponse),
@@ -46,7 +47,7 @@ pub async fn list_agents(
         };
         return Ok(Json(AgentListResponse { agents }));
     }
-    let agents = state.store.list_agents(caller.user, AgentFilter { status: status.map(Into::into) }).await?;
+    let agents = state.store.list_agents(caller.owners(), AgentFilter { status: status.map(Into::into) }).await?;
     Ok(Json(AgentListResponse { agents: agents.into_iter().map(Into::into).collect() }))
 }
 

@@ -19,6 +19,7 @@ use crate::extract::{ApiJson, ApiJsonOrEmpty, IdPath, QueryParams};
 #[utoipa::path(
     get, path = "/api/v1/approvals", tag = "approvals",
     summary = "List approvals, oldest first",
+    description = "The caller\'s own; an administrator\'s (a token with the `admin` scope) has every user\'s.",
     params(ApprovalListQuery),
     responses((status = 200, body = ApprovalListResponse), (status = 400, body = ErrorResponse))
 )]
@@ -32,7 +33,7 @@ pub async fn list_approvals(
         run_id: params.single("run_id", positive_integer)?.map(RunId),
         statuses: params.list("status", enum_value::<ApprovalStatus>)?.into_iter().map(Into::into).collect(),
     };
-    let approvals = state.store.list_approvals(caller.user, filter).await?;
+    let approvals = state.store.list_approvals(caller.owners(), filter).await?;
     Ok(Json(ApprovalListResponse { approvals: approvals.into_iter().map(Into::into).collect() }))
 }
 

@@ -18,6 +18,7 @@ const DEFAULT_PAGE: usize = 50;
 #[utoipa::path(
     get, path = "/api/v1/deliveries", tag = "deliveries",
     summary = "List deliveries, newest first",
+    description = "The caller\'s own; an administrator\'s (a token with the `admin` scope) has every user\'s.",
     params(DeliveryListQuery),
     responses((status = 200, body = DeliveryListResponse), (status = 400, body = ErrorResponse))
 )]
@@ -35,7 +36,7 @@ pub async fn list_deliveries(
         before: params.single("before", positive_integer)?.map(DeliveryId),
         limit,
     };
-    let deliveries = state.store.list_deliveries(caller.user, filter).await?;
+    let deliveries = state.store.list_deliveries(caller.owners(), filter).await?;
     let next_before = if deliveries.len() == limit { deliveries.last().map(|delivery| delivery.id) } else { None };
     Ok(Json(DeliveryListResponse { deliveries: deliveries.into_iter().map(Into::into).collect(), next_before }))
 }

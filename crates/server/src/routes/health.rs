@@ -20,7 +20,7 @@ use crate::extract::Caller;
     )
 )]
 pub async fn health(State(state): State<AppState>, caller: Caller) -> Result<Json<HealthResponse>, ApiError> {
-    let counts = state.store.count_jobs(caller.user, JobFilter::default()).await?;
+    let counts = state.store.count_jobs(caller.owners(), JobFilter::default()).await?;
     Ok(Json(HealthResponse {
         status: "ok".to_string(),
         version: env!("CARGO_PKG_VERSION").to_string(),

@@ -107,6 +107,7 @@ fn to_new_job(state: &AppState, request: EnqueueJobRequest) -> Result<NewJob, Va
 #[utoipa::path(
     get, path = "/api/v1/jobs", tag = "jobs",
     summary = "List jobs, newest first, with counts by state",
+    description = "The caller\'s own; an administrator\'s (a token with the `admin` scope) has every user\'s.",
     params(JobListQuery),
     responses((status = 200, body = JobListResponse), (status = 400, body = ErrorResponse))
 )]
@@ -124,8 +125,8 @@ pub async fn list_jobs(
         before: params.single("before", positive_integer)?.map(JobId),
         limit,
     };
-    let counts = state.store.count_jobs(caller.user, filter.clone()).await?;
-    let jobs = state.store.list_jobs(caller.user, filter).await?;
+    let counts = state.store.count_jobs(caller.owners(), filter.clone()).await?;
+    let jobs = state.store.list_jobs(caller.owners(), filter).await?;
     let next_before = if jobs.len() == limit { jobs.last().map(|job| job.id) } else { None };
     Ok(Json(JobListResponse {
         jobs: jobs.into_iter().map(Into::into).collect(),

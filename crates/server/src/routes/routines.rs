@@ -37,11 +37,11 @@ async fn fire_response(state: &AppState, user: UserId, fire: RoutineFire) -> Res
         None => None,
     };
     let filter = DeliveryFilter { fire_id: Some(fire.id), ..DeliveryFilter::default() };
-    let mut deliveries = state.store.list_deliveries(user, filter).await?;
+    let mut deliveries = state.store.list_deliveries(user.into(), filter).await?;
     if let Some(replayed) = fire.replay_of {
         // A replay's deliveries are keyed by the fire it replays.
         let filter = DeliveryFilter { fire_id: Some(replayed), run_id: fire.run_id, ..DeliveryFilter::default() };
-        deliveries.extend(state.store.list_deliveries(user, filter).await?);
+        deliveries.extend(state.store.list_deliveries(user.into(), filter).await?);
     }
     Ok(RoutineFireResponse::new(fire, run.as_ref(), deliveries.into_iter().map(Into::into).collect()))
 }
@@ -63,7 +63,7 @@ async fn routine_response(
 ) -> Result<RoutineResponse, ApiError> {
     let whens = schedules
         .iter()
-        .filter(|schedule| schedule.target.fires_routine(&routine.name))
+        .filter(|schedule| schedule.user_id == routine.user_id && schedule.target.fires_routine(&routine.name))
         .map(|schedule| schedule.when.as_str().to_string())
         .collect();
     let last = state.store.list_fires(user, routine.id, 1).await?.into_iter().next();
@@ -98,25 +98,26 @@ pub async fn create_routine(
     Ok((
         StatusCode::CREATED,
         [(LOCATION, location)],
-        Json(routine_response(&state, user, added.routine, &state.store.list_schedules(user).await?).await?),
+        Json(routine_response(&state, user, added.routine, &state.store.list_schedules(user.into()).await?).await?),
     ))
 }
 
 #[utoipa::path(
     get, path = "/api/v1/routines", tag = "routines",
     summary = "List routines, by name, with their schedules and last fire",
+    description = "The caller\'s own; an administrator\'s (a token with the `admin` scope) has every user\'s.",
     responses((status = 200, body = RoutineListResponse))
 )]
 pub async fn list_routines(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<RoutineListResponse>, ApiError> {
-    let user = caller.user;
-    // The schedules are read once for the whole list, not once a routine.
-    let schedules = state.store.list_schedules(user).await?;
+    // The schedules are read once for the whole list, not once a routine;
+    // an administrator's list has every user's, each shown as its owner sees it.
+    let schedules = state.store.list_schedules(caller.owners()).await?;
     let mut routines = Vec::new();
-    for routine in state.store.list_routines(user).await? {
-        routines.push(routine_response(&state, user, routine, &schedules).await?);
+    for routine in state.store.list_routines(caller.owners()).await? {
+        routines.push(routine_response(&state, routine.user_id, routine, &schedules).await?);
     }
     Ok(Json(RoutineListResponse { routines }))
 }
@@ -134,7 +135,7 @@ pub async fn get_routine(
 ) -> Result<Json<RoutineResponse>, ApiError> {
     let user = caller.user;
     let routine = resolve(&state, user, &reference).await?;
-    Ok(Json(routine_response(&state, user, routine, &state.store.list_schedules(user).await?).await?))
+    Ok(Json(routine_response(&state, user, routine, &state.store.list_schedules(user.into()).await?).await?))
 }
 
 #[utoipa::path(

@@ -59,6 +59,7 @@ pub async fn create_run(
 #[utoipa::path(
     get, path = "/api/v1/runs", tag = "runs",
     summary = "List runs, newest first",
+    description = "The caller\'s own; an administrator\'s (a token with the `admin` scope) has every user\'s.",
     params(RunListQuery),
     responses((status = 200, body = RunListResponse), (status = 400, body = ErrorResponse))
 )]
@@ -76,7 +77,7 @@ pub async fn list_runs(
         before: params.single("before", positive_integer)?.map(RunId),
         limit,
     };
-    let runs = state.store.list_runs(caller.user, filter).await?;
+    let runs = state.store.list_runs(caller.owners(), filter).await?;
     let next_before = if runs.len() == limit { runs.last().map(|run| run.id) } else { None };
     Ok(Json(RunListResponse { runs: runs.into_iter().map(Into::into).collect(), next_before }))
 }

@@ -71,13 +71,14 @@ pub async fn create_schedule(
 #[utoipa::path(
     get, path = "/api/v1/schedules", tag = "schedules",
     summary = "List schedules, by name, with their next fire",
+    description = "The caller\'s own; an administrator\'s (a token with the `admin` scope) has every user\'s.",
     responses((status = 200, body = ScheduleListResponse))
 )]
 pub async fn list_schedules(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<ScheduleListResponse>, ApiError> {
-    let schedules = state.store.list_schedules(caller.user).await?;
+    let schedules = state.store.list_schedules(caller.owners()).await?;
     Ok(Json(ScheduleListResponse { schedules: schedules.into_iter().map(Into::into).collect() }))
 }
 

@@ -27,6 +27,7 @@ api_tests!(
     another_user_finds_none_of_a_users_resources,
     the_event_stream_carries_only_the_users_events,
     an_administrator_reaches_any_users_resource_and_changes_name_their_actor,
+    an_administrators_lists_show_every_users_items,
 );
 
 /// What every one of A's resources is named after, so an answer that
@@ -321,6 +322,49 @@ async fn an_administrator_reaches_any_users_resource_and_changes_name_their_acto
         NewToken { user_id: bea.id, kind: TokenKind::Api, name: "t".into(), scope: Scope::Admin, expires_at: None };
     let refused = app.store.create_token(new, secrets::hash_token(&secrets::new_token())).await.unwrap_err();
     assert!(refused.to_string().contains("only an administrator"), "{refused}");
+}
+
+async fn an_administrators_lists_show_every_users_items(app: TestApp) {
+    world_of_the_local_owner(&app).await;
+    let (_, bea) = user_token(&app, "bea", false, Scope::Write).await;
+    let body = json!({"name": "Bea's helper", "goal": "G"});
+    send_as(&app, &bea, Method::POST, "/api/v1/agents", Some(&body)).await.assert_status(201);
+    let (ada_id, ada) = user_token(&app, "ada", true, Scope::Admin).await;
+    // Each list, and the field its items are named by.
+    for (path, list) in [
+        ("/api/v1/agents", "agents"),
+        ("/api/v1/actions", "actions"),
+        ("/api/v1/runs", "runs"),
+        ("/api/v1/approvals", "approvals"),
+        ("/api/v1/jobs", "jobs"),
+        ("/api/v1/schedules", "schedules"),
+        ("/api/v1/routines", "routines"),
+        ("/api/v1/deliveries", "deliveries"),
+    ] {
+        let everyone = send_as(&app, &ada, Method::GET, path, None).await;
+        let items = everyone.assert_status(200)[list].as_array().unwrap().len();
+        // Approvals carry no name of A's; they are A's all the same.
+        let named = list == "approvals" || everyone.text.to_lowercase().contains(&MARKER.to_lowercase());
+        assert!(items > 0 && named, "{path}: the admin sees A's: {}", everyone.text);
+        // A plain user's list stays their own.
+        let own = send_as(&app, &bea, Method::GET, path, None).await;
+        let bea_items = own.assert_status(200)[list].as_array().unwrap().len();
+        assert!(!own.text.contains(MARKER) && bea_items <= 1, "{path}: {}", own.text);
+    }
+    let agents = send_as(&app, &ada, Method::GET, "/api/v1/agents", None).await;
+    let names: Vec<&str> =
+        agents.body["agents"].as_array().unwrap().iter().map(|agent| agent["name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"Bea's helper") && names.iter().any(|name| name.contains(MARKER)), "{names:?}");
+    // The routine's last fire is found in its owner's data.
+    let routines = send_as(&app, &ada, Method::GET, "/api/v1/routines", None).await;
+    assert!(routines.body["routines"][0]["last_fire"].is_object(), "{}", routines.text);
+    // An administrator's token without the admin scope lists her own only.
+    let reader = secrets::new_token();
+    let new =
+        NewToken { user_id: ada_id, kind: TokenKind::Api, name: "r".into(), scope: Scope::Read, expires_at: None };
+    app.store.create_token(new, secrets::hash_token(&reader)).await.unwrap();
+    let read_only = send_as(&app, &reader, Method::GET, "/api/v1/agents", None).await;
+    assert!(!read_only.assert_status(200).to_string().contains(MARKER), "{}", read_only.text);
 }
 
 async fn tokens_are_shown_once_scoped_and_revoked(app: TestApp) {

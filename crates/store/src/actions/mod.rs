@@ -5,6 +5,7 @@ pub(crate) mod postgres;
 pub(crate) mod sqlite;
 
 use async_trait::async_trait;
+use steward_domain::access::Owners;
 use steward_domain::{Action, ActionId, ActionPatch, ActionState, AgentId, NewAction, UserId};
 
 use crate::Result;
@@ -23,7 +24,7 @@ pub trait ActionStore {
 
     async fn get_action(&self, user: UserId, id: ActionId) -> Result<Action>;
 
-    async fn list_actions(&self, user: UserId, filter: ActionFilter) -> Result<Vec<Action>>;
+    async fn list_actions(&self, owners: Owners, filter: ActionFilter) -> Result<Vec<Action>>;
 
     /// Changes an action's content; refused once the action is final.
     async fn update_action(&self, user: UserId, id: ActionId, patch: ActionPatch) -> Result<Action>;

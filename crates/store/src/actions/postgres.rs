@@ -1,8 +1,11 @@
 //! Actions on PostgreSQL.
 
+use crate::ownership::{list_condition, list_parameter};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sqlx::AssertSqlSafe;
 use sqlx::PgConnection;
+use steward_domain::access::Owners;
 use steward_domain::action::check_reason;
 use steward_domain::{Action, ActionId, ActionPatch, ActionState, AgentId, AgentStatus, NewAction, NewEvent, UserId};
 
@@ -100,15 +103,18 @@ impl ActionStore for PostgresStore {
         load(&mut *self.pool.acquire().await?, user, id).await
     }
 
-    async fn list_actions(&self, user: UserId, filter: ActionFilter) -> Result<Vec<Action>> {
+    async fn list_actions(&self, owners: Owners, filter: ActionFilter) -> Result<Vec<Action>> {
         let states: Vec<&str> = filter.states.iter().map(|state| state.as_str()).collect();
-        let rows = sqlx::query(concat!(
-            "SELECT ",
-            action_columns!(),
-            " FROM actions WHERE user_id = $1 AND ($2::bigint IS NULL OR agent_id = $2) \
-              AND (cardinality($3::text[]) = 0 OR state = ANY($3)) ORDER BY id"
-        ))
-        .bind(user.get())
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            concat!(
+                "SELECT ",
+                action_columns!(),
+                " FROM actions WHERE {owner} AND ($2::bigint IS NULL OR agent_id = $2) \
+                  AND (cardinality($3::text[]) = 0 OR state = ANY($3)) ORDER BY id"
+            ),
+            owner = list_condition(owners, "$1::bigint")
+        )))
+        .bind(list_parameter(owners))
         .bind(filter.agent_id.map(AgentId::get))
         .bind(states)
         .fetch_all(&self.pool)

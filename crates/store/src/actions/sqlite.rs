@@ -1,8 +1,10 @@
 //! Actions on SQLite.
 
+use crate::ownership::{list_condition, list_parameter};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
+use steward_domain::access::Owners;
 use steward_domain::action::check_reason;
 use steward_domain::{Action, ActionId, ActionPatch, ActionState, AgentId, AgentStatus, NewAction, NewEvent, UserId};
 
@@ -77,17 +79,22 @@ impl ActionStore for SqliteStore {
         self.readers.read(move |connection| load(connection, user, id)).await
     }
 
-    async fn list_actions(&self, user: UserId, filter: ActionFilter) -> Result<Vec<Action>> {
+    async fn list_actions(&self, owners: Owners, filter: ActionFilter) -> Result<Vec<Action>> {
         self.readers
             .read(move |connection| {
+                let owner = list_condition(owners, "?1");
                 let mut statement = connection.prepare_cached(&format!(
-                    "SELECT {ACTION_COLUMNS} FROM actions WHERE user_id = ?1 AND (?2 IS NULL OR agent_id = ?2) \
+                    "SELECT {ACTION_COLUMNS} FROM actions WHERE {owner} AND (?2 IS NULL OR agent_id = ?2) \
                      AND (?3 = '[]' OR state IN (SELECT value FROM json_each(?3))) ORDER BY id"
                 ))?;
                 let states: Vec<&str> = filter.states.iter().map(|state| state.as_str()).collect();
                 let actions = statement
                     .query_map(
-                        params![user.get(), filter.agent_id.map(AgentId::get), serde_json::to_string(&states)?],
+                        params![
+                            list_parameter(owners),
+                            filter.agent_id.map(AgentId::get),
+                            serde_json::to_string(&states)?
+                        ],
                         rows::action,
                     )?
                     .collect::<rusqlite::Result<Vec<_>>>()?;

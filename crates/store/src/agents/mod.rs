@@ -5,6 +5,7 @@ pub(crate) mod postgres;
 pub(crate) mod sqlite;
 
 use async_trait::async_trait;
+use steward_domain::access::Owners;
 use steward_domain::{Agent, AgentId, AgentPatch, AgentStatus, NewAgent, UserId};
 
 use crate::Result;
@@ -26,7 +27,7 @@ pub trait AgentStore {
     /// Finds a non-archived agent by exact name.
     async fn find_agent_by_name(&self, user: UserId, name: &str) -> Result<Agent>;
 
-    async fn list_agents(&self, user: UserId, filter: AgentFilter) -> Result<Vec<Agent>>;
+    async fn list_agents(&self, owners: Owners, filter: AgentFilter) -> Result<Vec<Agent>>;
 
     /// Applies a validated patch. An archived agent no longer changes.
     async fn update_agent(&self, user: UserId, id: AgentId, patch: AgentPatch) -> Result<Agent>;

@@ -1,8 +1,11 @@
 //! Agents on PostgreSQL.
 
+use crate::ownership::{list_condition, list_parameter};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sqlx::AssertSqlSafe;
 use sqlx::PgConnection;
+use steward_domain::access::Owners;
 use steward_domain::{Agent, AgentId, AgentPatch, AgentStatus, NewAgent, NewEvent, UserId};
 
 use crate::agents::{AgentFilter, AgentStore, decide};
@@ -86,14 +89,17 @@ impl AgentStore for PostgresStore {
         Ok(rows::agent(&row.ok_or_else(|| StoreError::not_found(Entity::Agent, format!("{name:?}")))?)?)
     }
 
-    async fn list_agents(&self, user: UserId, filter: AgentFilter) -> Result<Vec<Agent>> {
-        let rows = sqlx::query(concat!(
-            "SELECT ",
-            agent_columns!(),
-            " FROM agents WHERE user_id = $1 \
-              AND (CASE WHEN $2::text IS NULL THEN status <> 'archived' ELSE status = $2 END) ORDER BY id"
-        ))
-        .bind(user.get())
+    async fn list_agents(&self, owners: Owners, filter: AgentFilter) -> Result<Vec<Agent>> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            concat!(
+                "SELECT ",
+                agent_columns!(),
+                " FROM agents WHERE {owner} \
+                  AND (CASE WHEN $2::text IS NULL THEN status <> 'archived' ELSE status = $2 END) ORDER BY id"
+            ),
+            owner = list_condition(owners, "$1::bigint")
+        )))
+        .bind(list_parameter(owners))
         .bind(filter.status.map(AgentStatus::as_str))
         .fetch_all(&self.pool)
         .await?;

@@ -1,8 +1,10 @@
 //! Agents on SQLite.
 
+use crate::ownership::{list_condition, list_parameter};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
+use steward_domain::access::Owners;
 use steward_domain::{Agent, AgentId, AgentPatch, AgentStatus, NewAgent, NewEvent, UserId};
 
 use crate::agents::{AgentFilter, AgentStore, decide};
@@ -55,16 +57,17 @@ impl AgentStore for SqliteStore {
             .await
     }
 
-    async fn list_agents(&self, user: UserId, filter: AgentFilter) -> Result<Vec<Agent>> {
+    async fn list_agents(&self, owners: Owners, filter: AgentFilter) -> Result<Vec<Agent>> {
         self.readers
             .read(move |connection| {
+                let owner = list_condition(owners, "?1");
                 let mut statement = connection.prepare_cached(&format!(
-                    "SELECT {AGENT_COLUMNS} FROM agents WHERE user_id = ?1 \
+                    "SELECT {AGENT_COLUMNS} FROM agents WHERE {owner} \
                      AND (CASE WHEN ?2 IS NULL THEN status <> 'archived' ELSE status = ?2 END) ORDER BY id"
                 ))?;
                 let status = filter.status.map(AgentStatus::as_str);
                 let agents = statement
-                    .query_map(params![user.get(), status], rows::agent)?
+                    .query_map(params![list_parameter(owners), status], rows::agent)?
                     .collect::<rusqlite::Result<Vec<_>>>()?;
                 Ok(agents)
             })

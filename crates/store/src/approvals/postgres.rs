@@ -8,8 +8,11 @@
 //! resumes the run that the cancel then finishes, or finds the approval
 //! withdrawn.
 
+use crate::ownership::{list_condition, list_parameter};
 use chrono::{DateTime, Utc};
+use sqlx::AssertSqlSafe;
 use sqlx::{PgConnection, PgPool};
+use steward_domain::access::Owners;
 use steward_domain::{Approval, ApprovalId, Decision, NewApproval, NewEvent, Run, RunId, RunStatus, UserId};
 
 use crate::approvals::decide;
@@ -100,15 +103,18 @@ pub(crate) async fn request(
     Ok(approvals)
 }
 
-pub(crate) async fn list(pool: &PgPool, user: UserId, filter: &ApprovalFilter) -> Result<Vec<Approval>> {
+pub(crate) async fn list(pool: &PgPool, owners: Owners, filter: &ApprovalFilter) -> Result<Vec<Approval>> {
     let statuses: Vec<&str> = filter.statuses.iter().map(|status| status.as_str()).collect();
-    let rows = sqlx::query(concat!(
-        "SELECT ",
-        approval_columns!(),
-        " FROM approvals WHERE user_id = $1 AND ($2::bigint IS NULL OR run_id = $2) \
-          AND (cardinality($3::text[]) = 0 OR status = ANY($3)) ORDER BY id"
-    ))
-    .bind(user.get())
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        concat!(
+            "SELECT ",
+            approval_columns!(),
+            " FROM approvals WHERE {owner} AND ($2::bigint IS NULL OR run_id = $2) \
+              AND (cardinality($3::text[]) = 0 OR status = ANY($3)) ORDER BY id"
+        ),
+        owner = list_condition(owners, "$1::bigint")
+    )))
+    .bind(list_parameter(owners))
     .bind(filter.run_id.map(RunId::get))
     .bind(statuses)
     .fetch_all(pool)

@@ -1,8 +1,10 @@
 //! Approvals on SQLite: a running run pauses for people to approve tool
 //! calls, and the last decision queues it again with a job that resumes it.
 
+use crate::ownership::{list_condition, list_parameter};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
+use steward_domain::access::Owners;
 use steward_domain::{Approval, ApprovalId, Decision, NewApproval, NewEvent, Run, RunId, RunStatus, UserId};
 
 use crate::approvals::decide;
@@ -87,15 +89,16 @@ pub(crate) fn request(
     Ok(approvals)
 }
 
-pub(crate) fn list(connection: &Connection, user: UserId, filter: &ApprovalFilter) -> Result<Vec<Approval>> {
+pub(crate) fn list(connection: &Connection, owners: Owners, filter: &ApprovalFilter) -> Result<Vec<Approval>> {
+    let owner = list_condition(owners, "?1");
     let mut statement = connection.prepare_cached(&format!(
-        "SELECT {APPROVAL_COLUMNS} FROM approvals WHERE user_id = ?1 AND (?2 IS NULL OR run_id = ?2) \
+        "SELECT {APPROVAL_COLUMNS} FROM approvals WHERE {owner} AND (?2 IS NULL OR run_id = ?2) \
          AND (?3 = '[]' OR status IN (SELECT value FROM json_each(?3))) ORDER BY id"
     ))?;
     let statuses: Vec<&str> = filter.statuses.iter().map(|status| status.as_str()).collect();
     let approvals = statement
         .query_map(
-            params![user.get(), filter.run_id.map(RunId::get), serde_json::to_string(&statuses)?],
+            params![list_parameter(owners), filter.run_id.map(RunId::get), serde_json::to_string(&statuses)?],
             runtime_rows::approval,
         )?
         .collect::<rusqlite::Result<_>>()?;

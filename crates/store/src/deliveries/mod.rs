@@ -7,6 +7,7 @@ pub(crate) mod postgres;
 pub(crate) mod sqlite;
 
 use async_trait::async_trait;
+use steward_domain::access::Owners;
 use steward_domain::delivery::{AttemptResult, Delivery, DeliveryStatus, NewDeliveries};
 use steward_domain::{DeliveryId, FireId, RunId, UserId};
 
@@ -48,7 +49,7 @@ pub trait DeliveryStore {
     async fn get_delivery(&self, user: UserId, id: DeliveryId) -> Result<Delivery>;
 
     /// Deliveries matching `filter`, newest first.
-    async fn list_deliveries(&self, user: UserId, filter: DeliveryFilter) -> Result<Vec<Delivery>>;
+    async fn list_deliveries(&self, owners: Owners, filter: DeliveryFilter) -> Result<Vec<Delivery>>;
 
     /// For the worker: marks an attempt started (`sending`, attempts + 1),
     /// committed before anything is sent.

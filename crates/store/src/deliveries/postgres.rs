@@ -3,10 +3,13 @@
 //! unique index `deliveries_key` stops the second, whose transaction runs
 //! again and returns the first's row. Attempts lock the row (`FOR UPDATE`).
 
+use crate::ownership::{list_condition, list_parameter};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sqlx::AssertSqlSafe;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
+use steward_domain::access::Owners;
 use steward_domain::delivery::{AttemptResult, Delivery, DeliveryStatus, NewDeliveries};
 use steward_domain::{DeliveryId, FireId, JobId, RunId, UserId};
 
@@ -143,16 +146,19 @@ impl DeliveryStore for PostgresStore {
         load(&mut connection, Some(user), id, false).await
     }
 
-    async fn list_deliveries(&self, user: UserId, filter: DeliveryFilter) -> Result<Vec<Delivery>> {
+    async fn list_deliveries(&self, owners: Owners, filter: DeliveryFilter) -> Result<Vec<Delivery>> {
         let limit = if filter.limit == 0 { MAX_PAGE } else { filter.limit.min(MAX_PAGE) };
-        let rows = sqlx::query(concat!(
-            "SELECT ",
-            columns!(),
-            " FROM deliveries WHERE user_id = $1 AND ($2::text IS NULL OR status = $2) \
-              AND ($3::bigint IS NULL OR run_id = $3) AND ($4::bigint IS NULL OR fire_id = $4) \
-              AND ($5::bigint IS NULL OR id < $5) ORDER BY id DESC LIMIT $6"
-        ))
-        .bind(user.get())
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            concat!(
+                "SELECT ",
+                columns!(),
+                " FROM deliveries WHERE {owner} AND ($2::text IS NULL OR status = $2) \
+                  AND ($3::bigint IS NULL OR run_id = $3) AND ($4::bigint IS NULL OR fire_id = $4) \
+                  AND ($5::bigint IS NULL OR id < $5) ORDER BY id DESC LIMIT $6"
+            ),
+            owner = list_condition(owners, "$1::bigint")
+        )))
+        .bind(list_parameter(owners))
         .bind(filter.status.map(DeliveryStatus::as_str))
         .bind(filter.run_id.map(RunId::get))
         .bind(filter.fire_id.map(FireId::get))

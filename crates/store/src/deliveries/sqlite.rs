@@ -1,9 +1,11 @@
 //! Deliveries on SQLite: rows keyed by (user, idempotency key), their send
 //! jobs enqueued in the same transaction, and each attempt's outcome.
 
+use crate::ownership::{list_condition, list_parameter};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, Row, params};
+use steward_domain::access::Owners;
 use steward_domain::delivery::{AttemptResult, Delivery, NewDeliveries};
 use steward_domain::{DeliveryId, FireId, JobId, RunId, UserId};
 
@@ -114,17 +116,18 @@ fn store(connection: &Connection, delivery: &Delivery, now: DateTime<Utc>) -> Re
     Ok(())
 }
 
-pub(crate) fn list(connection: &Connection, user: UserId, filter: &DeliveryFilter) -> Result<Vec<Delivery>> {
+pub(crate) fn list(connection: &Connection, owners: Owners, filter: &DeliveryFilter) -> Result<Vec<Delivery>> {
     let limit = if filter.limit == 0 { MAX_PAGE } else { filter.limit.min(MAX_PAGE) };
+    let owner = list_condition(owners, "?1");
     let mut statement = connection.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM deliveries WHERE user_id = ?1 AND (?2 IS NULL OR status = ?2) \
+        "SELECT {COLUMNS} FROM deliveries WHERE {owner} AND (?2 IS NULL OR status = ?2) \
          AND (?3 IS NULL OR run_id = ?3) AND (?4 IS NULL OR fire_id = ?4) AND (?5 IS NULL OR id < ?5) \
          ORDER BY id DESC LIMIT ?6"
     ))?;
     let deliveries = statement
         .query_map(
             params![
-                user.get(),
+                list_parameter(owners),
                 filter.status.map(|status| status.as_str()),
                 filter.run_id.map(RunId::get),
                 filter.fire_id.map(FireId::get),
@@ -148,8 +151,8 @@ impl DeliveryStore for SqliteStore {
         self.readers.read(move |connection| load(connection, Some(user), id)).await
     }
 
-    async fn list_deliveries(&self, user: UserId, filter: DeliveryFilter) -> Result<Vec<Delivery>> {
-        self.readers.read(move |connection| list(connection, user, &filter)).await
+    async fn list_deliveries(&self, owners: Owners, filter: DeliveryFilter) -> Result<Vec<Delivery>> {
+        self.readers.read(move |connection| list(connection, owners, &filter)).await
     }
 
     async fn begin_delivery_attempt(&self, id: DeliveryId) -> Result<DeliveryAttempt> {

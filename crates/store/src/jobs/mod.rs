@@ -12,6 +12,7 @@ pub(crate) mod sqlite;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
+use steward_domain::access::Owners;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -202,11 +203,11 @@ pub trait JobQueue {
     async fn get_job(&self, user: UserId, id: JobId) -> Result<Job>;
 
     /// Jobs matching `filter`, newest first.
-    async fn list_jobs(&self, user: UserId, filter: JobFilter) -> Result<Vec<Job>>;
+    async fn list_jobs(&self, owners: Owners, filter: JobFilter) -> Result<Vec<Job>>;
 
     /// Counts by state of the jobs matching the queue and kind of `filter`
     /// (its states and paging are ignored).
-    async fn count_jobs(&self, user: UserId, filter: JobFilter) -> Result<JobCounts>;
+    async fn count_jobs(&self, owners: Owners, filter: JobFilter) -> Result<JobCounts>;
 
     /// The job's events, oldest first (its history of attempts).
     async fn job_events(&self, user: UserId, id: JobId) -> Result<Vec<Event>>;

@@ -9,6 +9,7 @@ pub(crate) mod postgres;
 pub(crate) mod sqlite;
 
 use async_trait::async_trait;
+use steward_domain::access::Owners;
 use steward_domain::delivery::Delivery;
 use steward_domain::routine::{NewFire, NewRoutine, Routine, RoutineFire};
 use steward_domain::{FireId, RoutineId, Run, UserId};
@@ -41,7 +42,7 @@ pub trait RoutineStore {
     async fn find_routine(&self, user: UserId, name: &str) -> Result<Routine>;
 
     /// The user's routines, by name.
-    async fn list_routines(&self, user: UserId) -> Result<Vec<Routine>>;
+    async fn list_routines(&self, owners: Owners) -> Result<Vec<Routine>>;
 
     /// Removes a routine and its fires; their deliveries stay, no longer
     /// naming a fire.

@@ -3,10 +3,13 @@
 //! `routine_fires_key` stops the second, whose transaction runs again and
 //! returns the first's fire. JSON columns are read as text.
 
+use crate::ownership::{list_condition, list_parameter};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sqlx::AssertSqlSafe;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
+use steward_domain::access::Owners;
 use steward_domain::routine::{NewFire, NewRoutine, Routine, RoutineFire};
 use steward_domain::{FireId, RoutineId, UserId};
 
@@ -216,8 +219,11 @@ impl RoutineStore for PostgresStore {
             .ok_or_else(|| StoreError::not_found(Entity::Routine, format!("{name:?}")))
     }
 
-    async fn list_routines(&self, user: UserId) -> Result<Vec<Routine>> {
-        let rows = sqlx::query(routines!("ORDER BY lower(name), id")).bind(user.get()).fetch_all(&self.pool).await?;
+    async fn list_routines(&self, owners: Owners) -> Result<Vec<Routine>> {
+        // `routines!` keeps one user's (`user_id = $1`); a list may keep everyone's.
+        let sql = routines!("ORDER BY lower(name), id")
+            .replace("user_id = $1 ", &format!("{} ", list_condition(owners, "$1::bigint")));
+        let rows = sqlx::query(AssertSqlSafe(sql)).bind(list_parameter(owners)).fetch_all(&self.pool).await?;
         rows.iter().map(routine_row).collect()
     }
 
@@ -242,7 +248,7 @@ impl RoutineStore for PostgresStore {
                     None => None,
                 };
                 let filter = DeliveryFilter { fire_id: Some(fire.id), ..DeliveryFilter::default() };
-                let deliveries = self.list_deliveries(user, filter).await?;
+                let deliveries = self.list_deliveries(user.into(), filter).await?;
                 Ok(FireRecord { fire, run, deliveries, created: false })
             }
         }

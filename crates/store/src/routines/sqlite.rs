@@ -2,9 +2,11 @@
 //! key is checked and the fire recorded, with its run and deliveries, in
 //! one transaction.
 
+use crate::ownership::{list_condition, list_parameter};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, Params, Row, params};
+use steward_domain::access::Owners;
 use steward_domain::routine::{NewFire, NewRoutine, Routine, RoutineFire};
 use steward_domain::{FireId, RoutineId, UserId};
 
@@ -51,22 +53,24 @@ fn fire_row(row: &Row<'_>) -> rusqlite::Result<FireRow> {
     })
 }
 
-fn routines(connection: &Connection, filter: &str, params: impl Params) -> Result<Vec<Routine>> {
+/// The routines whose owner `owner` keeps (a condition on `?1`) and that
+/// `filter` keeps, by name.
+fn routines(connection: &Connection, owner: &str, filter: &str, params: impl Params) -> Result<Vec<Routine>> {
     let mut statement = connection.prepare_cached(&format!(
-        "SELECT {ROUTINE_COLUMNS} FROM routines WHERE user_id = ?1 {filter} ORDER BY lower(name), id"
+        "SELECT {ROUTINE_COLUMNS} FROM routines WHERE {owner} {filter} ORDER BY lower(name), id"
     ))?;
     let rows = statement.query_map(params, routine_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
     rows.into_iter().map(RoutineRow::into_routine).collect()
 }
 
 fn load(connection: &Connection, user: UserId, id: RoutineId) -> Result<Routine> {
-    routines(connection, "AND id = ?2", params![user.get(), id.get()])?
+    routines(connection, "user_id = ?1", "AND id = ?2", params![user.get(), id.get()])?
         .pop()
         .ok_or_else(|| StoreError::not_found(Entity::Routine, id))
 }
 
 fn find(connection: &Connection, user: UserId, name: &str) -> Result<Option<Routine>> {
-    Ok(routines(connection, "AND lower(name) = lower(?2)", params![user.get(), name])?.pop())
+    Ok(routines(connection, "user_id = ?1", "AND lower(name) = lower(?2)", params![user.get(), name])?.pop())
 }
 
 fn fires(connection: &Connection, filter: &str, params: impl Params) -> Result<Vec<RoutineFire>> {
@@ -167,7 +171,7 @@ fn record(
 fn existing(connection: &Connection, user: UserId, fire: RoutineFire) -> Result<FireRecord> {
     let run = fire.run_id.map(|id| runs::load(connection, user, id)).transpose()?;
     let filter = DeliveryFilter { fire_id: Some(fire.id), ..DeliveryFilter::default() };
-    let sent = deliveries::list(connection, user, &filter)?;
+    let sent = deliveries::list(connection, user.into(), &filter)?;
     Ok(FireRecord { fire, run, deliveries: sent, created: false })
 }
 
@@ -192,8 +196,12 @@ impl RoutineStore for SqliteStore {
             .await
     }
 
-    async fn list_routines(&self, user: UserId) -> Result<Vec<Routine>> {
-        self.readers.read(move |connection| routines(connection, "", params![user.get()])).await
+    async fn list_routines(&self, owners: Owners) -> Result<Vec<Routine>> {
+        self.readers
+            .read(move |connection| {
+                routines(connection, &list_condition(owners, "?1"), "", params![list_parameter(owners)])
+            })
+            .await
     }
 
     async fn delete_routine(&self, user: UserId, id: RoutineId) -> Result<Routine> {

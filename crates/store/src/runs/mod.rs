@@ -9,6 +9,7 @@ pub(crate) mod steps;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use steward_domain::access::Owners;
 use steward_domain::{
     Action, ActionId, AgentId, Approval, ApprovalId, ApprovalStatus, Decision, JobId, ModelCallStarted, NewApproval,
     NewRun, NewRunStep, Run, RunId, RunOutcome, RunStatus, RunStep, Spend, UserId,
@@ -77,7 +78,7 @@ pub trait RunStore {
     async fn get_run(&self, user: UserId, id: RunId) -> Result<Run>;
 
     /// Runs matching `filter`, newest first.
-    async fn list_runs(&self, user: UserId, filter: RunFilter) -> Result<Vec<Run>>;
+    async fn list_runs(&self, owners: Owners, filter: RunFilter) -> Result<Vec<Run>>;
 
     /// Called by the job executing the run as it starts or resumes: sets the
     /// run running with `job` as its job (and `started_at` the first time);
@@ -162,7 +163,7 @@ pub trait RunStore {
     async fn get_approval(&self, user: UserId, id: ApprovalId) -> Result<Approval>;
 
     /// Approvals matching `filter`, oldest first.
-    async fn list_approvals(&self, user: UserId, filter: ApprovalFilter) -> Result<Vec<Approval>>;
+    async fn list_approvals(&self, owners: Owners, filter: ApprovalFilter) -> Result<Vec<Approval>>;
 
     /// Records a decision on a pending approval (a decided one is refused,
     /// `Conflict`). Once none of the run's approvals is pending, the run is

@@ -7,6 +7,7 @@ pub(crate) mod postgres;
 pub(crate) mod sqlite;
 
 use std::collections::HashMap;
+use steward_domain::access::Owners;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -61,7 +62,7 @@ pub trait ScheduleStore {
     async fn find_schedule(&self, user: UserId, name: &str) -> Result<Schedule>;
 
     /// The user's schedules, by name.
-    async fn list_schedules(&self, user: UserId) -> Result<Vec<Schedule>>;
+    async fn list_schedules(&self, owners: Owners) -> Result<Vec<Schedule>>;
 
     /// Pauses or resumes. Resuming makes the slots passed while paused due,
     /// so the missed-run policy decides about them. Events

@@ -5,10 +5,13 @@
 //! `(schedule_id, slot_at)` and each job's idempotency key stop a slot from
 //! firing twice even if two transactions got that far.
 
+use crate::ownership::{list_condition, list_parameter};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sqlx::AssertSqlSafe;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
+use steward_domain::access::Owners;
 use steward_domain::schedule::{FireStatus, NewSchedule, OverlapDecision, Schedule, ScheduleFire, ScheduleTarget};
 use steward_domain::{ActionId, ActionState, AgentId, JobId, NewEvent, RunId, ScheduleId, UserId};
 
@@ -551,13 +554,12 @@ impl ScheduleStore for PostgresStore {
         schedule_row(&row.ok_or_else(|| StoreError::not_found(Entity::Schedule, format!("{name:?}")))?)
     }
 
-    async fn list_schedules(&self, user: UserId) -> Result<Vec<Schedule>> {
-        let rows = sqlx::query(concat!(
-            "SELECT ",
-            schedule_columns!(),
-            " FROM schedules WHERE user_id = $1 ORDER BY lower(name), id"
-        ))
-        .bind(user.get())
+    async fn list_schedules(&self, owners: Owners) -> Result<Vec<Schedule>> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            concat!("SELECT ", schedule_columns!(), " FROM schedules WHERE {owner} ORDER BY lower(name), id"),
+            owner = list_condition(owners, "$1::bigint")
+        )))
+        .bind(list_parameter(owners))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(schedule_row).collect()

@@ -3,9 +3,11 @@
 //! written in one transaction, so a slot is recorded and started at most
 //! once even across a `kill -9`.
 
+use crate::ownership::{list_condition, list_parameter};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, Row, params};
+use steward_domain::access::Owners;
 use steward_domain::schedule::{FireStatus, NewSchedule, Schedule, ScheduleFire};
 use steward_domain::{ActionId, AgentId, JobId, NewEvent, RunId, ScheduleId, UserId};
 
@@ -523,12 +525,12 @@ impl ScheduleStore for SqliteStore {
             .await
     }
 
-    async fn list_schedules(&self, user: UserId) -> Result<Vec<Schedule>> {
+    async fn list_schedules(&self, owners: Owners) -> Result<Vec<Schedule>> {
         self.readers
             .read(move |connection| {
-                let sql =
-                    format!("SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE user_id = ?1 ORDER BY lower(name), id");
-                query_schedules(connection, &sql, [user.get()])
+                let owner = list_condition(owners, "?1");
+                let sql = format!("SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE {owner} ORDER BY lower(name), id");
+                query_schedules(connection, &sql, [list_parameter(owners)])
             })
             .await
     }

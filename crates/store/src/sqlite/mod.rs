@@ -8,6 +8,7 @@
 //! exclusive lock on `<database>.lock` at open, which is what allows it to
 //! treat every `running` job found at start-up as abandoned.
 
+pub mod backup;
 mod checkpointer;
 pub(crate) mod connection;
 pub(crate) mod readers;
@@ -86,7 +87,9 @@ impl SqliteStore {
     }
 }
 
-fn lock_exclusively(database: &Path) -> Result<File> {
+/// Takes the lock that says one process owns the database at `database`
+/// (held until the file is dropped); refused while another process holds it.
+pub fn lock_exclusively(database: &Path) -> Result<File> {
     let mut lock_path = database.as_os_str().to_owned();
     lock_path.push(".lock");
     let file =

@@ -47,7 +47,7 @@ async fn walks_the_lifecycle(t: TestStore) {
         ]
     );
     let filter = ActionFilter { agent_id: Some(agent_id), states: vec![ActionState::Completed] };
-    assert_eq!(store.list_actions(USER, filter).await.unwrap().len(), 1);
+    assert_eq!(store.list_actions(USER.into(), filter).await.unwrap().len(), 1);
 }
 
 async fn illegal_transitions_are_refused_and_change_nothing(t: TestStore) {
@@ -93,7 +93,7 @@ async fn needs_a_live_agent_and_valid_fields(t: TestStore) {
         store.create_action(USER, draft(agent_id)).await.unwrap_err(),
         StoreError::Conflict { kind: ConflictKind::Archived, .. }
     ));
-    assert!(store.list_actions(USER, ActionFilter::default()).await.unwrap().is_empty());
+    assert!(store.list_actions(USER.into(), ActionFilter::default()).await.unwrap().is_empty());
 }
 
 async fn updates_content(t: TestStore) {

@@ -43,9 +43,9 @@ async fn create_read_update_archive(t: TestStore) {
 
     let archived = store.archive_agent(USER, agent.id).await.unwrap();
     assert_eq!(archived.status, AgentStatus::Archived);
-    assert!(store.list_agents(USER, AgentFilter::default()).await.unwrap().is_empty());
+    assert!(store.list_agents(USER.into(), AgentFilter::default()).await.unwrap().is_empty());
     let only_archived = AgentFilter { status: Some(AgentStatus::Archived) };
-    assert_eq!(store.list_agents(USER, only_archived).await.unwrap().len(), 1);
+    assert_eq!(store.list_agents(USER.into(), only_archived).await.unwrap().len(), 1);
 
     let error = store.update_agent(USER, agent.id, AgentPatch::default()).await.unwrap_err();
     assert!(matches!(error, StoreError::Conflict { kind: ConflictKind::Archived, .. }), "{error:?}");
@@ -111,8 +111,13 @@ async fn names_are_matched_and_unique_without_regard_to_case(t: TestStore) {
     // An agent may change the case of its own name.
     let recase = AgentPatch { name: Some("LAUNCH".into()), ..AgentPatch::default() };
     assert_eq!(store.update_agent(USER, first.id, recase).await.unwrap().name, "LAUNCH");
-    let names: Vec<String> =
-        store.list_agents(USER, AgentFilter::default()).await.unwrap().into_iter().map(|agent| agent.name).collect();
+    let names: Vec<String> = store
+        .list_agents(USER.into(), AgentFilter::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|agent| agent.name)
+        .collect();
     assert_eq!(names, ["LAUNCH", "Other"]);
 }
 
@@ -130,7 +135,7 @@ async fn bad_input_names_the_field_and_writes_nothing(t: TestStore) {
         StoreError::Invalid(error) => assert_eq!(error.field, "model"),
         other => panic!("expected invalid input, got {other:?}"),
     }
-    assert!(store.list_agents(USER, AgentFilter::default()).await.unwrap().is_empty());
+    assert!(store.list_agents(USER.into(), AgentFilter::default()).await.unwrap().is_empty());
     assert!(store.list_events(USER, EventQuery::default()).await.unwrap().is_empty());
     assert!(matches!(store.get_agent(USER, AgentId(12345)).await.unwrap_err(), StoreError::NotFound { .. }));
 }
@@ -140,7 +145,7 @@ async fn agents_are_scoped_by_user(t: TestStore) {
     let agent = store.create_agent(USER, launch()).await.unwrap();
     let stranger = UserId(2);
     assert!(matches!(store.get_agent(stranger, agent.id).await.unwrap_err(), StoreError::NotFound { .. }));
-    assert!(store.list_agents(stranger, AgentFilter::default()).await.unwrap().is_empty());
+    assert!(store.list_agents(stranger.into(), AgentFilter::default()).await.unwrap().is_empty());
     assert!(store.archive_agent(stranger, agent.id).await.is_err());
     assert!(store.list_events(stranger, EventQuery::default()).await.unwrap().is_empty());
     assert_eq!(store.get_agent(USER, agent.id).await.unwrap().status, AgentStatus::Active);

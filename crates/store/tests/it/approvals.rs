@@ -53,7 +53,7 @@ async fn the_run_resumes_only_after_the_last_pending_decision(t: TestStore) {
     assert_eq!(decided.status, ApprovalStatus::Approved);
     assert_eq!(store.get_run(USER, run).await.unwrap().status, RunStatus::AwaitingApproval, "one is still pending");
     let agent_jobs = JobFilter { kind: Some(execution::JOB_KIND.into()), limit: 100, ..JobFilter::default() };
-    assert_eq!(store.list_jobs(USER, agent_jobs.clone()).await.unwrap().len(), 1);
+    assert_eq!(store.list_jobs(USER.into(), agent_jobs.clone()).await.unwrap().len(), 1);
 
     let rejection = Decision { approve: false, reason: Some("not that site".into()) };
     let rejected = store.decide_approval(USER, approvals[1].id, rejection).await.unwrap();
@@ -61,7 +61,7 @@ async fn the_run_resumes_only_after_the_last_pending_decision(t: TestStore) {
     assert!(rejected.decided_at.is_some());
     let resumed = store.get_run(USER, run).await.unwrap();
     assert_eq!(resumed.status, RunStatus::Queued);
-    let jobs = store.list_jobs(USER, agent_jobs).await.unwrap();
+    let jobs = store.list_jobs(USER.into(), agent_jobs).await.unwrap();
     assert_eq!(jobs.len(), 2, "one new job resumes the run");
     let resume_job = &jobs[0];
     assert_eq!(Some(resume_job.id), resumed.job_id);
@@ -104,8 +104,10 @@ async fn a_repeated_request_returns_the_first_and_pauses_only_while_pending(t: T
     assert_eq!(again[0].id, first[0].id);
     assert_eq!(again[0].status, ApprovalStatus::Approved);
     assert_eq!(store.get_run(USER, run).await.unwrap().status, RunStatus::Running, "nothing to wait for");
-    let all =
-        store.list_approvals(USER, ApprovalFilter { run_id: Some(run), ..ApprovalFilter::default() }).await.unwrap();
+    let all = store
+        .list_approvals(USER.into(), ApprovalFilter { run_id: Some(run), ..ApprovalFilter::default() })
+        .await
+        .unwrap();
     assert_eq!(all.len(), 1);
 }
 
@@ -132,7 +134,7 @@ async fn requests_must_come_from_a_running_run_and_name_stored_steps(t: TestStor
     assert_eq!(invalid_field(store.request_approvals(run, twice).await.unwrap_err()), "requests[1].call_id");
     let bad_tool = request("call_1", "Not A Tool");
     assert_eq!(invalid_field(store.request_approvals(run, vec![bad_tool]).await.unwrap_err()), "requests[0].tool");
-    assert!(store.list_approvals(USER, ApprovalFilter::default()).await.unwrap().is_empty());
+    assert!(store.list_approvals(USER.into(), ApprovalFilter::default()).await.unwrap().is_empty());
     assert_eq!(store.get_run(USER, run).await.unwrap().status, RunStatus::Running);
 }
 
@@ -184,10 +186,10 @@ async fn approvals_are_scoped_by_user(t: TestStore) {
         store.decide_approval(stranger, approvals[0].id, approve()).await.unwrap_err(),
         StoreError::NotFound { .. }
     ));
-    assert!(store.list_approvals(stranger, ApprovalFilter::default()).await.unwrap().is_empty());
+    assert!(store.list_approvals(stranger.into(), ApprovalFilter::default()).await.unwrap().is_empty());
     assert_eq!(store.get_approval(USER, approvals[0].id).await.unwrap().status, ApprovalStatus::Pending);
     let mine = ApprovalFilter { run_id: Some(run), statuses: vec![ApprovalStatus::Pending] };
-    assert_eq!(store.list_approvals(USER, mine).await.unwrap(), approvals);
+    assert_eq!(store.list_approvals(USER.into(), mine).await.unwrap(), approvals);
 }
 
 store_tests!(

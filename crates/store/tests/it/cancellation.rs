@@ -90,7 +90,7 @@ async fn a_run_awaiting_approval_is_finished_and_its_approvals_withdrawn(t: Test
     assert_eq!(withdrawn.status, ApprovalStatus::Withdrawn);
     assert_eq!(withdrawn.decided_at, Some(steward_domain::Clock::now(t.clock.as_ref())));
     let pending = ApprovalFilter { run_id: Some(run.id), statuses: vec![ApprovalStatus::Pending] };
-    assert!(store.list_approvals(USER, pending).await.unwrap().is_empty());
+    assert!(store.list_approvals(USER.into(), pending).await.unwrap().is_empty());
     assert_eq!(store.get_action(USER, action.id).await.unwrap().state, ActionState::Failed);
     assert_eq!(
         event_kinds(store, EventSubject::Approval, approvals[0].id.get()).await,

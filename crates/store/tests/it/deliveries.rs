@@ -36,7 +36,7 @@ async fn each_destination_gets_one_delivery_and_a_job_after_the_run(t: TestStore
     }
     let again = store.create_deliveries(USER, new).await.unwrap();
     assert_eq!(again.iter().map(|d| d.id).collect::<Vec<_>>(), created.iter().map(|d| d.id).collect::<Vec<_>>());
-    let listed = store.list_deliveries(USER, DeliveryFilter::default()).await.unwrap();
+    let listed = store.list_deliveries(USER.into(), DeliveryFilter::default()).await.unwrap();
     assert_eq!(listed.len(), 2, "asking twice recorded nothing more");
     assert_eq!(listed[0].id, created[1].id, "newest first");
     let empty = NewDeliveries { run_id: run.id, fire_id: None, destinations: vec![] };
@@ -94,7 +94,7 @@ async fn attempts_are_recorded_and_a_sent_delivery_is_never_started_again(t: Tes
     let kinds = event_kinds(store, EventSubject::Delivery, delivery.id.get()).await;
     assert_eq!(kinds, ["delivery.failed", "delivery.sent"]);
     let sent_only = DeliveryFilter { status: Some(DeliveryStatus::Sent), ..DeliveryFilter::default() };
-    assert_eq!(store.list_deliveries(USER, sent_only).await.unwrap().len(), 1);
+    assert_eq!(store.list_deliveries(USER.into(), sent_only).await.unwrap().len(), 1);
 }
 
 async fn a_dead_delivery_is_retried_with_a_new_job(t: TestStore) {
@@ -114,7 +114,7 @@ async fn a_dead_delivery_is_retried_with_a_new_job(t: TestStore) {
         (DeliveryStatus::Dead, Some("slack chat.postMessage: channel_not_found"))
     );
     let failed = DeliveryFilter { status: Some(DeliveryStatus::Dead), ..DeliveryFilter::default() };
-    assert_eq!(store.list_deliveries(USER, failed).await.unwrap()[0].id, delivery.id);
+    assert_eq!(store.list_deliveries(USER.into(), failed).await.unwrap()[0].id, delivery.id);
 
     let retried = store.retry_delivery(USER, delivery.id).await.unwrap();
     assert_eq!((retried.status, retried.error.as_deref()), (DeliveryStatus::Pending, None));

@@ -47,7 +47,7 @@ async fn the_same_idempotency_key_returns_the_existing_job(t: TestStore) {
     assert!(!second.created);
     assert_eq!(second.job.id, first.job.id);
     assert_eq!(second.job.priority, 0, "the existing job is returned unchanged");
-    let listed = store.list_jobs(USER, JobFilter { limit: 10, ..JobFilter::default() }).await.unwrap();
+    let listed = store.list_jobs(USER.into(), JobFilter { limit: 10, ..JobFilter::default() }).await.unwrap();
     assert_eq!(listed.len(), 1);
 }
 
@@ -57,7 +57,7 @@ async fn a_batch_is_all_or_nothing(t: TestStore) {
     let (field, message) = invalid_field(store.enqueue(USER, batch).await.unwrap_err());
     assert_eq!(field, "jobs[2].depends_on[0]");
     assert_eq!(message, "there is no job 424242");
-    assert!(store.list_jobs(USER, JobFilter { limit: 10, ..JobFilter::default() }).await.unwrap().is_empty());
+    assert!(store.list_jobs(USER.into(), JobFilter { limit: 10, ..JobFilter::default() }).await.unwrap().is_empty());
 
     let (field, _) = invalid_field(store.enqueue(USER, vec![noop(), NewJob::new("", json!({}))]).await.unwrap_err());
     assert_eq!(field, "jobs[1].kind");
@@ -82,7 +82,7 @@ async fn a_cycle_is_refused_with_the_cycle_named(t: TestStore) {
     let (field, message) = invalid_field(store.enqueue(USER, batch).await.unwrap_err());
     assert_eq!(field, "jobs[0].depends_on[0]");
     assert_eq!(message, r#"dependency cycle: "build" → "test" → "deploy" → "build""#);
-    assert!(store.list_jobs(USER, JobFilter { limit: 10, ..JobFilter::default() }).await.unwrap().is_empty());
+    assert!(store.list_jobs(USER.into(), JobFilter { limit: 10, ..JobFilter::default() }).await.unwrap().is_empty());
 }
 
 async fn a_batch_can_depend_on_itself_by_key_in_any_order(t: TestStore) {

@@ -202,28 +202,30 @@ async fn lists_filter_and_count(t: TestStore) {
     let claimed = claim(store, 1).await.remove(0);
     complete(store, &claimed).await;
 
-    let all = store.list_jobs(USER, JobFilter { limit: 100, ..JobFilter::default() }).await.unwrap();
+    let all = store.list_jobs(USER.into(), JobFilter { limit: 100, ..JobFilter::default() }).await.unwrap();
     assert_eq!(all.iter().map(|job| job.id).collect::<Vec<_>>(), ids.iter().rev().copied().collect::<Vec<_>>());
-    let page =
-        store.list_jobs(USER, JobFilter { limit: 2, before: Some(ids[3]), ..JobFilter::default() }).await.unwrap();
+    let page = store
+        .list_jobs(USER.into(), JobFilter { limit: 2, before: Some(ids[3]), ..JobFilter::default() })
+        .await
+        .unwrap();
     assert_eq!(page.iter().map(|job| job.id).collect::<Vec<_>>(), [ids[2], ids[1]]);
     let sleeps = store
-        .list_jobs(USER, JobFilter { kind: Some("sleep".into()), limit: 100, ..JobFilter::default() })
+        .list_jobs(USER.into(), JobFilter { kind: Some("sleep".into()), limit: 100, ..JobFilter::default() })
         .await
         .unwrap();
     assert_eq!(sleeps.len(), 2);
     let done = store
-        .list_jobs(USER, JobFilter { states: vec![JobState::Completed], limit: 100, ..JobFilter::default() })
+        .list_jobs(USER.into(), JobFilter { states: vec![JobState::Completed], limit: 100, ..JobFilter::default() })
         .await
         .unwrap();
     assert_eq!(done.iter().map(|job| job.id).collect::<Vec<_>>(), [claimed.id]);
 
-    let counts = store.count_jobs(USER, JobFilter::default()).await.unwrap();
+    let counts = store.count_jobs(USER.into(), JobFilter::default()).await.unwrap();
     assert_eq!(counts[&JobState::Queued], 4);
     assert_eq!(counts[&JobState::Completed], 1);
     assert_eq!(counts[&JobState::Dead], 0);
     let counts =
-        store.count_jobs(USER, JobFilter { kind: Some("sleep".into()), ..JobFilter::default() }).await.unwrap();
+        store.count_jobs(USER.into(), JobFilter { kind: Some("sleep".into()), ..JobFilter::default() }).await.unwrap();
     assert_eq!(counts.values().sum::<u64>(), 2);
 }
 
@@ -261,10 +263,10 @@ async fn filters_holding_a_nul_match_nothing(t: TestStore) {
     let store = t.store.as_ref();
     enqueue_one(store, noop()).await;
     let filter = JobFilter { queue: Some("default\u{0}".into()), limit: 10, ..JobFilter::default() };
-    assert!(store.list_jobs(USER, filter.clone()).await.unwrap().is_empty());
-    assert_eq!(store.count_jobs(USER, filter).await.unwrap().values().sum::<u64>(), 0);
+    assert!(store.list_jobs(USER.into(), filter.clone()).await.unwrap().is_empty());
+    assert_eq!(store.count_jobs(USER.into(), filter).await.unwrap().values().sum::<u64>(), 0);
     let filter = JobFilter { kind: Some("\u{0}".into()), limit: 10, ..JobFilter::default() };
-    assert!(store.list_jobs(USER, filter).await.unwrap().is_empty());
+    assert!(store.list_jobs(USER.into(), filter).await.unwrap().is_empty());
     let query = steward_store::EventQuery { kind_prefix: Some("job.\u{0}".into()), ..Default::default() };
     assert!(store.list_events(USER, query).await.unwrap().is_empty());
     assert!(matches!(store.find_agent_by_name(USER, "a\u{0}").await.unwrap_err(), StoreError::NotFound { .. }));

@@ -115,7 +115,7 @@ async fn apply(t: &TestStore, model: &mut Model, operation: &Operation) {
 }
 
 async fn check_invariants(store: &dyn Store) {
-    let jobs = store.list_jobs(USER, JobFilter { limit: 1000, ..JobFilter::default() }).await.unwrap();
+    let jobs = store.list_jobs(USER.into(), JobFilter { limit: 1000, ..JobFilter::default() }).await.unwrap();
     let mut completed_at: HashMap<JobId, i64> = HashMap::new();
     let mut started_at: HashMap<JobId, Vec<i64>> = HashMap::new();
     for job in &jobs {

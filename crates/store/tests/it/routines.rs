@@ -78,7 +78,7 @@ async fn a_key_fires_once_even_when_asked_at_once(t: TestStore) {
     let first = records.iter().find(|record| record.created).unwrap();
     assert!(records.iter().all(|record| record.fire.id == first.fire.id && record.deliveries.len() == 2));
     assert_eq!(store.list_fires(USER, added.id, 10).await.unwrap().len(), 1);
-    let runs = store.list_runs(USER, steward_store::RunFilter::default()).await.unwrap();
+    let runs = store.list_runs(USER.into(), steward_store::RunFilter::default()).await.unwrap();
     assert_eq!(runs.len(), 1, "one run started");
     let stored = store.get_fire(USER, first.fire.id).await.unwrap();
     assert_eq!(stored.inputs.missing(), [("calendar", "work.ics: gone")]);
@@ -89,7 +89,7 @@ async fn a_key_fires_once_even_when_asked_at_once(t: TestStore) {
 
     let removed = store.delete_routine(USER, added.id).await.unwrap();
     assert_eq!(removed.name, "Morning");
-    let kept = store.list_deliveries(USER, DeliveryFilter::default()).await.unwrap();
+    let kept = store.list_deliveries(USER.into(), DeliveryFilter::default()).await.unwrap();
     assert!(kept.len() == 2 && kept.iter().all(|delivery| delivery.fire_id.is_none()), "{kept:?}");
 }
 

@@ -42,7 +42,7 @@ async fn start_run_enqueues_exactly_one_job_that_executes_it(t: TestStore) {
     assert_eq!((run.started_at, run.finished_at), (None, None));
     assert_eq!(store.get_run(USER, run.id).await.unwrap(), run);
 
-    let jobs = store.list_jobs(USER, JobFilter { limit: 100, ..JobFilter::default() }).await.unwrap();
+    let jobs = store.list_jobs(USER.into(), JobFilter { limit: 100, ..JobFilter::default() }).await.unwrap();
     assert_eq!(jobs.len(), 1, "one job per start");
     let job = &jobs[0];
     assert_eq!(Some(job.id), run.job_id);
@@ -66,8 +66,8 @@ async fn a_start_key_taken_by_another_job_is_refused(t: TestStore) {
         }
         other => panic!("expected a conflict, got {other:?}"),
     }
-    assert!(store.list_runs(USER, RunFilter::default()).await.unwrap().is_empty());
-    assert_eq!(store.list_jobs(USER, JobFilter { limit: 10, ..JobFilter::default() }).await.unwrap().len(), 1);
+    assert!(store.list_runs(USER.into(), RunFilter::default()).await.unwrap().is_empty());
+    assert_eq!(store.list_jobs(USER.into(), JobFilter { limit: 10, ..JobFilter::default() }).await.unwrap().len(), 1);
 }
 
 async fn a_run_at_delays_its_job(t: TestStore) {
@@ -106,8 +106,8 @@ async fn start_run_refuses_bad_input_and_writes_nothing(t: TestStore) {
         }
         other => panic!("expected a conflict, got {other:?}"),
     }
-    assert!(store.list_runs(USER, RunFilter::default()).await.unwrap().is_empty());
-    assert!(store.list_jobs(USER, JobFilter::default()).await.unwrap().is_empty());
+    assert!(store.list_runs(USER.into(), RunFilter::default()).await.unwrap().is_empty());
+    assert!(store.list_jobs(USER.into(), JobFilter::default()).await.unwrap().is_empty());
 }
 
 async fn begin_run_sets_it_running_and_refuses_a_finished_run(t: TestStore) {
@@ -248,7 +248,7 @@ async fn schedule_action_from_defined_or_failed_but_not_draft(t: TestStore) {
         }
         other => panic!("expected a conflict, got {other:?}"),
     }
-    assert!(store.list_runs(USER, RunFilter::default()).await.unwrap().is_empty());
+    assert!(store.list_runs(USER.into(), RunFilter::default()).await.unwrap().is_empty());
 
     let action = defined_action(store, agent).await;
     let mismatched = NewRun { action_id: Some(draft.id), ..run_of_action(&action) };
@@ -273,7 +273,7 @@ async fn schedule_action_from_defined_or_failed_but_not_draft(t: TestStore) {
     assert_ne!(second_run.id, run.id);
     assert_eq!(rescheduled.job_id, second_run.job_id);
     let filter = RunFilter { action_id: Some(action.id), limit: 10, ..RunFilter::default() };
-    let runs: Vec<_> = store.list_runs(USER, filter).await.unwrap().into_iter().map(|run| run.id).collect();
+    let runs: Vec<_> = store.list_runs(USER.into(), filter).await.unwrap().into_iter().map(|run| run.id).collect();
     assert_eq!(runs, [second_run.id, run.id], "newest first");
 }
 
@@ -287,13 +287,13 @@ async fn list_runs_filters_and_pages(t: TestStore) {
     store.cancel_run(USER, second.id).await.unwrap();
     let ids = |runs: Vec<steward_domain::Run>| runs.into_iter().map(|run| run.id).collect::<Vec<_>>();
     let all = RunFilter { limit: 10, ..RunFilter::default() };
-    assert_eq!(ids(store.list_runs(USER, all.clone()).await.unwrap()), [third.id, second.id, first.id]);
+    assert_eq!(ids(store.list_runs(USER.into(), all.clone()).await.unwrap()), [third.id, second.id, first.id]);
     let writers = RunFilter { agent_id: Some(writer), ..all.clone() };
-    assert_eq!(ids(store.list_runs(USER, writers).await.unwrap()), [third.id, first.id]);
+    assert_eq!(ids(store.list_runs(USER.into(), writers).await.unwrap()), [third.id, first.id]);
     let finished = RunFilter { statuses: vec![RunStatus::Finished], ..all.clone() };
-    assert_eq!(ids(store.list_runs(USER, finished).await.unwrap()), [second.id]);
+    assert_eq!(ids(store.list_runs(USER.into(), finished).await.unwrap()), [second.id]);
     let page = RunFilter { before: Some(third.id), limit: 1, ..all };
-    assert_eq!(ids(store.list_runs(USER, page).await.unwrap()), [second.id]);
+    assert_eq!(ids(store.list_runs(USER.into(), page).await.unwrap()), [second.id]);
 }
 
 async fn runs_are_scoped_by_user(t: TestStore) {
@@ -307,11 +307,11 @@ async fn runs_are_scoped_by_user(t: TestStore) {
     assert!(not_found(store.list_steps(stranger, run.id).await.unwrap_err()));
     assert!(not_found(store.agent_spend(stranger, agent, None).await.unwrap_err()));
     assert!(not_found(store.agent_metrics(stranger, agent).await.unwrap_err()));
-    assert!(store.list_runs(stranger, RunFilter::default()).await.unwrap().is_empty());
+    assert!(store.list_runs(stranger.into(), RunFilter::default()).await.unwrap().is_empty());
     // Someone else's agent cannot be used to start a run either.
     assert!(matches!(store.start_run(stranger, ad_hoc_run(agent, "x")).await.unwrap_err(), StoreError::Invalid(_)));
     assert_eq!(store.get_run(USER, run.id).await.unwrap().status, RunStatus::Queued);
-    assert!(store.list_actions(stranger, ActionFilter::default()).await.unwrap().is_empty());
+    assert!(store.list_actions(stranger.into(), ActionFilter::default()).await.unwrap().is_empty());
 }
 
 store_tests!(

@@ -82,7 +82,7 @@ async fn bad_input_names_the_field_and_stores_nothing(t: TestStore) {
     let mut jittery = job_schedule("Jittery", "@daily");
     jittery.policies.jitter = TimeDelta::hours(2);
     assert_eq!(field(store.create_schedule(jittery).await.unwrap_err()), "jitter");
-    assert!(store.list_schedules(USER).await.unwrap().is_empty(), "nothing stored");
+    assert!(store.list_schedules(USER.into()).await.unwrap().is_empty(), "nothing stored");
 
     store.create_schedule(job_schedule("Morning", "daily at 08:00")).await.unwrap();
     assert_eq!(field(store.create_schedule(job_schedule("MORNING", "@hourly")).await.unwrap_err()), "name");

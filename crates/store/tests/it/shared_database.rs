@@ -81,7 +81,7 @@ async fn two_nodes_claiming_at_once_take_every_job_exactly_once() {
     assert_eq!(distinct.len(), 2000);
     assert!(claimed_by_node.iter().all(|claims| !claims.is_empty()), "both nodes took part");
     // Each worker's last, empty claim settled its previous batch.
-    let counts = first.count_jobs(USER, JobFilter::default()).await.unwrap();
+    let counts = first.count_jobs(USER.into(), JobFilter::default()).await.unwrap();
     assert_eq!(counts[&JobState::Completed], 2000, "{counts:?}");
 }
 
@@ -110,7 +110,7 @@ async fn a_queue_limit_holds_across_nodes() {
             loop {
                 let response = store.claim(request.clone()).await.unwrap();
                 if response.jobs.is_empty() {
-                    let counts = store.count_jobs(USER, JobFilter::default()).await.unwrap();
+                    let counts = store.count_jobs(USER.into(), JobFilter::default()).await.unwrap();
                     // The deadline ends the test (as a failure, below) if jobs
                     // got stuck instead of spinning forever.
                     if counts[&JobState::Queued] == 0 || tokio::time::Instant::now() > deadline {
@@ -153,7 +153,7 @@ async fn a_queue_limit_holds_across_nodes() {
     let most_held = *most_held.lock().unwrap();
     assert!(most_held <= LIMIT, "{most_held} jobs of the limited queue ran at once");
     assert_eq!(most_held, LIMIT, "the limit was reached, not just respected by idle workers");
-    let counts = first.count_jobs(USER, JobFilter::default()).await.unwrap();
+    let counts = first.count_jobs(USER.into(), JobFilter::default()).await.unwrap();
     assert_eq!(counts[&JobState::Completed], 200, "{counts:?}");
 }
 
@@ -272,7 +272,7 @@ async fn the_same_idempotency_key_on_two_nodes_at_once_makes_one_job() {
         assert_eq!(a.job.id, b.job.id, "round {round}");
         assert!(a.created != b.created, "round {round}: exactly one enqueue created the job");
     }
-    let jobs = first.list_jobs(USER, JobFilter { limit: 1000, ..JobFilter::default() }).await.unwrap();
+    let jobs = first.list_jobs(USER.into(), JobFilter { limit: 1000, ..JobFilter::default() }).await.unwrap();
     assert_eq!(jobs.len(), 40);
 }
 

@@ -79,7 +79,7 @@ async fn live_jobs_of(store: &dyn Store, run: RunId) -> usize {
         limit: 1000,
         ..JobFilter::default()
     };
-    let jobs = store.list_jobs(USER, filter).await.unwrap();
+    let jobs = store.list_jobs(USER.into(), filter).await.unwrap();
     jobs.iter().filter(|job| job.payload == json!({ "run_id": run })).count()
 }
 

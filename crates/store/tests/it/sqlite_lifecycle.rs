@@ -31,7 +31,7 @@ fn stores_open_and_close_concurrently_without_hanging() {
                         NewAgent { name: format!("a{thread}-{round}"), goal: "g".into(), ..NewAgent::default() };
                     store.create_agent(UserId::LOCAL_OWNER, agent).await.unwrap();
                     // Several concurrent reads, so the pool holds several connections.
-                    let reads = (0..4).map(|_| store.list_agents(UserId::LOCAL_OWNER, AgentFilter::default()));
+                    let reads = (0..4).map(|_| store.list_agents(UserId::LOCAL_OWNER.into(), AgentFilter::default()));
                     for agents in futures::future::join_all(reads).await {
                         assert_eq!(agents.unwrap().len(), 1);
                     }

@@ -1,8 +1,11 @@
 //! The person side of the queue on PostgreSQL: cancel, retry, and reading
 //! jobs.
 
+use crate::ownership::{list_condition, list_parameter};
 use chrono::{DateTime, Utc};
+use sqlx::AssertSqlSafe;
 use sqlx::{PgConnection, Row};
+use steward_domain::access::Owners;
 use steward_domain::event::{CancelCause, RetryCause};
 use steward_domain::job::cancel_reason;
 use steward_domain::{Event, Job, JobChange, JobEvent, JobId, JobState, UserId};
@@ -122,21 +125,24 @@ pub(crate) async fn retry(
     Ok(load(transaction.connection(), user, id).await?)
 }
 
-pub(crate) async fn list(connection: &mut PgConnection, user: UserId, filter: &JobFilter) -> Result<Vec<Job>> {
+pub(crate) async fn list(connection: &mut PgConnection, owners: Owners, filter: &JobFilter) -> Result<Vec<Job>> {
     if !could_be_stored(filter.queue.as_deref()) || !could_be_stored(filter.kind.as_deref()) {
         return Ok(Vec::new());
     }
     let states: Vec<&str> = filter.states.iter().map(|state| state.as_str()).collect();
     let limit = filter.limit.clamp(1, MAX_PAGE) as i64;
-    let rows = sqlx::query(concat!(
-        "SELECT ",
-        job_columns!(),
-        " FROM jobs WHERE user_id = $1 AND (cardinality($2::text[]) = 0 OR state = ANY($2)) \
-          AND ($3::text IS NULL OR queue = $3) AND ($4::text IS NULL OR kind = $4) \
-          AND ($5::bigint IS NULL OR id < $5) \
-          ORDER BY id DESC LIMIT $6"
-    ))
-    .bind(user.get())
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        concat!(
+            "SELECT ",
+            job_columns!(),
+            " FROM jobs WHERE {owner} AND (cardinality($2::text[]) = 0 OR state = ANY($2)) \
+              AND ($3::text IS NULL OR queue = $3) AND ($4::text IS NULL OR kind = $4) \
+              AND ($5::bigint IS NULL OR id < $5) \
+              ORDER BY id DESC LIMIT $6"
+        ),
+        owner = list_condition(owners, "$1::bigint")
+    )))
+    .bind(list_parameter(owners))
     .bind(states)
     .bind(filter.queue.as_deref())
     .bind(filter.kind.as_deref())
@@ -149,16 +155,17 @@ pub(crate) async fn list(connection: &mut PgConnection, user: UserId, filter: &J
     Ok(jobs)
 }
 
-pub(crate) async fn count(connection: &mut PgConnection, user: UserId, filter: &JobFilter) -> Result<JobCounts> {
+pub(crate) async fn count(connection: &mut PgConnection, owners: Owners, filter: &JobFilter) -> Result<JobCounts> {
     let mut counts: JobCounts = JobState::ALL.into_iter().map(|state| (state, 0)).collect();
     if !could_be_stored(filter.queue.as_deref()) || !could_be_stored(filter.kind.as_deref()) {
         return Ok(counts);
     }
-    let rows = sqlx::query(
-        "SELECT state, count(*) FROM jobs WHERE user_id = $1 AND ($2::text IS NULL OR queue = $2) \
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT state, count(*) FROM jobs WHERE {owner} AND ($2::text IS NULL OR queue = $2) \
          AND ($3::text IS NULL OR kind = $3) GROUP BY state",
-    )
-    .bind(user.get())
+        owner = list_condition(owners, "$1::bigint")
+    )))
+    .bind(list_parameter(owners))
     .bind(filter.queue.as_deref())
     .bind(filter.kind.as_deref())
     .fetch_all(connection)

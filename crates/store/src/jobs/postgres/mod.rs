@@ -9,6 +9,7 @@ pub(crate) mod leases;
 pub(crate) mod settlements;
 
 use std::time::Duration;
+use steward_domain::access::Owners;
 
 use async_trait::async_trait;
 use steward_domain::{Event, Job, JobId, NewJob, UserId};
@@ -101,12 +102,12 @@ impl JobQueue for PostgresStore {
         admin::load(&mut *self.pool.acquire().await?, user, id).await
     }
 
-    async fn list_jobs(&self, user: UserId, filter: JobFilter) -> Result<Vec<Job>> {
-        admin::list(&mut *self.pool.acquire().await?, user, &filter).await
+    async fn list_jobs(&self, owners: Owners, filter: JobFilter) -> Result<Vec<Job>> {
+        admin::list(&mut *self.pool.acquire().await?, owners, &filter).await
     }
 
-    async fn count_jobs(&self, user: UserId, filter: JobFilter) -> Result<JobCounts> {
-        admin::count(&mut *self.pool.acquire().await?, user, &filter).await
+    async fn count_jobs(&self, owners: Owners, filter: JobFilter) -> Result<JobCounts> {
+        admin::count(&mut *self.pool.acquire().await?, owners, &filter).await
     }
 
     async fn job_events(&self, user: UserId, id: JobId) -> Result<Vec<Event>> {

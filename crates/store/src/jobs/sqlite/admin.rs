@@ -1,7 +1,9 @@
 //! The person side of the queue on SQLite: cancel, retry, and reading jobs.
 
+use crate::ownership::{list_condition, list_parameter};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
+use steward_domain::access::Owners;
 use steward_domain::event::{CancelCause, RetryCause};
 use steward_domain::job::cancel_reason;
 use steward_domain::{Event, Job, JobChange, JobEvent, JobId, JobState, UserId};
@@ -93,9 +95,10 @@ pub(crate) fn retry(
     load(connection, user, id)
 }
 
-pub(crate) fn list(connection: &Connection, user: UserId, filter: &JobFilter) -> Result<Vec<Job>> {
+pub(crate) fn list(connection: &Connection, owners: Owners, filter: &JobFilter) -> Result<Vec<Job>> {
+    let owner = list_condition(owners, "?1");
     let mut statement = connection.prepare_cached(&format!(
-        "SELECT {JOB_COLUMNS} FROM jobs WHERE user_id = ?1 \
+        "SELECT {JOB_COLUMNS} FROM jobs WHERE {owner} \
          AND (?2 = '[]' OR state IN (SELECT value FROM json_each(?2))) \
          AND (?3 IS NULL OR queue = ?3) AND (?4 IS NULL OR kind = ?4) AND (?5 IS NULL OR id < ?5) \
          ORDER BY id DESC LIMIT ?6"
@@ -105,7 +108,7 @@ pub(crate) fn list(connection: &Connection, user: UserId, filter: &JobFilter) ->
     let mut jobs = statement
         .query_map(
             params![
-                user.get(),
+                list_parameter(owners),
                 serde_json::to_string(&states)?,
                 filter.queue,
                 filter.kind,
@@ -119,13 +122,14 @@ pub(crate) fn list(connection: &Connection, user: UserId, filter: &JobFilter) ->
     Ok(jobs)
 }
 
-pub(crate) fn count(connection: &Connection, user: UserId, filter: &JobFilter) -> Result<JobCounts> {
+pub(crate) fn count(connection: &Connection, owners: Owners, filter: &JobFilter) -> Result<JobCounts> {
     let mut counts: JobCounts = JobState::ALL.into_iter().map(|state| (state, 0)).collect();
-    let mut statement = connection.prepare_cached(
-        "SELECT state, count(*) FROM jobs WHERE user_id = ?1 AND (?2 IS NULL OR queue = ?2) \
+    let owner = list_condition(owners, "?1");
+    let mut statement = connection.prepare_cached(&format!(
+        "SELECT state, count(*) FROM jobs WHERE {owner} AND (?2 IS NULL OR queue = ?2) \
          AND (?3 IS NULL OR kind = ?3) GROUP BY state",
-    )?;
-    let mut rows = statement.query(params![user.get(), filter.queue, filter.kind])?;
+    ))?;
+    let mut rows = statement.query(params![list_parameter(owners), filter.queue, filter.kind])?;
     while let Some(row) = rows.next()? {
         let state: String = row.get(0)?;
         let count: i64 = row.get(1)?;

@@ -7,6 +7,7 @@ pub(crate) mod enqueue;
 pub(crate) mod leases;
 
 use std::time::Duration;
+use steward_domain::access::Owners;
 
 use async_trait::async_trait;
 use steward_domain::{Event, Job, JobId, NewJob, UserId};
@@ -87,12 +88,12 @@ impl JobQueue for SqliteStore {
         self.readers.read(move |connection| admin::load(connection, user, id)).await
     }
 
-    async fn list_jobs(&self, user: UserId, filter: JobFilter) -> Result<Vec<Job>> {
-        self.readers.read(move |connection| admin::list(connection, user, &filter)).await
+    async fn list_jobs(&self, owners: Owners, filter: JobFilter) -> Result<Vec<Job>> {
+        self.readers.read(move |connection| admin::list(connection, owners, &filter)).await
     }
 
-    async fn count_jobs(&self, user: UserId, filter: JobFilter) -> Result<JobCounts> {
-        self.readers.read(move |connection| admin::count(connection, user, &filter)).await
+    async fn count_jobs(&self, owners: Owners, filter: JobFilter) -> Result<JobCounts> {
+        self.readers.read(move |connection| admin::count(connection, owners, &filter)).await
     }
 
     async fn job_events(&self, user: UserId, id: JobId) -> Result<Vec<Event>> {

@@ -14,9 +14,12 @@
 mod in_flight;
 mod steps;
 
+use crate::ownership::{list_condition, list_parameter};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sqlx::AssertSqlSafe;
 use sqlx::PgConnection;
+use steward_domain::access::Owners;
 use steward_domain::event::RunQueuedFor;
 use steward_domain::{
     Action, ActionId, ActionState, AgentId, Approval, ApprovalId, Decision, JobId, JobState, ModelCallStarted,
@@ -383,16 +386,19 @@ impl RunStore for PostgresStore {
         load(&mut *self.pool.acquire().await?, user, id).await
     }
 
-    async fn list_runs(&self, user: UserId, filter: RunFilter) -> Result<Vec<Run>> {
+    async fn list_runs(&self, owners: Owners, filter: RunFilter) -> Result<Vec<Run>> {
         let statuses: Vec<&str> = filter.statuses.iter().map(|status| status.as_str()).collect();
-        let rows = sqlx::query(concat!(
-            "SELECT ",
-            run_columns!(),
-            " FROM runs WHERE user_id = $1 AND ($2::bigint IS NULL OR agent_id = $2) \
-              AND ($3::bigint IS NULL OR action_id = $3) AND (cardinality($4::text[]) = 0 OR status = ANY($4)) \
-              AND ($5::bigint IS NULL OR id < $5) ORDER BY id DESC LIMIT $6"
-        ))
-        .bind(user.get())
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            concat!(
+                "SELECT ",
+                run_columns!(),
+                " FROM runs WHERE {owner} AND ($2::bigint IS NULL OR agent_id = $2) \
+                  AND ($3::bigint IS NULL OR action_id = $3) AND (cardinality($4::text[]) = 0 OR status = ANY($4)) \
+                  AND ($5::bigint IS NULL OR id < $5) ORDER BY id DESC LIMIT $6"
+            ),
+            owner = list_condition(owners, "$1::bigint")
+        )))
+        .bind(list_parameter(owners))
         .bind(filter.agent_id.map(AgentId::get))
         .bind(filter.action_id.map(ActionId::get))
         .bind(statuses)
@@ -473,8 +479,8 @@ impl RunStore for PostgresStore {
         approvals::load(&mut *self.pool.acquire().await?, user, id).await
     }
 
-    async fn list_approvals(&self, user: UserId, filter: ApprovalFilter) -> Result<Vec<Approval>> {
-        approvals::list(&self.pool, user, &filter).await
+    async fn list_approvals(&self, owners: Owners, filter: ApprovalFilter) -> Result<Vec<Approval>> {
+        approvals::list(&self.pool, owners, &filter).await
     }
 
     async fn decide_approval(&self, user: UserId, id: ApprovalId, decision: Decision) -> Result<Approval> {

@@ -6,9 +6,11 @@
 mod in_flight;
 mod steps;
 
+use crate::ownership::{list_condition, list_parameter};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
+use steward_domain::access::Owners;
 use steward_domain::event::RunQueuedFor;
 use steward_domain::{
     Action, ActionId, ActionState, AgentId, Approval, ApprovalId, Decision, JobId, JobState, ModelCallStarted,
@@ -295,9 +297,10 @@ fn is_latest_of_action(connection: &Connection, run: &Run, action: ActionId) -> 
     Ok(latest == Some(run.id.get()))
 }
 
-fn list(connection: &Connection, user: UserId, filter: &RunFilter) -> Result<Vec<Run>> {
+fn list(connection: &Connection, owners: Owners, filter: &RunFilter) -> Result<Vec<Run>> {
+    let owner = list_condition(owners, "?1");
     let mut statement = connection.prepare_cached(&format!(
-        "SELECT {RUN_COLUMNS} FROM runs WHERE user_id = ?1 AND (?2 IS NULL OR agent_id = ?2) \
+        "SELECT {RUN_COLUMNS} FROM runs WHERE {owner} AND (?2 IS NULL OR agent_id = ?2) \
          AND (?3 IS NULL OR action_id = ?3) AND (?4 = '[]' OR status IN (SELECT value FROM json_each(?4))) \
          AND (?5 IS NULL OR id < ?5) ORDER BY id DESC LIMIT ?6"
     ))?;
@@ -305,7 +308,7 @@ fn list(connection: &Connection, user: UserId, filter: &RunFilter) -> Result<Vec
     let runs = statement
         .query_map(
             params![
-                user.get(),
+                list_parameter(owners),
                 filter.agent_id.map(AgentId::get),
                 filter.action_id.map(ActionId::get),
                 serde_json::to_string(&statuses)?,
@@ -336,8 +339,8 @@ impl RunStore for SqliteStore {
         self.readers.read(move |connection| load(connection, user, id)).await
     }
 
-    async fn list_runs(&self, user: UserId, filter: RunFilter) -> Result<Vec<Run>> {
-        self.readers.read(move |connection| list(connection, user, &filter)).await
+    async fn list_runs(&self, owners: Owners, filter: RunFilter) -> Result<Vec<Run>> {
+        self.readers.read(move |connection| list(connection, owners, &filter)).await
     }
 
     async fn begin_run(&self, id: RunId, job: JobId) -> Result<Run> {
@@ -396,8 +399,8 @@ impl RunStore for SqliteStore {
         self.readers.read(move |connection| approvals::load(connection, user, id)).await
     }
 
-    async fn list_approvals(&self, user: UserId, filter: ApprovalFilter) -> Result<Vec<Approval>> {
-        self.readers.read(move |connection| approvals::list(connection, user, &filter)).await
+    async fn list_approvals(&self, owners: Owners, filter: ApprovalFilter) -> Result<Vec<Approval>> {
+        self.readers.read(move |connection| approvals::list(connection, owners, &filter)).await
     }
 
     async fn decide_approval(&self, user: UserId, id: ApprovalId, decision: Decision) -> Result<Approval> {
