@@ -15,7 +15,7 @@ use crate::error::ApiError;
 use crate::extract::Caller;
 
 pub(super) async fn list(State(state): State<AppState>, caller: Caller) -> Response {
-    match state.store.list_agents(caller.user, AgentFilter::default()).await {
+    match state.store.list_agents(caller.user.into(), AgentFilter::default()).await {
         Ok(agents) => Json(ModelList { object: "list", data: agents.iter().map(model_of).collect() }).into_response(),
         Err(error) => respond(error.into()),
     }
