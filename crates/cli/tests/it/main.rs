@@ -23,6 +23,7 @@ mod llm_commands;
 mod memory_import;
 mod memory_journey;
 mod metrics;
+mod nodes_chaos;
 mod pipes;
 mod readme_tour;
 mod routines;
