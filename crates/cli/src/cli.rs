@@ -147,6 +147,9 @@ pub enum Command {
     Ask(commands::ask::AskArgs),
     /// List model providers and models, and whether each has its API key.
     Models(commands::models::ModelsArgs),
+    /// The `steward serve` processes sharing the database, and the jobs each runs (administrators).
+    #[command(after_help = "Examples:\n  steward nodes\n  steward nodes --json")]
+    Nodes,
     /// The built-in tools an agent can be given, and which need approval (no server needed).
     Tools(commands::tools::ToolsArgs),
     /// Skills in $STEWARD_HOME/skills: list them, or check them for problems.

@@ -110,6 +110,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Memory(command) => commands::memory::run(command, &cli.global).await,
         Command::Ask(args) => commands::ask::run(args, &cli.global).await,
         Command::Models(args) => commands::models::run(args, &cli.global).await,
+        Command::Nodes => commands::nodes::run(&cli.global).await,
         Command::Skills(command) => commands::skills::run(command, &cli.global),
         Command::Tools(args) => commands::tools::run(args, &cli.global),
         Command::Dev(command) => commands::dev::run(command).await,

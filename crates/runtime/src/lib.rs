@@ -18,6 +18,7 @@ pub mod living_docs;
 pub mod living_docs_jobs;
 pub mod memory;
 pub mod metrics;
+pub mod node;
 pub mod outbound;
 pub mod routines;
 pub mod scheduler;

@@ -34,6 +34,7 @@ use crate::api::{ErrorCode, ErrorResponse};
         (name = "models", description = "The model providers and models the server's agents can use"),
         (name = "auth", description = "Logging in to the dashboard, and who a request acts for"),
         (name = "access", description = "Users and their API tokens"),
+        (name = "nodes", description = "The `steward serve` processes sharing the database"),
         (name = "meta", description = "This document"),
     ),
     components(schemas(ErrorCode, ErrorResponse))

@@ -24,6 +24,7 @@ pub mod jobs;
 pub mod memory;
 pub mod metrics;
 pub mod migrations;
+pub mod nodes;
 pub mod ownership;
 pub mod postgres;
 pub mod routines;
@@ -55,6 +56,7 @@ pub use jobs::{
 pub use memory::MemoryStore;
 pub use metrics::{MetricsSnapshot, MetricsStore, ModelUsage};
 pub use migrations::MigrationReport;
+pub use nodes::{Node, NodeBeat, NodeState, NodeStore};
 pub use ownership::OwnershipStore;
 pub use routines::{FireRecord, RoutineStore};
 pub use runs::{AgentMetrics, ApprovalFilter, RunFilter, RunFinish, RunStore};
@@ -78,6 +80,7 @@ pub trait Store:
     + MetricsStore
     + MemoryStore
     + JobQueue
+    + NodeStore
     + EventLog
     + ScheduleStore
     + OwnershipStore

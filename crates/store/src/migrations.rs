@@ -45,6 +45,7 @@ pub const SQLITE: &[Migration] = &[
         name: "model_calls_in_flight",
         sql: include_str!("../migrations/sqlite/0012_model_calls_in_flight.sql"),
     },
+    Migration { version: 13, name: "nodes", sql: include_str!("../migrations/sqlite/0013_nodes.sql") },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -67,6 +68,7 @@ pub const POSTGRES: &[Migration] = &[
         name: "model_calls_in_flight",
         sql: include_str!("../migrations/postgres/0012_model_calls_in_flight.sql"),
     },
+    Migration { version: 13, name: "nodes", sql: include_str!("../migrations/postgres/0013_nodes.sql") },
 ];
 
 /// What a migration run did.

@@ -27,6 +27,7 @@ mod memory_bench_facts;
 mod memory_import;
 pub mod migrate;
 pub mod models;
+pub mod nodes;
 pub mod restore;
 pub mod routine;
 pub mod runs;

@@ -13,6 +13,7 @@ use steward_runtime::agent::redact::Redactor;
 use steward_runtime::agent::{AgentRunHandler, AgentRuntime, HomeToolsAndSkills};
 use steward_runtime::deliveries::{Deliverer, DeliveryHandler};
 use steward_runtime::memory::{ConsolidateHandler, IngestHandler, Memory};
+use steward_runtime::node::NodeBeacon;
 use steward_runtime::outbound::AddressPolicy;
 use steward_runtime::routines::{RoutineHandler, RoutineLabels, Routines};
 use steward_runtime::scheduler::PreconditionChecker;
@@ -126,6 +127,13 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
     let job_kinds = handlers.kinds();
     let metrics = Arc::new(steward_runtime::metrics::Metrics::new());
     let pool_settings = pool_config(&config).with_clock(clock.clone()).with_metrics(metrics.clone());
+    let beat = steward_store::NodeBeat {
+        id: pool_settings.worker_id.clone(),
+        address: format!("http://{address}"),
+        started_at: clock.now(),
+        lease: pool_settings.lease,
+    };
+    let beacon = NodeBeacon::start(store.clone(), beat, pool_settings.heartbeat_interval);
     let pool = WorkerPool::start(store.clone(), handlers, pool_settings);
     // On PostgreSQL other nodes may run other kinds, but a kind no node runs
     // would wait forever; refusing kinds this node does not know is the
@@ -173,6 +181,7 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
             }
             tracing::info!(finished = report.finished, released = report.released, "workers stopped");
             let _ = scheduler.await;
+            beacon.stop().await;
             store.close().await;
             return Ok(());
         }
@@ -180,6 +189,7 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
     shutdown.cancel();
     let _ = scheduler.await;
     pool.shutdown().await;
+    beacon.stop().await;
     store.close().await;
     Ok(())
 }

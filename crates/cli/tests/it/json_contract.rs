@@ -42,6 +42,7 @@ const MEMORY_DATASET: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../example
 const WALK: &[(&str, &[&str], Expect)] = &[
     ("status", &["status"], Answer),
     ("models", &["models"], Answer),
+    ("nodes", &["nodes"], Answer),
     ("agent create", &["agent", "create", "Walker", "--goal", "Walk every command"], Answer),
     ("agent list", &["agent", "list"], Answer),
     ("agent get", &["agent", "get", "{agent}"], Answer),

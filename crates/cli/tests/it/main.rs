@@ -24,6 +24,7 @@ mod llm_commands;
 mod memory_import;
 mod memory_journey;
 mod metrics;
+mod nodes_chaos;
 mod openai_endpoint;
 mod pipes;
 mod readme_tour;

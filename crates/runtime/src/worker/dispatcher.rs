@@ -1,28 +1,52 @@
 //! The dispatcher: the single task that owns the pool's state (running jobs,
-//! results not yet reported) and decides when to claim, report, renew leases
-//! and reclaim expired ones.
+//! jobs held locally, results not yet reported) and decides when to claim,
+//! report, renew leases and reclaim expired ones.
+//!
+//! One store call (a claim carrying the pending results, or a report alone)
+//! is in flight at a time, on a task of its own, while the dispatcher keeps
+//! starting held jobs and collecting results. Whatever finishes during a
+//! call goes into the next one, so the busier the pool, the more jobs each
+//! transaction carries, without waiting on a timer to gather them.
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use steward_domain::JobId;
-use steward_store::{ClaimRequest, ClaimedJob, LeaseRef, LeaseStatus, SettleOutcome, Settlement, Store};
+use steward_store::{ClaimRequest, ClaimResponse, ClaimedJob, LeaseRef, LeaseStatus, SettleOutcome, Settlement, Store};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
 
 use super::execution::{Finished, execute};
+use super::local_queue::LocalQueue;
 use super::{ShutdownReport, WorkerPoolConfig};
 use crate::handlers::{HandlerRegistry, JobError};
 
-/// The longest a busy pool waits for more places to free before claiming.
-const GATHER_WAIT: std::time::Duration = std::time::Duration::from_millis(1);
+/// How long to wait before the next store call after one failed (the
+/// database may be down or restarting).
+const PAUSE_AFTER_FAILURE: Duration = Duration::from_millis(200);
 
 struct Running {
     lease: LeaseRef,
     cancel: CancellationToken,
     task: JoinHandle<()>,
+}
+
+/// The store call in flight and what it carried.
+enum Call {
+    Claim {
+        limit: usize,
+        free: usize,
+        settlements: Vec<Settlement>,
+        started: Instant,
+        result: steward_store::Result<ClaimResponse>,
+    },
+    Report {
+        settlements: Vec<Settlement>,
+        result: steward_store::Result<Vec<SettleOutcome>>,
+    },
 }
 
 pub(super) struct Dispatcher {
@@ -31,6 +55,7 @@ pub(super) struct Dispatcher {
     config: WorkerPoolConfig,
     worker_id: Arc<str>,
     running: HashMap<JobId, Running>,
+    held: LocalQueue,
     /// Results waiting to be reported (folded into the next claim).
     pending: Vec<Settlement>,
     finished_sender: mpsc::UnboundedSender<Finished>,
@@ -38,6 +63,8 @@ pub(super) struct Dispatcher {
     jobs_ready: watch::Receiver<u64>,
     /// The last claim filled its batch, so more jobs may be waiting.
     backlog: bool,
+    /// After a failed call, no other is made before this.
+    calls_paused_until: Option<Instant>,
 }
 
 /// When the dispatcher should next act without being woken.
@@ -54,6 +81,7 @@ impl Dispatcher {
         let jobs_ready = store.wakeups().subscribe_jobs();
         Dispatcher {
             worker_id: Arc::from(config.worker_id.as_str()),
+            held: LocalQueue::new(config.local_queue, config.hold_limit),
             store,
             handlers,
             config,
@@ -63,6 +91,7 @@ impl Dispatcher {
             finished,
             jobs_ready,
             backlog: false,
+            calls_paused_until: None,
         }
     }
 
@@ -76,28 +105,26 @@ impl Dispatcher {
             reclaim: now + self.config.reclaim_interval,
         };
         let mut want_claim = true;
+        let mut in_flight: Option<JoinHandle<Call>> = None;
         while !stop.is_cancelled() {
             self.absorb_finished();
-            let mut capacity = self.config.concurrency.saturating_sub(self.running.len());
-            // Results are reported through a claim whenever there is room: a
-            // finished job may have freed a place in a limited queue or
-            // unblocked its dependents, and the claim costs no extra round trip.
-            if capacity > 0 && (want_claim || !self.pending.is_empty()) {
-                capacity = self.gather_capacity(capacity).await;
-                want_claim = self.claim(capacity, &mut timers).await;
-            } else if !self.pending.is_empty() {
-                self.report().await;
-            }
-            if want_claim && self.running.len() < self.config.concurrency {
-                continue;
+            self.start_held();
+            if in_flight.is_none() {
+                in_flight = self.next_call(&mut want_claim);
             }
 
             let mut deadline = timers.poll.min(timers.reclaim);
             if let Some(due) = timers.next_due {
                 deadline = deadline.min(due);
             }
-            if !self.running.is_empty() {
+            if !self.running.is_empty() || !self.held.is_empty() {
                 deadline = deadline.min(timers.heartbeat);
+            }
+            if let Some(hold_limit) = self.held.deadline() {
+                deadline = deadline.min(hold_limit);
+            }
+            if let Some(paused) = self.calls_paused_until {
+                deadline = deadline.min(paused);
             }
             tokio::select! {
                 message = self.finished.recv() => {
@@ -105,6 +132,15 @@ impl Dispatcher {
                         self.absorb(message);
                     }
                     want_claim |= self.backlog;
+                }
+                call = async {
+                    match in_flight.as_mut() {
+                        Some(call) => call.await,
+                        None => std::future::pending().await,
+                    }
+                } => {
+                    in_flight = None;
+                    want_claim |= self.settle_call(call, &mut timers);
                 }
                 changed = self.jobs_ready.changed() => want_claim |= changed.is_ok(),
                 () = sleep_until(deadline) => {}
@@ -128,70 +164,116 @@ impl Dispatcher {
                 want_claim |= self.reclaim().await;
                 timers.reclaim = now + self.config.reclaim_interval;
             }
+            let expired = self.held.take_expired(now);
+            if !expired.is_empty() {
+                tracing::debug!(count = expired.len(), "releasing jobs held past the hold limit");
+                self.release(expired).await;
+            }
+        }
+        if let Some(call) = in_flight.take() {
+            let mut timers = timers;
+            self.settle_call(call.await, &mut timers);
         }
         self.shut_down().await
     }
 
-    /// On a busy pool, waits a moment for more running jobs to finish before
-    /// claiming, so one claim (one transaction) takes and reports many jobs
-    /// instead of one: the first finished job would otherwise trigger a claim
-    /// of one while its neighbours finish microseconds later. A pool with at
-    /// least half its places free claims at once, so an idle pool's latency
-    /// is untouched. Returns the capacity after waiting.
-    async fn gather_capacity(&mut self, mut capacity: usize) -> usize {
-        let enough = (self.config.concurrency / 2).clamp(1, self.config.claim_batch);
-        if capacity >= enough {
-            return capacity;
+    /// Starts held jobs in the free places.
+    fn start_held(&mut self) {
+        let mut started = false;
+        while self.running.len() < self.config.concurrency {
+            let Some(job) = self.held.next() else { break };
+            let now = self.config.clock.now();
+            let waited = (now - job.ready_at).to_std().unwrap_or_default();
+            self.config.metrics.observe_job_start(&job.queue, waited);
+            self.start(job);
+            started = true;
         }
-        let deadline = Instant::now() + GATHER_WAIT;
-        while capacity < enough {
-            tokio::select! {
-                message = self.finished.recv() => match message {
-                    Some(message) => self.absorb(message),
-                    None => break,
-                },
-                () = sleep_until(deadline) => break,
-            }
-            self.absorb_finished();
-            capacity = self.config.concurrency.saturating_sub(self.running.len());
+        if started {
+            self.config.metrics.set_running_jobs(self.running.len());
         }
-        capacity
     }
 
-    /// Claims up to `capacity` jobs, reporting pending results in the same
-    /// call. Returns whether to claim again at once.
-    async fn claim(&mut self, capacity: usize, timers: &mut Timers) -> bool {
-        let limit = capacity.min(self.config.claim_batch);
-        let mut request = ClaimRequest::new(self.worker_id.to_string(), limit, self.config.lease);
-        request.queues = self.config.queues.clone();
-        request.queue_limits = self.config.queue_limits.clone();
-        request.settlements = std::mem::take(&mut self.pending);
-        let settlements = request.settlements.clone();
-        let claiming = Instant::now();
-        match self.store.claim(request).await {
-            Ok(response) => {
-                self.config.metrics.observe_claim(claiming.elapsed());
+    /// The next store call, if one is due: a claim for the free places and
+    /// the local queue's room, carrying the pending results, or a report of
+    /// the results alone when nothing is to be claimed.
+    fn next_call(&mut self, want_claim: &mut bool) -> Option<JoinHandle<Call>> {
+        if let Some(paused) = self.calls_paused_until {
+            if Instant::now() < paused {
+                return None;
+            }
+            self.calls_paused_until = None;
+        }
+        let free = self.config.concurrency.saturating_sub(self.running.len());
+        let limit = (free + self.held.room()).min(self.config.claim_batch);
+        let store = self.store.clone();
+        // Results go through a claim whenever there is room: a finished job
+        // may have freed a place in a limited queue or unblocked its
+        // dependents, and the claim costs no extra round trip.
+        if (*want_claim || !self.pending.is_empty()) && limit > 0 && self.held.wants_refill() {
+            *want_claim = false;
+            let mut request = ClaimRequest::new(self.worker_id.to_string(), limit, self.config.lease);
+            request.queues = self.config.queues.clone();
+            request.queue_limits = self.config.queue_limits.clone();
+            request.settlements = std::mem::take(&mut self.pending);
+            let settlements = request.settlements.clone();
+            return Some(tokio::spawn(async move {
+                let started = Instant::now();
+                let result = store.claim(request).await;
+                Call::Claim { limit, free, settlements, started, result }
+            }));
+        }
+        if self.pending.is_empty() {
+            return None;
+        }
+        let settlements = std::mem::take(&mut self.pending);
+        Some(tokio::spawn(async move {
+            let result = store.settle(settlements.clone()).await;
+            Call::Report { settlements, result }
+        }))
+    }
+
+    /// Takes in what a store call returned. Returns whether to claim again
+    /// at once.
+    fn settle_call(&mut self, call: Result<Call, tokio::task::JoinError>, timers: &mut Timers) -> bool {
+        let call = match call {
+            Ok(call) => call,
+            Err(error) => {
+                // The call's task panicked or was aborted; its results are
+                // reported again by nobody, so their leases expire and the
+                // jobs run again.
+                tracing::error!(%error, "a queue call of the worker pool failed");
+                return true;
+            }
+        };
+        match call {
+            Call::Claim { limit, free, settlements, started, result: Ok(response) } => {
+                self.config.metrics.observe_claim(started.elapsed());
                 log_lost_leases(&settlements, &response.settled);
                 let claimed = response.jobs.len();
-                let now = self.config.clock.now();
-                for job in response.jobs {
-                    let waited = (now - job.ready_at).to_std().unwrap_or_default();
-                    self.config.metrics.observe_job_start(&job.queue, waited);
-                    self.start(job);
-                }
-                self.config.metrics.set_running_jobs(self.running.len());
+                self.held.hold(response.jobs, free, Instant::now());
+                self.start_held();
                 self.backlog = claimed == limit;
                 timers.poll = Instant::now() + self.config.poll_interval;
                 timers.next_due = response.next_run_at.map(|at| {
                     let wait = (at - self.config.clock.now()).to_std().unwrap_or_default();
                     Instant::now() + wait
                 });
-                // A full batch with room left: more may be ready right now.
-                self.backlog && claimed < capacity
+                self.backlog
             }
-            Err(error) => {
+            Call::Claim { settlements, result: Err(error), .. } => {
                 tracing::warn!(%error, "claiming jobs failed; will try again");
-                self.pending = settlements;
+                self.pending.splice(0..0, settlements);
+                self.calls_paused_until = Some(Instant::now() + PAUSE_AFTER_FAILURE);
+                true
+            }
+            Call::Report { settlements, result: Ok(outcomes) } => {
+                log_lost_leases(&settlements, &outcomes);
+                false
+            }
+            Call::Report { settlements, result: Err(error) } => {
+                tracing::warn!(%error, count = settlements.len(), "reporting job results failed; will try again");
+                self.pending.splice(0..0, settlements);
+                self.calls_paused_until = Some(Instant::now() + PAUSE_AFTER_FAILURE);
                 false
             }
         }
@@ -239,23 +321,42 @@ impl Dispatcher {
         }
     }
 
+    /// Renews the leases of running and held jobs; stops the running jobs
+    /// and forgets the held ones this worker no longer owns.
     async fn heartbeat(&mut self) {
-        if self.running.is_empty() {
+        let leases: Vec<LeaseRef> =
+            self.running.values().map(|running| running.lease).chain(self.held.leases()).collect();
+        if leases.is_empty() {
             return;
         }
-        let leases: Vec<LeaseRef> = self.running.values().map(|running| running.lease).collect();
         match self.store.heartbeat(&self.worker_id, leases.clone(), self.config.lease).await {
             Ok(statuses) => {
                 for (lease, status) in leases.iter().zip(statuses) {
                     if matches!(status, LeaseStatus::Cancelled | LeaseStatus::Lost) {
-                        tracing::info!(job = %lease.job_id, ?status, "stopping a job this worker no longer owns");
                         if let Some(running) = self.running.get(&lease.job_id) {
+                            tracing::info!(job = %lease.job_id, ?status, "stopping a job this worker no longer owns");
                             running.cancel.cancel();
+                        } else if self.held.forget(lease.job_id) {
+                            tracing::info!(job = %lease.job_id, ?status, "dropping a held job this worker no longer owns");
                         }
                     }
                 }
             }
             Err(error) => tracing::warn!(%error, "renewing leases failed; will try again"),
+        }
+    }
+
+    /// Gives jobs back to the queue; returns how many were.
+    async fn release(&mut self, leases: Vec<LeaseRef>) -> usize {
+        if leases.is_empty() {
+            return 0;
+        }
+        match self.store.release(&self.worker_id, leases).await {
+            Ok(released) => released,
+            Err(error) => {
+                tracing::warn!(%error, "releasing jobs failed; their leases will expire instead");
+                0
+            }
         }
     }
 
@@ -274,8 +375,11 @@ impl Dispatcher {
     }
 
     async fn shut_down(mut self) -> ShutdownReport {
+        // Jobs held but not started go back at once, for other nodes.
+        let held = self.held.take_all();
+        let released_held = self.release(held).await;
         let running_at_stop = self.running.len();
-        tracing::info!(running = running_at_stop, "worker pool stopping; letting running jobs finish");
+        tracing::info!(running = running_at_stop, released_held, "worker pool stopping; letting running jobs finish");
         let deadline = Instant::now() + self.config.shutdown_grace;
         let mut heartbeat_at = Instant::now() + self.config.heartbeat_interval;
         loop {
@@ -301,7 +405,7 @@ impl Dispatcher {
         let unfinished = self.running.len();
         let finished = running_at_stop - unfinished;
         if unfinished == 0 {
-            return ShutdownReport { finished, released: 0 };
+            return ShutdownReport { finished, released: released_held };
         }
         // Stop the stragglers and wait until they have, so no handler is
         // still running when their jobs go back to the queue.
@@ -327,15 +431,10 @@ impl Dispatcher {
         if !self.pending.is_empty() {
             self.report().await;
         }
-        let released = match self.store.release(&self.worker_id, leases.clone()).await {
-            Ok(released) => released,
-            Err(error) => {
-                tracing::error!(%error, "releasing unfinished jobs failed; their leases will expire instead");
-                0
-            }
-        };
+        let stopped = leases.len();
+        let released = self.release(leases).await;
         tracing::info!(finished, released, "worker pool stopped");
-        ShutdownReport { finished: finished + (unfinished - leases.len()), released }
+        ShutdownReport { finished: finished + (unfinished - stopped), released: released + released_held }
     }
 }
 

@@ -10,6 +10,7 @@
 
 mod dispatcher;
 mod execution;
+mod local_queue;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -31,6 +32,12 @@ pub struct WorkerPoolConfig {
     pub concurrency: usize,
     /// Most jobs taken by one claim.
     pub claim_batch: usize,
+    /// Most jobs claimed ahead of free places and held in the process until
+    /// a place frees (`local_queue.rs`); 0 claims only for free places.
+    pub local_queue: usize,
+    /// A job held longer than this without a free place goes back to the
+    /// queue for another node.
+    pub hold_limit: Duration,
     pub lease: Duration,
     /// How often leases are renewed (a third of the lease by default).
     pub heartbeat_interval: Duration,
@@ -57,6 +64,8 @@ impl WorkerPoolConfig {
             worker_id: worker_id.into(),
             concurrency: concurrency.max(1),
             claim_batch: 256,
+            local_queue: concurrency.max(1),
+            hold_limit: lease / 10,
             lease,
             heartbeat_interval: lease / 3,
             poll_interval: Duration::from_secs(1),
@@ -78,6 +87,7 @@ impl WorkerPoolConfig {
         self.lease = lease;
         self.heartbeat_interval = lease / 3;
         self.reclaim_interval = lease / 2;
+        self.hold_limit = lease / 10;
         self
     }
 

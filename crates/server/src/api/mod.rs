@@ -24,6 +24,7 @@ pub mod job_history;
 pub mod jobs;
 pub mod memory;
 pub mod models;
+pub mod nodes;
 pub mod routines;
 pub mod runs;
 pub mod schedules;
@@ -62,6 +63,7 @@ pub use jobs::{
     JobListQuery, JobListResponse, JobReference, JobResponse,
 };
 pub use models::{ModelBody, ModelsResponse, PriceBody, ProviderBody};
+pub use nodes::{NodeListResponse, NodeResponse};
 pub use routines::{
     CreateRoutineRequest, MissingSource, ReplayRequest, RoutineFireListResponse, RoutineFireResponse,
     RoutineListResponse, RoutinePreviewResponse, RoutineResponse, RunRoutineRequest, RunRoutineResponse,

@@ -20,6 +20,7 @@ pub(crate) mod meta;
 mod metrics;
 mod models;
 mod no_body;
+mod nodes;
 mod routines;
 mod runs;
 mod schedules;
@@ -114,6 +115,7 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(access::list_users))
         .routes(routes!(access::list_tokens, access::create_token))
         .routes(routes!(access::revoke_token))
+        .routes(routes!(nodes::list_nodes))
 }
 
 pub(crate) fn router(state: AppState) -> Router {

@@ -25,7 +25,8 @@ pub(crate) mod runtime_rows;
 pub mod scratch;
 pub(crate) mod transaction;
 
-use std::sync::Arc;
+use std::any::Any;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -50,6 +51,10 @@ pub struct PostgresStore {
     pub(crate) listener: NotificationListener,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) settings: QueueSettings,
+    /// What an area keeps for the life of the store, one value per type,
+    /// made at first use (the enqueue committers of `jobs::postgres`); held
+    /// here as `Any` so this plumbing names no area.
+    areas: Mutex<Vec<Arc<dyn Any + Send + Sync>>>,
 }
 
 impl PostgresStore {
@@ -65,7 +70,25 @@ impl PostgresStore {
         let schema = connection::current_schema(&pool).await?;
         let wakeups = Arc::new(Wakeups::default());
         let listener = NotificationListener::start(connect_options, schema, wakeups.clone()).await?;
-        Ok(PostgresStore { pool, wakeups, listener, clock: options.clock, settings: options.queue })
+        Ok(PostgresStore {
+            pool,
+            wakeups,
+            listener,
+            clock: options.clock,
+            settings: options.queue,
+            areas: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The area's value of type `T`, made by `make` the first time.
+    pub(crate) fn area_state<T: Any + Send + Sync>(&self, make: impl FnOnce(&PostgresStore) -> T) -> Arc<T> {
+        let mut areas = self.areas.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(found) = areas.iter().find_map(|state| state.clone().downcast::<T>().ok()) {
+            return found;
+        }
+        let made = Arc::new(make(self));
+        areas.push(made.clone());
+        made
     }
 
     pub(crate) fn now(&self) -> DateTime<Utc> {
@@ -75,39 +98,49 @@ impl PostgresStore {
     /// Runs `work` in a transaction and commits it, then raises the local
     /// wake-ups. Transient failures roll back and run `work` again from the
     /// start (so it must take everything it needs by value or clone it).
-    pub(crate) async fn write<T, F>(&self, begin: Begin, mut work: F) -> Result<T>
+    pub(crate) async fn write<T, F>(&self, begin: Begin, work: F) -> Result<T>
     where
         T: Send,
         F: for<'t> FnMut(&'t mut Transaction) -> BoxFuture<'t, TransactionResult<T>> + Send,
     {
-        let mut attempt = 1;
-        loop {
-            let mut transaction = Transaction::begin(&self.pool, begin).await?;
-            let outcome = match work(&mut transaction).await {
-                Ok(value) => transaction.commit().await.map(|effects| (value, effects)).map_err(Into::into),
-                // Dropping the transaction rolls it back.
-                Err(error) => Err(error),
-            };
-            match outcome {
-                Ok((value, effects)) => {
-                    if effects.jobs_ready {
-                        self.wakeups.jobs_ready();
-                    }
-                    if effects.events_appended {
-                        self.wakeups.events_appended();
-                    }
-                    return Ok(value);
+        write(&self.pool, &self.wakeups, begin, work).await
+    }
+}
+
+/// [`PostgresStore::write`] for tasks that hold the pool and wake-ups rather
+/// than the store (the enqueue committers of `jobs::postgres`).
+pub(crate) async fn write<T, F>(pool: &PgPool, wakeups: &Wakeups, begin: Begin, mut work: F) -> Result<T>
+where
+    T: Send,
+    F: for<'t> FnMut(&'t mut Transaction) -> BoxFuture<'t, TransactionResult<T>> + Send,
+{
+    let mut attempt = 1;
+    loop {
+        let mut transaction = Transaction::begin(pool, begin).await?;
+        let outcome = match work(&mut transaction).await {
+            Ok(value) => transaction.commit().await.map(|effects| (value, effects)).map_err(Into::into),
+            // Dropping the transaction rolls it back.
+            Err(error) => Err(error),
+        };
+        match outcome {
+            Ok((value, effects)) => {
+                if effects.jobs_ready {
+                    wakeups.jobs_ready();
                 }
-                Err(error) if error.is_transient() && attempt < MAX_TRANSACTION_ATTEMPTS => {
-                    tracing::debug!(?error, attempt, "transient PostgreSQL failure; running the transaction again");
-                    // A short random pause, growing with the attempts, so two
-                    // transactions that deadlocked do not collide again.
-                    let pause_micros = rand::rng().random_range(0..500 * u64::from(attempt));
-                    tokio::time::sleep(Duration::from_micros(pause_micros)).await;
-                    attempt += 1;
+                if effects.events_appended {
+                    wakeups.events_appended();
                 }
-                Err(error) => return Err(error.into_store_error()),
+                return Ok(value);
             }
+            Err(error) if error.is_transient() && attempt < MAX_TRANSACTION_ATTEMPTS => {
+                tracing::debug!(?error, attempt, "transient PostgreSQL failure; running the transaction again");
+                // A short random pause, growing with the attempts, so two
+                // transactions that deadlocked do not collide again.
+                let pause_micros = rand::rng().random_range(0..500 * u64::from(attempt));
+                tokio::time::sleep(Duration::from_micros(pause_micros)).await;
+                attempt += 1;
+            }
+            Err(error) => return Err(error.into_store_error()),
         }
     }
 }

@@ -21,6 +21,7 @@ mod lifecycle;
 mod memory;
 mod metrics_snapshot;
 mod migrations;
+mod nodes;
 mod notifications;
 mod properties;
 mod routines;

@@ -5,6 +5,7 @@ pub(crate) mod admin;
 pub(crate) mod claims;
 pub(crate) mod dependents;
 pub(crate) mod enqueue;
+pub(crate) mod grouped;
 pub(crate) mod leases;
 pub(crate) mod settlements;
 
@@ -30,6 +31,9 @@ const LEASE_EXPIRED: &str = "lease expired: the worker stopped renewing it";
 #[async_trait]
 impl JobQueue for PostgresStore {
     async fn enqueue(&self, user: UserId, jobs: Vec<NewJob>) -> Result<Vec<EnqueueOutcome>> {
+        if jobs.len() <= grouped::GROUPED_UP_TO {
+            return self.area_state(grouped::EnqueueGroups::start).enqueue(user, jobs).await;
+        }
         let now = self.now();
         self.write(Begin::Plain, |transaction| {
             let jobs = jobs.clone();
