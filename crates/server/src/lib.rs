@@ -17,6 +17,7 @@ mod extract;
 mod fallback;
 mod guard;
 pub mod listen;
+pub mod mcp;
 mod openapi;
 mod routes;
 mod state;

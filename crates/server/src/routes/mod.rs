@@ -7,9 +7,9 @@ mod access;
 mod actions;
 mod agents;
 mod approvals;
-mod artifacts;
+pub(crate) mod artifacts;
 mod auth;
-mod chats;
+pub(crate) mod chats;
 mod costs;
 mod deliveries;
 mod events;
@@ -53,6 +53,7 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(agents::get_agent, agents::update_agent))
         .routes(routes!(agents::archive_agent))
         .routes(routes!(agents::agent_metrics))
+        .routes(routes!(agents::agent_mcp_servers))
         .routes(routes!(runs::create_run))
         .routes(routes!(actions::list_actions, actions::create_action))
         .routes(routes!(actions::get_action, actions::update_action))
@@ -124,6 +125,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), guard::route_limits::check))
         .merge(crate::api_reference::routes())
         .route("/metrics", axum::routing::get(metrics::scrape))
+        .nest_service(crate::mcp::MCP_PATH, crate::mcp::routes(state.clone()))
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .fallback(crate::dashboard::serve)
         .with_state(state.clone())
