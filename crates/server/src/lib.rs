@@ -31,5 +31,5 @@ pub use state::{AppState, DEFAULT_BODY_TIMEOUT, DEFAULT_KEEP_ALIVE, DEFAULT_MAX_
 
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
-    routes::router(state)
+    routes::router(state.clone(), mcp::routes(state))
 }

@@ -42,7 +42,7 @@ fn is_public(path: &str) -> bool {
 
 /// The MCP server's path (`/mcp`, and anything under it).
 fn is_mcp(path: &str) -> bool {
-    path.strip_prefix(crate::mcp::MCP_PATH).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    path.strip_prefix(crate::access::MCP_PATH).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// The credential a request carries: a bearer token, or a session cookie.

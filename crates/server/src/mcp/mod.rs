@@ -35,8 +35,7 @@ use steward_store::actor::acting_as;
 
 use crate::AppState;
 
-/// The path the router mounts the server at.
-pub const MCP_PATH: &str = "/mcp";
+pub use crate::access::MCP_PATH;
 
 /// The MCP server's handler: one per session (HTTP) or process (stdio).
 #[derive(Clone)]

@@ -117,7 +117,9 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(access::revoke_token))
 }
 
-pub(crate) fn router(state: AppState) -> Router {
+/// The whole router; `mcp` is the MCP server's router, mounted at `/mcp`
+/// behind the same layers (passed in so this module does not import it).
+pub(crate) fn router(state: AppState, mcp: Router) -> Router {
     let (api, _document) = api_routes().split_for_parts();
     let max_body_bytes = state.max_body_bytes;
     let state_for_metrics = state.clone();
@@ -125,7 +127,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), guard::route_limits::check))
         .merge(crate::api_reference::routes())
         .route("/metrics", axum::routing::get(metrics::scrape))
-        .nest_service(crate::mcp::MCP_PATH, crate::mcp::routes(state.clone()))
+        .nest_service(crate::access::MCP_PATH, mcp)
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .fallback(crate::dashboard::serve)
         .with_state(state.clone())
