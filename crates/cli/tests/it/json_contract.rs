@@ -112,7 +112,7 @@ const WALK: &[(&str, &[&str], Expect)] = &[
     ("schedule remove", &["schedule", "remove", "Nonesuch", "--yes"], Error("not_found")),
     ("tools", &["tools", "--home", "{home}"], Answer),
     ("mcp list", &["mcp", "list", "{agent}"], Answer),
-    ("mcp call", &["mcp", "call", "nonesuch", "echo", "{}", "--home", "{home}"], Error("not_found")),
+    ("mcp call", &["mcp", "call", "nonesuch", "echo", "--home", "{home}"], Error("not_found")),
     ("skills list", &["skills", "list", "--home", "{home}"], Answer),
     ("skills check", &["skills", "check", "--home", "{home}"], Answer),
     ("migrate", &["migrate", "--home", "{home}/walk"], Answer),
