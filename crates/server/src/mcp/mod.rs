@@ -22,9 +22,10 @@ mod tools;
 use std::sync::Arc;
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, GetPromptRequestParams, GetPromptResponse, Implementation,
-    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
-    ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities, ServerConfig, Tool,
+    CallToolRequestParams, CallToolResponse, CompleteRequestParams, CompleteResult, GetPromptRequestParams,
+    GetPromptResponse, Implementation, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
+    ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities,
+    ServerConfig, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
@@ -95,13 +96,31 @@ pub fn http_service(state: AppState) -> StreamableHttpService<StewardMcp, LocalS
 
 impl ServerHandler for StewardMcp {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().enable_resources().enable_prompts().build())
-            .with_server_info(Implementation::new("steward", env!("CARGO_PKG_VERSION")))
-            .with_instructions(
-                "Steward runs AI agents. List agents with agents.list, give one an instruction with runs.start \
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_resources()
+                .enable_prompts()
+                .enable_completions()
+                .build(),
+        )
+        .with_server_info(Implementation::new("steward", env!("CARGO_PKG_VERSION")))
+        .with_instructions(
+            "Steward runs AI agents. List agents with agents.list, give one an instruction with runs.start \
                  (it answers with the run's final answer), chat with agents.chat, and manage actions and \
                  approvals. Resources: steward://agents/{name}, steward://actions/{id}, steward://runs/{id}/trace.",
-            )
+        )
+    }
+
+    /// No argument of Steward's prompts or resource templates has values to
+    /// suggest (names and ids are listed by `agents.list` and the resources),
+    /// so completions are always empty.
+    async fn complete(
+        &self,
+        _request: CompleteRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, ErrorData> {
+        Ok(CompleteResult::default())
     }
 
     async fn list_tools(
