@@ -156,6 +156,12 @@ pub enum Command {
     #[command(subcommand)]
     #[command(after_help = "Examples:\n  steward skills list\n  steward skills check")]
     Skills(commands::skills::SkillsCommand),
+    /// MCP: serve Steward's MCP server on stdio, list an agent's MCP servers, call an MCP tool by hand.
+    #[command(subcommand)]
+    #[command(
+        after_help = "Examples:\n  steward mcp serve --stdio\n  steward mcp list researcher\n  steward mcp call everything echo '{\"message\": \"hi\"}'"
+    )]
+    Mcp(commands::mcp::McpCommand),
     /// Development tools.
     #[command(subcommand)]
     #[command(after_help = "Example:\n  steward dev fake-llm --port 8089")]

@@ -49,6 +49,8 @@ pub struct Config {
     pub calendar: steward_runtime::calendar::CalendarConfig,
     /// Memory's models: embeddings and extraction.
     pub memory: MemoryConfig,
+    /// MCP servers whose tools agents get (`[mcp.servers.NAME]`).
+    pub mcp: steward_runtime::mcp::McpConfig,
 }
 
 /// Memory's models (`[memory]`).
@@ -197,6 +199,7 @@ impl Default for Config {
             deliveries: steward_runtime::deliveries::DeliveriesConfig::default(),
             memory: MemoryConfig::default(),
             calendar: steward_runtime::calendar::CalendarConfig::default(),
+            mcp: steward_runtime::mcp::McpConfig::default(),
         }
     }
 }

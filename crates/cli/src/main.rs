@@ -113,6 +113,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Nodes => commands::nodes::run(&cli.global).await,
         Command::Skills(command) => commands::skills::run(command, &cli.global),
         Command::Tools(args) => commands::tools::run(args, &cli.global),
+        Command::Mcp(command) => commands::mcp::run(command, &cli.global).await,
         Command::Dev(command) => commands::dev::run(command).await,
     }
 }

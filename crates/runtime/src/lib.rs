@@ -16,6 +16,7 @@ pub mod deliveries;
 pub mod handlers;
 pub mod living_docs;
 pub mod living_docs_jobs;
+pub mod mcp;
 pub mod memory;
 pub mod metrics;
 pub mod node;

@@ -17,6 +17,7 @@ mod extract;
 mod fallback;
 mod guard;
 pub mod listen;
+pub mod mcp;
 mod openai;
 mod openapi;
 mod routes;
@@ -31,5 +32,5 @@ pub use state::{AppState, DEFAULT_BODY_TIMEOUT, DEFAULT_KEEP_ALIVE, DEFAULT_MAX_
 
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
-    routes::router(state)
+    routes::router(state.clone(), mcp::routes(state))
 }

@@ -21,6 +21,8 @@ pub mod events;
 pub mod job;
 pub(crate) mod llm_setup;
 pub mod login;
+pub mod mcp;
+mod mcp_stdio;
 pub mod memory;
 mod memory_bench;
 mod memory_bench_facts;

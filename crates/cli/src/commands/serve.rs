@@ -12,6 +12,7 @@ use steward_llm::ModelRegistry;
 use steward_runtime::agent::redact::Redactor;
 use steward_runtime::agent::{AgentRunHandler, AgentRuntime, HomeToolsAndSkills};
 use steward_runtime::deliveries::{Deliverer, DeliveryHandler};
+use steward_runtime::mcp::McpServers;
 use steward_runtime::memory::{ConsolidateHandler, IngestHandler, Memory};
 use steward_runtime::node::NodeBeacon;
 use steward_runtime::outbound::AddressPolicy;
@@ -277,6 +278,7 @@ pub fn agent_runtime(config: &Config, store: Arc<dyn Store>, clock: &SharedClock
     tools_and_skills
         .check_require_approval(&config.tools.require_approval)
         .map_err(|problem| anyhow::anyhow!("invalid [tools] configuration: {problem}"))?;
+    let mcp = mcp_servers(config, &environment)?;
     Ok(Arc::new(
         AgentRuntime::new(
             store,
@@ -286,8 +288,21 @@ pub fn agent_runtime(config: &Config, store: Arc<dyn Store>, clock: &SharedClock
             config.agents.settings(config.home.clone()),
             Redactor::new(secret_values(config, &environment)),
         )
-        .with_clock(clock.clone()),
+        .with_clock(clock.clone())
+        .with_mcp(mcp),
     ))
+}
+
+/// The MCP servers of `[mcp]`, none started; `secret:NAME` values come
+/// from the home's secrets.
+pub fn mcp_servers(config: &Config, environment: &BTreeMap<String, String>) -> anyhow::Result<Arc<McpServers>> {
+    config.mcp.validate().context("invalid [mcp] configuration")?;
+    let secrets: BTreeMap<String, String> = environment
+        .iter()
+        .filter(|(name, _)| name.starts_with(crate::vault::REFERENCE_PREFIX))
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
+    Ok(Arc::new(McpServers::new(&config.mcp, Arc::new(move |name: &str| secrets.get(name).cloned()))))
 }
 
 /// Memory with the models of `[memory]`: extraction when `extraction_model`

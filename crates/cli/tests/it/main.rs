@@ -21,6 +21,7 @@ mod jobs;
 mod json_contract;
 mod living_docs;
 mod llm_commands;
+mod mcp;
 mod memory_import;
 mod memory_journey;
 mod metrics;

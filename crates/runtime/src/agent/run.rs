@@ -56,6 +56,17 @@ impl AgentRuntime {
         };
         let user = run.user_id;
         let agent = self.store.get_agent(user, run.agent_id).await.map_err(store_failure)?;
+        // The agent's tools and skills are taken once per job: assembling its
+        // registry binds the skill catalog and applies the configured
+        // approvals, too much to redo before every model call, and the job
+        // then sees one consistent set (the skills index in its prompt is
+        // what `skills.open` can open). MCP servers' tools come with their
+        // servers' own allowlists; a server that cannot be used is a note
+        // in the trace and the prompt, not a failure.
+        let registry = self.tools.registry_for(&agent);
+        let mut allowed = registry.allowed(agent.tools.as_deref());
+        let mcp = self.mcp_tools_for(&agent).await;
+        allowed.extend(mcp.tools.iter().cloned());
         let mut steps = self.store.list_steps(user, run.id).await.map_err(store_failure)?;
         if steps.is_empty() {
             let now = self.clock.now();
@@ -64,7 +75,7 @@ impl AgentRuntime {
                 0,
                 StepKind::Instruction,
                 "instruction",
-                json!(InstructionContent { text: run.instruction.clone() }),
+                json!(InstructionContent { text: run.instruction.clone(), notes: mcp.problems.clone() }),
                 now,
                 now,
             );
@@ -81,13 +92,6 @@ impl AgentRuntime {
             .map_err(store_failure)?;
         let waited_for_approvals = time_waited_for(&approvals);
         let limits = EffectiveLimits::resolve(run.limits, agent.limits, self.settings.default_limits);
-        // The agent's tools and skills are taken once per job: assembling its
-        // registry binds the skill catalog and applies the configured
-        // approvals, too much to redo before every model call, and the job
-        // then sees one consistent set (the skills index in its prompt is
-        // what `skills.open` can open).
-        let registry = self.tools.registry_for(&agent);
-        let allowed = registry.allowed(agent.tools.as_deref());
         let skills = self.skills.index(&agent);
         let model = match self.model_for(&agent) {
             Ok(model) => model,
@@ -140,7 +144,7 @@ impl AgentRuntime {
                             ToolDefinition::new(wire_name(tool.name()), tool.description(), tool.input_schema())
                         })
                         .collect();
-                    let system = self.system_prompt_for(&agent, user, &skills, &run.instruction).await?;
+                    let system = self.system_prompt_for(&agent, user, &skills, &run.instruction, &mcp.problems).await?;
                     let estimated_input_tokens = estimate_tokens(&system, &replayed.messages, &definitions);
                     if estimated_input_tokens > self.settings.context_budget_tokens
                         && let Some(boundary) = summary_boundary(&steps, self.settings.keep_recent_turns)
@@ -206,12 +210,16 @@ impl AgentRuntime {
         user: UserId,
         skills: &[SkillSummary],
         task: &str,
+        unavailable: &[String],
     ) -> Result<String, JobError> {
         let filter = ActionFilter { agent_id: Some(agent.id), states: Vec::new() };
         let actions = self.store.list_actions(user.into(), filter).await.map_err(store_failure)?;
         let mut prompt = system_prompt(agent, skills, &actions, self.clock.now());
         prompt.push_str(&self.memory_for(user, agent, task).await.map_err(store_failure)?);
         prompt.push_str(&self.living_docs_for(agent).await);
+        for problem in unavailable {
+            prompt.push_str(&format!("\n(Unavailable in this run: {problem}.)\n"));
+        }
         Ok(prompt)
     }
 

@@ -12,6 +12,7 @@ use steward_store::{Store, StoreError};
 use super::context::SkillSummary;
 use super::limits::{DEFAULT_LIMITS, EffectiveLimits, Stop, check_budget};
 use crate::clock::SharedClock;
+use crate::mcp::{AgentMcpTools, McpServers};
 use crate::outbound::Redactor;
 use crate::tools::{Tool, ToolRegistry};
 
@@ -92,6 +93,8 @@ pub struct AgentRuntime {
     pub(crate) settings: RuntimeSettings,
     pub(crate) redactor: Redactor,
     pub(crate) clock: SharedClock,
+    /// The configured MCP servers, whose tools agents get as `mcp.*`.
+    pub(crate) mcp: Option<Arc<McpServers>>,
 }
 
 impl AgentRuntime {
@@ -103,7 +106,7 @@ impl AgentRuntime {
         settings: RuntimeSettings,
         redactor: Redactor,
     ) -> Self {
-        AgentRuntime { store, models, tools, skills, settings, redactor, clock: SharedClock::system() }
+        AgentRuntime { store, models, tools, skills, settings, redactor, clock: SharedClock::system(), mcp: None }
     }
 
     /// Reads "now" from `clock` instead of the system clock (give it the
@@ -111,6 +114,17 @@ impl AgentRuntime {
     pub fn with_clock(mut self, clock: SharedClock) -> Self {
         self.clock = clock;
         self
+    }
+
+    /// Gives agents the tools of these MCP servers.
+    pub fn with_mcp(mut self, servers: Arc<McpServers>) -> Self {
+        self.mcp = Some(servers);
+        self
+    }
+
+    /// The configured MCP servers, if any.
+    pub fn mcp(&self) -> Option<&Arc<McpServers>> {
+        self.mcp.as_ref()
     }
 
     pub fn clock(&self) -> &SharedClock {
@@ -201,6 +215,14 @@ impl AgentRuntime {
             tools.retain(|tool| tool.name().starts_with("skills.") || names.iter().any(|name| name == tool.name()));
         }
         tools
+    }
+
+    /// The MCP tools `agent` gets now, and the servers that failed.
+    pub(crate) async fn mcp_tools_for(&self, agent: &Agent) -> AgentMcpTools {
+        match &self.mcp {
+            Some(servers) => servers.tools_for(agent).await,
+            None => AgentMcpTools::default(),
+        }
     }
 
     /// The run's private folder.

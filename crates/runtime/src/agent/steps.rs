@@ -12,6 +12,10 @@ use steward_llm::{ContentPart, Message, Role};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct InstructionContent {
     pub text: String,
+    /// What the run started without, in words (an MCP server that did not
+    /// start), for the trace.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// Content of a model call: the reply's parts, as the conversation needs them.

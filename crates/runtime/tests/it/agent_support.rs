@@ -48,6 +48,14 @@ impl Harness {
         Harness::build(tools, Some(clock)).await
     }
 
+    /// A harness whose agents also get the tools of these MCP servers.
+    pub async fn with_mcp(config: steward_runtime::mcp::McpConfig) -> Harness {
+        let mut harness = Harness::start().await;
+        let servers = steward_runtime::mcp::McpServers::new(&config, Arc::new(|_: &str| None));
+        harness.runtime = Arc::new((*harness.runtime).clone().with_mcp(Arc::new(servers)));
+        harness
+    }
+
     async fn build(mut tools: ToolRegistry, clock: Option<Arc<ManualClock>>) -> Harness {
         tools.register(ListActions);
         tools.register(CreateAction);

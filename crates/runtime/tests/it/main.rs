@@ -9,6 +9,7 @@ mod agent_support;
 mod deliveries;
 mod http_fetch;
 mod living_docs;
+mod mcp_client;
 mod memory;
 mod memory_consolidation;
 mod memory_journey;

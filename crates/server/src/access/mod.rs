@@ -12,6 +12,9 @@ use std::sync::Arc;
 pub use hosts::HostPolicy;
 pub use limiter::AttemptLimiter;
 
+/// The path the MCP server is mounted at (and protected like the API).
+pub const MCP_PATH: &str = "/mcp";
+
 /// Whether credentials are required, and how cookies are marked.
 #[derive(Clone, Debug)]
 pub struct AuthSettings {

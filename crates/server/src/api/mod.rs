@@ -22,6 +22,7 @@ mod fields;
 pub mod health;
 pub mod job_history;
 pub mod jobs;
+pub mod mcp;
 pub mod memory;
 pub mod models;
 pub mod nodes;

@@ -36,8 +36,13 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 fn is_public(path: &str) -> bool {
     matches!(path, "/api/v1/auth/login" | "/api/v1/auth/session" | "/api/v1/openapi.json" | "/api/v1/docs")
         // The dashboard's pages are public (its data comes from the API);
-        // `/metrics` is protected like the API.
-        || (!path.starts_with("/api/") && path != "/metrics")
+        // `/metrics` and the MCP server are protected like the API.
+        || (!path.starts_with("/api/") && path != "/metrics" && !is_mcp(path))
+}
+
+/// The MCP server's path (`/mcp`, and anything under it).
+fn is_mcp(path: &str) -> bool {
+    path.strip_prefix(crate::access::MCP_PATH).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// The credential a request carries: a bearer token, or a session cookie.

@@ -10,6 +10,7 @@ use steward_runtime::agent::EquipmentProblemKind;
 use steward_store::AgentFilter;
 
 use crate::AppState;
+use crate::api::mcp::{McpServerBody, McpServerListResponse};
 use crate::api::{
     AgentListQuery, AgentListResponse, AgentMetricsResponse, AgentResponse, AgentStatus, CreateAgentRequest, ErrorCode,
     ErrorResponse, UpdateAgentRequest,
@@ -169,4 +170,26 @@ pub async fn agent_metrics(
 ) -> Result<Json<AgentMetricsResponse>, ApiError> {
     state.store.get_agent(caller.user, id).await?;
     Ok(Json(state.store.agent_metrics(caller.user, id).await?.into()))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/agents/{id}/mcp", tag = "agents",
+    summary = "The MCP servers an agent gets, their state and tools",
+    description = "Servers come from `[mcp.servers]` (those whose `agents` is empty or names the agent). \
+                   Listing their tools starts servers not started yet; one that cannot start is shown \
+                   `failed` with the reason.",
+    params(("id" = i64, Path, description = "The agent's id")),
+    responses((status = 200, body = McpServerListResponse), (status = 404, body = ErrorResponse))
+)]
+pub async fn agent_mcp_servers(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdPath(id): IdPath<AgentId>,
+) -> Result<Json<McpServerListResponse>, ApiError> {
+    let agent = state.store.get_agent(caller.user, id).await?;
+    let reports = match state.agents.as_ref().and_then(|runtime| runtime.mcp().cloned()) {
+        Some(servers) => servers.report_for(&agent).await,
+        None => Vec::new(),
+    };
+    Ok(Json(McpServerListResponse { servers: reports.into_iter().map(McpServerBody::from).collect() }))
 }

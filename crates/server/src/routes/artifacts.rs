@@ -71,8 +71,24 @@ pub async fn artifact_content(
     caller: Caller,
     IdPath(id): IdPath<ArtifactId>,
 ) -> Result<Response, ApiError> {
+    let (artifact, bytes) = read_artifact(&state, caller.user, id).await?;
+    let headers = [
+        (CONTENT_TYPE, HeaderValue::from_static(content_type_of(&artifact.path))),
+        (X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+        (CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox")),
+    ];
+    Ok((headers, bytes).into_response())
+}
+
+/// An artifact and its file's bytes, read only from inside its folder (the
+/// API's content route and the MCP server's `steward://artifacts/{id}`).
+pub(crate) async fn read_artifact(
+    state: &AppState,
+    user: steward_domain::UserId,
+    id: ArtifactId,
+) -> Result<(steward_domain::Artifact, Vec<u8>), ApiError> {
     let runtime = state.agent_runtime()?;
-    let artifact = state.store.get_artifact(caller.user, id).await?;
+    let artifact = state.store.get_artifact(user, id).await?;
     let folder = runtime.artifacts_of(artifact.run_id, artifact.action_id);
     let relative = artifact.path.clone();
     let read = tokio::task::spawn_blocking(move || read_inside(&folder, &relative))
@@ -97,12 +113,7 @@ pub async fn artifact_content(
             return Err(ApiError::internal(format!("cannot read the file of artifact {id}: {error}")));
         }
     };
-    let headers = [
-        (CONTENT_TYPE, HeaderValue::from_static(content_type_of(&artifact.path))),
-        (X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
-        (CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox")),
-    ];
-    Ok((headers, bytes).into_response())
+    Ok((artifact, bytes))
 }
 
 #[derive(Debug)]
@@ -134,7 +145,7 @@ fn read_inside(folder: &Path, relative: &str) -> Result<Vec<u8>, Unreadable> {
 }
 
 /// A Content-Type for the extensions that are safe to show as they are.
-fn content_type_of(path: &str) -> &'static str {
+pub(crate) fn content_type_of(path: &str) -> &'static str {
     let extension = path.rsplit_once('.').map(|(_, extension)| extension.to_ascii_lowercase()).unwrap_or_default();
     match extension.as_str() {
         "md" | "markdown" => "text/markdown; charset=utf-8",

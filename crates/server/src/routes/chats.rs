@@ -237,6 +237,24 @@ async fn respond(state: &AppState, headers: &HeaderMap, mut reply: Reply) -> Res
     Ok(Json(whole(reply).await?).into_response())
 }
 
+/// An agent's whole reply to `text`, for callers that are not an HTTP
+/// request of their own (the MCP server's `agents.chat`).
+pub(crate) async fn reply_whole(
+    state: &AppState,
+    user: UserId,
+    agent: AgentId,
+    text: String,
+) -> Result<ChatReplyResponse, ApiError> {
+    let runtime = state.agent_runtime()?.clone();
+    check_message(&text)?;
+    let mut reply = start(runtime, user, Subject::Agent(agent), text);
+    match reply.next().await {
+        Some(Ok(ChatEvent::Accepted)) => whole(reply).await,
+        Some(Err(refusal)) => Err(refusal),
+        _ => Err(ApiError::internal("the chat ended before it accepted the message")),
+    }
+}
+
 /// Waits for the complete reply.
 async fn whole(mut reply: Reply) -> Result<ChatReplyResponse, ApiError> {
     let mut drafts_proposed = Vec::new();

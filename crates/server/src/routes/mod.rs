@@ -7,9 +7,9 @@ mod access;
 mod actions;
 mod agents;
 mod approvals;
-mod artifacts;
+pub(crate) mod artifacts;
 mod auth;
-mod chats;
+pub(crate) mod chats;
 mod costs;
 mod deliveries;
 mod events;
@@ -54,6 +54,7 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(agents::get_agent, agents::update_agent))
         .routes(routes!(agents::archive_agent))
         .routes(routes!(agents::agent_metrics))
+        .routes(routes!(agents::agent_mcp_servers))
         .routes(routes!(runs::create_run))
         .routes(routes!(actions::list_actions, actions::create_action))
         .routes(routes!(actions::get_action, actions::update_action))
@@ -118,7 +119,9 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(nodes::list_nodes))
 }
 
-pub(crate) fn router(state: AppState) -> Router {
+/// The whole router; `mcp` is the MCP server's router, mounted at `/mcp`
+/// behind the same layers (passed in so this module does not import it).
+pub(crate) fn router(state: AppState, mcp: Router) -> Router {
     let (api, _document) = api_routes().split_for_parts();
     let max_body_bytes = state.max_body_bytes;
     let state_for_metrics = state.clone();
@@ -127,6 +130,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .merge(crate::api_reference::routes())
         .merge(crate::openai::routes(state.clone()))
         .route("/metrics", axum::routing::get(metrics::scrape))
+        .nest_service(crate::access::MCP_PATH, mcp)
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .fallback(crate::dashboard::serve)
         .with_state(state.clone())

@@ -19,6 +19,7 @@ mod events;
 mod hardening;
 mod jobs;
 mod journey;
+mod mcp;
 mod memory;
 mod meta;
 mod openai;
