@@ -26,6 +26,7 @@ pub mod metrics;
 pub mod migrations;
 pub mod ownership;
 pub mod postgres;
+pub mod projects;
 pub mod routines;
 mod rules;
 pub mod runs;
@@ -56,6 +57,7 @@ pub use memory::MemoryStore;
 pub use metrics::{MetricsSnapshot, MetricsStore, ModelUsage};
 pub use migrations::MigrationReport;
 pub use ownership::OwnershipStore;
+pub use projects::{ProjectRecord, ProjectStore, TaskUpdate};
 pub use routines::{FireRecord, RoutineStore};
 pub use runs::{AgentMetrics, ApprovalFilter, RunFilter, RunFinish, RunStore};
 pub use schedules::{FireRequest, PreconditionCheck, ScheduleStore, SettleReport};
@@ -82,6 +84,7 @@ pub trait Store:
     + ScheduleStore
     + OwnershipStore
     + RoutineStore
+    + ProjectStore
     + Send
     + Sync
     + 'static

@@ -45,6 +45,7 @@ pub const SQLITE: &[Migration] = &[
         name: "model_calls_in_flight",
         sql: include_str!("../migrations/sqlite/0012_model_calls_in_flight.sql"),
     },
+    Migration { version: 14, name: "projects", sql: include_str!("../migrations/sqlite/0014_projects.sql") },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -67,6 +68,7 @@ pub const POSTGRES: &[Migration] = &[
         name: "model_calls_in_flight",
         sql: include_str!("../migrations/postgres/0012_model_calls_in_flight.sql"),
     },
+    Migration { version: 14, name: "projects", sql: include_str!("../migrations/postgres/0014_projects.sql") },
 ];
 
 /// What a migration run did.

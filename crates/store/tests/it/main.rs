@@ -22,6 +22,7 @@ mod memory;
 mod metrics_snapshot;
 mod migrations;
 mod notifications;
+mod projects;
 mod properties;
 mod routines;
 mod runs;

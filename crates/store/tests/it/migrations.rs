@@ -28,7 +28,8 @@ async fn a_fresh_database_gets_every_migration() {
             (9, "auth".to_string()),
             (10, "security".to_string()),
             (11, "routine_triggers".to_string()),
-            (12, "model_calls_in_flight".to_string())
+            (12, "model_calls_in_flight".to_string()),
+            (14, "projects".to_string())
         ]
     );
     store.close().await;
