@@ -24,6 +24,7 @@ pub mod job_history;
 pub mod jobs;
 pub mod memory;
 pub mod models;
+pub mod projects;
 pub mod routines;
 pub mod runs;
 pub mod schedules;

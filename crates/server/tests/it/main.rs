@@ -21,6 +21,7 @@ mod jobs;
 mod journey;
 mod memory;
 mod meta;
+mod projects;
 mod routines;
 mod runs;
 mod schedules;
