@@ -26,6 +26,7 @@ mod memory_bench_facts;
 mod memory_import;
 pub mod migrate;
 pub mod models;
+pub mod project;
 pub mod routine;
 pub mod runs;
 pub mod schedule;

@@ -24,6 +24,7 @@ mod memory_import;
 mod memory_journey;
 mod metrics;
 mod pipes;
+mod projects;
 mod readme_tour;
 mod routines;
 mod schedule_firing;
