@@ -77,6 +77,16 @@ pub enum Command {
     #[command(subcommand)]
     #[command(after_help = "Examples:\n  steward delivery list --status failed\n  steward delivery retry 7")]
     Delivery(commands::delivery::DeliveryCommand),
+    /// Spec-driven projects: a brief, requirements → design → tasks behind gates, a task graph; import and
+    /// export spec-kit and Kiro folders.
+    #[command(subcommand)]
+    #[command(after_help = "Examples:\n  steward project new \"Todo CLI\" --brief \"a todo list in a file\"\n  \
+                            steward project import specs/001-photo-albums\n  steward project export 3 out/\n  \
+                            steward project reject 3 --comment \"say WHEN, in EARS\"")]
+    Project(commands::project::ProjectCommand),
+    /// The ideas inbox: capture ideas, list them; a project made from one promotes it.
+    #[command(subcommand)]
+    Idea(commands::project::IdeaCommand),
     /// Routines: a schedule or trigger, an agent, a prompt template, context sources and deliveries.
     #[command(subcommand)]
     #[command(

@@ -104,6 +104,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Schedule(command) => commands::schedule::run(command, &cli.global).await,
         Command::Delivery(command) => commands::delivery::run(command, &cli.global).await,
         Command::Routine(command) => commands::routine::run(command, &cli.global).await,
+        Command::Project(command) => commands::project::run(command, &cli.global).await,
+        Command::Idea(command) => commands::project::run_idea(command, &cli.global).await,
         Command::Calendar(command) => commands::calendar::run(command, &cli.global).await,
         Command::Sync(command) => commands::sync::run(command, &cli.global).await,
         Command::Events(args) => commands::events::run(args, &cli.global).await,

@@ -26,6 +26,8 @@ pub enum ResourceKind {
     Token,
     Routine,
     Fire,
+    Project,
+    Idea,
 }
 
 impl ResourceKind {
@@ -49,6 +51,8 @@ impl ResourceKind {
             ["tokens", "{id}", ..] => ResourceKind::Token,
             ["routines", "{routine}", ..] => ResourceKind::Routine,
             ["routine-fires", "{id}", ..] => ResourceKind::Fire,
+            ["projects", "{id}", ..] => ResourceKind::Project,
+            ["ideas", "{id}", ..] => ResourceKind::Idea,
             _ => return None,
         };
         Some(kind)

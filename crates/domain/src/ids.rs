@@ -98,6 +98,15 @@ integer_id!(
 );
 
 integer_id!(
+    /// A spec-driven project: a brief, phase documents and a task graph.
+    ProjectId
+);
+integer_id!(
+    /// An idea in the ideas inbox, possibly promoted to a project.
+    IdeaId
+);
+
+integer_id!(
     /// Something memory ingested: a message, a run's output, feedback.
     EpisodeId
 );

@@ -24,6 +24,7 @@ use crate::api::{ErrorCode, ErrorResponse};
         (name = "approvals", description = "Tool calls waiting for a person to approve or reject them"),
         (name = "artifacts", description = "The files agents produce"),
         (name = "jobs", description = "The durable job queue"),
+        (name = "projects", description = "Spec-driven projects: ideas, phase documents behind gates, and task graphs"),
         (name = "routines", description = "Routines: a trigger, an agent, a prompt template, context sources and deliveries"),
         (name = "schedules", description = "Schedules: a *when* in a time zone, policies, and what each fire starts"),
         (name = "deliveries", description = "Routine and run outputs sent to Slack, webhooks, e-mail and files, once each"),

@@ -25,6 +25,9 @@ pub enum Entity {
     Schedule,
     User,
     Token,
+    Idea,
+    Project,
+    ProjectTask,
 }
 
 impl fmt::Display for Entity {
@@ -47,6 +50,9 @@ impl fmt::Display for Entity {
             Entity::Schedule => "schedule",
             Entity::User => "user",
             Entity::Token => "token",
+            Entity::Idea => "idea",
+            Entity::Project => "project",
+            Entity::ProjectTask => "task",
         })
     }
 }

@@ -27,6 +27,7 @@ pub mod migrations;
 pub mod nodes;
 pub mod ownership;
 pub mod postgres;
+pub mod projects;
 pub mod routines;
 mod rules;
 pub mod runs;
@@ -58,6 +59,7 @@ pub use metrics::{MetricsSnapshot, MetricsStore, ModelUsage};
 pub use migrations::MigrationReport;
 pub use nodes::{Node, NodeBeat, NodeState, NodeStore};
 pub use ownership::OwnershipStore;
+pub use projects::{ProjectRecord, ProjectStore, TaskUpdate};
 pub use routines::{FireRecord, RoutineStore};
 pub use runs::{AgentMetrics, ApprovalFilter, RunFilter, RunFinish, RunStore};
 pub use schedules::{FireRequest, PreconditionCheck, ScheduleStore, SettleReport};
@@ -85,6 +87,7 @@ pub trait Store:
     + ScheduleStore
     + OwnershipStore
     + RoutineStore
+    + ProjectStore
     + Send
     + Sync
     + 'static

@@ -46,6 +46,7 @@ pub const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0012_model_calls_in_flight.sql"),
     },
     Migration { version: 13, name: "nodes", sql: include_str!("../migrations/sqlite/0013_nodes.sql") },
+    Migration { version: 14, name: "projects", sql: include_str!("../migrations/sqlite/0014_projects.sql") },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -69,6 +70,7 @@ pub const POSTGRES: &[Migration] = &[
         sql: include_str!("../migrations/postgres/0012_model_calls_in_flight.sql"),
     },
     Migration { version: 13, name: "nodes", sql: include_str!("../migrations/postgres/0013_nodes.sql") },
+    Migration { version: 14, name: "projects", sql: include_str!("../migrations/postgres/0014_projects.sql") },
 ];
 
 /// What a migration run did.

@@ -30,6 +30,7 @@ mod memory_import;
 pub mod migrate;
 pub mod models;
 pub mod nodes;
+pub mod project;
 pub mod restore;
 pub mod routine;
 pub mod runs;

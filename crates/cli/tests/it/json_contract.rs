@@ -34,6 +34,9 @@ pub const NOT_WALKED: &[(&str, &str)] = &[
     ("bench schedules", "a measurement that takes a minute; prints a summary"),
 ];
 
+/// A Kiro spec folder `project import` is walked with.
+const KIRO_SPEC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../domain/tests/fixtures/kiro");
+
 /// The small LoCoMo-format dataset `memory bench` is walked with.
 const MEMORY_DATASET: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/memory/locomo-mini.json");
 
@@ -84,6 +87,17 @@ const WALK: &[(&str, &[&str], Expect)] = &[
     ("calendar events", &["calendar", "events", "/nonexistent/steward.ics", "--home", "{home}"], Error("failed")),
     ("delivery list", &["delivery", "list", "--status", "failed"], Answer),
     ("delivery retry", &["delivery", "retry", "987654"], Error("not_found")),
+    ("idea add", &["idea", "add", "Walk to the sea"], Answer),
+    ("idea list", &["idea", "list"], Answer),
+    ("project new", &["project", "new", "Walkway", "--brief", "A path"], Answer),
+    ("project list", &["project", "list"], Answer),
+    ("project import", &["project", "import", KIRO_SPEC], Answer),
+    ("project show", &["project", "show", "987654"], Error("not_found")),
+    ("project status", &["project", "status", "987654"], Error("not_found")),
+    ("project propose", &["project", "propose", "987654", "--phase", "design", "/nonexistent"], Error("failed")),
+    ("project approve", &["project", "approve", "987654"], Error("not_found")),
+    ("project reject", &["project", "reject", "987654", "--comment", "no"], Error("not_found")),
+    ("project export", &["project", "export", "987654", "{home}/spec"], Error("not_found")),
     ("routine templates", &["routine", "templates"], Answer),
     ("routine add", ROUTINE_ADD, Answer),
     ("routine list", &["routine", "list"], Answer),

@@ -28,6 +28,7 @@ mod metrics;
 mod nodes_chaos;
 mod openai_endpoint;
 mod pipes;
+mod projects;
 mod readme_tour;
 mod routines;
 mod schedule_firing;

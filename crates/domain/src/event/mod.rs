@@ -30,10 +30,12 @@ pub enum EventSubject {
     Episode,
     Fact,
     Schedule,
+    Project,
+    Idea,
 }
 
 impl EventSubject {
-    pub const ALL: [EventSubject; 12] = [
+    pub const ALL: [EventSubject; 14] = [
         EventSubject::Job,
         EventSubject::Agent,
         EventSubject::Action,
@@ -46,6 +48,8 @@ impl EventSubject {
         EventSubject::Episode,
         EventSubject::Fact,
         EventSubject::Schedule,
+        EventSubject::Project,
+        EventSubject::Idea,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -62,6 +66,8 @@ impl EventSubject {
             EventSubject::Episode => "episode",
             EventSubject::Fact => "fact",
             EventSubject::Schedule => "schedule",
+            EventSubject::Project => "project",
+            EventSubject::Idea => "idea",
         }
     }
 
@@ -109,6 +115,13 @@ impl EventKind {
     pub const SCHEDULE_FIRED: &'static str = "schedule.fired";
     pub const SCHEDULE_SLOTS_NOT_FIRED: &'static str = "schedule.slots_not_fired";
     pub const SCHEDULE_FIRE_SETTLED: &'static str = "schedule.fire_settled";
+    pub const IDEA_CAPTURED: &'static str = "idea.captured";
+    pub const IDEA_UPDATED: &'static str = "idea.updated";
+    pub const PROJECT_CREATED: &'static str = "project.created";
+    pub const PROJECT_DOCUMENT_PROPOSED: &'static str = "project.document_proposed";
+    pub const PROJECT_DOCUMENT_DECIDED: &'static str = "project.document_decided";
+    pub const PROJECT_PHASE_ENTERED: &'static str = "project.phase_entered";
+    pub const PROJECT_TASK_CHANGED: &'static str = "project.task_changed";
 }
 
 #[derive(Clone, Debug, PartialEq)]

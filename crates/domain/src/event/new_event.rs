@@ -15,9 +15,10 @@ use crate::approval::ApprovalStatus;
 use crate::conversation::{ChatRole, ConversationKind};
 use crate::delivery::DeliveryStatus;
 use crate::ids::{
-    ActionId, AgentId, ApprovalId, ArtifactId, ConversationId, DeliveryId, EpisodeId, FactId, FireId, JobId, MessageId,
-    RoutineId, RunId, ScheduleId,
+    ActionId, AgentId, ApprovalId, ArtifactId, ConversationId, DeliveryId, EpisodeId, FactId, FireId, IdeaId, JobId,
+    MessageId, ProjectId, RoutineId, RunId, ScheduleId,
 };
+use crate::project::{DocumentStatus, IdeaState, Phase, TaskState};
 use crate::run::{RunOutcome, RunStatus, StepKind};
 use crate::schedule::{FireOutcome, FireStatus};
 
@@ -223,6 +224,52 @@ pub enum NewEvent {
         outcome: FireOutcome,
         consecutive_failures: u32,
     },
+    IdeaCaptured {
+        idea: IdeaId,
+        title: String,
+    },
+    /// Its notes or state changed (`from` = `to` when only the notes did).
+    IdeaUpdated {
+        idea: IdeaId,
+        from: IdeaState,
+        to: IdeaState,
+        project_id: Option<ProjectId>,
+    },
+    ProjectCreated {
+        project: ProjectId,
+        title: String,
+        phase: Phase,
+        /// Imported from a spec folder (with its documents).
+        imported: bool,
+        tasks: usize,
+    },
+    /// A version of a phase's document waits at its gate.
+    ProjectDocumentProposed {
+        project: ProjectId,
+        phase: Phase,
+        version: u32,
+    },
+    /// A gate let a document through or sent it back.
+    ProjectDocumentDecided {
+        project: ProjectId,
+        phase: Phase,
+        version: u32,
+        status: DocumentStatus,
+        comment: Option<String>,
+    },
+    ProjectPhaseEntered {
+        project: ProjectId,
+        from: Phase,
+        to: Phase,
+    },
+    /// A task was added, changed state, or was re-planned.
+    ProjectTaskChanged {
+        project: ProjectId,
+        task: String,
+        from: Option<TaskState>,
+        to: TaskState,
+        rounds: u32,
+    },
 }
 
 /// Why a run is queued: to start (not before `run_at`), or to resume after
@@ -266,6 +313,13 @@ impl NewEvent {
             NewEvent::ScheduleFired { .. } => EventKind::SCHEDULE_FIRED,
             NewEvent::ScheduleSlotsNotFired { .. } => EventKind::SCHEDULE_SLOTS_NOT_FIRED,
             NewEvent::ScheduleFireSettled { .. } => EventKind::SCHEDULE_FIRE_SETTLED,
+            NewEvent::IdeaCaptured { .. } => EventKind::IDEA_CAPTURED,
+            NewEvent::IdeaUpdated { .. } => EventKind::IDEA_UPDATED,
+            NewEvent::ProjectCreated { .. } => EventKind::PROJECT_CREATED,
+            NewEvent::ProjectDocumentProposed { .. } => EventKind::PROJECT_DOCUMENT_PROPOSED,
+            NewEvent::ProjectDocumentDecided { .. } => EventKind::PROJECT_DOCUMENT_DECIDED,
+            NewEvent::ProjectPhaseEntered { .. } => EventKind::PROJECT_PHASE_ENTERED,
+            NewEvent::ProjectTaskChanged { .. } => EventKind::PROJECT_TASK_CHANGED,
         }
     }
 
@@ -303,6 +357,14 @@ impl NewEvent {
             | NewEvent::ScheduleFired { schedule, .. }
             | NewEvent::ScheduleSlotsNotFired { schedule, .. }
             | NewEvent::ScheduleFireSettled { schedule, .. } => (EventSubject::Schedule, schedule.get()),
+            NewEvent::IdeaCaptured { idea, .. } | NewEvent::IdeaUpdated { idea, .. } => {
+                (EventSubject::Idea, idea.get())
+            }
+            NewEvent::ProjectCreated { project, .. }
+            | NewEvent::ProjectDocumentProposed { project, .. }
+            | NewEvent::ProjectDocumentDecided { project, .. }
+            | NewEvent::ProjectPhaseEntered { project, .. }
+            | NewEvent::ProjectTaskChanged { project, .. } => (EventSubject::Project, project.get()),
         }
     }
 
@@ -401,6 +463,23 @@ impl NewEvent {
             }),
             NewEvent::ScheduleFireSettled { slot, outcome, consecutive_failures, .. } => json!({
                 "slot": slot, "outcome": outcome.as_str(), "consecutive_failures": consecutive_failures,
+            }),
+            NewEvent::IdeaCaptured { title, .. } => json!({ "title": title }),
+            NewEvent::IdeaUpdated { from, to, project_id, .. } => {
+                json!({ "from": from.as_str(), "to": to.as_str(), "project_id": project_id })
+            }
+            NewEvent::ProjectCreated { title, phase, imported, tasks, .. } => {
+                json!({ "title": title, "phase": phase.as_str(), "imported": imported, "tasks": tasks })
+            }
+            NewEvent::ProjectDocumentProposed { phase, version, .. } => {
+                json!({ "phase": phase.as_str(), "version": version })
+            }
+            NewEvent::ProjectDocumentDecided { phase, version, status, comment, .. } => json!({
+                "phase": phase.as_str(), "version": version, "status": status.as_str(), "comment": comment,
+            }),
+            NewEvent::ProjectPhaseEntered { from, to, .. } => json!({ "from": from.as_str(), "to": to.as_str() }),
+            NewEvent::ProjectTaskChanged { task, from, to, rounds, .. } => json!({
+                "task": task, "from": from.map(TaskState::as_str), "to": to.as_str(), "rounds": rounds,
             }),
         }
     }

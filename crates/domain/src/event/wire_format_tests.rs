@@ -341,3 +341,51 @@ fn delivery_and_routine_events_keep_their_fields() {
         assert_eq!(stored(&event), data, "{kind}");
     }
 }
+
+#[test]
+fn project_and_idea_events_keep_their_fields() {
+    use crate::ids::{IdeaId, ProjectId};
+    use crate::project::{DocumentStatus, IdeaState, Phase, TaskState};
+    let cases = [
+        (
+            NewEvent::ProjectDocumentDecided {
+                project: ProjectId(3),
+                phase: Phase::Requirements,
+                version: 1,
+                status: DocumentStatus::Rejected,
+                comment: Some("say what happens offline".into()),
+            },
+            "project.document_decided",
+            r#"{"comment":"say what happens offline","phase":"requirements","status":"rejected","version":1}"#,
+        ),
+        (
+            NewEvent::ProjectTaskChanged {
+                project: ProjectId(3),
+                task: "T002".into(),
+                from: Some(TaskState::Running),
+                to: TaskState::Done,
+                rounds: 1,
+            },
+            "project.task_changed",
+            r#"{"from":"running","rounds":1,"task":"T002","to":"done"}"#,
+        ),
+        (
+            NewEvent::ProjectPhaseEntered { project: ProjectId(3), from: Phase::Tasks, to: Phase::Execution },
+            "project.phase_entered",
+            r#"{"from":"tasks","to":"execution"}"#,
+        ),
+    ];
+    for (event, kind, data) in cases {
+        assert_eq!(event.kind(), kind);
+        assert_eq!(event.subject(), (EventSubject::Project, 3));
+        assert_eq!(stored(&event), data, "{kind}");
+    }
+    let idea = NewEvent::IdeaUpdated {
+        idea: IdeaId(5),
+        from: IdeaState::Refining,
+        to: IdeaState::Promoted,
+        project_id: Some(ProjectId(3)),
+    };
+    assert_eq!(idea.subject(), (EventSubject::Idea, 5));
+    assert_eq!(stored(&idea), r#"{"from":"refining","project_id":3,"to":"promoted"}"#);
+}

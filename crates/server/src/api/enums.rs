@@ -128,7 +128,8 @@ wire_enum!(
 wire_enum!(@twin
     /// What an event is about.
     EventSubject <=> steward_domain::EventSubject {
-        Job, Agent, Action, Run, Approval, Conversation, Artifact, Delivery, Routine, Episode, Fact, Schedule
+        Job, Agent, Action, Run, Approval, Conversation, Artifact, Delivery, Routine, Episode, Fact, Schedule, Project,
+        Idea
     }
 );
 

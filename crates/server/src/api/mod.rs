@@ -26,6 +26,7 @@ pub mod mcp;
 pub mod memory;
 pub mod models;
 pub mod nodes;
+pub mod projects;
 pub mod routines;
 pub mod runs;
 pub mod schedules;

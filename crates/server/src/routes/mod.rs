@@ -21,6 +21,7 @@ mod metrics;
 mod models;
 mod no_body;
 mod nodes;
+mod projects;
 mod routines;
 mod runs;
 mod schedules;
@@ -99,6 +100,13 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(routines::get_fire))
         .routes(routes!(routines::replay_fire))
         .routes(routes!(routines::list_templates))
+        .routes(routes!(projects::list_projects, projects::create_project))
+        .routes(routes!(projects::get_project))
+        .routes(routes!(projects::propose_document))
+        .routes(routes!(projects::approve_project))
+        .routes(routes!(projects::reject_project))
+        .routes(routes!(projects::list_ideas, projects::create_idea))
+        .routes(routes!(projects::update_idea))
         .routes(routes!(triggers::trigger_routine))
         .routes(routes!(triggers::slack_command))
         .routes(routes!(deliveries::list_deliveries))

@@ -23,6 +23,7 @@ mod mcp;
 mod memory;
 mod meta;
 mod openai;
+mod projects;
 mod routines;
 mod runs;
 mod schedules;

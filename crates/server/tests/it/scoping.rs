@@ -103,6 +103,10 @@ async fn world_of_the_local_owner(app: &TestApp) -> World {
     let routine = app.post("/api/v1/routines", routine).await.assert_status(201)["id"].as_i64().unwrap();
     let fired = app.post(&format!("/api/v1/routines/{routine}/run"), json!({})).await;
     let fire = fired.assert_status(200)["fire"]["id"].as_i64().unwrap();
+    let idea = app.post("/api/v1/ideas", json!({"title": format!("{MARKER} shop")})).await;
+    let idea = idea.assert_status(201)["id"].as_i64().unwrap();
+    let project = app.post("/api/v1/projects", json!({"title": format!("{MARKER} shop"), "idea_id": idea})).await;
+    let project = project.assert_status(201)["id"].as_i64().unwrap();
     World {
         ids: vec![
             (ResourceKind::Agent, agent),
@@ -118,6 +122,8 @@ async fn world_of_the_local_owner(app: &TestApp) -> World {
             (ResourceKind::Token, token),
             (ResourceKind::Routine, routine),
             (ResourceKind::Fire, fire),
+            (ResourceKind::Project, project),
+            (ResourceKind::Idea, idea),
         ],
     }
 }
@@ -157,6 +163,11 @@ fn body_for(method: &Method, template: &str) -> Value {
             json!({"from": "2029-12-01T00:00:00Z", "to": "2029-12-02T00:00:00Z"})
         }
         ("POST", "/agents/setup-chat") => json!({"message": "hi"}),
+        ("POST", "/projects/{id}/documents") => {
+            json!({"phase": "requirements", "document": {"title": "Mine", "requirements": []}})
+        }
+        ("POST", "/projects/{id}/reject") => json!({"comment": "mine now"}),
+        ("PATCH", "/ideas/{id}") => json!({"notes": "mine now"}),
         _ => json!({}),
     }
 }

@@ -18,5 +18,7 @@ pub(crate) fn table_of(kind: ResourceKind) -> &'static str {
         ResourceKind::Token => "api_tokens",
         ResourceKind::Routine => "routines",
         ResourceKind::Fire => "routine_fires",
+        ResourceKind::Project => "projects",
+        ResourceKind::Idea => "ideas",
     }
 }

@@ -1,0 +1,348 @@
+//! `steward project …` and `steward idea …`: spec-driven projects. Add one
+//! from a brief (or an idea), list, show with its documents and tasks,
+//! propose a phase's document from a JSON file, approve or send it back
+//! with a comment; import a spec-kit or Kiro folder (parsed here, no model:
+//! lines it cannot read are listed with their line numbers) and export one
+//! to a folder in the same layout, checkboxes reflecting task state.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde_json::json;
+use steward_domain::project::markdown::{self, SpecFiles};
+use steward_domain::project::{DesignDocument, PhaseGates, RequirementsDocument, SpecLayout, TasksDocument};
+use steward_server::api::projects::{
+    CreateIdeaRequest, CreateProjectRequest, IdeaListResponse, IdeaResponse, ImportedDocuments, ProjectListResponse,
+    ProjectResponse, ProposeDocumentRequest, RejectDocumentRequest,
+};
+
+use crate::client::ApiClient;
+use crate::failure::CliFailure;
+use crate::input::parse_id;
+use crate::options::GlobalOptions;
+use crate::output::{self, local_time, or_dash, print_json, say, truncate};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum ProjectCommand {
+    /// Add a project from a brief; it starts in the requirements phase.
+    New {
+        title: String,
+        #[arg(long, default_value = "")]
+        brief: String,
+        /// A git repository (a path) tasks work in.
+        #[arg(long, value_name = "PATH")]
+        repo: Option<String>,
+        /// Let every phase's document through without a person.
+        #[arg(long)]
+        automatic: bool,
+        /// How many tasks may run at once.
+        #[arg(long, value_name = "N")]
+        parallel: Option<u32>,
+        /// The idea it is made from.
+        #[arg(long, value_parser = parse_id)]
+        idea: Option<i64>,
+    },
+    /// List projects and their phases.
+    List,
+    /// Show a project: its phase, documents and tasks.
+    Show {
+        #[arg(value_parser = parse_id)]
+        id: i64,
+    },
+    /// The task graph of a project, with each task's state.
+    Status {
+        #[arg(value_parser = parse_id)]
+        id: i64,
+    },
+    /// Propose the current phase's document from a JSON file (shaped by the phase's schema).
+    Propose {
+        #[arg(value_parser = parse_id)]
+        id: i64,
+        /// requirements, design or tasks.
+        #[arg(long)]
+        phase: String,
+        file: PathBuf,
+    },
+    /// Approve the document waiting at the current phase's gate.
+    Approve {
+        #[arg(value_parser = parse_id)]
+        id: i64,
+    },
+    /// Send the waiting document back with a comment for its revision.
+    Reject {
+        #[arg(value_parser = parse_id)]
+        id: i64,
+        #[arg(long)]
+        comment: String,
+    },
+    /// Import a spec-kit (spec.md, plan.md, tasks.md) or Kiro (requirements.md, design.md, tasks.md) folder.
+    Import {
+        dir: PathBuf,
+        /// The project's title (the spec's by default).
+        #[arg(long)]
+        title: Option<String>,
+    },
+    /// Write a project's documents to a folder in its layout, task boxes checked when done.
+    Export {
+        #[arg(value_parser = parse_id)]
+        id: i64,
+        dir: PathBuf,
+        /// spec-kit or kiro (the project's by default).
+        #[arg(long)]
+        layout: Option<String>,
+    },
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum IdeaCommand {
+    /// Capture an idea.
+    Add {
+        title: String,
+        #[arg(long, default_value = "")]
+        notes: String,
+    },
+    /// List ideas and their states.
+    List,
+}
+
+pub async fn run(command: ProjectCommand, global: &GlobalOptions) -> anyhow::Result<()> {
+    let client = ApiClient::new(&global.server_url()?)?;
+    let reply = match command {
+        ProjectCommand::New { title, brief, repo, automatic, parallel, idea } => {
+            let request = CreateProjectRequest {
+                title,
+                brief,
+                repository: repo,
+                gates: automatic.then_some(PhaseGates::AUTOMATIC),
+                parallel_limit: parallel,
+                layout: None,
+                idea_id: idea,
+                documents: None,
+                done_tasks: Vec::new(),
+            };
+            client.post::<_, ProjectResponse>("/projects", &request).await?
+        }
+        ProjectCommand::List => {
+            let reply = client.get::<ProjectListResponse>("/projects", &[]).await?;
+            if global.json {
+                print_json(&reply.raw);
+            } else {
+                print_list(&reply.body);
+            }
+            return Ok(());
+        }
+        ProjectCommand::Show { id } | ProjectCommand::Status { id } => {
+            client.get::<ProjectResponse>(&format!("/projects/{id}"), &[]).await?
+        }
+        ProjectCommand::Propose { id, phase, file } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let document = serde_json::from_str(&text)
+                .map_err(|error| CliFailure::invalid("file", format!("{} is not JSON: {error}", file.display())))?;
+            let request = ProposeDocumentRequest { phase, document };
+            client.post::<_, ProjectResponse>(&format!("/projects/{id}/documents"), &request).await?
+        }
+        ProjectCommand::Approve { id } => {
+            client.post_empty::<ProjectResponse>(&format!("/projects/{id}/approve")).await?
+        }
+        ProjectCommand::Reject { id, comment } => {
+            let request = RejectDocumentRequest { comment };
+            client.post::<_, ProjectResponse>(&format!("/projects/{id}/reject"), &request).await?
+        }
+        ProjectCommand::Import { dir, title } => return import(&client, &dir, title, global).await,
+        ProjectCommand::Export { id, dir, layout } => {
+            let reply = client.get::<ProjectResponse>(&format!("/projects/{id}"), &[]).await?;
+            let written = export(&reply.body, &dir, layout.as_deref())?;
+            if global.json {
+                print_json(&json!({ "project": reply.raw["id"], "dir": dir, "files": written }));
+            } else {
+                say!("Wrote {} to {}.", written.join(", "), dir.display());
+            }
+            return Ok(());
+        }
+    };
+    if global.json {
+        print_json(&reply.raw);
+    } else {
+        print_project(&reply.body);
+    }
+    Ok(())
+}
+
+pub async fn run_idea(command: IdeaCommand, global: &GlobalOptions) -> anyhow::Result<()> {
+    let client = ApiClient::new(&global.server_url()?)?;
+    match command {
+        IdeaCommand::Add { title, notes } => {
+            let reply = client.post::<_, IdeaResponse>("/ideas", &CreateIdeaRequest { title, notes }).await?;
+            if global.json {
+                print_json(&reply.raw);
+            } else {
+                say!("Captured idea {}: {}", reply.body.id, reply.body.title);
+            }
+        }
+        IdeaCommand::List => {
+            let reply = client.get::<IdeaListResponse>("/ideas", &[]).await?;
+            if global.json {
+                print_json(&reply.raw);
+                return Ok(());
+            }
+            let mut table = output::table(["ID", "STATE", "TITLE", "PROJECT"]);
+            for idea in &reply.body.ideas {
+                let project = idea.project_id.map(|id| id.to_string());
+                table.add_row([
+                    idea.id.to_string(),
+                    idea.state.clone(),
+                    truncate(&idea.title, 60),
+                    or_dash(project.as_deref()),
+                ]);
+            }
+            say!("{table}");
+        }
+    }
+    Ok(())
+}
+
+/// Reads the folder's three files (a missing one reads as empty).
+fn read_folder(dir: &Path) -> anyhow::Result<(SpecLayout, SpecFiles)> {
+    let names: Vec<String> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read the folder {}", dir.display()))?
+        .filter_map(|entry| entry.ok().map(|entry| entry.file_name().to_string_lossy().into_owned()))
+        .collect();
+    let layout = markdown::detect_layout(names.iter().map(String::as_str)).ok_or_else(|| {
+        CliFailure::invalid(
+            "dir",
+            format!("{} has neither spec.md (spec-kit) nor requirements.md (Kiro)", dir.display()),
+        )
+    })?;
+    let read = |name: &str| -> anyhow::Result<String> {
+        let path = dir.join(name);
+        if !path.exists() {
+            return Ok(String::new());
+        }
+        std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))
+    };
+    let [requirements, design, tasks] = layout.file_names();
+    Ok((layout, SpecFiles { requirements: read(requirements)?, design: read(design)?, tasks: read(tasks)? }))
+}
+
+async fn import(client: &ApiClient, dir: &Path, title: Option<String>, global: &GlobalOptions) -> anyhow::Result<()> {
+    let (layout, files) = read_folder(dir)?;
+    let spec = markdown::import(layout, &files);
+    let request = CreateProjectRequest {
+        title: title.unwrap_or_else(|| spec.requirements.title.clone()),
+        brief: spec.requirements.introduction.clone(),
+        repository: None,
+        gates: None,
+        parallel_limit: None,
+        layout: Some(layout.as_str().to_string()),
+        idea_id: None,
+        documents: Some(ImportedDocuments {
+            requirements: serde_json::to_value(&spec.requirements)?,
+            design: serde_json::to_value(&spec.design)?,
+            tasks: serde_json::to_value(&spec.tasks)?,
+        }),
+        done_tasks: spec.done_tasks.clone(),
+    };
+    let reply = client.post::<_, ProjectResponse>("/projects", &request).await?;
+    let problems: Vec<serde_json::Value> = spec
+        .problems
+        .iter()
+        .map(|problem| json!({ "file": problem.file, "line": problem.line, "text": problem.text, "reason": problem.reason }))
+        .collect();
+    if global.json {
+        print_json(&json!({ "project": reply.raw, "problems": problems }));
+        return Ok(());
+    }
+    let project = &reply.body;
+    say!(
+        "Imported {} ({}) as project {}: {} tasks, {} done.",
+        dir.display(),
+        layout,
+        project.id,
+        project.tasks.len(),
+        spec.done_tasks.len()
+    );
+    if !spec.problems.is_empty() {
+        say!("Lines not read (kept in the export):");
+        for problem in &spec.problems {
+            say!("  {problem}");
+        }
+    }
+    Ok(())
+}
+
+/// The latest approved version of a phase's document, or an empty one with the project's title.
+fn approved<T: serde::de::DeserializeOwned>(project: &ProjectResponse, phase: &str, empty: T) -> anyhow::Result<T> {
+    let latest =
+        project.documents.iter().filter(|d| d.phase == phase && d.status == "approved").max_by_key(|d| d.version);
+    match latest {
+        Some(document) => serde_json::from_value(document.document.clone())
+            .with_context(|| format!("the server's {phase} document cannot be read")),
+        None => Ok(empty),
+    }
+}
+
+fn export(project: &ProjectResponse, dir: &Path, layout: Option<&str>) -> anyhow::Result<Vec<String>> {
+    let layout: SpecLayout =
+        layout.unwrap_or(&project.layout).parse().map_err(|error| CliFailure::invalid("layout", format!("{error}")))?;
+    let title = project.title.clone();
+    let requirements =
+        approved(project, "requirements", RequirementsDocument { title: title.clone(), ..Default::default() })?;
+    let design = approved(project, "design", DesignDocument { title: title.clone(), ..Default::default() })?;
+    let tasks = approved(project, "tasks", TasksDocument { title, ..Default::default() })?;
+    let is_done = |id: &str| project.tasks.iter().any(|task| task.id == id && task.state == "done");
+    let files = markdown::export(layout, &requirements, &design, &tasks, &is_done);
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let names = layout.file_names();
+    for (name, text) in names.iter().zip([&files.requirements, &files.design, &files.tasks]) {
+        let path = dir.join(name);
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(names.iter().map(|name| name.to_string()).collect())
+}
+
+fn print_list(list: &ProjectListResponse) {
+    if list.projects.is_empty() {
+        say!("No projects yet. Start one: steward project new \"Title\" --brief \"…\", or steward project import DIR");
+        return;
+    }
+    let mut table = output::table(["ID", "PHASE", "TITLE", "LAYOUT", "UPDATED"]);
+    for project in &list.projects {
+        table.add_row([
+            project.id.to_string(),
+            project.phase.clone(),
+            truncate(&project.title, 60),
+            project.layout.clone(),
+            local_time(project.updated_at),
+        ]);
+    }
+    say!("{table}");
+}
+
+fn print_project(project: &ProjectResponse) {
+    let record = output::record(vec![
+        ("Project", format!("{} {}", project.id, project.title)),
+        ("Phase", project.phase.clone()),
+        ("Gates", project.gates.to_string()),
+        ("Repository", or_dash(project.repository.as_deref())),
+        ("Parallel", project.parallel_limit.to_string()),
+    ]);
+    say!("{record}");
+    for document in &project.documents {
+        let comment = document.comment.as_deref().map(|c| format!(": {}", truncate(c, 80))).unwrap_or_default();
+        say!("  {} v{} {}{comment}", document.phase, document.version, document.status);
+    }
+    if project.tasks.is_empty() {
+        return;
+    }
+    let mut table = output::table(["TASK", "STATE", "AFTER", "P", "TITLE"]);
+    for task in &project.tasks {
+        table.add_row([
+            task.id.clone(),
+            task.state.clone(),
+            or_dash(Some(task.depends_on.join(", ")).as_deref().filter(|text| !text.is_empty())),
+            if task.parallel { "P".into() } else { String::new() },
+            truncate(&task.title, 60),
+        ]);
+    }
+    say!("{table}");
+}

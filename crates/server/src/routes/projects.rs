@@ -1,0 +1,192 @@
+//! `/api/v1/projects` and `/api/v1/ideas`: add a project (from a brief, an
+//! idea, or an imported spec with its documents), list and show projects
+//! with their documents and task graph, propose the current phase's
+//! document, approve it or send it back with a comment; capture, list and
+//! move ideas.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::http::header::LOCATION;
+use steward_domain::project::idea::IdeaPatch;
+use steward_domain::project::{GateDecision, NewProject, PhaseDocument};
+use steward_domain::{IdeaId, ProjectId};
+
+use crate::AppState;
+use crate::api::ErrorResponse;
+use crate::api::projects::{
+    CreateIdeaRequest, CreateProjectRequest, IdeaListResponse, IdeaResponse, ProjectListResponse, ProjectResponse,
+    ProposeDocumentRequest, RejectDocumentRequest, UpdateIdeaRequest,
+};
+use crate::error::ApiError;
+use crate::extract::{ApiJson, Caller, IdPath};
+
+type Created<T> = (StatusCode, [(axum::http::HeaderName, String); 1], Json<T>);
+
+#[utoipa::path(
+    post, path = "/api/v1/projects", tag = "projects",
+    summary = "Add a project",
+    description = "From a brief (it starts in the requirements phase) or with an imported spec's three \
+                   documents, approved (it starts in execution, checked tasks done). With `idea_id`, the idea \
+                   is promoted. A task graph with a cycle is refused, the cycle named.",
+    request_body = CreateProjectRequest,
+    responses(
+        (status = 201, body = ProjectResponse, description = "Added; `Location` names it"),
+        (status = 409, body = ErrorResponse, description = "`illegal_transition`: the idea was promoted or dropped"),
+        (status = 422, body = ErrorResponse, description = "`invalid_field`: a field or document refused, named"),
+    )
+)]
+pub async fn create_project(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(request): ApiJson<CreateProjectRequest>,
+) -> Result<Created<ProjectResponse>, ApiError> {
+    let project = NewProject::try_from(request)?;
+    let record = state.store.create_project(caller.user, project).await?;
+    let location = format!("/api/v1/projects/{}", record.project.id);
+    Ok((StatusCode::CREATED, [(LOCATION, location)], Json(record.into())))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/projects", tag = "projects",
+    summary = "List projects, newest first (without their documents and tasks)",
+    responses((status = 200, body = ProjectListResponse))
+)]
+pub async fn list_projects(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<ProjectListResponse>, ApiError> {
+    let projects = state.store.list_projects(caller.user).await?;
+    Ok(Json(ProjectListResponse { projects: projects.into_iter().map(Into::into).collect() }))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/projects/{id}", tag = "projects",
+    summary = "Get a project with every version of its documents and its task graph",
+    params(("id" = i64, Path, description = "The project's id")),
+    responses((status = 200, body = ProjectResponse), (status = 404, body = ErrorResponse))
+)]
+pub async fn get_project(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdPath(id): IdPath<ProjectId>,
+) -> Result<Json<ProjectResponse>, ApiError> {
+    Ok(Json(state.store.get_project(caller.user, id).await?.into()))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/projects/{id}/documents", tag = "projects",
+    summary = "Propose the current phase's document",
+    description = "The next version waits at the phase's gate; through an automatic gate it is approved at once \
+                   and the project enters the next phase.",
+    params(("id" = i64, Path, description = "The project's id")),
+    request_body = ProposeDocumentRequest,
+    responses(
+        (status = 200, body = ProjectResponse),
+        (status = 404, body = ErrorResponse),
+        (status = 409, body = ErrorResponse, description = "`illegal_transition`: another phase, or a version waits"),
+        (status = 422, body = ErrorResponse, description = "`invalid_field`: the document refused, the field named"),
+    )
+)]
+pub async fn propose_document(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdPath(id): IdPath<ProjectId>,
+    ApiJson(request): ApiJson<ProposeDocumentRequest>,
+) -> Result<Json<ProjectResponse>, ApiError> {
+    let document = PhaseDocument::try_from(request)?;
+    Ok(Json(state.store.propose_document(caller.user, id, document).await?.into()))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/projects/{id}/approve", tag = "projects",
+    summary = "Approve the document waiting at the current phase's gate",
+    description = "The project enters the next phase; an approved tasks document re-plans the task graph \
+                   (tasks whose spec is unchanged keep their state).",
+    params(("id" = i64, Path, description = "The project's id")),
+    responses(
+        (status = 200, body = ProjectResponse),
+        (status = 404, body = ErrorResponse),
+        (status = 409, body = ErrorResponse, description = "`illegal_transition`: nothing waits at the gate"),
+    )
+)]
+pub async fn approve_project(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdPath(id): IdPath<ProjectId>,
+) -> Result<Json<ProjectResponse>, ApiError> {
+    Ok(Json(state.store.decide_document(caller.user, id, GateDecision::Approve).await?.into()))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/projects/{id}/reject", tag = "projects",
+    summary = "Send the waiting document back with a comment for its revision",
+    params(("id" = i64, Path, description = "The project's id")),
+    request_body = RejectDocumentRequest,
+    responses(
+        (status = 200, body = ProjectResponse),
+        (status = 404, body = ErrorResponse),
+        (status = 409, body = ErrorResponse, description = "`illegal_transition`: nothing waits at the gate"),
+        (status = 422, body = ErrorResponse, description = "`invalid_field`: an empty comment"),
+    )
+)]
+pub async fn reject_project(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdPath(id): IdPath<ProjectId>,
+    ApiJson(request): ApiJson<RejectDocumentRequest>,
+) -> Result<Json<ProjectResponse>, ApiError> {
+    let decision = GateDecision::Reject { comment: request.comment };
+    Ok(Json(state.store.decide_document(caller.user, id, decision).await?.into()))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/ideas", tag = "projects",
+    summary = "Capture an idea",
+    request_body = CreateIdeaRequest,
+    responses(
+        (status = 201, body = IdeaResponse, description = "Captured; `Location` names it"),
+        (status = 422, body = ErrorResponse),
+    )
+)]
+pub async fn create_idea(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(request): ApiJson<CreateIdeaRequest>,
+) -> Result<Created<IdeaResponse>, ApiError> {
+    let idea = state.store.create_idea(caller.user, request.into()).await?;
+    let location = format!("/api/v1/ideas/{}", idea.id);
+    Ok((StatusCode::CREATED, [(LOCATION, location)], Json(idea.into())))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/ideas", tag = "projects",
+    summary = "List ideas, newest first",
+    responses((status = 200, body = IdeaListResponse))
+)]
+pub async fn list_ideas(State(state): State<AppState>, caller: Caller) -> Result<Json<IdeaListResponse>, ApiError> {
+    let ideas = state.store.list_ideas(caller.user).await?;
+    Ok(Json(IdeaListResponse { ideas: ideas.into_iter().map(Into::into).collect() }))
+}
+
+#[utoipa::path(
+    patch, path = "/api/v1/ideas/{id}", tag = "projects",
+    summary = "Change an idea's notes or state",
+    description = "Promotion happens by adding a project with the idea's `idea_id`.",
+    params(("id" = i64, Path, description = "The idea's id")),
+    request_body = UpdateIdeaRequest,
+    responses(
+        (status = 200, body = IdeaResponse),
+        (status = 404, body = ErrorResponse),
+        (status = 422, body = ErrorResponse, description = "`invalid_field`: a move ideas cannot make"),
+    )
+)]
+pub async fn update_idea(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdPath(id): IdPath<IdeaId>,
+    ApiJson(request): ApiJson<UpdateIdeaRequest>,
+) -> Result<Json<IdeaResponse>, ApiError> {
+    let patch = IdeaPatch::try_from(request)?;
+    Ok(Json(state.store.update_idea(caller.user, id, patch).await?.into()))
+}

@@ -1,0 +1,368 @@
+//! The rules of projects and ideas, written once for both databases: rows
+//! read back into domain types, what a proposed document or a gate decision
+//! writes, and how an approved tasks document re-plans the task rows
+//! (unchanged tasks keep their state, so done work stays done).
+
+use chrono::{DateTime, Utc};
+use steward_domain::project::idea::IdeaPatch;
+use steward_domain::project::{
+    DocumentStatus, Gate, GateDecision, Idea, NewProject, Phase, PhaseDocument, PhaseGates, Project, ProjectTask,
+    StoredDocument, TaskSpec, TaskState,
+};
+use steward_domain::{IdeaId, JobId, NewEvent, ProjectId, UserId};
+
+use crate::{ConflictKind, StoreError};
+
+pub(crate) fn damaged(what: &str, error: impl std::fmt::Display) -> StoreError {
+    StoreError::Database(format!("stored {what}: {error}"))
+}
+
+fn count(value: i64) -> u32 {
+    u32::try_from(value).unwrap_or(u32::MAX)
+}
+
+/// An `ideas` row as stored.
+pub(crate) struct IdeaRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub title: String,
+    pub notes: String,
+    pub state: String,
+    pub project_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl IdeaRow {
+    pub(crate) fn into_idea(self) -> Result<Idea, StoreError> {
+        Ok(Idea {
+            id: IdeaId(self.id),
+            user_id: UserId(self.user_id),
+            title: self.title,
+            notes: self.notes,
+            state: self.state.parse().map_err(|error| damaged("idea state", error))?,
+            project_id: self.project_id.map(ProjectId),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+/// A `projects` row as stored (gates as JSON text).
+pub(crate) struct ProjectRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub title: String,
+    pub brief: String,
+    pub repository: Option<String>,
+    pub phase: String,
+    pub gates: String,
+    pub parallel_limit: i64,
+    pub layout: String,
+    pub idea_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl ProjectRow {
+    pub(crate) fn into_project(self) -> Result<Project, StoreError> {
+        Ok(Project {
+            id: ProjectId(self.id),
+            user_id: UserId(self.user_id),
+            title: self.title,
+            brief: self.brief,
+            repository: self.repository,
+            phase: self.phase.parse().map_err(|error| damaged("project phase", error))?,
+            gates: serde_json::from_str(&self.gates).map_err(|error| damaged("project gates", error))?,
+            parallel_limit: count(self.parallel_limit),
+            layout: self.layout.parse().map_err(|error| damaged("project layout", error))?,
+            idea_id: self.idea_id.map(IdeaId),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+pub(crate) fn gates_text(gates: &PhaseGates) -> Result<String, StoreError> {
+    Ok(serde_json::to_string(gates)?)
+}
+
+/// A `project_documents` row as stored.
+pub(crate) struct DocumentRow {
+    pub project_id: i64,
+    pub phase: String,
+    pub version: i64,
+    pub status: String,
+    pub document: String,
+    pub comment: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+impl DocumentRow {
+    pub(crate) fn into_document(self) -> Result<StoredDocument, StoreError> {
+        let phase: Phase = self.phase.parse().map_err(|error| damaged("document phase", error))?;
+        let value = serde_json::from_str(&self.document).map_err(|error| damaged("document", error))?;
+        Ok(StoredDocument {
+            project_id: ProjectId(self.project_id),
+            phase,
+            version: count(self.version),
+            status: self.status.parse().map_err(|error| damaged("document status", error))?,
+            document: PhaseDocument::from_json(phase, value).map_err(|error| damaged("document", error))?,
+            comment: self.comment,
+            created_at: self.created_at,
+            decided_at: self.decided_at,
+        })
+    }
+}
+
+/// A `project_tasks` row as stored.
+pub(crate) struct TaskRow {
+    pub project_id: i64,
+    pub spec: String,
+    pub state: String,
+    pub rounds: i64,
+    pub feedback: Option<String>,
+    pub job_id: Option<i64>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TaskRow {
+    pub(crate) fn into_task(self) -> Result<ProjectTask, StoreError> {
+        Ok(ProjectTask {
+            project_id: ProjectId(self.project_id),
+            spec: serde_json::from_str(&self.spec).map_err(|error| damaged("task", error))?,
+            state: self.state.parse().map_err(|error| damaged("task state", error))?,
+            rounds: count(self.rounds),
+            feedback: self.feedback,
+            job_id: self.job_id.map(JobId),
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+pub(crate) fn spec_text(spec: &TaskSpec) -> Result<String, StoreError> {
+    Ok(serde_json::to_string(spec)?)
+}
+
+pub(crate) fn document_text(document: &PhaseDocument) -> Result<String, StoreError> {
+    Ok(serde_json::to_string(&document.to_json())?)
+}
+
+/// Checks a new project against the idea it promotes (when any).
+pub(crate) fn check_promotion(idea: Option<&Idea>) -> Result<(), StoreError> {
+    match idea {
+        Some(idea) if !idea.state.is_open() => Err(StoreError::conflict(
+            ConflictKind::IllegalTransition,
+            Some("idea_id"),
+            format!("idea {} is {}; only a new or refining idea becomes a project", idea.id, idea.state),
+        )),
+        _ => Ok(()),
+    }
+}
+
+pub(crate) fn created_event(project: &Project, new: &NewProject) -> NewEvent {
+    let tasks = new.documents.iter().map(|document| match document {
+        PhaseDocument::Tasks(tasks) => tasks.tasks.len(),
+        _ => 0,
+    });
+    NewEvent::ProjectCreated {
+        project: project.id,
+        title: project.title.clone(),
+        phase: project.phase,
+        imported: !new.documents.is_empty(),
+        tasks: tasks.sum(),
+    }
+}
+
+pub(crate) fn idea_event(idea: &Idea, to: steward_domain::project::IdeaState, project: Option<ProjectId>) -> NewEvent {
+    NewEvent::IdeaUpdated { idea: idea.id, from: idea.state, to, project_id: project.or(idea.project_id) }
+}
+
+pub(crate) fn check_idea_patch(idea: &Idea, patch: &IdeaPatch) -> Result<(), StoreError> {
+    Ok(patch.check(idea)?)
+}
+
+/// What proposing a document writes.
+pub(crate) struct Proposal {
+    pub version: u32,
+    pub status: DocumentStatus,
+}
+
+/// Checks a document proposed for the project's current phase: it
+/// validates, tasks serve requirements that exist, and nothing else waits
+/// at the gate. Through an automatic gate it is approved at once.
+pub(crate) fn proposal(
+    project: &Project,
+    documents: &[StoredDocument],
+    document: &PhaseDocument,
+) -> Result<Proposal, StoreError> {
+    let phase = document.phase();
+    if project.phase != phase {
+        return Err(StoreError::conflict(
+            ConflictKind::IllegalTransition,
+            Some("phase"),
+            format!(
+                "project {} is in the {} phase; a {phase} document cannot be proposed now",
+                project.id, project.phase
+            ),
+        ));
+    }
+    document.validate().map_err(|error| error.within("document"))?;
+    if let PhaseDocument::Tasks(tasks) = document
+        && let Some(StoredDocument { document: PhaseDocument::Requirements(requirements), .. }) =
+            approved(documents, Phase::Requirements)
+    {
+        tasks.check_requirements(requirements).map_err(|error| error.within("document"))?;
+    }
+    if let Some(waiting) = documents.iter().find(|d| d.phase == phase && d.status == DocumentStatus::Proposed) {
+        return Err(StoreError::conflict(
+            ConflictKind::IllegalTransition,
+            Some("phase"),
+            format!(
+                "version {} of the {phase} document waits at its gate; approve or reject it first",
+                waiting.version
+            ),
+        ));
+    }
+    let version = documents.iter().filter(|d| d.phase == phase).map(|d| d.version).max().unwrap_or(0) + 1;
+    let status = match project.gates.of(phase) {
+        Some(Gate::Automatic) => DocumentStatus::Approved,
+        _ => DocumentStatus::Proposed,
+    };
+    Ok(Proposal { version, status })
+}
+
+/// The latest approved document of `phase`.
+pub(crate) fn approved(documents: &[StoredDocument], phase: Phase) -> Option<&StoredDocument> {
+    documents.iter().filter(|d| d.phase == phase && d.status == DocumentStatus::Approved).max_by_key(|d| d.version)
+}
+
+/// The document waiting at the current phase's gate, and what the decision makes of it.
+pub(crate) fn decision<'a>(
+    project: &Project,
+    documents: &'a [StoredDocument],
+    decision: &GateDecision,
+) -> Result<(&'a StoredDocument, DocumentStatus, Option<String>), StoreError> {
+    decision.validate()?;
+    let waiting = documents
+        .iter()
+        .find(|d| d.phase == project.phase && d.status == DocumentStatus::Proposed)
+        .ok_or_else(|| {
+            StoreError::conflict(
+                ConflictKind::IllegalTransition,
+                None,
+                format!("nothing waits at the {} gate of project {}", project.phase, project.id),
+            )
+        })?;
+    Ok(match decision {
+        GateDecision::Approve => (waiting, DocumentStatus::Approved, None),
+        GateDecision::Reject { comment } => (waiting, DocumentStatus::Rejected, Some(comment.trim().to_string())),
+    })
+}
+
+/// One task row to write after a tasks document is approved.
+pub(crate) struct PlannedTask {
+    pub spec: TaskSpec,
+    pub state: TaskState,
+    pub rounds: u32,
+    pub feedback: Option<String>,
+    pub job_id: Option<JobId>,
+    /// The state before, when the task existed.
+    pub before: Option<TaskState>,
+    /// Its spec or state changed (an event is due).
+    pub changed: bool,
+}
+
+/// Re-plans the task rows for an approved tasks document: a task whose
+/// spec is unchanged keeps its state and history; a changed or new task
+/// starts pending (or done when `done` lists it); a task no longer listed
+/// goes.
+pub(crate) fn plan_tasks(existing: &[ProjectTask], tasks: &[TaskSpec], done: &[String]) -> Vec<PlannedTask> {
+    tasks
+        .iter()
+        .map(|spec| {
+            let before = existing.iter().find(|task| task.spec.id == spec.id);
+            let initial = if done.contains(&spec.id) { TaskState::Done } else { TaskState::Pending };
+            match before {
+                Some(task) if task.spec == *spec => PlannedTask {
+                    spec: spec.clone(),
+                    state: task.state,
+                    rounds: task.rounds,
+                    feedback: task.feedback.clone(),
+                    job_id: task.job_id,
+                    before: Some(task.state),
+                    changed: false,
+                },
+                _ => PlannedTask {
+                    spec: spec.clone(),
+                    state: initial,
+                    rounds: 0,
+                    feedback: None,
+                    job_id: None,
+                    before: before.map(|task| task.state),
+                    changed: true,
+                },
+            }
+        })
+        .collect()
+}
+
+pub(crate) fn task_event(project: ProjectId, task: &PlannedTask) -> Option<NewEvent> {
+    task.changed.then(|| NewEvent::ProjectTaskChanged {
+        project,
+        task: task.spec.id.clone(),
+        from: task.before,
+        to: task.state,
+        rounds: task.rounds,
+    })
+}
+
+/// Checks a task's move; the validator's rounds count when it sends a task back.
+pub(crate) fn check_task_move(task: &ProjectTask, to: TaskState) -> Result<(), StoreError> {
+    use TaskState::*;
+    let allowed = matches!(
+        (task.state, to),
+        (Pending, Running)
+            | (Running, Validating | Done | Failed | Pending)
+            | (Validating, Done | Running | Failed | Pending)
+            | (Failed, Pending)
+            | (Done, Pending)
+    );
+    if !allowed {
+        return Err(StoreError::conflict(
+            ConflictKind::IllegalTransition,
+            Some("state"),
+            format!("task {} is {}; it cannot become {to}", task.spec.id, task.state),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(id: &str, title: &str) -> TaskSpec {
+        TaskSpec { id: id.into(), title: title.into(), ..TaskSpec::default() }
+    }
+
+    #[test]
+    fn re_planning_keeps_unchanged_tasks_and_resets_changed_ones() {
+        let task = |spec: TaskSpec, state| ProjectTask {
+            project_id: ProjectId(1),
+            spec,
+            state,
+            rounds: 1,
+            feedback: None,
+            job_id: None,
+            updated_at: DateTime::<Utc>::UNIX_EPOCH,
+        };
+        let existing = [task(spec("T001", "a"), TaskState::Done), task(spec("T002", "b"), TaskState::Done)];
+        let planned = plan_tasks(&existing, &[spec("T001", "a"), spec("T002", "b, changed"), spec("T003", "c")], &[]);
+        let states: Vec<(TaskState, bool)> = planned.iter().map(|task| (task.state, task.changed)).collect();
+        assert_eq!(states, [(TaskState::Done, false), (TaskState::Pending, true), (TaskState::Pending, true)]);
+        assert_eq!(planned[0].rounds, 1);
+        assert_eq!(planned[1].before, Some(TaskState::Done));
+    }
+}

@@ -1,0 +1,78 @@
+//! Ideas and spec-driven projects: a project with its phase documents
+//! (every version, with its gate decision) and its task graph. Each change
+//! is one transaction with its events; an approved document moves the
+//! project to the next phase, and an approved tasks document re-plans the
+//! task rows. The rules are in `decide.rs`, written once for both
+//! databases.
+
+pub(crate) mod decide;
+pub(crate) mod postgres;
+pub(crate) mod sqlite;
+
+use async_trait::async_trait;
+use steward_domain::project::idea::IdeaPatch;
+use steward_domain::project::{
+    GateDecision, Idea, NewIdea, NewProject, PhaseDocument, Project, ProjectTask, StoredDocument, TaskState,
+};
+use steward_domain::{IdeaId, JobId, ProjectId, UserId};
+
+use crate::Result;
+
+/// A project with its documents (every version, oldest first) and tasks (in document order).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProjectRecord {
+    pub project: Project,
+    pub documents: Vec<StoredDocument>,
+    pub tasks: Vec<ProjectTask>,
+}
+
+/// A task's move, by the executor or the validator.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TaskUpdate {
+    pub state: TaskState,
+    /// The validator's feedback (kept until replaced).
+    pub feedback: Option<String>,
+    /// The job executing it.
+    pub job_id: Option<JobId>,
+    /// The validator sent it back: one more round.
+    pub sent_back: bool,
+}
+
+#[async_trait]
+pub trait ProjectStore {
+    /// Captures an idea (state `new`), with event `idea.captured`.
+    async fn create_idea(&self, user: UserId, idea: NewIdea) -> Result<Idea>;
+
+    async fn get_idea(&self, user: UserId, id: IdeaId) -> Result<Idea>;
+
+    /// The user's ideas, newest first.
+    async fn list_ideas(&self, user: UserId) -> Result<Vec<Idea>>;
+
+    /// Changes an idea's notes or state (promotion happens by creating a
+    /// project from it), with event `idea.updated`.
+    async fn update_idea(&self, user: UserId, id: IdeaId, patch: IdeaPatch) -> Result<Idea>;
+
+    /// Adds a project with the approved documents it brings (an import)
+    /// and their task rows, promotes the idea it comes from, with events
+    /// `project.created` and one `project.task_changed` per task.
+    async fn create_project(&self, user: UserId, project: NewProject) -> Result<ProjectRecord>;
+
+    async fn get_project(&self, user: UserId, id: ProjectId) -> Result<ProjectRecord>;
+
+    /// The user's projects, newest first.
+    async fn list_projects(&self, user: UserId) -> Result<Vec<Project>>;
+
+    /// Proposes the next version of the current phase's document
+    /// (`project.document_proposed`). Through an automatic gate it is
+    /// approved at once and the project enters the next phase.
+    async fn propose_document(&self, user: UserId, id: ProjectId, document: PhaseDocument) -> Result<ProjectRecord>;
+
+    /// Approves the document waiting at the current phase's gate (the
+    /// project enters the next phase; an approved tasks document re-plans
+    /// the tasks), or rejects it with a comment for the revision.
+    async fn decide_document(&self, user: UserId, id: ProjectId, decision: GateDecision) -> Result<ProjectRecord>;
+
+    /// Moves a task (`project.task_changed`); when every task is done the
+    /// project is done (`project.phase_entered`).
+    async fn update_task(&self, user: UserId, id: ProjectId, task: &str, update: TaskUpdate) -> Result<ProjectTask>;
+}

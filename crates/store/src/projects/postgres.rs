@@ -1,0 +1,505 @@
+//! Projects and ideas on PostgreSQL: the same behaviour as on SQLite, each
+//! operation one transaction (run again on a transient failure), the
+//! project row locked first so two decisions on one gate serialise. JSON
+//! columns are read as text.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Row};
+use steward_domain::project::idea::IdeaPatch;
+use steward_domain::project::{
+    DocumentStatus, GateDecision, Idea, IdeaState, NewIdea, NewProject, Phase, PhaseDocument, Project, ProjectTask,
+    StoredDocument, TaskState,
+};
+use steward_domain::{IdeaId, JobId, NewEvent, ProjectId, UserId};
+
+use crate::postgres::PostgresStore;
+use crate::postgres::transaction::{Begin, Transaction, TransactionResult};
+use crate::projects::decide::{self, DocumentRow, IdeaRow, PlannedTask, ProjectRow, TaskRow};
+use crate::projects::{ProjectRecord, ProjectStore, TaskUpdate};
+use crate::{Entity, Result, StoreError};
+
+macro_rules! ideas {
+    ($filter:literal) => {
+        concat!("SELECT id, user_id, title, notes, state, project_id, created_at, updated_at FROM ideas ", $filter)
+    };
+}
+
+macro_rules! projects {
+    ($filter:literal) => {
+        concat!(
+            "SELECT id, user_id, title, brief, repository, phase, gates::text, parallel_limit, layout, idea_id, ",
+            "created_at, updated_at FROM projects ",
+            $filter
+        )
+    };
+}
+
+fn idea_row(row: &PgRow) -> Result<Idea> {
+    IdeaRow {
+        id: row.try_get(0)?,
+        user_id: row.try_get(1)?,
+        title: row.try_get(2)?,
+        notes: row.try_get(3)?,
+        state: row.try_get(4)?,
+        project_id: row.try_get(5)?,
+        created_at: row.try_get(6)?,
+        updated_at: row.try_get(7)?,
+    }
+    .into_idea()
+}
+
+fn project_row(row: &PgRow) -> Result<Project> {
+    ProjectRow {
+        id: row.try_get(0)?,
+        user_id: row.try_get(1)?,
+        title: row.try_get(2)?,
+        brief: row.try_get(3)?,
+        repository: row.try_get(4)?,
+        phase: row.try_get(5)?,
+        gates: row.try_get(6)?,
+        parallel_limit: row.try_get(7)?,
+        layout: row.try_get(8)?,
+        idea_id: row.try_get(9)?,
+        created_at: row.try_get(10)?,
+        updated_at: row.try_get(11)?,
+    }
+    .into_project()
+}
+
+async fn load_idea(connection: &mut PgConnection, user: UserId, id: IdeaId) -> Result<Idea> {
+    let found = sqlx::query(ideas!("WHERE user_id = $1 AND id = $2"))
+        .bind(user.get())
+        .bind(id.get())
+        .fetch_optional(connection)
+        .await?;
+    idea_row(&found.ok_or_else(|| StoreError::not_found(Entity::Idea, id))?)
+}
+
+/// The project, its row locked when `lock` (writers take the lock first).
+async fn load_project(connection: &mut PgConnection, user: UserId, id: ProjectId, lock: bool) -> Result<Project> {
+    let statement = if lock {
+        projects!("WHERE user_id = $1 AND id = $2 FOR UPDATE")
+    } else {
+        projects!("WHERE user_id = $1 AND id = $2")
+    };
+    let found = sqlx::query(statement).bind(user.get()).bind(id.get()).fetch_optional(connection).await?;
+    project_row(&found.ok_or_else(|| StoreError::not_found(Entity::Project, id))?)
+}
+
+async fn documents(connection: &mut PgConnection, project: ProjectId) -> Result<Vec<StoredDocument>> {
+    let rows = sqlx::query(
+        "SELECT project_id, phase, version, status, document::text, comment, created_at, decided_at \
+         FROM project_documents WHERE project_id = $1 ORDER BY id",
+    )
+    .bind(project.get())
+    .fetch_all(connection)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            DocumentRow {
+                project_id: row.try_get(0)?,
+                phase: row.try_get(1)?,
+                version: row.try_get(2)?,
+                status: row.try_get(3)?,
+                document: row.try_get(4)?,
+                comment: row.try_get(5)?,
+                created_at: row.try_get(6)?,
+                decided_at: row.try_get(7)?,
+            }
+            .into_document()
+        })
+        .collect()
+}
+
+async fn tasks(connection: &mut PgConnection, project: ProjectId) -> Result<Vec<ProjectTask>> {
+    let rows = sqlx::query(
+        "SELECT project_id, spec::text, state, rounds, feedback, job_id, updated_at FROM project_tasks \
+         WHERE project_id = $1 ORDER BY position",
+    )
+    .bind(project.get())
+    .fetch_all(connection)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            TaskRow {
+                project_id: row.try_get(0)?,
+                spec: row.try_get(1)?,
+                state: row.try_get(2)?,
+                rounds: row.try_get(3)?,
+                feedback: row.try_get(4)?,
+                job_id: row.try_get(5)?,
+                updated_at: row.try_get(6)?,
+            }
+            .into_task()
+        })
+        .collect()
+}
+
+async fn record(connection: &mut PgConnection, user: UserId, id: ProjectId) -> Result<ProjectRecord> {
+    Ok(ProjectRecord {
+        project: load_project(connection, user, id, false).await?,
+        documents: documents(connection, id).await?,
+        tasks: tasks(connection, id).await?,
+    })
+}
+
+async fn set_idea(
+    connection: &mut PgConnection,
+    idea: &Idea,
+    notes: &str,
+    state: IdeaState,
+    project: Option<ProjectId>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query("UPDATE ideas SET notes = $2, state = $3, project_id = $4, updated_at = $5 WHERE id = $1")
+        .bind(idea.id.get())
+        .bind(notes)
+        .bind(state.as_str())
+        .bind(project.or(idea.project_id).map(ProjectId::get))
+        .bind(now)
+        .execute(connection)
+        .await?;
+    Ok(())
+}
+
+async fn enter_phase(transaction: &mut Transaction, project: &Project, to: Phase, now: DateTime<Utc>) -> Result<()> {
+    sqlx::query("UPDATE projects SET phase = $2, updated_at = $3 WHERE id = $1")
+        .bind(project.id.get())
+        .bind(to.as_str())
+        .bind(now)
+        .execute(transaction.connection())
+        .await?;
+    transaction.record(
+        project.user_id,
+        now,
+        NewEvent::ProjectPhaseEntered { project: project.id, from: project.phase, to },
+    );
+    Ok(())
+}
+
+async fn write_tasks(
+    transaction: &mut Transaction,
+    project: &Project,
+    planned: &[PlannedTask],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query("DELETE FROM project_tasks WHERE project_id = $1")
+        .bind(project.id.get())
+        .execute(transaction.connection())
+        .await?;
+    for (position, task) in planned.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO project_tasks (user_id, project_id, task_key, position, spec, state, rounds, feedback, \
+             job_id, updated_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10)",
+        )
+        .bind(project.user_id.get())
+        .bind(project.id.get())
+        .bind(&task.spec.id)
+        .bind(i64::try_from(position).unwrap_or(i64::MAX))
+        .bind(decide::spec_text(&task.spec)?)
+        .bind(task.state.as_str())
+        .bind(i64::from(task.rounds))
+        .bind(&task.feedback)
+        .bind(task.job_id.map(JobId::get))
+        .bind(now)
+        .execute(transaction.connection())
+        .await?;
+        if let Some(event) = decide::task_event(project.id, task) {
+            transaction.record(project.user_id, now, event);
+        }
+    }
+    Ok(())
+}
+
+async fn insert_document(
+    transaction: &mut Transaction,
+    project: &Project,
+    document: &PhaseDocument,
+    version: u32,
+    status: DocumentStatus,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO project_documents (user_id, project_id, phase, version, status, document, created_at, \
+         decided_at) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)",
+    )
+    .bind(project.user_id.get())
+    .bind(project.id.get())
+    .bind(document.phase().as_str())
+    .bind(i64::from(version))
+    .bind(status.as_str())
+    .bind(decide::document_text(document)?)
+    .bind(now)
+    .bind((status != DocumentStatus::Proposed).then_some(now))
+    .execute(transaction.connection())
+    .await?;
+    Ok(())
+}
+
+async fn approved(
+    transaction: &mut Transaction,
+    project: &Project,
+    document: &PhaseDocument,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if let PhaseDocument::Tasks(list) = document {
+        let planned = decide::plan_tasks(&tasks(transaction.connection(), project.id).await?, &list.tasks, &[]);
+        write_tasks(transaction, project, &planned, now).await?;
+    }
+    enter_phase(transaction, project, project.phase.next(), now).await
+}
+
+async fn create_project(
+    transaction: &mut Transaction,
+    user: UserId,
+    new: &NewProject,
+    now: DateTime<Utc>,
+) -> TransactionResult<ProjectRecord> {
+    new.validate()?;
+    let idea = match new.idea_id {
+        Some(id) => Some(load_idea(transaction.connection(), user, id).await?),
+        None => None,
+    };
+    decide::check_promotion(idea.as_ref())?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO projects (user_id, title, brief, repository, phase, gates, parallel_limit, layout, idea_id, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $10) RETURNING id",
+    )
+    .bind(user.get())
+    .bind(new.title.trim())
+    .bind(&new.brief)
+    .bind(&new.repository)
+    .bind(new.starting_phase().as_str())
+    .bind(decide::gates_text(&new.gates)?)
+    .bind(i64::from(new.parallel_limit))
+    .bind(new.layout.as_str())
+    .bind(new.idea_id.map(IdeaId::get))
+    .bind(now)
+    .fetch_one(transaction.connection())
+    .await?;
+    let project = load_project(transaction.connection(), user, ProjectId(id), false).await?;
+    transaction.record(user, now, decide::created_event(&project, new));
+    for document in &new.documents {
+        insert_document(transaction, &project, document, 1, DocumentStatus::Approved, now).await?;
+        if let PhaseDocument::Tasks(list) = document {
+            let planned = decide::plan_tasks(&[], &list.tasks, &new.done_tasks);
+            write_tasks(transaction, &project, &planned, now).await?;
+        }
+    }
+    if let Some(idea) = idea {
+        set_idea(transaction.connection(), &idea, &idea.notes, IdeaState::Promoted, Some(project.id), now).await?;
+        transaction.record(user, now, decide::idea_event(&idea, IdeaState::Promoted, Some(project.id)));
+    }
+    Ok(record(transaction.connection(), user, project.id).await?)
+}
+
+async fn propose(
+    transaction: &mut Transaction,
+    user: UserId,
+    id: ProjectId,
+    document: &PhaseDocument,
+    now: DateTime<Utc>,
+) -> TransactionResult<ProjectRecord> {
+    let project = load_project(transaction.connection(), user, id, true).await?;
+    let proposal = decide::proposal(&project, &documents(transaction.connection(), id).await?, document)?;
+    insert_document(transaction, &project, document, proposal.version, proposal.status, now).await?;
+    let (phase, version) = (project.phase, proposal.version);
+    transaction.record(user, now, NewEvent::ProjectDocumentProposed { project: id, phase, version });
+    if proposal.status == DocumentStatus::Approved {
+        let status = proposal.status;
+        transaction.record(
+            user,
+            now,
+            NewEvent::ProjectDocumentDecided { project: id, phase, version, status, comment: None },
+        );
+        approved(transaction, &project, document, now).await?;
+    }
+    Ok(record(transaction.connection(), user, id).await?)
+}
+
+async fn decide_document(
+    transaction: &mut Transaction,
+    user: UserId,
+    id: ProjectId,
+    decision: &GateDecision,
+    now: DateTime<Utc>,
+) -> TransactionResult<ProjectRecord> {
+    let project = load_project(transaction.connection(), user, id, true).await?;
+    let all = documents(transaction.connection(), id).await?;
+    let (waiting, status, comment) = decide::decision(&project, &all, decision)?;
+    sqlx::query(
+        "UPDATE project_documents SET status = $4, comment = $5, decided_at = $6 \
+         WHERE project_id = $1 AND phase = $2 AND version = $3",
+    )
+    .bind(id.get())
+    .bind(waiting.phase.as_str())
+    .bind(i64::from(waiting.version))
+    .bind(status.as_str())
+    .bind(&comment)
+    .bind(now)
+    .execute(transaction.connection())
+    .await?;
+    let (phase, version) = (waiting.phase, waiting.version);
+    transaction.record(user, now, NewEvent::ProjectDocumentDecided { project: id, phase, version, status, comment });
+    if status == DocumentStatus::Approved {
+        approved(transaction, &project, &waiting.document, now).await?;
+    }
+    Ok(record(transaction.connection(), user, id).await?)
+}
+
+async fn update_task(
+    transaction: &mut Transaction,
+    user: UserId,
+    id: ProjectId,
+    key: &str,
+    update: &TaskUpdate,
+    now: DateTime<Utc>,
+) -> TransactionResult<ProjectTask> {
+    let project = load_project(transaction.connection(), user, id, true).await?;
+    let all = tasks(transaction.connection(), id).await?;
+    let task = all
+        .iter()
+        .find(|task| task.spec.id == key)
+        .ok_or_else(|| StoreError::not_found(Entity::ProjectTask, format!("{id}/{key}")))?;
+    decide::check_task_move(task, update.state)?;
+    let rounds = task.rounds + u32::from(update.sent_back);
+    sqlx::query(
+        "UPDATE project_tasks SET state = $3, rounds = $4, feedback = coalesce($5, feedback), \
+         job_id = coalesce($6, job_id), updated_at = $7 WHERE project_id = $1 AND task_key = $2",
+    )
+    .bind(id.get())
+    .bind(key)
+    .bind(update.state.as_str())
+    .bind(i64::from(rounds))
+    .bind(&update.feedback)
+    .bind(update.job_id.map(JobId::get))
+    .bind(now)
+    .execute(transaction.connection())
+    .await?;
+    let (from, to) = (Some(task.state), update.state);
+    transaction.record(
+        user,
+        now,
+        NewEvent::ProjectTaskChanged { project: id, task: key.to_string(), from, to, rounds },
+    );
+    let all_done = all
+        .iter()
+        .all(|other| if other.spec.id == key { to == TaskState::Done } else { other.state == TaskState::Done });
+    if all_done && project.phase == Phase::Execution {
+        enter_phase(transaction, &project, Phase::Done, now).await?;
+    }
+    let after = tasks(transaction.connection(), id).await?;
+    Ok(after
+        .into_iter()
+        .find(|task| task.spec.id == key)
+        .ok_or_else(|| StoreError::not_found(Entity::ProjectTask, key))?)
+}
+
+#[async_trait]
+impl ProjectStore for PostgresStore {
+    async fn create_idea(&self, user: UserId, idea: NewIdea) -> Result<Idea> {
+        idea.validate()?;
+        let now = self.now();
+        self.write(Begin::Plain, |transaction| {
+            let idea = idea.clone();
+            Box::pin(async move {
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO ideas (user_id, title, notes, state, created_at, updated_at) \
+                     VALUES ($1, $2, $3, 'new', $4, $4) RETURNING id",
+                )
+                .bind(user.get())
+                .bind(idea.title.trim())
+                .bind(&idea.notes)
+                .bind(now)
+                .fetch_one(transaction.connection())
+                .await?;
+                let created = load_idea(transaction.connection(), user, IdeaId(id)).await?;
+                transaction.record(
+                    user,
+                    now,
+                    NewEvent::IdeaCaptured { idea: created.id, title: created.title.clone() },
+                );
+                Ok(created)
+            })
+        })
+        .await
+    }
+
+    async fn get_idea(&self, user: UserId, id: IdeaId) -> Result<Idea> {
+        load_idea(&mut *self.pool.acquire().await?, user, id).await
+    }
+
+    async fn list_ideas(&self, user: UserId) -> Result<Vec<Idea>> {
+        let rows =
+            sqlx::query(ideas!("WHERE user_id = $1 ORDER BY id DESC")).bind(user.get()).fetch_all(&self.pool).await?;
+        rows.iter().map(idea_row).collect()
+    }
+
+    async fn update_idea(&self, user: UserId, id: IdeaId, patch: IdeaPatch) -> Result<Idea> {
+        let now = self.now();
+        self.write(Begin::Plain, |transaction| {
+            let patch = patch.clone();
+            Box::pin(async move {
+                let idea = load_idea(transaction.connection(), user, id).await?;
+                decide::check_idea_patch(&idea, &patch)?;
+                let state = patch.state.unwrap_or(idea.state);
+                let notes = patch.notes.as_deref().unwrap_or(&idea.notes);
+                set_idea(transaction.connection(), &idea, notes, state, None, now).await?;
+                transaction.record(user, now, decide::idea_event(&idea, state, None));
+                Ok(load_idea(transaction.connection(), user, id).await?)
+            })
+        })
+        .await
+    }
+
+    async fn create_project(&self, user: UserId, project: NewProject) -> Result<ProjectRecord> {
+        let now = self.now();
+        self.write(Begin::Plain, |transaction| {
+            let project = project.clone();
+            Box::pin(async move { create_project(transaction, user, &project, now).await })
+        })
+        .await
+    }
+
+    async fn get_project(&self, user: UserId, id: ProjectId) -> Result<ProjectRecord> {
+        record(&mut *self.pool.acquire().await?, user, id).await
+    }
+
+    async fn list_projects(&self, user: UserId) -> Result<Vec<Project>> {
+        let rows = sqlx::query(projects!("WHERE user_id = $1 ORDER BY id DESC"))
+            .bind(user.get())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(project_row).collect()
+    }
+
+    async fn propose_document(&self, user: UserId, id: ProjectId, document: PhaseDocument) -> Result<ProjectRecord> {
+        let now = self.now();
+        self.write(Begin::Plain, |transaction| {
+            let document = document.clone();
+            Box::pin(async move { propose(transaction, user, id, &document, now).await })
+        })
+        .await
+    }
+
+    async fn decide_document(&self, user: UserId, id: ProjectId, decision: GateDecision) -> Result<ProjectRecord> {
+        let now = self.now();
+        self.write(Begin::Plain, |transaction| {
+            let decision = decision.clone();
+            Box::pin(async move { decide_document(transaction, user, id, &decision, now).await })
+        })
+        .await
+    }
+
+    async fn update_task(&self, user: UserId, id: ProjectId, task: &str, update: TaskUpdate) -> Result<ProjectTask> {
+        let now = self.now();
+        let task = task.to_string();
+        self.write(Begin::Plain, |transaction| {
+            let (task, update) = (task.clone(), update.clone());
+            Box::pin(async move { update_task(transaction, user, id, &task, &update, now).await })
+        })
+        .await
+    }
+}

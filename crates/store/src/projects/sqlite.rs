@@ -1,0 +1,465 @@
+//! Projects and ideas on SQLite: each operation one transaction on the
+//! writer thread, the rules from `decide.rs`.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use steward_domain::project::idea::IdeaPatch;
+use steward_domain::project::{
+    DocumentStatus, GateDecision, Idea, IdeaState, NewIdea, NewProject, Phase, PhaseDocument, Project, ProjectTask,
+    StoredDocument, TaskState,
+};
+use steward_domain::{IdeaId, JobId, NewEvent, ProjectId, UserId};
+
+use crate::events::sqlite::append;
+use crate::projects::decide::{self, DocumentRow, IdeaRow, PlannedTask, ProjectRow, TaskRow};
+use crate::projects::{ProjectRecord, ProjectStore, TaskUpdate};
+use crate::sqlite::SqliteStore;
+use crate::sqlite::connection::{from_micros, to_micros};
+use crate::sqlite::writer::Effects;
+use crate::{Entity, Result, StoreError};
+
+const IDEA_COLUMNS: &str = "id, user_id, title, notes, state, project_id, created_at, updated_at";
+const PROJECT_COLUMNS: &str =
+    "id, user_id, title, brief, repository, phase, gates, parallel_limit, layout, idea_id, created_at, updated_at";
+
+fn idea_row(row: &Row<'_>) -> rusqlite::Result<IdeaRow> {
+    Ok(IdeaRow {
+        id: row.get(0)?,
+        user_id: row.get(1)?,
+        title: row.get(2)?,
+        notes: row.get(3)?,
+        state: row.get(4)?,
+        project_id: row.get(5)?,
+        created_at: from_micros(row.get(6)?),
+        updated_at: from_micros(row.get(7)?),
+    })
+}
+
+fn project_row(row: &Row<'_>) -> rusqlite::Result<ProjectRow> {
+    Ok(ProjectRow {
+        id: row.get(0)?,
+        user_id: row.get(1)?,
+        title: row.get(2)?,
+        brief: row.get(3)?,
+        repository: row.get(4)?,
+        phase: row.get(5)?,
+        gates: row.get(6)?,
+        parallel_limit: row.get(7)?,
+        layout: row.get(8)?,
+        idea_id: row.get(9)?,
+        created_at: from_micros(row.get(10)?),
+        updated_at: from_micros(row.get(11)?),
+    })
+}
+
+fn load_idea(connection: &Connection, user: UserId, id: IdeaId) -> Result<Idea> {
+    connection
+        .prepare_cached(&format!("SELECT {IDEA_COLUMNS} FROM ideas WHERE user_id = ?1 AND id = ?2"))?
+        .query_row(params![user.get(), id.get()], idea_row)
+        .optional()?
+        .ok_or_else(|| StoreError::not_found(Entity::Idea, id))?
+        .into_idea()
+}
+
+fn load_project(connection: &Connection, user: UserId, id: ProjectId) -> Result<Project> {
+    connection
+        .prepare_cached(&format!("SELECT {PROJECT_COLUMNS} FROM projects WHERE user_id = ?1 AND id = ?2"))?
+        .query_row(params![user.get(), id.get()], project_row)
+        .optional()?
+        .ok_or_else(|| StoreError::not_found(Entity::Project, id))?
+        .into_project()
+}
+
+fn documents(connection: &Connection, project: ProjectId) -> Result<Vec<StoredDocument>> {
+    let mut statement = connection.prepare_cached(
+        "SELECT project_id, phase, version, status, document, comment, created_at, decided_at \
+         FROM project_documents WHERE project_id = ?1 ORDER BY id",
+    )?;
+    let rows = statement
+        .query_map([project.get()], |row| {
+            Ok(DocumentRow {
+                project_id: row.get(0)?,
+                phase: row.get(1)?,
+                version: row.get(2)?,
+                status: row.get(3)?,
+                document: row.get(4)?,
+                comment: row.get(5)?,
+                created_at: from_micros(row.get(6)?),
+                decided_at: row.get::<_, Option<i64>>(7)?.map(from_micros),
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    rows.into_iter().map(DocumentRow::into_document).collect()
+}
+
+fn tasks(connection: &Connection, project: ProjectId) -> Result<Vec<ProjectTask>> {
+    let mut statement = connection.prepare_cached(
+        "SELECT project_id, spec, state, rounds, feedback, job_id, updated_at FROM project_tasks \
+         WHERE project_id = ?1 ORDER BY position",
+    )?;
+    let rows = statement
+        .query_map([project.get()], |row| {
+            Ok(TaskRow {
+                project_id: row.get(0)?,
+                spec: row.get(1)?,
+                state: row.get(2)?,
+                rounds: row.get(3)?,
+                feedback: row.get(4)?,
+                job_id: row.get(5)?,
+                updated_at: from_micros(row.get(6)?),
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    rows.into_iter().map(TaskRow::into_task).collect()
+}
+
+fn record(connection: &Connection, user: UserId, id: ProjectId) -> Result<ProjectRecord> {
+    Ok(ProjectRecord {
+        project: load_project(connection, user, id)?,
+        documents: documents(connection, id)?,
+        tasks: tasks(connection, id)?,
+    })
+}
+
+fn set_idea(
+    connection: &Connection,
+    idea: &Idea,
+    notes: &str,
+    state: IdeaState,
+    project: Option<ProjectId>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    connection.execute(
+        "UPDATE ideas SET notes = ?2, state = ?3, project_id = ?4, updated_at = ?5 WHERE id = ?1",
+        params![idea.id.get(), notes, state.as_str(), project.or(idea.project_id).map(ProjectId::get), to_micros(now)],
+    )?;
+    Ok(())
+}
+
+fn enter_phase(
+    connection: &Connection,
+    effects: &mut Effects,
+    project: &Project,
+    to: Phase,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    connection.execute(
+        "UPDATE projects SET phase = ?2, updated_at = ?3 WHERE id = ?1",
+        params![project.id.get(), to.as_str(), to_micros(now)],
+    )?;
+    append(
+        connection,
+        effects,
+        project.user_id,
+        now,
+        NewEvent::ProjectPhaseEntered { project: project.id, from: project.phase, to },
+    )
+}
+
+fn write_tasks(
+    connection: &Connection,
+    effects: &mut Effects,
+    project: &Project,
+    planned: &[PlannedTask],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    connection.execute("DELETE FROM project_tasks WHERE project_id = ?1", [project.id.get()])?;
+    for (position, task) in planned.iter().enumerate() {
+        connection.execute(
+            "INSERT INTO project_tasks (user_id, project_id, task_key, position, spec, state, rounds, feedback, job_id, \
+             updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                project.user_id.get(),
+                project.id.get(),
+                task.spec.id,
+                i64::try_from(position).unwrap_or(i64::MAX),
+                decide::spec_text(&task.spec)?,
+                task.state.as_str(),
+                i64::from(task.rounds),
+                task.feedback,
+                task.job_id.map(JobId::get),
+                to_micros(now)
+            ],
+        )?;
+        if let Some(event) = decide::task_event(project.id, task) {
+            append(connection, effects, project.user_id, now, event)?;
+        }
+    }
+    Ok(())
+}
+
+fn insert_document(
+    connection: &Connection,
+    project: &Project,
+    document: &PhaseDocument,
+    version: u32,
+    status: DocumentStatus,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let decided = (status != DocumentStatus::Proposed).then(|| to_micros(now));
+    connection.execute(
+        "INSERT INTO project_documents (user_id, project_id, phase, version, status, document, created_at, decided_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            project.user_id.get(),
+            project.id.get(),
+            document.phase().as_str(),
+            i64::from(version),
+            status.as_str(),
+            decide::document_text(document)?,
+            to_micros(now),
+            decided
+        ],
+    )?;
+    Ok(())
+}
+
+/// After a document is approved: the project enters the next phase, and an
+/// approved tasks document re-plans the task rows.
+fn approved(
+    connection: &Connection,
+    effects: &mut Effects,
+    project: &Project,
+    document: &PhaseDocument,
+    done: &[String],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if let PhaseDocument::Tasks(list) = document {
+        let planned = decide::plan_tasks(&tasks(connection, project.id)?, &list.tasks, done);
+        write_tasks(connection, effects, project, &planned, now)?;
+    }
+    enter_phase(connection, effects, project, project.phase.next(), now)
+}
+
+fn create_project(
+    connection: &Connection,
+    effects: &mut Effects,
+    user: UserId,
+    new: &NewProject,
+    now: DateTime<Utc>,
+) -> Result<ProjectRecord> {
+    new.validate()?;
+    let idea = new.idea_id.map(|id| load_idea(connection, user, id)).transpose()?;
+    decide::check_promotion(idea.as_ref())?;
+    connection.execute(
+        "INSERT INTO projects (user_id, title, brief, repository, phase, gates, parallel_limit, layout, idea_id, \
+         created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+        params![
+            user.get(),
+            new.title.trim(),
+            new.brief,
+            new.repository,
+            new.starting_phase().as_str(),
+            decide::gates_text(&new.gates)?,
+            i64::from(new.parallel_limit),
+            new.layout.as_str(),
+            new.idea_id.map(IdeaId::get),
+            to_micros(now)
+        ],
+    )?;
+    let project = load_project(connection, user, ProjectId(connection.last_insert_rowid()))?;
+    append(connection, effects, user, now, decide::created_event(&project, new))?;
+    for document in &new.documents {
+        insert_document(connection, &project, document, 1, DocumentStatus::Approved, now)?;
+        if let PhaseDocument::Tasks(list) = document {
+            write_tasks(connection, effects, &project, &decide::plan_tasks(&[], &list.tasks, &new.done_tasks), now)?;
+        }
+    }
+    if let Some(idea) = idea {
+        set_idea(connection, &idea, &idea.notes, IdeaState::Promoted, Some(project.id), now)?;
+        append(connection, effects, user, now, decide::idea_event(&idea, IdeaState::Promoted, Some(project.id)))?;
+    }
+    record(connection, user, project.id)
+}
+
+fn propose(
+    connection: &Connection,
+    effects: &mut Effects,
+    user: UserId,
+    id: ProjectId,
+    document: &PhaseDocument,
+    now: DateTime<Utc>,
+) -> Result<ProjectRecord> {
+    let project = load_project(connection, user, id)?;
+    let proposal = decide::proposal(&project, &documents(connection, id)?, document)?;
+    insert_document(connection, &project, document, proposal.version, proposal.status, now)?;
+    let (phase, version) = (project.phase, proposal.version);
+    append(connection, effects, user, now, NewEvent::ProjectDocumentProposed { project: id, phase, version })?;
+    if proposal.status == DocumentStatus::Approved {
+        let decided =
+            NewEvent::ProjectDocumentDecided { project: id, phase, version, status: proposal.status, comment: None };
+        append(connection, effects, user, now, decided)?;
+        approved(connection, effects, &project, document, &[], now)?;
+    }
+    record(connection, user, id)
+}
+
+fn decide_document(
+    connection: &Connection,
+    effects: &mut Effects,
+    user: UserId,
+    id: ProjectId,
+    decision: &GateDecision,
+    now: DateTime<Utc>,
+) -> Result<ProjectRecord> {
+    let project = load_project(connection, user, id)?;
+    let all = documents(connection, id)?;
+    let (waiting, status, comment) = decide::decision(&project, &all, decision)?;
+    connection.execute(
+        "UPDATE project_documents SET status = ?4, comment = ?5, decided_at = ?6 \
+         WHERE project_id = ?1 AND phase = ?2 AND version = ?3",
+        params![id.get(), waiting.phase.as_str(), i64::from(waiting.version), status.as_str(), comment, to_micros(now)],
+    )?;
+    let event = NewEvent::ProjectDocumentDecided {
+        project: id,
+        phase: waiting.phase,
+        version: waiting.version,
+        status,
+        comment,
+    };
+    append(connection, effects, user, now, event)?;
+    if status == DocumentStatus::Approved {
+        approved(connection, effects, &project, &waiting.document, &[], now)?;
+    }
+    record(connection, user, id)
+}
+
+fn update_task(
+    connection: &Connection,
+    effects: &mut Effects,
+    user: UserId,
+    id: ProjectId,
+    key: &str,
+    update: &TaskUpdate,
+    now: DateTime<Utc>,
+) -> Result<ProjectTask> {
+    let project = load_project(connection, user, id)?;
+    let all = tasks(connection, id)?;
+    let task = all
+        .iter()
+        .find(|task| task.spec.id == key)
+        .ok_or_else(|| StoreError::not_found(Entity::ProjectTask, format!("{id}/{key}")))?;
+    decide::check_task_move(task, update.state)?;
+    let rounds = task.rounds + u32::from(update.sent_back);
+    connection.execute(
+        "UPDATE project_tasks SET state = ?3, rounds = ?4, feedback = coalesce(?5, feedback), \
+         job_id = coalesce(?6, job_id), updated_at = ?7 WHERE project_id = ?1 AND task_key = ?2",
+        params![
+            id.get(),
+            key,
+            update.state.as_str(),
+            i64::from(rounds),
+            update.feedback,
+            update.job_id.map(JobId::get),
+            to_micros(now)
+        ],
+    )?;
+    let event = NewEvent::ProjectTaskChanged {
+        project: id,
+        task: key.to_string(),
+        from: Some(task.state),
+        to: update.state,
+        rounds,
+    };
+    append(connection, effects, user, now, event)?;
+    let all_done = all.iter().all(|other| {
+        if other.spec.id == key { update.state == TaskState::Done } else { other.state == TaskState::Done }
+    });
+    if all_done && project.phase == Phase::Execution {
+        enter_phase(connection, effects, &project, Phase::Done, now)?;
+    }
+    tasks(connection, id)?
+        .into_iter()
+        .find(|task| task.spec.id == key)
+        .ok_or_else(|| StoreError::not_found(Entity::ProjectTask, key))
+}
+
+#[async_trait]
+impl ProjectStore for SqliteStore {
+    async fn create_idea(&self, user: UserId, idea: NewIdea) -> Result<Idea> {
+        let now = self.now();
+        self.writer
+            .write(move |connection, effects| {
+                idea.validate()?;
+                connection.execute(
+                    "INSERT INTO ideas (user_id, title, notes, state, created_at, updated_at) VALUES (?1, ?2, ?3, 'new', ?4, ?4)",
+                    params![user.get(), idea.title.trim(), idea.notes, to_micros(now)],
+                )?;
+                let created = load_idea(connection, user, IdeaId(connection.last_insert_rowid()))?;
+                append(connection, effects, user, now, NewEvent::IdeaCaptured { idea: created.id, title: created.title.clone() })?;
+                Ok(created)
+            })
+            .await
+    }
+
+    async fn get_idea(&self, user: UserId, id: IdeaId) -> Result<Idea> {
+        self.readers.read(move |connection| load_idea(connection, user, id)).await
+    }
+
+    async fn list_ideas(&self, user: UserId) -> Result<Vec<Idea>> {
+        self.readers
+            .read(move |connection| {
+                let mut statement = connection
+                    .prepare_cached(&format!("SELECT {IDEA_COLUMNS} FROM ideas WHERE user_id = ?1 ORDER BY id DESC"))?;
+                let rows = statement.query_map([user.get()], idea_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+                rows.into_iter().map(IdeaRow::into_idea).collect()
+            })
+            .await
+    }
+
+    async fn update_idea(&self, user: UserId, id: IdeaId, patch: IdeaPatch) -> Result<Idea> {
+        let now = self.now();
+        self.writer
+            .write(move |connection, effects| {
+                let idea = load_idea(connection, user, id)?;
+                decide::check_idea_patch(&idea, &patch)?;
+                let state = patch.state.unwrap_or(idea.state);
+                set_idea(connection, &idea, patch.notes.as_deref().unwrap_or(&idea.notes), state, None, now)?;
+                append(connection, effects, user, now, decide::idea_event(&idea, state, None))?;
+                load_idea(connection, user, id)
+            })
+            .await
+    }
+
+    async fn create_project(&self, user: UserId, project: NewProject) -> Result<ProjectRecord> {
+        let now = self.now();
+        self.writer.write(move |connection, effects| create_project(connection, effects, user, &project, now)).await
+    }
+
+    async fn get_project(&self, user: UserId, id: ProjectId) -> Result<ProjectRecord> {
+        self.readers.read(move |connection| record(connection, user, id)).await
+    }
+
+    async fn list_projects(&self, user: UserId) -> Result<Vec<Project>> {
+        self.readers
+            .read(move |connection| {
+                let mut statement = connection.prepare_cached(&format!(
+                    "SELECT {PROJECT_COLUMNS} FROM projects WHERE user_id = ?1 ORDER BY id DESC"
+                ))?;
+                let rows = statement.query_map([user.get()], project_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+                rows.into_iter().map(ProjectRow::into_project).collect()
+            })
+            .await
+    }
+
+    async fn propose_document(&self, user: UserId, id: ProjectId, document: PhaseDocument) -> Result<ProjectRecord> {
+        let now = self.now();
+        self.writer.write(move |connection, effects| propose(connection, effects, user, id, &document, now)).await
+    }
+
+    async fn decide_document(&self, user: UserId, id: ProjectId, decision: GateDecision) -> Result<ProjectRecord> {
+        let now = self.now();
+        self.writer
+            .write(move |connection, effects| decide_document(connection, effects, user, id, &decision, now))
+            .await
+    }
+
+    async fn update_task(&self, user: UserId, id: ProjectId, task: &str, update: TaskUpdate) -> Result<ProjectTask> {
+        let now = self.now();
+        let task = task.to_string();
+        self.writer
+            .write(move |connection, effects| update_task(connection, effects, user, id, &task, &update, now))
+            .await
+    }
+}

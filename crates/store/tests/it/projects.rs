@@ -1,0 +1,171 @@
+//! Projects and ideas: an idea promoted by the project made from it; a
+//! project walked through its gates (a rejection with a comment, then a
+//! revision approved), a task graph with a cycle refused and named, tasks
+//! moved to done and the project with them; an import that brings its
+//! documents and checked boxes; and the events of every change.
+
+use steward_domain::EventSubject;
+use steward_domain::project::idea::IdeaPatch;
+use steward_domain::project::{
+    Criterion, DesignDocument, DocumentStatus, Gate, GateDecision, IdeaState, NewIdea, NewProject, Phase,
+    PhaseDocument, PhaseGates, Requirement, RequirementsDocument, TaskSpec, TaskState, TasksDocument,
+};
+use steward_store::{Store, StoreError, TaskUpdate};
+use steward_test_support::{TestStore, store_tests};
+
+use crate::helpers::{USER, event_kinds};
+
+fn requirements(criterion: &str) -> PhaseDocument {
+    PhaseDocument::Requirements(RequirementsDocument {
+        title: "Todo".into(),
+        requirements: vec![Requirement {
+            id: "R1".into(),
+            title: "Add items".into(),
+            story: "As a user, I want to add items, so that I remember them".into(),
+            priority: None,
+            criteria: vec![Criterion { id: "R1.1".into(), text: criterion.into() }],
+        }],
+        ..RequirementsDocument::default()
+    })
+}
+
+fn design() -> PhaseDocument {
+    PhaseDocument::Design(DesignDocument {
+        title: "Todo".into(),
+        architecture: "A parser and a store".into(),
+        ..DesignDocument::default()
+    })
+}
+
+fn task(id: &str, depends_on: &[&str], parallel: bool) -> TaskSpec {
+    TaskSpec {
+        id: id.into(),
+        title: format!("Task {id}"),
+        requirements: vec!["R1.1".into()],
+        done_when: "the tests pass".into(),
+        parallel,
+        depends_on: depends_on.iter().map(|id| id.to_string()).collect(),
+        ..TaskSpec::default()
+    }
+}
+
+fn tasks(list: Vec<TaskSpec>) -> PhaseDocument {
+    PhaseDocument::Tasks(TasksDocument { title: "Todo".into(), tasks: list, ..TasksDocument::default() })
+}
+
+fn update(state: TaskState) -> TaskUpdate {
+    TaskUpdate { state, feedback: None, job_id: None, sent_back: false }
+}
+
+async fn a_project_passes_its_gates_and_finishes_with_its_tasks(t: TestStore) {
+    let store: &dyn Store = t.store.as_ref();
+    let idea = store.create_idea(USER, NewIdea { title: "A todo CLI".into(), notes: String::new() }).await.unwrap();
+    let idea = store
+        .update_idea(
+            USER,
+            idea.id,
+            IdeaPatch { notes: Some("keeps items in a file".into()), state: Some(IdeaState::Refining) },
+        )
+        .await
+        .unwrap();
+    assert_eq!(idea.state, IdeaState::Refining);
+
+    let gates = PhaseGates { design: Gate::Automatic, ..PhaseGates::default() };
+    let new = NewProject { idea_id: Some(idea.id), gates, ..NewProject::from_brief("Todo", &idea.notes) };
+    let created = store.create_project(USER, new.clone()).await.unwrap();
+    let project = created.project.id;
+    assert_eq!(created.project.phase, Phase::Requirements);
+    let promoted = store.get_idea(USER, idea.id).await.unwrap();
+    assert_eq!((promoted.state, promoted.project_id), (IdeaState::Promoted, Some(project)));
+    let again = store.create_project(USER, new).await.unwrap_err();
+    assert!(
+        matches!(again, StoreError::Conflict { ref field, .. } if field.as_deref() == Some("idea_id")),
+        "{again:?}"
+    );
+
+    let early = store.propose_document(USER, project, design()).await.unwrap_err();
+    assert!(early.to_string().contains("in the requirements phase"), "{early}");
+    let proposed = store.propose_document(USER, project, requirements("the system adds it")).await.unwrap();
+    assert_eq!(proposed.documents[0].status, DocumentStatus::Proposed);
+    let twice = store.propose_document(USER, project, requirements("again")).await.unwrap_err();
+    assert!(twice.to_string().contains("waits at its gate"), "{twice}");
+    let comment = GateDecision::Reject { comment: "say WHEN, in EARS".into() };
+    let rejected = store.decide_document(USER, project, comment).await.unwrap();
+    assert_eq!(rejected.documents[0].status, DocumentStatus::Rejected);
+    assert_eq!(rejected.documents[0].comment.as_deref(), Some("say WHEN, in EARS"));
+    assert_eq!(rejected.project.phase, Phase::Requirements);
+
+    let revision = requirements("WHEN the user adds an item THE SYSTEM SHALL keep it");
+    let revised = store.propose_document(USER, project, revision).await.unwrap();
+    assert_eq!(revised.documents[1].version, 2);
+    let approved = store.decide_document(USER, project, GateDecision::Approve).await.unwrap();
+    assert_eq!(approved.project.phase, Phase::Design);
+
+    let through = store.propose_document(USER, project, design()).await.unwrap();
+    assert_eq!(through.project.phase, Phase::Tasks, "the design gate is automatic");
+    assert_eq!(through.documents[2].status, DocumentStatus::Approved);
+
+    let cycle = tasks(vec![task("T001", &["T002"], false), task("T002", &["T001"], false)]);
+    let refused = store.propose_document(USER, project, cycle).await.unwrap_err();
+    assert_eq!(refused.to_string(), "document.tasks: the dependencies make a cycle: T001 → T002 → T001");
+    let mut unknown = task("T001", &[], false);
+    unknown.requirements = vec!["R7".into()];
+    let refused = store.propose_document(USER, project, tasks(vec![unknown])).await.unwrap_err();
+    assert!(refused.to_string().contains("document.tasks[0].requirements[0]"), "{refused}");
+
+    let graph = tasks(vec![task("T001", &[], false), task("T002", &["T001"], true), task("T003", &["T001"], true)]);
+    store.propose_document(USER, project, graph).await.unwrap();
+    let executing = store.decide_document(USER, project, GateDecision::Approve).await.unwrap();
+    assert_eq!(executing.project.phase, Phase::Execution);
+    assert!(executing.tasks.iter().all(|task| task.state == TaskState::Pending));
+
+    let illegal = store.update_task(USER, project, "T001", update(TaskState::Done)).await.unwrap_err();
+    assert!(illegal.to_string().contains("task T001 is pending; it cannot become done"), "{illegal}");
+    for key in ["T001", "T002", "T003"] {
+        store.update_task(USER, project, key, update(TaskState::Running)).await.unwrap();
+        let sent_back =
+            TaskUpdate { state: TaskState::Running, feedback: Some("no test".into()), job_id: None, sent_back: true };
+        if key == "T002" {
+            store.update_task(USER, project, key, update(TaskState::Validating)).await.unwrap();
+            let task = store.update_task(USER, project, key, sent_back).await.unwrap();
+            assert_eq!((task.rounds, task.feedback.as_deref()), (1, Some("no test")));
+        }
+        store.update_task(USER, project, key, update(TaskState::Done)).await.unwrap();
+    }
+    let done = store.get_project(USER, project).await.unwrap();
+    assert_eq!(done.project.phase, Phase::Done);
+
+    let kinds = event_kinds(store, EventSubject::Project, project.get()).await;
+    assert_eq!(kinds.first().map(String::as_str), Some("project.created"));
+    for kind in
+        ["project.document_proposed", "project.document_decided", "project.phase_entered", "project.task_changed"]
+    {
+        assert!(kinds.iter().any(|k| k == kind), "{kind} in {kinds:?}");
+    }
+    let idea_kinds = event_kinds(store, EventSubject::Idea, idea.id.get()).await;
+    assert_eq!(idea_kinds, ["idea.captured", "idea.updated", "idea.updated"]);
+}
+
+async fn an_import_brings_its_documents_and_checked_boxes(t: TestStore) {
+    let store: &dyn Store = t.store.as_ref();
+    let graph = tasks(vec![task("1", &[], false), task("2", &["1"], false)]);
+    let new = NewProject {
+        gates: PhaseGates::AUTOMATIC,
+        documents: vec![requirements("WHEN x THE SYSTEM SHALL y"), design(), graph.clone()],
+        done_tasks: vec!["1".into()],
+        ..NewProject::from_brief("Imported", "")
+    };
+    let record = store.create_project(USER, new).await.unwrap();
+    assert_eq!(record.project.phase, Phase::Execution);
+    assert_eq!(record.documents.len(), 3);
+    assert!(record.documents.iter().all(|document| document.status == DocumentStatus::Approved));
+    let states: Vec<(&str, TaskState)> = record.tasks.iter().map(|task| (task.spec.id.as_str(), task.state)).collect();
+    assert_eq!(states, [("1", TaskState::Done), ("2", TaskState::Pending)]);
+    assert_eq!(store.list_projects(USER).await.unwrap().len(), 1);
+    assert!(matches!(
+        store.get_project(steward_domain::UserId(99), record.project.id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+}
+
+store_tests!(a_project_passes_its_gates_and_finishes_with_its_tasks, an_import_brings_its_documents_and_checked_boxes);
