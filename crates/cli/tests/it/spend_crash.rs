@@ -1,5 +1,5 @@
-//! Spending survives crashes (issue #11): ten runs of three model calls
-//! each, and `steward serve` killed with SIGKILL four times while model
+//! Spending survives crashes (issue #11): ten runs of nine model calls
+//! each, and `steward serve` killed with SIGKILL up to four times while model
 //! calls are in flight. A call cut off is repeated when its run resumes,
 //! and the lost one must still be counted: every request the provider
 //! received appears in the runs' model calls — answered ones with their
@@ -17,6 +17,11 @@ use crate::support::{ServerOptions, ServerProcess};
 const KEY: &str = "sk-ant-spend-crash-0123456789";
 const RUNS: usize = 10;
 const KILLS: usize = 4;
+/// Tool calls per run before its answer: each run makes one more model
+/// call than this. Long enough that runs are still open at the last kill
+/// even on a quick machine, where the calls let through after each restart
+/// may move every run several steps.
+const TOOL_CALLS: usize = 8;
 /// claude-sonnet-4-5's list price: $3 per million input tokens, $15 output.
 const MODEL: &str = "anthropic/claude-sonnet-4-5";
 const USAGE: ReplyUsage =
@@ -67,7 +72,7 @@ fn all_waiting_on_the_provider(runs: &[Value], requests: &[ReceivedRequest]) -> 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crash_kill9_during_model_calls_still_counts_every_call_toward_runs_and_budgets() {
     let fake = FakeLlm::start().await.unwrap();
-    let tool_loop = ToolLoop::new(2).with_tool("workspace__list").with_arguments(json!({}));
+    let tool_loop = ToolLoop::new(TOOL_CALLS).with_tool("workspace__list").with_arguments(json!({}));
     fake.set_responder(move |request| Some(tool_loop.reply_for(request).with_usage(USAGE).into()));
     let mut server = ServerOptions::default()
         .env("ANTHROPIC_API_KEY", KEY)
@@ -97,7 +102,13 @@ async fn crash_kill9_during_model_calls_still_counts_every_call_toward_runs_and_
         )
         .await;
     }
+    let mut kills = 0;
     for kill in 0..KILLS {
+        if unfinished(&runs(&client, &server).await) == 0 {
+            // Every run finished before this kill: nothing left to cut off.
+            break;
+        }
+        kills += 1;
         let deadline = Instant::now() + Duration::from_secs(60);
         while !all_waiting_on_the_provider(&runs(&client, &server).await, &fake.requests()) {
             assert!(
@@ -137,11 +148,12 @@ async fn crash_kill9_during_model_calls_still_counts_every_call_toward_runs_and_
     // Every request the provider received is a model call of some run.
     let requests = fake.requests().len();
     let sum = |field: &str| finished.iter().map(|run| run["usage"][field].as_u64().unwrap()).sum::<u64>();
-    let answered = (RUNS * 3) as u64;
+    let answered = (RUNS * (TOOL_CALLS + 1)) as u64;
     assert_eq!(sum("model_calls"), requests as u64, "provider calls missing from the runs' usage");
     let cut_off = requests as u64 - answered;
     assert_eq!(sum("estimated_calls"), cut_off, "each call cut off is counted once, as an estimate");
-    assert!(cut_off >= KILLS as u64, "each kill cut off at least one call ({cut_off} in all)");
+    assert!(kills >= 1, "the runs finished before the first kill");
+    assert!(cut_off >= kills as u64, "each of the {kills} kills cut off at least one call ({cut_off} in all)");
 
     // Answered calls carry the provider's usage; interrupted ones their
     // estimated input tokens (no output) at the model's input price.
