@@ -21,6 +21,8 @@ use super::Memory;
 const CANDIDATES: usize = 50;
 /// Breadth-first hops from the seed entities.
 const GRAPH_HOPS: usize = 2;
+/// Fused candidates read from the store at a time, at least.
+const HYDRATE_AT_LEAST: usize = 20;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct SearchQuery {
@@ -123,36 +125,43 @@ impl Memory {
         self.graph_candidates(query, &seeds, &mut signals).await?;
 
         let fused = reciprocal_rank_fusion(&signals.lists, RRF_K);
-        let hydrated = self.hydrate(query.user, fused.iter().map(|item| item.key)).await?;
         let now = self.clock.now();
+        // A reranker chooses among more than it returns.
+        let wanted = if query.rerank.is_some() { (query.limit * 3).max(CANDIDATES) } else { query.limit };
         let mut results = Vec::new();
-        for candidate in fused {
-            let Some(item) = hydrated.get(&candidate.key) else { continue };
-            if !kinds.contains(&candidate.key.kind) || !passes(item, query, now) {
-                continue;
+        // Read the items best first, a few more than wanted at a time (the
+        // filters may drop some), not every candidate of every signal.
+        for chunk in fused.chunks((wanted * 2).max(HYDRATE_AT_LEAST)) {
+            let hydrated = self.hydrate(query.user, chunk.iter().map(|item| item.key)).await?;
+            for candidate in chunk {
+                let Some(item) = hydrated.get(&candidate.key) else { continue };
+                if !kinds.contains(&candidate.key.kind) || !passes(item, query, now) {
+                    continue;
+                }
+                let why = candidate
+                    .ranks
+                    .iter()
+                    .map(|(signal, rank)| match signals.notes.get(&(*signal, candidate.key)) {
+                        Some(note) => format!("{} rank {rank} ({note})", signal.as_str()),
+                        None => format!("{} rank {rank}", signal.as_str()),
+                    })
+                    .collect();
+                results.push(SearchResult {
+                    key: candidate.key,
+                    score: candidate.score,
+                    why,
+                    item: item.clone(),
+                    provenance: Vec::new(),
+                });
+                if results.len() >= wanted {
+                    break;
+                }
             }
-            let why = candidate
-                .ranks
-                .iter()
-                .map(|(signal, rank)| match signals.notes.get(&(*signal, candidate.key)) {
-                    Some(note) => format!("{} rank {rank} ({note})", signal.as_str()),
-                    None => format!("{} rank {rank}", signal.as_str()),
-                })
-                .collect();
-            let provenance = self.provenance(query.user, item).await?;
-            results.push(SearchResult {
-                key: candidate.key,
-                score: candidate.score,
-                why,
-                item: item.clone(),
-                provenance,
-            });
-            // A reranker chooses among more than it returns.
-            let wanted = if query.rerank.is_some() { (query.limit * 3).max(CANDIDATES) } else { query.limit };
             if results.len() >= wanted {
                 break;
             }
         }
+        self.fill_provenance(query.user, &mut results).await?;
         if let Some(rerank) = &query.rerank {
             results = self.rerank(query, rerank, results).await?;
         }
@@ -213,30 +222,54 @@ impl Memory {
             }
         }
         let mut items = HashMap::new();
-        for episode in self.store.get_episodes(user, &episodes).await? {
-            items.insert(ItemKey { kind: ItemKind::Episode, id: episode.id.get() }, Item::Episode(episode));
+        if !episodes.is_empty() {
+            for episode in self.store.get_episodes(user, &episodes).await? {
+                items.insert(ItemKey { kind: ItemKind::Episode, id: episode.id.get() }, Item::Episode(episode));
+            }
         }
-        for entity in self.store.get_entities(user, &entities).await? {
-            items.insert(ItemKey { kind: ItemKind::Entity, id: entity.id.get() }, Item::Entity(entity));
+        if !entities.is_empty() {
+            for entity in self.store.get_entities(user, &entities).await? {
+                items.insert(ItemKey { kind: ItemKind::Entity, id: entity.id.get() }, Item::Entity(entity));
+            }
         }
-        for fact in self.store.get_facts(user, &facts).await? {
-            items.insert(ItemKey { kind: ItemKind::Fact, id: fact.id.get() }, Item::Fact(fact));
+        if !facts.is_empty() {
+            for fact in self.store.get_facts(user, &facts).await? {
+                items.insert(ItemKey { kind: ItemKind::Fact, id: fact.id.get() }, Item::Fact(fact));
+            }
         }
         Ok(items)
     }
 
-    async fn provenance(&self, user: UserId, item: &Item) -> steward_store::Result<Vec<Provenance>> {
-        Ok(match item {
-            Item::Episode(episode) => vec![Provenance { episode: episode.clone() }],
-            Item::Fact(fact) => self
-                .store
-                .get_episodes(user, &fact.episodes)
-                .await?
-                .into_iter()
-                .map(|episode| Provenance { episode })
-                .collect(),
-            Item::Entity(_) => Vec::new(),
-        })
+    /// Each result's provenance: an episode is its own; a fact's episodes
+    /// are read for all results at once.
+    async fn fill_provenance(&self, user: UserId, results: &mut [SearchResult]) -> steward_store::Result<()> {
+        let wanted: BTreeSet<EpisodeId> = results
+            .iter()
+            .filter_map(|result| match &result.item {
+                Item::Fact(fact) => Some(fact.episodes.iter().copied()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        let episodes: HashMap<EpisodeId, Episode> = if wanted.is_empty() {
+            HashMap::new()
+        } else {
+            let wanted: Vec<EpisodeId> = wanted.into_iter().collect();
+            self.store.get_episodes(user, &wanted).await?.into_iter().map(|episode| (episode.id, episode)).collect()
+        };
+        for result in results {
+            result.provenance = match &result.item {
+                Item::Episode(episode) => vec![Provenance { episode: episode.clone() }],
+                Item::Fact(fact) => fact
+                    .episodes
+                    .iter()
+                    .filter_map(|id| episodes.get(id))
+                    .map(|episode| Provenance { episode: episode.clone() })
+                    .collect(),
+                Item::Entity(_) => Vec::new(),
+            };
+        }
+        Ok(())
     }
 }
 

@@ -1,7 +1,8 @@
 //! Memory on SQLite: reads, full text through the FTS5 table `memory_text`
 //! (BM25), and the trait; ingestion's write is `sqlite/ingest.rs`.
 //! Lists of ids are bound as one JSON array read with `json_each`, so every
-//! statement is prepared once.
+//! statement is prepared once; `+user_id` (no index on it) where the id
+//! lookup must drive the plan, or SQLite may read every row of the user.
 
 mod ingest;
 
@@ -99,24 +100,21 @@ fn episodes_by_id(connection: &Connection, user: UserId, ids: &[EpisodeId]) -> R
     Ok(statement.query_map(params![user.get(), ids], episode)?.collect::<rusqlite::Result<_>>()?)
 }
 
-/// Fills each fact's provenance.
+/// Fills each fact's provenance: one indexed lookup per fact (a
+/// `json_each` list here let SQLite scan the whole table).
 fn with_episodes(connection: &Connection, mut facts: Vec<Fact>) -> Result<Vec<Fact>> {
-    let mut statement = connection.prepare_cached(
-        "SELECT fact_id, episode_id FROM memory_fact_episodes WHERE fact_id IN (SELECT value FROM json_each(?1)) \
-         ORDER BY episode_id",
-    )?;
-    let ids = id_list(facts.iter().map(|fact| fact.id.get()));
-    let links: Vec<(i64, i64)> =
-        statement.query_map([ids], |row| Ok((row.get(0)?, row.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+    let mut statement = connection
+        .prepare_cached("SELECT episode_id FROM memory_fact_episodes WHERE fact_id = ?1 ORDER BY episode_id")?;
     for fact in &mut facts {
-        fact.episodes = links.iter().filter(|(id, _)| *id == fact.id.get()).map(|(_, e)| EpisodeId(*e)).collect();
+        fact.episodes =
+            statement.query_map([fact.id.get()], |row| Ok(EpisodeId(row.get(0)?)))?.collect::<rusqlite::Result<_>>()?;
     }
     Ok(facts)
 }
 
 pub(super) fn facts_by_id(connection: &Connection, user: UserId, ids: &[FactId]) -> Result<Vec<Fact>> {
     let mut statement = connection.prepare_cached(&format!(
-        "SELECT {FACT_COLUMNS} FROM memory_facts WHERE user_id = ?1 \
+        "SELECT {FACT_COLUMNS} FROM memory_facts WHERE +user_id = ?1 \
          AND id IN (SELECT value FROM json_each(?2)) ORDER BY id"
     ))?;
     let ids = id_list(ids.iter().map(|id| id.get()));
@@ -124,36 +122,60 @@ pub(super) fn facts_by_id(connection: &Connection, user: UserId, ids: &[FactId])
     with_episodes(connection, facts)
 }
 
+/// Every fact whose subject or object is one of `entities`, oldest first:
+/// one lookup per entity in the subject and object indexes. (`+user_id`
+/// keeps SQLite off the `(user_id, kind, id)` index, which reads every fact
+/// of the user: ingesting 100,000 facts took quadratic time that way.)
 pub(super) fn facts_touching(connection: &Connection, user: UserId, entities: &[EntityId]) -> Result<Vec<Fact>> {
-    let mut statement = connection.prepare_cached(&format!(
-        "SELECT {FACT_COLUMNS} FROM memory_facts WHERE user_id = ?1 \
-         AND (subject_id IN (SELECT value FROM json_each(?2)) OR object_id IN (SELECT value FROM json_each(?2))) \
-         ORDER BY id"
-    ))?;
-    let ids = id_list(entities.iter().map(|id| id.get()));
-    let facts = statement.query_map(params![user.get(), ids], fact)?.collect::<rusqlite::Result<_>>()?;
+    let mut by_subject = connection
+        .prepare_cached(&format!("SELECT {FACT_COLUMNS} FROM memory_facts WHERE subject_id = ?1 AND +user_id = ?2"))?;
+    let mut by_object = connection
+        .prepare_cached(&format!("SELECT {FACT_COLUMNS} FROM memory_facts WHERE object_id = ?1 AND +user_id = ?2"))?;
+    let mut facts: Vec<Fact> = Vec::new();
+    for entity in entities {
+        for statement in [&mut by_subject, &mut by_object] {
+            let found = statement.query_map(params![entity.get(), user.get()], fact)?;
+            facts.extend(found.collect::<rusqlite::Result<Vec<_>>>()?);
+        }
+    }
+    facts.sort_by_key(|fact| fact.id);
+    facts.dedup_by_key(|fact| fact.id);
     with_episodes(connection, facts)
 }
 
+/// The best `limit` items of each kind in `kinds`, in one pass over the
+/// matches: `item_kind` is not indexed by FTS5, so a query per kind would
+/// rank every match once per kind. FTS5 sorts by its `rank` (BM25) itself.
 fn text_search(
     connection: &Connection,
     user: UserId,
     terms: &[String],
-    kind: ItemKind,
+    kinds: &[ItemKind],
     limit: usize,
 ) -> Result<Vec<(ItemKey, f64)>> {
     // Terms are letters and digits only (`query_terms`); quoting each keeps
     // FTS5 from reading one as an operator.
     let query = terms.iter().map(|term| format!("\"{term}\"")).collect::<Vec<_>>().join(" OR ");
     let mut statement = connection.prepare_cached(
-        "SELECT item_id, bm25(memory_text) AS rank FROM memory_text \
-         WHERE memory_text MATCH ?1 AND user_id = ?2 AND item_kind = ?3 ORDER BY rank LIMIT ?4",
+        "SELECT item_kind, item_id, rank FROM memory_text WHERE memory_text MATCH ?1 AND user_id = ?2 ORDER BY rank",
     )?;
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let rows = statement.query_map(params![query, user.get(), kind.as_str(), limit], |row| {
-        Ok((ItemKey { kind, id: row.get(0)? }, -row.get::<_, f64>(1)?))
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let mut rows = statement.query(params![query, user.get()])?;
+    let mut taken = vec![0usize; kinds.len()];
+    let mut found = Vec::new();
+    while let Some(row) = rows.next()? {
+        let kind: ItemKind = parsed(row, 0)?;
+        let Some(slot) = kinds.iter().position(|wanted| *wanted == kind) else { continue };
+        if taken[slot] < limit {
+            taken[slot] += 1;
+            found.push((ItemKey { kind, id: row.get(1)? }, -row.get::<_, f64>(2)?));
+            if taken.iter().all(|count| *count >= limit) {
+                break;
+            }
+        }
+    }
+    // Kind by kind in the order asked, best first within each (as PostgreSQL).
+    found.sort_by_key(|(key, _)| kinds.iter().position(|kind| *kind == key.kind));
+    Ok(found)
 }
 
 fn invalidate(
@@ -239,7 +261,7 @@ impl MemoryStore for SqliteStore {
         self.readers
             .read(move |connection| {
                 let mut statement = connection.prepare_cached(&format!(
-                    "SELECT {ENTITY_COLUMNS} FROM memory_entities WHERE user_id = ?1 \
+                    "SELECT {ENTITY_COLUMNS} FROM memory_entities WHERE +user_id = ?1 \
                      AND id IN (SELECT value FROM json_each(?2)) ORDER BY id"
                 ))?;
                 Ok(statement.query_map(params![user.get(), ids], entity)?.collect::<rusqlite::Result<_>>()?)
@@ -327,15 +349,7 @@ impl MemoryStore for SqliteStore {
             return Ok(Vec::new());
         }
         let (terms, kinds) = (terms.to_vec(), kinds.to_vec());
-        self.readers
-            .read(move |connection| {
-                let mut found = Vec::new();
-                for kind in kinds {
-                    found.extend(text_search(connection, user, &terms, kind, limit)?);
-                }
-                Ok(found)
-            })
-            .await
+        self.readers.read(move |connection| text_search(connection, user, &terms, &kinds, limit)).await
     }
 
     async fn embedding_watermark(&self, user: UserId) -> Result<(i64, i64)> {
