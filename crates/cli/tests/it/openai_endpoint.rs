@@ -32,6 +32,11 @@ fn answer(request: &steward_fake_llm::ReceivedRequest) -> Reply {
     Reply::text(format!("You said: {newest}")).with_usage(usage)
 }
 
+/// The JSON answer to a request that must succeed.
+async fn json_of(request: reqwest::RequestBuilder) -> Value {
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_openai_sdk_talks_to_an_agent_as_a_model() {
     let home = tempfile::tempdir().unwrap();
@@ -52,16 +57,13 @@ async fn the_openai_sdk_talks_to_an_agent_as_a_model() {
         .start();
     let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
     let api = |path: &str| format!("{}/api/v1{path}", server.url());
-    let agent: Value = client
-        .post(api("/agents"))
-        .bearer_auth(&token)
-        .json(&json!({"name": "Echo", "goal": "Answer people", "model": "anthropic/claude-sonnet-4-5"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let agent: Value = json_of(
+        client
+            .post(api("/agents"))
+            .bearer_auth(&token)
+            .json(&json!({"name": "Echo", "goal": "Answer people", "model": "anthropic/claude-sonnet-4-5"})),
+    )
+    .await;
 
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/openai/check_endpoint.py");
     let output = Command::new("python3").args([script, server.url(), &token, "Echo"]).output().expect("python3");
@@ -84,8 +86,7 @@ async fn the_openai_sdk_talks_to_an_agent_as_a_model() {
 
     // The streamed completion is a run with its trace: model, tool, model.
     let run = seen["stream"]["run_id"].as_i64().unwrap();
-    let trace: Value =
-        client.get(api(&format!("/runs/{run}/trace"))).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let trace: Value = json_of(client.get(api(&format!("/runs/{run}/trace"))).bearer_auth(&token)).await;
     let spans: Vec<&str> = trace["spans"].as_array().unwrap().iter().filter_map(|span| span["kind"].as_str()).collect();
     assert!(spans.contains(&"tool_call"), "{trace}");
     let sent = fake.requests();
@@ -95,15 +96,7 @@ async fn the_openai_sdk_talks_to_an_agent_as_a_model() {
 
     // The paused completion's run goes on once its tool call is approved.
     let paused = seen["paused_run_id"].as_i64().unwrap();
-    let approvals: Value = client
-        .get(api(&format!("/approvals?run_id={paused}")))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let approvals: Value = json_of(client.get(api(&format!("/approvals?run_id={paused}"))).bearer_auth(&token)).await;
     let approval = approvals["approvals"][0]["id"].as_i64().expect("the paused run's approval");
     let approved =
         client.post(api(&format!("/approvals/{approval}/approve"))).bearer_auth(&token).send().await.unwrap();
@@ -114,7 +107,7 @@ async fn the_openai_sdk_talks_to_an_agent_as_a_model() {
     let chat_path = api(&format!("/agents/{}/chat", agent["id"]));
     let mut said = Vec::new();
     for _ in 0..300 {
-        let chat: Value = client.get(&chat_path).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+        let chat: Value = json_of(client.get(&chat_path).bearer_auth(&token)).await;
         said = chat["messages"]
             .as_array()
             .unwrap()
