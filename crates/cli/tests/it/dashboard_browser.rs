@@ -215,20 +215,7 @@ fn heavy_the_dashboard_behind_a_login() {
     let node_version = require_tools(&root);
     let home = tempfile::tempdir().unwrap();
     let home_arg = home.path().to_str().unwrap();
-    let steward = |args: &[&str], input: &str| {
-        let mut child = Command::new(crate::support::STEWARD)
-            .args(args)
-            .env_remove("STEWARD_DATABASE_URL")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run steward");
-        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
-        let output = child.wait_with_output().expect("wait");
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-        String::from_utf8_lossy(&output.stdout).into_owned()
-    };
+    let steward = crate::support::steward_offline;
     steward(&["user", "add", "ada", "--admin", "--home", home_arg], "a browser password\n");
     let created = steward(
         &["--json", "token", "create", "--user", "ada", "--name", "e2e", "--scope", "admin", "--home", home_arg],

@@ -14,7 +14,6 @@
 //! the server's process: an answer that comes after a restart is on the run
 //! but not copied to the chat.)
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -239,19 +238,19 @@ impl Follower {
         // Subscribed before the first read, so a commit between the read
         // and the wait still wakes it.
         let mut wake = store.wakeups().subscribe_events();
-        let mut noted: HashSet<u32> = HashSet::new();
+        // Steps are numbered 0, 1, 2 … with no gaps: those below `seen` are told.
+        let mut seen = 0;
         let poll = if paused { POLL_WHILE_PAUSED } else { POLL };
         loop {
             wake.borrow_and_update();
             let run = store.get_run(self.user, self.run.id).await?;
-            if run.steps as usize > noted.len() {
-                for step in store.list_steps(self.user, run.id).await? {
-                    if step.kind == StepKind::ToolCall && noted.insert(step.sequence) && !paused {
-                        let _ = self.sender.send(CompletionEvent::Progress { note: note_for(&step) }).await;
-                    } else {
-                        noted.insert(step.sequence);
+            if run.steps > seen {
+                for step in store.list_steps(self.user, run.id).await?.iter().filter(|step| step.sequence >= seen) {
+                    if step.kind == StepKind::ToolCall && !paused {
+                        let _ = self.sender.send(CompletionEvent::Progress { note: note_for(step) }).await;
                     }
                 }
+                seen = run.steps;
             }
             if let Some(result) = settled(run)
                 && !(paused && result.ending == Ending::AwaitingApproval)
