@@ -64,6 +64,10 @@ pub struct AppState {
     pub routines: Option<Arc<Routines>>,
     /// The keys inbound routine triggers are signed with.
     pub trigger_secrets: TriggerSecrets,
+    /// Whether `/mcp` also serves the MCP conformance suite's fixtures
+    /// (`test_*` tools, `test://` resources): only with
+    /// `steward serve --mcp-conformance-fixtures`, a development flag.
+    pub mcp_conformance_fixtures: bool,
 }
 
 /// The keys of signed inbound triggers, read from the environment by
@@ -94,6 +98,7 @@ impl AppState {
             metrics: Arc::new(Metrics::new()),
             routines: None,
             trigger_secrets: TriggerSecrets::default(),
+            mcp_conformance_fixtures: false,
         }
     }
 
@@ -132,6 +137,12 @@ impl AppState {
 
     pub fn with_routines(mut self, routines: Arc<Routines>) -> AppState {
         self.routines = Some(routines);
+        self
+    }
+
+    /// Serves the MCP conformance suite's fixtures at `/mcp` too (development only).
+    pub fn with_mcp_conformance_fixtures(mut self, on: bool) -> AppState {
+        self.mcp_conformance_fixtures = on;
         self
     }
 

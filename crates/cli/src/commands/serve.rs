@@ -47,6 +47,11 @@ pub struct ServeArgs {
     /// Enable job kinds meant for development and tests.
     #[arg(long)]
     pub dev_handlers: bool,
+
+    /// Also serve the MCP conformance suite's fixtures (`test_*` tools,
+    /// `test://` resources and prompts) at /mcp. For running the suite only.
+    #[arg(long, hide = true)]
+    pub mcp_conformance_fixtures: bool,
 }
 
 pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> {
@@ -145,6 +150,7 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
         .with_memory(memory)
         .with_routines(routines)
         .with_trigger_secrets(trigger_secrets())
+        .with_mcp_conformance_fixtures(args.mcp_conformance_fixtures)
         .with_clock(clock.as_arc())
         .with_job_kinds(job_kinds)
         .with_max_body_bytes(config.server.max_body_bytes)
@@ -155,6 +161,9 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
             secure_cookies: config.server.secure_cookies,
             ..steward_server::auth::AuthSettings::default()
         });
+    if args.mcp_conformance_fixtures {
+        tracing::warn!("serving the MCP conformance fixtures at /mcp: a development mode, not for real use");
+    }
     let shutdown = state.shutdown.clone();
     let app = steward_server::app(state);
     let scheduler = scheduler(&config, store.clone(), &clock)?.with_metrics(metrics).start(shutdown.child_token());

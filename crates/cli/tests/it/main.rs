@@ -22,6 +22,7 @@ mod json_contract;
 mod living_docs;
 mod llm_commands;
 mod mcp;
+mod mcp_conformance;
 mod memory_import;
 mod memory_journey;
 mod metrics;

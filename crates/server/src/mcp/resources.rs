@@ -9,9 +9,11 @@ use base64::engine::general_purpose::STANDARD;
 use rmcp::ErrorData;
 use rmcp::model::{ListResourcesResult, ReadResourceResult, Resource, ResourceContents, ResourceTemplate};
 use steward_domain::auth::Principal;
+use steward_domain::event::EventSubject;
 use steward_domain::{ActionId, ArtifactId, RunId, UserId};
 use steward_store::{ActionFilter, AgentFilter};
 
+use super::subscriptions::{Watched, not_watchable};
 use super::tools::find_agent;
 use crate::AppState;
 use crate::api::{ActionResponse, AgentResponse, ErrorCode, SpanResponse, TraceResponse};
@@ -76,6 +78,30 @@ pub(super) async fn read(state: &AppState, principal: &Principal, uri: &str) -> 
         _ => ErrorData::internal_error(error.to_string(), None),
     })?;
     Ok(ReadResourceResult::new(vec![contents]))
+}
+
+/// What a subscription to `uri` watches: the events about the resource it
+/// names, which must exist and be the user's.
+pub(super) async fn watched(state: &AppState, principal: &Principal, uri: &str) -> Result<Watched, ErrorData> {
+    let user = principal.user;
+    let target = parse(uri).ok_or_else(|| not_watchable(uri, "Steward serves no such resource"))?;
+    let found = match target {
+        Target::Agent(name) => find_agent(state, user, &name).await.map(|agent| (EventSubject::Agent, agent.id.0)),
+        Target::Action(id) => {
+            state.store.get_action(user, ActionId(id)).await.map(|_| (EventSubject::Action, id)).map_err(ApiError::from)
+        }
+        Target::Trace(id) => {
+            state.store.get_run(user, RunId(id)).await.map(|_| (EventSubject::Run, id)).map_err(ApiError::from)
+        }
+        Target::Artifact(id) => state
+            .store
+            .get_artifact(user, ArtifactId(id))
+            .await
+            .map(|_| (EventSubject::Artifact, id))
+            .map_err(ApiError::from),
+    };
+    let (subject, id) = found.map_err(|error| not_watchable(uri, error.message))?;
+    Ok(Watched { user, subject, id })
 }
 
 /// What a `steward://` URI names.

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use rmcp::model::{
     CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, GetPromptRequestParams, Implementation,
     ProgressNotificationParam, ProtocolVersion, ReadResourceRequestParams, ResourceContents,
+    ResourceUpdatedNotificationParam, SubscribeRequestParams,
 };
 use rmcp::service::{ClientLifecycleMode, ClientServiceExt, NotificationContext, RunningService};
 use rmcp::transport::StreamableHttpClientTransport;
@@ -84,15 +85,24 @@ impl Drop for McpServer {
     }
 }
 
-/// A client that keeps the progress notifications it hears.
+/// A client that keeps the progress and resource-updated notifications it hears.
 #[derive(Clone, Default)]
 struct Progress {
     heard: Arc<Mutex<Vec<ProgressNotificationParam>>>,
+    updated: Arc<Mutex<Vec<String>>>,
 }
 
 impl ClientHandler for Progress {
     async fn on_progress(&self, params: ProgressNotificationParam, _context: NotificationContext<RoleClient>) {
         self.heard.lock().unwrap().push(params);
+    }
+
+    async fn on_resource_updated(
+        &self,
+        params: ResourceUpdatedNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        self.updated.lock().unwrap().push(params.uri);
     }
 
     fn get_info(&self) -> ClientConfig {
@@ -258,4 +268,35 @@ async fn mcp_is_behind_the_apis_authentication_and_origin_check() {
             .unwrap()
             .is_empty()
     );
+}
+
+/// A subscribed action is watched through the event log: changing it (here
+/// through a tool; any process sharing the database would do) sends
+/// `notifications/resources/updated` for its URI.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(deprecated)] // resources/subscribe is of the 2025-11-25 era
+async fn a_subscribed_resource_reports_its_changes() {
+    let server = McpServer::start(|state| state).await;
+    server.agent("Writer").await;
+    let handler = Progress::default();
+    let transport =
+        StreamableHttpClientTransport::from_config(StreamableHttpClientTransportConfig::with_uri(server.endpoint()));
+    let client = handler.clone().serve_with_lifecycle(transport, LEGACY()).await.unwrap();
+    let peer = client.peer();
+    let created =
+        peer.call_tool(call("actions.create", json!({"agent": "Writer", "title": "Watch me"}))).await.unwrap();
+    let action = structured(&created)["id"].as_i64().unwrap();
+    let uri = format!("steward://actions/{action}");
+
+    peer.subscribe(SubscribeRequestParams::new(uri.clone())).await.unwrap();
+    assert!(handler.updated.lock().unwrap().is_empty(), "nothing changed yet");
+    peer.call_tool(call("actions.move", json!({"action_id": action, "to": "defined"}))).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !handler.updated.lock().unwrap().contains(&uri) {
+        assert!(Instant::now() < deadline, "no resources/updated for {uri}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let unknown = peer.subscribe(SubscribeRequestParams::new("steward://actions/999")).await;
+    assert!(format!("{:?}", unknown.unwrap_err()).contains("-32002"), "an unknown resource cannot be watched");
+    client.cancel().await.unwrap();
 }
