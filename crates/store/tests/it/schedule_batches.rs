@@ -129,7 +129,8 @@ async fn nodes_racing_one_batch_fire_each_slot_once() {
     let Some(database) = TestDatabase::postgres().await else { return };
     let clock = Arc::new(ManualClock::new(start()));
     let options = StoreOptions { clock: clock.clone(), ..StoreOptions::default() };
-    let nodes = [database.open(options.clone()).await, database.open(options.clone()).await, database.open(options).await];
+    let nodes =
+        [database.open(options.clone()).await, database.open(options.clone()).await, database.open(options).await];
     let mut ids = Vec::new();
     for index in 0..BATCH {
         let mut schedule = minutely(index);

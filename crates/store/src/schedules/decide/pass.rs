@@ -47,27 +47,20 @@ pub(crate) struct SchedulePass {
     pub precondition_state: Option<String>,
 }
 
-/// How a schedule takes part in a pass.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) enum Pass {
-    Decided(SchedulePass),
-    /// Several slots fire (`run_all` after downtime): each one's overlap
-    /// decision depends on the work the one before started, so the backend
-    /// fires them one at a time, reading that work back in between.
-    OneAtATime,
-}
-
-/// Decides one due schedule's part of a pass at `now`.
+/// Decides one due schedule's part of a pass at `now`. `None` when several
+/// slots fire (`run_all` after downtime): each one's overlap decision
+/// depends on the work the one before started, so the backend fires them
+/// one at a time, reading that work back in between.
 pub(crate) fn decide(
     schedule: &Schedule,
     check: Option<&PreconditionCheck>,
     earlier: &EarlierWork,
     now: DateTime<Utc>,
-) -> Pass {
+) -> Option<SchedulePass> {
     let plan = plan(schedule, now);
     let passed = super::precondition_passed(schedule, check);
     if passed && plan.fires.len() > 1 {
-        return Pass::OneAtATime;
+        return None;
     }
     let not_fired = not_fired_rows(&plan);
     let mut fires = Vec::new();
@@ -92,7 +85,7 @@ pub(crate) fn decide(
             }
         }
     }
-    SchedulePass {
+    Some(SchedulePass {
         not_fired_event: not_fired_event(schedule.id, &not_fired),
         not_fired,
         fires,
@@ -101,14 +94,7 @@ pub(crate) fn decide(
         next_slot: plan.next_slot,
         next_fire_at: fire_at(schedule.id, plan.next_slot, schedule.policies.jitter),
         precondition_state: super::precondition_state(schedule, check, !plan.fires.is_empty()),
-    }
-    .into()
-}
-
-impl From<SchedulePass> for Pass {
-    fn from(pass: SchedulePass) -> Self {
-        Pass::Decided(pass)
-    }
+    })
 }
 
 /// The fire a recorded row became: `started` is what starting its work

@@ -11,7 +11,7 @@
 //!
 //! Work that is not a plain job (an agent's run, an action's) is started
 //! one fire at a time in the same transaction, as are the rare schedules
-//! with several slots firing at once ([`Pass::OneAtATime`]).
+//! with several slots firing at once (see [`pass::decide`]).
 
 use std::collections::{HashMap, HashSet};
 
@@ -26,9 +26,10 @@ use crate::jobs::postgres::enqueue;
 use crate::postgres::transaction::{Transaction, TransactionResult};
 use crate::rules;
 use crate::schedules::FireRequest;
-use crate::schedules::decide::pass::{self, EarlierWork, Pass, SchedulePass};
+use crate::schedules::decide::pass::{self, EarlierWork, SchedulePass};
 use crate::schedules::decide::{self, SlotRow, Work};
 
+type SlotKey = (ScheduleId, DateTime<Utc>);
 type Started = std::result::Result<(JobId, Option<RunId>), String>;
 
 pub(super) async fn fire_requested(
@@ -65,8 +66,8 @@ pub(super) async fn fire_requested(
     for schedule in &schedules {
         let check = request.checks.get(&schedule.id);
         match pass::decide(schedule, check, earlier.get(&schedule.id).unwrap_or(&none), now) {
-            Pass::Decided(pass) => passes.push((schedule, pass)),
-            Pass::OneAtATime => one_at_a_time.push(schedule),
+            Some(pass) => passes.push((schedule, pass)),
+            None => one_at_a_time.push(schedule),
         }
     }
 
@@ -131,7 +132,7 @@ async fn record_slots(
     transaction: &mut Transaction,
     passes: &[(&Schedule, SchedulePass)],
     now: DateTime<Utc>,
-) -> TransactionResult<HashSet<(ScheduleId, DateTime<Utc>)>> {
+) -> TransactionResult<HashSet<SlotKey>> {
     let rows: Vec<(ScheduleId, &SlotRow)> = passes
         .iter()
         .flat_map(|(schedule, pass)| pass.not_fired.iter().chain(&pass.fires).map(|row| (schedule.id, row)))
@@ -164,11 +165,11 @@ async fn record_slots(
 async fn start_all(
     transaction: &mut Transaction,
     passes: &[(&Schedule, SchedulePass)],
-    recorded: &HashSet<(ScheduleId, DateTime<Utc>)>,
+    recorded: &HashSet<SlotKey>,
     now: DateTime<Utc>,
-) -> TransactionResult<HashMap<(ScheduleId, DateTime<Utc>), Started>> {
+) -> TransactionResult<HashMap<SlotKey, Started>> {
     let mut started = HashMap::new();
-    let mut jobs: Vec<(UserId, Vec<((ScheduleId, DateTime<Utc>), NewJob)>)> = Vec::new();
+    let mut jobs: Vec<(UserId, Vec<(SlotKey, NewJob)>)> = Vec::new();
     for (schedule, pass) in passes {
         let Some(start) = pass.start.as_ref().filter(|start| recorded.contains(&(schedule.id, start.slot))) else {
             continue;
@@ -215,10 +216,7 @@ async fn start_all(
 
 /// Gives each started fire its job and run, and turns each refused one
 /// into a skip with its reason: two statements for the batch.
-async fn set_work(
-    transaction: &mut Transaction,
-    started: &HashMap<(ScheduleId, DateTime<Utc>), Started>,
-) -> TransactionResult<()> {
+async fn set_work(transaction: &mut Transaction, started: &HashMap<SlotKey, Started>) -> TransactionResult<()> {
     let (mut ids, mut slots, mut jobs, mut runs) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut skipped_ids, mut skipped_slots, mut reasons) = (Vec::new(), Vec::new(), Vec::new());
     for ((id, slot), outcome) in started {

@@ -19,7 +19,7 @@ use crate::events::sqlite::append;
 use crate::jobs::sqlite::enqueue;
 use crate::rules;
 use crate::schedules::FireRequest;
-use crate::schedules::decide::pass::{self, EarlierWork, Pass, SchedulePass};
+use crate::schedules::decide::pass::{self, EarlierWork, SchedulePass};
 use crate::schedules::decide::{self, Work};
 use crate::sqlite::connection::to_micros;
 use crate::sqlite::writer::Effects;
@@ -50,8 +50,8 @@ pub(super) fn fire_requested(
         }
         let earlier = earlier_work(connection, schedule.id)?;
         match pass::decide(&schedule, check, &earlier, now) {
-            Pass::Decided(pass) => passes.push((schedule, pass)),
-            Pass::OneAtATime => one_at_a_time.push(schedule),
+            Some(pass) => passes.push((schedule, pass)),
+            None => one_at_a_time.push(schedule),
         }
     }
 
@@ -114,8 +114,7 @@ fn start_all(
     let mut started = HashMap::new();
     let mut jobs: Vec<(UserId, Vec<(SlotKey, NewJob)>)> = Vec::new();
     for (schedule, pass) in passes {
-        let Some(start) = pass.start.as_ref().filter(|start| recorded.contains(&(schedule.id, start.slot)))
-        else {
+        let Some(start) = pass.start.as_ref().filter(|start| recorded.contains(&(schedule.id, start.slot))) else {
             continue;
         };
         let key = (schedule.id, start.slot);
