@@ -5,6 +5,8 @@
 //! the rows and events recorded. Each backend loads what these need, in its
 //! own locks, and applies what they return.
 
+pub(crate) mod pass;
+
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use serde_json::Value;
 use steward_domain::run::RunOutcome;

@@ -33,6 +33,8 @@ macro_rules! schedule_columns {
     };
 }
 
+mod batch;
+
 macro_rules! fire_columns {
     () => {
         "schedule_id, slot_at, fired_at, status, job_id, run_id, outcome, detail"
@@ -428,35 +430,6 @@ async fn fire_due(
     Ok(fires)
 }
 
-async fn fire_requested(
-    transaction: &mut Transaction,
-    request: &FireRequest,
-    now: DateTime<Utc>,
-) -> TransactionResult<Vec<ScheduleFire>> {
-    let ids: Vec<i64> = request.schedules.iter().map(|id| id.get()).collect();
-    // Locked in id order; a schedule another process is firing is skipped,
-    // and one it fired already is no longer due.
-    let rows = sqlx::query(concat!(
-        "SELECT ",
-        schedule_columns!(),
-        " FROM schedules WHERE id = ANY($1) AND NOT paused AND next_fire_at <= $2 ORDER BY id FOR UPDATE SKIP LOCKED"
-    ))
-    .bind(&ids)
-    .bind(now)
-    .fetch_all(transaction.connection())
-    .await?;
-    let mut fires = Vec::new();
-    for row in &rows {
-        let schedule = schedule_row(row)?;
-        let check = request.checks.get(&schedule.id);
-        if schedule.precondition.is_some() && check.is_none() {
-            continue;
-        }
-        fires.extend(fire_due(transaction, &schedule, check, now).await?);
-    }
-    Ok(fires)
-}
-
 async fn load_any(connection: &mut PgConnection, id: ScheduleId) -> Result<Schedule> {
     let row = sqlx::query(concat!("SELECT ", schedule_columns!(), " FROM schedules WHERE id = $1 FOR UPDATE"))
         .bind(id.get())
@@ -621,7 +594,7 @@ impl ScheduleStore for PostgresStore {
         let now = self.now();
         self.write(Begin::Plain, |transaction| {
             let request = request.clone();
-            Box::pin(async move { fire_requested(transaction, &request, now).await })
+            Box::pin(async move { batch::fire_requested(transaction, &request, now).await })
         })
         .await
     }

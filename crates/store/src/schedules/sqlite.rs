@@ -28,6 +28,8 @@ const SCHEDULE_COLUMNS: &str = "id, user_id, name, when_text, zone, target_kind,
      consecutive_failures, paused, precondition, precondition_state, handled_through_at, next_slot_at, next_fire_at, \
      created_at, updated_at";
 
+mod batch;
+
 const FIRE_COLUMNS: &str = "schedule_id, slot_at, fired_at, status, job_id, run_id, outcome, detail";
 
 fn schedule_row(row: &Row<'_>) -> rusqlite::Result<ScheduleRow> {
@@ -405,31 +407,6 @@ fn fire_due(
     Ok(fires)
 }
 
-fn fire_requested(
-    connection: &Connection,
-    effects: &mut Effects,
-    request: &FireRequest,
-    now: DateTime<Utc>,
-) -> Result<Vec<ScheduleFire>> {
-    let sql = format!(
-        "SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE id = ?1 AND paused = 0 AND next_fire_at IS NOT NULL \
-         AND next_fire_at <= ?2"
-    );
-    let mut fires = Vec::new();
-    for id in &request.schedules {
-        // Fired meanwhile (by an earlier request), paused or deleted: left.
-        let Some(schedule) = query_schedules(connection, &sql, params![id.get(), to_micros(now)])?.pop() else {
-            continue;
-        };
-        let check = request.checks.get(id);
-        if schedule.precondition.is_some() && check.is_none() {
-            continue;
-        }
-        fires.extend(fire_due(connection, effects, &schedule, check, now)?);
-    }
-    Ok(fires)
-}
-
 fn settle(connection: &Connection, effects: &mut Effects, now: DateTime<Utc>) -> Result<SettleReport> {
     let mut report = SettleReport::default();
     let mut statement = connection.prepare_cached(
@@ -578,7 +555,7 @@ impl ScheduleStore for SqliteStore {
 
     async fn fire_schedules(&self, request: FireRequest) -> Result<Vec<ScheduleFire>> {
         let now = self.now();
-        self.writer.write(move |connection, effects| fire_requested(connection, effects, &request, now)).await
+        self.writer.write(move |connection, effects| batch::fire_requested(connection, effects, &request, now)).await
     }
 
     async fn fire_schedule_now(&self, user: UserId, id: ScheduleId) -> Result<ScheduleFire> {

@@ -27,6 +27,7 @@ mod projects;
 mod properties;
 mod routines;
 mod runs;
+mod schedule_batches;
 mod schedules;
 mod schema_parity;
 mod shared_database;
