@@ -51,6 +51,8 @@ pub struct Config {
     pub memory: MemoryConfig,
     /// MCP servers whose tools agents get (`[mcp.servers.NAME]`).
     pub mcp: steward_runtime::mcp::McpConfig,
+    /// OpenTelemetry export of runs' traces over OTLP/HTTP (`[telemetry]`).
+    pub telemetry: steward_runtime::telemetry::TelemetryConfig,
 }
 
 /// Memory's models (`[memory]`).
@@ -200,6 +202,7 @@ impl Default for Config {
             memory: MemoryConfig::default(),
             calendar: steward_runtime::calendar::CalendarConfig::default(),
             mcp: steward_runtime::mcp::McpConfig::default(),
+            telemetry: steward_runtime::telemetry::TelemetryConfig::default(),
         }
     }
 }
@@ -273,7 +276,7 @@ pub struct Overrides {
 }
 
 /// Top-level keys that are tables.
-const TABLE_KEYS: &[&str] = &["workers", "queues", "server", "tools", "agents", "memory"];
+const TABLE_KEYS: &[&str] = &["workers", "queues", "server", "tools", "agents", "memory", "telemetry"];
 
 /// Top-level keys; environment variables `STEWARD_<KEY>` (nested with `__`,
 /// e.g. `STEWARD_WORKERS__CONCURRENCY`) only count for these, so unrelated
@@ -292,6 +295,7 @@ const KEYS: &[&str] = &[
     "tools",
     "agents",
     "memory",
+    "telemetry",
 ];
 
 /// Keys whose environment variable holds a comma-separated list:
@@ -390,6 +394,7 @@ impl Config {
             }
         }
         self.tools.validate().map_err(|error| invalid_config("tools", error))?;
+        self.telemetry.validate().map_err(|error| invalid_config("telemetry", error))?;
         if self.agents.max_steps == 0 || self.agents.max_tokens == 0 || self.agents.max_wall_secs == 0 {
             return Err(invalid_config(
                 "agents.max_steps",

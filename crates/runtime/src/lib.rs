@@ -2,7 +2,8 @@
 //! of workers that claims jobs from the durable queue and runs each with the
 //! handler registered for its kind ([`worker`], [`handlers`]); the agent loop,
 //! chats and the setup chat ([`agent`]); the tools and skills agents use; the
-//! outbound-I/O policy ([`outbound`]) and the injected clock ([`clock`]).
+//! outbound-I/O policy ([`outbound`]), runs' OpenTelemetry traces ([`telemetry`]) and
+//! the injected clock ([`clock`]).
 //!
 //! Architecture invariant: the runtime talks to storage only through the
 //! `steward_store` traits, so tests can run it against any backend, and reads
@@ -24,6 +25,7 @@ pub mod outbound;
 pub mod routines;
 pub mod scheduler;
 pub mod skills;
+pub mod telemetry;
 pub mod tools;
 pub mod use_case_error;
 pub mod usecases;

@@ -39,6 +39,7 @@ pub mod schedule_manage;
 pub mod secret;
 pub mod serve;
 pub mod serve_memory;
+pub mod serve_telemetry;
 pub mod service;
 pub mod skills;
 pub mod status;

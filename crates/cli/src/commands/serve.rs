@@ -109,7 +109,8 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
     if config.dev_handlers {
         handlers.add_dev_handlers(config.home.join("dev-effects"));
     }
-    let agents = agent_runtime(&config, store.clone(), &clock)?;
+    let (telemetry, export) = super::serve_telemetry::start(&config, &crate::vault::environment(&config.home)?)?;
+    let agents = agent_runtime(&config, store.clone(), &clock, telemetry)?;
     handlers.register(steward_domain::run::execution::JOB_KIND, AgentRunHandler::new(agents.clone()));
     let deliverer = Deliverer::new(config.deliveries.clone(), crate::vault::environment(&config.home)?, clock.clone())
         .context("invalid [deliveries] configuration")?;
@@ -192,6 +193,9 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
             tracing::info!(finished = report.finished, released = report.released, "workers stopped");
             let _ = scheduler.await;
             beacon.stop().await;
+            if let Some(export) = export {
+                export.stop().await;
+            }
             store.close().await;
             return Ok(());
         }
@@ -200,6 +204,9 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
     let _ = scheduler.await;
     pool.shutdown().await;
     beacon.stop().await;
+    if let Some(export) = export {
+        export.stop().await;
+    }
     store.close().await;
     Ok(())
 }
@@ -272,7 +279,12 @@ fn register_living_docs(
     handlers.register(FOLD_JOB_KIND, FoldHandler::new(store.clone(), clock.clone()));
 }
 
-pub fn agent_runtime(config: &Config, store: Arc<dyn Store>, clock: &SharedClock) -> anyhow::Result<Arc<AgentRuntime>> {
+pub fn agent_runtime(
+    config: &Config,
+    store: Arc<dyn Store>,
+    clock: &SharedClock,
+    telemetry: steward_runtime::telemetry::Telemetry,
+) -> anyhow::Result<Arc<AgentRuntime>> {
     let environment = crate::vault::environment(&config.home)?;
     let models = ModelRegistry::new(&config.llm, &|name| environment.get(name).cloned())
         .context("invalid [llm] configuration")?;
@@ -298,7 +310,8 @@ pub fn agent_runtime(config: &Config, store: Arc<dyn Store>, clock: &SharedClock
             Redactor::new(secret_values(config, &environment)),
         )
         .with_clock(clock.clone())
-        .with_mcp(mcp),
+        .with_mcp(mcp)
+        .with_telemetry(telemetry),
     ))
 }
 

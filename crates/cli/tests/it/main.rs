@@ -28,6 +28,7 @@ mod memory_journey;
 mod metrics;
 mod nodes_chaos;
 mod openai_endpoint;
+mod otel;
 mod pipes;
 mod projects;
 mod readme_tour;

@@ -16,6 +16,7 @@ pub mod setup;
 pub mod steps;
 mod tool_calls;
 pub mod tools_and_skills;
+mod traced;
 
 /// Redaction moved to the outbound policy; the old path still names it.
 pub use crate::outbound::redact;

@@ -24,6 +24,7 @@ use super::steps::{
 };
 use super::tool_calls::{ToolRound, ToolRoundInput, run_tool_round};
 use crate::handlers::JobError;
+use crate::telemetry::RunTrace;
 use crate::tools::wire_name;
 
 /// How a job's turn with a run ended.
@@ -46,6 +47,7 @@ impl AgentRuntime {
         job: JobId,
         cancel: CancellationToken,
     ) -> Result<RunProgress, JobError> {
+        let begun = self.clock.now();
         let run = match self.store.begin_run(run_id, job).await {
             Ok(run) => run,
             Err(StoreError::Conflict { .. }) => return Ok(RunProgress::AlreadyFinished),
@@ -68,6 +70,8 @@ impl AgentRuntime {
         let mcp = self.mcp_tools_for(&agent).await;
         allowed.extend(mcp.tools.iter().cloned());
         let mut steps = self.store.list_steps(user, run.id).await.map_err(store_failure)?;
+        let trace = self.run_trace(&run, &agent);
+        self.trace_resumed(&trace, &steps, begun);
         if steps.is_empty() {
             let now = self.clock.now();
             let instruction = new_step(
@@ -115,7 +119,12 @@ impl AgentRuntime {
                 }
                 NextMove::RunTools { model_step, calls } => {
                     let tools = self.tools_for(&agent, &allowed, replayed.open_skill.as_deref());
-                    let round = ToolRoundInput { model_step, calls, first_sequence: replayed.next_sequence };
+                    let round = ToolRoundInput {
+                        model_step,
+                        calls,
+                        first_sequence: replayed.next_sequence,
+                        trace: trace.clone(),
+                    };
                     match run_tool_round(self, &run, &registry, &tools, &approvals, round, &cancel).await? {
                         ToolRound::Stored(new_steps) => steps.extend(new_steps),
                         ToolRound::NeedsApproval { stored, requests } => {
@@ -150,7 +159,15 @@ impl AgentRuntime {
                         && let Some(boundary) = summary_boundary(&steps, self.settings.keep_recent_turns)
                     {
                         let summary = self
-                            .summarise(&run, model.as_ref(), &system, &steps, boundary, replayed.next_sequence, &cancel)
+                            .summarise(
+                                &trace,
+                                model.as_ref(),
+                                &system,
+                                &steps,
+                                boundary,
+                                replayed.next_sequence,
+                                &cancel,
+                            )
                             .await?;
                         let Some(summary) = summary else {
                             return self
@@ -169,7 +186,7 @@ impl AgentRuntime {
                     let started = self.clock.now();
                     let sequence = replayed.next_sequence;
                     let response = match self
-                        .call_model(run.id, sequence, model.as_ref(), request, estimated_input_tokens, &cancel)
+                        .call_model(&trace, sequence, model.as_ref(), request, estimated_input_tokens, &cancel)
                         .await?
                     {
                         ModelCallEnd::Reply(response) => response,
@@ -228,7 +245,7 @@ impl AgentRuntime {
     #[allow(clippy::too_many_arguments)]
     async fn summarise(
         &self,
-        run: &Run,
+        trace: &RunTrace,
         model: &dyn ChatModel,
         system: &str,
         steps: &[RunStep],
@@ -247,13 +264,13 @@ impl AgentRuntime {
         let estimated_input_tokens = estimate_tokens(system, &messages, &[]);
         let request = ChatRequest::new(messages).with_system(system).with_max_tokens(self.settings.max_output_tokens);
         let started = self.clock.now();
-        let response = match self.call_model(run.id, sequence, model, request, estimated_input_tokens, cancel).await? {
+        let response = match self.call_model(trace, sequence, model, request, estimated_input_tokens, cancel).await? {
             ModelCallEnd::Reply(response) => response,
             ModelCallEnd::Failed(error) => return Err(model_job_error(&error)),
             ModelCallEnd::Cancelled => return Ok(None),
         };
         let content = SummaryContent { text: response.text(), covers_through: boundary };
-        let mut summary = self.model_step(run.id, sequence, &response, started);
+        let mut summary = self.model_step(trace.run_id(), sequence, &response, started);
         summary.kind = StepKind::Summary;
         summary.content = json!(content);
         Ok(Some(summary))
@@ -324,8 +341,12 @@ impl AgentRuntime {
     ) -> Result<RunProgress, JobError> {
         let finish = RunFinish { outcome, output, error: error.map(|error| self.redactor.text(&error)) };
         match self.store.finish_run(run, finish).await {
+            Ok(finished) => {
+                self.trace_finished(&finished).await;
+                Ok(RunProgress::Finished(outcome))
+            }
             // Finished meanwhile (cancelled while we worked): that stands.
-            Ok(_) | Err(StoreError::Conflict { .. }) => Ok(RunProgress::Finished(outcome)),
+            Err(StoreError::Conflict { .. }) => Ok(RunProgress::Finished(outcome)),
             Err(error) => Err(store_failure(error)),
         }
     }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use steward_domain::time::start_of_utc_day;
-use steward_domain::{Agent, RunId, UserId};
+use steward_domain::{Agent, Run, RunId, UserId};
 use steward_llm::{ChatModel, LlmError, ModelId, ModelRegistry};
 use steward_store::{Store, StoreError};
 
@@ -14,6 +14,7 @@ use super::limits::{DEFAULT_LIMITS, EffectiveLimits, Stop, check_budget};
 use crate::clock::SharedClock;
 use crate::mcp::{AgentMcpTools, McpServers};
 use crate::outbound::Redactor;
+use crate::telemetry::{RunTrace, Telemetry};
 use crate::tools::{Tool, ToolRegistry};
 
 /// Settings of the runtime, from the configuration.
@@ -95,6 +96,8 @@ pub struct AgentRuntime {
     pub(crate) clock: SharedClock,
     /// The configured MCP servers, whose tools agents get as `mcp.*`.
     pub(crate) mcp: Option<Arc<McpServers>>,
+    /// Where runs' spans go (nowhere unless OpenTelemetry export is configured).
+    pub(crate) telemetry: Telemetry,
 }
 
 impl AgentRuntime {
@@ -106,7 +109,17 @@ impl AgentRuntime {
         settings: RuntimeSettings,
         redactor: Redactor,
     ) -> Self {
-        AgentRuntime { store, models, tools, skills, settings, redactor, clock: SharedClock::system(), mcp: None }
+        AgentRuntime {
+            store,
+            models,
+            tools,
+            skills,
+            settings,
+            redactor,
+            clock: SharedClock::system(),
+            mcp: None,
+            telemetry: Telemetry::disabled(),
+        }
     }
 
     /// Reads "now" from `clock` instead of the system clock (give it the
@@ -120,6 +133,21 @@ impl AgentRuntime {
     pub fn with_mcp(mut self, servers: Arc<McpServers>) -> Self {
         self.mcp = Some(servers);
         self
+    }
+
+    /// Exports runs' traces through `telemetry`.
+    pub fn with_telemetry(mut self, telemetry: Telemetry) -> Self {
+        self.telemetry = telemetry;
+        self
+    }
+
+    /// The trace of `run` by `agent`.
+    pub(crate) fn run_trace(&self, run: &Run, agent: &Agent) -> RunTrace {
+        let model = match &agent.model {
+            Some(name) => self.models.resolve_name(name),
+            None => self.models.default_model(),
+        };
+        RunTrace::new(&self.telemetry, &self.redactor, run, agent, model.ok())
     }
 
     /// The configured MCP servers, if any.

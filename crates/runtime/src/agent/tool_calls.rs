@@ -1,6 +1,7 @@
 //! One round of tool calls: the calls a model reply asked for, checked
 //! against the agent's allowlist and approvals, run concurrently, and each
-//! result stored as a step the moment it is known.
+//! result stored as a step the moment it is known (and sent as an
+//! `execute_tool` span of the run's trace).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use super::failures::store_failure;
 use super::runtime::AgentRuntime;
 use super::steps::{RequestedCall, ToolCallContent, new_step};
 use crate::handlers::JobError;
+use crate::telemetry::RunTrace;
 use crate::tools::{Tool, ToolContext, ToolError, ToolRegistry, wire_name};
 
 /// The most of a tool's result kept for the model and the trace.
@@ -45,6 +47,7 @@ pub(crate) struct ToolRoundInput {
     pub calls: Vec<(u32, RequestedCall)>,
     /// The sequence of the first result stored.
     pub first_sequence: u32,
+    pub trace: RunTrace,
 }
 
 /// Runs the calls of `round` with `tools`, those offered now of the agent's
@@ -59,7 +62,7 @@ pub(crate) async fn run_tool_round(
     round: ToolRoundInput,
     cancel: &CancellationToken,
 ) -> Result<ToolRound, JobError> {
-    let ToolRoundInput { model_step, calls, first_sequence } = round;
+    let ToolRoundInput { model_step, calls, first_sequence, trace } = round;
     let approvals: HashMap<&str, &Approval> = run_approvals
         .iter()
         .filter(|approval| approval.step_sequence == model_step)
@@ -82,7 +85,7 @@ pub(crate) async fn run_tool_round(
                     Err(error),
                     runtime.clock.now(),
                 );
-                stored.push(append(runtime, step, &mut sequence).await?);
+                stored.push(append(runtime, &trace, step, &mut sequence).await?);
             }
             Plan::AskApproval(tool) => requests.push(NewApproval {
                 step_sequence: model_step,
@@ -120,7 +123,7 @@ pub(crate) async fn run_tool_round(
                 Some((index, call, name, result, started)) => {
                     let result = result.map(|output| output.content).map_err(|error| describe(&error));
                     let step = result_step(runtime, run, model_step, index, &call, name, result, started);
-                    stored.push(append(runtime, step, &mut sequence).await?);
+                    stored.push(append(runtime, &trace, step, &mut sequence).await?);
                 }
                 None => break,
             },
@@ -199,9 +202,15 @@ fn result_step(
     stored
 }
 
-async fn append(runtime: &AgentRuntime, mut step: RunStep, sequence: &mut u32) -> Result<RunStep, JobError> {
+async fn append(
+    runtime: &AgentRuntime,
+    trace: &RunTrace,
+    mut step: RunStep,
+    sequence: &mut u32,
+) -> Result<RunStep, JobError> {
     step.sequence = *sequence;
     runtime.store.append_step(step.clone()).await.map_err(store_failure)?;
+    trace.tool_call(&step);
     *sequence += 1;
     Ok(step)
 }
