@@ -15,6 +15,9 @@ pub enum EquipmentProblemKind {
     Unknown,
     /// A known model whose provider has no API key on this server.
     NoKey,
+    /// A known tool that cannot work on this machine (`shell.run` without
+    /// bubblewrap).
+    Unavailable,
 }
 
 /// A refused tool or model name, with the field it came from.
@@ -48,7 +51,15 @@ impl AgentRuntime {
     fn check_tools(&self, tools: &[String]) -> Result<(), EquipmentProblem> {
         let known = self.tools.tool_names();
         for (index, name) in tools.iter().enumerate() {
-            if !known.iter().any(|tool| tool == name) {
+            if known.iter().any(|tool| tool == name) {
+                if let Some(reason) = self.tools.unavailable(name) {
+                    return Err(EquipmentProblem {
+                        kind: EquipmentProblemKind::Unavailable,
+                        field: format!("tools[{index}]"),
+                        message: format!("`{name}` cannot be enabled on this server: {reason}"),
+                    });
+                }
+            } else {
                 return Err(EquipmentProblem::unknown(
                     format!("tools[{index}]"),
                     format!(

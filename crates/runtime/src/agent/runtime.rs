@@ -72,6 +72,9 @@ pub trait ToolSource: Send + Sync {
     fn registry_for(&self, agent: &Agent) -> ToolRegistry;
     /// Every tool name an agent's allowlist may hold, sorted.
     fn tool_names(&self) -> Vec<String>;
+    /// Why the tool named cannot work on this machine (see
+    /// [`Tool::unavailable`](crate::tools::Tool::unavailable)).
+    fn unavailable(&self, name: &str) -> Option<String>;
 }
 
 impl ToolSource for ToolRegistry {
@@ -81,6 +84,10 @@ impl ToolSource for ToolRegistry {
 
     fn tool_names(&self) -> Vec<String> {
         self.names()
+    }
+
+    fn unavailable(&self, name: &str) -> Option<String> {
+        self.get(name).and_then(|tool| tool.unavailable())
     }
 }
 

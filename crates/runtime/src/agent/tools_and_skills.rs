@@ -108,6 +108,10 @@ impl ToolSource for HomeToolsAndSkills {
     fn tool_names(&self) -> Vec<String> {
         self.every_tool().names()
     }
+
+    fn unavailable(&self, name: &str) -> Option<String> {
+        self.every_tool().get(name).and_then(|tool| tool.unavailable())
+    }
 }
 
 impl SkillSource for HomeToolsAndSkills {

@@ -1,11 +1,13 @@
 //! The built-in tools, assembled into a [`ToolRegistry`]: the workspace
-//! tools, `http.fetch` and the skill tools, all in the default set, with the
-//! configured approvals applied.
+//! tools, `http.fetch` and the skill tools, all in the default set,
+//! `shell.run` for agents that list it, with the configured approvals
+//! applied.
 
 use std::sync::Arc;
 
 use super::config::{ToolsConfig, ToolsConfigError};
 use super::http::HttpFetch;
+use super::shell::ShellRun;
 use super::skill_tools::{SkillOpen, SkillReadResource};
 use super::workspace::{WorkspaceList, WorkspaceRead, WorkspaceSearch, WorkspaceWrite};
 use super::{Tool, ToolRegistry};
@@ -53,6 +55,7 @@ impl BuiltinTools {
         let max_read_bytes = self.config.workspace.max_read_bytes;
         registry.register(SkillOpen { catalog: Arc::clone(&skills) });
         registry.register(SkillReadResource { catalog: skills, max_read_bytes });
+        registry.register_when_listed(ShellRun { config: self.config.shell.clone() });
         registry
     }
 }

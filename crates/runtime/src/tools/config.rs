@@ -1,6 +1,6 @@
 //! Settings of the built-in tools: the `[tools]` table of Steward's
 //! configuration (limits of the workspace tools, the `http.fetch` allowlist,
-//! which tools need a person's approval).
+//! the `shell.run` sandbox, which tools need a person's approval).
 
 use std::time::Duration;
 
@@ -17,6 +17,7 @@ pub struct ToolsConfig {
     pub require_approval: Vec<String>,
     pub workspace: WorkspaceToolsConfig,
     pub http: HttpToolConfig,
+    pub shell: ShellToolConfig,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
@@ -46,6 +47,51 @@ pub struct HttpToolConfig {
     pub timeout_secs: u64,
     /// Most redirects followed.
     pub max_redirects: usize,
+}
+
+/// `shell.run`: commands under bubblewrap, for agents whose tool list names
+/// it (it is in no default set).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ShellToolConfig {
+    /// The bubblewrap program (`apt-get install bubblewrap`).
+    pub bwrap: String,
+    /// Calls wait for a person's approval; on unless turned off here.
+    pub require_approval: bool,
+    /// Ids of the agents whose commands may use the network; every other
+    /// agent's run in a network namespace of their own, with no interface but
+    /// loopback.
+    pub network_agents: Vec<i64>,
+    /// The user id commands run as when Steward runs as root (the default
+    /// is `nobody`); the workspace is handed to it before each command.
+    pub sandbox_uid: u32,
+    /// CPU seconds each process of a command may use.
+    pub cpu_secs: u64,
+    /// Address space of each process of a command, in MiB.
+    pub memory_mib: u64,
+    /// Most processes at once (the user's, for `sandbox_uid` when root).
+    pub max_processes: u64,
+    /// Wall-clock limit of a command; then its whole sandbox is killed.
+    pub timeout_secs: u64,
+    /// Most bytes of standard output, and of standard error, returned; the
+    /// rest is read and dropped (and said so).
+    pub max_output_bytes: u64,
+}
+
+impl Default for ShellToolConfig {
+    fn default() -> Self {
+        ShellToolConfig {
+            bwrap: "bwrap".into(),
+            require_approval: true,
+            network_agents: Vec::new(),
+            sandbox_uid: 65534,
+            cpu_secs: 30,
+            memory_mib: 1024,
+            max_processes: 256,
+            timeout_secs: 60,
+            max_output_bytes: 64 * 1024,
+        }
+    }
 }
 
 impl Default for WorkspaceToolsConfig {
@@ -80,6 +126,8 @@ pub enum ToolsConfigError {
     HttpClient(String),
     #[error("tools.{key} must be at least 1")]
     Zero { key: &'static str },
+    #[error("tools.shell.sandbox_uid must not be 0: commands would run as root")]
+    RootSandbox,
 }
 
 impl ToolsConfig {
@@ -87,6 +135,9 @@ impl ToolsConfig {
     /// rather than at the first tool call.
     pub fn validate(&self) -> Result<(), ToolsConfigError> {
         AddressPolicy::from_allowlist(&self.http.allow)?;
+        if self.shell.sandbox_uid == 0 {
+            return Err(ToolsConfigError::RootSandbox);
+        }
         let positive = [
             ("workspace.max_read_bytes", self.workspace.max_read_bytes == 0),
             ("workspace.max_write_bytes", self.workspace.max_write_bytes == 0),
@@ -94,6 +145,11 @@ impl ToolsConfig {
             ("workspace.max_search_results", self.workspace.max_search_results == 0),
             ("http.max_response_bytes", self.http.max_response_bytes == 0),
             ("http.timeout_secs", self.http.timeout_secs == 0),
+            ("shell.cpu_secs", self.shell.cpu_secs == 0),
+            ("shell.memory_mib", self.shell.memory_mib == 0),
+            ("shell.max_processes", self.shell.max_processes == 0),
+            ("shell.timeout_secs", self.shell.timeout_secs == 0),
+            ("shell.max_output_bytes", self.shell.max_output_bytes == 0),
         ];
         match positive.into_iter().find(|(_, is_zero)| *is_zero) {
             Some((key, _)) => Err(ToolsConfigError::Zero { key }),

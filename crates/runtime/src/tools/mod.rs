@@ -13,6 +13,7 @@ pub mod config;
 pub mod http;
 pub mod memory;
 mod registry;
+pub mod shell;
 mod skill_tools;
 mod workspace;
 
@@ -31,7 +32,7 @@ use tokio_util::sync::CancellationToken;
 use crate::confined::FileAccessError;
 
 pub use builtins::BuiltinTools;
-pub use config::{HttpToolConfig, ToolsConfig, ToolsConfigError, WorkspaceToolsConfig};
+pub use config::{HttpToolConfig, ShellToolConfig, ToolsConfig, ToolsConfigError, WorkspaceToolsConfig};
 pub use http::HttpFetch;
 pub use registry::{ToolRegistry, wire_name};
 pub use skill_tools::{SkillOpen, SkillReadResource};
@@ -54,6 +55,12 @@ pub trait Tool: Send + Sync + 'static {
     /// before the call until it is approved or rejected.
     fn requires_approval(&self) -> bool {
         false
+    }
+
+    /// Why the tool cannot work on this machine (a program it needs is
+    /// missing), saying how to fix it; an agent is then refused the tool.
+    fn unavailable(&self) -> Option<String> {
+        None
     }
 
     /// Runs the call. `input` has not been validated against the schema; a

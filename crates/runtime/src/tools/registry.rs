@@ -136,6 +136,10 @@ impl Tool for RequiringApproval {
         true
     }
 
+    fn unavailable(&self) -> Option<String> {
+        self.tool.unavailable()
+    }
+
     async fn call(&self, context: &ToolContext, input: Value) -> Result<ToolOutput, ToolError> {
         self.tool.call(context, input).await
     }

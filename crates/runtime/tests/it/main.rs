@@ -17,6 +17,8 @@ mod memory_rerank;
 mod memory_tools;
 mod outbound;
 mod schedules;
+mod shell_agent;
+mod shell_tool;
 mod skills;
 mod support;
 mod tool_registry;

@@ -80,3 +80,17 @@ pub fn invalid_input(outcome: Result<String, ToolError>) -> String {
         other => panic!("expected invalid input, got {other:?}"),
     }
 }
+
+/// `[tools.shell]` for tests that run real sandboxes: fails the test, with
+/// how to install it, when bubblewrap is missing (never skipped).
+pub fn sandbox_config(configure: impl FnOnce(&mut steward_runtime::tools::ShellToolConfig)) -> ToolsConfig {
+    let installed = std::process::Command::new("bwrap").arg("--version").output();
+    assert!(
+        installed.is_ok_and(|output| output.status.success()),
+        "these tests run commands under bubblewrap, which is missing: {}",
+        steward_runtime::tools::shell::install_hint()
+    );
+    let mut config = ToolsConfig::default();
+    configure(&mut config.shell);
+    config
+}

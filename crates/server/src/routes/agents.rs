@@ -59,7 +59,7 @@ pub async fn list_agents(
     responses(
         (status = 201, body = AgentResponse, description = "Created; `Location` names it"),
         (status = 409, body = ErrorResponse, description = "`already_exists`: the name is taken"),
-        (status = 422, body = ErrorResponse, description = "`invalid_field` (an unknown tool or model too), or \
+        (status = 422, body = ErrorResponse, description = "`invalid_field` (an unknown tool or model, or a tool this server cannot run, too), or \
             `model_unavailable`: the model's provider has no API key here"),
     )
 )]
@@ -98,7 +98,7 @@ pub async fn get_agent(
         (status = 200, body = AgentResponse),
         (status = 404, body = ErrorResponse),
         (status = 409, body = ErrorResponse, description = "`archived` or `already_exists`"),
-        (status = 422, body = ErrorResponse, description = "`invalid_field` (an unknown tool or model too), or \
+        (status = 422, body = ErrorResponse, description = "`invalid_field` (an unknown tool or model, or a tool this server cannot run, too), or \
             `model_unavailable`: the model's provider has no API key here"),
     )
 )]
@@ -133,7 +133,7 @@ pub(crate) fn check_equipment(state: &AppState, model: Option<&str>, tools: Opti
     };
     runtime.check_equipment(model, tools).map_err(|problem| {
         let code = match problem.kind {
-            EquipmentProblemKind::Unknown => ErrorCode::InvalidField,
+            EquipmentProblemKind::Unknown | EquipmentProblemKind::Unavailable => ErrorCode::InvalidField,
             EquipmentProblemKind::NoKey => ErrorCode::ModelUnavailable,
         };
         ApiError::new(code, problem.message).with_field(problem.field)
