@@ -35,6 +35,8 @@ pub mod error;
 pub mod event;
 pub mod fallback;
 mod http;
+#[cfg(feature = "local-embeddings")]
+pub mod local;
 pub mod message;
 pub mod model;
 pub mod model_id;
@@ -53,6 +55,8 @@ pub use error::{ErrorKind, LlmError, TimeoutPhase};
 pub use event::{ChatStream, Finish, StopReason, StreamEvent, ToolCall, Usage};
 pub use fallback::FallbackModel;
 pub use http::Timeouts;
+#[cfg(feature = "local-embeddings")]
+pub use local::LocalEmbeddingModel;
 pub use message::{ChatRequest, ContentPart, ImageSource, Message, ResponseFormat, Role, ToolChoice, ToolDefinition};
 pub use model::{ChatModel, EmbeddingModel, Embeddings, ModelId};
 pub use pricing::{ModelPrice, PriceTable};

@@ -305,8 +305,12 @@ impl ModelRegistry {
         self.chat_model(&id.to_string())
     }
 
-    /// An embedding model with retries (OpenAI-protocol providers only).
+    /// An embedding model with retries (OpenAI-protocol providers only), or
+    /// `local:/dir`: a sentence-transformers model run on the CPU.
     pub fn embedding_model(&self, name: &str) -> Result<Arc<dyn EmbeddingModel>, LlmError> {
+        if let Some(dir) = name.strip_prefix(LOCAL_PREFIX) {
+            return local_embedding_model(std::path::Path::new(dir));
+        }
         let id = self.resolve_name(name)?;
         let raw = self.client_for(&id)?.embedding_model(id.model(), self.price_of(&id))?;
         Ok(Arc::new(RetryingEmbeddingModel::new(raw, self.retrier.clone())))
@@ -344,4 +348,21 @@ fn custom_provider(
         token_limit_field: provider.token_limit_field.unwrap_or_default(),
         client: OnceLock::new(),
     })
+}
+
+/// The prefix of a local model's name: `local:/dir`.
+pub const LOCAL_PREFIX: &str = "local:";
+
+#[cfg(feature = "local-embeddings")]
+fn local_embedding_model(dir: &std::path::Path) -> Result<Arc<dyn EmbeddingModel>, LlmError> {
+    Ok(Arc::new(crate::local::LocalEmbeddingModel::load(dir)?))
+}
+
+#[cfg(not(feature = "local-embeddings"))]
+fn local_embedding_model(dir: &std::path::Path) -> Result<Arc<dyn EmbeddingModel>, LlmError> {
+    Err(LlmError::not_configured(format!(
+        "local embeddings ({}) need a steward built with the cargo feature `local-embeddings` \
+         (cargo build --release -p steward-cli --features local-embeddings)",
+        dir.display()
+    )))
 }

@@ -7,6 +7,8 @@ mod boundary;
 mod costs;
 mod embeddings;
 mod faults;
+#[cfg(feature = "local-embeddings")]
+mod local_embeddings;
 mod registry;
 mod secrets;
 mod streaming;
