@@ -1,8 +1,11 @@
-//! Validation at the door: an agent with an unknown tool or model, or a
-//! model whose provider has no key here, is refused before anything is
-//! stored, naming the field and the closest known name.
+//! Validation at the door: an agent with an unknown tool or model, a model
+//! whose provider has no key here, or `shell.run` on a server without
+//! bubblewrap, is refused before anything is stored, naming the field and
+//! the closest known name (or how to install what is missing).
 
 use serde_json::json;
+use steward_runtime::tools::ToolsConfig;
+use steward_test_support::TestDatabase;
 
 use crate::support::{TestApp, api_tests};
 
@@ -79,4 +82,21 @@ async fn known_tools_and_models_are_accepted(app: TestApp) {
     let refused = app.refused(app.post("/api/v1/agents", body)).await;
     let message = refused.assert_error(422, "invalid_field", Some("model"));
     assert!(message.contains("is not of the form provider/model"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shell_tool_without_bubblewrap_is_refused_saying_how_to_install_it() {
+    let mut tools = ToolsConfig::default();
+    tools.shell.bwrap = "/nonexistent/bwrap".into();
+    let app = TestApp::with_tools(TestDatabase::sqlite(), &tools, |state| state).await;
+    let body = json!({"name": "Builder", "goal": "G", "tools": ["workspace.read", "shell.run"]});
+    let refused = app.refused(app.post("/api/v1/agents", body)).await;
+    let message = refused.assert_error(422, "invalid_field", Some("tools[1]"));
+    assert!(message.starts_with("`shell.run` cannot be enabled on this server: "), "{message}");
+    assert!(message.contains("apt-get install bubblewrap"), "{message}");
+
+    let agent = app.agent("Builder").await;
+    let refused = app.refused(app.patch(&format!("/api/v1/agents/{agent}"), json!({"tools": ["shell.run"]}))).await;
+    refused.assert_error(422, "invalid_field", Some("tools[0]"));
+    assert_eq!(app.get(&format!("/api/v1/agents/{agent}")).await.assert_status(200)["tools"], json!(null));
 }

@@ -41,8 +41,17 @@ impl TestApp {
 
     /// Like [`TestApp::start`], with the state adjusted by `configure`.
     pub async fn with(database: TestDatabase, configure: impl FnOnce(AppState) -> AppState) -> TestApp {
+        TestApp::with_tools(database, &ToolsConfig::default(), configure).await
+    }
+
+    /// Like [`TestApp::with`], with the runtime's tools configured by `tools`.
+    pub async fn with_tools(
+        database: TestDatabase,
+        tools: &ToolsConfig,
+        configure: impl FnOnce(AppState) -> AppState,
+    ) -> TestApp {
         let mut app = TestApp::without_runtime(database).await;
-        let agents = Agents::start(app.store.clone(), &ToolsConfig::default()).await;
+        let agents = Agents::start(app.store.clone(), tools).await;
         app.state = configure(app.state.with_agents(agents.runtime.clone()));
         app.agents = Some(agents);
         app
