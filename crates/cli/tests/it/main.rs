@@ -30,6 +30,7 @@ mod openai_endpoint;
 mod pipes;
 mod projects;
 mod readme_tour;
+mod routine_living_docs;
 mod routines;
 mod schedule_firing;
 mod schedule_preview;
