@@ -10,7 +10,7 @@ use steward_server::api::{
 };
 
 use crate::client::ApiClient;
-use crate::input::{AgentRef, parse_agent, parse_id, resolve_agent};
+use crate::input::{AgentRef, parse_agent, parse_id, resolve_agent, routine_path as path};
 use crate::options::GlobalOptions;
 use crate::output::{self, local_time, or_dash, print_json, say, truncate};
 
@@ -178,19 +178,6 @@ pub async fn run(command: RoutineCommand, global: &GlobalOptions) -> anyhow::Res
             Ok(())
         }
     }
-}
-
-/// The routine's API path, its name percent-encoded.
-pub(crate) fn path(name: &str) -> String {
-    let mut encoded = String::new();
-    for byte in name.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            encoded.push(char::from(byte));
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    format!("/routines/{encoded}")
 }
 
 async fn add(client: &ApiClient, args: AddArgs, global: &GlobalOptions) -> anyhow::Result<()> {

@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 use steward_server::api::{RoutineResponse, UpdateRoutineRequest};
 
 use crate::client::ApiClient;
-use crate::input::{AgentRef, parse_agent, resolve_agent};
+use crate::input::{AgentRef, parse_agent, resolve_agent, routine_path};
 use crate::options::GlobalOptions;
 use crate::output::{or_dash, print_json, say};
 
@@ -78,8 +78,7 @@ pub async fn edit(client: &ApiClient, args: EditArgs, global: &GlobalOptions) ->
     }
     if let Some(repo) = &args.repo {
         let path = std::path::absolute(repo).with_context(|| format!("cannot resolve {}", repo.display()))?;
-        let mut source = match client.get::<RoutineResponse>(&super::routine::path(&args.name), &[]).await?.body.sources
-        {
+        let mut source = match client.get::<RoutineResponse>(&routine_path(&args.name), &[]).await?.body.sources {
             Value::Object(mut sources) => sources.remove("repo").filter(|repo| repo.is_object()).unwrap_or(json!({})),
             _ => json!({}),
         };
@@ -104,7 +103,7 @@ pub async fn edit(client: &ApiClient, args: EditArgs, global: &GlobalOptions) ->
              --disable"
         );
     }
-    let reply = client.patch::<_, RoutineResponse>(&super::routine::path(&args.name), &request).await?;
+    let reply = client.patch::<_, RoutineResponse>(&routine_path(&args.name), &request).await?;
     if global.json {
         print_json(&reply.raw);
         return Ok(());
