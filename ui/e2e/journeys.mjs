@@ -260,6 +260,28 @@ try {
   await routineCard.locator('td .badge-dead').waitFor();
   check((await routineCard.getByText(/bot token is not set/).count()) === 1, 'the delivery says why it failed');
 
+  // 12b. The routine edited from its card: a refused *when* is named and changes nothing; then its
+  // schedule, prompt and destinations are changed at once, and the card shows the new schedule.
+  step('a routine is edited: a refused field is named, then its schedule, prompt and destinations change');
+  await routineCard.getByRole('button', { name: 'Edit' }).click();
+  const editor = routineCard.getByRole('form', { name: 'Edit Morning plan' });
+  await editor.getByLabel('When (empty: fired by hand)').fill('sometimes');
+  await editor.getByLabel('Prompt template').fill('Plan my week, {{ weekday }}.');
+  await editor.getByRole('button', { name: 'Save' }).click();
+  await editor.locator('input[aria-invalid="true"]').waitFor();
+  const unchanged = (await api('/routines')).routines.find((routine) => routine.name === 'Morning plan');
+  check(unchanged.template === 'Plan my day, {{ weekday }}.' && unchanged.schedules.length === 0, 'a refused edit changes nothing');
+  await editor.getByLabel('When (empty: fired by hand)').fill('weekdays at 07:30');
+  await editor.getByLabel('Delivers to (one destination per line)').fill('slack:#plans\nmailto:ada@example.com');
+  await editor.getByRole('button', { name: 'Save' }).click();
+  await routineCard.getByText('weekdays at 07:30').waitFor();
+  const edited = (await api('/routines')).routines.find((routine) => routine.name === 'Morning plan');
+  check(edited.template === 'Plan my week, {{ weekday }}.', `the prompt is saved: ${edited.template}`);
+  check(JSON.stringify(edited.deliver) === JSON.stringify(['slack:#plans', 'mailto:ada@example.com']), `the destinations: ${edited.deliver}`);
+  check((await api('/schedules/Morning%20plan')).when === 'weekdays at 07:30', 'its schedule fires at the new time');
+  const updated = await api('/events?kind=routine.updated');
+  check(updated.events.length === 1 && updated.events[0].data.fields.includes('when'), `one routine.updated event: ${JSON.stringify(updated)}`);
+
   // 13. An OpenAI client talks to the agent: the agent's page says how, the official wire format
   // answers, and the conversation shows in the agent's chat.
   step("an OpenAI client talks to the agent; the conversation shows in its chat");

@@ -148,6 +148,19 @@ pub async fn read_line(prompt: &str) -> anyhow::Result<Option<String>> {
     .await?
 }
 
+/// The routine's API path, its name percent-encoded.
+pub fn routine_path(name: &str) -> String {
+    let mut encoded = String::new();
+    for byte in name.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    format!("/routines/{encoded}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

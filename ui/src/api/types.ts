@@ -414,6 +414,8 @@ export interface Routine {
   tz: string;
   after: string | null;
   schedules: string[];
+  // False when every schedule that fires it is paused.
+  enabled: boolean;
   last_fire: RoutineFire | null;
   created_at: string;
 }

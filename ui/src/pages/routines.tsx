@@ -1,7 +1,7 @@
 // Routines: each with its schedule, zone and destinations, its last fire
 // (trigger, run, sources that could not be read, each delivery's status),
-// run now, and a dry-run preview (the context, the prompt, where it would
-// deliver; nothing started or sent).
+// run now, a dry-run preview (the context, the prompt, where it would
+// deliver; nothing started or sent), and an edit form (`routine-edit.tsx`).
 
 import { useState } from 'preact/hooks';
 import { ApiError, get, post } from '../api/client';
@@ -11,6 +11,7 @@ import { useData } from '../components/data';
 import { Badge, Empty, ErrorNote, Json, Loading, LongText, PageHeader, toast } from '../components/ui';
 import { formatTime } from '../format';
 import { about, useLiveReload } from '../live';
+import { RoutineEditor } from './routine-edit';
 
 export function RoutinesPage() {
   const { data, error, reload } = useData((signal) => get<{ routines: Routine[] }>('/routines', signal).then((page) => page.routines), []);
@@ -38,6 +39,7 @@ export function RoutinesPage() {
 function RoutineCard({ routine, onChanged }: { routine: Routine; onChanged: () => void }) {
   const [busy, setBusy] = useState(false);
   const [preview, setPreview] = useState<RoutinePreview | null>(null);
+  const [editing, setEditing] = useState(false);
   const run = async (dryRun: boolean) => {
     setBusy(true);
     try {
@@ -59,7 +61,8 @@ function RoutineCard({ routine, onChanged }: { routine: Routine; onChanged: () =
     <section class="card" id={`routine-${routine.id}`} aria-labelledby={`routine-${routine.id}-name`}>
       <h2 id={`routine-${routine.id}-name`}>{routine.name}</h2>
       <p>
-        {routine.schedules.length > 0 ? <code>{routine.schedules.join(', ')}</code> : 'fired by hand or trigger'} in {routine.tz} · agent{' '}
+        {routine.schedules.length > 0 ? <code>{routine.schedules.join(', ')}</code> : 'fired by hand or trigger'} in {routine.tz}
+        {routine.schedules.length > 0 && !routine.enabled ? <> <Badge value="paused" /></> : null} · agent{' '}
         <a href={`/agents/${routine.agent_id}`}>{agentName(routine.agent_id)}</a>
         {routine.after ? <> · after <code>{routine.after}</code></> : null}
       </p>
@@ -67,7 +70,17 @@ function RoutineCard({ routine, onChanged }: { routine: Routine; onChanged: () =
       <div class="toolbar" role="group" aria-label={`Commands for ${routine.name}`}>
         <button type="button" disabled={busy} onClick={() => run(false)}>Run now</button>
         <button type="button" disabled={busy} onClick={() => run(true)}>Preview</button>
+        <button type="button" aria-expanded={editing} onClick={() => setEditing(!editing)}>{editing ? 'Close editor' : 'Edit'}</button>
       </div>
+      {editing && (
+        <RoutineEditor
+          routine={routine}
+          onSaved={() => {
+            setEditing(false);
+            onChanged();
+          }}
+        />
+      )}
       {fire ? <LastFire fire={fire} /> : <p class="muted">No fires yet.</p>}
       {preview && <Preview preview={preview} />}
     </section>

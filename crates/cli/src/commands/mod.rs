@@ -33,6 +33,7 @@ pub mod nodes;
 pub mod project;
 pub mod restore;
 pub mod routine;
+pub mod routine_edit;
 pub mod runs;
 pub mod schedule;
 pub mod schedule_manage;

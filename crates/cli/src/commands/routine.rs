@@ -1,16 +1,16 @@
 //! `steward routine …`: routines — add one from a built-in template (or a
-//! template file), list, show with its fires, run now or dry-run (the
+//! template file), edit one (`routine_edit`), list, show with its fires, run now or dry-run (the
 //! context, the prompt and where it would deliver; nothing sent), replay a
 //! fire from its stored inputs, remove. `templates` lists the built-ins.
 
 use anyhow::Context;
 use steward_server::api::{
-    CreateRoutineRequest, ReplayRequest, RoutineFireListResponse, RoutineFireResponse, RoutineListResponse,
+    CreateRoutineRequest, ReplayRequest, RepoBody, RoutineFireListResponse, RoutineFireResponse, RoutineListResponse,
     RoutineResponse, RunRoutineRequest, RunRoutineResponse, TemplateListResponse,
 };
 
 use crate::client::ApiClient;
-use crate::input::{AgentRef, parse_agent, parse_id, resolve_agent};
+use crate::input::{AgentRef, parse_agent, parse_id, resolve_agent, routine_path as path};
 use crate::options::GlobalOptions;
 use crate::output::{self, local_time, or_dash, print_json, say, truncate};
 
@@ -18,6 +18,8 @@ use crate::output::{self, local_time, or_dash, print_json, say, truncate};
 pub enum RoutineCommand {
     /// Add a routine from a built-in template (`steward routine templates`) or a template file.
     Add(Box<AddArgs>),
+    /// Change a routine: its when, agent, prompt, sources, destinations, zone, or pause it.
+    Edit(Box<super::routine_edit::EditArgs>),
     /// List routines with their schedule and last fire.
     List,
     /// Show a routine, its template and its recent fires with their deliveries.
@@ -56,7 +58,8 @@ pub enum RoutineCommand {
 #[derive(Debug, clap::Args)]
 pub struct AddArgs {
     pub name: String,
-    /// A built-in template: morning-plan, midday-check, evening-summary, weekly-review, strategy, discovery, stakeholder.
+    /// A built-in template: morning-plan, midday-check, evening-summary, weekly-review, strategy, discovery,
+    /// stakeholder, living-docs (with --repo).
     #[arg(long, value_name = "TEMPLATE", required_unless_present = "template_file")]
     pub template: Option<String>,
     /// A minijinja template file (replaces the built-in's text).
@@ -90,12 +93,22 @@ pub struct AddArgs {
     /// Fire when this routine's run completes.
     #[arg(long, value_name = "ROUTINE")]
     pub after: Option<String>,
+    /// The git repository whose commits it folds into a document (living-docs).
+    #[arg(long, value_name = "PATH")]
+    pub repo: Option<std::path::PathBuf>,
+    /// The document it keeps current, relative to the repository (ARCHITECTURE.md by default).
+    #[arg(long, value_name = "FILE", requires = "repo")]
+    pub document: Option<String>,
+    /// Write the agent's text at once instead of keeping a proposal for `steward sync apply`.
+    #[arg(long, requires = "repo")]
+    pub apply: bool,
 }
 
 pub async fn run(command: RoutineCommand, global: &GlobalOptions) -> anyhow::Result<()> {
     let client = ApiClient::new(&global.server_url()?)?;
     match command {
         RoutineCommand::Add(args) => add(&client, *args, global).await,
+        RoutineCommand::Edit(args) => super::routine_edit::edit(&client, *args, global).await,
         RoutineCommand::List => {
             let reply = client.get::<RoutineListResponse>("/routines", &[]).await?;
             if global.json {
@@ -167,19 +180,6 @@ pub async fn run(command: RoutineCommand, global: &GlobalOptions) -> anyhow::Res
     }
 }
 
-/// The routine's API path, its name percent-encoded.
-fn path(name: &str) -> String {
-    let mut encoded = String::new();
-    for byte in name.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            encoded.push(char::from(byte));
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    format!("/routines/{encoded}")
-}
-
 async fn add(client: &ApiClient, args: AddArgs, global: &GlobalOptions) -> anyhow::Result<()> {
     let text = match &args.template_file {
         Some(file) => Some(std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?),
@@ -198,6 +198,18 @@ async fn add(client: &ApiClient, args: AddArgs, global: &GlobalOptions) -> anyho
         when: args.when,
         manual: args.manual,
         after: args.after,
+        repo: match args.repo {
+            // The server reads the repository: give it a path that does not depend on this shell's folder.
+            Some(path) => Some(RepoBody {
+                path: std::path::absolute(&path)
+                    .with_context(|| format!("cannot resolve {}", path.display()))?
+                    .display()
+                    .to_string(),
+                document: args.document,
+                apply: args.apply,
+            }),
+            None => None,
+        },
     };
     let reply = client.post::<_, RoutineResponse>("/routines", &request).await?;
     if global.json {

@@ -8,7 +8,8 @@
 //! approved, the command palette, a schedule paused and fired, memory
 //! (a remembered preference found, forgotten with a reason and seen closed
 //! in its entity's history, a core block written and edited), a routine previewed and fired with
-//! its delivery's status shown, an OpenAI client's completion seen in the
+//! its delivery's status shown and then edited (a refused *when* named, then its schedule, prompt
+//! and destinations changed), an OpenAI client's completion seen in the
 //! agent's chat; then screenshots of every main page at
 //! 1280 and 390 px (`target/ui-screenshots/`) and axe-core checks.
 //!

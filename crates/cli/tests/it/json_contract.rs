@@ -102,6 +102,11 @@ const WALK: &[(&str, &[&str], Expect)] = &[
     ("routine add", ROUTINE_ADD, Answer),
     ("routine list", &["routine", "list"], Answer),
     ("routine show", &["routine", "show", "walkabout"], Answer),
+    (
+        "routine edit",
+        &["routine", "edit", "Walkabout", "--when", "weekdays at 13:00", "--add-deliver", "file:/tmp/walk.md"],
+        Answer,
+    ),
     ("routine run", &["routine", "run", "Walkabout", "--dry-run"], Answer),
     ("routine replay", &["routine", "replay", "987654"], Error("not_found")),
     ("routine remove", &["routine", "remove", "Walkabout", "--yes"], Answer),

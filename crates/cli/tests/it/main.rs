@@ -32,6 +32,7 @@ mod otel;
 mod pipes;
 mod projects;
 mod readme_tour;
+mod routine_living_docs;
 mod routines;
 mod schedule_firing;
 mod schedule_preview;

@@ -106,6 +106,7 @@ impl EventKind {
     pub const DELIVERY_SENT: &'static str = "delivery.sent";
     pub const DELIVERY_FAILED: &'static str = "delivery.failed";
     pub const ROUTINE_FIRED: &'static str = "routine.fired";
+    pub const ROUTINE_UPDATED: &'static str = "routine.updated";
     pub const MEMORY_EPISODE_INGESTED: &'static str = "memory.episode_ingested";
     pub const MEMORY_FACT_INVALIDATED: &'static str = "memory.fact_invalidated";
     pub const SCHEDULE_CREATED: &'static str = "schedule.created";

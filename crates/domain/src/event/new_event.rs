@@ -167,6 +167,12 @@ pub enum NewEvent {
         run_id: Option<RunId>,
         dry_run: bool,
     },
+    /// A routine was edited: the fields changed (`agent`, `template`,
+    /// `sources`, `deliver`, `tz`, `when`, `enabled`); the actor says who.
+    RoutineUpdated {
+        routine: RoutineId,
+        fields: Vec<&'static str>,
+    },
     /// Memory stored what an episode yields.
     MemoryEpisodeIngested {
         episode: EpisodeId,
@@ -304,6 +310,7 @@ impl NewEvent {
             NewEvent::DeliverySent { .. } => EventKind::DELIVERY_SENT,
             NewEvent::DeliveryFailed { .. } => EventKind::DELIVERY_FAILED,
             NewEvent::RoutineFired { .. } => EventKind::ROUTINE_FIRED,
+            NewEvent::RoutineUpdated { .. } => EventKind::ROUTINE_UPDATED,
             NewEvent::MemoryEpisodeIngested { .. } => EventKind::MEMORY_EPISODE_INGESTED,
             NewEvent::MemoryFactInvalidated { .. } => EventKind::MEMORY_FACT_INVALIDATED,
             NewEvent::ScheduleCreated { .. } => EventKind::SCHEDULE_CREATED,
@@ -347,7 +354,9 @@ impl NewEvent {
             NewEvent::DeliverySent { delivery, .. } | NewEvent::DeliveryFailed { delivery, .. } => {
                 (EventSubject::Delivery, delivery.get())
             }
-            NewEvent::RoutineFired { routine, .. } => (EventSubject::Routine, routine.get()),
+            NewEvent::RoutineFired { routine, .. } | NewEvent::RoutineUpdated { routine, .. } => {
+                (EventSubject::Routine, routine.get())
+            }
             NewEvent::MemoryEpisodeIngested { episode, .. } => (EventSubject::Episode, episode.get()),
             NewEvent::MemoryFactInvalidated { fact, .. } => (EventSubject::Fact, fact.get()),
             NewEvent::ScheduleCreated { schedule, .. }
@@ -442,6 +451,7 @@ impl NewEvent {
             NewEvent::RoutineFired { fire, trigger, run_id, dry_run, .. } => {
                 json!({ "fire": fire, "trigger": trigger, "run_id": run_id, "dry_run": dry_run })
             }
+            NewEvent::RoutineUpdated { fields, .. } => json!({ "fields": fields }),
             NewEvent::MemoryEpisodeIngested { entities_created, facts_created, facts_merged, facts_closed, .. } => {
                 json!({
                     "entities_created": entities_created, "facts_created": facts_created,

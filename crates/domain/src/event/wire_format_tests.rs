@@ -335,6 +335,11 @@ fn delivery_and_routine_events_keep_their_fields() {
             "routine.fired",
             r#"{"dry_run":false,"fire":9,"run_id":2,"trigger":"manual"}"#,
         ),
+        (
+            NewEvent::RoutineUpdated { routine: RoutineId(1), fields: vec!["agent", "when"] },
+            "routine.updated",
+            r#"{"fields":["agent","when"]}"#,
+        ),
     ];
     for (event, kind, data) in cases {
         assert_eq!(event.kind(), kind);

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::delivery::Destination;
 use crate::ids::{AgentId, RoutineId, UserId};
-use crate::schedule::ScheduleZone;
+use crate::schedule::{NewSchedule, ScheduleZone};
 use crate::validation::{ValidationError, check_display_name, check_text};
 
 pub use fire::{FireInputs, FireTrigger, NewFire, RoutineFire, SourceValue};
@@ -52,6 +52,25 @@ pub struct RoutineSources {
     pub priorities: Option<String>,
     /// Routines whose latest completed output is read (`evening-summary`).
     pub outputs: Vec<String>,
+    /// A git repository whose commits since a document's last sync are
+    /// folded into it by the fire's run (`living-docs`).
+    pub repo: Option<RepoSource>,
+}
+
+/// The repository of a `living-docs` routine and the document it keeps current.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepoSource {
+    /// The repository's working tree (any folder inside it).
+    pub path: String,
+    /// The document, relative to the repository's root; by default
+    /// ARCHITECTURE.md, or DESIGN.md when only that one exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<String>,
+    /// Write the agent's text at once; otherwise it is kept as a proposal
+    /// (shown as a diff by `steward sync status`, written by `steward sync apply`).
+    #[serde(default)]
+    pub apply: bool,
 }
 
 impl RoutineSources {
@@ -70,6 +89,12 @@ impl RoutineSources {
         }
         for (index, name) in self.outputs.iter().enumerate() {
             check_display_name(&format!("sources.outputs[{index}]"), name, limits::NAME_CHARS)?;
+        }
+        if let Some(repo) = &self.repo {
+            check_text("sources.repo.path", &repo.path, limits::SOURCE_CHARS)?;
+            if let Some(document) = &repo.document {
+                check_text("sources.repo.document", document, limits::SOURCE_CHARS)?;
+            }
         }
         Ok(())
     }
@@ -99,6 +124,50 @@ impl Routine {
     /// The parsed destinations (stored ones were checked when added).
     pub fn destinations(&self) -> Result<Vec<Destination>, ValidationError> {
         parse_destinations(&self.deliveries)
+    }
+}
+
+/// An edit of a routine: each field given replaces the stored one. The
+/// store writes it, with the schedule change, in one transaction.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RoutineChange {
+    pub agent_id: Option<AgentId>,
+    pub template: Option<String>,
+    pub sources: Option<RoutineSources>,
+    pub deliveries: Option<Vec<String>>,
+    pub zone: Option<String>,
+    /// Replaces the routine's own schedule (the one of its name); `Some(None)` removes it.
+    pub schedule: Option<Option<NewSchedule>>,
+    /// Resumes (`true`) or pauses (`false`) every schedule that fires it.
+    pub enabled: Option<bool>,
+}
+
+impl RoutineChange {
+    /// The names of the fields it changes, as the event lists them.
+    pub fn fields(&self) -> Vec<&'static str> {
+        let given = [
+            ("agent", self.agent_id.is_some()),
+            ("template", self.template.is_some()),
+            ("sources", self.sources.is_some()),
+            ("deliver", self.deliveries.is_some()),
+            ("tz", self.zone.is_some()),
+            ("when", self.schedule.is_some()),
+            ("enabled", self.enabled.is_some()),
+        ];
+        given.into_iter().filter(|(_, given)| *given).map(|(name, _)| name).collect()
+    }
+
+    /// The routine as it would be after the change, to validate whole.
+    pub fn applied_to(&self, routine: &Routine) -> NewRoutine {
+        NewRoutine {
+            name: routine.name.clone(),
+            agent_id: self.agent_id.unwrap_or(routine.agent_id),
+            template: self.template.clone().unwrap_or_else(|| routine.template.clone()),
+            sources: self.sources.clone().unwrap_or_else(|| routine.sources.clone()),
+            deliveries: self.deliveries.clone().unwrap_or_else(|| routine.deliveries.clone()),
+            zone: self.zone.clone().unwrap_or_else(|| routine.zone.clone()),
+            after: routine.after.clone(),
+        }
     }
 }
 
@@ -171,6 +240,7 @@ mod tests {
         assert_eq!(field(|r| r.zone = "Mars/Olympus".into()), "tz");
         assert_eq!(field(|r| r.sources.calendars.push(String::new())), "sources.calendars[1]");
         assert_eq!(field(|r| r.after = Some("Morning-Plan".into())), "after");
+        assert_eq!(field(|r| r.sources.repo = Some(RepoSource::default())), "sources.repo.path");
     }
 
     #[test]

@@ -11,17 +11,20 @@
 //! - [`hook`]: the post-commit hook and the recent-changes log it writes.
 //! - [`attachments`]: which agents carry which documents in their context.
 //! - [`files`]: writes that leave the old file or the new one, never half.
+//! - [`fold`]: the `living_docs.fold` job, reading a finished run into its
+//!   document, for sync jobs and `living-docs` routines alike.
 //!
 //! - `crate::living_docs_jobs`: the same sync as queue jobs (`living_docs.sync` starts the
-//!   runs, `living_docs.fold` reads each finished run into its document),
-//!   for the server and routines; the CLI's `sync run` drives the steps
-//!   itself through the API.
+//!   runs and enqueues their folds), for the server; the CLI's `sync run`
+//!   drives the steps itself through the API. A `living-docs` routine reads
+//!   its repository as a context source and enqueues the fold itself.
 //!
 //! [`COMMIT_JOB_KIND`] is the job the hook enqueues to tell a running
 //! Steward about a commit.
 
 pub mod attachments;
 pub mod files;
+pub mod fold;
 pub mod git;
 pub mod hook;
 pub mod status;

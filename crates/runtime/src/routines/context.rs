@@ -1,7 +1,8 @@
 //! Building a fire's inputs: each source the routine names is read (the
 //! calendar of the fire's day in the routine's zone, open actions and their
 //! deadlines, runs since the previous fire, a priorities file, the latest
-//! output of other routines). A source that fails is recorded as missing
+//! output of other routines, a repository's commits since its document's
+//! last sync — `living_docs.rs`). A source that fails is recorded as missing
 //! with the reason; the prompt says so (see `template.rs`).
 
 use std::collections::BTreeMap;
@@ -58,6 +59,9 @@ impl ContextReader<'_> {
         }
         if !sources_of.outputs.is_empty() {
             sources.insert("outputs".into(), self.outputs(user, &sources_of.outputs, at).await);
+        }
+        if let Some(repo) = &sources_of.repo {
+            sources.insert(super::living_docs::SOURCE.into(), super::living_docs::read(repo).await);
         }
         FireInputs { at, zone: zone.name().to_string(), today, input, sources }
     }

@@ -79,7 +79,17 @@ impl JobHandler for RoutineHandler {
                 input: None,
             }
         };
-        let record = self.routines.fire(job.user_id, &routine, request).await.map_err(job_error)?;
+        let record = match self.routines.fire(job.user_id, &routine, request).await {
+            Ok(record) => record,
+            // A living-docs routine with no new commits has nothing to do.
+            Err(UseCaseError::Invalid(refused))
+                if refused.field == super::living_docs::SOURCE
+                    && refused.message.contains(super::living_docs::UP_TO_DATE) =>
+            {
+                return Ok(json!({ "skipped": refused.message }));
+            }
+            Err(error) => return Err(job_error(error)),
+        };
         Ok(fired(&record))
     }
 }

@@ -4,6 +4,8 @@
 //! (`steward_store::RoutineStore::record_fire`). The `routine.run` job kind
 //! ([`handler`]) fires routines for the scheduler and for routines that
 //! follow another's completion. Built-in templates are in [`templates`].
+//! A routine with a `repo` source ([`living_docs`]) has its run's answer
+//! folded into the repository's document by a job after the run.
 //!
 //! A fire's inputs are stored, so `replay` renders the routine's template
 //! again from what the fire saw, delivering only when asked and never
@@ -11,6 +13,7 @@
 
 pub mod context;
 pub mod handler;
+pub mod living_docs;
 pub mod template;
 pub mod templates;
 
@@ -25,6 +28,7 @@ use steward_store::{FireRecord, Store};
 pub use self::handler::{RoutineHandler, RoutineLabels};
 use crate::calendar::CalendarSource;
 use crate::clock::SharedClock;
+use crate::living_docs::sync::PreparedSync;
 use crate::use_case_error::UseCaseError;
 
 /// How a routine is fired.
@@ -103,6 +107,7 @@ impl Routines {
             return Ok(fire);
         }
         let preview = self.preview(user, routine, &request).await?;
+        let prepared = living_docs::prepared(routine, &preview.inputs)?;
         let new = NewFire {
             routine_id: routine.id,
             trigger: request.trigger,
@@ -114,7 +119,7 @@ impl Routines {
             destinations: routine.destinations()?,
             deliveries_of: None,
         };
-        self.record(user, routine, new).await
+        self.record(user, routine, new, prepared).await
     }
 
     /// Fires again from a past fire's stored inputs with the routine's
@@ -130,6 +135,7 @@ impl Routines {
         let past = self.store.get_fire(user, id).await?;
         let routine = self.store.get_routine(user, past.routine_id).await?;
         let prompt = template::render(&routine.template, &past.inputs).map_err(|error| error.of_field("template"))?;
+        let prepared = living_docs::prepared(&routine, &past.inputs)?;
         let new = NewFire {
             routine_id: routine.id,
             trigger: FireTrigger::Replay,
@@ -141,7 +147,7 @@ impl Routines {
             destinations: if deliver { routine.destinations()? } else { Vec::new() },
             deliveries_of: (!resend).then_some(past.id),
         };
-        self.record(user, &routine, new).await
+        self.record(user, &routine, new, prepared).await
     }
 
     async fn fired_with(&self, user: UserId, routine: &Routine, key: &str) -> Result<Option<FireRecord>, UseCaseError> {
@@ -161,9 +167,20 @@ impl Routines {
         }
     }
 
-    async fn record(&self, user: UserId, routine: &Routine, new: NewFire) -> Result<FireRecord, UseCaseError> {
+    async fn record(
+        &self,
+        user: UserId,
+        routine: &Routine,
+        new: NewFire,
+        prepared: Option<PreparedSync>,
+    ) -> Result<FireRecord, UseCaseError> {
         let record = self.store.record_fire(user, new).await?;
         if record.created {
+            if let (Some(prepared), Some(run)) = (prepared, &record.run) {
+                // Keyed by run and job: a second enqueue is the first.
+                let fold = living_docs::fold(routine, prepared, run.id, run.job_id);
+                self.store.enqueue(user, vec![fold]).await?;
+            }
             handler::enqueue_followers(self.store.as_ref(), user, routine, &record).await?;
         }
         Ok(record)

@@ -3,7 +3,8 @@
 //! sources and (for some) a schedule. To add one, write its text beside the
 //! others in `builtin/` and add an entry to [`BUILTINS`].
 
-use steward_domain::routine::{CalendarSpan, RoutineSources};
+use steward_domain::ValidationError;
+use steward_domain::routine::{CalendarSpan, RepoSource, RoutineSources};
 
 /// A template a routine can start from.
 #[derive(Clone, Copy, Debug)]
@@ -18,19 +19,34 @@ pub struct BuiltinTemplate {
     pub calendar_span: CalendarSpan,
     /// Routines whose latest output it reads.
     pub outputs: &'static [&'static str],
+    /// It folds a git repository's commits into a document: a routine made
+    /// from it must name the repository.
+    pub repo: bool,
 }
 
 impl BuiltinTemplate {
-    /// Its sources, with the calendars and priorities file a person names.
-    pub fn sources(&self, calendars: Vec<String>, priorities: Option<String>) -> RoutineSources {
-        RoutineSources {
+    /// Its sources, with the calendars, priorities file and repository a person names.
+    pub fn sources(
+        &self,
+        calendars: Vec<String>,
+        priorities: Option<String>,
+        repo: Option<RepoSource>,
+    ) -> Result<RoutineSources, ValidationError> {
+        if self.repo && repo.is_none() {
+            return Err(ValidationError::new(
+                "repo",
+                format!("the {} template folds a git repository's commits into a document; name it", self.name),
+            ));
+        }
+        Ok(RoutineSources {
             calendars,
             calendar_span: self.calendar_span,
             actions: self.actions,
             runs: self.runs,
             priorities,
             outputs: self.outputs.iter().map(|name| (*name).to_string()).collect(),
-        }
+            repo,
+        })
     }
 }
 
@@ -44,6 +60,7 @@ const fn template(name: &'static str, description: &'static str, text: &'static 
         runs: false,
         calendar_span: CalendarSpan::Day,
         outputs: &[],
+        repo: false,
     }
 }
 
@@ -98,6 +115,16 @@ pub const BUILTINS: &[BuiltinTemplate] = &[
     BuiltinTemplate {
         runs: true,
         ..template("stakeholder", "a communication draft from recent work", include_str!("builtin/stakeholder.j2"))
+    },
+    BuiltinTemplate {
+        when: Some("weekdays at 18:00"),
+        actions: false,
+        repo: true,
+        ..template(
+            "living-docs",
+            "a repository's commits since the last sync, folded into ARCHITECTURE.md or DESIGN.md",
+            include_str!("builtin/living-docs.j2"),
+        )
     },
 ];
 

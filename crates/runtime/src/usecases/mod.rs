@@ -9,6 +9,7 @@
 
 mod actions;
 mod approvals;
+mod routine_edit;
 mod routines;
 mod runs;
 mod schedules;
@@ -22,6 +23,7 @@ use crate::agent::AgentRuntime;
 use crate::clock::SharedClock;
 
 pub use actions::{ScheduleAction, instruction_for};
+pub use routine_edit::EditRoutine;
 pub use routines::{AddRoutine, AddedRoutine};
 pub use runs::StartRun;
 pub use schedules::{CreateSchedule, TargetRequest};

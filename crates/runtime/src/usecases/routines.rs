@@ -3,7 +3,7 @@
 //! (with the schedules that fire it). Firing, dry runs and replays are
 //! `crate::routines::Routines`'.
 
-use steward_domain::routine::{NewRoutine, Routine, RoutineSources};
+use steward_domain::routine::{NewRoutine, RepoSource, Routine, RoutineSources};
 use steward_domain::schedule::{Schedule, When};
 use steward_domain::{AgentId, UserId, ValidationError};
 
@@ -34,6 +34,8 @@ pub struct AddRoutine {
     pub manual: bool,
     /// Fires when this routine's run completes.
     pub after: Option<String>,
+    /// The git repository (and document) a `living-docs` routine keeps current.
+    pub repo: Option<RepoSource>,
 }
 
 /// An added routine and the schedule that fires it.
@@ -64,11 +66,12 @@ impl UseCases {
             }
         };
         let mut sources = match base {
-            Some(base) => base.sources(request.calendars.clone(), request.priorities.clone()),
+            Some(base) => base.sources(request.calendars.clone(), request.priorities.clone(), request.repo.clone())?,
             None => RoutineSources {
                 calendars: request.calendars.clone(),
                 priorities: request.priorities.clone(),
                 actions: true,
+                repo: request.repo.clone(),
                 ..RoutineSources::default()
             },
         };

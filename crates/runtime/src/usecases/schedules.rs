@@ -56,6 +56,16 @@ impl UseCases {
     /// Creates a schedule; a *when* that does not parse, a zone that does
     /// not exist or a one-shot in the past is refused naming its field.
     pub async fn create_schedule(&self, user: UserId, request: CreateSchedule) -> Result<Schedule, UseCaseError> {
+        let schedule = self.new_schedule(user, request).await?;
+        Ok(self.store.create_schedule(schedule).await?)
+    }
+
+    /// The schedule a request describes, checked as `create_schedule` checks it.
+    pub(crate) async fn new_schedule(
+        &self,
+        user: UserId,
+        request: CreateSchedule,
+    ) -> Result<NewSchedule, UseCaseError> {
         let when = When::parse(&request.when)?;
         let zone = match &request.zone {
             Some(zone) => ScheduleZone::parse("tz", zone)?,
@@ -100,7 +110,7 @@ impl UseCases {
             },
             precondition: request.precondition,
         };
-        Ok(self.store.create_schedule(schedule).await?)
+        Ok(schedule)
     }
 
     /// Fires a schedule now, whatever its *when* and policies (recorded as

@@ -67,9 +67,9 @@ pub use jobs::{
 pub use models::{ModelBody, ModelsResponse, PriceBody, ProviderBody};
 pub use nodes::{NodeListResponse, NodeResponse};
 pub use routines::{
-    CreateRoutineRequest, MissingSource, ReplayRequest, RoutineFireListResponse, RoutineFireResponse,
+    CreateRoutineRequest, MissingSource, ReplayRequest, RepoBody, RoutineFireListResponse, RoutineFireResponse,
     RoutineListResponse, RoutinePreviewResponse, RoutineResponse, RunRoutineRequest, RunRoutineResponse,
-    TemplateListResponse, TemplateResponse, TriggerResponse,
+    TemplateListResponse, TemplateResponse, TriggerResponse, UpdateRoutineRequest,
 };
 pub use runs::{
     CreateRunRequest, ModelCallSpan, RunListQuery, RunListResponse, RunResponse, RunUsageBody, ScheduleActionRequest,

@@ -5,14 +5,15 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use steward_domain::routine::{FireInputs, Routine, RoutineFire};
+use steward_domain::routine::{FireInputs, RepoSource, Routine, RoutineFire};
 use steward_domain::{AgentId, FireId, RoutineId, RunId};
 use steward_runtime::routines::Preview;
-use steward_runtime::usecases::AddRoutine;
+use steward_runtime::usecases::{AddRoutine, EditRoutine};
 use utoipa::ToSchema;
 
 use super::deliveries::DeliveryResponse;
 use super::enums::{RunOutcome, RunStatus};
+use super::fields;
 
 /// A routine to add: a built-in `template`, or its `text`, or both (the
 /// text replaces the built-in's).
@@ -22,7 +23,8 @@ pub struct CreateRoutineRequest {
     pub name: String,
     #[schema(value_type = i64)]
     pub agent_id: AgentId,
-    /// `morning-plan`, `midday-check`, `evening-summary`, `weekly-review`, `strategy`, `discovery`, `stakeholder`.
+    /// `morning-plan`, `midday-check`, `evening-summary`, `weekly-review`, `strategy`, `discovery`, `stakeholder`,
+    /// `living-docs` (needs `repo`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template: Option<String>,
     /// A minijinja template; the sources are its variables.
@@ -52,6 +54,29 @@ pub struct CreateRoutineRequest {
     /// Fires when this routine's run completes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
+    /// The git repository whose commits a `living-docs` routine folds into a document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repo: Option<RepoBody>,
+}
+
+/// A `living-docs` routine's repository and document.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RepoBody {
+    /// The repository's working tree (any folder inside it), on the server's machine.
+    pub path: String,
+    /// Relative to the repository's root; ARCHITECTURE.md by default (DESIGN.md when only it exists).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<String>,
+    /// Write the agent's text at once instead of keeping a proposal for `steward sync apply`.
+    #[serde(default)]
+    pub apply: bool,
+}
+
+impl From<RepoBody> for RepoSource {
+    fn from(body: RepoBody) -> Self {
+        RepoSource { path: body.path, document: body.document, apply: body.apply }
+    }
 }
 
 impl From<CreateRoutineRequest> for AddRoutine {
@@ -69,6 +94,64 @@ impl From<CreateRoutineRequest> for AddRoutine {
             when: request.when,
             manual: request.manual,
             after: request.after,
+            repo: request.repo.map(Into::into),
+        }
+    }
+}
+
+/// A partial edit: fields left out stay as they are. A new `when` (or
+/// `tz`) replaces the routine's own schedule; `when: null` removes it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateRoutineRequest {
+    #[serde(default, deserialize_with = "fields::present", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = i64)]
+    pub agent_id: Option<AgentId>,
+    /// The template's new text (minijinja; a syntax error names its line).
+    #[serde(default, deserialize_with = "fields::present", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
+    pub text: Option<String>,
+    /// Source fields to replace (`calendars`, `calendar_span`, `actions`, `runs`, `priorities`, `outputs`,
+    /// `repo`); the others stay.
+    #[serde(default, deserialize_with = "fields::present", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Object)]
+    pub sources: Option<serde_json::Map<String, Value>>,
+    /// Replaces every destination.
+    #[serde(default, deserialize_with = "fields::present", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Vec<String>)]
+    pub deliver: Option<Vec<String>>,
+    /// Destinations to add.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub add_deliver: Vec<String>,
+    /// Destinations to drop, as stored or as shown (secret URLs masked).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remove_deliver: Vec<String>,
+    /// The IANA zone its day (and its own schedule) is read in.
+    #[serde(default, deserialize_with = "fields::present", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
+    pub tz: Option<String>,
+    /// When it fires; `null`: only by hand (its own schedule is removed).
+    #[serde(default, deserialize_with = "fields::nullable", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub when: Option<Option<String>>,
+    /// Resume (`true`) or pause (`false`) the schedules that fire it.
+    #[serde(default, deserialize_with = "fields::present", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = bool)]
+    pub enabled: Option<bool>,
+}
+
+impl From<UpdateRoutineRequest> for EditRoutine {
+    fn from(request: UpdateRoutineRequest) -> Self {
+        EditRoutine {
+            agent_id: request.agent_id,
+            text: request.text,
+            sources: request.sources,
+            deliver: request.deliver,
+            add_deliver: request.add_deliver,
+            remove_deliver: request.remove_deliver,
+            zone: request.tz,
+            when: request.when,
+            enabled: request.enabled,
         }
     }
 }
@@ -91,12 +174,15 @@ pub struct RoutineResponse {
     pub after: Option<String>,
     /// The *when* of each schedule that fires it.
     pub schedules: Vec<String>,
+    /// False when every schedule that fires it is paused.
+    pub enabled: bool,
     pub last_fire: Option<RoutineFireResponse>,
     pub created_at: DateTime<Utc>,
 }
 
 impl RoutineResponse {
-    pub fn new(routine: Routine, schedules: Vec<String>, last_fire: Option<RoutineFireResponse>) -> Self {
+    /// `schedules`: the *when* of each schedule that fires it, and whether it is paused.
+    pub fn new(routine: Routine, schedules: Vec<(String, bool)>, last_fire: Option<RoutineFireResponse>) -> Self {
         let deliver = match routine.destinations() {
             Ok(destinations) => destinations.iter().map(|destination| destination.redacted()).collect(),
             Err(_) => routine.deliveries.clone(),
@@ -110,7 +196,8 @@ impl RoutineResponse {
             deliver,
             tz: routine.zone,
             after: routine.after,
-            schedules,
+            enabled: schedules.is_empty() || schedules.iter().any(|(_, paused)| !paused),
+            schedules: schedules.into_iter().map(|(when, _)| when).collect(),
             last_fire,
             created_at: routine.created_at,
         }

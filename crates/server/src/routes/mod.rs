@@ -94,7 +94,7 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(schedules::backfill_schedule))
         .routes(routes!(schedules::schedule_fires))
         .routes(routes!(routines::list_routines, routines::create_routine))
-        .routes(routes!(routines::get_routine, routines::delete_routine))
+        .routes(routes!(routines::get_routine, routines::update_routine, routines::delete_routine))
         .routes(routes!(routines::run_routine))
         .routes(routes!(routines::routine_fires))
         .routes(routes!(routines::get_fire))

@@ -17,7 +17,7 @@ use crate::AppState;
 use crate::api::{
     CreateRoutineRequest, ErrorResponse, ReplayRequest, RoutineFireListResponse, RoutineFireResponse,
     RoutineListResponse, RoutineResponse, RunRoutineRequest, RunRoutineResponse, TemplateListResponse,
-    TemplateResponse,
+    TemplateResponse, UpdateRoutineRequest,
 };
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiJsonOrEmpty, Caller, IdPath};
@@ -64,7 +64,7 @@ async fn routine_response(
     let whens = schedules
         .iter()
         .filter(|schedule| schedule.user_id == routine.user_id && schedule.target.fires_routine(&routine.name))
-        .map(|schedule| schedule.when.as_str().to_string())
+        .map(|schedule| (schedule.when.as_str().to_string(), schedule.paused))
         .collect();
     let last = state.store.list_fires(user, routine.id, 1).await?.into_iter().next();
     let last = match last {
@@ -136,6 +136,35 @@ pub async fn get_routine(
     let user = caller.user;
     let routine = resolve(&state, user, &reference).await?;
     Ok(Json(routine_response(&state, user, routine, &state.store.list_schedules(user.into()).await?).await?))
+}
+
+#[utoipa::path(
+    patch, path = "/api/v1/routines/{routine}", tag = "routines",
+    summary = "Edit a routine",
+    description = "Fields left out stay as they are. A new `when` or `tz` replaces the routine's own schedule (the \
+                   one of its name) in the same transaction; `when: null` removes it; `enabled` pauses or resumes \
+                   every schedule that fires it. A refused field is named and nothing is changed. Event \
+                   `routine.updated` lists the fields changed and who changed them.",
+    params(("routine" = String, Path, description = "The routine's id or name")),
+    request_body = UpdateRoutineRequest,
+    responses(
+        (status = 200, body = RoutineResponse),
+        (status = 404, body = ErrorResponse),
+        (status = 409, body = ErrorResponse, description = "`archived`: the agent is archived"),
+        (status = 422, body = ErrorResponse, description = "`invalid_field`: a template, source, destination, zone \
+            or *when* refused, or nothing to change"),
+    )
+)]
+pub async fn update_routine(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(reference): Path<String>,
+    ApiJson(request): ApiJson<UpdateRoutineRequest>,
+) -> Result<Json<RoutineResponse>, ApiError> {
+    let user = caller.user;
+    let routine = resolve(&state, user, &reference).await?;
+    let edited = state.use_cases().edit_routine(user, routine.id, request.into()).await?;
+    Ok(Json(routine_response(&state, user, edited, &state.store.list_schedules(user.into()).await?).await?))
 }
 
 #[utoipa::path(

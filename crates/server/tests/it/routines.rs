@@ -16,7 +16,12 @@ use steward_server::TriggerSecrets;
 
 use crate::support::{TestApp, TestResponse, api_tests};
 
-api_tests!(a_routine_is_previewed_fired_replayed_and_removed, refusals_name_the_field);
+api_tests!(
+    a_routine_is_previewed_fired_replayed_and_removed,
+    refusals_name_the_field,
+    a_routine_is_edited_with_its_schedule,
+    a_refused_edit_changes_nothing,
+);
 
 async fn add_morning(app: &TestApp, priorities: &std::path::Path) -> Value {
     let agent = app.agent("Planner").await;
@@ -212,4 +217,115 @@ async fn triggers_are_off_without_a_key() {
     let app = TestApp::start(steward_test_support::TestDatabase::sqlite()).await;
     let refused = app.post("/api/v1/routines/digest/trigger", json!({})).await;
     assert!(refused.assert_error(403, "forbidden", None).contains("STEWARD_TRIGGER_SECRET"));
+}
+
+/// The routine's own schedule, as the API shows it.
+async fn own_schedule(app: &TestApp) -> Value {
+    app.get("/api/v1/schedules/morning").await.assert_status(200).clone()
+}
+
+async fn a_routine_is_edited_with_its_schedule(app: TestApp) {
+    let directory = tempfile::tempdir().unwrap();
+    let priorities = directory.path().join("priorities.md");
+    std::fs::write(&priorities, "1. Ship\n").unwrap();
+    add_morning(&app, &priorities).await;
+    let writer = app.agent("Writer").await;
+    let before = app.latest_event().await.unwrap();
+    let edit = json!({
+        "when": "weekdays at 07:30", "agent_id": writer, "text": "Plan for {{ today }}",
+        "remove_deliver": ["slack:#plans"], "add_deliver": ["mailto:ada@example.com"],
+        "sources": {"calendars": [], "outputs": []},
+    });
+    let edited = app.patch("/api/v1/routines/morning", edit).await;
+    let edited = edited.assert_status(200);
+    assert_eq!(
+        (edited["agent_id"].as_i64(), edited["template"].as_str()),
+        (Some(writer), Some("Plan for {{ today }}"))
+    );
+    assert_eq!(edited["deliver"], json!(["webhook:$PLAN_HOOK", "mailto:ada@example.com"]));
+    assert_eq!(edited["schedules"], json!(["weekdays at 07:30"]));
+    let sources = &edited["sources"];
+    assert_eq!((&sources["calendars"], &sources["outputs"]), (&json!([]), &json!([])));
+    assert_eq!(sources["priorities"], priorities.to_str().unwrap(), "fields not given stay: {sources}");
+    assert_eq!(sources["actions"], true, "{sources}");
+    let schedule = own_schedule(&app).await;
+    assert_eq!((schedule["when"].as_str(), schedule["tz"].as_str()), (Some("weekdays at 07:30"), Some("Europe/Paris")));
+    let schedules = app.get("/api/v1/schedules").await;
+    assert_eq!(schedules.assert_status(200)["schedules"].as_array().unwrap().len(), 1, "replaced, not added");
+
+    let events = app.get(&format!("/api/v1/events?after={before}")).await;
+    let events = events.assert_status(200)["events"].as_array().unwrap().clone();
+    let updated: Vec<&Value> = events.iter().filter(|event| event["kind"] == "routine.updated").collect();
+    assert_eq!(updated.len(), 1, "{events:?}");
+    assert_eq!(updated[0]["data"]["fields"], json!(["agent", "template", "sources", "deliver", "when"]));
+    assert_eq!(updated[0]["subject_id"], edited["id"]);
+    assert_eq!(updated[0]["actor"]["user_id"], crate::support::USER.get(), "who changed it");
+    let kinds: Vec<&str> = events.iter().filter_map(|event| event["kind"].as_str()).collect();
+    assert!(kinds.contains(&"schedule.deleted") && kinds.contains(&"schedule.created"), "{kinds:?}");
+
+    let paused = app.patch("/api/v1/routines/morning", json!({"enabled": false})).await;
+    assert_eq!(paused.assert_status(200)["enabled"], false);
+    assert_eq!(own_schedule(&app).await["paused"], true);
+    let moved = app.patch("/api/v1/routines/morning", json!({"when": "daily at 09:00", "tz": "Asia/Tokyo"})).await;
+    assert_eq!(moved.assert_status(200)["enabled"], false, "a replaced schedule stays paused");
+    let schedule = own_schedule(&app).await;
+    assert_eq!((schedule["when"].as_str(), schedule["tz"].as_str()), (Some("daily at 09:00"), Some("Asia/Tokyo")));
+    assert_eq!(schedule["paused"], true);
+    let resumed = app.patch("/api/v1/routines/morning", json!({"enabled": true})).await;
+    assert_eq!(resumed.assert_status(200)["enabled"], true);
+    assert_eq!(own_schedule(&app).await["paused"], false);
+
+    let manual = app.patch("/api/v1/routines/morning", json!({"when": null})).await;
+    assert_eq!(manual.assert_status(200)["schedules"], json!([]));
+    app.get("/api/v1/schedules/morning").await.assert_error(404, "not_found", None);
+    let refused = app.patch("/api/v1/routines/morning", json!({"enabled": false})).await;
+    refused.assert_error(422, "invalid_field", Some("enabled"));
+    app.patch("/api/v1/routines/nothing", json!({"text": "x"})).await.assert_error(404, "not_found", None);
+}
+
+async fn a_refused_edit_changes_nothing(app: TestApp) {
+    let directory = tempfile::tempdir().unwrap();
+    let added = add_morning(&app, &directory.path().join("priorities.md")).await;
+    let writer = app.agent("Writer").await;
+    let before = app.latest_event().await.unwrap();
+    let schedule = own_schedule(&app).await;
+    let edit = |change: Value| {
+        let mut body = json!({"agent_id": writer, "when": "daily at 06:00", "add_deliver": ["file:/tmp/plan.md"]});
+        body.as_object_mut().unwrap().extend(change.as_object().unwrap().clone());
+        app.patch("/api/v1/routines/morning", body)
+    };
+    let message = edit(json!({"text": "Plan\n{% for e in calendar %}\n{{ e.summary }\n"}))
+        .await
+        .assert_error(422, "invalid_field", Some("text"))
+        .to_string();
+    assert!(message.contains("line 3"), "{message}");
+    edit(json!({"when": "sometimes"})).await.assert_error(422, "invalid_field", Some("when"));
+    edit(json!({"tz": "Mars/Olympus"})).await.assert_error(422, "invalid_field", Some("tz"));
+    edit(json!({"deliver": ["sms:+3360000"]})).await.assert_error(422, "invalid_field", Some("deliver[0]"));
+    edit(json!({"add_deliver": ["pager:1"]})).await.assert_error(422, "invalid_field", Some("add_deliver[0]"));
+    edit(json!({"remove_deliver": ["slack:#nowhere"]})).await.assert_error(
+        422,
+        "invalid_field",
+        Some("remove_deliver[0]"),
+    );
+    edit(json!({"sources": {"calendar": ["x.ics"]}})).await.assert_error(422, "invalid_field", Some("sources"));
+    edit(json!({"sources": {"calendars": [""]}})).await.assert_error(
+        422,
+        "invalid_field",
+        Some("sources.calendars[0]"),
+    );
+    edit(json!({"agent_id": 999_999})).await.assert_error(404, "not_found", None);
+    app.patch("/api/v1/routines/morning", json!({})).await.assert_error(422, "invalid_field", Some("routine"));
+    let renamed = app.patch("/api/v1/routines/morning", json!({"name": "evening"})).await;
+    assert!(renamed.status.is_client_error(), "a routine is not renamed: {}", renamed.text);
+
+    let after = app.get("/api/v1/routines/morning").await;
+    let after = after.assert_status(200);
+    for field in ["agent_id", "template", "deliver", "sources", "schedules", "tz", "enabled"] {
+        assert_eq!(after[field], added[field], "{field} changed by a refused edit");
+    }
+    let kept = own_schedule(&app).await;
+    assert_eq!((&kept["id"], &kept["when"]), (&schedule["id"], &schedule["when"]), "the schedule was not replaced");
+    let events = app.get(&format!("/api/v1/events?after={before}")).await;
+    assert_eq!(events.assert_status(200)["events"], json!([]), "no event from a refused edit");
 }

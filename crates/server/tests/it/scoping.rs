@@ -168,6 +168,7 @@ fn body_for(method: &Method, template: &str) -> Value {
         }
         ("POST", "/projects/{id}/reject") => json!({"comment": "mine now"}),
         ("PATCH", "/ideas/{id}") => json!({"notes": "mine now"}),
+        ("PATCH", "/routines/{routine}") => json!({"text": "mine now", "when": null}),
         _ => json!({}),
     }
 }

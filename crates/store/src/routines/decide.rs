@@ -4,7 +4,8 @@
 
 use chrono::{DateTime, Utc};
 use steward_domain::delivery::NewDeliveries;
-use steward_domain::routine::{FireInputs, NewFire, Routine, RoutineFire, RoutineSources};
+use steward_domain::routine::{FireInputs, NewFire, Routine, RoutineChange, RoutineFire, RoutineSources};
+use steward_domain::schedule::Schedule;
 use steward_domain::{AgentId, AgentStatus, FireId, NewEvent, RoutineId, Run, RunId, UserId};
 
 use crate::routines::MAX_FIRES;
@@ -149,6 +150,29 @@ pub(crate) fn deliveries(fire: &NewFire, id: FireId, run: &Run) -> Option<NewDel
         fire_id: Some(fire.deliveries_of.unwrap_or(id)),
         destinations: fire.destinations.clone(),
     })
+}
+
+/// `enabled` needs a schedule to pause or resume.
+pub(crate) fn nothing_to_enable(name: &str) -> StoreError {
+    StoreError::invalid(
+        "enabled",
+        format!("no schedule fires routine {name:?}, so there is nothing to pause or resume; give it a `when`"),
+    )
+}
+
+/// Whether the routine's own schedule (the one of its name), replaced,
+/// is paused as the old one was: unless `enabled` decides for every schedule.
+pub(crate) fn keep_paused(old: Option<bool>, enabled: Option<bool>) -> bool {
+    enabled.is_none() && old == Some(true)
+}
+
+/// The position of the routine's own schedule among those that fire it.
+pub(crate) fn own_schedule(routine: &Routine, schedules: &[Schedule]) -> Option<usize> {
+    schedules.iter().position(|schedule| schedule.name.eq_ignore_ascii_case(&routine.name))
+}
+
+pub(crate) fn updated_event(routine: RoutineId, change: &RoutineChange) -> NewEvent {
+    NewEvent::RoutineUpdated { routine, fields: change.fields() }
 }
 
 pub(crate) fn fired_event(fire: &RoutineFire) -> NewEvent {

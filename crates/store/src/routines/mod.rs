@@ -11,7 +11,7 @@ pub(crate) mod sqlite;
 use async_trait::async_trait;
 use steward_domain::access::Owners;
 use steward_domain::delivery::Delivery;
-use steward_domain::routine::{NewFire, NewRoutine, Routine, RoutineFire};
+use steward_domain::routine::{NewFire, NewRoutine, Routine, RoutineChange, RoutineFire};
 use steward_domain::{FireId, RoutineId, Run, UserId};
 
 use crate::Result;
@@ -43,6 +43,16 @@ pub trait RoutineStore {
 
     /// The user's routines, by name.
     async fn list_routines(&self, owners: Owners) -> Result<Vec<Routine>>;
+
+    /// Edits a routine and, in the same transaction, its schedules: the
+    /// routine's own schedule (of its name) replaced or removed, every
+    /// schedule that fires it paused or resumed. The edited routine is
+    /// validated whole (errors name the field; nothing is written); the
+    /// agent must exist and not be archived. A replaced schedule keeps its
+    /// paused state unless `enabled` says otherwise; `enabled` of a routine
+    /// no schedule fires is refused (`enabled`). Event `routine.updated`
+    /// naming the fields, with the schedules' own events.
+    async fn update_routine(&self, user: UserId, id: RoutineId, change: RoutineChange) -> Result<Routine>;
 
     /// Removes a routine and its fires; their deliveries stay, no longer
     /// naming a fire.

@@ -10,7 +10,7 @@ use sqlx::AssertSqlSafe;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 use steward_domain::access::Owners;
-use steward_domain::routine::{NewFire, NewRoutine, Routine, RoutineFire};
+use steward_domain::routine::{NewFire, NewRoutine, Routine, RoutineChange, RoutineFire};
 use steward_domain::{FireId, RoutineId, UserId};
 
 use crate::agents::postgres as agents;
@@ -22,6 +22,7 @@ use crate::routines::decide::{self, FireRow, RoutineRow};
 use crate::routines::{FireRecord, RoutineStore};
 use crate::runs::RunStore;
 use crate::runs::postgres as runs;
+use crate::schedules::postgres as schedules;
 use crate::{Entity, Result, StoreError};
 
 macro_rules! routines {
@@ -132,6 +133,64 @@ async fn create(
     Ok(load(transaction.connection(), user, RoutineId(id)).await?)
 }
 
+async fn update(
+    transaction: &mut Transaction,
+    user: UserId,
+    id: RoutineId,
+    change: &RoutineChange,
+    now: DateTime<Utc>,
+) -> TransactionResult<Routine> {
+    sqlx::query("SELECT id FROM routines WHERE id = $1 AND user_id = $2 FOR UPDATE")
+        .bind(id.get())
+        .bind(user.get())
+        .fetch_optional(transaction.connection())
+        .await?;
+    let routine = load(transaction.connection(), user, id).await?;
+    let edited = change.applied_to(&routine);
+    edited.validate()?;
+    if change.agent_id.is_some() {
+        let agent = agents::load(transaction.connection(), user, edited.agent_id).await?;
+        decide::check_agent(agent.status, &agent.name)?;
+    }
+    sqlx::query(
+        "UPDATE routines SET agent_id = $1, template = $2, sources = $3::jsonb, deliveries = $4::jsonb, zone = $5, \
+         updated_at = $6 WHERE id = $7",
+    )
+    .bind(edited.agent_id.get())
+    .bind(&edited.template)
+    .bind(decide::sources_text(&edited.sources)?)
+    .bind(decide::deliveries_text(&edited.deliveries)?)
+    .bind(edited.zone.trim())
+    .bind(now)
+    .bind(id.get())
+    .execute(transaction.connection())
+    .await?;
+    let mut scheduled = schedules::of_routine(transaction.connection(), user, &routine.name).await?;
+    if let Some(replacement) = &change.schedule {
+        let own = decide::own_schedule(&routine, &scheduled).map(|index| scheduled.remove(index));
+        if let Some(old) = &own {
+            schedules::delete(transaction, user, old.id, now).await?;
+        }
+        if let Some(new) = replacement {
+            let created = schedules::create(transaction, new, now).await?;
+            if decide::keep_paused(own.map(|old| old.paused), change.enabled) {
+                schedules::set_paused(transaction, &created, true, None, now).await?;
+            }
+            scheduled.push(created);
+        }
+    }
+    if let Some(enabled) = change.enabled {
+        if scheduled.is_empty() {
+            return Err(decide::nothing_to_enable(&routine.name).into());
+        }
+        for schedule in &scheduled {
+            schedules::set_paused(transaction, schedule, !enabled, None, now).await?;
+        }
+    }
+    transaction.record(user, now, decide::updated_event(id, change));
+    Ok(load(transaction.connection(), user, id).await?)
+}
+
 async fn delete(transaction: &mut Transaction, user: UserId, id: RoutineId) -> TransactionResult<Routine> {
     let routine = load(transaction.connection(), user, id).await?;
     sqlx::query(
@@ -225,6 +284,15 @@ impl RoutineStore for PostgresStore {
             .replace("user_id = $1 ", &format!("{} ", list_condition(owners, "$1::bigint")));
         let rows = sqlx::query(AssertSqlSafe(sql)).bind(list_parameter(owners)).fetch_all(&self.pool).await?;
         rows.iter().map(routine_row).collect()
+    }
+
+    async fn update_routine(&self, user: UserId, id: RoutineId, change: RoutineChange) -> Result<Routine> {
+        let now = self.now();
+        self.write(Begin::Plain, |transaction| {
+            let change = change.clone();
+            Box::pin(async move { update(transaction, user, id, &change, now).await })
+        })
+        .await
     }
 
     async fn delete_routine(&self, user: UserId, id: RoutineId) -> Result<Routine> {

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, Params, Row, params};
 use steward_domain::access::Owners;
-use steward_domain::routine::{NewFire, NewRoutine, Routine, RoutineFire};
+use steward_domain::routine::{NewFire, NewRoutine, Routine, RoutineChange, RoutineFire};
 use steward_domain::{FireId, RoutineId, UserId};
 
 use crate::agents::sqlite as agents;
@@ -17,6 +17,7 @@ use crate::events::sqlite::append;
 use crate::routines::decide::{self, FIRE_COLUMNS, FireRow, ROUTINE_COLUMNS, RoutineRow};
 use crate::routines::{FireRecord, RoutineStore};
 use crate::runs::sqlite as runs;
+use crate::schedules::sqlite as schedules;
 use crate::sqlite::SqliteStore;
 use crate::sqlite::connection::{from_micros, to_micros};
 use crate::sqlite::writer::Effects;
@@ -116,6 +117,60 @@ fn create(connection: &Connection, user: UserId, new: &NewRoutine, now: DateTime
     load(connection, user, RoutineId(connection.last_insert_rowid()))
 }
 
+fn update(
+    connection: &Connection,
+    effects: &mut Effects,
+    user: UserId,
+    id: RoutineId,
+    change: &RoutineChange,
+    now: DateTime<Utc>,
+) -> Result<Routine> {
+    let routine = load(connection, user, id)?;
+    let edited = change.applied_to(&routine);
+    edited.validate()?;
+    if change.agent_id.is_some() {
+        let agent = agents::load(connection, user, edited.agent_id)?;
+        decide::check_agent(agent.status, &agent.name)?;
+    }
+    connection.execute(
+        "UPDATE routines SET agent_id = ?1, template = ?2, sources = ?3, deliveries = ?4, zone = ?5, updated_at = ?6 \
+         WHERE id = ?7",
+        params![
+            edited.agent_id.get(),
+            edited.template,
+            decide::sources_text(&edited.sources)?,
+            decide::deliveries_text(&edited.deliveries)?,
+            edited.zone.trim(),
+            to_micros(now),
+            id.get()
+        ],
+    )?;
+    let mut scheduled = schedules::of_routine(connection, user, &routine.name)?;
+    if let Some(replacement) = &change.schedule {
+        let own = decide::own_schedule(&routine, &scheduled).map(|index| scheduled.remove(index));
+        if let Some(old) = &own {
+            schedules::delete(connection, effects, user, old.id, now)?;
+        }
+        if let Some(new) = replacement {
+            let created = schedules::create(connection, effects, new, now)?;
+            if decide::keep_paused(own.map(|old| old.paused), change.enabled) {
+                schedules::set_paused(connection, effects, &created, true, None, now)?;
+            }
+            scheduled.push(created);
+        }
+    }
+    if let Some(enabled) = change.enabled {
+        if scheduled.is_empty() {
+            return Err(decide::nothing_to_enable(&routine.name));
+        }
+        for schedule in &scheduled {
+            schedules::set_paused(connection, effects, schedule, !enabled, None, now)?;
+        }
+    }
+    append(connection, effects, user, now, decide::updated_event(id, change))?;
+    load(connection, user, id)
+}
+
 fn delete(connection: &Connection, user: UserId, id: RoutineId) -> Result<Routine> {
     let routine = load(connection, user, id)?;
     connection.execute(
@@ -202,6 +257,11 @@ impl RoutineStore for SqliteStore {
                 routines(connection, &list_condition(owners, "?1"), "", params![list_parameter(owners)])
             })
             .await
+    }
+
+    async fn update_routine(&self, user: UserId, id: RoutineId, change: RoutineChange) -> Result<Routine> {
+        let now = self.now();
+        self.writer.write(move |connection, effects| update(connection, effects, user, id, &change, now)).await
     }
 
     async fn delete_routine(&self, user: UserId, id: RoutineId) -> Result<Routine> {

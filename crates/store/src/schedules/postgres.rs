@@ -90,7 +90,7 @@ fn fire_row(row: &PgRow) -> Result<ScheduleFire> {
     })
 }
 
-async fn load(connection: &mut PgConnection, user: UserId, id: ScheduleId, lock: bool) -> Result<Schedule> {
+pub(crate) async fn load(connection: &mut PgConnection, user: UserId, id: ScheduleId, lock: bool) -> Result<Schedule> {
     let sql = if lock {
         concat!("SELECT ", schedule_columns!(), " FROM schedules WHERE id = $1 AND user_id = $2 FOR UPDATE")
     } else {
@@ -118,7 +118,7 @@ async fn check_target(transaction: &mut Transaction, schedule: &NewSchedule) -> 
     }
 }
 
-async fn create(
+pub(crate) async fn create(
     transaction: &mut Transaction,
     schedule: &NewSchedule,
     now: DateTime<Utc>,
@@ -175,7 +175,39 @@ async fn create(
     Ok(created)
 }
 
-async fn set_paused(
+/// Deletes a schedule and its history. Event `schedule.deleted`.
+pub(crate) async fn delete(
+    transaction: &mut Transaction,
+    user: UserId,
+    id: ScheduleId,
+    now: DateTime<Utc>,
+) -> TransactionResult<Schedule> {
+    let schedule = load(transaction.connection(), user, id, true).await?;
+    sqlx::query("DELETE FROM schedule_fires WHERE schedule_id = $1")
+        .bind(id.get())
+        .execute(transaction.connection())
+        .await?;
+    sqlx::query("DELETE FROM schedules WHERE id = $1").bind(id.get()).execute(transaction.connection()).await?;
+    transaction.record(user, now, NewEvent::ScheduleDeleted { schedule: id, name: schedule.name.clone() });
+    Ok(schedule)
+}
+
+/// The user's schedules that fire routine `name`, locked for the change.
+pub(crate) async fn of_routine(connection: &mut PgConnection, user: UserId, name: &str) -> Result<Vec<Schedule>> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        schedule_columns!(),
+        " FROM schedules WHERE user_id = $1 AND target_kind = 'routine' AND lower(routine) = lower($2) \
+         ORDER BY id FOR UPDATE"
+    ))
+    .bind(user.get())
+    .bind(name)
+    .fetch_all(connection)
+    .await?;
+    rows.iter().map(schedule_row).collect()
+}
+
+pub(crate) async fn set_paused(
     transaction: &mut Transaction,
     schedule: &Schedule,
     paused: bool,
@@ -552,22 +584,7 @@ impl ScheduleStore for PostgresStore {
 
     async fn delete_schedule(&self, user: UserId, id: ScheduleId) -> Result<Schedule> {
         let now = self.now();
-        self.write(Begin::Plain, |transaction| {
-            Box::pin(async move {
-                let schedule = load(transaction.connection(), user, id, true).await?;
-                sqlx::query("DELETE FROM schedule_fires WHERE schedule_id = $1")
-                    .bind(id.get())
-                    .execute(transaction.connection())
-                    .await?;
-                sqlx::query("DELETE FROM schedules WHERE id = $1")
-                    .bind(id.get())
-                    .execute(transaction.connection())
-                    .await?;
-                transaction.record(user, now, NewEvent::ScheduleDeleted { schedule: id, name: schedule.name.clone() });
-                Ok(schedule)
-            })
-        })
-        .await
+        self.write(Begin::Plain, |transaction| Box::pin(async move { delete(transaction, user, id, now).await })).await
     }
 
     async fn next_schedule_fire(&self) -> Result<Option<DateTime<Utc>>> {

@@ -83,7 +83,7 @@ fn query_schedules(connection: &Connection, sql: &str, params: impl rusqlite::Pa
     rows.into_iter().map(ScheduleRow::into_schedule).collect()
 }
 
-fn load(connection: &Connection, user: UserId, id: ScheduleId) -> Result<Schedule> {
+pub(crate) fn load(connection: &Connection, user: UserId, id: ScheduleId) -> Result<Schedule> {
     let sql = format!("SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE id = ?1 AND user_id = ?2");
     query_schedules(connection, &sql, params![id.get(), user.get()])?
         .pop()
@@ -105,7 +105,16 @@ fn check_target(connection: &Connection, schedule: &NewSchedule) -> Result<()> {
     }
 }
 
-fn create(
+/// The user's schedules that fire routine `name`, locked for the change.
+pub(crate) fn of_routine(connection: &Connection, user: UserId, name: &str) -> Result<Vec<Schedule>> {
+    let sql = format!(
+        "SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE user_id = ?1 AND target_kind = 'routine' \
+         AND lower(routine) = lower(?2) ORDER BY id"
+    );
+    query_schedules(connection, &sql, params![user.get(), name])
+}
+
+pub(crate) fn create(
     connection: &Connection,
     effects: &mut Effects,
     schedule: &NewSchedule,
@@ -158,7 +167,7 @@ fn create(
     Ok(created)
 }
 
-fn set_paused(
+pub(crate) fn set_paused(
     connection: &Connection,
     effects: &mut Effects,
     schedule: &Schedule,
@@ -184,7 +193,7 @@ fn set_paused(
     append(connection, effects, schedule.user_id, now, event)
 }
 
-fn delete(
+pub(crate) fn delete(
     connection: &Connection,
     effects: &mut Effects,
     user: UserId,
