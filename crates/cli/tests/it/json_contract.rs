@@ -102,11 +102,7 @@ const WALK: &[(&str, &[&str], Expect)] = &[
     ("routine add", ROUTINE_ADD, Answer),
     ("routine list", &["routine", "list"], Answer),
     ("routine show", &["routine", "show", "walkabout"], Answer),
-    (
-        "routine edit",
-        &["routine", "edit", "Walkabout", "--when", "weekdays at 13:00", "--add-deliver", "file:/tmp/walk.md"],
-        Answer,
-    ),
+    ("routine edit", ROUTINE_EDIT, Answer),
     ("routine run", &["routine", "run", "Walkabout", "--dry-run"], Answer),
     ("routine replay", &["routine", "replay", "987654"], Error("not_found")),
     ("routine remove", &["routine", "remove", "Walkabout", "--yes"], Answer),
@@ -151,6 +147,8 @@ const WALK: &[(&str, &[&str], Expect)] = &[
 ];
 
 /// A routine from a built-in template, fired only by hand.
+const ROUTINE_EDIT: &[&str] =
+    &["routine", "edit", "Walkabout", "--when", "weekdays at 13:00", "--add-deliver", "file:/tmp/walk.md"];
 const ROUTINE_ADD: &[&str] =
     &["routine", "add", "Walkabout", "--template", "midday-check", "--agent", "{agent}", "--manual"];
 
