@@ -245,12 +245,15 @@ impl Follower {
             wake.borrow_and_update();
             let run = store.get_run(self.user, self.run.id).await?;
             if run.steps > seen {
-                for step in store.list_steps(self.user, run.id).await?.iter().filter(|step| step.sequence >= seen) {
+                // Told up to the last step listed, which may be past the
+                // count read above: a step stored in between is not told twice.
+                let told = seen;
+                for step in store.list_steps(self.user, run.id).await?.iter().filter(|step| step.sequence >= told) {
                     if step.kind == StepKind::ToolCall && !paused {
                         let _ = self.sender.send(CompletionEvent::Progress { note: note_for(step) }).await;
                     }
+                    seen = seen.max(step.sequence + 1);
                 }
-                seen = run.steps;
             }
             if let Some(result) = settled(run)
                 && !(paused && result.ending == Ending::AwaitingApproval)
