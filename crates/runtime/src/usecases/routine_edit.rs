@@ -12,7 +12,7 @@ use steward_domain::routine::{Routine, RoutineChange, RoutineSources};
 use steward_domain::schedule::ScheduleZone;
 use steward_domain::{AgentId, RoutineId, UserId, ValidationError};
 
-use super::{CreateSchedule, TargetRequest, UseCaseError, UseCases};
+use super::{CreateSchedule, UseCaseError, UseCases};
 use crate::routines::template;
 
 /// An edit as typed; `None` (or empty) leaves a field as it is.
@@ -79,18 +79,8 @@ impl UseCases {
             change.schedule = Some(match when {
                 None => None,
                 Some(when) => {
-                    let request = CreateSchedule {
-                        name: routine.name.clone(),
-                        when,
-                        zone: Some(edit.zone.clone().unwrap_or_else(|| routine.zone.clone())),
-                        missed: None,
-                        catchup_window: None,
-                        overlap: None,
-                        jitter: None,
-                        pause_on_failures: None,
-                        target: TargetRequest::Routine { routine: routine.name.clone() },
-                        precondition: None,
-                    };
+                    let zone = edit.zone.clone().unwrap_or_else(|| routine.zone.clone());
+                    let request = CreateSchedule::for_routine(&routine.name, when, zone);
                     Some(self.new_schedule(user, request).await?)
                 }
             });

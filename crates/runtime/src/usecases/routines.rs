@@ -7,7 +7,7 @@ use steward_domain::routine::{NewRoutine, RepoSource, Routine, RoutineSources};
 use steward_domain::schedule::{Schedule, When};
 use steward_domain::{AgentId, UserId, ValidationError};
 
-use super::{CreateSchedule, TargetRequest, UseCaseError, UseCases};
+use super::{CreateSchedule, UseCaseError, UseCases};
 use crate::routines::check_routine;
 use crate::routines::templates::{BUILTINS, builtin};
 
@@ -97,18 +97,7 @@ impl UseCases {
         new.validate()?;
         let routine = self.store.create_routine(user, new).await?;
         let Some(when) = when else { return Ok(AddedRoutine { routine, schedule: None }) };
-        let schedule = CreateSchedule {
-            name: routine.name.clone(),
-            when,
-            zone: Some(zone),
-            missed: None,
-            catchup_window: None,
-            overlap: None,
-            jitter: None,
-            pause_on_failures: None,
-            target: TargetRequest::Routine { routine: routine.name.clone() },
-            precondition: None,
-        };
+        let schedule = CreateSchedule::for_routine(&routine.name, when, zone);
         match self.create_schedule(user, schedule).await {
             Ok(schedule) => Ok(AddedRoutine { routine, schedule: Some(schedule) }),
             Err(error) => {

@@ -52,6 +52,24 @@ pub struct CreateSchedule {
     pub precondition: Option<Precondition>,
 }
 
+impl CreateSchedule {
+    /// The schedule that fires a routine, named after it, with default policies.
+    pub fn for_routine(routine: &str, when: String, zone: String) -> CreateSchedule {
+        CreateSchedule {
+            name: routine.to_string(),
+            when,
+            zone: Some(zone),
+            missed: None,
+            catchup_window: None,
+            overlap: None,
+            jitter: None,
+            pause_on_failures: None,
+            target: TargetRequest::Routine { routine: routine.to_string() },
+            precondition: None,
+        }
+    }
+}
+
 impl UseCases {
     /// Creates a schedule; a *when* that does not parse, a zone that does
     /// not exist or a one-shot in the past is refused naming its field.

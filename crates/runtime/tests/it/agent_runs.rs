@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use steward_domain::{ApprovalStatus, Budget, Decision, Run, RunLimits, RunOutcome, RunStatus, StepKind};
+use steward_domain::{Budget, Decision, Run, RunLimits, RunOutcome, RunStatus, StepKind};
 use steward_fake_llm::{Reply, ReplyUsage};
 use steward_runtime::agent::RunProgress;
 use steward_runtime::tools::ToolRegistry;
@@ -184,11 +184,7 @@ async fn a_tool_needing_approval_pauses_the_run_until_approved() {
     let (h, calls, run) = paused_to_send("the newsletter", "Sent.").await;
     assert_eq!(calls.load(Ordering::SeqCst), 0, "nothing is sent before a person approves");
     assert_eq!(h.reload(&run).await.status, RunStatus::AwaitingApproval);
-    let pending = h
-        .store
-        .list_approvals(USER.into(), ApprovalFilter { run_id: Some(run.id), statuses: vec![ApprovalStatus::Pending] })
-        .await
-        .unwrap();
+    let pending = h.pending_approvals(&run).await;
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].tool, "mail.send");
     assert_eq!(pending[0].arguments, json!({ "what": "the newsletter" }));

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_trait::async_trait;
 use serde_json::{Value, json};
 use steward_domain::{Agent, JobId, ManualClock, NewAgent, NewRun, Run, RunLimits};
+use steward_domain::{Approval, ApprovalStatus};
 use steward_fake_llm::FakeLlm;
 use steward_llm::{LlmConfig, ModelRegistry, RetryConfig};
 use steward_runtime::SharedClock;
@@ -14,7 +15,7 @@ use steward_runtime::agent::{AgentRuntime, NoSkills, RunProgress, RuntimeSetting
 use steward_runtime::tools::actions::{CreateAction, ListActions, UpdateAction};
 use steward_runtime::tools::artifacts::WriteArtifact;
 use steward_runtime::tools::{Tool, ToolContext, ToolError, ToolOutput, ToolRegistry};
-use steward_store::{Store, StoreOptions};
+use steward_store::{ApprovalFilter, Store, StoreOptions};
 use steward_test_support::TestDatabase;
 use tempfile::TempDir;
 use tokio_util::sync::CancellationToken;
@@ -119,6 +120,12 @@ impl Harness {
 
     pub async fn reload(&self, run: &Run) -> Run {
         self.store.get_run(USER, run.id).await.unwrap()
+    }
+
+    /// The run's tool calls waiting for a person.
+    pub async fn pending_approvals(&self, run: &Run) -> Vec<Approval> {
+        let filter = ApprovalFilter { run_id: Some(run.id), statuses: vec![ApprovalStatus::Pending] };
+        self.store.list_approvals(USER.into(), filter).await.unwrap()
     }
 }
 

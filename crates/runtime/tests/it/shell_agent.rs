@@ -6,12 +6,11 @@
 use std::sync::Arc;
 
 use serde_json::json;
-use steward_domain::{ApprovalStatus, Decision, RunLimits, RunOutcome, RunStatus, StepKind};
+use steward_domain::{Decision, RunLimits, RunOutcome, RunStatus, StepKind};
 use steward_fake_llm::Reply;
 use steward_runtime::agent::{EquipmentProblemKind, RunProgress};
 use steward_runtime::skills::SkillCatalog;
 use steward_runtime::tools::{ToolRegistry, ToolsConfig};
-use steward_store::ApprovalFilter;
 
 use crate::agent_support::Harness;
 use crate::support::USER;
@@ -36,11 +35,7 @@ async fn a_shell_call_waits_for_approval_then_runs_in_the_workspace() {
     assert!(!workspace.join("out.txt").exists(), "nothing runs before a person approves");
     let steps = h.store.list_steps(USER, run.id).await.unwrap();
     assert!(steps.iter().all(|step| step.kind != StepKind::ToolCall), "{steps:?}");
-    let pending = h
-        .store
-        .list_approvals(USER.into(), ApprovalFilter { run_id: Some(run.id), statuses: vec![ApprovalStatus::Pending] })
-        .await
-        .unwrap();
+    let pending = h.pending_approvals(&run).await;
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].tool, "shell.run");
     assert_eq!(pending[0].arguments, json!({ "command": command }));
