@@ -3,7 +3,8 @@
 //! the `prometheus-client` crate. Two kinds:
 //! - measured in this process as things happen: claim latency, how long a
 //!   job waited from due to start, running jobs, HTTP requests by route and
-//!   status with their durations, schedule fire delay;
+//!   status with their durations, schedule fire delay, runs' trace spans
+//!   exported and lost ([`SpanCounters`]);
 //! - read from the database at each scrape ([`MetricsSnapshot`]): jobs by
 //!   state and queue, run steps by kind, tokens and cost by agent and model,
 //!   tool calls and errors by tool. These count every process's work (on
@@ -68,6 +69,23 @@ struct ToolLabels {
     tool: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SpanOutcomeLabels {
+    /// `exported`, `dropped` (the export queue was full) or `failed` (the
+    /// receiver refused or could not be reached, retries spent).
+    outcome: String,
+}
+
+/// What became of runs' trace spans handed to the OpenTelemetry export:
+/// shared counters (cloning shares them) that the export bumps and
+/// `/metrics` shows as `steward_otel_spans_total{outcome}`.
+#[derive(Clone, Debug, Default)]
+pub struct SpanCounters {
+    pub exported: Counter,
+    pub dropped: Counter,
+    pub failed: Counter,
+}
+
 /// Seconds, from 1 ms to about 65 s.
 fn latency_buckets() -> impl Iterator<Item = f64> {
     exponential_buckets(0.001, 2.0, 17)
@@ -83,6 +101,7 @@ pub struct Metrics {
     http_requests: Family<HttpLabels, Counter>,
     http_seconds: Family<HttpLabels, Histogram>,
     schedule_fire_delay_seconds: Histogram,
+    spans: SpanCounters,
 }
 
 impl Default for Metrics {
@@ -131,6 +150,20 @@ impl Metrics {
             Unit::Seconds,
             schedule_fire_delay_seconds.clone(),
         );
+        let span_outcomes = Family::<SpanOutcomeLabels, Counter>::default();
+        let span_counter =
+            |outcome: &str| span_outcomes.get_or_create(&SpanOutcomeLabels { outcome: outcome.into() }).clone();
+        let spans = SpanCounters {
+            exported: span_counter("exported"),
+            dropped: span_counter("dropped"),
+            failed: span_counter("failed"),
+        };
+        registry.register(
+            "otel_spans",
+            "Runs' trace spans given to the OTLP export, by outcome: exported, dropped (queue full), failed (export \
+             refused or unreachable after its retries)",
+            span_outcomes,
+        );
         Metrics {
             registry,
             claim_seconds,
@@ -139,7 +172,13 @@ impl Metrics {
             http_requests,
             http_seconds,
             schedule_fire_delay_seconds,
+            spans,
         }
+    }
+
+    /// The counters the OpenTelemetry export reports its spans to.
+    pub fn span_counters(&self) -> SpanCounters {
+        self.spans.clone()
     }
 
     pub fn observe_claim(&self, took: Duration) {

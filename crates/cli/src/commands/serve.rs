@@ -109,7 +109,9 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
     if config.dev_handlers {
         handlers.add_dev_handlers(config.home.join("dev-effects"));
     }
-    let (telemetry, export) = super::serve_telemetry::start(&config, &crate::vault::environment(&config.home)?)?;
+    let metrics = Arc::new(steward_runtime::metrics::Metrics::new());
+    let (telemetry, export) =
+        super::serve_telemetry::start(&config, &crate::vault::environment(&config.home)?, metrics.span_counters())?;
     let agents = agent_runtime(&config, store.clone(), &clock, telemetry)?;
     handlers.register(steward_domain::run::execution::JOB_KIND, AgentRunHandler::new(agents.clone()));
     let deliverer = Deliverer::new(config.deliveries.clone(), crate::vault::environment(&config.home)?, clock.clone())
@@ -132,7 +134,6 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
     }
     register_living_docs(&mut handlers, &store, &agents, &clock);
     let job_kinds = handlers.kinds();
-    let metrics = Arc::new(steward_runtime::metrics::Metrics::new());
     let pool_settings = pool_config(&config).with_clock(clock.clone()).with_metrics(metrics.clone());
     let beat = steward_store::NodeBeat {
         id: pool_settings.worker_id.clone(),

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use steward_runtime::metrics::SpanCounters;
 use steward_runtime::telemetry::{ExportHandle, Telemetry, resolve_target};
 
 use crate::config::Config;
@@ -15,13 +16,17 @@ const EXPORT_GRACE: Duration = Duration::from_secs(5);
 
 /// The export, if configured; `environment` holds the process environment
 /// and the home's secrets (`secret:NAME`).
-pub fn start(config: &Config, environment: &BTreeMap<String, String>) -> anyhow::Result<(Telemetry, Option<Export>)> {
+pub fn start(
+    config: &Config,
+    environment: &BTreeMap<String, String>,
+    counts: SpanCounters,
+) -> anyhow::Result<(Telemetry, Option<Export>)> {
     let lookup = |name: &str| environment.get(name).cloned();
     let target = resolve_target(&config.telemetry, &lookup, &lookup)
         .map_err(|problem| CliFailure::invalid_config("telemetry", format!("invalid configuration: {problem}")))?;
     let Some(target) = target else { return Ok((Telemetry::disabled(), None)) };
     let url = target.url.clone();
-    let (telemetry, handle) = Telemetry::start(target, &config.telemetry).map_err(anyhow::Error::msg)?;
+    let (telemetry, handle) = Telemetry::start(target, &config.telemetry, counts).map_err(anyhow::Error::msg)?;
     tracing::info!(
         %url,
         message_content = config.telemetry.capture_message_content,

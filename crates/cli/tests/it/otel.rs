@@ -254,6 +254,9 @@ async fn every_run_is_one_trace_with_genai_attributes_and_content_only_when_opte
     // The trace ids are in the log, with their runs.
     let trace_id = root["trace_id"].as_str().unwrap();
     assert!(server.log().contains(&format!("trace_id={trace_id}")), "{}", server.log());
+    // /metrics counts what the receiver took, and nothing lost.
+    let counted = exported_spans_settle_at(&client, &server, all.len()).await;
+    assert_eq!(counted, [all.len() as f64, 0.0, 0.0], "exported, dropped, failed");
 
     // Opted in (through the configuration key this time), the contents come along.
     server.terminate();
@@ -277,6 +280,25 @@ async fn every_run_is_one_trace_with_genai_attributes_and_content_only_when_opte
     assert!(!text(tool, "gen_ai.tool.call.result").is_empty());
     let contents = serde_json::to_string(&trace).unwrap();
     assert!(!contents.contains(KEY), "secrets stay out of traces");
+}
+
+/// `steward_otel_spans_total` by outcome (exported, dropped, failed), read
+/// until the exported count reaches `spans` (the receiver records a batch
+/// before it answers, the export counts it after) or 20 s have passed.
+async fn exported_spans_settle_at(client: &reqwest::Client, server: &ServerProcess, spans: usize) -> [f64; 3] {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let text = client.get(format!("{}/metrics", server.url())).send().await.unwrap().text().await.unwrap();
+        let value = |outcome: &str| {
+            let prefix = format!("steward_otel_spans_total{{outcome=\"{outcome}\"}} ");
+            text.lines().find_map(|line| line.strip_prefix(&prefix)).map_or(-1.0, |value| value.parse().unwrap())
+        };
+        let counted = [value("exported"), value("dropped"), value("failed")];
+        if counted[0] >= spans as f64 || Instant::now() > deadline {
+            return counted;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

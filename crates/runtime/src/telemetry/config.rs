@@ -28,6 +28,10 @@ pub struct TelemetryConfig {
     pub export_interval_ms: u64,
     /// The longest one export request may take.
     pub export_timeout_secs: u64,
+    /// How many times a batch is sent again when the receiver answers 429,
+    /// 502, 503 or 504 or cannot be reached (after 1 s, 2 s, 4 s … or its
+    /// `Retry-After`, at most 30 s apart); 0 sends each batch once.
+    pub export_max_retries: u32,
 }
 
 impl Default for TelemetryConfig {
@@ -39,6 +43,7 @@ impl Default for TelemetryConfig {
             max_queued_spans: 2048,
             export_interval_ms: 2000,
             export_timeout_secs: 10,
+            export_max_retries: 4,
         }
     }
 }

@@ -9,6 +9,8 @@
 mod config;
 mod content;
 mod export;
+#[cfg(test)]
+mod export_tests;
 mod ids;
 mod run_trace;
 mod target;
