@@ -1,5 +1,7 @@
 //! `steward dev …`: tools for developing and trying Steward. `dev fake-llm`
-//! runs the fake model provider, so everything can be tried without a key.
+//! runs the fake model provider, so everything can be tried without a key;
+//! the hidden `dev mcp-conformance-client` is the MCP client the official
+//! conformance suite drives (`dev_mcp_conformance.rs`).
 
 use crate::output::say;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -11,6 +13,9 @@ use steward_fake_llm::{BehaviourOptions, FakeLlm};
 pub enum DevCommand {
     /// Serve a fake model provider speaking the Anthropic and OpenAI protocols.
     FakeLlm(FakeLlmArgs),
+    /// Steward's MCP client as the MCP conformance suite runs an SDK's client.
+    #[command(hide = true)]
+    McpConformanceClient(super::dev_mcp_conformance::McpConformanceClientArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -30,6 +35,7 @@ pub struct FakeLlmArgs {
 pub async fn run(command: DevCommand) -> anyhow::Result<()> {
     match command {
         DevCommand::FakeLlm(args) => fake_llm(args).await,
+        DevCommand::McpConformanceClient(args) => super::dev_mcp_conformance::run(args).await,
     }
 }
 

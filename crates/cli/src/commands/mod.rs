@@ -17,6 +17,7 @@ pub mod completions;
 mod conversation_file;
 pub mod delivery;
 pub mod dev;
+pub mod dev_mcp_conformance;
 pub mod events;
 pub mod job;
 pub(crate) mod llm_setup;

@@ -27,6 +27,7 @@ pub const NOT_WALKED: &[(&str, &str)] = &[
     ("serve", "runs until stopped; prints where it listens"),
     ("completions", "prints a shell script"),
     ("dev fake-llm", "runs until stopped"),
+    ("dev mcp-conformance-client", "the MCP conformance suite's client; prints a log"),
     ("mcp serve", "speaks MCP on standard I/O until its client leaves"),
     ("bench queue", "a measurement that takes minutes; prints a table"),
     ("bench llm", "a measurement; needs Python SDKs"),

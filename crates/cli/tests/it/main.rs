@@ -23,6 +23,8 @@ mod living_docs;
 mod llm_commands;
 mod mcp;
 mod mcp_conformance;
+mod mcp_conformance_client;
+mod mcp_suite;
 mod memory_import;
 mod memory_journey;
 mod metrics;

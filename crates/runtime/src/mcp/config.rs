@@ -16,6 +16,7 @@
 //! [mcp.servers.search]
 //! url = "https://search.example/mcp"
 //! headers = { Authorization = "secret:search-auth" }
+//! elicitation = "defaults"         # answer its forms with their defaults
 //! ```
 //!
 //! A value of `env` or `headers` written `secret:NAME` is the secret of that
@@ -27,6 +28,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::elicitation::ElicitationPolicy;
 use super::glob::Glob;
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
@@ -62,6 +64,10 @@ pub struct McpServerConfig {
     /// The protocol era: `auto` (try 2026-07-28's `server/discover`, fall
     /// back to 2025-11-25's `initialize`), `2025-11-25` or `2026-07-28`.
     pub protocol: String,
+    /// How a server's request for input is answered: `decline` (no
+    /// elicitation capability declared) or `defaults` (a form is accepted
+    /// with the defaults its schema gives; see `elicitation.rs`).
+    pub elicitation: String,
 }
 
 impl Default for McpServerConfig {
@@ -80,6 +86,7 @@ impl Default for McpServerConfig {
             timeout_secs: 60,
             max_result_chars: 50_000,
             protocol: "auto".to_string(),
+            elicitation: "decline".to_string(),
         }
     }
 }
@@ -105,6 +112,11 @@ impl McpConfig {
 }
 
 impl McpServerConfig {
+    /// The `elicitation` setting (checked by `validate`; `decline` otherwise).
+    pub fn elicitation_policy(&self) -> ElicitationPolicy {
+        ElicitationPolicy::parse(&self.elicitation).unwrap_or(ElicitationPolicy::Decline)
+    }
+
     pub fn timeout(&self) -> Duration {
         Duration::from_secs(self.timeout_secs)
     }
@@ -136,6 +148,9 @@ impl McpServerConfig {
         }
         if !matches!(self.protocol.as_str(), "auto" | "2025-11-25" | "2026-07-28") {
             return Err(error("protocol", "must be auto, 2025-11-25 or 2026-07-28"));
+        }
+        if ElicitationPolicy::parse(&self.elicitation).is_none() {
+            return Err(error("elicitation", "must be decline or defaults"));
         }
         for (key, header) in [("headers", &self.headers), ("env", &self.env)] {
             if let Some(name) = header.keys().find(|name| name.is_empty()) {
@@ -181,6 +196,8 @@ mod tests {
         assert_eq!(config(ftp).unwrap_err().to_string(), "mcp.servers.s.url: must be an http:// or https:// URL");
         let bad_name = McpConfig { servers: [("a.b".to_string(), stdio())].into() }.validate();
         assert_eq!(bad_name.unwrap_err().key, "name");
+        let asking = McpServerConfig { elicitation: "ask".into(), ..stdio() };
+        assert_eq!(config(asking).unwrap_err().key, "elicitation");
     }
 
     #[test]

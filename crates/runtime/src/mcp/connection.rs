@@ -4,7 +4,9 @@
 //! so a broken server is not respawned at every call. Its tool list is
 //! cached until the server says it changed (`notifications/tools/list_changed`).
 //! Failures are values (a message naming the server), never panics: a run
-//! whose server cannot start goes on without its tools.
+//! whose server cannot start goes on without its tools. A call drives a
+//! 2026-07-28 server's `input_required` rounds (answered like any request
+//! for input, by the server's `elicitation` setting) to the final result.
 
 use std::collections::VecDeque;
 use std::process::Stdio;
@@ -13,10 +15,11 @@ use std::sync::{Arc, Mutex as StdMutex};
 use std::time::{Duration, Instant};
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, Implementation, JsonObject,
-    ProtocolVersion, Tool as McpToolDefinition,
+    CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, ElicitRequestParams, ElicitResult,
+    ElicitationCapability, FormElicitationCapability, Implementation, JsonObject, ProtocolVersion,
+    Tool as McpToolDefinition,
 };
-use rmcp::service::{ClientLifecycleMode, ClientServiceExt, NotificationContext, Peer, RunningService};
+use rmcp::service::{ClientLifecycleMode, ClientServiceExt, NotificationContext, RequestContext, RunningService};
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
 use rmcp::{ClientHandler, RoleClient, ServiceExt};
@@ -24,6 +27,7 @@ use tokio::io::AsyncBufReadExt;
 use tokio::sync::Mutex;
 
 use super::config::McpServerConfig;
+use super::elicitation::ElicitationPolicy;
 
 /// Looks up `secret:NAME` values (and nothing else) for headers and env.
 pub type SecretLookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
@@ -44,10 +48,12 @@ pub enum ServerState {
     Failed { error: String, failures: u32 },
 }
 
-/// The client side's handler: notes tool-list changes.
+/// The client side's handler: notes tool-list changes and answers requests
+/// for input by the server's `elicitation` setting.
 #[derive(Clone)]
 pub struct Listener {
     tools_changed: Arc<AtomicU64>,
+    elicitation: ElicitationPolicy,
 }
 
 impl ClientHandler for Listener {
@@ -55,8 +61,23 @@ impl ClientHandler for Listener {
         self.tools_changed.fetch_add(1, Ordering::SeqCst);
     }
 
+    async fn create_elicitation(
+        &self,
+        request: ElicitRequestParams,
+        _context: RequestContext<RoleClient>,
+    ) -> Result<ElicitResult, rmcp::ErrorData> {
+        Ok(self.elicitation.answer(&request))
+    }
+
     fn get_info(&self) -> ClientConfig {
-        ClientConfig::new(ClientCapabilities::default(), Implementation::new("steward", env!("CARGO_PKG_VERSION")))
+        let mut capabilities = ClientCapabilities::default();
+        if self.elicitation == ElicitationPolicy::Defaults {
+            capabilities.elicitation = Some(
+                ElicitationCapability::default()
+                    .with_form(FormElicitationCapability::default().with_schema_validation(true)),
+            );
+        }
+        ClientConfig::new(capabilities, Implementation::new("steward", env!("CARGO_PKG_VERSION")))
     }
 }
 
@@ -64,7 +85,7 @@ type Client = RunningService<RoleClient, Listener>;
 
 #[derive(Default)]
 struct Held {
-    client: Option<Client>,
+    client: Option<Arc<Client>>,
     /// The tool list and the change count it was listed at.
     tools: Option<(u64, Arc<Vec<McpToolDefinition>>)>,
     failures: u32,
@@ -119,14 +140,14 @@ impl Connection {
 
     /// The server's tools, listing them again only after a change.
     pub async fn tools(&self) -> Result<Arc<Vec<McpToolDefinition>>, String> {
-        let peer = self.peer().await?;
+        let client = self.client().await?;
         let generation = self.tools_changed.load(Ordering::SeqCst);
         if let Some((listed_at, tools)) = &self.held.lock().await.tools
             && *listed_at == generation
         {
             return Ok(tools.clone());
         }
-        let listed = tokio::time::timeout(self.config.timeout(), peer.list_all_tools()).await;
+        let listed = tokio::time::timeout(self.config.timeout(), client.list_all_tools()).await;
         let tools = match listed {
             Ok(Ok(tools)) => Arc::new(tools),
             Ok(Err(error)) => return Err(self.lost(format!("listing its tools failed: {error}")).await),
@@ -138,9 +159,11 @@ impl Connection {
 
     /// Calls `tool`; an error is a message for the model.
     pub async fn call(&self, tool: &str, arguments: JsonObject) -> Result<CallToolResult, String> {
-        let peer = self.peer().await?;
+        let client = self.client().await?;
         let request = CallToolRequestParams::new(tool.to_string()).with_arguments(arguments);
-        match tokio::time::timeout(self.config.timeout(), peer.call_tool(request)).await {
+        // The running service's `call_tool` (not the peer's) answers
+        // `input_required` rounds through the listener.
+        match tokio::time::timeout(self.config.timeout(), client.call_tool(request)).await {
             Ok(Ok(result)) => Ok(result),
             Ok(Err(rmcp::ServiceError::McpError(error))) => Err(format!("{}: {}", self.name, error.message)),
             Ok(Err(error)) => Err(self.lost(format!("the call failed: {error}")).await),
@@ -155,7 +178,7 @@ impl Connection {
     /// Forgets a connection that failed, so the next use starts it again.
     async fn lost(&self, error: String) -> String {
         let mut held = self.held.lock().await;
-        if held.client.as_ref().is_some_and(RunningService::is_closed) {
+        if held.client.as_ref().is_some_and(|client| client.is_closed()) {
             held.client = None;
             held.tools = None;
             held.last_error = Some(format!("the server stopped: {error}"));
@@ -165,11 +188,11 @@ impl Connection {
 
     /// The live connection, started now if there is none and the backoff
     /// allows.
-    async fn peer(&self) -> Result<Peer<RoleClient>, String> {
+    async fn client(&self) -> Result<Arc<Client>, String> {
         let mut held = self.held.lock().await;
         if let Some(client) = &held.client {
             if !client.is_closed() {
-                return Ok(client.peer().clone());
+                return Ok(client.clone());
             }
             held.client = None;
             held.tools = None;
@@ -194,10 +217,10 @@ impl Connection {
         };
         match started {
             Ok(client) => {
-                let peer = client.peer().clone();
-                *held = Held { client: Some(client), ..Held::default() };
+                let client = Arc::new(client);
+                *held = Held { client: Some(client.clone()), ..Held::default() };
                 tracing::info!(server = %self.name, "MCP server connected");
-                Ok(peer)
+                Ok(client)
             }
             Err(error) => {
                 held.failures += 1;
@@ -222,7 +245,8 @@ impl Connection {
     }
 
     async fn start(&self) -> Result<Client, String> {
-        let listener = Listener { tools_changed: self.tools_changed.clone() };
+        let listener =
+            Listener { tools_changed: self.tools_changed.clone(), elicitation: self.config.elicitation_policy() };
         let lifecycle = self.lifecycle();
         if let Some(url) = &self.config.url {
             let mut config = StreamableHttpClientTransportConfig::with_uri(url.as_str());

@@ -4,7 +4,8 @@
 //! tools named `mcp.<server>.<tool>` (`tool.rs`). They go through the run's
 //! tool round like built-in tools: the allowlist of the server (its `agents`,
 //! `allow` and `deny`), approvals, idempotency keys, and a trace step
-//! named after the tool (so after its server).
+//! named after the tool (so after its server). A server's request for input
+//! is answered by its `elicitation` setting (`elicitation.rs`).
 //!
 //! A server that cannot start, or whose tools cannot be listed, is a
 //! problem reported in the run (its instruction step's notes and the
@@ -12,6 +13,7 @@
 
 mod config;
 mod connection;
+mod elicitation;
 mod glob;
 mod tool;
 
@@ -22,6 +24,7 @@ use steward_domain::Agent;
 
 pub use config::{McpConfig, McpConfigError, McpServerConfig};
 pub use connection::{Connection, SecretLookup, ServerState};
+pub use elicitation::{ElicitationPolicy, defaults_of};
 pub use glob::Glob;
 pub use tool::{McpTool, PREFIX, cap, result_text};
 

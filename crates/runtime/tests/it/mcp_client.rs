@@ -1,11 +1,16 @@
-//! Steward's MCP client in agent runs, against the official reference
-//! server `@modelcontextprotocol/server-everything` over stdio (installed
-//! by `npm ci` in `crates/runtime/tests/mcp`), with the fake provider
-//! scripting the tool calls: a call traced as `mcp.everything.echo`, a
-//! result cut at the server's cap with a note, deny globs, approvals, and a
-//! server that cannot start reported in the run, which still completes.
+//! Steward's MCP client in agent runs, against official reference servers
+//! (installed by `npm ci` in `crates/runtime/tests/mcp`):
+//! `@modelcontextprotocol/server-everything` over stdio and over streamable
+//! HTTP, and `@modelcontextprotocol/server-filesystem` reading a file, with
+//! the fake provider scripting the tool calls: calls traced as
+//! `mcp.<server>.<tool>`, a result cut at the server's cap with a note, deny
+//! globs, approvals, and a server that cannot start reported in the run,
+//! which still completes.
 
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use steward_domain::{RunLimits, RunOutcome, StepKind};
@@ -16,12 +21,55 @@ use steward_runtime::mcp::{McpConfig, McpServerConfig};
 use crate::agent_support::Harness;
 use crate::support::USER;
 
-/// The reference server's entry point, installed by `npm ci`.
-fn everything_server() -> PathBuf {
+/// A reference server's entry point (`server-everything`, …), installed by `npm ci`.
+fn reference_server(package: &str) -> PathBuf {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/mcp/node_modules/@modelcontextprotocol/server-everything/dist/index.js");
+        .join(format!("tests/mcp/node_modules/@modelcontextprotocol/{package}/dist/index.js"));
     assert!(path.exists(), "{} is missing: run `npm ci` in crates/runtime/tests/mcp", path.display());
     path
+}
+
+fn everything_server() -> PathBuf {
+    reference_server("server-everything")
+}
+
+/// `server-everything` in its streamable-HTTP mode on a free port, stopped
+/// when dropped.
+struct HttpEverything {
+    child: Child,
+    port: u16,
+}
+
+impl HttpEverything {
+    fn start() -> HttpEverything {
+        let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().port();
+        let child = Command::new("node")
+            .arg(everything_server())
+            .arg("streamableHttp")
+            .env("PORT", port.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("node runs");
+        let server = HttpEverything { child, port };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
+            assert!(Instant::now() < deadline, "server-everything did not listen on port {port}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        server
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/mcp", self.port)
+    }
+}
+
+impl Drop for HttpEverything {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 fn everything(configure: impl FnOnce(&mut McpServerConfig)) -> McpConfig {
@@ -101,4 +149,54 @@ async fn a_server_that_cannot_start_is_reported_and_the_run_goes_on() {
     assert!(notes.contains("MCP server broken did not start"), "{notes}");
     let system = h.fake.requests()[0].body["system"].to_string();
     assert!(system.contains("Unavailable in this run: MCP server broken"), "{system}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_calls_server_everything_over_streamable_http() {
+    let remote = HttpEverything::start();
+    let server = McpServerConfig { url: Some(remote.url()), ..McpServerConfig::default() };
+    let h = Harness::with_mcp(McpConfig { servers: [("remote".to_string(), server)].into() }).await;
+    let agent = h.agent(|_| {}).await;
+    h.fake.push(Reply::tool_call("mcp__remote__echo", &json!({ "message": "over HTTP" })));
+    h.fake.push(Reply::tool_call("mcp__remote__get-sum", &json!({ "a": 20, "b": 22 })));
+    h.fake.push(Reply::text("Echoed and added."));
+    let run = h.start_run(&agent, "Echo, then add", RunLimits::default()).await;
+    assert_eq!(h.execute(&run).await, RunProgress::Finished(RunOutcome::Completed));
+
+    let steps = h.store.list_steps(USER, run.id).await.unwrap();
+    let calls: Vec<_> = steps.iter().filter(|step| step.kind == StepKind::ToolCall).collect();
+    assert_eq!(calls.len(), 2, "{steps:?}");
+    assert_eq!(calls[0].name, "mcp.remote.echo", "traced with the server's name");
+    assert_eq!(calls[0].content["result"], "Echo: over HTTP");
+    assert_eq!(calls[1].name, "mcp.remote.get-sum");
+    assert!(calls[1].content["result"].as_str().unwrap().contains("42"), "{:?}", calls[1].content);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_reads_a_file_through_server_filesystem() {
+    let dir = tempfile::tempdir().unwrap();
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, "The launch is on Thursday at 10:00.\n").unwrap();
+    let server = McpServerConfig {
+        command: Some("node".into()),
+        args: vec![reference_server("server-filesystem").display().to_string(), dir.path().display().to_string()],
+        allow: vec!["read_text_file".into(), "list_directory".into()],
+        ..McpServerConfig::default()
+    };
+    let h = Harness::with_mcp(McpConfig { servers: [("files".to_string(), server)].into() }).await;
+    let agent = h.agent(|_| {}).await;
+    let path = notes.display().to_string();
+    h.fake.push(Reply::tool_call("mcp__files__read_text_file", &json!({ "path": path })));
+    h.fake.push(Reply::text("Thursday at ten."));
+    let run = h.start_run(&agent, "When is the launch?", RunLimits::default()).await;
+    assert_eq!(h.execute(&run).await, RunProgress::Finished(RunOutcome::Completed));
+
+    let offered = tool_names(&h.fake.requests()[0].body);
+    assert_eq!(offered.iter().filter(|name| name.starts_with("mcp__files__")).count(), 2, "allowed: {offered:?}");
+    let steps = h.store.list_steps(USER, run.id).await.unwrap();
+    let call = steps.iter().find(|step| step.kind == StepKind::ToolCall).unwrap();
+    assert_eq!(call.name, "mcp.files.read_text_file", "traced with the server's name");
+    assert_eq!(call.content["arguments"], json!({ "path": path }));
+    assert!(call.content["result"].as_str().unwrap().contains("Thursday at 10:00"), "{:?}", call.content);
+    assert!(h.fake.requests()[1].body.to_string().contains("Thursday at 10:00"), "the model read the file");
 }

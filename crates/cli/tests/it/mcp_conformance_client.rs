@@ -1,0 +1,60 @@
+//! The official MCP conformance suite's client scenarios (`mcp_suite.rs`)
+//! against Steward's MCP client, through `steward dev
+//! mcp-conformance-client` (the connection agents use): every client
+//! scenario the 2025-11-25 revision requires, on its stateful wire, and
+//! every one the 2026-07-28 revision requires, on its stateless wire. What
+//! the client is known to fail (the OAuth scenarios, `auth/*`) is listed
+//! with the reason in `baseline.yml`; the suite fails the run on any other
+//! failure and on a listed one that now passes.
+
+use crate::mcp_suite::{SuiteRun, passed_checks, run_suite};
+use crate::support::STEWARD;
+
+/// Runs the client scenarios `requirements` names; returns the suite's
+/// output, having asserted that it passed.
+fn run_client_scenarios(requirements: &str) -> String {
+    // The suite splits the command at spaces and appends the server's URL.
+    let command = format!("{STEWARD} dev mcp-conformance-client");
+    assert!(!STEWARD.contains(' '), "the suite cannot run a binary whose path has a space: {STEWARD}");
+    let SuiteRun { passed, printed } = run_suite("client", &["--command", &command], requirements);
+    assert!(passed, "the {requirements} client scenarios failed beyond the baseline:\n{printed}");
+    printed
+}
+
+/// Whether the suite's summary marks `scenario` as passed.
+fn passes(printed: &str, scenario: &str) -> bool {
+    printed.lines().any(|line| line.starts_with(&format!("✓ {scenario}: ")))
+}
+
+#[test]
+fn the_client_conforms_to_2025_11_25() {
+    let printed = run_client_scenarios("2025-11-25");
+    for scenario in [
+        "initialize",
+        "tools_call",
+        "elicitation-sep1034-client-defaults",
+        "sse-retry",
+        "json-schema-2020-12-preservation",
+    ] {
+        assert!(passes(&printed, scenario), "{scenario} did not pass:\n{printed}");
+    }
+    assert!(passed_checks(&printed) >= 20, "{printed}");
+}
+
+#[test]
+fn the_client_conforms_to_2026_07_28() {
+    let printed = run_client_scenarios("2026-07-28");
+    for scenario in [
+        "tools_call",
+        "request-metadata",
+        "sep-2322-client-request-state",
+        "http-standard-headers",
+        "http-custom-headers",
+        "http-invalid-tool-headers",
+        "json-schema-ref-no-deref",
+        "json-schema-2020-12-preservation",
+    ] {
+        assert!(passes(&printed, scenario), "{scenario} did not pass:\n{printed}");
+    }
+    assert!(passed_checks(&printed) >= 58, "{printed}");
+}
