@@ -261,3 +261,38 @@ async fn heavy_j3_a_brief_becomes_validated_work_in_worktrees_and_resumes_after_
     assert_eq!(t004.lines().collect::<Vec<_>>(), ["README.md", "T001.txt", "T002.txt", "T004.txt"]);
     assert_eq!(git(repo, &["status", "--porcelain"]), "", "the repository's own checkout is untouched");
 }
+
+/// An all-automatic project writes its documents alone; a design reply that
+/// never fits the schema is recorded on the project, and the phase waits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn automatic_gates_let_the_agent_s_documents_through_and_a_bad_reply_is_recorded() {
+    let fake = FakeLlm::start().await.unwrap();
+    fake.set_responder(|request| {
+        let asked = request.user_texts().into_iter().next().unwrap_or_default();
+        let document = if asked.contains("Write the requirements document") {
+            requirements(false)
+        } else {
+            json!({"title": "Shop", "architecture": 42})
+        };
+        Some(Reply::tool_call(STRUCTURED, &document).into())
+    });
+    let server = ServerOptions::default()
+        .env("ANTHROPIC_API_KEY", KEY)
+        .env("ANTHROPIC_BASE_URL", fake.anthropic_base_url())
+        .start();
+    json_of(&server, &["agent", "create", "Planner", "--goal", "Plan the shop"]);
+    let created =
+        json_of(&server, &["project", "new", "Shop", "--brief", "A shop", "--agent", "Planner", "--automatic"]);
+    let id = created["id"].to_string();
+    until(&server, &id, "the design's failure is recorded", || {
+        json_of(&server, &["project", "show", &id])["failure"].is_string()
+    });
+    let project = json_of(&server, &["project", "show", &id]);
+    assert_eq!(project["phase"], "design", "the requirements passed their automatic gate: {project}");
+    assert_eq!(project["documents"][0]["status"], "approved");
+    let failure = project["failure"].as_str().unwrap();
+    assert!(failure.starts_with("the agent's design document did not match the schema: after 3 attempts"), "{failure}");
+    assert!(failure.contains("/architecture"), "the problem is named: {failure}");
+    let shown = steward(server.url(), &["project", "show", &id]);
+    assert!(shown.ok().contains("did not match the schema"), "{}", shown.stdout);
+}
