@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use steward_domain::project::work::{TaskJob, Verdict, verdict, wait_before_looking_again};
 use steward_domain::project::{Phase, ProjectTask, TaskState, tasks_to_start};
 use steward_domain::{JobId, RunOutcome, RunStatus, UserId};
-use steward_store::{ProjectRecord, Store, TaskUpdate};
+use steward_store::{ProjectRecord, Store, StoreError, TaskUpdate};
 
 use super::workspace::{self, TaskWorkspace};
 use super::{store_error, validation};
@@ -98,7 +98,8 @@ impl TaskHandler {
             .map_err(|error| store_error(&format!("moving task {task}"), error))
     }
 
-    /// Starts the agent's run on a pending task, if it may start now.
+    /// Takes a place for a pending task, if it may start now (the store
+    /// checks again in the move's transaction), then starts its run.
     async fn start(
         &self,
         user: UserId,
@@ -109,9 +110,22 @@ impl TaskHandler {
         let may_start = tasks_to_start(&record.tasks, record.project.parallel_limit)
             .iter()
             .any(|ready| ready.spec.id == task.spec.id);
+        let waits = || Step::Wait(format!("task {} waits for its dependencies or a free place", task.spec.id));
         if !may_start {
-            return Ok(Step::Wait(format!("task {} waits for its dependencies or a free place", task.spec.id)));
+            return Ok(waits());
         }
+        let reserve = TaskUpdate { job_id: Some(job), ..TaskUpdate::to(TaskState::Running) };
+        match self.store.update_task(user, record.project.id, &task.spec.id, reserve).await {
+            Ok(_) => {}
+            // Another task took the last place first.
+            Err(StoreError::Conflict { .. }) => return Ok(waits()),
+            Err(error) => return Err(store_error(&format!("starting task {}", task.spec.id), error)),
+        }
+        self.launch(user, record, task).await
+    }
+
+    /// Starts the agent's run on a task holding a place, in the task's workspace.
+    async fn launch(&self, user: UserId, record: &ProjectRecord, task: &ProjectTask) -> Result<Step, JobError> {
         let agent = record.project.agent_id.ok_or_else(|| {
             JobError::permanent(format!("project {} has no agent to work on its tasks", record.project.id))
         })?;
@@ -126,21 +140,28 @@ impl TaskHandler {
             })?;
         let (run_workspace, folder) = (self.runtime.workspace_of(run.id), task_workspace.folder);
         if let Err(error) = blocking(move || workspace::link_run(&run_workspace, &folder)).await {
-            // It wrote into a folder of its own first: its work would be lost; start another.
+            // It wrote into a folder of its own first: its work would be
+            // lost. Cancel it; the next look starts another.
             let _ = self.usecases.cancel_run(user, run.id).await;
             return Ok(Step::Wait(format!("run {} of task {} started too early ({error})", run.id, task.spec.id)));
         }
-        let update = TaskUpdate { job_id: Some(job), run_id: Some(run.id), ..TaskUpdate::to(TaskState::Running) };
-        self.update(user, record, &task.spec.id, update).await?;
+        let attach = TaskUpdate { run_id: Some(run.id), ..TaskUpdate::to(TaskState::Running) };
+        self.update(user, record, &task.spec.id, attach).await?;
         Ok(Step::Wait(format!("task {} runs as run {}", task.spec.id, run.id)))
     }
 
     /// Looks at a running task's run; a finished one goes to the validator.
     async fn follow(&self, user: UserId, record: &ProjectRecord, task: &ProjectTask) -> Result<Step, JobError> {
         let Some(run_id) = task.run_id else {
-            return Err(JobError::permanent(format!("task {} is running without a run", task.spec.id)));
+            // Its place was taken but no run started (a crash between the two).
+            return self.launch(user, record, task).await;
         };
         let run = self.store.get_run(user, run_id).await.map_err(|error| store_error("reading the run", error))?;
+        let earlier_round = run.finished_at.is_some_and(|finished| finished < task.updated_at);
+        if task.state == TaskState::Running && earlier_round {
+            // The run of a round before this place was taken: start this round's.
+            return self.launch(user, record, task).await;
+        }
         if run.status != RunStatus::Finished {
             return Ok(Step::Wait(format!("run {} of task {} is {}", run.id, task.spec.id, run.status)));
         }

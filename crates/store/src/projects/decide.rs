@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use steward_domain::project::idea::IdeaPatch;
 use steward_domain::project::{
     DocumentStatus, Gate, GateDecision, Idea, NewProject, Phase, PhaseDocument, PhaseGates, Project, ProjectTask,
-    StoredDocument, TaskSpec, TaskState,
+    StoredDocument, TaskSpec, TaskState, tasks_to_start,
 };
 
 use steward_domain::project::work::{self, PlannedTaskJob};
@@ -340,7 +340,7 @@ pub(crate) fn check_task_move(task: &ProjectTask, to: TaskState) -> Result<(), S
     let allowed = matches!(
         (task.state, to),
         (Pending, Running)
-            | (Running, Validating | Done | Failed | Pending)
+            | (Running, Running | Validating | Done | Failed | Pending)
             | (Validating, Done | Running | Failed | Pending)
             | (Failed, Pending)
             | (Done, Pending)
@@ -353,6 +353,24 @@ pub(crate) fn check_task_move(task: &ProjectTask, to: TaskState) -> Result<(), S
         ));
     }
     Ok(())
+}
+
+/// A task starts (pending → running) only when its dependencies are done
+/// and it fits the parallel limit ([`tasks_to_start`]); checked in the
+/// transaction of the move, so two task jobs cannot both take the last place.
+pub(crate) fn check_may_start(project: &Project, tasks: &[ProjectTask], key: &str) -> Result<(), StoreError> {
+    if tasks_to_start(tasks, project.parallel_limit).iter().any(|task| task.spec.id == key) {
+        return Ok(());
+    }
+    Err(StoreError::conflict(
+        ConflictKind::IllegalTransition,
+        Some("state"),
+        format!(
+            "task {key} cannot start yet: a task it depends on is not done, or the project's limit of {} tasks at \
+             once (a task not marked parallel runs alone) is reached",
+            project.parallel_limit
+        ),
+    ))
 }
 
 /// Checks that the agent a project names is the user's.

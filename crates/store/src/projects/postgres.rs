@@ -409,6 +409,9 @@ async fn update_task(
         .find(|task| task.spec.id == key)
         .ok_or_else(|| StoreError::not_found(Entity::ProjectTask, format!("{id}/{key}")))?;
     decide::check_task_move(task, update.state)?;
+    if task.state == TaskState::Pending && update.state == TaskState::Running {
+        decide::check_may_start(&project, &all, key)?;
+    }
     let rounds = task.rounds + u32::from(update.sent_back);
     sqlx::query(
         "UPDATE project_tasks SET state = $3, rounds = $4, feedback = coalesce($5, feedback), \

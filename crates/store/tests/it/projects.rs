@@ -273,6 +273,9 @@ async fn run_queues_the_tasks_not_done_along_the_graph(t: TestStore) {
     assert_eq!(jobs_of(store, TASK_JOB_KIND).await.len(), 3, "live jobs are kept: running again queues nothing");
     assert_eq!(again.tasks, record.tasks);
 
+    let early = store.update_task(USER, id, "T004", update(TaskState::Running)).await.unwrap_err();
+    assert!(early.to_string().contains("task T004 cannot start yet"), "{early}");
+
     // T002 finishes; a person cancels T003's job, which cancels T004's
     // too; run again queues those two, T004 after the new T003.
     store.update_task(USER, id, "T002", update(TaskState::Running)).await.unwrap();
