@@ -47,6 +47,11 @@ pub const SQLITE: &[Migration] = &[
     },
     Migration { version: 13, name: "nodes", sql: include_str!("../migrations/sqlite/0013_nodes.sql") },
     Migration { version: 14, name: "projects", sql: include_str!("../migrations/sqlite/0014_projects.sql") },
+    Migration {
+        version: 16,
+        name: "project_agents",
+        sql: include_str!("../migrations/sqlite/0016_project_agents.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -71,6 +76,11 @@ pub const POSTGRES: &[Migration] = &[
     },
     Migration { version: 13, name: "nodes", sql: include_str!("../migrations/postgres/0013_nodes.sql") },
     Migration { version: 14, name: "projects", sql: include_str!("../migrations/postgres/0014_projects.sql") },
+    Migration {
+        version: 16,
+        name: "project_agents",
+        sql: include_str!("../migrations/postgres/0016_project_agents.sql"),
+    },
 ];
 
 /// What a migration run did.

@@ -3,7 +3,8 @@
 //! propose a phase's document from a JSON file, approve or send it back
 //! with a comment; import a spec-kit or Kiro folder (parsed here, no model:
 //! lines it cannot read are listed with their line numbers) and export one
-//! to a folder in the same layout, checkboxes reflecting task state.
+//! to a folder in the same layout, checkboxes reflecting task state. With
+//! `--agent`, the agent writes the documents; `run` queues the tasks.
 
 use std::path::{Path, PathBuf};
 
@@ -18,7 +19,7 @@ use steward_server::api::projects::{
 
 use crate::client::ApiClient;
 use crate::failure::CliFailure;
-use crate::input::parse_id;
+use crate::input::{AgentRef, parse_agent, parse_id, resolve_agent};
 use crate::options::GlobalOptions;
 use crate::output::{self, local_time, or_dash, print_json, say, truncate};
 
@@ -41,6 +42,15 @@ pub enum ProjectCommand {
         /// The idea it is made from.
         #[arg(long, value_parser = parse_id)]
         idea: Option<i64>,
+        /// The agent (id or name) that writes each phase's document and works on the tasks.
+        #[arg(long, value_parser = parse_agent)]
+        agent: Option<AgentRef>,
+        /// The agent (id or name) that checks each finished task (the project's agent by default).
+        #[arg(long, value_parser = parse_agent)]
+        validator: Option<AgentRef>,
+        /// Times the validator may send a task back before a person decides (2 by default).
+        #[arg(long, value_name = "N")]
+        max_rounds: Option<u32>,
     },
     /// List projects and their phases.
     List,
@@ -75,6 +85,11 @@ pub enum ProjectCommand {
         #[arg(long)]
         comment: String,
     },
+    /// Run the tasks not done yet, each in its own workspace (resumes: done tasks are never run again).
+    Run {
+        #[arg(value_parser = parse_id)]
+        id: i64,
+    },
     /// Import a spec-kit (spec.md, plan.md, tasks.md) or Kiro (requirements.md, design.md, tasks.md) folder.
     Import {
         dir: PathBuf,
@@ -108,7 +123,15 @@ pub enum IdeaCommand {
 pub async fn run(command: ProjectCommand, global: &GlobalOptions) -> anyhow::Result<()> {
     let client = ApiClient::new(&global.server_url()?)?;
     let reply = match command {
-        ProjectCommand::New { title, brief, repo, automatic, parallel, idea } => {
+        ProjectCommand::New { title, brief, repo, automatic, parallel, idea, agent, validator, max_rounds } => {
+            let agent_id = match &agent {
+                Some(agent) => Some(resolve_agent(&client, agent).await?),
+                None => None,
+            };
+            let validator_id = match &validator {
+                Some(validator) => Some(resolve_agent(&client, validator).await?),
+                None => None,
+            };
             let request = CreateProjectRequest {
                 title,
                 brief,
@@ -119,6 +142,9 @@ pub async fn run(command: ProjectCommand, global: &GlobalOptions) -> anyhow::Res
                 idea_id: idea,
                 documents: None,
                 done_tasks: Vec::new(),
+                agent_id,
+                validator_id,
+                max_rounds,
             };
             client.post::<_, ProjectResponse>("/projects", &request).await?
         }
@@ -148,6 +174,7 @@ pub async fn run(command: ProjectCommand, global: &GlobalOptions) -> anyhow::Res
             let request = RejectDocumentRequest { comment };
             client.post::<_, ProjectResponse>(&format!("/projects/{id}/reject"), &request).await?
         }
+        ProjectCommand::Run { id } => client.post_empty::<ProjectResponse>(&format!("/projects/{id}/run")).await?,
         ProjectCommand::Import { dir, title } => return import(&client, &dir, title, global).await,
         ProjectCommand::Export { id, dir, layout } => {
             let reply = client.get::<ProjectResponse>(&format!("/projects/{id}"), &[]).await?;
@@ -241,6 +268,9 @@ async fn import(client: &ApiClient, dir: &Path, title: Option<String>, global: &
             tasks: serde_json::to_value(&spec.tasks)?,
         }),
         done_tasks: spec.done_tasks.clone(),
+        agent_id: None,
+        validator_id: None,
+        max_rounds: None,
     };
     let reply = client.post::<_, ProjectResponse>("/projects", &request).await?;
     let problems: Vec<serde_json::Value> = spec
@@ -325,6 +355,8 @@ fn print_project(project: &ProjectResponse) {
         ("Gates", project.gates.to_string()),
         ("Repository", or_dash(project.repository.as_deref())),
         ("Parallel", project.parallel_limit.to_string()),
+        ("Agent", or_dash(project.agent_id.map(|id| id.to_string()).as_deref())),
+        ("Failure", or_dash(project.failure.as_deref())),
     ]);
     say!("{record}");
     for document in &project.documents {
@@ -334,13 +366,14 @@ fn print_project(project: &ProjectResponse) {
     if project.tasks.is_empty() {
         return;
     }
-    let mut table = output::table(["TASK", "STATE", "AFTER", "P", "TITLE"]);
+    let mut table = output::table(["TASK", "STATE", "AFTER", "P", "ROUNDS", "TITLE"]);
     for task in &project.tasks {
         table.add_row([
             task.id.clone(),
             task.state.clone(),
             or_dash(Some(task.depends_on.join(", ")).as_deref().filter(|text| !text.is_empty())),
             if task.parallel { "P".into() } else { String::new() },
+            task.rounds.to_string(),
             truncate(&task.title, 60),
         ]);
     }

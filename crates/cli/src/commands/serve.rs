@@ -133,6 +133,7 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
         super::serve_memory::ensure_consolidation_schedule(&config.memory.consolidation, store.as_ref()).await?;
     }
     register_living_docs(&mut handlers, &store, &agents, &clock);
+    register_projects(&mut handlers, &store, &agents, &clock);
     let job_kinds = handlers.kinds();
     let pool_settings = pool_config(&config).with_clock(clock.clone()).with_metrics(metrics.clone());
     let beat = steward_store::NodeBeat {
@@ -278,6 +279,20 @@ fn register_living_docs(
     handlers.register(living_docs::COMMIT_JOB_KIND, CommitHandler);
     handlers.register(SYNC_JOB_KIND, SyncHandler::new(usecases, store.clone()));
     handlers.register(FOLD_JOB_KIND, FoldHandler::new(store.clone(), clock.clone()));
+}
+
+/// Projects' job kinds: a phase's document asked of the project's agent,
+/// and a task worked from its first run to done.
+fn register_projects(
+    handlers: &mut HandlerRegistry,
+    store: &Arc<dyn Store>,
+    agents: &Arc<AgentRuntime>,
+    clock: &SharedClock,
+) {
+    use steward_runtime::projects::{DOCUMENT_JOB_KIND, DocumentHandler, TASK_JOB_KIND, TaskHandler};
+    let usecases = steward_runtime::UseCases::new(store.clone(), clock.clone()).with_agents(Some(agents.clone()));
+    handlers.register(DOCUMENT_JOB_KIND, DocumentHandler::new(agents.clone()));
+    handlers.register(TASK_JOB_KIND, TaskHandler::new(usecases, agents.clone()));
 }
 
 pub fn agent_runtime(

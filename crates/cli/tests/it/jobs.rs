@@ -81,7 +81,7 @@ fn cancelling_needs_confirmation_and_bad_input_is_explained() {
     let cases: [(&[&str], &str); 5] = [
         (
             &["job", "enqueue", "--kind", "teleport"],
-            "error: kind: unknown job kind \"teleport\"; this server runs: agent.run, delivery.send, fail, living_docs.commit, living_docs.fold, living_docs.sync, memory.consolidate, memory.ingest, noop, routine.run, sleep",
+            "error: kind: unknown job kind \"teleport\"; this server runs: agent.run, delivery.send, fail, living_docs.commit, living_docs.fold, living_docs.sync, memory.consolidate, memory.ingest, noop, project.document, project.task, routine.run, sleep",
         ),
         (&["job", "enqueue", "--kind", "noop", "--depends-on", "999"], "error: depends_on[0]: there is no job 999"),
         (

@@ -99,6 +99,7 @@ const WALK: &[(&str, &[&str], Expect)] = &[
     ("project approve", &["project", "approve", "987654"], Error("not_found")),
     ("project reject", &["project", "reject", "987654", "--comment", "no"], Error("not_found")),
     ("project export", &["project", "export", "987654", "{home}/spec"], Error("not_found")),
+    ("project run", &["project", "run", "987654"], Error("not_found")),
     ("routine templates", &["routine", "templates"], Answer),
     ("routine add", ROUTINE_ADD, Answer),
     ("routine list", &["routine", "list"], Answer),

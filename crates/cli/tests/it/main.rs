@@ -32,6 +32,7 @@ mod nodes_chaos;
 mod openai_endpoint;
 mod otel;
 mod pipes;
+mod project_agents;
 mod projects;
 mod readme_tour;
 mod routine_living_docs;

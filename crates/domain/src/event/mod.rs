@@ -123,6 +123,8 @@ impl EventKind {
     pub const PROJECT_DOCUMENT_DECIDED: &'static str = "project.document_decided";
     pub const PROJECT_PHASE_ENTERED: &'static str = "project.phase_entered";
     pub const PROJECT_TASK_CHANGED: &'static str = "project.task_changed";
+    pub const PROJECT_AGENT_FAILED: &'static str = "project.agent_failed";
+    pub const PROJECT_EXECUTION_STARTED: &'static str = "project.execution_started";
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -276,6 +276,18 @@ pub enum NewEvent {
         to: TaskState,
         rounds: u32,
     },
+    /// An agent's work on a project failed: a document that did not match
+    /// its phase's schema, a task's run that did not complete.
+    ProjectAgentFailed {
+        project: ProjectId,
+        phase: Phase,
+        reason: String,
+    },
+    /// `project run`: these tasks were queued (the others were done or already queued).
+    ProjectExecutionStarted {
+        project: ProjectId,
+        tasks: Vec<String>,
+    },
 }
 
 /// Why a run is queued: to start (not before `run_at`), or to resume after
@@ -327,6 +339,8 @@ impl NewEvent {
             NewEvent::ProjectDocumentDecided { .. } => EventKind::PROJECT_DOCUMENT_DECIDED,
             NewEvent::ProjectPhaseEntered { .. } => EventKind::PROJECT_PHASE_ENTERED,
             NewEvent::ProjectTaskChanged { .. } => EventKind::PROJECT_TASK_CHANGED,
+            NewEvent::ProjectAgentFailed { .. } => EventKind::PROJECT_AGENT_FAILED,
+            NewEvent::ProjectExecutionStarted { .. } => EventKind::PROJECT_EXECUTION_STARTED,
         }
     }
 
@@ -373,7 +387,9 @@ impl NewEvent {
             | NewEvent::ProjectDocumentProposed { project, .. }
             | NewEvent::ProjectDocumentDecided { project, .. }
             | NewEvent::ProjectPhaseEntered { project, .. }
-            | NewEvent::ProjectTaskChanged { project, .. } => (EventSubject::Project, project.get()),
+            | NewEvent::ProjectTaskChanged { project, .. }
+            | NewEvent::ProjectAgentFailed { project, .. }
+            | NewEvent::ProjectExecutionStarted { project, .. } => (EventSubject::Project, project.get()),
         }
     }
 
@@ -491,6 +507,10 @@ impl NewEvent {
             NewEvent::ProjectTaskChanged { task, from, to, rounds, .. } => json!({
                 "task": task, "from": from.map(TaskState::as_str), "to": to.as_str(), "rounds": rounds,
             }),
+            NewEvent::ProjectAgentFailed { phase, reason, .. } => {
+                json!({ "phase": phase.as_str(), "reason": reason })
+            }
+            NewEvent::ProjectExecutionStarted { tasks, .. } => json!({ "tasks": tasks }),
         }
     }
 }

@@ -375,6 +375,20 @@ fn project_and_idea_events_keep_their_fields() {
             r#"{"from":"running","rounds":1,"task":"T002","to":"done"}"#,
         ),
         (
+            NewEvent::ProjectAgentFailed {
+                project: ProjectId(3),
+                phase: Phase::Design,
+                reason: "at /diagrams: not an array".into(),
+            },
+            "project.agent_failed",
+            r#"{"phase":"design","reason":"at /diagrams: not an array"}"#,
+        ),
+        (
+            NewEvent::ProjectExecutionStarted { project: ProjectId(3), tasks: vec!["T001".into(), "T002".into()] },
+            "project.execution_started",
+            r#"{"tasks":["T001","T002"]}"#,
+        ),
+        (
             NewEvent::ProjectPhaseEntered { project: ProjectId(3), from: Phase::Tasks, to: Phase::Execution },
             "project.phase_entered",
             r#"{"from":"tasks","to":"execution"}"#,

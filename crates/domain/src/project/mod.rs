@@ -12,13 +12,14 @@ pub mod idea;
 pub mod markdown;
 pub mod schema;
 pub mod task;
+pub mod work;
 
 use std::fmt;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{IdeaId, ProjectId, UserId};
+use crate::ids::{AgentId, IdeaId, ProjectId, UserId};
 use crate::text_enum::text_enum;
 use crate::validation::{ValidationError, check_display_name, check_optional_text};
 
@@ -36,6 +37,8 @@ pub mod limits {
     pub const REPOSITORY_CHARS: usize = 4_096;
     pub const MAX_PARALLEL: u32 = 64;
     pub const COMMENT_CHARS: usize = 10_000;
+    /// Times the validator may send one task back before a person decides.
+    pub const MAX_ROUNDS: u32 = 20;
 }
 
 text_enum!(
@@ -164,6 +167,17 @@ pub struct Project {
     pub layout: SpecLayout,
     /// The idea it was promoted from.
     pub idea_id: Option<IdeaId>,
+    /// The agent that writes the documents and works on the tasks; without
+    /// one, a person proposes the documents and nothing executes.
+    pub agent_id: Option<AgentId>,
+    /// The agent that checks each finished task (the project's agent, asked
+    /// as a validator, when `None`).
+    pub validator_id: Option<AgentId>,
+    /// Times the validator may send a task back; the next failure goes to a person.
+    pub max_rounds: u32,
+    /// The latest failure of an agent's work on the project (a reply that
+    /// did not match its phase's schema), until the next success.
+    pub failure: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -179,6 +193,9 @@ pub struct NewProject {
     pub parallel_limit: u32,
     pub layout: SpecLayout,
     pub idea_id: Option<IdeaId>,
+    pub agent_id: Option<AgentId>,
+    pub validator_id: Option<AgentId>,
+    pub max_rounds: u32,
     /// Approved documents, in phase order; the project starts in the first
     /// phase without one.
     pub documents: Vec<PhaseDocument>,
@@ -197,6 +214,9 @@ impl NewProject {
             parallel_limit: 2,
             layout: SpecLayout::Kiro,
             idea_id: None,
+            agent_id: None,
+            validator_id: None,
+            max_rounds: 2,
             documents: Vec::new(),
             done_tasks: Vec::new(),
         }
@@ -211,6 +231,18 @@ impl NewProject {
             check_display_name("repository", path, limits::REPOSITORY_CHARS)?;
         }
         check_parallel_limit(self.parallel_limit)?;
+        if self.max_rounds > limits::MAX_ROUNDS {
+            return Err(ValidationError::new(
+                "max_rounds",
+                format!("is {}; it must be at most {}", self.max_rounds, limits::MAX_ROUNDS),
+            ));
+        }
+        if self.validator_id.is_some() && self.agent_id.is_none() {
+            return Err(ValidationError::new(
+                "validator_id",
+                "needs an agent_id: the validator checks an agent's work",
+            ));
+        }
         let expected = [Phase::Requirements, Phase::Design, Phase::Tasks];
         if self.documents.len() > expected.len() {
             return Err(ValidationError::new("documents", "at most three: requirements, design, tasks"));

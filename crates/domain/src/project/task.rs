@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 
 use super::document::TaskSpec;
-use crate::ids::{JobId, ProjectId};
+use crate::ids::{JobId, ProjectId, RunId};
 use crate::text_enum::text_enum;
 
 text_enum!(
@@ -36,6 +36,8 @@ pub struct ProjectTask {
     pub feedback: Option<String>,
     /// The queue job executing it, once started.
     pub job_id: Option<JobId>,
+    /// The agent's latest run on it.
+    pub run_id: Option<RunId>,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -96,6 +98,7 @@ mod tests {
             rounds: 0,
             feedback: None,
             job_id: None,
+            run_id: None,
             updated_at: DateTime::<Utc>::UNIX_EPOCH,
         }
     }

@@ -10,7 +10,7 @@ use steward_domain::project::idea::IdeaPatch;
 use steward_domain::project::{
     Idea, NewIdea, NewProject, Phase, PhaseDocument, PhaseGates, Project, ProjectTask, SpecLayout, StoredDocument,
 };
-use steward_domain::{IdeaId, ProjectId, ValidationError};
+use steward_domain::{AgentId, IdeaId, ProjectId, ValidationError};
 use steward_store::ProjectRecord;
 use utoipa::ToSchema;
 
@@ -55,6 +55,17 @@ pub struct CreateProjectRequest {
     /// Ids of tasks already done (an imported spec's checked boxes).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub done_tasks: Vec<String>,
+    /// The agent that writes each phase's document (asked as soon as the
+    /// project enters the phase, and again when a document is sent back)
+    /// and works on the tasks. Without one, a person proposes the documents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<i64>,
+    /// The agent that checks each finished task (the project's agent when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validator_id: Option<i64>,
+    /// Times the validator may send a task back before a person decides (2 by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_rounds: Option<u32>,
 }
 
 impl TryFrom<CreateProjectRequest> for NewProject {
@@ -80,6 +91,9 @@ impl TryFrom<CreateProjectRequest> for NewProject {
             ];
         }
         project.done_tasks = request.done_tasks;
+        project.agent_id = request.agent_id.map(AgentId);
+        project.validator_id = request.validator_id.map(AgentId);
+        project.max_rounds = request.max_rounds.unwrap_or(project.max_rounds);
         Ok(project)
     }
 }
@@ -156,6 +170,9 @@ pub struct TaskResponse {
     pub feedback: Option<String>,
     #[serde(default)]
     pub job_id: Option<i64>,
+    /// The agent's latest run on it.
+    #[serde(default)]
+    pub run_id: Option<i64>,
 }
 
 impl From<ProjectTask> for TaskResponse {
@@ -171,6 +188,7 @@ impl From<ProjectTask> for TaskResponse {
             rounds: task.rounds,
             feedback: task.feedback,
             job_id: task.job_id.map(|id| id.get()),
+            run_id: task.run_id.map(|id| id.get()),
         }
     }
 }
@@ -191,6 +209,17 @@ pub struct ProjectResponse {
     pub layout: String,
     #[serde(default)]
     pub idea_id: Option<i64>,
+    /// The agent that writes the documents and works on the tasks.
+    #[serde(default)]
+    pub agent_id: Option<i64>,
+    /// The agent that checks finished tasks (the project's agent when absent).
+    #[serde(default)]
+    pub validator_id: Option<i64>,
+    /// Times the validator may send a task back before a person decides.
+    pub max_rounds: u32,
+    /// The latest failure of an agent's work on the project, until a document is proposed.
+    #[serde(default)]
+    pub failure: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Every version of each phase's document, oldest first (left out of lists).
@@ -213,6 +242,10 @@ impl From<Project> for ProjectResponse {
             parallel_limit: project.parallel_limit,
             layout: project.layout.as_str().into(),
             idea_id: project.idea_id.map(|id| id.get()),
+            agent_id: project.agent_id.map(|id| id.get()),
+            validator_id: project.validator_id.map(|id| id.get()),
+            max_rounds: project.max_rounds,
+            failure: project.failure,
             created_at: project.created_at,
             updated_at: project.updated_at,
             documents: Vec::new(),

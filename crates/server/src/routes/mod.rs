@@ -105,6 +105,7 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(projects::propose_document))
         .routes(routes!(projects::approve_project))
         .routes(routes!(projects::reject_project))
+        .routes(routes!(projects::run_project))
         .routes(routes!(projects::list_ideas, projects::create_idea))
         .routes(routes!(projects::update_idea))
         .routes(routes!(triggers::trigger_routine))

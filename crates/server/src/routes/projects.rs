@@ -141,6 +141,28 @@ pub async fn reject_project(
 }
 
 #[utoipa::path(
+    post, path = "/api/v1/projects/{id}/run", tag = "projects",
+    summary = "Run the project's tasks (again): each task not done becomes a queue job",
+    description = "Each task not done and not already queued becomes a job that depends on its dependencies' \
+                   jobs; the project's agent works on it in its own workspace (a git worktree on its own branch \
+                   when the project has a repository) and the validator checks it. Done tasks are never run \
+                   again, so running again resumes.",
+    params(("id" = i64, Path, description = "The project's id")),
+    responses(
+        (status = 200, body = ProjectResponse),
+        (status = 404, body = ErrorResponse),
+        (status = 409, body = ErrorResponse, description = "`illegal_transition`: no agent, or the tasks are not approved yet"),
+    )
+)]
+pub async fn run_project(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdPath(id): IdPath<ProjectId>,
+) -> Result<Json<ProjectResponse>, ApiError> {
+    Ok(Json(state.store.start_execution(caller.user, id).await?.into()))
+}
+
+#[utoipa::path(
     post, path = "/api/v1/ideas", tag = "projects",
     summary = "Capture an idea",
     request_body = CreateIdeaRequest,

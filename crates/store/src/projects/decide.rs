@@ -4,12 +4,15 @@
 //! (unchanged tasks keep their state, so done work stays done).
 
 use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
 use steward_domain::project::idea::IdeaPatch;
 use steward_domain::project::{
     DocumentStatus, Gate, GateDecision, Idea, NewProject, Phase, PhaseDocument, PhaseGates, Project, ProjectTask,
-    StoredDocument, TaskSpec, TaskState,
+    StoredDocument, TaskSpec, TaskState, tasks_to_start,
 };
-use steward_domain::{IdeaId, JobId, NewEvent, ProjectId, UserId};
+
+use steward_domain::project::work::{self, PlannedTaskJob};
+use steward_domain::{AgentId, IdeaId, JobId, JobState, NewEvent, NewJob, ProjectId, RunId, UserId};
 
 use crate::{ConflictKind, StoreError};
 
@@ -60,6 +63,10 @@ pub(crate) struct ProjectRow {
     pub parallel_limit: i64,
     pub layout: String,
     pub idea_id: Option<i64>,
+    pub agent_id: Option<i64>,
+    pub validator_id: Option<i64>,
+    pub max_rounds: i64,
+    pub failure: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -77,6 +84,10 @@ impl ProjectRow {
             parallel_limit: count(self.parallel_limit),
             layout: self.layout.parse().map_err(|error| damaged("project layout", error))?,
             idea_id: self.idea_id.map(IdeaId),
+            agent_id: self.agent_id.map(AgentId),
+            validator_id: self.validator_id.map(AgentId),
+            max_rounds: count(self.max_rounds),
+            failure: self.failure,
             created_at: self.created_at,
             updated_at: self.updated_at,
         })
@@ -124,6 +135,7 @@ pub(crate) struct TaskRow {
     pub rounds: i64,
     pub feedback: Option<String>,
     pub job_id: Option<i64>,
+    pub run_id: Option<i64>,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -136,6 +148,7 @@ impl TaskRow {
             rounds: count(self.rounds),
             feedback: self.feedback,
             job_id: self.job_id.map(JobId),
+            run_id: self.run_id.map(RunId),
             updated_at: self.updated_at,
         })
     }
@@ -268,6 +281,7 @@ pub(crate) struct PlannedTask {
     pub rounds: u32,
     pub feedback: Option<String>,
     pub job_id: Option<JobId>,
+    pub run_id: Option<RunId>,
     /// The state before, when the task existed.
     pub before: Option<TaskState>,
     /// Its spec or state changed (an event is due).
@@ -291,6 +305,7 @@ pub(crate) fn plan_tasks(existing: &[ProjectTask], tasks: &[TaskSpec], done: &[S
                     rounds: task.rounds,
                     feedback: task.feedback.clone(),
                     job_id: task.job_id,
+                    run_id: task.run_id,
                     before: Some(task.state),
                     changed: false,
                 },
@@ -300,6 +315,7 @@ pub(crate) fn plan_tasks(existing: &[ProjectTask], tasks: &[TaskSpec], done: &[S
                     rounds: 0,
                     feedback: None,
                     job_id: None,
+                    run_id: None,
                     before: before.map(|task| task.state),
                     changed: true,
                 },
@@ -324,7 +340,7 @@ pub(crate) fn check_task_move(task: &ProjectTask, to: TaskState) -> Result<(), S
     let allowed = matches!(
         (task.state, to),
         (Pending, Running)
-            | (Running, Validating | Done | Failed | Pending)
+            | (Running, Running | Validating | Done | Failed | Pending)
             | (Validating, Done | Running | Failed | Pending)
             | (Failed, Pending)
             | (Done, Pending)
@@ -337,6 +353,82 @@ pub(crate) fn check_task_move(task: &ProjectTask, to: TaskState) -> Result<(), S
         ));
     }
     Ok(())
+}
+
+/// A task starts (pending → running) only when its dependencies are done
+/// and it fits the parallel limit ([`tasks_to_start`]); checked in the
+/// transaction of the move, so two task jobs cannot both take the last place.
+pub(crate) fn check_may_start(project: &Project, tasks: &[ProjectTask], key: &str) -> Result<(), StoreError> {
+    if tasks_to_start(tasks, project.parallel_limit).iter().any(|task| task.spec.id == key) {
+        return Ok(());
+    }
+    Err(StoreError::conflict(
+        ConflictKind::IllegalTransition,
+        Some("state"),
+        format!(
+            "task {key} cannot start yet: a task it depends on is not done, or the project's limit of {} tasks at \
+             once (a task not marked parallel runs alone) is reached",
+            project.parallel_limit
+        ),
+    ))
+}
+
+/// Checks that the agent a project names is the user's.
+pub(crate) fn check_agent(field: &str, agent: AgentId, found: bool) -> Result<(), StoreError> {
+    if found {
+        return Ok(());
+    }
+    Err(steward_domain::ValidationError::new(field, format!("there is no agent {agent}")).into())
+}
+
+/// The version the next proposal of `phase` gets.
+pub(crate) fn next_version(documents: &[StoredDocument], phase: Phase) -> u32 {
+    documents.iter().filter(|d| d.phase == phase).map(|d| d.version).max().unwrap_or(0) + 1
+}
+
+/// The job asking the project's agent for the next version of `phase`'s
+/// document, when the project has an agent and the phase a document.
+pub(crate) fn document_job(project: &Project, documents: &[StoredDocument], phase: Phase) -> Option<NewJob> {
+    work::document_job(project, phase, next_version(documents, phase))
+}
+
+/// Checks `project run`: the tasks document approved and an agent to work.
+pub(crate) fn check_execution(project: &Project) -> Result<(), StoreError> {
+    if project.agent_id.is_none() {
+        return Err(StoreError::conflict(
+            ConflictKind::IllegalTransition,
+            Some("agent_id"),
+            format!("project {} has no agent to work on its tasks; give it one with agent_id", project.id),
+        ));
+    }
+    if !matches!(project.phase, Phase::Execution | Phase::Validation | Phase::Done) {
+        return Err(StoreError::conflict(
+            ConflictKind::IllegalTransition,
+            Some("phase"),
+            format!(
+                "project {} is in the {} phase; it runs once its tasks document is approved",
+                project.id, project.phase
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The task jobs `project run` queues, given the state of each task's job.
+pub(crate) fn execution_jobs(
+    project: ProjectId,
+    tasks: &[ProjectTask],
+    job_states: &BTreeMap<JobId, JobState>,
+) -> Vec<PlannedTaskJob> {
+    let live: BTreeMap<String, JobId> = tasks
+        .iter()
+        .filter_map(|task| {
+            let job = task.job_id?;
+            let state = job_states.get(&job)?;
+            (!state.is_finished()).then(|| (task.spec.id.clone(), job))
+        })
+        .collect();
+    work::task_jobs(project, tasks, &live)
 }
 
 #[cfg(test)]
@@ -356,6 +448,7 @@ mod tests {
             rounds: 1,
             feedback: None,
             job_id: None,
+            run_id: None,
             updated_at: DateTime::<Utc>::UNIX_EPOCH,
         };
         let existing = [task(spec("T001", "a"), TaskState::Done), task(spec("T002", "b"), TaskState::Done)];

@@ -10,11 +10,12 @@ pub(crate) mod postgres;
 pub(crate) mod sqlite;
 
 use async_trait::async_trait;
+use steward_domain::project::Phase;
 use steward_domain::project::idea::IdeaPatch;
 use steward_domain::project::{
     GateDecision, Idea, NewIdea, NewProject, PhaseDocument, Project, ProjectTask, StoredDocument, TaskState,
 };
-use steward_domain::{IdeaId, JobId, ProjectId, UserId};
+use steward_domain::{IdeaId, JobId, ProjectId, RunId, UserId};
 
 use crate::Result;
 
@@ -34,8 +35,17 @@ pub struct TaskUpdate {
     pub feedback: Option<String>,
     /// The job executing it.
     pub job_id: Option<JobId>,
+    /// The agent's run on it (kept until replaced).
+    pub run_id: Option<RunId>,
     /// The validator sent it back: one more round.
     pub sent_back: bool,
+}
+
+impl TaskUpdate {
+    /// A move to `state` that changes nothing else.
+    pub fn to(state: TaskState) -> TaskUpdate {
+        TaskUpdate { state, feedback: None, job_id: None, run_id: None, sent_back: false }
+    }
 }
 
 #[async_trait]
@@ -75,4 +85,14 @@ pub trait ProjectStore {
     /// Moves a task (`project.task_changed`); when every task is done the
     /// project is done (`project.phase_entered`).
     async fn update_task(&self, user: UserId, id: ProjectId, task: &str, update: TaskUpdate) -> Result<ProjectTask>;
+
+    /// Records that an agent's work on the project failed
+    /// (`project.agent_failed`); kept on the project until a document is proposed.
+    async fn record_agent_failure(&self, user: UserId, id: ProjectId, phase: Phase, reason: &str) -> Result<()>;
+
+    /// `project run`: queues a job for each task not done whose job is not
+    /// waiting or running, `depends_on` following the task graph, in one
+    /// transaction (`project.execution_started`). Done tasks are never
+    /// queued again, so running again resumes.
+    async fn start_execution(&self, user: UserId, id: ProjectId) -> Result<ProjectRecord>;
 }

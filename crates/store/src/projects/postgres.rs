@@ -7,13 +7,16 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
+use std::collections::BTreeMap;
 use steward_domain::project::idea::IdeaPatch;
 use steward_domain::project::{
     DocumentStatus, GateDecision, Idea, IdeaState, NewIdea, NewProject, Phase, PhaseDocument, Project, ProjectTask,
     StoredDocument, TaskState,
 };
-use steward_domain::{IdeaId, JobId, NewEvent, ProjectId, UserId};
 
+use steward_domain::{AgentId, IdeaId, JobId, JobState, NewEvent, ProjectId, RunId, UserId};
+
+use crate::jobs::postgres::enqueue;
 use crate::postgres::PostgresStore;
 use crate::postgres::transaction::{Begin, Transaction, TransactionResult};
 use crate::projects::decide::{self, DocumentRow, IdeaRow, PlannedTask, ProjectRow, TaskRow};
@@ -30,7 +33,7 @@ macro_rules! projects {
     ($filter:literal) => {
         concat!(
             "SELECT id, user_id, title, brief, repository, phase, gates::text, parallel_limit, layout, idea_id, ",
-            "created_at, updated_at FROM projects ",
+            "agent_id, validator_id, max_rounds, failure, created_at, updated_at FROM projects ",
             $filter
         )
     };
@@ -62,8 +65,12 @@ fn project_row(row: &PgRow) -> Result<Project> {
         parallel_limit: row.try_get(7)?,
         layout: row.try_get(8)?,
         idea_id: row.try_get(9)?,
-        created_at: row.try_get(10)?,
-        updated_at: row.try_get(11)?,
+        agent_id: row.try_get(10)?,
+        validator_id: row.try_get(11)?,
+        max_rounds: row.try_get(12)?,
+        failure: row.try_get(13)?,
+        created_at: row.try_get(14)?,
+        updated_at: row.try_get(15)?,
     }
     .into_project()
 }
@@ -115,7 +122,7 @@ async fn documents(connection: &mut PgConnection, project: ProjectId) -> Result<
 
 async fn tasks(connection: &mut PgConnection, project: ProjectId) -> Result<Vec<ProjectTask>> {
     let rows = sqlx::query(
-        "SELECT project_id, spec::text, state, rounds, feedback, job_id, updated_at FROM project_tasks \
+        "SELECT project_id, spec::text, state, rounds, feedback, job_id, run_id, updated_at FROM project_tasks \
          WHERE project_id = $1 ORDER BY position",
     )
     .bind(project.get())
@@ -130,7 +137,8 @@ async fn tasks(connection: &mut PgConnection, project: ProjectId) -> Result<Vec<
                 rounds: row.try_get(3)?,
                 feedback: row.try_get(4)?,
                 job_id: row.try_get(5)?,
-                updated_at: row.try_get(6)?,
+                run_id: row.try_get(6)?,
+                updated_at: row.try_get(7)?,
             }
             .into_task()
         })
@@ -192,7 +200,7 @@ async fn write_tasks(
     for (position, task) in planned.iter().enumerate() {
         sqlx::query(
             "INSERT INTO project_tasks (user_id, project_id, task_key, position, spec, state, rounds, feedback, \
-             job_id, updated_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10)",
+             job_id, run_id, updated_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11)",
         )
         .bind(project.user_id.get())
         .bind(project.id.get())
@@ -203,6 +211,7 @@ async fn write_tasks(
         .bind(i64::from(task.rounds))
         .bind(&task.feedback)
         .bind(task.job_id.map(JobId::get))
+        .bind(task.run_id.map(RunId::get))
         .bind(now)
         .execute(transaction.connection())
         .await?;
@@ -243,12 +252,28 @@ async fn approved(
     project: &Project,
     document: &PhaseDocument,
     now: DateTime<Utc>,
-) -> Result<()> {
+) -> TransactionResult<()> {
     if let PhaseDocument::Tasks(list) = document {
         let planned = decide::plan_tasks(&tasks(transaction.connection(), project.id).await?, &list.tasks, &[]);
         write_tasks(transaction, project, &planned, now).await?;
     }
-    enter_phase(transaction, project, project.phase.next(), now).await
+    let next = project.phase.next();
+    enter_phase(transaction, project, next, now).await?;
+    ask_agent(transaction, project, next, now).await
+}
+
+/// Queues the job asking the project's agent for `phase`'s next document, if it has an agent.
+async fn ask_agent(
+    transaction: &mut Transaction,
+    project: &Project,
+    phase: Phase,
+    now: DateTime<Utc>,
+) -> TransactionResult<()> {
+    let documents = documents(transaction.connection(), project.id).await?;
+    if let Some(job) = decide::document_job(project, &documents, phase) {
+        enqueue::enqueue(transaction, project.user_id, vec![job], now).await?;
+    }
+    Ok(())
 }
 
 async fn create_project(
@@ -263,9 +288,19 @@ async fn create_project(
         None => None,
     };
     decide::check_promotion(idea.as_ref())?;
+    for (field, agent) in [("agent_id", new.agent_id), ("validator_id", new.validator_id)] {
+        let Some(agent) = agent else { continue };
+        let found: Option<i64> = sqlx::query_scalar("SELECT id FROM agents WHERE user_id = $1 AND id = $2")
+            .bind(user.get())
+            .bind(agent.get())
+            .fetch_optional(transaction.connection())
+            .await?;
+        decide::check_agent(field, agent, found.is_some())?;
+    }
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO projects (user_id, title, brief, repository, phase, gates, parallel_limit, layout, idea_id, \
-         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $10) RETURNING id",
+         agent_id, validator_id, max_rounds, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id",
     )
     .bind(user.get())
     .bind(new.title.trim())
@@ -276,6 +311,9 @@ async fn create_project(
     .bind(i64::from(new.parallel_limit))
     .bind(new.layout.as_str())
     .bind(new.idea_id.map(IdeaId::get))
+    .bind(new.agent_id.map(AgentId::get))
+    .bind(new.validator_id.map(AgentId::get))
+    .bind(i64::from(new.max_rounds))
     .bind(now)
     .fetch_one(transaction.connection())
     .await?;
@@ -292,6 +330,7 @@ async fn create_project(
         set_idea(transaction.connection(), &idea, &idea.notes, IdeaState::Promoted, Some(project.id), now).await?;
         transaction.record(user, now, decide::idea_event(&idea, IdeaState::Promoted, Some(project.id)));
     }
+    ask_agent(transaction, &project, project.phase, now).await?;
     Ok(record(transaction.connection(), user, project.id).await?)
 }
 
@@ -305,6 +344,10 @@ async fn propose(
     let project = load_project(transaction.connection(), user, id, true).await?;
     let proposal = decide::proposal(&project, &documents(transaction.connection(), id).await?, document)?;
     insert_document(transaction, &project, document, proposal.version, proposal.status, now).await?;
+    sqlx::query("UPDATE projects SET failure = NULL WHERE id = $1")
+        .bind(id.get())
+        .execute(transaction.connection())
+        .await?;
     let (phase, version) = (project.phase, proposal.version);
     transaction.record(user, now, NewEvent::ProjectDocumentProposed { project: id, phase, version });
     if proposal.status == DocumentStatus::Approved {
@@ -345,6 +388,8 @@ async fn decide_document(
     transaction.record(user, now, NewEvent::ProjectDocumentDecided { project: id, phase, version, status, comment });
     if status == DocumentStatus::Approved {
         approved(transaction, &project, &waiting.document, now).await?;
+    } else {
+        ask_agent(transaction, &project, project.phase, now).await?;
     }
     Ok(record(transaction.connection(), user, id).await?)
 }
@@ -364,10 +409,14 @@ async fn update_task(
         .find(|task| task.spec.id == key)
         .ok_or_else(|| StoreError::not_found(Entity::ProjectTask, format!("{id}/{key}")))?;
     decide::check_task_move(task, update.state)?;
+    if task.state == TaskState::Pending && update.state == TaskState::Running {
+        decide::check_may_start(&project, &all, key)?;
+    }
     let rounds = task.rounds + u32::from(update.sent_back);
     sqlx::query(
         "UPDATE project_tasks SET state = $3, rounds = $4, feedback = coalesce($5, feedback), \
-         job_id = coalesce($6, job_id), updated_at = $7 WHERE project_id = $1 AND task_key = $2",
+         job_id = coalesce($6, job_id), run_id = coalesce($8, run_id), updated_at = $7 \
+         WHERE project_id = $1 AND task_key = $2",
     )
     .bind(id.get())
     .bind(key)
@@ -376,6 +425,7 @@ async fn update_task(
     .bind(&update.feedback)
     .bind(update.job_id.map(JobId::get))
     .bind(now)
+    .bind(update.run_id.map(RunId::get))
     .execute(transaction.connection())
     .await?;
     let (from, to) = (Some(task.state), update.state);
@@ -395,6 +445,64 @@ async fn update_task(
         .into_iter()
         .find(|task| task.spec.id == key)
         .ok_or_else(|| StoreError::not_found(Entity::ProjectTask, key))?)
+}
+
+async fn record_agent_failure(
+    transaction: &mut Transaction,
+    user: UserId,
+    id: ProjectId,
+    phase: Phase,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> TransactionResult<()> {
+    let project = load_project(transaction.connection(), user, id, true).await?;
+    sqlx::query("UPDATE projects SET failure = $2, updated_at = $3 WHERE id = $1")
+        .bind(project.id.get())
+        .bind(reason)
+        .bind(now)
+        .execute(transaction.connection())
+        .await?;
+    transaction.record(user, now, NewEvent::ProjectAgentFailed { project: id, phase, reason: reason.into() });
+    Ok(())
+}
+
+async fn start_execution(
+    transaction: &mut Transaction,
+    user: UserId,
+    id: ProjectId,
+    now: DateTime<Utc>,
+) -> TransactionResult<ProjectRecord> {
+    let project = load_project(transaction.connection(), user, id, true).await?;
+    decide::check_execution(&project)?;
+    let all = tasks(transaction.connection(), id).await?;
+    let ids: Vec<i64> = all.iter().filter_map(|task| task.job_id.map(JobId::get)).collect();
+    let rows = sqlx::query("SELECT id, state::text FROM jobs WHERE id = ANY($1)")
+        .bind(&ids)
+        .fetch_all(transaction.connection())
+        .await?;
+    let mut job_states = BTreeMap::new();
+    for row in &rows {
+        let state: String = row.try_get(1)?;
+        let state = state.parse::<JobState>().map_err(|error| decide::damaged("job state", error))?;
+        job_states.insert(JobId(row.try_get(0)?), state);
+    }
+    let planned = decide::execution_jobs(id, &all, &job_states);
+    if planned.is_empty() {
+        return Ok(record(transaction.connection(), user, id).await?);
+    }
+    let names: Vec<String> = planned.iter().map(|planned| planned.task.clone()).collect();
+    let outcomes = enqueue::enqueue(transaction, user, planned.into_iter().map(|p| p.job).collect(), now).await?;
+    for (task, outcome) in names.iter().zip(&outcomes) {
+        sqlx::query("UPDATE project_tasks SET job_id = $3, updated_at = $4 WHERE project_id = $1 AND task_key = $2")
+            .bind(id.get())
+            .bind(task)
+            .bind(outcome.job.id.get())
+            .bind(now)
+            .execute(transaction.connection())
+            .await?;
+    }
+    transaction.record(user, now, NewEvent::ProjectExecutionStarted { project: id, tasks: names });
+    Ok(record(transaction.connection(), user, id).await?)
 }
 
 #[async_trait]
@@ -499,6 +607,24 @@ impl ProjectStore for PostgresStore {
         self.write(Begin::Plain, |transaction| {
             let (task, update) = (task.clone(), update.clone());
             Box::pin(async move { update_task(transaction, user, id, &task, &update, now).await })
+        })
+        .await
+    }
+
+    async fn record_agent_failure(&self, user: UserId, id: ProjectId, phase: Phase, reason: &str) -> Result<()> {
+        let now = self.now();
+        let reason = reason.to_string();
+        self.write(Begin::Plain, |transaction| {
+            let reason = reason.clone();
+            Box::pin(async move { record_agent_failure(transaction, user, id, phase, &reason, now).await })
+        })
+        .await
+    }
+
+    async fn start_execution(&self, user: UserId, id: ProjectId) -> Result<ProjectRecord> {
+        let now = self.now();
+        self.write(Begin::Plain, |transaction| {
+            Box::pin(async move { start_execution(transaction, user, id, now).await })
         })
         .await
     }

@@ -4,14 +4,17 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
+use std::collections::BTreeMap;
 use steward_domain::project::idea::IdeaPatch;
 use steward_domain::project::{
     DocumentStatus, GateDecision, Idea, IdeaState, NewIdea, NewProject, Phase, PhaseDocument, Project, ProjectTask,
     StoredDocument, TaskState,
 };
-use steward_domain::{IdeaId, JobId, NewEvent, ProjectId, UserId};
+
+use steward_domain::{AgentId, IdeaId, JobId, JobState, NewEvent, ProjectId, RunId, UserId};
 
 use crate::events::sqlite::append;
+use crate::jobs::sqlite::enqueue;
 use crate::projects::decide::{self, DocumentRow, IdeaRow, PlannedTask, ProjectRow, TaskRow};
 use crate::projects::{ProjectRecord, ProjectStore, TaskUpdate};
 use crate::sqlite::SqliteStore;
@@ -20,8 +23,8 @@ use crate::sqlite::writer::Effects;
 use crate::{Entity, Result, StoreError};
 
 const IDEA_COLUMNS: &str = "id, user_id, title, notes, state, project_id, created_at, updated_at";
-const PROJECT_COLUMNS: &str =
-    "id, user_id, title, brief, repository, phase, gates, parallel_limit, layout, idea_id, created_at, updated_at";
+const PROJECT_COLUMNS: &str = "id, user_id, title, brief, repository, phase, gates, parallel_limit, layout, idea_id, \
+     agent_id, validator_id, max_rounds, failure, created_at, updated_at";
 
 fn idea_row(row: &Row<'_>) -> rusqlite::Result<IdeaRow> {
     Ok(IdeaRow {
@@ -48,8 +51,12 @@ fn project_row(row: &Row<'_>) -> rusqlite::Result<ProjectRow> {
         parallel_limit: row.get(7)?,
         layout: row.get(8)?,
         idea_id: row.get(9)?,
-        created_at: from_micros(row.get(10)?),
-        updated_at: from_micros(row.get(11)?),
+        agent_id: row.get(10)?,
+        validator_id: row.get(11)?,
+        max_rounds: row.get(12)?,
+        failure: row.get(13)?,
+        created_at: from_micros(row.get(14)?),
+        updated_at: from_micros(row.get(15)?),
     })
 }
 
@@ -95,7 +102,7 @@ fn documents(connection: &Connection, project: ProjectId) -> Result<Vec<StoredDo
 
 fn tasks(connection: &Connection, project: ProjectId) -> Result<Vec<ProjectTask>> {
     let mut statement = connection.prepare_cached(
-        "SELECT project_id, spec, state, rounds, feedback, job_id, updated_at FROM project_tasks \
+        "SELECT project_id, spec, state, rounds, feedback, job_id, run_id, updated_at FROM project_tasks \
          WHERE project_id = ?1 ORDER BY position",
     )?;
     let rows = statement
@@ -107,7 +114,8 @@ fn tasks(connection: &Connection, project: ProjectId) -> Result<Vec<ProjectTask>
                 rounds: row.get(3)?,
                 feedback: row.get(4)?,
                 job_id: row.get(5)?,
-                updated_at: from_micros(row.get(6)?),
+                run_id: row.get(6)?,
+                updated_at: from_micros(row.get(7)?),
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -168,7 +176,7 @@ fn write_tasks(
     for (position, task) in planned.iter().enumerate() {
         connection.execute(
             "INSERT INTO project_tasks (user_id, project_id, task_key, position, spec, state, rounds, feedback, job_id, \
-             updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+             run_id, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             params![
                 project.user_id.get(),
                 project.id.get(),
@@ -179,6 +187,7 @@ fn write_tasks(
                 i64::from(task.rounds),
                 task.feedback,
                 task.job_id.map(JobId::get),
+                task.run_id.map(RunId::get),
                 to_micros(now)
             ],
         )?;
@@ -229,7 +238,23 @@ fn approved(
         let planned = decide::plan_tasks(&tasks(connection, project.id)?, &list.tasks, done);
         write_tasks(connection, effects, project, &planned, now)?;
     }
-    enter_phase(connection, effects, project, project.phase.next(), now)
+    let next = project.phase.next();
+    enter_phase(connection, effects, project, next, now)?;
+    ask_agent(connection, effects, project, next, now)
+}
+
+/// Queues the job asking the project's agent for `phase`'s next document, if it has an agent.
+fn ask_agent(
+    connection: &Connection,
+    effects: &mut Effects,
+    project: &Project,
+    phase: Phase,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if let Some(job) = decide::document_job(project, &documents(connection, project.id)?, phase) {
+        enqueue::enqueue(connection, effects, project.user_id, vec![job], now)?;
+    }
+    Ok(())
 }
 
 fn create_project(
@@ -242,9 +267,18 @@ fn create_project(
     new.validate()?;
     let idea = new.idea_id.map(|id| load_idea(connection, user, id)).transpose()?;
     decide::check_promotion(idea.as_ref())?;
+    for (field, agent) in [("agent_id", new.agent_id), ("validator_id", new.validator_id)] {
+        let Some(agent) = agent else { continue };
+        let found: Option<i64> = connection
+            .prepare_cached("SELECT id FROM agents WHERE user_id = ?1 AND id = ?2")?
+            .query_row(params![user.get(), agent.get()], |row| row.get(0))
+            .optional()?;
+        decide::check_agent(field, agent, found.is_some())?;
+    }
     connection.execute(
         "INSERT INTO projects (user_id, title, brief, repository, phase, gates, parallel_limit, layout, idea_id, \
-         created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+         agent_id, validator_id, max_rounds, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
         params![
             user.get(),
             new.title.trim(),
@@ -255,6 +289,9 @@ fn create_project(
             i64::from(new.parallel_limit),
             new.layout.as_str(),
             new.idea_id.map(IdeaId::get),
+            new.agent_id.map(AgentId::get),
+            new.validator_id.map(AgentId::get),
+            i64::from(new.max_rounds),
             to_micros(now)
         ],
     )?;
@@ -270,6 +307,7 @@ fn create_project(
         set_idea(connection, &idea, &idea.notes, IdeaState::Promoted, Some(project.id), now)?;
         append(connection, effects, user, now, decide::idea_event(&idea, IdeaState::Promoted, Some(project.id)))?;
     }
+    ask_agent(connection, effects, &project, project.phase, now)?;
     record(connection, user, project.id)
 }
 
@@ -284,6 +322,7 @@ fn propose(
     let project = load_project(connection, user, id)?;
     let proposal = decide::proposal(&project, &documents(connection, id)?, document)?;
     insert_document(connection, &project, document, proposal.version, proposal.status, now)?;
+    connection.execute("UPDATE projects SET failure = NULL WHERE id = ?1", [id.get()])?;
     let (phase, version) = (project.phase, proposal.version);
     append(connection, effects, user, now, NewEvent::ProjectDocumentProposed { project: id, phase, version })?;
     if proposal.status == DocumentStatus::Approved {
@@ -321,6 +360,8 @@ fn decide_document(
     append(connection, effects, user, now, event)?;
     if status == DocumentStatus::Approved {
         approved(connection, effects, &project, &waiting.document, &[], now)?;
+    } else {
+        ask_agent(connection, effects, &project, project.phase, now)?;
     }
     record(connection, user, id)
 }
@@ -341,10 +382,14 @@ fn update_task(
         .find(|task| task.spec.id == key)
         .ok_or_else(|| StoreError::not_found(Entity::ProjectTask, format!("{id}/{key}")))?;
     decide::check_task_move(task, update.state)?;
+    if task.state == TaskState::Pending && update.state == TaskState::Running {
+        decide::check_may_start(&project, &all, key)?;
+    }
     let rounds = task.rounds + u32::from(update.sent_back);
     connection.execute(
         "UPDATE project_tasks SET state = ?3, rounds = ?4, feedback = coalesce(?5, feedback), \
-         job_id = coalesce(?6, job_id), updated_at = ?7 WHERE project_id = ?1 AND task_key = ?2",
+         job_id = coalesce(?6, job_id), run_id = coalesce(?8, run_id), updated_at = ?7 \
+         WHERE project_id = ?1 AND task_key = ?2",
         params![
             id.get(),
             key,
@@ -352,7 +397,8 @@ fn update_task(
             i64::from(rounds),
             update.feedback,
             update.job_id.map(JobId::get),
-            to_micros(now)
+            to_micros(now),
+            update.run_id.map(RunId::get)
         ],
     )?;
     let event = NewEvent::ProjectTaskChanged {
@@ -373,6 +419,59 @@ fn update_task(
         .into_iter()
         .find(|task| task.spec.id == key)
         .ok_or_else(|| StoreError::not_found(Entity::ProjectTask, key))
+}
+
+fn record_agent_failure(
+    connection: &Connection,
+    effects: &mut Effects,
+    user: UserId,
+    id: ProjectId,
+    phase: Phase,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let project = load_project(connection, user, id)?;
+    connection.execute(
+        "UPDATE projects SET failure = ?2, updated_at = ?3 WHERE id = ?1",
+        params![project.id.get(), reason, to_micros(now)],
+    )?;
+    append(connection, effects, user, now, NewEvent::ProjectAgentFailed { project: id, phase, reason: reason.into() })
+}
+
+fn start_execution(
+    connection: &Connection,
+    effects: &mut Effects,
+    user: UserId,
+    id: ProjectId,
+    now: DateTime<Utc>,
+) -> Result<ProjectRecord> {
+    let project = load_project(connection, user, id)?;
+    decide::check_execution(&project)?;
+    let all = tasks(connection, id)?;
+    let mut job_states = BTreeMap::new();
+    for job in all.iter().filter_map(|task| task.job_id) {
+        let state: Option<String> = connection
+            .prepare_cached("SELECT state FROM jobs WHERE id = ?1")?
+            .query_row([job.get()], |row| row.get(0))
+            .optional()?;
+        if let Some(state) = state {
+            job_states.insert(job, state.parse::<JobState>().map_err(|error| decide::damaged("job state", error))?);
+        }
+    }
+    let planned = decide::execution_jobs(id, &all, &job_states);
+    if planned.is_empty() {
+        return record(connection, user, id);
+    }
+    let names: Vec<String> = planned.iter().map(|planned| planned.task.clone()).collect();
+    let outcomes = enqueue::enqueue(connection, effects, user, planned.into_iter().map(|p| p.job).collect(), now)?;
+    for (task, outcome) in names.iter().zip(&outcomes) {
+        connection.execute(
+            "UPDATE project_tasks SET job_id = ?3, updated_at = ?4 WHERE project_id = ?1 AND task_key = ?2",
+            params![id.get(), task, outcome.job.id.get(), to_micros(now)],
+        )?;
+    }
+    append(connection, effects, user, now, NewEvent::ProjectExecutionStarted { project: id, tasks: names })?;
+    record(connection, user, id)
 }
 
 #[async_trait]
@@ -461,5 +560,18 @@ impl ProjectStore for SqliteStore {
         self.writer
             .write(move |connection, effects| update_task(connection, effects, user, id, &task, &update, now))
             .await
+    }
+
+    async fn record_agent_failure(&self, user: UserId, id: ProjectId, phase: Phase, reason: &str) -> Result<()> {
+        let now = self.now();
+        let reason = reason.to_string();
+        self.writer
+            .write(move |connection, effects| record_agent_failure(connection, effects, user, id, phase, &reason, now))
+            .await
+    }
+
+    async fn start_execution(&self, user: UserId, id: ProjectId) -> Result<ProjectRecord> {
+        let now = self.now();
+        self.writer.write(move |connection, effects| start_execution(connection, effects, user, id, now)).await
     }
 }

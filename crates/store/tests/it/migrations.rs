@@ -30,7 +30,8 @@ async fn a_fresh_database_gets_every_migration() {
             (11, "routine_triggers".to_string()),
             (12, "model_calls_in_flight".to_string()),
             (13, "nodes".to_string()),
-            (14, "projects".to_string())
+            (14, "projects".to_string()),
+            (16, "project_agents".to_string())
         ]
     );
     store.close().await;

@@ -54,7 +54,7 @@ fn tasks(list: Vec<TaskSpec>) -> PhaseDocument {
 }
 
 fn update(state: TaskState) -> TaskUpdate {
-    TaskUpdate { state, feedback: None, job_id: None, sent_back: false }
+    TaskUpdate::to(state)
 }
 
 async fn a_project_passes_its_gates_and_finishes_with_its_tasks(t: TestStore) {
@@ -123,8 +123,13 @@ async fn a_project_passes_its_gates_and_finishes_with_its_tasks(t: TestStore) {
     assert!(illegal.to_string().contains("task T001 is pending; it cannot become done"), "{illegal}");
     for key in ["T001", "T002", "T003"] {
         store.update_task(USER, project, key, update(TaskState::Running)).await.unwrap();
-        let sent_back =
-            TaskUpdate { state: TaskState::Running, feedback: Some("no test".into()), job_id: None, sent_back: true };
+        let sent_back = TaskUpdate {
+            state: TaskState::Running,
+            feedback: Some("no test".into()),
+            job_id: None,
+            run_id: None,
+            sent_back: true,
+        };
         if key == "T002" {
             store.update_task(USER, project, key, update(TaskState::Validating)).await.unwrap();
             let task = store.update_task(USER, project, key, sent_back).await.unwrap();
@@ -168,4 +173,129 @@ async fn an_import_brings_its_documents_and_checked_boxes(t: TestStore) {
     ));
 }
 
-store_tests!(a_project_passes_its_gates_and_finishes_with_its_tasks, an_import_brings_its_documents_and_checked_boxes);
+/// The jobs of `kind`, oldest first.
+async fn jobs_of(store: &dyn Store, kind: &str) -> Vec<steward_domain::Job> {
+    let filter =
+        steward_store::JobFilter { kind: Some(kind.into()), limit: 100, ..steward_store::JobFilter::default() };
+    let mut jobs = store.list_jobs(USER.into(), filter).await.unwrap();
+    jobs.reverse();
+    jobs
+}
+
+async fn a_project_with_an_agent_asks_it_for_each_document(t: TestStore) {
+    use steward_domain::project::work::{DOCUMENT_JOB_KIND, DocumentJob};
+    let store: &dyn Store = t.store.as_ref();
+    let asked = |job: &steward_domain::Job| serde_json::from_value::<DocumentJob>(job.payload.clone()).unwrap();
+    let without = store.create_project(USER, NewProject::from_brief("By hand", "")).await.unwrap();
+    assert!(jobs_of(store, DOCUMENT_JOB_KIND).await.is_empty(), "a person proposes: nothing asked");
+    assert_eq!(without.project.agent_id, None);
+
+    let agent = crate::helpers::agent_named(store, "Planner").await;
+    let refused = NewProject { agent_id: Some(steward_domain::AgentId(999)), ..NewProject::from_brief("Shop", "") };
+    match store.create_project(USER, refused).await {
+        Err(StoreError::Invalid(error)) => assert_eq!(error.field, "agent_id"),
+        other => panic!("another user's or a missing agent is refused, got {other:?}"),
+    }
+    let new = NewProject { agent_id: Some(agent), max_rounds: 1, ..NewProject::from_brief("Shop", "A small shop") };
+    let record = store.create_project(USER, new).await.unwrap();
+    let id = record.project.id;
+    assert_eq!((record.project.agent_id, record.project.max_rounds), (Some(agent), 1));
+    let jobs = jobs_of(store, DOCUMENT_JOB_KIND).await;
+    assert_eq!(jobs.len(), 1, "entering requirements asks the agent");
+    assert_eq!(asked(&jobs[0]), DocumentJob { project_id: id, phase: Phase::Requirements, version: 1 });
+
+    store.record_agent_failure(USER, id, Phase::Requirements, "at /requirements: not an array").await.unwrap();
+    assert_eq!(
+        store.get_project(USER, id).await.unwrap().project.failure.as_deref(),
+        Some("at /requirements: not an array")
+    );
+    store.propose_document(USER, id, requirements("WHEN x THE SYSTEM SHALL y")).await.unwrap();
+    assert_eq!(store.get_project(USER, id).await.unwrap().project.failure, None, "a proposal clears the failure");
+
+    let comment = GateDecision::Reject { comment: "say what happens offline".into() };
+    store.decide_document(USER, id, comment).await.unwrap();
+    let jobs = jobs_of(store, DOCUMENT_JOB_KIND).await;
+    assert_eq!(asked(&jobs[1]), DocumentJob { project_id: id, phase: Phase::Requirements, version: 2 });
+    store.propose_document(USER, id, requirements("WHEN offline THE SYSTEM SHALL queue")).await.unwrap();
+    store.decide_document(USER, id, GateDecision::Approve).await.unwrap();
+    let jobs = jobs_of(store, DOCUMENT_JOB_KIND).await;
+    assert_eq!(jobs.len(), 3);
+    assert_eq!(asked(&jobs[2]), DocumentJob { project_id: id, phase: Phase::Design, version: 1 });
+    let kinds = event_kinds(store, EventSubject::Project, id.get()).await;
+    assert!(kinds.iter().any(|kind| kind == "project.agent_failed"), "{kinds:?}");
+}
+
+async fn run_queues_the_tasks_not_done_along_the_graph(t: TestStore) {
+    use steward_domain::JobState;
+    use steward_domain::project::work::{TASK_JOB_KIND, TaskJob};
+    let store: &dyn Store = t.store.as_ref();
+    let graph = tasks(vec![
+        task("T001", &[], false),
+        task("T002", &["T001"], true),
+        task("T003", &["T001"], true),
+        task("T004", &["T002", "T003"], false),
+    ]);
+    let by_hand = NewProject {
+        gates: PhaseGates::AUTOMATIC,
+        documents: vec![requirements("WHEN x THE SYSTEM SHALL y"), design(), graph.clone()],
+        ..NewProject::from_brief("No agent", "")
+    };
+    let by_hand = store.create_project(USER, by_hand).await.unwrap();
+    match store.start_execution(USER, by_hand.project.id).await {
+        Err(StoreError::Conflict { field, .. }) => assert_eq!(field.as_deref(), Some("agent_id")),
+        other => panic!("nothing runs without an agent, got {other:?}"),
+    }
+    let agent = crate::helpers::agent_named(store, "Builder").await;
+    let early = NewProject { agent_id: Some(agent), ..NewProject::from_brief("Early", "") };
+    let early = store.create_project(USER, early).await.unwrap();
+    assert!(matches!(store.start_execution(USER, early.project.id).await, Err(StoreError::Conflict { .. })));
+
+    let new = NewProject {
+        gates: PhaseGates::AUTOMATIC,
+        agent_id: Some(agent),
+        documents: vec![requirements("WHEN x THE SYSTEM SHALL y"), design(), graph],
+        done_tasks: vec!["T001".into()],
+        ..NewProject::from_brief("Shop", "")
+    };
+    let id = store.create_project(USER, new).await.unwrap().project.id;
+    let record = store.start_execution(USER, id).await.unwrap();
+    let jobs = jobs_of(store, TASK_JOB_KIND).await;
+    let queued: Vec<String> =
+        jobs.iter().map(|job| serde_json::from_value::<TaskJob>(job.payload.clone()).unwrap().task).collect();
+    assert_eq!(queued, ["T002", "T003", "T004"], "the done task is not queued");
+    let job_of = |key: &str| record.tasks.iter().find(|task| task.spec.id == key).unwrap().job_id.unwrap();
+    assert_eq!(jobs[0].id, job_of("T002"));
+    let t004 = store.get_job(USER, job_of("T004")).await.unwrap();
+    assert_eq!(t004.state, JobState::Blocked, "T004 waits for T002 and T003");
+    assert_eq!(store.get_job(USER, job_of("T002")).await.unwrap().state, JobState::Queued);
+
+    let again = store.start_execution(USER, id).await.unwrap();
+    assert_eq!(jobs_of(store, TASK_JOB_KIND).await.len(), 3, "live jobs are kept: running again queues nothing");
+    assert_eq!(again.tasks, record.tasks);
+
+    let early = store.update_task(USER, id, "T004", update(TaskState::Running)).await.unwrap_err();
+    assert!(early.to_string().contains("task T004 cannot start yet"), "{early}");
+
+    // T002 finishes; a person cancels T003's job, which cancels T004's
+    // too; run again queues those two, T004 after the new T003.
+    store.update_task(USER, id, "T002", update(TaskState::Running)).await.unwrap();
+    store.update_task(USER, id, "T002", update(TaskState::Done)).await.unwrap();
+    store.cancel_job(USER, job_of("T003")).await.unwrap();
+    assert_eq!(store.get_job(USER, job_of("T004")).await.unwrap().state, JobState::Cancelled);
+    let resumed = store.start_execution(USER, id).await.unwrap();
+    let jobs = jobs_of(store, TASK_JOB_KIND).await;
+    let newest: Vec<String> =
+        jobs[3..].iter().map(|job| serde_json::from_value::<TaskJob>(job.payload.clone()).unwrap().task).collect();
+    assert_eq!(newest, ["T003", "T004"], "T002 is done: not queued again");
+    let t004 = resumed.tasks.iter().find(|task| task.spec.id == "T004").unwrap().job_id.unwrap();
+    assert_eq!(store.get_job(USER, t004).await.unwrap().state, JobState::Blocked, "T004 waits for the new T003");
+    let kinds = event_kinds(store, EventSubject::Project, id.get()).await;
+    assert_eq!(kinds.iter().filter(|kind| *kind == "project.execution_started").count(), 2, "{kinds:?}");
+}
+
+store_tests!(
+    a_project_passes_its_gates_and_finishes_with_its_tasks,
+    an_import_brings_its_documents_and_checked_boxes,
+    a_project_with_an_agent_asks_it_for_each_document,
+    run_queues_the_tasks_not_done_along_the_graph,
+);
