@@ -25,6 +25,7 @@ mod mcp;
 mod mcp_conformance;
 mod memory_import;
 mod memory_journey;
+mod memory_local_embeddings;
 mod metrics;
 mod nodes_chaos;
 mod openai_endpoint;
