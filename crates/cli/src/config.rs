@@ -59,8 +59,10 @@ pub struct Config {
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct MemoryConfig {
-    /// `provider/model` of an embeddings endpoint (OpenAI protocol); unset,
-    /// memory searches full text and the graph only.
+    /// `provider/model` of an embeddings endpoint (OpenAI protocol), or
+    /// `local:/dir`, a sentence-transformers folder run on the CPU (feature
+    /// `local-embeddings`); unset, memory searches full text and the graph
+    /// only.
     pub embedding_model: Option<String>,
     /// The model that extracts entities and facts from episodes (two calls
     /// per episode); `"default"` is `[llm] default_model`; unset, episodes

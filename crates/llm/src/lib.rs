@@ -61,7 +61,7 @@ pub use message::{ChatRequest, ContentPart, ImageSource, Message, ResponseFormat
 pub use model::{ChatModel, EmbeddingModel, Embeddings, ModelId};
 pub use pricing::{ModelPrice, PriceTable};
 pub use providers::{Protocol, ProviderClient, TokenLimitField};
-pub use registry::{KeyStatus, ModelRegistry, ProviderSummary};
+pub use registry::{KeyStatus, LOCAL_PREFIX, ModelRegistry, ProviderSummary, local_embedding_model};
 pub use response::{ChatResponse, collect_response};
 pub use retry::{RecordingSleeper, Retrier, RetryPolicy, RetryingEmbeddingModel, RetryingModel, Sleeper, TokioSleeper};
 pub use secret::ApiKey;

@@ -109,8 +109,11 @@ impl LocalEmbeddingModel {
     }
 }
 
+/// Whatever tokenizers or candle report while encoding.
+type EncodeError = Box<dyn std::error::Error + Send + Sync>;
+
 impl Encoder {
-    fn embed_batch(&self, texts: &[&str]) -> Result<(Vec<Vec<f32>>, u64), Box<dyn std::error::Error + Send + Sync>> {
+    fn embed_batch(&self, texts: &[&str]) -> Result<(Vec<Vec<f32>>, u64), EncodeError> {
         let encodings = self.tokenizer.encode_batch(texts.to_vec(), true)?;
         let rows = encodings.len();
         let columns = encodings.first().map_or(0, |encoding| encoding.len());

@@ -353,16 +353,22 @@ fn custom_provider(
 /// The prefix of a local model's name: `local:/dir`.
 pub const LOCAL_PREFIX: &str = "local:";
 
+/// Loads the sentence-transformers model in `dir` (the part after
+/// [`LOCAL_PREFIX`]). It reads the whole model from disk: call it once, off
+/// the async threads, and share the model.
 #[cfg(feature = "local-embeddings")]
-fn local_embedding_model(dir: &std::path::Path) -> Result<Arc<dyn EmbeddingModel>, LlmError> {
+pub fn local_embedding_model(dir: &std::path::Path) -> Result<Arc<dyn EmbeddingModel>, LlmError> {
     Ok(Arc::new(crate::local::LocalEmbeddingModel::load(dir)?))
 }
 
+/// Without the feature a local model is refused, saying how to get one.
 #[cfg(not(feature = "local-embeddings"))]
-fn local_embedding_model(dir: &std::path::Path) -> Result<Arc<dyn EmbeddingModel>, LlmError> {
+pub fn local_embedding_model(dir: &std::path::Path) -> Result<Arc<dyn EmbeddingModel>, LlmError> {
     Err(LlmError::not_configured(format!(
-        "local embeddings ({}) need a steward built with the cargo feature `local-embeddings` \
-         (cargo build --release -p steward-cli --features local-embeddings)",
+        "the local embedding model {LOCAL_PREFIX}{} cannot be used: this steward was built without the cargo \
+         feature `local-embeddings` (it is on by default; --no-default-features leaves it out). Build it with \
+         `cargo build --release -p steward-cli --features local-embeddings`, or name an embeddings endpoint \
+         (provider/model) instead",
         dir.display()
     )))
 }

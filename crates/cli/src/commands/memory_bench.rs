@@ -11,12 +11,14 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
 use chrono::Duration;
 use serde_json::{Value, json};
 use steward_domain::memory::{EpisodeSource, NewEpisode};
+use steward_llm::EmbeddingModel;
 use steward_runtime::SharedClock;
 use steward_runtime::memory::{Memory, SearchQuery};
 use steward_store::memory::{EmbeddingTarget, IngestionPlan, PlannedEmbedding};
@@ -35,7 +37,7 @@ pub struct BenchArgs {
     /// Results per question.
     #[arg(long, default_value_t = 10)]
     pub k: usize,
-    /// `provider/model` of an embeddings endpoint; without it, full text only.
+    /// `provider/model` of an embeddings endpoint, or `local:/dir` (a sentence-transformers folder); without it, full text only.
     #[arg(long, value_name = "MODEL")]
     pub embedding_model: Option<String>,
     /// A database to build in (a new SQLite file, or a PostgreSQL server for a scratch schema).
@@ -53,11 +55,7 @@ pub async fn run(args: BenchArgs, global: &GlobalOptions) -> anyhow::Result<()> 
         serde_json::from_str(&text).context("the dataset is not a LoCoMo JSON list of samples")?;
     anyhow::ensure!(args.k > 0, "--k must be at least 1");
     let embedder = match &args.embedding_model {
-        Some(name) => {
-            let config = crate::config::Config::load(&crate::config::Overrides::default())?;
-            let models = steward_llm::ModelRegistry::from_process_environment(&config.llm)?;
-            Some(models.embedding_model(name)?)
-        }
+        Some(name) => Some(embedding_model(name).await?),
         None => None,
     };
     let scratch = Scratch::create(args.database.as_deref()).await?;
@@ -87,11 +85,25 @@ pub async fn run(args: BenchArgs, global: &GlobalOptions) -> anyhow::Result<()> 
     Ok(())
 }
 
+/// The model `--embedding-model` names: `local:/dir` is loaded from that
+/// folder (on a blocking thread, once) without reading any configuration;
+/// anything else is an endpoint of the configured providers.
+async fn embedding_model(name: &str) -> anyhow::Result<Arc<dyn EmbeddingModel>> {
+    if let Some(dir) = name.strip_prefix(steward_llm::LOCAL_PREFIX) {
+        let dir = PathBuf::from(dir);
+        let model = tokio::task::spawn_blocking(move || steward_llm::local_embedding_model(&dir)).await??;
+        return Ok(model);
+    }
+    let config = crate::config::Config::load(&crate::config::Overrides::default())?;
+    let models = steward_llm::ModelRegistry::from_process_environment(&config.llm)?;
+    Ok(models.embedding_model(name)?)
+}
+
 async fn measure(
     args: &BenchArgs,
     samples: &[Sample],
-    store: std::sync::Arc<dyn Store>,
-    embedder: Option<std::sync::Arc<dyn steward_llm::EmbeddingModel>>,
+    store: Arc<dyn Store>,
+    embedder: Option<Arc<dyn EmbeddingModel>>,
 ) -> anyhow::Result<Value> {
     let started = Instant::now();
     let mut turns = 0usize;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use steward_llm::ModelRegistry;
+use steward_llm::{EmbeddingModel, ModelRegistry};
 use steward_runtime::agent::redact::Redactor;
 use steward_runtime::agent::{AgentRunHandler, AgentRuntime, HomeToolsAndSkills};
 use steward_runtime::deliveries::{Deliverer, DeliveryHandler};
@@ -126,7 +126,7 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
     let routines =
         std::sync::Arc::new(Routines::new(store.clone(), Some(std::sync::Arc::new(calendar)), clock.clone()));
     handlers.register(steward_domain::schedule::spec::ROUTINE_JOB_KIND, RoutineHandler::new(routines.clone()));
-    let memory = memory(&config, store.clone(), &agents, &clock);
+    let memory = memory(&config, store.clone(), &agents, &clock).await;
     handlers.register(steward_runtime::memory::INGEST_JOB_KIND, IngestHandler::new(memory.clone()));
     handlers.register(steward_runtime::memory::CONSOLIDATE_JOB_KIND, ConsolidateHandler::new(memory.clone()));
     if memory.has_extractor() {
@@ -345,10 +345,11 @@ pub fn mcp_servers(config: &Config, environment: &BTreeMap<String, String>) -> a
 
 /// Memory with the models of `[memory]`: extraction when `extraction_model`
 /// is set (`"default"` is `[llm] default_model`), embeddings when
-/// `embedding_model` is. Extraction is opt-in because it costs two model
-/// calls per episode. A model that cannot be had is logged and left out
-/// (memory still stores and searches).
-pub fn memory(config: &Config, store: Arc<dyn Store>, agents: &AgentRuntime, clock: &SharedClock) -> Arc<Memory> {
+/// `embedding_model` is (an endpoint's `provider/model`, or `local:/dir`,
+/// loaded here once and shared by every search and ingestion). Extraction is
+/// opt-in because it costs two model calls per episode. A model that cannot
+/// be had is logged and left out (memory still stores and searches).
+pub async fn memory(config: &Config, store: Arc<dyn Store>, agents: &AgentRuntime, clock: &SharedClock) -> Arc<Memory> {
     let models = agents.models();
     let extractor = config.memory.extraction_model.as_deref().and_then(|name| {
         let model = if name == "default" { models.default_chat_model() } else { models.chat_model(name) };
@@ -357,13 +358,39 @@ pub fn memory(config: &Config, store: Arc<dyn Store>, agents: &AgentRuntime, clo
     if extractor.is_none() {
         tracing::info!("memory stores episodes as text only: no [memory] extraction_model");
     }
-    let embedder = config.memory.embedding_model.as_deref().and_then(|name| {
-        models.embedding_model(name).inspect_err(|error| tracing::warn!(%error, "memory searches without vectors")).ok()
-    });
-    if embedder.is_none() {
-        tracing::info!("memory has no embedding model ([memory] embedding_model): full text and the graph only");
-    }
+    let embedder = match &config.memory.embedding_model {
+        Some(name) => embedding_model(models.clone(), name.clone()).await,
+        None => {
+            tracing::info!("memory has no embedding model ([memory] embedding_model): full text and the graph only");
+            None
+        }
+    };
     Arc::new(Memory::new(store, clock.clone(), extractor, embedder))
+}
+
+/// The embedding model `name`, loaded on a blocking thread: a local model
+/// reads tens of megabytes of weights.
+async fn embedding_model(models: Arc<ModelRegistry>, name: String) -> Option<Arc<dyn EmbeddingModel>> {
+    let loaded = tokio::task::spawn_blocking(move || {
+        let started = std::time::Instant::now();
+        let model = models.embedding_model(&name);
+        (name, model, started.elapsed())
+    })
+    .await;
+    match loaded {
+        Ok((name, Ok(model), took)) => {
+            tracing::info!(model = %model.id(), configured = %name, load_ms = took.as_millis(), "memory embeds with this model");
+            Some(model)
+        }
+        Ok((name, Err(error), _)) => {
+            tracing::warn!(%error, configured = %name, "memory searches without vectors: [memory] embedding_model cannot be used");
+            None
+        }
+        Err(error) => {
+            tracing::warn!(%error, "memory searches without vectors: loading the embedding model failed");
+            None
+        }
+    }
 }
 
 /// The values of every API key and stored secret Steward may use, so they

@@ -27,6 +27,7 @@ mod mcp_conformance_client;
 mod mcp_suite;
 mod memory_import;
 mod memory_journey;
+mod memory_local_embeddings;
 mod metrics;
 mod nodes_chaos;
 mod openai_endpoint;
