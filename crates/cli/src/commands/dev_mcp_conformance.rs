@@ -14,6 +14,12 @@
 //! One scenario asks for more: `json-schema-2020-12-preservation` wants a
 //! tool's schema, as the client holds it, sent back through an echo tool;
 //! it gets the schema an agent's model is offered (`McpTool::input_schema`).
+//!
+//! The `auth/` scenarios get the connection as `auth = "oauth"` configures
+//! it (`steward_runtime::mcp::OAuth`), with the context's pre-registered
+//! client if it names one, and the scenarios' client ID metadata document
+//! URL; their authorization server approves without a person, so the
+//! browser's part is to take its redirect (`FollowRedirect`).
 
 use std::sync::Arc;
 
@@ -21,7 +27,7 @@ use anyhow::Context;
 use rmcp::model::Tool as McpToolDefinition;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use steward_runtime::mcp::{Connection, McpServerConfig, McpTool, SecretLookup, result_text};
+use steward_runtime::mcp::{Connection, FollowRedirect, McpServerConfig, McpTool, SecretLookup, result_text};
 use steward_runtime::tools::Tool;
 
 use crate::output::say;
@@ -33,6 +39,13 @@ const SCHEMA_FOCAL_TOOL: &str = "json_schema_2020_12_tool";
 /// The longest a call waits; below the suite's 30 s per scenario, so a
 /// server that never answers fails here, with a message.
 const CALL_TIMEOUT_SECS: u64 = 20;
+
+/// The client ID metadata document the `auth/` scenarios accept as a
+/// client ID (they do not fetch it).
+const CLIENT_METADATA_URL: &str = "https://conformance-test.local/client-metadata.json";
+
+/// Where the scenarios' authorization server redirects to; nothing listens.
+const REDIRECT_URI: &str = "http://localhost:3000/callback";
 
 #[derive(Debug, clap::Args)]
 pub struct McpConformanceClientArgs {
@@ -46,6 +59,11 @@ pub struct McpConformanceClientArgs {
 struct ScenarioContext {
     #[serde(default)]
     tool_calls: Vec<ToolCall>,
+    /// A client pre-registered with the scenario's authorization server.
+    #[serde(default, rename = "client_id")]
+    client_id: Option<String>,
+    #[serde(default, rename = "client_secret")]
+    client_secret: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -62,15 +80,22 @@ pub async fn run(args: McpConformanceClientArgs) -> anyhow::Result<()> {
         Ok(text) => serde_json::from_str(&text).context("MCP_CONFORMANCE_CONTEXT is not the expected JSON")?,
         Err(_) => ScenarioContext::default(),
     };
+    let oauth = scenario.starts_with("auth/");
     let config = McpServerConfig {
         url: Some(args.url.clone()),
         protocol: protocol_setting(&revision).to_string(),
         elicitation: "defaults".to_string(),
         timeout_secs: CALL_TIMEOUT_SECS,
+        auth: if oauth { "oauth" } else { "none" }.to_string(),
+        client_id: context.client_id.clone().filter(|_| oauth),
+        client_secret: context.client_secret.clone().filter(|_| oauth),
+        client_metadata_url: oauth.then(|| CLIENT_METADATA_URL.to_string()),
         ..McpServerConfig::default()
     };
     let no_secrets: SecretLookup = Arc::new(|_| None);
-    let connection = Arc::new(Connection::new("conformance".to_string(), config, no_secrets));
+    let user_agent = Arc::new(FollowRedirect { redirect_uri: REDIRECT_URI.to_string() });
+    let connection =
+        Arc::new(Connection::new("conformance".to_string(), config, no_secrets).with_user_agent(user_agent));
     say!("scenario {scenario:?} ({revision}) against {}", args.url);
 
     let tools = connection.tools().await.map_err(anyhow::Error::msg)?;

@@ -17,10 +17,17 @@
 //! url = "https://search.example/mcp"
 //! headers = { Authorization = "secret:search-auth" }
 //! elicitation = "defaults"         # answer its forms with their defaults
+//!
+//! [mcp.servers.tracker]
+//! url = "https://tracker.example/mcp"
+//! auth = "oauth"                   # OAuth 2.1 with PKCE (`oauth.rs`)
+//! client_id = "steward"            # optional: a pre-registered client
+//! client_secret = "secret:tracker-oauth"
 //! ```
 //!
-//! A value of `env` or `headers` written `secret:NAME` is the secret of that
-//! name (`steward secret set NAME`), looked up when the server starts.
+//! A value of `env`, `headers` or `client_secret` written `secret:NAME` is
+//! the secret of that name (`steward secret set NAME`), looked up when the
+//! server starts.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -68,6 +75,19 @@ pub struct McpServerConfig {
     /// elicitation capability declared) or `defaults` (a form is accepted
     /// with the defaults its schema gives; see `elicitation.rs`).
     pub elicitation: String,
+    /// How an HTTP server is authorized: `none` (its `headers`, if any) or
+    /// `oauth` (OAuth 2.1 with PKCE, see `oauth.rs`).
+    pub auth: String,
+    /// A client registered with the server's authorization server ahead of
+    /// time; absent: a client ID metadata document (`client_metadata_url`)
+    /// or dynamic registration.
+    pub client_id: Option<String>,
+    /// The pre-registered client's secret (`secret:NAME`); absent: a public
+    /// client.
+    pub client_secret: Option<String>,
+    /// An https URL where Steward's client metadata document is published,
+    /// used as the client ID by authorization servers that accept them.
+    pub client_metadata_url: Option<String>,
 }
 
 impl Default for McpServerConfig {
@@ -87,6 +107,10 @@ impl Default for McpServerConfig {
             max_result_chars: 50_000,
             protocol: "auto".to_string(),
             elicitation: "decline".to_string(),
+            auth: "none".to_string(),
+            client_id: None,
+            client_secret: None,
+            client_metadata_url: None,
         }
     }
 }
@@ -152,6 +176,23 @@ impl McpServerConfig {
         if ElicitationPolicy::parse(&self.elicitation).is_none() {
             return Err(error("elicitation", "must be decline or defaults"));
         }
+        match self.auth.as_str() {
+            "none" => {}
+            "oauth" if self.url.is_none() => return Err(error("auth", "oauth is for HTTP servers (`url`)")),
+            "oauth" => {}
+            _ => return Err(error("auth", "must be none or oauth")),
+        }
+        if self.auth != "oauth" && (self.client_id.is_some() || self.client_metadata_url.is_some()) {
+            return Err(error("client_id", "is used with auth = \"oauth\" only"));
+        }
+        if self.client_secret.is_some() && self.client_id.is_none() {
+            return Err(error("client_secret", "needs the client_id it belongs to"));
+        }
+        if let Some(url) = &self.client_metadata_url
+            && !url::Url::parse(url).is_ok_and(|url| url.scheme() == "https" && url.path() != "/")
+        {
+            return Err(error("client_metadata_url", "must be an https:// URL with a path"));
+        }
         for (key, header) in [("headers", &self.headers), ("env", &self.env)] {
             if let Some(name) = header.keys().find(|name| name.is_empty()) {
                 return Err(error(key, &format!("a name is empty ({name:?})")));
@@ -198,6 +239,21 @@ mod tests {
         assert_eq!(bad_name.unwrap_err().key, "name");
         let asking = McpServerConfig { elicitation: "ask".into(), ..stdio() };
         assert_eq!(config(asking).unwrap_err().key, "elicitation");
+    }
+
+    #[test]
+    fn oauth_is_for_http_servers_and_a_secret_needs_its_client() {
+        let config = |server| McpConfig { servers: [("s".to_string(), server)].into() }.validate();
+        let http = || McpServerConfig { url: Some("https://x/mcp".into()), auth: "oauth".into(), ..Default::default() };
+        assert_eq!(config(http()), Ok(()));
+        let stdio_oauth = McpServerConfig { auth: "oauth".into(), ..stdio() };
+        assert_eq!(config(stdio_oauth).unwrap_err().key, "auth");
+        let lonely_secret = McpServerConfig { client_secret: Some("secret:s".into()), ..http() };
+        assert_eq!(config(lonely_secret).unwrap_err().key, "client_secret");
+        let plain_metadata = McpServerConfig { client_metadata_url: Some("http://x/client.json".into()), ..http() };
+        assert_eq!(config(plain_metadata).unwrap_err().key, "client_metadata_url");
+        let unknown = McpServerConfig { auth: "basic".into(), ..http() };
+        assert_eq!(config(unknown).unwrap_err().to_string(), "mcp.servers.s.auth: must be none or oauth");
     }
 
     #[test]

@@ -7,8 +7,13 @@
 //! whose server cannot start goes on without its tools. A call drives a
 //! 2026-07-28 server's `input_required` rounds (answered like any request
 //! for input, by the server's `elicitation` setting) to the final result.
+//! An HTTP server with `auth = "oauth"` sends through its [`OAuth`] state:
+//! a 401 or 403 `insufficient_scope` (at the start or on any request) runs
+//! an authorization and sends the request again, at most
+//! [`AUTHORIZATIONS_PER_REQUEST`] times.
 
 use std::collections::VecDeque;
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex as StdMutex};
@@ -24,10 +29,11 @@ use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig
 use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
 use rmcp::{ClientHandler, RoleClient, ServiceExt};
 use tokio::io::AsyncBufReadExt;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, OnceCell};
 
 use super::config::McpServerConfig;
 use super::elicitation::ElicitationPolicy;
+use super::oauth::{AUTHORIZATIONS_PER_REQUEST, ClientSettings, NoUserAgent, OAuth, UserAgent};
 
 /// Looks up `secret:NAME` values (and nothing else) for headers and env.
 pub type SecretLookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
@@ -101,18 +107,39 @@ pub struct Connection {
     tools_changed: Arc<AtomicU64>,
     held: Mutex<Held>,
     stderr: Arc<StdMutex<VecDeque<String>>>,
+    /// `auth = "oauth"`: who approves an authorization, where tokens are
+    /// kept, and the state (made at the first start).
+    user_agent: Arc<dyn UserAgent>,
+    token_file: Option<PathBuf>,
+    oauth: OnceCell<Arc<OAuth>>,
 }
 
 impl Connection {
     pub fn new(name: String, config: McpServerConfig, secrets: SecretLookup) -> Self {
         Connection {
+            user_agent: Arc::new(NoUserAgent { server: name.clone() }),
             name,
             config,
             secrets,
             tools_changed: Arc::new(AtomicU64::new(0)),
             held: Mutex::new(Held::default()),
             stderr: Arc::new(StdMutex::new(VecDeque::new())),
+            token_file: None,
+            oauth: OnceCell::new(),
         }
+    }
+
+    /// Authorizations (`auth = "oauth"`) go through `user_agent` (without
+    /// one, they fail, saying a browser is needed).
+    pub fn with_user_agent(mut self, user_agent: Arc<dyn UserAgent>) -> Self {
+        self.user_agent = user_agent;
+        self
+    }
+
+    /// OAuth tokens are kept in `path` (mode 0600), not only in memory.
+    pub fn with_token_file(mut self, path: PathBuf) -> Self {
+        self.token_file = Some(path);
+        self
     }
 
     pub fn name(&self) -> &str {
@@ -147,11 +174,19 @@ impl Connection {
         {
             return Ok(tools.clone());
         }
-        let listed = tokio::time::timeout(self.config.timeout(), client.list_all_tools()).await;
-        let tools = match listed {
-            Ok(Ok(tools)) => Arc::new(tools),
-            Ok(Err(error)) => return Err(self.lost(format!("listing its tools failed: {error}")).await),
-            Err(_) => return Err(self.lost(self.timed_out("listing its tools")).await),
+        let mut authorizations = 0;
+        let tools = loop {
+            let listed = tokio::time::timeout(self.config.timeout(), client.list_all_tools()).await;
+            match listed {
+                Ok(Ok(tools)) => break Arc::new(tools),
+                Ok(Err(error)) => {
+                    if self.reauthorized(&error, &mut authorizations).await? {
+                        continue;
+                    }
+                    return Err(self.lost(format!("listing its tools failed: {error}")).await);
+                }
+                Err(_) => return Err(self.lost(self.timed_out("listing its tools")).await),
+            }
         };
         self.held.lock().await.tools = Some((generation, tools.clone()));
         Ok(tools)
@@ -161,14 +196,59 @@ impl Connection {
     pub async fn call(&self, tool: &str, arguments: JsonObject) -> Result<CallToolResult, String> {
         let client = self.client().await?;
         let request = CallToolRequestParams::new(tool.to_string()).with_arguments(arguments);
-        // The running service's `call_tool` (not the peer's) answers
-        // `input_required` rounds through the listener.
-        match tokio::time::timeout(self.config.timeout(), client.call_tool(request)).await {
-            Ok(Ok(result)) => Ok(result),
-            Ok(Err(rmcp::ServiceError::McpError(error))) => Err(format!("{}: {}", self.name, error.message)),
-            Ok(Err(error)) => Err(self.lost(format!("the call failed: {error}")).await),
-            Err(_) => Err(self.timed_out(&format!("the call of {tool}"))),
+        let mut authorizations = 0;
+        loop {
+            // The running service's `call_tool` (not the peer's) answers
+            // `input_required` rounds through the listener.
+            return match tokio::time::timeout(self.config.timeout(), client.call_tool(request.clone())).await {
+                Ok(Ok(result)) => Ok(result),
+                Ok(Err(rmcp::ServiceError::McpError(error))) => Err(format!("{}: {}", self.name, error.message)),
+                Ok(Err(error)) => {
+                    if self.reauthorized(&error, &mut authorizations).await? {
+                        continue;
+                    }
+                    Err(self.lost(format!("the call failed: {error}")).await)
+                }
+                Err(_) => Err(self.timed_out(&format!("the call of {tool}"))),
+            };
         }
+    }
+
+    /// Whether a request that failed with `error` may be sent again: the
+    /// server asked for an authorization (401, or 403 insufficient_scope),
+    /// fewer than [`AUTHORIZATIONS_PER_REQUEST`] were run for it, and this
+    /// one succeeded.
+    async fn reauthorized(&self, error: &rmcp::ServiceError, authorizations: &mut usize) -> Result<bool, String> {
+        let (Some(challenge), Some(oauth)) = (error.auth_challenge(), self.oauth.get()) else {
+            return Ok(false);
+        };
+        if *authorizations >= AUTHORIZATIONS_PER_REQUEST {
+            return Ok(false);
+        }
+        *authorizations += 1;
+        oauth.authorize(challenge).await.map_err(|problem| format!("MCP server {}: {problem}", self.name))?;
+        Ok(true)
+    }
+
+    /// The server's OAuth state, made at the first use.
+    async fn oauth(&self, url: &str) -> Result<Arc<OAuth>, String> {
+        let state = self
+            .oauth
+            .get_or_try_init(|| async {
+                let client_secret = match &self.config.client_secret {
+                    Some(value) => Some(self.resolve("client_secret", "", value)?),
+                    None => None,
+                };
+                let settings = ClientSettings {
+                    client_id: self.config.client_id.clone(),
+                    client_secret,
+                    client_metadata_url: self.config.client_metadata_url.clone(),
+                };
+                let oauth = OAuth::new(url, settings, self.user_agent.clone(), self.token_file.clone()).await?;
+                Ok::<_, String>(Arc::new(oauth))
+            })
+            .await?;
+        Ok(state.clone())
     }
 
     fn timed_out(&self, what: &str) -> String {
@@ -256,8 +336,26 @@ impl Connection {
                     .map_err(|problem| format!("mcp.servers.{}.headers.{name}: {problem}", self.name))?;
                 config.custom_headers.insert(header.0, header.1);
             }
-            let transport = StreamableHttpClientTransport::from_config(config);
-            return listener.serve_with_lifecycle(transport, lifecycle).await.map_err(|error| error.to_string());
+            if self.config.auth != "oauth" {
+                let transport = StreamableHttpClientTransport::from_config(config);
+                return listener.serve_with_lifecycle(transport, lifecycle).await.map_err(|error| error.to_string());
+            }
+            let oauth = self.oauth(url).await?;
+            let mut authorizations = 0;
+            loop {
+                let transport = StreamableHttpClientTransport::with_client(oauth.http_client(), config.clone());
+                let error = match listener.clone().serve_with_lifecycle(transport, lifecycle.clone()).await {
+                    Ok(client) => return Ok(client),
+                    Err(error) => error,
+                };
+                match error.auth_challenge() {
+                    Some(challenge) if authorizations < AUTHORIZATIONS_PER_REQUEST => {
+                        authorizations += 1;
+                        oauth.authorize(challenge).await?;
+                    }
+                    _ => return Err(error.to_string()),
+                }
+            }
         }
         let program = self.config.command.clone().unwrap_or_default();
         let mut command = tokio::process::Command::new(&program);
@@ -299,9 +397,10 @@ impl Connection {
         if !value.starts_with("secret:") {
             return Ok(value.to_string());
         }
+        let key = if name.is_empty() { key.to_string() } else { format!("{key}.{name}") };
         (self.secrets)(value).ok_or_else(|| {
             format!(
-                "mcp.servers.{}.{key}.{name} names {value}, which is not set (steward secret set {})",
+                "mcp.servers.{}.{key} names {value}, which is not set (steward secret set {})",
                 self.name,
                 value.trim_start_matches("secret:")
             )

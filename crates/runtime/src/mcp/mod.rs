@@ -5,7 +5,8 @@
 //! tool round like built-in tools: the allowlist of the server (its `agents`,
 //! `allow` and `deny`), approvals, idempotency keys, and a trace step
 //! named after the tool (so after its server). A server's request for input
-//! is answered by its `elicitation` setting (`elicitation.rs`).
+//! is answered by its `elicitation` setting (`elicitation.rs`). An HTTP
+//! server with `auth = "oauth"` is authorized by OAuth 2.1 (`oauth.rs`).
 //!
 //! A server that cannot start, or whose tools cannot be listed, is a
 //! problem reported in the run (its instruction step's notes and the
@@ -15,6 +16,7 @@ mod config;
 mod connection;
 mod elicitation;
 mod glob;
+mod oauth;
 mod tool;
 
 use std::collections::BTreeMap;
@@ -26,6 +28,7 @@ pub use config::{McpConfig, McpConfigError, McpServerConfig};
 pub use connection::{Connection, SecretLookup, ServerState};
 pub use elicitation::{ElicitationPolicy, defaults_of};
 pub use glob::Glob;
+pub use oauth::{AUTHORIZATIONS_PER_REQUEST, ClientSettings, FollowRedirect, NoUserAgent, OAuth, UserAgent};
 pub use tool::{McpTool, PREFIX, cap, result_text};
 
 use crate::tools::Tool;
