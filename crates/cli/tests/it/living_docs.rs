@@ -10,24 +10,14 @@ use std::process::Command;
 use serde_json::Value;
 use steward_fake_llm::{FakeLlm, Reply};
 
-use crate::support::{ServerOptions, ServerProcess, eventually, steward};
+use crate::support::{ServerOptions, ServerProcess, eventually, run_git, steward};
 
 const KEY: &str = "sk-ant-living-docs-0123456789abcdef";
 
 /// Runs `git ARGS` in `repo` as a person would, with `server` where the
 /// hook finds Steward; panics unless it succeeds.
 fn git(repo: &Path, server: &str, args: &[&str]) -> String {
-    let output = Command::new("git")
-        .args(["-c", "user.name=Ada Lovelace", "-c", "user.email=ada@example.com", "-c", "commit.gpgsign=false"])
-        .args(args)
-        .current_dir(repo)
-        .env("STEWARD_URL", server)
-        .env_remove("STEWARD_SERVER")
-        .output()
-        .expect("run git");
-    let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(output.status.success(), "git {args:?}: {text}{}", String::from_utf8_lossy(&output.stderr));
-    text
+    run_git(Command::new("git").current_dir(repo).env("STEWARD_URL", server).env_remove("STEWARD_SERVER"), args)
 }
 
 fn commit(repo: &Path, server: &str, file: &str, text: &str, message: &str) {

@@ -8,33 +8,19 @@
 //! execution the server is killed with `kill -9`; `project run` again
 //! resumes, and the fake sees no further calls for the tasks already done.
 
-use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::{Value, json};
 use steward_fake_llm::{FakeLlm, Fault, ReceivedRequest, Reply, Script};
 
-use crate::support::{ServerOptions, ServerProcess, steward};
+use crate::support::{ServerOptions, ServerProcess, git, steward};
 
 const KEY: &str = "sk-ant-projects-0123456789abcdef";
 /// The tool the Anthropic client uses for structured replies.
 const STRUCTURED: &str = "structured_output";
 const COMMENT: &str = "Say what happens when the shop is offline";
 const FEEDBACK: &str = "T003.txt must say the prices are checked";
-
-fn git(repo: &Path, args: &[&str]) -> String {
-    let output = Command::new("git")
-        .args(["-c", "user.name=Ada Lovelace", "-c", "user.email=ada@example.com", "-c", "commit.gpgsign=false"])
-        .args(args)
-        .current_dir(repo)
-        .output()
-        .expect("run git");
-    let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(output.status.success(), "git {args:?}: {text}{}", String::from_utf8_lossy(&output.stderr));
-    text
-}
 
 fn json_of(server: &ServerProcess, args: &[&str]) -> Value {
     let mut all = vec!["--json"];

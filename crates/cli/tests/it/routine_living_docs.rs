@@ -8,25 +8,13 @@
 //! prompt and destinations changed, a refused edit changing nothing.
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
 use steward_fake_llm::{FakeLlm, Reply};
 
-use crate::support::{ServerOptions, ServerProcess, eventually, steward};
+use crate::support::{ServerOptions, ServerProcess, eventually, git, steward};
 
 const KEY: &str = "sk-ant-routine-docs-0123456789abcdef";
-
-fn git(repo: &Path, args: &[&str]) -> String {
-    let output = Command::new("git")
-        .args(["-c", "user.name=Ada Lovelace", "-c", "user.email=ada@example.com", "-c", "commit.gpgsign=false"])
-        .args(args)
-        .current_dir(repo)
-        .output()
-        .expect("run git");
-    assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
 
 fn commit(repo: &Path, file: &str, text: &str, message: &str) {
     let path = repo.join(file);

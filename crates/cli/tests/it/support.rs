@@ -300,3 +300,21 @@ pub fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// Runs `git ARGS` in `repo` as a person would (a fixed author, no
+/// signing); panics unless it succeeds. Its standard output.
+pub fn git(repo: &Path, args: &[&str]) -> String {
+    run_git(Command::new("git").current_dir(repo), args)
+}
+
+/// Runs `git ARGS` with `command`'s directory and environment.
+pub fn run_git(command: &mut Command, args: &[&str]) -> String {
+    let output = command
+        .args(["-c", "user.name=Ada Lovelace", "-c", "user.email=ada@example.com", "-c", "commit.gpgsign=false"])
+        .args(args)
+        .output()
+        .expect("run git");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success(), "git {args:?}: {text}{}", String::from_utf8_lossy(&output.stderr));
+    text
+}
