@@ -50,6 +50,7 @@ pub mod secret;
 mod streaming;
 pub mod structured;
 
+pub use classify::retry_after_from_headers;
 pub use config::{LlmConfig, ProviderConfig, RetryConfig, TimeoutConfig};
 pub use error::{ErrorKind, LlmError, TimeoutPhase};
 pub use event::{ChatStream, Finish, StopReason, StreamEvent, ToolCall, Usage};

@@ -13,12 +13,7 @@ use crate::outbound::blocked_address_in;
 /// Reads the answer's status, `Retry-After` and body (at most 64 KiB kept).
 pub(super) async fn answer(response: reqwest::Response) -> (u16, Option<Duration>, String) {
     let status = response.status().as_u16();
-    let retry_after = response
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
+    let retry_after = steward_llm::retry_after_from_headers(response.headers());
     let body = response.text().await.unwrap_or_default();
     let body: String = body.chars().take(64 * 1024).collect();
     (status, retry_after, body)

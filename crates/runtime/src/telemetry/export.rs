@@ -229,12 +229,7 @@ impl Exporter {
             Ok(response) if response.status().is_success() => Ok(()),
             Ok(response) => {
                 let status = response.status();
-                let retry_after = response
-                    .headers()
-                    .get(reqwest::header::RETRY_AFTER)
-                    .and_then(|value| value.to_str().ok())
-                    .and_then(|value| value.trim().parse::<u64>().ok())
-                    .map(Duration::from_secs);
+                let retry_after = steward_llm::retry_after_from_headers(response.headers());
                 // OTLP/HTTP: these say "not now"; any other status is final.
                 let retryable = matches!(status.as_u16(), 429 | 502 | 503 | 504);
                 Err(Refusal { problem: format!("the receiver answered {status}"), retryable, retry_after })

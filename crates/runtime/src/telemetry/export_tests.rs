@@ -18,11 +18,14 @@ use super::export::Telemetry;
 use super::target::ExportTarget;
 use crate::metrics::SpanCounters;
 
+/// One scripted answer: a status and the `Retry-After` it carries.
+type Answer = (u16, Option<&'static str>);
+
 /// A receiver answering each request with the next scripted status (and
 /// `Retry-After`), then 200; it keeps the span names of every request.
 #[derive(Clone, Default)]
 struct Receiver {
-    script: Arc<Mutex<VecDeque<(u16, Option<&'static str>)>>>,
+    script: Arc<Mutex<VecDeque<Answer>>>,
     requests: Arc<Mutex<Vec<Vec<String>>>>,
 }
 
@@ -44,7 +47,7 @@ async fn receive(State(receiver): State<Receiver>, body: Bytes) -> (StatusCode, 
     (StatusCode::from_u16(status).unwrap(), headers)
 }
 
-async fn start_receiver(script: &[(u16, Option<&'static str>)]) -> (Receiver, String) {
+async fn start_receiver(script: &[Answer]) -> (Receiver, String) {
     let receiver = Receiver { script: Arc::new(Mutex::new(script.iter().copied().collect())), ..Receiver::default() };
     let app = axum::Router::new().route("/v1/traces", axum::routing::post(receive)).with_state(receiver.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
