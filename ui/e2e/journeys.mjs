@@ -306,6 +306,45 @@ try {
   const runLink = page.getByRole('link', { name: `run #${answer.steward.run_id}` });
   check((await runLink.count()) === 1, 'the answer links to the run that wrote it');
 
+
+  // 14. A project at its gates: requirements sent back with a comment from the page, the revision
+  // approved, and once design and tasks are approved the task graph shows with its states; "Run"
+  // refuses a project without an agent with the server's reason.
+  step('a project: requirements sent back with a comment, then approved; its task graph shown');
+  const project = await api('/projects', { method: 'POST', body: JSON.stringify({ title: 'Shop', brief: 'A small shop.' }) });
+  const requirements = (criterion) => ({ phase: 'requirements', document: { title: 'Shop', introduction: 'A small shop.', open_questions: [],
+    requirements: [{ id: 'R1', title: 'List items', story: 'As a shopper, I want a list', criteria: [{ id: 'R1.1', text: criterion }] }] } });
+  const propose = (body) => api(`/projects/${project.id}/documents`, { method: 'POST', body: JSON.stringify(body) });
+  await propose(requirements('it lists items'));
+  await page.goto('/projects');
+  const projectCard = page.locator('section.card', { hasText: 'Shop' });
+  const gate = projectCard.getByRole('form', { name: 'requirements gate' });
+  await gate.getByText('Waiting at the requirements gate: version 1').waitFor();
+  check(await gate.getByRole('button', { name: 'Send back' }).isDisabled(), 'sending back needs a comment');
+  await gate.getByLabel('Comment (sends it back for a revision)').fill('say WHEN, in EARS');
+  await gate.getByRole('button', { name: 'Send back' }).click();
+  await projectCard.getByText('Nothing waits at the requirements gate yet.').waitFor();
+  const sentBack = await api(`/projects/${project.id}`);
+  check(sentBack.documents[0].status === 'rejected' && sentBack.documents[0].comment === 'say WHEN, in EARS', `sent back with the comment: ${JSON.stringify(sentBack.documents)}`);
+  await propose(requirements('WHEN an item is added THE SYSTEM SHALL list it'));
+  await gate.getByText('Waiting at the requirements gate: version 2').waitFor();
+  await gate.getByRole('button', { name: 'Approve' }).click();
+  await projectCard.locator('.badge', { hasText: 'design' }).waitFor();
+  await propose({ phase: 'design', document: { title: 'Shop', architecture: 'A list kept in files.', data_model: 'One item a line.',
+    error_handling: 'A failed write is retried.', diagrams: [{ title: 'Adding', mermaid: 'sequenceDiagram\n  User->>Shop: add' }], properties: [{ id: 'P1', text: 'Every added item is listed', requirements: ['R1.1'] }] } });
+  await api(`/projects/${project.id}/approve`, { method: 'POST' });
+  const task = (id, dependsOn, parallel) => ({ id, title: `Write ${id}.txt`, requirements: ['R1.1'], done_when: `${id}.txt exists`, parallel, depends_on: dependsOn });
+  await propose({ phase: 'tasks', document: { title: 'Shop', tasks: [task('T001', [], false), task('T002', ['T001'], true), task('T003', ['T001'], true), task('T004', ['T002', 'T003'], false)] } });
+  await projectCard.getByRole('form', { name: 'tasks gate' }).getByRole('button', { name: 'Approve' }).click();
+  const taskTable = projectCard.getByRole('table', { name: 'Tasks of Shop' });
+  await taskTable.getByRole('row', { name: /T004/ }).waitFor();
+  check((await taskTable.getByRole('row').count()) === 5, 'four tasks and the header');
+  check((await taskTable.getByRole('row', { name: /T004/ }).getByText('T002, T003').count()) === 1, 'T004 comes after T002 and T003');
+  check((await projectCard.getByText('0 of 4 tasks done').count()) === 1, 'no task is done yet');
+  await projectCard.getByRole('button', { name: 'Run' }).click();
+  await page.locator('.toast', { hasText: /has no agent to work on its tasks/ }).waitFor();
+  check((await api(`/projects/${project.id}`)).tasks.every((t) => !t.job_id), 'nothing queued for a project without an agent');
+
   assertNoProblems(page, 'the journeys');
   console.log(`@@ state ${JSON.stringify(state)}`);
   step('journeys passed');
@@ -339,6 +378,7 @@ const pages = [
   ['routines', '/routines'],
   ['memory', '/memory'],
   ['access', '/access'],
+  ['projects', '/projects'],
 ];
 const violations = [];
 for (const [width, colorScheme] of [[1280, 'light'], [390, 'light'], [1280, 'dark']]) {

@@ -28,7 +28,8 @@ import { MemoryPage } from './pages/memory';
 import { AccessPage } from './pages/access';
 import { RoutinesPage } from './pages/routines';
 import { SchedulesPage } from './pages/schedules';
-import { NotFound, Upcoming } from './pages/upcoming';
+import { NotFound } from './pages/not-found';
+import { ProjectsPage } from './pages/projects';
 
 // The layout library is the biggest dependency: load it with its page only.
 const GraphPage = lazy(() => import('./pages/graph').then((module) => module.GraphPage));
@@ -41,19 +42,9 @@ function Navigation() {
   return (
     <nav id="navigation" class={menuOpen.value ? 'nav open' : 'nav'} aria-label="Pages">
       <ul>
-        {NAV.filter((item) => !item.upcoming).map((item) => (
+        {NAV.map((item) => (
           <li key={item.path}>
             <a href={item.path} aria-current={current(item.path) ? 'page' : undefined} onClick={() => (menuOpen.value = false)}>
-              {item.label}
-            </a>
-          </li>
-        ))}
-      </ul>
-      <p class="nav-group">Coming</p>
-      <ul>
-        {NAV.filter((item) => item.upcoming).map((item) => (
-          <li key={item.path}>
-            <a href={item.path} class="upcoming" aria-current={current(item.path) ? 'page' : undefined} onClick={() => (menuOpen.value = false)}>
               {item.label}
             </a>
           </li>
@@ -151,7 +142,7 @@ export function App() {
             <Route path="/memory" component={MemoryPage} />
             <Route path="/access" component={AccessPage} />
             <Route path="/living-docs" component={LivingDocsPage} />
-            <Route path="/projects" component={Upcoming} />
+            <Route path="/projects" component={ProjectsPage} />
             <Route default component={NotFound} />
           </Router>
         </main>

@@ -3,8 +3,6 @@
 export interface NavItem {
   path: string;
   label: string;
-  /** Capabilities still to come: the page says so and what it will hold. */
-  upcoming?: boolean;
   keywords?: string;
 }
 
@@ -23,5 +21,5 @@ export const NAV: NavItem[] = [
   { path: '/memory', label: 'Memory', keywords: 'facts preferences remember forget core blocks' },
   { path: '/access', label: 'Access', keywords: 'tokens users api keys revoke' },
   { path: '/living-docs', label: 'Living docs', keywords: 'architecture design git sync commits' },
-  { path: '/projects', label: 'Projects', upcoming: true },
+  { path: '/projects', label: 'Projects', keywords: 'spec requirements design tasks gates worktrees' },
 ];

@@ -446,3 +446,49 @@ export interface SyncStatus {
   changelog_entries: number;
   documents: DocumentSync[];
 }
+
+export type ProjectPhase = 'requirements' | 'design' | 'tasks' | 'execution' | 'validation' | 'done';
+
+export interface ProjectDocument {
+  phase: string;
+  version: number;
+  /** `proposed` (waiting at its gate), `approved` or `rejected`. */
+  status: 'proposed' | 'approved' | 'rejected';
+  document: Record<string, unknown>;
+  comment?: string | null;
+  created_at: string;
+  decided_at?: string | null;
+}
+
+export interface ProjectTask {
+  id: string;
+  title: string;
+  state: string;
+  parallel: boolean;
+  depends_on: string[];
+  requirements: string[];
+  done_when: string;
+  rounds: number;
+  feedback?: string | null;
+  job_id?: number | null;
+  run_id?: number | null;
+}
+
+export interface Project {
+  id: number;
+  title: string;
+  brief: string;
+  repository?: string | null;
+  phase: ProjectPhase;
+  gates: Record<string, unknown>;
+  parallel_limit: number;
+  layout: string;
+  agent_id?: number | null;
+  validator_id?: number | null;
+  max_rounds: number;
+  failure?: string | null;
+  created_at: string;
+  updated_at: string;
+  documents: ProjectDocument[];
+  tasks: ProjectTask[];
+}

@@ -10,7 +10,8 @@
 //! in its entity's history, a core block written and edited), a routine previewed and fired with
 //! its delivery's status shown and then edited (a refused *when* named, then its schedule, prompt
 //! and destinations changed), an OpenAI client's completion seen in the
-//! agent's chat; then screenshots of every main page at
+//! agent's chat, a project's requirements sent back with a comment and then
+//! approved at their gate, its task graph shown; then screenshots of every main page at
 //! 1280 and 390 px (`target/ui-screenshots/`) and axe-core checks.
 //!
 //! The script asks for the fake to hold and release replies ("@@

@@ -1,0 +1,194 @@
+// Spec-driven projects: each project's phase, the document waiting at its
+// gate (approve it, or send it back with a comment for the agent to
+// revise), the task graph with each task's state, rounds and the
+// validator's feedback, and "Run" once the tasks are approved (it resumes:
+// done tasks are never run again).
+
+import { useState } from 'preact/hooks';
+import { ApiError, get, post } from '../api/client';
+import type { Project, ProjectDocument, ProjectTask } from '../api/types';
+import { agentName } from '../agents';
+import { useData } from '../components/data';
+import { Badge, Empty, ErrorNote, Json, Loading, PageHeader, toast } from '../components/ui';
+import { formatTime } from '../format';
+import { about, useLiveReload } from '../live';
+
+const PHASES = ['requirements', 'design', 'tasks', 'execution', 'validation', 'done'];
+
+export function ProjectsPage() {
+  const { data, error, reload } = useData((signal) => get<{ projects: Project[] }>('/projects', signal).then((page) => page.projects), []);
+  useLiveReload(about('project.'), reload);
+  return (
+    <>
+      <PageHeader title="Projects" subtitle="A brief becomes requirements, a design and a task graph — each approved at its gate — then validated work." />
+      <ErrorNote error={error} retry={reload} />
+      {!data && !error && <Loading />}
+      {data && data.length === 0 && (
+        <Empty title="No projects yet">
+          <p>
+            Start one with <code>steward project new "Title" --brief "…" --agent AGENT</code>, or import a spec-kit or Kiro folder with{' '}
+            <code>steward project import DIR</code>.
+          </p>
+        </Empty>
+      )}
+      {(data ?? []).map((listed) => (
+        <ProjectCard key={listed.id} id={listed.id} />
+      ))}
+    </>
+  );
+}
+
+/** One project, read whole (the list leaves out documents and tasks). */
+function ProjectCard({ id }: { id: number }) {
+  const { data: project, error, reload } = useData((signal) => get<Project>(`/projects/${id}`, signal), [id]);
+  useLiveReload(about('project.'), reload);
+  if (error) return <ErrorNote error={error} retry={reload} />;
+  if (!project) return <Loading />;
+  const waiting = project.documents.find((document) => document.status === 'proposed');
+  const done = project.tasks.filter((task) => task.state === 'done').length;
+  const runnable = (project.phase === 'execution' || project.phase === 'validation') && done < project.tasks.length;
+  return (
+    <section class="card" aria-label={project.title}>
+      <div class="agent-card-head">
+        <h2>{project.title}</h2>
+        <Badge value={project.phase} />
+      </div>
+      <p class="muted">
+        Phase {PHASES.indexOf(project.phase) + 1} of {PHASES.length} · agent {project.agent_id ? agentName(project.agent_id) : 'none (documents proposed by hand)'}
+        {project.validator_id ? ` · validator ${agentName(project.validator_id)}` : ''} · {done} of {project.tasks.length} tasks done · updated {formatTime(project.updated_at)}
+        {project.repository ? ` · ${project.repository}` : ''}
+      </p>
+      {project.brief && <p>{project.brief}</p>}
+      {project.failure && <p class="error-text">The agent's last attempt failed: {project.failure}</p>}
+      {waiting ? (
+        <Gate project={project} document={waiting} onDecided={reload} />
+      ) : (
+        project.phase !== 'done' && !runnable && <p class="muted">Nothing waits at the {project.phase} gate yet.</p>
+      )}
+      {project.tasks.length > 0 && <TaskTable project={project} runnable={runnable} onRun={reload} />}
+      <History documents={project.documents} />
+    </section>
+  );
+}
+
+function Gate({ project, document, onDecided }: { project: Project; document: ProjectDocument; onDecided: () => void }) {
+  const [comment, setComment] = useState('');
+  const [busy, setBusy] = useState(false);
+  const decide = async (approve: boolean) => {
+    setBusy(true);
+    try {
+      if (approve) {
+        await post(`/projects/${project.id}/approve`);
+        toast(`${project.title}: ${document.phase} approved`);
+      } else {
+        await post(`/projects/${project.id}/reject`, { comment });
+        toast(`${project.title}: ${document.phase} sent back`);
+        setComment('');
+      }
+      onDecided();
+    } catch (cause) {
+      toast((cause as ApiError).message, 'error');
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form class="form" aria-label={`${document.phase} gate`} onSubmit={(event) => event.preventDefault()}>
+      <h3>
+        Waiting at the {document.phase} gate: version {document.version}
+      </h3>
+      <Json value={document.document} />
+      <label>
+        Comment (sends it back for a revision)
+        <textarea name="comment" rows={2} value={comment} onInput={(event) => setComment(event.currentTarget.value)} />
+      </label>
+      <div class="button-row">
+        <button type="button" class="primary" disabled={busy} onClick={() => decide(true)}>
+          Approve
+        </button>
+        <button type="button" disabled={busy || comment.trim() === ''} onClick={() => decide(false)}>
+          Send back
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function TaskTable({ project, runnable, onRun }: { project: Project; runnable: boolean; onRun: () => void }) {
+  const [busy, setBusy] = useState(false);
+  const run = async () => {
+    setBusy(true);
+    try {
+      await post(`/projects/${project.id}/run`);
+      toast(`${project.title}: tasks queued`);
+      onRun();
+    } catch (cause) {
+      toast((cause as ApiError).message, 'error');
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <>
+      <table class="table">
+        <caption>Tasks of {project.title}</caption>
+        <thead>
+          <tr>
+            <th scope="col">Task</th>
+            <th scope="col">State</th>
+            <th scope="col">After</th>
+            <th scope="col">Serves</th>
+            <th scope="col">Done when</th>
+            <th scope="col">Rounds</th>
+            <th scope="col">Run</th>
+          </tr>
+        </thead>
+        <tbody>
+          {project.tasks.map((task: ProjectTask) => (
+            <tr key={task.id}>
+              <td>
+                <code>{task.id}</code> {task.title}
+                {task.parallel ? ' [P]' : ''}
+                {task.feedback && <div class="muted">Validator: {task.feedback}</div>}
+              </td>
+              <td>
+                <Badge value={task.state} />
+              </td>
+              <td>{task.depends_on.length ? task.depends_on.join(', ') : '—'}</td>
+              <td>{task.requirements.join(', ') || '—'}</td>
+              <td>{task.done_when}</td>
+              <td>{task.rounds}</td>
+              <td>{task.run_id ? <a href={`/runs/${task.run_id}`}>run #{task.run_id}</a> : '—'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {runnable && (
+        <div class="button-row">
+          <button type="button" class="primary" disabled={busy} onClick={run}>
+            Run
+          </button>
+        </div>
+      )}
+    </>
+  );
+}
+
+function History({ documents }: { documents: ProjectDocument[] }) {
+  const decided = documents.filter((document) => document.status !== 'proposed');
+  if (decided.length === 0) return null;
+  return (
+    <details>
+      <summary>Decided documents ({decided.length})</summary>
+      <ul>
+        {decided.map((document) => (
+          <li key={`${document.phase}-${document.version}`}>
+            {document.phase} v{document.version}: {document.status}
+            {document.decided_at ? ` ${formatTime(document.decided_at)}` : ''}
+            {document.comment ? ` — “${document.comment}”` : ''}
+          </li>
+        ))}
+      </ul>
+    </details>
+  );
+}
