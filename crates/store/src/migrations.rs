@@ -52,6 +52,11 @@ pub const SQLITE: &[Migration] = &[
         name: "project_agents",
         sql: include_str!("../migrations/sqlite/0016_project_agents.sql"),
     },
+    Migration {
+        version: 20,
+        name: "memory_threads",
+        sql: include_str!("../migrations/sqlite/0020_memory_threads.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -80,6 +85,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 16,
         name: "project_agents",
         sql: include_str!("../migrations/postgres/0016_project_agents.sql"),
+    },
+    Migration {
+        version: 20,
+        name: "memory_threads",
+        sql: include_str!("../migrations/postgres/0020_memory_threads.sql"),
     },
 ];
 

@@ -1,8 +1,10 @@
 //! Conversation files: the LoCoMo JSON format (a list of samples, or one,
-//! each with a `conversation` of `session_N` turns `{speaker, dia_id, text}`
-//! and their `session_N_date_time`; `qa` items for the benchmark), and JSON
-//! Lines of turns `{"speaker", "text", "time"?, "id"?}`. Read by `steward
-//! memory import` (as turns to store) and `steward memory bench`.
+//! each with a `conversation` of `session_N` turns `{speaker, dia_id, text,
+//! blip_caption?}` and their `session_N_date_time`; `qa` items for the
+//! benchmark), and JSON Lines of turns `{"speaker", "text", "time"?, "id"?,
+//! "thread"?}`. Read by `steward memory import` (as turns to store) and
+//! `steward memory bench`. Each LoCoMo session is a thread; a shared
+//! photo's caption is part of its turn's text.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -20,6 +22,9 @@ pub(crate) struct FileTurn {
     pub content: String,
     /// `None`: when it is stored.
     pub time: Option<DateTime<Utc>>,
+    /// The conversation it is a turn of: `sample:session_N`, or the line's
+    /// `thread`; `None`: the importer decides.
+    pub thread: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -32,6 +37,8 @@ struct Line {
     time: Option<DateTime<Utc>>,
     #[serde(default)]
     id: Option<String>,
+    #[serde(default)]
+    thread: Option<String>,
 }
 
 /// The turns of a conversation file, in order; errors name the file and,
@@ -52,13 +59,14 @@ pub(crate) fn read_turns(path: &Path) -> anyhow::Result<Vec<FileTurn>> {
         let mut turns = Vec::new();
         for (index, sample) in samples.iter().enumerate() {
             let sample_id = sample.sample_id.clone().unwrap_or_else(|| format!("sample-{index}"));
-            for (_, date, session) in sessions(&sample.conversation)? {
+            for (number, date, session) in sessions(&sample.conversation)? {
                 for (position, turn) in session.into_iter().enumerate() {
                     turns.push(FileTurn {
                         reference: format!("{sample_id}:{}", turn.dia_id),
-                        content: speaking(&turn.speaker, &turn.text),
+                        content: turn.content(),
                         // Turns a minute apart, so their order survives.
                         time: Some(date + Duration::minutes(position as i64)),
+                        thread: Some(session_thread(&sample_id, number)),
                     });
                 }
             }
@@ -78,6 +86,7 @@ pub(crate) fn read_turns(path: &Path) -> anyhow::Result<Vec<FileTurn>> {
             reference: parsed.id.unwrap_or_else(|| format!("line-{number}")),
             content: speaking(parsed.speaker.as_deref().unwrap_or_default(), &parsed.text),
             time: parsed.time,
+            thread: parsed.thread,
         });
     }
     Ok(turns)
@@ -85,6 +94,11 @@ pub(crate) fn read_turns(path: &Path) -> anyhow::Result<Vec<FileTurn>> {
 
 fn speaking(speaker: &str, text: &str) -> String {
     if speaker.is_empty() { text.to_string() } else { format!("{speaker}: {text}") }
+}
+
+/// The thread of a LoCoMo session: its turns are one conversation.
+pub(crate) fn session_thread(sample_id: &str, session: u32) -> String {
+    format!("{sample_id}:session_{session}")
 }
 
 #[derive(Debug, Deserialize)]
@@ -102,6 +116,20 @@ pub(crate) struct Turn {
     pub speaker: String,
     pub dia_id: String,
     pub text: String,
+    /// What a photo shared in this turn shows (LoCoMo's BLIP caption).
+    #[serde(default)]
+    pub blip_caption: Option<String>,
+}
+
+impl Turn {
+    /// The turn as stored: `speaker: text`, and the caption of a shared
+    /// photo, which is often what a later question asks about.
+    pub(crate) fn content(&self) -> String {
+        match self.blip_caption.as_deref().map(str::trim).filter(|caption| !caption.is_empty()) {
+            Some(caption) => speaking(&self.speaker, &format!("{} [shared a photo: {caption}]", self.text.trim_end())),
+            None => speaking(&self.speaker, &self.text),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -165,7 +193,7 @@ mod tests {
         let lines = directory.path().join("chat.jsonl");
         std::fs::write(
             &lines,
-            "{\"speaker\": \"Maya\", \"text\": \"Plain voice, please.\", \"time\": \"2026-03-01T09:00:00Z\"}\n\n{\"text\": \"Noted.\", \"id\": \"m2\"}\n",
+            "{\"speaker\": \"Maya\", \"text\": \"Plain voice, please.\", \"time\": \"2026-03-01T09:00:00Z\"}\n\n{\"text\": \"Noted.\", \"id\": \"m2\", \"thread\": \"chat-7\"}\n",
         )
         .unwrap();
         let turns = read_turns(&lines).unwrap();
@@ -173,6 +201,7 @@ mod tests {
         assert_eq!((turns[0].reference.as_str(), turns[0].content.as_str()), ("line-1", "Maya: Plain voice, please."));
         assert_eq!(turns[0].time, Some(Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap()));
         assert_eq!((turns[1].reference.as_str(), turns[1].time), ("m2", None));
+        assert_eq!((turns[0].thread.as_deref(), turns[1].thread.as_deref()), (None, Some("chat-7")));
         std::fs::write(&lines, "{\"text\": \"ok\"}\n{\"txt\": \"typo\"}\n").unwrap();
         let error = format!("{:#}", read_turns(&lines).unwrap_err());
         assert!(error.contains("line 2"), "{error}");
@@ -180,10 +209,14 @@ mod tests {
         let locomo = directory.path().join("conversation.json");
         let sample = r#"{"sample_id": "s1", "conversation": {"speaker_a": "A", "speaker_b": "B",
             "session_1_date_time": "1:56 pm on 8 May, 2023",
-            "session_1": [{"speaker": "A", "dia_id": "D1:1", "text": "Hi"}, {"speaker": "B", "dia_id": "D1:2", "text": "Hello"}]}}"#;
+            "session_1": [{"speaker": "A", "dia_id": "D1:1", "text": "Hi"}, {"speaker": "B", "dia_id": "D1:2", "text": "Hello",
+                "img_url": ["https://example.com/x.jpg"], "blip_caption": "a photo of a red kayak", "query": "kayak"}]}}"#;
         std::fs::write(&locomo, sample).unwrap();
         let turns = read_turns(&locomo).unwrap();
         assert_eq!(turns.iter().map(|turn| turn.reference.as_str()).collect::<Vec<_>>(), ["s1:D1:1", "s1:D1:2"]);
         assert_eq!(turns[1].time, Some(Utc.with_ymd_and_hms(2023, 5, 8, 13, 57, 0).unwrap()));
+        assert_eq!(turns[0].content, "A: Hi");
+        assert_eq!(turns[1].content, "B: Hello [shared a photo: a photo of a red kayak]");
+        assert_eq!(turns[1].thread.as_deref(), Some("s1:session_1"));
     }
 }

@@ -2,10 +2,13 @@
 //! dataset in the LoCoMo JSON format (a list of samples, each with a
 //! `conversation` of `session_N` turns `{speaker, dia_id, text}` and their
 //! `session_N_date_time`, and `qa` items `{question, answer, evidence,
-//! category}`). Every turn of every sample goes into one scratch store as an
-//! episode (with its embedding when `--embedding-model` is given; no other
-//! model calls); each question is a search, and a hit is a result whose
-//! provenance is one of the question's evidence turns (of its own sample).
+//! category}`). Every turn goes into a scratch store as an episode (with its
+//! embedding when `--embedding-model` is given; no other model calls), each
+//! session a thread; each sample's conversation belongs to its own user, as
+//! two people's memories would (`--scope dataset` puts every sample in one
+//! user's memory, so each question searches them all). Each question is a
+//! search, and a hit is a result whose provenance is one of the question's
+//! evidence turns (of its own sample).
 //! Reports evidence recall@k, MRR, search latency p50/p95 and build time;
 //! `--facts N` adds N generated facts first (`memory_bench_facts.rs`).
 
@@ -17,6 +20,7 @@ use std::time::Instant;
 use anyhow::Context;
 use chrono::Duration;
 use serde_json::{Value, json};
+use steward_domain::auth::NewUser;
 use steward_domain::memory::{EpisodeSource, NewEpisode};
 use steward_llm::EmbeddingModel;
 use steward_runtime::SharedClock;
@@ -25,7 +29,7 @@ use steward_store::memory::{EmbeddingTarget, IngestionPlan, PlannedEmbedding};
 use steward_store::{Store, StoreOptions};
 
 use super::bench_support::{Scratch, USER};
-use super::conversation_file::{Sample, sessions};
+use super::conversation_file::{Sample, session_thread, sessions};
 use crate::options::GlobalOptions;
 use crate::output::{self, print_json, say};
 
@@ -46,6 +50,15 @@ pub struct BenchArgs {
     /// Also store this many generated facts (between generated entities) before searching, to measure search at scale.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub facts: usize,
+    /// Whose memory each sample is: `sample` (each conversation its own user, as in LoCoMo's protocol) or `dataset` (all in one user's memory, so every question searches every conversation).
+    #[arg(long, value_enum, default_value_t = Scope::Sample)]
+    pub scope: Scope,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scope {
+    Sample,
+    Dataset,
 }
 
 pub async fn run(args: BenchArgs, global: &GlobalOptions) -> anyhow::Result<()> {
@@ -54,6 +67,10 @@ pub async fn run(args: BenchArgs, global: &GlobalOptions) -> anyhow::Result<()> 
     let samples: Vec<Sample> =
         serde_json::from_str(&text).context("the dataset is not a LoCoMo JSON list of samples")?;
     anyhow::ensure!(args.k > 0, "--k must be at least 1");
+    anyhow::ensure!(
+        args.facts == 0 || args.scope == Scope::Dataset,
+        "--facts adds facts to one user's memory, so it needs --scope dataset (every question then searches them)"
+    );
     let embedder = match &args.embedding_model {
         Some(name) => Some(embedding_model(name).await?),
         None => None,
@@ -107,24 +124,33 @@ async fn measure(
 ) -> anyhow::Result<Value> {
     let started = Instant::now();
     let mut turns = 0usize;
+    let mut users = Vec::new();
     for (index, sample) in samples.iter().enumerate() {
         let sample_id = sample.sample_id.clone().unwrap_or_else(|| format!("sample-{index}"));
+        let user = match args.scope {
+            Scope::Dataset => USER,
+            Scope::Sample => {
+                let name = format!("bench-{index}");
+                store.create_user(NewUser { name, admin: false }, None).await?.id
+            }
+        };
+        users.push(user);
         for (number, date, session) in sessions(&sample.conversation)? {
             let vectors = match &embedder {
                 Some(model) => {
-                    let texts: Vec<String> =
-                        session.iter().map(|turn| format!("{}: {}", turn.speaker, turn.text)).collect();
+                    let texts: Vec<String> = session.iter().map(|turn| turn.content()).collect();
                     model.embed(&texts).await.with_context(|| format!("embedding session {number}"))?.vectors
                 }
                 None => Vec::new(),
             };
             for (position, turn) in session.iter().enumerate() {
                 let episode = NewEpisode {
-                    user_id: USER,
+                    user_id: user,
                     agent_id: None,
                     source: EpisodeSource::Document,
                     source_ref: Some(format!("{sample_id}:{}", turn.dia_id)),
-                    content: format!("{}: {}", turn.speaker, turn.text),
+                    thread: Some(session_thread(&sample_id, number)),
+                    content: turn.content(),
                     // Turns a minute apart, so their order survives.
                     reference_time: Some(date + Duration::minutes(position as i64)),
                 };
@@ -135,7 +161,7 @@ async fn measure(
                     plan.embeddings =
                         vec![PlannedEmbedding { target: EmbeddingTarget::Episode, vector: vector.clone() }];
                 }
-                store.apply_ingestion(USER, stored.id, plan).await?;
+                store.apply_ingestion(user, stored.id, plan).await?;
                 turns += 1;
             }
         }
@@ -151,7 +177,7 @@ async fn measure(
         let sample_id = sample.sample_id.clone().unwrap_or_else(|| format!("sample-{index}"));
         for question in sample.qa.iter().filter(|question| !question.evidence.is_empty()) {
             let gold: Vec<String> = question.evidence.iter().map(|dia| format!("{sample_id}:{dia}")).collect();
-            let mut query = SearchQuery::new(USER, question.question.clone());
+            let mut query = SearchQuery::new(users[index], question.question.clone());
             query.limit = args.k;
             let started = Instant::now();
             let outcome = memory.search(&query).await?;
@@ -190,5 +216,6 @@ async fn measure(
         "build_s": build_s,
         "vectors_used": vectors_used,
         "recall_by_category": categories,
+        "scope": match args.scope { Scope::Sample => "sample", Scope::Dataset => "dataset" },
     }))
 }

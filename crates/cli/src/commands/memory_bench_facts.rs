@@ -69,6 +69,7 @@ pub async fn store_facts(store: &dyn Store, count: usize) -> anyhow::Result<()> 
             agent_id: None,
             source: EpisodeSource::Document,
             source_ref: Some(format!("bench-facts:{batch}")),
+            thread: None,
             content: format!("Generated facts, batch {batch}."),
             reference_time: None,
         };

@@ -39,6 +39,8 @@ pub async fn run(args: ImportArgs, client: &ApiClient, global: &GlobalOptions) -
             source_ref: Some(format!("import:{name}:{}", turn.reference)),
             agent_id: args.agent,
             reference_time: turn.time,
+            // A file of plain turns is one conversation.
+            thread: Some(turn.thread.clone().unwrap_or_else(|| format!("import:{name}"))),
         };
         let reply = client
             .post::<_, EpisodeResponse>("/memory/episodes", &request)

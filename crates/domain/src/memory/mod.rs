@@ -1,14 +1,16 @@
 //! Memory's pure core: episodes, entities, facts with world and system
 //! time, core blocks, and the rules around them (supersession and
 //! point-in-time validity in `temporal`, reciprocal-rank fusion in
-//! `fusion`, the optional rerankers in `rerank`, name and query handling in
-//! `text`, cosine search in `vector`).
+//! `fusion`, a conversation's context around a matching turn in `context`,
+//! the optional rerankers in `rerank`, name and query handling in `text`,
+//! cosine search in `vector`).
 //!
 //! Times: a fact is true in the world from `valid_at` until `invalid_at`
 //! (world time, what the episodes say), and was believed by Steward from
 //! `created_at` until `expired_at` (system time, when we learned it and when
 //! we learned otherwise). Nothing is deleted: a contradicted fact is closed.
 
+pub mod context;
 pub mod fusion;
 pub mod rerank;
 pub mod temporal;
@@ -75,6 +77,9 @@ pub struct Episode {
     /// The source's own id (a message id, a dataset's `dia_id`); unique per
     /// user and source, so adding the same thing twice adds it once.
     pub source_ref: Option<String>,
+    /// The conversation (or session) it belongs to, if any: search reads a
+    /// matching turn's neighbours in its thread as its context.
+    pub thread: Option<String>,
     pub content: String,
     /// When it happened in the world (a message's time, a session's date).
     pub reference_time: DateTime<Utc>,
@@ -89,6 +94,8 @@ pub struct NewEpisode {
     pub agent_id: Option<AgentId>,
     pub source: EpisodeSource,
     pub source_ref: Option<String>,
+    /// The conversation or session it is a turn of (see [`Episode::thread`]).
+    pub thread: Option<String>,
     pub content: String,
     /// Defaults to now.
     pub reference_time: Option<DateTime<Utc>>,
@@ -178,6 +185,9 @@ pub fn check_episode(episode: &NewEpisode) -> Result<(), crate::ValidationError>
     }
     if episode.source_ref.as_ref().is_some_and(|reference| reference.is_empty() || reference.len() > 200) {
         return Err(crate::ValidationError::new("source_ref", "must be 1 to 200 characters"));
+    }
+    if episode.thread.as_ref().is_some_and(|thread| thread.trim().is_empty() || thread.len() > 200) {
+        return Err(crate::ValidationError::new("thread", "must be 1 to 200 characters, not only spaces"));
     }
     Ok(())
 }

@@ -193,6 +193,7 @@ impl AgentRuntime {
             agent_id: Some(agent.id),
             source,
             source_ref: Some(format!("message:{}", said.id)),
+            thread: Some(format!("conversation:{}", conversation.id)),
             content: format!("About action #{} \"{}\": {text}", action.id, action.title),
             reference_time: None,
         };

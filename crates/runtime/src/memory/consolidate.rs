@@ -76,6 +76,7 @@ impl Memory {
                 agent_id: agent,
                 source: EpisodeSource::Note,
                 source_ref: Some(format!("{NOTE_PREFIX}{last}:{scope}")),
+                thread: None,
                 content: format!(
                     "Consolidated {} episodes ({}) into preferences and decisions.",
                     episodes.len(),

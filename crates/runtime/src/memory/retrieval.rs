@@ -1,6 +1,7 @@
-//! Hybrid retrieval: full text (BM25 / `ts_rank`) + vector cosine + the
-//! graph neighbourhood of the entities the query finds (breadth-first over
-//! facts, two hops), fused by reciprocal rank; then filtered by kind, agent
+//! Hybrid retrieval: full text (BM25 / `ts_rank`, each matching turn's
+//! score shared with its neighbours in its thread: `context`) + vector
+//! cosine + the graph neighbourhood of the entities the query finds
+//! (breadth-first over facts, two hops), fused by reciprocal rank; then filtered by kind, agent
 //! and time (`as_of`: what was valid then), optionally reranked (MMR,
 //! distance from a centre entity, episode mentions), and returned with each
 //! result's score, why it matched, and the episodes it came from.
@@ -8,6 +9,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
+use steward_domain::memory::context::{CONTEXT_TURNS, with_context};
 use steward_domain::memory::fusion::{RRF_K, Signal, reciprocal_rank_fusion};
 use steward_domain::memory::rerank::{self, RerankCandidate};
 use steward_domain::memory::temporal::visible;
@@ -100,9 +102,9 @@ impl Memory {
         let kinds = if query.kinds.is_empty() { ItemKind::ALL.to_vec() } else { query.kinds.clone() };
         let terms = query_terms(&query.text);
         let mut signals = Signals::default();
-        let mut text = self.store.text_search(query.user, &terms, ItemKind::ALL, CANDIDATES).await?;
-        text.sort_by(|a, b| b.1.total_cmp(&a.1));
-        signals.lists.push((Signal::Text, text.iter().map(|(key, _)| *key).collect()));
+        let text = self.store.text_search(query.user, &terms, ItemKind::ALL, CANDIDATES).await?;
+        let text = self.with_thread_context(query.user, text, &mut signals).await?;
+        signals.lists.push((Signal::Text, text));
 
         let mut vectors_used = false;
         if let Some(found) = self.vector_candidates(query.user, &query.text).await? {
@@ -166,6 +168,35 @@ impl Memory {
             results = self.rerank(query, rerank, results).await?;
         }
         Ok(SearchOutcome { results, vectors_used })
+    }
+
+    /// The full-text list once each matching episode has shared its score
+    /// with its thread neighbours (`context::with_context`), best first;
+    /// entities and facts keep their own scores on the same scale.
+    async fn with_thread_context(
+        &self,
+        user: UserId,
+        text: Vec<(ItemKey, f64)>,
+        signals: &mut Signals,
+    ) -> steward_store::Result<Vec<ItemKey>> {
+        let episode_scores: Vec<(EpisodeId, f64)> = text
+            .iter()
+            .filter(|(key, _)| key.kind == ItemKind::Episode)
+            .map(|(key, score)| (EpisodeId(key.id), *score))
+            .collect();
+        let matched: Vec<EpisodeId> = episode_scores.iter().map(|(id, _)| *id).collect();
+        let neighbours = self.store.episode_context(user, &matched, CONTEXT_TURNS).await?;
+        let mut scored: Vec<(ItemKey, f64)> =
+            text.into_iter().filter(|(key, _)| key.kind != ItemKind::Episode).collect();
+        for item in with_context(&episode_scores, &neighbours) {
+            let key = ItemKey { kind: ItemKind::Episode, id: item.key.get() };
+            if let Some(of) = item.context_of {
+                signals.notes.insert((Signal::Text, key), format!("context of episode {of}"));
+            }
+            scored.push((key, item.score));
+        }
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        Ok(scored.into_iter().map(|(key, _)| key).collect())
     }
 
     /// Breadth-first from the seed entities over facts, nearest first.

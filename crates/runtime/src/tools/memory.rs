@@ -131,6 +131,7 @@ impl Tool for MemoryRemember {
             source: EpisodeSource::Note,
             // The call's key: a call executed again remembers once.
             source_ref: Some(context.idempotency_key.clone()),
+            thread: None,
             content: arguments.content,
             reference_time: None,
         };

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
 use serde_json::{Value, json};
+use steward_domain::memory::text::query_terms;
 use steward_domain::memory::{EpisodeSource, FactKind, ItemKind, NewEpisode};
 use steward_domain::{EpisodeId, ManualClock};
 use steward_fake_llm::{Endpoint, FakeLlm, Fault, Reply};
@@ -60,6 +61,7 @@ pub(crate) fn feedback(reference: &str, content: &str, day: u32) -> NewEpisode {
         agent_id: None,
         source: EpisodeSource::Feedback,
         source_ref: Some(reference.into()),
+        thread: None,
         content: content.into(),
         reference_time: Some(Utc.with_ymd_and_hms(2026, 3, day, 9, 0, 0).unwrap()),
     }
@@ -200,4 +202,35 @@ async fn without_an_embedder_search_uses_text_and_the_graph_and_says_so() {
     assert!(!found.vectors_used);
     let fact = found.results.iter().find(|result| matches!(result.item, Item::Fact(_))).unwrap();
     assert!(fact.why.iter().any(|reason| reason.starts_with("graph rank 1 (1 hop)")), "{:?}", fact.why);
+}
+
+#[tokio::test]
+async fn the_answer_after_a_matching_question_is_found_through_its_thread() {
+    let setup = setup(false).await;
+    let turn = |reference: &str, thread: &str, minute: u32, content: &str| NewEpisode {
+        thread: Some(thread.into()),
+        reference_time: Some(Utc.with_ymd_and_hms(2026, 3, 2, 9, minute, 0).unwrap()),
+        ..feedback(reference, content, 2)
+    };
+    // The answer ("Yes, on Friday") shares no word with the question; the
+    // turn before it does. A weaker match elsewhere shares one word.
+    add(&setup, turn("t1", "chat-1", 0, "Did you finish the lake painting for the gallery?")).await;
+    let answer = add(&setup, turn("t2", "chat-1", 1, "Yes, on Friday, and I framed it too.")).await;
+    add(&setup, turn("u1", "chat-2", 0, "The gallery opens at nine.")).await;
+    add(&setup, turn("u2", "chat-2", 1, "Bring an umbrella tomorrow.")).await;
+    let query =
+        SearchQuery { limit: 3, ..SearchQuery::new(USER, "When was the lake painting for the gallery finished?") };
+    let found = setup.memory.search(&query).await.unwrap();
+    let order: Vec<i64> = found.results.iter().map(|result| result.key.id).collect();
+    let position = order.iter().position(|id| *id == answer.get()).expect("the answer is in the top 3");
+    let weak = found
+        .results
+        .iter()
+        .position(|result| matches!(&result.item, Item::Episode(e) if e.source_ref.as_deref() == Some("u1")));
+    assert!(weak.is_none_or(|weak| position < weak), "the answer ranks above the one-word match: {order:?}");
+    let why = &found.results[position].why;
+    assert!(why.iter().any(|reason| reason.contains("context of episode")), "{why:?}");
+    // Without a thread the same answer would not be found by full text.
+    let unthreaded = setup.store.text_search(USER, &query_terms(&query.text), &[ItemKind::Episode], 10).await.unwrap();
+    assert!(unthreaded.iter().all(|(key, _)| key.id != answer.get()), "{unthreaded:?}");
 }

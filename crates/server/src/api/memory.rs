@@ -36,6 +36,8 @@ pub struct EpisodeResponse {
     /// `message`, `run_output`, `feedback`, `correction`, `document`, `note`.
     pub source: String,
     pub source_ref: Option<String>,
+    /// The conversation or session it is a turn of.
+    pub thread: Option<String>,
     pub content: String,
     pub reference_time: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
@@ -50,6 +52,7 @@ impl From<Episode> for EpisodeResponse {
             agent_id: episode.agent_id.map(|agent| agent.get()),
             source: episode.source.to_string(),
             source_ref: episode.source_ref,
+            thread: episode.thread,
             content: episode.content,
             reference_time: episode.reference_time,
             created_at: episode.created_at,
@@ -162,6 +165,10 @@ pub struct AddEpisodeRequest {
     pub agent_id: Option<i64>,
     /// When it happened; default now.
     pub reference_time: Option<DateTime<Utc>>,
+    /// The conversation or session it is a turn of (1 to 200 characters):
+    /// search reads a matching turn's neighbours in its thread.
+    #[serde(default)]
+    pub thread: Option<String>,
 }
 
 /// `GET /memory/facts?entity=NAME`.

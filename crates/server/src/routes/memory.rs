@@ -91,6 +91,7 @@ pub async fn add_episode(
         agent_id: request.agent_id.map(AgentId),
         source,
         source_ref: request.source_ref,
+        thread: request.thread,
         content: request.content,
         reference_time: request.reference_time,
     };

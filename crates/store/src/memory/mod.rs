@@ -15,6 +15,7 @@ pub(crate) mod sqlite;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use steward_domain::memory::context::Neighbour;
 use steward_domain::memory::{CoreBlock, Entity, Episode, Fact, FactKind, ItemKey, ItemKind, NewEpisode};
 use steward_domain::{AgentId, EntityId, EpisodeId, FactId, UserId};
 
@@ -191,6 +192,16 @@ pub trait MemoryStore {
         kinds: &[ItemKind],
         limit: usize,
     ) -> Result<Vec<(ItemKey, f64)>>;
+
+    /// The turns around each of `episodes` in its thread: up to `turns`
+    /// before and after it in reference time (then id), with how many
+    /// turns apart. An episode without a thread has none.
+    async fn episode_context(
+        &self,
+        user: UserId,
+        episodes: &[EpisodeId],
+        turns: usize,
+    ) -> Result<Vec<Neighbour<EpisodeId>>>;
 
     /// How many embeddings the user has and the highest id: the in-process
     /// index reloads when these change.

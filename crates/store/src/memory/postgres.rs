@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
+use steward_domain::memory::context::Neighbour;
 use steward_domain::memory::text::normalize_name;
 use steward_domain::memory::{
     CoreBlock, Entity, Episode, Fact, FactKind, ItemKey, ItemKind, NewEpisode, check_core_block, check_episode, vector,
@@ -23,7 +24,7 @@ use crate::{Entity as StoredEntity, Result, StoreError};
 
 macro_rules! episode_columns {
     () => {
-        "id, user_id, agent_id, source, source_ref, content, reference_at, created_at, ingested_at"
+        "id, user_id, agent_id, source, source_ref, content, reference_at, created_at, ingested_at, thread"
     };
 }
 
@@ -51,6 +52,7 @@ fn episode(row: &PgRow) -> Result<Episode, sqlx::Error> {
         reference_time: row.try_get(6)?,
         created_at: row.try_get(7)?,
         ingested_at: row.try_get(8)?,
+        thread: row.try_get(9)?,
     })
 }
 
@@ -366,6 +368,48 @@ impl MemoryStore for PostgresStore {
             found.extend(rows.into_iter().map(|(id, rank)| (ItemKey { kind: *kind, id }, f64::from(rank))));
         }
         Ok(found)
+    }
+
+    async fn episode_context(
+        &self,
+        user: UserId,
+        episodes: &[EpisodeId],
+        turns: usize,
+    ) -> Result<Vec<Neighbour<EpisodeId>>> {
+        if episodes.is_empty() || turns == 0 {
+            return Ok(Vec::new());
+        }
+        // Two index range reads per episode (`memory_episodes_by_thread`),
+        // numbered nearest first on each side, in one round trip.
+        let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT anchor.id, near.id, near.distance FROM memory_episodes AS anchor CROSS JOIN LATERAL ( \
+                 SELECT id, row_number() OVER (ORDER BY reference_at DESC, id DESC) AS distance FROM ( \
+                     SELECT id, reference_at FROM memory_episodes AS other \
+                     WHERE other.user_id = anchor.user_id AND other.thread = anchor.thread \
+                       AND (other.reference_at, other.id) < (anchor.reference_at, anchor.id) \
+                     ORDER BY reference_at DESC, id DESC LIMIT $3) AS earlier \
+                 UNION ALL \
+                 SELECT id, row_number() OVER (ORDER BY reference_at, id) AS distance FROM ( \
+                     SELECT id, reference_at FROM memory_episodes AS other \
+                     WHERE other.user_id = anchor.user_id AND other.thread = anchor.thread \
+                       AND (other.reference_at, other.id) > (anchor.reference_at, anchor.id) \
+                     ORDER BY reference_at, id LIMIT $3) AS later \
+             ) AS near \
+             WHERE anchor.user_id = $1 AND anchor.id = ANY($2) AND anchor.thread IS NOT NULL",
+        )
+        .bind(user.get())
+        .bind(episodes.iter().map(|episode| episode.get()).collect::<Vec<_>>())
+        .bind(i64::try_from(turns).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(of, neighbour, distance)| Neighbour {
+                of: EpisodeId(of),
+                neighbour: EpisodeId(neighbour),
+                distance: usize::try_from(distance).unwrap_or(usize::MAX),
+            })
+            .collect())
     }
 
     async fn embedding_watermark(&self, user: UserId) -> Result<(i64, i64)> {

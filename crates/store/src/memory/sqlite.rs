@@ -8,6 +8,7 @@ mod ingest;
 
 use async_trait::async_trait;
 use rusqlite::{Connection, Row, params};
+use steward_domain::memory::context::Neighbour;
 use steward_domain::memory::text::normalize_name;
 use steward_domain::memory::{
     CoreBlock, Entity, Episode, Fact, FactKind, ItemKey, ItemKind, NewEpisode, check_core_block, check_episode, vector,
@@ -22,7 +23,7 @@ use crate::sqlite::rows::{conversion_error, optional, parsed};
 use crate::{Entity as StoredEntity, Result, StoreError};
 
 const EPISODE_COLUMNS: &str =
-    "id, user_id, agent_id, source, source_ref, content, reference_at, created_at, ingested_at";
+    "id, user_id, agent_id, source, source_ref, content, reference_at, created_at, ingested_at, thread";
 const ENTITY_COLUMNS: &str = "id, user_id, name, normalized_name, labels, summary, created_at";
 const FACT_COLUMNS: &str = "id, user_id, agent_id, kind, subject_id, object_id, relation, statement, valid_at, \
                             invalid_at, created_at, expired_at";
@@ -46,6 +47,7 @@ fn episode(row: &Row<'_>) -> rusqlite::Result<Episode> {
         reference_time: micros(row, 6)?,
         created_at: micros(row, 7)?,
         ingested_at: optional_micros(row, 8)?,
+        thread: row.get(9)?,
     })
 }
 
@@ -175,6 +177,45 @@ fn text_search(
     }
     // Kind by kind in the order asked, best first within each (as PostgreSQL).
     found.sort_by_key(|(key, _)| kinds.iter().position(|kind| *kind == key.kind));
+    Ok(found)
+}
+
+/// Each episode's thread neighbours: two index range reads per episode
+/// (`memory_episodes_by_thread`), nearest first on each side.
+fn episode_context(
+    connection: &Connection,
+    user: UserId,
+    episodes: &[EpisodeId],
+    turns: usize,
+) -> Result<Vec<Neighbour<EpisodeId>>> {
+    let mut anchor = connection.prepare_cached(
+        "SELECT thread, reference_at FROM memory_episodes WHERE id = ?1 AND user_id = ?2 AND thread IS NOT NULL",
+    )?;
+    let mut before = connection.prepare_cached(
+        "SELECT id FROM memory_episodes WHERE user_id = ?1 AND thread = ?2 AND (reference_at, id) < (?3, ?4) \
+         ORDER BY reference_at DESC, id DESC LIMIT ?5",
+    )?;
+    let mut after = connection.prepare_cached(
+        "SELECT id FROM memory_episodes WHERE user_id = ?1 AND thread = ?2 AND (reference_at, id) > (?3, ?4) \
+         ORDER BY reference_at, id LIMIT ?5",
+    )?;
+    let limit = i64::try_from(turns).unwrap_or(i64::MAX);
+    let mut found = Vec::new();
+    for &of in episodes {
+        let Some((thread, at)) =
+            optional(anchor.query_row(params![of.get(), user.get()], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+            }))?
+        else {
+            continue;
+        };
+        for side in [&mut before, &mut after] {
+            let ids = side.query_map(params![user.get(), thread, at, of.get(), limit], |row| row.get::<_, i64>(0))?;
+            for (index, id) in ids.enumerate() {
+                found.push(Neighbour { of, neighbour: EpisodeId(id?), distance: index + 1 });
+            }
+        }
+    }
     Ok(found)
 }
 
@@ -350,6 +391,19 @@ impl MemoryStore for SqliteStore {
         }
         let (terms, kinds) = (terms.to_vec(), kinds.to_vec());
         self.readers.read(move |connection| text_search(connection, user, &terms, &kinds, limit)).await
+    }
+
+    async fn episode_context(
+        &self,
+        user: UserId,
+        episodes: &[EpisodeId],
+        turns: usize,
+    ) -> Result<Vec<Neighbour<EpisodeId>>> {
+        if episodes.is_empty() || turns == 0 {
+            return Ok(Vec::new());
+        }
+        let episodes = episodes.to_vec();
+        self.readers.read(move |connection| episode_context(connection, user, &episodes, turns)).await
     }
 
     async fn embedding_watermark(&self, user: UserId) -> Result<(i64, i64)> {

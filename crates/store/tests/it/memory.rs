@@ -2,7 +2,8 @@
 //! applied once, names resolved to one entity with merges recorded,
 //! contradictions closing facts without deleting them, forgetting audited,
 //! full text and embeddings scoped to their user, core blocks, episodes
-//! listed after a watermark, facts drawn from several episodes.
+//! listed after a watermark, facts drawn from several episodes, a turn's
+//! neighbours in its thread.
 
 use chrono::{Duration, TimeZone, Utc};
 use steward_domain::Clock;
@@ -24,6 +25,7 @@ fn episode(reference: &str, content: &str, day: u32) -> NewEpisode {
         agent_id: None,
         source: EpisodeSource::Feedback,
         source_ref: Some(reference.into()),
+        thread: None,
         content: content.into(),
         reference_time: Some(Utc.with_ymd_and_hms(2026, 3, day, 9, 0, 0).unwrap()),
     }
@@ -230,7 +232,52 @@ store_tests!(
     full_text_and_embeddings_are_the_users,
     core_blocks_are_set_replaced_and_removed,
     episodes_after_one_come_oldest_first_and_facts_keep_every_source,
+    a_turns_context_is_its_thread_in_time_order,
 );
+
+async fn a_turns_context_is_its_thread_in_time_order(t: TestStore) {
+    let store = t.store.as_ref();
+    let at = |minute: i64| Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap() + Duration::minutes(minute);
+    let turn = |reference: &str, thread: Option<&str>, minute: i64| NewEpisode {
+        thread: thread.map(str::to_string),
+        reference_time: Some(at(minute)),
+        ..episode(reference, &format!("Turn {reference}."), 1)
+    };
+    // Two threads interleaved in time, and added out of order: context
+    // follows each thread's reference time, not ids or the other thread.
+    let mut ids = std::collections::HashMap::new();
+    for (reference, thread, minute) in [
+        ("a3", Some("a"), 3),
+        ("a1", Some("a"), 1),
+        ("b1", Some("b"), 2),
+        ("a2", Some("a"), 2),
+        ("a4", Some("a"), 4),
+        ("a5", Some("a"), 5),
+        ("a6", Some("a"), 6),
+        ("loose", None, 3),
+    ] {
+        ids.insert(reference, store.add_episode(turn(reference, thread, minute)).await.unwrap().0.id);
+    }
+    let name = |id: EpisodeId| *ids.iter().find(|(_, known)| **known == id).unwrap().0;
+    let mut found: Vec<(&str, &str, usize)> = store
+        .episode_context(USER, &[ids["a3"], ids["a1"], ids["b1"], ids["loose"]], 2)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|near| (name(near.of), name(near.neighbour), near.distance))
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        vec![("a1", "a2", 1), ("a1", "a3", 2), ("a3", "a1", 2), ("a3", "a2", 1), ("a3", "a4", 1), ("a3", "a5", 2)],
+        "a thread of one and an episode without a thread have no context"
+    );
+    assert_eq!(store.get_episodes(USER, &[ids["a1"]]).await.unwrap()[0].thread.as_deref(), Some("a"));
+    assert_eq!(store.episode_context(UserId(2), &[ids["a3"]], 2).await.unwrap(), vec![], "another user's");
+    assert_eq!(store.episode_context(USER, &[ids["a3"]], 0).await.unwrap(), vec![]);
+    let blank = store.add_episode(turn("blank", Some("  "), 7)).await.unwrap_err();
+    assert!(matches!(&blank, StoreError::Invalid(invalid) if invalid.field == "thread"), "{blank:?}");
+}
 
 async fn episodes_after_one_come_oldest_first_and_facts_keep_every_source(t: TestStore) {
     let store = t.store.as_ref();

@@ -18,6 +18,7 @@ fn episode() -> Episode {
         agent_id: None,
         source: EpisodeSource::Feedback,
         source_ref: None,
+        thread: None,
         content: "x".into(),
         reference_time: time(10),
         created_at: time(10),

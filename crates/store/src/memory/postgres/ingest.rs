@@ -37,8 +37,8 @@ pub(super) async fn add_episode(
         }
     }
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO memory_episodes (user_id, agent_id, source, source_ref, content, reference_at, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        "INSERT INTO memory_episodes (user_id, agent_id, source, source_ref, content, reference_at, created_at, thread) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(user.get())
     .bind(new.agent_id.map(|agent| agent.get()))
@@ -47,6 +47,7 @@ pub(super) async fn add_episode(
     .bind(&new.content)
     .bind(new.reference_time.unwrap_or(now))
     .bind(now)
+    .bind(&new.thread)
     .fetch_one(transaction.connection())
     .await?;
     Ok((load_episode(transaction.connection(), user, EpisodeId(id)).await?, true))

@@ -55,8 +55,8 @@ pub(super) fn add_episode(connection: &Connection, new: &NewEpisode, now: DateTi
         }
     }
     connection.execute(
-        "INSERT INTO memory_episodes (user_id, agent_id, source, source_ref, content, reference_at, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO memory_episodes (user_id, agent_id, source, source_ref, content, reference_at, created_at, thread) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
             user.get(),
             new.agent_id.map(|agent| agent.get()),
@@ -64,7 +64,8 @@ pub(super) fn add_episode(connection: &Connection, new: &NewEpisode, now: DateTi
             new.source_ref,
             new.content,
             to_micros(new.reference_time.unwrap_or(now)),
-            to_micros(now)
+            to_micros(now),
+            new.thread,
         ],
     )?;
     let id = connection.last_insert_rowid();
