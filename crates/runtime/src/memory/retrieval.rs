@@ -103,7 +103,7 @@ impl Memory {
         let terms = query_terms(&query.text);
         let mut signals = Signals::default();
         let text = self.store.text_search(query.user, &terms, ItemKind::ALL, CANDIDATES).await?;
-        let text = self.with_thread_context(query.user, text, &mut signals).await?;
+        let text = self.with_thread_context(query.user, text, Signal::Text, &mut signals).await?;
         signals.lists.push((Signal::Text, text));
 
         let mut vectors_used = false;
@@ -112,7 +112,9 @@ impl Memory {
             for (key, similarity) in &found {
                 signals.notes.insert((Signal::Vector, *key), format!("cosine {similarity:.2}"));
             }
-            signals.lists.push((Signal::Vector, found.into_iter().map(|(key, _)| key).collect()));
+            let found = found.into_iter().map(|(key, similarity)| (key, f64::from(similarity))).collect();
+            let found = self.with_thread_context(query.user, found, Signal::Vector, &mut signals).await?;
+            signals.lists.push((Signal::Vector, found));
         }
 
         let seeds: Vec<EntityId> = signals
@@ -170,13 +172,14 @@ impl Memory {
         Ok(SearchOutcome { results, vectors_used })
     }
 
-    /// The full-text list once each matching episode has shared its score
+    /// A signal's list once each episode it found has shared its score
     /// with its thread neighbours (`context::with_context`), best first;
     /// entities and facts keep their own scores on the same scale.
     async fn with_thread_context(
         &self,
         user: UserId,
         text: Vec<(ItemKey, f64)>,
+        signal: Signal,
         signals: &mut Signals,
     ) -> steward_store::Result<Vec<ItemKey>> {
         let episode_scores: Vec<(EpisodeId, f64)> = text
@@ -191,7 +194,7 @@ impl Memory {
         for item in with_context(&episode_scores, &neighbours) {
             let key = ItemKey { kind: ItemKind::Episode, id: item.key.get() };
             if let Some(of) = item.context_of {
-                signals.notes.insert((Signal::Text, key), format!("context of episode {of}"));
+                signals.notes.insert((signal, key), format!("context of episode {of}"));
             }
             scored.push((key, item.score));
         }
