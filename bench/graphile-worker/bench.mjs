@@ -46,6 +46,7 @@ const logger = new Logger(() => (level, message) => {
 
 const pool = new pg.Pool({ connectionString: options.database, max: Math.max(callers, 2) });
 pool.on("error", (error) => console.error("an idle PostgreSQL connection failed:", error.message));
+pool.on("connect", (client) => client.on("error", (error) => console.error("a PostgreSQL connection failed:", error.message)));
 const utils = await makeWorkerUtils({ pgPool: pool, schema, logger });
 await utils.migrate();
 
