@@ -2,18 +2,24 @@
 //! jobs held locally, results not yet reported) and decides when to claim,
 //! report, renew leases and reclaim expired ones.
 //!
-//! One store call (a claim carrying the pending results, or a report alone)
-//! is in flight at a time, on a task of its own, while the dispatcher keeps
-//! starting held jobs and collecting results. Whatever finishes during a
-//! call goes into the next one, so the busier the pool, the more jobs each
-//! transaction carries, without waiting on a timer to gather them.
+//! A claim (carrying the pending results) or a report of results alone is
+//! in flight, on a task of its own, while the dispatcher keeps starting held
+//! jobs and collecting results. Whatever finishes during a call goes into
+//! the next one, so the busier the pool, the more jobs each transaction
+//! carries, without waiting on a timer to gather them. On PostgreSQL a
+//! report also goes out beside a claim in flight: the two use two
+//! connections, so the server settles results on one core while it hands
+//! out jobs on another. SQLite has one writer, so there a second call would
+//! only split the batches.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use steward_domain::JobId;
-use steward_store::{ClaimRequest, ClaimResponse, ClaimedJob, LeaseRef, LeaseStatus, SettleOutcome, Settlement, Store};
+use steward_store::{
+    ClaimRequest, ClaimResponse, ClaimedJob, DatabaseKind, LeaseRef, LeaseStatus, SettleOutcome, Settlement, Store,
+};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until};
@@ -65,6 +71,9 @@ pub(super) struct Dispatcher {
     backlog: bool,
     /// After a failed call, no other is made before this.
     calls_paused_until: Option<Instant>,
+    /// Whether a report may go out while a claim is in flight: when the
+    /// database runs writes in parallel (not SQLite's single writer).
+    reports_beside_claims: bool,
 }
 
 /// When the dispatcher should next act without being woken.
@@ -79,7 +88,9 @@ impl Dispatcher {
     pub fn new(store: Arc<dyn Store>, handlers: HandlerRegistry, config: WorkerPoolConfig) -> Self {
         let (finished_sender, finished) = mpsc::unbounded_channel();
         let jobs_ready = store.wakeups().subscribe_jobs();
+        let reports_beside_claims = store.kind() != DatabaseKind::Sqlite;
         Dispatcher {
+            reports_beside_claims,
             worker_id: Arc::from(config.worker_id.as_str()),
             held: LocalQueue::new(config.local_queue, config.hold_limit),
             store,
@@ -105,12 +116,16 @@ impl Dispatcher {
             reclaim: now + self.config.reclaim_interval,
         };
         let mut want_claim = true;
-        let mut in_flight: Option<JoinHandle<Call>> = None;
+        let mut claim_in_flight: Option<JoinHandle<Call>> = None;
+        let mut report_in_flight: Option<JoinHandle<Call>> = None;
         while !stop.is_cancelled() {
             self.absorb_finished();
             self.start_held();
-            if in_flight.is_none() {
-                in_flight = self.next_call(&mut want_claim);
+            if claim_in_flight.is_none() {
+                claim_in_flight = self.next_claim(&mut want_claim);
+            }
+            if report_in_flight.is_none() && (claim_in_flight.is_none() || self.reports_beside_claims) {
+                report_in_flight = self.next_report();
             }
 
             let mut deadline = timers.poll.min(timers.reclaim);
@@ -133,15 +148,8 @@ impl Dispatcher {
                     }
                     want_claim |= self.backlog;
                 }
-                call = async {
-                    match in_flight.as_mut() {
-                        Some(call) => call.await,
-                        None => std::future::pending().await,
-                    }
-                } => {
-                    in_flight = None;
-                    want_claim |= self.settle_call(call, &mut timers);
-                }
+                call = finish(&mut claim_in_flight) => want_claim |= self.settle_call(call, &mut timers),
+                call = finish(&mut report_in_flight) => want_claim |= self.settle_call(call, &mut timers),
                 changed = self.jobs_ready.changed() => want_claim |= changed.is_ok(),
                 () = sleep_until(deadline) => {}
                 () = stop.cancelled() => {}
@@ -170,8 +178,7 @@ impl Dispatcher {
                 self.release(expired).await;
             }
         }
-        if let Some(call) = in_flight.take() {
-            let mut timers = timers;
+        for call in [claim_in_flight.take(), report_in_flight.take()].into_iter().flatten() {
             self.settle_call(call.await, &mut timers);
         }
         self.shut_down().await
@@ -193,15 +200,22 @@ impl Dispatcher {
         }
     }
 
-    /// The next store call, if one is due: a claim for the free places and
-    /// the local queue's room, carrying the pending results, or a report of
-    /// the results alone when nothing is to be claimed.
-    fn next_call(&mut self, want_claim: &mut bool) -> Option<JoinHandle<Call>> {
+    /// Whether calls are paused after a failure.
+    fn paused(&mut self) -> bool {
         if let Some(paused) = self.calls_paused_until {
             if Instant::now() < paused {
-                return None;
+                return true;
             }
             self.calls_paused_until = None;
+        }
+        false
+    }
+
+    /// The next claim, if one is due: for the free places and the local
+    /// queue's room, carrying the pending results.
+    fn next_claim(&mut self, want_claim: &mut bool) -> Option<JoinHandle<Call>> {
+        if self.paused() {
+            return None;
         }
         let free = self.config.concurrency.saturating_sub(self.running.len());
         let limit = (free + self.held.room()).min(self.config.claim_batch);
@@ -222,9 +236,16 @@ impl Dispatcher {
                 Call::Claim { limit, free, settlements, started, result }
             }));
         }
-        if self.pending.is_empty() {
+        None
+    }
+
+    /// A report of the pending results alone, when there are some that no
+    /// claim is taking.
+    fn next_report(&mut self) -> Option<JoinHandle<Call>> {
+        if self.pending.is_empty() || self.paused() {
             return None;
         }
+        let store = self.store.clone();
         let settlements = std::mem::take(&mut self.pending);
         Some(tokio::spawn(async move {
             let result = store.settle(settlements.clone()).await;
@@ -268,7 +289,10 @@ impl Dispatcher {
             }
             Call::Report { settlements, result: Ok(outcomes) } => {
                 log_lost_leases(&settlements, &outcomes);
-                false
+                // Finished jobs may have freed places in a limited queue or
+                // released their dependents: look again, as a claim carrying
+                // them would have.
+                true
             }
             Call::Report { settlements, result: Err(error) } => {
                 tracing::warn!(%error, count = settlements.len(), "reporting job results failed; will try again");
@@ -436,6 +460,17 @@ impl Dispatcher {
         tracing::info!(finished, released, "worker pool stopped");
         ShutdownReport { finished: finished + (unfinished - stopped), released: released + released_held }
     }
+}
+
+/// Waits for the call in `slot` to end and empties the slot; never ends
+/// when the slot is empty.
+async fn finish(slot: &mut Option<JoinHandle<Call>>) -> Result<Call, tokio::task::JoinError> {
+    let result = match slot.as_mut() {
+        Some(call) => call.await,
+        None => std::future::pending().await,
+    };
+    *slot = None;
+    result
 }
 
 fn log_lost_leases(settlements: &[Settlement], outcomes: &[SettleOutcome]) {

@@ -1,5 +1,7 @@
 //! Appending to and reading the event log on SQLite.
 
+use std::fmt::Write as _;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
@@ -22,22 +24,100 @@ pub(crate) fn append(
 ) -> Result<()> {
     let event = event.into();
     let (subject, subject_id) = event.subject();
+    let data = serde_json::to_string(&event.data())?;
+    insert_one(connection, user.get(), to_micros(at), event.kind(), subject.as_str(), subject_id, &data)?;
+    effects.events_appended = true;
+    Ok(())
+}
+
+/// Events gathered by one operation and appended by one statement per
+/// [`EventBatch::flush`], in the order they were pushed: a claim or a
+/// settlement of many jobs appends their events together (one statement,
+/// one update of the `AUTOINCREMENT` counter) rather than one by one.
+/// Flush before anything else appends, so ids keep the order of the changes.
+#[derive(Default)]
+pub(crate) struct EventBatch {
+    /// `user, occurred_at, kind, subject, subject_id, data` per event; `data`
+    /// is the event's JSON text.
+    rows: Vec<(i64, i64, &'static str, &'static str, i64, String)>,
+}
+
+impl EventBatch {
+    pub fn push(&mut self, user: UserId, at: DateTime<Utc>, event: impl Into<NewEvent>) -> Result<()> {
+        let event = event.into();
+        let (subject, subject_id) = event.subject();
+        let data = serde_json::to_string(&event.data())?;
+        self.rows.push((user.get(), to_micros(at), event.kind(), subject.as_str(), subject_id, data));
+        Ok(())
+    }
+
+    /// Appends the gathered events, oldest first, and empties the batch.
+    pub fn flush(&mut self, connection: &Connection, effects: &mut Effects) -> Result<()> {
+        match self.rows.len() {
+            0 => return Ok(()),
+            1 => {
+                let (user, at, kind, subject, subject_id, data) = self.rows.remove(0);
+                insert_one(connection, user, at, kind, subject, subject_id, &data)?;
+            }
+            _ => {
+                let actor = crate::actor::current();
+                // One JSON array of `[user, at, kind, subject, id, data]`;
+                // `data` goes in as the JSON it is and comes out as its
+                // text (`->`). Kinds and subjects are fixed identifiers
+                // (letters, digits, dots, underscores): nothing to escape.
+                let mut array = String::with_capacity(self.rows.len() * 128);
+                array.push('[');
+                for (index, (user, at, kind, subject, subject_id, data)) in self.rows.iter().enumerate() {
+                    if index > 0 {
+                        array.push(',');
+                    }
+                    let _ = write!(array, "[{user},{at},\"{kind}\",\"{subject}\",{subject_id},{data}]");
+                }
+                array.push(']');
+                // `ORDER BY key` keeps the array's order, so ids do too.
+                let mut statement = connection.prepare_cached(
+                    "INSERT INTO events (user_id, occurred_at, kind, subject, subject_id, data, actor_user_id, \
+                         actor_token_id) \
+                     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value -> 5, ?2, ?3 \
+                     FROM json_each(?1) ORDER BY key",
+                )?;
+                statement.execute(params![
+                    array,
+                    actor.map(|actor| actor.user.get()),
+                    actor.and_then(|actor| actor.token_id)
+                ])?;
+                self.rows.clear();
+            }
+        }
+        effects.events_appended = true;
+        Ok(())
+    }
+}
+
+fn insert_one(
+    connection: &Connection,
+    user: i64,
+    at: i64,
+    kind: &str,
+    subject: &str,
+    subject_id: i64,
+    data: &str,
+) -> Result<()> {
     let actor = crate::actor::current();
     let mut statement = connection.prepare_cached(
         "INSERT INTO events (user_id, occurred_at, kind, subject, subject_id, data, actor_user_id, actor_token_id) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?;
     statement.execute(params![
-        user.get(),
-        to_micros(at),
-        event.kind(),
-        subject.as_str(),
+        user,
+        at,
+        kind,
+        subject,
         subject_id,
-        serde_json::to_string(&event.data())?,
+        data,
         actor.map(|actor| actor.user.get()),
         actor.and_then(|actor| actor.token_id)
     ])?;
-    effects.events_appended = true;
     Ok(())
 }
 

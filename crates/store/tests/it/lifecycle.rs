@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde_json::json;
-use steward_domain::{Clock, JobState};
+use steward_domain::{Clock, JobRef, JobState};
 use steward_store::{
     ClaimRequest, ConflictKind, JobFilter, JobOutcome, LeaseStatus, RetryDecision, SettleOutcome, Settlement,
     StoreError,
@@ -13,7 +13,8 @@ use steward_store::{
 use steward_test_support::{TestStore, store_tests};
 
 use crate::helpers::{
-    LEASE, USER, WORKER, claim, claim_ids, complete, completed, enqueue_one, failed, kinds_of_events, noop, settle,
+    LEASE, USER, WORKER, claim, claim_ids, complete, completed, enqueue_one, failed, keyed, kinds_of_events, noop,
+    settle,
 };
 
 async fn a_batch_claim_takes_the_best_jobs(t: TestStore) {
@@ -284,7 +285,61 @@ async fn a_failure_event_names_the_retry_time_the_job_holds(t: TestStore) {
     assert_eq!(retry_at, stored.run_at);
 }
 
+/// One call settling many jobs, with repeats, a stale worker and a cascade,
+/// answers and records exactly what settling them one by one would.
+async fn a_batch_settles_as_if_one_by_one(t: TestStore) {
+    let store = t.store.as_ref();
+    let parent = enqueue_one(store, keyed("parent")).await;
+    let child = enqueue_one(store, keyed("child").depending_on(JobRef::Key("parent".into()))).await;
+    let doomed = enqueue_one(store, noop()).await;
+    let last = enqueue_one(store, noop()).await;
+    let mut claimed = claim(store, 10).await;
+    claimed.sort_by_key(|job| job.id);
+    let [parent_job, doomed_job, last_job] = [&claimed[0], &claimed[1], &claimed[2]];
+    assert_eq!([parent_job.id, doomed_job.id, last_job.id], [parent.id, doomed.id, last.id]);
+    let mut stale = completed(last_job, json!(null));
+    stale.worker_id = "worker-b".into();
+    let before = store.latest_event_id(USER).await.unwrap();
+
+    let outcomes = store
+        .settle(vec![
+            failed(doomed_job, RetryDecision::Permanent),
+            completed(parent_job, json!({"first": true})),
+            completed(parent_job, json!({"first": false})),
+            stale,
+            completed(last_job, json!(2)),
+            failed(doomed_job, RetryDecision::Permanent),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        outcomes,
+        [
+            SettleOutcome::Applied(JobState::Dead),
+            SettleOutcome::Applied(JobState::Completed),
+            SettleOutcome::LeaseLost,
+            SettleOutcome::LeaseLost,
+            SettleOutcome::Applied(JobState::Completed),
+            SettleOutcome::LeaseLost,
+        ]
+    );
+    assert_eq!(store.get_job(USER, parent.id).await.unwrap().result, Some(json!({"first": true})));
+    assert_eq!(store.get_job(USER, last.id).await.unwrap().result, Some(json!(2)));
+    assert_eq!(store.get_job(USER, child.id).await.unwrap().state, JobState::Queued);
+    let query = steward_store::EventQuery { after: before, limit: 100, ..Default::default() };
+    let events: Vec<(String, i64)> =
+        store.list_events(USER, query).await.unwrap().into_iter().map(|event| (event.kind, event.subject_id)).collect();
+    let expected = [
+        ("job.dead", doomed.id),
+        ("job.completed", parent.id),
+        ("job.unblocked", child.id),
+        ("job.completed", last.id),
+    ];
+    assert_eq!(events, expected.map(|(kind, id)| (kind.to_string(), id.get())));
+}
+
 store_tests!(
+    a_batch_settles_as_if_one_by_one,
     a_failure_event_names_the_retry_time_the_job_holds,
     filters_holding_a_nul_match_nothing,
     nul_characters_are_refused_in_payloads_and_replaced_in_what_workers_report,

@@ -2,6 +2,8 @@
 //! settling attempts, heartbeats, releasing at shutdown, and reclaiming the
 //! jobs of workers that stopped renewing their leases.
 
+use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -10,7 +12,7 @@ use rusqlite::{Connection, params, params_from_iter};
 use steward_domain::{DeathReason, JobChange, JobEvent, JobId, JobState, UserId};
 
 use crate::QueueSettings;
-use crate::events::sqlite::append;
+use crate::events::sqlite::{EventBatch, append};
 use crate::jobs::decide;
 use crate::jobs::sqlite::dependents::{cancel_dependents, unblock_dependents};
 use crate::jobs::{
@@ -151,6 +153,7 @@ fn claim_some(
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
+    let mut events = EventBatch::default();
     for job in jobs {
         let change = JobChange::Started {
             attempt: job.attempt,
@@ -158,12 +161,20 @@ fn claim_some(
             queue: job.queue.clone(),
             kind: job.kind.clone(),
         };
-        append(connection, effects, job.user_id, now, JobEvent { job: job.id, change })?;
+        events.push(job.user_id, now, JobEvent { job: job.id, change })?;
         claimed.push(job);
     }
-    Ok(())
+    events.flush(connection, effects)
 }
 
+/// Settles attempts as if one by one in request order, with the common case
+/// set-based: completions that are the first settlement naming their job
+/// are applied by one UPDATE for the whole batch and their events appended
+/// by one INSERT; failures, and any later settlement naming the same job,
+/// go one by one after it. The outcome is the same as one by one: jobs do
+/// not affect each other's settlement, and for each job the first of its
+/// settlements still goes first. Events are appended in request order, each
+/// job's dependents released right after its own event.
 pub(crate) fn settle(
     connection: &Connection,
     effects: &mut Effects,
@@ -171,7 +182,78 @@ pub(crate) fn settle(
     now: DateTime<Utc>,
     settings: &QueueSettings,
 ) -> Result<Vec<SettleOutcome>> {
-    settlements.iter().map(|settlement| settle_one(connection, effects, settlement, now, settings)).collect()
+    let mut first_of_job: HashMap<JobId, usize> = HashMap::with_capacity(settlements.len());
+    for (position, settlement) in settlements.iter().enumerate() {
+        first_of_job.entry(settlement.lease.job_id).or_insert(position);
+    }
+    first_of_job.retain(|_, position| matches!(settlements[*position].outcome, JobOutcome::Completed { .. }));
+    let first_completion = first_of_job;
+    let completed = complete_many(connection, settlements, &first_completion, now)?;
+    let mut events = EventBatch::default();
+    let mut outcomes = Vec::with_capacity(settlements.len());
+    for (position, settlement) in settlements.iter().enumerate() {
+        let job_id = settlement.lease.job_id;
+        if first_completion.get(&job_id) != Some(&position) {
+            events.flush(connection, effects)?;
+            outcomes.push(settle_one(connection, effects, settlement, now, settings)?);
+            continue;
+        }
+        let Some(&(user, has_dependents)) = completed.get(&job_id) else {
+            outcomes.push(SettleOutcome::LeaseLost);
+            continue;
+        };
+        let change = JobChange::Completed { attempt: settlement.lease.attempt };
+        events.push(user, now, JobEvent { job: job_id, change })?;
+        if has_dependents {
+            events.flush(connection, effects)?;
+            unblock_dependents(connection, effects, job_id, now)?;
+        }
+        outcomes.push(SettleOutcome::Applied(JobState::Completed));
+    }
+    events.flush(connection, effects)?;
+    Ok(outcomes)
+}
+
+/// Completes the running attempts named by `positions` in one statement;
+/// returns the owner and whether it has dependents of each job completed.
+fn complete_many(
+    connection: &Connection,
+    settlements: &[Settlement],
+    positions: &HashMap<JobId, usize>,
+    now: DateTime<Utc>,
+) -> Result<HashMap<JobId, (UserId, bool)>> {
+    if positions.is_empty() {
+        return Ok(HashMap::new());
+    }
+    // One JSON array of `[id, attempt, worker, result]`; the result goes in
+    // as the JSON it is and comes out as its text (`->`).
+    let mut rows = String::with_capacity(positions.len() * 64);
+    rows.push('[');
+    for &position in positions.values() {
+        let settlement = &settlements[position];
+        if let JobOutcome::Completed { result } = &settlement.outcome {
+            if rows.len() > 1 {
+                rows.push(',');
+            }
+            let result = serde_json::to_string(&rules::storable_result(result))?;
+            let worker = serde_json::to_string(&settlement.worker_id)?;
+            let LeaseRef { job_id, attempt } = settlement.lease;
+            let _ = write!(rows, "[{},{attempt},{worker},{result}]", job_id.get());
+        }
+    }
+    rows.push(']');
+    let mut statement = connection.prepare_cached(
+        "UPDATE jobs SET state = 'completed', result = s.result, finished_at = ?2, updated_at = ?2, \
+             lease_owner = NULL, lease_expires_at = NULL \
+         FROM (SELECT value ->> 0 AS id, value ->> 1 AS attempt, value ->> 2 AS worker, value -> 3 AS result \
+               FROM json_each(?1)) AS s \
+         WHERE jobs.id = s.id AND jobs.state = 'running' AND jobs.attempts = s.attempt AND jobs.lease_owner = s.worker \
+         RETURNING id, user_id, has_dependents",
+    )?;
+    let completed = statement
+        .query_map(params![rows, to_micros(now)], |row| Ok((JobId(row.get(0)?), (UserId(row.get(1)?), row.get(2)?))))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(completed)
 }
 
 fn settle_one(
