@@ -1,7 +1,8 @@
 //! `steward project …` and `steward idea …`: spec-driven projects. Add one
 //! from a brief (or an idea), list, show with its documents and tasks,
 //! propose a phase's document from a JSON file, approve or send it back
-//! with a comment; import a spec-kit or Kiro folder (parsed here, no model:
+//! with a comment, edit an approved one (re-planning only the tasks it
+//! affects); import a spec-kit or Kiro folder (parsed here, no model:
 //! lines it cannot read are listed with their line numbers) and export one
 //! to a folder in the same layout, checkboxes reflecting task state. With
 //! `--agent`, the agent writes the documents; `run` queues the tasks.
@@ -66,6 +67,16 @@ pub enum ProjectCommand {
     },
     /// Propose the current phase's document from a JSON file (shaped by the phase's schema).
     Propose {
+        #[arg(value_parser = parse_id)]
+        id: i64,
+        /// requirements, design or tasks.
+        #[arg(long)]
+        phase: String,
+        file: PathBuf,
+    },
+    /// Replace an approved document with an edited version from a JSON file;
+    /// only the tasks it affects are re-planned (done tasks stay done unless their requirement changed).
+    Edit {
         #[arg(value_parser = parse_id)]
         id: i64,
         /// requirements, design or tasks.
@@ -161,11 +172,12 @@ pub async fn run(command: ProjectCommand, global: &GlobalOptions) -> anyhow::Res
             client.get::<ProjectResponse>(&format!("/projects/{id}"), &[]).await?
         }
         ProjectCommand::Propose { id, phase, file } => {
-            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let document = serde_json::from_str(&text)
-                .map_err(|error| CliFailure::invalid("file", format!("{} is not JSON: {error}", file.display())))?;
-            let request = ProposeDocumentRequest { phase, document };
+            let request = ProposeDocumentRequest { phase, document: read_json(&file)? };
             client.post::<_, ProjectResponse>(&format!("/projects/{id}/documents"), &request).await?
+        }
+        ProjectCommand::Edit { id, phase, file } => {
+            let request = ProposeDocumentRequest { phase, document: read_json(&file)? };
+            client.post::<_, ProjectResponse>(&format!("/projects/{id}/edit"), &request).await?
         }
         ProjectCommand::Approve { id } => {
             client.post_empty::<ProjectResponse>(&format!("/projects/{id}/approve")).await?
@@ -226,6 +238,13 @@ pub async fn run_idea(command: IdeaCommand, global: &GlobalOptions) -> anyhow::R
         }
     }
     Ok(())
+}
+
+fn read_json(file: &Path) -> anyhow::Result<serde_json::Value> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let value = serde_json::from_str(&text)
+        .map_err(|error| CliFailure::invalid("file", format!("{} is not JSON: {error}", file.display())))?;
+    Ok(value)
 }
 
 /// Reads the folder's three files (a missing one reads as empty).

@@ -10,6 +10,7 @@ pub mod document;
 pub mod graph;
 pub mod idea;
 pub mod markdown;
+pub mod replan;
 pub mod schema;
 pub mod task;
 pub mod work;

@@ -98,11 +98,13 @@ impl TryFrom<CreateProjectRequest> for NewProject {
     }
 }
 
-/// A version of a phase's document proposed for the project's current phase.
+/// A version of a phase's document: proposed for the project's current
+/// phase, or an edit replacing an approved one.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProposeDocumentRequest {
-    /// `requirements`, `design` or `tasks`: the project's current phase.
+    /// `requirements`, `design` or `tasks`: the project's current phase
+    /// (a proposal) or a phase with an approved document (an edit).
     pub phase: String,
     #[schema(value_type = Object)]
     pub document: Value,

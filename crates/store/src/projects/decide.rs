@@ -11,8 +11,9 @@ use steward_domain::project::{
     StoredDocument, TaskSpec, TaskState, tasks_to_start,
 };
 
+use steward_domain::project::replan::{self, Replan};
 use steward_domain::project::work::{self, PlannedTaskJob};
-use steward_domain::{AgentId, IdeaId, JobId, JobState, NewEvent, NewJob, ProjectId, RunId, UserId};
+use steward_domain::{AgentId, IdeaId, JobId, JobState, NewEvent, NewJob, ProjectId, RunId, UserId, ValidationError};
 
 use crate::{ConflictKind, StoreError};
 
@@ -332,6 +333,101 @@ pub(crate) fn task_event(project: ProjectId, task: &PlannedTask) -> Option<NewEv
         to: task.state,
         rounds: task.rounds,
     })
+}
+
+/// What a person's edit of an approved document writes: its version, and
+/// the task graph re-planned by stable ids.
+pub(crate) struct Edit {
+    pub version: u32,
+    pub replan: Replan,
+    /// The project was done and a task is no longer: it executes again.
+    pub reopens: bool,
+}
+
+/// Checks an edit of an approved document (it validates, differs from the
+/// approved version, and a tasks document serves requirements that exist)
+/// and re-plans only the tasks it affects.
+pub(crate) fn edit(
+    project: &Project,
+    documents: &[StoredDocument],
+    tasks: &[ProjectTask],
+    document: &PhaseDocument,
+    now: DateTime<Utc>,
+) -> Result<Edit, StoreError> {
+    let phase = document.phase();
+    document.validate().map_err(|error| error.within("document"))?;
+    let current = approved(documents, phase).ok_or_else(|| {
+        StoreError::conflict(
+            ConflictKind::IllegalTransition,
+            Some("phase"),
+            format!(
+                "project {} has no approved {phase} document to edit; propose one and let it through its gate",
+                project.id
+            ),
+        )
+    })?;
+    if current.document == *document {
+        return Err(ValidationError::new(
+            "document",
+            format!("is the approved version {} unchanged: nothing to edit", current.version),
+        )
+        .into());
+    }
+    let replan = match (&current.document, document) {
+        (PhaseDocument::Requirements(before), PhaseDocument::Requirements(after)) => {
+            replan::replan_for_requirements(tasks, &replan::changed_requirements(before, after))
+        }
+        (PhaseDocument::Design(before), PhaseDocument::Design(after)) => {
+            replan::replan_for_requirements(tasks, &replan::changed_by_design(before, after))
+        }
+        (_, PhaseDocument::Tasks(after)) => {
+            if let Some(StoredDocument { document: PhaseDocument::Requirements(requirements), .. }) =
+                approved(documents, Phase::Requirements)
+            {
+                after.check_requirements(requirements).map_err(|error| error.within("document"))?;
+            }
+            replan::replan_for_tasks(project.id, tasks, after, now)
+        }
+        _ => return Err(damaged("document", format!("the approved {phase} document is of another phase"))),
+    };
+    let reopens = project.phase == Phase::Done && replan.tasks.iter().any(|task| task.state != TaskState::Done);
+    Ok(Edit { version: next_version(documents, phase), replan, reopens })
+}
+
+/// The rows an edit writes: each task as re-planned, with no
+/// `project.task_changed` event (the edit records `project.task_replanned`).
+pub(crate) fn edited_rows(replan: &Replan) -> Vec<PlannedTask> {
+    replan
+        .tasks
+        .iter()
+        .map(|task| PlannedTask {
+            spec: task.spec.clone(),
+            state: task.state,
+            rounds: task.rounds,
+            feedback: task.feedback.clone(),
+            job_id: task.job_id,
+            run_id: task.run_id,
+            before: Some(task.state),
+            changed: false,
+        })
+        .collect()
+}
+
+pub(crate) fn edit_events(project: &Project, phase: Phase, edit: &Edit) -> Vec<NewEvent> {
+    let mut events = vec![NewEvent::ProjectDocumentEdited {
+        project: project.id,
+        phase,
+        version: edit.version,
+        replanned: edit.replan.replanned.len(),
+    }];
+    events.extend(edit.replan.replanned.iter().map(|replanned| NewEvent::ProjectTaskReplanned {
+        project: project.id,
+        task: replanned.task.clone(),
+        from: replanned.from,
+        to: replanned.to,
+        reason: replanned.reason.clone(),
+    }));
+    events
 }
 
 /// Checks a task's move; the validator's rounds count when it sends a task back.

@@ -82,6 +82,17 @@ pub trait ProjectStore {
     /// the tasks), or rejects it with a comment for the revision.
     async fn decide_document(&self, user: UserId, id: ProjectId, decision: GateDecision) -> Result<ProjectRecord>;
 
+    /// A person replaces an approved document with a new version, approved
+    /// (`project.document_edited`). Compared by stable ids, only the tasks it
+    /// affects are re-planned, each with `project.task_replanned` and its
+    /// reason: the tasks serving a requirement or criterion that changed,
+    /// was added or removed (a done one goes back to pending); for a tasks
+    /// edit, the tasks whose definition changed (a done one goes back to
+    /// pending when its requirements or done-when changed), new tasks
+    /// (pending), and removed ones (dropped, a live job cancelled). Every
+    /// other task keeps its state and its job.
+    async fn edit_document(&self, user: UserId, id: ProjectId, document: PhaseDocument) -> Result<ProjectRecord>;
+
     /// Moves a task (`project.task_changed`); when every task is done the
     /// project is done (`project.phase_entered`).
     async fn update_task(&self, user: UserId, id: ProjectId, task: &str, update: TaskUpdate) -> Result<ProjectTask>;

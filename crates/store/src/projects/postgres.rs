@@ -394,6 +394,40 @@ async fn decide_document(
     Ok(record(transaction.connection(), user, id).await?)
 }
 
+async fn edit_document(
+    transaction: &mut Transaction,
+    user: UserId,
+    id: ProjectId,
+    document: &PhaseDocument,
+    now: DateTime<Utc>,
+) -> TransactionResult<ProjectRecord> {
+    let project = load_project(transaction.connection(), user, id, true).await?;
+    let all_documents = documents(transaction.connection(), id).await?;
+    let all_tasks = tasks(transaction.connection(), id).await?;
+    let edit = decide::edit(&project, &all_documents, &all_tasks, document, now)?;
+    insert_document(transaction, &project, document, edit.version, DocumentStatus::Approved, now).await?;
+    if document.phase() == Phase::Tasks || !edit.replan.replanned.is_empty() {
+        write_tasks(transaction, &project, &decide::edited_rows(&edit.replan), now).await?;
+    }
+    for event in decide::edit_events(&project, document.phase(), &edit) {
+        transaction.record(user, now, event);
+    }
+    for job in edit.replan.replanned.iter().filter_map(|replanned| replanned.cancel_job) {
+        let state: Option<String> = sqlx::query_scalar("SELECT state::text FROM jobs WHERE id = $1 FOR UPDATE")
+            .bind(job.get())
+            .fetch_optional(transaction.connection())
+            .await?;
+        let live = state.is_some_and(|state| state.parse::<JobState>().is_ok_and(|state| !state.is_finished()));
+        if live {
+            crate::jobs::postgres::admin::cancel(transaction, user, job, now).await?;
+        }
+    }
+    if edit.reopens {
+        enter_phase(transaction, &project, Phase::Execution, now).await?;
+    }
+    Ok(record(transaction.connection(), user, id).await?)
+}
+
 async fn update_task(
     transaction: &mut Transaction,
     user: UserId,
@@ -597,6 +631,15 @@ impl ProjectStore for PostgresStore {
         self.write(Begin::Plain, |transaction| {
             let decision = decision.clone();
             Box::pin(async move { decide_document(transaction, user, id, &decision, now).await })
+        })
+        .await
+    }
+
+    async fn edit_document(&self, user: UserId, id: ProjectId, document: PhaseDocument) -> Result<ProjectRecord> {
+        let now = self.now();
+        self.write(Begin::Plain, |transaction| {
+            let document = document.clone();
+            Box::pin(async move { edit_document(transaction, user, id, &document, now).await })
         })
         .await
     }
