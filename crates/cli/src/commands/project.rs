@@ -52,6 +52,9 @@ pub enum ProjectCommand {
         /// Times the validator may send a task back before a person decides (2 by default).
         #[arg(long, value_name = "N")]
         max_rounds: Option<u32>,
+        /// A task an agent discovers joins the graph once a person approves it (approve, the default) or at once (allow).
+        #[arg(long, value_name = "approve|allow")]
+        discovered_tasks: Option<String>,
     },
     /// List projects and their phases.
     List,
@@ -134,7 +137,18 @@ pub enum IdeaCommand {
 pub async fn run(command: ProjectCommand, global: &GlobalOptions) -> anyhow::Result<()> {
     let client = ApiClient::new(&global.server_url()?)?;
     let reply = match command {
-        ProjectCommand::New { title, brief, repo, automatic, parallel, idea, agent, validator, max_rounds } => {
+        ProjectCommand::New {
+            title,
+            brief,
+            repo,
+            automatic,
+            parallel,
+            idea,
+            agent,
+            validator,
+            max_rounds,
+            discovered_tasks,
+        } => {
             let agent_id = match &agent {
                 Some(agent) => Some(resolve_agent(&client, agent).await?),
                 None => None,
@@ -156,6 +170,7 @@ pub async fn run(command: ProjectCommand, global: &GlobalOptions) -> anyhow::Res
                 agent_id,
                 validator_id,
                 max_rounds,
+                discovered_tasks,
             };
             client.post::<_, ProjectResponse>("/projects", &request).await?
         }
@@ -290,6 +305,7 @@ async fn import(client: &ApiClient, dir: &Path, title: Option<String>, global: &
         agent_id: None,
         validator_id: None,
         max_rounds: None,
+        discovered_tasks: None,
     };
     let reply = client.post::<_, ProjectResponse>("/projects", &request).await?;
     let problems: Vec<serde_json::Value> = spec

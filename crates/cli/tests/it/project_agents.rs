@@ -282,3 +282,65 @@ async fn automatic_gates_let_the_agent_s_documents_through_and_a_bad_reply_is_re
     let shown = steward(server.url(), &["project", "show", &id]);
     assert!(shown.ok().contains("did not match the schema"), "{}", shown.stdout);
 }
+
+/// Discovered work: T001's run adds T002 with `project.add_task`; the
+/// project wants a person to approve that, so the call waits in the
+/// approvals inbox; once approved, T002 joins the graph after T001, runs,
+/// and the project finishes with both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_an_agent_discovers_joins_the_graph_once_a_person_approves_it() {
+    let fake = FakeLlm::start().await.unwrap();
+    fake.set_responder(|request| {
+        let system = request.system_text().unwrap_or_default();
+        let asked = request.user_texts().into_iter().next().unwrap_or_default();
+        if system.contains("one document of a spec-driven project") {
+            let document = if asked.contains("Write the requirements document") {
+                requirements(false)
+            } else if asked.contains("Write the design document") {
+                design()
+            } else {
+                json!({"title": "Shop", "tasks": [{"id": "T001", "title": "Write the list", "requirements": ["R1.1"],
+                       "done_when": "the list exists", "parallel": false, "depends_on": []}]})
+            };
+            return Some(Reply::tool_call(STRUCTURED, &document).into());
+        }
+        if system.contains("You are the validator") {
+            return Some(Reply::tool_call(STRUCTURED, &json!({"pass": true, "feedback": "Done as asked."})).into());
+        }
+        let task = task_of(request)?;
+        if task == "T001" && request.tool_result_count() == 0 {
+            let found = json!({"id": "T002", "title": "Add a fixture", "reason": "the list's tests need one",
+                               "done_when": "a fixture exists", "requirements": ["R1.1"], "depends_on": ["T001"]});
+            return Some(Reply::tool_call("project__add_task", &found).into());
+        }
+        Some(Reply::text(format!("Did {task}.")).into())
+    });
+    let server = ServerOptions::default()
+        .env("ANTHROPIC_API_KEY", KEY)
+        .env("ANTHROPIC_BASE_URL", fake.anthropic_base_url())
+        .start();
+    json_of(&server, &["agent", "create", "Builder", "--goal", "Build the shop"]);
+    let created =
+        json_of(&server, &["project", "new", "Shop", "--brief", "A shop", "--agent", "Builder", "--automatic"]);
+    assert_eq!(created["discovered_tasks"], "approve");
+    let id = created["id"].to_string();
+    let show = |server: &ServerProcess| json_of(server, &["project", "show", &id]);
+    until(&server, &id, "the documents pass their automatic gates", || show(&server)["phase"] == "execution");
+    json_of(&server, &["project", "run", &id]);
+
+    let pending = || json_of(&server, &["approvals"])["approvals"].as_array().cloned().unwrap_or_default();
+    until(&server, &id, "T001's run asks to add a task", || !pending().is_empty());
+    let approval = pending()[0].clone();
+    assert_eq!(approval["tool"], "project.add_task", "{approval}");
+    assert_eq!(task_states(&show(&server)).len(), 1, "nothing joins the graph before a person approves");
+    json_of(&server, &["approvals", "approve", &approval["id"].to_string()]);
+
+    until(&server, &id, "the project is done", || show(&server)["phase"] == "done");
+    let done = show(&server);
+    let states = task_states(&done);
+    assert_eq!(states, [("T001", "done"), ("T002", "done")].map(|(a, b)| (a.to_string(), b.to_string())), "{done}");
+    assert_eq!(done["tasks"][1]["depends_on"], json!(["T001"]));
+    assert!(calls_about(&fake, "T002") > 0, "T002 was worked on");
+    let events = steward(server.url(), &["--json", "events", "--limit", "200"]).json().to_string();
+    assert!(events.contains("project.task_discovered") && events.contains("the list's tests need one"), "{events}");
+}

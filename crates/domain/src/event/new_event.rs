@@ -288,6 +288,13 @@ pub enum NewEvent {
         project: ProjectId,
         tasks: Vec<String>,
     },
+    /// An agent added a task it discovered while working on another.
+    ProjectTaskDiscovered {
+        project: ProjectId,
+        task: String,
+        from_task: String,
+        reason: String,
+    },
     /// A person replaced an approved document with a new version.
     ProjectDocumentEdited {
         project: ProjectId,
@@ -359,6 +366,7 @@ impl NewEvent {
             NewEvent::ProjectAgentFailed { .. } => EventKind::PROJECT_AGENT_FAILED,
             NewEvent::ProjectExecutionStarted { .. } => EventKind::PROJECT_EXECUTION_STARTED,
             NewEvent::ProjectDocumentEdited { .. } => EventKind::PROJECT_DOCUMENT_EDITED,
+            NewEvent::ProjectTaskDiscovered { .. } => EventKind::PROJECT_TASK_DISCOVERED,
             NewEvent::ProjectTaskReplanned { .. } => EventKind::PROJECT_TASK_REPLANNED,
         }
     }
@@ -410,6 +418,7 @@ impl NewEvent {
             | NewEvent::ProjectAgentFailed { project, .. }
             | NewEvent::ProjectExecutionStarted { project, .. }
             | NewEvent::ProjectDocumentEdited { project, .. }
+            | NewEvent::ProjectTaskDiscovered { project, .. }
             | NewEvent::ProjectTaskReplanned { project, .. } => (EventSubject::Project, project.get()),
         }
     }
@@ -532,6 +541,9 @@ impl NewEvent {
                 json!({ "phase": phase.as_str(), "reason": reason })
             }
             NewEvent::ProjectExecutionStarted { tasks, .. } => json!({ "tasks": tasks }),
+            NewEvent::ProjectTaskDiscovered { task, from_task, reason, .. } => {
+                json!({ "task": task, "from_task": from_task, "reason": reason })
+            }
             NewEvent::ProjectDocumentEdited { phase, version, replanned, .. } => {
                 json!({ "phase": phase.as_str(), "version": version, "replanned": replanned })
             }

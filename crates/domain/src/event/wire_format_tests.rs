@@ -389,6 +389,16 @@ fn project_and_idea_events_keep_their_fields() {
             r#"{"tasks":["T001","T002"]}"#,
         ),
         (
+            NewEvent::ProjectTaskDiscovered {
+                project: ProjectId(3),
+                task: "T007".into(),
+                from_task: "T002".into(),
+                reason: "the parser needs a fixture".into(),
+            },
+            "project.task_discovered",
+            r#"{"from_task":"T002","reason":"the parser needs a fixture","task":"T007"}"#,
+        ),
+        (
             NewEvent::ProjectDocumentEdited {
                 project: ProjectId(3),
                 phase: Phase::Requirements,

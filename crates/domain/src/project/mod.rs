@@ -6,6 +6,7 @@
 //! parallel limit. Spec-kit and Kiro folders are read and written by
 //! [`markdown`], without a model.
 
+pub mod discovered;
 pub mod document;
 pub mod graph;
 pub mod idea;
@@ -24,6 +25,7 @@ use crate::ids::{AgentId, IdeaId, ProjectId, UserId};
 use crate::text_enum::text_enum;
 use crate::validation::{ValidationError, check_display_name, check_optional_text};
 
+pub use discovered::{DiscoveredTask, DiscoveredTasks};
 pub use document::{
     Criterion, DesignDocument, Diagram, PhaseDocument, Property, Requirement, RequirementsDocument, Section, TaskSpec,
     TasksDocument,
@@ -176,6 +178,8 @@ pub struct Project {
     pub validator_id: Option<AgentId>,
     /// Times the validator may send a task back; the next failure goes to a person.
     pub max_rounds: u32,
+    /// Whether a task an agent discovers needs a person's approval.
+    pub discovered_tasks: DiscoveredTasks,
     /// The latest failure of an agent's work on the project (a reply that
     /// did not match its phase's schema), until the next success.
     pub failure: Option<String>,
@@ -197,6 +201,7 @@ pub struct NewProject {
     pub agent_id: Option<AgentId>,
     pub validator_id: Option<AgentId>,
     pub max_rounds: u32,
+    pub discovered_tasks: DiscoveredTasks,
     /// Approved documents, in phase order; the project starts in the first
     /// phase without one.
     pub documents: Vec<PhaseDocument>,
@@ -218,6 +223,7 @@ impl NewProject {
             agent_id: None,
             validator_id: None,
             max_rounds: 2,
+            discovered_tasks: DiscoveredTasks::Approve,
             documents: Vec::new(),
             done_tasks: Vec::new(),
         }

@@ -66,6 +66,10 @@ pub struct CreateProjectRequest {
     /// Times the validator may send a task back before a person decides (2 by default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_rounds: Option<u32>,
+    /// A task an agent discovers while working (`project.add_task`) joins the graph once a person
+    /// approves the call (`approve`, the default) or at once (`allow`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discovered_tasks: Option<String>,
 }
 
 impl TryFrom<CreateProjectRequest> for NewProject {
@@ -94,6 +98,9 @@ impl TryFrom<CreateProjectRequest> for NewProject {
         project.agent_id = request.agent_id.map(AgentId);
         project.validator_id = request.validator_id.map(AgentId);
         project.max_rounds = request.max_rounds.unwrap_or(project.max_rounds);
+        if let Some(discovered) = request.discovered_tasks {
+            project.discovered_tasks = discovered.parse()?;
+        }
         Ok(project)
     }
 }
@@ -219,6 +226,8 @@ pub struct ProjectResponse {
     pub validator_id: Option<i64>,
     /// Times the validator may send a task back before a person decides.
     pub max_rounds: u32,
+    /// `approve` (a person approves each task an agent discovers) or `allow`.
+    pub discovered_tasks: String,
     /// The latest failure of an agent's work on the project, until a document is proposed.
     #[serde(default)]
     pub failure: Option<String>,
@@ -247,6 +256,7 @@ impl From<Project> for ProjectResponse {
             agent_id: project.agent_id.map(|id| id.get()),
             validator_id: project.validator_id.map(|id| id.get()),
             max_rounds: project.max_rounds,
+            discovered_tasks: project.discovered_tasks.as_str().into(),
             failure: project.failure,
             created_at: project.created_at,
             updated_at: project.updated_at,

@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use steward_domain::project::idea::IdeaPatch;
 use steward_domain::project::{
-    DocumentStatus, Gate, GateDecision, Idea, NewProject, Phase, PhaseDocument, PhaseGates, Project, ProjectTask,
-    StoredDocument, TaskSpec, TaskState, tasks_to_start,
+    DiscoveredTask, DocumentStatus, Gate, GateDecision, Idea, NewProject, Phase, PhaseDocument, PhaseGates, Project,
+    ProjectTask, StoredDocument, TaskSpec, TaskState, TasksDocument, tasks_to_start,
 };
 
 use steward_domain::project::replan::{self, Replan};
@@ -70,6 +70,7 @@ pub(crate) struct ProjectRow {
     pub failure: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub discovered_tasks: String,
 }
 
 impl ProjectRow {
@@ -88,6 +89,7 @@ impl ProjectRow {
             agent_id: self.agent_id.map(AgentId),
             validator_id: self.validator_id.map(AgentId),
             max_rounds: count(self.max_rounds),
+            discovered_tasks: self.discovered_tasks.parse().map_err(|error| damaged("discovered_tasks", error))?,
             failure: self.failure,
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -397,8 +399,11 @@ pub(crate) fn edit(
 /// The rows an edit writes: each task as re-planned, with no
 /// `project.task_changed` event (the edit records `project.task_replanned`).
 pub(crate) fn edited_rows(replan: &Replan) -> Vec<PlannedTask> {
-    replan
-        .tasks
+    kept_rows(&replan.tasks)
+}
+
+fn kept_rows(tasks: &[ProjectTask]) -> Vec<PlannedTask> {
+    tasks
         .iter()
         .map(|task| PlannedTask {
             spec: task.spec.clone(),
@@ -428,6 +433,66 @@ pub(crate) fn edit_events(project: &Project, phase: Phase, edit: &Edit) -> Vec<N
         reason: replanned.reason.clone(),
     }));
     events
+}
+
+/// What adding a discovered task writes: the tasks document's next
+/// version, with the task at its end.
+pub(crate) enum Discovery {
+    Added {
+        document: Box<TasksDocument>,
+        version: u32,
+        spec: TaskSpec,
+    },
+    /// The same call added it already (a run's call executed again).
+    AlreadyAdded,
+}
+
+/// Checks a task an agent discovered: the project executes, the task joins
+/// the approved tasks document without breaking its graph, and it serves
+/// requirements that exist.
+pub(crate) fn discovery(
+    project: &Project,
+    documents: &[StoredDocument],
+    discovered: &DiscoveredTask,
+) -> Result<Discovery, StoreError> {
+    if !matches!(project.phase, Phase::Execution | Phase::Validation | Phase::Done) {
+        return Err(StoreError::conflict(
+            ConflictKind::IllegalTransition,
+            Some("phase"),
+            format!("project {} is in the {} phase; tasks are added while it executes", project.id, project.phase),
+        ));
+    }
+    let Some(StoredDocument { document: PhaseDocument::Tasks(current), .. }) = approved(documents, Phase::Tasks) else {
+        return Err(damaged("project", format!("project {} executes without an approved tasks document", project.id)));
+    };
+    let spec = discovered.spec_with_origin();
+    if current.tasks.contains(&spec) {
+        return Ok(Discovery::AlreadyAdded);
+    }
+    let document = discovered.added_to(current)?;
+    if let Some(StoredDocument { document: PhaseDocument::Requirements(requirements), .. }) =
+        approved(documents, Phase::Requirements)
+    {
+        document.check_requirements(requirements).map_err(|error| ValidationError::new("task", error.to_string()))?;
+    }
+    Ok(Discovery::Added { document: Box::new(document), version: next_version(documents, Phase::Tasks), spec })
+}
+
+/// The rows of `existing` tasks kept as they are, then `added` as a new
+/// pending task (with its `project.task_changed` event).
+pub(crate) fn rows_with_added(existing: &[ProjectTask], added: &TaskSpec) -> Vec<PlannedTask> {
+    let mut rows = kept_rows(existing);
+    rows.push(PlannedTask {
+        spec: added.clone(),
+        state: TaskState::Pending,
+        rounds: 0,
+        feedback: None,
+        job_id: None,
+        run_id: None,
+        before: None,
+        changed: true,
+    });
+    rows
 }
 
 /// Checks a task's move; the validator's rounds count when it sends a task back.
