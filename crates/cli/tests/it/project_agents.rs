@@ -7,6 +7,8 @@
 //! each task's work committed on its own branch. In the middle of the
 //! execution the server is killed with `kill -9`; `project run` again
 //! resumes, and the fake sees no further calls for the tasks already done.
+//! The finished project's export matches its snapshots and imports back as
+//! the same task graph.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -246,6 +248,24 @@ async fn heavy_j3_a_brief_becomes_validated_work_in_worktrees_and_resumes_after_
     let t004 = git(repo, &["ls-tree", "--name-only", &format!("{prefix}T004")]);
     assert_eq!(t004.lines().collect::<Vec<_>>(), ["README.md", "T001.txt", "T002.txt", "T004.txt"]);
     assert_eq!(git(repo, &["status", "--porcelain"]), "", "the repository's own checkout is untouched");
+
+    // The export matches its snapshots, and imports back as the same graph:
+    // task ids, dependencies, parallel marks, requirements and states.
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("shop").display().to_string();
+    json_of(&server, &["project", "export", &id, &dir]);
+    for name in ["requirements.md", "design.md", "tasks.md"] {
+        let text = std::fs::read_to_string(std::path::Path::new(&dir).join(name)).unwrap();
+        insta::assert_snapshot!(format!("j3_export_{name}"), text);
+    }
+    let imported = json_of(&server, &["project", "import", &dir]);
+    let again = json_of(&server, &["project", "show", &imported["project"]["id"].to_string()]);
+    let graph = |project: &Value| -> Vec<Value> {
+        let tasks = project["tasks"].as_array().unwrap();
+        tasks.iter().map(|t| json!([t["id"], t["state"], t["depends_on"], t["parallel"], t["requirements"]])).collect()
+    };
+    assert_eq!(graph(&again), graph(&done), "the export imports back as the same task graph");
+    assert_eq!(imported["problems"], json!([]), "every line of the export is read back");
 }
 
 /// An all-automatic project writes its documents alone; a design reply that
