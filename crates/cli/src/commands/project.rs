@@ -55,6 +55,9 @@ pub enum ProjectCommand {
         /// A task an agent discovers joins the graph once a person approves it (approve, the default) or at once (allow).
         #[arg(long, value_name = "approve|allow")]
         discovered_tasks: Option<String>,
+        /// A command run in each task's workspace after the validator passes it (`cargo test`); repeat for more.
+        #[arg(long = "check", value_name = "COMMAND")]
+        checks: Vec<String>,
     },
     /// List projects and their phases.
     List,
@@ -148,6 +151,7 @@ pub async fn run(command: ProjectCommand, global: &GlobalOptions) -> anyhow::Res
             validator,
             max_rounds,
             discovered_tasks,
+            checks,
         } => {
             let agent_id = match &agent {
                 Some(agent) => Some(resolve_agent(&client, agent).await?),
@@ -171,6 +175,7 @@ pub async fn run(command: ProjectCommand, global: &GlobalOptions) -> anyhow::Res
                 validator_id,
                 max_rounds,
                 discovered_tasks,
+                checks,
             };
             client.post::<_, ProjectResponse>("/projects", &request).await?
         }
@@ -306,6 +311,7 @@ async fn import(client: &ApiClient, dir: &Path, title: Option<String>, global: &
         validator_id: None,
         max_rounds: None,
         discovered_tasks: None,
+        checks: Vec::new(),
     };
     let reply = client.post::<_, ProjectResponse>("/projects", &request).await?;
     let problems: Vec<serde_json::Value> = spec

@@ -306,9 +306,11 @@ async fn automatic_gates_let_the_agent_s_documents_through_and_a_bad_reply_is_re
 /// Discovered work: T001's run adds T002 with `project.add_task`; the
 /// project wants a person to approve that, so the call waits in the
 /// approvals inbox; once approved, T002 joins the graph after T001, runs,
-/// and the project finishes with both.
+/// and the project finishes with both. The project's check command runs in
+/// each task's workspace after the validator passes it: it fails once for
+/// each task (no done.txt yet), sending it back with its output, then passes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_task_an_agent_discovers_joins_the_graph_once_a_person_approves_it() {
+async fn a_discovered_task_joins_once_approved_and_a_failing_check_sends_work_back() {
     let fake = FakeLlm::start().await.unwrap();
     fake.set_responder(|request| {
         let system = request.system_text().unwrap_or_default();
@@ -328,7 +330,11 @@ async fn a_task_an_agent_discovers_joins_the_graph_once_a_person_approves_it() {
             return Some(Reply::tool_call(STRUCTURED, &json!({"pass": true, "feedback": "Done as asked."})).into());
         }
         let task = task_of(request)?;
-        if task == "T001" && request.tool_result_count() == 0 {
+        let fixed = request.user_texts()[0].contains("missing done.txt");
+        if fixed && request.tool_result_count() == 0 {
+            return Some(Reply::tool_call("workspace__write", &json!({"path": "done.txt", "content": "ok\n"})).into());
+        }
+        if task == "T001" && !fixed && request.tool_result_count() == 0 {
             let found = json!({"id": "T002", "title": "Add a fixture", "reason": "the list's tests need one",
                                "done_when": "a fixture exists", "requirements": ["R1.1"], "depends_on": ["T001"]});
             return Some(Reply::tool_call("project__add_task", &found).into());
@@ -340,9 +346,13 @@ async fn a_task_an_agent_discovers_joins_the_graph_once_a_person_approves_it() {
         .env("ANTHROPIC_BASE_URL", fake.anthropic_base_url())
         .start();
     json_of(&server, &["agent", "create", "Builder", "--goal", "Build the shop"]);
-    let created =
-        json_of(&server, &["project", "new", "Shop", "--brief", "A shop", "--agent", "Builder", "--automatic"]);
+    let check = "test -f done.txt || { echo missing done.txt; exit 1; }";
+    let created = json_of(
+        &server,
+        &["project", "new", "Shop", "--brief", "A shop", "--agent", "Builder", "--automatic", "--check", check],
+    );
     assert_eq!(created["discovered_tasks"], "approve");
+    assert_eq!(created["checks"], json!([check]));
     let id = created["id"].to_string();
     let show = |server: &ServerProcess| json_of(server, &["project", "show", &id]);
     until(&server, &id, "the documents pass their automatic gates", || show(&server)["phase"] == "execution");
@@ -360,6 +370,15 @@ async fn a_task_an_agent_discovers_joins_the_graph_once_a_person_approves_it() {
     let states = task_states(&done);
     assert_eq!(states, [("T001", "done"), ("T002", "done")].map(|(a, b)| (a.to_string(), b.to_string())), "{done}");
     assert_eq!(done["tasks"][1]["depends_on"], json!(["T001"]));
+    // Each task passed the validator without done.txt first: the failing
+    // check sent it back once, its output's tail the feedback.
+    let rounds: Vec<&Value> = done["tasks"].as_array().unwrap().iter().map(|task| &task["rounds"]).collect();
+    assert_eq!(rounds, [&json!(1), &json!(1)], "{done}");
+    let told = fake
+        .requests()
+        .iter()
+        .any(|request| task_of(request).as_deref() == Some("T002") && request.mentions("The check `test -f done.txt"));
+    assert!(told, "the check's failure reached the agent as feedback");
     assert!(calls_about(&fake, "T002") > 0, "T002 was worked on");
     let events = steward(server.url(), &["--json", "events", "--limit", "200"]).json().to_string();
     assert!(events.contains("project.task_discovered") && events.contains("the list's tests need one"), "{events}");

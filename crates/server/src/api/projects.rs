@@ -70,6 +70,10 @@ pub struct CreateProjectRequest {
     /// approves the call (`approve`, the default) or at once (`allow`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discovered_tasks: Option<String>,
+    /// Commands run in a task's workspace after the validator passes it (`cargo test`); one
+    /// failing sends the task back with its output's tail, counted as a round.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<String>,
 }
 
 impl TryFrom<CreateProjectRequest> for NewProject {
@@ -98,6 +102,7 @@ impl TryFrom<CreateProjectRequest> for NewProject {
         project.agent_id = request.agent_id.map(AgentId);
         project.validator_id = request.validator_id.map(AgentId);
         project.max_rounds = request.max_rounds.unwrap_or(project.max_rounds);
+        project.checks = request.checks;
         if let Some(discovered) = request.discovered_tasks {
             project.discovered_tasks = discovered.parse()?;
         }
@@ -228,6 +233,9 @@ pub struct ProjectResponse {
     pub max_rounds: u32,
     /// `approve` (a person approves each task an agent discovers) or `allow`.
     pub discovered_tasks: String,
+    /// Commands run in a task's workspace after the validator passes it.
+    #[serde(default)]
+    pub checks: Vec<String>,
     /// The latest failure of an agent's work on the project, until a document is proposed.
     #[serde(default)]
     pub failure: Option<String>,
@@ -257,6 +265,7 @@ impl From<Project> for ProjectResponse {
             validator_id: project.validator_id.map(|id| id.get()),
             max_rounds: project.max_rounds,
             discovered_tasks: project.discovered_tasks.as_str().into(),
+            checks: project.checks,
             failure: project.failure,
             created_at: project.created_at,
             updated_at: project.updated_at,

@@ -71,6 +71,8 @@ pub(crate) struct ProjectRow {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub discovered_tasks: String,
+    /// A JSON array of commands.
+    pub checks: String,
 }
 
 impl ProjectRow {
@@ -90,6 +92,7 @@ impl ProjectRow {
             validator_id: self.validator_id.map(AgentId),
             max_rounds: count(self.max_rounds),
             discovered_tasks: self.discovered_tasks.parse().map_err(|error| damaged("discovered_tasks", error))?,
+            checks: serde_json::from_str(&self.checks).map_err(|error| damaged("project checks", error))?,
             failure: self.failure,
             created_at: self.created_at,
             updated_at: self.updated_at,

@@ -34,7 +34,7 @@ macro_rules! projects {
     ($filter:literal) => {
         concat!(
             "SELECT id, user_id, title, brief, repository, phase, gates::text, parallel_limit, layout, idea_id, ",
-            "agent_id, validator_id, max_rounds, failure, created_at, updated_at, discovered_tasks FROM projects ",
+            "agent_id, validator_id, max_rounds, failure, created_at, updated_at, discovered_tasks, checks::text FROM projects ",
             $filter
         )
     };
@@ -73,6 +73,7 @@ fn project_row(row: &PgRow) -> Result<Project> {
         created_at: row.try_get(14)?,
         updated_at: row.try_get(15)?,
         discovered_tasks: row.try_get(16)?,
+        checks: row.try_get(17)?,
     }
     .into_project()
 }
@@ -301,8 +302,8 @@ async fn create_project(
     }
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO projects (user_id, title, brief, repository, phase, gates, parallel_limit, layout, idea_id, \
-         agent_id, validator_id, max_rounds, created_at, updated_at, discovered_tasks) \
-         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $13, $14) RETURNING id",
+         agent_id, validator_id, max_rounds, created_at, updated_at, discovered_tasks, checks) \
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15::jsonb) RETURNING id",
     )
     .bind(user.get())
     .bind(new.title.trim())
@@ -318,6 +319,7 @@ async fn create_project(
     .bind(i64::from(new.max_rounds))
     .bind(now)
     .bind(new.discovered_tasks.as_str())
+    .bind(serde_json::to_string(&new.checks)?)
     .fetch_one(transaction.connection())
     .await?;
     let project = load_project(transaction.connection(), user, ProjectId(id), false).await?;

@@ -25,7 +25,7 @@ use crate::{Entity, Result, StoreError};
 
 const IDEA_COLUMNS: &str = "id, user_id, title, notes, state, project_id, created_at, updated_at";
 const PROJECT_COLUMNS: &str = "id, user_id, title, brief, repository, phase, gates, parallel_limit, layout, idea_id, \
-     agent_id, validator_id, max_rounds, failure, created_at, updated_at, discovered_tasks";
+     agent_id, validator_id, max_rounds, failure, created_at, updated_at, discovered_tasks, checks";
 
 fn idea_row(row: &Row<'_>) -> rusqlite::Result<IdeaRow> {
     Ok(IdeaRow {
@@ -59,6 +59,7 @@ fn project_row(row: &Row<'_>) -> rusqlite::Result<ProjectRow> {
         created_at: from_micros(row.get(14)?),
         updated_at: from_micros(row.get(15)?),
         discovered_tasks: row.get(16)?,
+        checks: row.get(17)?,
     })
 }
 
@@ -279,8 +280,8 @@ fn create_project(
     }
     connection.execute(
         "INSERT INTO projects (user_id, title, brief, repository, phase, gates, parallel_limit, layout, idea_id, \
-         agent_id, validator_id, max_rounds, discovered_tasks, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?13, ?13)",
+         agent_id, validator_id, max_rounds, discovered_tasks, checks, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?15, ?13, ?13)",
         params![
             user.get(),
             new.title.trim(),
@@ -295,7 +296,8 @@ fn create_project(
             new.validator_id.map(AgentId::get),
             i64::from(new.max_rounds),
             to_micros(now),
-            new.discovered_tasks.as_str()
+            new.discovered_tasks.as_str(),
+            serde_json::to_string(&new.checks)?
         ],
     )?;
     let project = load_project(connection, user, ProjectId(connection.last_insert_rowid()))?;
