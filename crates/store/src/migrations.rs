@@ -52,6 +52,7 @@ pub const SQLITE: &[Migration] = &[
         name: "project_agents",
         sql: include_str!("../migrations/sqlite/0016_project_agents.sql"),
     },
+    Migration { version: 17, name: "project_work", sql: include_str!("../migrations/sqlite/0017_project_work.sql") },
     Migration {
         version: 20,
         name: "memory_threads",
@@ -86,6 +87,7 @@ pub const POSTGRES: &[Migration] = &[
         name: "project_agents",
         sql: include_str!("../migrations/postgres/0016_project_agents.sql"),
     },
+    Migration { version: 17, name: "project_work", sql: include_str!("../migrations/postgres/0017_project_work.sql") },
     Migration {
         version: 20,
         name: "memory_threads",

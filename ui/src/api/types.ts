@@ -486,6 +486,8 @@ export interface Project {
   agent_id?: number | null;
   validator_id?: number | null;
   max_rounds: number;
+  /** `approve` (a person approves each task an agent discovers) or `allow`. */
+  discovered_tasks: string;
   failure?: string | null;
   created_at: string;
   updated_at: string;

@@ -2,7 +2,8 @@
 // gate (approve it, or send it back with a comment for the agent to
 // revise), the task graph with each task's state, rounds and the
 // validator's feedback, and "Run" once the tasks are approved (it resumes:
-// done tasks are never run again).
+// done tasks are never run again); an approved document edited as JSON
+// re-plans only the tasks the change affects.
 
 import { useState } from 'preact/hooks';
 import { ApiError, get, post } from '../api/client';
@@ -66,6 +67,7 @@ function ProjectCard({ id }: { id: number }) {
         project.phase !== 'done' && !runnable && <p class="muted">Nothing waits at the {project.phase} gate yet.</p>
       )}
       {project.tasks.length > 0 && <TaskTable project={project} runnable={runnable} onRun={reload} />}
+      <EditApproved project={project} onEdited={reload} />
       <History documents={project.documents} />
     </section>
   );
@@ -171,6 +173,75 @@ function TaskTable({ project, runnable, onRun }: { project: Project; runnable: b
         </div>
       )}
     </>
+  );
+}
+
+/** The latest approved version of each document phase. */
+function latestApproved(documents: ProjectDocument[]): ProjectDocument[] {
+  const latest = new Map<string, ProjectDocument>();
+  for (const document of documents) {
+    const known = latest.get(document.phase);
+    if (document.status === 'approved' && (!known || known.version < document.version)) latest.set(document.phase, document);
+  }
+  return ['requirements', 'design', 'tasks'].flatMap((phase) => latest.get(phase) ?? []);
+}
+
+/** Replaces an approved document with an edited version; only the tasks it affects are re-planned. */
+function EditApproved({ project, onEdited }: { project: Project; onEdited: () => void }) {
+  const approved = latestApproved(project.documents);
+  const [phase, setPhase] = useState('');
+  const [text, setText] = useState('');
+  const [busy, setBusy] = useState(false);
+  if (approved.length === 0) return null;
+  const choose = (chosen: string) => {
+    setPhase(chosen);
+    const document = approved.find((candidate) => candidate.phase === chosen);
+    setText(document ? JSON.stringify(document.document, null, 2) : '');
+  };
+  const save = async () => {
+    setBusy(true);
+    try {
+      const document = JSON.parse(text);
+      await post(`/projects/${project.id}/edit`, { phase, document });
+      toast(`${project.title}: ${phase} edited; the tasks it affects are re-planned`);
+      setPhase('');
+      onEdited();
+    } catch (cause) {
+      toast(cause instanceof SyntaxError ? `Not JSON: ${cause.message}` : (cause as ApiError).message, 'error');
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <details>
+      <summary>Edit an approved document</summary>
+      <form class="form" aria-label="edit an approved document" onSubmit={(event) => event.preventDefault()}>
+        <label>
+          Document
+          <select name="phase" value={phase} onChange={(event) => choose(event.currentTarget.value)}>
+            <option value="">Choose…</option>
+            {approved.map((document) => (
+              <option key={document.phase} value={document.phase}>
+                {document.phase} (v{document.version})
+              </option>
+            ))}
+          </select>
+        </label>
+        {phase && (
+          <>
+            <label>
+              The edited document (JSON; requirement and task ids are how the change is compared)
+              <textarea name="document" rows={12} value={text} onInput={(event) => setText(event.currentTarget.value)} />
+            </label>
+            <div class="button-row">
+              <button type="button" class="primary" disabled={busy} onClick={save}>
+                Save the edit
+              </button>
+            </div>
+          </>
+        )}
+      </form>
+    </details>
   );
 }
 

@@ -1,7 +1,8 @@
 //! `steward project …` and `steward idea …`: spec-driven projects. Add one
 //! from a brief (or an idea), list, show with its documents and tasks,
 //! propose a phase's document from a JSON file, approve or send it back
-//! with a comment; import a spec-kit or Kiro folder (parsed here, no model:
+//! with a comment, edit an approved one (re-planning only the tasks it
+//! affects); import a spec-kit or Kiro folder (parsed here, no model:
 //! lines it cannot read are listed with their line numbers) and export one
 //! to a folder in the same layout, checkboxes reflecting task state. With
 //! `--agent`, the agent writes the documents; `run` queues the tasks.
@@ -51,6 +52,12 @@ pub enum ProjectCommand {
         /// Times the validator may send a task back before a person decides (2 by default).
         #[arg(long, value_name = "N")]
         max_rounds: Option<u32>,
+        /// A task an agent discovers joins the graph once a person approves it (approve, the default) or at once (allow).
+        #[arg(long, value_name = "approve|allow")]
+        discovered_tasks: Option<String>,
+        /// A command run in each task's workspace after the validator passes it (`cargo test`); repeat for more.
+        #[arg(long = "check", value_name = "COMMAND")]
+        checks: Vec<String>,
     },
     /// List projects and their phases.
     List,
@@ -66,6 +73,16 @@ pub enum ProjectCommand {
     },
     /// Propose the current phase's document from a JSON file (shaped by the phase's schema).
     Propose {
+        #[arg(value_parser = parse_id)]
+        id: i64,
+        /// requirements, design or tasks.
+        #[arg(long)]
+        phase: String,
+        file: PathBuf,
+    },
+    /// Replace an approved document with an edited version from a JSON file;
+    /// only the tasks it affects are re-planned (done tasks stay done unless their requirement changed).
+    Edit {
         #[arg(value_parser = parse_id)]
         id: i64,
         /// requirements, design or tasks.
@@ -123,7 +140,19 @@ pub enum IdeaCommand {
 pub async fn run(command: ProjectCommand, global: &GlobalOptions) -> anyhow::Result<()> {
     let client = ApiClient::new(&global.server_url()?)?;
     let reply = match command {
-        ProjectCommand::New { title, brief, repo, automatic, parallel, idea, agent, validator, max_rounds } => {
+        ProjectCommand::New {
+            title,
+            brief,
+            repo,
+            automatic,
+            parallel,
+            idea,
+            agent,
+            validator,
+            max_rounds,
+            discovered_tasks,
+            checks,
+        } => {
             let agent_id = match &agent {
                 Some(agent) => Some(resolve_agent(&client, agent).await?),
                 None => None,
@@ -145,6 +174,8 @@ pub async fn run(command: ProjectCommand, global: &GlobalOptions) -> anyhow::Res
                 agent_id,
                 validator_id,
                 max_rounds,
+                discovered_tasks,
+                checks,
             };
             client.post::<_, ProjectResponse>("/projects", &request).await?
         }
@@ -161,11 +192,12 @@ pub async fn run(command: ProjectCommand, global: &GlobalOptions) -> anyhow::Res
             client.get::<ProjectResponse>(&format!("/projects/{id}"), &[]).await?
         }
         ProjectCommand::Propose { id, phase, file } => {
-            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let document = serde_json::from_str(&text)
-                .map_err(|error| CliFailure::invalid("file", format!("{} is not JSON: {error}", file.display())))?;
-            let request = ProposeDocumentRequest { phase, document };
+            let request = ProposeDocumentRequest { phase, document: read_json(&file)? };
             client.post::<_, ProjectResponse>(&format!("/projects/{id}/documents"), &request).await?
+        }
+        ProjectCommand::Edit { id, phase, file } => {
+            let request = ProposeDocumentRequest { phase, document: read_json(&file)? };
+            client.post::<_, ProjectResponse>(&format!("/projects/{id}/edit"), &request).await?
         }
         ProjectCommand::Approve { id } => {
             client.post_empty::<ProjectResponse>(&format!("/projects/{id}/approve")).await?
@@ -228,6 +260,13 @@ pub async fn run_idea(command: IdeaCommand, global: &GlobalOptions) -> anyhow::R
     Ok(())
 }
 
+fn read_json(file: &Path) -> anyhow::Result<serde_json::Value> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let value = serde_json::from_str(&text)
+        .map_err(|error| CliFailure::invalid("file", format!("{} is not JSON: {error}", file.display())))?;
+    Ok(value)
+}
+
 /// Reads the folder's three files (a missing one reads as empty).
 fn read_folder(dir: &Path) -> anyhow::Result<(SpecLayout, SpecFiles)> {
     let names: Vec<String> = std::fs::read_dir(dir)
@@ -271,6 +310,8 @@ async fn import(client: &ApiClient, dir: &Path, title: Option<String>, global: &
         agent_id: None,
         validator_id: None,
         max_rounds: None,
+        discovered_tasks: None,
+        checks: Vec::new(),
     };
     let reply = client.post::<_, ProjectResponse>("/projects", &request).await?;
     let problems: Vec<serde_json::Value> = spec

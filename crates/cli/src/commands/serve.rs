@@ -133,7 +133,7 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
         super::serve_memory::ensure_consolidation_schedule(&config.memory.consolidation, store.as_ref()).await?;
     }
     register_living_docs(&mut handlers, &store, &agents, &clock);
-    register_projects(&mut handlers, &store, &agents, &clock);
+    register_projects(&mut handlers, &store, &agents, &clock, &config.tools.shell);
     let job_kinds = handlers.kinds();
     let pool_settings = pool_config(&config).with_clock(clock.clone()).with_metrics(metrics.clone());
     let beat = steward_store::NodeBeat {
@@ -288,11 +288,12 @@ fn register_projects(
     store: &Arc<dyn Store>,
     agents: &Arc<AgentRuntime>,
     clock: &SharedClock,
+    shell: &steward_runtime::tools::ShellToolConfig,
 ) {
     use steward_runtime::projects::{DOCUMENT_JOB_KIND, DocumentHandler, TASK_JOB_KIND, TaskHandler};
     let usecases = steward_runtime::UseCases::new(store.clone(), clock.clone()).with_agents(Some(agents.clone()));
     handlers.register(DOCUMENT_JOB_KIND, DocumentHandler::new(agents.clone()));
-    handlers.register(TASK_JOB_KIND, TaskHandler::new(usecases, agents.clone()));
+    handlers.register(TASK_JOB_KIND, TaskHandler::new(usecases, agents.clone()).with_shell(shell.clone()));
 }
 
 pub fn agent_runtime(

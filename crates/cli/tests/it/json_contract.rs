@@ -96,6 +96,7 @@ const WALK: &[(&str, &[&str], Expect)] = &[
     ("project show", &["project", "show", "987654"], Error("not_found")),
     ("project status", &["project", "status", "987654"], Error("not_found")),
     ("project propose", &["project", "propose", "987654", "--phase", "design", "/nonexistent"], Error("failed")),
+    ("project edit", &["project", "edit", "987654", "--phase", "design", "/nonexistent"], Error("failed")),
     ("project approve", &["project", "approve", "987654"], Error("not_found")),
     ("project reject", &["project", "reject", "987654", "--comment", "no"], Error("not_found")),
     ("project export", &["project", "export", "987654", "{home}/spec"], Error("not_found")),

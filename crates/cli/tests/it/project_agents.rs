@@ -7,6 +7,8 @@
 //! each task's work committed on its own branch. In the middle of the
 //! execution the server is killed with `kill -9`; `project run` again
 //! resumes, and the fake sees no further calls for the tasks already done.
+//! The finished project's export matches its snapshots and imports back as
+//! the same task graph.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -246,6 +248,24 @@ async fn heavy_j3_a_brief_becomes_validated_work_in_worktrees_and_resumes_after_
     let t004 = git(repo, &["ls-tree", "--name-only", &format!("{prefix}T004")]);
     assert_eq!(t004.lines().collect::<Vec<_>>(), ["README.md", "T001.txt", "T002.txt", "T004.txt"]);
     assert_eq!(git(repo, &["status", "--porcelain"]), "", "the repository's own checkout is untouched");
+
+    // The export matches its snapshots, and imports back as the same graph:
+    // task ids, dependencies, parallel marks, requirements and states.
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("shop").display().to_string();
+    json_of(&server, &["project", "export", &id, &dir]);
+    for name in ["requirements.md", "design.md", "tasks.md"] {
+        let text = std::fs::read_to_string(std::path::Path::new(&dir).join(name)).unwrap();
+        insta::assert_snapshot!(format!("j3_export_{name}"), text);
+    }
+    let imported = json_of(&server, &["project", "import", &dir]);
+    let again = json_of(&server, &["project", "show", &imported["project"]["id"].to_string()]);
+    let graph = |project: &Value| -> Vec<Value> {
+        let tasks = project["tasks"].as_array().unwrap();
+        tasks.iter().map(|t| json!([t["id"], t["state"], t["depends_on"], t["parallel"], t["requirements"]])).collect()
+    };
+    assert_eq!(graph(&again), graph(&done), "the export imports back as the same task graph");
+    assert_eq!(imported["problems"], json!([]), "every line of the export is read back");
 }
 
 /// An all-automatic project writes its documents alone; a design reply that
@@ -281,4 +301,85 @@ async fn automatic_gates_let_the_agent_s_documents_through_and_a_bad_reply_is_re
     assert!(failure.contains("/architecture"), "the problem is named: {failure}");
     let shown = steward(server.url(), &["project", "show", &id]);
     assert!(shown.ok().contains("did not match the schema"), "{}", shown.stdout);
+}
+
+/// Discovered work: T001's run adds T002 with `project.add_task`; the
+/// project wants a person to approve that, so the call waits in the
+/// approvals inbox; once approved, T002 joins the graph after T001, runs,
+/// and the project finishes with both. The project's check command runs in
+/// each task's workspace after the validator passes it: it fails once for
+/// each task (no done.txt yet), sending it back with its output, then passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_discovered_task_joins_once_approved_and_a_failing_check_sends_work_back() {
+    let fake = FakeLlm::start().await.unwrap();
+    fake.set_responder(|request| {
+        let system = request.system_text().unwrap_or_default();
+        let asked = request.user_texts().into_iter().next().unwrap_or_default();
+        if system.contains("one document of a spec-driven project") {
+            let document = if asked.contains("Write the requirements document") {
+                requirements(false)
+            } else if asked.contains("Write the design document") {
+                design()
+            } else {
+                json!({"title": "Shop", "tasks": [{"id": "T001", "title": "Write the list", "requirements": ["R1.1"],
+                       "done_when": "the list exists", "parallel": false, "depends_on": []}]})
+            };
+            return Some(Reply::tool_call(STRUCTURED, &document).into());
+        }
+        if system.contains("You are the validator") {
+            return Some(Reply::tool_call(STRUCTURED, &json!({"pass": true, "feedback": "Done as asked."})).into());
+        }
+        let task = task_of(request)?;
+        let fixed = request.user_texts()[0].contains("missing done.txt");
+        if fixed && request.tool_result_count() == 0 {
+            return Some(Reply::tool_call("workspace__write", &json!({"path": "done.txt", "content": "ok\n"})).into());
+        }
+        if task == "T001" && !fixed && request.tool_result_count() == 0 {
+            let found = json!({"id": "T002", "title": "Add a fixture", "reason": "the list's tests need one",
+                               "done_when": "a fixture exists", "requirements": ["R1.1"], "depends_on": ["T001"]});
+            return Some(Reply::tool_call("project__add_task", &found).into());
+        }
+        Some(Reply::text(format!("Did {task}.")).into())
+    });
+    let server = ServerOptions::default()
+        .env("ANTHROPIC_API_KEY", KEY)
+        .env("ANTHROPIC_BASE_URL", fake.anthropic_base_url())
+        .start();
+    json_of(&server, &["agent", "create", "Builder", "--goal", "Build the shop"]);
+    let check = "test -f done.txt || { echo missing done.txt; exit 1; }";
+    let created = json_of(
+        &server,
+        &["project", "new", "Shop", "--brief", "A shop", "--agent", "Builder", "--automatic", "--check", check],
+    );
+    assert_eq!(created["discovered_tasks"], "approve");
+    assert_eq!(created["checks"], json!([check]));
+    let id = created["id"].to_string();
+    let show = |server: &ServerProcess| json_of(server, &["project", "show", &id]);
+    until(&server, &id, "the documents pass their automatic gates", || show(&server)["phase"] == "execution");
+    json_of(&server, &["project", "run", &id]);
+
+    let pending = || json_of(&server, &["approvals"])["approvals"].as_array().cloned().unwrap_or_default();
+    until(&server, &id, "T001's run asks to add a task", || !pending().is_empty());
+    let approval = pending()[0].clone();
+    assert_eq!(approval["tool"], "project.add_task", "{approval}");
+    assert_eq!(task_states(&show(&server)).len(), 1, "nothing joins the graph before a person approves");
+    json_of(&server, &["approvals", "approve", &approval["id"].to_string()]);
+
+    until(&server, &id, "the project is done", || show(&server)["phase"] == "done");
+    let done = show(&server);
+    let states = task_states(&done);
+    assert_eq!(states, [("T001", "done"), ("T002", "done")].map(|(a, b)| (a.to_string(), b.to_string())), "{done}");
+    assert_eq!(done["tasks"][1]["depends_on"], json!(["T001"]));
+    // Each task passed the validator without done.txt first: the failing
+    // check sent it back once, its output's tail the feedback.
+    let rounds: Vec<&Value> = done["tasks"].as_array().unwrap().iter().map(|task| &task["rounds"]).collect();
+    assert_eq!(rounds, [&json!(1), &json!(1)], "{done}");
+    let told = fake
+        .requests()
+        .iter()
+        .any(|request| task_of(request).as_deref() == Some("T002") && request.mentions("The check `test -f done.txt"));
+    assert!(told, "the check's failure reached the agent as feedback");
+    assert!(calls_about(&fake, "T002") > 0, "T002 was worked on");
+    let events = steward(server.url(), &["--json", "events", "--limit", "200"]).json().to_string();
+    assert!(events.contains("project.task_discovered") && events.contains("the list's tests need one"), "{events}");
 }

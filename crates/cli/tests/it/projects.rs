@@ -2,7 +2,7 @@
 //! (the lines it cannot read reported by number), exported with its boxes
 //! and dependency lines, and the export imported again into the same
 //! project; a project's requirements sent back with a comment, revised and
-//! approved through its gate.
+//! approved through its gate, then edited.
 
 use std::path::Path;
 
@@ -83,4 +83,14 @@ fn requirements_sent_back_with_a_comment_are_revised_then_approved() {
     assert!(shown.contains("requirements v2 approved"), "{shown}");
     let ideas = steward(url, &["--json", "idea", "list"]).json();
     assert_eq!(ideas["ideas"][0]["state"], "promoted");
+
+    // A person edits the approved requirements: a new approved version,
+    // the project stays where it is.
+    let third = write("v3.json", "WHEN the user adds an item THE SYSTEM SHALL keep it in a file");
+    let edited = steward(url, &["--json", "project", "edit", &id, "--phase", "requirements", &third]).json();
+    assert_eq!(edited["phase"], "design");
+    let latest = edited["documents"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!((latest["version"].clone(), latest["status"].clone()), (json!(3), json!("approved")));
+    let unchanged = steward(url, &["project", "edit", &id, "--phase", "requirements", &third]);
+    assert!(unchanged.failed().contains("nothing to edit"), "an unchanged edit is refused: {}", unchanged.stderr);
 }

@@ -288,6 +288,30 @@ pub enum NewEvent {
         project: ProjectId,
         tasks: Vec<String>,
     },
+    /// An agent added a task it discovered while working on another.
+    ProjectTaskDiscovered {
+        project: ProjectId,
+        task: String,
+        from_task: String,
+        reason: String,
+    },
+    /// A person replaced an approved document with a new version.
+    ProjectDocumentEdited {
+        project: ProjectId,
+        phase: Phase,
+        version: u32,
+        /// How many tasks the edit re-planned.
+        replanned: usize,
+    },
+    /// An edit re-planned a task: added (`from` none), dropped (`to` none),
+    /// sent back to pending, or kept in its state with a new definition.
+    ProjectTaskReplanned {
+        project: ProjectId,
+        task: String,
+        from: Option<TaskState>,
+        to: Option<TaskState>,
+        reason: String,
+    },
 }
 
 /// Why a run is queued: to start (not before `run_at`), or to resume after
@@ -341,6 +365,9 @@ impl NewEvent {
             NewEvent::ProjectTaskChanged { .. } => EventKind::PROJECT_TASK_CHANGED,
             NewEvent::ProjectAgentFailed { .. } => EventKind::PROJECT_AGENT_FAILED,
             NewEvent::ProjectExecutionStarted { .. } => EventKind::PROJECT_EXECUTION_STARTED,
+            NewEvent::ProjectDocumentEdited { .. } => EventKind::PROJECT_DOCUMENT_EDITED,
+            NewEvent::ProjectTaskDiscovered { .. } => EventKind::PROJECT_TASK_DISCOVERED,
+            NewEvent::ProjectTaskReplanned { .. } => EventKind::PROJECT_TASK_REPLANNED,
         }
     }
 
@@ -389,7 +416,10 @@ impl NewEvent {
             | NewEvent::ProjectPhaseEntered { project, .. }
             | NewEvent::ProjectTaskChanged { project, .. }
             | NewEvent::ProjectAgentFailed { project, .. }
-            | NewEvent::ProjectExecutionStarted { project, .. } => (EventSubject::Project, project.get()),
+            | NewEvent::ProjectExecutionStarted { project, .. }
+            | NewEvent::ProjectDocumentEdited { project, .. }
+            | NewEvent::ProjectTaskDiscovered { project, .. }
+            | NewEvent::ProjectTaskReplanned { project, .. } => (EventSubject::Project, project.get()),
         }
     }
 
@@ -511,6 +541,15 @@ impl NewEvent {
                 json!({ "phase": phase.as_str(), "reason": reason })
             }
             NewEvent::ProjectExecutionStarted { tasks, .. } => json!({ "tasks": tasks }),
+            NewEvent::ProjectTaskDiscovered { task, from_task, reason, .. } => {
+                json!({ "task": task, "from_task": from_task, "reason": reason })
+            }
+            NewEvent::ProjectDocumentEdited { phase, version, replanned, .. } => {
+                json!({ "phase": phase.as_str(), "version": version, "replanned": replanned })
+            }
+            NewEvent::ProjectTaskReplanned { task, from, to, reason, .. } => json!({
+                "task": task, "from": from.map(TaskState::as_str), "to": to.map(TaskState::as_str), "reason": reason,
+            }),
         }
     }
 }

@@ -389,6 +389,37 @@ fn project_and_idea_events_keep_their_fields() {
             r#"{"tasks":["T001","T002"]}"#,
         ),
         (
+            NewEvent::ProjectTaskDiscovered {
+                project: ProjectId(3),
+                task: "T007".into(),
+                from_task: "T002".into(),
+                reason: "the parser needs a fixture".into(),
+            },
+            "project.task_discovered",
+            r#"{"from_task":"T002","reason":"the parser needs a fixture","task":"T007"}"#,
+        ),
+        (
+            NewEvent::ProjectDocumentEdited {
+                project: ProjectId(3),
+                phase: Phase::Requirements,
+                version: 3,
+                replanned: 2,
+            },
+            "project.document_edited",
+            r#"{"phase":"requirements","replanned":2,"version":3}"#,
+        ),
+        (
+            NewEvent::ProjectTaskReplanned {
+                project: ProjectId(3),
+                task: "T004".into(),
+                from: Some(TaskState::Running),
+                to: None,
+                reason: "removed from the tasks document".into(),
+            },
+            "project.task_replanned",
+            r#"{"from":"running","reason":"removed from the tasks document","task":"T004","to":null}"#,
+        ),
+        (
             NewEvent::ProjectPhaseEntered { project: ProjectId(3), from: Phase::Tasks, to: Phase::Execution },
             "project.phase_entered",
             r#"{"from":"tasks","to":"execution"}"#,

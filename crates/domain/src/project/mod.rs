@@ -6,10 +6,12 @@
 //! parallel limit. Spec-kit and Kiro folders are read and written by
 //! [`markdown`], without a model.
 
+pub mod discovered;
 pub mod document;
 pub mod graph;
 pub mod idea;
 pub mod markdown;
+pub mod replan;
 pub mod schema;
 pub mod task;
 pub mod work;
@@ -23,6 +25,7 @@ use crate::ids::{AgentId, IdeaId, ProjectId, UserId};
 use crate::text_enum::text_enum;
 use crate::validation::{ValidationError, check_display_name, check_optional_text};
 
+pub use discovered::{DiscoveredTask, DiscoveredTasks};
 pub use document::{
     Criterion, DesignDocument, Diagram, PhaseDocument, Property, Requirement, RequirementsDocument, Section, TaskSpec,
     TasksDocument,
@@ -39,6 +42,9 @@ pub mod limits {
     pub const COMMENT_CHARS: usize = 10_000;
     /// Times the validator may send one task back before a person decides.
     pub const MAX_ROUNDS: u32 = 20;
+    /// Check commands a project may run after each validated task.
+    pub const MAX_CHECKS: usize = 20;
+    pub const CHECK_CHARS: usize = 2_000;
 }
 
 text_enum!(
@@ -175,6 +181,11 @@ pub struct Project {
     pub validator_id: Option<AgentId>,
     /// Times the validator may send a task back; the next failure goes to a person.
     pub max_rounds: u32,
+    /// Whether a task an agent discovers needs a person's approval.
+    pub discovered_tasks: DiscoveredTasks,
+    /// Commands run in a task's workspace after the validator passes it
+    /// (`cargo test`); one failing sends the task back.
+    pub checks: Vec<String>,
     /// The latest failure of an agent's work on the project (a reply that
     /// did not match its phase's schema), until the next success.
     pub failure: Option<String>,
@@ -196,6 +207,8 @@ pub struct NewProject {
     pub agent_id: Option<AgentId>,
     pub validator_id: Option<AgentId>,
     pub max_rounds: u32,
+    pub discovered_tasks: DiscoveredTasks,
+    pub checks: Vec<String>,
     /// Approved documents, in phase order; the project starts in the first
     /// phase without one.
     pub documents: Vec<PhaseDocument>,
@@ -217,6 +230,8 @@ impl NewProject {
             agent_id: None,
             validator_id: None,
             max_rounds: 2,
+            discovered_tasks: DiscoveredTasks::Approve,
+            checks: Vec::new(),
             documents: Vec::new(),
             done_tasks: Vec::new(),
         }
@@ -231,6 +246,12 @@ impl NewProject {
             check_display_name("repository", path, limits::REPOSITORY_CHARS)?;
         }
         check_parallel_limit(self.parallel_limit)?;
+        if self.checks.len() > limits::MAX_CHECKS {
+            return Err(ValidationError::new("checks", format!("at most {} commands", limits::MAX_CHECKS)));
+        }
+        for (index, command) in self.checks.iter().enumerate() {
+            crate::validation::check_text(&format!("checks[{index}]"), command, limits::CHECK_CHARS)?;
+        }
         if self.max_rounds > limits::MAX_ROUNDS {
             return Err(ValidationError::new(
                 "max_rounds",

@@ -3,10 +3,12 @@
 //! goes on from the first step it had not stored: no completed model call is
 //! made twice, no stored tool result is produced twice.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
+use steward_domain::project::DiscoveredTasks;
 use steward_domain::{
     Agent, Approval, JobId, NewApproval, Run, RunId, RunOutcome, RunStep, StepKind, TokenUsage, UserId,
 };
@@ -25,6 +27,7 @@ use super::steps::{
 use super::tool_calls::{ToolRound, ToolRoundInput, run_tool_round};
 use crate::handlers::JobError;
 use crate::telemetry::RunTrace;
+use crate::tools::project_tasks::AddProjectTask;
 use crate::tools::wire_name;
 
 /// How a job's turn with a run ended.
@@ -69,6 +72,11 @@ impl AgentRuntime {
         let mut allowed = registry.allowed(agent.tools.as_deref());
         let mcp = self.mcp_tools_for(&agent).await;
         allowed.extend(mcp.tools.iter().cloned());
+        // A run working on a project's task may add the tasks it discovers.
+        if let Some((project, task)) = self.store.task_of_run(user, run.id).await.map_err(store_failure)? {
+            let needs_approval = project.discovered_tasks == DiscoveredTasks::Approve;
+            allowed.push(Arc::new(AddProjectTask { project: project.id, from_task: task, needs_approval }));
+        }
         let mut steps = self.store.list_steps(user, run.id).await.map_err(store_failure)?;
         let trace = self.run_trace(&run, &agent);
         self.trace_resumed(&trace, &steps, begun);

@@ -7,11 +7,13 @@
 //! task not done ([`tasks`]): the agent works on it in a run whose
 //! workspace is the task's own folder — a git worktree on the task's branch
 //! when the project has a repository ([`workspace`]) — and the validator
-//! checks the finished task against its done-when ([`validation`]).
+//! checks the finished task against its done-when ([`validation`]), then the
+//! project's check commands run in the task's workspace ([`checks`]).
 //!
 //! A module of its own beside `usecases` because it starts runs through
 //! them, as `living_docs_jobs` does.
 
+pub mod checks;
 pub mod documents;
 mod prompts;
 pub mod tasks;

@@ -121,7 +121,8 @@ pub(crate) fn task_instruction(record: &ProjectRecord, task: &ProjectTask, branc
     let project = &record.project;
     let mut text = format!(
         "You work on one task of the project \"{}\". Your workspace is the task's own folder{}; do the work \
-         there with your workspace tools, then answer with a short account of what you did.\n\n",
+         there with your workspace tools, then answer with a short account of what you did. Work you find \
+         that your task does not cover goes to the graph as a task of its own, with `project.add_task`.\n\n",
         project.title,
         branch
             .map(|branch| format!(", a git worktree of the project's repository on the branch {branch}"))

@@ -24,6 +24,7 @@ use super::workspace::{self, TaskWorkspace};
 use super::{store_error, validation};
 use crate::agent::runtime::AgentRuntime;
 use crate::handlers::{JobContext, JobError, JobHandler};
+use crate::tools::ShellToolConfig;
 use crate::usecases::{StartRun, UseCases};
 
 /// Works tasks through their runs and validation.
@@ -31,12 +32,20 @@ pub struct TaskHandler {
     usecases: UseCases,
     runtime: Arc<AgentRuntime>,
     store: Arc<dyn Store>,
+    /// The sandbox the project's check commands run in.
+    shell: ShellToolConfig,
 }
 
 impl TaskHandler {
     pub fn new(usecases: UseCases, runtime: Arc<AgentRuntime>) -> Self {
         let store = runtime.store().clone();
-        TaskHandler { usecases, runtime, store }
+        TaskHandler { usecases, runtime, store, shell: ShellToolConfig::default() }
+    }
+
+    /// Runs the projects' check commands in `shell`'s sandbox (`[tools.shell]`).
+    pub fn with_shell(mut self, shell: ShellToolConfig) -> Self {
+        self.shell = shell;
+        self
     }
 }
 
@@ -193,7 +202,13 @@ impl TaskHandler {
         let task_workspace = self.prepare(record, task).await?;
         let folder = task_workspace.folder.clone();
         let files = blocking(move || Ok(workspace::describe_files(&folder, 20_000))).await?;
-        let assessment = validation::assess(&self.runtime, &self.store, user, record, task, answer, &files).await?;
+        let mut assessment = validation::assess(&self.runtime, &self.store, user, record, task, answer, &files).await?;
+        if assessment.pass
+            && let Some(failure) =
+                super::checks::run_checks(&self.shell, &task_workspace.folder, &record.project.checks).await
+        {
+            assessment = validation::Assessment { pass: false, feedback: failure };
+        }
         let key = task.spec.id.clone();
         match verdict(assessment.pass, task.rounds, record.project.max_rounds) {
             Verdict::Done => {

@@ -12,6 +12,7 @@ mod builtins;
 pub mod config;
 pub mod http;
 pub mod memory;
+pub mod project_tasks;
 mod registry;
 pub mod shell;
 mod skill_tools;

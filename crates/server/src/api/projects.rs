@@ -66,6 +66,14 @@ pub struct CreateProjectRequest {
     /// Times the validator may send a task back before a person decides (2 by default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_rounds: Option<u32>,
+    /// A task an agent discovers while working (`project.add_task`) joins the graph once a person
+    /// approves the call (`approve`, the default) or at once (`allow`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discovered_tasks: Option<String>,
+    /// Commands run in a task's workspace after the validator passes it (`cargo test`); one
+    /// failing sends the task back with its output's tail, counted as a round.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<String>,
 }
 
 impl TryFrom<CreateProjectRequest> for NewProject {
@@ -94,15 +102,21 @@ impl TryFrom<CreateProjectRequest> for NewProject {
         project.agent_id = request.agent_id.map(AgentId);
         project.validator_id = request.validator_id.map(AgentId);
         project.max_rounds = request.max_rounds.unwrap_or(project.max_rounds);
+        project.checks = request.checks;
+        if let Some(discovered) = request.discovered_tasks {
+            project.discovered_tasks = discovered.parse()?;
+        }
         Ok(project)
     }
 }
 
-/// A version of a phase's document proposed for the project's current phase.
+/// A version of a phase's document: proposed for the project's current
+/// phase, or an edit replacing an approved one.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProposeDocumentRequest {
-    /// `requirements`, `design` or `tasks`: the project's current phase.
+    /// `requirements`, `design` or `tasks`: the project's current phase
+    /// (a proposal) or a phase with an approved document (an edit).
     pub phase: String,
     #[schema(value_type = Object)]
     pub document: Value,
@@ -217,6 +231,11 @@ pub struct ProjectResponse {
     pub validator_id: Option<i64>,
     /// Times the validator may send a task back before a person decides.
     pub max_rounds: u32,
+    /// `approve` (a person approves each task an agent discovers) or `allow`.
+    pub discovered_tasks: String,
+    /// Commands run in a task's workspace after the validator passes it.
+    #[serde(default)]
+    pub checks: Vec<String>,
     /// The latest failure of an agent's work on the project, until a document is proposed.
     #[serde(default)]
     pub failure: Option<String>,
@@ -245,6 +264,8 @@ impl From<Project> for ProjectResponse {
             agent_id: project.agent_id.map(|id| id.get()),
             validator_id: project.validator_id.map(|id| id.get()),
             max_rounds: project.max_rounds,
+            discovered_tasks: project.discovered_tasks.as_str().into(),
+            checks: project.checks,
             failure: project.failure,
             created_at: project.created_at,
             updated_at: project.updated_at,

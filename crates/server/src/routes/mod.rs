@@ -103,6 +103,7 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(projects::list_projects, projects::create_project))
         .routes(routes!(projects::get_project))
         .routes(routes!(projects::propose_document))
+        .routes(routes!(projects::edit_document))
         .routes(routes!(projects::approve_project))
         .routes(routes!(projects::reject_project))
         .routes(routes!(projects::run_project))

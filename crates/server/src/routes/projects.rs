@@ -1,7 +1,8 @@
 //! `/api/v1/projects` and `/api/v1/ideas`: add a project (from a brief, an
 //! idea, or an imported spec with its documents), list and show projects
 //! with their documents and task graph, propose the current phase's
-//! document, approve it or send it back with a comment; capture, list and
+//! document, approve it or send it back with a comment, edit an approved
+//! one (re-planning only the tasks it affects); capture, list and
 //! move ideas.
 
 use axum::Json;
@@ -96,6 +97,34 @@ pub async fn propose_document(
 ) -> Result<Json<ProjectResponse>, ApiError> {
     let document = PhaseDocument::try_from(request)?;
     Ok(Json(state.store.propose_document(caller.user, id, document).await?.into()))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/projects/{id}/edit", tag = "projects",
+    summary = "Replace an approved document with an edited version; only the tasks it affects are re-planned",
+    description = "The edit is approved as the phase's next version. Compared by stable ids: tasks serving a \
+                   requirement or criterion whose text changed, was added or removed are re-planned (a done one \
+                   goes back to pending, the others keep their state); a tasks edit re-plans the tasks whose \
+                   definition changed, adds new ones, and drops removed ones (a live job cancelled). Every other \
+                   task keeps its state and its job. Each re-planned task has a `project.task_replanned` event \
+                   with its reason.",
+    params(("id" = i64, Path, description = "The project's id")),
+    request_body = ProposeDocumentRequest,
+    responses(
+        (status = 200, body = ProjectResponse),
+        (status = 404, body = ErrorResponse),
+        (status = 409, body = ErrorResponse, description = "`illegal_transition`: the phase has no approved document yet"),
+        (status = 422, body = ErrorResponse, description = "`invalid_field`: the document refused or unchanged, the field named"),
+    )
+)]
+pub async fn edit_document(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdPath(id): IdPath<ProjectId>,
+    ApiJson(request): ApiJson<ProposeDocumentRequest>,
+) -> Result<Json<ProjectResponse>, ApiError> {
+    let document = PhaseDocument::try_from(request)?;
+    Ok(Json(state.store.edit_document(caller.user, id, document).await?.into()))
 }
 
 #[utoipa::path(

@@ -163,7 +163,7 @@ fn body_for(method: &Method, template: &str) -> Value {
             json!({"from": "2029-12-01T00:00:00Z", "to": "2029-12-02T00:00:00Z"})
         }
         ("POST", "/agents/setup-chat") => json!({"message": "hi"}),
-        ("POST", "/projects/{id}/documents") => {
+        ("POST", "/projects/{id}/documents" | "/projects/{id}/edit") => {
             json!({"phase": "requirements", "document": {"title": "Mine", "requirements": []}})
         }
         ("POST", "/projects/{id}/reject") => json!({"comment": "mine now"}),

@@ -7,12 +7,13 @@ use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use steward_domain::project::idea::IdeaPatch;
 use steward_domain::project::{
-    DocumentStatus, Gate, GateDecision, Idea, NewProject, Phase, PhaseDocument, PhaseGates, Project, ProjectTask,
-    StoredDocument, TaskSpec, TaskState, tasks_to_start,
+    DiscoveredTask, DocumentStatus, Gate, GateDecision, Idea, NewProject, Phase, PhaseDocument, PhaseGates, Project,
+    ProjectTask, StoredDocument, TaskSpec, TaskState, TasksDocument, tasks_to_start,
 };
 
+use steward_domain::project::replan::{self, Replan};
 use steward_domain::project::work::{self, PlannedTaskJob};
-use steward_domain::{AgentId, IdeaId, JobId, JobState, NewEvent, NewJob, ProjectId, RunId, UserId};
+use steward_domain::{AgentId, IdeaId, JobId, JobState, NewEvent, NewJob, ProjectId, RunId, UserId, ValidationError};
 
 use crate::{ConflictKind, StoreError};
 
@@ -69,6 +70,9 @@ pub(crate) struct ProjectRow {
     pub failure: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub discovered_tasks: String,
+    /// A JSON array of commands.
+    pub checks: String,
 }
 
 impl ProjectRow {
@@ -87,6 +91,8 @@ impl ProjectRow {
             agent_id: self.agent_id.map(AgentId),
             validator_id: self.validator_id.map(AgentId),
             max_rounds: count(self.max_rounds),
+            discovered_tasks: self.discovered_tasks.parse().map_err(|error| damaged("discovered_tasks", error))?,
+            checks: serde_json::from_str(&self.checks).map_err(|error| damaged("project checks", error))?,
             failure: self.failure,
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -332,6 +338,164 @@ pub(crate) fn task_event(project: ProjectId, task: &PlannedTask) -> Option<NewEv
         to: task.state,
         rounds: task.rounds,
     })
+}
+
+/// What a person's edit of an approved document writes: its version, and
+/// the task graph re-planned by stable ids.
+pub(crate) struct Edit {
+    pub version: u32,
+    pub replan: Replan,
+    /// The project was done and a task is no longer: it executes again.
+    pub reopens: bool,
+}
+
+/// Checks an edit of an approved document (it validates, differs from the
+/// approved version, and a tasks document serves requirements that exist)
+/// and re-plans only the tasks it affects.
+pub(crate) fn edit(
+    project: &Project,
+    documents: &[StoredDocument],
+    tasks: &[ProjectTask],
+    document: &PhaseDocument,
+    now: DateTime<Utc>,
+) -> Result<Edit, StoreError> {
+    let phase = document.phase();
+    document.validate().map_err(|error| error.within("document"))?;
+    let current = approved(documents, phase).ok_or_else(|| {
+        StoreError::conflict(
+            ConflictKind::IllegalTransition,
+            Some("phase"),
+            format!(
+                "project {} has no approved {phase} document to edit; propose one and let it through its gate",
+                project.id
+            ),
+        )
+    })?;
+    if current.document == *document {
+        return Err(ValidationError::new(
+            "document",
+            format!("is the approved version {} unchanged: nothing to edit", current.version),
+        )
+        .into());
+    }
+    let replan = match (&current.document, document) {
+        (PhaseDocument::Requirements(before), PhaseDocument::Requirements(after)) => {
+            replan::replan_for_requirements(tasks, &replan::changed_requirements(before, after))
+        }
+        (PhaseDocument::Design(before), PhaseDocument::Design(after)) => {
+            replan::replan_for_requirements(tasks, &replan::changed_by_design(before, after))
+        }
+        (_, PhaseDocument::Tasks(after)) => {
+            if let Some(StoredDocument { document: PhaseDocument::Requirements(requirements), .. }) =
+                approved(documents, Phase::Requirements)
+            {
+                after.check_requirements(requirements).map_err(|error| error.within("document"))?;
+            }
+            replan::replan_for_tasks(project.id, tasks, after, now)
+        }
+        _ => return Err(damaged("document", format!("the approved {phase} document is of another phase"))),
+    };
+    let reopens = project.phase == Phase::Done && replan.tasks.iter().any(|task| task.state != TaskState::Done);
+    Ok(Edit { version: next_version(documents, phase), replan, reopens })
+}
+
+/// The rows an edit writes: each task as re-planned, with no
+/// `project.task_changed` event (the edit records `project.task_replanned`).
+pub(crate) fn edited_rows(replan: &Replan) -> Vec<PlannedTask> {
+    kept_rows(&replan.tasks)
+}
+
+fn kept_rows(tasks: &[ProjectTask]) -> Vec<PlannedTask> {
+    tasks
+        .iter()
+        .map(|task| PlannedTask {
+            spec: task.spec.clone(),
+            state: task.state,
+            rounds: task.rounds,
+            feedback: task.feedback.clone(),
+            job_id: task.job_id,
+            run_id: task.run_id,
+            before: Some(task.state),
+            changed: false,
+        })
+        .collect()
+}
+
+pub(crate) fn edit_events(project: &Project, phase: Phase, edit: &Edit) -> Vec<NewEvent> {
+    let mut events = vec![NewEvent::ProjectDocumentEdited {
+        project: project.id,
+        phase,
+        version: edit.version,
+        replanned: edit.replan.replanned.len(),
+    }];
+    events.extend(edit.replan.replanned.iter().map(|replanned| NewEvent::ProjectTaskReplanned {
+        project: project.id,
+        task: replanned.task.clone(),
+        from: replanned.from,
+        to: replanned.to,
+        reason: replanned.reason.clone(),
+    }));
+    events
+}
+
+/// What adding a discovered task writes: the tasks document's next
+/// version, with the task at its end.
+pub(crate) enum Discovery {
+    Added {
+        document: Box<TasksDocument>,
+        version: u32,
+        spec: TaskSpec,
+    },
+    /// The same call added it already (a run's call executed again).
+    AlreadyAdded,
+}
+
+/// Checks a task an agent discovered: the project executes, the task joins
+/// the approved tasks document without breaking its graph, and it serves
+/// requirements that exist.
+pub(crate) fn discovery(
+    project: &Project,
+    documents: &[StoredDocument],
+    discovered: &DiscoveredTask,
+) -> Result<Discovery, StoreError> {
+    if !matches!(project.phase, Phase::Execution | Phase::Validation | Phase::Done) {
+        return Err(StoreError::conflict(
+            ConflictKind::IllegalTransition,
+            Some("phase"),
+            format!("project {} is in the {} phase; tasks are added while it executes", project.id, project.phase),
+        ));
+    }
+    let Some(StoredDocument { document: PhaseDocument::Tasks(current), .. }) = approved(documents, Phase::Tasks) else {
+        return Err(damaged("project", format!("project {} executes without an approved tasks document", project.id)));
+    };
+    let spec = discovered.spec_with_origin();
+    if current.tasks.contains(&spec) {
+        return Ok(Discovery::AlreadyAdded);
+    }
+    let document = discovered.added_to(current)?;
+    if let Some(StoredDocument { document: PhaseDocument::Requirements(requirements), .. }) =
+        approved(documents, Phase::Requirements)
+    {
+        document.check_requirements(requirements).map_err(|error| ValidationError::new("task", error.to_string()))?;
+    }
+    Ok(Discovery::Added { document: Box::new(document), version: next_version(documents, Phase::Tasks), spec })
+}
+
+/// The rows of `existing` tasks kept as they are, then `added` as a new
+/// pending task (with its `project.task_changed` event).
+pub(crate) fn rows_with_added(existing: &[ProjectTask], added: &TaskSpec) -> Vec<PlannedTask> {
+    let mut rows = kept_rows(existing);
+    rows.push(PlannedTask {
+        spec: added.clone(),
+        state: TaskState::Pending,
+        rounds: 0,
+        feedback: None,
+        job_id: None,
+        run_id: None,
+        before: None,
+        changed: true,
+    });
+    rows
 }
 
 /// Checks a task's move; the validator's rounds count when it sends a task back.

@@ -13,7 +13,8 @@ use async_trait::async_trait;
 use steward_domain::project::Phase;
 use steward_domain::project::idea::IdeaPatch;
 use steward_domain::project::{
-    GateDecision, Idea, NewIdea, NewProject, PhaseDocument, Project, ProjectTask, StoredDocument, TaskState,
+    DiscoveredTask, GateDecision, Idea, NewIdea, NewProject, PhaseDocument, Project, ProjectTask, StoredDocument,
+    TaskState,
 };
 use steward_domain::{IdeaId, JobId, ProjectId, RunId, UserId};
 
@@ -81,6 +82,28 @@ pub trait ProjectStore {
     /// project enters the next phase; an approved tasks document re-plans
     /// the tasks), or rejects it with a comment for the revision.
     async fn decide_document(&self, user: UserId, id: ProjectId, decision: GateDecision) -> Result<ProjectRecord>;
+
+    /// A person replaces an approved document with a new version, approved
+    /// (`project.document_edited`). Compared by stable ids, only the tasks it
+    /// affects are re-planned, each with `project.task_replanned` and its
+    /// reason: the tasks serving a requirement or criterion that changed,
+    /// was added or removed (a done one goes back to pending); for a tasks
+    /// edit, the tasks whose definition changed (a done one goes back to
+    /// pending when its requirements or done-when changed), new tasks
+    /// (pending), and removed ones (dropped, a live job cancelled). Every
+    /// other task keeps its state and its job.
+    async fn edit_document(&self, user: UserId, id: ProjectId, document: PhaseDocument) -> Result<ProjectRecord>;
+
+    /// An agent working on `discovered.from_task` adds a task it discovered
+    /// (`project.task_discovered`): the approved tasks document gets a new
+    /// version with the task at its end (a graph it would break, or a
+    /// requirement that does not exist, is refused), the task joins the
+    /// graph pending, and its job is queued after its dependencies'. The
+    /// same task added again by the same call changes nothing.
+    async fn add_task(&self, user: UserId, id: ProjectId, discovered: DiscoveredTask) -> Result<ProjectRecord>;
+
+    /// The project and the task a run works on, when it is a task's run.
+    async fn task_of_run(&self, user: UserId, run: RunId) -> Result<Option<(Project, String)>>;
 
     /// Moves a task (`project.task_changed`); when every task is done the
     /// project is done (`project.phase_entered`).

@@ -9,9 +9,10 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 use std::collections::BTreeMap;
 use steward_domain::project::idea::IdeaPatch;
+use steward_domain::project::work::PlannedTaskJob;
 use steward_domain::project::{
-    DocumentStatus, GateDecision, Idea, IdeaState, NewIdea, NewProject, Phase, PhaseDocument, Project, ProjectTask,
-    StoredDocument, TaskState,
+    DiscoveredTask, DocumentStatus, GateDecision, Idea, IdeaState, NewIdea, NewProject, Phase, PhaseDocument, Project,
+    ProjectTask, StoredDocument, TaskState,
 };
 
 use steward_domain::{AgentId, IdeaId, JobId, JobState, NewEvent, ProjectId, RunId, UserId};
@@ -33,7 +34,7 @@ macro_rules! projects {
     ($filter:literal) => {
         concat!(
             "SELECT id, user_id, title, brief, repository, phase, gates::text, parallel_limit, layout, idea_id, ",
-            "agent_id, validator_id, max_rounds, failure, created_at, updated_at FROM projects ",
+            "agent_id, validator_id, max_rounds, failure, created_at, updated_at, discovered_tasks, checks::text FROM projects ",
             $filter
         )
     };
@@ -71,6 +72,8 @@ fn project_row(row: &PgRow) -> Result<Project> {
         failure: row.try_get(13)?,
         created_at: row.try_get(14)?,
         updated_at: row.try_get(15)?,
+        discovered_tasks: row.try_get(16)?,
+        checks: row.try_get(17)?,
     }
     .into_project()
 }
@@ -299,8 +302,8 @@ async fn create_project(
     }
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO projects (user_id, title, brief, repository, phase, gates, parallel_limit, layout, idea_id, \
-         agent_id, validator_id, max_rounds, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id",
+         agent_id, validator_id, max_rounds, created_at, updated_at, discovered_tasks, checks) \
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15::jsonb) RETURNING id",
     )
     .bind(user.get())
     .bind(new.title.trim())
@@ -315,6 +318,8 @@ async fn create_project(
     .bind(new.validator_id.map(AgentId::get))
     .bind(i64::from(new.max_rounds))
     .bind(now)
+    .bind(new.discovered_tasks.as_str())
+    .bind(serde_json::to_string(&new.checks)?)
     .fetch_one(transaction.connection())
     .await?;
     let project = load_project(transaction.connection(), user, ProjectId(id), false).await?;
@@ -394,6 +399,40 @@ async fn decide_document(
     Ok(record(transaction.connection(), user, id).await?)
 }
 
+async fn edit_document(
+    transaction: &mut Transaction,
+    user: UserId,
+    id: ProjectId,
+    document: &PhaseDocument,
+    now: DateTime<Utc>,
+) -> TransactionResult<ProjectRecord> {
+    let project = load_project(transaction.connection(), user, id, true).await?;
+    let all_documents = documents(transaction.connection(), id).await?;
+    let all_tasks = tasks(transaction.connection(), id).await?;
+    let edit = decide::edit(&project, &all_documents, &all_tasks, document, now)?;
+    insert_document(transaction, &project, document, edit.version, DocumentStatus::Approved, now).await?;
+    if document.phase() == Phase::Tasks || !edit.replan.replanned.is_empty() {
+        write_tasks(transaction, &project, &decide::edited_rows(&edit.replan), now).await?;
+    }
+    for event in decide::edit_events(&project, document.phase(), &edit) {
+        transaction.record(user, now, event);
+    }
+    for job in edit.replan.replanned.iter().filter_map(|replanned| replanned.cancel_job) {
+        let state: Option<String> = sqlx::query_scalar("SELECT state::text FROM jobs WHERE id = $1 FOR UPDATE")
+            .bind(job.get())
+            .fetch_optional(transaction.connection())
+            .await?;
+        let live = state.is_some_and(|state| state.parse::<JobState>().is_ok_and(|state| !state.is_finished()));
+        if live {
+            crate::jobs::postgres::admin::cancel(transaction, user, job, now).await?;
+        }
+    }
+    if edit.reopens {
+        enter_phase(transaction, &project, Phase::Execution, now).await?;
+    }
+    Ok(record(transaction.connection(), user, id).await?)
+}
+
 async fn update_task(
     transaction: &mut Transaction,
     user: UserId,
@@ -466,6 +505,90 @@ async fn record_agent_failure(
     Ok(())
 }
 
+/// The state of each task's job that still exists.
+async fn job_states(connection: &mut PgConnection, all: &[ProjectTask]) -> Result<BTreeMap<JobId, JobState>> {
+    let ids: Vec<i64> = all.iter().filter_map(|task| task.job_id.map(JobId::get)).collect();
+    let rows =
+        sqlx::query("SELECT id, state::text FROM jobs WHERE id = ANY($1)").bind(&ids).fetch_all(connection).await?;
+    let mut job_states = BTreeMap::new();
+    for row in &rows {
+        let state: String = row.try_get(1)?;
+        let state = state.parse::<JobState>().map_err(|error| decide::damaged("job state", error))?;
+        job_states.insert(JobId(row.try_get(0)?), state);
+    }
+    Ok(job_states)
+}
+
+/// Queues the jobs of `planned` tasks and records each on its task.
+async fn queue_task_jobs(
+    transaction: &mut Transaction,
+    project: &Project,
+    planned: Vec<PlannedTaskJob>,
+    now: DateTime<Utc>,
+) -> TransactionResult<Vec<String>> {
+    let names: Vec<String> = planned.iter().map(|planned| planned.task.clone()).collect();
+    let jobs = planned.into_iter().map(|planned| planned.job).collect();
+    let outcomes = enqueue::enqueue(transaction, project.user_id, jobs, now).await?;
+    for (task, outcome) in names.iter().zip(&outcomes) {
+        sqlx::query("UPDATE project_tasks SET job_id = $3, updated_at = $4 WHERE project_id = $1 AND task_key = $2")
+            .bind(project.id.get())
+            .bind(task)
+            .bind(outcome.job.id.get())
+            .bind(now)
+            .execute(transaction.connection())
+            .await?;
+    }
+    Ok(names)
+}
+
+async fn add_task(
+    transaction: &mut Transaction,
+    user: UserId,
+    id: ProjectId,
+    discovered: &DiscoveredTask,
+    now: DateTime<Utc>,
+) -> TransactionResult<ProjectRecord> {
+    let project = load_project(transaction.connection(), user, id, true).await?;
+    let all_documents = documents(transaction.connection(), id).await?;
+    let decide::Discovery::Added { document, version, spec } = decide::discovery(&project, &all_documents, discovered)?
+    else {
+        return Ok(record(transaction.connection(), user, id).await?);
+    };
+    let document = PhaseDocument::Tasks(*document);
+    insert_document(transaction, &project, &document, version, DocumentStatus::Approved, now).await?;
+    let existing = tasks(transaction.connection(), id).await?;
+    write_tasks(transaction, &project, &decide::rows_with_added(&existing, &spec), now).await?;
+    let event = NewEvent::ProjectTaskDiscovered {
+        project: id,
+        task: spec.id.clone(),
+        from_task: discovered.from_task.clone(),
+        reason: discovered.reason.trim().to_string(),
+    };
+    transaction.record(user, now, event);
+    if project.phase == Phase::Done {
+        enter_phase(transaction, &project, Phase::Execution, now).await?;
+    }
+    if project.agent_id.is_some() {
+        let all = tasks(transaction.connection(), id).await?;
+        let states = job_states(transaction.connection(), &all).await?;
+        let mut planned = decide::execution_jobs(id, &all, &states);
+        planned.retain(|planned| planned.task == spec.id);
+        queue_task_jobs(transaction, &project, planned, now).await?;
+    }
+    Ok(record(transaction.connection(), user, id).await?)
+}
+
+async fn task_of_run(connection: &mut PgConnection, user: UserId, run: RunId) -> Result<Option<(Project, String)>> {
+    let found: Option<(i64, String)> =
+        sqlx::query_as("SELECT project_id, task_key FROM project_tasks WHERE user_id = $1 AND run_id = $2")
+            .bind(user.get())
+            .bind(run.get())
+            .fetch_optional(&mut *connection)
+            .await?;
+    let Some((project, task)) = found else { return Ok(None) };
+    Ok(Some((load_project(connection, user, ProjectId(project), false).await?, task)))
+}
+
 async fn start_execution(
     transaction: &mut Transaction,
     user: UserId,
@@ -475,32 +598,12 @@ async fn start_execution(
     let project = load_project(transaction.connection(), user, id, true).await?;
     decide::check_execution(&project)?;
     let all = tasks(transaction.connection(), id).await?;
-    let ids: Vec<i64> = all.iter().filter_map(|task| task.job_id.map(JobId::get)).collect();
-    let rows = sqlx::query("SELECT id, state::text FROM jobs WHERE id = ANY($1)")
-        .bind(&ids)
-        .fetch_all(transaction.connection())
-        .await?;
-    let mut job_states = BTreeMap::new();
-    for row in &rows {
-        let state: String = row.try_get(1)?;
-        let state = state.parse::<JobState>().map_err(|error| decide::damaged("job state", error))?;
-        job_states.insert(JobId(row.try_get(0)?), state);
-    }
-    let planned = decide::execution_jobs(id, &all, &job_states);
+    let states = job_states(transaction.connection(), &all).await?;
+    let planned = decide::execution_jobs(id, &all, &states);
     if planned.is_empty() {
         return Ok(record(transaction.connection(), user, id).await?);
     }
-    let names: Vec<String> = planned.iter().map(|planned| planned.task.clone()).collect();
-    let outcomes = enqueue::enqueue(transaction, user, planned.into_iter().map(|p| p.job).collect(), now).await?;
-    for (task, outcome) in names.iter().zip(&outcomes) {
-        sqlx::query("UPDATE project_tasks SET job_id = $3, updated_at = $4 WHERE project_id = $1 AND task_key = $2")
-            .bind(id.get())
-            .bind(task)
-            .bind(outcome.job.id.get())
-            .bind(now)
-            .execute(transaction.connection())
-            .await?;
-    }
+    let names = queue_task_jobs(transaction, &project, planned, now).await?;
     transaction.record(user, now, NewEvent::ProjectExecutionStarted { project: id, tasks: names });
     Ok(record(transaction.connection(), user, id).await?)
 }
@@ -599,6 +702,28 @@ impl ProjectStore for PostgresStore {
             Box::pin(async move { decide_document(transaction, user, id, &decision, now).await })
         })
         .await
+    }
+
+    async fn edit_document(&self, user: UserId, id: ProjectId, document: PhaseDocument) -> Result<ProjectRecord> {
+        let now = self.now();
+        self.write(Begin::Plain, |transaction| {
+            let document = document.clone();
+            Box::pin(async move { edit_document(transaction, user, id, &document, now).await })
+        })
+        .await
+    }
+
+    async fn add_task(&self, user: UserId, id: ProjectId, discovered: DiscoveredTask) -> Result<ProjectRecord> {
+        let now = self.now();
+        self.write(Begin::Plain, |transaction| {
+            let discovered = discovered.clone();
+            Box::pin(async move { add_task(transaction, user, id, &discovered, now).await })
+        })
+        .await
+    }
+
+    async fn task_of_run(&self, user: UserId, run: RunId) -> Result<Option<(Project, String)>> {
+        task_of_run(&mut *self.pool.acquire().await?, user, run).await
     }
 
     async fn update_task(&self, user: UserId, id: ProjectId, task: &str, update: TaskUpdate) -> Result<ProjectTask> {

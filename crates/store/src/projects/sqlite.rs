@@ -6,9 +6,10 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use std::collections::BTreeMap;
 use steward_domain::project::idea::IdeaPatch;
+use steward_domain::project::work::PlannedTaskJob;
 use steward_domain::project::{
-    DocumentStatus, GateDecision, Idea, IdeaState, NewIdea, NewProject, Phase, PhaseDocument, Project, ProjectTask,
-    StoredDocument, TaskState,
+    DiscoveredTask, DocumentStatus, GateDecision, Idea, IdeaState, NewIdea, NewProject, Phase, PhaseDocument, Project,
+    ProjectTask, StoredDocument, TaskState,
 };
 
 use steward_domain::{AgentId, IdeaId, JobId, JobState, NewEvent, ProjectId, RunId, UserId};
@@ -24,7 +25,7 @@ use crate::{Entity, Result, StoreError};
 
 const IDEA_COLUMNS: &str = "id, user_id, title, notes, state, project_id, created_at, updated_at";
 const PROJECT_COLUMNS: &str = "id, user_id, title, brief, repository, phase, gates, parallel_limit, layout, idea_id, \
-     agent_id, validator_id, max_rounds, failure, created_at, updated_at";
+     agent_id, validator_id, max_rounds, failure, created_at, updated_at, discovered_tasks, checks";
 
 fn idea_row(row: &Row<'_>) -> rusqlite::Result<IdeaRow> {
     Ok(IdeaRow {
@@ -57,6 +58,8 @@ fn project_row(row: &Row<'_>) -> rusqlite::Result<ProjectRow> {
         failure: row.get(13)?,
         created_at: from_micros(row.get(14)?),
         updated_at: from_micros(row.get(15)?),
+        discovered_tasks: row.get(16)?,
+        checks: row.get(17)?,
     })
 }
 
@@ -277,8 +280,8 @@ fn create_project(
     }
     connection.execute(
         "INSERT INTO projects (user_id, title, brief, repository, phase, gates, parallel_limit, layout, idea_id, \
-         agent_id, validator_id, max_rounds, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
+         agent_id, validator_id, max_rounds, discovered_tasks, checks, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?15, ?13, ?13)",
         params![
             user.get(),
             new.title.trim(),
@@ -292,7 +295,9 @@ fn create_project(
             new.agent_id.map(AgentId::get),
             new.validator_id.map(AgentId::get),
             i64::from(new.max_rounds),
-            to_micros(now)
+            to_micros(now),
+            new.discovered_tasks.as_str(),
+            serde_json::to_string(&new.checks)?
         ],
     )?;
     let project = load_project(connection, user, ProjectId(connection.last_insert_rowid()))?;
@@ -362,6 +367,39 @@ fn decide_document(
         approved(connection, effects, &project, &waiting.document, &[], now)?;
     } else {
         ask_agent(connection, effects, &project, project.phase, now)?;
+    }
+    record(connection, user, id)
+}
+
+fn edit_document(
+    connection: &Connection,
+    effects: &mut Effects,
+    user: UserId,
+    id: ProjectId,
+    document: &PhaseDocument,
+    now: DateTime<Utc>,
+) -> Result<ProjectRecord> {
+    let project = load_project(connection, user, id)?;
+    let edit = decide::edit(&project, &documents(connection, id)?, &tasks(connection, id)?, document, now)?;
+    insert_document(connection, &project, document, edit.version, DocumentStatus::Approved, now)?;
+    if document.phase() == Phase::Tasks || !edit.replan.replanned.is_empty() {
+        write_tasks(connection, effects, &project, &decide::edited_rows(&edit.replan), now)?;
+    }
+    for event in decide::edit_events(&project, document.phase(), &edit) {
+        append(connection, effects, user, now, event)?;
+    }
+    for job in edit.replan.replanned.iter().filter_map(|replanned| replanned.cancel_job) {
+        let state: Option<String> = connection
+            .prepare_cached("SELECT state FROM jobs WHERE id = ?1")?
+            .query_row([job.get()], |row| row.get(0))
+            .optional()?;
+        let live = state.is_some_and(|state| state.parse::<JobState>().is_ok_and(|state| !state.is_finished()));
+        if live {
+            crate::jobs::sqlite::admin::cancel(connection, effects, user, job, now)?;
+        }
+    }
+    if edit.reopens {
+        enter_phase(connection, effects, &project, Phase::Execution, now)?;
     }
     record(connection, user, id)
 }
@@ -438,16 +476,8 @@ fn record_agent_failure(
     append(connection, effects, user, now, NewEvent::ProjectAgentFailed { project: id, phase, reason: reason.into() })
 }
 
-fn start_execution(
-    connection: &Connection,
-    effects: &mut Effects,
-    user: UserId,
-    id: ProjectId,
-    now: DateTime<Utc>,
-) -> Result<ProjectRecord> {
-    let project = load_project(connection, user, id)?;
-    decide::check_execution(&project)?;
-    let all = tasks(connection, id)?;
+/// The state of each task's job that still exists.
+fn job_states(connection: &Connection, all: &[ProjectTask]) -> Result<BTreeMap<JobId, JobState>> {
     let mut job_states = BTreeMap::new();
     for job in all.iter().filter_map(|task| task.job_id) {
         let state: Option<String> = connection
@@ -458,18 +488,89 @@ fn start_execution(
             job_states.insert(job, state.parse::<JobState>().map_err(|error| decide::damaged("job state", error))?);
         }
     }
-    let planned = decide::execution_jobs(id, &all, &job_states);
-    if planned.is_empty() {
-        return record(connection, user, id);
-    }
+    Ok(job_states)
+}
+
+/// Queues the jobs of `planned` tasks and records each on its task.
+fn queue_task_jobs(
+    connection: &Connection,
+    effects: &mut Effects,
+    project: &Project,
+    planned: Vec<PlannedTaskJob>,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>> {
     let names: Vec<String> = planned.iter().map(|planned| planned.task.clone()).collect();
-    let outcomes = enqueue::enqueue(connection, effects, user, planned.into_iter().map(|p| p.job).collect(), now)?;
+    let jobs = planned.into_iter().map(|planned| planned.job).collect();
+    let outcomes = enqueue::enqueue(connection, effects, project.user_id, jobs, now)?;
     for (task, outcome) in names.iter().zip(&outcomes) {
         connection.execute(
             "UPDATE project_tasks SET job_id = ?3, updated_at = ?4 WHERE project_id = ?1 AND task_key = ?2",
-            params![id.get(), task, outcome.job.id.get(), to_micros(now)],
+            params![project.id.get(), task, outcome.job.id.get(), to_micros(now)],
         )?;
     }
+    Ok(names)
+}
+
+fn add_task(
+    connection: &Connection,
+    effects: &mut Effects,
+    user: UserId,
+    id: ProjectId,
+    discovered: &DiscoveredTask,
+    now: DateTime<Utc>,
+) -> Result<ProjectRecord> {
+    let project = load_project(connection, user, id)?;
+    let decide::Discovery::Added { document, version, spec } =
+        decide::discovery(&project, &documents(connection, id)?, discovered)?
+    else {
+        return record(connection, user, id);
+    };
+    insert_document(connection, &project, &PhaseDocument::Tasks(*document), version, DocumentStatus::Approved, now)?;
+    let existing = tasks(connection, id)?;
+    write_tasks(connection, effects, &project, &decide::rows_with_added(&existing, &spec), now)?;
+    let event = NewEvent::ProjectTaskDiscovered {
+        project: id,
+        task: spec.id.clone(),
+        from_task: discovered.from_task.clone(),
+        reason: discovered.reason.trim().to_string(),
+    };
+    append(connection, effects, user, now, event)?;
+    if project.phase == Phase::Done {
+        enter_phase(connection, effects, &project, Phase::Execution, now)?;
+    }
+    if project.agent_id.is_some() {
+        let all = tasks(connection, id)?;
+        let mut planned = decide::execution_jobs(id, &all, &job_states(connection, &all)?);
+        planned.retain(|planned| planned.task == spec.id);
+        queue_task_jobs(connection, effects, &project, planned, now)?;
+    }
+    record(connection, user, id)
+}
+
+fn task_of_run(connection: &Connection, user: UserId, run: RunId) -> Result<Option<(Project, String)>> {
+    let found: Option<(i64, String)> = connection
+        .prepare_cached("SELECT project_id, task_key FROM project_tasks WHERE user_id = ?1 AND run_id = ?2")?
+        .query_row(params![user.get(), run.get()], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?;
+    let Some((project, task)) = found else { return Ok(None) };
+    Ok(Some((load_project(connection, user, ProjectId(project))?, task)))
+}
+
+fn start_execution(
+    connection: &Connection,
+    effects: &mut Effects,
+    user: UserId,
+    id: ProjectId,
+    now: DateTime<Utc>,
+) -> Result<ProjectRecord> {
+    let project = load_project(connection, user, id)?;
+    decide::check_execution(&project)?;
+    let all = tasks(connection, id)?;
+    let planned = decide::execution_jobs(id, &all, &job_states(connection, &all)?);
+    if planned.is_empty() {
+        return record(connection, user, id);
+    }
+    let names = queue_task_jobs(connection, effects, &project, planned, now)?;
     append(connection, effects, user, now, NewEvent::ProjectExecutionStarted { project: id, tasks: names })?;
     record(connection, user, id)
 }
@@ -552,6 +653,20 @@ impl ProjectStore for SqliteStore {
         self.writer
             .write(move |connection, effects| decide_document(connection, effects, user, id, &decision, now))
             .await
+    }
+
+    async fn edit_document(&self, user: UserId, id: ProjectId, document: PhaseDocument) -> Result<ProjectRecord> {
+        let now = self.now();
+        self.writer.write(move |connection, effects| edit_document(connection, effects, user, id, &document, now)).await
+    }
+
+    async fn add_task(&self, user: UserId, id: ProjectId, discovered: DiscoveredTask) -> Result<ProjectRecord> {
+        let now = self.now();
+        self.writer.write(move |connection, effects| add_task(connection, effects, user, id, &discovered, now)).await
+    }
+
+    async fn task_of_run(&self, user: UserId, run: RunId) -> Result<Option<(Project, String)>> {
+        self.readers.read(move |connection| task_of_run(connection, user, run)).await
     }
 
     async fn update_task(&self, user: UserId, id: ProjectId, task: &str, update: TaskUpdate) -> Result<ProjectTask> {

@@ -23,6 +23,8 @@ mod metrics_snapshot;
 mod migrations;
 mod nodes;
 mod notifications;
+mod project_discovery;
+mod project_edits;
 mod projects;
 mod properties;
 mod routines;

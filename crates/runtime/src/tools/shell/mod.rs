@@ -16,7 +16,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 pub use availability::install_hint;
-use run::{Captured, Ending, Finished, run_sandboxed};
+use run::{Captured, Finished};
+pub use run::{Ending, run_sandboxed};
 
 use super::config::ShellToolConfig;
 use super::{Tool, ToolContext, ToolError, ToolOutput, parse_input, schema_of};

@@ -1,0 +1,202 @@
+//! Editing an approved spec re-plans only the tasks it affects: a changed
+//! criterion sends its done task back to pending while the other tasks
+//! keep their state and their jobs (`project run` queues nothing for
+//! them); a tasks edit adds, changes and drops tasks, cancelling a dropped
+//! task's live job; each re-planned task has an event with its reason.
+
+use steward_domain::project::work::{TASK_JOB_KIND, TaskJob};
+use steward_domain::project::{
+    Criterion, DesignDocument, NewProject, Phase, PhaseDocument, PhaseGates, Requirement, RequirementsDocument,
+    TaskSpec, TaskState, TasksDocument,
+};
+use steward_domain::{EventSubject, JobState};
+use steward_store::{EventQuery, Store, StoreError, TaskUpdate};
+use steward_test_support::{TestStore, store_tests};
+
+use crate::helpers::USER;
+
+fn requirements(payment: &str) -> RequirementsDocument {
+    let requirement = |id: &str, title: &str, criterion: &str| Requirement {
+        id: id.into(),
+        title: title.into(),
+        criteria: vec![Criterion { id: format!("{id}.1"), text: criterion.into() }],
+        ..Requirement::default()
+    };
+    RequirementsDocument {
+        title: "Shop".into(),
+        requirements: vec![
+            requirement("R1", "Cart", "WHEN an item is added THE SYSTEM SHALL keep it"),
+            requirement("R2", "Pay", payment),
+        ],
+        ..RequirementsDocument::default()
+    }
+}
+
+fn task(id: &str, serves: &str, depends_on: &[&str]) -> TaskSpec {
+    TaskSpec {
+        id: id.into(),
+        title: format!("Task {id}"),
+        requirements: vec![serves.into()],
+        done_when: "the tests pass".into(),
+        parallel: true,
+        depends_on: depends_on.iter().map(|id| id.to_string()).collect(),
+        ..TaskSpec::default()
+    }
+}
+
+fn graph() -> TasksDocument {
+    TasksDocument {
+        title: "Shop".into(),
+        tasks: vec![
+            task("T001", "R1.1", &[]),
+            task("T002", "R2.1", &[]),
+            task("T003", "R1.1", &["T001"]),
+            task("T004", "R2.1", &["T002"]),
+        ],
+        ..TasksDocument::default()
+    }
+}
+
+async fn task_jobs(store: &dyn Store) -> Vec<String> {
+    let filter = steward_store::JobFilter {
+        kind: Some(TASK_JOB_KIND.into()),
+        limit: 100,
+        ..steward_store::JobFilter::default()
+    };
+    let mut jobs = store.list_jobs(USER.into(), filter).await.unwrap();
+    jobs.reverse();
+    jobs.iter().map(|job| serde_json::from_value::<TaskJob>(job.payload.clone()).unwrap().task).collect()
+}
+
+/// `(task, from, to)` of each `project.task_replanned` since `after` events.
+async fn replanned(store: &dyn Store, project: i64, after: usize) -> Vec<(String, String, String)> {
+    let query =
+        EventQuery { subject: Some((EventSubject::Project, Some(project))), limit: 1000, ..EventQuery::default() };
+    let events = store.list_events(USER, query).await.unwrap();
+    let mut events: Vec<_> = events.into_iter().filter(|event| event.kind == "project.task_replanned").collect();
+    events.sort_by_key(|event| event.id);
+    let text = |value: &serde_json::Value| value.as_str().unwrap_or("-").to_string();
+    events[after..]
+        .iter()
+        .map(|event| (text(&event.data["task"]), text(&event.data["from"]), text(&event.data["to"])))
+        .collect()
+}
+
+async fn editing_an_approved_requirement_replans_only_its_tasks(t: TestStore) {
+    let store: &dyn Store = t.store.as_ref();
+    let agent = crate::helpers::agent_named(store, "Builder").await;
+    let design = DesignDocument { title: "Shop".into(), architecture: "one service".into(), ..Default::default() };
+    let new = NewProject {
+        gates: PhaseGates::AUTOMATIC,
+        agent_id: Some(agent),
+        documents: vec![
+            PhaseDocument::Requirements(requirements("WHEN paying THE SYSTEM SHALL charge the card")),
+            PhaseDocument::Design(design.clone()),
+            PhaseDocument::Tasks(graph()),
+        ],
+        ..NewProject::from_brief("Shop", "")
+    };
+    let id = store.create_project(USER, new).await.unwrap().project.id;
+    store.start_execution(USER, id).await.unwrap();
+    // T001's and T002's jobs finish; T003's and T004's stay queued.
+    let first = crate::helpers::claim(store, 10).await;
+    assert_eq!(first.len(), 2);
+    for job in &first {
+        crate::helpers::complete(store, job).await;
+    }
+    for (key, states) in [
+        ("T001", &[TaskState::Running, TaskState::Done][..]),
+        ("T002", &[TaskState::Running, TaskState::Done]),
+        ("T003", &[TaskState::Running]),
+    ] {
+        for state in states {
+            store.update_task(USER, id, key, TaskUpdate::to(*state)).await.unwrap();
+        }
+    }
+    let before = store.get_project(USER, id).await.unwrap();
+    let jobs_before = task_jobs(store).await;
+    assert_eq!(jobs_before, ["T001", "T002", "T003", "T004"]);
+
+    let unchanged = store
+        .edit_document(
+            USER,
+            id,
+            PhaseDocument::Requirements(requirements("WHEN paying THE SYSTEM SHALL charge the card")),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(unchanged, StoreError::Invalid(ref error) if error.field == "document"), "{unchanged:?}");
+
+    // R2.1 changes: T002 (done) goes back to pending, T004 (pending) is
+    // re-planned in place; T001 (done) and T003 (running) are untouched.
+    let edited = PhaseDocument::Requirements(requirements("WHEN paying THE SYSTEM SHALL charge the card or refuse it"));
+    let record = store.edit_document(USER, id, edited).await.unwrap();
+    let state_of = |record: &steward_store::ProjectRecord, key: &str| {
+        let task = record.tasks.iter().find(|task| task.spec.id == key).unwrap();
+        (task.state, task.job_id)
+    };
+    for untouched in ["T001", "T003"] {
+        assert_eq!(state_of(&record, untouched), state_of(&before, untouched), "{untouched} keeps its state and job");
+    }
+    assert_eq!(state_of(&record, "T002").0, TaskState::Pending);
+    assert_eq!(state_of(&record, "T004"), state_of(&before, "T004"));
+    let versions: Vec<(Phase, u32)> = record.documents.iter().map(|d| (d.phase, d.version)).collect();
+    assert!(versions.contains(&(Phase::Requirements, 2)), "{versions:?}");
+    assert_eq!(
+        replanned(store, id.get(), 0).await,
+        [
+            ("T002".to_string(), "done".to_string(), "pending".to_string()),
+            ("T004".to_string(), "pending".to_string(), "pending".to_string()),
+        ]
+    );
+
+    // Running again queues only T002's new job: T001 is done, T003 and
+    // T004 still have live jobs.
+    store.start_execution(USER, id).await.unwrap();
+    assert_eq!(task_jobs(store).await, ["T001", "T002", "T003", "T004", "T002"]);
+
+    // A design edit with no property changes re-plans nothing.
+    let design_edit = DesignDocument { architecture: "one service and a queue".into(), ..design };
+    let record = store.edit_document(USER, id, PhaseDocument::Design(design_edit)).await.unwrap();
+    assert_eq!(state_of(&record, "T002").0, TaskState::Pending);
+    assert_eq!(replanned(store, id.get(), 2).await, []);
+
+    // A tasks edit: T001's title changes (it stays done), T004 is removed
+    // (its live job cancelled), T005 is added.
+    let mut tasks = graph();
+    tasks.tasks[0].title = "Task T001, renamed".into();
+    tasks.tasks.remove(3);
+    tasks.tasks.push(task("T005", "R1.1", &["T003"]));
+    let t004_job = state_of(&record, "T004").1.unwrap();
+    let record = store.edit_document(USER, id, PhaseDocument::Tasks(tasks)).await.unwrap();
+    let states: Vec<(&str, TaskState)> = record.tasks.iter().map(|task| (task.spec.id.as_str(), task.state)).collect();
+    assert_eq!(
+        states,
+        [
+            ("T001", TaskState::Done),
+            ("T002", TaskState::Pending),
+            ("T003", TaskState::Running),
+            ("T005", TaskState::Pending)
+        ]
+    );
+    assert_eq!(store.get_job(USER, t004_job).await.unwrap().state, JobState::Cancelled);
+    assert_eq!(
+        replanned(store, id.get(), 2).await,
+        [
+            ("T001".to_string(), "done".to_string(), "done".to_string()),
+            ("T005".to_string(), "-".to_string(), "pending".to_string()),
+            ("T004".to_string(), "pending".to_string(), "-".to_string()),
+        ]
+    );
+    let cyclic =
+        TasksDocument { tasks: vec![task("T001", "R1.1", &["T002"]), task("T002", "R1.1", &["T001"])], ..graph() };
+    let refused = store.edit_document(USER, id, PhaseDocument::Tasks(cyclic)).await.unwrap_err();
+    assert!(refused.to_string().contains("cycle"), "{refused}");
+
+    let fresh = store.create_project(USER, NewProject::from_brief("Fresh", "")).await.unwrap();
+    let early =
+        store.edit_document(USER, fresh.project.id, PhaseDocument::Requirements(requirements("x"))).await.unwrap_err();
+    assert!(matches!(early, StoreError::Conflict { .. }), "nothing approved to edit: {early:?}");
+}
+
+store_tests!(editing_an_approved_requirement_replans_only_its_tasks);
