@@ -124,3 +124,7 @@ impl UserId {
     /// arrives, every request acts as this user.
     pub const LOCAL_OWNER: UserId = UserId(1);
 }
+integer_id!(
+    /// The guardian's assessment of a run's trajectory.
+    AssessmentId
+);

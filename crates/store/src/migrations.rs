@@ -52,6 +52,7 @@ pub const SQLITE: &[Migration] = &[
         name: "project_agents",
         sql: include_str!("../migrations/sqlite/0016_project_agents.sql"),
     },
+    Migration { version: 18, name: "oversight", sql: include_str!("../migrations/sqlite/0018_oversight.sql") },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -81,6 +82,7 @@ pub const POSTGRES: &[Migration] = &[
         name: "project_agents",
         sql: include_str!("../migrations/postgres/0016_project_agents.sql"),
     },
+    Migration { version: 18, name: "oversight", sql: include_str!("../migrations/postgres/0018_oversight.sql") },
 ];
 
 /// What a migration run did.

@@ -75,6 +75,7 @@ const WALK: &[(&str, &[&str], Expect)] = &[
     ("sync status", &["sync", "status", "{repo}"], Answer),
     ("sync apply", &["sync", "apply", "{repo}"], Answer),
     ("runs get", &["runs", "get", "{run}"], Answer),
+    ("runs assessments", &["runs", "assessments", "{run}"], Answer),
     ("runs cancel", &["runs", "cancel", "{run}", "--yes"], Error("illegal_transition")),
     ("trace", &["trace", "{run}"], Answer),
     ("approvals", &["approvals"], Answer),

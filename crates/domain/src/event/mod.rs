@@ -99,6 +99,7 @@ impl EventKind {
     pub const RUN_AWAITING_APPROVAL: &'static str = "run.awaiting_approval";
     pub const RUN_CANCEL_REQUESTED: &'static str = "run.cancel_requested";
     pub const RUN_FINISHED: &'static str = "run.finished";
+    pub const RUN_ASSESSED: &'static str = "run.assessed";
     pub const APPROVAL_REQUESTED: &'static str = "approval.requested";
     pub const APPROVAL_DECIDED: &'static str = "approval.decided";
     pub const MESSAGE_CREATED: &'static str = "message.created";

@@ -15,9 +15,10 @@ use crate::approval::ApprovalStatus;
 use crate::conversation::{ChatRole, ConversationKind};
 use crate::delivery::DeliveryStatus;
 use crate::ids::{
-    ActionId, AgentId, ApprovalId, ArtifactId, ConversationId, DeliveryId, EpisodeId, FactId, FireId, IdeaId, JobId,
-    MessageId, ProjectId, RoutineId, RunId, ScheduleId,
+    ActionId, AgentId, ApprovalId, ArtifactId, AssessmentId, ConversationId, DeliveryId, EpisodeId, FactId, FireId,
+    IdeaId, JobId, MessageId, ProjectId, RoutineId, RunId, ScheduleId,
 };
+use crate::oversight::{AssessmentStatus, Intervention};
 use crate::project::{DocumentStatus, IdeaState, Phase, TaskState};
 use crate::run::{RunOutcome, RunStatus, StepKind};
 use crate::schedule::{FireOutcome, FireStatus};
@@ -288,6 +289,15 @@ pub enum NewEvent {
         project: ProjectId,
         tasks: Vec<String>,
     },
+    /// The guardian looked at a run's trajectory and decided an intervention.
+    RunAssessed {
+        run: RunId,
+        agent_id: AgentId,
+        assessment: AssessmentId,
+        alignment: f64,
+        intervention: Intervention,
+        status: AssessmentStatus,
+    },
 }
 
 /// Why a run is queued: to start (not before `run_at`), or to resume after
@@ -341,6 +351,7 @@ impl NewEvent {
             NewEvent::ProjectTaskChanged { .. } => EventKind::PROJECT_TASK_CHANGED,
             NewEvent::ProjectAgentFailed { .. } => EventKind::PROJECT_AGENT_FAILED,
             NewEvent::ProjectExecutionStarted { .. } => EventKind::PROJECT_EXECUTION_STARTED,
+            NewEvent::RunAssessed { .. } => EventKind::RUN_ASSESSED,
         }
     }
 
@@ -359,7 +370,8 @@ impl NewEvent {
             | NewEvent::RunStep { run, .. }
             | NewEvent::RunAwaitingApproval { run, .. }
             | NewEvent::RunCancelRequested { run, .. }
-            | NewEvent::RunFinished { run, .. } => (EventSubject::Run, run.get()),
+            | NewEvent::RunFinished { run, .. }
+            | NewEvent::RunAssessed { run, .. } => (EventSubject::Run, run.get()),
             NewEvent::ApprovalRequested { approval, .. }
             | NewEvent::ApprovalDecided { approval, .. }
             | NewEvent::ApprovalWithdrawn { approval, .. } => (EventSubject::Approval, approval.get()),
@@ -511,6 +523,10 @@ impl NewEvent {
                 json!({ "phase": phase.as_str(), "reason": reason })
             }
             NewEvent::ProjectExecutionStarted { tasks, .. } => json!({ "tasks": tasks }),
+            NewEvent::RunAssessed { agent_id, assessment, alignment, intervention, status, .. } => json!({
+                "agent_id": agent_id, "assessment": assessment, "alignment": alignment,
+                "intervention": intervention.as_str(), "status": status.as_str(),
+            }),
         }
     }
 }

@@ -408,3 +408,23 @@ fn project_and_idea_events_keep_their_fields() {
     assert_eq!(idea.subject(), (EventSubject::Idea, 5));
     assert_eq!(stored(&idea), r#"{"from":"refining","project_id":3,"to":"promoted"}"#);
 }
+
+#[test]
+fn a_run_assessment_records_the_score_and_what_was_decided() {
+    use crate::ids::AssessmentId;
+    use crate::oversight::{AssessmentStatus, Intervention};
+    let event = NewEvent::RunAssessed {
+        run: RunId(4),
+        agent_id: AgentId(2),
+        assessment: AssessmentId(9),
+        alignment: 0.25,
+        intervention: Intervention::Steer,
+        status: AssessmentStatus::Pending,
+    };
+    assert_eq!(event.kind(), "run.assessed");
+    assert_eq!(event.subject(), (EventSubject::Run, 4));
+    assert_eq!(
+        stored(&event),
+        r#"{"agent_id":2,"alignment":0.25,"assessment":9,"intervention":"steer","status":"pending"}"#
+    );
+}

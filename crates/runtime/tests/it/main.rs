@@ -16,6 +16,7 @@ mod memory_journey;
 mod memory_rerank;
 mod memory_tools;
 mod outbound;
+mod oversight;
 mod schedules;
 mod shell_agent;
 mod shell_tool;

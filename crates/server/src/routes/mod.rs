@@ -72,6 +72,7 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(runs::get_run))
         .routes(routes!(runs::cancel_run))
         .routes(routes!(runs::run_trace))
+        .routes(routes!(runs::run_assessments))
         .routes(routes!(artifacts::run_artifacts))
         .routes(routes!(artifacts::artifact_content))
         .routes(routes!(approvals::list_approvals))

@@ -23,6 +23,7 @@ mod metrics_snapshot;
 mod migrations;
 mod nodes;
 mod notifications;
+mod oversight;
 mod projects;
 mod properties;
 mod routines;

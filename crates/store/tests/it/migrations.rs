@@ -31,7 +31,8 @@ async fn a_fresh_database_gets_every_migration() {
             (12, "model_calls_in_flight".to_string()),
             (13, "nodes".to_string()),
             (14, "projects".to_string()),
-            (16, "project_agents".to_string())
+            (16, "project_agents".to_string()),
+            (18, "oversight".to_string())
         ]
     );
     store.close().await;
