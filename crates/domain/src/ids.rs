@@ -128,3 +128,7 @@ integer_id!(
     /// The guardian's assessment of a run's trajectory.
     AssessmentId
 );
+integer_id!(
+    /// A pair of work items flagged as duplicates.
+    DuplicateId
+);

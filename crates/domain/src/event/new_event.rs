@@ -15,9 +15,10 @@ use crate::approval::ApprovalStatus;
 use crate::conversation::{ChatRole, ConversationKind};
 use crate::delivery::DeliveryStatus;
 use crate::ids::{
-    ActionId, AgentId, ApprovalId, ArtifactId, AssessmentId, ConversationId, DeliveryId, EpisodeId, FactId, FireId,
-    IdeaId, JobId, MessageId, ProjectId, RoutineId, RunId, ScheduleId,
+    ActionId, AgentId, ApprovalId, ArtifactId, AssessmentId, ConversationId, DeliveryId, DuplicateId, EpisodeId,
+    FactId, FireId, IdeaId, JobId, MessageId, ProjectId, RoutineId, RunId, ScheduleId,
 };
+use crate::oversight::duplicates::{DuplicateKind, DuplicateStatus};
 use crate::oversight::{AssessmentStatus, Intervention};
 use crate::project::{DocumentStatus, IdeaState, Phase, TaskState};
 use crate::run::{RunOutcome, RunStatus, StepKind};
@@ -289,6 +290,19 @@ pub enum NewEvent {
         project: ProjectId,
         tasks: Vec<String>,
     },
+    /// Two open work items were flagged as duplicates, or a person decided
+    /// on the flag (merged or kept both). About the first action, or the
+    /// tasks' project.
+    DuplicateChanged {
+        duplicate: DuplicateId,
+        about: DuplicateAbout,
+        kind: DuplicateKind,
+        first: String,
+        second: String,
+        similarity: f64,
+        status: DuplicateStatus,
+        kept: Option<String>,
+    },
     /// The guardian looked at a run's trajectory and decided an intervention.
     RunAssessed {
         run: RunId,
@@ -298,6 +312,13 @@ pub enum NewEvent {
         intervention: Intervention,
         status: AssessmentStatus,
     },
+}
+
+/// What a duplicate flag's event is about.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum DuplicateAbout {
+    Action(ActionId),
+    Project(ProjectId),
 }
 
 /// Why a run is queued: to start (not before `run_at`), or to resume after
@@ -352,6 +373,8 @@ impl NewEvent {
             NewEvent::ProjectAgentFailed { .. } => EventKind::PROJECT_AGENT_FAILED,
             NewEvent::ProjectExecutionStarted { .. } => EventKind::PROJECT_EXECUTION_STARTED,
             NewEvent::RunAssessed { .. } => EventKind::RUN_ASSESSED,
+            NewEvent::DuplicateChanged { status: DuplicateStatus::Open, .. } => EventKind::DUPLICATE_FLAGGED,
+            NewEvent::DuplicateChanged { .. } => EventKind::DUPLICATE_DECIDED,
         }
     }
 
@@ -394,6 +417,12 @@ impl NewEvent {
             | NewEvent::ScheduleFireSettled { schedule, .. } => (EventSubject::Schedule, schedule.get()),
             NewEvent::IdeaCaptured { idea, .. } | NewEvent::IdeaUpdated { idea, .. } => {
                 (EventSubject::Idea, idea.get())
+            }
+            NewEvent::DuplicateChanged { about: DuplicateAbout::Action(action), .. } => {
+                (EventSubject::Action, action.get())
+            }
+            NewEvent::DuplicateChanged { about: DuplicateAbout::Project(project), .. } => {
+                (EventSubject::Project, project.get())
             }
             NewEvent::ProjectCreated { project, .. }
             | NewEvent::ProjectDocumentProposed { project, .. }
@@ -523,6 +552,10 @@ impl NewEvent {
                 json!({ "phase": phase.as_str(), "reason": reason })
             }
             NewEvent::ProjectExecutionStarted { tasks, .. } => json!({ "tasks": tasks }),
+            NewEvent::DuplicateChanged { duplicate, kind, first, second, similarity, status, kept, .. } => json!({
+                "duplicate": duplicate, "kind": kind.as_str(), "first": first, "second": second,
+                "similarity": similarity, "status": status.as_str(), "kept": kept,
+            }),
             NewEvent::RunAssessed { agent_id, assessment, alignment, intervention, status, .. } => json!({
                 "agent_id": agent_id, "assessment": assessment, "alignment": alignment,
                 "intervention": intervention.as_str(), "status": status.as_str(),

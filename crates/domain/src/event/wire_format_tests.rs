@@ -428,3 +428,26 @@ fn a_run_assessment_records_the_score_and_what_was_decided() {
         r#"{"agent_id":2,"alignment":0.25,"assessment":9,"intervention":"steer","status":"pending"}"#
     );
 }
+
+#[test]
+fn a_duplicate_flag_names_both_items_and_what_became_of_them() {
+    use crate::event::DuplicateAbout;
+    use crate::ids::DuplicateId;
+    use crate::oversight::duplicates::{DuplicateKind, DuplicateStatus};
+    let event = NewEvent::DuplicateChanged {
+        duplicate: DuplicateId(2),
+        about: DuplicateAbout::Action(ActionId(5)),
+        kind: DuplicateKind::Action,
+        first: "5".into(),
+        second: "8".into(),
+        similarity: 1.0,
+        status: DuplicateStatus::Merged,
+        kept: Some("5".into()),
+    };
+    assert_eq!(event.kind(), "duplicate.decided");
+    assert_eq!(event.subject(), (EventSubject::Action, 5));
+    assert_eq!(
+        stored(&event),
+        r#"{"duplicate":2,"first":"5","kept":"5","kind":"action","second":"8","similarity":1.0,"status":"merged"}"#
+    );
+}

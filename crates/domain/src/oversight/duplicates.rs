@@ -4,9 +4,69 @@
 //! character trigrams, which forgives word forms and typos; a pair scoring
 //! at or above `flag_at` is flagged, a pair between `ask_from` and
 //! `flag_at` is a close candidate a caller may settle with embeddings or a
-//! model call.
+//! model call (not done yet: only text flags are made).
 
 use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+
+use crate::ids::{DuplicateId, ProjectId, UserId};
+use crate::text_enum::text_enum;
+
+text_enum!(
+    /// What the flagged items are.
+    DuplicateKind, "kind", {
+        /// Two open actions (refs are action ids).
+        Action => "action",
+        /// Two pending tasks of one project (refs are task ids).
+        Task => "task",
+    }
+);
+
+text_enum!(
+    /// What a person made of a flag.
+    DuplicateStatus, "status", {
+        Open => "open",
+        /// One kept, the other dropped with a link to it.
+        Merged => "merged",
+        /// Both are kept: they only looked alike.
+        KeptBoth => "kept_both",
+    }
+);
+
+/// A pair to flag.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewDuplicate {
+    pub kind: DuplicateKind,
+    pub project_id: Option<ProjectId>,
+    pub first: String,
+    pub second: String,
+    pub first_title: String,
+    pub second_title: String,
+    pub similarity: f64,
+    /// How it was found: `text`.
+    pub method: String,
+}
+
+/// A flagged pair.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Duplicate {
+    pub id: DuplicateId,
+    pub user_id: UserId,
+    pub kind: DuplicateKind,
+    pub project_id: Option<ProjectId>,
+    pub first: String,
+    pub second: String,
+    pub first_title: String,
+    pub second_title: String,
+    pub similarity: f64,
+    pub method: String,
+    pub status: DuplicateStatus,
+    /// The ref kept by a merge.
+    pub kept: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
 
 /// Words that say nothing about what the work is.
 const STOP_WORDS: &[&str] = &[

@@ -225,3 +225,39 @@ async fn rejecting_the_guardians_pause_cancels_the_run() {
     assert_eq!(run.error.as_deref(), Some("stopped by a person after the guardian paused the run: it is lost"));
     assert_eq!(h.fake.requests().len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicate_actions_are_flagged_and_a_merge_dismisses_one_with_a_link() {
+    use steward_domain::oversight::duplicates::DuplicateStatus;
+    use steward_domain::{ActionMode, ActionPriority, ActionState, NewAction};
+    use steward_runtime::SharedClock;
+    use steward_runtime::usecases::UseCases;
+    let Setup { h, clock, .. } = setup().await;
+    let writer = h.agent(|_| {}).await;
+    let other = h.agent(|agent| agent.name = "Editor".into()).await;
+    let new = |agent: steward_domain::AgentId, title: &str| NewAction {
+        agent_id: agent,
+        title: title.into(),
+        description: String::new(),
+        priority: ActionPriority::Medium,
+        mode: ActionMode::Interactive,
+        scheduled_for: None,
+    };
+    let first = h.store.create_action(USER, new(writer.id, "Write the launch blog post")).await.unwrap();
+    let second = h.store.create_action(USER, new(other.id, "write launch blog-post")).await.unwrap();
+    h.store.create_action(USER, new(other.id, "Set up the CI pipeline")).await.unwrap();
+    let use_cases = UseCases::new(h.store.clone(), SharedClock::new(clock.clone()));
+
+    let flagged = use_cases.scan_duplicates(USER).await.unwrap();
+    assert_eq!(flagged.len(), 1, "{flagged:?}");
+    assert_eq!((flagged[0].first.clone(), flagged[0].second.clone()), (first.id.to_string(), second.id.to_string()));
+    assert!(use_cases.scan_duplicates(USER).await.unwrap().is_empty(), "flagged once");
+
+    let merged = use_cases.decide_duplicate(USER, flagged[0].id, Some(first.id.to_string())).await.unwrap();
+    assert_eq!(merged.status, DuplicateStatus::Merged);
+    let dropped = h.store.get_action(USER, second.id).await.unwrap();
+    assert_eq!(dropped.state, ActionState::Dismissed);
+    assert_eq!(dropped.state_reason, Some(format!("duplicate of action {}", first.id)));
+    assert_eq!(h.store.get_action(USER, first.id).await.unwrap().state, ActionState::Draft);
+    assert_eq!(h.fake.requests().len(), 0, "text similarity needs no model");
+}

@@ -67,7 +67,10 @@ pub use jobs::{
 };
 pub use models::{ModelBody, ModelsResponse, PriceBody, ProviderBody};
 pub use nodes::{NodeListResponse, NodeResponse};
-pub use oversight::{AssessmentListResponse, AssessmentResponse};
+pub use oversight::{
+    AssessmentListResponse, AssessmentResponse, DuplicateListQuery, DuplicateListResponse, DuplicateResponse,
+    MergeDuplicateRequest,
+};
 pub use routines::{
     CreateRoutineRequest, MissingSource, ReplayRequest, RepoBody, RoutineFireListResponse, RoutineFireResponse,
     RoutineListResponse, RoutinePreviewResponse, RoutineResponse, RunRoutineRequest, RunRoutineResponse,

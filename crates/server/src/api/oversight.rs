@@ -1,11 +1,13 @@
-//! The guardian's assessments on the wire (`GET /api/v1/runs/{id}/assessments`,
-//! and `oversight` in a run's trace).
+//! Oversight on the wire: the guardian's assessments
+//! (`GET /api/v1/runs/{id}/assessments`, and `oversight` in a run's trace)
+//! and flags of duplicate work (`/api/v1/duplicates`).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use steward_domain::oversight::Assessment;
-use steward_domain::{AgentId, AssessmentId, RunId};
-use utoipa::ToSchema;
+use steward_domain::oversight::duplicates::Duplicate;
+use steward_domain::{AgentId, AssessmentId, DuplicateId, ProjectId, RunId};
+use utoipa::{IntoParams, ToSchema};
 
 /// One look of the guardian at a run: the score, what the model
 /// recommended, what the policy made of it and where that is, and what the
@@ -75,4 +77,71 @@ impl From<Assessment> for AssessmentResponse {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct AssessmentListResponse {
     pub assessments: Vec<AssessmentResponse>,
+}
+
+/// Two open work items that say the same thing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DuplicateResponse {
+    #[schema(value_type = i64)]
+    pub id: DuplicateId,
+    /// `action` (refs are action ids) or `task` (refs are `PROJECT/TASK`).
+    pub kind: String,
+    #[schema(value_type = Option<i64>)]
+    pub project_id: Option<ProjectId>,
+    pub first: String,
+    pub second: String,
+    pub first_title: String,
+    pub second_title: String,
+    /// 0..1, by words and character trigrams.
+    pub similarity: f64,
+    /// How it was found: `text`.
+    pub method: String,
+    /// `open`, `merged` (one kept, the other dismissed with a link) or `kept_both`.
+    pub status: String,
+    /// The ref a merge kept.
+    pub kept: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+impl From<Duplicate> for DuplicateResponse {
+    fn from(duplicate: Duplicate) -> Self {
+        DuplicateResponse {
+            id: duplicate.id,
+            kind: duplicate.kind.as_str().to_string(),
+            project_id: duplicate.project_id,
+            first: duplicate.first,
+            second: duplicate.second,
+            first_title: duplicate.first_title,
+            second_title: duplicate.second_title,
+            similarity: duplicate.similarity,
+            method: duplicate.method,
+            status: duplicate.status.as_str().to_string(),
+            kept: duplicate.kept,
+            created_at: duplicate.created_at,
+            decided_at: duplicate.decided_at,
+        }
+    }
+}
+
+/// Flags, newest first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DuplicateListResponse {
+    pub duplicates: Vec<DuplicateResponse>,
+}
+
+/// Which flags `GET /duplicates` lists.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DuplicateListQuery {
+    /// `open`, `merged` or `kept_both`; every flag when left out.
+    pub status: Option<String>,
+}
+
+/// A merge: which of the two items stays.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeDuplicateRequest {
+    /// The flag's `first` or `second`; the other action is dismissed.
+    pub keep: String,
 }

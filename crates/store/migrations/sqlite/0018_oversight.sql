@@ -30,3 +30,26 @@ CREATE TABLE run_assessments (
 
 CREATE INDEX run_assessments_by_run ON run_assessments (run_id, id);
 CREATE INDEX run_assessments_by_user_time ON run_assessments (user_id, created_at);
+
+-- Open work items that say the same thing (two actions, or two tasks of a
+-- project), found by text similarity, and what a person made of each
+-- pair: merged (one kept, the other dropped with a link) or both kept.
+CREATE TABLE duplicates (
+    id            INTEGER PRIMARY KEY,
+    user_id       INTEGER NOT NULL REFERENCES users (id),
+    kind          TEXT NOT NULL CHECK (kind IN ('action', 'task')),
+    project_id    INTEGER REFERENCES projects (id),
+    -- Action ids, or a project's task ids; first < second as text.
+    first_ref     TEXT NOT NULL,
+    second_ref    TEXT NOT NULL,
+    first_title   TEXT NOT NULL,
+    second_title  TEXT NOT NULL,
+    similarity    REAL NOT NULL,
+    method        TEXT NOT NULL,
+    status        TEXT NOT NULL CHECK (status IN ('open', 'merged', 'kept_both')),
+    kept_ref      TEXT,
+    created_at    INTEGER NOT NULL,
+    decided_at    INTEGER
+);
+
+CREATE UNIQUE INDEX duplicates_once ON duplicates (user_id, kind, first_ref, second_ref);

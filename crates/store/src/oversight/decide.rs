@@ -1,13 +1,16 @@
 //! The guardian's records decided once for both databases: what a new
 //! assessment must hold, its event, and which interventions a run's loop
-//! takes at its next model call.
+//! takes at its next model call; what a person's decision on a duplicate
+//! flag records.
 
+use steward_domain::event::DuplicateAbout;
+use steward_domain::oversight::duplicates::{Duplicate, DuplicateKind, DuplicateStatus};
 use steward_domain::oversight::{Assessment, AssessmentStatus, Intervention, NewAssessment};
 use steward_domain::validation::check_text;
-use steward_domain::{NewEvent, Run, RunStatus};
+use steward_domain::{ActionId, NewEvent, Run, RunStatus};
 
 use crate::runs::decide::run_is_finished;
-use crate::{Result, StoreError};
+use crate::{ConflictKind, Result, StoreError};
 
 /// Checks an assessment before it is stored: a score in 0..=1, a model
 /// named, texts within bounds, and a run still working.
@@ -52,4 +55,42 @@ pub(crate) fn deliverable(assessment: &Assessment) -> bool {
 /// Whether `assessment` was delivered to the run earlier.
 pub(crate) fn delivered(assessment: &Assessment) -> bool {
     assessment.status == AssessmentStatus::Delivered && assessment.delivered_before_step.is_some()
+}
+
+/// A person's decision on `duplicate`: keep `kept` (merge) or both (`None`).
+/// Refused unless the flag is open, or when `kept` names neither item.
+pub(crate) fn decide_duplicate(duplicate: &Duplicate, kept: Option<&str>) -> Result<DuplicateStatus> {
+    if duplicate.status != DuplicateStatus::Open {
+        return Err(StoreError::conflict(
+            ConflictKind::IllegalTransition,
+            None,
+            format!("duplicate {} is already {}; a decision cannot be changed", duplicate.id, duplicate.status),
+        ));
+    }
+    match kept {
+        None => Ok(DuplicateStatus::KeptBoth),
+        Some(kept) if kept == duplicate.first || kept == duplicate.second => Ok(DuplicateStatus::Merged),
+        Some(kept) => Err(StoreError::invalid(
+            "keep",
+            format!("{kept:?} is neither {:?} nor {:?}", duplicate.first, duplicate.second),
+        )),
+    }
+}
+
+/// The event recording `duplicate` as it is now.
+pub(crate) fn duplicate_event(duplicate: &Duplicate) -> NewEvent {
+    let about = match (duplicate.kind, duplicate.project_id) {
+        (DuplicateKind::Task, Some(project)) => DuplicateAbout::Project(project),
+        _ => DuplicateAbout::Action(ActionId(duplicate.first.parse().unwrap_or(0))),
+    };
+    NewEvent::DuplicateChanged {
+        duplicate: duplicate.id,
+        about,
+        kind: duplicate.kind,
+        first: duplicate.first.clone(),
+        second: duplicate.second.clone(),
+        similarity: duplicate.similarity,
+        status: duplicate.status,
+        kept: duplicate.kept.clone(),
+    }
 }

@@ -3,7 +3,8 @@
 //! at with the progress its last look saw, and the hand-over of pending
 //! interventions to the run's own loop, which puts them in the
 //! conversation at its next model call (`deliver_interventions`); and what
-//! agents' liveness is read from.
+//! agents' liveness is read from; flags of duplicate work and a person's
+//! decision on each.
 
 mod decide;
 pub(crate) mod postgres;
@@ -13,8 +14,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
+use steward_domain::oversight::duplicates::{Duplicate, DuplicateStatus, NewDuplicate};
 use steward_domain::oversight::{Assessment, LivenessFacts, NewAssessment, Progress};
-use steward_domain::{AgentId, Run, RunId, UserId};
+use steward_domain::{AgentId, DuplicateId, Run, RunId, UserId};
 
 use crate::Result;
 
@@ -56,4 +58,18 @@ pub trait OversightStore {
     /// running runs with their jobs' leases, and its latest finished run.
     /// Agents without runs are left out (they are idle).
     async fn liveness_facts(&self, user: UserId) -> Result<BTreeMap<AgentId, LivenessFacts>>;
+
+    /// Flags pairs of duplicate work, each pair once (a pair flagged
+    /// before, whatever its status, is left as it is); returns the new
+    /// flags, each with event `duplicate.flagged`.
+    async fn flag_duplicates(&self, user: UserId, pairs: Vec<NewDuplicate>) -> Result<Vec<Duplicate>>;
+
+    /// The user's flags, newest first, of one status or all.
+    async fn list_duplicates(&self, user: UserId, status: Option<DuplicateStatus>) -> Result<Vec<Duplicate>>;
+
+    async fn get_duplicate(&self, user: UserId, id: DuplicateId) -> Result<Duplicate>;
+
+    /// Records a person's decision on an open flag: `kept` (one of its two
+    /// refs) for a merge, `None` to keep both; event `duplicate.decided`.
+    async fn decide_duplicate(&self, user: UserId, id: DuplicateId, kept: Option<String>) -> Result<Duplicate>;
 }

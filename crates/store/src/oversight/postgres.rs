@@ -8,8 +8,9 @@ use sqlx::Row;
 use sqlx::postgres::{PgConnection, PgRow};
 use std::collections::BTreeMap;
 
+use steward_domain::oversight::duplicates::{Duplicate, DuplicateStatus, NewDuplicate};
 use steward_domain::oversight::{Assessment, AssessmentStatus, LivenessFacts, NewAssessment, Progress, WorkingRun};
-use steward_domain::{AgentId, AssessmentId, RunId, RunOutcome, UserId};
+use steward_domain::{AgentId, AssessmentId, DuplicateId, ProjectId, RunId, RunOutcome, UserId};
 
 use crate::oversight::{DeliveredInterventions, GuardianCandidate, OversightStore, decide};
 use crate::postgres::PostgresStore;
@@ -17,7 +18,7 @@ use crate::postgres::rows::parsed;
 use crate::postgres::runtime_rows::{self, run_columns};
 use crate::postgres::transaction::{Begin, TransactionResult};
 use crate::runs::postgres::load_for_worker;
-use crate::{Result, StoreError};
+use crate::{Entity, Result, StoreError};
 
 macro_rules! assessment_columns {
     () => {
@@ -126,8 +127,145 @@ async fn deliver(
     Ok(delivered)
 }
 
+macro_rules! duplicate_columns {
+    () => {
+        "id, user_id, kind, project_id, first_ref, second_ref, first_title, second_title, similarity, method, \
+         status, kept_ref, created_at, decided_at"
+    };
+}
+
+fn duplicate(row: &PgRow) -> Result<Duplicate, sqlx::Error> {
+    Ok(Duplicate {
+        id: DuplicateId(row.try_get(0)?),
+        user_id: UserId(row.try_get(1)?),
+        kind: parsed(row, 2)?,
+        project_id: row.try_get::<Option<i64>, _>(3)?.map(ProjectId),
+        first: row.try_get(4)?,
+        second: row.try_get(5)?,
+        first_title: row.try_get(6)?,
+        second_title: row.try_get(7)?,
+        similarity: row.try_get(8)?,
+        method: row.try_get(9)?,
+        status: parsed(row, 10)?,
+        kept: row.try_get(11)?,
+        created_at: row.try_get(12)?,
+        decided_at: row.try_get(13)?,
+    })
+}
+
+async fn load_duplicate(
+    connection: &mut PgConnection,
+    user: UserId,
+    id: DuplicateId,
+    lock: bool,
+) -> TransactionResult<Duplicate> {
+    let query = if lock {
+        concat!("SELECT ", duplicate_columns!(), " FROM duplicates WHERE id = $1 AND user_id = $2 FOR UPDATE")
+    } else {
+        concat!("SELECT ", duplicate_columns!(), " FROM duplicates WHERE id = $1 AND user_id = $2")
+    };
+    let row = sqlx::query(query).bind(id.get()).bind(user.get()).fetch_optional(connection).await?;
+    Ok(duplicate(&row.ok_or_else(|| StoreError::not_found(Entity::Duplicate, id))?)?)
+}
+
+async fn flag(
+    transaction: &mut crate::postgres::transaction::Transaction,
+    user: UserId,
+    pairs: &[NewDuplicate],
+    now: DateTime<Utc>,
+) -> TransactionResult<Vec<Duplicate>> {
+    let mut flagged = Vec::new();
+    for pair in pairs {
+        let row = sqlx::query(concat!(
+            "INSERT INTO duplicates (user_id, kind, project_id, first_ref, second_ref, first_title, second_title, \
+                 similarity, method, status, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', $10) \
+             ON CONFLICT (user_id, kind, first_ref, second_ref) DO NOTHING RETURNING ",
+            duplicate_columns!()
+        ))
+        .bind(user.get())
+        .bind(pair.kind.as_str())
+        .bind(pair.project_id.map(ProjectId::get))
+        .bind(&pair.first)
+        .bind(&pair.second)
+        .bind(&pair.first_title)
+        .bind(&pair.second_title)
+        .bind(pair.similarity)
+        .bind(&pair.method)
+        .bind(now)
+        .fetch_optional(transaction.connection())
+        .await?;
+        if let Some(row) = row {
+            let stored = duplicate(&row)?;
+            transaction.record(user, now, decide::duplicate_event(&stored));
+            flagged.push(stored);
+        }
+    }
+    Ok(flagged)
+}
+
+async fn decide_one(
+    transaction: &mut crate::postgres::transaction::Transaction,
+    user: UserId,
+    id: DuplicateId,
+    kept: Option<&str>,
+    now: DateTime<Utc>,
+) -> TransactionResult<Duplicate> {
+    let current = load_duplicate(transaction.connection(), user, id, true).await?;
+    let status = decide::decide_duplicate(&current, kept)?;
+    let row = sqlx::query(concat!(
+        "UPDATE duplicates SET status = $1, kept_ref = $2, decided_at = $3 WHERE id = $4 RETURNING ",
+        duplicate_columns!()
+    ))
+    .bind(status.as_str())
+    .bind(kept)
+    .bind(now)
+    .bind(id.get())
+    .fetch_one(transaction.connection())
+    .await?;
+    let stored = duplicate(&row)?;
+    transaction.record(user, now, decide::duplicate_event(&stored));
+    Ok(stored)
+}
+
 #[async_trait]
 impl OversightStore for PostgresStore {
+    async fn flag_duplicates(&self, user: UserId, pairs: Vec<NewDuplicate>) -> Result<Vec<Duplicate>> {
+        let now = self.now();
+        self.write(Begin::Plain, |transaction| {
+            let pairs = pairs.clone();
+            Box::pin(async move { flag(transaction, user, &pairs, now).await })
+        })
+        .await
+    }
+
+    async fn list_duplicates(&self, user: UserId, status: Option<DuplicateStatus>) -> Result<Vec<Duplicate>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            duplicate_columns!(),
+            " FROM duplicates WHERE user_id = $1 AND ($2::text IS NULL OR status = $2) ORDER BY id DESC"
+        ))
+        .bind(user.get())
+        .bind(status.map(DuplicateStatus::as_str))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(duplicate).collect::<Result<_, sqlx::Error>>()?)
+    }
+
+    async fn get_duplicate(&self, user: UserId, id: DuplicateId) -> Result<Duplicate> {
+        let mut connection = self.pool.acquire().await?;
+        load_duplicate(&mut connection, user, id, false).await.map_err(|error| error.into_store_error())
+    }
+
+    async fn decide_duplicate(&self, user: UserId, id: DuplicateId, kept: Option<String>) -> Result<Duplicate> {
+        let now = self.now();
+        self.write(Begin::Plain, |transaction| {
+            let kept = kept.clone();
+            Box::pin(async move { decide_one(transaction, user, id, kept.as_deref(), now).await })
+        })
+        .await
+    }
+
     async fn liveness_facts(&self, user: UserId) -> Result<BTreeMap<AgentId, LivenessFacts>> {
         let mut facts: BTreeMap<AgentId, LivenessFacts> = BTreeMap::new();
         let running: Vec<(i64, Option<DateTime<Utc>>, DateTime<Utc>)> = sqlx::query_as(

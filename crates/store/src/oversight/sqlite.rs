@@ -5,10 +5,10 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use std::collections::BTreeMap;
 
+use steward_domain::oversight::duplicates::{Duplicate, DuplicateStatus, NewDuplicate};
 use steward_domain::oversight::{Assessment, AssessmentStatus, LivenessFacts, NewAssessment, Progress, WorkingRun};
-use steward_domain::{AgentId, AssessmentId, RunId, RunOutcome, UserId};
+use steward_domain::{AgentId, AssessmentId, DuplicateId, ProjectId, RunId, RunOutcome, UserId};
 
-use crate::Result;
 use crate::events::sqlite::append;
 use crate::oversight::{DeliveredInterventions, GuardianCandidate, OversightStore, decide};
 use crate::runs::sqlite::load_for_worker;
@@ -16,6 +16,7 @@ use crate::sqlite::SqliteStore;
 use crate::sqlite::connection::{from_micros, to_micros};
 use crate::sqlite::rows::parsed;
 use crate::sqlite::runtime_rows::{self, RUN_COLUMNS};
+use crate::{Entity, Result, StoreError};
 
 const COLUMNS: &str = "id, user_id, run_id, agent_id, steps_seen, tokens_seen, alignment, drift_reason, recommended, \
      intervention, status, message, needs_person, model, input_tokens, output_tokens, cost_usd, \
@@ -178,8 +179,126 @@ fn liveness_facts(connection: &Connection, user: UserId) -> Result<BTreeMap<Agen
     Ok(facts)
 }
 
+const DUPLICATE_COLUMNS: &str = "id, user_id, kind, project_id, first_ref, second_ref, first_title, second_title, \
+     similarity, method, status, kept_ref, created_at, decided_at";
+
+fn duplicate(row: &Row<'_>) -> rusqlite::Result<Duplicate> {
+    Ok(Duplicate {
+        id: DuplicateId(row.get(0)?),
+        user_id: UserId(row.get(1)?),
+        kind: parsed(row, 2)?,
+        project_id: row.get::<_, Option<i64>>(3)?.map(ProjectId),
+        first: row.get(4)?,
+        second: row.get(5)?,
+        first_title: row.get(6)?,
+        second_title: row.get(7)?,
+        similarity: row.get(8)?,
+        method: row.get(9)?,
+        status: parsed(row, 10)?,
+        kept: row.get(11)?,
+        created_at: from_micros(row.get(12)?),
+        decided_at: row.get::<_, Option<i64>>(13)?.map(from_micros),
+    })
+}
+
+fn load_duplicate(connection: &Connection, user: UserId, id: DuplicateId) -> Result<Duplicate> {
+    connection
+        .query_row(
+            &format!("SELECT {DUPLICATE_COLUMNS} FROM duplicates WHERE id = ?1 AND user_id = ?2"),
+            params![id.get(), user.get()],
+            duplicate,
+        )
+        .optional()?
+        .ok_or_else(|| StoreError::not_found(Entity::Duplicate, id))
+}
+
+fn flag(
+    connection: &Connection,
+    effects: &mut crate::sqlite::writer::Effects,
+    user: UserId,
+    pairs: Vec<NewDuplicate>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Duplicate>> {
+    let mut flagged = Vec::new();
+    for pair in pairs {
+        let id: Option<i64> = connection
+            .query_row(
+                "INSERT INTO duplicates (user_id, kind, project_id, first_ref, second_ref, first_title, second_title, \
+                     similarity, method, status, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'open', ?10) \
+                 ON CONFLICT (user_id, kind, first_ref, second_ref) DO NOTHING RETURNING id",
+                params![
+                    user.get(),
+                    pair.kind.as_str(),
+                    pair.project_id.map(ProjectId::get),
+                    pair.first,
+                    pair.second,
+                    pair.first_title,
+                    pair.second_title,
+                    pair.similarity,
+                    pair.method,
+                    to_micros(now),
+                ],
+                |row| row.get(0),
+            )
+            .optional()?;
+        if let Some(id) = id {
+            let stored = load_duplicate(connection, user, DuplicateId(id))?;
+            append(connection, effects, user, now, decide::duplicate_event(&stored))?;
+            flagged.push(stored);
+        }
+    }
+    Ok(flagged)
+}
+
+fn decide_one(
+    connection: &Connection,
+    effects: &mut crate::sqlite::writer::Effects,
+    user: UserId,
+    id: DuplicateId,
+    kept: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<Duplicate> {
+    let current = load_duplicate(connection, user, id)?;
+    let status = decide::decide_duplicate(&current, kept.as_deref())?;
+    connection.execute(
+        "UPDATE duplicates SET status = ?1, kept_ref = ?2, decided_at = ?3 WHERE id = ?4",
+        params![status.as_str(), kept, to_micros(now), id.get()],
+    )?;
+    let stored = load_duplicate(connection, user, id)?;
+    append(connection, effects, user, now, decide::duplicate_event(&stored))?;
+    Ok(stored)
+}
+
 #[async_trait]
 impl OversightStore for SqliteStore {
+    async fn flag_duplicates(&self, user: UserId, pairs: Vec<NewDuplicate>) -> Result<Vec<Duplicate>> {
+        let now = self.now();
+        self.writer.write(move |connection, effects| flag(connection, effects, user, pairs, now)).await
+    }
+
+    async fn list_duplicates(&self, user: UserId, status: Option<DuplicateStatus>) -> Result<Vec<Duplicate>> {
+        self.readers
+            .read(move |connection| {
+                let mut statement = connection.prepare_cached(&format!(
+                    "SELECT {DUPLICATE_COLUMNS} FROM duplicates WHERE user_id = ?1 AND (?2 IS NULL OR status = ?2) \
+                     ORDER BY id DESC"
+                ))?;
+                let rows = statement.query_map(params![user.get(), status.map(DuplicateStatus::as_str)], duplicate)?;
+                Ok(rows.collect::<rusqlite::Result<_>>()?)
+            })
+            .await
+    }
+
+    async fn get_duplicate(&self, user: UserId, id: DuplicateId) -> Result<Duplicate> {
+        self.readers.read(move |connection| load_duplicate(connection, user, id)).await
+    }
+
+    async fn decide_duplicate(&self, user: UserId, id: DuplicateId, kept: Option<String>) -> Result<Duplicate> {
+        let now = self.now();
+        self.writer.write(move |connection, effects| decide_one(connection, effects, user, id, kept, now)).await
+    }
+
     async fn liveness_facts(&self, user: UserId) -> Result<BTreeMap<AgentId, LivenessFacts>> {
         self.readers.read(move |connection| liveness_facts(connection, user)).await
     }

@@ -3,6 +3,7 @@
 //! to the run's loop once, oversight's cost apart from the runs' own, and
 //! what agents' liveness is read from.
 
+use steward_domain::oversight::duplicates::{DuplicateKind, DuplicateStatus, NewDuplicate};
 use steward_domain::oversight::{
     AssessmentStatus, GuardianPolicy, GuardianVerdict, Intervention, Liveness, NewAssessment, Progress, STUCK_AFTER,
     apply_policy, liveness,
@@ -142,7 +143,50 @@ async fn liveness_is_read_from_running_runs_leases_and_the_last_outcome(t: TestS
     assert_eq!(liveness(&facts[&writer], t.clock.now(), STUCK_AFTER).0, Liveness::Failed);
 }
 
+fn pair(first: &str, second: &str) -> NewDuplicate {
+    NewDuplicate {
+        kind: DuplicateKind::Action,
+        project_id: None,
+        first: first.into(),
+        second: second.into(),
+        first_title: format!("Write post {first}"),
+        second_title: format!("Write post {second}"),
+        similarity: 0.9,
+        method: "text".into(),
+    }
+}
+
+async fn duplicates_are_flagged_once_and_decided_once(t: TestStore) {
+    let store = t.store.as_ref();
+    let flagged = store.flag_duplicates(USER, vec![pair("1", "2"), pair("3", "4")]).await.unwrap();
+    assert_eq!(flagged.len(), 2);
+    assert_eq!((flagged[0].status, flagged[0].kept.as_deref()), (DuplicateStatus::Open, None));
+    let again = store.flag_duplicates(USER, vec![pair("1", "2")]).await.unwrap();
+    assert!(again.is_empty(), "a pair is flagged once");
+    let open = store.list_duplicates(USER, Some(DuplicateStatus::Open)).await.unwrap();
+    assert_eq!(open.iter().map(|d| d.first.as_str()).collect::<Vec<_>>(), ["3", "1"], "newest first");
+
+    let id = flagged[0].id;
+    let refused = store.decide_duplicate(USER, id, Some("9".into())).await.unwrap_err();
+    assert!(matches!(&refused, StoreError::Invalid(error) if error.field == "keep"), "{refused:?}");
+    let merged = store.decide_duplicate(USER, id, Some("1".into())).await.unwrap();
+    assert_eq!(
+        (merged.status, merged.kept.as_deref(), merged.decided_at),
+        (DuplicateStatus::Merged, Some("1"), Some(t.clock.now()))
+    );
+    let twice = store.decide_duplicate(USER, id, None).await.unwrap_err();
+    assert!(matches!(twice, StoreError::Conflict { .. }), "{twice:?}");
+    let kept = store.decide_duplicate(USER, flagged[1].id, None).await.unwrap();
+    assert_eq!(kept.status, DuplicateStatus::KeptBoth);
+    assert!(store.list_duplicates(USER, Some(DuplicateStatus::Open)).await.unwrap().is_empty());
+    assert_eq!(store.list_duplicates(USER, None).await.unwrap().len(), 2);
+    assert!(matches!(store.get_duplicate(UserId(999), id).await, Err(StoreError::NotFound { .. })));
+    let kinds = event_kinds(store, EventSubject::Action, 1).await;
+    assert_eq!(kinds, ["duplicate.flagged", "duplicate.decided"]);
+}
+
 store_tests!(
+    duplicates_are_flagged_once_and_decided_once,
     assessments_are_recorded_delivered_once_and_costed_as_oversight,
     an_alignment_outside_zero_to_one_is_refused,
     liveness_is_read_from_running_runs_leases_and_the_last_outcome,
