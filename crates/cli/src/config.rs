@@ -281,7 +281,7 @@ pub struct Overrides {
 }
 
 /// Top-level keys that are tables.
-const TABLE_KEYS: &[&str] = &["workers", "queues", "server", "tools", "agents", "memory", "telemetry"];
+const TABLE_KEYS: &[&str] = &["workers", "queues", "server", "tools", "agents", "memory", "telemetry", "oversight"];
 
 /// Top-level keys; environment variables `STEWARD_<KEY>` (nested with `__`,
 /// e.g. `STEWARD_WORKERS__CONCURRENCY`) only count for these, so unrelated
@@ -301,6 +301,7 @@ const KEYS: &[&str] = &[
     "agents",
     "memory",
     "telemetry",
+    "oversight",
 ];
 
 /// Keys whose environment variable holds a comma-separated list:
