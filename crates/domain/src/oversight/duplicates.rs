@@ -4,7 +4,8 @@
 //! character trigrams, which forgives word forms and typos; a pair scoring
 //! at or above `flag_at` is flagged, a pair between `ask_from` and
 //! `flag_at` is a close candidate a caller may settle with embeddings or a
-//! model call (not done yet: only text flags are made).
+//! model call (the runtime's scan asks the default model; embeddings are
+//! not used yet).
 
 use std::collections::BTreeSet;
 

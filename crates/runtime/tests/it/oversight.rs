@@ -261,3 +261,35 @@ async fn duplicate_actions_are_flagged_and_a_merge_dismisses_one_with_a_link() {
     assert_eq!(h.store.get_action(USER, first.id).await.unwrap().state, ActionState::Draft);
     assert_eq!(h.fake.requests().len(), 0, "text similarity needs no model");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_close_candidate_is_flagged_only_when_the_model_says_it_is_the_same_work() {
+    use steward_domain::{ActionMode, ActionPriority, NewAction};
+    use steward_runtime::SharedClock;
+    use steward_runtime::usecases::UseCases;
+    let Setup { h, clock, .. } = setup().await;
+    let writer = h.agent(|_| {}).await;
+    let new = |title: &str| NewAction {
+        agent_id: writer.id,
+        title: title.into(),
+        description: String::new(),
+        priority: ActionPriority::Medium,
+        mode: ActionMode::Interactive,
+        scheduled_for: None,
+    };
+    // Alike by text, but not enough to flag without asking.
+    h.store.create_action(USER, new("Write the launch blog post")).await.unwrap();
+    h.store.create_action(USER, new("Writing the launch blog posts")).await.unwrap();
+    let use_cases =
+        UseCases::new(h.store.clone(), SharedClock::new(clock.clone())).with_agents(Some(h.runtime.clone()));
+    h.fake.push(Reply::tool_call(STRUCTURED, &json!({ "same": true })));
+    let flagged = use_cases.scan_duplicates(USER).await.unwrap();
+    assert_eq!(flagged.len(), 1, "{flagged:?}");
+    assert_eq!(flagged[0].method, "model");
+    assert!(flagged[0].similarity < 0.75, "{}", flagged[0].similarity);
+    assert_eq!(h.fake.requests().len(), 1);
+    assert!(h.fake.requests()[0].body.to_string().contains("Writing the launch blog posts"));
+    // Flagged pairs are not asked about again.
+    assert!(use_cases.scan_duplicates(USER).await.unwrap().is_empty());
+    assert_eq!(h.fake.requests().len(), 1);
+}
