@@ -18,7 +18,7 @@ use steward_domain::oversight::{
 use steward_domain::project::Phase;
 use steward_domain::{Run, RunStatus};
 use steward_llm::{ChatModel, ChatRequest, LlmError, StructuredOptions, complete_typed};
-use steward_store::{Store, StoreError};
+use steward_store::{ConflictKind, Store, StoreError};
 use tokio_util::sync::CancellationToken;
 
 use super::config::GuardianSettings;
@@ -133,6 +133,8 @@ impl Guardian {
             }
             match self.look(run, current).await {
                 Ok(_) => report.looked += 1,
+                // Another node looked at the same progress first; its look stands.
+                Err(GuardianError::Store(StoreError::Conflict { kind: ConflictKind::Stale, .. })) => report.idle += 1,
                 Err(error) => {
                     tracing::warn!(run = %run.id, %error, "the guardian could not assess a run");
                     report.failed += 1;

@@ -5,7 +5,7 @@
 
 use steward_domain::event::DuplicateAbout;
 use steward_domain::oversight::duplicates::{Duplicate, DuplicateKind, DuplicateStatus};
-use steward_domain::oversight::{Assessment, AssessmentStatus, Intervention, NewAssessment};
+use steward_domain::oversight::{Assessment, AssessmentStatus, Intervention, NewAssessment, Progress};
 use steward_domain::validation::check_text;
 use steward_domain::{ActionId, NewEvent, Run, RunStatus};
 
@@ -13,10 +13,20 @@ use crate::runs::decide::run_is_finished;
 use crate::{ConflictKind, Result, StoreError};
 
 /// Checks an assessment before it is stored: a score in 0..=1, a model
-/// named, texts within bounds, and a run still working.
-pub(crate) fn check_new(run: &Run, new: &NewAssessment) -> Result<()> {
+/// named, texts within bounds, a run still working, and not assessed at
+/// this progress already (`last_seen`: its latest assessment's) — on
+/// PostgreSQL two nodes' guardians may look at one run at once, and only
+/// the first look's intervention stands.
+pub(crate) fn check_new(run: &Run, new: &NewAssessment, last_seen: Option<Progress>) -> Result<()> {
     if run.status == RunStatus::Finished {
         return Err(run_is_finished(run.id, run.outcome));
+    }
+    if last_seen == Some(new.progress) {
+        return Err(StoreError::conflict(
+            ConflictKind::Stale,
+            None,
+            format!("run {} was already assessed at step {}", run.id, new.progress.steps),
+        ));
     }
     if !(0.0..=1.0).contains(&new.verdict.alignment) {
         return Err(StoreError::invalid(

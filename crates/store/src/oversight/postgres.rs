@@ -70,7 +70,18 @@ async fn record(
     now: DateTime<Utc>,
 ) -> TransactionResult<Assessment> {
     let run = load_for_worker(transaction.connection(), new.run_id).await?;
-    decide::check_new(&run, new)?;
+    // The run's row is locked: a concurrent look at the same run waits here.
+    let last: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT steps_seen, tokens_seen FROM run_assessments WHERE run_id = $1 ORDER BY id DESC LIMIT 1",
+    )
+    .bind(run.id.get())
+    .fetch_optional(transaction.connection())
+    .await?;
+    let last_seen = last.map(|(steps, tokens)| Progress {
+        steps: u32::try_from(steps).unwrap_or(u32::MAX),
+        tokens: u64::try_from(tokens).unwrap_or(0),
+    });
+    decide::check_new(&run, new, last_seen)?;
     let row = sqlx::query(concat!(
         "INSERT INTO run_assessments (user_id, run_id, agent_id, steps_seen, tokens_seen, alignment, drift_reason, \
              recommended, intervention, status, message, needs_person, model, input_tokens, output_tokens, cost_usd, \

@@ -92,7 +92,19 @@ fn record(
     now: DateTime<Utc>,
 ) -> Result<Assessment> {
     let run = load_for_worker(connection, new.run_id)?;
-    decide::check_new(&run, &new)?;
+    let last_seen = connection
+        .query_row(
+            "SELECT steps_seen, tokens_seen FROM run_assessments WHERE run_id = ?1 ORDER BY id DESC LIMIT 1",
+            params![run.id.get()],
+            |row| {
+                Ok(Progress {
+                    steps: u32::try_from(row.get::<_, i64>(0)?).unwrap_or(u32::MAX),
+                    tokens: u64::try_from(row.get::<_, i64>(1)?).unwrap_or(0),
+                })
+            },
+        )
+        .optional()?;
+    decide::check_new(&run, &new, last_seen)?;
     let id: i64 = connection.query_row(
         "INSERT INTO run_assessments (user_id, run_id, agent_id, steps_seen, tokens_seen, alignment, drift_reason, \
              recommended, intervention, status, message, needs_person, model, input_tokens, output_tokens, cost_usd, \

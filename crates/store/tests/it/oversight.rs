@@ -9,7 +9,7 @@ use steward_domain::oversight::{
     apply_policy, liveness,
 };
 use steward_domain::{Clock, EventSubject, RunId, RunOutcome, UserId};
-use steward_store::{CostPurpose, RunFinish, StoreError};
+use steward_store::{ConflictKind, CostPurpose, RunFinish, StoreError};
 use steward_test_support::{TestStore, store_tests};
 
 use crate::helpers::{LEASE, USER, ad_hoc_run, agent_named, claim_and_begin, event_kinds, model_call, step};
@@ -58,8 +58,14 @@ async fn assessments_are_recorded_delivered_once_and_costed_as_oversight(t: Test
     assert_eq!(candidates[0].last, Some((t.clock.now(), Progress { steps: 2, tokens: 1500 })));
     assert!(event_kinds(store, EventSubject::Run, run.id.get()).await.contains(&"run.assessed".to_string()));
 
+    // A second look at the same progress (another node's guardian) is refused.
+    let again = store.record_assessment(assessment(run.id, 2, 0.9, Intervention::Continue)).await.unwrap_err();
+    assert!(matches!(again, StoreError::Conflict { kind: ConflictKind::Stale, .. }), "{again:?}");
+
     // A look that finds the run on course delivers nothing.
-    let fine = store.record_assessment(assessment(run.id, 2, 0.9, Intervention::Continue)).await.unwrap();
+    let mut on_course = assessment(run.id, 2, 0.9, Intervention::Continue);
+    on_course.progress.tokens += 100;
+    let fine = store.record_assessment(on_course).await.unwrap();
     assert_eq!(fine.status, AssessmentStatus::Recorded);
 
     // The loop takes the steer before step 2, once; later calls see it as earlier.
