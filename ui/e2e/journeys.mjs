@@ -345,6 +345,22 @@ try {
   await page.locator('.toast', { hasText: /has no agent to work on its tasks/ }).waitFor();
   check((await api(`/projects/${project.id}`)).tasks.every((t) => !t.job_id), 'nothing queued for a project without an agent');
 
+  // 15. Oversight: a run that drifts is steered by the guardian (after 1 s, every 1 s in this
+  // server); its page shows the assessment, and the agents carry their liveness.
+  step('oversight: a drifting run is steered and its assessment shown; agents show their liveness');
+  const drifting = await api(`/agents/${state.agentId}/runs`, { method: 'POST', body: JSON.stringify({ instruction: 'oversight journey' }) });
+  await until('the drifting run is assessed and finished', async () => {
+    const trace = await api(`/runs/${drifting.id}/trace`);
+    return trace.run.status === 'finished' && trace.oversight.length > 0;
+  });
+  await page.goto(`/runs/${drifting.id}`);
+  const oversight = page.locator('section.card', { has: page.getByRole('heading', { name: 'Oversight' }) });
+  await oversight.getByText('lists actions instead of writing').first().waitFor();
+  await oversight.getByText('“Back to the launch post.”').first().waitFor();
+  check((await oversight.locator('.badge-steer').count()) > 0, 'the steer is shown as such');
+  await page.goto('/agents');
+  await page.locator('.agent-card', { hasText: 'Launch writer' }).locator('.badge[title]').first().waitFor();
+
   assertNoProblems(page, 'the journeys');
   console.log(`@@ state ${JSON.stringify(state)}`);
   step('journeys passed');

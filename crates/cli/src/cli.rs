@@ -47,8 +47,10 @@ pub enum Command {
     /// Start an ad-hoc run of an agent; --wait follows it step by step.
     #[command(after_help = "Example:\n  steward run \"Launch writer\" \"List three headline ideas\" --wait")]
     Run(commands::runs::RunArgs),
-    /// Runs: list them, show one, cancel one.
-    #[command(after_help = "Examples:\n  steward runs\n  steward runs get 2\n  steward runs cancel 2")]
+    /// Runs: list them, show one, cancel one, the guardian's assessments of one.
+    #[command(
+        after_help = "Examples:\n  steward runs\n  steward runs get 2\n  steward runs assessments 2\n  steward runs cancel 2"
+    )]
     Runs(commands::runs::RunsArgs),
     /// Every step of a run: model calls with tokens, cost and timings; tool calls with arguments and results.
     #[command(after_help = "Examples:\n  steward trace 2\n  steward trace 2 --full\n  steward trace 2 --json")]
@@ -58,6 +60,11 @@ pub enum Command {
         after_help = "Examples:\n  steward approvals\n  steward approvals approve 3\n  steward approvals reject 3 --reason \"Not that file\""
     )]
     Approvals(commands::approvals::ApprovalsArgs),
+    /// Duplicate work: open actions or project tasks that say the same thing; merge or keep both.
+    #[command(
+        after_help = "Examples:\n  steward duplicates scan\n  steward duplicates\n  steward duplicates merge 1 --keep 4\n  steward duplicates keep 2"
+    )]
+    Duplicates(commands::duplicates::DuplicatesArgs),
     /// Jobs of the durable queue: enqueue, list, get, cancel, retry.
     #[command(subcommand)]
     #[command(

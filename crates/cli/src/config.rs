@@ -53,6 +53,8 @@ pub struct Config {
     pub mcp: steward_runtime::mcp::McpConfig,
     /// OpenTelemetry export of runs' traces over OTLP/HTTP (`[telemetry]`).
     pub telemetry: steward_runtime::telemetry::TelemetryConfig,
+    /// The guardian of long runs: when it looks, its model, its policy (`[oversight]`).
+    pub oversight: steward_runtime::oversight::OversightConfig,
 }
 
 /// Memory's models (`[memory]`).
@@ -205,6 +207,7 @@ impl Default for Config {
             calendar: steward_runtime::calendar::CalendarConfig::default(),
             mcp: steward_runtime::mcp::McpConfig::default(),
             telemetry: steward_runtime::telemetry::TelemetryConfig::default(),
+            oversight: steward_runtime::oversight::OversightConfig::default(),
         }
     }
 }
@@ -278,7 +281,7 @@ pub struct Overrides {
 }
 
 /// Top-level keys that are tables.
-const TABLE_KEYS: &[&str] = &["workers", "queues", "server", "tools", "agents", "memory", "telemetry"];
+const TABLE_KEYS: &[&str] = &["workers", "queues", "server", "tools", "agents", "memory", "telemetry", "oversight"];
 
 /// Top-level keys; environment variables `STEWARD_<KEY>` (nested with `__`,
 /// e.g. `STEWARD_WORKERS__CONCURRENCY`) only count for these, so unrelated
@@ -298,6 +301,7 @@ const KEYS: &[&str] = &[
     "agents",
     "memory",
     "telemetry",
+    "oversight",
 ];
 
 /// Keys whose environment variable holds a comma-separated list:

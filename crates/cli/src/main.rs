@@ -100,6 +100,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Runs(args) => commands::runs::runs(args, &cli.global).await,
         Command::Trace(args) => commands::runs::trace(args, &cli.global).await,
         Command::Approvals(args) => commands::approvals::run(args, &cli.global).await,
+        Command::Duplicates(args) => commands::duplicates::run(args, &cli.global).await,
         Command::Job(command) => commands::job::run(command, &cli.global).await,
         Command::Schedule(command) => commands::schedule::run(command, &cli.global).await,
         Command::Delivery(command) => commands::delivery::run(command, &cli.global).await,

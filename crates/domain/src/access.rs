@@ -28,6 +28,7 @@ pub enum ResourceKind {
     Fire,
     Project,
     Idea,
+    Duplicate,
 }
 
 impl ResourceKind {
@@ -53,6 +54,7 @@ impl ResourceKind {
             ["routine-fires", "{id}", ..] => ResourceKind::Fire,
             ["projects", "{id}", ..] => ResourceKind::Project,
             ["ideas", "{id}", ..] => ResourceKind::Idea,
+            ["duplicates", "{id}", ..] => ResourceKind::Duplicate,
             _ => return None,
         };
         Some(kind)

@@ -124,3 +124,11 @@ impl UserId {
     /// arrives, every request acts as this user.
     pub const LOCAL_OWNER: UserId = UserId(1);
 }
+integer_id!(
+    /// The guardian's assessment of a run's trajectory.
+    AssessmentId
+);
+integer_id!(
+    /// A pair of work items flagged as duplicates.
+    DuplicateId
+);

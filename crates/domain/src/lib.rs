@@ -21,6 +21,7 @@ pub mod ids;
 pub mod job;
 pub mod living_docs;
 pub mod memory;
+pub mod oversight;
 pub mod project;
 pub mod routine;
 pub mod run;
@@ -40,8 +41,8 @@ pub use conversation::{
 };
 pub use event::{Event, EventKind, EventSubject, JobChange, JobEvent, NewEvent};
 pub use ids::{
-    ActionId, AgentId, ApprovalId, ArtifactId, ConversationId, DeliveryId, EntityId, EpisodeId, EventId, FactId,
-    FireId, IdeaId, JobId, MessageId, ProjectId, RoutineId, RunId, ScheduleId, UserId,
+    ActionId, AgentId, ApprovalId, ArtifactId, AssessmentId, ConversationId, DeliveryId, DuplicateId, EntityId,
+    EpisodeId, EventId, FactId, FireId, IdeaId, JobId, MessageId, ProjectId, RoutineId, RunId, ScheduleId, UserId,
 };
 pub use job::{DeathReason, Job, JobRef, JobState, NewJob};
 pub use run::{

@@ -22,6 +22,7 @@ pub mod memory;
 pub mod metrics;
 pub mod node;
 pub mod outbound;
+pub mod oversight;
 pub mod projects;
 pub mod routines;
 pub mod scheduler;

@@ -36,6 +36,7 @@ use crate::api::{ErrorCode, ErrorResponse};
         (name = "auth", description = "Logging in to the dashboard, and who a request acts for"),
         (name = "access", description = "Users and their API tokens"),
         (name = "nodes", description = "The `steward serve` processes sharing the database"),
+        (name = "oversight", description = "Duplicate work flagged across actions and project tasks, merged or kept"),
         (name = "meta", description = "This document"),
     ),
     components(schemas(ErrorCode, ErrorResponse))

@@ -28,6 +28,7 @@ pub enum Entity {
     Idea,
     Project,
     ProjectTask,
+    Duplicate,
 }
 
 impl fmt::Display for Entity {
@@ -38,6 +39,7 @@ impl fmt::Display for Entity {
             Entity::Job => "job",
             Entity::Event => "event",
             Entity::Run => "run",
+            Entity::Duplicate => "duplicate",
             Entity::Approval => "approval",
             Entity::Conversation => "conversation",
             Entity::Artifact => "artifact",

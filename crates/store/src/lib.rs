@@ -25,6 +25,7 @@ pub mod memory;
 pub mod metrics;
 pub mod migrations;
 pub mod nodes;
+pub mod oversight;
 pub mod ownership;
 pub mod postgres;
 pub mod projects;
@@ -45,7 +46,7 @@ pub use agents::{AgentFilter, AgentStore};
 pub use artifacts::{ArtifactFilter, ArtifactStore};
 pub use auth::AuthStore;
 pub use conversations::ConversationStore;
-pub use costs::{CostEntry, CostStore};
+pub use costs::{CostEntry, CostPurpose, CostStore};
 pub use database_url::{DatabaseKind, DatabaseUrl};
 pub use deliveries::{DeliveryAttempt, DeliveryFilter, DeliveryStore};
 pub use error::{ConflictKind, Entity, StoreError};
@@ -58,6 +59,7 @@ pub use memory::MemoryStore;
 pub use metrics::{MetricsSnapshot, MetricsStore, ModelUsage};
 pub use migrations::MigrationReport;
 pub use nodes::{Node, NodeBeat, NodeState, NodeStore};
+pub use oversight::{DeliveredInterventions, GuardianCandidate, OversightStore};
 pub use ownership::OwnershipStore;
 pub use projects::{ProjectRecord, ProjectStore, TaskUpdate};
 pub use routines::{FireRecord, RoutineStore};
@@ -88,6 +90,7 @@ pub trait Store:
     + OwnershipStore
     + RoutineStore
     + ProjectStore
+    + OversightStore
     + Send
     + Sync
     + 'static

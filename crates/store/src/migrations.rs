@@ -53,6 +53,7 @@ pub const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0016_project_agents.sql"),
     },
     Migration { version: 17, name: "project_work", sql: include_str!("../migrations/sqlite/0017_project_work.sql") },
+    Migration { version: 18, name: "oversight", sql: include_str!("../migrations/sqlite/0018_oversight.sql") },
     Migration {
         version: 20,
         name: "memory_threads",
@@ -88,6 +89,7 @@ pub const POSTGRES: &[Migration] = &[
         sql: include_str!("../migrations/postgres/0016_project_agents.sql"),
     },
     Migration { version: 17, name: "project_work", sql: include_str!("../migrations/postgres/0017_project_work.sql") },
+    Migration { version: 18, name: "oversight", sql: include_str!("../migrations/postgres/0018_oversight.sql") },
     Migration {
         version: 20,
         name: "memory_threads",

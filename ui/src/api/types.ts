@@ -39,6 +39,13 @@ export interface Agent {
   budget: Budget;
   created_at: string;
   updated_at: string;
+  /** Whether it works now, from its runs' leases (in lists and reads). */
+  liveness?: AgentLiveness;
+}
+
+export interface AgentLiveness {
+  state: 'active' | 'idle' | 'stuck' | 'failed';
+  reason: string;
 }
 
 export interface AgentMetrics {
@@ -136,6 +143,29 @@ export interface Span {
 export interface Trace {
   run: Run;
   spans: Span[];
+  /** The guardian's looks at the run: model calls for oversight, costed apart. */
+  oversight: Assessment[];
+}
+
+export interface Assessment {
+  id: number;
+  run_id: number;
+  agent_id: number;
+  steps_seen: number;
+  tokens_seen: number;
+  alignment: number;
+  drift_reason: string;
+  recommended: 'continue' | 'steer' | 'pause' | 'cancel';
+  intervention: 'continue' | 'steer' | 'pause' | 'cancel';
+  status: 'recorded' | 'pending' | 'delivered' | 'applied' | 'proposed' | 'dropped';
+  message: string;
+  needs_person: boolean;
+  delivered_before_step: number | null;
+  model: string;
+  input_tokens: number;
+  output_tokens: number;
+  cost_usd: number | null;
+  created_at: string;
 }
 
 export interface Approval {
@@ -266,6 +296,8 @@ export interface CostEntry {
   unknown_cost_calls: number;
   input_tokens: number;
   output_tokens: number;
+  /** `work` (runs and chat replies) or `oversight` (the guardian's looks). */
+  purpose: 'work' | 'oversight';
 }
 
 export interface CostReport {

@@ -1,4 +1,5 @@
-// Agents: each with its goal, status, cost and actions done of total.
+// Agents: each with its goal, status, liveness (active, idle, stuck,
+// failed), cost and actions done of total.
 
 import { get } from '../api/client';
 import type { AgentMetrics } from '../api/types';
@@ -51,7 +52,10 @@ export function AgentsPage() {
                 <h2>
                   <a href={`/agents/${agent.id}`}>{agent.name}</a>
                 </h2>
-                <Badge value={agent.status} />
+                <span class="agent-card-badges">
+                  <Badge value={agent.status} />
+                  {agent.liveness && <Badge value={agent.liveness.state} title={agent.liveness.reason} />}
+                </span>
               </div>
               <p class="goal">{agent.goal}</p>
               {agent.timeline && <p class="muted">Timeline: {agent.timeline}</p>}

@@ -3,7 +3,7 @@
 
 import { useLocation } from 'preact-iso';
 import { get } from '../api/client';
-import type { CostReport } from '../api/types';
+import type { CostEntry, CostReport } from '../api/types';
 import { agentName, agents } from '../agents';
 import { DayBars, HorizontalBars } from '../components/charts';
 import { useData } from '../components/data';
@@ -83,10 +83,13 @@ function CostCharts({ report, format, axis }: { report: CostReport; format: (val
     const spent = report.entries.filter((entry) => entry.agent_id === id && entry.day === today).reduce((sum, entry) => sum + entry.cost_usd, 0);
     return { label: agentName(id), value: spent, limit: agent?.budget.daily_usd ?? null, note: agent?.budget.daily_usd ? 'daily budget' : 'no daily budget' };
   });
-  const models = [...new Set(report.entries.map((entry) => entry.model ?? 'chat replies'))];
+  // Oversight (the guardian's looks at runs) shows apart from the work it watches.
+  const modelLabel = (entry: CostEntry) => `${entry.model ?? 'chat replies'}${entry.purpose === 'oversight' ? ' (oversight)' : ''}`;
+  const models = [...new Set(report.entries.map(modelLabel))];
+  const oversight = report.entries.filter((entry) => entry.purpose === 'oversight').reduce((sum, entry) => sum + entry.cost_usd, 0);
   const byModel = models
     .map((model) => {
-      const entries = report.entries.filter((entry) => (entry.model ?? 'chat replies') === model);
+      const entries = report.entries.filter((entry) => modelLabel(entry) === model);
       return {
         label: model,
         value: entries.reduce((sum, entry) => sum + entry.cost_usd, 0),
@@ -100,6 +103,7 @@ function CostCharts({ report, format, axis }: { report: CostReport; format: (val
       <div class="stats">
         <Stat label={`spent in ${report.days} days`} value={formatUsd(total, unknown === 0)} />
         <Stat label="model calls" value={formatCount(calls)} />
+        <Stat label="of which oversight" value={formatUsd(oversight, true)} hint="the guardian's looks at long runs" />
         <Stat label="calls of unknown price" value={formatCount(unknown)} hint={unknown > 0 ? 'not in the totals, which are then too low' : undefined} />
       </div>
       <section class="card" aria-labelledby="per-day">

@@ -2,11 +2,11 @@
 // started and ended within the run. Model calls show tokens in / out /
 // cached, cost, latency and stop reason; tool calls their arguments and
 // result size. Each row unfolds to the step's stored content, long text
-// folded.
+// folded. Below, the guardian's assessments of the run, if any.
 
 import { useState } from 'preact/hooks';
 import { get } from '../api/client';
-import type { Approval, Span, Trace } from '../api/types';
+import type { Approval, Assessment, Span, Trace } from '../api/types';
 import { agentName } from '../agents';
 import { useData } from '../components/data';
 import { Badge, ErrorNote, Json, Loading, LongText, PageHeader, Stat } from '../components/ui';
@@ -84,7 +84,55 @@ export function RunPage({ id }: { id: string }) {
       </section>
       <h2>Trace</h2>
       {spans.length === 0 ? <p class="muted">No steps yet: the run is waiting for a worker.</p> : <Waterfall spans={spans} />}
+      {data.trace.oversight.length > 0 && <Oversight assessments={data.trace.oversight} />}
     </>
+  );
+}
+
+// The guardian's looks at the run: how aligned it was, what was decided and
+// where that is, and what each look cost (oversight, not the run's own).
+function Oversight({ assessments }: { assessments: Assessment[] }) {
+  const cost = assessments.reduce((sum, assessment) => sum + (assessment.cost_usd ?? 0), 0);
+  const known = assessments.every((assessment) => assessment.cost_usd !== null);
+  return (
+    <section class="card" aria-labelledby="oversight">
+      <h2 id="oversight">Oversight</h2>
+      <p class="muted">
+        The guardian looked at this run {assessments.length} {assessments.length === 1 ? 'time' : 'times'}, for{' '}
+        {formatUsd(cost, known)} (counted apart from the run's cost).
+      </p>
+      <table class="table">
+        <thead>
+          <tr>
+            <th scope="col">When</th>
+            <th scope="col">Alignment</th>
+            <th scope="col">Intervention</th>
+            <th scope="col">Drift and message</th>
+            <th scope="col">Cost</th>
+          </tr>
+        </thead>
+        <tbody>
+          {assessments.map((assessment) => (
+            <tr key={assessment.id}>
+              <td>
+                {formatTime(assessment.created_at)}
+                <div class="muted">after {assessment.steps_seen} steps</div>
+              </td>
+              <td>{assessment.alignment.toFixed(2)}</td>
+              <td>
+                <Badge value={assessment.intervention} /> <Badge value={assessment.status} />
+                {assessment.recommended !== assessment.intervention && <div class="muted">recommended {words(assessment.recommended)}</div>}
+              </td>
+              <td>
+                {assessment.drift_reason || <span class="muted">on course</span>}
+                {assessment.message && <div class="muted">“{assessment.message}”</div>}
+              </td>
+              <td>{formatUsd(assessment.cost_usd ?? 0, assessment.cost_usd !== null)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
   );
 }
 

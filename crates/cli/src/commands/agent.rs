@@ -290,12 +290,13 @@ fn print_list(agents: &[AgentResponse]) {
         say!("No agents. Create one with: steward agent create NAME --goal GOAL");
         return;
     }
-    let mut table = output::table(["ID", "NAME", "STATUS", "GOAL", "CRITERIA", "MODEL", "UPDATED"]);
+    let mut table = output::table(["ID", "NAME", "STATUS", "LIVENESS", "GOAL", "CRITERIA", "MODEL", "UPDATED"]);
     for agent in agents {
         table.add_row([
             agent.id.to_string(),
             agent.name.clone(),
             agent.status.to_string(),
+            or_dash(agent.liveness.as_ref().map(|liveness| liveness.state.as_str())),
             truncate(&agent.goal, 50),
             agent.success_criteria.len().to_string(),
             or_dash(agent.model.as_deref()),
@@ -310,6 +311,13 @@ fn print_agent(agent: &AgentResponse, actions: Option<String>, metrics: Option<&
         ("id", agent.id.to_string()),
         ("name", agent.name.clone()),
         ("status", agent.status.to_string()),
+        (
+            "liveness",
+            agent
+                .liveness
+                .as_ref()
+                .map_or_else(|| "—".to_string(), |liveness| format!("{} ({})", liveness.state, liveness.reason)),
+        ),
         ("goal", agent.goal.clone()),
         ("success criteria", bullets(&agent.success_criteria)),
         ("timeline", or_dash(agent.timeline.as_deref())),

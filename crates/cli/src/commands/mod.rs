@@ -18,6 +18,7 @@ mod conversation_file;
 pub mod delivery;
 pub mod dev;
 pub mod dev_mcp_conformance;
+pub mod duplicates;
 pub mod events;
 pub mod job;
 pub(crate) mod llm_setup;

@@ -1,12 +1,14 @@
 //! `steward run <agent> "instruction"` (an ad-hoc run, `--wait` to follow
-//! it step by step), `steward runs` (list, show, cancel) and `steward trace
+//! it step by step), `steward runs` (list, show, cancel, the guardian's
+//! assessments) and `steward trace
 //! <run>`: every step of a run with its model, tokens, cost and timings, or
 //! its tool, arguments and result size.
 
 use std::time::Duration;
 
 use steward_server::api::{
-    CreateRunRequest, LimitsBody, RunListResponse, RunResponse, RunStatus, SpanResponse, StepKind, TraceResponse,
+    AssessmentListResponse, AssessmentResponse, CreateRunRequest, LimitsBody, RunListResponse, RunResponse, RunStatus,
+    SpanResponse, StepKind, TraceResponse,
 };
 
 use crate::client::ApiClient;
@@ -65,6 +67,11 @@ pub struct RunsArgs {
 pub enum RunsCommand {
     /// Show one run: status, outcome, usage, cost, answer.
     Get {
+        #[arg(value_parser = parse_id)]
+        id: i64,
+    },
+    /// The guardian's assessments of a run: score, drift, intervention, cost.
+    Assessments {
         #[arg(value_parser = parse_id)]
         id: i64,
     },
@@ -157,6 +164,14 @@ pub async fn runs(args: RunsArgs, global: &GlobalOptions) -> anyhow::Result<()> 
                 print_json(&reply.raw);
             } else {
                 print_run(&reply.body);
+            }
+        }
+        Some(RunsCommand::Assessments { id }) => {
+            let reply = client.get::<AssessmentListResponse>(&format!("/runs/{id}/assessments"), &[]).await?;
+            if global.json {
+                print_json(&reply.raw);
+            } else {
+                print_assessments(id, &reply.body.assessments);
             }
         }
         Some(RunsCommand::Cancel { id, yes }) => {
@@ -336,6 +351,40 @@ fn print_list(runs: &[RunResponse]) {
             run_cost(run),
             truncate(&run.instruction, 40),
             local_time(run.created_at),
+        ]);
+    }
+    say!("{table}");
+}
+
+fn print_assessments(run: i64, assessments: &[AssessmentResponse]) {
+    if assessments.is_empty() {
+        say!("The guardian has not looked at run {run}.");
+        return;
+    }
+    let mut table = output::table([
+        "ID",
+        "AT",
+        "STEPS",
+        "ALIGNMENT",
+        "RECOMMENDED",
+        "INTERVENTION",
+        "STATUS",
+        "DRIFT",
+        "MESSAGE",
+        "COST",
+    ]);
+    for assessment in assessments {
+        table.add_row([
+            assessment.id.to_string(),
+            local_time(assessment.created_at),
+            assessment.steps_seen.to_string(),
+            format!("{:.2}", assessment.alignment),
+            assessment.recommended.clone(),
+            assessment.intervention.clone(),
+            assessment.status.clone(),
+            or_dash(Some(&truncate(&assessment.drift_reason, 40))),
+            or_dash(Some(&truncate(&assessment.message, 40))),
+            format_cost(assessment.cost_usd),
         ]);
     }
     say!("{table}");

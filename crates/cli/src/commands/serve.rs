@@ -147,6 +147,11 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
     // On PostgreSQL other nodes may run other kinds, but a kind no node runs
     // would wait forever; refusing kinds this node does not know is the
     // safer default until nodes advertise their kinds.
+    let guardian_settings =
+        config.oversight.guardian.then(|| config.oversight.settings()).transpose().map_err(|error| {
+            anyhow::anyhow!("invalid [oversight] configuration: {}: {}", error.field, error.message)
+        })?;
+    let guardian_runtime = agents.clone();
     let state = steward_server::AppState::new(store.clone())
         .with_metrics(metrics.clone())
         .with_agents(agents)
@@ -170,6 +175,11 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
     let shutdown = state.shutdown.clone();
     let app = steward_server::app(state);
     let scheduler = scheduler(&config, store.clone(), &clock)?.with_metrics(metrics).start(shutdown.child_token());
+    // Looks at long runs until shutdown; a look in flight is dropped with it.
+    let _guardian = guardian_settings.map(|settings| {
+        let guardian = steward_runtime::oversight::Guardian::new(store.clone(), guardian_runtime, settings);
+        tokio::spawn(guardian.run(shutdown.child_token()))
+    });
 
     crate::output::say!(
         "Steward is running at http://{address}/ (API http://{address}/api/v1, database {})",

@@ -9,7 +9,8 @@
 //! (a remembered preference found, forgotten with a reason and seen closed
 //! in its entity's history, a core block written and edited), a routine previewed and fired with
 //! its delivery's status shown and then edited (a refused *when* named, then its schedule, prompt
-//! and destinations changed), an OpenAI client's completion seen in the
+//! and destinations changed), a drifting run steered by the guardian with its assessment shown,
+//! an OpenAI client's completion seen in the
 //! agent's chat, a project's requirements sent back with a comment and then
 //! approved at their gate, its task graph shown; then screenshots of every main page at
 //! 1280 and 390 px (`target/ui-screenshots/`) and axe-core checks.
@@ -50,7 +51,20 @@ fn reply_for(request: &ReceivedRequest) -> Option<Script> {
     }
     let said = request.last_user_text().unwrap_or_default();
     let tool_results = request.tool_result_count();
-    let reply = if said.contains("A post, 500 readers, by Friday") {
+    if request.system_text().unwrap_or_default().contains("You supervise an AI agent") {
+        // The guardian: the oversight journey's run drifts; every other run is on course.
+        let verdict = if said.contains("oversight journey") {
+            json!({"alignment": 0.5, "drift_reason": "lists actions instead of writing",
+                   "intervention": "steer", "message": "Back to the launch post."})
+        } else {
+            json!({"alignment": 0.9, "drift_reason": "", "intervention": "continue", "message": ""})
+        };
+        return Some(Reply::tool_call(STRUCTURED, &verdict).into());
+    }
+    let reply = if said.contains("oversight journey") && tool_results < 4 {
+        // Slow enough for the guardian (after 1 s, every 1 s) to look.
+        Reply::tool_call("actions__list", &json!({})).with_first_byte_delay(Duration::from_millis(700))
+    } else if said.contains("A post, 500 readers, by Friday") {
         Reply::tool_call(
             STRUCTURED,
             &json!({
@@ -141,6 +155,8 @@ async fn heavy_the_dashboard_journeys_in_a_real_browser() {
         .env("STEWARD_MEMORY__EXTRACTION_MODEL", "default")
         // The journey's schedule is the first one.
         .env("STEWARD_MEMORY__CONSOLIDATION", "off")
+        .env("STEWARD_OVERSIGHT__GUARDIAN_AFTER", "1s")
+        .env("STEWARD_OVERSIGHT__GUARDIAN_EVERY", "1s")
         .start();
     let screenshots = root.join("target/ui-screenshots");
 

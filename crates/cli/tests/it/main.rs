@@ -32,6 +32,7 @@ mod metrics;
 mod nodes_chaos;
 mod openai_endpoint;
 mod otel;
+mod oversight;
 mod pipes;
 mod project_agents;
 mod projects;

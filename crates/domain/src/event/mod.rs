@@ -13,7 +13,7 @@ mod new_event;
 mod wire_format_tests;
 
 pub use job_event::{CancelCause, DEPENDENCY_RETRIED, JobChange, JobEvent, RetryCause};
-pub use new_event::{NewEvent, RunQueuedFor, WITHDRAWN_REASON};
+pub use new_event::{DuplicateAbout, NewEvent, RunQueuedFor, WITHDRAWN_REASON};
 
 /// What an event is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -99,6 +99,9 @@ impl EventKind {
     pub const RUN_AWAITING_APPROVAL: &'static str = "run.awaiting_approval";
     pub const RUN_CANCEL_REQUESTED: &'static str = "run.cancel_requested";
     pub const RUN_FINISHED: &'static str = "run.finished";
+    pub const RUN_ASSESSED: &'static str = "run.assessed";
+    pub const DUPLICATE_FLAGGED: &'static str = "duplicate.flagged";
+    pub const DUPLICATE_DECIDED: &'static str = "duplicate.decided";
     pub const APPROVAL_REQUESTED: &'static str = "approval.requested";
     pub const APPROVAL_DECIDED: &'static str = "approval.decided";
     pub const MESSAGE_CREATED: &'static str = "message.created";

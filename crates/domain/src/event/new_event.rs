@@ -15,9 +15,11 @@ use crate::approval::ApprovalStatus;
 use crate::conversation::{ChatRole, ConversationKind};
 use crate::delivery::DeliveryStatus;
 use crate::ids::{
-    ActionId, AgentId, ApprovalId, ArtifactId, ConversationId, DeliveryId, EpisodeId, FactId, FireId, IdeaId, JobId,
-    MessageId, ProjectId, RoutineId, RunId, ScheduleId,
+    ActionId, AgentId, ApprovalId, ArtifactId, AssessmentId, ConversationId, DeliveryId, DuplicateId, EpisodeId,
+    FactId, FireId, IdeaId, JobId, MessageId, ProjectId, RoutineId, RunId, ScheduleId,
 };
+use crate::oversight::duplicates::{DuplicateKind, DuplicateStatus};
+use crate::oversight::{AssessmentStatus, Intervention};
 use crate::project::{DocumentStatus, IdeaState, Phase, TaskState};
 use crate::run::{RunOutcome, RunStatus, StepKind};
 use crate::schedule::{FireOutcome, FireStatus};
@@ -312,6 +314,35 @@ pub enum NewEvent {
         to: Option<TaskState>,
         reason: String,
     },
+    /// Two open work items were flagged as duplicates, or a person decided
+    /// on the flag (merged or kept both). About the first action, or the
+    /// tasks' project.
+    DuplicateChanged {
+        duplicate: DuplicateId,
+        about: DuplicateAbout,
+        kind: DuplicateKind,
+        first: String,
+        second: String,
+        similarity: f64,
+        status: DuplicateStatus,
+        kept: Option<String>,
+    },
+    /// The guardian looked at a run's trajectory and decided an intervention.
+    RunAssessed {
+        run: RunId,
+        agent_id: AgentId,
+        assessment: AssessmentId,
+        alignment: f64,
+        intervention: Intervention,
+        status: AssessmentStatus,
+    },
+}
+
+/// What a duplicate flag's event is about.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum DuplicateAbout {
+    Action(ActionId),
+    Project(ProjectId),
 }
 
 /// Why a run is queued: to start (not before `run_at`), or to resume after
@@ -368,6 +399,9 @@ impl NewEvent {
             NewEvent::ProjectDocumentEdited { .. } => EventKind::PROJECT_DOCUMENT_EDITED,
             NewEvent::ProjectTaskDiscovered { .. } => EventKind::PROJECT_TASK_DISCOVERED,
             NewEvent::ProjectTaskReplanned { .. } => EventKind::PROJECT_TASK_REPLANNED,
+            NewEvent::RunAssessed { .. } => EventKind::RUN_ASSESSED,
+            NewEvent::DuplicateChanged { status: DuplicateStatus::Open, .. } => EventKind::DUPLICATE_FLAGGED,
+            NewEvent::DuplicateChanged { .. } => EventKind::DUPLICATE_DECIDED,
         }
     }
 
@@ -386,7 +420,8 @@ impl NewEvent {
             | NewEvent::RunStep { run, .. }
             | NewEvent::RunAwaitingApproval { run, .. }
             | NewEvent::RunCancelRequested { run, .. }
-            | NewEvent::RunFinished { run, .. } => (EventSubject::Run, run.get()),
+            | NewEvent::RunFinished { run, .. }
+            | NewEvent::RunAssessed { run, .. } => (EventSubject::Run, run.get()),
             NewEvent::ApprovalRequested { approval, .. }
             | NewEvent::ApprovalDecided { approval, .. }
             | NewEvent::ApprovalWithdrawn { approval, .. } => (EventSubject::Approval, approval.get()),
@@ -409,6 +444,12 @@ impl NewEvent {
             | NewEvent::ScheduleFireSettled { schedule, .. } => (EventSubject::Schedule, schedule.get()),
             NewEvent::IdeaCaptured { idea, .. } | NewEvent::IdeaUpdated { idea, .. } => {
                 (EventSubject::Idea, idea.get())
+            }
+            NewEvent::DuplicateChanged { about: DuplicateAbout::Action(action), .. } => {
+                (EventSubject::Action, action.get())
+            }
+            NewEvent::DuplicateChanged { about: DuplicateAbout::Project(project), .. } => {
+                (EventSubject::Project, project.get())
             }
             NewEvent::ProjectCreated { project, .. }
             | NewEvent::ProjectDocumentProposed { project, .. }
@@ -549,6 +590,13 @@ impl NewEvent {
             }
             NewEvent::ProjectTaskReplanned { task, from, to, reason, .. } => json!({
                 "task": task, "from": from.map(TaskState::as_str), "to": to.map(TaskState::as_str), "reason": reason,
+            NewEvent::DuplicateChanged { duplicate, kind, first, second, similarity, status, kept, .. } => json!({
+                "duplicate": duplicate, "kind": kind.as_str(), "first": first, "second": second,
+                "similarity": similarity, "status": status.as_str(), "kept": kept,
+            }),
+            NewEvent::RunAssessed { agent_id, assessment, alignment, intervention, status, .. } => json!({
+                "agent_id": agent_id, "assessment": assessment, "alignment": alignment,
+                "intervention": intervention.as_str(), "status": status.as_str(),
             }),
         }
     }

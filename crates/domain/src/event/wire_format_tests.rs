@@ -439,3 +439,46 @@ fn project_and_idea_events_keep_their_fields() {
     assert_eq!(idea.subject(), (EventSubject::Idea, 5));
     assert_eq!(stored(&idea), r#"{"from":"refining","project_id":3,"to":"promoted"}"#);
 }
+
+#[test]
+fn a_run_assessment_records_the_score_and_what_was_decided() {
+    use crate::ids::AssessmentId;
+    use crate::oversight::{AssessmentStatus, Intervention};
+    let event = NewEvent::RunAssessed {
+        run: RunId(4),
+        agent_id: AgentId(2),
+        assessment: AssessmentId(9),
+        alignment: 0.25,
+        intervention: Intervention::Steer,
+        status: AssessmentStatus::Pending,
+    };
+    assert_eq!(event.kind(), "run.assessed");
+    assert_eq!(event.subject(), (EventSubject::Run, 4));
+    assert_eq!(
+        stored(&event),
+        r#"{"agent_id":2,"alignment":0.25,"assessment":9,"intervention":"steer","status":"pending"}"#
+    );
+}
+
+#[test]
+fn a_duplicate_flag_names_both_items_and_what_became_of_them() {
+    use crate::event::DuplicateAbout;
+    use crate::ids::DuplicateId;
+    use crate::oversight::duplicates::{DuplicateKind, DuplicateStatus};
+    let event = NewEvent::DuplicateChanged {
+        duplicate: DuplicateId(2),
+        about: DuplicateAbout::Action(ActionId(5)),
+        kind: DuplicateKind::Action,
+        first: "5".into(),
+        second: "8".into(),
+        similarity: 1.0,
+        status: DuplicateStatus::Merged,
+        kept: Some("5".into()),
+    };
+    assert_eq!(event.kind(), "duplicate.decided");
+    assert_eq!(event.subject(), (EventSubject::Action, 5));
+    assert_eq!(
+        stored(&event),
+        r#"{"duplicate":2,"first":"5","kept":"5","kind":"action","second":"8","similarity":1.0,"status":"merged"}"#
+    );
+}

@@ -8,6 +8,7 @@ pub mod completion;
 pub mod context;
 mod failures;
 pub mod handler;
+pub mod interventions;
 pub mod limits;
 mod model_calls;
 pub mod run;

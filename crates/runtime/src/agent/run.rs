@@ -18,11 +18,13 @@ use tokio_util::sync::CancellationToken;
 
 use super::context::{SkillSummary, estimate_tokens, system_prompt};
 use super::failures::{model_job_error, store_failure};
+use super::interventions::stopped_by_person;
 use super::limits::{EffectiveLimits, Stop, check_limits};
 use super::model_calls::ModelCallEnd;
 use super::runtime::AgentRuntime;
 use super::steps::{
-    InstructionContent, ModelCallContent, NextMove, RequestedCall, SummaryContent, new_step, replay, summary_boundary,
+    InstructionContent, ModelCallContent, NextMove, RequestedCall, SummaryContent, new_step, replay,
+    replay_with_guidance, summary_boundary,
 };
 use super::tool_calls::{ToolRound, ToolRoundInput, run_tool_round};
 use crate::handlers::JobError;
@@ -103,6 +105,9 @@ impl AgentRuntime {
             .await
             .map_err(store_failure)?;
         let waited_for_approvals = time_waited_for(&approvals);
+        if let Some(reason) = stopped_by_person(&approvals) {
+            return self.finish(run.id, RunOutcome::Cancelled, None, Some(reason)).await;
+        }
         let limits = EffectiveLimits::resolve(run.limits, agent.limits, self.settings.default_limits);
         let skills = self.skills.index(&agent);
         let model = match self.model_for(&agent) {
@@ -154,6 +159,19 @@ impl AgentRuntime {
                     {
                         return self.finish(run.id, stop.outcome, None, Some(stop.reason)).await;
                     }
+                    let before = self.take_interventions(run.id, replayed.next_sequence).await?;
+                    if let Some(hold) = before.hold {
+                        let last_step = replayed.next_sequence.saturating_sub(1);
+                        self.hold_for_person(run.id, last_step, &hold).await?;
+                        return Ok(RunProgress::AwaitingApproval);
+                    }
+                    let messages = if before.guidance.is_empty() {
+                        replayed.messages
+                    } else {
+                        replay_with_guidance(&steps, &before.guidance)
+                            .map_err(|error| JobError::permanent(format!("run {}: {error}", run.id)))?
+                            .messages
+                    };
                     let tools = self.tools_for(&agent, &allowed, replayed.open_skill.as_deref());
                     let definitions: Vec<ToolDefinition> = tools
                         .iter()
@@ -162,7 +180,7 @@ impl AgentRuntime {
                         })
                         .collect();
                     let system = self.system_prompt_for(&agent, user, &skills, &run.instruction, &mcp.problems).await?;
-                    let estimated_input_tokens = estimate_tokens(&system, &replayed.messages, &definitions);
+                    let estimated_input_tokens = estimate_tokens(&system, &messages, &definitions);
                     if estimated_input_tokens > self.settings.context_budget_tokens
                         && let Some(boundary) = summary_boundary(&steps, self.settings.keep_recent_turns)
                     {
@@ -186,7 +204,7 @@ impl AgentRuntime {
                         steps.push(summary);
                         continue;
                     }
-                    let request = ChatRequest::new(replayed.messages)
+                    let request = ChatRequest::new(messages)
                         .with_system(system)
                         .with_cached_system_prompt()
                         .with_tools(definitions)

@@ -97,8 +97,31 @@ fn parse<T: for<'de> Deserialize<'de>>(step: &RunStep) -> Result<T, ReplayError>
         .map_err(|error| ReplayError::Corrupt { sequence: step.sequence, message: error.to_string() })
 }
 
+/// A message the guardian put in the run's conversation, before the model
+/// call stored as step `before_step`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Guidance {
+    pub before_step: u32,
+    pub message: String,
+}
+
+/// How a guidance message reads in the conversation.
+pub fn guidance_text(message: &str) -> String {
+    format!("[Note from the supervisor watching this run] {message}")
+}
+
 /// Rebuilds the conversation from steps in sequence order.
 pub fn replay(steps: &[RunStep]) -> Result<Replay, ReplayError> {
+    replay_with_guidance(steps, &[])
+}
+
+/// Rebuilds the conversation from steps in sequence order, with each
+/// guidance message as a user turn just before the model call it was first
+/// sent with (so every later call sees it at the same place).
+pub fn replay_with_guidance(steps: &[RunStep], guidance: &[Guidance]) -> Result<Replay, ReplayError> {
+    let mut guidance: Vec<&Guidance> = guidance.iter().collect();
+    guidance.sort_by_key(|note| note.before_step);
+    let mut guidance = guidance.into_iter().peekable();
     let first = steps.first().ok_or(ReplayError::Empty)?;
     if first.kind != StepKind::Instruction {
         return Err(ReplayError::NoInstruction { sequence: first.sequence, kind: first.kind });
@@ -140,6 +163,9 @@ pub fn replay(steps: &[RunStep]) -> Result<Replay, ReplayError> {
     let mut next = NextMove::CallModel;
     let turn_count = turns.len();
     for (position, (sequence, model, mut results)) in turns.into_iter().enumerate() {
+        while let Some(note) = guidance.next_if(|note| note.before_step <= sequence) {
+            messages.push(Message::user(guidance_text(&note.message)));
+        }
         let reply = Message::new(Role::Assistant, model.content);
         // Only the newest turn decides what comes next.
         if position + 1 == turn_count {
@@ -163,6 +189,9 @@ pub fn replay(steps: &[RunStep]) -> Result<Replay, ReplayError> {
                 results.iter().map(|result| ContentPart::tool_result(&result.call_id, &result.result, result.is_error));
             messages.push(Message::tool_results(parts.collect()));
         }
+    }
+    for note in guidance {
+        messages.push(Message::user(guidance_text(&note.message)));
     }
     let next_sequence = steps.last().map_or(0, |step| step.sequence + 1);
     Ok(Replay { messages, next, next_sequence, open_skill })
@@ -342,6 +371,28 @@ mod tests {
         assert_eq!(summary_boundary(&steps, 1), Some(4));
         assert_eq!(summary_boundary(&steps, 2), Some(2));
         assert_eq!(summary_boundary(&steps, 3), None);
+    }
+
+    #[test]
+    fn guidance_sits_before_the_model_call_it_was_sent_with() {
+        let steps = [
+            instruction(),
+            model(1, "Looking around.", &[("a", "workspace__read")]),
+            result(2, 1, 0, "a"),
+            model(3, "Back on it.", &[("b", "workspace__read")]),
+            result(4, 3, 0, "b"),
+        ];
+        let guidance = [
+            Guidance { before_step: 5, message: "Finish the post.".into() },
+            Guidance { before_step: 3, message: "Stop browsing.".into() },
+        ];
+        let replay = replay_with_guidance(&steps, &guidance).unwrap();
+        let texts: Vec<String> = replay.messages.iter().map(Message::text).collect();
+        assert_eq!(texts[3], guidance_text("Stop browsing."));
+        assert_eq!(texts[4], "Back on it.");
+        assert_eq!(texts.last().unwrap(), &guidance_text("Finish the post."));
+        assert_eq!(replay.messages.len(), 7);
+        assert_eq!(replay.next, NextMove::CallModel);
     }
 
     #[test]

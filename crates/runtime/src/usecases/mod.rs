@@ -9,6 +9,7 @@
 
 mod actions;
 mod approvals;
+mod duplicates;
 mod routine_edit;
 mod routines;
 mod runs;

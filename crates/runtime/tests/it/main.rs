@@ -17,6 +17,7 @@ mod memory_rerank;
 mod memory_tools;
 mod outbound;
 mod project_checks;
+mod oversight;
 mod schedules;
 mod shell_agent;
 mod shell_tool;

@@ -31,6 +31,20 @@ pub struct AgentResponse {
     pub budget: BudgetBody,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Whether it works now (`active`, `idle`, `stuck`, `failed`), derived
+    /// from its runs and their jobs' leases; in lists and `GET /agents/{id}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub liveness: Option<LivenessBody>,
+}
+
+/// An agent's liveness and why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct LivenessBody {
+    /// `active` (a run works under a live lease), `idle`, `stuck` (a running
+    /// run's lease expired or it made no progress for 10 minutes) or
+    /// `failed` (its latest run failed and none works).
+    pub state: String,
+    pub reason: String,
 }
 
 /// Limits of a run; a limit left out (or null) comes from the next level —
@@ -111,6 +125,7 @@ impl From<steward_domain::Agent> for AgentResponse {
             budget: agent.budget.into(),
             created_at: agent.created_at,
             updated_at: agent.updated_at,
+            liveness: None,
         }
     }
 }

@@ -25,6 +25,9 @@ pub struct CostEntryBody {
     /// Tokens of runs' calls (chat replies do not record theirs).
     pub input_tokens: u64,
     pub output_tokens: u64,
+    /// `work` (runs and chat replies) or `oversight` (the guardian's looks
+    /// at runs), so watching agents shows apart from their work.
+    pub purpose: String,
 }
 
 impl From<steward_store::CostEntry> for CostEntryBody {
@@ -38,6 +41,7 @@ impl From<steward_store::CostEntry> for CostEntryBody {
             unknown_cost_calls: entry.unknown_cost_calls,
             input_tokens: entry.input_tokens,
             output_tokens: entry.output_tokens,
+            purpose: entry.purpose.as_str().to_string(),
         }
     }
 }

@@ -26,6 +26,7 @@ pub mod mcp;
 pub mod memory;
 pub mod models;
 pub mod nodes;
+pub mod oversight;
 pub mod projects;
 pub mod routines;
 pub mod runs;
@@ -41,7 +42,7 @@ pub use actions::{
 };
 pub use agents::{
     AgentListQuery, AgentListResponse, AgentMetricsResponse, AgentResponse, BudgetBody, CreateAgentRequest, LimitsBody,
-    UpdateAgentRequest,
+    LivenessBody, UpdateAgentRequest,
 };
 pub use approvals::{ApprovalListQuery, ApprovalListResponse, ApprovalResponse, ApproveRequest, RejectRequest};
 pub use artifacts::{ArtifactListResponse, ArtifactResponse};
@@ -66,6 +67,10 @@ pub use jobs::{
 };
 pub use models::{ModelBody, ModelsResponse, PriceBody, ProviderBody};
 pub use nodes::{NodeListResponse, NodeResponse};
+pub use oversight::{
+    AssessmentListResponse, AssessmentResponse, DuplicateListQuery, DuplicateListResponse, DuplicateResponse,
+    MergeDuplicateRequest,
+};
 pub use routines::{
     CreateRoutineRequest, MissingSource, ReplayRequest, RepoBody, RoutineFireListResponse, RoutineFireResponse,
     RoutineListResponse, RoutinePreviewResponse, RoutineResponse, RunRoutineRequest, RunRoutineResponse,

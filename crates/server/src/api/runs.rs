@@ -195,6 +195,10 @@ pub struct RunListQuery {
 pub struct TraceResponse {
     pub run: RunResponse,
     pub spans: Vec<SpanResponse>,
+    /// The guardian's looks at the run: model calls for oversight, with
+    /// their own tokens and cost, not among the run's spans.
+    #[serde(default)]
+    pub oversight: Vec<crate::api::AssessmentResponse>,
 }
 
 /// One step of a run.

@@ -167,7 +167,12 @@ async fn contents(state: &AppState, user: UserId, target: Target, uri: &str) -> 
         Target::Trace(id) => {
             let run = state.store.get_run(user, RunId(id)).await?;
             let steps = state.store.list_steps(user, run.id).await?;
-            let trace = TraceResponse { run: run.into(), spans: steps.into_iter().map(SpanResponse::from).collect() };
+            let oversight = state.store.list_assessments(user, run.id).await?;
+            let trace = TraceResponse {
+                run: run.into(),
+                spans: steps.into_iter().map(SpanResponse::from).collect(),
+                oversight: oversight.into_iter().map(crate::api::AssessmentResponse::from).collect(),
+            };
             Ok(json(to_value(serde_json::to_value(trace))?))
         }
         Target::Artifact(id) => {

@@ -1,11 +1,14 @@
 //! `/api/v1/agents`: create, list, get, update and archive agents, and
-//! read their metrics.
+//! read their metrics; lists and reads carry each agent's liveness.
+
+use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::http::header::LOCATION;
-use steward_domain::{AgentId, AgentPatch};
+use steward_domain::oversight::{STUCK_AFTER, liveness};
+use steward_domain::{Agent, AgentId, AgentPatch};
 use steward_runtime::agent::EquipmentProblemKind;
 use steward_store::AgentFilter;
 
@@ -13,7 +16,7 @@ use crate::AppState;
 use crate::api::mcp::{McpServerBody, McpServerListResponse};
 use crate::api::{
     AgentListQuery, AgentListResponse, AgentMetricsResponse, AgentResponse, AgentStatus, CreateAgentRequest, ErrorCode,
-    ErrorResponse, UpdateAgentRequest,
+    ErrorResponse, LivenessBody, UpdateAgentRequest,
 };
 use crate::error::ApiError;
 use crate::extract::Caller;
@@ -42,14 +45,14 @@ pub async fn list_agents(
             return Err(ApiError::invalid_parameter("name", "give either name or status, not both"));
         }
         let agents = match state.store.find_agent_by_name(caller.user, &name).await {
-            Ok(agent) => vec![agent.into()],
+            Ok(agent) => vec![agent],
             Err(steward_store::StoreError::NotFound { .. }) => Vec::new(),
             Err(error) => return Err(error.into()),
         };
-        return Ok(Json(AgentListResponse { agents }));
+        return Ok(Json(AgentListResponse { agents: with_liveness(&state, agents).await? }));
     }
     let agents = state.store.list_agents(caller.owners(), AgentFilter { status: status.map(Into::into) }).await?;
-    Ok(Json(AgentListResponse { agents: agents.into_iter().map(Into::into).collect() }))
+    Ok(Json(AgentListResponse { agents: with_liveness(&state, agents).await? }))
 }
 
 #[utoipa::path(
@@ -85,7 +88,32 @@ pub async fn get_agent(
     caller: Caller,
     IdPath(id): IdPath<AgentId>,
 ) -> Result<Json<AgentResponse>, ApiError> {
-    Ok(Json(state.store.get_agent(caller.user, id).await?.into()))
+    let agent = state.store.get_agent(caller.user, id).await?;
+    let mut agents = with_liveness(&state, vec![agent]).await?;
+    Ok(Json(agents.remove(0)))
+}
+
+/// The agents as the API shows them, each with its liveness (read per
+/// owner: an administrator's list has several).
+async fn with_liveness(state: &AppState, agents: Vec<Agent>) -> Result<Vec<AgentResponse>, ApiError> {
+    let now = state.clock.now();
+    let mut facts = BTreeMap::new();
+    for agent in &agents {
+        if let std::collections::btree_map::Entry::Vacant(entry) = facts.entry(agent.user_id) {
+            entry.insert(state.store.liveness_facts(agent.user_id).await?);
+        }
+    }
+    Ok(agents
+        .into_iter()
+        .map(|agent| {
+            let of_agent = facts.get(&agent.user_id).and_then(|by_agent| by_agent.get(&agent.id)).cloned();
+            let (state, reason) = liveness(&of_agent.unwrap_or_default(), now, STUCK_AFTER);
+            AgentResponse {
+                liveness: Some(LivenessBody { state: state.as_str().to_string(), reason }),
+                ..AgentResponse::from(agent)
+            }
+        })
+        .collect())
 }
 
 #[utoipa::path(

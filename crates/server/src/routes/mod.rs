@@ -12,6 +12,7 @@ mod auth;
 pub(crate) mod chats;
 mod costs;
 mod deliveries;
+mod duplicates;
 mod events;
 mod health;
 mod jobs;
@@ -72,6 +73,11 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(runs::get_run))
         .routes(routes!(runs::cancel_run))
         .routes(routes!(runs::run_trace))
+        .routes(routes!(runs::run_assessments))
+        .routes(routes!(duplicates::list_duplicates))
+        .routes(routes!(duplicates::scan_duplicates))
+        .routes(routes!(duplicates::merge_duplicate))
+        .routes(routes!(duplicates::keep_duplicate))
         .routes(routes!(artifacts::run_artifacts))
         .routes(routes!(artifacts::artifact_content))
         .routes(routes!(approvals::list_approvals))

@@ -1,5 +1,6 @@
 //! `/api/v1/runs` and `/api/v1/agents/{id}/runs`: start an ad-hoc run,
-//! list runs, get one, cancel it, and read its trace.
+//! list runs, get one, cancel it, and read its trace and the guardian's
+//! assessments of it.
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
@@ -12,7 +13,8 @@ use steward_store::runs::MAX_PAGE;
 
 use crate::AppState;
 use crate::api::{
-    CreateRunRequest, ErrorResponse, RunListQuery, RunListResponse, RunResponse, RunStatus, SpanResponse, TraceResponse,
+    AssessmentListResponse, AssessmentResponse, CreateRunRequest, ErrorResponse, RunListQuery, RunListResponse,
+    RunResponse, RunStatus, SpanResponse, TraceResponse,
 };
 use crate::error::ApiError;
 use crate::extract::Caller;
@@ -133,5 +135,29 @@ pub async fn run_trace(
 ) -> Result<Json<TraceResponse>, ApiError> {
     let run = state.store.get_run(caller.user, id).await?;
     let steps = state.store.list_steps(caller.user, id).await?;
-    Ok(Json(TraceResponse { run: run.into(), spans: steps.into_iter().map(SpanResponse::from).collect() }))
+    let oversight = state.store.list_assessments(caller.user, id).await?;
+    Ok(Json(TraceResponse {
+        run: run.into(),
+        spans: steps.into_iter().map(SpanResponse::from).collect(),
+        oversight: oversight.into_iter().map(AssessmentResponse::from).collect(),
+    }))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/runs/{id}/assessments", tag = "runs",
+    summary = "The guardian's assessments of a run, oldest first",
+    description = "Each look at a long run's trajectory: the alignment score, the drift, the intervention the \
+                   model recommended and the one the policy decided (continue, steer, pause, cancel), where it \
+                   is, and what the look cost. Oversight's calls are not the run's: they count apart in \
+                   `GET /costs` (`purpose: oversight`).",
+    params(("id" = i64, Path, description = "The run's id")),
+    responses((status = 200, body = AssessmentListResponse), (status = 404, body = ErrorResponse))
+)]
+pub async fn run_assessments(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdPath(id): IdPath<RunId>,
+) -> Result<Json<AssessmentListResponse>, ApiError> {
+    let assessments = state.store.list_assessments(caller.user, id).await?;
+    Ok(Json(AssessmentListResponse { assessments: assessments.into_iter().map(AssessmentResponse::from).collect() }))
 }

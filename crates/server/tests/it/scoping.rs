@@ -6,6 +6,7 @@
 //! every change records who made it.
 
 use std::time::Duration;
+use steward_domain::oversight::duplicates::{DuplicateKind, NewDuplicate};
 
 use axum::body::Body;
 use axum::http::{Method, Request};
@@ -107,6 +108,17 @@ async fn world_of_the_local_owner(app: &TestApp) -> World {
     let idea = idea.assert_status(201)["id"].as_i64().unwrap();
     let project = app.post("/api/v1/projects", json!({"title": format!("{MARKER} shop"), "idea_id": idea})).await;
     let project = project.assert_status(201)["id"].as_i64().unwrap();
+    let flag = NewDuplicate {
+        kind: DuplicateKind::Action,
+        project_id: None,
+        first: action.to_string(),
+        second: "999999".into(),
+        first_title: format!("{MARKER} plan"),
+        second_title: format!("{MARKER} plan again"),
+        similarity: 0.9,
+        method: "text".into(),
+    };
+    let duplicate = app.store.flag_duplicates(USER, vec![flag]).await.unwrap()[0].id.get();
     World {
         ids: vec![
             (ResourceKind::Agent, agent),
@@ -124,6 +136,7 @@ async fn world_of_the_local_owner(app: &TestApp) -> World {
             (ResourceKind::Fire, fire),
             (ResourceKind::Project, project),
             (ResourceKind::Idea, idea),
+            (ResourceKind::Duplicate, duplicate),
         ],
     }
 }
@@ -168,6 +181,7 @@ fn body_for(method: &Method, template: &str) -> Value {
         }
         ("POST", "/projects/{id}/reject") => json!({"comment": "mine now"}),
         ("PATCH", "/ideas/{id}") => json!({"notes": "mine now"}),
+        ("POST", "/duplicates/{id}/merge") => json!({"keep": "1"}),
         ("PATCH", "/routines/{routine}") => json!({"text": "mine now", "when": null}),
         _ => json!({}),
     }

@@ -1,8 +1,9 @@
 //! What model calls cost, grouped by UTC day, agent and model: the data of
-//! the dashboard's costs page. It counts exactly what [`RunStore::agent_spend`]
-//! counts — runs' model-call steps by the time they finished, and the
-//! replies in agents' conversations by the time they were stored — only
-//! split finer.
+//! the dashboard's costs page. Its `work` entries count exactly what
+//! [`RunStore::agent_spend`] counts — runs' model-call steps by the time they
+//! finished, and the replies in agents' conversations by the time they were
+//! stored — only split finer; its `oversight` entries are the guardian's
+//! looks at the agent's runs, kept apart.
 //!
 //! [`RunStore::agent_spend`]: crate::RunStore::agent_spend
 
@@ -31,12 +32,38 @@ pub struct CostEntry {
     /// Tokens of the runs' calls (chat replies do not record theirs).
     pub input_tokens: u64,
     pub output_tokens: u64,
+    /// What the calls were for.
+    pub purpose: CostPurpose,
+}
+
+/// What model calls were for: the agents' own work, or watching it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum CostPurpose {
+    /// Runs' model calls and chat replies.
+    Work,
+    /// The guardian's assessments of runs.
+    Oversight,
+}
+
+impl CostPurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CostPurpose::Work => "work",
+            CostPurpose::Oversight => "oversight",
+        }
+    }
+
+    /// The purpose stored in a report row's `purpose` column.
+    pub(crate) fn from_column(text: &str) -> CostPurpose {
+        if text == "oversight" { CostPurpose::Oversight } else { CostPurpose::Work }
+    }
 }
 
 #[async_trait]
 pub trait CostStore {
-    /// The user's spending since `since`, by UTC day, agent and model;
-    /// ordered by day, then agent, then model (chat replies first).
+    /// The user's spending since `since`, by UTC day, agent, model and
+    /// purpose; ordered by day, then agent, then model (chat replies
+    /// first), work before oversight.
     async fn cost_entries(&self, user: UserId, since: DateTime<Utc>) -> Result<Vec<CostEntry>>;
 }
 

@@ -20,5 +20,6 @@ pub(crate) fn table_of(kind: ResourceKind) -> &'static str {
         ResourceKind::Fire => "routine_fires",
         ResourceKind::Project => "projects",
         ResourceKind::Idea => "ideas",
+        ResourceKind::Duplicate => "duplicates",
     }
 }

@@ -25,6 +25,7 @@ mod nodes;
 mod notifications;
 mod project_discovery;
 mod project_edits;
+mod oversight;
 mod projects;
 mod properties;
 mod routines;

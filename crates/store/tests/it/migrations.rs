@@ -33,6 +33,7 @@ async fn a_fresh_database_gets_every_migration() {
             (14, "projects".to_string()),
             (16, "project_agents".to_string()),
             (17, "project_work".to_string()),
+            (18, "oversight".to_string()),
             (20, "memory_threads".to_string())
         ]
     );

@@ -1,0 +1,12 @@
+//! Oversight of agents at work: the guardian, which looks at long runs'
+//! trajectories and steers, pauses or cancels them by policy (`guardian.rs`,
+//! what its model is shown in `prompt.rs`, the `[oversight]` table in
+//! `config.rs`). The run's side of an intervention is in
+//! `agent/interventions.rs`; the pure rules in `steward_domain::oversight`.
+
+pub mod config;
+pub mod guardian;
+mod prompt;
+
+pub use config::{GuardianSettings, OversightConfig, PolicyOverride};
+pub use guardian::{Guardian, GuardianError, TickReport};

@@ -1,0 +1,147 @@
+//! Oversight on the wire: the guardian's assessments
+//! (`GET /api/v1/runs/{id}/assessments`, and `oversight` in a run's trace)
+//! and flags of duplicate work (`/api/v1/duplicates`).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use steward_domain::oversight::Assessment;
+use steward_domain::oversight::duplicates::Duplicate;
+use steward_domain::{AgentId, AssessmentId, DuplicateId, ProjectId, RunId};
+use utoipa::{IntoParams, ToSchema};
+
+/// One look of the guardian at a run: the score, what the model
+/// recommended, what the policy made of it and where that is, and what the
+/// look cost (oversight, counted apart from the run's own calls).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AssessmentResponse {
+    #[schema(value_type = i64)]
+    pub id: AssessmentId,
+    #[schema(value_type = i64)]
+    pub run_id: RunId,
+    #[schema(value_type = i64)]
+    pub agent_id: AgentId,
+    /// The run's steps and tokens when it was looked at.
+    pub steps_seen: u32,
+    pub tokens_seen: u64,
+    /// 0 (lost) to 1 (on the goal).
+    pub alignment: f64,
+    pub drift_reason: String,
+    /// `continue`, `steer`, `pause` or `cancel`, as the model recommended.
+    pub recommended: String,
+    /// What the policy decided (never stronger than the score allows).
+    pub intervention: String,
+    /// `recorded`, `pending` (until the run's next model call), `delivered`,
+    /// `applied`, `proposed` (left to a person) or `dropped`.
+    pub status: String,
+    /// The steering message (or the reason of a pause or cancel).
+    pub message: String,
+    /// A person decides: the run waits on an `oversight.cancel` approval,
+    /// or the pause is only proposed.
+    pub needs_person: bool,
+    /// The step whose model call first carried the intervention.
+    pub delivered_before_step: Option<u32>,
+    pub model: String,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// Null when the model's price is unknown.
+    pub cost_usd: Option<f64>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Assessment> for AssessmentResponse {
+    fn from(assessment: Assessment) -> Self {
+        AssessmentResponse {
+            id: assessment.id,
+            run_id: assessment.run_id,
+            agent_id: assessment.agent_id,
+            steps_seen: assessment.progress.steps,
+            tokens_seen: assessment.progress.tokens,
+            alignment: assessment.alignment,
+            drift_reason: assessment.drift_reason,
+            recommended: assessment.recommended.as_str().to_string(),
+            intervention: assessment.intervention.as_str().to_string(),
+            status: assessment.status.as_str().to_string(),
+            message: assessment.message,
+            needs_person: assessment.needs_person,
+            delivered_before_step: assessment.delivered_before_step,
+            model: assessment.model,
+            input_tokens: assessment.input_tokens,
+            output_tokens: assessment.output_tokens,
+            cost_usd: assessment.cost_usd,
+            created_at: assessment.created_at,
+        }
+    }
+}
+
+/// A run's assessments, oldest first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AssessmentListResponse {
+    pub assessments: Vec<AssessmentResponse>,
+}
+
+/// Two open work items that say the same thing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DuplicateResponse {
+    #[schema(value_type = i64)]
+    pub id: DuplicateId,
+    /// `action` (refs are action ids) or `task` (refs are `PROJECT/TASK`).
+    pub kind: String,
+    #[schema(value_type = Option<i64>)]
+    pub project_id: Option<ProjectId>,
+    pub first: String,
+    pub second: String,
+    pub first_title: String,
+    pub second_title: String,
+    /// 0..1, by words and character trigrams.
+    pub similarity: f64,
+    /// How it was found: `text`.
+    pub method: String,
+    /// `open`, `merged` (one kept, the other dismissed with a link) or `kept_both`.
+    pub status: String,
+    /// The ref a merge kept.
+    pub kept: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+impl From<Duplicate> for DuplicateResponse {
+    fn from(duplicate: Duplicate) -> Self {
+        DuplicateResponse {
+            id: duplicate.id,
+            kind: duplicate.kind.as_str().to_string(),
+            project_id: duplicate.project_id,
+            first: duplicate.first,
+            second: duplicate.second,
+            first_title: duplicate.first_title,
+            second_title: duplicate.second_title,
+            similarity: duplicate.similarity,
+            method: duplicate.method,
+            status: duplicate.status.as_str().to_string(),
+            kept: duplicate.kept,
+            created_at: duplicate.created_at,
+            decided_at: duplicate.decided_at,
+        }
+    }
+}
+
+/// Flags, newest first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DuplicateListResponse {
+    pub duplicates: Vec<DuplicateResponse>,
+}
+
+/// Which flags `GET /duplicates` lists.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DuplicateListQuery {
+    /// `open`, `merged` or `kept_both`; every flag when left out.
+    pub status: Option<String>,
+}
+
+/// A merge: which of the two items stays.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeDuplicateRequest {
+    /// The flag's `first` or `second`; the other action is dismissed.
+    pub keep: String,
+}

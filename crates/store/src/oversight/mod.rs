@@ -1,0 +1,75 @@
+//! The guardian's records: each assessment of a long run (what the model
+//! said, what the policy decided, what the look cost), the runs it may look
+//! at with the progress its last look saw, and the hand-over of pending
+//! interventions to the run's own loop, which puts them in the
+//! conversation at its next model call (`deliver_interventions`); and what
+//! agents' liveness is read from; flags of duplicate work and a person's
+//! decision on each.
+
+mod decide;
+pub(crate) mod postgres;
+pub(crate) mod sqlite;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+
+use steward_domain::oversight::duplicates::{Duplicate, DuplicateStatus, NewDuplicate};
+use steward_domain::oversight::{Assessment, LivenessFacts, NewAssessment, Progress};
+use steward_domain::{AgentId, DuplicateId, Run, RunId, UserId};
+
+use crate::Result;
+
+/// A run the guardian may look at, with its last look (when, and the
+/// progress it saw).
+#[derive(Clone, Debug, PartialEq)]
+pub struct GuardianCandidate {
+    pub run: Run,
+    pub last: Option<(DateTime<Utc>, Progress)>,
+}
+
+/// What `deliver_interventions` hands the run's loop.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DeliveredInterventions {
+    /// Every intervention delivered to the run before, oldest first (the
+    /// loop replays their messages where they were delivered).
+    pub earlier: Vec<Assessment>,
+    /// Those this call delivered, at the step it named.
+    pub now: Vec<Assessment>,
+}
+
+#[async_trait]
+pub trait OversightStore {
+    /// Runs working now (running or waiting for approval) that started at
+    /// or before `started_before`, every user's, with their last look.
+    async fn guardian_candidates(&self, started_before: DateTime<Utc>) -> Result<Vec<GuardianCandidate>>;
+
+    /// Records an assessment of a run, with event `run.assessed`.
+    async fn record_assessment(&self, assessment: NewAssessment) -> Result<Assessment>;
+
+    /// The user's run's assessments, oldest first.
+    async fn list_assessments(&self, user: UserId, run: RunId) -> Result<Vec<Assessment>>;
+
+    /// For the run's loop, before the model call it will store as step
+    /// `before_step`: pending interventions become delivered there.
+    async fn deliver_interventions(&self, run: RunId, before_step: u32) -> Result<DeliveredInterventions>;
+
+    /// What each of the user's agents' liveness is derived from: its
+    /// running runs with their jobs' leases, and its latest finished run.
+    /// Agents without runs are left out (they are idle).
+    async fn liveness_facts(&self, user: UserId) -> Result<BTreeMap<AgentId, LivenessFacts>>;
+
+    /// Flags pairs of duplicate work, each pair once (a pair flagged
+    /// before, whatever its status, is left as it is); returns the new
+    /// flags, each with event `duplicate.flagged`.
+    async fn flag_duplicates(&self, user: UserId, pairs: Vec<NewDuplicate>) -> Result<Vec<Duplicate>>;
+
+    /// The user's flags, newest first, of one status or all.
+    async fn list_duplicates(&self, user: UserId, status: Option<DuplicateStatus>) -> Result<Vec<Duplicate>>;
+
+    async fn get_duplicate(&self, user: UserId, id: DuplicateId) -> Result<Duplicate>;
+
+    /// Records a person's decision on an open flag: `kept` (one of its two
+    /// refs) for a merge, `None` to keep both; event `duplicate.decided`.
+    async fn decide_duplicate(&self, user: UserId, id: DuplicateId, kept: Option<String>) -> Result<Duplicate>;
+}
