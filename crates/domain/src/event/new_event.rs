@@ -590,6 +590,7 @@ impl NewEvent {
             }
             NewEvent::ProjectTaskReplanned { task, from, to, reason, .. } => json!({
                 "task": task, "from": from.map(TaskState::as_str), "to": to.map(TaskState::as_str), "reason": reason,
+            }),
             NewEvent::DuplicateChanged { duplicate, kind, first, second, similarity, status, kept, .. } => json!({
                 "duplicate": duplicate, "kind": kind.as_str(), "first": first, "second": second,
                 "similarity": similarity, "status": status.as_str(), "kept": kept,
