@@ -9,7 +9,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
-use steward_domain::memory::context::{CONTEXT_TURNS, with_context};
+use steward_domain::memory::context::{CONTEXT_ANCHORS, CONTEXT_TURNS, with_context};
 use steward_domain::memory::fusion::{RRF_K, Signal, reciprocal_rank_fusion};
 use steward_domain::memory::rerank::{self, RerankCandidate};
 use steward_domain::memory::temporal::visible;
@@ -182,13 +182,14 @@ impl Memory {
         signal: Signal,
         signals: &mut Signals,
     ) -> steward_store::Result<Vec<ItemKey>> {
-        let episode_scores: Vec<(EpisodeId, f64)> = text
+        let mut episode_scores: Vec<(EpisodeId, f64)> = text
             .iter()
             .filter(|(key, _)| key.kind == ItemKind::Episode)
             .map(|(key, score)| (EpisodeId(key.id), *score))
             .collect();
-        let matched: Vec<EpisodeId> = episode_scores.iter().map(|(id, _)| *id).collect();
-        let neighbours = self.store.episode_context(user, &matched, CONTEXT_TURNS).await?;
+        episode_scores.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let anchors: Vec<EpisodeId> = episode_scores.iter().take(CONTEXT_ANCHORS).map(|(id, _)| *id).collect();
+        let neighbours = self.store.episode_context(user, &anchors, CONTEXT_TURNS).await?;
         let mut scored: Vec<(ItemKey, f64)> =
             text.into_iter().filter(|(key, _)| key.kind != ItemKind::Episode).collect();
         for item in with_context(&episode_scores, &neighbours) {
