@@ -58,3 +58,23 @@ fn heavy_a_conversation_file_is_imported_once_and_found() {
     assert!(output.status.success(), "{screen}");
     assert!(screen.contains("3/3 turns (100%)"), "a progress bar: {screen}");
 }
+
+/// Without an extraction or embedding model an episode calls no model, so
+/// a conversation longer than the spending limit's window imports whole
+/// (it stopped at turn 61 with `429` before).
+#[test]
+fn heavy_a_long_conversation_imports_whole_when_memory_calls_no_model() {
+    let server = ServerProcess::start();
+    let directory = tempfile::tempdir().unwrap();
+    let lines = directory.path().join("long.jsonl");
+    let turns: String = (0..150)
+        .map(|turn| format!("{{\"speaker\": \"Maya\", \"text\": \"Turn {turn} of a long chat.\"}}\n"))
+        .collect();
+    std::fs::write(&lines, turns).unwrap();
+    let imported = steward(server.url(), &["memory", "import", lines.to_str().unwrap(), "--json"]).json();
+    assert_eq!((imported["turns"].as_u64(), imported["added"].as_u64()), (Some(150), Some(150)), "{imported}");
+    let found = steward(server.url(), &["memory", "search", "Turn 149", "--kind", "episode", "--json"]).json();
+    let episode = &found["results"][0]["provenance"][0];
+    assert_eq!(episode["content"], "Maya: Turn 149 of a long chat.", "{found}");
+    assert_eq!(episode["thread"], "import:long.jsonl", "a file of plain turns is one thread: {found}");
+}

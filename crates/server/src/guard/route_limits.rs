@@ -1,7 +1,8 @@
 //! Limits that differ by route, checked once routed (the route's template
 //! is known): how many model-spending requests (runs, chats, setup chats,
-//! scheduling, memory ingestion) a token and a client address may make per
-//! window (`429` with `Retry-After`), and the largest body a route takes
+//! scheduling, memory ingestion when memory has an extraction or embedding
+//! model) a token and a client address may make per window (`429` with
+//! `Retry-After`), and the largest body a route takes
 //! where it is smaller than the server's `server.max_body_bytes` (a chat
 //! message or an instruction is what a person types, not a batch of jobs).
 
@@ -16,8 +17,21 @@ use crate::AppState;
 use crate::api::ErrorCode;
 use crate::error::ApiError;
 
-/// The operations that make model calls (and so spend money).
-pub(crate) fn spends(method: &Method, template: &str) -> bool {
+/// Adding a memory episode calls a model only when memory has one to run
+/// on it; without, it is a row and a full-text entry, and a conversation
+/// of hundreds of turns imports without meeting the spending limit.
+const EPISODES: &str = "/memory/episodes";
+
+/// The operations that make model calls (and so spend money), given
+/// whether memory's ingestion calls a model.
+pub(crate) fn spends(method: &Method, template: &str, memory_calls_models: bool) -> bool {
+    if template.trim_start_matches("/api/v1") == EPISODES {
+        return *method == Method::POST && memory_calls_models;
+    }
+    spends_always(method, template)
+}
+
+fn spends_always(method: &Method, template: &str) -> bool {
     *method == Method::POST
         && matches!(
             template.trim_start_matches("/api/v1"),
@@ -28,7 +42,6 @@ pub(crate) fn spends(method: &Method, template: &str) -> bool {
                 | "/actions/{id}/schedule"
                 | "/schedules/{schedule}/run"
                 | "/schedules/{schedule}/backfill"
-                | "/memory/episodes"
                 | "/v1/chat/completions"
         )
 }
@@ -70,7 +83,11 @@ pub(crate) async fn check(State(state): State<AppState>, mut request: Request, n
     let Some(template) = request.extensions().get::<MatchedPath>().map(|path| path.as_str().to_string()) else {
         return next.run(request).await;
     };
-    if spends(request.method(), &template) {
+    let memory_calls_models = template.trim_start_matches("/api/v1") == EPISODES && {
+        let memory = state.memory();
+        memory.has_extractor() || memory.has_embedder()
+    };
+    if spends(request.method(), &template, memory_calls_models) {
         let now = state.clock.now();
         let token = match request.extensions().get::<Principal>().and_then(|principal| principal.token_id) {
             Some(id) => format!("token:{id}"),
@@ -110,9 +127,12 @@ mod tests {
 
     #[test]
     fn spending_routes_and_body_limits_are_named() {
-        assert!(spends(&Method::POST, "/api/v1/agents/{id}/runs"));
-        assert!(!spends(&Method::GET, "/api/v1/agents/{id}/chat"), "reading a chat spends nothing");
-        assert!(!spends(&Method::POST, "/api/v1/jobs"));
+        assert!(spends(&Method::POST, "/api/v1/agents/{id}/runs", false));
+        assert!(!spends(&Method::GET, "/api/v1/agents/{id}/chat", true), "reading a chat spends nothing");
+        assert!(!spends(&Method::POST, "/api/v1/jobs", true));
+        assert!(spends(&Method::POST, "/api/v1/memory/episodes", true), "extraction or embeddings run on it");
+        assert!(!spends(&Method::POST, "/api/v1/memory/episodes", false), "stored and indexed, no model");
+        assert!(!spends(&Method::GET, "/api/v1/memory/episodes", true));
         assert_eq!(body_limit(&Method::POST, "/api/v1/auth/login"), Some(4096));
         assert_eq!(body_limit(&Method::POST, "/api/v1/jobs/batch"), None, "batches keep the server's limit");
     }
