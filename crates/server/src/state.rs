@@ -127,6 +127,12 @@ impl AppState {
         self
     }
 
+    /// Whether adding a memory episode runs a model on it (extraction or
+    /// embeddings): only a configured memory has models.
+    pub(crate) fn memory_calls_models(&self) -> bool {
+        self.memory.as_ref().is_some_and(|memory| memory.has_extractor() || memory.has_embedder())
+    }
+
     /// Memory: the configured one, or one without models on this state's
     /// store and clock.
     pub(crate) fn memory(&self) -> Arc<Memory> {

@@ -83,11 +83,7 @@ pub(crate) async fn check(State(state): State<AppState>, mut request: Request, n
     let Some(template) = request.extensions().get::<MatchedPath>().map(|path| path.as_str().to_string()) else {
         return next.run(request).await;
     };
-    let memory_calls_models = template.trim_start_matches("/api/v1") == EPISODES && {
-        let memory = state.memory();
-        memory.has_extractor() || memory.has_embedder()
-    };
-    if spends(request.method(), &template, memory_calls_models) {
+    if spends(request.method(), &template, state.memory_calls_models()) {
         let now = state.clock.now();
         let token = match request.extensions().get::<Principal>().and_then(|principal| principal.token_id) {
             Some(id) => format!("token:{id}"),
