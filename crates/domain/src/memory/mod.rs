@@ -3,6 +3,7 @@
 //! point-in-time validity in `temporal`, reciprocal-rank fusion in
 //! `fusion`, a conversation's context around a matching turn in `context`,
 //! the optional rerankers in `rerank`, name and query handling in `text`,
+//! full-text ranking in `bm25`,
 //! cosine search in `vector`).
 //!
 //! Times: a fact is true in the world from `valid_at` until `invalid_at`
@@ -10,6 +11,7 @@
 //! `created_at` until `expired_at` (system time, when we learned it and when
 //! we learned otherwise). Nothing is deleted: a contradicted fact is closed.
 
+pub mod bm25;
 pub mod context;
 pub mod fusion;
 pub mod rerank;

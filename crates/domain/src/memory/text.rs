@@ -35,7 +35,7 @@ pub fn normalize_statement(statement: &str) -> String {
 /// letter whose lower case brings a mark along (`İ` is `i` and a combining
 /// dot) keeps only the letters, so a word holds nothing but letters and
 /// digits and splitting again changes nothing.
-fn words(text: &str) -> impl Iterator<Item = String> {
+pub(crate) fn words(text: &str) -> impl Iterator<Item = String> {
     let mut words = Vec::new();
     let mut word = String::new();
     for c in text.chars() {

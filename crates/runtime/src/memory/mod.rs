@@ -13,6 +13,7 @@ pub mod consolidate;
 pub mod extraction;
 pub mod ingest;
 pub mod retrieval;
+pub mod text_index;
 pub mod vectors;
 
 use std::sync::Arc;
@@ -28,6 +29,7 @@ pub use ingest::{INGEST_JOB_KIND, IngestHandler};
 pub use retrieval::{Item, Provenance, Rerank, SearchOutcome, SearchQuery, SearchResult};
 
 use crate::SharedClock;
+use text_index::TextCache;
 use vectors::VectorCache;
 
 /// Stores an episode and enqueues its ingestion (once per episode: the
@@ -55,6 +57,7 @@ pub struct Memory {
     clock: SharedClock,
     extractor: Option<Arc<dyn ChatModel>>,
     embedder: Option<Arc<dyn EmbeddingModel>>,
+    text: TextCache,
     vectors: VectorCache,
 }
 
@@ -65,7 +68,7 @@ impl Memory {
         extractor: Option<Arc<dyn ChatModel>>,
         embedder: Option<Arc<dyn EmbeddingModel>>,
     ) -> Self {
-        Memory { store, clock, extractor, embedder, vectors: VectorCache::default() }
+        Memory { store, clock, extractor, embedder, text: TextCache::default(), vectors: VectorCache::default() }
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

@@ -1,4 +1,4 @@
-//! Hybrid retrieval: full text (BM25 / `ts_rank`, each matching turn's
+//! Hybrid retrieval: full text (BM25 in process, `text_index`, each matching turn's
 //! score shared with its neighbours in its thread: `context`) + vector
 //! cosine + the graph neighbourhood of the entities the query finds
 //! (breadth-first over facts, two hops), fused by reciprocal rank; then filtered by kind, agent
@@ -9,6 +9,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
+use steward_domain::memory::bm25::search_terms;
 use steward_domain::memory::context::{CONTEXT_ANCHORS, CONTEXT_TURNS, with_context};
 use steward_domain::memory::fusion::{RRF_K, Signal, reciprocal_rank_fusion};
 use steward_domain::memory::rerank::{self, RerankCandidate};
@@ -100,9 +101,9 @@ impl Memory {
     /// Runs `query`; see the module documentation.
     pub async fn search(&self, query: &SearchQuery) -> steward_store::Result<SearchOutcome> {
         let kinds = if query.kinds.is_empty() { ItemKind::ALL.to_vec() } else { query.kinds.clone() };
-        let terms = query_terms(&query.text);
+        let terms = search_terms(&query.text);
         let mut signals = Signals::default();
-        let text = self.store.text_search(query.user, &terms, ItemKind::ALL, CANDIDATES).await?;
+        let text = self.text.search(self.store.as_ref(), query.user, &terms, ItemKind::ALL, CANDIDATES).await?;
         let text = self.with_thread_context(query.user, text, Signal::Text, &mut signals).await?;
         signals.lists.push((Signal::Text, text));
 

@@ -234,3 +234,19 @@ async fn the_answer_after_a_matching_question_is_found_through_its_thread() {
     let unthreaded = setup.store.text_search(USER, &query_terms(&query.text), &[ItemKind::Episode], 10).await.unwrap();
     assert!(unthreaded.iter().all(|(key, _)| key.id != answer.get()), "{unthreaded:?}");
 }
+
+#[tokio::test]
+async fn search_finds_what_another_process_wrote_since_its_last_search() {
+    let setup = setup(false).await;
+    add(&setup, feedback("p1", "The Lisbon office opens in June.", 1)).await;
+    // A second `Memory` on the same database stands for another process.
+    let other = Memory::new(setup.store.clone(), SharedClock::new(setup.clock.clone()), None, None);
+    let query = SearchQuery::new(USER, "When does the Lisbon office open?");
+    assert_eq!(other.search(&query).await.unwrap().results.len(), 1);
+
+    let later = add(&setup, feedback("p2", "Lisbon moved its opening to July.", 2)).await;
+    let found = other.search(&query).await.unwrap();
+    let ids: Vec<i64> = found.results.iter().map(|result| result.key.id).collect();
+    assert!(ids.contains(&later.get()), "the index read the new episode from the log: {ids:?}");
+    assert!(found.results.iter().all(|result| result.why.iter().any(|reason| reason.starts_with("text rank"))));
+}

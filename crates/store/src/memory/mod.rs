@@ -125,6 +125,15 @@ pub struct EpisodeFilter {
     pub limit: usize,
 }
 
+/// An item's text as logged, for the in-process full-text index.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TextEntry {
+    /// Its number in the user's text log.
+    pub seq: i64,
+    pub key: ItemKey,
+    pub text: String,
+}
+
 /// A stored embedding, for the in-process index.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StoredEmbedding {
@@ -192,6 +201,14 @@ pub trait MemoryStore {
         kinds: &[ItemKind],
         limit: usize,
     ) -> Result<Vec<(ItemKey, f64)>>;
+
+    /// The user's latest text-log number (0 before any item was written):
+    /// the in-process full-text index reads what is new when it grows.
+    async fn text_watermark(&self, user: UserId) -> Result<i64>;
+
+    /// Every item whose text was logged after number `after`, in log order,
+    /// with its text (an entity's is its name and summary).
+    async fn text_since(&self, user: UserId, after: i64) -> Result<Vec<TextEntry>>;
 
     /// The turns around each of `episodes` in its thread: up to `turns`
     /// before and after it in reference time (then id), with how many

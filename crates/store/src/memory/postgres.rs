@@ -16,7 +16,9 @@ use steward_domain::memory::{
 };
 use steward_domain::{AgentId, EntityId, EpisodeId, FactId, NewEvent, UserId};
 
-use super::{EntityMerge, EpisodeFilter, IngestionPlan, IngestionReport, MemoryStore, StoredEmbedding, decide};
+use super::{
+    EntityMerge, EpisodeFilter, IngestionPlan, IngestionReport, MemoryStore, StoredEmbedding, TextEntry, decide,
+};
 use crate::postgres::PostgresStore;
 use crate::postgres::rows::{decode_error, parsed};
 use crate::postgres::transaction::{Begin, Transaction, TransactionResult};
@@ -368,6 +370,34 @@ impl MemoryStore for PostgresStore {
             found.extend(rows.into_iter().map(|(id, rank)| (ItemKey { kind: *kind, id }, f64::from(rank))));
         }
         Ok(found)
+    }
+
+    async fn text_watermark(&self, user: UserId) -> Result<i64> {
+        let seq: Option<i64> = sqlx::query_scalar("SELECT seq FROM memory_text_heads WHERE user_id = $1")
+            .bind(user.get())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(seq.unwrap_or(0))
+    }
+
+    async fn text_since(&self, user: UserId, after: i64) -> Result<Vec<TextEntry>> {
+        let rows: Vec<(i64, String, i64, Option<String>)> = sqlx::query_as(
+            "SELECT log.seq, log.item_kind, log.item_id, CASE log.item_kind \
+               WHEN 'episode' THEN (SELECT content FROM memory_episodes WHERE id = log.item_id) \
+               WHEN 'entity' THEN (SELECT name || ' ' || summary FROM memory_entities WHERE id = log.item_id) \
+               ELSE (SELECT statement FROM memory_facts WHERE id = log.item_id) END \
+             FROM memory_text_log AS log WHERE log.user_id = $1 AND log.seq > $2 \
+             ORDER BY log.seq, log.item_kind, log.item_id",
+        )
+        .bind(user.get())
+        .bind(after)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(seq, kind, id, text)| {
+                Ok(TextEntry { seq, key: ItemKey { kind: kind.parse()?, id }, text: text.unwrap_or_default() })
+            })
+            .collect()
     }
 
     async fn episode_context(

@@ -15,7 +15,9 @@ use steward_domain::memory::{
 };
 use steward_domain::{AgentId, EntityId, EpisodeId, FactId, NewEvent, UserId};
 
-use super::{EntityMerge, EpisodeFilter, IngestionPlan, IngestionReport, MemoryStore, StoredEmbedding, decide};
+use super::{
+    EntityMerge, EpisodeFilter, IngestionPlan, IngestionReport, MemoryStore, StoredEmbedding, TextEntry, decide,
+};
 use crate::events::sqlite::append;
 use crate::sqlite::SqliteStore;
 use crate::sqlite::connection::{from_micros, to_micros};
@@ -178,6 +180,26 @@ fn text_search(
     // Kind by kind in the order asked, best first within each (as PostgreSQL).
     found.sort_by_key(|(key, _)| kinds.iter().position(|kind| *kind == key.kind));
     Ok(found)
+}
+
+/// The items logged after `after`, with their text, in log order.
+fn text_since(connection: &Connection, user: UserId, after: i64) -> Result<Vec<TextEntry>> {
+    let mut statement = connection.prepare_cached(
+        "SELECT log.seq, log.item_kind, log.item_id, CASE log.item_kind \
+           WHEN 'episode' THEN (SELECT content FROM memory_episodes WHERE id = log.item_id) \
+           WHEN 'entity' THEN (SELECT name || ' ' || summary FROM memory_entities WHERE id = log.item_id) \
+           ELSE (SELECT statement FROM memory_facts WHERE id = log.item_id) END \
+         FROM memory_text_log AS log WHERE log.user_id = ?1 AND log.seq > ?2 \
+         ORDER BY log.seq, log.item_kind, log.item_id",
+    )?;
+    let rows = statement.query_map(params![user.get(), after], |row| {
+        Ok(TextEntry {
+            seq: row.get(0)?,
+            key: ItemKey { kind: parsed(row, 1)?, id: row.get(2)? },
+            text: row.get::<_, Option<String>>(3)?.unwrap_or_default(),
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// Each episode's thread neighbours: two index range reads per episode
@@ -391,6 +413,21 @@ impl MemoryStore for SqliteStore {
         }
         let (terms, kinds) = (terms.to_vec(), kinds.to_vec());
         self.readers.read(move |connection| text_search(connection, user, &terms, &kinds, limit)).await
+    }
+
+    async fn text_watermark(&self, user: UserId) -> Result<i64> {
+        self.readers
+            .read(move |connection| {
+                let seq = connection
+                    .prepare_cached("SELECT seq FROM memory_text_heads WHERE user_id = ?1")?
+                    .query_row([user.get()], |row| row.get(0));
+                Ok(optional(seq)?.unwrap_or(0))
+            })
+            .await
+    }
+
+    async fn text_since(&self, user: UserId, after: i64) -> Result<Vec<TextEntry>> {
+        self.readers.read(move |connection| text_since(connection, user, after)).await
     }
 
     async fn episode_context(

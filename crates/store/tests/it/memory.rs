@@ -3,7 +3,8 @@
 //! contradictions closing facts without deleting them, forgetting audited,
 //! full text and embeddings scoped to their user, core blocks, episodes
 //! listed after a watermark, facts drawn from several episodes, a turn's
-//! neighbours in its thread.
+//! neighbours in its thread, and the text log the in-process full-text
+//! index follows.
 
 use chrono::{Duration, TimeZone, Utc};
 use steward_domain::Clock;
@@ -233,6 +234,8 @@ store_tests!(
     core_blocks_are_set_replaced_and_removed,
     episodes_after_one_come_oldest_first_and_facts_keep_every_source,
     a_turns_context_is_its_thread_in_time_order,
+    every_written_text_is_logged_once_in_order,
+    a_reader_following_the_text_log_misses_nothing_written_concurrently,
 );
 
 async fn a_turns_context_is_its_thread_in_time_order(t: TestStore) {
@@ -306,4 +309,84 @@ async fn episodes_after_one_come_oldest_first_and_facts_keep_every_source(t: Tes
     let ann = store.find_entity(USER, "Ann").await.unwrap().unwrap();
     let facts = store.facts_touching(USER, &[ann.id]).await.unwrap();
     assert_eq!(facts[0].episodes, [ids[0], ids[1], ids[2]], "every episode it was drawn from, oldest first");
+}
+
+async fn every_written_text_is_logged_once_in_order(t: TestStore) {
+    let store = t.store.as_ref();
+    assert_eq!(store.text_watermark(USER).await.unwrap(), 0);
+    let mut berlin = entity("Berlin office");
+    berlin.summary = "Where the team meets".into();
+    let first = ingest(
+        store,
+        "d1",
+        "We are opening offices in Berlin.",
+        1,
+        plan(vec![berlin], vec![preference("The Berlin office opens in May.", vec![])]),
+    )
+    .await;
+    let logged = store.text_since(USER, 0).await.unwrap();
+    let keys: Vec<(ItemKind, String)> = logged.iter().map(|entry| (entry.key.kind, entry.text.clone())).collect();
+    assert_eq!(
+        keys,
+        [
+            (ItemKind::Episode, "We are opening offices in Berlin.".to_string()),
+            (ItemKind::Entity, "Berlin office Where the team meets".to_string()),
+            (ItemKind::Fact, "The Berlin office opens in May.".to_string()),
+        ]
+    );
+    assert_eq!(logged[0].key.id, first.get());
+    assert!(logged.windows(2).all(|pair| pair[0].seq < pair[1].seq), "{logged:?}");
+    let head = store.text_watermark(USER).await.unwrap();
+    assert_eq!(head, logged[2].seq);
+    assert_eq!(store.text_since(USER, logged[1].seq).await.unwrap(), logged[2..]);
+
+    // Nothing new: the same episode again, its ingestion again.
+    store.add_episode(episode("d1", "We are opening offices in Berlin.", 1)).await.unwrap();
+    let again = store.apply_ingestion(USER, first, plan(vec![entity("Berlin office")], vec![])).await.unwrap();
+    assert!(again.already_ingested);
+    assert_eq!(store.text_watermark(USER).await.unwrap(), head);
+    assert_eq!(store.text_since(USER, head).await.unwrap(), vec![]);
+    // Another user's log is their own.
+    assert_eq!(store.text_watermark(UserId(2)).await.unwrap(), 0);
+    assert_eq!(store.text_since(UserId(2), 0).await.unwrap(), vec![]);
+}
+
+/// A reader that reads what was logged after the last number it saw,
+/// while eight writers add episodes, ends with every episode: no number
+/// it passed is committed later.
+async fn a_reader_following_the_text_log_misses_nothing_written_concurrently(t: TestStore) {
+    let writers: Vec<_> = (0..8)
+        .map(|writer| {
+            let store = t.store.clone();
+            tokio::spawn(async move {
+                let mut ids = Vec::new();
+                for turn in 0..25 {
+                    let new = episode(&format!("w{writer}-{turn}"), &format!("turn {turn} of writer {writer}"), 1);
+                    ids.push(store.add_episode(new).await.unwrap().0.id.get());
+                }
+                ids
+            })
+        })
+        .collect();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut held = 0;
+    let mut finished = false;
+    while !finished {
+        finished = writers.iter().all(|writer| writer.is_finished());
+        let head = t.store.text_watermark(USER).await.unwrap();
+        if head > held {
+            for entry in t.store.text_since(USER, held).await.unwrap() {
+                assert!(entry.seq > held);
+                seen.insert(entry.key.id);
+                held = held.max(entry.seq);
+            }
+        }
+        tokio::task::yield_now().await;
+    }
+    let mut written = std::collections::BTreeSet::new();
+    for writer in writers {
+        written.extend(writer.await.unwrap());
+    }
+    assert_eq!(written.len(), 200);
+    assert_eq!(seen, written, "the reader saw every episode by following the log");
 }

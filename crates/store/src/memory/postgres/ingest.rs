@@ -50,7 +50,29 @@ pub(super) async fn add_episode(
     .bind(&new.thread)
     .fetch_one(transaction.connection())
     .await?;
+    log_text(transaction, user, ItemKind::Episode, id).await?;
     Ok((load_episode(transaction.connection(), user, EpisodeId(id)).await?, true))
+}
+
+/// Logs the item under the user's next text number (`memory_text_log`),
+/// so every process's in-process index picks it up. The head row stays
+/// locked until commit, so the user's numbers follow commit order.
+async fn log_text(transaction: &mut Transaction, user: UserId, kind: ItemKind, id: i64) -> TransactionResult<()> {
+    let seq: i64 = sqlx::query_scalar(
+        "INSERT INTO memory_text_heads (user_id, seq) VALUES ($1, 1) \
+         ON CONFLICT (user_id) DO UPDATE SET seq = memory_text_heads.seq + 1 RETURNING seq",
+    )
+    .bind(user.get())
+    .fetch_one(transaction.connection())
+    .await?;
+    sqlx::query("INSERT INTO memory_text_log (user_id, seq, item_kind, item_id) VALUES ($1, $2, $3, $4)")
+        .bind(user.get())
+        .bind(seq)
+        .bind(kind.as_str())
+        .bind(id)
+        .execute(transaction.connection())
+        .await?;
+    Ok(())
 }
 
 async fn entity_is_users(transaction: &mut Transaction, user: UserId, id: EntityId) -> TransactionResult<bool> {
@@ -99,6 +121,7 @@ async fn write_entities(
                 .bind(now)
                 .fetch_one(transaction.connection())
                 .await?;
+                log_text(transaction, user, ItemKind::Entity, id).await?;
                 report.entities_created += 1;
                 EntityId(id)
             }
@@ -190,6 +213,7 @@ pub(super) async fn apply(
                 .bind(now)
                 .fetch_one(transaction.connection())
                 .await?;
+                log_text(transaction, user, ItemKind::Fact, id).await?;
                 report.facts_created += 1;
                 FactId(id)
             }

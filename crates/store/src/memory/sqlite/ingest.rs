@@ -36,6 +36,21 @@ fn index_text(connection: &Connection, user: UserId, kind: ItemKind, id: i64, bo
             "INSERT INTO memory_text (rowid, body, item_kind, item_id, user_id) VALUES (?1, ?2, ?3, ?4, ?5)",
         )?
         .execute(params![rowid, body, kind.as_str(), id, user.get()])?;
+    log_text(connection, user, kind, id)
+}
+
+/// Logs the item under the user's next text number (`memory_text_log`),
+/// so every process's in-process index picks it up.
+fn log_text(connection: &Connection, user: UserId, kind: ItemKind, id: i64) -> Result<()> {
+    let seq: i64 = connection
+        .prepare_cached(
+            "INSERT INTO memory_text_heads (user_id, seq) VALUES (?1, 1) \
+             ON CONFLICT (user_id) DO UPDATE SET seq = seq + 1 RETURNING seq",
+        )?
+        .query_row([user.get()], |row| row.get(0))?;
+    connection
+        .prepare_cached("INSERT INTO memory_text_log (user_id, seq, item_kind, item_id) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![user.get(), seq, kind.as_str(), id])?;
     Ok(())
 }
 
