@@ -9,7 +9,7 @@ use steward_domain::project::idea::IdeaPatch;
 use steward_domain::project::work::PlannedTaskJob;
 use steward_domain::project::{
     DiscoveredTask, DocumentStatus, GateDecision, Idea, IdeaState, NewIdea, NewProject, Phase, PhaseDocument, Project,
-    ProjectTask, StoredDocument, TaskState,
+    ProjectTask, QuickDocuments, StoredDocument, TaskState,
 };
 
 use steward_domain::{AgentId, IdeaId, JobId, JobState, NewEvent, ProjectId, RunId, UserId};
@@ -25,7 +25,7 @@ use crate::{Entity, Result, StoreError};
 
 const IDEA_COLUMNS: &str = "id, user_id, title, notes, state, project_id, created_at, updated_at";
 const PROJECT_COLUMNS: &str = "id, user_id, title, brief, repository, phase, gates, parallel_limit, layout, idea_id, \
-     agent_id, validator_id, max_rounds, failure, created_at, updated_at, discovered_tasks, checks";
+     agent_id, validator_id, max_rounds, failure, created_at, updated_at, discovered_tasks, checks, quick";
 
 fn idea_row(row: &Row<'_>) -> rusqlite::Result<IdeaRow> {
     Ok(IdeaRow {
@@ -60,6 +60,7 @@ fn project_row(row: &Row<'_>) -> rusqlite::Result<ProjectRow> {
         updated_at: from_micros(row.get(15)?),
         discovered_tasks: row.get(16)?,
         checks: row.get(17)?,
+        quick: row.get(18)?,
     })
 }
 
@@ -280,8 +281,8 @@ fn create_project(
     }
     connection.execute(
         "INSERT INTO projects (user_id, title, brief, repository, phase, gates, parallel_limit, layout, idea_id, \
-         agent_id, validator_id, max_rounds, discovered_tasks, checks, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?15, ?13, ?13)",
+         agent_id, validator_id, max_rounds, discovered_tasks, checks, quick, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?15, ?16, ?13, ?13)",
         params![
             user.get(),
             new.title.trim(),
@@ -297,7 +298,8 @@ fn create_project(
             i64::from(new.max_rounds),
             to_micros(now),
             new.discovered_tasks.as_str(),
-            serde_json::to_string(&new.checks)?
+            serde_json::to_string(&new.checks)?,
+            new.quick
         ],
     )?;
     let project = load_project(connection, user, ProjectId(connection.last_insert_rowid()))?;
@@ -339,6 +341,97 @@ fn propose(
     record(connection, user, id)
 }
 
+/// After the light path's three documents are approved together: the
+/// task rows are written and the project passes each gate in turn, to execution.
+fn approved_together(
+    connection: &Connection,
+    effects: &mut Effects,
+    project: &Project,
+    tasks_document: &PhaseDocument,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if let PhaseDocument::Tasks(list) = tasks_document {
+        let planned = decide::plan_tasks(&tasks(connection, project.id)?, &list.tasks, &[]);
+        write_tasks(connection, effects, project, &planned, now)?;
+    }
+    let mut passing = project.clone();
+    for (from, to) in decide::quick_passage() {
+        passing.phase = from;
+        enter_phase(connection, effects, &passing, to, now)?;
+    }
+    Ok(())
+}
+
+fn propose_quick(
+    connection: &Connection,
+    effects: &mut Effects,
+    user: UserId,
+    id: ProjectId,
+    quick: QuickDocuments,
+    now: DateTime<Utc>,
+) -> Result<ProjectRecord> {
+    let project = load_project(connection, user, id)?;
+    let proposal = decide::quick_proposal(&project, &documents(connection, id)?, &quick)?;
+    let proposed = quick.into_documents();
+    for (document, version) in proposed.iter().zip(proposal.versions) {
+        insert_document(connection, &project, document, version, proposal.status, now)?;
+        let phase = document.phase();
+        append(connection, effects, user, now, NewEvent::ProjectDocumentProposed { project: id, phase, version })?;
+    }
+    connection.execute("UPDATE projects SET failure = NULL WHERE id = ?1", [id.get()])?;
+    if proposal.status == DocumentStatus::Approved {
+        for (document, version) in proposed.iter().zip(proposal.versions) {
+            let phase = document.phase();
+            let status = proposal.status;
+            let decided = NewEvent::ProjectDocumentDecided { project: id, phase, version, status, comment: None };
+            append(connection, effects, user, now, decided)?;
+        }
+        approved_together(connection, effects, &project, &proposed[2], now)?;
+    }
+    record(connection, user, id)
+}
+
+/// A decision on the light path's three documents waiting together: all
+/// three approved (the project goes to execution) or all sent back with
+/// the comment (one job asks for the three again).
+fn decide_together(
+    connection: &Connection,
+    effects: &mut Effects,
+    project: &Project,
+    together: [&StoredDocument; 3],
+    decision: &GateDecision,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let (status, comment) = decide::outcome(decision)?;
+    for waiting in together {
+        connection.execute(
+            "UPDATE project_documents SET status = ?4, comment = ?5, decided_at = ?6 \
+             WHERE project_id = ?1 AND phase = ?2 AND version = ?3",
+            params![
+                project.id.get(),
+                waiting.phase.as_str(),
+                i64::from(waiting.version),
+                status.as_str(),
+                comment,
+                to_micros(now)
+            ],
+        )?;
+        let event = NewEvent::ProjectDocumentDecided {
+            project: project.id,
+            phase: waiting.phase,
+            version: waiting.version,
+            status,
+            comment: comment.clone(),
+        };
+        append(connection, effects, project.user_id, now, event)?;
+    }
+    if status == DocumentStatus::Approved {
+        approved_together(connection, effects, project, &together[2].document, now)
+    } else {
+        ask_agent(connection, effects, project, project.phase, now)
+    }
+}
+
 fn decide_document(
     connection: &Connection,
     effects: &mut Effects,
@@ -349,6 +442,10 @@ fn decide_document(
 ) -> Result<ProjectRecord> {
     let project = load_project(connection, user, id)?;
     let all = documents(connection, id)?;
+    if let Some(together) = decide::waiting_together(&project, &all) {
+        decide_together(connection, effects, &project, together, decision, now)?;
+        return record(connection, user, id);
+    }
     let (waiting, status, comment) = decide::decision(&project, &all, decision)?;
     connection.execute(
         "UPDATE project_documents SET status = ?4, comment = ?5, decided_at = ?6 \
@@ -646,6 +743,11 @@ impl ProjectStore for SqliteStore {
     async fn propose_document(&self, user: UserId, id: ProjectId, document: PhaseDocument) -> Result<ProjectRecord> {
         let now = self.now();
         self.writer.write(move |connection, effects| propose(connection, effects, user, id, &document, now)).await
+    }
+
+    async fn propose_quick(&self, user: UserId, id: ProjectId, documents: QuickDocuments) -> Result<ProjectRecord> {
+        let now = self.now();
+        self.writer.write(move |connection, effects| propose_quick(connection, effects, user, id, documents, now)).await
     }
 
     async fn decide_document(&self, user: UserId, id: ProjectId, decision: GateDecision) -> Result<ProjectRecord> {
