@@ -87,14 +87,14 @@ fn respond(request: &ReceivedRequest) -> Option<Script> {
 }
 
 fn quick_calls(fake: &FakeLlm) -> Vec<ReceivedRequest> {
-    fake.requests().into_iter().filter(|request| request.system_text().is_some_and(|text| text.contains(QUICK))).collect()
+    fake.requests()
+        .into_iter()
+        .filter(|request| request.system_text().is_some_and(|text| text.contains(QUICK)))
+        .collect()
 }
 
 fn server_with(fake: &FakeLlm) -> ServerProcess {
-    ServerOptions::default()
-        .env("ANTHROPIC_API_KEY", KEY)
-        .env("ANTHROPIC_BASE_URL", fake.anthropic_base_url())
-        .start()
+    ServerOptions::default().env("ANTHROPIC_API_KEY", KEY).env("ANTHROPIC_BASE_URL", fake.anthropic_base_url()).start()
 }
 
 /// Waits until `condition` holds about project `id`, or panics with it.
@@ -149,7 +149,8 @@ async fn a_quick_project_is_written_in_one_call_revised_once_approved_once_and_r
     let calls = quick_calls(&fake);
     assert_eq!(calls.len(), 2, "one call for the revision");
     assert!(calls[1].mentions(COMMENT), "the reviewer's comment reaches the agent");
-    let latest = revised["documents"].as_array().unwrap().iter().find(|d| d["phase"] == "requirements" && d["version"] == 2);
+    let latest =
+        revised["documents"].as_array().unwrap().iter().find(|d| d["phase"] == "requirements" && d["version"] == 2);
     assert_eq!(latest.unwrap()["document"]["requirements"][1]["id"], "R2");
 
     // One approval: straight to execution-ready tasks, then they run.
@@ -198,7 +199,8 @@ async fn a_quick_reply_with_a_cycle_is_not_stored_half_and_auto_passes_the_gates
     assert_eq!(project["documents"], json!([]), "nothing half-written: {project}");
     assert_eq!(project["phase"], "requirements");
 
-    let text = steward(server.url(), &["project", "quick", "A dark mode", "--agent", "Builder", "--auto"]).ok().to_string();
+    let text =
+        steward(server.url(), &["project", "quick", "A dark mode", "--agent", "Builder", "--auto"]).ok().to_string();
     assert!(text.contains("passed the automatic gates; the project is in execution"), "{text}");
     let id = text.split_whitespace().nth(1).unwrap().to_string();
     assert!(text.contains(&format!("Next: steward project run {id}")), "{text}");

@@ -7,9 +7,9 @@
 //! none.
 
 use serde_json::{Value, json};
-use steward_domain::{Agent, UserId};
 use steward_domain::project::quick::quick_schema;
 use steward_domain::project::{Phase, QuickDocuments};
+use steward_domain::{Agent, UserId};
 use steward_llm::{ChatModel, ChatRequest, JsonSchemaSpec, StructuredOptions, complete_checked};
 use steward_store::{ProjectRecord, StoreError};
 

@@ -6,11 +6,11 @@
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use steward_domain::project::idea::IdeaPatch;
+use steward_domain::project::quick::QUICK_PHASES;
 use steward_domain::project::{
     DiscoveredTask, DocumentStatus, Gate, GateDecision, Idea, NewProject, Phase, PhaseDocument, PhaseGates, Project,
     ProjectTask, QuickDocuments, StoredDocument, TaskSpec, TaskState, TasksDocument, tasks_to_start,
 };
-use steward_domain::project::quick::QUICK_PHASES;
 
 use steward_domain::project::replan::{self, Replan};
 use steward_domain::project::work::{self, PlannedTaskJob};
@@ -303,7 +303,10 @@ pub(crate) fn quick_proposal(
 /// The three documents of a light-path proposal waiting together at the
 /// requirements gate, in phase order; `None` when the gate holds a single
 /// phase's document (or nothing).
-pub(crate) fn waiting_together<'a>(project: &Project, documents: &'a [StoredDocument]) -> Option<[&'a StoredDocument; 3]> {
+pub(crate) fn waiting_together<'a>(
+    project: &Project,
+    documents: &'a [StoredDocument],
+) -> Option<[&'a StoredDocument; 3]> {
     if project.phase != Phase::Requirements {
         return None;
     }

@@ -24,6 +24,8 @@ use crate::projects::decide::{self, DocumentRow, IdeaRow, PlannedTask, ProjectRo
 use crate::projects::{ProjectRecord, ProjectStore, TaskUpdate};
 use crate::{Entity, Result, StoreError};
 
+mod quick;
+
 macro_rules! ideas {
     ($filter:literal) => {
         concat!("SELECT id, user_id, title, notes, state, project_id, created_at, updated_at FROM ideas ", $filter)
@@ -370,97 +372,6 @@ async fn propose(
     Ok(record(transaction.connection(), user, id).await?)
 }
 
-/// After the light path's three documents are approved together: the
-/// task rows are written and the project passes each gate in turn, to execution.
-async fn approved_together(
-    transaction: &mut Transaction,
-    project: &Project,
-    tasks_document: &PhaseDocument,
-    now: DateTime<Utc>,
-) -> TransactionResult<()> {
-    if let PhaseDocument::Tasks(list) = tasks_document {
-        let planned = decide::plan_tasks(&tasks(transaction.connection(), project.id).await?, &list.tasks, &[]);
-        write_tasks(transaction, project, &planned, now).await?;
-    }
-    let mut passing = project.clone();
-    for (from, to) in decide::quick_passage() {
-        passing.phase = from;
-        enter_phase(transaction, &passing, to, now).await?;
-    }
-    Ok(())
-}
-
-async fn propose_quick(
-    transaction: &mut Transaction,
-    user: UserId,
-    id: ProjectId,
-    quick: QuickDocuments,
-    now: DateTime<Utc>,
-) -> TransactionResult<ProjectRecord> {
-    let project = load_project(transaction.connection(), user, id, true).await?;
-    let proposal = decide::quick_proposal(&project, &documents(transaction.connection(), id).await?, &quick)?;
-    let proposed = quick.into_documents();
-    for (document, version) in proposed.iter().zip(proposal.versions) {
-        insert_document(transaction, &project, document, version, proposal.status, now).await?;
-        let phase = document.phase();
-        transaction.record(user, now, NewEvent::ProjectDocumentProposed { project: id, phase, version });
-    }
-    sqlx::query("UPDATE projects SET failure = NULL WHERE id = $1")
-        .bind(id.get())
-        .execute(transaction.connection())
-        .await?;
-    if proposal.status == DocumentStatus::Approved {
-        for (document, version) in proposed.iter().zip(proposal.versions) {
-            let (phase, status) = (document.phase(), proposal.status);
-            transaction.record(
-                user,
-                now,
-                NewEvent::ProjectDocumentDecided { project: id, phase, version, status, comment: None },
-            );
-        }
-        approved_together(transaction, &project, &proposed[2], now).await?;
-    }
-    Ok(record(transaction.connection(), user, id).await?)
-}
-
-/// A decision on the light path's three documents waiting together: all
-/// three approved (the project goes to execution) or all sent back with
-/// the comment (one job asks for the three again).
-async fn decide_together(
-    transaction: &mut Transaction,
-    project: &Project,
-    together: [&StoredDocument; 3],
-    decision: &GateDecision,
-    now: DateTime<Utc>,
-) -> TransactionResult<()> {
-    let (status, comment) = decide::outcome(decision)?;
-    for waiting in together {
-        sqlx::query(
-            "UPDATE project_documents SET status = $4, comment = $5, decided_at = $6 \
-             WHERE project_id = $1 AND phase = $2 AND version = $3",
-        )
-        .bind(project.id.get())
-        .bind(waiting.phase.as_str())
-        .bind(i64::from(waiting.version))
-        .bind(status.as_str())
-        .bind(&comment)
-        .bind(now)
-        .execute(transaction.connection())
-        .await?;
-        let (phase, version, comment) = (waiting.phase, waiting.version, comment.clone());
-        transaction.record(
-            project.user_id,
-            now,
-            NewEvent::ProjectDocumentDecided { project: project.id, phase, version, status, comment },
-        );
-    }
-    if status == DocumentStatus::Approved {
-        approved_together(transaction, project, &together[2].document, now).await
-    } else {
-        ask_agent(transaction, project, project.phase, now).await
-    }
-}
-
 async fn decide_document(
     transaction: &mut Transaction,
     user: UserId,
@@ -471,7 +382,7 @@ async fn decide_document(
     let project = load_project(transaction.connection(), user, id, true).await?;
     let all = documents(transaction.connection(), id).await?;
     if let Some(together) = decide::waiting_together(&project, &all) {
-        decide_together(transaction, &project, together, decision, now).await?;
+        quick::decide_together(transaction, &project, together, decision, now).await?;
         return Ok(record(transaction.connection(), user, id).await?);
     }
     let (waiting, status, comment) = decide::decision(&project, &all, decision)?;
@@ -788,7 +699,7 @@ impl ProjectStore for PostgresStore {
         let now = self.now();
         self.write(Begin::Plain, |transaction| {
             let documents = documents.clone();
-            Box::pin(async move { propose_quick(transaction, user, id, documents, now).await })
+            Box::pin(async move { quick::propose_quick(transaction, user, id, documents, now).await })
         })
         .await
     }

@@ -23,6 +23,8 @@ use crate::sqlite::connection::{from_micros, to_micros};
 use crate::sqlite::writer::Effects;
 use crate::{Entity, Result, StoreError};
 
+mod quick;
+
 const IDEA_COLUMNS: &str = "id, user_id, title, notes, state, project_id, created_at, updated_at";
 const PROJECT_COLUMNS: &str = "id, user_id, title, brief, repository, phase, gates, parallel_limit, layout, idea_id, \
      agent_id, validator_id, max_rounds, failure, created_at, updated_at, discovered_tasks, checks, quick";
@@ -341,97 +343,6 @@ fn propose(
     record(connection, user, id)
 }
 
-/// After the light path's three documents are approved together: the
-/// task rows are written and the project passes each gate in turn, to execution.
-fn approved_together(
-    connection: &Connection,
-    effects: &mut Effects,
-    project: &Project,
-    tasks_document: &PhaseDocument,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    if let PhaseDocument::Tasks(list) = tasks_document {
-        let planned = decide::plan_tasks(&tasks(connection, project.id)?, &list.tasks, &[]);
-        write_tasks(connection, effects, project, &planned, now)?;
-    }
-    let mut passing = project.clone();
-    for (from, to) in decide::quick_passage() {
-        passing.phase = from;
-        enter_phase(connection, effects, &passing, to, now)?;
-    }
-    Ok(())
-}
-
-fn propose_quick(
-    connection: &Connection,
-    effects: &mut Effects,
-    user: UserId,
-    id: ProjectId,
-    quick: QuickDocuments,
-    now: DateTime<Utc>,
-) -> Result<ProjectRecord> {
-    let project = load_project(connection, user, id)?;
-    let proposal = decide::quick_proposal(&project, &documents(connection, id)?, &quick)?;
-    let proposed = quick.into_documents();
-    for (document, version) in proposed.iter().zip(proposal.versions) {
-        insert_document(connection, &project, document, version, proposal.status, now)?;
-        let phase = document.phase();
-        append(connection, effects, user, now, NewEvent::ProjectDocumentProposed { project: id, phase, version })?;
-    }
-    connection.execute("UPDATE projects SET failure = NULL WHERE id = ?1", [id.get()])?;
-    if proposal.status == DocumentStatus::Approved {
-        for (document, version) in proposed.iter().zip(proposal.versions) {
-            let phase = document.phase();
-            let status = proposal.status;
-            let decided = NewEvent::ProjectDocumentDecided { project: id, phase, version, status, comment: None };
-            append(connection, effects, user, now, decided)?;
-        }
-        approved_together(connection, effects, &project, &proposed[2], now)?;
-    }
-    record(connection, user, id)
-}
-
-/// A decision on the light path's three documents waiting together: all
-/// three approved (the project goes to execution) or all sent back with
-/// the comment (one job asks for the three again).
-fn decide_together(
-    connection: &Connection,
-    effects: &mut Effects,
-    project: &Project,
-    together: [&StoredDocument; 3],
-    decision: &GateDecision,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    let (status, comment) = decide::outcome(decision)?;
-    for waiting in together {
-        connection.execute(
-            "UPDATE project_documents SET status = ?4, comment = ?5, decided_at = ?6 \
-             WHERE project_id = ?1 AND phase = ?2 AND version = ?3",
-            params![
-                project.id.get(),
-                waiting.phase.as_str(),
-                i64::from(waiting.version),
-                status.as_str(),
-                comment,
-                to_micros(now)
-            ],
-        )?;
-        let event = NewEvent::ProjectDocumentDecided {
-            project: project.id,
-            phase: waiting.phase,
-            version: waiting.version,
-            status,
-            comment: comment.clone(),
-        };
-        append(connection, effects, project.user_id, now, event)?;
-    }
-    if status == DocumentStatus::Approved {
-        approved_together(connection, effects, project, &together[2].document, now)
-    } else {
-        ask_agent(connection, effects, project, project.phase, now)
-    }
-}
-
 fn decide_document(
     connection: &Connection,
     effects: &mut Effects,
@@ -443,7 +354,7 @@ fn decide_document(
     let project = load_project(connection, user, id)?;
     let all = documents(connection, id)?;
     if let Some(together) = decide::waiting_together(&project, &all) {
-        decide_together(connection, effects, &project, together, decision, now)?;
+        quick::decide_together(connection, effects, &project, together, decision, now)?;
         return record(connection, user, id);
     }
     let (waiting, status, comment) = decide::decision(&project, &all, decision)?;
@@ -747,7 +658,9 @@ impl ProjectStore for SqliteStore {
 
     async fn propose_quick(&self, user: UserId, id: ProjectId, documents: QuickDocuments) -> Result<ProjectRecord> {
         let now = self.now();
-        self.writer.write(move |connection, effects| propose_quick(connection, effects, user, id, documents, now)).await
+        self.writer
+            .write(move |connection, effects| quick::propose_quick(connection, effects, user, id, documents, now))
+            .await
     }
 
     async fn decide_document(&self, user: UserId, id: ProjectId, decision: GateDecision) -> Result<ProjectRecord> {

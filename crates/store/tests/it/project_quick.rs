@@ -187,7 +187,4 @@ async fn through_automatic_gates_the_three_pass_at_once(t: TestStore) {
     assert!(record.documents.iter().all(|d| d.status == DocumentStatus::Proposed), "{record:?}");
 }
 
-store_tests!(
-    a_quick_proposal_waits_at_one_gate_and_is_decided_whole,
-    through_automatic_gates_the_three_pass_at_once,
-);
+store_tests!(a_quick_proposal_waits_at_one_gate_and_is_decided_whole, through_automatic_gates_the_three_pass_at_once,);
