@@ -397,9 +397,14 @@ fn print_list(list: &ProjectListResponse) {
 }
 
 fn print_project(project: &ProjectResponse) {
+    let phase = if project.quick {
+        format!("{} (quick: the three documents written in one go, reviewed at one gate)", project.phase)
+    } else {
+        project.phase.clone()
+    };
     let record = output::record(vec![
         ("Project", format!("{} {}", project.id, project.title)),
-        ("Phase", project.phase.clone()),
+        ("Phase", phase),
         ("Gates", project.gates.to_string()),
         ("Repository", or_dash(project.repository.as_deref())),
         ("Parallel", project.parallel_limit.to_string()),
@@ -412,7 +417,11 @@ fn print_project(project: &ProjectResponse) {
         say!("  {} v{} {}{comment}", document.phase, document.version, document.status);
     }
     if project.documents.iter().any(|document| document.status == "proposed") {
-        say!("  Decide: steward project approve {} (or reject {} --comment \"…\")", project.id, project.id);
+        say!(
+            "  Decide: steward project approve {}, or steward project reject {} --comment \"…\"",
+            project.id,
+            project.id
+        );
     }
     if project.tasks.is_empty() {
         return;
