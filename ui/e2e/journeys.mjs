@@ -345,6 +345,19 @@ try {
   await page.locator('.toast', { hasText: /has no agent to work on its tasks/ }).waitFor();
   check((await api(`/projects/${project.id}`)).tasks.every((t) => !t.job_id), 'nothing queued for a project without an agent');
 
+  // 14b. The light path: a quick project's agent writes the three documents in one call; they wait
+  // together at one gate, and one click on Approve takes the project to execution with its graph.
+  step('a quick project: the three documents wait together at one gate and pass it with one approval');
+  const quick = await api('/projects', { method: 'POST', body: JSON.stringify({ title: 'Dark mode', brief: 'A dark theme, the quick journey.', quick: true, agent_id: state.agentId }) });
+  await page.goto('/projects');
+  const quickCard = page.locator('section.card', { hasText: 'Dark mode' });
+  const quickGate = quickCard.getByRole('form', { name: 'requirements gate' });
+  await quickGate.getByText('Waiting together at one gate (the light path): requirements, design, tasks, version 1').waitFor();
+  await quickGate.getByRole('button', { name: 'Approve' }).click();
+  await quickCard.locator('.badge', { hasText: 'execution' }).waitFor();
+  const passed = await api(`/projects/${quick.id}`);
+  check(passed.tasks.length === 2 && passed.documents.every((d) => d.status === 'approved'), `one approval passed all three: ${JSON.stringify(passed.documents.map((d) => d.status))}`);
+
   // 15. Oversight: a run that drifts is steered by the guardian (after 1 s, every 1 s in this
   // server); its page shows the assessment, and the agents carry their liveness.
   step('oversight: a drifting run is steered and its assessment shown; agents show their liveness');

@@ -66,4 +66,6 @@ pub use registry::{KeyStatus, LOCAL_PREFIX, ModelRegistry, ProviderSummary, loca
 pub use response::{ChatResponse, collect_response};
 pub use retry::{RecordingSleeper, Retrier, RetryPolicy, RetryingEmbeddingModel, RetryingModel, Sleeper, TokioSleeper};
 pub use secret::ApiKey;
-pub use structured::{JsonSchemaSpec, StructuredOptions, StructuredResponse, complete_json, complete_typed};
+pub use structured::{
+    JsonSchemaSpec, StructuredOptions, StructuredResponse, complete_checked, complete_json, complete_typed,
+};

@@ -191,6 +191,19 @@ pub async fn complete_json(
     complete_structured(model, request, schema, options, Ok).await
 }
 
+/// Like [`complete_json`], then `check` reads the value: a problem it names
+/// (a rule a schema cannot say, such as a cycle in a graph) is sent back to
+/// the model like a schema problem, within the same re-asks.
+pub async fn complete_checked<T>(
+    model: &dyn ChatModel,
+    request: ChatRequest,
+    schema: &JsonSchemaSpec,
+    options: StructuredOptions,
+    check: impl Fn(Value) -> Result<T, String>,
+) -> Result<StructuredResponse<T>, LlmError> {
+    complete_structured(model, request, schema, options, check).await
+}
+
 /// Asks `model` for a `T`, with the schema schemars derives for it.
 pub async fn complete_typed<T: DeserializeOwned + JsonSchema>(
     model: &dyn ChatModel,

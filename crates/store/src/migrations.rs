@@ -60,6 +60,11 @@ pub const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0020_memory_threads.sql"),
     },
     Migration {
+        version: 21,
+        name: "quick_projects",
+        sql: include_str!("../migrations/sqlite/0021_quick_projects.sql"),
+    },
+    Migration {
         version: 24,
         name: "memory_text_log",
         sql: include_str!("../migrations/sqlite/0024_memory_text_log.sql"),
@@ -99,6 +104,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 20,
         name: "memory_threads",
         sql: include_str!("../migrations/postgres/0020_memory_threads.sql"),
+    },
+    Migration {
+        version: 21,
+        name: "quick_projects",
+        sql: include_str!("../migrations/postgres/0021_quick_projects.sql"),
     },
     Migration {
         version: 24,

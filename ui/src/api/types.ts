@@ -521,6 +521,8 @@ export interface Project {
   /** `approve` (a person approves each task an agent discovers) or `allow`. */
   discovered_tasks: string;
   failure?: string | null;
+  /** The light path: the three documents written in one go and reviewed together. */
+  quick?: boolean;
   created_at: string;
   updated_at: string;
   documents: ProjectDocument[];

@@ -28,7 +28,7 @@ export function ProjectsPage() {
         <Empty title="No projects yet">
           <p>
             Start one with <code>steward project new "Title" --brief "…" --agent AGENT</code>, or import a spec-kit or Kiro folder with{' '}
-            <code>steward project import DIR</code>.
+            <code>steward project import DIR</code>; for small work, <code>steward project quick "…"</code> writes the three documents in one go.
           </p>
         </Empty>
       )}
@@ -45,7 +45,8 @@ function ProjectCard({ id }: { id: number }) {
   useLiveReload(about('project.'), reload);
   if (error) return <ErrorNote error={error} retry={reload} />;
   if (!project) return <Loading />;
-  const waiting = project.documents.find((document) => document.status === 'proposed');
+  const proposed = project.documents.filter((document) => document.status === 'proposed');
+  const waiting = proposed[0];
   const done = project.tasks.filter((task) => task.state === 'done').length;
   const runnable = (project.phase === 'execution' || project.phase === 'validation') && done < project.tasks.length;
   return (
@@ -62,7 +63,7 @@ function ProjectCard({ id }: { id: number }) {
       {project.brief && <p>{project.brief}</p>}
       {project.failure && <p class="error-text">The agent's last attempt failed: {project.failure}</p>}
       {waiting ? (
-        <Gate project={project} document={waiting} onDecided={reload} />
+        <Gate project={project} documents={proposed} onDecided={reload} />
       ) : (
         project.phase !== 'done' && !runnable && <p class="muted">Nothing waits at the {project.phase} gate yet.</p>
       )}
@@ -73,7 +74,11 @@ function ProjectCard({ id }: { id: number }) {
   );
 }
 
-function Gate({ project, document, onDecided }: { project: Project; document: ProjectDocument; onDecided: () => void }) {
+/** The gate of the current phase; a quick project's three documents wait at it together and are decided together. */
+function Gate({ project, documents, onDecided }: { project: Project; documents: ProjectDocument[]; onDecided: () => void }) {
+  const document = documents[0];
+  const together = documents.length > 1;
+  const what = together ? documents.map((waiting) => waiting.phase).join(', ') : document.phase;
   const [comment, setComment] = useState('');
   const [busy, setBusy] = useState(false);
   const decide = async (approve: boolean) => {
@@ -81,10 +86,10 @@ function Gate({ project, document, onDecided }: { project: Project; document: Pr
     try {
       if (approve) {
         await post(`/projects/${project.id}/approve`);
-        toast(`${project.title}: ${document.phase} approved`);
+        toast(`${project.title}: ${what} approved`);
       } else {
         await post(`/projects/${project.id}/reject`, { comment });
-        toast(`${project.title}: ${document.phase} sent back`);
+        toast(`${project.title}: ${what} sent back`);
         setComment('');
       }
       onDecided();
@@ -96,10 +101,26 @@ function Gate({ project, document, onDecided }: { project: Project; document: Pr
   };
   return (
     <form class="form" aria-label={`${document.phase} gate`} onSubmit={(event) => event.preventDefault()}>
-      <h3>
-        Waiting at the {document.phase} gate: version {document.version}
-      </h3>
-      <Json value={document.document} />
+      {together ? (
+        <>
+          <h3>
+            Waiting together at one gate (the light path): {what}, version {document.version}
+          </h3>
+          {documents.map((waiting) => (
+            <div key={waiting.phase}>
+              <h4>{waiting.phase}</h4>
+              <Json value={waiting.document} />
+            </div>
+          ))}
+        </>
+      ) : (
+        <>
+          <h3>
+            Waiting at the {document.phase} gate: version {document.version}
+          </h3>
+          <Json value={document.document} />
+        </>
+      )}
       <label>
         Comment (sends it back for a revision)
         <textarea name="comment" rows={2} value={comment} onInput={(event) => setComment(event.currentTarget.value)} />

@@ -6,6 +6,7 @@
 //! lines it cannot read are listed with their line numbers) and export one
 //! to a folder in the same layout, checkboxes reflecting task state. With
 //! `--agent`, the agent writes the documents; `run` queues the tasks.
+//! `quick` is the light path ([`super::project_quick`]).
 
 use std::path::{Path, PathBuf};
 
@@ -59,6 +60,9 @@ pub enum ProjectCommand {
         #[arg(long = "check", value_name = "COMMAND")]
         checks: Vec<String>,
     },
+    /// The light path for small work: the agent writes requirements, design and tasks in one go,
+    /// reviewed together at one gate (or let through with --auto).
+    Quick(super::project_quick::QuickArgs),
     /// List projects and their phases.
     List,
     /// Show a project: its phase, documents and tasks.
@@ -176,9 +180,11 @@ pub async fn run(command: ProjectCommand, global: &GlobalOptions) -> anyhow::Res
                 max_rounds,
                 discovered_tasks,
                 checks,
+                quick: false,
             };
             client.post::<_, ProjectResponse>("/projects", &request).await?
         }
+        ProjectCommand::Quick(args) => return super::project_quick::run(args, global).await,
         ProjectCommand::List => {
             let reply = client.get::<ProjectListResponse>("/projects", &[]).await?;
             if global.json {
@@ -312,6 +318,7 @@ async fn import(client: &ApiClient, dir: &Path, title: Option<String>, global: &
         max_rounds: None,
         discovered_tasks: None,
         checks: Vec::new(),
+        quick: false,
     };
     let reply = client.post::<_, ProjectResponse>("/projects", &request).await?;
     let problems: Vec<serde_json::Value> = spec
@@ -390,9 +397,14 @@ fn print_list(list: &ProjectListResponse) {
 }
 
 fn print_project(project: &ProjectResponse) {
+    let phase = if project.quick {
+        format!("{} (quick: the three documents written in one go, reviewed at one gate)", project.phase)
+    } else {
+        project.phase.clone()
+    };
     let record = output::record(vec![
         ("Project", format!("{} {}", project.id, project.title)),
-        ("Phase", project.phase.clone()),
+        ("Phase", phase),
         ("Gates", project.gates.to_string()),
         ("Repository", or_dash(project.repository.as_deref())),
         ("Parallel", project.parallel_limit.to_string()),
@@ -403,6 +415,13 @@ fn print_project(project: &ProjectResponse) {
     for document in &project.documents {
         let comment = document.comment.as_deref().map(|c| format!(": {}", truncate(c, 80))).unwrap_or_default();
         say!("  {} v{} {}{comment}", document.phase, document.version, document.status);
+    }
+    if project.documents.iter().any(|document| document.status == "proposed") {
+        say!(
+            "  Decide: steward project approve {}, or steward project reject {} --comment \"…\"",
+            project.id,
+            project.id
+        );
     }
     if project.tasks.is_empty() {
         return;
@@ -419,4 +438,8 @@ fn print_project(project: &ProjectResponse) {
         ]);
     }
     say!("{table}");
+    let started = project.tasks.iter().any(|task| task.job_id.is_some());
+    if project.phase == "execution" && !started {
+        say!("Next: steward project run {}", project.id);
+    }
 }

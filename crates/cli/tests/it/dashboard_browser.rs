@@ -12,7 +12,8 @@
 //! and destinations changed), a drifting run steered by the guardian with its assessment shown,
 //! an OpenAI client's completion seen in the
 //! agent's chat, a project's requirements sent back with a comment and then
-//! approved at their gate, its task graph shown; then screenshots of every main page at
+//! approved at their gate, its task graph shown, a quick project's three
+//! documents approved together at one gate; then screenshots of every main page at
 //! 1280 and 390 px (`target/ui-screenshots/`) and axe-core checks.
 //!
 //! The script asks for the fake to hold and release replies ("@@
@@ -51,6 +52,9 @@ fn reply_for(request: &ReceivedRequest) -> Option<Script> {
     }
     let said = request.last_user_text().unwrap_or_default();
     let tool_results = request.tool_result_count();
+    if request.system_text().unwrap_or_default().contains("three documents of a small spec-driven project") {
+        return Some(Reply::tool_call(STRUCTURED, &quick_documents()).into());
+    }
     if request.system_text().unwrap_or_default().contains("You supervise an AI agent") {
         // The guardian: the oversight journey's run drifts; every other run is on course.
         let verdict = if said.contains("oversight journey") {
@@ -103,6 +107,23 @@ fn reply_for(request: &ReceivedRequest) -> Option<Script> {
         Reply::text("Done.")
     };
     Some(reply.into())
+}
+
+/// A quick project's three documents, written in one reply: one
+/// requirement, a design, two tasks in a chain.
+fn quick_documents() -> serde_json::Value {
+    let task = |id: &str, depends_on: &[&str]| {
+        json!({"id": id, "title": format!("Do {id}"), "requirements": ["R1.1"], "done_when": format!("{id} is done"),
+               "parallel": false, "depends_on": depends_on})
+    };
+    json!({
+        "requirements": {"title": "Dark mode", "open_questions": [], "requirements": [{"id": "R1", "title": "Switch",
+            "story": "As a reader, I want a dark page",
+            "criteria": [{"id": "R1.1", "text": "WHEN the switch is on THE SYSTEM SHALL show the dark theme"}]}]},
+        "design": {"title": "Dark mode", "architecture": "A CSS class.", "data_model": "One flag.",
+                   "error_handling": "Light by default.", "diagrams": [], "properties": []},
+        "tasks": {"title": "Dark mode", "tasks": [task("T001", &[]), task("T002", &["T001"])]}
+    })
 }
 
 /// Memory's two extraction calls: "the user", and a preference from any

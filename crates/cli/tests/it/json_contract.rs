@@ -96,6 +96,7 @@ const WALK: &[(&str, &[&str], Expect)] = &[
     ("idea add", &["idea", "add", "Walk to the sea"], Answer),
     ("idea list", &["idea", "list"], Answer),
     ("project new", &["project", "new", "Walkway", "--brief", "A path"], Answer),
+    ("project quick", &["project", "quick", "A short path", "--agent", "{agent}", "--wait", "0"], Answer),
     ("project list", &["project", "list"], Answer),
     ("project import", &["project", "import", KIRO_SPEC], Answer),
     ("project show", &["project", "show", "987654"], Error("not_found")),

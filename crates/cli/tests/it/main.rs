@@ -35,6 +35,7 @@ mod otel;
 mod oversight;
 mod pipes;
 mod project_agents;
+mod project_quick;
 mod projects;
 mod readme_tour;
 mod routine_living_docs;

@@ -11,6 +11,7 @@ pub mod document;
 pub mod graph;
 pub mod idea;
 pub mod markdown;
+pub mod quick;
 pub mod replan;
 pub mod schema;
 pub mod task;
@@ -32,6 +33,7 @@ pub use document::{
 };
 pub use graph::check_task_graph;
 pub use idea::{Idea, IdeaState, NewIdea};
+pub use quick::QuickDocuments;
 pub use task::{ProjectTask, TaskState, tasks_to_start};
 
 pub mod limits {
@@ -189,6 +191,9 @@ pub struct Project {
     /// The latest failure of an agent's work on the project (a reply that
     /// did not match its phase's schema), until the next success.
     pub failure: Option<String>,
+    /// The light path: the agent writes the three documents in one go, and
+    /// they wait together at one gate ([`quick`]).
+    pub quick: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -214,6 +219,8 @@ pub struct NewProject {
     pub documents: Vec<PhaseDocument>,
     /// Task keys already done (an imported spec's checked boxes).
     pub done_tasks: Vec<String>,
+    /// The light path: the agent writes all three documents in one go.
+    pub quick: bool,
 }
 
 impl NewProject {
@@ -234,6 +241,7 @@ impl NewProject {
             checks: Vec::new(),
             documents: Vec::new(),
             done_tasks: Vec::new(),
+            quick: false,
         }
     }
 
@@ -262,6 +270,18 @@ impl NewProject {
             return Err(ValidationError::new(
                 "validator_id",
                 "needs an agent_id: the validator checks an agent's work",
+            ));
+        }
+        if self.quick && self.agent_id.is_none() {
+            return Err(ValidationError::new(
+                "agent_id",
+                "is needed by a quick project: its agent writes the three documents in one go",
+            ));
+        }
+        if self.quick && !self.documents.is_empty() {
+            return Err(ValidationError::new(
+                "quick",
+                "a project that brings its documents has nothing for the light path to write",
             ));
         }
         let expected = [Phase::Requirements, Phase::Design, Phase::Tasks];
@@ -428,5 +448,11 @@ mod tests {
         project.documents.clear();
         project.done_tasks = vec!["T001".into()];
         assert_eq!(project.validate().unwrap_err().field, "done_tasks[0]");
+        project.done_tasks.clear();
+        project.quick = true;
+        let error = project.validate().unwrap_err();
+        assert_eq!(error.field, "agent_id", "the light path needs an agent to write: {error}");
+        project.agent_id = Some(AgentId(1));
+        assert_eq!(project.validate(), Ok(()));
     }
 }

@@ -4,7 +4,9 @@
 //! known references, no cycle), and proposes it at the gate — through an
 //! automatic gate it is approved at once and the store queues the next
 //! phase's job. A reply that never fits is recorded on the project
-//! (`project.agent_failed`) and the job dies with the same words.
+//! (`project.agent_failed`) and the job dies with the same words. A quick
+//! project's requirements job writes all three documents in one call
+//! ([`super::quick`]).
 
 use std::sync::Arc;
 
@@ -23,8 +25,8 @@ use crate::handlers::{JobContext, JobError, JobHandler};
 
 /// Writes phase documents with the project's agent.
 pub struct DocumentHandler {
-    runtime: Arc<AgentRuntime>,
-    store: Arc<dyn Store>,
+    pub(super) runtime: Arc<AgentRuntime>,
+    pub(super) store: Arc<dyn Store>,
 }
 
 impl DocumentHandler {
@@ -33,7 +35,7 @@ impl DocumentHandler {
         DocumentHandler { runtime, store }
     }
 
-    async fn fail(&self, user: UserId, project: ProjectId, phase: Phase, reason: String) -> JobError {
+    pub(super) async fn fail(&self, user: UserId, project: ProjectId, phase: Phase, reason: String) -> JobError {
         if let Err(error) = self.store.record_agent_failure(user, project, phase, &reason).await {
             tracing::warn!(%error, %project, "the agent's failure could not be recorded");
         }
@@ -62,6 +64,9 @@ impl JobHandler for DocumentHandler {
             return Ok(json!({"project": id, "phase": phase.as_str(), "status": "no_agent"}));
         };
         let (agent, model) = agent_and_model(&self.runtime, &self.store, user, agent_id).await?;
+        if record.project.quick && phase == Phase::Requirements {
+            return self.write_together(user, &record, &agent, model.as_ref()).await;
+        }
         let schema =
             document_schema(phase).ok_or_else(|| JobError::permanent(format!("the {phase} phase has no document")))?;
         let schema = JsonSchemaSpec::new(phase.as_str(), schema)

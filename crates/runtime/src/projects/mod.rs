@@ -8,7 +8,8 @@
 //! workspace is the task's own folder — a git worktree on the task's branch
 //! when the project has a repository ([`workspace`]) — and the validator
 //! checks the finished task against its done-when ([`validation`]), then the
-//! project's check commands run in the task's workspace ([`checks`]).
+//! project's check commands run in the task's workspace ([`checks`]). A
+//! quick project's three documents come from one call ([`quick`]).
 //!
 //! A module of its own beside `usecases` because it starts runs through
 //! them, as `living_docs_jobs` does.
@@ -16,6 +17,7 @@
 pub mod checks;
 pub mod documents;
 mod prompts;
+mod quick;
 pub mod tasks;
 mod validation;
 pub mod workspace;

@@ -1,6 +1,7 @@
 //! What the project's agents are told: for a phase's document, the brief,
 //! the documents approved before it and the reviewer's comment on the
-//! version sent back; for a task, the spec and the task with its
+//! version sent back; for the light path, the brief and all three asks at
+//! once (with the comment on the three sent back); for a task, the spec and the task with its
 //! done-when and the validator's feedback; for the validator, the task,
 //! the criteria it serves, the agent's answer and the files it left.
 
@@ -113,6 +114,48 @@ pub(crate) fn document_prompt(agent: &Agent, record: &ProjectRecord, phase: Phas
         );
     }
     let _ = write!(text, "\n{}", phase_asks(phase));
+    (system, text)
+}
+
+/// The system prompt and the request of the light path: the three
+/// documents in one reply, reviewed together.
+pub(crate) fn quick_prompt(agent: &Agent, record: &ProjectRecord) -> (String, String) {
+    let system = format!(
+        "{}\n\nYou write the three documents of a small spec-driven project in one go: requirements, design and \
+         tasks; a person reviews them together. Reply with JSON only, matching the schema given: an object with \
+         the members requirements, design and tasks.",
+        agent_preamble(agent)
+    );
+    let project = &record.project;
+    let mut text = format!("Project: {}\n\nBrief:\n{}\n", project.title, project.brief.trim());
+    let sent_back = |phase: Phase| {
+        record
+            .documents
+            .iter()
+            .filter(|d| d.phase == phase && d.status == DocumentStatus::Rejected)
+            .max_by_key(|d| d.version)
+    };
+    if let Some(rejected) = sent_back(Phase::Requirements) {
+        let _ = write!(
+            text,
+            "\nThe three documents were sent back. The reviewer's comment, which the new versions must address:\n{}\n\n\
+             The versions sent back:\n",
+            rejected.comment.as_deref().unwrap_or("(no comment)"),
+        );
+        for phase in [Phase::Requirements, Phase::Design, Phase::Tasks] {
+            if let Some(document) = sent_back(phase) {
+                let _ = writeln!(text, "{phase}: {}", document.document.to_json());
+            }
+        }
+    }
+    let _ = write!(
+        text,
+        "\nWrite all three documents; keep them as small as the work is.\n- requirements: {}\n- design: {}\n- tasks: {} \
+         Every requirement id a task serves must be in your requirements document.",
+        phase_asks(Phase::Requirements),
+        phase_asks(Phase::Design),
+        phase_asks(Phase::Tasks)
+    );
     (system, text)
 }
 

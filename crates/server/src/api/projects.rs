@@ -74,6 +74,11 @@ pub struct CreateProjectRequest {
     /// failing sends the task back with its output's tail, counted as a round.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub checks: Vec<String>,
+    /// The light path for small work: the agent (`agent_id` needed) writes requirements, design
+    /// and tasks in one go, and the three wait together at one gate (approved or sent back
+    /// together; automatic when every gate is).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub quick: bool,
 }
 
 impl TryFrom<CreateProjectRequest> for NewProject {
@@ -103,6 +108,7 @@ impl TryFrom<CreateProjectRequest> for NewProject {
         project.validator_id = request.validator_id.map(AgentId);
         project.max_rounds = request.max_rounds.unwrap_or(project.max_rounds);
         project.checks = request.checks;
+        project.quick = request.quick;
         if let Some(discovered) = request.discovered_tasks {
             project.discovered_tasks = discovered.parse()?;
         }
@@ -239,6 +245,9 @@ pub struct ProjectResponse {
     /// The latest failure of an agent's work on the project, until a document is proposed.
     #[serde(default)]
     pub failure: Option<String>,
+    /// The light path: the three documents are written in one go and reviewed together.
+    #[serde(default)]
+    pub quick: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Every version of each phase's document, oldest first (left out of lists).
@@ -267,6 +276,7 @@ impl From<Project> for ProjectResponse {
             discovered_tasks: project.discovered_tasks.as_str().into(),
             checks: project.checks,
             failure: project.failure,
+            quick: project.quick,
             created_at: project.created_at,
             updated_at: project.updated_at,
             documents: Vec::new(),

@@ -29,7 +29,10 @@ type Created<T> = (StatusCode, [(axum::http::HeaderName, String); 1], Json<T>);
     summary = "Add a project",
     description = "From a brief (it starts in the requirements phase) or with an imported spec's three \
                    documents, approved (it starts in execution, checked tasks done). With `idea_id`, the idea \
-                   is promoted. A task graph with a cycle is refused, the cycle named.",
+                   is promoted. A task graph with a cycle is refused, the cycle named. With `quick` (the light \
+                   path, an `agent_id` needed), the agent writes the three documents in one call and they wait \
+                   together at one gate: `approve` lets all three through to execution, `reject` sends all \
+                   three back for one revision.",
     request_body = CreateProjectRequest,
     responses(
         (status = 201, body = ProjectResponse, description = "Added; `Location` names it"),
@@ -131,7 +134,8 @@ pub async fn edit_document(
     post, path = "/api/v1/projects/{id}/approve", tag = "projects",
     summary = "Approve the document waiting at the current phase's gate",
     description = "The project enters the next phase; an approved tasks document re-plans the task graph \
-                   (tasks whose spec is unchanged keep their state).",
+                   (tasks whose spec is unchanged keep their state). A quick project's three documents waiting \
+                   together are approved together: the project passes each gate to execution.",
     params(("id" = i64, Path, description = "The project's id")),
     responses(
         (status = 200, body = ProjectResponse),
@@ -150,6 +154,8 @@ pub async fn approve_project(
 #[utoipa::path(
     post, path = "/api/v1/projects/{id}/reject", tag = "projects",
     summary = "Send the waiting document back with a comment for its revision",
+    description = "The agent is asked for the next version with the comment. A quick project's three documents \
+                   waiting together go back together, and one call writes the three again.",
     params(("id" = i64, Path, description = "The project's id")),
     request_body = RejectDocumentRequest,
     responses(

@@ -1,13 +1,18 @@
 //! `/api/v1/projects` and `/api/v1/ideas`: an imported spec-kit spec added
 //! with its documents and checked boxes; a project from an idea walked
 //! through its first gate (sent back with a comment, revised, approved);
-//! refusals that name the field or the cycle.
+//! refusals that name the field or the cycle; a quick project (the light
+//! path) asks for an agent and says it is quick.
 
 use serde_json::json;
 
 use crate::support::{TestApp, api_tests};
 
-api_tests!(an_imported_spec_arrives_with_its_graph_and_states, a_document_is_sent_back_then_approved);
+api_tests!(
+    an_imported_spec_arrives_with_its_graph_and_states,
+    a_document_is_sent_back_then_approved,
+    a_quick_project_needs_an_agent_and_says_it_is_quick
+);
 
 fn imported_body() -> serde_json::Value {
     use steward_domain::project::SpecLayout;
@@ -80,4 +85,18 @@ async fn a_document_is_sent_back_then_approved(app: TestApp) {
     assert_eq!(body["documents"][1]["version"], 2);
     let again = app.post_empty(&format!("{path}/approve")).await;
     again.assert_error(409, "illegal_transition", None);
+}
+
+async fn a_quick_project_needs_an_agent_and_says_it_is_quick(app: TestApp) {
+    let alone =
+        app.post("/api/v1/projects", json!({"title": "Dark mode", "brief": "A dark theme", "quick": true})).await;
+    alone.assert_error(422, "invalid_field", Some("agent_id"));
+    let agent = app.post("/api/v1/agents", json!({"name": "Writer", "goal": "Write small specs"})).await;
+    let agent = agent.assert_status(201)["id"].clone();
+    let body = json!({"title": "Dark mode", "brief": "A dark theme", "quick": true, "agent_id": agent});
+    let created = app.post("/api/v1/projects", body).await;
+    let project = created.assert_status(201);
+    assert_eq!((project["quick"].clone(), project["phase"].clone()), (json!(true), json!("requirements")));
+    let plain = app.post("/api/v1/projects", json!({"title": "Todo"})).await;
+    assert_eq!(plain.assert_status(201)["quick"], false);
 }

@@ -6,9 +6,10 @@
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use steward_domain::project::idea::IdeaPatch;
+use steward_domain::project::quick::QUICK_PHASES;
 use steward_domain::project::{
     DiscoveredTask, DocumentStatus, Gate, GateDecision, Idea, NewProject, Phase, PhaseDocument, PhaseGates, Project,
-    ProjectTask, StoredDocument, TaskSpec, TaskState, TasksDocument, tasks_to_start,
+    ProjectTask, QuickDocuments, StoredDocument, TaskSpec, TaskState, TasksDocument, tasks_to_start,
 };
 
 use steward_domain::project::replan::{self, Replan};
@@ -73,6 +74,7 @@ pub(crate) struct ProjectRow {
     pub discovered_tasks: String,
     /// A JSON array of commands.
     pub checks: String,
+    pub quick: bool,
 }
 
 impl ProjectRow {
@@ -94,6 +96,7 @@ impl ProjectRow {
             discovered_tasks: self.discovered_tasks.parse().map_err(|error| damaged("discovered_tasks", error))?,
             checks: serde_json::from_str(&self.checks).map_err(|error| damaged("project checks", error))?,
             failure: self.failure,
+            quick: self.quick,
             created_at: self.created_at,
             updated_at: self.updated_at,
         })
@@ -252,6 +255,72 @@ pub(crate) fn proposal(
     Ok(Proposal { version, status })
 }
 
+/// What proposing the light path's three documents writes: each its
+/// next version, all with one status.
+pub(crate) struct QuickProposal {
+    pub versions: [u32; 3],
+    pub status: DocumentStatus,
+}
+
+/// Checks the light path's three documents, proposed together while the
+/// project is in the requirements phase with nothing waiting at a gate.
+/// They pass at once only when every gate is automatic; otherwise they
+/// wait together at the requirements gate.
+pub(crate) fn quick_proposal(
+    project: &Project,
+    documents: &[StoredDocument],
+    quick: &QuickDocuments,
+) -> Result<QuickProposal, StoreError> {
+    if project.phase != Phase::Requirements {
+        return Err(StoreError::conflict(
+            ConflictKind::IllegalTransition,
+            Some("phase"),
+            format!(
+                "project {} is in the {} phase; the three documents are proposed together only in the requirements \
+                 phase",
+                project.id, project.phase
+            ),
+        ));
+    }
+    quick.check().map_err(|error| error.within("documents"))?;
+    if let Some(waiting) = documents.iter().find(|d| d.status == DocumentStatus::Proposed) {
+        return Err(StoreError::conflict(
+            ConflictKind::IllegalTransition,
+            Some("phase"),
+            format!(
+                "version {} of the {} document waits at its gate; approve or reject it first",
+                waiting.version, waiting.phase
+            ),
+        ));
+    }
+    let automatic = QUICK_PHASES.iter().all(|phase| project.gates.of(*phase) == Some(Gate::Automatic));
+    Ok(QuickProposal {
+        versions: QUICK_PHASES.map(|phase| next_version(documents, phase)),
+        status: if automatic { DocumentStatus::Approved } else { DocumentStatus::Proposed },
+    })
+}
+
+/// The three documents of a light-path proposal waiting together at the
+/// requirements gate, in phase order; `None` when the gate holds a single
+/// phase's document (or nothing).
+pub(crate) fn waiting_together<'a>(
+    project: &Project,
+    documents: &'a [StoredDocument],
+) -> Option<[&'a StoredDocument; 3]> {
+    if project.phase != Phase::Requirements {
+        return None;
+    }
+    let waiting = |phase: Phase| documents.iter().find(|d| d.phase == phase && d.status == DocumentStatus::Proposed);
+    Some([waiting(Phase::Requirements)?, waiting(Phase::Design)?, waiting(Phase::Tasks)?])
+}
+
+/// The phases a light-path approval moves the project through, each
+/// `from → to` entered as the normal path enters it, one gate at a time:
+/// requirements → design → tasks → execution.
+pub(crate) fn quick_passage() -> [(Phase, Phase); 3] {
+    QUICK_PHASES.map(|phase| (phase, phase.next()))
+}
+
 /// The latest approved document of `phase`.
 pub(crate) fn approved(documents: &[StoredDocument], phase: Phase) -> Option<&StoredDocument> {
     documents.iter().filter(|d| d.phase == phase && d.status == DocumentStatus::Approved).max_by_key(|d| d.version)
@@ -274,9 +343,16 @@ pub(crate) fn decision<'a>(
                 format!("nothing waits at the {} gate of project {}", project.phase, project.id),
             )
         })?;
+    let (status, comment) = outcome(decision)?;
+    Ok((waiting, status, comment))
+}
+
+/// What a gate decision makes of the document(s) waiting: their status and the comment kept.
+pub(crate) fn outcome(decision: &GateDecision) -> Result<(DocumentStatus, Option<String>), StoreError> {
+    decision.validate()?;
     Ok(match decision {
-        GateDecision::Approve => (waiting, DocumentStatus::Approved, None),
-        GateDecision::Reject { comment } => (waiting, DocumentStatus::Rejected, Some(comment.trim().to_string())),
+        GateDecision::Approve => (DocumentStatus::Approved, None),
+        GateDecision::Reject { comment } => (DocumentStatus::Rejected, Some(comment.trim().to_string())),
     })
 }
 

@@ -13,8 +13,8 @@ use async_trait::async_trait;
 use steward_domain::project::Phase;
 use steward_domain::project::idea::IdeaPatch;
 use steward_domain::project::{
-    DiscoveredTask, GateDecision, Idea, NewIdea, NewProject, PhaseDocument, Project, ProjectTask, StoredDocument,
-    TaskState,
+    DiscoveredTask, GateDecision, Idea, NewIdea, NewProject, PhaseDocument, Project, ProjectTask, QuickDocuments,
+    StoredDocument, TaskState,
 };
 use steward_domain::{IdeaId, JobId, ProjectId, RunId, UserId};
 
@@ -78,9 +78,22 @@ pub trait ProjectStore {
     /// approved at once and the project enters the next phase.
     async fn propose_document(&self, user: UserId, id: ProjectId, document: PhaseDocument) -> Result<ProjectRecord>;
 
+    /// The light path: proposes a project's three documents together, in
+    /// the requirements phase (`project.document_proposed` for each, in
+    /// phase order). When every gate is automatic all three are approved at
+    /// once and the project passes each gate to execution, its task graph
+    /// written; otherwise they wait together at one gate, and the next
+    /// decision decides all three. A part refused (a schema rule, a cycle,
+    /// a task serving a requirement that does not exist) stores none.
+    async fn propose_quick(&self, user: UserId, id: ProjectId, documents: QuickDocuments) -> Result<ProjectRecord>;
+
     /// Approves the document waiting at the current phase's gate (the
     /// project enters the next phase; an approved tasks document re-plans
-    /// the tasks), or rejects it with a comment for the revision.
+    /// the tasks), or rejects it with a comment for the revision. The light
+    /// path's three documents waiting together are decided together:
+    /// approved, the project goes to execution with its task graph; sent
+    /// back, all three are rejected with the comment and one job asks the
+    /// agent for the three again.
     async fn decide_document(&self, user: UserId, id: ProjectId, decision: GateDecision) -> Result<ProjectRecord>;
 
     /// A person replaces an approved document with a new version, approved

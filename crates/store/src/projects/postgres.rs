@@ -12,7 +12,7 @@ use steward_domain::project::idea::IdeaPatch;
 use steward_domain::project::work::PlannedTaskJob;
 use steward_domain::project::{
     DiscoveredTask, DocumentStatus, GateDecision, Idea, IdeaState, NewIdea, NewProject, Phase, PhaseDocument, Project,
-    ProjectTask, StoredDocument, TaskState,
+    ProjectTask, QuickDocuments, StoredDocument, TaskState,
 };
 
 use steward_domain::{AgentId, IdeaId, JobId, JobState, NewEvent, ProjectId, RunId, UserId};
@@ -24,6 +24,8 @@ use crate::projects::decide::{self, DocumentRow, IdeaRow, PlannedTask, ProjectRo
 use crate::projects::{ProjectRecord, ProjectStore, TaskUpdate};
 use crate::{Entity, Result, StoreError};
 
+mod quick;
+
 macro_rules! ideas {
     ($filter:literal) => {
         concat!("SELECT id, user_id, title, notes, state, project_id, created_at, updated_at FROM ideas ", $filter)
@@ -34,7 +36,8 @@ macro_rules! projects {
     ($filter:literal) => {
         concat!(
             "SELECT id, user_id, title, brief, repository, phase, gates::text, parallel_limit, layout, idea_id, ",
-            "agent_id, validator_id, max_rounds, failure, created_at, updated_at, discovered_tasks, checks::text FROM projects ",
+            "agent_id, validator_id, max_rounds, failure, created_at, updated_at, discovered_tasks, checks::text, quick ",
+            "FROM projects ",
             $filter
         )
     };
@@ -74,6 +77,7 @@ fn project_row(row: &PgRow) -> Result<Project> {
         updated_at: row.try_get(15)?,
         discovered_tasks: row.try_get(16)?,
         checks: row.try_get(17)?,
+        quick: row.try_get(18)?,
     }
     .into_project()
 }
@@ -302,8 +306,8 @@ async fn create_project(
     }
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO projects (user_id, title, brief, repository, phase, gates, parallel_limit, layout, idea_id, \
-         agent_id, validator_id, max_rounds, created_at, updated_at, discovered_tasks, checks) \
-         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15::jsonb) RETURNING id",
+         agent_id, validator_id, max_rounds, created_at, updated_at, discovered_tasks, checks, quick) \
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15::jsonb, $16) RETURNING id",
     )
     .bind(user.get())
     .bind(new.title.trim())
@@ -320,6 +324,7 @@ async fn create_project(
     .bind(now)
     .bind(new.discovered_tasks.as_str())
     .bind(serde_json::to_string(&new.checks)?)
+    .bind(new.quick)
     .fetch_one(transaction.connection())
     .await?;
     let project = load_project(transaction.connection(), user, ProjectId(id), false).await?;
@@ -376,6 +381,10 @@ async fn decide_document(
 ) -> TransactionResult<ProjectRecord> {
     let project = load_project(transaction.connection(), user, id, true).await?;
     let all = documents(transaction.connection(), id).await?;
+    if let Some(together) = decide::waiting_together(&project, &all) {
+        quick::decide_together(transaction, &project, together, decision, now).await?;
+        return Ok(record(transaction.connection(), user, id).await?);
+    }
     let (waiting, status, comment) = decide::decision(&project, &all, decision)?;
     sqlx::query(
         "UPDATE project_documents SET status = $4, comment = $5, decided_at = $6 \
@@ -684,6 +693,15 @@ impl ProjectStore for PostgresStore {
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(project_row).collect()
+    }
+
+    async fn propose_quick(&self, user: UserId, id: ProjectId, documents: QuickDocuments) -> Result<ProjectRecord> {
+        let now = self.now();
+        self.write(Begin::Plain, |transaction| {
+            let documents = documents.clone();
+            Box::pin(async move { quick::propose_quick(transaction, user, id, documents, now).await })
+        })
+        .await
     }
 
     async fn propose_document(&self, user: UserId, id: ProjectId, document: PhaseDocument) -> Result<ProjectRecord> {

@@ -9,7 +9,7 @@ use steward_domain::project::idea::IdeaPatch;
 use steward_domain::project::work::PlannedTaskJob;
 use steward_domain::project::{
     DiscoveredTask, DocumentStatus, GateDecision, Idea, IdeaState, NewIdea, NewProject, Phase, PhaseDocument, Project,
-    ProjectTask, StoredDocument, TaskState,
+    ProjectTask, QuickDocuments, StoredDocument, TaskState,
 };
 
 use steward_domain::{AgentId, IdeaId, JobId, JobState, NewEvent, ProjectId, RunId, UserId};
@@ -23,9 +23,11 @@ use crate::sqlite::connection::{from_micros, to_micros};
 use crate::sqlite::writer::Effects;
 use crate::{Entity, Result, StoreError};
 
+mod quick;
+
 const IDEA_COLUMNS: &str = "id, user_id, title, notes, state, project_id, created_at, updated_at";
 const PROJECT_COLUMNS: &str = "id, user_id, title, brief, repository, phase, gates, parallel_limit, layout, idea_id, \
-     agent_id, validator_id, max_rounds, failure, created_at, updated_at, discovered_tasks, checks";
+     agent_id, validator_id, max_rounds, failure, created_at, updated_at, discovered_tasks, checks, quick";
 
 fn idea_row(row: &Row<'_>) -> rusqlite::Result<IdeaRow> {
     Ok(IdeaRow {
@@ -60,6 +62,7 @@ fn project_row(row: &Row<'_>) -> rusqlite::Result<ProjectRow> {
         updated_at: from_micros(row.get(15)?),
         discovered_tasks: row.get(16)?,
         checks: row.get(17)?,
+        quick: row.get(18)?,
     })
 }
 
@@ -280,8 +283,8 @@ fn create_project(
     }
     connection.execute(
         "INSERT INTO projects (user_id, title, brief, repository, phase, gates, parallel_limit, layout, idea_id, \
-         agent_id, validator_id, max_rounds, discovered_tasks, checks, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?15, ?13, ?13)",
+         agent_id, validator_id, max_rounds, discovered_tasks, checks, quick, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?15, ?16, ?13, ?13)",
         params![
             user.get(),
             new.title.trim(),
@@ -297,7 +300,8 @@ fn create_project(
             i64::from(new.max_rounds),
             to_micros(now),
             new.discovered_tasks.as_str(),
-            serde_json::to_string(&new.checks)?
+            serde_json::to_string(&new.checks)?,
+            new.quick
         ],
     )?;
     let project = load_project(connection, user, ProjectId(connection.last_insert_rowid()))?;
@@ -349,6 +353,10 @@ fn decide_document(
 ) -> Result<ProjectRecord> {
     let project = load_project(connection, user, id)?;
     let all = documents(connection, id)?;
+    if let Some(together) = decide::waiting_together(&project, &all) {
+        quick::decide_together(connection, effects, &project, together, decision, now)?;
+        return record(connection, user, id);
+    }
     let (waiting, status, comment) = decide::decision(&project, &all, decision)?;
     connection.execute(
         "UPDATE project_documents SET status = ?4, comment = ?5, decided_at = ?6 \
@@ -646,6 +654,13 @@ impl ProjectStore for SqliteStore {
     async fn propose_document(&self, user: UserId, id: ProjectId, document: PhaseDocument) -> Result<ProjectRecord> {
         let now = self.now();
         self.writer.write(move |connection, effects| propose(connection, effects, user, id, &document, now)).await
+    }
+
+    async fn propose_quick(&self, user: UserId, id: ProjectId, documents: QuickDocuments) -> Result<ProjectRecord> {
+        let now = self.now();
+        self.writer
+            .write(move |connection, effects| quick::propose_quick(connection, effects, user, id, documents, now))
+            .await
     }
 
     async fn decide_document(&self, user: UserId, id: ProjectId, decision: GateDecision) -> Result<ProjectRecord> {

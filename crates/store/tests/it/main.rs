@@ -26,6 +26,7 @@ mod notifications;
 mod oversight;
 mod project_discovery;
 mod project_edits;
+mod project_quick;
 mod projects;
 mod properties;
 mod routines;

@@ -35,6 +35,7 @@ async fn a_fresh_database_gets_every_migration() {
             (17, "project_work".to_string()),
             (18, "oversight".to_string()),
             (20, "memory_threads".to_string()),
+            (21, "quick_projects".to_string()),
             (24, "memory_text_log".to_string())
         ]
     );
