@@ -59,6 +59,11 @@ pub const SQLITE: &[Migration] = &[
         name: "memory_threads",
         sql: include_str!("../migrations/sqlite/0020_memory_threads.sql"),
     },
+    Migration {
+        version: 22,
+        name: "guardian_policy",
+        sql: include_str!("../migrations/sqlite/0022_guardian_policy.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -94,6 +99,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 20,
         name: "memory_threads",
         sql: include_str!("../migrations/postgres/0020_memory_threads.sql"),
+    },
+    Migration {
+        version: 22,
+        name: "guardian_policy",
+        sql: include_str!("../migrations/postgres/0022_guardian_policy.sql"),
     },
 ];
 

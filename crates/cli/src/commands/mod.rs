@@ -33,6 +33,7 @@ pub mod migrate;
 pub mod models;
 pub mod nodes;
 pub mod project;
+pub mod project_guardian;
 pub mod restore;
 pub mod routine;
 pub mod routine_edit;

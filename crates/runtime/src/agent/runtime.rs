@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use steward_domain::oversight::GuardianOverride;
 use steward_domain::time::start_of_utc_day;
 use steward_domain::{Agent, Run, RunId, UserId};
 use steward_llm::{ChatModel, LlmError, ModelId, ModelRegistry};
@@ -14,6 +15,7 @@ use super::limits::{DEFAULT_LIMITS, EffectiveLimits, Stop, check_budget};
 use crate::clock::SharedClock;
 use crate::mcp::{AgentMcpTools, McpServers};
 use crate::outbound::Redactor;
+use crate::oversight::GuardianSettings;
 use crate::telemetry::{RunTrace, Telemetry};
 use crate::tools::{Tool, ToolRegistry};
 
@@ -105,6 +107,9 @@ pub struct AgentRuntime {
     pub(crate) mcp: Option<Arc<McpServers>>,
     /// Where runs' spans go (nowhere unless OpenTelemetry export is configured).
     pub(crate) telemetry: Telemetry,
+    /// The guardian's settings: a run it does not look at (off for its
+    /// project, agent or the table) never reads the guardian's interventions.
+    pub(crate) oversight: Arc<GuardianSettings>,
 }
 
 impl AgentRuntime {
@@ -126,7 +131,20 @@ impl AgentRuntime {
             clock: SharedClock::system(),
             mcp: None,
             telemetry: Telemetry::disabled(),
+            oversight: Arc::new(GuardianSettings::default()),
         }
+    }
+
+    /// The guardian's settings (`[oversight]`); an empty table's by default.
+    pub fn with_oversight(mut self, settings: GuardianSettings) -> Self {
+        self.oversight = Arc::new(settings);
+        self
+    }
+
+    /// Whether the guardian looks at runs of `agent` (of a project's task
+    /// when `project` says what the project changes of its policy).
+    pub(crate) fn guardian_watches(&self, agent: &Agent, project: Option<&GuardianOverride>) -> bool {
+        self.oversight.resolve(&agent.name, project).is_some()
     }
 
     /// Reads "now" from `clock` instead of the system clock (give it the

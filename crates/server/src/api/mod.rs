@@ -69,7 +69,7 @@ pub use models::{ModelBody, ModelsResponse, PriceBody, ProviderBody};
 pub use nodes::{NodeListResponse, NodeResponse};
 pub use oversight::{
     AssessmentListResponse, AssessmentResponse, DuplicateListQuery, DuplicateListResponse, DuplicateResponse,
-    MergeDuplicateRequest,
+    GuardianPolicyBody, InterveneRequest, InterveneResponse, MergeDuplicateRequest,
 };
 pub use routines::{
     CreateRoutineRequest, MissingSource, ReplayRequest, RepoBody, RoutineFireListResponse, RoutineFireResponse,

@@ -74,6 +74,9 @@ pub struct CreateProjectRequest {
     /// failing sends the task back with its output's tail, counted as a round.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub checks: Vec<String>,
+    /// What the project changes of the guardian's policy for its tasks' runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardian: Option<crate::api::GuardianPolicyBody>,
 }
 
 impl TryFrom<CreateProjectRequest> for NewProject {
@@ -103,6 +106,7 @@ impl TryFrom<CreateProjectRequest> for NewProject {
         project.validator_id = request.validator_id.map(AgentId);
         project.max_rounds = request.max_rounds.unwrap_or(project.max_rounds);
         project.checks = request.checks;
+        project.guardian = request.guardian.map(Into::into).unwrap_or_default();
         if let Some(discovered) = request.discovered_tasks {
             project.discovered_tasks = discovered.parse()?;
         }
@@ -236,6 +240,9 @@ pub struct ProjectResponse {
     /// Commands run in a task's workspace after the validator passes it.
     #[serde(default)]
     pub checks: Vec<String>,
+    /// What the project changes of the guardian's policy (project > agent > global); `{}` changes nothing.
+    #[serde(default)]
+    pub guardian: crate::api::GuardianPolicyBody,
     /// The latest failure of an agent's work on the project, until a document is proposed.
     #[serde(default)]
     pub failure: Option<String>,
@@ -266,6 +273,7 @@ impl From<Project> for ProjectResponse {
             max_rounds: project.max_rounds,
             discovered_tasks: project.discovered_tasks.as_str().into(),
             checks: project.checks,
+            guardian: project.guardian.into(),
             failure: project.failure,
             created_at: project.created_at,
             updated_at: project.updated_at,

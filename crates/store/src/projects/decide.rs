@@ -73,6 +73,8 @@ pub(crate) struct ProjectRow {
     pub discovered_tasks: String,
     /// A JSON array of commands.
     pub checks: String,
+    /// A JSON object: the project's changes to the guardian's policy.
+    pub guardian: String,
 }
 
 impl ProjectRow {
@@ -93,6 +95,7 @@ impl ProjectRow {
             max_rounds: count(self.max_rounds),
             discovered_tasks: self.discovered_tasks.parse().map_err(|error| damaged("discovered_tasks", error))?,
             checks: serde_json::from_str(&self.checks).map_err(|error| damaged("project checks", error))?,
+            guardian: serde_json::from_str(&self.guardian).map_err(|error| damaged("project guardian", error))?,
             failure: self.failure,
             created_at: self.created_at,
             updated_at: self.updated_at,

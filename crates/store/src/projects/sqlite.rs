@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use std::collections::BTreeMap;
+use steward_domain::oversight::GuardianOverride;
 use steward_domain::project::idea::IdeaPatch;
 use steward_domain::project::work::PlannedTaskJob;
 use steward_domain::project::{
@@ -25,7 +26,7 @@ use crate::{Entity, Result, StoreError};
 
 const IDEA_COLUMNS: &str = "id, user_id, title, notes, state, project_id, created_at, updated_at";
 const PROJECT_COLUMNS: &str = "id, user_id, title, brief, repository, phase, gates, parallel_limit, layout, idea_id, \
-     agent_id, validator_id, max_rounds, failure, created_at, updated_at, discovered_tasks, checks";
+     agent_id, validator_id, max_rounds, failure, created_at, updated_at, discovered_tasks, checks, guardian";
 
 fn idea_row(row: &Row<'_>) -> rusqlite::Result<IdeaRow> {
     Ok(IdeaRow {
@@ -60,6 +61,7 @@ fn project_row(row: &Row<'_>) -> rusqlite::Result<ProjectRow> {
         updated_at: from_micros(row.get(15)?),
         discovered_tasks: row.get(16)?,
         checks: row.get(17)?,
+        guardian: row.get(18)?,
     })
 }
 
@@ -280,8 +282,8 @@ fn create_project(
     }
     connection.execute(
         "INSERT INTO projects (user_id, title, brief, repository, phase, gates, parallel_limit, layout, idea_id, \
-         agent_id, validator_id, max_rounds, discovered_tasks, checks, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?15, ?13, ?13)",
+         agent_id, validator_id, max_rounds, discovered_tasks, checks, guardian, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?15, ?16, ?13, ?13)",
         params![
             user.get(),
             new.title.trim(),
@@ -297,7 +299,8 @@ fn create_project(
             i64::from(new.max_rounds),
             to_micros(now),
             new.discovered_tasks.as_str(),
-            serde_json::to_string(&new.checks)?
+            serde_json::to_string(&new.checks)?,
+            serde_json::to_string(&new.guardian)?
         ],
     )?;
     let project = load_project(connection, user, ProjectId(connection.last_insert_rowid()))?;
@@ -556,6 +559,22 @@ fn task_of_run(connection: &Connection, user: UserId, run: RunId) -> Result<Opti
     Ok(Some((load_project(connection, user, ProjectId(project))?, task)))
 }
 
+fn set_guardian(
+    connection: &Connection,
+    user: UserId,
+    id: ProjectId,
+    guardian: GuardianOverride,
+    now: DateTime<Utc>,
+) -> Result<Project> {
+    guardian.validate().map_err(|error| error.within("guardian"))?;
+    load_project(connection, user, id)?;
+    connection.execute(
+        "UPDATE projects SET guardian = ?1, updated_at = ?2 WHERE id = ?3 AND user_id = ?4",
+        params![serde_json::to_string(&guardian)?, to_micros(now), id.get(), user.get()],
+    )?;
+    load_project(connection, user, id)
+}
+
 fn start_execution(
     connection: &Connection,
     effects: &mut Effects,
@@ -688,5 +707,10 @@ impl ProjectStore for SqliteStore {
     async fn start_execution(&self, user: UserId, id: ProjectId) -> Result<ProjectRecord> {
         let now = self.now();
         self.writer.write(move |connection, effects| start_execution(connection, effects, user, id, now)).await
+    }
+
+    async fn set_project_guardian(&self, user: UserId, id: ProjectId, guardian: GuardianOverride) -> Result<Project> {
+        let now = self.now();
+        self.writer.write(move |connection, _effects| set_guardian(connection, user, id, guardian, now)).await
     }
 }
