@@ -119,7 +119,7 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
         .oversight
         .settings()
         .map_err(|error| anyhow::anyhow!("invalid [oversight] configuration: {}: {}", error.field, error.message))?;
-    let agents = agent_runtime(&config, store.clone(), &clock, telemetry, guardian_settings.clone())?;
+    let agents = agent_runtime(&config, store.clone(), &clock, telemetry, &guardian_settings)?;
     handlers.register(steward_domain::run::execution::JOB_KIND, AgentRunHandler::new(agents.clone()));
     let deliverer = Deliverer::new(config.deliveries.clone(), crate::vault::environment(&config.home)?, clock.clone())
         .context("invalid [deliveries] configuration")?;
@@ -313,7 +313,7 @@ pub fn agent_runtime(
     store: Arc<dyn Store>,
     clock: &SharedClock,
     telemetry: steward_runtime::telemetry::Telemetry,
-    oversight: steward_runtime::oversight::GuardianSettings,
+    oversight: &steward_runtime::oversight::GuardianSettings,
 ) -> anyhow::Result<Arc<AgentRuntime>> {
     let environment = crate::vault::environment(&config.home)?;
     let models = ModelRegistry::new(&config.llm, &|name| environment.get(name).cloned())
@@ -342,7 +342,7 @@ pub fn agent_runtime(
         .with_clock(clock.clone())
         .with_mcp(mcp)
         .with_telemetry(telemetry)
-        .with_oversight(oversight),
+        .with_guardian_watch(oversight.watch()),
     ))
 }
 

@@ -15,7 +15,6 @@ use super::limits::{DEFAULT_LIMITS, EffectiveLimits, Stop, check_budget};
 use crate::clock::SharedClock;
 use crate::mcp::{AgentMcpTools, McpServers};
 use crate::outbound::Redactor;
-use crate::oversight::GuardianSettings;
 use crate::telemetry::{RunTrace, Telemetry};
 use crate::tools::{Tool, ToolRegistry};
 
@@ -107,10 +106,15 @@ pub struct AgentRuntime {
     pub(crate) mcp: Option<Arc<McpServers>>,
     /// Where runs' spans go (nowhere unless OpenTelemetry export is configured).
     pub(crate) telemetry: Telemetry,
-    /// The guardian's settings: a run it does not look at (off for its
-    /// project, agent or the table) never reads the guardian's interventions.
-    pub(crate) oversight: Arc<GuardianSettings>,
+    /// Whether the guardian looks at a run: one it does not look at (off
+    /// for its project, agent or `[oversight]`) never reads interventions.
+    pub(crate) guardian_watches: GuardianWatch,
 }
+
+/// Whether the guardian looks at runs of the agent named, of a project's
+/// task when the project's changes to the policy are given
+/// (`GuardianSettings::watch` makes one from `[oversight]`).
+pub type GuardianWatch = Arc<dyn Fn(&str, Option<&GuardianOverride>) -> bool + Send + Sync>;
 
 impl AgentRuntime {
     pub fn new(
@@ -131,20 +135,21 @@ impl AgentRuntime {
             clock: SharedClock::system(),
             mcp: None,
             telemetry: Telemetry::disabled(),
-            oversight: Arc::new(GuardianSettings::default()),
+            // As an empty `[oversight]` table: on, unless a project turns it off.
+            guardian_watches: Arc::new(|_, project| project.is_none_or(|change| change.enabled_over(true))),
         }
     }
 
-    /// The guardian's settings (`[oversight]`); an empty table's by default.
-    pub fn with_oversight(mut self, settings: GuardianSettings) -> Self {
-        self.oversight = Arc::new(settings);
+    /// Whether the guardian looks at a run (`GuardianSettings::watch`).
+    pub fn with_guardian_watch(mut self, watch: GuardianWatch) -> Self {
+        self.guardian_watches = watch;
         self
     }
 
     /// Whether the guardian looks at runs of `agent` (of a project's task
     /// when `project` says what the project changes of its policy).
     pub(crate) fn guardian_watches(&self, agent: &Agent, project: Option<&GuardianOverride>) -> bool {
-        self.oversight.resolve(&agent.name, project).is_some()
+        (self.guardian_watches)(&agent.name, project)
     }
 
     /// Reads "now" from `clock` instead of the system clock (give it the

@@ -16,11 +16,14 @@
 //! ```
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use steward_domain::ValidationError;
 use steward_domain::oversight::{GuardianOverride, GuardianPolicy, parse_span};
+
+use crate::agent::GuardianWatch;
 
 /// One agent's policy, each field falling back to the table's.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
@@ -102,7 +105,15 @@ pub struct AgentPolicy {
 impl Default for GuardianSettings {
     /// As an empty `[oversight]` table reads.
     fn default() -> Self {
-        OversightConfig::default().settings().expect("the default [oversight] table is valid")
+        GuardianSettings {
+            enabled: true,
+            after: Duration::from_secs(120),
+            every: Duration::from_secs(60),
+            model: None,
+            budget_usd: None,
+            policy: GuardianPolicy::default(),
+            agents: BTreeMap::new(),
+        }
     }
 }
 
@@ -117,6 +128,13 @@ impl GuardianSettings {
             .get(&name.to_lowercase())
             .copied()
             .unwrap_or(AgentPolicy { enabled: self.enabled, policy: self.policy })
+    }
+
+    /// Whether the guardian looks at a run, for the agent runtime, which
+    /// skips reading interventions of runs it does not look at.
+    pub fn watch(&self) -> GuardianWatch {
+        let settings = self.clone();
+        Arc::new(move |agent, project| settings.resolve(agent, project).is_some())
     }
 
     /// The policy for a run of the agent named `agent`, with its project's
@@ -214,6 +232,11 @@ mod tests {
         assert_eq!(settings.resolve("Scribe", Some(&GuardianOverride { guardian: Some(false), ..project })), None);
         let on = GuardianOverride { guardian: Some(true), ..GuardianOverride::default() };
         assert_eq!(settings.resolve("Other", Some(&on)), Some(settings.policy), "a project turns it on");
+    }
+
+    #[test]
+    fn the_default_settings_are_an_empty_tables() {
+        assert_eq!(GuardianSettings::default(), OversightConfig::default().settings().unwrap());
     }
 
     #[test]

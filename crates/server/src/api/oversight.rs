@@ -1,7 +1,7 @@
 //! Oversight on the wire: the guardian's assessments
-//! (`GET /api/v1/runs/{id}/assessments`, and `oversight` in a run's trace),
-//! a person's intervention on them (`POST /api/v1/runs/{id}/intervene`), a
-//! project's guardian policy (`PUT /api/v1/projects/{id}/guardian`) and
+//! (`GET /api/v1/runs/{id}/assessments`, and `oversight` in a run's trace;
+//! a person's intervention on them is in `runs.rs`), a project's guardian
+//! policy (`PUT /api/v1/projects/{id}/guardian`) and
 //! flags of duplicate work (`/api/v1/duplicates`).
 
 use chrono::{DateTime, Utc};
@@ -123,33 +123,6 @@ impl From<GuardianOverride> for GuardianPolicyBody {
             auto_cancel: change.auto_cancel,
         }
     }
-}
-
-/// A person's intervention on a run the guardian assessed.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct InterveneRequest {
-    /// `pause` (applies a pause the policy only proposed: the run holds at its next model call),
-    /// `cancel` (applies a proposed pause or cancel: the run is cancelled now) or `resume` (a run
-    /// the guardian holds goes on, as approving its pause or rejecting its cancel does).
-    pub intervention: String,
-    /// The assessment acted on; by default the run's latest one waiting for a person.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<i64>)]
-    pub assessment: Option<AssessmentId>,
-    /// Why, kept with the approval a resume decides.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-}
-
-/// What an intervention did.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct InterveneResponse {
-    /// The run as it is now.
-    pub run: crate::api::RunResponse,
-    /// The assessment applied (absent for a resume).
-    #[serde(default)]
-    pub assessment: Option<AssessmentResponse>,
 }
 
 /// A run's assessments, oldest first.
