@@ -198,7 +198,7 @@ pub async fn run_project(
                    them, the alignment thresholds (all three or none) and whether a pause or a cancel is applied \
                    without a person. Each field left out falls back to the agent's policy, then the configured \
                    one (project > agent > global); `{}` clears it. Runs already working take the change at \
-                   the guardian's next look.",
+                   the guardian's next look. Event `project.guardian_set`.",
     params(("id" = i64, Path, description = "The project's id")),
     request_body = GuardianPolicyBody,
     responses(

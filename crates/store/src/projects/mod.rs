@@ -107,7 +107,8 @@ pub trait ProjectStore {
     async fn task_of_run(&self, user: UserId, run: RunId) -> Result<Option<(Project, String)>>;
 
     /// Replaces what the project changes of the guardian's policy for its
-    /// tasks' runs (`GuardianOverride::default()` changes nothing).
+    /// tasks' runs (`GuardianOverride::default()` changes nothing); event
+    /// `project.guardian_set`.
     async fn set_project_guardian(&self, user: UserId, id: ProjectId, guardian: GuardianOverride) -> Result<Project>;
 
     /// Moves a task (`project.task_changed`); when every task is done the

@@ -610,6 +610,7 @@ async fn set_guardian(
         .bind(user.get())
         .execute(transaction.connection())
         .await?;
+    transaction.record(user, now, NewEvent::ProjectGuardianSet { project: id, guardian });
     Ok(load_project(transaction.connection(), user, id, false).await?)
 }
 

@@ -561,6 +561,7 @@ fn task_of_run(connection: &Connection, user: UserId, run: RunId) -> Result<Opti
 
 fn set_guardian(
     connection: &Connection,
+    effects: &mut Effects,
     user: UserId,
     id: ProjectId,
     guardian: GuardianOverride,
@@ -572,6 +573,7 @@ fn set_guardian(
         "UPDATE projects SET guardian = ?1, updated_at = ?2 WHERE id = ?3 AND user_id = ?4",
         params![serde_json::to_string(&guardian)?, to_micros(now), id.get(), user.get()],
     )?;
+    append(connection, effects, user, now, NewEvent::ProjectGuardianSet { project: id, guardian })?;
     load_project(connection, user, id)
 }
 
@@ -711,6 +713,6 @@ impl ProjectStore for SqliteStore {
 
     async fn set_project_guardian(&self, user: UserId, id: ProjectId, guardian: GuardianOverride) -> Result<Project> {
         let now = self.now();
-        self.writer.write(move |connection, _effects| set_guardian(connection, user, id, guardian, now)).await
+        self.writer.write(move |connection, effects| set_guardian(connection, effects, user, id, guardian, now)).await
     }
 }

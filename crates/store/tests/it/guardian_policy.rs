@@ -59,6 +59,8 @@ async fn a_project_keeps_its_own_guardian_policy(t: TestStore) {
 
     let cleared = store.set_project_guardian(USER, created.id, GuardianOverride::default()).await.unwrap();
     assert!(cleared.guardian.is_empty());
+    let kinds = event_kinds(store, EventSubject::Project, created.id.get()).await;
+    assert_eq!(kinds.iter().filter(|kind| *kind == "project.guardian_set").count(), 2, "set and cleared: {kinds:?}");
     let other = store.set_project_guardian(UserId(999), created.id, strict).await.unwrap_err();
     assert!(matches!(other, StoreError::NotFound { .. }), "{other:?}");
 }
