@@ -110,6 +110,10 @@ impl ApiClient {
         self.send(Method::DELETE, self.url(path, &[])?, None::<&()>).await
     }
 
+    pub async fn put<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> anyhow::Result<Reply<T>> {
+        self.send(Method::PUT, self.url(path, &[])?, Some(body)).await
+    }
+
     pub async fn patch<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> anyhow::Result<Reply<T>> {
         self.send(Method::PATCH, self.url(path, &[])?, Some(body)).await
     }

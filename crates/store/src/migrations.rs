@@ -65,6 +65,11 @@ pub const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0021_quick_projects.sql"),
     },
     Migration {
+        version: 22,
+        name: "guardian_policy",
+        sql: include_str!("../migrations/sqlite/0022_guardian_policy.sql"),
+    },
+    Migration {
         version: 24,
         name: "memory_text_log",
         sql: include_str!("../migrations/sqlite/0024_memory_text_log.sql"),
@@ -109,6 +114,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 21,
         name: "quick_projects",
         sql: include_str!("../migrations/postgres/0021_quick_projects.sql"),
+    },
+    Migration {
+        version: 22,
+        name: "guardian_policy",
+        sql: include_str!("../migrations/postgres/0022_guardian_policy.sql"),
     },
     Migration {
         version: 24,

@@ -34,6 +34,7 @@ pub mod models;
 pub mod nodes;
 pub mod project;
 pub mod project_quick;
+pub mod project_guardian;
 pub mod restore;
 pub mod routine;
 pub mod routine_edit;

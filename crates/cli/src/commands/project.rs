@@ -14,11 +14,13 @@ use anyhow::Context;
 use serde_json::json;
 use steward_domain::project::markdown::{self, SpecFiles};
 use steward_domain::project::{DesignDocument, PhaseGates, RequirementsDocument, SpecLayout, TasksDocument};
+use steward_server::api::GuardianPolicyBody;
 use steward_server::api::projects::{
     CreateIdeaRequest, CreateProjectRequest, IdeaListResponse, IdeaResponse, ImportedDocuments, ProjectListResponse,
     ProjectResponse, ProposeDocumentRequest, RejectDocumentRequest,
 };
 
+use super::project_guardian::GuardianFlags;
 use crate::client::ApiClient;
 use crate::failure::CliFailure;
 use crate::input::{AgentRef, parse_agent, parse_id, resolve_agent};
@@ -59,6 +61,19 @@ pub enum ProjectCommand {
         /// A command run in each task's workspace after the validator passes it (`cargo test`); repeat for more.
         #[arg(long = "check", value_name = "COMMAND")]
         checks: Vec<String>,
+        /// The guardian's policy for the project's runs (over the agent's and the configured one).
+        #[command(flatten)]
+        guardian: GuardianFlags,
+    },
+    /// Show the project's guardian policy, or change the fields given (project > agent > global).
+    Policy {
+        #[arg(value_parser = parse_id)]
+        id: i64,
+        #[command(flatten)]
+        guardian: GuardianFlags,
+        /// Drop every field first (the agent's or configured policy applies again), then apply the flags given.
+        #[arg(long)]
+        clear: bool,
     },
     /// The light path for small work: the agent writes requirements, design and tasks in one go,
     /// reviewed together at one gate (or let through with --auto).
@@ -156,6 +171,7 @@ pub async fn run(command: ProjectCommand, global: &GlobalOptions) -> anyhow::Res
             max_rounds,
             discovered_tasks,
             checks,
+            guardian,
         } => {
             let agent_id = match &agent {
                 Some(agent) => Some(resolve_agent(&client, agent).await?),
@@ -181,10 +197,15 @@ pub async fn run(command: ProjectCommand, global: &GlobalOptions) -> anyhow::Res
                 discovered_tasks,
                 checks,
                 quick: false,
+                guardian: Some(guardian.over(GuardianPolicyBody::default()))
+                    .filter(|policy| *policy != GuardianPolicyBody::default()),
             };
             client.post::<_, ProjectResponse>("/projects", &request).await?
         }
         ProjectCommand::Quick(args) => return super::project_quick::run(args, global).await,
+        ProjectCommand::Policy { id, guardian, clear } => {
+            return super::project_guardian::policy(&client, id, &guardian, clear, global.json).await;
+        }
         ProjectCommand::List => {
             let reply = client.get::<ProjectListResponse>("/projects", &[]).await?;
             if global.json {
@@ -317,6 +338,7 @@ async fn import(client: &ApiClient, dir: &Path, title: Option<String>, global: &
         validator_id: None,
         max_rounds: None,
         discovered_tasks: None,
+        guardian: None,
         checks: Vec::new(),
         quick: false,
     };
@@ -409,6 +431,7 @@ fn print_project(project: &ProjectResponse) {
         ("Repository", or_dash(project.repository.as_deref())),
         ("Parallel", project.parallel_limit.to_string()),
         ("Agent", or_dash(project.agent_id.map(|id| id.to_string()).as_deref())),
+        ("Guardian", or_dash(super::project_guardian::summary(&project.guardian).as_deref())),
         ("Failure", or_dash(project.failure.as_deref())),
     ]);
     say!("{record}");

@@ -1,14 +1,14 @@
 //! `steward run <agent> "instruction"` (an ad-hoc run, `--wait` to follow
 //! it step by step), `steward runs` (list, show, cancel, the guardian's
-//! assessments) and `steward trace
+//! assessments and a person's intervention on them) and `steward trace
 //! <run>`: every step of a run with its model, tokens, cost and timings, or
 //! its tool, arguments and result size.
 
 use std::time::Duration;
 
 use steward_server::api::{
-    AssessmentListResponse, AssessmentResponse, CreateRunRequest, LimitsBody, RunListResponse, RunResponse, RunStatus,
-    SpanResponse, StepKind, TraceResponse,
+    AssessmentListResponse, AssessmentResponse, CreateRunRequest, InterveneRequest, InterveneResponse, LimitsBody,
+    RunListResponse, RunResponse, RunStatus, SpanResponse, StepKind, TraceResponse,
 };
 
 use crate::client::ApiClient;
@@ -74,6 +74,20 @@ pub enum RunsCommand {
     Assessments {
         #[arg(value_parser = parse_id)]
         id: i64,
+    },
+    /// Act on the guardian's assessment: pause (apply a proposed pause), cancel (apply a proposed
+    /// pause or cancel: the run is cancelled) or resume (a run the guardian holds goes on).
+    Intervene {
+        #[arg(value_parser = parse_id)]
+        id: i64,
+        #[arg(value_parser = ["pause", "cancel", "resume"])]
+        intervention: String,
+        /// The assessment acted on (the run's latest one waiting for a person by default).
+        #[arg(long, value_parser = parse_id, value_name = "ID")]
+        assessment: Option<i64>,
+        /// Why (kept with the approval a resume decides).
+        #[arg(long)]
+        reason: Option<String>,
     },
     /// Stop a run at its next step boundary (asks first).
     Cancel {
@@ -172,6 +186,26 @@ pub async fn runs(args: RunsArgs, global: &GlobalOptions) -> anyhow::Result<()> 
                 print_json(&reply.raw);
             } else {
                 print_assessments(id, &reply.body.assessments);
+            }
+        }
+        Some(RunsCommand::Intervene { id, intervention, assessment, reason }) => {
+            let request = InterveneRequest {
+                intervention: intervention.clone(),
+                assessment: assessment.map(steward_domain::AssessmentId),
+                reason,
+            };
+            let reply = client.post::<_, InterveneResponse>(&format!("/runs/{id}/intervene"), &request).await?;
+            if global.json {
+                print_json(&reply.raw);
+            } else {
+                let on = reply.body.assessment.as_ref().map(|a| format!(" (assessment {})", a.id)).unwrap_or_default();
+                let now = match (intervention.as_str(), reply.body.run.status) {
+                    (_, RunStatus::Finished) => "it is finished".to_string(),
+                    ("pause", _) => "it pauses at its next model call, waiting for a person".to_string(),
+                    ("cancel", _) => "it stops at its next step".to_string(),
+                    _ => "it goes on".to_string(),
+                };
+                say!("Run {id}: {intervention} applied{on}; {now}.");
             }
         }
         Some(RunsCommand::Cancel { id, yes }) => {

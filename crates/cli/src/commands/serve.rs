@@ -112,7 +112,14 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
     let metrics = Arc::new(steward_runtime::metrics::Metrics::new());
     let (telemetry, export) =
         super::serve_telemetry::start(&config, &crate::vault::environment(&config.home)?, metrics.span_counters())?;
-    let agents = agent_runtime(&config, store.clone(), &clock, telemetry)?;
+    // The guardian's settings, whether or not it looks at runs by default:
+    // a project or agent may turn it on, and runs it is off for skip
+    // reading its interventions.
+    let guardian_settings = config
+        .oversight
+        .settings()
+        .map_err(|error| anyhow::anyhow!("invalid [oversight] configuration: {}: {}", error.field, error.message))?;
+    let agents = agent_runtime(&config, store.clone(), &clock, telemetry, &guardian_settings)?;
     handlers.register(steward_domain::run::execution::JOB_KIND, AgentRunHandler::new(agents.clone()));
     let deliverer = Deliverer::new(config.deliveries.clone(), crate::vault::environment(&config.home)?, clock.clone())
         .context("invalid [deliveries] configuration")?;
@@ -147,10 +154,6 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
     // On PostgreSQL other nodes may run other kinds, but a kind no node runs
     // would wait forever; refusing kinds this node does not know is the
     // safer default until nodes advertise their kinds.
-    let guardian_settings =
-        config.oversight.guardian.then(|| config.oversight.settings()).transpose().map_err(|error| {
-            anyhow::anyhow!("invalid [oversight] configuration: {}: {}", error.field, error.message)
-        })?;
     let guardian_runtime = agents.clone();
     let state = steward_server::AppState::new(store.clone())
         .with_metrics(metrics.clone())
@@ -176,10 +179,9 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
     let app = steward_server::app(state);
     let scheduler = scheduler(&config, store.clone(), &clock)?.with_metrics(metrics).start(shutdown.child_token());
     // Looks at long runs until shutdown; a look in flight is dropped with it.
-    let _guardian = guardian_settings.map(|settings| {
-        let guardian = steward_runtime::oversight::Guardian::new(store.clone(), guardian_runtime, settings);
-        tokio::spawn(guardian.run(shutdown.child_token()))
-    });
+    // It ticks even when off in the table: a project or agent may turn it on.
+    let guardian = steward_runtime::oversight::Guardian::new(store.clone(), guardian_runtime, guardian_settings);
+    let _guardian = tokio::spawn(guardian.run(shutdown.child_token()));
 
     crate::output::say!(
         "Steward is running at http://{address}/ (API http://{address}/api/v1, database {})",
@@ -311,6 +313,7 @@ pub fn agent_runtime(
     store: Arc<dyn Store>,
     clock: &SharedClock,
     telemetry: steward_runtime::telemetry::Telemetry,
+    oversight: &steward_runtime::oversight::GuardianSettings,
 ) -> anyhow::Result<Arc<AgentRuntime>> {
     let environment = crate::vault::environment(&config.home)?;
     let models = ModelRegistry::new(&config.llm, &|name| environment.get(name).cloned())
@@ -338,7 +341,8 @@ pub fn agent_runtime(
         )
         .with_clock(clock.clone())
         .with_mcp(mcp)
-        .with_telemetry(telemetry),
+        .with_telemetry(telemetry)
+        .with_guardian_watch(oversight.watch()),
     ))
 }
 

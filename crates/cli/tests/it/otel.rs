@@ -348,3 +348,58 @@ async fn a_run_killed_mid_call_and_resumed_is_still_one_trace() {
     let ids: std::collections::BTreeSet<&str> = trace.iter().map(|span| span["span_id"].as_str().unwrap()).collect();
     assert_eq!(ids.len(), trace.len(), "no span id used twice");
 }
+
+/// The guardian's look at a run is a `chat` span of the run's trace, told
+/// apart by `steward.purpose = oversight`, with the usage the fake
+/// reported for it; the run's own calls say `work`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_guardians_looks_are_in_the_runs_trace_as_oversight() {
+    const LOOK: ReplyUsage =
+        ReplyUsage { input_tokens: 321, output_tokens: 12, cache_read_tokens: 0, cache_write_tokens: 0 };
+    let receiver = Receiver::start();
+    let fake = FakeLlm::start().await.unwrap();
+    fake.set_responder(|request| {
+        if request.body["system"].to_string().contains("You supervise an AI agent") {
+            let verdict = json!({"alignment": 0.05, "drift_reason": "lists actions in a loop",
+                                 "intervention": "cancel", "message": ""});
+            return Some(Reply::tool_call("structured_output", &verdict).with_usage(LOOK).into());
+        }
+        let reply = Reply::tool_call("actions__list", &json!({})).with_first_byte_delay(Duration::from_millis(150));
+        Some(reply.into())
+    });
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        home.path().join("config.toml"),
+        "[oversight]\nguardian_after = \"1s\"\nguardian_every = \"1s\"\nauto_cancel = true\n",
+    )
+    .unwrap();
+    let server = ServerOptions::default()
+        .home(home.path())
+        .env("ANTHROPIC_API_KEY", KEY)
+        .env("ANTHROPIC_BASE_URL", fake.anthropic_base_url())
+        .env("STEWARD_TELEMETRY__OTLP_ENDPOINT", &receiver.url)
+        .env("STEWARD_TELEMETRY__EXPORT_INTERVAL_MS", "100")
+        .start();
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    let agent = post(
+        &client,
+        format!("{}/api/v1/agents", server.url()),
+        json!({"name": "Looper", "goal": "Write the launch post", "model": format!("anthropic/{MODEL}")}),
+    )
+    .await;
+    let run = start_run(&client, &server, &agent, "Write the launch post").await;
+    assert_eq!(finished_run(&client, &server, run).await["outcome"], "cancelled");
+
+    let trace = receiver.trace_of(run, &server).await;
+    let root = &named(&trace, "invoke_agent Looper")[0];
+    let chats = named(&trace, &format!("chat {MODEL}"));
+    let purpose = |span: &&Value| span["attributes"]["steward.purpose"].as_str().unwrap_or_default().to_string();
+    let looks: Vec<&&Value> = chats.iter().filter(|span| purpose(span) == "oversight").collect();
+    let work = chats.iter().filter(|span| purpose(span) == "work").count();
+    assert_eq!(looks.len(), 1, "one look, then the policy cancels: {trace:?}");
+    assert!(work >= 1 && work + 1 == chats.len(), "every other call is the run's own: {trace:?}");
+    assert_eq!(looks[0]["parent_span_id"], root["span_id"]);
+    assert_eq!(looks[0]["attributes"]["gen_ai.usage.input_tokens"], 321);
+    assert_eq!(looks[0]["attributes"]["gen_ai.usage.output_tokens"], 12);
+    assert_eq!(root["attributes"]["steward.run.model_calls"].as_i64(), Some(work as i64), "the run's calls only");
+}

@@ -314,6 +314,11 @@ pub enum NewEvent {
         to: Option<TaskState>,
         reason: String,
     },
+    /// A person set what the project changes of the guardian's policy.
+    ProjectGuardianSet {
+        project: ProjectId,
+        guardian: crate::oversight::GuardianOverride,
+    },
     /// Two open work items were flagged as duplicates, or a person decided
     /// on the flag (merged or kept both). About the first action, or the
     /// tasks' project.
@@ -399,6 +404,7 @@ impl NewEvent {
             NewEvent::ProjectDocumentEdited { .. } => EventKind::PROJECT_DOCUMENT_EDITED,
             NewEvent::ProjectTaskDiscovered { .. } => EventKind::PROJECT_TASK_DISCOVERED,
             NewEvent::ProjectTaskReplanned { .. } => EventKind::PROJECT_TASK_REPLANNED,
+            NewEvent::ProjectGuardianSet { .. } => EventKind::PROJECT_GUARDIAN_SET,
             NewEvent::RunAssessed { .. } => EventKind::RUN_ASSESSED,
             NewEvent::DuplicateChanged { status: DuplicateStatus::Open, .. } => EventKind::DUPLICATE_FLAGGED,
             NewEvent::DuplicateChanged { .. } => EventKind::DUPLICATE_DECIDED,
@@ -460,7 +466,8 @@ impl NewEvent {
             | NewEvent::ProjectExecutionStarted { project, .. }
             | NewEvent::ProjectDocumentEdited { project, .. }
             | NewEvent::ProjectTaskDiscovered { project, .. }
-            | NewEvent::ProjectTaskReplanned { project, .. } => (EventSubject::Project, project.get()),
+            | NewEvent::ProjectTaskReplanned { project, .. }
+            | NewEvent::ProjectGuardianSet { project, .. } => (EventSubject::Project, project.get()),
         }
     }
 
@@ -591,6 +598,7 @@ impl NewEvent {
             NewEvent::ProjectTaskReplanned { task, from, to, reason, .. } => json!({
                 "task": task, "from": from.map(TaskState::as_str), "to": to.map(TaskState::as_str), "reason": reason,
             }),
+            NewEvent::ProjectGuardianSet { guardian, .. } => json!({ "guardian": guardian }),
             NewEvent::DuplicateChanged { duplicate, kind, first, second, similarity, status, kept, .. } => json!({
                 "duplicate": duplicate, "kind": kind.as_str(), "first": first, "second": second,
                 "similarity": similarity, "status": status.as_str(), "kept": kept,

@@ -384,6 +384,18 @@ fn project_and_idea_events_keep_their_fields() {
             r#"{"phase":"design","reason":"at /diagrams: not an array"}"#,
         ),
         (
+            NewEvent::ProjectGuardianSet {
+                project: ProjectId(3),
+                guardian: crate::oversight::GuardianOverride {
+                    guardian: Some(false),
+                    auto_cancel: Some(true),
+                    ..Default::default()
+                },
+            },
+            "project.guardian_set",
+            r#"{"guardian":{"auto_cancel":true,"guardian":false}}"#,
+        ),
+        (
             NewEvent::ProjectExecutionStarted { project: ProjectId(3), tasks: vec!["T001".into(), "T002".into()] },
             "project.execution_started",
             r#"{"tasks":["T001","T002"]}"#,

@@ -188,6 +188,9 @@ pub struct Project {
     /// Commands run in a task's workspace after the validator passes it
     /// (`cargo test`); one failing sends the task back.
     pub checks: Vec<String>,
+    /// What the project changes of the guardian's policy for its tasks'
+    /// runs (project > agent > global).
+    pub guardian: crate::oversight::GuardianOverride,
     /// The latest failure of an agent's work on the project (a reply that
     /// did not match its phase's schema), until the next success.
     pub failure: Option<String>,
@@ -214,6 +217,7 @@ pub struct NewProject {
     pub max_rounds: u32,
     pub discovered_tasks: DiscoveredTasks,
     pub checks: Vec<String>,
+    pub guardian: crate::oversight::GuardianOverride,
     /// Approved documents, in phase order; the project starts in the first
     /// phase without one.
     pub documents: Vec<PhaseDocument>,
@@ -239,6 +243,7 @@ impl NewProject {
             max_rounds: 2,
             discovered_tasks: DiscoveredTasks::Approve,
             checks: Vec::new(),
+            guardian: crate::oversight::GuardianOverride::default(),
             documents: Vec::new(),
             done_tasks: Vec::new(),
             quick: false,
@@ -260,6 +265,7 @@ impl NewProject {
         for (index, command) in self.checks.iter().enumerate() {
             crate::validation::check_text(&format!("checks[{index}]"), command, limits::CHECK_CHARS)?;
         }
+        self.guardian.validate().map_err(|error| error.within("guardian"))?;
         if self.max_rounds > limits::MAX_ROUNDS {
             return Err(ValidationError::new(
                 "max_rounds",

@@ -2,7 +2,8 @@
 //! model call the loop collects what is pending (the store marks it
 //! delivered at that step), replays steering messages where they were first
 //! sent, and stops for a person when the guardian paused the run or asks a
-//! person to cancel it. A resumed run reads the person's decision.
+//! person to cancel it. A resumed run reads the person's decision. A run
+//! the guardian does not look at skips all this (no read per model call).
 
 use serde_json::json;
 use steward_domain::oversight::{Assessment, Intervention};
@@ -21,7 +22,8 @@ pub const PAUSE_TOOL: &str = "oversight.pause";
 /// a person: approving cancels the run, rejecting resumes it.
 pub const CANCEL_TOOL: &str = "oversight.cancel";
 
-/// What the loop does before a model call.
+/// What the loop does before a model call (nothing, by default).
+#[derive(Default)]
 pub(crate) struct BeforeModelCall {
     pub guidance: Vec<Guidance>,
     /// A pause or cancel to put to a person; the run stops here.

@@ -26,6 +26,6 @@ pub use chat::{ChatError, ChatEvent};
 pub use completion::{Completion, CompletionEvent, CompletionResult, Conversation, Ending, Speaker};
 pub use handler::AgentRunHandler;
 pub use run::RunProgress;
-pub use runtime::{AgentRuntime, NoSkills, RuntimeSettings, SkillSource, ToolSource};
+pub use runtime::{AgentRuntime, GuardianWatch, NoSkills, RuntimeSettings, SkillSource, ToolSource};
 pub use setup::{AgentProposal, SetupConfirmation, SetupTurn};
 pub use tools_and_skills::HomeToolsAndSkills;

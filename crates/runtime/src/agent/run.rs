@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::context::{SkillSummary, estimate_tokens, system_prompt};
 use super::failures::{model_job_error, store_failure};
-use super::interventions::stopped_by_person;
+use super::interventions::{BeforeModelCall, stopped_by_person};
 use super::limits::{EffectiveLimits, Stop, check_limits};
 use super::model_calls::ModelCallEnd;
 use super::runtime::AgentRuntime;
@@ -75,7 +75,11 @@ impl AgentRuntime {
         let mcp = self.mcp_tools_for(&agent).await;
         allowed.extend(mcp.tools.iter().cloned());
         // A run working on a project's task may add the tasks it discovers.
-        if let Some((project, task)) = self.store.task_of_run(user, run.id).await.map_err(store_failure)? {
+        let task = self.store.task_of_run(user, run.id).await.map_err(store_failure)?;
+        // A run the guardian does not look at has no interventions to take:
+        // its model calls skip reading them.
+        let watched = self.guardian_watches(&agent, task.as_ref().map(|(project, _)| &project.guardian));
+        if let Some((project, task)) = task {
             let needs_approval = project.discovered_tasks == DiscoveredTasks::Approve;
             allowed.push(Arc::new(AddProjectTask { project: project.id, from_task: task, needs_approval }));
         }
@@ -159,7 +163,11 @@ impl AgentRuntime {
                     {
                         return self.finish(run.id, stop.outcome, None, Some(stop.reason)).await;
                     }
-                    let before = self.take_interventions(run.id, replayed.next_sequence).await?;
+                    let before = if watched {
+                        self.take_interventions(run.id, replayed.next_sequence).await?
+                    } else {
+                        BeforeModelCall::default()
+                    };
                     if let Some(hold) = before.hold {
                         let last_step = replayed.next_sequence.saturating_sub(1);
                         self.hold_for_person(run.id, last_step, &hold).await?;

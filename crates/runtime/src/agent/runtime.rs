@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use steward_domain::oversight::GuardianOverride;
 use steward_domain::time::start_of_utc_day;
 use steward_domain::{Agent, Run, RunId, UserId};
 use steward_llm::{ChatModel, LlmError, ModelId, ModelRegistry};
@@ -105,7 +106,15 @@ pub struct AgentRuntime {
     pub(crate) mcp: Option<Arc<McpServers>>,
     /// Where runs' spans go (nowhere unless OpenTelemetry export is configured).
     pub(crate) telemetry: Telemetry,
+    /// Whether the guardian looks at a run: one it does not look at (off
+    /// for its project, agent or `[oversight]`) never reads interventions.
+    pub(crate) guardian_watches: GuardianWatch,
 }
+
+/// Whether the guardian looks at runs of the agent named, of a project's
+/// task when the project's changes to the policy are given
+/// (`GuardianSettings::watch` makes one from `[oversight]`).
+pub type GuardianWatch = Arc<dyn Fn(&str, Option<&GuardianOverride>) -> bool + Send + Sync>;
 
 impl AgentRuntime {
     pub fn new(
@@ -126,7 +135,21 @@ impl AgentRuntime {
             clock: SharedClock::system(),
             mcp: None,
             telemetry: Telemetry::disabled(),
+            // As an empty `[oversight]` table: on, unless a project turns it off.
+            guardian_watches: Arc::new(|_, project| project.is_none_or(|change| change.enabled_over(true))),
         }
+    }
+
+    /// Whether the guardian looks at a run (`GuardianSettings::watch`).
+    pub fn with_guardian_watch(mut self, watch: GuardianWatch) -> Self {
+        self.guardian_watches = watch;
+        self
+    }
+
+    /// Whether the guardian looks at runs of `agent` (of a project's task
+    /// when `project` says what the project changes of its policy).
+    pub(crate) fn guardian_watches(&self, agent: &Agent, project: Option<&GuardianOverride>) -> bool {
+        (self.guardian_watches)(&agent.name, project)
     }
 
     /// Reads "now" from `clock` instead of the system clock (give it the

@@ -8,5 +8,5 @@ pub mod config;
 pub mod guardian;
 mod prompt;
 
-pub use config::{GuardianSettings, OversightConfig, PolicyOverride};
+pub use config::{AgentPolicy, GuardianSettings, OversightConfig, PolicyOverride};
 pub use guardian::{Guardian, GuardianError, TickReport};

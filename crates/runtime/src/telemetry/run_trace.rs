@@ -1,7 +1,9 @@
 //! A run's trace: the spans of one run, made as it goes. The
 //! `invoke_agent` span is sent when the run finishes, with the run's first
 //! start as its start; `chat` and `execute_tool` spans are sent as each call
-//! ends, as its children.
+//! ends, as its children. Each `chat` span says what the call was for
+//! (`steward.purpose`): the run's own work, or the guardian's look at it
+//! (`oversight`), which is in the run's trace but not the run's usage.
 
 use std::sync::Arc;
 
@@ -29,6 +31,8 @@ pub struct RunTrace {
     agent_name: Arc<str>,
     /// The model the agent asks for (`None` when none can be had).
     model: Option<ModelId>,
+    /// What its model calls are for: `work` or `oversight`.
+    purpose: &'static str,
 }
 
 /// One model call as it ended.
@@ -62,7 +66,15 @@ impl RunTrace {
             agent_id: agent.id.get(),
             agent_name: Arc::from(agent.name.as_str()),
             model,
+            purpose: "work",
         }
+    }
+
+    /// The same trace for the guardian's looks at the run: its `chat`
+    /// spans say `steward.purpose = oversight`.
+    pub fn for_oversight(mut self) -> Self {
+        self.purpose = "oversight";
+        self
     }
 
     pub fn run_id(&self) -> RunId {
@@ -92,6 +104,7 @@ impl RunTrace {
         attributes.extend(self.common());
         attributes.push(string("gen_ai.request.model", call.model.model()));
         attributes.push(int("gen_ai.request.max_tokens", u64::from(call.max_tokens)));
+        attributes.push(string("steward.purpose", self.purpose));
         if let Some(request) = call.request.filter(|_| capture) {
             if let Some(system) = &request.system {
                 attributes.push(self.text("gen_ai.system_instructions", &content::system_instructions(system)));

@@ -10,6 +10,7 @@
 mod actions;
 mod approvals;
 mod duplicates;
+mod interventions;
 mod routine_edit;
 mod routines;
 mod runs;
@@ -24,6 +25,7 @@ use crate::agent::AgentRuntime;
 use crate::clock::SharedClock;
 
 pub use actions::{ScheduleAction, instruction_for};
+pub use interventions::{Intervened, PersonIntervention};
 pub use routine_edit::EditRoutine;
 pub use routines::{AddRoutine, AddedRoutine};
 pub use runs::StartRun;

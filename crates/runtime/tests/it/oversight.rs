@@ -24,7 +24,7 @@ use crate::agent_support::Harness;
 use crate::support::USER;
 
 /// The tool through which the client asks Anthropic models for structured output.
-const STRUCTURED: &str = "structured_output";
+pub(crate) const STRUCTURED: &str = "structured_output";
 
 /// A tool that tells the test it was entered and waits to be let go, so the
 /// test can look at the run while it works.
@@ -56,14 +56,14 @@ impl Tool for Gate {
     }
 }
 
-struct Setup {
-    h: Harness,
-    clock: Arc<ManualClock>,
-    entered: mpsc::UnboundedReceiver<()>,
-    release: Arc<Semaphore>,
+pub(crate) struct Setup {
+    pub h: Harness,
+    pub clock: Arc<ManualClock>,
+    pub entered: mpsc::UnboundedReceiver<()>,
+    pub release: Arc<Semaphore>,
 }
 
-async fn setup() -> Setup {
+pub(crate) async fn setup() -> Setup {
     let start = chrono::Utc.with_ymd_and_hms(2030, 1, 1, 9, 0, 0).unwrap();
     let clock = Arc::new(ManualClock::new(start));
     let (sender, entered) = mpsc::unbounded_channel();
@@ -74,20 +74,20 @@ async fn setup() -> Setup {
     Setup { h, clock, entered, release }
 }
 
-fn guardian(h: &Harness, configure: impl FnOnce(&mut OversightConfig)) -> Guardian {
+pub(crate) fn guardian(h: &Harness, configure: impl FnOnce(&mut OversightConfig)) -> Guardian {
     let mut config = OversightConfig::default();
     configure(&mut config);
     Guardian::new(h.store.clone(), h.runtime.clone(), config.settings().unwrap())
 }
 
-fn verdict(alignment: f64, intervention: &str, drift: &str, message: &str) -> Reply {
+pub(crate) fn verdict(alignment: f64, intervention: &str, drift: &str, message: &str) -> Reply {
     Reply::tool_call(
         STRUCTURED,
         &json!({ "alignment": alignment, "drift_reason": drift, "intervention": intervention, "message": message }),
     )
 }
 
-fn browse() -> Reply {
+pub(crate) fn browse() -> Reply {
     Reply::tool_call("web__browse", &json!({ "url": "https://cats.example" }))
 }
 

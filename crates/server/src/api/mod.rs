@@ -69,7 +69,7 @@ pub use models::{ModelBody, ModelsResponse, PriceBody, ProviderBody};
 pub use nodes::{NodeListResponse, NodeResponse};
 pub use oversight::{
     AssessmentListResponse, AssessmentResponse, DuplicateListQuery, DuplicateListResponse, DuplicateResponse,
-    MergeDuplicateRequest,
+    GuardianPolicyBody, MergeDuplicateRequest,
 };
 pub use routines::{
     CreateRoutineRequest, MissingSource, ReplayRequest, RepoBody, RoutineFireListResponse, RoutineFireResponse,
@@ -77,8 +77,8 @@ pub use routines::{
     TemplateListResponse, TemplateResponse, TriggerResponse, UpdateRoutineRequest,
 };
 pub use runs::{
-    CreateRunRequest, ModelCallSpan, RunListQuery, RunListResponse, RunResponse, RunUsageBody, ScheduleActionRequest,
-    ScheduleActionResponse, SpanResponse, ToolCallSpan, TraceResponse,
+    CreateRunRequest, InterveneRequest, InterveneResponse, ModelCallSpan, RunListQuery, RunListResponse, RunResponse,
+    RunUsageBody, ScheduleActionRequest, ScheduleActionResponse, SpanResponse, ToolCallSpan, TraceResponse,
 };
 pub use schedules::{
     BackfillRequest, CreateScheduleRequest, FireListResponse, FireResponse, PreviewRequest, PreviewResponse,

@@ -1,11 +1,13 @@
 //! Oversight on the wire: the guardian's assessments
-//! (`GET /api/v1/runs/{id}/assessments`, and `oversight` in a run's trace)
-//! and flags of duplicate work (`/api/v1/duplicates`).
+//! (`GET /api/v1/runs/{id}/assessments`, and `oversight` in a run's trace;
+//! a person's intervention on them is in `runs.rs`), a project's guardian
+//! policy (`PUT /api/v1/projects/{id}/guardian`) and
+//! flags of duplicate work (`/api/v1/duplicates`).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use steward_domain::oversight::Assessment;
 use steward_domain::oversight::duplicates::Duplicate;
+use steward_domain::oversight::{Assessment, GuardianOverride};
 use steward_domain::{AgentId, AssessmentId, DuplicateId, ProjectId, RunId};
 use utoipa::{IntoParams, ToSchema};
 
@@ -69,6 +71,56 @@ impl From<Assessment> for AssessmentResponse {
             output_tokens: assessment.output_tokens,
             cost_usd: assessment.cost_usd,
             created_at: assessment.created_at,
+        }
+    }
+}
+
+/// What a project changes of the guardian's policy for its tasks' runs;
+/// each field left out falls back to the agent's, then the configured
+/// (`[oversight]`) policy: project > agent > global.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct GuardianPolicyBody {
+    /// Whether the guardian looks at the project's runs at all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guardian: Option<bool>,
+    /// Alignment thresholds (0 to 1, `cancel_below <= pause_below <= steer_below`), set all three or none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub steer_below: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pause_below: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancel_below: Option<f64>,
+    /// A pause is applied without asking anyone (else only proposed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auto_pause: Option<bool>,
+    /// A cancel is applied without asking anyone (else a person approves it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auto_cancel: Option<bool>,
+}
+
+impl From<GuardianPolicyBody> for GuardianOverride {
+    fn from(body: GuardianPolicyBody) -> Self {
+        GuardianOverride {
+            guardian: body.guardian,
+            steer_below: body.steer_below,
+            pause_below: body.pause_below,
+            cancel_below: body.cancel_below,
+            auto_pause: body.auto_pause,
+            auto_cancel: body.auto_cancel,
+        }
+    }
+}
+
+impl From<GuardianOverride> for GuardianPolicyBody {
+    fn from(change: GuardianOverride) -> Self {
+        GuardianPolicyBody {
+            guardian: change.guardian,
+            steer_below: change.steer_below,
+            pause_below: change.pause_below,
+            cancel_below: change.cancel_below,
+            auto_pause: change.auto_pause,
+            auto_cancel: change.auto_cancel,
         }
     }
 }

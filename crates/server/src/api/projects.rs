@@ -79,6 +79,9 @@ pub struct CreateProjectRequest {
     /// together; automatic when every gate is).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub quick: bool,
+    /// What the project changes of the guardian's policy for its tasks' runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardian: Option<crate::api::GuardianPolicyBody>,
 }
 
 impl TryFrom<CreateProjectRequest> for NewProject {
@@ -109,6 +112,7 @@ impl TryFrom<CreateProjectRequest> for NewProject {
         project.max_rounds = request.max_rounds.unwrap_or(project.max_rounds);
         project.checks = request.checks;
         project.quick = request.quick;
+        project.guardian = request.guardian.map(Into::into).unwrap_or_default();
         if let Some(discovered) = request.discovered_tasks {
             project.discovered_tasks = discovered.parse()?;
         }
@@ -242,6 +246,9 @@ pub struct ProjectResponse {
     /// Commands run in a task's workspace after the validator passes it.
     #[serde(default)]
     pub checks: Vec<String>,
+    /// What the project changes of the guardian's policy (project > agent > global); `{}` changes nothing.
+    #[serde(default)]
+    pub guardian: crate::api::GuardianPolicyBody,
     /// The latest failure of an agent's work on the project, until a document is proposed.
     #[serde(default)]
     pub failure: Option<String>,
@@ -275,6 +282,7 @@ impl From<Project> for ProjectResponse {
             max_rounds: project.max_rounds,
             discovered_tasks: project.discovered_tasks.as_str().into(),
             checks: project.checks,
+            guardian: project.guardian.into(),
             failure: project.failure,
             quick: project.quick,
             created_at: project.created_at,

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use steward_domain::{ActionId, AgentId, JobId, RunId, RunUsage};
+use steward_domain::{ActionId, AgentId, AssessmentId, JobId, RunId, RunUsage};
 use utoipa::{IntoParams, ToSchema};
 
 use super::actions::ActionResponse;
@@ -316,4 +316,31 @@ fn tool_call_span(step: &steward_domain::RunStep) -> ToolCallSpan {
             is_error: step.error.is_some(),
         },
     }
+}
+
+/// A person's intervention on a run the guardian assessed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InterveneRequest {
+    /// `pause` (applies a pause the policy only proposed: the run holds at its next model call),
+    /// `cancel` (applies a proposed pause or cancel: the run is cancelled now) or `resume` (a run
+    /// the guardian holds goes on, as approving its pause or rejecting its cancel does).
+    pub intervention: String,
+    /// The assessment acted on; by default the run's latest one waiting for a person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<i64>)]
+    pub assessment: Option<AssessmentId>,
+    /// Why, kept with the approval a resume decides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// What an intervention did.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct InterveneResponse {
+    /// The run as it is now.
+    pub run: RunResponse,
+    /// The assessment applied (absent for a resume).
+    #[serde(default)]
+    pub assessment: Option<crate::api::AssessmentResponse>,
 }

@@ -14,11 +14,11 @@ use steward_domain::project::{GateDecision, NewProject, PhaseDocument};
 use steward_domain::{IdeaId, ProjectId};
 
 use crate::AppState;
-use crate::api::ErrorResponse;
 use crate::api::projects::{
     CreateIdeaRequest, CreateProjectRequest, IdeaListResponse, IdeaResponse, ProjectListResponse, ProjectResponse,
     ProposeDocumentRequest, RejectDocumentRequest, UpdateIdeaRequest,
 };
+use crate::api::{ErrorResponse, GuardianPolicyBody};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Caller, IdPath};
 
@@ -195,6 +195,32 @@ pub async fn run_project(
     IdPath(id): IdPath<ProjectId>,
 ) -> Result<Json<ProjectResponse>, ApiError> {
     Ok(Json(state.store.start_execution(caller.user, id).await?.into()))
+}
+
+#[utoipa::path(
+    put, path = "/api/v1/projects/{id}/guardian", tag = "projects",
+    summary = "Set what the project changes of the guardian's policy",
+    description = "Replaces the project's guardian policy for its tasks' runs: whether the guardian looks at \
+                   them, the alignment thresholds (all three or none) and whether a pause or a cancel is applied \
+                   without a person. Each field left out falls back to the agent's policy, then the configured \
+                   one (project > agent > global); `{}` clears it. Runs already working take the change at \
+                   the guardian's next look. Event `project.guardian_set`.",
+    params(("id" = i64, Path, description = "The project's id")),
+    request_body = GuardianPolicyBody,
+    responses(
+        (status = 200, body = ProjectResponse),
+        (status = 404, body = ErrorResponse),
+        (status = 422, body = ErrorResponse, description = "`invalid_field`: a threshold out of 0..1, missing or out of order"),
+    )
+)]
+pub async fn set_project_guardian(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdPath(id): IdPath<ProjectId>,
+    ApiJson(request): ApiJson<GuardianPolicyBody>,
+) -> Result<Json<ProjectResponse>, ApiError> {
+    state.store.set_project_guardian(caller.user, id, request.into()).await?;
+    Ok(Json(state.store.get_project(caller.user, id).await?.into()))
 }
 
 #[utoipa::path(

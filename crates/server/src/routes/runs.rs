@@ -1,6 +1,6 @@
 //! `/api/v1/runs` and `/api/v1/agents/{id}/runs`: start an ad-hoc run,
-//! list runs, get one, cancel it, and read its trace and the guardian's
-//! assessments of it.
+//! list runs, get one, cancel it, read its trace and the guardian's
+//! assessments of it, and act on them.
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
@@ -13,8 +13,8 @@ use steward_store::runs::MAX_PAGE;
 
 use crate::AppState;
 use crate::api::{
-    AssessmentListResponse, AssessmentResponse, CreateRunRequest, ErrorResponse, RunListQuery, RunListResponse,
-    RunResponse, RunStatus, SpanResponse, TraceResponse,
+    AssessmentListResponse, AssessmentResponse, CreateRunRequest, ErrorResponse, InterveneRequest, InterveneResponse,
+    RunListQuery, RunListResponse, RunResponse, RunStatus, SpanResponse, TraceResponse,
 };
 use crate::error::ApiError;
 use crate::extract::Caller;
@@ -160,4 +160,34 @@ pub async fn run_assessments(
 ) -> Result<Json<AssessmentListResponse>, ApiError> {
     let assessments = state.store.list_assessments(caller.user, id).await?;
     Ok(Json(AssessmentListResponse { assessments: assessments.into_iter().map(AssessmentResponse::from).collect() }))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/runs/{id}/intervene", tag = "runs",
+    summary = "Act on the guardian's assessment of a run: pause, cancel or resume",
+    description = "`pause` applies a pause the policy only proposed (`status: proposed`): the run holds at its \
+                   next model call on an `oversight.pause` approval. `cancel` applies a pause or cancel not yet \
+                   decided and cancels the run. Both act on `assessment`, or the run's latest one waiting for a \
+                   person, and record event `run.assessed` with the new status. `resume` lets a run the guardian \
+                   holds go on, as approving its `oversight.pause` (or rejecting its `oversight.cancel`) in the \
+                   inbox does.",
+    params(("id" = i64, Path, description = "The run's id")),
+    request_body = InterveneRequest,
+    responses(
+        (status = 200, body = InterveneResponse),
+        (status = 404, body = ErrorResponse),
+        (status = 409, body = ErrorResponse, description = "`illegal_transition`: nothing waits for a person, the \
+                   assessment is decided, or the run finished"),
+        (status = 422, body = ErrorResponse, description = "`invalid_field`: an unknown intervention or assessment"),
+    )
+)]
+pub async fn intervene_run(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdPath(id): IdPath<RunId>,
+    ApiJson(request): ApiJson<InterveneRequest>,
+) -> Result<Json<InterveneResponse>, ApiError> {
+    let intervention = request.intervention.parse()?;
+    let done = state.use_cases().intervene(caller.user, id, intervention, request.assessment, request.reason).await?;
+    Ok(Json(InterveneResponse { run: done.run.into(), assessment: done.assessment.map(AssessmentResponse::from) }))
 }

@@ -182,6 +182,7 @@ fn body_for(method: &Method, template: &str) -> Value {
         ("POST", "/projects/{id}/reject") => json!({"comment": "mine now"}),
         ("PATCH", "/ideas/{id}") => json!({"notes": "mine now"}),
         ("POST", "/duplicates/{id}/merge") => json!({"keep": "1"}),
+        ("POST", "/runs/{id}/intervene") => json!({"intervention": "cancel"}),
         ("PATCH", "/routines/{routine}") => json!({"text": "mine now", "when": null}),
         _ => json!({}),
     }

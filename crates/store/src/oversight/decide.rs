@@ -7,7 +7,7 @@ use steward_domain::event::DuplicateAbout;
 use steward_domain::oversight::duplicates::{Duplicate, DuplicateKind, DuplicateStatus};
 use steward_domain::oversight::{Assessment, AssessmentStatus, Intervention, NewAssessment, Progress};
 use steward_domain::validation::check_text;
-use steward_domain::{ActionId, NewEvent, Run, RunStatus};
+use steward_domain::{ActionId, AssessmentId, NewEvent, Run, RunStatus};
 
 use crate::runs::decide::run_is_finished;
 use crate::{ConflictKind, Result, StoreError};
@@ -65,6 +65,71 @@ pub(crate) fn deliverable(assessment: &Assessment) -> bool {
 /// Whether `assessment` was delivered to the run earlier.
 pub(crate) fn delivered(assessment: &Assessment) -> bool {
     assessment.status == AssessmentStatus::Delivered && assessment.delivered_before_step.is_some()
+}
+
+/// What a person applying `intervention` (pause or cancel) to one of the
+/// run's assessments (`all`, oldest first) changes: which assessment —
+/// `chosen`, else the latest one waiting for a person — and its new
+/// intervention and status. A pause applies only a proposed pause (the run
+/// then holds at its next model call, as for a pause the policy applies);
+/// a cancel applies a pause or cancel not yet decided, and the caller
+/// cancels the run.
+pub(crate) fn person_applies(
+    run: &Run,
+    all: &[Assessment],
+    chosen: Option<AssessmentId>,
+    intervention: Intervention,
+) -> Result<(AssessmentId, Intervention, AssessmentStatus)> {
+    if run.status == RunStatus::Finished {
+        return Err(run_is_finished(run.id, run.outcome));
+    }
+    if !matches!(intervention, Intervention::Pause | Intervention::Cancel) {
+        return Err(StoreError::invalid(
+            "intervention",
+            format!("is {intervention}; a person applies a pause or a cancel"),
+        ));
+    }
+    // Proposed, or a cancel for a person not yet delivered; a delivered hold
+    // is decided on its approval.
+    let waiting = |assessment: &&Assessment| {
+        assessment.status == AssessmentStatus::Proposed
+            || (assessment.needs_person && assessment.status == AssessmentStatus::Pending)
+    };
+    let target = match chosen {
+        Some(id) => all
+            .iter()
+            .find(|assessment| assessment.id == id)
+            .ok_or_else(|| StoreError::invalid("assessment", format!("run {} has no assessment {id}", run.id)))?,
+        None => all.iter().rev().find(waiting).ok_or_else(|| {
+            StoreError::conflict(
+                ConflictKind::IllegalTransition,
+                None,
+                format!("the guardian proposes nothing for run {} that waits for a person", run.id),
+            )
+        })?,
+    };
+    let open =
+        matches!(target.status, AssessmentStatus::Proposed | AssessmentStatus::Pending | AssessmentStatus::Delivered);
+    let applies = match intervention {
+        Intervention::Pause => {
+            target.status == AssessmentStatus::Proposed && target.intervention == Intervention::Pause
+        }
+        _ => open && matches!(target.intervention, Intervention::Pause | Intervention::Cancel),
+    };
+    if !applies {
+        return Err(StoreError::conflict(
+            ConflictKind::IllegalTransition,
+            None,
+            format!(
+                "assessment {} is a {} that is {}; a person can {intervention} only on a pause or cancel not yet \
+                 decided (a pause only when proposed)",
+                target.id, target.intervention, target.status
+            ),
+        ));
+    }
+    let status =
+        if intervention == Intervention::Pause { AssessmentStatus::Pending } else { AssessmentStatus::Applied };
+    Ok((target.id, intervention, status))
 }
 
 /// A person's decision on `duplicate`: keep `kept` (merge) or both (`None`).

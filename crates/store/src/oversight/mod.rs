@@ -14,9 +14,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
+use steward_domain::oversight::Intervention;
 use steward_domain::oversight::duplicates::{Duplicate, DuplicateStatus, NewDuplicate};
 use steward_domain::oversight::{Assessment, LivenessFacts, NewAssessment, Progress};
-use steward_domain::{AgentId, DuplicateId, Run, RunId, UserId};
+use steward_domain::{AgentId, AssessmentId, DuplicateId, Run, RunId, Spend, UserId};
 
 use crate::Result;
 
@@ -26,6 +27,8 @@ use crate::Result;
 pub struct GuardianCandidate {
     pub run: Run,
     pub last: Option<(DateTime<Utc>, Progress)>,
+    /// What the guardian's looks at the run cost so far.
+    pub spent: Spend,
 }
 
 /// What `deliver_interventions` hands the run's loop.
@@ -49,6 +52,20 @@ pub trait OversightStore {
 
     /// The user's run's assessments, oldest first.
     async fn list_assessments(&self, user: UserId, run: RunId) -> Result<Vec<Assessment>>;
+
+    /// A person applies a pause or cancel the guardian proposed for the
+    /// user's run: `assessment`, or the run's latest one waiting for a
+    /// person. A pause becomes pending (the run holds at its next model
+    /// call, on an `oversight.pause` approval); a cancel is applied and the
+    /// run cancelled, in one transaction. Event `run.assessed` with the new
+    /// status.
+    async fn apply_intervention(
+        &self,
+        user: UserId,
+        run: RunId,
+        assessment: Option<AssessmentId>,
+        intervention: Intervention,
+    ) -> Result<Assessment>;
 
     /// For the run's loop, before the model call it will store as step
     /// `before_step`: pending interventions become delivered there.

@@ -9,8 +9,10 @@ use sqlx::postgres::{PgConnection, PgRow};
 use std::collections::BTreeMap;
 
 use steward_domain::oversight::duplicates::{Duplicate, DuplicateStatus, NewDuplicate};
-use steward_domain::oversight::{Assessment, AssessmentStatus, LivenessFacts, NewAssessment, Progress, WorkingRun};
-use steward_domain::{AgentId, AssessmentId, DuplicateId, ProjectId, RunId, RunOutcome, UserId};
+use steward_domain::oversight::{
+    Assessment, AssessmentStatus, Intervention, LivenessFacts, NewAssessment, Progress, WorkingRun,
+};
+use steward_domain::{AgentId, AssessmentId, DuplicateId, ProjectId, RunId, RunOutcome, Spend, UserId};
 
 use crate::oversight::{DeliveredInterventions, GuardianCandidate, OversightStore, decide};
 use crate::postgres::PostgresStore;
@@ -110,6 +112,34 @@ async fn record(
     .await?;
     let stored = assessment(&row)?;
     transaction.record(run.user_id, now, decide::assessed_event(&stored));
+    Ok(stored)
+}
+
+async fn apply(
+    transaction: &mut crate::postgres::transaction::Transaction,
+    user: UserId,
+    run: RunId,
+    chosen: Option<AssessmentId>,
+    intervention: Intervention,
+    now: DateTime<Utc>,
+) -> TransactionResult<Assessment> {
+    let current = crate::runs::postgres::load_for_update(transaction.connection(), user, run).await?;
+    let all = of_run(transaction.connection(), run).await?;
+    let (id, intervention, status) = decide::person_applies(&current, &all, chosen, intervention)?;
+    let row = sqlx::query(concat!(
+        "UPDATE run_assessments SET intervention = $1, status = $2 WHERE id = $3 RETURNING ",
+        assessment_columns!()
+    ))
+    .bind(intervention.as_str())
+    .bind(status.as_str())
+    .bind(id.get())
+    .fetch_one(transaction.connection())
+    .await?;
+    let stored = assessment(&row)?;
+    transaction.record(user, now, decide::assessed_event(&stored));
+    if status == AssessmentStatus::Applied {
+        crate::runs::postgres::cancel(transaction, user, run, now).await?;
+    }
     Ok(stored)
 }
 
@@ -339,7 +369,15 @@ impl OversightStore for PostgresStore {
                     },
                 )
             });
-            found.push(GuardianCandidate { run, last });
+            let (cost_usd, unknown): (f64, i64) = sqlx::query_as(
+                "SELECT coalesce(sum(cost_usd), 0)::double precision, count(*) FILTER (WHERE cost_usd IS NULL) \
+                 FROM run_assessments WHERE run_id = $1",
+            )
+            .bind(run.id.get())
+            .fetch_one(&self.pool)
+            .await?;
+            let spent = Spend { cost_usd, unknown_cost_calls: u64::try_from(unknown).unwrap_or(0) };
+            found.push(GuardianCandidate { run, last, spent });
         }
         Ok(found)
     }
@@ -357,6 +395,20 @@ impl OversightStore for PostgresStore {
         let mut connection = self.pool.acquire().await?;
         crate::runs::postgres::load(&mut connection, user, run).await?;
         Ok(of_run(&mut connection, run).await?)
+    }
+
+    async fn apply_intervention(
+        &self,
+        user: UserId,
+        run: RunId,
+        assessment: Option<AssessmentId>,
+        intervention: Intervention,
+    ) -> Result<Assessment> {
+        let now = self.now();
+        self.write(Begin::Plain, |transaction| {
+            Box::pin(async move { apply(transaction, user, run, assessment, intervention, now).await })
+        })
+        .await
     }
 
     async fn deliver_interventions(&self, run: RunId, before_step: u32) -> Result<DeliveredInterventions> {

@@ -6,8 +6,10 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use std::collections::BTreeMap;
 
 use steward_domain::oversight::duplicates::{Duplicate, DuplicateStatus, NewDuplicate};
-use steward_domain::oversight::{Assessment, AssessmentStatus, LivenessFacts, NewAssessment, Progress, WorkingRun};
-use steward_domain::{AgentId, AssessmentId, DuplicateId, ProjectId, RunId, RunOutcome, UserId};
+use steward_domain::oversight::{
+    Assessment, AssessmentStatus, Intervention, LivenessFacts, NewAssessment, Progress, WorkingRun,
+};
+use steward_domain::{AgentId, AssessmentId, DuplicateId, ProjectId, RunId, RunOutcome, Spend, UserId};
 
 use crate::events::sqlite::append;
 use crate::oversight::{DeliveredInterventions, GuardianCandidate, OversightStore, decide};
@@ -67,6 +69,10 @@ fn candidates(connection: &Connection, started_before: DateTime<Utc>) -> Result<
     let mut last = connection.prepare_cached(
         "SELECT created_at, steps_seen, tokens_seen FROM run_assessments WHERE run_id = ?1 ORDER BY id DESC LIMIT 1",
     )?;
+    let mut spent = connection.prepare_cached(
+        "SELECT coalesce(sum(cost_usd), 0.0), count(*) FILTER (WHERE cost_usd IS NULL) FROM run_assessments \
+         WHERE run_id = ?1",
+    )?;
     let mut found = Vec::with_capacity(runs.len());
     for run in runs {
         let seen = last
@@ -80,7 +86,10 @@ fn candidates(connection: &Connection, started_before: DateTime<Utc>) -> Result<
                 ))
             })
             .optional()?;
-        found.push(GuardianCandidate { run, last: seen });
+        let spent = spent.query_row(params![run.id.get()], |row| {
+            Ok(Spend { cost_usd: row.get(0)?, unknown_cost_calls: u64::try_from(row.get::<_, i64>(1)?).unwrap_or(0) })
+        })?;
+        found.push(GuardianCandidate { run, last: seen, spent });
     }
     Ok(found)
 }
@@ -137,6 +146,33 @@ fn record(
         assessment,
     )?;
     append(connection, effects, run.user_id, now, decide::assessed_event(&stored))?;
+    Ok(stored)
+}
+
+fn apply(
+    connection: &Connection,
+    effects: &mut crate::sqlite::writer::Effects,
+    user: UserId,
+    run: RunId,
+    chosen: Option<AssessmentId>,
+    intervention: Intervention,
+    now: DateTime<Utc>,
+) -> Result<Assessment> {
+    let current = crate::runs::sqlite::load(connection, user, run)?;
+    let (id, intervention, status) = decide::person_applies(&current, &of_run(connection, run)?, chosen, intervention)?;
+    connection.execute(
+        "UPDATE run_assessments SET intervention = ?1, status = ?2 WHERE id = ?3",
+        params![intervention.as_str(), status.as_str(), id.get()],
+    )?;
+    let stored = connection.query_row(
+        &format!("SELECT {COLUMNS} FROM run_assessments WHERE id = ?1"),
+        params![id.get()],
+        assessment,
+    )?;
+    append(connection, effects, user, now, decide::assessed_event(&stored))?;
+    if status == AssessmentStatus::Applied {
+        crate::runs::sqlite::cancel(connection, effects, user, run, now)?;
+    }
     Ok(stored)
 }
 
@@ -330,6 +366,19 @@ impl OversightStore for SqliteStore {
                 crate::runs::sqlite::load(connection, user, run)?;
                 of_run(connection, run)
             })
+            .await
+    }
+
+    async fn apply_intervention(
+        &self,
+        user: UserId,
+        run: RunId,
+        assessment: Option<AssessmentId>,
+        intervention: Intervention,
+    ) -> Result<Assessment> {
+        let now = self.now();
+        self.writer
+            .write(move |connection, effects| apply(connection, effects, user, run, assessment, intervention, now))
             .await
     }
 

@@ -75,6 +75,8 @@ pub(crate) struct ProjectRow {
     /// A JSON array of commands.
     pub checks: String,
     pub quick: bool,
+    /// A JSON object: the project's changes to the guardian's policy.
+    pub guardian: String,
 }
 
 impl ProjectRow {
@@ -95,6 +97,7 @@ impl ProjectRow {
             max_rounds: count(self.max_rounds),
             discovered_tasks: self.discovered_tasks.parse().map_err(|error| damaged("discovered_tasks", error))?,
             checks: serde_json::from_str(&self.checks).map_err(|error| damaged("project checks", error))?,
+            guardian: serde_json::from_str(&self.guardian).map_err(|error| damaged("project guardian", error))?,
             failure: self.failure,
             quick: self.quick,
             created_at: self.created_at,

@@ -10,6 +10,7 @@ pub(crate) mod postgres;
 pub(crate) mod sqlite;
 
 use async_trait::async_trait;
+use steward_domain::oversight::GuardianOverride;
 use steward_domain::project::Phase;
 use steward_domain::project::idea::IdeaPatch;
 use steward_domain::project::{
@@ -117,6 +118,11 @@ pub trait ProjectStore {
 
     /// The project and the task a run works on, when it is a task's run.
     async fn task_of_run(&self, user: UserId, run: RunId) -> Result<Option<(Project, String)>>;
+
+    /// Replaces what the project changes of the guardian's policy for its
+    /// tasks' runs (`GuardianOverride::default()` changes nothing); event
+    /// `project.guardian_set`.
+    async fn set_project_guardian(&self, user: UserId, id: ProjectId, guardian: GuardianOverride) -> Result<Project>;
 
     /// Moves a task (`project.task_changed`); when every task is done the
     /// project is done (`project.phase_entered`).

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 use std::collections::BTreeMap;
+use steward_domain::oversight::GuardianOverride;
 use steward_domain::project::idea::IdeaPatch;
 use steward_domain::project::work::PlannedTaskJob;
 use steward_domain::project::{
@@ -36,8 +37,8 @@ macro_rules! projects {
     ($filter:literal) => {
         concat!(
             "SELECT id, user_id, title, brief, repository, phase, gates::text, parallel_limit, layout, idea_id, ",
-            "agent_id, validator_id, max_rounds, failure, created_at, updated_at, discovered_tasks, checks::text, quick ",
-            "FROM projects ",
+            "agent_id, validator_id, max_rounds, failure, created_at, updated_at, discovered_tasks, checks::text, quick, ",
+            "guardian::text FROM projects ",
             $filter
         )
     };
@@ -78,6 +79,7 @@ fn project_row(row: &PgRow) -> Result<Project> {
         discovered_tasks: row.try_get(16)?,
         checks: row.try_get(17)?,
         quick: row.try_get(18)?,
+        guardian: row.try_get(19)?,
     }
     .into_project()
 }
@@ -306,8 +308,9 @@ async fn create_project(
     }
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO projects (user_id, title, brief, repository, phase, gates, parallel_limit, layout, idea_id, \
-         agent_id, validator_id, max_rounds, created_at, updated_at, discovered_tasks, checks, quick) \
-         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15::jsonb, $16) RETURNING id",
+         agent_id, validator_id, max_rounds, created_at, updated_at, discovered_tasks, checks, quick, guardian) \
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15::jsonb, $16, $17::jsonb) \
+         RETURNING id",
     )
     .bind(user.get())
     .bind(new.title.trim())
@@ -325,6 +328,7 @@ async fn create_project(
     .bind(new.discovered_tasks.as_str())
     .bind(serde_json::to_string(&new.checks)?)
     .bind(new.quick)
+    .bind(serde_json::to_string(&new.guardian)?)
     .fetch_one(transaction.connection())
     .await?;
     let project = load_project(transaction.connection(), user, ProjectId(id), false).await?;
@@ -598,6 +602,26 @@ async fn task_of_run(connection: &mut PgConnection, user: UserId, run: RunId) ->
     Ok(Some((load_project(connection, user, ProjectId(project), false).await?, task)))
 }
 
+async fn set_guardian(
+    transaction: &mut Transaction,
+    user: UserId,
+    id: ProjectId,
+    guardian: GuardianOverride,
+    now: DateTime<Utc>,
+) -> TransactionResult<Project> {
+    guardian.validate().map_err(|error| error.within("guardian"))?;
+    load_project(transaction.connection(), user, id, true).await?;
+    sqlx::query("UPDATE projects SET guardian = $1::jsonb, updated_at = $2 WHERE id = $3 AND user_id = $4")
+        .bind(serde_json::to_string(&guardian)?)
+        .bind(now)
+        .bind(id.get())
+        .bind(user.get())
+        .execute(transaction.connection())
+        .await?;
+    transaction.record(user, now, NewEvent::ProjectGuardianSet { project: id, guardian });
+    Ok(load_project(transaction.connection(), user, id, false).await?)
+}
+
 async fn start_execution(
     transaction: &mut Transaction,
     user: UserId,
@@ -768,6 +792,14 @@ impl ProjectStore for PostgresStore {
         let now = self.now();
         self.write(Begin::Plain, |transaction| {
             Box::pin(async move { start_execution(transaction, user, id, now).await })
+        })
+        .await
+    }
+
+    async fn set_project_guardian(&self, user: UserId, id: ProjectId, guardian: GuardianOverride) -> Result<Project> {
+        let now = self.now();
+        self.write(Begin::Plain, |transaction| {
+            Box::pin(async move { set_guardian(transaction, user, id, guardian, now).await })
         })
         .await
     }

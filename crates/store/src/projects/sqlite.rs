@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use std::collections::BTreeMap;
+use steward_domain::oversight::GuardianOverride;
 use steward_domain::project::idea::IdeaPatch;
 use steward_domain::project::work::PlannedTaskJob;
 use steward_domain::project::{
@@ -27,7 +28,8 @@ mod quick;
 
 const IDEA_COLUMNS: &str = "id, user_id, title, notes, state, project_id, created_at, updated_at";
 const PROJECT_COLUMNS: &str = "id, user_id, title, brief, repository, phase, gates, parallel_limit, layout, idea_id, \
-     agent_id, validator_id, max_rounds, failure, created_at, updated_at, discovered_tasks, checks, quick";
+     agent_id, validator_id, max_rounds, failure, created_at, updated_at, discovered_tasks, checks, quick, \
+     guardian";
 
 fn idea_row(row: &Row<'_>) -> rusqlite::Result<IdeaRow> {
     Ok(IdeaRow {
@@ -63,6 +65,7 @@ fn project_row(row: &Row<'_>) -> rusqlite::Result<ProjectRow> {
         discovered_tasks: row.get(16)?,
         checks: row.get(17)?,
         quick: row.get(18)?,
+        guardian: row.get(19)?,
     })
 }
 
@@ -283,8 +286,8 @@ fn create_project(
     }
     connection.execute(
         "INSERT INTO projects (user_id, title, brief, repository, phase, gates, parallel_limit, layout, idea_id, \
-         agent_id, validator_id, max_rounds, discovered_tasks, checks, quick, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?15, ?16, ?13, ?13)",
+         agent_id, validator_id, max_rounds, discovered_tasks, checks, quick, guardian, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?15, ?16, ?17, ?13, ?13)",
         params![
             user.get(),
             new.title.trim(),
@@ -301,7 +304,8 @@ fn create_project(
             to_micros(now),
             new.discovered_tasks.as_str(),
             serde_json::to_string(&new.checks)?,
-            new.quick
+            new.quick,
+            serde_json::to_string(&new.guardian)?
         ],
     )?;
     let project = load_project(connection, user, ProjectId(connection.last_insert_rowid()))?;
@@ -564,6 +568,24 @@ fn task_of_run(connection: &Connection, user: UserId, run: RunId) -> Result<Opti
     Ok(Some((load_project(connection, user, ProjectId(project))?, task)))
 }
 
+fn set_guardian(
+    connection: &Connection,
+    effects: &mut Effects,
+    user: UserId,
+    id: ProjectId,
+    guardian: GuardianOverride,
+    now: DateTime<Utc>,
+) -> Result<Project> {
+    guardian.validate().map_err(|error| error.within("guardian"))?;
+    load_project(connection, user, id)?;
+    connection.execute(
+        "UPDATE projects SET guardian = ?1, updated_at = ?2 WHERE id = ?3 AND user_id = ?4",
+        params![serde_json::to_string(&guardian)?, to_micros(now), id.get(), user.get()],
+    )?;
+    append(connection, effects, user, now, NewEvent::ProjectGuardianSet { project: id, guardian })?;
+    load_project(connection, user, id)
+}
+
 fn start_execution(
     connection: &Connection,
     effects: &mut Effects,
@@ -703,5 +725,10 @@ impl ProjectStore for SqliteStore {
     async fn start_execution(&self, user: UserId, id: ProjectId) -> Result<ProjectRecord> {
         let now = self.now();
         self.writer.write(move |connection, effects| start_execution(connection, effects, user, id, now)).await
+    }
+
+    async fn set_project_guardian(&self, user: UserId, id: ProjectId, guardian: GuardianOverride) -> Result<Project> {
+        let now = self.now();
+        self.writer.write(move |connection, effects| set_guardian(connection, effects, user, id, guardian, now)).await
     }
 }

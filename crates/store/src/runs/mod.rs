@@ -144,7 +144,8 @@ pub trait RunStore {
     /// `None`): its runs' steps, counted from their finish times, and the
     /// replies in its conversations — its chat, its actions' threads, and
     /// the setup chat that created it (attached to it once confirmed) —
-    /// counted from the times they were stored. Calls of unknown cost are
+    /// counted from the times they were stored — and the guardian's looks
+    /// at its runs (`purpose: oversight` in costs). Calls of unknown cost are
     /// counted in `unknown_cost_calls`, never as $0. Budgets and metrics
     /// read this.
     async fn agent_spend(&self, user: UserId, agent: AgentId, since: Option<DateTime<Utc>>) -> Result<Spend>;

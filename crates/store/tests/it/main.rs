@@ -15,6 +15,7 @@ mod deliveries;
 mod dependencies;
 mod enqueue;
 mod events;
+mod guardian_policy;
 mod helpers;
 mod leases;
 mod lifecycle;
