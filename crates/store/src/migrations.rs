@@ -59,6 +59,11 @@ pub const SQLITE: &[Migration] = &[
         name: "memory_threads",
         sql: include_str!("../migrations/sqlite/0020_memory_threads.sql"),
     },
+    Migration {
+        version: 23,
+        name: "duplicate_checks",
+        sql: include_str!("../migrations/sqlite/0023_duplicate_checks.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -94,6 +99,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 20,
         name: "memory_threads",
         sql: include_str!("../migrations/postgres/0020_memory_threads.sql"),
+    },
+    Migration {
+        version: 23,
+        name: "duplicate_checks",
+        sql: include_str!("../migrations/postgres/0023_duplicate_checks.sql"),
     },
 ];
 

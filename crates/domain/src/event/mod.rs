@@ -131,6 +131,7 @@ impl EventKind {
     pub const PROJECT_TASK_DISCOVERED: &'static str = "project.task_discovered";
     pub const PROJECT_DOCUMENT_EDITED: &'static str = "project.document_edited";
     pub const PROJECT_TASK_REPLANNED: &'static str = "project.task_replanned";
+    pub const PROJECT_SETTINGS_CHANGED: &'static str = "project.settings_changed";
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -12,7 +12,7 @@ use steward_domain::project::idea::IdeaPatch;
 use steward_domain::project::work::PlannedTaskJob;
 use steward_domain::project::{
     DiscoveredTask, DocumentStatus, GateDecision, Idea, IdeaState, NewIdea, NewProject, Phase, PhaseDocument, Project,
-    ProjectTask, StoredDocument, TaskState,
+    ProjectPatch, ProjectTask, StoredDocument, TaskState,
 };
 
 use steward_domain::{AgentId, IdeaId, JobId, JobState, NewEvent, ProjectId, RunId, UserId};
@@ -684,6 +684,31 @@ impl ProjectStore for PostgresStore {
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(project_row).collect()
+    }
+
+    async fn update_project(&self, user: UserId, id: ProjectId, patch: ProjectPatch) -> Result<Project> {
+        patch.validate()?;
+        let now = self.now();
+        self.write(Begin::Plain, |transaction| {
+            let patch = patch.clone();
+            Box::pin(async move {
+                let project = load_project(transaction.connection(), user, id, true).await?;
+                let discovered = patch.discovered_tasks.unwrap_or(project.discovered_tasks);
+                let checks = patch.checks.as_ref().unwrap_or(&project.checks);
+                sqlx::query(
+                    "UPDATE projects SET discovered_tasks = $2, checks = $3::jsonb, updated_at = $4 WHERE id = $1",
+                )
+                .bind(id.get())
+                .bind(discovered.as_str())
+                .bind(serde_json::to_string(checks)?)
+                .bind(now)
+                .execute(transaction.connection())
+                .await?;
+                transaction.record(user, now, decide::settings_event(id, &patch));
+                Ok(load_project(transaction.connection(), user, id, false).await?)
+            })
+        })
+        .await
     }
 
     async fn propose_document(&self, user: UserId, id: ProjectId, document: PhaseDocument) -> Result<ProjectRecord> {

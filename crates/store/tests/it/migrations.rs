@@ -34,7 +34,8 @@ async fn a_fresh_database_gets_every_migration() {
             (16, "project_agents".to_string()),
             (17, "project_work".to_string()),
             (18, "oversight".to_string()),
-            (20, "memory_threads".to_string())
+            (20, "memory_threads".to_string()),
+            (23, "duplicate_checks".to_string())
         ]
     );
     store.close().await;

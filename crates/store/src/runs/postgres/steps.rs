@@ -128,8 +128,9 @@ async fn ensure_agent_exists(connection: &mut PgConnection, user: UserId, agent:
 }
 
 /// The agent's model calls since `since`: its runs' steps by the time they
-/// finished, and the replies in its conversations (its chat, its actions'
-/// threads, the setup chat that created it) by the time they were stored.
+/// finished, the replies in its conversations (its chat, its actions'
+/// threads, the setup chat that created it) by the time they were stored,
+/// and the oversight calls made about its work (duplicate checks).
 async fn sum_spend(
     connection: &mut PgConnection,
     user: UserId,
@@ -145,7 +146,11 @@ async fn sum_spend(
            SELECT sum(messages.cost_usd), sum(messages.unknown_cost_calls) \
            FROM conversations JOIN messages ON messages.conversation_id = conversations.id \
            WHERE conversations.user_id = $1 AND conversations.agent_id = $2 AND messages.model_calls > 0 \
-             AND ($3::timestamptz IS NULL OR messages.created_at >= $3)) AS spent",
+             AND ($3::timestamptz IS NULL OR messages.created_at >= $3) \
+           UNION ALL \
+           SELECT sum(cost_usd), count(*) FILTER (WHERE cost_usd IS NULL) \
+           FROM oversight_calls WHERE user_id = $1 AND agent_id = $2 \
+             AND ($3::timestamptz IS NULL OR created_at >= $3)) AS spent",
     )
     .bind(user.get())
     .bind(agent.get())
