@@ -152,10 +152,19 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
             anyhow::anyhow!("invalid [oversight] configuration: {}: {}", error.field, error.message)
         })?;
     let guardian_runtime = agents.clone();
+    let duplicate_thresholds = config
+        .oversight
+        .duplicate_thresholds()
+        .map_err(|error| anyhow::anyhow!("invalid [oversight] configuration: {}: {}", error.field, error.message))?;
+    let duplicate_scan_every = config
+        .oversight
+        .duplicate_scan_every()
+        .map_err(|error| anyhow::anyhow!("invalid [oversight] configuration: {}: {}", error.field, error.message))?;
     let state = steward_server::AppState::new(store.clone())
         .with_metrics(metrics.clone())
         .with_agents(agents)
         .with_memory(memory)
+        .with_duplicate_thresholds(duplicate_thresholds)
         .with_routines(routines)
         .with_trigger_secrets(trigger_secrets())
         .with_mcp_conformance_fixtures(args.mcp_conformance_fixtures)
@@ -173,12 +182,18 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
         tracing::warn!("serving the MCP conformance fixtures at /mcp: a development mode, not for real use");
     }
     let shutdown = state.shutdown.clone();
+    let duplicate_use_cases = state.duplicate_use_cases();
     let app = steward_server::app(state);
     let scheduler = scheduler(&config, store.clone(), &clock)?.with_metrics(metrics).start(shutdown.child_token());
     // Looks at long runs until shutdown; a look in flight is dropped with it.
     let _guardian = guardian_settings.map(|settings| {
         let guardian = steward_runtime::oversight::Guardian::new(store.clone(), guardian_runtime, settings);
         tokio::spawn(guardian.run(shutdown.child_token()))
+    });
+    // Looks for duplicate work while anything changes; a quiet period costs nothing.
+    let _duplicate_scans = duplicate_scan_every.map(|every| {
+        let scans = steward_runtime::oversight::DuplicateScans::new(duplicate_use_cases, every);
+        tokio::spawn(scans.run(shutdown.child_token()))
     });
 
     crate::output::say!(

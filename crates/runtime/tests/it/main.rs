@@ -7,6 +7,7 @@ mod agent_chat;
 mod agent_runs;
 mod agent_support;
 mod deliveries;
+mod duplicate_work;
 mod http_fetch;
 mod living_docs;
 mod mcp_client;
