@@ -252,6 +252,14 @@ impl UseCases {
                             output_tokens: 0,
                             cost_usd: embedded.cost_usd,
                         };
+                        tracing::info!(
+                            purpose = "oversight",
+                            check = "duplicate_embedding",
+                            agent = %owner,
+                            model = %call.model,
+                            cost_usd = ?call.cost_usd,
+                            "work items embedded for a duplicate scan"
+                        );
                         if let Err(error) = self.store.record_oversight_call(user, call).await {
                             tracing::warn!(%error, "could not record the cost of a duplicate scan's embeddings");
                         }
@@ -331,6 +339,15 @@ impl UseCases {
                         output_tokens: reply.total_usage.output_tokens,
                         cost_usd: reply.total_cost_usd,
                     };
+                    tracing::info!(
+                        purpose = "oversight",
+                        check = "duplicate",
+                        agent = %owner,
+                        model = %call.model,
+                        cost_usd = ?call.cost_usd,
+                        outcome = %call.outcome,
+                        "a model checked a close pair of work items"
+                    );
                     self.store.record_oversight_call(user, call).await?;
                     if reply.value.same {
                         pair.method = MODEL.into();
