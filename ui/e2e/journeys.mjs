@@ -317,7 +317,7 @@ try {
   const propose = (body) => api(`/projects/${project.id}/documents`, { method: 'POST', body: JSON.stringify(body) });
   await propose(requirements('it lists items'));
   await page.goto('/projects');
-  const projectCard = page.locator('section.card', { hasText: 'Shop' });
+  const projectCard = page.locator('section.card', { has: page.getByRole('heading', { name: 'Shop', exact: true }) });
   const gate = projectCard.getByRole('form', { name: 'requirements gate' });
   await gate.getByText('Waiting at the requirements gate: version 1').waitFor();
   check(await gate.getByRole('button', { name: 'Send back' }).isDisabled(), 'sending back needs a comment');
@@ -333,8 +333,13 @@ try {
   await propose({ phase: 'design', document: { title: 'Shop', architecture: 'A list kept in files.', data_model: 'One item a line.',
     error_handling: 'A failed write is retried.', diagrams: [{ title: 'Adding', mermaid: 'sequenceDiagram\n  User->>Shop: add' }], properties: [{ id: 'P1', text: 'Every added item is listed', requirements: ['R1.1'] }] } });
   await api(`/projects/${project.id}/approve`, { method: 'POST' });
-  const task = (id, dependsOn, parallel) => ({ id, title: `Write ${id}.txt`, requirements: ['R1.1'], done_when: `${id}.txt exists`, parallel, depends_on: dependsOn });
-  await propose({ phase: 'tasks', document: { title: 'Shop', tasks: [task('T001', [], false), task('T002', ['T001'], true), task('T003', ['T001'], true), task('T004', ['T002', 'T003'], false)] } });
+  // T002 and T003 are the same work in other words: the duplicate step below merges them.
+  const task = (id, title, doneWhen, dependsOn, parallel) => ({ id, title, requirements: ['R1.1'], done_when: doneWhen, parallel, depends_on: dependsOn });
+  await propose({ phase: 'tasks', document: { title: 'Shop', tasks: [
+    task('T001', 'Set up the project files', 'the folder exists', [], false),
+    task('T002', 'Write the item list page', 'the page lists every item', ['T001'], true),
+    task('T003', 'Write the item list page', 'the page lists every item', ['T001'], true),
+    task('T004', 'Test the shop end to end', 'an added item shows up', ['T002', 'T003'], false)] } });
   await projectCard.getByRole('form', { name: 'tasks gate' }).getByRole('button', { name: 'Approve' }).click();
   const taskTable = projectCard.getByRole('table', { name: 'Tasks of Shop' });
   await taskTable.getByRole('row', { name: /T004/ }).waitFor();
@@ -357,6 +362,41 @@ try {
   await quickCard.locator('.badge', { hasText: 'execution' }).waitFor();
   const passed = await api(`/projects/${quick.id}`);
   check(passed.tasks.length === 2 && passed.documents.every((d) => d.status === 'approved'), `one approval passed all three: ${JSON.stringify(passed.documents.map((d) => d.status))}`);
+
+  // 14b. The project's settings edited on its card: discovered tasks join at once, and a check
+  // command runs after each validated task; the page and the API show both.
+  step("a project's settings: discovered tasks allowed and a check command set from its card");
+  await projectCard.getByText('Discovered tasks: need a person\'s approval').waitFor();
+  await projectCard.getByText('Settings', { exact: true }).click();
+  const settings = projectCard.getByRole('form', { name: 'settings of Shop' });
+  await settings.getByLabel('Tasks an agent discovers').selectOption('allow');
+  await settings.getByLabel(/Check commands, one a line/).fill('test -f T001.txt\n\ntest -f T002.txt');
+  await settings.getByRole('button', { name: 'Save settings' }).click();
+  await page.locator('.toast', { hasText: 'Shop: settings saved' }).waitFor();
+  await projectCard.getByText('Discovered tasks: join the graph at once').waitFor();
+  const configured = await api(`/projects/${project.id}`);
+  check(configured.discovered_tasks === 'allow', `discovered tasks allowed: ${configured.discovered_tasks}`);
+  check(JSON.stringify(configured.checks) === JSON.stringify(['test -f T001.txt', 'test -f T002.txt']), `two checks, the blank line dropped: ${JSON.stringify(configured.checks)}`);
+
+  // 14c. Duplicate work: a scan from the page flags T002 and T003 (the same words), the flag says
+  // why, and merging keeps T002: T003 leaves the graph and T004 now waits for T002 alone.
+  step('duplicate tasks: flagged by a scan from the page, then merged into one');
+  const duplicates = page.locator('section.card', { has: page.getByRole('heading', { name: 'Duplicate work' }) });
+  await duplicates.getByRole('button', { name: 'Scan for duplicates' }).click();
+  const kept = `${project.id}/T002`;
+  const flagRow = duplicates.getByRole('row', { name: new RegExp(`${project.id}/T002 and ${project.id}/T003`) });
+  await flagRow.waitFor();
+  check((await flagRow.getByText('the texts are alike: text 1.00').count()) === 1, 'the flag says why it matched');
+  await flagRow.getByRole('button', { name: `Keep ${kept}, drop the other` }).click();
+  await page.locator('.toast', { hasText: `Merged: kept ${kept}` }).waitFor();
+  await until('T003 leaves the task graph', async () => (await taskTable.getByRole('row').count()) === 4);
+  check((await taskTable.getByRole('row', { name: /T004/ }).getByRole('cell', { name: 'T002', exact: true }).count()) === 1, 'T004 now comes after T002 alone');
+  const merged = await api(`/projects/${project.id}`);
+  check(!merged.tasks.some((t) => t.id === 'T003'), 'T003 is merged away');
+  const tasksDocument = merged.documents.filter((d) => d.phase === 'tasks' && d.status === 'approved').at(-1).document;
+  check(tasksDocument.tasks.find((t) => t.id === 'T002').details.some((line) => line.startsWith('Merged with T003')), `T002 names the task it absorbed: ${JSON.stringify(tasksDocument.tasks)}`);
+  const decided = (await api('/duplicates')).duplicates.find((flag) => flag.first === kept);
+  check(decided.status === 'merged' && decided.kept === kept, `the flag is merged: ${JSON.stringify(decided)}`);
 
   // 15. Oversight: a run that drifts is steered by the guardian (after 1 s, every 1 s in this
   // server); its page shows the assessment, and the agents carry their liveness.

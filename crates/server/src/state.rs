@@ -4,11 +4,13 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use steward_domain::oversight::duplicates::DuplicateThresholds;
 use steward_domain::{Clock, SystemClock};
 use steward_runtime::agent::AgentRuntime;
 use steward_runtime::memory::Memory;
 use steward_runtime::metrics::Metrics;
 use steward_runtime::routines::Routines;
+use steward_runtime::usecases::DuplicateSettings;
 use steward_runtime::{SharedClock, UseCaseError, UseCases};
 use steward_store::Store;
 use tokio_util::sync::CancellationToken;
@@ -68,6 +70,8 @@ pub struct AppState {
     /// (`test_*` tools, `test://` resources): only with
     /// `steward serve --mcp-conformance-fixtures`, a development flag.
     pub mcp_conformance_fixtures: bool,
+    /// How alike work must be for duplicate scans (`[oversight]`).
+    pub duplicate_thresholds: DuplicateThresholds,
 }
 
 /// The keys of signed inbound triggers, read from the environment by
@@ -99,6 +103,7 @@ impl AppState {
             routines: None,
             trigger_secrets: TriggerSecrets::default(),
             mcp_conformance_fixtures: false,
+            duplicate_thresholds: DuplicateThresholds::default(),
         }
     }
 
@@ -141,6 +146,20 @@ impl AppState {
         })
     }
 
+    pub fn with_duplicate_thresholds(mut self, thresholds: DuplicateThresholds) -> AppState {
+        self.duplicate_thresholds = thresholds;
+        self
+    }
+
+    /// How duplicate scans compare work: `[oversight]`'s thresholds, and
+    /// the configured memory's embedding model when it has one.
+    pub fn duplicate_settings(&self) -> DuplicateSettings {
+        DuplicateSettings {
+            thresholds: self.duplicate_thresholds,
+            embedder: self.memory.as_ref().and_then(|memory| memory.embedder()),
+        }
+    }
+
     pub fn with_routines(mut self, routines: Arc<Routines>) -> AppState {
         self.routines = Some(routines);
         self
@@ -176,8 +195,15 @@ impl AppState {
     }
 
     /// The use cases, on this state's store, clock and agent runtime.
+    /// The use cases automatic duplicate scans run with: this state's.
+    pub fn duplicate_use_cases(&self) -> UseCases {
+        self.use_cases()
+    }
+
     pub(crate) fn use_cases(&self) -> UseCases {
-        UseCases::new(self.store.clone(), SharedClock::new(self.clock.clone())).with_agents(self.agents.clone())
+        UseCases::new(self.store.clone(), SharedClock::new(self.clock.clone()))
+            .with_agents(self.agents.clone())
+            .with_duplicates(self.duplicate_settings())
     }
 
     pub fn with_job_kinds(mut self, kinds: impl IntoIterator<Item = String>) -> AppState {

@@ -59,7 +59,9 @@ pub use memory::MemoryStore;
 pub use metrics::{MetricsSnapshot, MetricsStore, ModelUsage};
 pub use migrations::MigrationReport;
 pub use nodes::{Node, NodeBeat, NodeState, NodeStore};
-pub use oversight::{DeliveredInterventions, GuardianCandidate, OversightStore};
+pub use oversight::{
+    DeliveredInterventions, GuardianCandidate, NewOversightCall, OversightCallPurpose, OversightStore,
+};
 pub use ownership::OwnershipStore;
 pub use projects::{ProjectRecord, ProjectStore, TaskUpdate};
 pub use routines::{FireRecord, RoutineStore};

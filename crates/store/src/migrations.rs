@@ -70,6 +70,11 @@ pub const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0022_guardian_policy.sql"),
     },
     Migration {
+        version: 23,
+        name: "duplicate_checks",
+        sql: include_str!("../migrations/sqlite/0023_duplicate_checks.sql"),
+    },
+    Migration {
         version: 24,
         name: "memory_text_log",
         sql: include_str!("../migrations/sqlite/0024_memory_text_log.sql"),
@@ -119,6 +124,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 22,
         name: "guardian_policy",
         sql: include_str!("../migrations/postgres/0022_guardian_policy.sql"),
+    },
+    Migration {
+        version: 23,
+        name: "duplicate_checks",
+        sql: include_str!("../migrations/postgres/0023_duplicate_checks.sql"),
     },
     Migration {
         version: 24,

@@ -520,6 +520,8 @@ export interface Project {
   max_rounds: number;
   /** `approve` (a person approves each task an agent discovers) or `allow`. */
   discovered_tasks: string;
+  /** Commands run in a task's workspace after the validator passes it. */
+  checks: string[];
   failure?: string | null;
   /** The light path: the three documents written in one go and reviewed together. */
   quick?: boolean;
@@ -527,4 +529,28 @@ export interface Project {
   updated_at: string;
   documents: ProjectDocument[];
   tasks: ProjectTask[];
+}
+
+/** Two open work items that say the same thing. */
+export interface Duplicate {
+  id: number;
+  /** `action` (refs are action ids) or `task` (refs are `PROJECT/TASK`). */
+  kind: string;
+  project_id?: number | null;
+  first: string;
+  second: string;
+  first_title: string;
+  second_title: string;
+  similarity: number;
+  /** `text`, `embedding` or `model`. */
+  method: string;
+  text_similarity?: number | null;
+  embedding_similarity?: number | null;
+  /** Why it was flagged, with its scores. */
+  why: string;
+  /** `open`, `merged` or `kept_both`. */
+  status: string;
+  kept?: string | null;
+  created_at: string;
+  decided_at?: string | null;
 }

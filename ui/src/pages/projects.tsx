@@ -3,11 +3,14 @@
 // revise), the task graph with each task's state, rounds and the
 // validator's feedback, and "Run" once the tasks are approved (it resumes:
 // done tasks are never run again); an approved document edited as JSON
-// re-plans only the tasks the change affects.
+// re-plans only the tasks the change affects; each project's settings
+// (whether discovered tasks need approval, its check commands) edited in
+// place; and the open flags of duplicate work, each merged (one item kept)
+// or kept both, with a scan on demand.
 
 import { useState } from 'preact/hooks';
-import { ApiError, get, post } from '../api/client';
-import type { Project, ProjectDocument, ProjectTask } from '../api/types';
+import { ApiError, get, patch, post } from '../api/client';
+import type { Duplicate, Project, ProjectDocument, ProjectTask } from '../api/types';
 import { agentName } from '../agents';
 import { useData } from '../components/data';
 import { Badge, Empty, ErrorNote, Json, Loading, PageHeader, toast } from '../components/ui';
@@ -32,10 +35,90 @@ export function ProjectsPage() {
           </p>
         </Empty>
       )}
+      <Duplicates />
       {(data ?? []).map((listed) => (
         <ProjectCard key={listed.id} id={listed.id} />
       ))}
     </>
+  );
+}
+
+/** The open flags of duplicate work (actions and tasks): merge one into the other, or keep both. */
+function Duplicates() {
+  const { data, error, reload } = useData(
+    (signal) => get<{ duplicates: Duplicate[] }>('/duplicates?status=open', signal).then((page) => page.duplicates),
+    [],
+  );
+  useLiveReload(about('duplicate.', 'project.', 'action.'), reload);
+  const [busy, setBusy] = useState(false);
+  const act = async (work: () => Promise<string>) => {
+    setBusy(true);
+    try {
+      toast(await work());
+      reload();
+    } catch (cause) {
+      toast((cause as ApiError).message, 'error');
+    } finally {
+      setBusy(false);
+    }
+  };
+  const scan = () =>
+    act(async () => {
+      const found = await post<{ duplicates: Duplicate[] }>('/duplicates/scan');
+      return found.duplicates.length ? `${found.duplicates.length} new duplicate(s) flagged` : 'No new duplicates';
+    });
+  return (
+    <section class="card" aria-label="Duplicate work">
+      <div class="agent-card-head">
+        <h2>Duplicate work</h2>
+        <button type="button" disabled={busy} onClick={scan}>
+          Scan for duplicates
+        </button>
+      </div>
+      <ErrorNote error={error} retry={reload} />
+      {data && data.length === 0 && <p class="muted">No open flags: nothing planned twice that Steward can see.</p>}
+      {data && data.length > 0 && (
+        <table class="table">
+          <caption>Open flags of duplicate work</caption>
+          <thead>
+            <tr>
+              <th scope="col">Items</th>
+              <th scope="col">Why</th>
+              <th scope="col">Decide</th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.map((flag) => (
+              <tr key={flag.id} aria-label={`flag ${flag.id}: ${flag.first} and ${flag.second}`}>
+                <td>
+                  {flag.kind} <code>{flag.first}</code> {flag.first_title}
+                  <br />
+                  {flag.kind} <code>{flag.second}</code> {flag.second_title}
+                </td>
+                <td>{flag.why}</td>
+                <td>
+                  <div class="button-row">
+                    {[flag.first, flag.second].map((kept) => (
+                      <button
+                        key={kept}
+                        type="button"
+                        disabled={busy}
+                        onClick={() => act(() => post(`/duplicates/${flag.id}/merge`, { keep: kept }).then(() => `Merged: kept ${kept}`))}
+                      >
+                        Keep {kept}, drop the other
+                      </button>
+                    ))}
+                    <button type="button" disabled={busy} onClick={() => act(() => post(`/duplicates/${flag.id}/keep`).then(() => 'Kept both'))}>
+                      Keep both
+                    </button>
+                  </div>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
   );
 }
 
@@ -61,6 +144,10 @@ function ProjectCard({ id }: { id: number }) {
         {project.repository ? ` · ${project.repository}` : ''}
       </p>
       {project.brief && <p>{project.brief}</p>}
+      <p class="muted">
+        Discovered tasks: {project.discovered_tasks === 'allow' ? 'join the graph at once' : 'need a person\'s approval'} · checks:{' '}
+        {project.checks.length ? project.checks.map((check) => <code key={check}>{check} </code>) : 'none'}
+      </p>
       {project.failure && <p class="error-text">The agent's last attempt failed: {project.failure}</p>}
       {waiting ? (
         <Gate project={project} documents={proposed} onDecided={reload} />
@@ -68,6 +155,7 @@ function ProjectCard({ id }: { id: number }) {
         project.phase !== 'done' && !runnable && <p class="muted">Nothing waits at the {project.phase} gate yet.</p>
       )}
       {project.tasks.length > 0 && <TaskTable project={project} runnable={runnable} onRun={reload} />}
+      <Settings project={project} onSaved={reload} />
       <EditApproved project={project} onEdited={reload} />
       <History documents={project.documents} />
     </section>
@@ -194,6 +282,52 @@ function TaskTable({ project, runnable, onRun }: { project: Project; runnable: b
         </div>
       )}
     </>
+  );
+}
+
+/** A project's settings: whether discovered tasks need approval, and its check commands. */
+function Settings({ project, onSaved }: { project: Project; onSaved: () => void }) {
+  const [discovered, setDiscovered] = useState(project.discovered_tasks);
+  const [checks, setChecks] = useState(project.checks.join('\n'));
+  const [busy, setBusy] = useState(false);
+  const save = async () => {
+    setBusy(true);
+    try {
+      const lines = checks
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line !== '');
+      await patch(`/projects/${project.id}`, { discovered_tasks: discovered, checks: lines });
+      toast(`${project.title}: settings saved`);
+      onSaved();
+    } catch (cause) {
+      toast((cause as ApiError).message, 'error');
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <details>
+      <summary>Settings</summary>
+      <form class="form" aria-label={`settings of ${project.title}`} onSubmit={(event) => event.preventDefault()}>
+        <label>
+          Tasks an agent discovers
+          <select name="discovered_tasks" value={discovered} onChange={(event) => setDiscovered(event.currentTarget.value)}>
+            <option value="approve">need a person's approval</option>
+            <option value="allow">join the graph at once</option>
+          </select>
+        </label>
+        <label>
+          Check commands, one a line (run in a task's workspace after the validator passes it)
+          <textarea name="checks" rows={3} value={checks} onInput={(event) => setChecks(event.currentTarget.value)} />
+        </label>
+        <div class="button-row">
+          <button type="button" class="primary" disabled={busy} onClick={save}>
+            Save settings
+          </button>
+        </div>
+      </form>
+    </details>
   );
 }
 

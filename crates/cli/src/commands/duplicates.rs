@@ -1,6 +1,7 @@
 //! `steward duplicates`: flags of duplicate work (open unless `--all`),
-//! `scan` to flag new pairs, `merge ID --keep REF` to keep one action and
-//! dismiss the other, `keep ID` to keep both.
+//! `scan` to flag new pairs, `merge ID --keep REF` to keep one item and
+//! drop the other (an action dismissed, a task merged into the kept one),
+//! `keep ID` to keep both.
 
 use steward_server::api::{DuplicateListResponse, DuplicateResponse, MergeDuplicateRequest};
 
@@ -23,7 +24,9 @@ pub struct DuplicatesArgs {
 pub enum DuplicatesCommand {
     /// Compare open actions and pending project tasks; flag new pairs.
     Scan,
-    /// Keep one action of a flag (its id) and dismiss the other.
+    /// Keep one item of a flag (its id) and drop the other: an action is
+    /// dismissed; a task is merged into the kept one (its requirements and
+    /// dependents move over).
     Merge {
         #[arg(value_parser = parse_id)]
         id: i64,
@@ -84,14 +87,14 @@ pub async fn run(args: DuplicatesArgs, global: &GlobalOptions) -> anyhow::Result
 }
 
 fn print_list(duplicates: &[DuplicateResponse]) {
-    let mut table = output::table(["ID", "KIND", "FIRST", "SECOND", "SIMILARITY", "STATUS", "FLAGGED"]);
+    let mut table = output::table(["ID", "KIND", "FIRST", "SECOND", "WHY", "STATUS", "FLAGGED"]);
     for duplicate in duplicates {
         table.add_row([
             duplicate.id.to_string(),
             duplicate.kind.clone(),
             format!("{} {}", duplicate.first, truncate(&duplicate.first_title, 30)),
             format!("{} {}", duplicate.second, truncate(&duplicate.second_title, 30)),
-            format!("{:.2}", duplicate.similarity),
+            duplicate.why.clone(),
             duplicate.status.clone(),
             local_time(duplicate.created_at),
         ]);

@@ -17,7 +17,7 @@ use steward_domain::project::{DesignDocument, PhaseGates, RequirementsDocument, 
 use steward_server::api::GuardianPolicyBody;
 use steward_server::api::projects::{
     CreateIdeaRequest, CreateProjectRequest, IdeaListResponse, IdeaResponse, ImportedDocuments, ProjectListResponse,
-    ProjectResponse, ProposeDocumentRequest, RejectDocumentRequest,
+    ProjectResponse, ProposeDocumentRequest, RejectDocumentRequest, UpdateProjectRequest,
 };
 
 use super::project_guardian::GuardianFlags;
@@ -84,6 +84,21 @@ pub enum ProjectCommand {
     Show {
         #[arg(value_parser = parse_id)]
         id: i64,
+    },
+    /// Change a project's settings: whether discovered tasks need approval,
+    /// and its check commands (they apply from the next task on).
+    Set {
+        #[arg(value_parser = parse_id)]
+        id: i64,
+        /// approve (a person approves each task an agent discovers) or allow.
+        #[arg(long, value_name = "approve|allow")]
+        discovered_tasks: Option<String>,
+        /// A check command; repeat for more. Replaces the current list.
+        #[arg(long = "check", value_name = "COMMAND")]
+        checks: Vec<String>,
+        /// Remove every check command.
+        #[arg(long, conflicts_with = "checks")]
+        no_checks: bool,
     },
     /// The task graph of a project, with each task's state.
     Status {
@@ -217,6 +232,11 @@ pub async fn run(command: ProjectCommand, global: &GlobalOptions) -> anyhow::Res
         }
         ProjectCommand::Show { id } | ProjectCommand::Status { id } => {
             client.get::<ProjectResponse>(&format!("/projects/{id}"), &[]).await?
+        }
+        ProjectCommand::Set { id, discovered_tasks, checks, no_checks } => {
+            let checks = if no_checks { Some(Vec::new()) } else { (!checks.is_empty()).then_some(checks) };
+            let request = UpdateProjectRequest { discovered_tasks, checks };
+            client.patch::<_, ProjectResponse>(&format!("/projects/{id}"), &request).await?
         }
         ProjectCommand::Propose { id, phase, file } => {
             let request = ProposeDocumentRequest { phase, document: read_json(&file)? };
@@ -432,6 +452,8 @@ fn print_project(project: &ProjectResponse) {
         ("Parallel", project.parallel_limit.to_string()),
         ("Agent", or_dash(project.agent_id.map(|id| id.to_string()).as_deref())),
         ("Guardian", or_dash(super::project_guardian::summary(&project.guardian).as_deref())),
+        ("Discovered tasks", project.discovered_tasks.clone()),
+        ("Checks", or_dash(Some(project.checks.join("; ")).as_deref().filter(|text| !text.is_empty()))),
         ("Failure", or_dash(project.failure.as_deref())),
     ]);
     say!("{record}");

@@ -155,10 +155,19 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
     // would wait forever; refusing kinds this node does not know is the
     // safer default until nodes advertise their kinds.
     let guardian_runtime = agents.clone();
+    let duplicate_thresholds = config
+        .oversight
+        .duplicate_thresholds()
+        .map_err(|error| anyhow::anyhow!("invalid [oversight] configuration: {}: {}", error.field, error.message))?;
+    let duplicate_scan_every = config
+        .oversight
+        .duplicate_scan_every()
+        .map_err(|error| anyhow::anyhow!("invalid [oversight] configuration: {}: {}", error.field, error.message))?;
     let state = steward_server::AppState::new(store.clone())
         .with_metrics(metrics.clone())
         .with_agents(agents)
         .with_memory(memory)
+        .with_duplicate_thresholds(duplicate_thresholds)
         .with_routines(routines)
         .with_trigger_secrets(trigger_secrets())
         .with_mcp_conformance_fixtures(args.mcp_conformance_fixtures)
@@ -176,12 +185,18 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
         tracing::warn!("serving the MCP conformance fixtures at /mcp: a development mode, not for real use");
     }
     let shutdown = state.shutdown.clone();
+    let duplicate_use_cases = state.duplicate_use_cases();
     let app = steward_server::app(state);
     let scheduler = scheduler(&config, store.clone(), &clock)?.with_metrics(metrics).start(shutdown.child_token());
     // Looks at long runs until shutdown; a look in flight is dropped with it.
     // It ticks even when off in the table: a project or agent may turn it on.
     let guardian = steward_runtime::oversight::Guardian::new(store.clone(), guardian_runtime, guardian_settings);
     let _guardian = tokio::spawn(guardian.run(shutdown.child_token()));
+    // Looks for duplicate work while anything changes; a quiet period costs nothing.
+    let _duplicate_scans = duplicate_scan_every.map(|every| {
+        let scans = steward_runtime::oversight::DuplicateScans::new(duplicate_use_cases, every);
+        tokio::spawn(scans.run(shutdown.child_token()))
+    });
 
     crate::output::say!(
         "Steward is running at http://{address}/ (API http://{address}/api/v1, database {})",

@@ -101,6 +101,7 @@ const WALK: &[(&str, &[&str], Expect)] = &[
     ("project import", &["project", "import", KIRO_SPEC], Answer),
     ("project show", &["project", "show", "987654"], Error("not_found")),
     ("project status", &["project", "status", "987654"], Error("not_found")),
+    ("project set", &["project", "set", "987654", "--discovered-tasks", "allow"], Error("not_found")),
     ("project propose", &["project", "propose", "987654", "--phase", "design", "/nonexistent"], Error("failed")),
     ("project edit", &["project", "edit", "987654", "--phase", "design", "/nonexistent"], Error("failed")),
     ("project approve", &["project", "approve", "987654"], Error("not_found")),

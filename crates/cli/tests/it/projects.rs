@@ -2,7 +2,8 @@
 //! (the lines it cannot read reported by number), exported with its boxes
 //! and dependency lines, and the export imported again into the same
 //! project; a project's requirements sent back with a comment, revised and
-//! approved through its gate, then edited.
+//! approved through its gate, then edited; a project's settings changed,
+//! and two duplicate tasks flagged by a scan and merged into one.
 
 use std::path::Path;
 
@@ -93,4 +94,70 @@ fn requirements_sent_back_with_a_comment_are_revised_then_approved() {
     assert_eq!((latest["version"].clone(), latest["status"].clone()), (json!(3), json!("approved")));
     let unchanged = steward(url, &["project", "edit", &id, "--phase", "requirements", &third]);
     assert!(unchanged.failed().contains("nothing to edit"), "an unchanged edit is refused: {}", unchanged.stderr);
+}
+
+const KIRO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../domain/tests/fixtures/kiro");
+
+/// A Kiro plan whose tasks 2 and 3 are the same work.
+const TWICE_PLANNED: &str = "# Implementation Plan
+
+- [ ] 1. Set up the project files
+  - _Requirements: 1.1_
+- [ ] 2. Write the item list page
+  - _Requirements: 1.1_
+  - _Depends on: 1_
+- [ ] 3. Write the item list page
+  - _Requirements: 1.2_
+  - _Depends on: 1_
+- [ ] 4. Check the todo file end to end
+  - _Requirements: 2.1_
+  - _Depends on: 2, 3_
+";
+
+#[test]
+fn settings_change_and_duplicate_tasks_merge_through_the_binary() {
+    let server = ServerProcess::start();
+    let url = server.url();
+    let spec = tempfile::tempdir().unwrap();
+    for file in ["requirements.md", "design.md"] {
+        std::fs::copy(Path::new(KIRO).join(file), spec.path().join(file)).unwrap();
+    }
+    std::fs::write(spec.path().join("tasks.md"), TWICE_PLANNED).unwrap();
+    let imported = steward(url, &["--json", "project", "import", spec.path().to_str().unwrap()]).json();
+    let id = imported["project"]["id"].as_i64().unwrap().to_string();
+    assert_eq!(imported["project"]["discovered_tasks"], "approve");
+
+    let set = steward(url, &["--json", "project", "set", &id, "--discovered-tasks", "allow", "--check", "cargo test"]);
+    let set = set.json();
+    assert_eq!((set["discovered_tasks"].as_str(), set["checks"].clone()), (Some("allow"), json!(["cargo test"])));
+    let cleared = steward(url, &["--json", "project", "set", &id, "--no-checks"]).json();
+    assert_eq!((cleared["discovered_tasks"].as_str(), cleared["checks"].clone()), (Some("allow"), json!([])));
+    let shown = steward(url, &["project", "show", &id]).ok().to_string();
+    assert!(shown.contains("Discovered tasks") && shown.contains("allow"), "{shown}");
+    let refused = steward(url, &["--json", "project", "set", &id, "--discovered-tasks", "sometimes"]);
+    assert!(refused.stdout.contains("discovered_tasks"), "{}", refused.stdout);
+
+    let flagged = steward(url, &["--json", "duplicates", "scan"]).json();
+    let flags = flagged["duplicates"].as_array().unwrap();
+    assert_eq!(flags.len(), 1, "{flagged}");
+    let (kept, dropped) = (format!("{id}/2"), format!("{id}/3"));
+    assert_eq!(
+        (flags[0]["first"].as_str(), flags[0]["second"].as_str()),
+        (Some(kept.as_str()), Some(dropped.as_str()))
+    );
+    assert_eq!(flags[0]["why"], "the texts are alike: text 1.00", "{flagged}");
+    let listed = steward(url, &["duplicates"]).ok().to_string();
+    assert!(listed.contains("the texts are alike: text 1.00"), "{listed}");
+
+    let flag = flags[0]["id"].as_i64().unwrap().to_string();
+    let merged = steward(url, &["--json", "duplicates", "merge", &flag, "--keep", &kept]).json();
+    assert_eq!((merged["status"].as_str(), merged["kept"].as_str()), (Some("merged"), Some(kept.as_str())));
+    let project = steward(url, &["--json", "project", "show", &id]).json();
+    let tasks = project["tasks"].as_array().unwrap();
+    let ids: Vec<&str> = tasks.iter().map(|task| task["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["1", "2", "4"], "{project}");
+    assert_eq!(tasks[1]["requirements"], json!(["R1.1", "R1.2"]));
+    assert_eq!(tasks[2]["depends_on"], json!(["2"]));
+    let events = steward(url, &["--json", "events"]).ok().to_string();
+    assert!(events.contains("project.settings_changed") && events.contains("duplicate.decided"), "{events}");
 }

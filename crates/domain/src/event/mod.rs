@@ -132,6 +132,7 @@ impl EventKind {
     pub const PROJECT_DOCUMENT_EDITED: &'static str = "project.document_edited";
     pub const PROJECT_TASK_REPLANNED: &'static str = "project.task_replanned";
     pub const PROJECT_GUARDIAN_SET: &'static str = "project.guardian_set";
+    pub const PROJECT_SETTINGS_CHANGED: &'static str = "project.settings_changed";
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -20,7 +20,7 @@ use crate::ids::{
 };
 use crate::oversight::duplicates::{DuplicateKind, DuplicateStatus};
 use crate::oversight::{AssessmentStatus, Intervention};
-use crate::project::{DocumentStatus, IdeaState, Phase, TaskState};
+use crate::project::{DiscoveredTasks, DocumentStatus, IdeaState, Phase, TaskState};
 use crate::run::{RunOutcome, RunStatus, StepKind};
 use crate::schedule::{FireOutcome, FireStatus};
 
@@ -290,6 +290,12 @@ pub enum NewEvent {
         project: ProjectId,
         tasks: Vec<String>,
     },
+    /// A person changed a project's settings (the fields named, with their new values).
+    ProjectSettingsChanged {
+        project: ProjectId,
+        discovered_tasks: Option<DiscoveredTasks>,
+        checks: Option<Vec<String>>,
+    },
     /// An agent added a task it discovered while working on another.
     ProjectTaskDiscovered {
         project: ProjectId,
@@ -403,6 +409,7 @@ impl NewEvent {
             NewEvent::ProjectExecutionStarted { .. } => EventKind::PROJECT_EXECUTION_STARTED,
             NewEvent::ProjectDocumentEdited { .. } => EventKind::PROJECT_DOCUMENT_EDITED,
             NewEvent::ProjectTaskDiscovered { .. } => EventKind::PROJECT_TASK_DISCOVERED,
+            NewEvent::ProjectSettingsChanged { .. } => EventKind::PROJECT_SETTINGS_CHANGED,
             NewEvent::ProjectTaskReplanned { .. } => EventKind::PROJECT_TASK_REPLANNED,
             NewEvent::ProjectGuardianSet { .. } => EventKind::PROJECT_GUARDIAN_SET,
             NewEvent::RunAssessed { .. } => EventKind::RUN_ASSESSED,
@@ -467,6 +474,7 @@ impl NewEvent {
             | NewEvent::ProjectDocumentEdited { project, .. }
             | NewEvent::ProjectTaskDiscovered { project, .. }
             | NewEvent::ProjectTaskReplanned { project, .. }
+            | NewEvent::ProjectSettingsChanged { project, .. }
             | NewEvent::ProjectGuardianSet { project, .. } => (EventSubject::Project, project.get()),
         }
     }
@@ -591,6 +599,16 @@ impl NewEvent {
             NewEvent::ProjectExecutionStarted { tasks, .. } => json!({ "tasks": tasks }),
             NewEvent::ProjectTaskDiscovered { task, from_task, reason, .. } => {
                 json!({ "task": task, "from_task": from_task, "reason": reason })
+            }
+            NewEvent::ProjectSettingsChanged { discovered_tasks, checks, .. } => {
+                let mut data = serde_json::Map::new();
+                if let Some(discovered) = discovered_tasks {
+                    data.insert("discovered_tasks".into(), json!(discovered.as_str()));
+                }
+                if let Some(checks) = checks {
+                    data.insert("checks".into(), json!(checks));
+                }
+                Value::Object(data)
             }
             NewEvent::ProjectDocumentEdited { phase, version, replanned, .. } => {
                 json!({ "phase": phase.as_str(), "version": version, "replanned": replanned })

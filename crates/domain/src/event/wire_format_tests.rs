@@ -411,6 +411,20 @@ fn project_and_idea_events_keep_their_fields() {
             r#"{"from_task":"T002","reason":"the parser needs a fixture","task":"T007"}"#,
         ),
         (
+            NewEvent::ProjectSettingsChanged {
+                project: ProjectId(3),
+                discovered_tasks: Some(crate::project::DiscoveredTasks::Allow),
+                checks: Some(vec!["cargo test".into()]),
+            },
+            "project.settings_changed",
+            r#"{"checks":["cargo test"],"discovered_tasks":"allow"}"#,
+        ),
+        (
+            NewEvent::ProjectSettingsChanged { project: ProjectId(3), discovered_tasks: None, checks: Some(vec![]) },
+            "project.settings_changed",
+            r#"{"checks":[]}"#,
+        ),
+        (
             NewEvent::ProjectDocumentEdited {
                 project: ProjectId(3),
                 phase: Phase::Requirements,

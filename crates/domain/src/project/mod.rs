@@ -12,6 +12,7 @@ pub mod graph;
 pub mod idea;
 pub mod markdown;
 pub mod quick;
+pub mod merge;
 pub mod replan;
 pub mod schema;
 pub mod task;
@@ -201,6 +202,39 @@ pub struct Project {
     pub updated_at: DateTime<Utc>,
 }
 
+/// Checks a project's check commands: at most [`limits::MAX_CHECKS`], each
+/// a non-empty line of at most [`limits::CHECK_CHARS`].
+pub fn check_commands(checks: &[String]) -> Result<(), ValidationError> {
+    if checks.len() > limits::MAX_CHECKS {
+        return Err(ValidationError::new("checks", format!("at most {} commands", limits::MAX_CHECKS)));
+    }
+    for (index, command) in checks.iter().enumerate() {
+        crate::validation::check_text(&format!("checks[{index}]"), command, limits::CHECK_CHARS)?;
+    }
+    Ok(())
+}
+
+/// A person's change of a project's settings; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ProjectPatch {
+    pub discovered_tasks: Option<DiscoveredTasks>,
+    /// The new list of check commands (empty: none).
+    pub checks: Option<Vec<String>>,
+}
+
+impl ProjectPatch {
+    /// Checks the fields given; a patch changing nothing is refused.
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        if self.discovered_tasks.is_none() && self.checks.is_none() {
+            return Err(ValidationError::new("project", "name at least one of discovered_tasks and checks"));
+        }
+        if let Some(checks) = &self.checks {
+            check_commands(checks)?;
+        }
+        Ok(())
+    }
+}
+
 /// A project to add, with the documents it already has (an import brings
 /// all three, approved; a new project none).
 #[derive(Clone, Debug, PartialEq)]
@@ -259,12 +293,7 @@ impl NewProject {
             check_display_name("repository", path, limits::REPOSITORY_CHARS)?;
         }
         check_parallel_limit(self.parallel_limit)?;
-        if self.checks.len() > limits::MAX_CHECKS {
-            return Err(ValidationError::new("checks", format!("at most {} commands", limits::MAX_CHECKS)));
-        }
-        for (index, command) in self.checks.iter().enumerate() {
-            crate::validation::check_text(&format!("checks[{index}]"), command, limits::CHECK_CHARS)?;
-        }
+        check_commands(&self.checks)?;
         self.guardian.validate().map_err(|error| error.within("guardian"))?;
         if self.max_rounds > limits::MAX_ROUNDS {
             return Err(ValidationError::new(

@@ -79,6 +79,11 @@ impl Memory {
         self.embedder.is_some()
     }
 
+    /// The embedding model, when memory has one (duplicate scans use it too).
+    pub fn embedder(&self) -> Option<Arc<dyn EmbeddingModel>> {
+        self.embedder.clone()
+    }
+
     pub fn has_extractor(&self) -> bool {
         self.extractor.is_some()
     }

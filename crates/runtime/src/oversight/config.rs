@@ -1,7 +1,8 @@
 //! The `[oversight]` table: when the guardian looks at runs, with which
 //! model, what it may spend, and its policy (defaults, and per agent by
 //! name; a project's own policy, stored with the project, comes first:
-//! project > agent > global).
+//! project > agent > global); how often duplicate work is looked for, and
+//! how alike two items must be.
 //!
 //! ```toml
 //! [oversight]
@@ -10,6 +11,11 @@
 //! guardian_model = "anthropic/claude-haiku-4-5"   # default: the agent's model
 //! guardian_budget_usd = 0.05 # the most its looks at one run may cost
 //! auto_cancel = false        # a cancel then waits for a person
+//! duplicate_scan_every = "10m"   # "off" for `steward duplicates scan` only
+//! duplicate_flag_at = 0.75       # text similarity that flags a pair
+//! duplicate_ask_from = 0.5       # text similarity that asks a model
+//! duplicate_embedding_flag_at = 0.8   # the same for embeddings' cosine,
+//! duplicate_embedding_ask_from = 0.55   # when memory has an embedding model
 //!
 //! [oversight.agents.Scribe]
 //! auto_cancel = true
@@ -21,6 +27,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use steward_domain::ValidationError;
+use steward_domain::oversight::duplicates::DuplicateThresholds;
 use steward_domain::oversight::{GuardianOverride, GuardianPolicy, parse_span};
 
 use crate::agent::GuardianWatch;
@@ -58,11 +65,19 @@ pub struct OversightConfig {
     pub auto_cancel: bool,
     /// Per agent (by name, any case).
     pub agents: BTreeMap<String, PolicyOverride>,
+    /// How often duplicate work is looked for on its own (`"off"`: only
+    /// when asked). A scan finding nothing changed since the last costs nothing.
+    pub duplicate_scan_every: String,
+    pub duplicate_flag_at: f64,
+    pub duplicate_ask_from: f64,
+    pub duplicate_embedding_flag_at: f64,
+    pub duplicate_embedding_ask_from: f64,
 }
 
 impl Default for OversightConfig {
     fn default() -> Self {
         let policy = GuardianPolicy::default();
+        let thresholds = DuplicateThresholds::default();
         OversightConfig {
             guardian: true,
             guardian_after: "2m".into(),
@@ -75,6 +90,11 @@ impl Default for OversightConfig {
             auto_pause: policy.auto_pause,
             auto_cancel: policy.auto_cancel,
             agents: BTreeMap::new(),
+            duplicate_scan_every: "10m".into(),
+            duplicate_flag_at: thresholds.flag_at,
+            duplicate_ask_from: thresholds.ask_from,
+            duplicate_embedding_flag_at: thresholds.embedding_flag_at,
+            duplicate_embedding_ask_from: thresholds.embedding_ask_from,
         }
     }
 }
@@ -150,6 +170,28 @@ impl GuardianSettings {
 }
 
 impl OversightConfig {
+    /// The thresholds of duplicate scans, or the field at fault.
+    pub fn duplicate_thresholds(&self) -> Result<DuplicateThresholds, ValidationError> {
+        let thresholds = DuplicateThresholds {
+            flag_at: self.duplicate_flag_at,
+            ask_from: self.duplicate_ask_from,
+            embedding_flag_at: self.duplicate_embedding_flag_at,
+            embedding_ask_from: self.duplicate_embedding_ask_from,
+        };
+        thresholds
+            .validate()
+            .map_err(|error| ValidationError::new(format!("oversight.{}", error.field), error.message))?;
+        Ok(thresholds)
+    }
+
+    /// How often duplicate work is looked for on its own; `None` when off.
+    pub fn duplicate_scan_every(&self) -> Result<Option<Duration>, ValidationError> {
+        if self.duplicate_scan_every.trim().eq_ignore_ascii_case("off") {
+            return Ok(None);
+        }
+        parse_span("oversight.duplicate_scan_every", &self.duplicate_scan_every).map(Some)
+    }
+
     /// The guardian's settings, or the field at fault (`oversight.…`).
     pub fn settings(&self) -> Result<GuardianSettings, ValidationError> {
         let prefixed =
@@ -248,5 +290,18 @@ mod tests {
         assert_eq!(config.settings().unwrap_err().field, "oversight.agents.Scribe.cancel_below");
         let config = OversightConfig { guardian_budget_usd: Some(-1.0), ..OversightConfig::default() };
         assert_eq!(config.settings().unwrap_err().field, "oversight.guardian_budget_usd");
+        let config = OversightConfig { duplicate_scan_every: "sometimes".into(), ..OversightConfig::default() };
+        assert_eq!(config.duplicate_scan_every().unwrap_err().field, "oversight.duplicate_scan_every");
+        let config = OversightConfig { duplicate_embedding_flag_at: 2.0, ..OversightConfig::default() };
+        assert_eq!(config.duplicate_thresholds().unwrap_err().field, "oversight.duplicate_embedding_flag_at");
+    }
+
+    #[test]
+    fn duplicate_scans_run_every_ten_minutes_unless_turned_off() {
+        let config = OversightConfig::default();
+        assert_eq!(config.duplicate_scan_every().unwrap(), Some(Duration::from_secs(600)));
+        assert_eq!(config.duplicate_thresholds().unwrap(), DuplicateThresholds::default());
+        let off = OversightConfig { duplicate_scan_every: "off".into(), ..OversightConfig::default() };
+        assert_eq!(off.duplicate_scan_every().unwrap(), None);
     }
 }

@@ -9,6 +9,7 @@
 
 mod actions;
 mod approvals;
+mod duplicate_merge;
 mod duplicates;
 mod interventions;
 mod routine_edit;
@@ -26,6 +27,7 @@ use crate::clock::SharedClock;
 
 pub use actions::{ScheduleAction, instruction_for};
 pub use interventions::{Intervened, PersonIntervention};
+pub use duplicates::{DuplicateSettings, WorkGroup, WorkInventory, WorkItem};
 pub use routine_edit::EditRoutine;
 pub use routines::{AddRoutine, AddedRoutine};
 pub use runs::StartRun;
@@ -41,16 +43,28 @@ pub struct UseCases {
     store: Arc<dyn Store>,
     clock: SharedClock,
     agents: Option<Arc<AgentRuntime>>,
+    duplicates: DuplicateSettings,
 }
 
 impl UseCases {
     pub fn new(store: Arc<dyn Store>, clock: SharedClock) -> Self {
-        UseCases { store, clock, agents: None }
+        UseCases { store, clock, agents: None, duplicates: DuplicateSettings::default() }
     }
 
     /// Lets the use cases that start work (runs, scheduling) do so.
     pub fn with_agents(mut self, agents: Option<Arc<AgentRuntime>>) -> Self {
         self.agents = agents;
+        self
+    }
+
+    /// The store the use cases work on.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// How duplicate scans compare work: thresholds, and memory's embedding model.
+    pub fn with_duplicates(mut self, duplicates: DuplicateSettings) -> Self {
+        self.duplicates = duplicates;
         self
     }
 

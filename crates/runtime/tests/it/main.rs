@@ -8,6 +8,7 @@ mod agent_runs;
 mod agent_support;
 mod deliveries;
 mod guardian_policy;
+mod duplicate_work;
 mod http_fetch;
 mod living_docs;
 mod mcp_client;

@@ -144,11 +144,22 @@ pub struct DuplicateResponse {
     pub second: String,
     pub first_title: String,
     pub second_title: String,
-    /// 0..1, by words and character trigrams.
+    /// 0..1: the larger of the text and the embedding similarity.
     pub similarity: f64,
-    /// How it was found: `text`.
+    /// How it was found: `text` (words and character trigrams), `embedding`
+    /// (the cosine of the items' embeddings, when memory has an embedding
+    /// model) or `model` (a close candidate a model said is the same work).
     pub method: String,
-    /// `open`, `merged` (one kept, the other dismissed with a link) or `kept_both`.
+    /// 0..1 by words and character trigrams; null on flags from before it was kept.
+    #[serde(default)]
+    pub text_similarity: Option<f64>,
+    /// 0..1, the cosine of the embeddings; null without an embedding model.
+    #[serde(default)]
+    pub embedding_similarity: Option<f64>,
+    /// Why it was flagged, for a person: `the texts are alike: text 0.81, embedding 0.90`.
+    pub why: String,
+    /// `open`, `merged` (one kept, the other dismissed with a link; a task
+    /// merged into the kept one) or `kept_both`.
     pub status: String,
     /// The ref a merge kept.
     pub kept: Option<String>,
@@ -158,6 +169,7 @@ pub struct DuplicateResponse {
 
 impl From<Duplicate> for DuplicateResponse {
     fn from(duplicate: Duplicate) -> Self {
+        let why = duplicate.why();
         DuplicateResponse {
             id: duplicate.id,
             kind: duplicate.kind.as_str().to_string(),
@@ -168,6 +180,9 @@ impl From<Duplicate> for DuplicateResponse {
             second_title: duplicate.second_title,
             similarity: duplicate.similarity,
             method: duplicate.method,
+            text_similarity: duplicate.text_similarity,
+            embedding_similarity: duplicate.embedding_similarity,
+            why,
             status: duplicate.status.as_str().to_string(),
             kept: duplicate.kept,
             created_at: duplicate.created_at,

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use steward_domain::project::idea::IdeaPatch;
 use steward_domain::project::{
-    Idea, NewIdea, NewProject, Phase, PhaseDocument, PhaseGates, Project, ProjectTask, SpecLayout, StoredDocument,
+    Idea, NewIdea, NewProject, Phase, PhaseDocument, PhaseGates, Project, ProjectPatch, ProjectTask, SpecLayout,
+    StoredDocument,
 };
 use steward_domain::{AgentId, IdeaId, ProjectId, ValidationError};
 use steward_store::ProjectRecord;
@@ -319,6 +320,30 @@ pub struct CreateIdeaRequest {
 impl From<CreateIdeaRequest> for NewIdea {
     fn from(request: CreateIdeaRequest) -> Self {
         NewIdea { title: request.title, notes: request.notes }
+    }
+}
+
+/// A project's settings to change; fields left out stay as they are.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateProjectRequest {
+    /// `approve` (a person approves each task an agent discovers) or `allow`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discovered_tasks: Option<String>,
+    /// The commands run in a task's workspace after the validator passes
+    /// it, replacing the current list (empty: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checks: Option<Vec<String>>,
+}
+
+impl TryFrom<UpdateProjectRequest> for ProjectPatch {
+    type Error = ValidationError;
+
+    fn try_from(request: UpdateProjectRequest) -> Result<Self, Self::Error> {
+        Ok(ProjectPatch {
+            discovered_tasks: request.discovered_tasks.as_deref().map(str::parse).transpose()?,
+            checks: request.checks,
+        })
     }
 }
 

@@ -35,8 +35,11 @@ pub async fn list_duplicates(
     post, path = "/api/v1/duplicates/scan", tag = "oversight",
     summary = "Flag duplicate work not flagged before",
     description = "Compares open actions (of every agent) and each project's pending tasks by text (words and \
-                   character trigrams); pairs alike enough are flagged once, with event `duplicate.flagged`. \
-                   Answers the new flags.",
+                   character trigrams) and, when memory has an embedding model, by the cosine of their \
+                   embeddings; pairs alike enough are flagged once, with event `duplicate.flagged`. Close \
+                   candidates are put to the default model (charged as oversight to the agent whose work it \
+                   is). `serve` also scans on its own every `[oversight] duplicate_scan_every` when work \
+                   changed. Answers the new flags.",
     responses((status = 200, body = DuplicateListResponse))
 )]
 pub async fn scan_duplicates(
@@ -49,16 +52,19 @@ pub async fn scan_duplicates(
 
 #[utoipa::path(
     post, path = "/api/v1/duplicates/{id}/merge", tag = "oversight",
-    summary = "Merge two duplicate actions: keep one, dismiss the other",
-    description = "The action not kept is dismissed with the reason `duplicate of action N`. Task flags cannot \
-                   be merged here (edit the tasks document); keep both instead.",
+    summary = "Merge two duplicates: keep one, drop the other",
+    description = "Actions: the one not kept is dismissed with the reason `duplicate of action N`. Tasks: the \
+                   project's tasks document gets an approved new version where the kept task takes the other's \
+                   requirement ids and a line naming it, the other's dependents depend on the kept one, and the \
+                   other leaves the graph (its live job cancelled); events `project.document_edited` and \
+                   `project.task_replanned`.",
     params(("id" = i64, Path, description = "The flag's id")),
     request_body = MergeDuplicateRequest,
     responses(
         (status = 200, body = DuplicateResponse),
         (status = 404, body = ErrorResponse),
         (status = 409, body = ErrorResponse, description = "`illegal_transition`: already decided"),
-        (status = 422, body = ErrorResponse, description = "`invalid_field`: `keep` names neither item, or a task"),
+        (status = 422, body = ErrorResponse, description = "`invalid_field`: `keep` names neither item"),
     )
 )]
 pub async fn merge_duplicate(

@@ -108,7 +108,7 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(routines::replay_fire))
         .routes(routes!(routines::list_templates))
         .routes(routes!(projects::list_projects, projects::create_project))
-        .routes(routes!(projects::get_project))
+        .routes(routes!(projects::get_project, projects::update_project))
         .routes(routes!(projects::propose_document))
         .routes(routes!(projects::edit_document))
         .routes(routes!(projects::approve_project))

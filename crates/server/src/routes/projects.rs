@@ -10,13 +10,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::header::LOCATION;
 use steward_domain::project::idea::IdeaPatch;
-use steward_domain::project::{GateDecision, NewProject, PhaseDocument};
+use steward_domain::project::{GateDecision, NewProject, PhaseDocument, ProjectPatch};
 use steward_domain::{IdeaId, ProjectId};
 
 use crate::AppState;
 use crate::api::projects::{
     CreateIdeaRequest, CreateProjectRequest, IdeaListResponse, IdeaResponse, ProjectListResponse, ProjectResponse,
-    ProposeDocumentRequest, RejectDocumentRequest, UpdateIdeaRequest,
+    ProposeDocumentRequest, RejectDocumentRequest, UpdateIdeaRequest, UpdateProjectRequest,
 };
 use crate::api::{ErrorResponse, GuardianPolicyBody};
 use crate::error::ApiError;
@@ -75,6 +75,31 @@ pub async fn get_project(
     caller: Caller,
     IdPath(id): IdPath<ProjectId>,
 ) -> Result<Json<ProjectResponse>, ApiError> {
+    Ok(Json(state.store.get_project(caller.user, id).await?.into()))
+}
+
+#[utoipa::path(
+    patch, path = "/api/v1/projects/{id}", tag = "projects",
+    summary = "Change a project's settings",
+    description = "Whether a task an agent discovers needs a person's approval (`discovered_tasks`), and the \
+                   check commands run after each validated task (`checks`, the whole list). They apply from the \
+                   next task on; event `project.settings_changed`.",
+    params(("id" = i64, Path, description = "The project's id")),
+    request_body = UpdateProjectRequest,
+    responses(
+        (status = 200, body = ProjectResponse),
+        (status = 404, body = ErrorResponse),
+        (status = 422, body = ErrorResponse, description = "`invalid_field`: an unknown value, a bad command, or nothing to change"),
+    )
+)]
+pub async fn update_project(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdPath(id): IdPath<ProjectId>,
+    ApiJson(request): ApiJson<UpdateProjectRequest>,
+) -> Result<Json<ProjectResponse>, ApiError> {
+    let patch = ProjectPatch::try_from(request)?;
+    state.store.update_project(caller.user, id, patch).await?;
     Ok(Json(state.store.get_project(caller.user, id).await?.into()))
 }
 

@@ -117,6 +117,8 @@ async fn world_of_the_local_owner(app: &TestApp) -> World {
         second_title: format!("{MARKER} plan again"),
         similarity: 0.9,
         method: "text".into(),
+        text_similarity: 0.9,
+        embedding_similarity: None,
     };
     let duplicate = app.store.flag_duplicates(USER, vec![flag]).await.unwrap()[0].id.get();
     World {
@@ -181,6 +183,7 @@ fn body_for(method: &Method, template: &str) -> Value {
         }
         ("POST", "/projects/{id}/reject") => json!({"comment": "mine now"}),
         ("PATCH", "/ideas/{id}") => json!({"notes": "mine now"}),
+        ("PATCH", "/projects/{id}") => json!({"discovered_tasks": "allow"}),
         ("POST", "/duplicates/{id}/merge") => json!({"keep": "1"}),
         ("POST", "/runs/{id}/intervene") => json!({"intervention": "cancel"}),
         ("PATCH", "/routines/{routine}") => json!({"text": "mine now", "when": null}),

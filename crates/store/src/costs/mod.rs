@@ -1,9 +1,11 @@
 //! What model calls cost, grouped by UTC day, agent and model: the data of
-//! the dashboard's costs page. Its `work` entries count exactly what
+//! the dashboard's costs page. Its `work` entries count what
 //! [`RunStore::agent_spend`] counts — runs' model-call steps by the time they
 //! finished, and the replies in agents' conversations by the time they were
 //! stored — only split finer; its `oversight` entries are the guardian's
-//! looks at the agent's runs, kept apart.
+//! looks at the agent's runs and the duplicate checks of its work
+//! (`oversight_calls`, which `agent_spend` counts too, so budgets stop
+//! them), kept apart.
 //!
 //! [`RunStore::agent_spend`]: crate::RunStore::agent_spend
 
@@ -41,7 +43,7 @@ pub struct CostEntry {
 pub enum CostPurpose {
     /// Runs' model calls and chat replies.
     Work,
-    /// The guardian's assessments of runs.
+    /// The guardian's assessments of runs, and duplicate checks.
     Oversight,
 }
 

@@ -35,6 +35,13 @@ impl CostStore for PostgresStore {
                     coalesce(sum(input_tokens), 0)::bigint, coalesce(sum(output_tokens), 0)::bigint, 'oversight'::text \
              FROM run_assessments WHERE user_id = $1 AND created_at >= $2 \
              GROUP BY 1, agent_id, model \
+             UNION ALL \
+             SELECT (created_at AT TIME ZONE 'UTC')::date, agent_id, model, count(*)::bigint, \
+                    coalesce(sum(cost_usd), 0)::double precision, \
+                    (count(*) FILTER (WHERE cost_usd IS NULL))::bigint, \
+                    coalesce(sum(input_tokens), 0)::bigint, coalesce(sum(output_tokens), 0)::bigint, 'oversight'::text \
+             FROM oversight_calls WHERE user_id = $1 AND created_at >= $2 \
+             GROUP BY 1, agent_id, model \
              ORDER BY 1, 2, 3 NULLS FIRST, 9 DESC",
         )
         .bind(user.get())

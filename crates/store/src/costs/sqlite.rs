@@ -30,6 +30,12 @@ fn entries(connection: &Connection, user: UserId, since: DateTime<Utc>) -> Resul
                 coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0), 'oversight' \
          FROM run_assessments WHERE user_id = ?1 AND created_at >= ?2 \
          GROUP BY day, agent_id, model \
+         UNION ALL \
+         SELECT date(created_at / 1000000, 'unixepoch') AS day, agent_id, model, count(*), \
+                coalesce(sum(cost_usd), 0.0), count(*) FILTER (WHERE cost_usd IS NULL), \
+                coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0), 'oversight' \
+         FROM oversight_calls WHERE user_id = ?1 AND created_at >= ?2 \
+         GROUP BY day, agent_id, model \
          ORDER BY 1, 2, 3, 9 DESC",
     )?;
     let rows = statement.query_map(params![user.get(), to_micros(since)], |row| {

@@ -4,7 +4,8 @@
 //! interventions to the run's own loop, which puts them in the
 //! conversation at its next model call (`deliver_interventions`); and what
 //! agents' liveness is read from; flags of duplicate work and a person's
-//! decision on each.
+//! decision on each; and the other model calls made to watch work
+//! (duplicate checks), each charged to the agent whose work it looked at.
 
 mod decide;
 pub(crate) mod postgres;
@@ -39,6 +40,42 @@ pub struct DeliveredInterventions {
     pub earlier: Vec<Assessment>,
     /// Those this call delivered, at the step it named.
     pub now: Vec<Assessment>,
+}
+
+/// What an oversight call outside the guardian was for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OversightCallPurpose {
+    /// A model asked whether a close pair is the same work.
+    DuplicateCheck,
+    /// Embeddings of work items for a duplicate scan.
+    DuplicateEmbedding,
+}
+
+impl OversightCallPurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OversightCallPurpose::DuplicateCheck => "duplicate_check",
+            OversightCallPurpose::DuplicateEmbedding => "duplicate_embedding",
+        }
+    }
+}
+
+/// A model call made to watch work, charged to the agent whose work it
+/// looked at: shown as oversight in costs, counted in the agent's spending.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewOversightCall {
+    pub agent_id: AgentId,
+    pub purpose: OversightCallPurpose,
+    /// What it looked at (a pair of work items, a batch of texts).
+    pub subject: String,
+    /// What it found (`same`, `different`, `12 vectors`).
+    pub outcome: String,
+    /// `provider/model`.
+    pub model: String,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// `None` when the model's price is unknown.
+    pub cost_usd: Option<f64>,
 }
 
 #[async_trait]
@@ -89,4 +126,12 @@ pub trait OversightStore {
     /// Records a person's decision on an open flag: `kept` (one of its two
     /// refs) for a merge, `None` to keep both; event `duplicate.decided`.
     async fn decide_duplicate(&self, user: UserId, id: DuplicateId, kept: Option<String>) -> Result<Duplicate>;
+
+    /// Records an oversight call; the agent must be the user's.
+    async fn record_oversight_call(&self, user: UserId, call: NewOversightCall) -> Result<()>;
+
+    /// The latest outcome of each subject the user's calls of `purpose`
+    /// looked at.
+    async fn oversight_outcomes(&self, user: UserId, purpose: OversightCallPurpose)
+    -> Result<BTreeMap<String, String>>;
 }

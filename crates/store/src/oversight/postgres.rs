@@ -14,7 +14,9 @@ use steward_domain::oversight::{
 };
 use steward_domain::{AgentId, AssessmentId, DuplicateId, ProjectId, RunId, RunOutcome, Spend, UserId};
 
-use crate::oversight::{DeliveredInterventions, GuardianCandidate, OversightStore, decide};
+use crate::oversight::{
+    DeliveredInterventions, GuardianCandidate, NewOversightCall, OversightCallPurpose, OversightStore, decide,
+};
 use crate::postgres::PostgresStore;
 use crate::postgres::rows::parsed;
 use crate::postgres::runtime_rows::{self, run_columns};
@@ -171,7 +173,7 @@ async fn deliver(
 macro_rules! duplicate_columns {
     () => {
         "id, user_id, kind, project_id, first_ref, second_ref, first_title, second_title, similarity, method, \
-         status, kept_ref, created_at, decided_at"
+         status, kept_ref, created_at, decided_at, text_similarity, embedding_similarity"
     };
 }
 
@@ -191,6 +193,8 @@ fn duplicate(row: &PgRow) -> Result<Duplicate, sqlx::Error> {
         kept: row.try_get(11)?,
         created_at: row.try_get(12)?,
         decided_at: row.try_get(13)?,
+        text_similarity: row.try_get(14)?,
+        embedding_similarity: row.try_get(15)?,
     })
 }
 
@@ -219,8 +223,8 @@ async fn flag(
     for pair in pairs {
         let row = sqlx::query(concat!(
             "INSERT INTO duplicates (user_id, kind, project_id, first_ref, second_ref, first_title, second_title, \
-                 similarity, method, status, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', $10) \
+                 similarity, method, status, created_at, text_similarity, embedding_similarity) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', $10, $11, $12) \
              ON CONFLICT (user_id, kind, first_ref, second_ref) DO NOTHING RETURNING ",
             duplicate_columns!()
         ))
@@ -234,6 +238,8 @@ async fn flag(
         .bind(pair.similarity)
         .bind(&pair.method)
         .bind(now)
+        .bind(pair.text_similarity)
+        .bind(pair.embedding_similarity)
         .fetch_optional(transaction.connection())
         .await?;
         if let Some(row) = row {
@@ -278,6 +284,56 @@ impl OversightStore for PostgresStore {
             Box::pin(async move { flag(transaction, user, &pairs, now).await })
         })
         .await
+    }
+
+    async fn record_oversight_call(&self, user: UserId, call: NewOversightCall) -> Result<()> {
+        let now = self.now();
+        self.write(Begin::Plain, |transaction| {
+            let call = call.clone();
+            Box::pin(async move {
+                let owned: Option<i64> = sqlx::query_scalar("SELECT id FROM agents WHERE id = $1 AND user_id = $2")
+                    .bind(call.agent_id.get())
+                    .bind(user.get())
+                    .fetch_optional(transaction.connection())
+                    .await?;
+                if owned.is_none() {
+                    return Err(StoreError::not_found(Entity::Agent, call.agent_id).into());
+                }
+                sqlx::query(
+                    "INSERT INTO oversight_calls (user_id, agent_id, purpose, subject, outcome, model, input_tokens, \
+                         output_tokens, cost_usd, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(user.get())
+                .bind(call.agent_id.get())
+                .bind(call.purpose.as_str())
+                .bind(&call.subject)
+                .bind(&call.outcome)
+                .bind(&call.model)
+                .bind(i64::try_from(call.input_tokens).unwrap_or(i64::MAX))
+                .bind(i64::try_from(call.output_tokens).unwrap_or(i64::MAX))
+                .bind(call.cost_usd)
+                .bind(now)
+                .execute(transaction.connection())
+                .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn oversight_outcomes(
+        &self,
+        user: UserId,
+        purpose: OversightCallPurpose,
+    ) -> Result<BTreeMap<String, String>> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT subject, outcome FROM oversight_calls WHERE user_id = $1 AND purpose = $2 ORDER BY id",
+        )
+        .bind(user.get())
+        .bind(purpose.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().collect())
     }
 
     async fn list_duplicates(&self, user: UserId, status: Option<DuplicateStatus>) -> Result<Vec<Duplicate>> {

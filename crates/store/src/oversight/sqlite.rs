@@ -12,7 +12,9 @@ use steward_domain::oversight::{
 use steward_domain::{AgentId, AssessmentId, DuplicateId, ProjectId, RunId, RunOutcome, Spend, UserId};
 
 use crate::events::sqlite::append;
-use crate::oversight::{DeliveredInterventions, GuardianCandidate, OversightStore, decide};
+use crate::oversight::{
+    DeliveredInterventions, GuardianCandidate, NewOversightCall, OversightCallPurpose, OversightStore, decide,
+};
 use crate::runs::sqlite::load_for_worker;
 use crate::sqlite::SqliteStore;
 use crate::sqlite::connection::{from_micros, to_micros};
@@ -228,7 +230,7 @@ fn liveness_facts(connection: &Connection, user: UserId) -> Result<BTreeMap<Agen
 }
 
 const DUPLICATE_COLUMNS: &str = "id, user_id, kind, project_id, first_ref, second_ref, first_title, second_title, \
-     similarity, method, status, kept_ref, created_at, decided_at";
+     similarity, method, status, kept_ref, created_at, decided_at, text_similarity, embedding_similarity";
 
 fn duplicate(row: &Row<'_>) -> rusqlite::Result<Duplicate> {
     Ok(Duplicate {
@@ -246,6 +248,8 @@ fn duplicate(row: &Row<'_>) -> rusqlite::Result<Duplicate> {
         kept: row.get(11)?,
         created_at: from_micros(row.get(12)?),
         decided_at: row.get::<_, Option<i64>>(13)?.map(from_micros),
+        text_similarity: row.get(14)?,
+        embedding_similarity: row.get(15)?,
     })
 }
 
@@ -272,8 +276,8 @@ fn flag(
         let id: Option<i64> = connection
             .query_row(
                 "INSERT INTO duplicates (user_id, kind, project_id, first_ref, second_ref, first_title, second_title, \
-                     similarity, method, status, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'open', ?10) \
+                     similarity, method, status, created_at, text_similarity, embedding_similarity) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'open', ?10, ?11, ?12) \
                  ON CONFLICT (user_id, kind, first_ref, second_ref) DO NOTHING RETURNING id",
                 params![
                     user.get(),
@@ -286,6 +290,8 @@ fn flag(
                     pair.similarity,
                     pair.method,
                     to_micros(now),
+                    pair.text_similarity,
+                    pair.embedding_similarity,
                 ],
                 |row| row.get(0),
             )
@@ -318,8 +324,61 @@ fn decide_one(
     Ok(stored)
 }
 
+fn record_call(connection: &Connection, user: UserId, call: &NewOversightCall, now: DateTime<Utc>) -> Result<()> {
+    let owned: Option<i64> = connection
+        .query_row(
+            "SELECT id FROM agents WHERE id = ?1 AND user_id = ?2",
+            params![call.agent_id.get(), user.get()],
+            |row| row.get(0),
+        )
+        .optional()?;
+    if owned.is_none() {
+        return Err(StoreError::not_found(Entity::Agent, call.agent_id));
+    }
+    connection.execute(
+        "INSERT INTO oversight_calls (user_id, agent_id, purpose, subject, outcome, model, input_tokens, \
+             output_tokens, cost_usd, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            user.get(),
+            call.agent_id.get(),
+            call.purpose.as_str(),
+            call.subject,
+            call.outcome,
+            call.model,
+            i64::try_from(call.input_tokens).unwrap_or(i64::MAX),
+            i64::try_from(call.output_tokens).unwrap_or(i64::MAX),
+            call.cost_usd,
+            to_micros(now),
+        ],
+    )?;
+    Ok(())
+}
+
 #[async_trait]
 impl OversightStore for SqliteStore {
+    async fn record_oversight_call(&self, user: UserId, call: NewOversightCall) -> Result<()> {
+        let now = self.now();
+        self.writer.write(move |connection, _effects| record_call(connection, user, &call, now)).await
+    }
+
+    async fn oversight_outcomes(
+        &self,
+        user: UserId,
+        purpose: OversightCallPurpose,
+    ) -> Result<BTreeMap<String, String>> {
+        self.readers
+            .read(move |connection| {
+                let mut statement = connection.prepare_cached(
+                    "SELECT subject, outcome FROM oversight_calls WHERE user_id = ?1 AND purpose = ?2 ORDER BY id",
+                )?;
+                let rows = statement.query_map(params![user.get(), purpose.as_str()], |row| {
+                    Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+                })?;
+                Ok(rows.collect::<rusqlite::Result<_>>()?)
+            })
+            .await
+    }
+
     async fn flag_duplicates(&self, user: UserId, pairs: Vec<NewDuplicate>) -> Result<Vec<Duplicate>> {
         let now = self.now();
         self.writer.write(move |connection, effects| flag(connection, effects, user, pairs, now)).await

@@ -9,7 +9,7 @@ use steward_domain::project::idea::IdeaPatch;
 use steward_domain::project::quick::QUICK_PHASES;
 use steward_domain::project::{
     DiscoveredTask, DocumentStatus, Gate, GateDecision, Idea, NewProject, Phase, PhaseDocument, PhaseGates, Project,
-    ProjectTask, QuickDocuments, StoredDocument, TaskSpec, TaskState, TasksDocument, tasks_to_start,
+    ProjectPatch, ProjectTask, QuickDocuments, StoredDocument, TaskSpec, TaskState, TasksDocument, tasks_to_start,
 };
 
 use steward_domain::project::replan::{self, Replan};
@@ -104,6 +104,11 @@ impl ProjectRow {
             updated_at: self.updated_at,
         })
     }
+}
+
+/// The event of a settings change.
+pub(crate) fn settings_event(project: ProjectId, patch: &ProjectPatch) -> NewEvent {
+    NewEvent::ProjectSettingsChanged { project, discovered_tasks: patch.discovered_tasks, checks: patch.checks.clone() }
 }
 
 pub(crate) fn gates_text(gates: &PhaseGates) -> Result<String, StoreError> {

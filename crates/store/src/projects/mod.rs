@@ -14,7 +14,7 @@ use steward_domain::oversight::GuardianOverride;
 use steward_domain::project::Phase;
 use steward_domain::project::idea::IdeaPatch;
 use steward_domain::project::{
-    DiscoveredTask, GateDecision, Idea, NewIdea, NewProject, PhaseDocument, Project, ProjectTask, QuickDocuments,
+    DiscoveredTask, GateDecision, Idea, NewIdea, NewProject, PhaseDocument, Project, ProjectPatch, ProjectTask, QuickDocuments,
     StoredDocument, TaskState,
 };
 use steward_domain::{IdeaId, JobId, ProjectId, RunId, UserId};
@@ -73,6 +73,11 @@ pub trait ProjectStore {
 
     /// The user's projects, newest first.
     async fn list_projects(&self, user: UserId) -> Result<Vec<Project>>;
+
+    /// A person changes a project's settings (whether discovered tasks need
+    /// approval, its check commands), with event `project.settings_changed`.
+    /// They apply from the next task on.
+    async fn update_project(&self, user: UserId, id: ProjectId, patch: ProjectPatch) -> Result<Project>;
 
     /// Proposes the next version of the current phase's document
     /// (`project.document_proposed`). Through an automatic gate it is

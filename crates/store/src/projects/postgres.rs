@@ -13,7 +13,7 @@ use steward_domain::project::idea::IdeaPatch;
 use steward_domain::project::work::PlannedTaskJob;
 use steward_domain::project::{
     DiscoveredTask, DocumentStatus, GateDecision, Idea, IdeaState, NewIdea, NewProject, Phase, PhaseDocument, Project,
-    ProjectTask, QuickDocuments, StoredDocument, TaskState,
+    ProjectPatch, ProjectTask, QuickDocuments, StoredDocument, TaskState,
 };
 
 use steward_domain::{AgentId, IdeaId, JobId, JobState, NewEvent, ProjectId, RunId, UserId};
@@ -724,6 +724,31 @@ impl ProjectStore for PostgresStore {
         self.write(Begin::Plain, |transaction| {
             let documents = documents.clone();
             Box::pin(async move { quick::propose_quick(transaction, user, id, documents, now).await })
+        })
+        .await
+    }
+
+    async fn update_project(&self, user: UserId, id: ProjectId, patch: ProjectPatch) -> Result<Project> {
+        patch.validate()?;
+        let now = self.now();
+        self.write(Begin::Plain, |transaction| {
+            let patch = patch.clone();
+            Box::pin(async move {
+                let project = load_project(transaction.connection(), user, id, true).await?;
+                let discovered = patch.discovered_tasks.unwrap_or(project.discovered_tasks);
+                let checks = patch.checks.as_ref().unwrap_or(&project.checks);
+                sqlx::query(
+                    "UPDATE projects SET discovered_tasks = $2, checks = $3::jsonb, updated_at = $4 WHERE id = $1",
+                )
+                .bind(id.get())
+                .bind(discovered.as_str())
+                .bind(serde_json::to_string(checks)?)
+                .bind(now)
+                .execute(transaction.connection())
+                .await?;
+                transaction.record(user, now, decide::settings_event(id, &patch));
+                Ok(load_project(transaction.connection(), user, id, false).await?)
+            })
         })
         .await
     }

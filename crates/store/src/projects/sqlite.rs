@@ -10,7 +10,7 @@ use steward_domain::project::idea::IdeaPatch;
 use steward_domain::project::work::PlannedTaskJob;
 use steward_domain::project::{
     DiscoveredTask, DocumentStatus, GateDecision, Idea, IdeaState, NewIdea, NewProject, Phase, PhaseDocument, Project,
-    ProjectTask, QuickDocuments, StoredDocument, TaskState,
+    ProjectPatch, ProjectTask, QuickDocuments, StoredDocument, TaskState,
 };
 
 use steward_domain::{AgentId, IdeaId, JobId, JobState, NewEvent, ProjectId, RunId, UserId};
@@ -669,6 +669,24 @@ impl ProjectStore for SqliteStore {
                 ))?;
                 let rows = statement.query_map([user.get()], project_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
                 rows.into_iter().map(ProjectRow::into_project).collect()
+            })
+            .await
+    }
+
+    async fn update_project(&self, user: UserId, id: ProjectId, patch: ProjectPatch) -> Result<Project> {
+        patch.validate()?;
+        let now = self.now();
+        self.writer
+            .write(move |connection, effects| {
+                let project = load_project(connection, user, id)?;
+                let discovered = patch.discovered_tasks.unwrap_or(project.discovered_tasks);
+                let checks = patch.checks.as_ref().unwrap_or(&project.checks);
+                connection.execute(
+                    "UPDATE projects SET discovered_tasks = ?2, checks = ?3, updated_at = ?4 WHERE id = ?1",
+                    params![id.get(), discovered.as_str(), serde_json::to_string(checks)?, to_micros(now)],
+                )?;
+                append(connection, effects, user, now, decide::settings_event(id, &patch))?;
+                load_project(connection, user, id)
             })
             .await
     }

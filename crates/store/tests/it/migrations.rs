@@ -37,6 +37,7 @@ async fn a_fresh_database_gets_every_migration() {
             (20, "memory_threads".to_string()),
             (21, "quick_projects".to_string()),
             (22, "guardian_policy".to_string()),
+            (23, "duplicate_checks".to_string()),
             (24, "memory_text_log".to_string())
         ]
     );

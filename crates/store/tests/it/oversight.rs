@@ -9,7 +9,7 @@ use steward_domain::oversight::{
     apply_policy, liveness,
 };
 use steward_domain::{Clock, EventSubject, RunId, RunOutcome, UserId};
-use steward_store::{ConflictKind, CostPurpose, RunFinish, StoreError};
+use steward_store::{ConflictKind, CostPurpose, NewOversightCall, OversightCallPurpose, RunFinish, StoreError};
 use steward_test_support::{TestStore, store_tests};
 
 use crate::helpers::{LEASE, USER, ad_hoc_run, agent_named, claim_and_begin, event_kinds, model_call, step};
@@ -159,6 +159,8 @@ fn pair(first: &str, second: &str) -> NewDuplicate {
         second_title: format!("Write post {second}"),
         similarity: 0.9,
         method: "text".into(),
+        text_similarity: 0.9,
+        embedding_similarity: None,
     }
 }
 
@@ -191,7 +193,72 @@ async fn duplicates_are_flagged_once_and_decided_once(t: TestStore) {
     assert_eq!(kinds, ["duplicate.flagged", "duplicate.decided"]);
 }
 
+async fn a_flag_keeps_its_text_and_embedding_scores(t: TestStore) {
+    let store = t.store.as_ref();
+    let mut by_embedding = pair("5", "6");
+    (by_embedding.similarity, by_embedding.method) = (0.91, "embedding".into());
+    (by_embedding.text_similarity, by_embedding.embedding_similarity) = (0.2, Some(0.91));
+    let flagged = store.flag_duplicates(USER, vec![by_embedding, pair("7", "8")]).await.unwrap();
+    let read = store.get_duplicate(USER, flagged[0].id).await.unwrap();
+    assert_eq!((read.text_similarity, read.embedding_similarity), (Some(0.2), Some(0.91)));
+    assert_eq!(read.why(), "the embeddings are alike: text 0.20, embedding 0.91");
+    let text_only = store.get_duplicate(USER, flagged[1].id).await.unwrap();
+    assert_eq!((text_only.text_similarity, text_only.embedding_similarity), (Some(0.9), None));
+    assert_eq!(text_only.why(), "the texts are alike: text 0.90");
+}
+
+fn check_call(agent: steward_domain::AgentId, subject: &str, outcome: &str, cost_usd: Option<f64>) -> NewOversightCall {
+    NewOversightCall {
+        agent_id: agent,
+        purpose: OversightCallPurpose::DuplicateCheck,
+        subject: subject.into(),
+        outcome: outcome.into(),
+        model: "anthropic/claude-haiku-4-5".into(),
+        input_tokens: 300,
+        output_tokens: 20,
+        cost_usd,
+    }
+}
+
+async fn duplicate_checks_are_oversight_costs_counted_in_the_agents_spending(t: TestStore) {
+    let store = t.store.as_ref();
+    let agent = agent_named(store, "Writer").await;
+    let before = store.agent_spend(USER, agent, None).await.unwrap();
+    assert_eq!((before.cost_usd, before.unknown_cost_calls), (0.0, 0));
+    store.record_oversight_call(USER, check_call(agent, "action 1 ~ 2 #a", "different", Some(0.25))).await.unwrap();
+    store.record_oversight_call(USER, check_call(agent, "action 1 ~ 2 #b", "same", None)).await.unwrap();
+    let embedding = NewOversightCall {
+        purpose: OversightCallPurpose::DuplicateEmbedding,
+        model: "openai/text-embedding-3-small".into(),
+        output_tokens: 0,
+        ..check_call(agent, "2 work items", "2 vectors", Some(0.01))
+    };
+    store.record_oversight_call(USER, embedding).await.unwrap();
+
+    let spent = store.agent_spend(USER, agent, Some(t.clock.now() - chrono::Duration::hours(1))).await.unwrap();
+    assert!((spent.cost_usd - 0.26).abs() < 1e-9, "{spent:?}");
+    assert_eq!(spent.unknown_cost_calls, 1, "a call of unknown price is counted as such");
+    let costs = store.cost_entries(USER, t.clock.now() - chrono::Duration::days(1)).await.unwrap();
+    assert!(costs.iter().all(|entry| entry.purpose == CostPurpose::Oversight && entry.agent_id == agent), "{costs:?}");
+    let checks = costs.iter().find(|entry| entry.model.as_deref() == Some("anthropic/claude-haiku-4-5")).unwrap();
+    assert_eq!(
+        (checks.model_calls, checks.unknown_cost_calls, checks.input_tokens, checks.output_tokens),
+        (2, 1, 600, 40)
+    );
+    assert!((checks.cost_usd - 0.25).abs() < 1e-9);
+    assert!(costs.iter().any(|entry| entry.model.as_deref() == Some("openai/text-embedding-3-small")));
+
+    let answered = store.oversight_outcomes(USER, OversightCallPurpose::DuplicateCheck).await.unwrap();
+    assert_eq!(answered.len(), 2);
+    assert_eq!(answered.get("action 1 ~ 2 #b").map(String::as_str), Some("same"));
+    assert!(store.oversight_outcomes(UserId(999), OversightCallPurpose::DuplicateCheck).await.unwrap().is_empty());
+    let foreign = store.record_oversight_call(UserId(999), check_call(agent, "x", "same", None)).await.unwrap_err();
+    assert!(matches!(foreign, StoreError::NotFound { .. }), "another user's agent is not charged: {foreign:?}");
+}
+
 store_tests!(
+    a_flag_keeps_its_text_and_embedding_scores,
+    duplicate_checks_are_oversight_costs_counted_in_the_agents_spending,
     duplicates_are_flagged_once_and_decided_once,
     assessments_are_recorded_delivered_once_and_costed_as_oversight,
     an_alignment_outside_zero_to_one_is_refused,

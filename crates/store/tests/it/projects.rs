@@ -4,12 +4,12 @@
 //! moved to done and the project with them; an import that brings its
 //! documents and checked boxes; and the events of every change.
 
-use steward_domain::EventSubject;
 use steward_domain::project::idea::IdeaPatch;
 use steward_domain::project::{
     Criterion, DesignDocument, DocumentStatus, Gate, GateDecision, IdeaState, NewIdea, NewProject, Phase,
     PhaseDocument, PhaseGates, Requirement, RequirementsDocument, TaskSpec, TaskState, TasksDocument,
 };
+use steward_domain::{Clock, EventSubject};
 use steward_store::{Store, StoreError, TaskUpdate};
 use steward_test_support::{TestStore, store_tests};
 
@@ -293,7 +293,40 @@ async fn run_queues_the_tasks_not_done_along_the_graph(t: TestStore) {
     assert_eq!(kinds.iter().filter(|kind| *kind == "project.execution_started").count(), 2, "{kinds:?}");
 }
 
+async fn a_person_changes_a_projects_settings(t: TestStore) {
+    use steward_domain::project::{DiscoveredTasks, ProjectPatch};
+    let store = t.store.as_ref();
+    let created = store.create_project(USER, NewProject::from_brief("Todo", "A todo list")).await.unwrap();
+    let id = created.project.id;
+    assert_eq!((created.project.discovered_tasks, created.project.checks.len()), (DiscoveredTasks::Approve, 0));
+
+    t.clock.advance(chrono::Duration::minutes(1));
+    let allow = ProjectPatch { discovered_tasks: Some(DiscoveredTasks::Allow), checks: None };
+    let changed = store.update_project(USER, id, allow).await.unwrap();
+    assert_eq!((changed.discovered_tasks, changed.updated_at), (DiscoveredTasks::Allow, t.clock.now()));
+    let checks =
+        ProjectPatch { discovered_tasks: None, checks: Some(vec!["cargo test".into(), "cargo clippy".into()]) };
+    let changed = store.update_project(USER, id, checks).await.unwrap();
+    assert_eq!(changed.discovered_tasks, DiscoveredTasks::Allow, "a field left out stays");
+    assert_eq!(changed.checks, ["cargo test", "cargo clippy"]);
+    assert_eq!(store.get_project(USER, id).await.unwrap().project, changed);
+
+    let nothing = store.update_project(USER, id, ProjectPatch::default()).await.unwrap_err();
+    assert!(matches!(&nothing, StoreError::Invalid(error) if error.field == "project"), "{nothing:?}");
+    let blank = ProjectPatch { discovered_tasks: None, checks: Some(vec!["  ".into()]) };
+    let refused = store.update_project(USER, id, blank).await.unwrap_err();
+    assert!(matches!(&refused, StoreError::Invalid(error) if error.field == "checks[0]"), "{refused:?}");
+    let foreign = ProjectPatch { discovered_tasks: Some(DiscoveredTasks::Approve), checks: None };
+    let missing = store.update_project(steward_domain::UserId(999), id, foreign).await.unwrap_err();
+    assert!(matches!(missing, StoreError::NotFound { .. }), "{missing:?}");
+    assert_eq!(store.get_project(USER, id).await.unwrap().project.checks, ["cargo test", "cargo clippy"]);
+
+    let kinds = event_kinds(store, EventSubject::Project, id.get()).await;
+    assert_eq!(kinds.iter().filter(|kind| *kind == "project.settings_changed").count(), 2, "{kinds:?}");
+}
+
 store_tests!(
+    a_person_changes_a_projects_settings,
     a_project_passes_its_gates_and_finishes_with_its_tasks,
     an_import_brings_its_documents_and_checked_boxes,
     a_project_with_an_agent_asks_it_for_each_document,

@@ -130,7 +130,8 @@ async fn ensure_agent_exists(connection: &mut PgConnection, user: UserId, agent:
 /// The agent's model calls since `since`: its runs' steps by the time they
 /// finished, the replies in its conversations (its chat, its actions'
 /// threads, the setup chat that created it) by the time they were stored,
-/// and the guardian's looks at its runs (oversight spends its budget too).
+/// the guardian's looks at its runs and the oversight calls made about its
+/// work (duplicate checks): oversight spends its budget too.
 async fn sum_spend(
     connection: &mut PgConnection,
     user: UserId,
@@ -149,7 +150,11 @@ async fn sum_spend(
              AND ($3::timestamptz IS NULL OR messages.created_at >= $3) \
            UNION ALL \
            SELECT sum(cost_usd), count(*) FILTER (WHERE cost_usd IS NULL) FROM run_assessments \
-           WHERE user_id = $1 AND agent_id = $2 AND ($3::timestamptz IS NULL OR created_at >= $3)) AS spent",
+           WHERE user_id = $1 AND agent_id = $2 AND ($3::timestamptz IS NULL OR created_at >= $3) \
+           UNION ALL \
+           SELECT sum(cost_usd), count(*) FILTER (WHERE cost_usd IS NULL) \
+           FROM oversight_calls WHERE user_id = $1 AND agent_id = $2 \
+             AND ($3::timestamptz IS NULL OR created_at >= $3)) AS spent",
     )
     .bind(user.get())
     .bind(agent.get())

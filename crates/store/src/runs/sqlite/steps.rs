@@ -126,7 +126,8 @@ fn ensure_agent_exists(connection: &Connection, user: UserId, agent: AgentId) ->
 /// The agent's model calls since `since`: its runs' steps by the time they
 /// finished, the replies in its conversations (its chat, its actions'
 /// threads, the setup chat that created it) by the time they were stored,
-/// and the guardian's looks at its runs (oversight spends its budget too).
+/// the guardian's looks at its runs and the oversight calls made about its
+/// work (duplicate checks): oversight spends its budget too.
 fn sum_spend(connection: &Connection, user: UserId, agent: AgentId, since: Option<DateTime<Utc>>) -> Result<Spend> {
     let (cost_usd, unknown_cost_calls): (f64, i64) = connection
         .prepare_cached(
@@ -141,7 +142,10 @@ fn sum_spend(connection: &Connection, user: UserId, agent: AgentId, since: Optio
                  AND (?3 IS NULL OR messages.created_at >= ?3) \
                UNION ALL \
                SELECT coalesce(sum(cost_usd), 0.0), count(*) FILTER (WHERE cost_usd IS NULL) FROM run_assessments \
-               WHERE user_id = ?1 AND agent_id = ?2 AND (?3 IS NULL OR created_at >= ?3))",
+               WHERE user_id = ?1 AND agent_id = ?2 AND (?3 IS NULL OR created_at >= ?3) \
+               UNION ALL \
+               SELECT coalesce(sum(cost_usd), 0.0), count(*) FILTER (WHERE cost_usd IS NULL) \
+               FROM oversight_calls WHERE user_id = ?1 AND agent_id = ?2 AND (?3 IS NULL OR created_at >= ?3))",
         )?
         .query_row(params![user.get(), agent.get(), since.map(to_micros)], |row| Ok((row.get(0)?, row.get(1)?)))?;
     Ok(Spend { cost_usd, unknown_cost_calls: u64::try_from(unknown_cost_calls).unwrap_or(0) })
