@@ -101,6 +101,7 @@ pub async fn run(args: QuickArgs, global: &GlobalOptions) -> anyhow::Result<()> 
         discovered_tasks: None,
         checks: args.checks,
         quick: true,
+        guardian: None,
     };
     let created = client.post::<_, ProjectResponse>("/projects", &request).await?;
     let id = created.body.id;

@@ -26,8 +26,8 @@ use crate::agent::AgentRuntime;
 use crate::clock::SharedClock;
 
 pub use actions::{ScheduleAction, instruction_for};
-pub use interventions::{Intervened, PersonIntervention};
 pub use duplicates::{DuplicateSettings, WorkGroup, WorkInventory, WorkItem};
+pub use interventions::{Intervened, PersonIntervention};
 pub use routine_edit::EditRoutine;
 pub use routines::{AddRoutine, AddedRoutine};
 pub use runs::StartRun;

@@ -7,7 +7,7 @@
 CREATE TABLE memory_text_heads (
     user_id INTEGER PRIMARY KEY REFERENCES users (id),
     seq     INTEGER NOT NULL
-) STRICT;
+) STRICT, WITHOUT ROWID;
 
 CREATE TABLE memory_text_log (
     user_id   INTEGER NOT NULL REFERENCES users (id),

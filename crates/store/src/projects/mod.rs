@@ -14,8 +14,8 @@ use steward_domain::oversight::GuardianOverride;
 use steward_domain::project::Phase;
 use steward_domain::project::idea::IdeaPatch;
 use steward_domain::project::{
-    DiscoveredTask, GateDecision, Idea, NewIdea, NewProject, PhaseDocument, Project, ProjectPatch, ProjectTask, QuickDocuments,
-    StoredDocument, TaskState,
+    DiscoveredTask, GateDecision, Idea, NewIdea, NewProject, PhaseDocument, Project, ProjectPatch, ProjectTask,
+    QuickDocuments, StoredDocument, TaskState,
 };
 use steward_domain::{IdeaId, JobId, ProjectId, RunId, UserId};
 

@@ -26,6 +26,7 @@ use crate::projects::{ProjectRecord, ProjectStore, TaskUpdate};
 use crate::{Entity, Result, StoreError};
 
 mod quick;
+mod settings;
 
 macro_rules! ideas {
     ($filter:literal) => {
@@ -602,26 +603,6 @@ async fn task_of_run(connection: &mut PgConnection, user: UserId, run: RunId) ->
     Ok(Some((load_project(connection, user, ProjectId(project), false).await?, task)))
 }
 
-async fn set_guardian(
-    transaction: &mut Transaction,
-    user: UserId,
-    id: ProjectId,
-    guardian: GuardianOverride,
-    now: DateTime<Utc>,
-) -> TransactionResult<Project> {
-    guardian.validate().map_err(|error| error.within("guardian"))?;
-    load_project(transaction.connection(), user, id, true).await?;
-    sqlx::query("UPDATE projects SET guardian = $1::jsonb, updated_at = $2 WHERE id = $3 AND user_id = $4")
-        .bind(serde_json::to_string(&guardian)?)
-        .bind(now)
-        .bind(id.get())
-        .bind(user.get())
-        .execute(transaction.connection())
-        .await?;
-    transaction.record(user, now, NewEvent::ProjectGuardianSet { project: id, guardian });
-    Ok(load_project(transaction.connection(), user, id, false).await?)
-}
-
 async fn start_execution(
     transaction: &mut Transaction,
     user: UserId,
@@ -733,22 +714,7 @@ impl ProjectStore for PostgresStore {
         let now = self.now();
         self.write(Begin::Plain, |transaction| {
             let patch = patch.clone();
-            Box::pin(async move {
-                let project = load_project(transaction.connection(), user, id, true).await?;
-                let discovered = patch.discovered_tasks.unwrap_or(project.discovered_tasks);
-                let checks = patch.checks.as_ref().unwrap_or(&project.checks);
-                sqlx::query(
-                    "UPDATE projects SET discovered_tasks = $2, checks = $3::jsonb, updated_at = $4 WHERE id = $1",
-                )
-                .bind(id.get())
-                .bind(discovered.as_str())
-                .bind(serde_json::to_string(checks)?)
-                .bind(now)
-                .execute(transaction.connection())
-                .await?;
-                transaction.record(user, now, decide::settings_event(id, &patch));
-                Ok(load_project(transaction.connection(), user, id, false).await?)
-            })
+            Box::pin(async move { settings::update(transaction, user, id, &patch, now).await })
         })
         .await
     }
@@ -824,7 +790,7 @@ impl ProjectStore for PostgresStore {
     async fn set_project_guardian(&self, user: UserId, id: ProjectId, guardian: GuardianOverride) -> Result<Project> {
         let now = self.now();
         self.write(Begin::Plain, |transaction| {
-            Box::pin(async move { set_guardian(transaction, user, id, guardian, now).await })
+            Box::pin(async move { settings::set_guardian(transaction, user, id, guardian, now).await })
         })
         .await
     }
