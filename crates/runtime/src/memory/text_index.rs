@@ -9,8 +9,9 @@
 //! match's positions per row), which was most of a search's time once a
 //! question's common words matched a thousand turns (`docs/benchmarks.md`).
 //! Here a match is one addition. Memory: the stemmed words of every item,
-//! about 30 bytes a word (some 40 MB for 100,000 facts and 6,000 turns);
-//! past a few million items per user a disk-based index is the next step.
+//! about 700 bytes an item of a dozen words (74 MiB for 100,000 facts and
+//! 6,000 turns); past a few million items per user a disk-based index is
+//! the next step.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
