@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use steward_domain::project::PhaseGates;
-use steward_server::api::AgentListResponse;
 use steward_server::api::projects::{CreateProjectRequest, ProjectResponse};
+use steward_server::api::{AgentListResponse, GuardianPolicyBody};
 
+use super::project_guardian::GuardianFlags;
 use crate::client::ApiClient;
 use crate::failure::{AlreadyShown, CliFailure, FAILED};
 use crate::input::{AgentRef, parse_agent, parse_duration, resolve_agent};
@@ -46,6 +47,9 @@ pub struct QuickArgs {
     /// How long to wait for the agent's documents (`0` returns at once).
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
     pub wait: Duration,
+    /// The guardian's policy for the project's runs (over the agent's and the configured one).
+    #[command(flatten)]
+    pub guardian: GuardianFlags,
 }
 
 /// A title from the brief: its first line, cut at a word near the limit.
@@ -101,7 +105,8 @@ pub async fn run(args: QuickArgs, global: &GlobalOptions) -> anyhow::Result<()> 
         discovered_tasks: None,
         checks: args.checks,
         quick: true,
-        guardian: None,
+        guardian: Some(args.guardian.over(GuardianPolicyBody::default()))
+            .filter(|policy| *policy != GuardianPolicyBody::default()),
     };
     let created = client.post::<_, ProjectResponse>("/projects", &request).await?;
     let id = created.body.id;

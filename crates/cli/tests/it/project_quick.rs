@@ -202,12 +202,17 @@ async fn a_quick_reply_with_a_cycle_is_not_stored_half_and_auto_passes_the_gates
     assert_eq!(project["documents"], json!([]), "nothing half-written: {project}");
     assert_eq!(project["phase"], "requirements");
 
-    let text =
-        steward(server.url(), &["project", "quick", "A dark mode", "--agent", "Builder", "--auto"]).ok().to_string();
+    let text = steward(
+        server.url(),
+        &["project", "quick", "A dark mode", "--agent", "Builder", "--auto", "--guardian-auto-cancel", "true"],
+    )
+    .ok()
+    .to_string();
     assert!(text.contains("passed the automatic gates; the project is in execution"), "{text}");
     let id = text.split_whitespace().nth(1).unwrap().to_string();
     assert!(text.contains(&format!("Next: steward project run {id}")), "{text}");
     let project = json_of(&server, &["project", "show", &id]);
     assert_eq!(project["tasks"].as_array().unwrap().len(), 4, "{project}");
     assert!(project["documents"].as_array().unwrap().iter().all(|d| d["status"] == "approved"), "{project}");
+    assert_eq!(project["guardian"]["auto_cancel"], true, "the quick project keeps its guardian policy: {project}");
 }
