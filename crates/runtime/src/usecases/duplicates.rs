@@ -333,9 +333,7 @@ impl UseCases {
                         subject: candidate.subject,
                         outcome: if reply.value.same { "same" } else { "different" }.into(),
                         model: reply.response.model.to_string(),
-                        input_tokens: reply.total_usage.input_tokens
-                            + reply.total_usage.cache_read_tokens
-                            + reply.total_usage.cache_write_tokens,
+                        input_tokens: reply.total_usage.total_input_tokens(),
                         output_tokens: reply.total_usage.output_tokens,
                         cost_usd: reply.total_cost_usd,
                     };
