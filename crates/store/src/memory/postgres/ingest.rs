@@ -50,28 +50,39 @@ pub(super) async fn add_episode(
     .bind(&new.thread)
     .fetch_one(transaction.connection())
     .await?;
-    log_text(transaction, user, ItemKind::Episode, id).await?;
+    log_texts(transaction, user, &[(ItemKind::Episode, id)]).await?;
     Ok((load_episode(transaction.connection(), user, EpisodeId(id)).await?, true))
 }
 
-/// Logs the item under the user's next text number (`memory_text_log`),
-/// so every process's in-process index picks it up. The head row stays
-/// locked until commit, so the user's numbers follow commit order.
-async fn log_text(transaction: &mut Transaction, user: UserId, kind: ItemKind, id: i64) -> TransactionResult<()> {
-    let seq: i64 = sqlx::query_scalar(
-        "INSERT INTO memory_text_heads (user_id, seq) VALUES ($1, 1) \
-         ON CONFLICT (user_id) DO UPDATE SET seq = memory_text_heads.seq + 1 RETURNING seq",
+/// Logs the items a transaction wrote (`memory_text_log`), numbered in
+/// order after the user's last number, so every process's in-process index
+/// picks them up. Called last in the transaction: the head row stays
+/// locked from here to commit, so the user's numbers follow commit order,
+/// and the lock is held briefly.
+async fn log_texts(transaction: &mut Transaction, user: UserId, items: &[(ItemKind, i64)]) -> TransactionResult<()> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    let count = i64::try_from(items.len()).unwrap_or(i64::MAX);
+    let (kinds, ids): (Vec<&str>, Vec<i64>) = items.iter().map(|(kind, id)| (kind.as_str(), *id)).unzip();
+    let last: i64 = sqlx::query_scalar(
+        "INSERT INTO memory_text_heads (user_id, seq) VALUES ($1, $2) \
+         ON CONFLICT (user_id) DO UPDATE SET seq = memory_text_heads.seq + $2 RETURNING seq",
     )
     .bind(user.get())
+    .bind(count)
     .fetch_one(transaction.connection())
     .await?;
-    sqlx::query("INSERT INTO memory_text_log (user_id, seq, item_kind, item_id) VALUES ($1, $2, $3, $4)")
-        .bind(user.get())
-        .bind(seq)
-        .bind(kind.as_str())
-        .bind(id)
-        .execute(transaction.connection())
-        .await?;
+    sqlx::query(
+        "INSERT INTO memory_text_log (user_id, seq, item_kind, item_id) \
+         SELECT $1, $2 + position, kind, id FROM unnest($3::text[], $4::bigint[]) WITH ORDINALITY AS item (kind, id, position)",
+    )
+    .bind(user.get())
+    .bind(last - count)
+    .bind(&kinds)
+    .bind(&ids)
+    .execute(transaction.connection())
+    .await?;
     Ok(())
 }
 
@@ -90,6 +101,7 @@ async fn write_entities(
     episode: &Episode,
     plan: &IngestionPlan,
     report: &mut IngestionReport,
+    written: &mut Vec<(ItemKind, i64)>,
     now: DateTime<Utc>,
 ) -> TransactionResult<Vec<EntityId>> {
     let mut entity_ids = Vec::with_capacity(plan.entities.len());
@@ -121,7 +133,7 @@ async fn write_entities(
                 .bind(now)
                 .fetch_one(transaction.connection())
                 .await?;
-                log_text(transaction, user, ItemKind::Entity, id).await?;
+                written.push((ItemKind::Entity, id));
                 report.entities_created += 1;
                 EntityId(id)
             }
@@ -165,7 +177,8 @@ pub(super) async fn apply(
         return Ok(IngestionReport { already_ingested: true, ..Default::default() });
     }
     let mut report = IngestionReport::default();
-    let entity_ids = write_entities(transaction, user, &episode, plan, &mut report, now).await?;
+    let mut written = Vec::new();
+    let entity_ids = write_entities(transaction, user, &episode, plan, &mut report, &mut written, now).await?;
 
     let mut fact_ids = Vec::with_capacity(plan.facts.len());
     for (index, planned) in plan.facts.iter().enumerate() {
@@ -213,7 +226,7 @@ pub(super) async fn apply(
                 .bind(now)
                 .fetch_one(transaction.connection())
                 .await?;
-                log_text(transaction, user, ItemKind::Fact, id).await?;
+                written.push((ItemKind::Fact, id));
                 report.facts_created += 1;
                 FactId(id)
             }
@@ -268,5 +281,6 @@ pub(super) async fn apply(
             facts_closed: report.facts_closed,
         },
     );
+    log_texts(transaction, user, &written).await?;
     Ok(report)
 }

@@ -27,7 +27,7 @@ fn text_rowid(kind: ItemKind, id: i64) -> i64 {
     id * 3 + code
 }
 
-/// Indexes (or re-indexes) an item's text.
+/// Indexes (or re-indexes) an item's text; the caller logs it (`log_texts`).
 fn index_text(connection: &Connection, user: UserId, kind: ItemKind, id: i64, body: &str) -> Result<()> {
     let rowid = text_rowid(kind, id);
     connection.prepare_cached("DELETE FROM memory_text WHERE rowid = ?1")?.execute([rowid])?;
@@ -36,21 +36,29 @@ fn index_text(connection: &Connection, user: UserId, kind: ItemKind, id: i64, bo
             "INSERT INTO memory_text (rowid, body, item_kind, item_id, user_id) VALUES (?1, ?2, ?3, ?4, ?5)",
         )?
         .execute(params![rowid, body, kind.as_str(), id, user.get()])?;
-    log_text(connection, user, kind, id)
+    Ok(())
 }
 
-/// Logs the item under the user's next text number (`memory_text_log`),
-/// so every process's in-process index picks it up.
-fn log_text(connection: &Connection, user: UserId, kind: ItemKind, id: i64) -> Result<()> {
-    let seq: i64 = connection
+/// Logs the items a transaction wrote (`memory_text_log`), numbered in
+/// order after the user's last number, with one update of the user's head
+/// at the transaction's end, so every process's in-process index picks
+/// them up.
+fn log_texts(connection: &Connection, user: UserId, items: &[(ItemKind, i64)]) -> Result<()> {
+    let Ok(count) = i64::try_from(items.len()) else { return Ok(()) };
+    if count == 0 {
+        return Ok(());
+    }
+    let last: i64 = connection
         .prepare_cached(
-            "INSERT INTO memory_text_heads (user_id, seq) VALUES (?1, 1) \
-             ON CONFLICT (user_id) DO UPDATE SET seq = seq + 1 RETURNING seq",
+            "INSERT INTO memory_text_heads (user_id, seq) VALUES (?1, ?2) \
+             ON CONFLICT (user_id) DO UPDATE SET seq = seq + ?2 RETURNING seq",
         )?
-        .query_row([user.get()], |row| row.get(0))?;
-    connection
-        .prepare_cached("INSERT INTO memory_text_log (user_id, seq, item_kind, item_id) VALUES (?1, ?2, ?3, ?4)")?
-        .execute(params![user.get(), seq, kind.as_str(), id])?;
+        .query_row(params![user.get(), count], |row| row.get(0))?;
+    let mut log = connection
+        .prepare_cached("INSERT INTO memory_text_log (user_id, seq, item_kind, item_id) VALUES (?1, ?2, ?3, ?4)")?;
+    for (seq, (kind, id)) in (last - count + 1..).zip(items) {
+        log.execute(params![user.get(), seq, kind.as_str(), id])?;
+    }
     Ok(())
 }
 
@@ -85,6 +93,7 @@ pub(super) fn add_episode(connection: &Connection, new: &NewEpisode, now: DateTi
     )?;
     let id = connection.last_insert_rowid();
     index_text(connection, user, ItemKind::Episode, id, &new.content)?;
+    log_texts(connection, user, &[(ItemKind::Episode, id)])?;
     Ok((load_episode(connection, user, id.into())?, true))
 }
 
@@ -111,6 +120,7 @@ pub(super) fn apply(
         return Ok(IngestionReport { already_ingested: true, ..Default::default() });
     }
     let mut report = IngestionReport::default();
+    let mut written = Vec::new();
     let mut entity_ids = Vec::with_capacity(plan.entities.len());
     for (index, planned) in plan.entities.iter().enumerate() {
         let same_name: Option<i64> = optional(connection.query_row(
@@ -143,6 +153,7 @@ pub(super) fn apply(
                 )?;
                 let id = connection.last_insert_rowid();
                 index_text(connection, user, ItemKind::Entity, id, &format!("{} {}", planned.name, planned.summary))?;
+                written.push((ItemKind::Entity, id));
                 report.entities_created += 1;
                 EntityId(id)
             }
@@ -200,6 +211,7 @@ pub(super) fn apply(
                 )?;
                 let id = connection.last_insert_rowid();
                 index_text(connection, user, ItemKind::Fact, id, &planned.statement)?;
+                written.push((ItemKind::Fact, id));
                 report.facts_created += 1;
                 FactId(id)
             }
@@ -253,5 +265,6 @@ pub(super) fn apply(
             facts_closed: report.facts_closed,
         },
     )?;
+    log_texts(connection, user, &written)?;
     Ok(report)
 }
