@@ -1,11 +1,12 @@
 //! Approvals: a tool marked `requires_approval` pauses its run until a
 //! person approves or rejects the call; a rejection reaches the model as
-//! the tool's error, with the reason.
+//! the tool's error, with the reason. A project's phase gate waits in the
+//! same inbox with no run ([`crate::project::gate`]).
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::ids::{AgentId, ApprovalId, RunId, UserId};
+use crate::ids::{AgentId, ApprovalId, ProjectId, RunId, UserId};
 use crate::text_enum::text_enum;
 use crate::validation::{ValidationError, check_optional_text};
 
@@ -24,12 +25,19 @@ text_enum!(
 pub struct Approval {
     pub id: ApprovalId,
     pub user_id: UserId,
-    pub run_id: RunId,
-    pub agent_id: AgentId,
-    /// The model-call step whose tool call waits.
-    pub step_sequence: u32,
-    /// The provider's id of the tool call.
+    /// The run that waits; `None` for a project's gate, which no run waits on.
+    pub run_id: Option<RunId>,
+    /// The run's agent, or the agent that wrote a gate's document (none
+    /// when a person proposed it).
+    pub agent_id: Option<AgentId>,
+    /// The model-call step whose tool call waits (`None` for a gate).
+    pub step_sequence: Option<u32>,
+    /// The provider's id of the tool call; for a gate, the revision it
+    /// decides (`requirements-v2`).
     pub call_id: String,
+    /// The project whose phase gate this is (`tool` is
+    /// [`crate::project::gate::GATE_TOOL`]).
+    pub project_id: Option<ProjectId>,
     pub tool: String,
     pub arguments: Value,
     pub status: ApprovalStatus,

@@ -79,6 +79,11 @@ pub const SQLITE: &[Migration] = &[
         name: "memory_text_log",
         sql: include_str!("../migrations/sqlite/0024_memory_text_log.sql"),
     },
+    Migration {
+        version: 25,
+        name: "gate_approvals",
+        sql: include_str!("../migrations/sqlite/0025_gate_approvals.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -134,6 +139,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 24,
         name: "memory_text_log",
         sql: include_str!("../migrations/postgres/0024_memory_text_log.sql"),
+    },
+    Migration {
+        version: 25,
+        name: "gate_approvals",
+        sql: include_str!("../migrations/postgres/0025_gate_approvals.sql"),
     },
 ];
 

@@ -1,6 +1,7 @@
-//! `steward approvals`: tool calls waiting for a person (pending unless
-//! `--all`), and `approve` / `reject` to decide one. A rejection's reason
-//! reaches the model as the tool's error; the run then carries on.
+//! `steward approvals`: tool calls and projects' phase gates waiting for a
+//! person (pending unless `--all`), and `approve` / `reject` to decide one.
+//! A rejection's reason reaches the model as the tool's error, and the run
+//! carries on; a gate's sends the document back with it as the comment.
 
 use steward_server::api::{ApprovalListResponse, ApprovalResponse, ApproveRequest, RejectRequest};
 
@@ -24,7 +25,7 @@ pub struct ApprovalsArgs {
 
 #[derive(Debug, clap::Subcommand)]
 pub enum ApprovalsCommand {
-    /// Let the tool call go ahead.
+    /// Let the tool call go ahead (or the phase gate's document through).
     Approve {
         #[arg(value_parser = parse_id)]
         id: i64,
@@ -32,7 +33,8 @@ pub enum ApprovalsCommand {
         #[arg(long)]
         reason: Option<String>,
     },
-    /// Refuse the tool call; the reason is what the model is told.
+    /// Refuse the tool call; the reason is what the model is told (a gate's
+    /// document goes back for a revision with the reason as the comment).
     Reject {
         #[arg(value_parser = parse_id)]
         id: i64,
@@ -72,9 +74,35 @@ pub async fn run(args: ApprovalsArgs, global: &GlobalOptions) -> anyhow::Result<
     if global.json {
         print_json(&reply.raw);
     } else {
-        say!("{verb} approval {id}: {} in run {}. The run carries on.", reply.body.tool, reply.body.run_id);
+        say!("{}", decided(&reply.body, id, verb));
     }
     Ok(())
+}
+
+/// What a decision did, in a sentence.
+fn decided(approval: &ApprovalResponse, id: i64, verb: &str) -> String {
+    match (approval.run_id, approval.project_id) {
+        (Some(run), _) => format!("{verb} approval {id}: {} in run {run}. The run carries on.", approval.tool),
+        (None, Some(project)) => {
+            let phase = approval.arguments["phase"].as_str().unwrap_or("phase");
+            let then = if verb == "Approved" {
+                "the project moves on"
+            } else {
+                "it goes back for a revision with your comment"
+            };
+            format!("{verb} approval {id}: the {phase} document of project {project}; {then}.")
+        }
+        (None, None) => format!("{verb} approval {id}: {}.", approval.tool),
+    }
+}
+
+/// What an approval waits for: a run, or a project's gate.
+fn waiting_for(approval: &ApprovalResponse) -> String {
+    match (approval.run_id, approval.project_id) {
+        (Some(run), _) => format!("run {run}"),
+        (None, Some(project)) => format!("project {project}"),
+        (None, None) => "-".to_string(),
+    }
 }
 
 fn print_list(approvals: &[ApprovalResponse], all: bool) {
@@ -82,12 +110,12 @@ fn print_list(approvals: &[ApprovalResponse], all: bool) {
         say!("{}", if all { "No approvals." } else { "Nothing waits for approval." });
         return;
     }
-    let mut table = output::table(["ID", "RUN", "AGENT", "TOOL", "ARGUMENTS", "STATUS", "REASON", "ASKED", "DECIDED"]);
+    let mut table = output::table(["ID", "FOR", "AGENT", "TOOL", "ARGUMENTS", "STATUS", "REASON", "ASKED", "DECIDED"]);
     for approval in approvals {
         table.add_row([
             approval.id.to_string(),
-            approval.run_id.to_string(),
-            approval.agent_id.to_string(),
+            waiting_for(approval),
+            approval.agent_id.map_or_else(|| "-".to_string(), |agent| agent.to_string()),
             approval.tool.clone(),
             truncate(&approval.arguments.to_string(), 60),
             approval.status.to_string(),

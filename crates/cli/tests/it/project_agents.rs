@@ -8,7 +8,8 @@
 //! execution the server is killed with `kill -9`; `project run` again
 //! resumes, and the fake sees no further calls for the tasks already done.
 //! The finished project's export matches its snapshots and imports back as
-//! the same task graph.
+//! the same task graph. The same gates wait in the approvals inbox: sent
+//! back and approved there with `steward approvals`, the project moves on.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -268,6 +269,77 @@ async fn heavy_j3_a_brief_becomes_validated_work_in_worktrees_and_resumes_after_
     assert_eq!(imported["problems"], json!([]), "every line of the export is read back");
 }
 
+/// The requirements gate decided in the approvals inbox: sent back with a
+/// comment (which reaches the agent's revision), the revision approved
+/// there, and the project moves on to design, whose gate then waits in the
+/// inbox too; `project approve` resolves that one, leaving nothing stale.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_requirements_gate_is_sent_back_and_approved_through_the_approvals_inbox() {
+    let fake = FakeLlm::start().await.unwrap();
+    let never_hangs = Arc::new(AtomicBool::new(true));
+    fake.set_responder(move |request| respond(request, &never_hangs));
+    let server = ServerOptions::default()
+        .env("ANTHROPIC_API_KEY", KEY)
+        .env("ANTHROPIC_BASE_URL", fake.anthropic_base_url())
+        .start();
+    json_of(&server, &["agent", "create", "Builder", "--goal", "Build the shop"]);
+    let created = json_of(&server, &["project", "new", "Shop", "--brief", "A small shop", "--agent", "Builder"]);
+    let id = created["id"].to_string();
+    let pending = || json_of(&server, &["approvals"])["approvals"].as_array().cloned().unwrap_or_default();
+    let gate_waits = |phase: &str, version: u64| {
+        let found = pending();
+        let gate = found.iter().find(|approval| {
+            approval["tool"] == "project.gate"
+                && approval["arguments"]["phase"] == phase
+                && approval["arguments"]["version"] == version
+        });
+        gate.cloned()
+    };
+
+    until(&server, &id, "the requirements wait in the inbox", || gate_waits("requirements", 1).is_some());
+    let first = gate_waits("requirements", 1).unwrap();
+    assert_eq!(first["project_id"].to_string(), id, "{first}");
+    assert_eq!((&first["run_id"], &first["arguments"]["title"]), (&Value::Null, &json!("Shop")), "{first}");
+    let listed = steward(server.url(), &["approvals"]);
+    assert!(listed.ok().contains(&format!("project {id}")), "the list names the project: {}", listed.stdout);
+    let first_id = first["id"].to_string();
+    let sent_back = steward(server.url(), &["approvals", "reject", &first_id, "--reason", COMMENT]);
+    assert!(sent_back.ok().contains("requirements document"), "{}", sent_back.stdout);
+
+    until(&server, &id, "the agent's revision waits in the inbox", || gate_waits("requirements", 2).is_some());
+    let revision = fake.requests().into_iter().rfind(|request| request.mentions("Write the requirements")).unwrap();
+    assert!(revision.mentions(COMMENT), "the comment given in the inbox reaches the agent");
+    let project = json_of(&server, &["project", "show", &id]);
+    assert_eq!(
+        (&project["documents"][0]["status"], &project["documents"][0]["comment"]),
+        (&json!("rejected"), &json!(COMMENT))
+    );
+    let late = steward(server.url(), &["approvals", "approve", &first_id]);
+    assert!(late.failed().contains("already rejected"), "{}", late.stderr);
+    let second = gate_waits("requirements", 2).unwrap();
+    json_of(&server, &["approvals", "approve", &second["id"].to_string()]);
+
+    until(&server, &id, "the design waits in the inbox", || gate_waits("design", 1).is_some());
+    let moved_on = json_of(&server, &["project", "show", &id]);
+    assert_eq!(moved_on["phase"], "design");
+    assert_eq!(moved_on["documents"][1]["status"], "approved", "{moved_on}");
+    json_of(&server, &["project", "approve", &id]);
+    assert!(gate_waits("design", 1).is_none(), "project approve resolves the inbox's approval");
+    let decided = json_of(&server, &["approvals", "--all"])["approvals"].clone();
+    let statuses: Vec<(String, String)> = decided
+        .as_array()
+        .unwrap()
+        .iter()
+        // The tasks document may wait already: the agent writes it once the design passes.
+        .filter(|approval| approval["status"] != "pending")
+        .map(|approval| (approval["call_id"].as_str().unwrap().into(), approval["status"].as_str().unwrap().into()))
+        .collect();
+    let expected = [("requirements-v1", "rejected"), ("requirements-v2", "approved"), ("design-v1", "approved")];
+    assert_eq!(statuses, expected.map(|(call, status)| (call.to_string(), status.to_string())));
+    let events = steward(server.url(), &["--json", "events", "--limit", "200"]).json().to_string();
+    assert!(events.contains("approval.requested") && events.contains("approval.decided"), "{events}");
+}
+
 /// An all-automatic project writes its documents alone; a design reply that
 /// never fits the schema is recorded on the project, and the phase waits.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -301,6 +373,8 @@ async fn automatic_gates_let_the_agent_s_documents_through_and_a_bad_reply_is_re
     assert!(failure.contains("/architecture"), "the problem is named: {failure}");
     let shown = steward(server.url(), &["project", "show", &id]);
     assert!(shown.ok().contains("did not match the schema"), "{}", shown.stdout);
+    let asked = json_of(&server, &["approvals", "--all"]);
+    assert_eq!(asked["approvals"], json!([]), "an automatic gate asks no one");
 }
 
 /// Discovered work: T001's run adds T002 with `project.add_task`; the

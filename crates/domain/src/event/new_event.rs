@@ -20,6 +20,7 @@ use crate::ids::{
 };
 use crate::oversight::duplicates::{DuplicateKind, DuplicateStatus};
 use crate::oversight::{AssessmentStatus, Intervention};
+use crate::project::gate::GATE_TOOL;
 use crate::project::{DiscoveredTasks, DocumentStatus, IdeaState, Phase, TaskState};
 use crate::run::{RunOutcome, RunStatus, StepKind};
 use crate::schedule::{FireOutcome, FireStatus};
@@ -128,6 +129,25 @@ pub enum NewEvent {
     ApprovalWithdrawn {
         approval: ApprovalId,
         run_id: RunId,
+    },
+    /// A document waits at a project's manual gate, in the inbox
+    /// (`approval.requested`, tool `project.gate`).
+    GateApprovalRequested {
+        approval: ApprovalId,
+        project: ProjectId,
+        agent_id: Option<AgentId>,
+        phase: Phase,
+        version: u32,
+    },
+    /// A person decided a gate, in the inbox or with `project approve|reject`
+    /// (`approval.decided`).
+    GateApprovalDecided {
+        approval: ApprovalId,
+        project: ProjectId,
+        phase: Phase,
+        version: u32,
+        status: ApprovalStatus,
+        reason: Option<String>,
     },
     MessageCreated {
         conversation: ConversationId,
@@ -381,8 +401,12 @@ impl NewEvent {
             NewEvent::RunAwaitingApproval { .. } => EventKind::RUN_AWAITING_APPROVAL,
             NewEvent::RunCancelRequested { .. } => EventKind::RUN_CANCEL_REQUESTED,
             NewEvent::RunFinished { .. } => EventKind::RUN_FINISHED,
-            NewEvent::ApprovalRequested { .. } => EventKind::APPROVAL_REQUESTED,
-            NewEvent::ApprovalDecided { .. } | NewEvent::ApprovalWithdrawn { .. } => EventKind::APPROVAL_DECIDED,
+            NewEvent::ApprovalRequested { .. } | NewEvent::GateApprovalRequested { .. } => {
+                EventKind::APPROVAL_REQUESTED
+            }
+            NewEvent::ApprovalDecided { .. }
+            | NewEvent::ApprovalWithdrawn { .. }
+            | NewEvent::GateApprovalDecided { .. } => EventKind::APPROVAL_DECIDED,
             NewEvent::MessageCreated { .. } => EventKind::MESSAGE_CREATED,
             NewEvent::ArtifactWritten { .. } => EventKind::ARTIFACT_WRITTEN,
             NewEvent::DeliverySent { .. } => EventKind::DELIVERY_SENT,
@@ -437,7 +461,9 @@ impl NewEvent {
             | NewEvent::RunAssessed { run, .. } => (EventSubject::Run, run.get()),
             NewEvent::ApprovalRequested { approval, .. }
             | NewEvent::ApprovalDecided { approval, .. }
-            | NewEvent::ApprovalWithdrawn { approval, .. } => (EventSubject::Approval, approval.get()),
+            | NewEvent::ApprovalWithdrawn { approval, .. }
+            | NewEvent::GateApprovalRequested { approval, .. }
+            | NewEvent::GateApprovalDecided { approval, .. } => (EventSubject::Approval, approval.get()),
             NewEvent::MessageCreated { conversation, .. } => (EventSubject::Conversation, conversation.get()),
             NewEvent::ArtifactWritten { artifact, .. } => (EventSubject::Artifact, artifact.get()),
             NewEvent::DeliverySent { delivery, .. } | NewEvent::DeliveryFailed { delivery, .. } => {
@@ -536,6 +562,14 @@ impl NewEvent {
             }
             NewEvent::ApprovalWithdrawn { run_id, .. } => json!({
                 "run_id": run_id, "status": ApprovalStatus::Withdrawn.as_str(), "reason": WITHDRAWN_REASON,
+            }),
+            NewEvent::GateApprovalRequested { project, agent_id, phase, version, .. } => json!({
+                "project_id": project, "agent_id": agent_id, "tool": GATE_TOOL,
+                "phase": phase.as_str(), "version": version,
+            }),
+            NewEvent::GateApprovalDecided { project, phase, version, status, reason, .. } => json!({
+                "project_id": project, "tool": GATE_TOOL, "phase": phase.as_str(), "version": version,
+                "status": status.as_str(), "reason": reason,
             }),
             NewEvent::MessageCreated { message_id, role, kind, agent_id, .. } => json!({
                 "message_id": message_id, "role": role.as_str(), "kind": kind.as_str(), "agent_id": agent_id,

@@ -7,9 +7,10 @@ use chrono::{TimeZone, Utc};
 
 use super::*;
 use crate::ids::{
-    ActionId, AgentId, ApprovalId, ArtifactId, ConversationId, EpisodeId, FactId, JobId, MessageId, RunId,
+    ActionId, AgentId, ApprovalId, ArtifactId, ConversationId, EpisodeId, FactId, JobId, MessageId, ProjectId, RunId,
 };
 use crate::job::{DeathReason, JobState};
+use crate::project::Phase;
 use crate::{ActionState, AgentStatus, ApprovalStatus, ChatRole, ConversationKind, RunOutcome, RunStatus, StepKind};
 
 fn stored(event: &NewEvent) -> String {
@@ -229,6 +230,29 @@ fn run_and_approval_events_keep_their_fields() {
             "approval.decided",
             r#"{"reason":"no","run_id":3,"status":"rejected","tool":"shell"}"#,
         ),
+        (
+            NewEvent::GateApprovalRequested {
+                approval: ApprovalId(12),
+                project: ProjectId(4),
+                agent_id: None,
+                phase: Phase::Design,
+                version: 2,
+            },
+            "approval.requested",
+            r#"{"agent_id":null,"phase":"design","project_id":4,"tool":"project.gate","version":2}"#,
+        ),
+        (
+            NewEvent::GateApprovalDecided {
+                approval: ApprovalId(12),
+                project: ProjectId(4),
+                phase: Phase::Design,
+                version: 2,
+                status: ApprovalStatus::Rejected,
+                reason: Some("name the payment provider".into()),
+            },
+            "approval.decided",
+            r#"{"phase":"design","project_id":4,"reason":"name the payment provider","status":"rejected","tool":"project.gate","version":2}"#,
+        ),
     ];
     for (event, kind, data) in cases {
         assert_eq!(event.kind(), kind);
@@ -349,8 +373,8 @@ fn delivery_and_routine_events_keep_their_fields() {
 
 #[test]
 fn project_and_idea_events_keep_their_fields() {
-    use crate::ids::{IdeaId, ProjectId};
-    use crate::project::{DocumentStatus, IdeaState, Phase, TaskState};
+    use crate::ids::IdeaId;
+    use crate::project::{DocumentStatus, IdeaState, TaskState};
     let cases = [
         (
             NewEvent::ProjectDocumentDecided {

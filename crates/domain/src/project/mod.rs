@@ -8,6 +8,7 @@
 
 pub mod discovered;
 pub mod document;
+pub mod gate;
 pub mod graph;
 pub mod idea;
 pub mod markdown;

@@ -65,7 +65,7 @@ pub(crate) async fn run_tool_round(
     let ToolRoundInput { model_step, calls, first_sequence, trace } = round;
     let approvals: HashMap<&str, &Approval> = run_approvals
         .iter()
-        .filter(|approval| approval.step_sequence == model_step)
+        .filter(|approval| approval.step_sequence == Some(model_step))
         .map(|approval| (approval.call_id.as_str(), approval))
         .collect();
     let mut sequence = first_sequence;

@@ -1,5 +1,7 @@
 //! A person's decision on a tool call waiting for approval; deciding the last
-//! pending one of a run resumes it.
+//! pending one of a run resumes it. A project's phase gate (`project.gate`)
+//! is decided the same way: the store approves its document, or sends it
+//! back with the reason as the comment.
 
 use steward_domain::{Approval, ApprovalId, Decision, UserId, ValidationError};
 

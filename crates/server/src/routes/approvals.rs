@@ -1,5 +1,5 @@
-//! `/api/v1/approvals`: the tool calls waiting for a person, and the
-//! decisions that resume their runs.
+//! `/api/v1/approvals`: the tool calls and projects' phase gates waiting
+//! for a person, and the decisions that resume their runs or pass the gates.
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
@@ -53,15 +53,17 @@ pub async fn get_approval(
 
 #[utoipa::path(
     post, path = "/api/v1/approvals/{id}/approve", tag = "approvals",
-    summary = "Approve a pending tool call",
+    summary = "Approve a pending tool call or phase gate",
     description = "Once none of its run's approvals is pending, the run is queued again and the tool runs. \
-                   The body may be left out.",
+                   A project's gate (`project.gate`) approves the phase's document, as \
+                   `POST /projects/{id}/approve` does. The body may be left out.",
     params(("id" = i64, Path, description = "The approval's id")),
     request_body = Option<ApproveRequest>,
     responses(
         (status = 200, body = ApprovalResponse),
         (status = 404, body = ErrorResponse),
-        (status = 409, body = ErrorResponse, description = "`illegal_transition`: already decided or withdrawn"),
+        (status = 409, body = ErrorResponse, description = "`illegal_transition`: already decided or withdrawn, \
+                                                              or a gate's revision no longer waits"),
         (status = 422, body = ErrorResponse),
     )
 )]
@@ -76,15 +78,18 @@ pub async fn approve(
 
 #[utoipa::path(
     post, path = "/api/v1/approvals/{id}/reject", tag = "approvals",
-    summary = "Reject a pending tool call, saying why",
+    summary = "Reject a pending tool call or send a phase gate's document back, saying why",
     description = "The tool does not run; the agent gets the rejection and its reason as the tool's error and \
-                   carries on (once none of its run's approvals is pending).",
+                   carries on (once none of its run's approvals is pending). A project's gate sends the \
+                   document back for a revision with the reason as its comment, as \
+                   `POST /projects/{id}/reject` does.",
     params(("id" = i64, Path, description = "The approval's id")),
     request_body = RejectRequest,
     responses(
         (status = 200, body = ApprovalResponse),
         (status = 404, body = ErrorResponse),
-        (status = 409, body = ErrorResponse, description = "`illegal_transition`: already decided or withdrawn"),
+        (status = 409, body = ErrorResponse, description = "`illegal_transition`: already decided or withdrawn, \
+                                                              or a gate's revision no longer waits"),
         (status = 422, body = ErrorResponse, description = "`invalid_field`: no reason"),
     )
 )]

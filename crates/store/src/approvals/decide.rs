@@ -5,7 +5,9 @@
 
 use steward_domain::event::RunQueuedFor;
 use steward_domain::validation::{check_machine_name, check_text};
-use steward_domain::{Approval, ApprovalId, ApprovalStatus, Decision, JobId, NewApproval, NewEvent, Run, RunStatus};
+use steward_domain::{
+    Approval, ApprovalId, ApprovalStatus, Decision, JobId, NewApproval, NewEvent, Run, RunId, RunStatus,
+};
 
 use crate::runs::decide::{run_is_finished, run_is_not_running};
 use crate::{ConflictKind, StoreError};
@@ -42,6 +44,8 @@ pub(crate) fn check_approval_requests(requests: &[NewApproval], stored_steps: u3
 pub(crate) fn approval_already_decided(id: ApprovalId, status: ApprovalStatus) -> StoreError {
     let message = match status {
         ApprovalStatus::Withdrawn => format!("approval {id} was withdrawn because its run ended; nothing waits for it"),
+        // A gate decided by `project approve|reject` resolves its approval
+        // too, so a late decision in the inbox lands here.
         other => format!("approval {id} was already {other}; a decision cannot be changed"),
     };
     StoreError::conflict(ConflictKind::IllegalTransition, None, message)
@@ -81,8 +85,15 @@ pub(crate) fn awaiting_event(run: &Run, approvals: &[Approval]) -> NewEvent {
     }
 }
 
-/// A person's decision on `approval`: refused unless it is pending; else
-/// the status it takes and the event that records it.
+/// The run a tool call's approval pauses (a gate's has none).
+pub(crate) fn run_of(approval: &Approval) -> Result<RunId, StoreError> {
+    approval.run_id.ok_or_else(|| {
+        StoreError::Database(format!("stored approval {}: neither a run nor a project's gate", approval.id))
+    })
+}
+
+/// A person's decision on a run's `approval`: refused unless it is
+/// pending; else the status it takes and the event that records it.
 pub(crate) fn decide_approval(
     approval: &Approval,
     decision: &Decision,
@@ -93,7 +104,7 @@ pub(crate) fn decide_approval(
     let status = if decision.approve { ApprovalStatus::Approved } else { ApprovalStatus::Rejected };
     let event = NewEvent::ApprovalDecided {
         approval: approval.id,
-        run_id: approval.run_id,
+        run_id: run_of(approval)?,
         tool: approval.tool.clone(),
         status,
         reason: decision.reason.clone(),
@@ -115,7 +126,7 @@ pub(crate) fn resumed_event(run: &Run, job: JobId, number: u32) -> NewEvent {
 #[cfg(test)]
 mod tests {
     use chrono::{TimeZone, Utc};
-    use steward_domain::{AgentId, RunId, UserId};
+    use steward_domain::{AgentId, UserId};
 
     use super::*;
 
@@ -123,10 +134,11 @@ mod tests {
         Approval {
             id: ApprovalId(11),
             user_id: UserId(1),
-            run_id: RunId(3),
-            agent_id: AgentId(2),
-            step_sequence: 0,
+            run_id: Some(RunId(3)),
+            agent_id: Some(AgentId(2)),
+            step_sequence: Some(0),
             call_id: "call_1".into(),
+            project_id: None,
             tool: "shell".into(),
             arguments: serde_json::Value::Object(serde_json::Map::new()),
             status,

@@ -1,6 +1,8 @@
 //! Approvals on PostgreSQL: a running run pauses for people to approve tool
 //! calls, and the last decision queues it again with a job that resumes it.
 //!
+//! A project gate's approval is decided by the projects' gate code.
+//!
 //! A decision locks the run before the approval, as every run operation
 //! does (see [`crate::runs::postgres`]): two people deciding the run's last two
 //! approvals at once are serialised, so exactly one of them sees none left
@@ -130,8 +132,12 @@ pub(crate) async fn decide(
     now: DateTime<Utc>,
 ) -> TransactionResult<Approval> {
     // The run is locked first (see the module comment), then the approval
-    // is read again under that lock.
-    let run_id = load(transaction.connection(), user, id).await?.run_id;
+    // is read again under that lock. A gate's approval locks its project.
+    let first = load(transaction.connection(), user, id).await?;
+    if let Some(project) = first.project_id {
+        return crate::projects::postgres::gate::decide_in_inbox(transaction, user, id, project, &decision, now).await;
+    }
+    let run_id = decide::run_of(&first)?;
     let run = load_for_worker(transaction.connection(), run_id).await?;
     let approval = load(transaction.connection(), user, id).await?;
     let (status, event) = decide::decide_approval(&approval, &decision)?;

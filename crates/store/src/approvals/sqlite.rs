@@ -1,5 +1,6 @@
 //! Approvals on SQLite: a running run pauses for people to approve tool
 //! calls, and the last decision queues it again with a job that resumes it.
+//! A project gate's approval is decided by the projects' gate code.
 
 use crate::ownership::{list_condition, list_parameter};
 use chrono::{DateTime, Utc};
@@ -114,13 +115,18 @@ pub(crate) fn decide(
     now: DateTime<Utc>,
 ) -> Result<Approval> {
     let approval = load(connection, user, id)?;
+    if let Some(project) = approval.project_id {
+        return crate::projects::sqlite::gate::decide_in_inbox(
+            connection, effects, user, &approval, project, &decision, now,
+        );
+    }
     let (status, event) = decide::decide_approval(&approval, &decision)?;
     connection.execute(
         "UPDATE approvals SET status = ?1, reason = ?2, decided_at = ?3 WHERE id = ?4",
         params![status.as_str(), decision.reason, to_micros(now), id.get()],
     )?;
     append(connection, effects, user, now, event)?;
-    let run = load_for_worker(connection, approval.run_id)?;
+    let run = load_for_worker(connection, decide::run_of(&approval)?)?;
     if run.status == RunStatus::AwaitingApproval && pending_count(connection, run.id)? == 0 {
         resume(connection, effects, &run, now)?;
     }

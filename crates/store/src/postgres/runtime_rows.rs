@@ -9,7 +9,7 @@ use sqlx::Row;
 use sqlx::postgres::PgRow;
 use steward_domain::{
     ActionId, AgentId, Approval, ApprovalId, Artifact, ArtifactId, ChatMessage, Conversation, ConversationId, JobId,
-    MessageCost, MessageId, Run, RunId, RunStep, RunUsage, TokenUsage, UserId,
+    MessageCost, MessageId, ProjectId, Run, RunId, RunStep, RunUsage, TokenUsage, UserId,
 };
 
 use super::connection::from_integer;
@@ -48,7 +48,7 @@ macro_rules! step_columns {
 macro_rules! approval_columns {
     () => {
         "id, user_id, run_id, agent_id, step_sequence, call_id, tool, arguments, status, reason, created_at, \
-         decided_at"
+         decided_at, project_id"
     };
 }
 
@@ -145,9 +145,9 @@ pub(crate) fn approval(row: &PgRow) -> Result<Approval, sqlx::Error> {
     Ok(Approval {
         id: ApprovalId(row.try_get(0)?),
         user_id: UserId(row.try_get(1)?),
-        run_id: RunId(row.try_get(2)?),
-        agent_id: AgentId(row.try_get(3)?),
-        step_sequence: integer(row, 4)?,
+        run_id: row.try_get::<Option<i64>, _>(2)?.map(RunId),
+        agent_id: row.try_get::<Option<i64>, _>(3)?.map(AgentId),
+        step_sequence: row.try_get::<Option<i32>, _>(4)?.map(from_integer),
         call_id: row.try_get(5)?,
         tool: row.try_get(6)?,
         arguments: row.try_get(7)?,
@@ -155,6 +155,7 @@ pub(crate) fn approval(row: &PgRow) -> Result<Approval, sqlx::Error> {
         reason: row.try_get(9)?,
         created_at: row.try_get(10)?,
         decided_at: row.try_get(11)?,
+        project_id: row.try_get::<Option<i64>, _>(12)?.map(ProjectId),
     })
 }
 

@@ -6,6 +6,7 @@
 //! databases.
 
 pub(crate) mod decide;
+pub(crate) mod gate;
 pub(crate) mod postgres;
 pub(crate) mod sqlite;
 

@@ -25,6 +25,7 @@ use crate::projects::decide::{self, DocumentRow, IdeaRow, PlannedTask, ProjectRo
 use crate::projects::{ProjectRecord, ProjectStore, TaskUpdate};
 use crate::{Entity, Result, StoreError};
 
+pub(crate) mod gate;
 mod quick;
 mod settings;
 
@@ -373,42 +374,9 @@ async fn propose(
             NewEvent::ProjectDocumentDecided { project: id, phase, version, status, comment: None },
         );
         approved(transaction, &project, document, now).await?;
-    }
-    Ok(record(transaction.connection(), user, id).await?)
-}
-
-async fn decide_document(
-    transaction: &mut Transaction,
-    user: UserId,
-    id: ProjectId,
-    decision: &GateDecision,
-    now: DateTime<Utc>,
-) -> TransactionResult<ProjectRecord> {
-    let project = load_project(transaction.connection(), user, id, true).await?;
-    let all = documents(transaction.connection(), id).await?;
-    if let Some(together) = decide::waiting_together(&project, &all) {
-        quick::decide_together(transaction, &project, together, decision, now).await?;
-        return Ok(record(transaction.connection(), user, id).await?);
-    }
-    let (waiting, status, comment) = decide::decision(&project, &all, decision)?;
-    sqlx::query(
-        "UPDATE project_documents SET status = $4, comment = $5, decided_at = $6 \
-         WHERE project_id = $1 AND phase = $2 AND version = $3",
-    )
-    .bind(id.get())
-    .bind(waiting.phase.as_str())
-    .bind(i64::from(waiting.version))
-    .bind(status.as_str())
-    .bind(&comment)
-    .bind(now)
-    .execute(transaction.connection())
-    .await?;
-    let (phase, version) = (waiting.phase, waiting.version);
-    transaction.record(user, now, NewEvent::ProjectDocumentDecided { project: id, phase, version, status, comment });
-    if status == DocumentStatus::Approved {
-        approved(transaction, &project, &waiting.document, now).await?;
     } else {
-        ask_agent(transaction, &project, project.phase, now).await?;
+        let request = crate::projects::gate::request(&project, phase, version, false);
+        gate::request(transaction, &project, &request, now).await?;
     }
     Ok(record(transaction.connection(), user, id).await?)
 }
@@ -732,7 +700,7 @@ impl ProjectStore for PostgresStore {
         let now = self.now();
         self.write(Begin::Plain, |transaction| {
             let decision = decision.clone();
-            Box::pin(async move { decide_document(transaction, user, id, &decision, now).await })
+            Box::pin(async move { gate::decide_document(transaction, user, id, &decision, None, now).await })
         })
         .await
     }

@@ -24,6 +24,7 @@ use crate::sqlite::connection::{from_micros, to_micros};
 use crate::sqlite::writer::Effects;
 use crate::{Entity, Result, StoreError};
 
+pub(crate) mod gate;
 mod quick;
 
 const IDEA_COLUMNS: &str = "id, user_id, title, notes, state, project_id, created_at, updated_at";
@@ -343,42 +344,14 @@ fn propose(
             NewEvent::ProjectDocumentDecided { project: id, phase, version, status: proposal.status, comment: None };
         append(connection, effects, user, now, decided)?;
         approved(connection, effects, &project, document, &[], now)?;
-    }
-    record(connection, user, id)
-}
-
-fn decide_document(
-    connection: &Connection,
-    effects: &mut Effects,
-    user: UserId,
-    id: ProjectId,
-    decision: &GateDecision,
-    now: DateTime<Utc>,
-) -> Result<ProjectRecord> {
-    let project = load_project(connection, user, id)?;
-    let all = documents(connection, id)?;
-    if let Some(together) = decide::waiting_together(&project, &all) {
-        quick::decide_together(connection, effects, &project, together, decision, now)?;
-        return record(connection, user, id);
-    }
-    let (waiting, status, comment) = decide::decision(&project, &all, decision)?;
-    connection.execute(
-        "UPDATE project_documents SET status = ?4, comment = ?5, decided_at = ?6 \
-         WHERE project_id = ?1 AND phase = ?2 AND version = ?3",
-        params![id.get(), waiting.phase.as_str(), i64::from(waiting.version), status.as_str(), comment, to_micros(now)],
-    )?;
-    let event = NewEvent::ProjectDocumentDecided {
-        project: id,
-        phase: waiting.phase,
-        version: waiting.version,
-        status,
-        comment,
-    };
-    append(connection, effects, user, now, event)?;
-    if status == DocumentStatus::Approved {
-        approved(connection, effects, &project, &waiting.document, &[], now)?;
     } else {
-        ask_agent(connection, effects, &project, project.phase, now)?;
+        gate::request(
+            connection,
+            effects,
+            &project,
+            &crate::projects::gate::request(&project, phase, version, false),
+            now,
+        )?;
     }
     record(connection, user, id)
 }
@@ -706,7 +679,9 @@ impl ProjectStore for SqliteStore {
     async fn decide_document(&self, user: UserId, id: ProjectId, decision: GateDecision) -> Result<ProjectRecord> {
         let now = self.now();
         self.writer
-            .write(move |connection, effects| decide_document(connection, effects, user, id, &decision, now))
+            .write(move |connection, effects| {
+                gate::decide_document(connection, effects, user, id, &decision, None, now)
+            })
             .await
     }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use rusqlite::Row;
 use steward_domain::{
     ActionId, AgentId, Approval, ApprovalId, Artifact, ArtifactId, ChatMessage, Conversation, ConversationId, JobId,
-    MessageCost, MessageId, Run, RunId, RunStep, RunUsage, TokenUsage, UserId, ValidationError,
+    MessageCost, MessageId, ProjectId, Run, RunId, RunStep, RunUsage, TokenUsage, UserId, ValidationError,
 };
 
 use super::connection::from_micros;
@@ -101,14 +101,14 @@ pub(crate) fn step(row: &Row<'_>) -> rusqlite::Result<RunStep> {
 }
 
 pub(crate) const APPROVAL_COLUMNS: &str = "id, user_id, run_id, agent_id, step_sequence, call_id, tool, arguments, \
-     status, reason, created_at, decided_at";
+     status, reason, created_at, decided_at, project_id";
 
 pub(crate) fn approval(row: &Row<'_>) -> rusqlite::Result<Approval> {
     Ok(Approval {
         id: ApprovalId(row.get(0)?),
         user_id: UserId(row.get(1)?),
-        run_id: RunId(row.get(2)?),
-        agent_id: AgentId(row.get(3)?),
+        run_id: row.get::<_, Option<i64>>(2)?.map(RunId),
+        agent_id: row.get::<_, Option<i64>>(3)?.map(AgentId),
         step_sequence: row.get(4)?,
         call_id: row.get(5)?,
         tool: row.get(6)?,
@@ -117,6 +117,7 @@ pub(crate) fn approval(row: &Row<'_>) -> rusqlite::Result<Approval> {
         reason: row.get(9)?,
         created_at: from_micros(row.get(10)?),
         decided_at: row.get::<_, Option<i64>>(11)?.map(from_micros),
+        project_id: row.get::<_, Option<i64>>(12)?.map(ProjectId),
     })
 }
 

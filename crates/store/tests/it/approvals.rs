@@ -41,7 +41,9 @@ async fn the_run_resumes_only_after_the_last_pending_decision(t: TestStore) {
         .await
         .unwrap();
     assert_eq!(approvals.len(), 2);
-    assert!(approvals.iter().all(|approval| approval.status == ApprovalStatus::Pending && approval.run_id == run));
+    assert!(
+        approvals.iter().all(|approval| approval.status == ApprovalStatus::Pending && approval.run_id == Some(run))
+    );
     assert_eq!(approvals[1].tool, "http.fetch");
     assert_eq!(approvals[0].arguments, json!({ "path": "x.md" }));
     assert_eq!(store.get_run(USER, run).await.unwrap().status, RunStatus::AwaitingApproval);

@@ -27,6 +27,7 @@ mod notifications;
 mod oversight;
 mod project_discovery;
 mod project_edits;
+mod project_gates;
 mod project_quick;
 mod projects;
 mod properties;

@@ -38,7 +38,8 @@ async fn a_fresh_database_gets_every_migration() {
             (21, "quick_projects".to_string()),
             (22, "guardian_policy".to_string()),
             (23, "duplicate_checks".to_string()),
-            (24, "memory_text_log".to_string())
+            (24, "memory_text_log".to_string()),
+            (25, "gate_approvals".to_string())
         ]
     );
     store.close().await;
@@ -89,4 +90,71 @@ fn the_agent_names_migration_renames_live_agents_that_differ_only_in_case() {
         [],
     );
     assert!(duplicate.unwrap_err().to_string().contains("UNIQUE constraint failed"));
+}
+
+/// Migration 25 puts phase gates in the approvals inbox; a database with
+/// documents already waiting gets their approvals: one for a project's
+/// waiting document, one for a quick project's three waiting together, none
+/// for decided documents.
+#[test]
+fn the_gate_approvals_migration_puts_waiting_documents_in_the_inbox() {
+    let connection = rusqlite::Connection::open_in_memory().unwrap();
+    let (before, after): (Vec<&steward_store::migrations::Migration>, Vec<_>) =
+        steward_store::migrations::SQLITE.iter().partition(|migration| migration.version < 25);
+    for migration in before {
+        connection.execute_batch(migration.sql).unwrap();
+    }
+    connection
+        .execute_batch(
+            "INSERT INTO projects (id, user_id, title, brief, phase, gates, parallel_limit, layout, quick, created_at,
+                                   updated_at) VALUES
+                 (1, 1, 'Shop', '', 'design', '{}', 2, 'kiro', 0, 0, 0),
+                 (2, 1, 'Dark mode', '', 'requirements', '{}', 2, 'kiro', 1, 0, 0);
+             INSERT INTO project_documents (user_id, project_id, phase, version, status, document, created_at) VALUES
+                 (1, 1, 'requirements', 1, 'approved', '{}', 5),
+                 (1, 1, 'design', 2, 'proposed', '{}', 6),
+                 (1, 2, 'requirements', 1, 'proposed', '{}', 7),
+                 (1, 2, 'design', 1, 'proposed', '{}', 7),
+                 (1, 2, 'tasks', 1, 'proposed', '{}', 7);",
+        )
+        .unwrap();
+    for migration in after {
+        connection.execute_batch(migration.sql).unwrap();
+    }
+    let approvals: Vec<(i64, String, String, serde_json::Value)> = connection
+        .prepare("SELECT project_id, call_id, status, arguments FROM approvals WHERE tool = 'project.gate' ORDER BY id")
+        .unwrap()
+        .query_map([], |row| {
+            let arguments: String = row.get(3)?;
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?, serde_json::from_str(&arguments).unwrap()))
+        })
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    let phases = |list: &[&str]| serde_json::json!(list);
+    assert_eq!(
+        approvals,
+        [
+            (
+                1,
+                "design-v2".into(),
+                "pending".into(),
+                serde_json::json!({"project_id": 1, "title": "Shop",
+                "phase": "design", "version": 2, "phases": phases(&["design"])})
+            ),
+            (
+                2,
+                "requirements-v1".into(),
+                "pending".into(),
+                serde_json::json!({"project_id": 2, "title": "Dark mode",
+                "phase": "requirements", "version": 1, "phases": phases(&["requirements", "design", "tasks"])})
+            ),
+        ]
+    );
+    let second = connection.execute(
+        "INSERT INTO approvals (user_id, call_id, tool, arguments, status, created_at, project_id)
+         VALUES (1, 'design-v3', 'project.gate', '{}', 'pending', 0, 1)",
+        [],
+    );
+    assert!(second.unwrap_err().to_string().contains("UNIQUE constraint failed"), "one gate waits per project");
 }

@@ -4,7 +4,8 @@
 //! three are rejected with the comment and one job asks for the three
 //! again; approved, the project passes each gate to execution with its
 //! task graph, the events those of the normal path. Through automatic
-//! gates the three pass at once.
+//! gates the three pass at once; otherwise they wait in the approvals
+//! inbox as one approval.
 
 use steward_domain::EventSubject;
 use steward_domain::project::work::{DOCUMENT_JOB_KIND, DocumentJob, TASK_JOB_KIND};
@@ -185,6 +186,19 @@ async fn through_automatic_gates_the_three_pass_at_once(t: TestStore) {
     let record = store.propose_quick(USER, id, good()).await.unwrap();
     assert_eq!(record.project.phase, Phase::Requirements);
     assert!(record.documents.iter().all(|d| d.status == DocumentStatus::Proposed), "{record:?}");
+
+    // The three wait in the inbox as one approval (the automatic project's
+    // passed without one); approving it there passes the project to execution.
+    let filter = steward_store::ApprovalFilter { run_id: None, statuses: Vec::new() };
+    let inbox = store.list_approvals(USER.into(), filter).await.unwrap();
+    assert_eq!(inbox.len(), 1, "{inbox:?}");
+    assert_eq!((inbox[0].project_id, inbox[0].agent_id), (Some(id), Some(agent)));
+    assert_eq!(inbox[0].arguments["phases"], serde_json::json!(["requirements", "design", "tasks"]));
+    let decision = steward_domain::Decision { approve: true, reason: None };
+    store.decide_approval(USER, inbox[0].id, decision).await.unwrap();
+    let passed = store.get_project(USER, id).await.unwrap();
+    assert_eq!(passed.project.phase, Phase::Execution);
+    assert!(passed.documents.iter().all(|d| d.status == DocumentStatus::Approved), "{passed:?}");
 }
 
 store_tests!(a_quick_proposal_waits_at_one_gate_and_is_decided_whole, through_automatic_gates_the_three_pass_at_once,);

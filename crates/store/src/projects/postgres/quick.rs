@@ -3,7 +3,9 @@
 //! caller; the rules from `decide.rs`.
 
 use chrono::{DateTime, Utc};
-use steward_domain::project::{DocumentStatus, GateDecision, PhaseDocument, Project, QuickDocuments, StoredDocument};
+use steward_domain::project::{
+    DocumentStatus, GateDecision, Phase, PhaseDocument, Project, QuickDocuments, StoredDocument,
+};
 use steward_domain::{NewEvent, ProjectId, UserId};
 
 use super::{ask_agent, documents, enter_phase, insert_document, load_project, record, tasks, write_tasks};
@@ -60,6 +62,9 @@ pub(super) async fn propose_quick(
             );
         }
         approved_together(transaction, &project, &proposed[2], now).await?;
+    } else {
+        let request = crate::projects::gate::request(&project, Phase::Requirements, proposal.versions[0], true);
+        super::gate::request(transaction, &project, &request, now).await?;
     }
     Ok(record(transaction.connection(), user, id).await?)
 }

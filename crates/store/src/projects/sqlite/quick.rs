@@ -4,7 +4,9 @@
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
-use steward_domain::project::{DocumentStatus, GateDecision, PhaseDocument, Project, QuickDocuments, StoredDocument};
+use steward_domain::project::{
+    DocumentStatus, GateDecision, Phase, PhaseDocument, Project, QuickDocuments, StoredDocument,
+};
 use steward_domain::{NewEvent, ProjectId, UserId};
 
 use super::{ask_agent, documents, enter_phase, insert_document, load_project, record, tasks, write_tasks};
@@ -61,6 +63,9 @@ pub(super) fn propose_quick(
             append(connection, effects, user, now, decided)?;
         }
         approved_together(connection, effects, &project, &proposed[2], now)?;
+    } else {
+        let request = crate::projects::gate::request(&project, Phase::Requirements, proposal.versions[0], true);
+        super::gate::request(connection, effects, &project, &request, now)?;
     }
     record(connection, user, id)
 }
