@@ -332,7 +332,24 @@ try {
   await projectCard.locator('.badge', { hasText: 'design' }).waitFor();
   await propose({ phase: 'design', document: { title: 'Shop', architecture: 'A list kept in files.', data_model: 'One item a line.',
     error_handling: 'A failed write is retried.', diagrams: [{ title: 'Adding', mermaid: 'sequenceDiagram\n  User->>Shop: add' }], properties: [{ id: 'P1', text: 'Every added item is listed', requirements: ['R1.1'] }] } });
-  await api(`/projects/${project.id}/approve`, { method: 'POST' });
+
+  // 14a. The design gate waits in the approvals inbox too, named by project and phase with a link
+  // to the project; approving it there moves the project on, as approving on its card does.
+  step('the design gate approved from the Approvals page');
+  await page.getByRole('link', { name: 'Approvals', exact: true }).click();
+  const gateCard = page.getByTestId('approval').filter({ hasText: 'Shop' });
+  await gateCard.getByText('The design document, version 1 of Shop waits at its gate').waitFor();
+  const projectLink = `/projects#project-${project.id}`;
+  check((await gateCard.getByRole('link', { name: 'Shop' }).getAttribute('href')) === projectLink, 'the gate links to its project');
+  check(await gateCard.getByRole('button', { name: 'Send back' }).isDisabled(), 'sending back from the inbox needs a comment');
+  await gateCard.getByRole('button', { name: 'Approve' }).click();
+  await gateCard.waitFor({ state: 'detached' });
+  const pastDesign = await api(`/projects/${project.id}`);
+  check(pastDesign.phase === 'tasks' && pastDesign.documents.some((d) => d.phase === 'design' && d.status === 'approved'), `the inbox approved the design: ${pastDesign.phase}`);
+  const decidedGate = (await api('/approvals?status=approved')).approvals.filter((a) => a.project_id === project.id);
+  check(decidedGate.some((a) => a.call_id === 'design-v1') && decidedGate.some((a) => a.call_id === 'requirements-v2'), `both gates resolved in the inbox: ${JSON.stringify(decidedGate)}`);
+  await page.getByRole('region', { name: 'Decided lately' }).getByRole('link', { name: 'Shop' }).first().click();
+  await page.waitForURL(`**${projectLink}`);
   // T002 and T003 are the same work in other words: the duplicate step below merges them.
   const task = (id, title, doneWhen, dependsOn, parallel) => ({ id, title, requirements: ['R1.1'], done_when: doneWhen, parallel, depends_on: dependsOn });
   await propose({ phase: 'tasks', document: { title: 'Shop', tasks: [

@@ -168,18 +168,30 @@ export interface Assessment {
   created_at: string;
 }
 
+/** A tool call waiting for a person, or a project's phase gate (`tool` is `project.gate`, no run). */
 export interface Approval {
   id: number;
-  run_id: number;
-  agent_id: number;
-  step_sequence: number;
+  run_id: number | null;
+  agent_id: number | null;
+  step_sequence: number | null;
   call_id: string;
+  project_id: number | null;
   tool: string;
   arguments: unknown;
   status: ApprovalStatus;
   reason: string | null;
   created_at: string;
   decided_at: string | null;
+}
+
+/** What a phase gate's approval names. */
+export interface GateArguments {
+  project_id: number;
+  title: string;
+  phase: string;
+  version: number;
+  /** The phases the decision decides: the light path's three wait together. */
+  phases: string[];
 }
 
 export interface Job {

@@ -8,6 +8,7 @@ import { useData } from '../components/data';
 import { Badge, Empty, ErrorNote, Loading, PageHeader, Stat } from '../components/ui';
 import { formatAgo, formatTime, formatUsd, words } from '../format';
 import { about, useLiveReload } from '../live';
+import { approvalSummary } from './approvals';
 import { describeTarget } from './schedules';
 
 interface HomeData {
@@ -119,9 +120,7 @@ function HomeContent({ data }: { data: HomeData }) {
             {data.approvals.map((approval) => (
               <li key={`approval-${approval.id}`} class="card needs">
                 <Badge value="awaiting_approval" />
-                <a href={`/approvals#approval-${approval.id}`}>
-                  {agentName(approval.agent_id)} wants to call <code>{approval.tool}</code>
-                </a>
+                <a href={`/approvals#approval-${approval.id}`}>{approvalSummary(approval)}</a>
                 <span class="muted">{formatAgo(approval.created_at)}</span>
               </li>
             ))}

@@ -1,6 +1,7 @@
 // Spec-driven projects: each project's phase, the document waiting at its
 // gate (approve it, or send it back with a comment for the agent to
-// revise), the task graph with each task's state, rounds and the
+// revise; the same gate waits in the approvals inbox, which links here as
+// /projects#project-ID), the task graph with each task's state, rounds and the
 // validator's feedback, and "Run" once the tasks are approved (it resumes:
 // done tasks are never run again); an approved document edited as JSON
 // re-plans only the tasks the change affects; each project's settings
@@ -8,7 +9,7 @@
 // place; and the open flags of duplicate work, each merged (one item kept)
 // or kept both, with a scan on demand.
 
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { ApiError, get, patch, post } from '../api/client';
 import type { Duplicate, Project, ProjectDocument, ProjectTask } from '../api/types';
 import { agentName } from '../agents';
@@ -126,6 +127,11 @@ function Duplicates() {
 function ProjectCard({ id }: { id: number }) {
   const { data: project, error, reload } = useData((signal) => get<Project>(`/projects/${id}`, signal), [id]);
   useLiveReload(about('project.'), reload);
+  const loaded = project !== undefined;
+  useEffect(() => {
+    // The inbox links to a project as /projects#project-ID; the card exists only once loaded.
+    if (loaded && window.location.hash === `#project-${id}`) document.getElementById(`project-${id}`)?.scrollIntoView();
+  }, [loaded, id]);
   if (error) return <ErrorNote error={error} retry={reload} />;
   if (!project) return <Loading />;
   const proposed = project.documents.filter((document) => document.status === 'proposed');
@@ -133,7 +139,7 @@ function ProjectCard({ id }: { id: number }) {
   const done = project.tasks.filter((task) => task.state === 'done').length;
   const runnable = (project.phase === 'execution' || project.phase === 'validation') && done < project.tasks.length;
   return (
-    <section class="card" aria-label={project.title}>
+    <section class="card" id={`project-${project.id}`} aria-label={project.title}>
       <div class="agent-card-head">
         <h2>{project.title}</h2>
         <Badge value={project.phase} />
