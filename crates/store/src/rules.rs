@@ -13,7 +13,8 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use steward_domain::job::limits;
 use steward_domain::{
-    ActionId, ActionState, AgentId, AgentPatch, AgentStatus, JobId, JobRef, JobState, NewJob, RunLimits,
+    ActionId, ActionState, AgentId, AgentPatch, AgentStatus, ApprovalId, ApprovalStatus, JobId, JobRef, JobState,
+    NewJob, RunLimits,
 };
 
 use crate::{ConflictKind, StoreError};
@@ -284,6 +285,18 @@ pub(crate) fn later_by(at: DateTime<Utc>, duration: Duration) -> DateTime<Utc> {
 /// of both SQLite's microsecond integers and PostgreSQL's timestamptz.
 fn latest_storable_time() -> DateTime<Utc> {
     DateTime::from_timestamp(253_402_300_799, 0).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// The refusal of a decision on an approval that is no longer pending (a
+/// run's, or a project gate's).
+pub(crate) fn approval_already_decided(id: ApprovalId, status: ApprovalStatus) -> StoreError {
+    let message = match status {
+        ApprovalStatus::Withdrawn => format!("approval {id} was withdrawn because its run ended; nothing waits for it"),
+        // A gate decided by `project approve|reject` resolves its approval
+        // too, so a late decision in the inbox lands here.
+        other => format!("approval {id} was already {other}; a decision cannot be changed"),
+    };
+    StoreError::conflict(ConflictKind::IllegalTransition, None, message)
 }
 
 #[cfg(test)]

@@ -5,12 +5,10 @@
 
 use steward_domain::event::RunQueuedFor;
 use steward_domain::validation::{check_machine_name, check_text};
-use steward_domain::{
-    Approval, ApprovalId, ApprovalStatus, Decision, JobId, NewApproval, NewEvent, Run, RunId, RunStatus,
-};
+use steward_domain::{Approval, ApprovalStatus, Decision, JobId, NewApproval, NewEvent, Run, RunId, RunStatus};
 
+use crate::StoreError;
 use crate::runs::decide::{run_is_finished, run_is_not_running};
-use crate::{ConflictKind, StoreError};
 
 /// Checks a pause for approvals: at least one request, each naming a
 /// stored step, a call id and a tool, no call twice.
@@ -41,15 +39,7 @@ pub(crate) fn check_approval_requests(requests: &[NewApproval], stored_steps: u3
     Ok(())
 }
 
-pub(crate) fn approval_already_decided(id: ApprovalId, status: ApprovalStatus) -> StoreError {
-    let message = match status {
-        ApprovalStatus::Withdrawn => format!("approval {id} was withdrawn because its run ended; nothing waits for it"),
-        // A gate decided by `project approve|reject` resolves its approval
-        // too, so a late decision in the inbox lands here.
-        other => format!("approval {id} was already {other}; a decision cannot be changed"),
-    };
-    StoreError::conflict(ConflictKind::IllegalTransition, None, message)
-}
+pub(crate) use crate::rules::approval_already_decided;
 
 /// The reason recorded on approvals withdrawn because their run ended.
 pub(crate) use steward_domain::event::WITHDRAWN_REASON;
@@ -126,7 +116,7 @@ pub(crate) fn resumed_event(run: &Run, job: JobId, number: u32) -> NewEvent {
 #[cfg(test)]
 mod tests {
     use chrono::{TimeZone, Utc};
-    use steward_domain::{AgentId, UserId};
+    use steward_domain::{AgentId, ApprovalId, UserId};
 
     use super::*;
 

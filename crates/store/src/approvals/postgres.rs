@@ -135,7 +135,11 @@ pub(crate) async fn decide(
     // is read again under that lock. A gate's approval locks its project.
     let first = load(transaction.connection(), user, id).await?;
     if let Some(project) = first.project_id {
-        return crate::projects::postgres::gate::decide_in_inbox(transaction, user, id, project, &decision, now).await;
+        use crate::projects::postgres::gate;
+        gate::lock_project(transaction, user, project).await?;
+        let approval = load(transaction.connection(), user, id).await?;
+        gate::decide_in_inbox(transaction, user, &approval, project, &decision, now).await?;
+        return Ok(load(transaction.connection(), user, id).await?);
     }
     let run_id = decide::run_of(&first)?;
     let run = load_for_worker(transaction.connection(), run_id).await?;

@@ -116,9 +116,8 @@ pub(crate) fn decide(
 ) -> Result<Approval> {
     let approval = load(connection, user, id)?;
     if let Some(project) = approval.project_id {
-        return crate::projects::sqlite::gate::decide_in_inbox(
-            connection, effects, user, &approval, project, &decision, now,
-        );
+        crate::projects::sqlite::gate::decide_in_inbox(connection, effects, user, &approval, project, &decision, now)?;
+        return load(connection, user, id);
     }
     let (status, event) = decide::decide_approval(&approval, &decision)?;
     connection.execute(

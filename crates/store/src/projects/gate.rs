@@ -13,7 +13,7 @@ use steward_domain::project::gate::{self, GateApproval};
 use steward_domain::project::{DocumentStatus, GateDecision, Phase, Project, StoredDocument};
 use steward_domain::{Approval, ApprovalId, ApprovalStatus, Decision, NewEvent, ValidationError};
 
-use crate::approvals::decide::approval_already_decided;
+use crate::rules::approval_already_decided;
 use crate::{ConflictKind, StoreError};
 
 /// The approval a document waiting at `project`'s gate asks for: `phase`'s

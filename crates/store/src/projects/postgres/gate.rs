@@ -1,18 +1,18 @@
 //! Phase gates on PostgreSQL: the pending approval a document waiting at a
 //! manual gate gets, and the decision at the gate — by `project
 //! approve|reject` or in the approvals inbox — which decides the document
-//! and resolves its approval in the caller's transaction. The project row
+//! (or the light path's three together) and resolves its approval in the
+//! caller's transaction. The project row
 //! is locked first, so a decision in the inbox and one by `project approve`
 //! serialise: the second finds the approval decided, or nothing waiting.
 //! The rules are in `projects/gate.rs`.
 
 use chrono::{DateTime, Utc};
 use steward_domain::project::gate::{GATE_TOOL, GateApproval};
-use steward_domain::project::{DocumentStatus, GateDecision, Project, StoredDocument};
+use steward_domain::project::{DocumentStatus, GateDecision, PhaseDocument, Project, StoredDocument};
 use steward_domain::{Approval, ApprovalId, Decision, NewEvent, ProjectId, UserId};
 
-use super::{approved, ask_agent, documents, load_project, quick, record};
-use crate::approvals::postgres::load as load_approval;
+use super::{approved, ask_agent, documents, enter_phase, load_project, record, tasks, write_tasks};
 use crate::postgres::transaction::{Transaction, TransactionResult};
 use crate::projects::{ProjectRecord, decide, gate};
 
@@ -67,6 +67,64 @@ async fn resolve(
     Ok(())
 }
 
+/// After the light path's three documents are approved together: the
+/// task rows are written and the project passes each gate in turn, to execution.
+pub(super) async fn approved_together(
+    transaction: &mut Transaction,
+    project: &Project,
+    tasks_document: &PhaseDocument,
+    now: DateTime<Utc>,
+) -> TransactionResult<()> {
+    if let PhaseDocument::Tasks(list) = tasks_document {
+        let planned = decide::plan_tasks(&tasks(transaction.connection(), project.id).await?, &list.tasks, &[]);
+        write_tasks(transaction, project, &planned, now).await?;
+    }
+    let mut passing = project.clone();
+    for (from, to) in decide::quick_passage() {
+        passing.phase = from;
+        enter_phase(transaction, &passing, to, now).await?;
+    }
+    Ok(())
+}
+
+/// A decision on the light path's three documents waiting together: all
+/// three approved (the project goes to execution) or all sent back with
+/// the comment (one job asks for the three again).
+async fn decide_together(
+    transaction: &mut Transaction,
+    project: &Project,
+    together: [&StoredDocument; 3],
+    decision: &GateDecision,
+    now: DateTime<Utc>,
+) -> TransactionResult<()> {
+    let (status, comment) = decide::outcome(decision)?;
+    for waiting in together {
+        sqlx::query(
+            "UPDATE project_documents SET status = $4, comment = $5, decided_at = $6 \
+             WHERE project_id = $1 AND phase = $2 AND version = $3",
+        )
+        .bind(project.id.get())
+        .bind(waiting.phase.as_str())
+        .bind(i64::from(waiting.version))
+        .bind(status.as_str())
+        .bind(&comment)
+        .bind(now)
+        .execute(transaction.connection())
+        .await?;
+        let (phase, version, comment) = (waiting.phase, waiting.version, comment.clone());
+        transaction.record(
+            project.user_id,
+            now,
+            NewEvent::ProjectDocumentDecided { project: project.id, phase, version, status, comment },
+        );
+    }
+    if status == DocumentStatus::Approved {
+        approved_together(transaction, project, &together[2].document, now).await
+    } else {
+        ask_agent(transaction, project, project.phase, now).await
+    }
+}
+
 /// Approves the document waiting at the project's gate or sends it back,
 /// resolving its approval; `approve_reason` is what a person said when
 /// approving in the inbox.
@@ -82,7 +140,7 @@ pub(super) async fn decide_document(
     let all = documents(transaction.connection(), id).await?;
     if let Some(together) = decide::waiting_together(&project, &all) {
         resolve(transaction, &project, together[0], decision, approve_reason, now).await?;
-        quick::decide_together(transaction, &project, together, decision, now).await?;
+        decide_together(transaction, &project, together, decision, now).await?;
         return Ok(record(transaction.connection(), user, id).await?);
     }
     let (waiting, status, comment) = decide::decision(&project, &all, decision)?;
@@ -109,22 +167,32 @@ pub(super) async fn decide_document(
     Ok(record(transaction.connection(), user, id).await?)
 }
 
-/// A person's decision in the inbox on a gate's `approval`: the project's
-/// gate decided exactly as `project approve|reject` decides it. The project
-/// is locked before the approval is read again, as `decide_document` locks it.
+/// Locks the project whose gate an approval is: the approvals' code calls
+/// this before reading the approval again, as `decide_document` locks it.
+pub(crate) async fn lock_project(
+    transaction: &mut Transaction,
+    user: UserId,
+    project: ProjectId,
+) -> TransactionResult<()> {
+    load_project(transaction.connection(), user, project, true).await?;
+    Ok(())
+}
+
+/// A person's decision in the inbox on a gate's `approval`, read under the
+/// project's lock ([`lock_project`]): the project's gate decided exactly as
+/// `project approve|reject` decides it.
 pub(crate) async fn decide_in_inbox(
     transaction: &mut Transaction,
     user: UserId,
-    id: ApprovalId,
+    approval: &Approval,
     project: ProjectId,
     decision: &Decision,
     now: DateTime<Utc>,
-) -> TransactionResult<Approval> {
+) -> TransactionResult<()> {
     let stored = load_project(transaction.connection(), user, project, true).await?;
-    let approval = load_approval(transaction.connection(), user, id).await?;
     let all = documents(transaction.connection(), project).await?;
-    let gate_decision = gate::inbox_decision(&approval, &stored, &all, decision)?;
+    let gate_decision = gate::inbox_decision(approval, &stored, &all, decision)?;
     let approve_reason = decision.reason.as_deref().filter(|_| decision.approve);
     decide_document(transaction, user, project, &gate_decision, approve_reason, now).await?;
-    Ok(load_approval(transaction.connection(), user, id).await?)
+    Ok(())
 }

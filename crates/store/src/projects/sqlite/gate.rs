@@ -1,18 +1,18 @@
 //! Phase gates on SQLite: the pending approval a document waiting at a
 //! manual gate gets, and the decision at the gate — by `project
 //! approve|reject` or in the approvals inbox — which decides the document
-//! and resolves its approval in the one transaction on the writer thread.
+//! (or the light path's three together) and resolves its approval in the
+//! one transaction on the writer thread.
 //! The rules are in `projects/gate.rs`.
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 use steward_domain::project::gate::GateApproval;
-use steward_domain::project::{DocumentStatus, GateDecision, Project, StoredDocument};
+use steward_domain::project::{DocumentStatus, GateDecision, PhaseDocument, Project, StoredDocument};
 use steward_domain::{Approval, ApprovalId, Decision, NewEvent, ProjectId, UserId};
 
-use super::{approved, ask_agent, documents, load_project, quick, record};
+use super::{approved, ask_agent, documents, enter_phase, load_project, record, tasks, write_tasks};
 use crate::Result;
-use crate::approvals::sqlite::load as load_approval;
 use crate::events::sqlite::append;
 use crate::projects::{ProjectRecord, decide, gate};
 use crate::sqlite::connection::to_micros;
@@ -70,6 +70,68 @@ fn resolve(
     Ok(())
 }
 
+/// After the light path's three documents are approved together: the
+/// task rows are written and the project passes each gate in turn, to execution.
+pub(super) fn approved_together(
+    connection: &Connection,
+    effects: &mut Effects,
+    project: &Project,
+    tasks_document: &PhaseDocument,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if let PhaseDocument::Tasks(list) = tasks_document {
+        let planned = decide::plan_tasks(&tasks(connection, project.id)?, &list.tasks, &[]);
+        write_tasks(connection, effects, project, &planned, now)?;
+    }
+    let mut passing = project.clone();
+    for (from, to) in decide::quick_passage() {
+        passing.phase = from;
+        enter_phase(connection, effects, &passing, to, now)?;
+    }
+    Ok(())
+}
+
+/// A decision on the light path's three documents waiting together: all
+/// three approved (the project goes to execution) or all sent back with
+/// the comment (one job asks for the three again).
+fn decide_together(
+    connection: &Connection,
+    effects: &mut Effects,
+    project: &Project,
+    together: [&StoredDocument; 3],
+    decision: &GateDecision,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let (status, comment) = decide::outcome(decision)?;
+    for waiting in together {
+        connection.execute(
+            "UPDATE project_documents SET status = ?4, comment = ?5, decided_at = ?6 \
+             WHERE project_id = ?1 AND phase = ?2 AND version = ?3",
+            params![
+                project.id.get(),
+                waiting.phase.as_str(),
+                i64::from(waiting.version),
+                status.as_str(),
+                comment,
+                to_micros(now)
+            ],
+        )?;
+        let event = NewEvent::ProjectDocumentDecided {
+            project: project.id,
+            phase: waiting.phase,
+            version: waiting.version,
+            status,
+            comment: comment.clone(),
+        };
+        append(connection, effects, project.user_id, now, event)?;
+    }
+    if status == DocumentStatus::Approved {
+        approved_together(connection, effects, project, &together[2].document, now)
+    } else {
+        ask_agent(connection, effects, project, project.phase, now)
+    }
+}
+
 /// Approves the document waiting at the project's gate or sends it back,
 /// resolving its approval; `approve_reason` is what a person said when
 /// approving in the inbox.
@@ -86,7 +148,7 @@ pub(super) fn decide_document(
     let all = documents(connection, id)?;
     if let Some(together) = decide::waiting_together(&project, &all) {
         resolve(connection, effects, &project, together[0], decision, approve_reason, now)?;
-        quick::decide_together(connection, effects, &project, together, decision, now)?;
+        decide_together(connection, effects, &project, together, decision, now)?;
         return record(connection, user, id);
     }
     let (waiting, status, comment) = decide::decision(&project, &all, decision)?;
@@ -112,8 +174,9 @@ pub(super) fn decide_document(
     record(connection, user, id)
 }
 
-/// A person's decision in the inbox on a gate's `approval`: the project's
-/// gate decided exactly as `project approve|reject` decides it.
+/// A person's decision in the inbox on a gate's `approval` (read by the
+/// approvals' code, which reads it again after): the project's gate
+/// decided exactly as `project approve|reject` decides it.
 pub(crate) fn decide_in_inbox(
     connection: &Connection,
     effects: &mut Effects,
@@ -122,10 +185,10 @@ pub(crate) fn decide_in_inbox(
     project: ProjectId,
     decision: &Decision,
     now: DateTime<Utc>,
-) -> Result<Approval> {
+) -> Result<()> {
     let stored = load_project(connection, user, project)?;
     let gate_decision = gate::inbox_decision(approval, &stored, &documents(connection, project)?, decision)?;
     let approve_reason = decision.reason.as_deref().filter(|_| decision.approve);
     decide_document(connection, effects, user, project, &gate_decision, approve_reason, now)?;
-    load_approval(connection, user, approval.id)
+    Ok(())
 }
