@@ -82,7 +82,9 @@ pub trait ProjectStore {
 
     /// Proposes the next version of the current phase's document
     /// (`project.document_proposed`). Through an automatic gate it is
-    /// approved at once and the project enters the next phase.
+    /// approved at once and the project enters the next phase; at a manual
+    /// gate it waits in the approvals inbox as a pending `project.gate`
+    /// approval (`approval.requested`), written in the same transaction.
     async fn propose_document(&self, user: UserId, id: ProjectId, document: PhaseDocument) -> Result<ProjectRecord>;
 
     /// The light path: proposes a project's three documents together, in
@@ -100,7 +102,8 @@ pub trait ProjectStore {
     /// path's three documents waiting together are decided together:
     /// approved, the project goes to execution with its task graph; sent
     /// back, all three are rejected with the comment and one job asks the
-    /// agent for the three again.
+    /// agent for the three again. The gate's pending approval in the inbox
+    /// is resolved in the same transaction (`approval.decided`).
     async fn decide_document(&self, user: UserId, id: ProjectId, decision: GateDecision) -> Result<ProjectRecord>;
 
     /// A person replaces an approved document with a new version, approved

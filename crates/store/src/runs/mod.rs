@@ -170,6 +170,8 @@ pub trait RunStore {
     /// `Conflict`). Once none of the run's approvals is pending, the run is
     /// queued again with a new job that resumes it (and that its action, if
     /// any, records) — same transaction. Events `approval.decided` (and
-    /// `run.queued`).
+    /// `run.queued`). A project's gate (`project_id` set, no run) is decided
+    /// as [`crate::ProjectStore::decide_document`] decides it, in the same
+    /// transaction, and only while the revision it names waits.
     async fn decide_approval(&self, user: UserId, id: ApprovalId, decision: Decision) -> Result<Approval>;
 }
