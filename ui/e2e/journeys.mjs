@@ -465,6 +465,13 @@ try {
   check(holds.length === 1 && holds[0].tool === 'oversight.pause', `one oversight.pause approval: ${JSON.stringify(holds)}`);
   const paused = (await api(`/runs/${pausing.id}/assessments`)).assessments.filter((a) => a.intervention === 'pause' && a.status === 'delivered');
   check(paused.length === 1 && paused[0].delivered_before_step !== null, `the applied pause reached the run: ${JSON.stringify(paused)}`);
+  // Cancel asks first: dismissed, nothing happens to the held run.
+  page.once('dialog', (dialog) => {
+    check(dialog.message().startsWith(`Cancel run #${pausing.id}?`), `the question names the run: ${dialog.message()}`);
+    void dialog.dismiss();
+  });
+  await controls.getByRole('button', { name: 'Cancel run' }).click();
+  check((await api(`/runs/${pausing.id}`)).status === 'awaiting_approval', 'a dismissed cancel leaves the run held');
   await controls.getByRole('button', { name: 'Resume' }).click();
   await page.locator('.toast', { hasText: `Run #${pausing.id} resumed` }).waitFor();
   const approved = (await api(`/approvals?run_id=${pausing.id}`)).approvals.find((a) => a.tool === 'oversight.pause');
