@@ -395,7 +395,36 @@ try {
   check(configured.discovered_tasks === 'allow', `discovered tasks allowed: ${configured.discovered_tasks}`);
   check(JSON.stringify(configured.checks) === JSON.stringify(['test -f T001.txt', 'test -f T002.txt']), `two checks, the blank line dropped: ${JSON.stringify(configured.checks)}`);
 
-  // 14c. Duplicate work: a scan from the page flags T002 and T003 (the same words), the flag says
+  // 14c. The project's guardian policy from its card: a threshold left out and one out of range are
+  // each refused with the API's message under the field it names; then the policy is saved, the
+  // card's summary says it, and the API reports exactly what was set.
+  step("a project's guardian policy: refusals shown at their fields, then saved and read back");
+  await projectCard.getByText("Guardian policy: the agent's or the configured policy").click();
+  const guardianForm = projectCard.getByRole('form', { name: 'guardian policy of Shop' });
+  await guardianForm.getByLabel('The guardian looks at its runs').selectOption('true');
+  await guardianForm.getByLabel('A pause it decides').selectOption('false');
+  await guardianForm.getByLabel('Steer below').fill('0.6');
+  await guardianForm.getByRole('button', { name: 'Save policy' }).click();
+  const pauseField = guardianForm.getByLabel('Pause below', { exact: true });
+  await guardianForm.locator('.field', { hasText: 'Pause below' }).getByRole('alert').getByText(/is missing/).waitFor();
+  check((await pauseField.getAttribute('aria-invalid')) === 'true', 'the missing threshold is marked');
+  await pauseField.fill('0.3');
+  const cancelField = guardianForm.getByLabel('Cancel below', { exact: true });
+  await cancelField.fill('1.5');
+  await guardianForm.getByRole('button', { name: 'Save policy' }).click();
+  await guardianForm.locator('.field', { hasText: 'Cancel below' }).getByRole('alert').getByText(/is 1\.5; an alignment threshold is 0 to 1/).waitFor();
+  check((await pauseField.getAttribute('aria-invalid')) === 'false', 'the earlier refusal is gone');
+  await guardianForm.screenshot({ path: `${SHOTS}/guardian-policy-refused.png` });
+  check((await api(`/projects/${project.id}`)).guardian.steer_below === undefined, 'nothing refused was stored');
+  await cancelField.fill('0.1');
+  await guardianForm.getByRole('button', { name: 'Save policy' }).click();
+  await page.locator('.toast', { hasText: 'Shop: guardian policy saved' }).waitFor();
+  await projectCard.getByText('Guardian policy: on · steers below 0.6, pauses below 0.3, cancels below 0.1 · pauses proposed to a person').waitFor();
+  check((await guardianForm.getByRole('alert').count()) === 0, 'no refusal is left shown');
+  const guarded = (await api(`/projects/${project.id}`)).guardian;
+  check(JSON.stringify(guarded) === JSON.stringify({ guardian: true, steer_below: 0.6, pause_below: 0.3, cancel_below: 0.1, auto_pause: false }), `the API reports the policy set: ${JSON.stringify(guarded)}`);
+
+  // 14d. Duplicate work: a scan from the page flags T002 and T003 (the same words), the flag says
   // why, and merging keeps T002: T003 leaves the graph and T004 now waits for T002 alone.
   step('duplicate tasks: flagged by a scan from the page, then merged into one');
   const duplicates = page.locator('section.card', { has: page.getByRole('heading', { name: 'Duplicate work' }) });
@@ -430,6 +459,45 @@ try {
   check((await oversight.locator('.badge-steer').count()) > 0, 'the steer is shown as such');
   await page.goto('/agents');
   await page.locator('.agent-card', { hasText: 'Launch writer' }).locator('.badge[title]').first().waitFor();
+
+  // 16. A person pauses a run through its page and resumes it. The guardian proposes a pause for
+  // the pause journey's run (this server proposes pauses instead of applying them); Pause applies
+  // it, the run holds at its next model call on an oversight.pause approval, and Resume lets it
+  // go on to the end.
+  step('a run paused and resumed through its buttons');
+  const pausing = await api(`/agents/${state.agentId}/runs`, { method: 'POST', body: JSON.stringify({ instruction: 'pause journey' }) });
+  await until('the guardian proposes a pause', async () =>
+    (await api(`/runs/${pausing.id}/assessments`)).assessments.some((a) => a.intervention === 'pause' && a.status === 'proposed'));
+  await page.goto(`/runs/${pausing.id}`);
+  const controls = page.locator('.run-controls');
+  await controls.getByText('The guardian proposes a pause.').waitFor();
+  await page.screenshot({ path: `${SHOTS}/run-pause-proposed.png` });
+  await controls.getByRole('button', { name: 'Pause', exact: true }).click();
+  await page.locator('.toast', { hasText: `Run #${pausing.id} pauses at its next model call` }).waitFor();
+  await controls.getByText(/Held by the guardian \(paused\)/).waitFor();
+  await page.screenshot({ path: `${SHOTS}/run-held.png` });
+  const held = await api(`/runs/${pausing.id}`);
+  check(held.status === 'awaiting_approval', `the run waits for a person: ${held.status}`);
+  const holds = (await api(`/approvals?run_id=${pausing.id}&status=pending`)).approvals;
+  check(holds.length === 1 && holds[0].tool === 'oversight.pause', `one oversight.pause approval: ${JSON.stringify(holds)}`);
+  const paused = (await api(`/runs/${pausing.id}/assessments`)).assessments.filter((a) => a.intervention === 'pause' && a.status === 'delivered');
+  check(paused.length === 1 && paused[0].delivered_before_step !== null, `the applied pause reached the run: ${JSON.stringify(paused)}`);
+  // Cancel asks first: dismissed, nothing happens to the held run.
+  page.once('dialog', (dialog) => {
+    check(dialog.message().startsWith(`Cancel run #${pausing.id}?`), `the question names the run: ${dialog.message()}`);
+    void dialog.dismiss();
+  });
+  await controls.getByRole('button', { name: 'Cancel run' }).click();
+  check((await api(`/runs/${pausing.id}`)).status === 'awaiting_approval', 'a dismissed cancel leaves the run held');
+  await controls.getByRole('button', { name: 'Resume' }).click();
+  await page.locator('.toast', { hasText: `Run #${pausing.id} resumed` }).waitFor();
+  const approved = (await api(`/approvals?run_id=${pausing.id}`)).approvals.find((a) => a.tool === 'oversight.pause');
+  check(approved.status === 'approved', `the hold is approved: ${approved.status}`);
+  await until('the resumed run finishes', async () => (await api(`/runs/${pausing.id}`)).status === 'finished', 60_000);
+  const resumedRun = await api(`/runs/${pausing.id}`);
+  check(resumedRun.outcome === 'completed', `the resumed run completed: ${resumedRun.outcome}`);
+  await page.locator('.page-header .badge', { hasText: 'completed' }).waitFor();
+  check((await page.locator('.run-controls').count()) === 0, 'a finished run has no controls');
 
   assertNoProblems(page, 'the journeys');
   console.log(`@@ state ${JSON.stringify(state)}`);

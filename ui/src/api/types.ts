@@ -537,10 +537,34 @@ export interface Project {
   failure?: string | null;
   /** The light path: the three documents written in one go and reviewed together. */
   quick?: boolean;
+  /** What the project changes of the guardian's policy for its tasks' runs; `{}` changes nothing. */
+  guardian: GuardianPolicy;
   created_at: string;
   updated_at: string;
   documents: ProjectDocument[];
   tasks: ProjectTask[];
+}
+
+/**
+ * A project's guardian policy: each field left out falls back to the
+ * agent's, then the configured policy (project > agent > global).
+ */
+export interface GuardianPolicy {
+  guardian?: boolean;
+  /** Alignment thresholds, 0 to 1, `cancel_below <= pause_below <= steer_below`; all three or none. */
+  steer_below?: number;
+  pause_below?: number;
+  cancel_below?: number;
+  /** A pause is applied without asking anyone (else only proposed). */
+  auto_pause?: boolean;
+  /** A cancel is applied without asking anyone (else a person approves it). */
+  auto_cancel?: boolean;
+}
+
+/** What `POST /runs/{id}/intervene` did: the run as it is now, and the assessment it applied. */
+export interface Intervened {
+  run: Run;
+  assessment: Assessment | null;
 }
 
 /** Two open work items that say the same thing. */

@@ -5,9 +5,10 @@
 // validator's feedback, and "Run" once the tasks are approved (it resumes:
 // done tasks are never run again); an approved document edited as JSON
 // re-plans only the tasks the change affects; each project's settings
-// (whether discovered tasks need approval, its check commands) edited in
-// place; and the open flags of duplicate work, each merged (one item kept)
-// or kept both, with a scan on demand.
+// (whether discovered tasks need approval, its check commands) and its
+// guardian policy (`project-guardian.tsx`) edited in place; and the open
+// flags of duplicate work, each merged (one item kept) or kept both, with a
+// scan on demand.
 
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, get, patch, post } from '../api/client';
@@ -17,6 +18,7 @@ import { useData } from '../components/data';
 import { Badge, Empty, ErrorNote, Json, Loading, PageHeader, toast } from '../components/ui';
 import { formatTime } from '../format';
 import { about, useLiveReload } from '../live';
+import { GuardianPolicyForm } from './project-guardian';
 
 const PHASES = ['requirements', 'design', 'tasks', 'execution', 'validation', 'done'];
 
@@ -162,6 +164,7 @@ function ProjectCard({ id }: { id: number }) {
       )}
       {project.tasks.length > 0 && <TaskTable project={project} runnable={runnable} onRun={reload} />}
       <Settings project={project} onSaved={reload} />
+      <GuardianPolicyForm project={project} onSaved={reload} />
       <EditApproved project={project} onEdited={reload} />
       <History documents={project.documents} />
     </section>

@@ -2,7 +2,8 @@
 // started and ended within the run. Model calls show tokens in / out /
 // cached, cost, latency and stop reason; tool calls their arguments and
 // result size. Each row unfolds to the step's stored content, long text
-// folded. Below, the guardian's assessments of the run, if any.
+// folded. Below, the guardian's assessments of the run, if any; above, a
+// live run's Pause / Resume / Cancel (`run-controls.tsx`).
 
 import { useState } from 'preact/hooks';
 import { get } from '../api/client';
@@ -13,7 +14,7 @@ import { Badge, ErrorNote, Json, Loading, LongText, PageHeader, Stat } from '../
 import { formatCount, formatDuration, formatTime, formatUsd, words } from '../format';
 import { useLiveReload } from '../live';
 import { ApprovalCard } from './approvals';
-import { cancelRun } from './runs';
+import { RunControls } from './run-controls';
 
 export function RunPage({ id }: { id: string }) {
   const { data, error, reload } = useData(
@@ -50,13 +51,7 @@ export function RunPage({ id }: { id: string }) {
             · queued {formatTime(run.created_at)}
           </>
         }
-        actions={
-          run.status !== 'finished' && (
-            <button type="button" class="danger" onClick={() => void cancelRun(run, reload)}>
-              {run.cancel_requested ? 'Stop now' : 'Cancel run'}
-            </button>
-          )
-        }
+        actions={run.status !== 'finished' && <RunControls run={run} assessments={data.trace.oversight} approvals={data.approvals} onChanged={reload} />}
       />
       {data.approvals.map((approval) => (
         <ApprovalCard key={approval.id} approval={approval} onDecided={reload} />

@@ -10,6 +10,8 @@
 //! in its entity's history, a core block written and edited), a routine previewed and fired with
 //! its delivery's status shown and then edited (a refused *when* named, then its schedule, prompt
 //! and destinations changed), a drifting run steered by the guardian with its assessment shown,
+//! a project's guardian policy set from its card (refusals shown at their fields), a run whose
+//! pause the guardian proposed paused and resumed through its page's buttons,
 //! an OpenAI client's completion seen in the
 //! agent's chat, a project's requirements sent back with a comment and then
 //! approved at their gate, its task graph shown, a quick project's three
@@ -60,6 +62,9 @@ fn reply_for(request: &ReceivedRequest) -> Option<Script> {
         let verdict = if said.contains("oversight journey") {
             json!({"alignment": 0.5, "drift_reason": "lists actions instead of writing",
                    "intervention": "steer", "message": "Back to the launch post."})
+        } else if said.contains("pause journey") {
+            // Below `pause_below`: this server only proposes the pause, for a person to apply.
+            json!({"alignment": 0.3, "drift_reason": "keeps listing actions", "intervention": "pause", "message": ""})
         } else {
             json!({"alignment": 0.9, "drift_reason": "", "intervention": "continue", "message": ""})
         };
@@ -67,6 +72,10 @@ fn reply_for(request: &ReceivedRequest) -> Option<Script> {
     }
     let reply = if said.contains("oversight journey") && tool_results < 4 {
         // Slow enough for the guardian (after 1 s, every 1 s) to look.
+        Reply::tool_call("actions__list", &json!({})).with_first_byte_delay(Duration::from_millis(700))
+    } else if said.contains("pause journey") && tool_results < 20 {
+        // Long enough (about 14 s of calls) for the browser to see the proposed pause and apply it
+        // while the run works, and to finish soon after it is resumed.
         Reply::tool_call("actions__list", &json!({})).with_first_byte_delay(Duration::from_millis(700))
     } else if said.contains("A post, 500 readers, by Friday") {
         Reply::tool_call(
@@ -178,6 +187,8 @@ async fn heavy_the_dashboard_journeys_in_a_real_browser() {
         .env("STEWARD_MEMORY__CONSOLIDATION", "off")
         .env("STEWARD_OVERSIGHT__GUARDIAN_AFTER", "1s")
         .env("STEWARD_OVERSIGHT__GUARDIAN_EVERY", "1s")
+        // A pause the guardian decides is proposed to a person, who applies it from the run's page.
+        .env("STEWARD_OVERSIGHT__AUTO_PAUSE", "false")
         .start();
     let screenshots = root.join("target/ui-screenshots");
 

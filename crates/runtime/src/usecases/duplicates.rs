@@ -10,8 +10,9 @@
 //! spending: a budget it has spent stops them, and work no agent owns is
 //! compared by text only. A pair a model answered is not asked about
 //! again until either text changes. A person merges a pair (one action
-//! dismissed with a link to the kept one; one task merged into the other,
-//! `merge.rs`) or keeps both.
+//! dismissed with a link to the kept one; one task merged into the other
+//! with the flag's decision in one store transaction,
+//! `ProjectStore::merge_duplicate_tasks`) or keeps both.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -380,22 +381,17 @@ impl UseCases {
                 )
                 .into());
             }
-            let dropped = if *kept == duplicate.first { &duplicate.second } else { &duplicate.first };
             if duplicate.kind == DuplicateKind::Task {
-                self.merge_tasks(user, &duplicate, kept, dropped).await?;
-            } else {
-                let dropped: ActionId = dropped
-                    .parse()
-                    .map_err(|_| ValidationError::new("keep", format!("{dropped:?} is not an action id")))?;
-                self.store
-                    .transition_action(
-                        user,
-                        dropped,
-                        ActionState::Dismissed,
-                        Some(format!("duplicate of action {kept}")),
-                    )
-                    .await?;
+                // The flag's decision and the tasks document's edit, in one transaction.
+                return Ok(self.store.merge_duplicate_tasks(user, id, kept).await?);
             }
+            let dropped = if *kept == duplicate.first { &duplicate.second } else { &duplicate.first };
+            let dropped: ActionId = dropped
+                .parse()
+                .map_err(|_| ValidationError::new("keep", format!("{dropped:?} is not an action id")))?;
+            self.store
+                .transition_action(user, dropped, ActionState::Dismissed, Some(format!("duplicate of action {kept}")))
+                .await?;
         }
         Ok(self.store.decide_duplicate(user, id, keep).await?)
     }

@@ -9,7 +9,6 @@
 
 mod actions;
 mod approvals;
-mod duplicate_merge;
 mod duplicates;
 mod interventions;
 mod routine_edit;

@@ -198,7 +198,7 @@ fn duplicate(row: &PgRow) -> Result<Duplicate, sqlx::Error> {
     })
 }
 
-async fn load_duplicate(
+pub(crate) async fn load_duplicate(
     connection: &mut PgConnection,
     user: UserId,
     id: DuplicateId,
@@ -251,7 +251,7 @@ async fn flag(
     Ok(flagged)
 }
 
-async fn decide_one(
+pub(crate) async fn decide_one(
     transaction: &mut crate::postgres::transaction::Transaction,
     user: UserId,
     id: DuplicateId,

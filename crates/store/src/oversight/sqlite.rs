@@ -253,7 +253,7 @@ fn duplicate(row: &Row<'_>) -> rusqlite::Result<Duplicate> {
     })
 }
 
-fn load_duplicate(connection: &Connection, user: UserId, id: DuplicateId) -> Result<Duplicate> {
+pub(crate) fn load_duplicate(connection: &Connection, user: UserId, id: DuplicateId) -> Result<Duplicate> {
     connection
         .query_row(
             &format!("SELECT {DUPLICATE_COLUMNS} FROM duplicates WHERE id = ?1 AND user_id = ?2"),
@@ -305,7 +305,7 @@ fn flag(
     Ok(flagged)
 }
 
-fn decide_one(
+pub(crate) fn decide_one(
     connection: &Connection,
     effects: &mut crate::sqlite::writer::Effects,
     user: UserId,

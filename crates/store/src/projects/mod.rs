@@ -7,18 +7,20 @@
 
 pub(crate) mod decide;
 pub(crate) mod gate;
+pub(crate) mod merge;
 pub(crate) mod postgres;
 pub(crate) mod sqlite;
 
 use async_trait::async_trait;
 use steward_domain::oversight::GuardianOverride;
+use steward_domain::oversight::duplicates::Duplicate;
 use steward_domain::project::Phase;
 use steward_domain::project::idea::IdeaPatch;
 use steward_domain::project::{
     DiscoveredTask, GateDecision, Idea, NewIdea, NewProject, PhaseDocument, Project, ProjectPatch, ProjectTask,
     QuickDocuments, StoredDocument, TaskState,
 };
-use steward_domain::{IdeaId, JobId, ProjectId, RunId, UserId};
+use steward_domain::{DuplicateId, IdeaId, JobId, ProjectId, RunId, UserId};
 
 use crate::Result;
 
@@ -116,6 +118,15 @@ pub trait ProjectStore {
     /// (pending), and removed ones (dropped, a live job cancelled). Every
     /// other task keeps its state and its job.
     async fn edit_document(&self, user: UserId, id: ProjectId, document: PhaseDocument) -> Result<ProjectRecord>;
+
+    /// A person merges the two tasks of an open duplicate flag, keeping
+    /// `kept` (one of its refs, `PROJECT/TASK`): in one transaction the
+    /// flag is decided (`duplicate.decided`) and the project's tasks
+    /// document is edited as `edit_document` does, the dropped task merged
+    /// into the kept one (`TasksDocument::merge_tasks`). Refused whole,
+    /// with nothing written, when the flag is decided already or either
+    /// task has left the graph. Returns the decided flag.
+    async fn merge_duplicate_tasks(&self, user: UserId, duplicate: DuplicateId, kept: &str) -> Result<Duplicate>;
 
     /// An agent working on `discovered.from_task` adds a task it discovered
     /// (`project.task_discovered`): the approved tasks document gets a new

@@ -16,7 +16,8 @@ use steward_domain::project::{
     ProjectPatch, ProjectTask, QuickDocuments, StoredDocument, TaskState,
 };
 
-use steward_domain::{AgentId, IdeaId, JobId, JobState, NewEvent, ProjectId, RunId, UserId};
+use steward_domain::oversight::duplicates::Duplicate;
+use steward_domain::{AgentId, DuplicateId, IdeaId, JobId, JobState, NewEvent, ProjectId, RunId, UserId};
 
 use crate::jobs::postgres::enqueue;
 use crate::postgres::PostgresStore;
@@ -25,6 +26,7 @@ use crate::projects::decide::{self, DocumentRow, IdeaRow, PlannedTask, ProjectRo
 use crate::projects::{ProjectRecord, ProjectStore, TaskUpdate};
 use crate::{Entity, Result, StoreError};
 
+mod edit;
 pub(crate) mod gate;
 mod quick;
 mod settings;
@@ -381,40 +383,6 @@ async fn propose(
     Ok(record(transaction.connection(), user, id).await?)
 }
 
-async fn edit_document(
-    transaction: &mut Transaction,
-    user: UserId,
-    id: ProjectId,
-    document: &PhaseDocument,
-    now: DateTime<Utc>,
-) -> TransactionResult<ProjectRecord> {
-    let project = load_project(transaction.connection(), user, id, true).await?;
-    let all_documents = documents(transaction.connection(), id).await?;
-    let all_tasks = tasks(transaction.connection(), id).await?;
-    let edit = decide::edit(&project, &all_documents, &all_tasks, document, now)?;
-    insert_document(transaction, &project, document, edit.version, DocumentStatus::Approved, now).await?;
-    if document.phase() == Phase::Tasks || !edit.replan.replanned.is_empty() {
-        write_tasks(transaction, &project, &decide::edited_rows(&edit.replan), now).await?;
-    }
-    for event in decide::edit_events(&project, document.phase(), &edit) {
-        transaction.record(user, now, event);
-    }
-    for job in edit.replan.replanned.iter().filter_map(|replanned| replanned.cancel_job) {
-        let state: Option<String> = sqlx::query_scalar("SELECT state::text FROM jobs WHERE id = $1 FOR UPDATE")
-            .bind(job.get())
-            .fetch_optional(transaction.connection())
-            .await?;
-        let live = state.is_some_and(|state| state.parse::<JobState>().is_ok_and(|state| !state.is_finished()));
-        if live {
-            crate::jobs::postgres::admin::cancel(transaction, user, job, now).await?;
-        }
-    }
-    if edit.reopens {
-        enter_phase(transaction, &project, Phase::Execution, now).await?;
-    }
-    Ok(record(transaction.connection(), user, id).await?)
-}
-
 async fn update_task(
     transaction: &mut Transaction,
     user: UserId,
@@ -709,7 +677,16 @@ impl ProjectStore for PostgresStore {
         let now = self.now();
         self.write(Begin::Plain, |transaction| {
             let document = document.clone();
-            Box::pin(async move { edit_document(transaction, user, id, &document, now).await })
+            Box::pin(async move { edit::edit_document(transaction, user, id, &document, now).await })
+        })
+        .await
+    }
+
+    async fn merge_duplicate_tasks(&self, user: UserId, duplicate: DuplicateId, kept: &str) -> Result<Duplicate> {
+        let (now, kept) = (self.now(), kept.to_string());
+        self.write(Begin::Plain, |transaction| {
+            let kept = kept.clone();
+            Box::pin(async move { edit::merge_duplicate_tasks(transaction, user, duplicate, &kept, now).await })
         })
         .await
     }

@@ -13,7 +13,8 @@ use steward_domain::project::{
     ProjectPatch, ProjectTask, QuickDocuments, StoredDocument, TaskState,
 };
 
-use steward_domain::{AgentId, IdeaId, JobId, JobState, NewEvent, ProjectId, RunId, UserId};
+use steward_domain::oversight::duplicates::Duplicate;
+use steward_domain::{AgentId, DuplicateId, IdeaId, JobId, JobState, NewEvent, ProjectId, RunId, UserId};
 
 use crate::events::sqlite::append;
 use crate::jobs::sqlite::enqueue;
@@ -24,6 +25,7 @@ use crate::sqlite::connection::{from_micros, to_micros};
 use crate::sqlite::writer::Effects;
 use crate::{Entity, Result, StoreError};
 
+mod edit;
 pub(crate) mod gate;
 mod quick;
 
@@ -356,39 +358,6 @@ fn propose(
     record(connection, user, id)
 }
 
-fn edit_document(
-    connection: &Connection,
-    effects: &mut Effects,
-    user: UserId,
-    id: ProjectId,
-    document: &PhaseDocument,
-    now: DateTime<Utc>,
-) -> Result<ProjectRecord> {
-    let project = load_project(connection, user, id)?;
-    let edit = decide::edit(&project, &documents(connection, id)?, &tasks(connection, id)?, document, now)?;
-    insert_document(connection, &project, document, edit.version, DocumentStatus::Approved, now)?;
-    if document.phase() == Phase::Tasks || !edit.replan.replanned.is_empty() {
-        write_tasks(connection, effects, &project, &decide::edited_rows(&edit.replan), now)?;
-    }
-    for event in decide::edit_events(&project, document.phase(), &edit) {
-        append(connection, effects, user, now, event)?;
-    }
-    for job in edit.replan.replanned.iter().filter_map(|replanned| replanned.cancel_job) {
-        let state: Option<String> = connection
-            .prepare_cached("SELECT state FROM jobs WHERE id = ?1")?
-            .query_row([job.get()], |row| row.get(0))
-            .optional()?;
-        let live = state.is_some_and(|state| state.parse::<JobState>().is_ok_and(|state| !state.is_finished()));
-        if live {
-            crate::jobs::sqlite::admin::cancel(connection, effects, user, job, now)?;
-        }
-    }
-    if edit.reopens {
-        enter_phase(connection, effects, &project, Phase::Execution, now)?;
-    }
-    record(connection, user, id)
-}
-
 fn update_task(
     connection: &Connection,
     effects: &mut Effects,
@@ -687,7 +656,18 @@ impl ProjectStore for SqliteStore {
 
     async fn edit_document(&self, user: UserId, id: ProjectId, document: PhaseDocument) -> Result<ProjectRecord> {
         let now = self.now();
-        self.writer.write(move |connection, effects| edit_document(connection, effects, user, id, &document, now)).await
+        self.writer
+            .write(move |connection, effects| edit::edit_document(connection, effects, user, id, &document, now))
+            .await
+    }
+
+    async fn merge_duplicate_tasks(&self, user: UserId, duplicate: DuplicateId, kept: &str) -> Result<Duplicate> {
+        let (now, kept) = (self.now(), kept.to_string());
+        self.writer
+            .write(move |connection, effects| {
+                edit::merge_duplicate_tasks(connection, effects, user, duplicate, &kept, now)
+            })
+            .await
     }
 
     async fn add_task(&self, user: UserId, id: ProjectId, discovered: DiscoveredTask) -> Result<ProjectRecord> {

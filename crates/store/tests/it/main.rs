@@ -13,6 +13,7 @@ mod cancellation;
 mod conversations;
 mod deliveries;
 mod dependencies;
+mod duplicate_merge;
 mod enqueue;
 mod events;
 mod guardian_policy;
