@@ -79,6 +79,7 @@ pub const SQLITE: &[Migration] = &[
         name: "memory_text_log",
         sql: include_str!("../migrations/sqlite/0024_memory_text_log.sql"),
     },
+    Migration { version: 27, name: "task_replans", sql: include_str!("../migrations/sqlite/0027_task_replans.sql") },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -135,6 +136,7 @@ pub const POSTGRES: &[Migration] = &[
         name: "memory_text_log",
         sql: include_str!("../migrations/postgres/0024_memory_text_log.sql"),
     },
+    Migration { version: 27, name: "task_replans", sql: include_str!("../migrations/postgres/0027_task_replans.sql") },
 ];
 
 /// What a migration run did.

@@ -285,6 +285,16 @@ pub enum NewEvent {
         phase: Phase,
         reason: String,
     },
+    /// The agent's reply for a phase's document failed a check a schema
+    /// cannot make (a cycle in the task graph, a reference to nothing) and
+    /// was sent back to it with the problem; `attempt` counts the model's
+    /// replies so far.
+    ProjectDocumentRefused {
+        project: ProjectId,
+        phase: Phase,
+        attempt: u32,
+        problem: String,
+    },
     /// `project run`: these tasks were queued (the others were done or already queued).
     ProjectExecutionStarted {
         project: ProjectId,
@@ -406,6 +416,7 @@ impl NewEvent {
             NewEvent::ProjectPhaseEntered { .. } => EventKind::PROJECT_PHASE_ENTERED,
             NewEvent::ProjectTaskChanged { .. } => EventKind::PROJECT_TASK_CHANGED,
             NewEvent::ProjectAgentFailed { .. } => EventKind::PROJECT_AGENT_FAILED,
+            NewEvent::ProjectDocumentRefused { .. } => EventKind::PROJECT_DOCUMENT_REFUSED,
             NewEvent::ProjectExecutionStarted { .. } => EventKind::PROJECT_EXECUTION_STARTED,
             NewEvent::ProjectDocumentEdited { .. } => EventKind::PROJECT_DOCUMENT_EDITED,
             NewEvent::ProjectTaskDiscovered { .. } => EventKind::PROJECT_TASK_DISCOVERED,
@@ -470,6 +481,7 @@ impl NewEvent {
             | NewEvent::ProjectPhaseEntered { project, .. }
             | NewEvent::ProjectTaskChanged { project, .. }
             | NewEvent::ProjectAgentFailed { project, .. }
+            | NewEvent::ProjectDocumentRefused { project, .. }
             | NewEvent::ProjectExecutionStarted { project, .. }
             | NewEvent::ProjectDocumentEdited { project, .. }
             | NewEvent::ProjectTaskDiscovered { project, .. }
@@ -595,6 +607,9 @@ impl NewEvent {
             }),
             NewEvent::ProjectAgentFailed { phase, reason, .. } => {
                 json!({ "phase": phase.as_str(), "reason": reason })
+            }
+            NewEvent::ProjectDocumentRefused { phase, attempt, problem, .. } => {
+                json!({ "phase": phase.as_str(), "attempt": attempt, "problem": problem })
             }
             NewEvent::ProjectExecutionStarted { tasks, .. } => json!({ "tasks": tasks }),
             NewEvent::ProjectTaskDiscovered { task, from_task, reason, .. } => {

@@ -25,6 +25,8 @@ use crate::projects::decide::{self, DocumentRow, IdeaRow, PlannedTask, ProjectRo
 use crate::projects::{ProjectRecord, ProjectStore, TaskUpdate};
 use crate::{Entity, Result, StoreError};
 
+mod edit;
+mod failures;
 mod quick;
 mod settings;
 
@@ -132,8 +134,8 @@ async fn documents(connection: &mut PgConnection, project: ProjectId) -> Result<
 
 async fn tasks(connection: &mut PgConnection, project: ProjectId) -> Result<Vec<ProjectTask>> {
     let rows = sqlx::query(
-        "SELECT project_id, spec::text, state, rounds, feedback, job_id, run_id, updated_at FROM project_tasks \
-         WHERE project_id = $1 ORDER BY position",
+        "SELECT project_id, spec::text, state, rounds, feedback, job_id, run_id, updated_at, replans FROM \
+         project_tasks WHERE project_id = $1 ORDER BY position",
     )
     .bind(project.get())
     .fetch_all(connection)
@@ -149,6 +151,7 @@ async fn tasks(connection: &mut PgConnection, project: ProjectId) -> Result<Vec<
                 job_id: row.try_get(5)?,
                 run_id: row.try_get(6)?,
                 updated_at: row.try_get(7)?,
+                replans: row.try_get(8)?,
             }
             .into_task()
         })
@@ -210,7 +213,7 @@ async fn write_tasks(
     for (position, task) in planned.iter().enumerate() {
         sqlx::query(
             "INSERT INTO project_tasks (user_id, project_id, task_key, position, spec, state, rounds, feedback, \
-             job_id, run_id, updated_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11)",
+             job_id, run_id, updated_at, replans) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(project.user_id.get())
         .bind(project.id.get())
@@ -223,6 +226,7 @@ async fn write_tasks(
         .bind(task.job_id.map(JobId::get))
         .bind(task.run_id.map(RunId::get))
         .bind(now)
+        .bind(i64::from(task.replans))
         .execute(transaction.connection())
         .await?;
         if let Some(event) = decide::task_event(project.id, task) {
@@ -413,40 +417,6 @@ async fn decide_document(
     Ok(record(transaction.connection(), user, id).await?)
 }
 
-async fn edit_document(
-    transaction: &mut Transaction,
-    user: UserId,
-    id: ProjectId,
-    document: &PhaseDocument,
-    now: DateTime<Utc>,
-) -> TransactionResult<ProjectRecord> {
-    let project = load_project(transaction.connection(), user, id, true).await?;
-    let all_documents = documents(transaction.connection(), id).await?;
-    let all_tasks = tasks(transaction.connection(), id).await?;
-    let edit = decide::edit(&project, &all_documents, &all_tasks, document, now)?;
-    insert_document(transaction, &project, document, edit.version, DocumentStatus::Approved, now).await?;
-    if document.phase() == Phase::Tasks || !edit.replan.replanned.is_empty() {
-        write_tasks(transaction, &project, &decide::edited_rows(&edit.replan), now).await?;
-    }
-    for event in decide::edit_events(&project, document.phase(), &edit) {
-        transaction.record(user, now, event);
-    }
-    for job in edit.replan.replanned.iter().filter_map(|replanned| replanned.cancel_job) {
-        let state: Option<String> = sqlx::query_scalar("SELECT state::text FROM jobs WHERE id = $1 FOR UPDATE")
-            .bind(job.get())
-            .fetch_optional(transaction.connection())
-            .await?;
-        let live = state.is_some_and(|state| state.parse::<JobState>().is_ok_and(|state| !state.is_finished()));
-        if live {
-            crate::jobs::postgres::admin::cancel(transaction, user, job, now).await?;
-        }
-    }
-    if edit.reopens {
-        enter_phase(transaction, &project, Phase::Execution, now).await?;
-    }
-    Ok(record(transaction.connection(), user, id).await?)
-}
-
 async fn update_task(
     transaction: &mut Transaction,
     user: UserId,
@@ -461,6 +431,7 @@ async fn update_task(
         .iter()
         .find(|task| task.spec.id == key)
         .ok_or_else(|| StoreError::not_found(Entity::ProjectTask, format!("{id}/{key}")))?;
+    decide::check_replans(task, update.replans)?;
     decide::check_task_move(task, update.state)?;
     if task.state == TaskState::Pending && update.state == TaskState::Running {
         decide::check_may_start(&project, &all, key)?;
@@ -498,25 +469,6 @@ async fn update_task(
         .into_iter()
         .find(|task| task.spec.id == key)
         .ok_or_else(|| StoreError::not_found(Entity::ProjectTask, key))?)
-}
-
-async fn record_agent_failure(
-    transaction: &mut Transaction,
-    user: UserId,
-    id: ProjectId,
-    phase: Phase,
-    reason: &str,
-    now: DateTime<Utc>,
-) -> TransactionResult<()> {
-    let project = load_project(transaction.connection(), user, id, true).await?;
-    sqlx::query("UPDATE projects SET failure = $2, updated_at = $3 WHERE id = $1")
-        .bind(project.id.get())
-        .bind(reason)
-        .bind(now)
-        .execute(transaction.connection())
-        .await?;
-    transaction.record(user, now, NewEvent::ProjectAgentFailed { project: id, phase, reason: reason.into() });
-    Ok(())
 }
 
 /// The state of each task's job that still exists.
@@ -741,7 +693,7 @@ impl ProjectStore for PostgresStore {
         let now = self.now();
         self.write(Begin::Plain, |transaction| {
             let document = document.clone();
-            Box::pin(async move { edit_document(transaction, user, id, &document, now).await })
+            Box::pin(async move { edit::edit_document(transaction, user, id, &document, now).await })
         })
         .await
     }
@@ -774,7 +726,26 @@ impl ProjectStore for PostgresStore {
         let reason = reason.to_string();
         self.write(Begin::Plain, |transaction| {
             let reason = reason.clone();
-            Box::pin(async move { record_agent_failure(transaction, user, id, phase, &reason, now).await })
+            Box::pin(async move { failures::record_agent_failure(transaction, user, id, phase, &reason, now).await })
+        })
+        .await
+    }
+
+    async fn record_document_refused(
+        &self,
+        user: UserId,
+        id: ProjectId,
+        phase: Phase,
+        attempt: u32,
+        problem: &str,
+    ) -> Result<()> {
+        let now = self.now();
+        let problem = problem.to_string();
+        self.write(Begin::Plain, |transaction| {
+            let problem = problem.clone();
+            Box::pin(async move {
+                failures::record_document_refused(transaction, user, id, phase, attempt, &problem, now).await
+            })
         })
         .await
     }
