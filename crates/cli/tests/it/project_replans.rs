@@ -3,7 +3,9 @@
 //! started on. An approved requirement edited while its task's run is at
 //! work (hung on the model) restarts the task: the run is stopped, the task
 //! is pending again, and the next run is told the new text; only that
-//! run's work is validated and marks the task done. A task graph with a
+//! run's work is validated and marks the task done. Edited while the
+//! validator is still judging the old run's work, the verdict that lands
+//! after the edit is refused and the task runs again on the new text. A task graph with a
 //! cycle goes back to the agent with the cycle named, each refusal in the
 //! project's events; a graph that keeps its cycle fails the phase, the
 //! cycle in the project's failure.
@@ -93,6 +95,29 @@ fn respond(request: &ReceivedRequest, hung: &AtomicBool) -> Option<Script> {
     }
     let write = json!({"path": format!("{task}.txt"), "content": "milk 1.20\n"});
     Some(Reply::tool_call("workspace__write", &write).into())
+}
+
+/// Runs answer at once (writing the priced list only when told the new
+/// text); the validator's first verdict, a pass, is slow, so the spec can
+/// be edited while it is on its way. `validating` says it was asked.
+fn respond_slowly_validated(request: &ReceivedRequest, validating: &AtomicBool) -> Option<Script> {
+    let system = request.system_text().unwrap_or_default();
+    if system.contains("one document of a spec-driven project") {
+        return Some(Reply::tool_call(STRUCTURED, &document(request)).into());
+    }
+    if is_validation(request) {
+        let verdict = Reply::tool_call(STRUCTURED, &json!({"pass": true, "feedback": "Looks done."}));
+        if validating.swap(true, Ordering::SeqCst) {
+            return Some(verdict.into());
+        }
+        return Some(verdict.with_first_byte_delay(std::time::Duration::from_secs(3)).into());
+    }
+    let task = task_of(request)?;
+    if request.tool_result_count() > 0 {
+        return Some(Reply::text(format!("Wrote {task}.txt.")).into());
+    }
+    let content = if request.mentions(NEW) { "milk 1.20\n" } else { "milk\n" };
+    Some(Reply::tool_call("workspace__write", &json!({"path": format!("{task}.txt"), "content": content})).into())
 }
 
 /// `(kind, data)` of the project's events, oldest first.
@@ -215,4 +240,48 @@ async fn a_task_graph_with_a_cycle_goes_back_to_the_agent_with_the_cycle_named()
     let kinds: Vec<&str> = events.iter().map(|(kind, _)| kind.as_str()).collect();
     assert_eq!(kinds.iter().filter(|kind| **kind == "project.document_refused").count(), 3, "{kinds:?}");
     assert_eq!(kinds.last(), Some(&"project.agent_failed"), "{kinds:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_verdict_on_the_old_text_that_lands_after_the_edit_does_not_mark_the_task_done() {
+    let fake = FakeLlm::start().await.unwrap();
+    let validating = Arc::new(AtomicBool::new(false));
+    let responder_validating = validating.clone();
+    fake.set_responder(move |request| respond_slowly_validated(request, &responder_validating));
+    let server = server_with(&fake);
+    json_of(&server, &["agent", "create", "Builder", "--goal", "Build the shop"]);
+    let created =
+        json_of(&server, &["project", "new", "Shop", "--brief", "A small shop", "--agent", "Builder", "--automatic"]);
+    let id = created["id"].to_string();
+    let show = || json_of(&server, &["project", "show", &id]);
+    until(&server, &id, "the documents pass their automatic gates", || show()["phase"] == "execution");
+    json_of(&server, &["project", "run", &id]);
+    until(&server, &id, "the validator judges T001's first run", || validating.load(Ordering::SeqCst));
+    let judged = show();
+    assert_eq!(judged["tasks"][0]["state"], "validating", "{judged}");
+    let first_run = judged["tasks"][0]["run_id"].as_i64().unwrap();
+
+    let folder = tempfile::tempdir().unwrap();
+    let file = folder.path().join("requirements.json");
+    std::fs::write(&file, requirements(NEW).to_string()).unwrap();
+    let edited = json_of(&server, &["project", "edit", &id, "--phase", "requirements", &file.display().to_string()]);
+    assert_eq!(edited["tasks"][0]["state"], "pending", "{edited}");
+
+    until(&server, &id, "the project is done", || show()["phase"] == "done");
+    let done = show();
+    assert_ne!(done["tasks"][0]["run_id"].as_i64(), Some(first_run), "the old run's pass did not make T001 done");
+    let runs_told_new = fake
+        .requests()
+        .iter()
+        .filter(|request| task_of(request).as_deref() == Some("T001") && request.mentions(NEW))
+        .count();
+    assert!(runs_told_new > 0, "T001 ran again on the new text");
+    let verdicts = fake.requests().into_iter().filter(is_validation).filter(|r| r.mentions("Task T001")).count();
+    assert_eq!(verdicts, 2, "the late verdict was set aside and the new work judged");
+    let changes: Vec<Value> = project_events(&server, &id)
+        .into_iter()
+        .filter(|(kind, data)| kind == "project.task_changed" && data["task"] == "T001" && data["to"] == "done")
+        .map(|(_, data)| data)
+        .collect();
+    assert_eq!(changes.len(), 1, "T001 became done once, for the new text: {changes:?}");
 }
