@@ -120,6 +120,29 @@ fn respond_slowly_validated(request: &ReceivedRequest, validating: &AtomicBool) 
     Some(Reply::tool_call("workspace__write", &json!({"path": format!("{task}.txt"), "content": content})).into())
 }
 
+/// A server whose agent wrote the project's documents through automatic
+/// gates, and the project's id, its tasks queued by `project run`.
+fn running_project(fake: &FakeLlm) -> (ServerProcess, String) {
+    let server = server_with(fake);
+    json_of(&server, &["agent", "create", "Builder", "--goal", "Build the shop"]);
+    let created =
+        json_of(&server, &["project", "new", "Shop", "--brief", "A small shop", "--agent", "Builder", "--automatic"]);
+    let id = created["id"].to_string();
+    until(&server, &id, "the documents pass their automatic gates", || {
+        json_of(&server, &["project", "show", &id])["phase"] == "execution"
+    });
+    json_of(&server, &["project", "run", &id]);
+    (server, id)
+}
+
+/// `steward project edit` with the criterion R1.1 reworded as `criterion`.
+fn edit_requirements(server: &ServerProcess, id: &str, criterion: &str) -> Value {
+    let folder = tempfile::tempdir().unwrap();
+    let file = folder.path().join("requirements.json");
+    std::fs::write(&file, requirements(criterion).to_string()).unwrap();
+    json_of(server, &["project", "edit", id, "--phase", "requirements", &file.display().to_string()])
+}
+
 /// `(kind, data)` of the project's events, oldest first.
 fn project_events(server: &ServerProcess, id: &str) -> Vec<(String, Value)> {
     let page = json_of(server, &["events", "--kind", "project.", "--limit", "500"]);
@@ -139,24 +162,14 @@ async fn a_task_whose_requirement_is_edited_while_it_runs_starts_again_on_the_ne
     let hung = Arc::new(AtomicBool::new(false));
     let responder_hung = hung.clone();
     fake.set_responder(move |request| respond(request, &responder_hung));
-    let server = server_with(&fake);
-    json_of(&server, &["agent", "create", "Builder", "--goal", "Build the shop"]);
-    let created =
-        json_of(&server, &["project", "new", "Shop", "--brief", "A small shop", "--agent", "Builder", "--automatic"]);
-    let id = created["id"].to_string();
+    let (server, id) = running_project(&fake);
     let show = || json_of(&server, &["project", "show", &id]);
-    until(&server, &id, "the documents pass their automatic gates", || show()["phase"] == "execution");
-    json_of(&server, &["project", "run", &id]);
     until(&server, &id, "T001's run is at work on the old text", || hung.load(Ordering::SeqCst));
     let running = show();
     assert_eq!(running["tasks"][0]["state"], "running", "{running}");
     let old_run = running["tasks"][0]["run_id"].as_i64().expect("T001's run is attached");
 
-    let folder = tempfile::tempdir().unwrap();
-    let file = folder.path().join("requirements.json");
-    std::fs::write(&file, requirements(NEW).to_string()).unwrap();
-    let file = file.display().to_string();
-    let edited = json_of(&server, &["project", "edit", &id, "--phase", "requirements", &file]);
+    let edited = edit_requirements(&server, &id, NEW);
     let t001 = &edited["tasks"][0];
     assert_eq!((&t001["state"], &t001["run_id"], &t001["replans"]), (&json!("pending"), &json!(null), &json!(1)));
     assert_eq!(edited["tasks"][1]["state"], "pending");
@@ -248,23 +261,14 @@ async fn a_verdict_on_the_old_text_that_lands_after_the_edit_does_not_mark_the_t
     let validating = Arc::new(AtomicBool::new(false));
     let responder_validating = validating.clone();
     fake.set_responder(move |request| respond_slowly_validated(request, &responder_validating));
-    let server = server_with(&fake);
-    json_of(&server, &["agent", "create", "Builder", "--goal", "Build the shop"]);
-    let created =
-        json_of(&server, &["project", "new", "Shop", "--brief", "A small shop", "--agent", "Builder", "--automatic"]);
-    let id = created["id"].to_string();
+    let (server, id) = running_project(&fake);
     let show = || json_of(&server, &["project", "show", &id]);
-    until(&server, &id, "the documents pass their automatic gates", || show()["phase"] == "execution");
-    json_of(&server, &["project", "run", &id]);
     until(&server, &id, "the validator judges T001's first run", || validating.load(Ordering::SeqCst));
     let judged = show();
     assert_eq!(judged["tasks"][0]["state"], "validating", "{judged}");
     let first_run = judged["tasks"][0]["run_id"].as_i64().unwrap();
 
-    let folder = tempfile::tempdir().unwrap();
-    let file = folder.path().join("requirements.json");
-    std::fs::write(&file, requirements(NEW).to_string()).unwrap();
-    let edited = json_of(&server, &["project", "edit", &id, "--phase", "requirements", &file.display().to_string()]);
+    let edited = edit_requirements(&server, &id, NEW);
     assert_eq!(edited["tasks"][0]["state"], "pending", "{edited}");
 
     until(&server, &id, "the project is done", || show()["phase"] == "done");
