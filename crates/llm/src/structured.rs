@@ -171,10 +171,22 @@ pub fn extract_json(text: &str) -> Result<Value, String> {
     }
 }
 
-fn reask_message(problems: &[String], schema: &JsonSchemaSpec) -> String {
+/// Why a reply is sent back: it does not match the schema, or it does and
+/// a check the schema cannot express refused it.
+#[derive(Clone, Copy, PartialEq)]
+enum Mismatch {
+    Schema,
+    Check,
+}
+
+fn reask_message(problems: &[String], schema: &JsonSchemaSpec, mismatch: Mismatch) -> String {
     let listed: Vec<String> = problems.iter().map(|problem| format!("- {problem}")).collect();
+    let opening = match mismatch {
+        Mismatch::Schema => "Your reply did not match the required JSON Schema:",
+        Mismatch::Check => "Your reply matched the JSON Schema but was refused:",
+    };
     format!(
-        "Your reply did not match the required JSON Schema:\n{}\nReply again with only the corrected JSON, no prose and no code fences. The schema is:\n{}",
+        "{opening}\n{}\nReply again with only the corrected JSON, no prose and no code fences. The schema is:\n{}",
         listed.join("\n"),
         schema.schema()
     )
@@ -188,18 +200,19 @@ pub async fn complete_json(
     schema: &JsonSchemaSpec,
     options: StructuredOptions,
 ) -> Result<StructuredResponse<Value>, LlmError> {
-    complete_structured(model, request, schema, options, Ok).await
+    complete_structured(model, request, schema, options, |value, _| Ok(value)).await
 }
 
-/// Like [`complete_json`], then `check` reads the value: a problem it names
-/// (a rule a schema cannot say, such as a cycle in a graph) is sent back to
-/// the model like a schema problem, within the same re-asks.
+/// Like [`complete_json`], then `check` reads the value of the
+/// `attempt`-th reply (1 for the first): a problem it names (a rule a
+/// schema cannot say, such as a cycle in a graph) is sent back to the model
+/// like a schema problem, within the same re-asks.
 pub async fn complete_checked<T>(
     model: &dyn ChatModel,
     request: ChatRequest,
     schema: &JsonSchemaSpec,
     options: StructuredOptions,
-    check: impl Fn(Value) -> Result<T, String>,
+    check: impl Fn(Value, u32) -> Result<T, String>,
 ) -> Result<StructuredResponse<T>, LlmError> {
     complete_structured(model, request, schema, options, check).await
 }
@@ -211,7 +224,7 @@ pub async fn complete_typed<T: DeserializeOwned + JsonSchema>(
     options: StructuredOptions,
 ) -> Result<StructuredResponse<T>, LlmError> {
     let schema = JsonSchemaSpec::for_type::<T>()?;
-    complete_structured(model, request, &schema, options, |value| {
+    complete_structured(model, request, &schema, options, |value, _| {
         serde_json::from_value::<T>(value).map_err(|error| format!("the JSON does not fit the expected type: {error}"))
     })
     .await
@@ -222,7 +235,7 @@ async fn complete_structured<T>(
     mut request: ChatRequest,
     schema: &JsonSchemaSpec,
     options: StructuredOptions,
-    convert: impl Fn(Value) -> Result<T, String>,
+    convert: impl Fn(Value, u32) -> Result<T, String>,
 ) -> Result<StructuredResponse<T>, LlmError> {
     request.response_format = schema.response_format();
     let mut total_usage = Usage::default();
@@ -241,15 +254,15 @@ async fn complete_structured<T>(
             ));
         }
         let text = response.text();
-        let mut problems = match extract_json(&text) {
-            Err(problem) => vec![problem],
+        let (mut problems, mismatch) = match extract_json(&text) {
+            Err(problem) => (vec![problem], Mismatch::Schema),
             Ok(value) => match schema.problems(&value) {
-                found if !found.is_empty() => found,
-                _ => match convert(value) {
+                found if !found.is_empty() => (found, Mismatch::Schema),
+                _ => match convert(value, attempts) {
                     Ok(value) => {
                         return Ok(StructuredResponse { value, response, attempts, total_usage, total_cost_usd });
                     }
-                    Err(problem) => vec![problem],
+                    Err(problem) => (vec![problem], Mismatch::Check),
                 },
             },
         };
@@ -266,7 +279,7 @@ async fn complete_structured<T>(
         }
         tracing::info!(model = %model.id(), attempt = attempts, problems = problems.len(), "structured output did not validate; asking again");
         request.messages.push(Message::assistant(text));
-        request.messages.push(Message::user(reask_message(&problems, schema)));
+        request.messages.push(Message::user(reask_message(&problems, schema, mismatch)));
     }
 }
 

@@ -84,6 +84,7 @@ pub const SQLITE: &[Migration] = &[
         name: "gate_approvals",
         sql: include_str!("../migrations/sqlite/0025_gate_approvals.sql"),
     },
+    Migration { version: 27, name: "task_replans", sql: include_str!("../migrations/sqlite/0027_task_replans.sql") },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -145,6 +146,7 @@ pub const POSTGRES: &[Migration] = &[
         name: "gate_approvals",
         sql: include_str!("../migrations/postgres/0025_gate_approvals.sql"),
     },
+    Migration { version: 27, name: "task_replans", sql: include_str!("../migrations/postgres/0027_task_replans.sql") },
 ];
 
 /// What a migration run did.

@@ -116,6 +116,9 @@ pub enum ProjectCommand {
     },
     /// Replace an approved document with an edited version from a JSON file;
     /// only the tasks it affects are re-planned (done tasks stay done unless their requirement changed).
+    ///
+    /// A task being worked on whose text changed is restarted: its run is stopped and its next run is
+    /// told the new text; a result of the stopped run is not accepted.
     Edit {
         #[arg(value_parser = parse_id)]
         id: i64,

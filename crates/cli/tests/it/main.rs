@@ -36,6 +36,7 @@ mod oversight;
 mod pipes;
 mod project_agents;
 mod project_quick;
+mod project_replans;
 mod projects;
 mod readme_tour;
 mod routine_living_docs;

@@ -25,7 +25,7 @@ const STRUCTURED: &str = "structured_output";
 const COMMENT: &str = "Say what happens when the shop is offline";
 const FEEDBACK: &str = "T003.txt must say the prices are checked";
 
-fn json_of(server: &ServerProcess, args: &[&str]) -> Value {
+pub(crate) fn json_of(server: &ServerProcess, args: &[&str]) -> Value {
     let mut all = vec!["--json"];
     all.extend_from_slice(args);
     steward(server.url(), &all).json()
@@ -66,7 +66,7 @@ fn tasks() -> Value {
 }
 
 /// The task a run works on, from its instruction.
-fn task_of(request: &ReceivedRequest) -> Option<String> {
+pub(crate) fn task_of(request: &ReceivedRequest) -> Option<String> {
     let instruction = request.user_texts().into_iter().next()?;
     let at = instruction.find("Your task: ")? + "Your task: ".len();
     Some(instruction[at..].split_whitespace().next()?.to_string())
@@ -118,7 +118,7 @@ fn calls_about(fake: &FakeLlm, task: &str) -> usize {
 }
 
 /// Waits until `condition` holds; on a timeout, says what the server saw.
-fn until(server: &ServerProcess, id: &str, what: &str, mut condition: impl FnMut() -> bool) {
+pub(crate) fn until(server: &ServerProcess, id: &str, what: &str, mut condition: impl FnMut() -> bool) {
     let deadline = std::time::Instant::now() + crate::support::PATIENCE;
     while !condition() {
         if std::time::Instant::now() > deadline {

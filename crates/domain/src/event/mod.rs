@@ -127,6 +127,7 @@ impl EventKind {
     pub const PROJECT_PHASE_ENTERED: &'static str = "project.phase_entered";
     pub const PROJECT_TASK_CHANGED: &'static str = "project.task_changed";
     pub const PROJECT_AGENT_FAILED: &'static str = "project.agent_failed";
+    pub const PROJECT_DOCUMENT_REFUSED: &'static str = "project.document_refused";
     pub const PROJECT_EXECUTION_STARTED: &'static str = "project.execution_started";
     pub const PROJECT_TASK_DISCOVERED: &'static str = "project.task_discovered";
     pub const PROJECT_DOCUMENT_EDITED: &'static str = "project.document_edited";

@@ -305,6 +305,16 @@ pub enum NewEvent {
         phase: Phase,
         reason: String,
     },
+    /// The agent's reply for a phase's document failed a check a schema
+    /// cannot make (a cycle in the task graph, a reference to nothing) and
+    /// was sent back to it with the problem; `attempt` counts the model's
+    /// replies so far.
+    ProjectDocumentRefused {
+        project: ProjectId,
+        phase: Phase,
+        attempt: u32,
+        problem: String,
+    },
     /// `project run`: these tasks were queued (the others were done or already queued).
     ProjectExecutionStarted {
         project: ProjectId,
@@ -430,6 +440,7 @@ impl NewEvent {
             NewEvent::ProjectPhaseEntered { .. } => EventKind::PROJECT_PHASE_ENTERED,
             NewEvent::ProjectTaskChanged { .. } => EventKind::PROJECT_TASK_CHANGED,
             NewEvent::ProjectAgentFailed { .. } => EventKind::PROJECT_AGENT_FAILED,
+            NewEvent::ProjectDocumentRefused { .. } => EventKind::PROJECT_DOCUMENT_REFUSED,
             NewEvent::ProjectExecutionStarted { .. } => EventKind::PROJECT_EXECUTION_STARTED,
             NewEvent::ProjectDocumentEdited { .. } => EventKind::PROJECT_DOCUMENT_EDITED,
             NewEvent::ProjectTaskDiscovered { .. } => EventKind::PROJECT_TASK_DISCOVERED,
@@ -496,6 +507,7 @@ impl NewEvent {
             | NewEvent::ProjectPhaseEntered { project, .. }
             | NewEvent::ProjectTaskChanged { project, .. }
             | NewEvent::ProjectAgentFailed { project, .. }
+            | NewEvent::ProjectDocumentRefused { project, .. }
             | NewEvent::ProjectExecutionStarted { project, .. }
             | NewEvent::ProjectDocumentEdited { project, .. }
             | NewEvent::ProjectTaskDiscovered { project, .. }
@@ -629,6 +641,9 @@ impl NewEvent {
             }),
             NewEvent::ProjectAgentFailed { phase, reason, .. } => {
                 json!({ "phase": phase.as_str(), "reason": reason })
+            }
+            NewEvent::ProjectDocumentRefused { phase, attempt, problem, .. } => {
+                json!({ "phase": phase.as_str(), "attempt": attempt, "problem": problem })
             }
             NewEvent::ProjectExecutionStarted { tasks, .. } => json!({ "tasks": tasks }),
             NewEvent::ProjectTaskDiscovered { task, from_task, reason, .. } => {

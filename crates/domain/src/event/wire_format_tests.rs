@@ -408,6 +408,16 @@ fn project_and_idea_events_keep_their_fields() {
             r#"{"phase":"design","reason":"at /diagrams: not an array"}"#,
         ),
         (
+            NewEvent::ProjectDocumentRefused {
+                project: ProjectId(3),
+                phase: Phase::Tasks,
+                attempt: 1,
+                problem: "the task graph has a cycle: T001 → T002 → T001".into(),
+            },
+            "project.document_refused",
+            r#"{"attempt":1,"phase":"tasks","problem":"the task graph has a cycle: T001 → T002 → T001"}"#,
+        ),
+        (
             NewEvent::ProjectGuardianSet {
                 project: ProjectId(3),
                 guardian: crate::oversight::GuardianOverride {

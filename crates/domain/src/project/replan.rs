@@ -5,8 +5,13 @@
 //! serve them; or, for a tasks edit, the tasks whose own definition
 //! changed, were added or removed. Only those tasks are re-planned: a done
 //! task goes back to pending only when what it was checked against
-//! changed, every other task keeps its state, a new one starts pending, a
-//! removed one is dropped (its job cancelled when still live).
+//! changed; a task being worked on (running or validating) whose text
+//! changed is restarted — its run stopped, pending again, so the work that
+//! lands is for the new text —; every other task keeps its state, a new one
+//! starts pending, a removed one is dropped (its job cancelled and its run
+//! stopped when still live). Each re-planned task counts the re-plan
+//! (`replans`), which the store checks when the task's job moves it, so a
+//! superseded run's result landing late is refused.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -14,7 +19,7 @@ use chrono::{DateTime, Utc};
 
 use super::document::{DesignDocument, Requirement, RequirementsDocument, TaskSpec, TasksDocument};
 use super::task::{ProjectTask, TaskState};
-use crate::ids::{JobId, ProjectId};
+use crate::ids::{JobId, ProjectId, RunId};
 
 /// Why an id counts as changed, keyed by requirement or criterion id.
 pub type ChangedIds = BTreeMap<String, String>;
@@ -104,6 +109,9 @@ pub struct Replanned {
     pub reason: String,
     /// The task's job to cancel (a dropped task's, when still live).
     pub cancel_job: Option<JobId>,
+    /// The run to stop: the latest run of a task restarted or dropped while
+    /// it was being worked on (the store stops it only if it is still live).
+    pub stop_run: Option<RunId>,
 }
 
 /// The task graph after an edit, in document order, and what changed.
@@ -121,10 +129,28 @@ fn reset(task: &mut ProjectTask) {
     task.feedback = None;
 }
 
+/// A task being worked on starts again on the new text: pending, with no
+/// run, so its job (still live, kept so its dependents stay behind it)
+/// starts a new run with the new instruction at its next look.
+fn restart(task: &mut ProjectTask) {
+    reset(task);
+    task.run_id = None;
+}
+
+fn in_flight(state: TaskState) -> bool {
+    matches!(state, TaskState::Running | TaskState::Validating)
+}
+
+/// The run to stop when `task` is restarted or dropped.
+fn live_run(task: &ProjectTask) -> Option<RunId> {
+    if in_flight(task.state) { task.run_id } else { None }
+}
+
 /// Re-plans the tasks serving a changed requirement or criterion (a task
 /// naming `R1` is touched by `R1`, one naming `R1.2` by `R1.2`, both ids
 /// being in `changed` as [`changed_requirements`] builds it). A done task
-/// goes back to pending; the others keep their state, with an event.
+/// goes back to pending; a running or validating one is restarted (its run
+/// stopped); the others keep their state, with an event.
 pub fn replan_for_requirements(tasks: &[ProjectTask], changed: &ChangedIds) -> Replan {
     let mut replanned = Vec::new();
     let tasks = tasks
@@ -136,12 +162,17 @@ pub fn replan_for_requirements(tasks: &[ProjectTask], changed: &ChangedIds) -> R
                 return task.clone();
             }
             let mut updated = task.clone();
-            if task.state == TaskState::Done {
-                reset(&mut updated);
-            }
+            updated.replans += 1;
             let reason = reasons.into_iter().collect::<Vec<_>>().join("; ");
             let reason = match task.state {
-                TaskState::Done => format!("{reason}: its work is checked again"),
+                TaskState::Done => {
+                    reset(&mut updated);
+                    format!("{reason}: its work is checked again")
+                }
+                state if in_flight(state) => {
+                    restart(&mut updated);
+                    format!("{reason}: its run is stopped and it starts again on the new text")
+                }
                 _ => format!("{reason}: it works against the new text, keeping its state"),
             };
             replanned.push(Replanned {
@@ -150,6 +181,7 @@ pub fn replan_for_requirements(tasks: &[ProjectTask], changed: &ChangedIds) -> R
                 to: Some(updated.state),
                 reason,
                 cancel_job: None,
+                stop_run: live_run(task),
             });
             updated
         })
@@ -175,11 +207,18 @@ fn changed_fields(was: &TaskSpec, is: &TaskSpec) -> Vec<&'static str> {
     fields
 }
 
+/// The fields a task's run is told (its instruction): a task being worked
+/// on restarts when one of them changes. `parallel`, `depends_on` and
+/// `group` only place it in the graph.
+const INSTRUCTION_FIELDS: [&str; 4] = ["title", "requirements", "done_when", "details"];
+
 /// Re-plans the task graph for an edited tasks document, compared by task
 /// id: an unchanged task is untouched; a changed one takes its new
 /// definition and keeps its state, except a done task whose requirements
-/// or done-when changed, which goes back to pending; a new task starts
-/// pending; a removed one is dropped, its job cancelled when it had one.
+/// or done-when changed, which goes back to pending, and a running or
+/// validating one whose instruction changed, which is restarted (its run
+/// stopped); a new task starts pending; a removed one is dropped, its job
+/// cancelled when it had one and its run stopped.
 pub fn replan_for_tasks(
     project: ProjectId,
     tasks: &[ProjectTask],
@@ -196,6 +235,7 @@ pub fn replan_for_tasks(
                 to: Some(TaskState::Pending),
                 reason: "added to the tasks document".into(),
                 cancel_job: None,
+                stop_run: None,
             });
             planned.push(ProjectTask {
                 project_id: project,
@@ -205,6 +245,7 @@ pub fn replan_for_tasks(
                 feedback: None,
                 job_id: None,
                 run_id: None,
+                replans: 0,
                 updated_at: now,
             });
             continue;
@@ -215,14 +256,20 @@ pub fn replan_for_tasks(
             planned.push(updated);
             continue;
         }
+        updated.replans += 1;
         let redo = task.state == TaskState::Done && fields.iter().any(|f| matches!(*f, "requirements" | "done_when"));
-        if redo {
+        let again = in_flight(task.state) && fields.iter().any(|field| INSTRUCTION_FIELDS.contains(field));
+        let changed = fields.join(", ");
+        let reason = if redo {
             reset(&mut updated);
-        }
-        let reason = match (task.state, redo) {
-            (_, true) => format!("its {} changed: its work is checked again", fields.join(", ")),
-            (TaskState::Done, false) => format!("its {} changed; its work stays done", fields.join(", ")),
-            _ => format!("its {} changed; it keeps its state", fields.join(", ")),
+            format!("its {changed} changed: its work is checked again")
+        } else if again {
+            restart(&mut updated);
+            format!("its {changed} changed: its run is stopped and it starts again on the new text")
+        } else if task.state == TaskState::Done {
+            format!("its {changed} changed; its work stays done")
+        } else {
+            format!("its {changed} changed; it keeps its state")
         };
         replanned.push(Replanned {
             task: spec.id.clone(),
@@ -230,6 +277,7 @@ pub fn replan_for_tasks(
             to: Some(updated.state),
             reason,
             cancel_job: None,
+            stop_run: if again { live_run(task) } else { None },
         });
         planned.push(updated);
     }
@@ -237,9 +285,10 @@ pub fn replan_for_tasks(
         if edited.tasks.iter().any(|spec| spec.id == task.spec.id) {
             continue;
         }
-        let reason = match task.state {
-            TaskState::Running | TaskState::Validating => "removed from the tasks document: its work is cancelled",
-            _ => "removed from the tasks document",
+        let reason = if in_flight(task.state) {
+            "removed from the tasks document: its work is cancelled"
+        } else {
+            "removed from the tasks document"
         };
         replanned.push(Replanned {
             task: task.spec.id.clone(),
@@ -247,6 +296,7 @@ pub fn replan_for_tasks(
             to: None,
             reason: reason.into(),
             cancel_job: if task.state == TaskState::Done { None } else { task.job_id },
+            stop_run: live_run(task),
         });
     }
     Replan { tasks: planned, replanned }
@@ -284,7 +334,8 @@ mod tests {
             rounds: 1,
             feedback: Some("earlier".into()),
             job_id: Some(JobId(10)),
-            run_id: None,
+            run_id: Some(RunId(20)),
+            replans: 0,
             updated_at: DateTime::<Utc>::UNIX_EPOCH,
         }
     }
@@ -323,14 +374,56 @@ mod tests {
         assert_eq!(replan.tasks[0], tasks[0], "a task of an unchanged criterion is untouched");
         assert_eq!(replan.tasks[3], tasks[3]);
         assert_eq!(
-            (replan.tasks[1].state, replan.tasks[1].rounds, replan.tasks[1].job_id),
-            (TaskState::Pending, 0, Some(JobId(10)))
+            (replan.tasks[1].state, replan.tasks[1].rounds, replan.tasks[1].job_id, replan.tasks[1].replans),
+            (TaskState::Pending, 0, Some(JobId(10)), 1)
         );
-        assert_eq!(replan.tasks[2].state, TaskState::Running, "a running task keeps its state");
-        let summary: Vec<(&str, Option<TaskState>)> =
-            replan.replanned.iter().map(|r| (r.task.as_str(), r.to)).collect();
-        assert_eq!(summary, [("T002", Some(TaskState::Pending)), ("T003", Some(TaskState::Running))]);
+        let restarted = &replan.tasks[2];
+        assert_eq!(
+            (restarted.state, restarted.run_id, restarted.job_id, restarted.feedback.as_deref(), restarted.replans),
+            (TaskState::Pending, None, Some(JobId(10)), None, 1),
+            "a running task starts again on the new text; its job stays for its dependents"
+        );
+        let summary: Vec<(&str, Option<TaskState>, Option<RunId>)> =
+            replan.replanned.iter().map(|r| (r.task.as_str(), r.to, r.stop_run)).collect();
+        assert_eq!(
+            summary,
+            [("T002", Some(TaskState::Pending), None), ("T003", Some(TaskState::Pending), Some(RunId(20)))]
+        );
         assert_eq!(replan.replanned[0].reason, "criterion R1.2 changed: its work is checked again");
+        assert_eq!(
+            replan.replanned[1].reason,
+            "criterion R1.2 changed: its run is stopped and it starts again on the new text"
+        );
+        assert_eq!(replan.tasks[3].replans, 0, "an untouched task does not count a re-plan");
+    }
+
+    #[test]
+    fn a_tasks_edit_restarts_work_in_flight_only_when_its_instruction_changed() {
+        let tasks = [
+            task("T001", &["R1"], TaskState::Running),
+            task("T002", &["R1"], TaskState::Validating),
+            task("T003", &["R1"], TaskState::Running),
+        ];
+        let mut specs: Vec<TaskSpec> = tasks.iter().map(|task| task.spec.clone()).collect();
+        specs[0].details = vec!["Use cents, not floats.".into()];
+        specs[1].done_when = "tests and docs".into();
+        specs[2].parallel = true;
+        let edited = TasksDocument { title: "Shop".into(), tasks: specs, ..TasksDocument::default() };
+        let replan = replan_for_tasks(ProjectId(1), &tasks, &edited, DateTime::<Utc>::UNIX_EPOCH);
+        let states: Vec<(TaskState, Option<RunId>, u32)> =
+            replan.tasks.iter().map(|task| (task.state, task.run_id, task.replans)).collect();
+        assert_eq!(
+            states,
+            [(TaskState::Pending, None, 1), (TaskState::Pending, None, 1), (TaskState::Running, Some(RunId(20)), 1),],
+            "a change of its place in the graph only keeps the run going"
+        );
+        let stops: Vec<Option<RunId>> = replan.replanned.iter().map(|r| r.stop_run).collect();
+        assert_eq!(stops, [Some(RunId(20)), Some(RunId(20)), None]);
+        assert_eq!(
+            replan.replanned[0].reason,
+            "its details changed: its run is stopped and it starts again on the new text"
+        );
+        assert_eq!(replan.replanned[2].reason, "its parallel changed; it keeps its state");
     }
 
     #[test]
@@ -373,16 +466,17 @@ mod tests {
         );
         assert_eq!(replan.tasks[0], tasks[0]);
         assert_eq!(replan.tasks[3].job_id, None);
-        let summary: Vec<(&str, Option<TaskState>, Option<JobId>)> =
-            replan.replanned.iter().map(|r| (r.task.as_str(), r.to, r.cancel_job)).collect();
+        type Summary<'a> = (&'a str, Option<TaskState>, Option<JobId>, Option<RunId>);
+        let summary: Vec<Summary> =
+            replan.replanned.iter().map(|r| (r.task.as_str(), r.to, r.cancel_job, r.stop_run)).collect();
         assert_eq!(
             summary,
             [
-                ("T002", Some(TaskState::Done), None),
-                ("T003", Some(TaskState::Pending), None),
-                ("T006", Some(TaskState::Pending), None),
-                ("T004", None, Some(JobId(10))),
-                ("T005", None, Some(JobId(10))),
+                ("T002", Some(TaskState::Done), None, None),
+                ("T003", Some(TaskState::Pending), None, None),
+                ("T006", Some(TaskState::Pending), None, None),
+                ("T004", None, Some(JobId(10)), Some(RunId(20))),
+                ("T005", None, Some(JobId(10)), None),
             ]
         );
         assert_eq!(replan.replanned[0].reason, "its title changed; its work stays done");

@@ -38,6 +38,11 @@ pub struct ProjectTask {
     pub job_id: Option<JobId>,
     /// The agent's latest run on it.
     pub run_id: Option<RunId>,
+    /// How many times an edit of the spec re-planned the task. A move is
+    /// made for the count it was decided on, so the result of work an edit
+    /// superseded (a stopped run's answer landing late) is refused instead
+    /// of marking the re-planned task done.
+    pub replans: u32,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -99,6 +104,7 @@ mod tests {
             feedback: None,
             job_id: None,
             run_id: None,
+            replans: 0,
             updated_at: DateTime::<Utc>::UNIX_EPOCH,
         }
     }

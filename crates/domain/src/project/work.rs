@@ -161,6 +161,7 @@ mod tests {
             feedback: None,
             job_id: job.map(JobId),
             run_id: None,
+            replans: 0,
             updated_at: DateTime::<Utc>::UNIX_EPOCH,
         }
     }

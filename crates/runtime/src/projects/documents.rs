@@ -1,8 +1,10 @@
 //! `project.document`: asks the project's agent for a phase's document as
-//! structured output matching the phase's JSON Schema (re-asked with the
-//! problems when it does not), checks what a schema cannot (unique ids,
-//! known references, no cycle), and proposes it at the gate — through an
-//! automatic gate it is approved at once and the store queues the next
+//! structured output matching the phase's JSON Schema, checks what a schema
+//! cannot (unique ids, known references, tasks serving approved
+//! requirements, no cycle — the cycle named), re-asking with the problem
+//! when either fails ([`super::asking`], each refusal a
+//! `project.document_refused` event), and proposes it at the gate — through
+//! an automatic gate it is approved at once and the store queues the next
 //! phase's job. A reply that never fits is recorded on the project
 //! (`project.agent_failed`) and the job dies with the same words. A quick
 //! project's requirements job writes all three documents in one call
@@ -16,10 +18,11 @@ use steward_domain::project::schema::document_schema;
 use steward_domain::project::work::DocumentJob;
 use steward_domain::project::{Phase, PhaseDocument};
 use steward_domain::{ProjectId, UserId};
-use steward_llm::{ChatRequest, JsonSchemaSpec, StructuredOptions, complete_json};
+use steward_llm::{ChatRequest, JsonSchemaSpec};
 use steward_store::{Store, StoreError};
 
-use super::{agent_and_model, model_error, prompts, store_error};
+use super::asking::{self, Asked};
+use super::{agent_and_model, prompts, store_error};
 use crate::agent::runtime::AgentRuntime;
 use crate::handlers::{JobContext, JobError, JobHandler};
 
@@ -36,10 +39,7 @@ impl DocumentHandler {
     }
 
     pub(super) async fn fail(&self, user: UserId, project: ProjectId, phase: Phase, reason: String) -> JobError {
-        if let Err(error) = self.store.record_agent_failure(user, project, phase, &reason).await {
-            tracing::warn!(%error, %project, "the agent's failure could not be recorded");
-        }
-        JobError::permanent(reason)
+        asking::fail(self.store.as_ref(), user, project, phase, reason).await
     }
 }
 
@@ -75,22 +75,23 @@ impl JobHandler for DocumentHandler {
         let request = ChatRequest::from_user_text(text)
             .with_system(system)
             .with_max_tokens(self.runtime.settings.max_output_tokens);
-        let reply = match complete_json(model.as_ref(), request, &schema, StructuredOptions::default()).await {
-            Ok(reply) => reply,
-            Err(error) if error.is_retryable() => return Err(model_error("asking for the document", &error)),
-            Err(error) => {
-                let reason = format!("the agent's {phase} document did not match the schema: {}", error.message());
-                return Err(self.fail(user, id, phase, reason).await);
-            }
+        let requirements = match prompts::approved(&record.documents, Phase::Requirements) {
+            Some(PhaseDocument::Requirements(requirements)) => Some(requirements),
+            _ => None,
         };
-        let document = match PhaseDocument::from_json(phase, reply.value).and_then(|d| d.validate().map(|()| d)) {
-            Ok(document) => document,
-            Err(error) => {
-                let reason = format!("the agent's {phase} document was refused: {error}");
-                return Err(self.fail(user, id, phase, reason).await);
+        // What the store would refuse, checked here so the agent can fix it.
+        let read = |value: Value| -> Result<PhaseDocument, String> {
+            let document = PhaseDocument::from_json(phase, value).map_err(|error| error.to_string())?;
+            document.validate().map_err(|error| error.to_string())?;
+            if let (PhaseDocument::Tasks(tasks), Some(requirements)) = (&document, requirements) {
+                tasks.check_requirements(requirements).map_err(|error| error.to_string())?;
             }
+            Ok(document)
         };
-        match self.store.propose_document(user, id, document).await {
+        let asked = Asked::Document(phase);
+        let store = self.store.as_ref();
+        let reply = asking::ask_checked(store, user, id, asked, model.as_ref(), request, &schema, read).await?;
+        match self.store.propose_document(user, id, reply.value).await {
             Ok(record) => Ok(json!({
                 "project": id, "phase": phase.as_str(), "status": "proposed", "attempts": reply.attempts,
                 "project_phase": record.project.phase.as_str(),

@@ -9,11 +9,13 @@
 //! when the project has a repository ([`workspace`]) — and the validator
 //! checks the finished task against its done-when ([`validation`]), then the
 //! project's check commands run in the task's workspace ([`checks`]). A
-//! quick project's three documents come from one call ([`quick`]).
+//! quick project's three documents come from one call ([`quick`]); both
+//! ask through [`asking`], which re-asks a refused reply with its problem.
 //!
 //! A module of its own beside `usecases` because it starts runs through
 //! them, as `living_docs_jobs` does.
 
+mod asking;
 pub mod checks;
 pub mod documents;
 mod prompts;

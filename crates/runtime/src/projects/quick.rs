@@ -2,19 +2,20 @@
 //! three phase schemas side by side. Each part is read and checked as its
 //! phase's document would be; a problem (a schema rule, a cycle, a task
 //! serving a requirement that does not exist) goes back to the agent named
-//! with its document, within the usual re-asks, and a reply that never
-//! fits is recorded on the project. The store keeps the three together or
-//! none.
+//! with its document, within the re-asks every document gets
+//! ([`super::asking`]), and a reply that never fits is recorded on the
+//! project. The store keeps the three together or none.
 
 use serde_json::{Value, json};
 use steward_domain::project::quick::quick_schema;
 use steward_domain::project::{Phase, QuickDocuments};
 use steward_domain::{Agent, UserId};
-use steward_llm::{ChatModel, ChatRequest, JsonSchemaSpec, StructuredOptions, complete_checked};
+use steward_llm::{ChatModel, ChatRequest, JsonSchemaSpec};
 use steward_store::{ProjectRecord, StoreError};
 
+use super::asking::{self, Asked};
 use super::documents::DocumentHandler;
-use super::{model_error, prompts, store_error};
+use super::{prompts, store_error};
 use crate::handlers::JobError;
 
 impl DocumentHandler {
@@ -34,14 +35,8 @@ impl DocumentHandler {
             .with_system(system)
             .with_max_tokens(self.runtime.settings.max_output_tokens);
         let read = |value: Value| QuickDocuments::from_json(value).map_err(|error| error.to_string());
-        let reply = match complete_checked(model, request, &schema, StructuredOptions::default(), read).await {
-            Ok(reply) => reply,
-            Err(error) if error.is_retryable() => return Err(model_error("asking for the three documents", &error)),
-            Err(error) => {
-                let reason = format!("the agent's three documents were refused: {}", error.message());
-                return Err(self.fail(user, id, Phase::Requirements, reason).await);
-            }
-        };
+        let store = self.store.as_ref();
+        let reply = asking::ask_checked(store, user, id, Asked::ThreeDocuments, model, request, &schema, read).await?;
         let documents = reply.value;
         let counts = json!({
             "requirements": documents.requirements.requirements.len(),

@@ -9,6 +9,12 @@
 //! growing wait, so no worker slot waits for a model. A done task's job
 //! completes, which lets its dependents' jobs start; a task a person must
 //! look at ends its job dead, which holds its dependents back.
+//!
+//! Every move is made for the task as this step read it: when an edit of
+//! the spec re-planned the task in between (its run stopped, pending again
+//! with the new text), the store refuses the move as stale and the step
+//! reads the task again, so a superseded run's answer never makes the
+//! re-planned task done.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -18,7 +24,7 @@ use serde_json::{Value, json};
 use steward_domain::project::work::{TaskJob, Verdict, verdict, wait_before_looking_again};
 use steward_domain::project::{Phase, ProjectTask, TaskState, tasks_to_start};
 use steward_domain::{JobId, RunOutcome, RunStatus, UserId};
-use steward_store::{ProjectRecord, Store, StoreError, TaskUpdate};
+use steward_store::{ConflictKind, ProjectRecord, Store, StoreError, TaskUpdate};
 
 use super::workspace::{self, TaskWorkspace};
 use super::{store_error, validation};
@@ -52,6 +58,18 @@ impl TaskHandler {
 /// How long a task's run waits before it may start: its workspace is
 /// linked to the task's folder in that time.
 const RUN_START_DELAY_MS: u64 = 250;
+
+/// Whether a move was made, or refused because an edit re-planned the task
+/// since the step read it.
+#[derive(PartialEq)]
+enum Moved {
+    Made,
+    Superseded,
+}
+
+fn superseded(error: &StoreError) -> bool {
+    matches!(error, StoreError::Conflict { kind: ConflictKind::Stale, .. })
+}
 
 /// What one step left to do.
 enum Step {
@@ -93,18 +111,24 @@ impl TaskHandler {
         blocking(move || workspace::prepare(&home, repository.as_deref(), project, &key, &after)).await
     }
 
+    /// Moves `task` as this step read it (see the module's notes).
     async fn update(
         &self,
         user: UserId,
         record: &ProjectRecord,
-        task: &str,
+        task: &ProjectTask,
         update: TaskUpdate,
-    ) -> Result<(), JobError> {
-        self.store
-            .update_task(user, record.project.id, task, update)
-            .await
-            .map(|_| ())
-            .map_err(|error| store_error(&format!("moving task {task}"), error))
+    ) -> Result<Moved, JobError> {
+        let key = &task.spec.id;
+        match self.store.update_task(user, record.project.id, key, update.decided_on(task)).await {
+            Ok(_) => Ok(Moved::Made),
+            Err(error) if superseded(&error) => {
+                let project = record.project.id;
+                tracing::info!(%project, task = %key, "the task was re-planned meanwhile; reading it again");
+                Ok(Moved::Superseded)
+            }
+            Err(error) => Err(store_error(&format!("moving task {key}"), error)),
+        }
     }
 
     /// Takes a place for a pending task, if it may start now (the store
@@ -123,9 +147,11 @@ impl TaskHandler {
         if !may_start {
             return Ok(waits());
         }
-        let reserve = TaskUpdate { job_id: Some(job), ..TaskUpdate::to(TaskState::Running) };
+        let reserve = TaskUpdate { job_id: Some(job), ..TaskUpdate::to(TaskState::Running) }.decided_on(task);
         match self.store.update_task(user, record.project.id, &task.spec.id, reserve).await {
             Ok(_) => {}
+            // Read before an edit re-planned it: read its new text.
+            Err(error) if superseded(&error) => return Ok(Step::Again),
             // Another task took the last place first.
             Err(StoreError::Conflict { .. }) => return Ok(waits()),
             Err(error) => return Err(store_error(&format!("starting task {}", task.spec.id), error)),
@@ -155,7 +181,11 @@ impl TaskHandler {
             return Ok(Step::Wait(format!("run {} of task {} started too early ({error})", run.id, task.spec.id)));
         }
         let attach = TaskUpdate { run_id: Some(run.id), ..TaskUpdate::to(TaskState::Running) };
-        self.update(user, record, &task.spec.id, attach).await?;
+        if self.update(user, record, task, attach).await? == Moved::Superseded {
+            // Started on the text an edit replaced: stop it, start on the new one.
+            let _ = self.usecases.cancel_run(user, run.id).await;
+            return Ok(Step::Again);
+        }
         Ok(Step::Wait(format!("task {} runs as run {}", task.spec.id, run.id)))
     }
 
@@ -182,12 +212,17 @@ impl TaskHandler {
                 run.error.as_deref().unwrap_or("no answer")
             );
             let update = TaskUpdate { feedback: Some(reason.clone()), ..TaskUpdate::to(TaskState::Failed) };
-            self.update(user, record, &task.spec.id, update).await?;
+            if self.update(user, record, task, update).await? == Moved::Superseded {
+                // The run was stopped by an edit that restarted the task.
+                return Ok(Step::Again);
+            }
             let _ = self.store.record_agent_failure(user, record.project.id, Phase::Execution, &reason).await;
             return Err(JobError::permanent(reason));
         };
-        if task.state == TaskState::Running {
-            self.update(user, record, &task.spec.id, TaskUpdate::to(TaskState::Validating)).await?;
+        if task.state == TaskState::Running
+            && self.update(user, record, task, TaskUpdate::to(TaskState::Validating)).await? == Moved::Superseded
+        {
+            return Ok(Step::Again);
         }
         self.validate(user, record, task, &answer).await
     }
@@ -215,7 +250,10 @@ impl TaskHandler {
                 let message = format!("{key}: {}\n\n{}", task.spec.title, assessment.feedback);
                 let commit = blocking(move || workspace::commit(&task_workspace, &message)).await?;
                 let update = TaskUpdate { feedback: Some(assessment.feedback), ..TaskUpdate::to(TaskState::Done) };
-                self.update(user, record, &key, update).await?;
+                if self.update(user, record, task, update).await? == Moved::Superseded {
+                    // Work on the text an edit replaced: the task starts again.
+                    return Ok(Step::Again);
+                }
                 Ok(Step::Done(json!({"task": key, "state": "done", "rounds": task.rounds, "commit": commit})))
             }
             Verdict::SendBack => {
@@ -224,7 +262,7 @@ impl TaskHandler {
                     sent_back: true,
                     ..TaskUpdate::to(TaskState::Pending)
                 };
-                self.update(user, record, &key, update).await?;
+                self.update(user, record, task, update).await?;
                 Ok(Step::Again)
             }
             Verdict::ToPerson => {
@@ -233,7 +271,9 @@ impl TaskHandler {
                     task.rounds, assessment.feedback
                 );
                 let update = TaskUpdate { feedback: Some(assessment.feedback), ..TaskUpdate::to(TaskState::Failed) };
-                self.update(user, record, &key, update).await?;
+                if self.update(user, record, task, update).await? == Moved::Superseded {
+                    return Ok(Step::Again);
+                }
                 let _ = self.store.record_agent_failure(user, record.project.id, Phase::Execution, &reason).await;
                 Err(JobError::permanent(reason))
             }
@@ -251,7 +291,7 @@ impl TaskHandler {
             TaskState::Done => Ok(Step::Done(json!({"task": task.spec.id, "state": "done", "rounds": task.rounds}))),
             TaskState::Failed => {
                 // Queued again by `project run` after a person looked: one more try.
-                self.update(user, &record, &task.spec.id, TaskUpdate::to(TaskState::Pending)).await?;
+                self.update(user, &record, task, TaskUpdate::to(TaskState::Pending)).await?;
                 Ok(Step::Again)
             }
             TaskState::Pending => self.start(user, job, &record, task).await,

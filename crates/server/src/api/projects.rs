@@ -198,6 +198,10 @@ pub struct TaskResponse {
     /// The agent's latest run on it.
     #[serde(default)]
     pub run_id: Option<i64>,
+    /// How many times an edit of the spec re-planned it (a task being
+    /// worked on whose text changed is restarted on the new text).
+    #[serde(default)]
+    pub replans: u32,
 }
 
 impl From<ProjectTask> for TaskResponse {
@@ -214,6 +218,7 @@ impl From<ProjectTask> for TaskResponse {
             feedback: task.feedback,
             job_id: task.job_id.map(|id| id.get()),
             run_id: task.run_id.map(|id| id.get()),
+            replans: task.replans,
         }
     }
 }

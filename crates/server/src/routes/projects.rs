@@ -132,10 +132,12 @@ pub async fn propose_document(
     summary = "Replace an approved document with an edited version; only the tasks it affects are re-planned",
     description = "The edit is approved as the phase's next version. Compared by stable ids: tasks serving a \
                    requirement or criterion whose text changed, was added or removed are re-planned (a done one \
-                   goes back to pending, the others keep their state); a tasks edit re-plans the tasks whose \
-                   definition changed, adds new ones, and drops removed ones (a live job cancelled). Every other \
-                   task keeps its state and its job. Each re-planned task has a `project.task_replanned` event \
-                   with its reason.",
+                   goes back to pending); a tasks edit re-plans the tasks whose definition changed, adds new \
+                   ones, and drops removed ones (a live job cancelled, a live run stopped). A running or \
+                   validating task whose text changed is restarted: its run is stopped and it is pending again, \
+                   its job kept, so its next run is told the new text and a result of the old run is refused. \
+                   Every other task keeps its state and its job. Each re-planned task has a \
+                   `project.task_replanned` event with its reason and counts the re-plan (`replans`).",
     params(("id" = i64, Path, description = "The project's id")),
     request_body = ProposeDocumentRequest,
     responses(

@@ -12,7 +12,7 @@ use steward_domain::project::{
     ProjectPatch, ProjectTask, QuickDocuments, StoredDocument, TaskSpec, TaskState, TasksDocument, tasks_to_start,
 };
 
-use steward_domain::project::replan::{self, Replan};
+use steward_domain::project::replan::{self, Replan, Replanned};
 use steward_domain::project::work::{self, PlannedTaskJob};
 use steward_domain::{AgentId, IdeaId, JobId, JobState, NewEvent, NewJob, ProjectId, RunId, UserId, ValidationError};
 
@@ -153,6 +153,7 @@ pub(crate) struct TaskRow {
     pub feedback: Option<String>,
     pub job_id: Option<i64>,
     pub run_id: Option<i64>,
+    pub replans: i64,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -166,6 +167,7 @@ impl TaskRow {
             feedback: self.feedback,
             job_id: self.job_id.map(JobId),
             run_id: self.run_id.map(RunId),
+            replans: count(self.replans),
             updated_at: self.updated_at,
         })
     }
@@ -372,6 +374,7 @@ pub(crate) struct PlannedTask {
     pub feedback: Option<String>,
     pub job_id: Option<JobId>,
     pub run_id: Option<RunId>,
+    pub replans: u32,
     /// The state before, when the task existed.
     pub before: Option<TaskState>,
     /// Its spec or state changed (an event is due).
@@ -396,6 +399,7 @@ pub(crate) fn plan_tasks(existing: &[ProjectTask], tasks: &[TaskSpec], done: &[S
                     feedback: task.feedback.clone(),
                     job_id: task.job_id,
                     run_id: task.run_id,
+                    replans: task.replans,
                     before: Some(task.state),
                     changed: false,
                 },
@@ -406,6 +410,8 @@ pub(crate) fn plan_tasks(existing: &[ProjectTask], tasks: &[TaskSpec], done: &[S
                     feedback: None,
                     job_id: None,
                     run_id: None,
+                    // A move decided on the task as it was is refused.
+                    replans: before.map_or(0, |task| task.replans + 1),
                     before: before.map(|task| task.state),
                     changed: true,
                 },
@@ -499,6 +505,7 @@ fn kept_rows(tasks: &[ProjectTask]) -> Vec<PlannedTask> {
             feedback: task.feedback.clone(),
             job_id: task.job_id,
             run_id: task.run_id,
+            replans: task.replans,
             before: Some(task.state),
             changed: false,
         })
@@ -520,6 +527,11 @@ pub(crate) fn edit_events(project: &Project, phase: Phase, edit: &Edit) -> Vec<N
         reason: replanned.reason.clone(),
     }));
     events
+}
+
+/// Why the run of a task an edit restarted or dropped is stopped.
+pub(crate) fn stop_reason(replanned: &Replanned) -> String {
+    format!("task {} was re-planned by an edit of the spec: {}", replanned.task, replanned.reason)
 }
 
 /// What adding a discovered task writes: the tasks document's next
@@ -576,6 +588,7 @@ pub(crate) fn rows_with_added(existing: &[ProjectTask], added: &TaskSpec) -> Vec
         feedback: None,
         job_id: None,
         run_id: None,
+        replans: 0,
         before: None,
         changed: true,
     });
@@ -601,6 +614,23 @@ pub(crate) fn check_task_move(task: &ProjectTask, to: TaskState) -> Result<(), S
         ));
     }
     Ok(())
+}
+
+/// A move decided on the task as it was before an edit re-planned it (a
+/// stopped run's result landing late, a start from an old reading of its
+/// text) is refused as stale: the task's job reads it again.
+pub(crate) fn check_replans(task: &ProjectTask, decided_on: Option<u32>) -> Result<(), StoreError> {
+    match decided_on {
+        Some(replans) if replans != task.replans => Err(StoreError::conflict(
+            ConflictKind::Stale,
+            Some("replans"),
+            format!(
+                "task {} was re-planned by an edit of the spec since this move was decided (re-plan {replans}, now                  {}); read it again",
+                task.spec.id, task.replans
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// A task starts (pending → running) only when its dependencies are done
@@ -697,6 +727,7 @@ mod tests {
             feedback: None,
             job_id: None,
             run_id: None,
+            replans: 0,
             updated_at: DateTime::<Utc>::UNIX_EPOCH,
         };
         let existing = [task(spec("T001", "a"), TaskState::Done), task(spec("T002", "b"), TaskState::Done)];

@@ -44,12 +44,21 @@ pub struct TaskUpdate {
     pub run_id: Option<RunId>,
     /// The validator sent it back: one more round.
     pub sent_back: bool,
+    /// The task's `replans` this move was decided on: when an edit of the
+    /// spec re-planned the task since, the move is refused as stale (the
+    /// task's job reads it again). `None` moves it whatever the count.
+    pub replans: Option<u32>,
 }
 
 impl TaskUpdate {
     /// A move to `state` that changes nothing else.
     pub fn to(state: TaskState) -> TaskUpdate {
-        TaskUpdate { state, feedback: None, job_id: None, run_id: None, sent_back: false }
+        TaskUpdate { state, feedback: None, job_id: None, run_id: None, sent_back: false, replans: None }
+    }
+
+    /// The same move, made only if `task` was not re-planned since it was read.
+    pub fn decided_on(self, task: &ProjectTask) -> TaskUpdate {
+        TaskUpdate { replans: Some(task.replans), ..self }
     }
 }
 
@@ -111,12 +120,16 @@ pub trait ProjectStore {
     /// A person replaces an approved document with a new version, approved
     /// (`project.document_edited`). Compared by stable ids, only the tasks it
     /// affects are re-planned, each with `project.task_replanned` and its
-    /// reason: the tasks serving a requirement or criterion that changed,
-    /// was added or removed (a done one goes back to pending); for a tasks
-    /// edit, the tasks whose definition changed (a done one goes back to
-    /// pending when its requirements or done-when changed), new tasks
-    /// (pending), and removed ones (dropped, a live job cancelled). Every
-    /// other task keeps its state and its job.
+    /// reason, and counts the re-plan (`replans`): the tasks serving a
+    /// requirement or criterion that changed, was added or removed (a done
+    /// one goes back to pending); for a tasks edit, the tasks whose
+    /// definition changed (a done one goes back to pending when its
+    /// requirements or done-when changed), new tasks (pending), and removed
+    /// ones (dropped, a live job cancelled, a live run stopped). A task
+    /// being worked on whose text changed is restarted: its live run is
+    /// stopped and it is pending again, its job kept, so its next run gets
+    /// the new instruction and a move decided on the old text is refused
+    /// ([`TaskUpdate::replans`]). Every other task keeps its state and job.
     async fn edit_document(&self, user: UserId, id: ProjectId, document: PhaseDocument) -> Result<ProjectRecord>;
 
     /// A person merges the two tasks of an open duplicate flag, keeping
@@ -145,12 +158,26 @@ pub trait ProjectStore {
     async fn set_project_guardian(&self, user: UserId, id: ProjectId, guardian: GuardianOverride) -> Result<Project>;
 
     /// Moves a task (`project.task_changed`); when every task is done the
-    /// project is done (`project.phase_entered`).
+    /// project is done (`project.phase_entered`). A move decided on an
+    /// earlier re-plan of the task is refused (`Conflict`, kind `Stale`).
     async fn update_task(&self, user: UserId, id: ProjectId, task: &str, update: TaskUpdate) -> Result<ProjectTask>;
 
     /// Records that an agent's work on the project failed
     /// (`project.agent_failed`); kept on the project until a document is proposed.
     async fn record_agent_failure(&self, user: UserId, id: ProjectId, phase: Phase, reason: &str) -> Result<()>;
+
+    /// Records that the agent's reply for `phase`'s document failed a check
+    /// a schema cannot make (a cycle, a reference to nothing) and was sent
+    /// back to it (`project.document_refused`, its `attempt`-th reply); the
+    /// project itself does not change.
+    async fn record_document_refused(
+        &self,
+        user: UserId,
+        id: ProjectId,
+        phase: Phase,
+        attempt: u32,
+        problem: &str,
+    ) -> Result<()>;
 
     /// `project run`: queues a job for each task not done whose job is not
     /// waiting or running, `depends_on` following the task graph, in one

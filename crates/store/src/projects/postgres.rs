@@ -27,6 +27,7 @@ use crate::projects::{ProjectRecord, ProjectStore, TaskUpdate};
 use crate::{Entity, Result, StoreError};
 
 mod edit;
+mod failures;
 pub(crate) mod gate;
 mod quick;
 mod settings;
@@ -135,8 +136,8 @@ async fn documents(connection: &mut PgConnection, project: ProjectId) -> Result<
 
 async fn tasks(connection: &mut PgConnection, project: ProjectId) -> Result<Vec<ProjectTask>> {
     let rows = sqlx::query(
-        "SELECT project_id, spec::text, state, rounds, feedback, job_id, run_id, updated_at FROM project_tasks \
-         WHERE project_id = $1 ORDER BY position",
+        "SELECT project_id, spec::text, state, rounds, feedback, job_id, run_id, updated_at, replans FROM \
+         project_tasks WHERE project_id = $1 ORDER BY position",
     )
     .bind(project.get())
     .fetch_all(connection)
@@ -152,6 +153,7 @@ async fn tasks(connection: &mut PgConnection, project: ProjectId) -> Result<Vec<
                 job_id: row.try_get(5)?,
                 run_id: row.try_get(6)?,
                 updated_at: row.try_get(7)?,
+                replans: row.try_get(8)?,
             }
             .into_task()
         })
@@ -213,7 +215,7 @@ async fn write_tasks(
     for (position, task) in planned.iter().enumerate() {
         sqlx::query(
             "INSERT INTO project_tasks (user_id, project_id, task_key, position, spec, state, rounds, feedback, \
-             job_id, run_id, updated_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11)",
+             job_id, run_id, updated_at, replans) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(project.user_id.get())
         .bind(project.id.get())
@@ -226,6 +228,7 @@ async fn write_tasks(
         .bind(task.job_id.map(JobId::get))
         .bind(task.run_id.map(RunId::get))
         .bind(now)
+        .bind(i64::from(task.replans))
         .execute(transaction.connection())
         .await?;
         if let Some(event) = decide::task_event(project.id, task) {
@@ -397,6 +400,7 @@ async fn update_task(
         .iter()
         .find(|task| task.spec.id == key)
         .ok_or_else(|| StoreError::not_found(Entity::ProjectTask, format!("{id}/{key}")))?;
+    decide::check_replans(task, update.replans)?;
     decide::check_task_move(task, update.state)?;
     if task.state == TaskState::Pending && update.state == TaskState::Running {
         decide::check_may_start(&project, &all, key)?;
@@ -434,25 +438,6 @@ async fn update_task(
         .into_iter()
         .find(|task| task.spec.id == key)
         .ok_or_else(|| StoreError::not_found(Entity::ProjectTask, key))?)
-}
-
-async fn record_agent_failure(
-    transaction: &mut Transaction,
-    user: UserId,
-    id: ProjectId,
-    phase: Phase,
-    reason: &str,
-    now: DateTime<Utc>,
-) -> TransactionResult<()> {
-    let project = load_project(transaction.connection(), user, id, true).await?;
-    sqlx::query("UPDATE projects SET failure = $2, updated_at = $3 WHERE id = $1")
-        .bind(project.id.get())
-        .bind(reason)
-        .bind(now)
-        .execute(transaction.connection())
-        .await?;
-    transaction.record(user, now, NewEvent::ProjectAgentFailed { project: id, phase, reason: reason.into() });
-    Ok(())
 }
 
 /// The state of each task's job that still exists.
@@ -719,7 +704,26 @@ impl ProjectStore for PostgresStore {
         let reason = reason.to_string();
         self.write(Begin::Plain, |transaction| {
             let reason = reason.clone();
-            Box::pin(async move { record_agent_failure(transaction, user, id, phase, &reason, now).await })
+            Box::pin(async move { failures::record_agent_failure(transaction, user, id, phase, &reason, now).await })
+        })
+        .await
+    }
+
+    async fn record_document_refused(
+        &self,
+        user: UserId,
+        id: ProjectId,
+        phase: Phase,
+        attempt: u32,
+        problem: &str,
+    ) -> Result<()> {
+        let now = self.now();
+        let problem = problem.to_string();
+        self.write(Begin::Plain, |transaction| {
+            let problem = problem.clone();
+            Box::pin(async move {
+                failures::record_document_refused(transaction, user, id, phase, attempt, &problem, now).await
+            })
         })
         .await
     }

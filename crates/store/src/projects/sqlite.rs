@@ -26,6 +26,7 @@ use crate::sqlite::writer::Effects;
 use crate::{Entity, Result, StoreError};
 
 mod edit;
+mod failures;
 pub(crate) mod gate;
 mod quick;
 
@@ -114,7 +115,7 @@ fn documents(connection: &Connection, project: ProjectId) -> Result<Vec<StoredDo
 
 fn tasks(connection: &Connection, project: ProjectId) -> Result<Vec<ProjectTask>> {
     let mut statement = connection.prepare_cached(
-        "SELECT project_id, spec, state, rounds, feedback, job_id, run_id, updated_at FROM project_tasks \
+        "SELECT project_id, spec, state, rounds, feedback, job_id, run_id, updated_at, replans FROM project_tasks \
          WHERE project_id = ?1 ORDER BY position",
     )?;
     let rows = statement
@@ -128,6 +129,7 @@ fn tasks(connection: &Connection, project: ProjectId) -> Result<Vec<ProjectTask>
                 job_id: row.get(5)?,
                 run_id: row.get(6)?,
                 updated_at: from_micros(row.get(7)?),
+                replans: row.get(8)?,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -188,7 +190,7 @@ fn write_tasks(
     for (position, task) in planned.iter().enumerate() {
         connection.execute(
             "INSERT INTO project_tasks (user_id, project_id, task_key, position, spec, state, rounds, feedback, job_id, \
-             run_id, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+             run_id, updated_at, replans) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             params![
                 project.user_id.get(),
                 project.id.get(),
@@ -200,7 +202,8 @@ fn write_tasks(
                 task.feedback,
                 task.job_id.map(JobId::get),
                 task.run_id.map(RunId::get),
-                to_micros(now)
+                to_micros(now),
+                i64::from(task.replans)
             ],
         )?;
         if let Some(event) = decide::task_event(project.id, task) {
@@ -373,6 +376,7 @@ fn update_task(
         .iter()
         .find(|task| task.spec.id == key)
         .ok_or_else(|| StoreError::not_found(Entity::ProjectTask, format!("{id}/{key}")))?;
+    decide::check_replans(task, update.replans)?;
     decide::check_task_move(task, update.state)?;
     if task.state == TaskState::Pending && update.state == TaskState::Running {
         decide::check_may_start(&project, &all, key)?;
@@ -411,23 +415,6 @@ fn update_task(
         .into_iter()
         .find(|task| task.spec.id == key)
         .ok_or_else(|| StoreError::not_found(Entity::ProjectTask, key))
-}
-
-fn record_agent_failure(
-    connection: &Connection,
-    effects: &mut Effects,
-    user: UserId,
-    id: ProjectId,
-    phase: Phase,
-    reason: &str,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    let project = load_project(connection, user, id)?;
-    connection.execute(
-        "UPDATE projects SET failure = ?2, updated_at = ?3 WHERE id = ?1",
-        params![project.id.get(), reason, to_micros(now)],
-    )?;
-    append(connection, effects, user, now, NewEvent::ProjectAgentFailed { project: id, phase, reason: reason.into() })
 }
 
 /// The state of each task's job that still exists.
@@ -691,7 +678,26 @@ impl ProjectStore for SqliteStore {
         let now = self.now();
         let reason = reason.to_string();
         self.writer
-            .write(move |connection, effects| record_agent_failure(connection, effects, user, id, phase, &reason, now))
+            .write(move |connection, effects| {
+                failures::record_agent_failure(connection, effects, user, id, phase, &reason, now)
+            })
+            .await
+    }
+
+    async fn record_document_refused(
+        &self,
+        user: UserId,
+        id: ProjectId,
+        phase: Phase,
+        attempt: u32,
+        problem: &str,
+    ) -> Result<()> {
+        let now = self.now();
+        let problem = problem.to_string();
+        self.writer
+            .write(move |connection, effects| {
+                failures::record_document_refused(connection, effects, user, id, phase, attempt, &problem, now)
+            })
             .await
     }
 

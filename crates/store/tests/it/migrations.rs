@@ -39,7 +39,8 @@ async fn a_fresh_database_gets_every_migration() {
             (22, "guardian_policy".to_string()),
             (23, "duplicate_checks".to_string()),
             (24, "memory_text_log".to_string()),
-            (25, "gate_approvals".to_string())
+            (25, "gate_approvals".to_string()),
+            (27, "task_replans".to_string())
         ]
     );
     store.close().await;

@@ -129,6 +129,7 @@ async fn a_project_passes_its_gates_and_finishes_with_its_tasks(t: TestStore) {
             job_id: None,
             run_id: None,
             sent_back: true,
+            replans: None,
         };
         if key == "T002" {
             store.update_task(USER, project, key, update(TaskState::Validating)).await.unwrap();

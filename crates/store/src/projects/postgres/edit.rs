@@ -1,13 +1,20 @@
-//! A person's edit of an approved document on PostgreSQL, and the merge
-//! of a duplicate flag's two tasks, which is such an edit made together
-//! with the flag's decision (its row locked, then the project's): each in
-//! the caller's transaction, so a refusal at any point leaves nothing
-//! written; the rules from `decide.rs` and `projects/merge.rs`.
+//! A person's edit of an approved document on PostgreSQL, in one
+//! transaction with the project row locked first (so it serialises with
+//! the task moves, which lock it too): the new version approved, the task
+//! rows re-planned by `decide::edit`, a dropped task's live job cancelled,
+//! and the live run of a task restarted or dropped stopped. A move decided
+//! on the old text waits for the lock and is then refused, the task's
+//! `replans` count having changed.
+//!
+//! The merge of a duplicate flag's two tasks is such an edit made together
+//! with the flag's decision, in the same transaction, so a refusal at any
+//! point leaves nothing written (`projects/merge.rs` holds its rules).
 
 use chrono::{DateTime, Utc};
-use steward_domain::oversight::duplicates::Duplicate;
+use steward_domain::project::replan::Replanned;
 use steward_domain::project::{DocumentStatus, Phase, PhaseDocument};
-use steward_domain::{DuplicateId, JobState, ProjectId, UserId};
+use steward_domain::oversight::duplicates::Duplicate;
+use steward_domain::{DuplicateId, JobState, ProjectId, RunStatus, UserId};
 
 use super::{documents, enter_phase, insert_document, load_project, record, tasks, write_tasks};
 use crate::StoreError;
@@ -34,7 +41,25 @@ pub(super) async fn edit_document(
     for event in decide::edit_events(&project, document.phase(), &edit) {
         transaction.record(user, now, event);
     }
-    for job in edit.replan.replanned.iter().filter_map(|replanned| replanned.cancel_job) {
+    for replanned in &edit.replan.replanned {
+        stop_work(transaction, user, replanned, now).await?;
+    }
+    if edit.reopens {
+        enter_phase(transaction, &project, Phase::Execution, now).await?;
+    }
+    Ok(record(transaction.connection(), user, id).await?)
+}
+
+/// Cancels a dropped task's job and stops the run of a task restarted or
+/// dropped, each only while it is still live (the run locked first, so a
+/// finish racing the edit is either seen or waits for it).
+async fn stop_work(
+    transaction: &mut Transaction,
+    user: UserId,
+    replanned: &Replanned,
+    now: DateTime<Utc>,
+) -> TransactionResult<()> {
+    if let Some(job) = replanned.cancel_job {
         let state: Option<String> = sqlx::query_scalar("SELECT state::text FROM jobs WHERE id = $1 FOR UPDATE")
             .bind(job.get())
             .fetch_optional(transaction.connection())
@@ -44,10 +69,13 @@ pub(super) async fn edit_document(
             crate::jobs::postgres::admin::cancel(transaction, user, job, now).await?;
         }
     }
-    if edit.reopens {
-        enter_phase(transaction, &project, Phase::Execution, now).await?;
+    if let Some(run) = replanned.stop_run {
+        let run = crate::runs::postgres::load_for_update(transaction.connection(), user, run).await?;
+        if run.status != RunStatus::Finished {
+            crate::runs::postgres::stop(transaction, &run, &decide::stop_reason(replanned), now).await?;
+        }
     }
-    Ok(record(transaction.connection(), user, id).await?)
+    Ok(())
 }
 
 pub(super) async fn merge_duplicate_tasks(

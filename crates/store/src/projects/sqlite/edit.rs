@@ -1,14 +1,20 @@
-//! A person's edit of an approved document on SQLite, and the merge of a
-//! duplicate flag's two tasks, which is such an edit made together with
-//! the flag's decision: each in the caller's transaction on the writer
-//! thread, so a refusal at any point leaves nothing written; the rules
-//! from `decide.rs` and `projects/merge.rs`.
+//! A person's edit of an approved document on SQLite, in one transaction
+//! on the writer thread: the new version approved, the task rows re-planned
+//! by `decide::edit`, a dropped task's live job cancelled, and the live run
+//! of a task restarted or dropped stopped — in the same transaction, so no
+//! move decided on the old text can land after it unnoticed (the task's
+//! `replans` count changed with it).
+//!
+//! The merge of a duplicate flag's two tasks is such an edit made together
+//! with the flag's decision, in the same transaction, so a refusal at any
+//! point leaves nothing written (`projects/merge.rs` holds its rules).
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension};
-use steward_domain::oversight::duplicates::Duplicate;
+use steward_domain::project::replan::Replanned;
 use steward_domain::project::{DocumentStatus, Phase, PhaseDocument};
-use steward_domain::{DuplicateId, JobState, ProjectId, UserId};
+use steward_domain::oversight::duplicates::Duplicate;
+use steward_domain::{DuplicateId, JobState, ProjectId, RunStatus, UserId};
 
 use super::{documents, enter_phase, insert_document, load_project, record, tasks, write_tasks};
 use crate::Result;
@@ -35,7 +41,25 @@ pub(super) fn edit_document(
     for event in decide::edit_events(&project, document.phase(), &edit) {
         append(connection, effects, user, now, event)?;
     }
-    for job in edit.replan.replanned.iter().filter_map(|replanned| replanned.cancel_job) {
+    for replanned in &edit.replan.replanned {
+        stop_work(connection, effects, user, replanned, now)?;
+    }
+    if edit.reopens {
+        enter_phase(connection, effects, &project, Phase::Execution, now)?;
+    }
+    record(connection, user, id)
+}
+
+/// Cancels a dropped task's job and stops the run of a task restarted or
+/// dropped, each only while it is still live.
+fn stop_work(
+    connection: &Connection,
+    effects: &mut Effects,
+    user: UserId,
+    replanned: &Replanned,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if let Some(job) = replanned.cancel_job {
         let state: Option<String> = connection
             .prepare_cached("SELECT state FROM jobs WHERE id = ?1")?
             .query_row([job.get()], |row| row.get(0))
@@ -45,10 +69,13 @@ pub(super) fn edit_document(
             crate::jobs::sqlite::admin::cancel(connection, effects, user, job, now)?;
         }
     }
-    if edit.reopens {
-        enter_phase(connection, effects, &project, Phase::Execution, now)?;
+    if let Some(run) = replanned.stop_run {
+        let run = crate::runs::sqlite::load(connection, user, run)?;
+        if run.status != RunStatus::Finished {
+            crate::runs::sqlite::stop(connection, effects, &run, &decide::stop_reason(replanned), now)?;
+        }
     }
-    record(connection, user, id)
+    Ok(())
 }
 
 pub(super) fn merge_duplicate_tasks(
