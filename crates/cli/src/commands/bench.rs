@@ -19,7 +19,7 @@ use tokio::sync::Notify;
 
 use crate::options::GlobalOptions;
 
-use super::bench_support::{Scratch, USER, describe, peak_rss_mb, process_cpu_seconds};
+use super::bench_support::{Scratch, USER, describe, local_postgres_cpu_seconds, peak_rss_mb, process_cpu_seconds};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum BenchCommand {
@@ -41,9 +41,15 @@ pub struct QueueBenchArgs {
     #[arg(long, default_value_t = 100_000)]
     pub jobs: usize,
 
-    /// Worker concurrency while draining.
+    /// Worker concurrency while draining (of each node).
     #[arg(long, default_value_t = 64)]
     pub workers: usize,
+
+    /// Nodes draining at once, each with its own store (connection pool,
+    /// listener, worker pool), as separate `steward serve` processes on one
+    /// PostgreSQL would be; PostgreSQL only.
+    #[arg(long, default_value_t = 1)]
+    pub nodes: usize,
 
     /// Concurrent callers while enqueueing one job per call.
     #[arg(long, default_value_t = 16)]
@@ -119,7 +125,13 @@ impl JobHandler for ProbeHandler {
 }
 
 async fn queue(args: QueueBenchArgs, json_output: bool) -> anyhow::Result<()> {
+    if args.nodes == 0 {
+        anyhow::bail!("--nodes: must be at least 1");
+    }
     let scratch = Scratch::create(args.database.as_deref()).await?;
+    if args.nodes > 1 && matches!(scratch.url, steward_store::DatabaseUrl::Sqlite(_)) {
+        anyhow::bail!("--nodes: a SQLite file is used by one process only; several nodes need --database postgres://…");
+    }
     let store = steward_store::open(&scratch.url, StoreOptions::default()).await?;
     store.migrate().await?;
     let database = describe(&scratch.url);
@@ -153,22 +165,44 @@ async fn queue(args: QueueBenchArgs, json_output: bool) -> anyhow::Result<()> {
     }
     let enqueue_batch_seconds = started.elapsed().as_secs_f64();
 
-    // 3. Drain both sets with the worker pool.
+    // 3. Drain both sets with the worker pool of each node.
     let total = 2 * args.jobs;
     let counter = Arc::new(Counter::default());
     counter.target.store(total, Ordering::Relaxed);
-    let mut handlers = HandlerRegistry::default();
-    handlers.register("count", CountHandler(counter.clone()));
+    let mut nodes = vec![store.clone()];
+    for _ in 1..args.nodes {
+        let node = steward_store::open(&scratch.url, StoreOptions::default()).await?;
+        nodes.push(node);
+    }
     let started = Instant::now();
     let cpu_before = process_cpu_seconds();
-    let pool = WorkerPool::start(store.clone(), handlers, pool_config(args.workers));
+    let database_cpu_before = local_postgres_cpu_seconds();
+    let mut pools = Vec::new();
+    for (index, node) in nodes.iter().enumerate() {
+        let mut handlers = HandlerRegistry::default();
+        handlers.register("count", CountHandler(counter.clone()));
+        let mut config = pool_config(args.workers);
+        config.worker_id = format!("bench-{index}");
+        pools.push(WorkerPool::start(node.clone(), handlers, config));
+    }
     while counter.done.load(Ordering::Relaxed) < total {
         let _ = tokio::time::timeout(Duration::from_millis(50), counter.reached.notified()).await;
     }
     wait_until_completed(store.as_ref(), total as u64).await?;
     let drain_seconds = started.elapsed().as_secs_f64();
     let drain_cpu_seconds = process_cpu_seconds() - cpu_before;
-    pool.shutdown().await;
+    let drain_database_cpu_seconds = match (database_cpu_before, local_postgres_cpu_seconds()) {
+        (Some(before), Some(after)) if matches!(scratch.url, steward_store::DatabaseUrl::Postgres(_)) => {
+            Some(after - before)
+        }
+        _ => None,
+    };
+    for pool in pools {
+        pool.shutdown().await;
+    }
+    for node in nodes.iter().skip(1) {
+        node.close().await;
+    }
 
     // 4. Latency at a steady, moderate rate on an otherwise idle queue.
     let probe = Arc::new(LatencyProbe {
@@ -202,6 +236,10 @@ async fn queue(args: QueueBenchArgs, json_output: bool) -> anyhow::Result<()> {
         enqueue_batch_per_sec: args.jobs as f64 / enqueue_batch_seconds,
         drain_per_sec: total as f64 / drain_seconds,
         drain_cpu_us_per_job: drain_cpu_seconds * 1e6 / total as f64,
+        drain_database_cpu_us_per_job: drain_database_cpu_seconds.map(|seconds| seconds * 1e6 / total as f64),
+        drain_cores_busy: (drain_cpu_seconds + drain_database_cpu_seconds.unwrap_or(0.0)) / drain_seconds,
+        cores: std::thread::available_parallelism().map_or(1, usize::from),
+        nodes: args.nodes,
         latency_rate: args.latency_rate,
         latency_p50_ms: percentile(&samples, 0.50),
         latency_p99_ms: percentile(&samples, 0.99),
@@ -248,6 +286,14 @@ struct Report {
     /// CPU time of the whole process per drained job: unlike the rate, it
     /// barely moves when other programs load the machine.
     drain_cpu_us_per_job: f64,
+    /// CPU time of the PostgreSQL server's processes per drained job, when
+    /// the server runs on this machine.
+    drain_database_cpu_us_per_job: Option<f64>,
+    /// Cores kept busy by this process and the local database while
+    /// draining: near `cores`, the drain is bound by the machine's CPU.
+    drain_cores_busy: f64,
+    cores: usize,
+    nodes: usize,
     latency_rate: u32,
     latency_p50_ms: f64,
     latency_p99_ms: f64,
@@ -266,6 +312,10 @@ impl Report {
                 "enqueue_batch_per_sec": self.enqueue_batch_per_sec.round(),
                 "drain_per_sec": self.drain_per_sec.round(),
                 "drain_cpu_us_per_job": (self.drain_cpu_us_per_job * 10.0).round() / 10.0,
+                "drain_database_cpu_us_per_job":
+                    self.drain_database_cpu_us_per_job.map(|us| (us * 10.0).round() / 10.0),
+                "drain_cores_busy": (self.drain_cores_busy * 100.0).round() / 100.0,
+                "nodes": self.nodes,
                 "latency_ms": { "p50": self.latency_p50_ms, "p99": self.latency_p99_ms, "max": self.latency_max_ms },
                 "peak_rss_mb": (self.peak_rss_mb * 10.0).round() / 10.0,
             });
@@ -277,8 +327,19 @@ impl Report {
         table.set_header(["measure", "value"]);
         table.add_row([format!("enqueue, 1 job per call ({} callers)", self.callers), rate(self.enqueue_per_sec)]);
         table.add_row([format!("enqueue, batches of {}", self.batch), rate(self.enqueue_batch_per_sec)]);
-        table.add_row([format!("drain, {} workers ({} jobs)", self.workers, 2 * self.jobs), rate(self.drain_per_sec)]);
+        let drainers = match self.nodes {
+            1 => format!("{} workers", self.workers),
+            nodes => format!("{nodes} nodes × {} workers", self.workers),
+        };
+        table.add_row([format!("drain, {drainers} ({} jobs)", 2 * self.jobs), rate(self.drain_per_sec)]);
         table.add_row(["drain CPU per job (all threads)".to_string(), format!("{:.1} µs", self.drain_cpu_us_per_job)]);
+        if let Some(database_us) = self.drain_database_cpu_us_per_job {
+            table.add_row(["drain CPU per job, local PostgreSQL".to_string(), format!("{database_us:.1} µs")]);
+        }
+        table.add_row([
+            "cores busy while draining".to_string(),
+            format!("{:.2} of {}", self.drain_cores_busy, self.cores),
+        ]);
         table.add_row([
             format!("enqueue→start latency at {} jobs/s", self.latency_rate),
             format!(

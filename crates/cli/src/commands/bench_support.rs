@@ -84,3 +84,31 @@ impl Scratch {
         }
     }
 }
+
+/// CPU time (user + system) used so far by the processes named `postgres`
+/// on this machine, in seconds, or `None` if there are none (the server is
+/// elsewhere). Read from `/proc/<pid>/stat`, whose times are in clock ticks
+/// of `USER_HZ`, 100 on Linux. Backends that exit between two readings take
+/// their time with them, which the benchmark avoids by keeping its
+/// connections open while it measures.
+pub(super) fn local_postgres_cpu_seconds() -> Option<f64> {
+    const USER_HZ: f64 = 100.0;
+    let mut ticks = 0_u64;
+    let mut found = false;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
+        // pid (comm) state ppid … utime stime: fields 14 and 15, counted
+        // after the closing parenthesis since comm may hold spaces.
+        let Some((head, rest)) = stat.rsplit_once(')') else { continue };
+        if !head.ends_with("(postgres") {
+            continue;
+        }
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let (Some(user), Some(system)) = (fields.get(11), fields.get(12)) else { continue };
+        if let (Ok(user), Ok(system)) = (user.parse::<u64>(), system.parse::<u64>()) {
+            ticks += user + system;
+            found = true;
+        }
+    }
+    found.then(|| ticks as f64 / USER_HZ)
+}

@@ -29,7 +29,7 @@ pub(crate) async fn heartbeat(
     let extended: HashSet<(i64, i32)> = sqlx::query_as(
         "UPDATE jobs SET lease_expires_at = $1 \
          FROM unnest($2::bigint[], $3::integer[]) AS lease(id, attempt) \
-         WHERE jobs.id = lease.id AND jobs.state = 'running' AND jobs.attempts = lease.attempt \
+         WHERE jobs.id = lease.id AND jobs.attempts = lease.attempt \
            AND jobs.lease_owner = $4 \
          RETURNING jobs.id, lease.attempt",
     )
@@ -83,7 +83,7 @@ pub(crate) async fn release(
         "UPDATE jobs SET state = 'queued', attempts = jobs.attempts - 1, lease_owner = NULL, \
              lease_expires_at = NULL, run_at = $1, updated_at = $1 \
          FROM unnest($2::bigint[], $3::integer[]) AS lease(id, attempt) \
-         WHERE jobs.id = lease.id AND jobs.state = 'running' AND jobs.attempts = lease.attempt \
+         WHERE jobs.id = lease.id AND jobs.attempts = lease.attempt \
            AND jobs.lease_owner = $4 \
          RETURNING jobs.id, lease.attempt, jobs.user_id",
     )

@@ -1,5 +1,19 @@
 //! [`JobQueue`] on PostgreSQL: each write is one transaction through
 //! [`PostgresStore::write`]; reads use a pooled connection.
+//!
+//! Matching by lease. Settlements, heartbeats and releases join the jobs
+//! they name (`unnest` of arrays) by id, attempt and `lease_owner`, never
+//! by `state = 'running'` as well. A lease is held only while its job runs
+//! (every change out of `running` clears `lease_owner`, and the property
+//! tests check it on both databases), so the condition adds nothing to the
+//! result, but it changes the plan: it matches the `jobs_running` partial
+//! index, whose statistics, taken when few jobs ran, promise a row or two.
+//! Once sqlx's prepared statement gets PostgreSQL's generic plan (after
+//! five executions), that plan scans every running job and, for each one,
+//! unnests the whole batch again — 128 running jobs settled in 13.8 ms
+//! instead of 0.3 ms for the join, growing with the square of the batch.
+//! Without the condition the only sensible plan is one primary-key lookup
+//! per named job.
 
 pub(crate) mod admin;
 pub(crate) mod claims;

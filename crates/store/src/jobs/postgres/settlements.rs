@@ -94,6 +94,12 @@ pub(crate) async fn settle(
 /// The one UPDATE. A failed attempt is retried when the settlement asks for
 /// a retry (`retry_at` is set) and attempts are left, and dies otherwise;
 /// the SET expressions read the row as it was before the update.
+///
+/// A job is matched by id and lease alone, without `state = 'running'`: a
+/// lease is held only while its job runs (every change out of `running`
+/// clears `lease_owner`; the property tests check it), so the condition
+/// would add nothing but a trap for the planner (the module comment of
+/// `jobs/postgres/mod.rs` explains).
 async fn apply(
     transaction: &mut Transaction,
     batch: &[SettlementRow<'_>],
@@ -119,8 +125,7 @@ async fn apply(
          FROM unnest($2::bigint[], $3::integer[], $4::text[], $5::boolean[], $6::jsonb[], $7::text[], \
                      $8::timestamptz[], $9::text[], $10::bigint[]) \
              AS s(id, attempt, worker, completed, result, error, retry_at, death_reason, position) \
-         WHERE jobs.id = s.id AND jobs.state = 'running' AND jobs.attempts = s.attempt \
-           AND jobs.lease_owner = s.worker \
+         WHERE jobs.id = s.id AND jobs.attempts = s.attempt AND jobs.lease_owner = s.worker \
          RETURNING s.position, jobs.user_id, jobs.state, jobs.has_dependents, jobs.run_at",
     )
     .bind(now)
