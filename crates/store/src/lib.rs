@@ -20,6 +20,7 @@ pub mod database_url;
 pub mod deliveries;
 pub mod error;
 pub mod events;
+mod inbox;
 pub mod jobs;
 pub mod memory;
 pub mod metrics;
@@ -51,6 +52,7 @@ pub use database_url::{DatabaseKind, DatabaseUrl};
 pub use deliveries::{DeliveryAttempt, DeliveryFilter, DeliveryStore};
 pub use error::{ConflictKind, Entity, StoreError};
 pub use events::{EventLog, EventQuery};
+pub use inbox::InboxStore;
 pub use jobs::{
     ClaimRequest, ClaimResponse, ClaimedJob, EnqueueOutcome, JobCounts, JobFilter, JobOutcome, JobQueue, LeaseRef,
     LeaseStatus, RetryDecision, SettleOutcome, Settlement,
@@ -79,6 +81,7 @@ pub trait Store:
     + ActionStore
     + AuthStore
     + RunStore
+    + InboxStore
     + ConversationStore
     + ArtifactStore
     + DeliveryStore

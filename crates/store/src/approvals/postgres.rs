@@ -132,15 +132,8 @@ pub(crate) async fn decide(
     now: DateTime<Utc>,
 ) -> TransactionResult<Approval> {
     // The run is locked first (see the module comment), then the approval
-    // is read again under that lock. A gate's approval locks its project.
+    // is read again under that lock.
     let first = load(transaction.connection(), user, id).await?;
-    if let Some(project) = first.project_id {
-        use crate::projects::postgres::gate;
-        gate::lock_project(transaction, user, project).await?;
-        let approval = load(transaction.connection(), user, id).await?;
-        gate::decide_in_inbox(transaction, user, &approval, project, &decision, now).await?;
-        return Ok(load(transaction.connection(), user, id).await?);
-    }
     let run_id = decide::run_of(&first)?;
     let run = load_for_worker(transaction.connection(), run_id).await?;
     let approval = load(transaction.connection(), user, id).await?;

@@ -115,10 +115,6 @@ pub(crate) fn decide(
     now: DateTime<Utc>,
 ) -> Result<Approval> {
     let approval = load(connection, user, id)?;
-    if let Some(project) = approval.project_id {
-        crate::projects::sqlite::gate::decide_in_inbox(connection, effects, user, &approval, project, &decision, now)?;
-        return load(connection, user, id);
-    }
     let (status, event) = decide::decide_approval(&approval, &decision)?;
     connection.execute(
         "UPDATE approvals SET status = ?1, reason = ?2, decided_at = ?3 WHERE id = ?4",

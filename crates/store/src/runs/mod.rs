@@ -11,8 +11,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use steward_domain::access::Owners;
 use steward_domain::{
-    Action, ActionId, AgentId, Approval, ApprovalId, ApprovalStatus, Decision, JobId, ModelCallStarted, NewApproval,
-    NewRun, NewRunStep, Run, RunId, RunOutcome, RunStatus, RunStep, Spend, UserId,
+    Action, ActionId, AgentId, Approval, ApprovalId, ApprovalStatus, JobId, ModelCallStarted, NewApproval, NewRun,
+    NewRunStep, Run, RunId, RunOutcome, RunStatus, RunStep, Spend, UserId,
 };
 
 use crate::Result;
@@ -165,13 +165,4 @@ pub trait RunStore {
 
     /// Approvals matching `filter`, oldest first.
     async fn list_approvals(&self, owners: Owners, filter: ApprovalFilter) -> Result<Vec<Approval>>;
-
-    /// Records a decision on a pending approval (a decided one is refused,
-    /// `Conflict`). Once none of the run's approvals is pending, the run is
-    /// queued again with a new job that resumes it (and that its action, if
-    /// any, records) — same transaction. Events `approval.decided` (and
-    /// `run.queued`). A project's gate (`project_id` set, no run) is decided
-    /// as [`crate::ProjectStore::decide_document`] decides it, in the same
-    /// transaction, and only while the revision it names waits.
-    async fn decide_approval(&self, user: UserId, id: ApprovalId, decision: Decision) -> Result<Approval>;
 }

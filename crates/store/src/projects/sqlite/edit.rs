@@ -11,9 +11,9 @@
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension};
+use steward_domain::oversight::duplicates::Duplicate;
 use steward_domain::project::replan::Replanned;
 use steward_domain::project::{DocumentStatus, Phase, PhaseDocument};
-use steward_domain::oversight::duplicates::Duplicate;
 use steward_domain::{DuplicateId, JobState, ProjectId, RunStatus, UserId};
 
 use super::{documents, enter_phase, insert_document, load_project, record, tasks, write_tasks};

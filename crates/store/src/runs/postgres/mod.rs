@@ -22,8 +22,8 @@ use sqlx::PgConnection;
 use steward_domain::access::Owners;
 use steward_domain::event::RunQueuedFor;
 use steward_domain::{
-    Action, ActionId, ActionState, AgentId, Approval, ApprovalId, Decision, JobId, JobState, ModelCallStarted,
-    NewApproval, NewEvent, NewRun, NewRunStep, Run, RunId, RunStep, Spend, UserId,
+    Action, ActionId, ActionState, AgentId, Approval, ApprovalId, JobId, JobState, ModelCallStarted, NewApproval,
+    NewEvent, NewRun, NewRunStep, Run, RunId, RunStep, Spend, UserId,
 };
 
 use self::steps as run_steps;
@@ -481,15 +481,5 @@ impl RunStore for PostgresStore {
 
     async fn list_approvals(&self, owners: Owners, filter: ApprovalFilter) -> Result<Vec<Approval>> {
         approvals::list(&self.pool, owners, &filter).await
-    }
-
-    async fn decide_approval(&self, user: UserId, id: ApprovalId, decision: Decision) -> Result<Approval> {
-        decision.validate()?;
-        let now = self.now();
-        self.write(Begin::Plain, |transaction| {
-            let decision = decision.clone();
-            Box::pin(async move { approvals::decide(transaction, user, id, decision, now).await })
-        })
-        .await
     }
 }

@@ -13,8 +13,8 @@ use rusqlite::{Connection, params};
 use steward_domain::access::Owners;
 use steward_domain::event::RunQueuedFor;
 use steward_domain::{
-    Action, ActionId, ActionState, AgentId, Approval, ApprovalId, Decision, JobId, JobState, ModelCallStarted,
-    NewApproval, NewEvent, NewRun, NewRunStep, Run, RunId, RunStep, Spend, UserId,
+    Action, ActionId, ActionState, AgentId, Approval, ApprovalId, JobId, JobState, ModelCallStarted, NewApproval,
+    NewEvent, NewRun, NewRunStep, Run, RunId, RunStep, Spend, UserId,
 };
 
 use self::steps as run_steps;
@@ -401,13 +401,5 @@ impl RunStore for SqliteStore {
 
     async fn list_approvals(&self, owners: Owners, filter: ApprovalFilter) -> Result<Vec<Approval>> {
         self.readers.read(move |connection| approvals::list(connection, owners, &filter)).await
-    }
-
-    async fn decide_approval(&self, user: UserId, id: ApprovalId, decision: Decision) -> Result<Approval> {
-        decision.validate()?;
-        let now = self.now();
-        self.writer
-            .write(move |connection, effects| approvals::decide(connection, effects, user, id, decision, now))
-            .await
     }
 }
