@@ -106,16 +106,17 @@ pub(crate) fn list(connection: &Connection, owners: Owners, filter: &ApprovalFil
     Ok(approvals)
 }
 
+/// Decides a run's `approval`, read by the caller in this transaction.
 pub(crate) fn decide(
     connection: &Connection,
     effects: &mut Effects,
     user: UserId,
-    id: ApprovalId,
+    approval: &Approval,
     decision: Decision,
     now: DateTime<Utc>,
 ) -> Result<Approval> {
-    let approval = load(connection, user, id)?;
-    let (status, event) = decide::decide_approval(&approval, &decision)?;
+    let id = approval.id;
+    let (status, event) = decide::decide_approval(approval, &decision)?;
     connection.execute(
         "UPDATE approvals SET status = ?1, reason = ?2, decided_at = ?3 WHERE id = ?4",
         params![status.as_str(), decision.reason, to_micros(now), id.get()],

@@ -23,10 +23,9 @@ impl InboxStore for PostgresStore {
                 let Some(project) = first.project_id else {
                     return approvals::postgres::decide(transaction, user, id, decision, now).await;
                 };
-                projects::postgres::gate::lock_project(transaction, user, project).await?;
+                let project = projects::postgres::gate::lock_project(transaction, user, project).await?;
                 let approval = approvals::postgres::load(transaction.connection(), user, id).await?;
-                projects::postgres::gate::decide_in_inbox(transaction, user, &approval, project, &decision, now)
-                    .await?;
+                projects::postgres::gate::decide_in_inbox(transaction, &approval, &project, &decision, now).await?;
                 Ok(approvals::postgres::load(transaction.connection(), user, id).await?)
             })
         })

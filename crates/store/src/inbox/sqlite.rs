@@ -22,7 +22,7 @@ impl InboxStore for SqliteStore {
                         )?;
                         approvals::sqlite::load(connection, user, id)
                     }
-                    None => approvals::sqlite::decide(connection, effects, user, id, decision, now),
+                    None => approvals::sqlite::decide(connection, effects, user, &approval, decision, now),
                 }
             })
             .await

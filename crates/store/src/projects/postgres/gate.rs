@@ -99,24 +99,7 @@ async fn decide_together(
 ) -> TransactionResult<()> {
     let (status, comment) = decide::outcome(decision)?;
     for waiting in together {
-        sqlx::query(
-            "UPDATE project_documents SET status = $4, comment = $5, decided_at = $6 \
-             WHERE project_id = $1 AND phase = $2 AND version = $3",
-        )
-        .bind(project.id.get())
-        .bind(waiting.phase.as_str())
-        .bind(i64::from(waiting.version))
-        .bind(status.as_str())
-        .bind(&comment)
-        .bind(now)
-        .execute(transaction.connection())
-        .await?;
-        let (phase, version, comment) = (waiting.phase, waiting.version, comment.clone());
-        transaction.record(
-            project.user_id,
-            now,
-            NewEvent::ProjectDocumentDecided { project: project.id, phase, version, status, comment },
-        );
+        mark_decided(transaction, project, waiting, status, comment.clone(), now).await?;
     }
     if status == DocumentStatus::Approved {
         approved_together(transaction, project, &together[2].document, now).await
@@ -138,18 +121,47 @@ pub(super) async fn decide_document(
 ) -> TransactionResult<ProjectRecord> {
     let project = load_project(transaction.connection(), user, id, true).await?;
     let all = documents(transaction.connection(), id).await?;
-    if let Some(together) = decide::waiting_together(&project, &all) {
-        resolve(transaction, &project, together[0], decision, approve_reason, now).await?;
-        decide_together(transaction, &project, together, decision, now).await?;
-        return Ok(record(transaction.connection(), user, id).await?);
+    decide_loaded(transaction, &project, &all, decision, approve_reason, now).await?;
+    Ok(record(transaction.connection(), user, id).await?)
+}
+
+/// [`decide_document`] on the project (locked) and documents already read.
+async fn decide_loaded(
+    transaction: &mut Transaction,
+    project: &Project,
+    all: &[StoredDocument],
+    decision: &GateDecision,
+    approve_reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> TransactionResult<()> {
+    if let Some(together) = decide::waiting_together(project, all) {
+        resolve(transaction, project, together[0], decision, approve_reason, now).await?;
+        return decide_together(transaction, project, together, decision, now).await;
     }
-    let (waiting, status, comment) = decide::decision(&project, &all, decision)?;
-    resolve(transaction, &project, waiting, decision, approve_reason, now).await?;
+    let (waiting, status, comment) = decide::decision(project, all, decision)?;
+    resolve(transaction, project, waiting, decision, approve_reason, now).await?;
+    mark_decided(transaction, project, waiting, status, comment, now).await?;
+    if status == DocumentStatus::Approved {
+        approved(transaction, project, &waiting.document, now).await
+    } else {
+        ask_agent(transaction, project, project.phase, now).await
+    }
+}
+
+/// Records a document's decision: its status and comment, and the event.
+async fn mark_decided(
+    transaction: &mut Transaction,
+    project: &Project,
+    waiting: &StoredDocument,
+    status: DocumentStatus,
+    comment: Option<String>,
+    now: DateTime<Utc>,
+) -> TransactionResult<()> {
     sqlx::query(
         "UPDATE project_documents SET status = $4, comment = $5, decided_at = $6 \
          WHERE project_id = $1 AND phase = $2 AND version = $3",
     )
-    .bind(id.get())
+    .bind(project.id.get())
     .bind(waiting.phase.as_str())
     .bind(i64::from(waiting.version))
     .bind(status.as_str())
@@ -158,41 +170,34 @@ pub(super) async fn decide_document(
     .execute(transaction.connection())
     .await?;
     let (phase, version) = (waiting.phase, waiting.version);
-    transaction.record(user, now, NewEvent::ProjectDocumentDecided { project: id, phase, version, status, comment });
-    if status == DocumentStatus::Approved {
-        approved(transaction, &project, &waiting.document, now).await?;
-    } else {
-        ask_agent(transaction, &project, project.phase, now).await?;
-    }
-    Ok(record(transaction.connection(), user, id).await?)
+    let event = NewEvent::ProjectDocumentDecided { project: project.id, phase, version, status, comment };
+    transaction.record(project.user_id, now, event);
+    Ok(())
 }
 
-/// Locks the project whose gate an approval is: the approvals' code calls
-/// this before reading the approval again, as `decide_document` locks it.
+/// Locks the project whose gate an approval is, and returns it: the inbox
+/// calls this before reading the approval again, as `decide_document`
+/// locks it.
 pub(crate) async fn lock_project(
     transaction: &mut Transaction,
     user: UserId,
     project: ProjectId,
-) -> TransactionResult<()> {
-    load_project(transaction.connection(), user, project, true).await?;
-    Ok(())
+) -> TransactionResult<Project> {
+    Ok(load_project(transaction.connection(), user, project, true).await?)
 }
 
 /// A person's decision in the inbox on a gate's `approval`, read under the
-/// project's lock ([`lock_project`]): the project's gate decided exactly as
-/// `project approve|reject` decides it.
+/// lock on `project` ([`lock_project`]): the project's gate decided exactly
+/// as `project approve|reject` decides it.
 pub(crate) async fn decide_in_inbox(
     transaction: &mut Transaction,
-    user: UserId,
     approval: &Approval,
-    project: ProjectId,
+    project: &Project,
     decision: &Decision,
     now: DateTime<Utc>,
 ) -> TransactionResult<()> {
-    let stored = load_project(transaction.connection(), user, project, true).await?;
-    let all = documents(transaction.connection(), project).await?;
-    let gate_decision = gate::inbox_decision(approval, &stored, &all, decision)?;
+    let all = documents(transaction.connection(), project.id).await?;
+    let gate_decision = gate::inbox_decision(approval, project, &all, decision)?;
     let approve_reason = decision.reason.as_deref().filter(|_| decision.approve);
-    decide_document(transaction, user, project, &gate_decision, approve_reason, now).await?;
-    Ok(())
+    decide_loaded(transaction, project, &all, &gate_decision, approve_reason, now).await
 }

@@ -104,26 +104,7 @@ fn decide_together(
 ) -> Result<()> {
     let (status, comment) = decide::outcome(decision)?;
     for waiting in together {
-        connection.execute(
-            "UPDATE project_documents SET status = ?4, comment = ?5, decided_at = ?6 \
-             WHERE project_id = ?1 AND phase = ?2 AND version = ?3",
-            params![
-                project.id.get(),
-                waiting.phase.as_str(),
-                i64::from(waiting.version),
-                status.as_str(),
-                comment,
-                to_micros(now)
-            ],
-        )?;
-        let event = NewEvent::ProjectDocumentDecided {
-            project: project.id,
-            phase: waiting.phase,
-            version: waiting.version,
-            status,
-            comment: comment.clone(),
-        };
-        append(connection, effects, project.user_id, now, event)?;
+        mark_decided(connection, effects, project, waiting, status, comment.clone(), now)?;
     }
     if status == DocumentStatus::Approved {
         approved_together(connection, effects, project, &together[2].document, now)
@@ -146,32 +127,59 @@ pub(super) fn decide_document(
 ) -> Result<ProjectRecord> {
     let project = load_project(connection, user, id)?;
     let all = documents(connection, id)?;
-    if let Some(together) = decide::waiting_together(&project, &all) {
-        resolve(connection, effects, &project, together[0], decision, approve_reason, now)?;
-        decide_together(connection, effects, &project, together, decision, now)?;
-        return record(connection, user, id);
+    decide_loaded(connection, effects, &project, &all, decision, approve_reason, now)?;
+    record(connection, user, id)
+}
+
+/// [`decide_document`] on the project and documents already read.
+fn decide_loaded(
+    connection: &Connection,
+    effects: &mut Effects,
+    project: &Project,
+    all: &[StoredDocument],
+    decision: &GateDecision,
+    approve_reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if let Some(together) = decide::waiting_together(project, all) {
+        resolve(connection, effects, project, together[0], decision, approve_reason, now)?;
+        return decide_together(connection, effects, project, together, decision, now);
     }
-    let (waiting, status, comment) = decide::decision(&project, &all, decision)?;
-    resolve(connection, effects, &project, waiting, decision, approve_reason, now)?;
+    let (waiting, status, comment) = decide::decision(project, all, decision)?;
+    resolve(connection, effects, project, waiting, decision, approve_reason, now)?;
+    mark_decided(connection, effects, project, waiting, status, comment, now)?;
+    if status == DocumentStatus::Approved {
+        approved(connection, effects, project, &waiting.document, &[], now)
+    } else {
+        ask_agent(connection, effects, project, project.phase, now)
+    }
+}
+
+/// Records a document's decision: its status and comment, and the event.
+fn mark_decided(
+    connection: &Connection,
+    effects: &mut Effects,
+    project: &Project,
+    waiting: &StoredDocument,
+    status: DocumentStatus,
+    comment: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<()> {
     connection.execute(
         "UPDATE project_documents SET status = ?4, comment = ?5, decided_at = ?6 \
          WHERE project_id = ?1 AND phase = ?2 AND version = ?3",
-        params![id.get(), waiting.phase.as_str(), i64::from(waiting.version), status.as_str(), comment, to_micros(now)],
+        params![
+            project.id.get(),
+            waiting.phase.as_str(),
+            i64::from(waiting.version),
+            status.as_str(),
+            comment,
+            to_micros(now)
+        ],
     )?;
-    let event = NewEvent::ProjectDocumentDecided {
-        project: id,
-        phase: waiting.phase,
-        version: waiting.version,
-        status,
-        comment,
-    };
-    append(connection, effects, user, now, event)?;
-    if status == DocumentStatus::Approved {
-        approved(connection, effects, &project, &waiting.document, &[], now)?;
-    } else {
-        ask_agent(connection, effects, &project, project.phase, now)?;
-    }
-    record(connection, user, id)
+    let (phase, version) = (waiting.phase, waiting.version);
+    let event = NewEvent::ProjectDocumentDecided { project: project.id, phase, version, status, comment };
+    append(connection, effects, project.user_id, now, event)
 }
 
 /// A person's decision in the inbox on a gate's `approval` (read by the
@@ -187,8 +195,8 @@ pub(crate) fn decide_in_inbox(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let stored = load_project(connection, user, project)?;
-    let gate_decision = gate::inbox_decision(approval, &stored, &documents(connection, project)?, decision)?;
+    let all = documents(connection, project)?;
+    let gate_decision = gate::inbox_decision(approval, &stored, &all, decision)?;
     let approve_reason = decision.reason.as_deref().filter(|_| decision.approve);
-    decide_document(connection, effects, user, project, &gate_decision, approve_reason, now)?;
-    Ok(())
+    decide_loaded(connection, effects, &stored, &all, &gate_decision, approve_reason, now)
 }
