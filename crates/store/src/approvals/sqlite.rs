@@ -122,7 +122,7 @@ pub(crate) fn decide(
         params![status.as_str(), decision.reason, to_micros(now), id.get()],
     )?;
     append(connection, effects, user, now, event)?;
-    let run = load_for_worker(connection, decide::run_of(&approval)?)?;
+    let run = load_for_worker(connection, decide::run_of(approval)?)?;
     if run.status == RunStatus::AwaitingApproval && pending_count(connection, run.id)? == 0 {
         resume(connection, effects, &run, now)?;
     }
