@@ -2,7 +2,7 @@
 //! and filters.
 
 use steward_domain::{EventId, EventSubject, NewAgent};
-use steward_store::{EventQuery, RetryDecision};
+use steward_store::{EventQuery, JobOutcome, RetryDecision};
 use steward_test_support::{TestStore, store_tests};
 
 use crate::helpers::{USER, claim, complete, enqueue_one, failed, noop, settle};
@@ -51,4 +51,33 @@ async fn every_state_change_appends_one_event_in_order(t: TestStore) {
     assert!(none_after_last.is_empty());
 }
 
-store_tests!(every_state_change_appends_one_event_in_order);
+
+/// Event data comes back exactly as it was written on both databases:
+/// text that looks like SQL or like a dollar-quote's end, quotes,
+/// backslashes, control characters and characters outside ASCII.
+async fn event_data_comes_back_as_it_was_written(t: TestStore) {
+    let store = t.store.as_ref();
+    let names = [r#"$events$'); DROP TABLE events; --"#, r#"a $events1$ b $$ c $events"#, "Zoë 🦀 日本 \\ \" end"];
+    for name in names {
+        store.create_agent(USER, NewAgent { name: name.into(), goal: "G".into(), ..NewAgent::default() }).await.unwrap();
+    }
+    let agents = store
+        .list_events(USER, EventQuery { kind_prefix: Some("agent.created".into()), ..EventQuery::default() })
+        .await
+        .unwrap();
+    let written: Vec<&str> = agents.iter().map(|event| event.data["name"].as_str().unwrap()).collect();
+    assert_eq!(written, names);
+
+    // Control characters reach the log through a job's error.
+    let error = "line one\nline two\ttabbed \u{7f} $events";
+    enqueue_one(store, noop()).await;
+    let claimed = claim(store, 1).await.remove(0);
+    let mut failure = failed(&claimed, RetryDecision::Permanent);
+    failure.outcome = JobOutcome::Failed { error: error.into(), retry: RetryDecision::Permanent };
+    settle(store, failure).await;
+    let jobs = store.list_events(USER, EventQuery { kind_prefix: Some("job.".into()), ..EventQuery::default() }).await.unwrap();
+    let last = jobs.last().unwrap();
+    assert_eq!((last.kind.as_str(), last.data["error"].as_str()), ("job.dead", Some(error)));
+}
+
+store_tests!(every_state_change_appends_one_event_in_order, event_data_comes_back_as_it_was_written);
