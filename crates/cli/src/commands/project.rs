@@ -466,7 +466,8 @@ fn print_project(project: &ProjectResponse) {
     }
     if project.documents.iter().any(|document| document.status == "proposed") {
         say!(
-            "  Decide: steward project approve {}, or steward project reject {} --comment \"…\"",
+            "  Decide: steward project approve {}, or steward project reject {} --comment \"…\" \
+             (it waits in the approvals inbox too: steward approvals)",
             project.id,
             project.id
         );

@@ -214,6 +214,7 @@ fn print_written(project: &ProjectResponse, written: &Written) {
         say!("They wait together at one gate. Read them: steward project show {id}");
         say!("  approve all three:  steward project approve {id}");
         say!("  send them back:     steward project reject {id} --comment \"what to change\"");
+        say!("  or decide in the approvals inbox with the rest: steward approvals");
     } else {
         say!("They passed the automatic gates; the project is in {}. Next: steward project run {id}", project.phase);
     }

@@ -127,10 +127,12 @@ async fn a_quick_project_is_written_in_one_call_revised_once_approved_once_and_r
     assert!(text.contains("4 tasks, 2 in parallel"), "{text}");
     let id = text.split_whitespace().nth(1).unwrap().to_string();
     assert!(text.contains(&format!("steward project approve {id}")), "the next step is named: {text}");
+    assert!(text.contains("decide in the approvals inbox with the rest: steward approvals"), "{text}");
 
     let shown = steward(server.url(), &["project", "show", &id]).ok().to_string();
     assert!(shown.contains("requirements (quick: the three documents written in one go"), "{shown}");
     assert!(shown.contains(&format!("Decide: steward project approve {id}")), "{shown}");
+    assert!(shown.contains("waits in the approvals inbox too: steward approvals"), "{shown}");
     let project = json_of(&server, &["project", "show", &id]);
     assert_eq!(project["quick"], true);
     assert_eq!(project["phase"], "requirements");

@@ -51,7 +51,6 @@ async fn every_state_change_appends_one_event_in_order(t: TestStore) {
     assert!(none_after_last.is_empty());
 }
 
-
 /// Event data comes back exactly as it was written on both databases:
 /// text that looks like SQL or like a dollar-quote's end, quotes,
 /// backslashes, control characters and characters outside ASCII.
@@ -59,7 +58,10 @@ async fn event_data_comes_back_as_it_was_written(t: TestStore) {
     let store = t.store.as_ref();
     let names = [r#"$events$'); DROP TABLE events; --"#, r#"a $events1$ b $$ c $events"#, "Zoë 🦀 日本 \\ \" end"];
     for name in names {
-        store.create_agent(USER, NewAgent { name: name.into(), goal: "G".into(), ..NewAgent::default() }).await.unwrap();
+        store
+            .create_agent(USER, NewAgent { name: name.into(), goal: "G".into(), ..NewAgent::default() })
+            .await
+            .unwrap();
     }
     let agents = store
         .list_events(USER, EventQuery { kind_prefix: Some("agent.created".into()), ..EventQuery::default() })
@@ -75,7 +77,10 @@ async fn event_data_comes_back_as_it_was_written(t: TestStore) {
     let mut failure = failed(&claimed, RetryDecision::Permanent);
     failure.outcome = JobOutcome::Failed { error: error.into(), retry: RetryDecision::Permanent };
     settle(store, failure).await;
-    let jobs = store.list_events(USER, EventQuery { kind_prefix: Some("job.".into()), ..EventQuery::default() }).await.unwrap();
+    let jobs = store
+        .list_events(USER, EventQuery { kind_prefix: Some("job.".into()), ..EventQuery::default() })
+        .await
+        .unwrap();
     let last = jobs.last().unwrap();
     assert_eq!((last.kind.as_str(), last.data["error"].as_str()), ("job.dead", Some(error)));
 }
