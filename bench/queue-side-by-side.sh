@@ -6,7 +6,9 @@
 #   bench/queue-side-by-side.sh [--jobs N] [--runs R] [--steward PATH] [--database URL]
 #
 # Defaults: 20,000 jobs per phase, 2 runs of each, target/release/steward,
-# postgres://postgres@127.0.0.1:5432/test. Steward runs with 64 workers;
+# postgres://postgres@127.0.0.1:5432/test. Steward runs with 64 workers,
+# holding up to 500 jobs ahead as graphile-worker's local queue does
+# (--local-queue 500, claims of up to 1,000);
 # graphile-worker with concurrency 24, localQueue.size 500 and
 # completeJobBatchDelay 0 (bench/graphile-worker/bench.mjs). Both enqueue one
 # job per call from 16 callers. Needs Node.js 18 or later and npm.
@@ -36,7 +38,7 @@ fi
 
 for run in $(seq 1 "$runs"); do
   echo "== run $run of $runs: steward =="
-  "$steward" bench queue --jobs "$jobs" --workers 64 --database "$database"
+  "$steward" bench queue --jobs "$jobs" --workers 64 --local-queue 500 --claim-batch 1000 --database "$database"
   echo "== run $run of $runs: graphile-worker =="
   (cd "$here/graphile-worker" && node bench.mjs --jobs "$jobs" --database "$database")
 done

@@ -144,6 +144,13 @@ pub struct WorkersConfig {
     pub concurrency: usize,
     /// Most jobs taken by one claim.
     pub claim_batch: usize,
+    /// Most jobs claimed ahead of free places and held in this process until
+    /// one frees (a held job goes back to the queue after a tenth of the
+    /// lease); 0 claims only for free places. Unset: as many as
+    /// `concurrency`. More makes each claim carry more jobs, which is what
+    /// bounds a PostgreSQL drain of short jobs (docs/benchmarks.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub local_queue: Option<usize>,
     /// How long a claimed job's lease lasts without a heartbeat.
     pub lease_secs: u64,
     /// How often an idle worker looks for work when no wake-up arrives.
@@ -217,6 +224,7 @@ impl Default for WorkersConfig {
         WorkersConfig {
             concurrency: 64,
             claim_batch: 256,
+            local_queue: None,
             lease_secs: 30,
             poll_interval_ms: 1000,
             shutdown_grace_secs: 10,

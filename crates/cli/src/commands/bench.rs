@@ -45,6 +45,16 @@ pub struct QueueBenchArgs {
     #[arg(long, default_value_t = 64)]
     pub workers: usize,
 
+    /// Jobs claimed ahead of free places and held until one frees, as
+    /// `workers.local_queue` sets for `steward serve` [default: as many as
+    /// --workers].
+    #[arg(long, value_name = "JOBS")]
+    pub local_queue: Option<usize>,
+
+    /// Most jobs taken by one claim, as `workers.claim_batch` sets.
+    #[arg(long, default_value_t = 256)]
+    pub claim_batch: usize,
+
     /// Nodes draining at once, each with its own store (connection pool,
     /// listener, worker pool), as separate `steward serve` processes on one
     /// PostgreSQL would be; PostgreSQL only.
@@ -128,6 +138,9 @@ async fn queue(args: QueueBenchArgs, json_output: bool) -> anyhow::Result<()> {
     if args.nodes == 0 {
         anyhow::bail!("--nodes: must be at least 1");
     }
+    if args.claim_batch == 0 {
+        anyhow::bail!("--claim-batch: must be at least 1");
+    }
     let scratch = Scratch::create(args.database.as_deref()).await?;
     if args.nodes > 1 && matches!(scratch.url, steward_store::DatabaseUrl::Sqlite(_)) {
         anyhow::bail!("--nodes: a SQLite file is used by one process only; several nodes need --database postgres://…");
@@ -181,7 +194,7 @@ async fn queue(args: QueueBenchArgs, json_output: bool) -> anyhow::Result<()> {
     for (index, node) in nodes.iter().enumerate() {
         let mut handlers = HandlerRegistry::default();
         handlers.register("count", CountHandler(counter.clone()));
-        let mut config = pool_config(args.workers);
+        let mut config = pool_config(&args);
         config.worker_id = format!("bench-{index}");
         pools.push(WorkerPool::start(node.clone(), handlers, config));
     }
@@ -211,7 +224,7 @@ async fn queue(args: QueueBenchArgs, json_output: bool) -> anyhow::Result<()> {
     });
     let mut handlers = HandlerRegistry::default();
     handlers.register("probe", ProbeHandler(probe.clone()));
-    let pool = WorkerPool::start(store.clone(), handlers, pool_config(args.workers));
+    let pool = WorkerPool::start(store.clone(), handlers, pool_config(&args));
     let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(args.latency_rate.max(1))));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     for _ in 0..args.latency_jobs {
@@ -230,6 +243,8 @@ async fn queue(args: QueueBenchArgs, json_output: bool) -> anyhow::Result<()> {
         database,
         jobs: args.jobs,
         workers: args.workers,
+        local_queue: args.local_queue.unwrap_or(args.workers),
+        claim_batch: args.claim_batch,
         callers: args.callers,
         batch: args.batch,
         enqueue_per_sec: args.jobs as f64 / enqueue_seconds,
@@ -260,9 +275,13 @@ async fn wait_until_completed(store: &dyn Store, expected: u64) -> anyhow::Resul
     }
 }
 
-fn pool_config(workers: usize) -> WorkerPoolConfig {
-    let mut config = WorkerPoolConfig::new("bench", workers);
+fn pool_config(args: &QueueBenchArgs) -> WorkerPoolConfig {
+    let mut config = WorkerPoolConfig::new("bench", args.workers);
     config.shutdown_grace = Duration::from_secs(5);
+    config.claim_batch = args.claim_batch;
+    if let Some(jobs) = args.local_queue {
+        config.local_queue = jobs;
+    }
     config
 }
 
@@ -278,6 +297,8 @@ struct Report {
     database: String,
     jobs: usize,
     workers: usize,
+    local_queue: usize,
+    claim_batch: usize,
     callers: usize,
     batch: usize,
     enqueue_per_sec: f64,
@@ -308,6 +329,8 @@ impl Report {
                 "database": self.database,
                 "jobs": self.jobs,
                 "workers": self.workers,
+                "local_queue": self.local_queue,
+                "claim_batch": self.claim_batch,
                 "enqueue_per_sec": self.enqueue_per_sec.round(),
                 "enqueue_batch_per_sec": self.enqueue_batch_per_sec.round(),
                 "drain_per_sec": self.drain_per_sec.round(),
@@ -331,6 +354,7 @@ impl Report {
             1 => format!("{} workers", self.workers),
             nodes => format!("{nodes} nodes × {} workers", self.workers),
         };
+        let drainers = format!("{drainers}, {} held ahead, claims ≤ {}", self.local_queue, self.claim_batch);
         table.add_row([format!("drain, {drainers} ({} jobs)", 2 * self.jobs), rate(self.drain_per_sec)]);
         table.add_row(["drain CPU per job (all threads)".to_string(), format!("{:.1} µs", self.drain_cpu_us_per_job)]);
         if let Some(database_us) = self.drain_database_cpu_us_per_job {

@@ -441,6 +441,9 @@ fn pool_config(config: &Config) -> WorkerPoolConfig {
     let mut pool =
         WorkerPoolConfig::new(default_worker_id(), config.workers.concurrency).with_lease(config.workers.lease());
     pool.claim_batch = config.workers.claim_batch;
+    if let Some(jobs) = config.workers.local_queue {
+        pool.local_queue = jobs;
+    }
     pool.poll_interval = config.workers.poll_interval();
     pool.shutdown_grace = config.workers.shutdown_grace();
     pool.queue_limits =
@@ -473,5 +476,21 @@ async fn shutdown_signal() {
     tokio::select! {
         () = interrupt => {}
         () = terminate => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jobs_held_ahead_are_as_many_as_the_concurrency_unless_set() {
+        let mut config = Config::default();
+        config.workers.concurrency = 12;
+        assert_eq!(pool_config(&config).local_queue, 12);
+        config.workers.local_queue = Some(500);
+        assert_eq!(pool_config(&config).local_queue, 500);
+        config.workers.local_queue = Some(0);
+        assert_eq!(pool_config(&config).local_queue, 0, "0 claims only for free places");
     }
 }
