@@ -27,6 +27,7 @@ mod nodes;
 mod notifications;
 mod oversight;
 mod project_discovery;
+mod project_documents;
 mod project_edits;
 mod project_gates;
 mod project_quick;

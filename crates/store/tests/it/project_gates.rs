@@ -9,36 +9,14 @@
 use serde_json::json;
 use steward_domain::project::gate::GATE_TOOL;
 use steward_domain::project::{
-    Criterion, DesignDocument, DocumentStatus, Gate, GateDecision, NewProject, Phase, PhaseDocument, PhaseGates,
-    Requirement, RequirementsDocument, TaskSpec, TasksDocument,
+    DocumentStatus, Gate, GateDecision, NewProject, Phase, PhaseDocument, PhaseGates, TaskSpec, TasksDocument,
 };
 use steward_domain::{Approval, ApprovalStatus, Decision, EventSubject, ProjectId};
 use steward_store::{ApprovalFilter, Store, StoreError};
 use steward_test_support::{TestStore, store_tests};
 
 use crate::helpers::{USER, event_kinds};
-
-fn requirements(criterion: &str) -> PhaseDocument {
-    PhaseDocument::Requirements(RequirementsDocument {
-        title: "Todo".into(),
-        requirements: vec![Requirement {
-            id: "R1".into(),
-            title: "Add items".into(),
-            story: "As a user, I want to add items, so that I remember them".into(),
-            priority: None,
-            criteria: vec![Criterion { id: "R1.1".into(), text: criterion.into() }],
-        }],
-        ..RequirementsDocument::default()
-    })
-}
-
-fn design() -> PhaseDocument {
-    PhaseDocument::Design(DesignDocument {
-        title: "Todo".into(),
-        architecture: "A parser and a store".into(),
-        ..DesignDocument::default()
-    })
-}
+use crate::project_documents::{design, requirements};
 
 fn tasks() -> PhaseDocument {
     let task = TaskSpec {

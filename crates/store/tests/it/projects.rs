@@ -6,36 +6,15 @@
 
 use steward_domain::project::idea::IdeaPatch;
 use steward_domain::project::{
-    Criterion, DesignDocument, DocumentStatus, Gate, GateDecision, IdeaState, NewIdea, NewProject, Phase,
-    PhaseDocument, PhaseGates, Requirement, RequirementsDocument, TaskSpec, TaskState, TasksDocument,
+    DocumentStatus, Gate, GateDecision, IdeaState, NewIdea, NewProject, Phase, PhaseDocument, PhaseGates, TaskSpec,
+    TaskState, TasksDocument,
 };
 use steward_domain::{Clock, EventSubject};
 use steward_store::{Store, StoreError, TaskUpdate};
 use steward_test_support::{TestStore, store_tests};
 
 use crate::helpers::{USER, event_kinds};
-
-fn requirements(criterion: &str) -> PhaseDocument {
-    PhaseDocument::Requirements(RequirementsDocument {
-        title: "Todo".into(),
-        requirements: vec![Requirement {
-            id: "R1".into(),
-            title: "Add items".into(),
-            story: "As a user, I want to add items, so that I remember them".into(),
-            priority: None,
-            criteria: vec![Criterion { id: "R1.1".into(), text: criterion.into() }],
-        }],
-        ..RequirementsDocument::default()
-    })
-}
-
-fn design() -> PhaseDocument {
-    PhaseDocument::Design(DesignDocument {
-        title: "Todo".into(),
-        architecture: "A parser and a store".into(),
-        ..DesignDocument::default()
-    })
-}
+use crate::project_documents::{design, requirements};
 
 fn task(id: &str, depends_on: &[&str], parallel: bool) -> TaskSpec {
     TaskSpec {
