@@ -19,7 +19,9 @@ use tokio::sync::Notify;
 
 use crate::options::GlobalOptions;
 
-use super::bench_support::{Scratch, USER, describe, local_postgres_cpu_seconds, peak_rss_mb, process_cpu_seconds};
+use super::bench_support::{
+    Scratch, USER, describe, local_postgres_cpu_seconds, peak_rss_mb, process_cpu_seconds, thread_cpu_seconds,
+};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum BenchCommand {
@@ -189,6 +191,7 @@ async fn queue(args: QueueBenchArgs, json_output: bool) -> anyhow::Result<()> {
     }
     let started = Instant::now();
     let cpu_before = process_cpu_seconds();
+    let writer_cpu_before = thread_cpu_seconds(steward_store::sqlite::WRITER_THREAD_NAME);
     let database_cpu_before = local_postgres_cpu_seconds();
     let mut pools = Vec::new();
     for (index, node) in nodes.iter().enumerate() {
@@ -204,6 +207,9 @@ async fn queue(args: QueueBenchArgs, json_output: bool) -> anyhow::Result<()> {
     wait_until_completed(store.as_ref(), total as u64).await?;
     let drain_seconds = started.elapsed().as_secs_f64();
     let drain_cpu_seconds = process_cpu_seconds() - cpu_before;
+    let drain_writer_cpu_seconds = writer_cpu_before
+        .zip(thread_cpu_seconds(steward_store::sqlite::WRITER_THREAD_NAME))
+        .map(|(before, after)| after - before);
     let drain_database_cpu_seconds = match (database_cpu_before, local_postgres_cpu_seconds()) {
         (Some(before), Some(after)) if matches!(scratch.url, steward_store::DatabaseUrl::Postgres(_)) => {
             Some(after - before)
@@ -252,6 +258,7 @@ async fn queue(args: QueueBenchArgs, json_output: bool) -> anyhow::Result<()> {
         drain_per_sec: total as f64 / drain_seconds,
         drain_cpu_us_per_job: drain_cpu_seconds * 1e6 / total as f64,
         drain_database_cpu_us_per_job: drain_database_cpu_seconds.map(|seconds| seconds * 1e6 / total as f64),
+        drain_writer_cpu_us_per_job: drain_writer_cpu_seconds.map(|seconds| seconds * 1e6 / total as f64),
         drain_cores_busy: (drain_cpu_seconds + drain_database_cpu_seconds.unwrap_or(0.0)) / drain_seconds,
         cores: std::thread::available_parallelism().map_or(1, usize::from),
         nodes: args.nodes,
@@ -310,6 +317,9 @@ struct Report {
     /// CPU time of the PostgreSQL server's processes per drained job, when
     /// the server runs on this machine.
     drain_database_cpu_us_per_job: Option<f64>,
+    /// CPU time of SQLite's writer thread per drained job: the part of the
+    /// drain that one core must carry alone.
+    drain_writer_cpu_us_per_job: Option<f64>,
     /// Cores kept busy by this process and the local database while
     /// draining: near `cores`, the drain is bound by the machine's CPU.
     drain_cores_busy: f64,
@@ -337,6 +347,8 @@ impl Report {
                 "drain_cpu_us_per_job": (self.drain_cpu_us_per_job * 10.0).round() / 10.0,
                 "drain_database_cpu_us_per_job":
                     self.drain_database_cpu_us_per_job.map(|us| (us * 10.0).round() / 10.0),
+                "drain_writer_cpu_us_per_job":
+                    self.drain_writer_cpu_us_per_job.map(|us| (us * 10.0).round() / 10.0),
                 "drain_cores_busy": (self.drain_cores_busy * 100.0).round() / 100.0,
                 "nodes": self.nodes,
                 "latency_ms": { "p50": self.latency_p50_ms, "p99": self.latency_p99_ms, "max": self.latency_max_ms },
@@ -357,6 +369,9 @@ impl Report {
         let drainers = format!("{drainers}, {} held ahead, claims ≤ {}", self.local_queue, self.claim_batch);
         table.add_row([format!("drain, {drainers} ({} jobs)", 2 * self.jobs), rate(self.drain_per_sec)]);
         table.add_row(["drain CPU per job (all threads)".to_string(), format!("{:.1} µs", self.drain_cpu_us_per_job)]);
+        if let Some(writer_us) = self.drain_writer_cpu_us_per_job {
+            table.add_row(["drain CPU per job, SQLite writer thread".to_string(), format!("{writer_us:.1} µs")]);
+        }
         if let Some(database_us) = self.drain_database_cpu_us_per_job {
             table.add_row(["drain CPU per job, local PostgreSQL".to_string(), format!("{database_us:.1} µs")]);
         }

@@ -15,6 +15,24 @@ pub(super) fn process_cpu_seconds() -> f64 {
     now.tv_sec as f64 + now.tv_nsec as f64 / 1e9
 }
 
+/// CPU time the threads of this process named `name` have used so far, in
+/// seconds (`/proc/self/task/*/schedstat`, to the nanosecond); `None` where
+/// the system does not tell, or no thread has that name.
+pub(super) fn thread_cpu_seconds(name: &str) -> Option<f64> {
+    let mut nanoseconds = None;
+    for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        let path = task.path();
+        let Ok(comm) = std::fs::read_to_string(path.join("comm")) else { continue };
+        if comm.trim_end() != name {
+            continue;
+        }
+        let schedstat = std::fs::read_to_string(path.join("schedstat")).ok()?;
+        let on_cpu: u64 = schedstat.split_whitespace().next()?.parse().ok()?;
+        *nanoseconds.get_or_insert(0) += on_cpu;
+    }
+    nanoseconds.map(|nanoseconds| nanoseconds as f64 / 1e9)
+}
+
 /// Peak resident memory (VmHWM) of this process, or of process `pid`, in MiB.
 pub(super) fn peak_rss_mb(pid: Option<u32>) -> f64 {
     let path = pid.map_or_else(|| "/proc/self/status".to_string(), |pid| format!("/proc/{pid}/status"));

@@ -1,16 +1,15 @@
 //! Appending to and reading the event log on SQLite.
 
-use std::fmt::Write as _;
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, ToSql, params};
 use steward_domain::{Event, EventId, NewEvent, UserId};
 
 use crate::Result;
 use crate::events::{EventLog, EventQuery, MAX_PAGE};
 use crate::sqlite::SqliteStore;
 use crate::sqlite::connection::to_micros;
+use crate::sqlite::multi_row;
 use crate::sqlite::rows::{self, EVENT_COLUMNS};
 use crate::sqlite::writer::Effects;
 
@@ -32,8 +31,9 @@ pub(crate) fn append(
 
 /// Events gathered by one operation and appended by one statement per
 /// [`EventBatch::flush`], in the order they were pushed: a claim or a
-/// settlement of many jobs appends their events together (one statement,
-/// one update of the `AUTOINCREMENT` counter) rather than one by one.
+/// settlement of many jobs appends their events together (a statement per
+/// chunk of up to 64 rows, each one update of the `AUTOINCREMENT` counter)
+/// rather than one by one.
 /// Flush before anything else appends, so ids keep the order of the changes.
 #[derive(Default)]
 pub(crate) struct EventBatch {
@@ -59,33 +59,31 @@ impl EventBatch {
                 let (user, at, kind, subject, subject_id, data) = self.rows.remove(0);
                 insert_one(connection, user, at, kind, subject, subject_id, &data)?;
             }
-            _ => {
+            rows => {
                 let actor = crate::actor::current();
-                // One JSON array of `[user, at, kind, subject, id, data]`;
-                // `data` goes in as the JSON it is and comes out as its
-                // text (`->`). Kinds and subjects are fixed identifiers
-                // (letters, digits, dots, underscores): nothing to escape.
-                let mut array = String::with_capacity(self.rows.len() * 128);
-                array.push('[');
-                for (index, (user, at, kind, subject, subject_id, data)) in self.rows.iter().enumerate() {
-                    if index > 0 {
-                        array.push(',');
-                    }
-                    let _ = write!(array, "[{user},{at},\"{kind}\",\"{subject}\",{subject_id},{data}]");
+                let actor_user = actor.map(|actor| actor.user.get());
+                let actor_token = actor.and_then(|actor| actor.token_id);
+                // Chunks in order, each row in order: ids keep the batch's order.
+                for (start, size) in multi_row::chunks(rows) {
+                    let chunk = &self.rows[start..start + size];
+                    let sql = format!(
+                        "INSERT INTO events (user_id, occurred_at, kind, subject, subject_id, data, actor_user_id, \
+                             actor_token_id) \
+                         VALUES {}",
+                        multi_row::values_list(size, 6, 2),
+                    );
+                    let mut statement = connection.prepare_cached(&sql)?;
+                    multi_row::bind_rows(
+                        &mut statement,
+                        size,
+                        |row| {
+                            let (user, at, kind, subject, subject_id, data) = &chunk[row];
+                            [user as &dyn ToSql, at, kind, subject, subject_id, data]
+                        },
+                        &[&actor_user, &actor_token],
+                    )?;
+                    statement.raw_execute()?;
                 }
-                array.push(']');
-                // `ORDER BY key` keeps the array's order, so ids do too.
-                let mut statement = connection.prepare_cached(
-                    "INSERT INTO events (user_id, occurred_at, kind, subject, subject_id, data, actor_user_id, \
-                         actor_token_id) \
-                     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value -> 5, ?2, ?3 \
-                     FROM json_each(?1) ORDER BY key",
-                )?;
-                statement.execute(params![
-                    array,
-                    actor.map(|actor| actor.user.get()),
-                    actor.and_then(|actor| actor.token_id)
-                ])?;
                 self.rows.clear();
             }
         }

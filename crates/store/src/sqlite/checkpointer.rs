@@ -28,7 +28,7 @@ impl Checkpointer {
         let connection = open_checkpointer(path)?;
         let (stop, stopped) = mpsc::channel::<()>();
         let thread = std::thread::Builder::new()
-            .name("steward-sqlite-checkpoint".into())
+            .name("sqlite-checkpnt".into())
             .spawn(move || {
                 // Anything but a timeout means stopped, or the store was dropped.
                 while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(INTERVAL) {

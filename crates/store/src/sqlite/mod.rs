@@ -11,6 +11,7 @@
 pub mod backup;
 mod checkpointer;
 pub(crate) mod connection;
+pub(crate) mod multi_row;
 pub(crate) mod readers;
 pub(crate) mod rows;
 pub(crate) mod runtime_rows;
@@ -26,6 +27,7 @@ use steward_domain::Clock;
 
 use self::checkpointer::Checkpointer;
 use self::readers::ReadPool;
+pub use self::writer::WRITER_THREAD_NAME;
 use self::writer::Writer;
 use crate::migrations::{self, MigrationReport};
 use crate::wakeups::Wakeups;

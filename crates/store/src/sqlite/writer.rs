@@ -19,6 +19,10 @@ use crate::actor::{self, Actor};
 use crate::wakeups::Wakeups;
 use crate::{Result, StoreError};
 
+/// The writer thread's name, as `ps -L`, `perf` and `steward bench queue` see
+/// it (Linux keeps 15 bytes of a thread's name).
+pub const WRITER_THREAD_NAME: &str = "sqlite-writer";
+
 /// The most commands one transaction takes.
 const MAX_GROUP: usize = 512;
 /// Commands that may wait for the writer before callers are slowed down.
@@ -86,7 +90,7 @@ impl Writer {
     pub fn start(connection: ManagedConnection, wakeups: Arc<Wakeups>) -> Result<Writer> {
         let (sender, receiver) = mpsc::channel(QUEUE_DEPTH);
         let thread = std::thread::Builder::new()
-            .name("steward-sqlite-writer".into())
+            .name(WRITER_THREAD_NAME.into())
             .spawn(move || run(connection, receiver, &wakeups))
             .map_err(|error| StoreError::Database(format!("cannot start the SQLite writer thread: {error}")))?;
         Ok(Writer { sender: Mutex::new(Some(sender)), thread: Mutex::new(Some(thread)) })

@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde_json::json;
-use steward_domain::{Clock, JobRef, JobState};
+use steward_domain::{Clock, JobRef, JobState, NewJob};
 use steward_store::{
-    ClaimRequest, ConflictKind, JobFilter, JobOutcome, LeaseStatus, RetryDecision, SettleOutcome, Settlement,
-    StoreError,
+    ClaimRequest, ClaimedJob, ConflictKind, JobFilter, JobOutcome, LeaseStatus, RetryDecision, SettleOutcome,
+    Settlement, StoreError,
 };
 use steward_test_support::{TestStore, store_tests};
 
@@ -338,7 +338,49 @@ async fn a_batch_settles_as_if_one_by_one(t: TestStore) {
     assert_eq!(events, expected.map(|(kind, id)| (kind.to_string(), id.get())));
 }
 
+/// A claim and a settlement of more jobs than one statement takes on SQLite
+/// (64 rows; 90 is 64 + 16 + 4 + 4 + 1 + 1): every job is claimed and
+/// settled once, each keeps its own result, and the events come in the
+/// order of the claim and of the settlement.
+async fn batches_larger_than_one_statement_keep_every_row_and_the_order(t: TestStore) {
+    let store = t.store.as_ref();
+    let jobs: Vec<NewJob> = (0..90).map(|n| NewJob::new("noop", json!({ "n": n }))).collect();
+    store.enqueue(USER, jobs).await.unwrap();
+    let before = store.latest_event_id(USER).await.unwrap();
+    let claimed = claim(store, 90).await;
+    assert_eq!(claimed.len(), 90);
+    let started = events_after(store, before).await;
+    let claim_order: Vec<(String, i64)> = claimed.iter().map(|job| ("job.started".into(), job.id.get())).collect();
+    assert_eq!(started, claim_order);
+
+    // Settled in an order unlike the claim's, each with a result of its own.
+    let mut settling: Vec<&ClaimedJob> = claimed.iter().collect();
+    settling.reverse();
+    settling.rotate_left(7);
+    let after_claim = store.latest_event_id(USER).await.unwrap();
+    let settlements = settling.iter().map(|job| completed(job, json!({ "payload": job.payload }))).collect();
+    let outcomes = store.settle(settlements).await.unwrap();
+    assert!(outcomes.iter().all(|outcome| *outcome == SettleOutcome::Applied(JobState::Completed)), "{outcomes:?}");
+    for job in &claimed {
+        let stored = store.get_job(USER, job.id).await.unwrap();
+        assert_eq!(stored.state, JobState::Completed);
+        assert_eq!(stored.result, Some(json!({ "payload": job.payload })), "job {}", job.id);
+    }
+    let settled = events_after(store, after_claim).await;
+    let settle_order: Vec<(String, i64)> = settling.iter().map(|job| ("job.completed".into(), job.id.get())).collect();
+    assert_eq!(settled, settle_order);
+}
+
+async fn events_after(store: &dyn steward_store::Store, after: Option<steward_domain::EventId>) -> Vec<(String, i64)> {
+    let query = steward_store::EventQuery { after, limit: 500, ..Default::default() };
+    let events = store.list_events(USER, query).await.unwrap();
+    let ids: Vec<_> = events.iter().map(|event| event.id).collect();
+    assert!(ids.windows(2).all(|pair| pair[0] < pair[1]), "event ids rise: {ids:?}");
+    events.into_iter().map(|event| (event.kind, event.subject_id)).collect()
+}
+
 store_tests!(
+    batches_larger_than_one_statement_keep_every_row_and_the_order,
     a_batch_settles_as_if_one_by_one,
     a_failure_event_names_the_retry_time_the_job_holds,
     filters_holding_a_nul_match_nothing,

@@ -3,12 +3,11 @@
 //! jobs of workers that stopped renewing their leases.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{Connection, params, params_from_iter};
+use rusqlite::{Connection, ToSql, params, params_from_iter};
 use steward_domain::{DeathReason, JobChange, JobEvent, JobId, JobState, UserId};
 
 use crate::QueueSettings;
@@ -19,6 +18,7 @@ use crate::jobs::{
     ClaimRequest, ClaimResponse, ClaimedJob, JobOutcome, LeaseRef, LeaseStatus, SettleOutcome, Settlement,
 };
 use crate::sqlite::connection::{from_micros, millis, to_micros};
+use crate::sqlite::multi_row;
 use crate::sqlite::rows::{self, optional};
 use crate::sqlite::writer::Effects;
 use crate::{Result, rules};
@@ -225,34 +225,48 @@ fn complete_many(
     if positions.is_empty() {
         return Ok(HashMap::new());
     }
-    // One JSON array of `[id, attempt, worker, result]`; the result goes in
-    // as the JSON it is and comes out as its text (`->`).
-    let mut rows = String::with_capacity(positions.len() * 64);
-    rows.push('[');
+    // `[id, attempt, worker, result]` per completion, the result as its JSON text.
+    let mut rows: Vec<(i64, u32, &str, String)> = Vec::with_capacity(positions.len());
     for &position in positions.values() {
         let settlement = &settlements[position];
         if let JobOutcome::Completed { result } = &settlement.outcome {
-            if rows.len() > 1 {
-                rows.push(',');
-            }
             let result = serde_json::to_string(&rules::storable_result(result))?;
-            let worker = serde_json::to_string(&settlement.worker_id)?;
             let LeaseRef { job_id, attempt } = settlement.lease;
-            let _ = write!(rows, "[{},{attempt},{worker},{result}]", job_id.get());
+            rows.push((job_id.get(), attempt, &settlement.worker_id, result));
         }
     }
-    rows.push(']');
-    let mut statement = connection.prepare_cached(
-        "UPDATE jobs SET state = 'completed', result = s.result, finished_at = ?2, updated_at = ?2, \
-             lease_owner = NULL, lease_expires_at = NULL \
-         FROM (SELECT value ->> 0 AS id, value ->> 1 AS attempt, value ->> 2 AS worker, value -> 3 AS result \
-               FROM json_each(?1)) AS s \
-         WHERE jobs.id = s.id AND jobs.state = 'running' AND jobs.attempts = s.attempt AND jobs.lease_owner = s.worker \
-         RETURNING id, user_id, has_dependents",
-    )?;
-    let completed = statement
-        .query_map(params![rows, to_micros(now)], |row| Ok((JobId(row.get(0)?), (UserId(row.get(1)?), row.get(2)?))))?
-        .collect::<rusqlite::Result<_>>()?;
+    let now = to_micros(now);
+    let mut completed = HashMap::with_capacity(rows.len());
+    for (start, size) in multi_row::chunks(rows.len()) {
+        let chunk = &rows[start..start + size];
+        // `+jobs.state`: the plan looks each job up by id, never scans the
+        // running jobs for matches (which a stale ANALYZE could choose).
+        let sql = format!(
+            "WITH s (id, attempt, worker, result) AS (VALUES {values}) \
+             UPDATE jobs SET state = 'completed', result = s.result, finished_at = ?{now}, updated_at = ?{now}, \
+                 lease_owner = NULL, lease_expires_at = NULL \
+             FROM s \
+             WHERE jobs.id = s.id AND +jobs.state = 'running' AND jobs.attempts = s.attempt \
+                 AND jobs.lease_owner = s.worker \
+             RETURNING id, user_id, has_dependents",
+            values = multi_row::values_list(size, 4, 0),
+            now = size * 4 + 1,
+        );
+        let mut statement = connection.prepare_cached(&sql)?;
+        multi_row::bind_rows(
+            &mut statement,
+            size,
+            |row| {
+                let (id, attempt, worker, result) = &chunk[row];
+                [id as &dyn ToSql, attempt, worker, result]
+            },
+            &[&now],
+        )?;
+        let mut returned = statement.raw_query();
+        while let Some(row) = returned.next()? {
+            completed.insert(JobId(row.get(0)?), (UserId(row.get(1)?), row.get(2)?));
+        }
+    }
     Ok(completed)
 }
 
