@@ -146,9 +146,10 @@ pub struct WorkersConfig {
     pub claim_batch: usize,
     /// Most jobs claimed ahead of free places and held in this process until
     /// one frees (a held job goes back to the queue after a tenth of the
-    /// lease); 0 claims only for free places. Unset: as many as
-    /// `concurrency`. More makes each claim carry more jobs, which is what
-    /// bounds a PostgreSQL drain of short jobs (docs/benchmarks.md).
+    /// lease); 0 claims only for free places. Unset: chosen by the database
+    /// (`WorkerPoolConfig::default_local_queue`). More makes each claim
+    /// carry more jobs, which is what bounds a drain of short jobs
+    /// (docs/benchmarks.md).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub local_queue: Option<usize>,
     /// How long a claimed job's lease lasts without a heartbeat.
@@ -223,7 +224,7 @@ impl Default for WorkersConfig {
     fn default() -> Self {
         WorkersConfig {
             concurrency: 64,
-            claim_batch: 256,
+            claim_batch: 1024,
             local_queue: None,
             lease_secs: 30,
             poll_interval_ms: 1000,

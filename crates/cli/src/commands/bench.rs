@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 use steward_domain::{JobState, NewJob};
 use steward_runtime::{HandlerRegistry, JobContext, JobError, JobHandler, WorkerPool, WorkerPoolConfig};
-use steward_store::{JobFilter, Store, StoreOptions};
+use steward_store::{DatabaseKind, JobFilter, Store, StoreOptions};
 use tokio::sync::Notify;
 
 use crate::options::GlobalOptions;
@@ -48,13 +48,13 @@ pub struct QueueBenchArgs {
     pub workers: usize,
 
     /// Jobs claimed ahead of free places and held until one frees, as
-    /// `workers.local_queue` sets for `steward serve` [default: as many as
-    /// --workers].
+    /// `workers.local_queue` sets for `steward serve` [default: as `serve`
+    /// chooses: as many as --workers on PostgreSQL, at least 512 on SQLite].
     #[arg(long, value_name = "JOBS")]
     pub local_queue: Option<usize>,
 
     /// Most jobs taken by one claim, as `workers.claim_batch` sets.
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = 1024)]
     pub claim_batch: usize,
 
     /// Nodes draining at once, each with its own store (connection pool,
@@ -150,6 +150,7 @@ async fn queue(args: QueueBenchArgs, json_output: bool) -> anyhow::Result<()> {
     let store = steward_store::open(&scratch.url, StoreOptions::default()).await?;
     store.migrate().await?;
     let database = describe(&scratch.url);
+    let kind = store.kind();
 
     // 1. One job per call, from several concurrent callers.
     let started = Instant::now();
@@ -197,7 +198,7 @@ async fn queue(args: QueueBenchArgs, json_output: bool) -> anyhow::Result<()> {
     for (index, node) in nodes.iter().enumerate() {
         let mut handlers = HandlerRegistry::default();
         handlers.register("count", CountHandler(counter.clone()));
-        let mut config = pool_config(&args);
+        let mut config = pool_config(&args, kind);
         config.worker_id = format!("bench-{index}");
         pools.push(WorkerPool::start(node.clone(), handlers, config));
     }
@@ -230,7 +231,7 @@ async fn queue(args: QueueBenchArgs, json_output: bool) -> anyhow::Result<()> {
     });
     let mut handlers = HandlerRegistry::default();
     handlers.register("probe", ProbeHandler(probe.clone()));
-    let pool = WorkerPool::start(store.clone(), handlers, pool_config(&args));
+    let pool = WorkerPool::start(store.clone(), handlers, pool_config(&args, kind));
     let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(args.latency_rate.max(1))));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     for _ in 0..args.latency_jobs {
@@ -249,7 +250,7 @@ async fn queue(args: QueueBenchArgs, json_output: bool) -> anyhow::Result<()> {
         database,
         jobs: args.jobs,
         workers: args.workers,
-        local_queue: args.local_queue.unwrap_or(args.workers),
+        local_queue: pool_config(&args, kind).local_queue,
         claim_batch: args.claim_batch,
         callers: args.callers,
         batch: args.batch,
@@ -282,13 +283,12 @@ async fn wait_until_completed(store: &dyn Store, expected: u64) -> anyhow::Resul
     }
 }
 
-fn pool_config(args: &QueueBenchArgs) -> WorkerPoolConfig {
+fn pool_config(args: &QueueBenchArgs, database: DatabaseKind) -> WorkerPoolConfig {
     let mut config = WorkerPoolConfig::new("bench", args.workers);
     config.shutdown_grace = Duration::from_secs(5);
     config.claim_batch = args.claim_batch;
-    if let Some(jobs) = args.local_queue {
-        config.local_queue = jobs;
-    }
+    config.local_queue =
+        args.local_queue.unwrap_or_else(|| WorkerPoolConfig::default_local_queue(database, args.workers));
     config
 }
 

@@ -21,7 +21,7 @@ use steward_runtime::scheduler::PreconditionChecker;
 use steward_runtime::tools::BuiltinTools;
 use steward_runtime::worker::default_worker_id;
 use steward_runtime::{HandlerRegistry, Scheduler, SharedClock, WorkerPool, WorkerPoolConfig};
-use steward_store::{QueueSettings, Store, StoreOptions};
+use steward_store::{DatabaseKind, QueueSettings, Store, StoreOptions};
 use tokio::net::TcpListener;
 
 use crate::config::{Config, Overrides};
@@ -142,7 +142,7 @@ pub async fn run(args: ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> 
     register_living_docs(&mut handlers, &store, &agents, &clock);
     register_projects(&mut handlers, &store, &agents, &clock, &config.tools.shell);
     let job_kinds = handlers.kinds();
-    let pool_settings = pool_config(&config).with_clock(clock.clone()).with_metrics(metrics.clone());
+    let pool_settings = pool_config(&config, store.kind()).with_clock(clock.clone()).with_metrics(metrics.clone());
     let beat = steward_store::NodeBeat {
         id: pool_settings.worker_id.clone(),
         address: format!("http://{address}"),
@@ -437,13 +437,14 @@ fn secret_values(config: &Config, environment: &BTreeMap<String, String>) -> Vec
         .collect()
 }
 
-fn pool_config(config: &Config) -> WorkerPoolConfig {
+fn pool_config(config: &Config, database: DatabaseKind) -> WorkerPoolConfig {
     let mut pool =
         WorkerPoolConfig::new(default_worker_id(), config.workers.concurrency).with_lease(config.workers.lease());
     pool.claim_batch = config.workers.claim_batch;
-    if let Some(jobs) = config.workers.local_queue {
-        pool.local_queue = jobs;
-    }
+    pool.local_queue = config
+        .workers
+        .local_queue
+        .unwrap_or_else(|| WorkerPoolConfig::default_local_queue(database, config.workers.concurrency));
     pool.poll_interval = config.workers.poll_interval();
     pool.shutdown_grace = config.workers.shutdown_grace();
     pool.queue_limits =
@@ -484,13 +485,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn jobs_held_ahead_are_as_many_as_the_concurrency_unless_set() {
+    fn jobs_held_ahead_follow_the_database_unless_set() {
         let mut config = Config::default();
         config.workers.concurrency = 12;
-        assert_eq!(pool_config(&config).local_queue, 12);
-        config.workers.local_queue = Some(500);
-        assert_eq!(pool_config(&config).local_queue, 500);
-        config.workers.local_queue = Some(0);
-        assert_eq!(pool_config(&config).local_queue, 0, "0 claims only for free places");
+        assert_eq!(pool_config(&config, DatabaseKind::Postgres).local_queue, 12, "as many as the concurrency");
+        assert_eq!(pool_config(&config, DatabaseKind::Sqlite).local_queue, 512, "one process owns the database");
+        config.workers.concurrency = 600;
+        assert_eq!(pool_config(&config, DatabaseKind::Sqlite).local_queue, 600);
+        for database in [DatabaseKind::Postgres, DatabaseKind::Sqlite] {
+            config.workers.local_queue = Some(500);
+            assert_eq!(pool_config(&config, database).local_queue, 500);
+            config.workers.local_queue = Some(0);
+            assert_eq!(pool_config(&config, database).local_queue, 0, "0 claims only for free places");
+        }
     }
 }

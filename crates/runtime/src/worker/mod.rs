@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use steward_store::Store;
+use steward_store::{DatabaseKind, Store};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -57,13 +57,38 @@ pub struct WorkerPoolConfig {
     pub metrics: Arc<Metrics>,
 }
 
+/// Jobs held ahead by default on SQLite, at the least (see
+/// [`WorkerPoolConfig::default_local_queue`]).
+pub const SQLITE_LOCAL_QUEUE: usize = 512;
+
 impl WorkerPoolConfig {
+    /// How many jobs to hold ahead of free places when the configuration
+    /// does not say.
+    ///
+    /// - PostgreSQL: as many as the concurrency. Several nodes share the
+    ///   queue, and a job held on a busy node keeps the others from it for
+    ///   up to the hold limit.
+    /// - SQLite: at least [`SQLITE_LOCAL_QUEUE`]. One process owns the
+    ///   database, so nothing else is kept waiting, and the jobs each claim
+    ///   carries are what bounds the single writer's drain (1.3-1.5x from
+    ///   64 to 512 held, docs/benchmarks.md).
+    ///
+    /// Either way the local queue adapts down to one held job for a pool of
+    /// long jobs (`local_queue.rs`), and a held job is released at the hold
+    /// limit.
+    pub fn default_local_queue(database: DatabaseKind, concurrency: usize) -> usize {
+        match database {
+            DatabaseKind::Postgres => concurrency.max(1),
+            DatabaseKind::Sqlite => concurrency.max(SQLITE_LOCAL_QUEUE),
+        }
+    }
+
     pub fn new(worker_id: impl Into<String>, concurrency: usize) -> Self {
         let lease = Duration::from_secs(30);
         WorkerPoolConfig {
             worker_id: worker_id.into(),
             concurrency: concurrency.max(1),
-            claim_batch: 256,
+            claim_batch: 1024,
             local_queue: concurrency.max(1),
             hold_limit: lease / 10,
             lease,
