@@ -283,8 +283,7 @@ impl ServerHandler for StewardMcp {
             let principal = self.principal(&context)?;
             Some(resources::watched(&self.state, &principal, &request.uri).await?)
         };
-        self.session.subscriptions.subscribe(&self.state, request.uri, watched, Notifier::Session(context.peer));
-        Ok(())
+        self.session.subscriptions.subscribe(&self.state, request.uri, watched, Notifier::Session(context.peer)).await
     }
 
     /// `subscriptions/listen` (2026-07-28): resource subscriptions only, as
@@ -302,7 +301,7 @@ impl ServerHandler for StewardMcp {
             } else {
                 Some(resources::watched(&self.state, &principal, &uri).await?)
             };
-            listening.subscribe(&self.state, uri, watched, Notifier::Listen(context.sink().clone()));
+            listening.subscribe(&self.state, uri, watched, Notifier::Listen(context.sink().clone())).await?;
         }
         context.cancelled().await;
         // Dropping `listening` stops its watches.

@@ -13,8 +13,8 @@ use std::sync::{Arc, Mutex};
 use rmcp::model::ResourceUpdatedNotificationParam;
 use rmcp::service::{Peer, SubscriptionSink};
 use rmcp::{ErrorData, RoleServer};
-use steward_domain::UserId;
 use steward_domain::event::EventSubject;
+use steward_domain::{EventId, UserId};
 use steward_store::{EventQuery, Store};
 use tokio_util::sync::CancellationToken;
 
@@ -37,14 +37,30 @@ impl Subscriptions {
     /// Starts watching `uri` (replacing an earlier watch of it). `None`
     /// records the subscription without a watch: a resource that never
     /// changes (the conformance fixtures').
-    pub(super) fn subscribe(&self, state: &AppState, uri: String, watched: Option<Watched>, to: Notifier) {
+    ///
+    /// Where the watch starts in the event log is read here, before the
+    /// subscription is answered: a change the client makes once it has the
+    /// answer is always after it. (Read by the spawned watch instead, a busy
+    /// server could read it after such a change and miss it.)
+    pub(super) async fn subscribe(
+        &self,
+        state: &AppState,
+        uri: String,
+        watched: Option<Watched>,
+        to: Notifier,
+    ) -> Result<(), ErrorData> {
         let stop = state.shutdown.child_token();
         if let Some(watched) = watched {
-            tokio::spawn(watch(state.store.clone(), watched, uri.clone(), to, stop.clone(), state.keep_alive));
+            // Subscribe before reading, so an event committed in between still wakes the watch.
+            let wake = state.store.wakeups().subscribe_events();
+            let after = state.store.latest_event_id(watched.user).await.map_err(super::resources::internal)?;
+            let start = Start { after, wake };
+            tokio::spawn(watch(state.store.clone(), watched, start, uri.clone(), to, stop.clone(), state.keep_alive));
         }
         if let Some(earlier) = self.lock().insert(uri, stop) {
             earlier.cancel();
         }
+        Ok(())
     }
 
     /// Stops watching `uri`; unsubscribing from something never subscribed
@@ -88,19 +104,25 @@ impl Notifier {
     }
 }
 
+/// Where a watch starts: the last event before the subscription, and the
+/// wake-ups subscribed to before that was read.
+struct Start {
+    after: Option<EventId>,
+    wake: tokio::sync::watch::Receiver<u64>,
+}
+
 /// Sends `notifications/resources/updated` for `uri` after each batch of new
 /// events about it, until stopped or the client is gone.
 async fn watch(
     store: Arc<dyn Store>,
     watched: Watched,
+    start: Start,
     uri: String,
     to: Notifier,
     stop: CancellationToken,
     poll: std::time::Duration,
 ) {
-    // Subscribe before reading, so an event committed in between still wakes us.
-    let mut wake = store.wakeups().subscribe_events();
-    let Ok(mut after) = store.latest_event_id(watched.user).await else { return };
+    let Start { mut after, mut wake } = start;
     loop {
         tokio::select! {
             () = stop.cancelled() => return,
