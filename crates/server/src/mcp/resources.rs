@@ -186,7 +186,7 @@ async fn contents(state: &AppState, user: UserId, target: Target, uri: &str) -> 
     }
 }
 
-pub(super) fn internal(error: steward_store::StoreError) -> ErrorData {
+fn internal(error: steward_store::StoreError) -> ErrorData {
     ErrorData::internal_error(ApiError::from(error).to_string(), None)
 }
 

@@ -19,6 +19,7 @@ use steward_store::{EventQuery, Store};
 use tokio_util::sync::CancellationToken;
 
 use crate::AppState;
+use crate::error::ApiError;
 
 /// One session's subscriptions: the URI and what stops its watch.
 #[derive(Default)]
@@ -53,7 +54,11 @@ impl Subscriptions {
         if let Some(watched) = watched {
             // Subscribe before reading, so an event committed in between still wakes the watch.
             let wake = state.store.wakeups().subscribe_events();
-            let after = state.store.latest_event_id(watched.user).await.map_err(super::resources::internal)?;
+            let after = state
+                .store
+                .latest_event_id(watched.user)
+                .await
+                .map_err(|error| ErrorData::internal_error(ApiError::from(error).to_string(), None))?;
             let start = Start { after, wake };
             tokio::spawn(watch(state.store.clone(), watched, start, uri.clone(), to, stop.clone(), state.keep_alive));
         }
