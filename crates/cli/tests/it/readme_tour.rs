@@ -140,8 +140,10 @@ impl Tour {
         if let Some(background) = text.strip_suffix('&') {
             let log = self.folder.path().join(format!("background-{}.log", self.background.len()));
             let output = std::fs::File::create(&log).unwrap();
+            // `exec`: the shell becomes the command, so killing the child at
+            // the end stops the server itself rather than orphaning it.
             let child = self
-                .command(background)
+                .command(&format!("exec {background}"))
                 .stdin(Stdio::null())
                 .stdout(output.try_clone().unwrap())
                 .stderr(output)
