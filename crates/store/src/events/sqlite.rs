@@ -9,7 +9,7 @@ use crate::Result;
 use crate::events::{EventLog, EventQuery, MAX_PAGE};
 use crate::sqlite::SqliteStore;
 use crate::sqlite::connection::to_micros;
-use crate::sqlite::multi_row;
+use crate::sqlite::multi_row::{self, ChunkedStatement};
 use crate::sqlite::rows::{self, EVENT_COLUMNS};
 use crate::sqlite::writer::Effects;
 
@@ -53,44 +53,40 @@ impl EventBatch {
 
     /// Appends the gathered events, oldest first, and empties the batch.
     pub fn flush(&mut self, connection: &Connection, effects: &mut Effects) -> Result<()> {
-        match self.rows.len() {
-            0 => return Ok(()),
-            1 => {
-                let (user, at, kind, subject, subject_id, data) = self.rows.remove(0);
-                insert_one(connection, user, at, kind, subject, subject_id, &data)?;
-            }
-            rows => {
-                let actor = crate::actor::current();
-                let actor_user = actor.map(|actor| actor.user.get());
-                let actor_token = actor.and_then(|actor| actor.token_id);
-                // Chunks in order, each row in order: ids keep the batch's order.
-                for (start, size) in multi_row::chunks(rows) {
-                    let chunk = &self.rows[start..start + size];
-                    let sql = format!(
-                        "INSERT INTO events (user_id, occurred_at, kind, subject, subject_id, data, actor_user_id, \
-                             actor_token_id) \
-                         VALUES {}",
-                        multi_row::values_list(size, 6, 2),
-                    );
-                    let mut statement = connection.prepare_cached(&sql)?;
-                    multi_row::bind_rows(
-                        &mut statement,
-                        size,
-                        |row| {
-                            let (user, at, kind, subject, subject_id, data) = &chunk[row];
-                            [user as &dyn ToSql, at, kind, subject, subject_id, data]
-                        },
-                        &[&actor_user, &actor_token],
-                    )?;
-                    statement.raw_execute()?;
-                }
-                self.rows.clear();
-            }
+        if self.rows.is_empty() {
+            return Ok(());
         }
+        let actor = crate::actor::current();
+        let actor_user = actor.map(|actor| actor.user.get());
+        let actor_token = actor.and_then(|actor| actor.token_id);
+        // Chunks in order, each row in order: ids keep the batch's order.
+        INSERT_EVENTS.run_in_chunks(
+            connection,
+            self.rows.len(),
+            |row| {
+                let (user, at, kind, subject, subject_id, data) = &self.rows[row];
+                [user as &dyn ToSql, at, kind, subject, subject_id, data]
+            },
+            &[&actor_user, &actor_token],
+            |statement| {
+                statement.raw_execute()?;
+                Ok(())
+            },
+        )?;
+        self.rows.clear();
         effects.events_appended = true;
         Ok(())
     }
 }
+
+/// A batch's events: six values per row, then the actor's user and token.
+static INSERT_EVENTS: ChunkedStatement = ChunkedStatement::new(|rows| {
+    format!(
+        "INSERT INTO events (user_id, occurred_at, kind, subject, subject_id, data, actor_user_id, actor_token_id) \
+         VALUES {}",
+        multi_row::values_list(rows, 6, 2)
+    )
+});
 
 fn insert_one(
     connection: &Connection,

@@ -7,26 +7,63 @@
 //! event row cost 2.4-3.2 µs of CPU that way and 1.0-1.2 µs as bound
 //! parameters (`bench/sqlite-rows/rows.py`). A batch is cut into chunks of a
 //! few fixed sizes, so each statement is prepared once and cached, whatever
-//! the batch's length.
+//! the batch's length; its text is written once per size
+//! ([`ChunkedStatement`]), not on every call.
 
 use std::fmt::Write as _;
+use std::sync::OnceLock;
 
-use rusqlite::{Statement, ToSql};
+use rusqlite::{Connection, Statement, ToSql};
 
 use crate::Result;
 
 /// The sizes a batch is cut into, largest first; the last must be 1.
 const CHUNK_SIZES: [usize; 4] = [64, 16, 4, 1];
 
-/// The chunks of a batch of `rows` rows: `(first row, rows in the chunk)`,
-/// in order, each as large as [`CHUNK_SIZES`] allows.
-pub(crate) fn chunks(rows: usize) -> impl Iterator<Item = (usize, usize)> {
+/// A statement over a chunk of rows, written by `write(rows)` (with
+/// [`values_list`]) once for each chunk size the first time it is needed.
+pub(crate) struct ChunkedStatement {
+    write: fn(rows: usize) -> String,
+    texts: [OnceLock<String>; CHUNK_SIZES.len()],
+}
+
+impl ChunkedStatement {
+    pub(crate) const fn new(write: fn(rows: usize) -> String) -> Self {
+        ChunkedStatement { write, texts: [const { OnceLock::new() }; CHUNK_SIZES.len()] }
+    }
+
+    /// Runs the statement over rows `0..rows`, chunk by chunk in order: binds
+    /// `row_values(i)` for each row `i` of the chunk and `shared` after them,
+    /// then hands the statement to `run` (to execute it or read what it
+    /// returns).
+    pub(crate) fn run_in_chunks<'v, const COLUMNS: usize>(
+        &self,
+        connection: &Connection,
+        rows: usize,
+        row_values: impl Fn(usize) -> [&'v dyn ToSql; COLUMNS],
+        shared: &[&dyn ToSql],
+        mut run: impl FnMut(&mut Statement<'_>) -> Result<()>,
+    ) -> Result<()> {
+        for (start, slot) in chunks(rows) {
+            let size = CHUNK_SIZES[slot];
+            let text = self.texts[slot].get_or_init(|| (self.write)(size));
+            let mut statement = connection.prepare_cached(text)?;
+            bind_rows(&mut statement, size, |row| row_values(start + row), shared)?;
+            run(&mut statement)?;
+        }
+        Ok(())
+    }
+}
+
+/// The chunks of a batch of `rows` rows: `(first row, index of its size in
+/// CHUNK_SIZES)`, in order, each as large as [`CHUNK_SIZES`] allows.
+fn chunks(rows: usize) -> impl Iterator<Item = (usize, usize)> {
     let mut start = 0;
     std::iter::from_fn(move || {
         let left = rows - start;
-        let size = CHUNK_SIZES.into_iter().find(|&size| size <= left)?;
-        let chunk = (start, size);
-        start += size;
+        let slot = CHUNK_SIZES.iter().position(|&size| size <= left)?;
+        let chunk = (start, slot);
+        start += CHUNK_SIZES[slot];
         Some(chunk)
     })
 }
@@ -57,7 +94,7 @@ pub(crate) fn values_list(rows: usize, columns: usize, shared_in_row: usize) -> 
 
 /// Binds `row_values(i)` to each row of a statement made with
 /// [`values_list`] for `rows` rows, then `shared` after them.
-pub(crate) fn bind_rows<'v, const COLUMNS: usize>(
+fn bind_rows<'v, const COLUMNS: usize>(
     statement: &mut Statement<'_>,
     rows: usize,
     row_values: impl Fn(usize) -> [&'v dyn ToSql; COLUMNS],
@@ -82,11 +119,12 @@ mod tests {
 
     #[test]
     fn a_batch_is_cut_into_the_largest_chunks_in_order() {
-        let cut: Vec<_> = chunks(90).collect();
+        let sized = |rows| chunks(rows).map(|(start, slot)| (start, CHUNK_SIZES[slot])).collect::<Vec<_>>();
+        let cut = sized(90);
         assert_eq!(cut, [(0, 64), (64, 16), (80, 4), (84, 4), (88, 1), (89, 1)]);
         assert_eq!(chunks(0).count(), 0);
         for rows in 0..300 {
-            let cut: Vec<_> = chunks(rows).collect();
+            let cut = sized(rows);
             let mut next = 0;
             for (start, size) in cut {
                 assert_eq!(start, next, "chunks of {rows} rows leave no gap");

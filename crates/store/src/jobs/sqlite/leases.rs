@@ -18,7 +18,7 @@ use crate::jobs::{
     ClaimRequest, ClaimResponse, ClaimedJob, JobOutcome, LeaseRef, LeaseStatus, SettleOutcome, Settlement,
 };
 use crate::sqlite::connection::{from_micros, millis, to_micros};
-use crate::sqlite::multi_row;
+use crate::sqlite::multi_row::{self, ChunkedStatement};
 use crate::sqlite::rows::{self, optional};
 use crate::sqlite::writer::Effects;
 use crate::{Result, rules};
@@ -237,38 +237,41 @@ fn complete_many(
     }
     let now = to_micros(now);
     let mut completed = HashMap::with_capacity(rows.len());
-    for (start, size) in multi_row::chunks(rows.len()) {
-        let chunk = &rows[start..start + size];
-        // `+jobs.state`: the plan looks each job up by id, never scans the
-        // running jobs for matches (which a stale ANALYZE could choose).
-        let sql = format!(
-            "WITH s (id, attempt, worker, result) AS (VALUES {values}) \
-             UPDATE jobs SET state = 'completed', result = s.result, finished_at = ?{now}, updated_at = ?{now}, \
-                 lease_owner = NULL, lease_expires_at = NULL \
-             FROM s \
-             WHERE jobs.id = s.id AND +jobs.state = 'running' AND jobs.attempts = s.attempt \
-                 AND jobs.lease_owner = s.worker \
-             RETURNING id, user_id, has_dependents",
-            values = multi_row::values_list(size, 4, 0),
-            now = size * 4 + 1,
-        );
-        let mut statement = connection.prepare_cached(&sql)?;
-        multi_row::bind_rows(
-            &mut statement,
-            size,
-            |row| {
-                let (id, attempt, worker, result) = &chunk[row];
-                [id as &dyn ToSql, attempt, worker, result]
-            },
-            &[&now],
-        )?;
-        let mut returned = statement.raw_query();
-        while let Some(row) = returned.next()? {
-            completed.insert(JobId(row.get(0)?), (UserId(row.get(1)?), row.get(2)?));
-        }
-    }
+    COMPLETE_RUNNING.run_in_chunks(
+        connection,
+        rows.len(),
+        |row| {
+            let (id, attempt, worker, result) = &rows[row];
+            [id as &dyn ToSql, attempt, worker, result]
+        },
+        &[&now],
+        |statement| {
+            let mut returned = statement.raw_query();
+            while let Some(row) = returned.next()? {
+                completed.insert(JobId(row.get(0)?), (UserId(row.get(1)?), row.get(2)?));
+            }
+            Ok(())
+        },
+    )?;
     Ok(completed)
 }
+
+/// Completes running attempts: `id, attempt, worker, result` per row, then
+/// the time. `+jobs.state`: the plan looks each job up by id, never scans
+/// the running jobs for matches (which a stale ANALYZE could choose).
+static COMPLETE_RUNNING: ChunkedStatement = ChunkedStatement::new(|rows| {
+    format!(
+        "WITH s (id, attempt, worker, result) AS (VALUES {values}) \
+         UPDATE jobs SET state = 'completed', result = s.result, finished_at = ?{now}, updated_at = ?{now}, \
+             lease_owner = NULL, lease_expires_at = NULL \
+         FROM s \
+         WHERE jobs.id = s.id AND +jobs.state = 'running' AND jobs.attempts = s.attempt \
+             AND jobs.lease_owner = s.worker \
+         RETURNING id, user_id, has_dependents",
+        values = multi_row::values_list(rows, 4, 0),
+        now = rows * 4 + 1,
+    )
+});
 
 fn settle_one(
     connection: &Connection,
