@@ -85,6 +85,11 @@ pub const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0025_gate_approvals.sql"),
     },
     Migration { version: 27, name: "task_replans", sql: include_str!("../migrations/sqlite/0027_task_replans.sql") },
+    Migration {
+        version: 28,
+        name: "job_indexes_off_the_claim_path",
+        sql: include_str!("../migrations/sqlite/0028_job_indexes_off_the_claim_path.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -147,6 +152,11 @@ pub const POSTGRES: &[Migration] = &[
         sql: include_str!("../migrations/postgres/0025_gate_approvals.sql"),
     },
     Migration { version: 27, name: "task_replans", sql: include_str!("../migrations/postgres/0027_task_replans.sql") },
+    Migration {
+        version: 28,
+        name: "job_indexes_off_the_claim_path",
+        sql: include_str!("../migrations/postgres/0028_job_indexes_off_the_claim_path.sql"),
+    },
 ];
 
 /// What a migration run did.

@@ -7,6 +7,7 @@
 //! attempt.
 
 pub(crate) mod decide;
+pub(crate) mod listing;
 pub(crate) mod postgres;
 pub(crate) mod sqlite;
 

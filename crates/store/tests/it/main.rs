@@ -18,6 +18,7 @@ mod enqueue;
 mod events;
 mod guardian_policy;
 mod helpers;
+mod job_listing;
 mod leases;
 mod lifecycle;
 mod memory;

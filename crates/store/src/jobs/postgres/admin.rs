@@ -11,7 +11,7 @@ use steward_domain::job::cancel_reason;
 use steward_domain::{Event, Job, JobChange, JobEvent, JobId, JobState, UserId};
 
 use crate::jobs::postgres::dependents::{cancel_dependents, restore_dependents};
-use crate::jobs::{JobCounts, JobFilter};
+use crate::jobs::{JobCounts, JobFilter, listing};
 use crate::postgres::connection::{could_be_stored, to_integer};
 use crate::postgres::rows::{self, event_columns, job_columns};
 use crate::postgres::transaction::{Transaction, TransactionResult};
@@ -125,32 +125,39 @@ pub(crate) async fn retry(
     Ok(load(transaction.connection(), user, id).await?)
 }
 
+/// One page of jobs, newest first: one query per way into the table that
+/// the requested states need (see [`crate::jobs::listing`]).
 pub(crate) async fn list(connection: &mut PgConnection, owners: Owners, filter: &JobFilter) -> Result<Vec<Job>> {
     if !could_be_stored(filter.queue.as_deref()) || !could_be_stored(filter.kind.as_deref()) {
         return Ok(Vec::new());
     }
-    let states: Vec<&str> = filter.states.iter().map(|state| state.as_str()).collect();
-    let limit = filter.limit.clamp(1, MAX_PAGE) as i64;
-    let rows = sqlx::query(AssertSqlSafe(format!(
-        concat!(
-            "SELECT ",
-            job_columns!(),
-            " FROM jobs WHERE {owner} AND (cardinality($2::text[]) = 0 OR state = ANY($2)) \
-              AND ($3::text IS NULL OR queue = $3) AND ($4::text IS NULL OR kind = $4) \
-              AND ($5::bigint IS NULL OR id < $5) \
-              ORDER BY id DESC LIMIT $6"
-        ),
-        owner = list_condition(owners, "$1::bigint")
-    )))
-    .bind(list_parameter(owners))
-    .bind(states)
-    .bind(filter.queue.as_deref())
-    .bind(filter.kind.as_deref())
-    .bind(filter.before.map(JobId::get))
-    .bind(limit)
-    .fetch_all(&mut *connection)
-    .await?;
-    let mut jobs: Vec<Job> = rows.iter().map(rows::job).collect::<Result<_, _>>()?;
+    let limit = filter.limit.clamp(1, MAX_PAGE);
+    let mut pages = Vec::new();
+    for path in listing::state_paths(&filter.states) {
+        let states: Vec<&str> = path.states.iter().map(|state| state.as_str()).collect();
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            concat!(
+                "SELECT ",
+                job_columns!(),
+                " FROM jobs WHERE {owner} AND {condition} AND state = ANY($2) \
+                  AND ($3::text IS NULL OR queue = $3) AND ($4::text IS NULL OR kind = $4) \
+                  AND ($5::bigint IS NULL OR id < $5) \
+                  ORDER BY id DESC LIMIT $6"
+            ),
+            owner = list_condition(owners, "$1::bigint"),
+            condition = path.condition
+        )))
+        .bind(list_parameter(owners))
+        .bind(states)
+        .bind(filter.queue.as_deref())
+        .bind(filter.kind.as_deref())
+        .bind(filter.before.map(JobId::get))
+        .bind(limit as i64)
+        .fetch_all(&mut *connection)
+        .await?;
+        pages.push(rows.iter().map(rows::job).collect::<Result<Vec<Job>, _>>()?);
+    }
+    let mut jobs = listing::newest_first(pages, limit);
     rows::load_dependencies(connection, &mut jobs).await?;
     Ok(jobs)
 }

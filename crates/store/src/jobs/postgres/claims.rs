@@ -55,10 +55,14 @@ pub(crate) async fn claim(
     }
 
     let next_run_at = if jobs.len() < request.limit {
-        sqlx::query_scalar("SELECT min(run_at) FROM jobs WHERE state = 'queued' AND run_at > $1")
-            .bind(now)
-            .fetch_one(transaction.connection())
-            .await?
+        // `run_at > created_at` is the predicate of `jobs_delayed`: a job
+        // stored ready (run_at at or before its creation) is due already.
+        sqlx::query_scalar(
+            "SELECT min(run_at) FROM jobs WHERE state = 'queued' AND run_at > created_at AND run_at > $1",
+        )
+        .bind(now)
+        .fetch_one(transaction.connection())
+        .await?
     } else {
         None
     };

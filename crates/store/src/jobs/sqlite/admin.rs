@@ -9,6 +9,7 @@ use steward_domain::job::cancel_reason;
 use steward_domain::{Event, Job, JobChange, JobEvent, JobId, JobState, UserId};
 
 use crate::events::sqlite::append;
+use crate::jobs::listing::{self, StatePath};
 use crate::jobs::sqlite::dependents::{cancel_dependents, restore_dependents};
 use crate::jobs::{JobCounts, JobFilter};
 use crate::sqlite::connection::to_micros;
@@ -95,31 +96,49 @@ pub(crate) fn retry(
     load(connection, user, id)
 }
 
+/// One page of jobs, newest first: one query per way into the table that
+/// the requested states need (see [`crate::jobs::listing`]).
 pub(crate) fn list(connection: &Connection, owners: Owners, filter: &JobFilter) -> Result<Vec<Job>> {
     let owner = list_condition(owners, "?1");
-    let mut statement = connection.prepare_cached(&format!(
-        "SELECT {JOB_COLUMNS} FROM jobs WHERE {owner} \
-         AND (?2 = '[]' OR state IN (SELECT value FROM json_each(?2))) \
-         AND (?3 IS NULL OR queue = ?3) AND (?4 IS NULL OR kind = ?4) AND (?5 IS NULL OR id < ?5) \
-         ORDER BY id DESC LIMIT ?6"
-    ))?;
-    let states: Vec<&str> = filter.states.iter().map(|state| state.as_str()).collect();
-    let limit = filter.limit.clamp(1, MAX_PAGE) as i64;
-    let mut jobs = statement
-        .query_map(
-            params![
-                list_parameter(owners),
-                serde_json::to_string(&states)?,
-                filter.queue,
-                filter.kind,
-                filter.before.map(JobId::get),
-                limit
-            ],
-            rows::job,
-        )?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let limit = filter.limit.clamp(1, MAX_PAGE);
+    let mut pages = Vec::new();
+    for path in listing::state_paths(&filter.states) {
+        let mut statement = connection.prepare_cached(&list_sql(&owner, &path))?;
+        let states: Vec<&str> = path.states.iter().map(|state| state.as_str()).collect();
+        let page = statement
+            .query_map(
+                params![
+                    list_parameter(owners),
+                    serde_json::to_string(&states)?,
+                    filter.queue,
+                    filter.kind,
+                    filter.before.map(JobId::get),
+                    limit as i64
+                ],
+                rows::job,
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        pages.push(page);
+    }
+    let mut jobs = listing::newest_first(pages, limit);
     rows::load_dependencies(connection, &mut jobs)?;
     Ok(jobs)
+}
+
+/// One listing query for one way in, `owner` as [`list`] makes it; then ?2
+/// the states as a JSON array, ?3 queue, ?4 kind, ?5 before, ?6 limit.
+/// Without statistics (Steward never runs ANALYZE) SQLite's planner may
+/// prefer walking the whole table in id order to a partial index, so it is
+/// told which index the way in was written for.
+fn list_sql(owner: &str, path: &StatePath) -> String {
+    let index = path.index.map(|index| format!("INDEXED BY {index}")).unwrap_or_default();
+    let condition = path.condition;
+    format!(
+        "SELECT {JOB_COLUMNS} FROM jobs {index} WHERE {owner} AND {condition} \
+         AND state IN (SELECT value FROM json_each(?2)) \
+         AND (?3 IS NULL OR queue = ?3) AND (?4 IS NULL OR kind = ?4) AND (?5 IS NULL OR id < ?5) \
+         ORDER BY id DESC LIMIT ?6"
+    )
 }
 
 pub(crate) fn count(connection: &Connection, owners: Owners, filter: &JobFilter) -> Result<JobCounts> {
@@ -154,4 +173,40 @@ pub(crate) fn events(connection: &Connection, user: UserId, id: JobId) -> Result
     let events =
         statement.query_map(params![id.get(), user.get()], rows::event)?.collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(events)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::migrations::SQLITE;
+
+    /// What SQLite's planner does with each way in, on the real schema.
+    fn plan(connection: &Connection, owners: Owners, states: &[JobState]) -> String {
+        let [path] = listing::state_paths(states).try_into().unwrap_or_else(|paths| panic!("{paths:?}"));
+        let sql = format!("EXPLAIN QUERY PLAN {}", list_sql(&list_condition(owners, "?1"), &path));
+        let mut statement = connection.prepare(&sql).unwrap_or_else(|error| panic!("{sql}: {error}"));
+        let details = statement
+            .query_map(params![1, "[]", None::<String>, None::<String>, None::<i64>, 10], |row| row.get::<_, String>(3))
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>());
+        details.unwrap_or_else(|error| panic!("{sql}: {error}")).join("; ")
+    }
+
+    #[test]
+    fn each_way_in_uses_the_index_meant_for_it() {
+        let connection = Connection::open_in_memory().unwrap_or_else(|error| panic!("{error}"));
+        for migration in SQLITE {
+            connection.execute_batch(migration.sql).unwrap_or_else(|error| panic!("{}: {error}", migration.name));
+        }
+        for owners in [Owners::One(UserId::LOCAL_OWNER), Owners::Everyone] {
+            let off_path = plan(&connection, owners, &[JobState::Dead, JobState::Blocked]);
+            assert!(off_path.contains("USING INDEX jobs_off_path"), "{owners:?}: {off_path}");
+            let queued = plan(&connection, owners, &[JobState::Queued]);
+            assert!(queued.contains("USING INDEX jobs_ready"), "{owners:?}: {queued}");
+            let running = plan(&connection, owners, &[JobState::Running]);
+            assert!(running.contains("USING INDEX jobs_running"), "{owners:?}: {running}");
+            // Completed jobs are most of the table: walked newest first.
+            let completed = plan(&connection, owners, &[JobState::Completed]);
+            assert!(completed.starts_with("SCAN jobs;"), "{owners:?}: {completed}");
+        }
+    }
 }

@@ -78,8 +78,12 @@ pub(crate) fn claim(
     }
 
     let next_run_at = if jobs.len() < request.limit {
+        // `run_at > created_at` is the predicate of `jobs_delayed`: a job
+        // stored ready (run_at at or before its creation) is due already.
         let next: Option<i64> = connection
-            .prepare_cached("SELECT min(run_at) FROM jobs WHERE state = 'queued' AND run_at > ?1")?
+            .prepare_cached(
+                "SELECT min(run_at) FROM jobs WHERE state = 'queued' AND run_at > created_at AND run_at > ?1",
+            )?
             .query_row([to_micros(now)], |row| row.get(0))?;
         next.map(from_micros)
     } else {

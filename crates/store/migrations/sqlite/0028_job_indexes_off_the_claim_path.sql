@@ -1,0 +1,20 @@
+-- Fewer index entries for every job that runs. A job's state changes twice
+-- on its way through the queue (queued -> running -> completed), and each
+-- change rewrites every index that names `state`. Two of those indexes are
+-- not needed on that path (docs/benchmarks.md, "Fewer index entries per job").
+
+-- `jobs_by_state (user_id, state)` served listings and counts by state. The
+-- states a job passes through on every run have their own ways in (the claim
+-- indexes for queued and running; the table in id order for completed, where
+-- most jobs are); the states off that path get a partial index, which a job
+-- that runs and completes never enters. Listings name its predicate verbatim
+-- (jobs/listing.rs) so both planners can use it.
+DROP INDEX jobs_by_state;
+CREATE INDEX jobs_off_path ON jobs (user_id, id) WHERE state IN ('blocked', 'cancelled', 'dead');
+
+-- When the next delayed job becomes ready. A job whose run_at is not after
+-- its creation was ready when it was stored, so it is never the answer to
+-- "the next run_at after now"; only delayed jobs and retries waiting out
+-- their back-off need an entry.
+DROP INDEX jobs_scheduled;
+CREATE INDEX jobs_delayed ON jobs (run_at) WHERE state = 'queued' AND run_at > created_at;
