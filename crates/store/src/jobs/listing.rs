@@ -17,7 +17,7 @@ use steward_domain::{Job, JobState};
 
 /// The predicate of the `jobs_off_path` index (migration 28), repeated in
 /// listings so the planners use the index.
-pub(crate) const OFF_PATH_CONDITION: &str = "state IN ('blocked', 'cancelled', 'dead')";
+pub(crate) const OFF_PATH_CONDITION: &str = "(state = 'blocked' OR state = 'cancelled' OR state = 'dead')";
 
 /// One way into the table: the SQL condition that leads the planner to it,
 /// the requested states it serves (bound as a parameter next to it), and
