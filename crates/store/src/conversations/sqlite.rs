@@ -31,10 +31,15 @@ fn load(connection: &Connection, user: UserId, id: ConversationId) -> Result<Con
 /// The agent chat or action thread, if it exists.
 fn find(connection: &Connection, user: UserId, kind: ConversationKind, subject: i64) -> Result<Option<Conversation>> {
     let column = if kind == ConversationKind::Agent { "agent_id" } else { "action_id" };
+    // The kind is written into the statement, not bound: the unique indexes
+    // that find a chat or thread are partial on it, and the planner may only
+    // use what the statement's text implies (the connection's plans never
+    // depend on bound values, `sqlite/connection.rs`).
     let mut statement = connection.prepare_cached(&format!(
-        "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE user_id = ?1 AND kind = ?2 AND {column} = ?3"
+        "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE user_id = ?1 AND kind = '{kind}' AND {column} = ?2",
+        kind = kind.as_str()
     ))?;
-    Ok(optional(statement.query_row(params![user.get(), kind.as_str(), subject], runtime_rows::conversation))?)
+    Ok(optional(statement.query_row(params![user.get(), subject], runtime_rows::conversation))?)
 }
 
 /// The setup chat that created `agent`, its chat, or `action`'s thread.

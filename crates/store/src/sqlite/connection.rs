@@ -96,7 +96,7 @@ pub(crate) fn open_reader(path: &Path) -> Result<ManagedConnection, StoreError> 
     Ok(ManagedConnection(Some(connection)))
 }
 
-fn configure(connection: &Connection) -> Result<(), StoreError> {
+pub(crate) fn configure(connection: &Connection) -> Result<(), StoreError> {
     connection.busy_timeout(BUSY_TIMEOUT)?;
     connection.pragma_update(None, "foreign_keys", true)?;
     connection.pragma_update(None, "synchronous", "NORMAL")?;
@@ -105,6 +105,14 @@ fn configure(connection: &Connection) -> Result<(), StoreError> {
     // cost more at every commit (the pager scans its hash of cached pages).
     connection.pragma_update(None, "cache_size", -8_192)?;
     connection.set_prepared_statement_cache_capacity(128);
+    // Plans never depend on the values bound (the query planner stability
+    // guarantee). Without it SQLite marks a statement whose plan could change
+    // with a bound value (say, whether a partial index applies) and prepares
+    // it again each time that value is bound: the claim statement was
+    // re-prepared on every claim, about a tenth of the writer's time
+    // (docs/benchmarks.md). Statements that need a partial index state its
+    // condition in their text instead.
+    connection.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     Ok(())
 }
 

@@ -118,14 +118,7 @@ fn claim_some(
              AND queue NOT IN (SELECT value FROM json_each(?6))"
         }
     };
-    let sql = format!(
-        "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = ?1, lease_expires_at = ?2, \
-             started_at = ?3, updated_at = ?3 \
-         WHERE id IN (SELECT id FROM jobs WHERE state = 'queued' AND run_at <= ?3 {condition} \
-                      ORDER BY priority DESC, run_at, id LIMIT ?4) \
-         RETURNING id, user_id, queue, kind, payload, attempts, max_attempts, timeout_ms, idempotency_key, run_at"
-    );
-    let mut statement = connection.prepare_cached(&sql)?;
+    let mut statement = connection.prepare_cached(&claim_sql(condition))?;
     let mut values: Vec<SqlValue> = vec![
         SqlValue::from(worker_id.to_string()),
         SqlValue::from(to_micros(lease_expires_at)),
@@ -169,6 +162,18 @@ fn claim_some(
         claimed.push(job);
     }
     events.flush(connection, effects)
+}
+
+/// The claim statement for a queue condition (`AND …` or empty): ?1 worker,
+/// ?2 lease expiry, ?3 now, ?4 limit, then the condition's parameters.
+fn claim_sql(condition: &str) -> String {
+    format!(
+        "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = ?1, lease_expires_at = ?2, \
+             started_at = ?3, updated_at = ?3 \
+         WHERE id IN (SELECT id FROM jobs WHERE state = 'queued' AND run_at <= ?3 {condition} \
+                      ORDER BY priority DESC, run_at, id LIMIT ?4) \
+         RETURNING id, user_id, queue, kind, payload, attempts, max_attempts, timeout_ms, idempotency_key, run_at"
+    )
 }
 
 /// Settles attempts as if one by one in request order, with the common case
@@ -481,4 +486,40 @@ pub(crate) fn reclaim(
         append(connection, effects, user, now, JobEvent { job: id, change })?;
     }
     Ok(expired.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::StatementStatus;
+
+    use super::*;
+    use crate::migrations::SQLITE;
+
+    #[test]
+    fn claiming_again_reuses_the_prepared_claim() {
+        let connection = Connection::open_in_memory().unwrap_or_else(|error| panic!("{error}"));
+        crate::sqlite::connection::configure(&connection).unwrap_or_else(|error| panic!("{error}"));
+        for migration in SQLITE {
+            connection.execute_batch(migration.sql).unwrap_or_else(|error| panic!("{}: {error}", migration.name));
+        }
+        connection
+            .execute_batch(
+                "INSERT INTO jobs (user_id, queue, kind, payload, priority, state, run_at, max_attempts, timeout_ms, \
+                     created_at, updated_at) \
+                 VALUES (1, 'default', 'noop', '{}', 0, 'queued', 0, 3, 1000, 0, 0), \
+                        (1, 'default', 'noop', '{}', 0, 'queued', 0, 3, 1000, 0, 0), \
+                        (1, 'default', 'noop', '{}', 0, 'queued', 0, 3, 1000, 0, 0)",
+            )
+            .unwrap_or_else(|error| panic!("{error}"));
+        let settings = QueueSettings::default();
+        for second in 1..=3 {
+            let now = DateTime::from_timestamp(second, 0).unwrap_or_default();
+            let request = ClaimRequest::new("worker", 1, Duration::from_secs(30));
+            let response = claim(&connection, &mut Effects::default(), request, now, &settings)
+                .unwrap_or_else(|error| panic!("{error}"));
+            assert_eq!(response.jobs.len(), 1);
+        }
+        let statement = connection.prepare_cached(&claim_sql("")).unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(statement.get_status(StatementStatus::RePrepare), 0, "re-prepared on new parameter values");
+    }
 }
