@@ -96,7 +96,7 @@ pub(crate) fn open_reader(path: &Path) -> Result<ManagedConnection, StoreError> 
     Ok(ManagedConnection(Some(connection)))
 }
 
-pub(crate) fn configure(connection: &Connection) -> Result<(), StoreError> {
+fn configure(connection: &Connection) -> Result<(), StoreError> {
     connection.busy_timeout(BUSY_TIMEOUT)?;
     connection.pragma_update(None, "foreign_keys", true)?;
     connection.pragma_update(None, "synchronous", "NORMAL")?;
@@ -114,6 +114,18 @@ pub(crate) fn configure(connection: &Connection) -> Result<(), StoreError> {
     // condition in their text instead.
     connection.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     Ok(())
+}
+
+/// A connection configured as the store's own, in memory, with every
+/// migration applied: for unit tests of statements and their plans.
+#[cfg(test)]
+pub(crate) fn migrated_in_memory() -> Connection {
+    let connection = Connection::open_in_memory().unwrap_or_else(|error| panic!("{error}"));
+    configure(&connection).unwrap_or_else(|error| panic!("{error}"));
+    for migration in crate::migrations::SQLITE {
+        connection.execute_batch(migration.sql).unwrap_or_else(|error| panic!("{}: {error}", migration.name));
+    }
+    connection
 }
 
 /// Microseconds since the Unix epoch, the storage form of a time.

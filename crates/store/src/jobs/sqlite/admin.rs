@@ -178,7 +178,6 @@ pub(crate) fn events(connection: &Connection, user: UserId, id: JobId) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::migrations::SQLITE;
 
     /// What SQLite's planner does with each way in, on the real schema.
     fn plan(connection: &Connection, owners: Owners, states: &[JobState]) -> String {
@@ -193,10 +192,7 @@ mod tests {
 
     #[test]
     fn each_way_in_uses_the_index_meant_for_it() {
-        let connection = Connection::open_in_memory().unwrap_or_else(|error| panic!("{error}"));
-        for migration in SQLITE {
-            connection.execute_batch(migration.sql).unwrap_or_else(|error| panic!("{}: {error}", migration.name));
-        }
+        let connection = crate::sqlite::connection::migrated_in_memory();
         for owners in [Owners::One(UserId::LOCAL_OWNER), Owners::Everyone] {
             let off_path = plan(&connection, owners, &[JobState::Dead, JobState::Blocked]);
             assert!(off_path.contains("USING INDEX jobs_off_path"), "{owners:?}: {off_path}");

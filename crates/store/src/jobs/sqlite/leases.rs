@@ -493,15 +493,10 @@ mod tests {
     use rusqlite::StatementStatus;
 
     use super::*;
-    use crate::migrations::SQLITE;
 
     #[test]
     fn claiming_again_reuses_the_prepared_claim() {
-        let connection = Connection::open_in_memory().unwrap_or_else(|error| panic!("{error}"));
-        crate::sqlite::connection::configure(&connection).unwrap_or_else(|error| panic!("{error}"));
-        for migration in SQLITE {
-            connection.execute_batch(migration.sql).unwrap_or_else(|error| panic!("{}: {error}", migration.name));
-        }
+        let connection = crate::sqlite::connection::migrated_in_memory();
         connection
             .execute_batch(
                 "INSERT INTO jobs (user_id, queue, kind, payload, priority, state, run_at, max_attempts, timeout_ms, \
