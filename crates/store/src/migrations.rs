@@ -90,6 +90,7 @@ pub const SQLITE: &[Migration] = &[
         name: "job_indexes_off_the_claim_path",
         sql: include_str!("../migrations/sqlite/0028_job_indexes_off_the_claim_path.sql"),
     },
+    Migration { version: 29, name: "event_horizon", sql: include_str!("../migrations/sqlite/0029_event_horizon.sql") },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -156,6 +157,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 28,
         name: "job_indexes_off_the_claim_path",
         sql: include_str!("../migrations/postgres/0028_job_indexes_off_the_claim_path.sql"),
+    },
+    Migration {
+        version: 29,
+        name: "event_horizon",
+        sql: include_str!("../migrations/postgres/0029_event_horizon.sql"),
     },
 ];
 

@@ -1,9 +1,10 @@
 //! Reading the event log on PostgreSQL. Appending happens at commit, in
-//! [`crate::postgres::transaction`], which is also where the commit-order guarantee
-//! that makes `id > cursor` paging safe is explained.
+//! [`crate::postgres::transaction`], which is also where the guarantee that
+//! makes `id > cursor` paging safe is explained: every read stops at the
+//! event horizon, below which no id can still appear.
 
 use async_trait::async_trait;
-use sqlx::Row;
+use sqlx::{PgConnection, Row};
 use steward_domain::{Event, EventId, UserId};
 
 use crate::Result;
@@ -24,10 +25,12 @@ impl EventLog for PostgresStore {
         };
         let limit = query.limit.clamp(1, MAX_PAGE) as i64;
         let after = query.after.map_or(0, EventId::get);
+        let mut connection = self.pool.acquire().await?;
+        let horizon = event_horizon(&mut connection).await?;
         let rows = sqlx::query(concat!(
             "SELECT ",
             event_columns!(),
-            " FROM events WHERE user_id = $1 AND id > $2 \
+            " FROM events WHERE user_id = $1 AND id > $2 AND id <= $7 \
               AND ($3::text IS NULL OR (subject = $3 AND ($4::bigint IS NULL OR subject_id = $4))) \
               AND ($5::text IS NULL OR starts_with(kind, $5)) \
               ORDER BY id LIMIT $6"
@@ -38,14 +41,28 @@ impl EventLog for PostgresStore {
         .bind(subject_id)
         .bind(query.kind_prefix)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .bind(horizon)
+        .fetch_all(&mut *connection)
         .await?;
         Ok(rows.iter().map(rows::event).collect::<Result<_, _>>()?)
     }
 
     async fn latest_event_id(&self, user: UserId) -> Result<Option<EventId>> {
-        let row =
-            sqlx::query("SELECT max(id) FROM events WHERE user_id = $1").bind(user.get()).fetch_one(&self.pool).await?;
+        let mut connection = self.pool.acquire().await?;
+        let horizon = event_horizon(&mut connection).await?;
+        let row = sqlx::query("SELECT max(id) FROM events WHERE user_id = $1 AND id <= $2")
+            .bind(user.get())
+            .bind(horizon)
+            .fetch_one(&mut *connection)
+            .await?;
         Ok(row.try_get::<Option<i64>, _>(0)?.map(EventId))
     }
+}
+
+/// The largest event id at or below which every id is settled: visible now
+/// or rolled back for good (migration 29 has the function and why it holds).
+/// It waits for the event-writing transactions in flight when it is called,
+/// which are a statement and a commit away from their end.
+async fn event_horizon(connection: &mut PgConnection) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT steward_event_horizon()").fetch_one(connection).await
 }

@@ -1,29 +1,23 @@
 //! One write transaction: the work of one public operation, the events it
 //! records, and the commit that makes both visible together.
 //!
-//! Event order. Readers follow the log with `id > cursor`, so an event id
-//! must never become visible after a larger one: a transaction that took id
+//! Event order. Readers follow the log with `id > cursor`, so a reader must
+//! never pass an id that becomes visible later: a transaction that took id
 //! 10 and commits after the one that took id 11 would be skipped by a reader
 //! that already moved its cursor to 11. Ids come from a sequence, which hands
 //! them out in call order, not commit order. So the events of a transaction
 //! are buffered in memory while it runs and appended by one statement just
-//! before COMMIT, and that statement first takes a transaction-scoped
-//! advisory lock that is held until the commit has finished. While one
-//! transaction holds it, no other can draw event ids; when it is released,
-//! the holder's events are already visible. Ids therefore become visible in
-//! commit order, and the only gaps a reader sees are ids burnt by rolled-back
-//! transactions, which never fill in later.
-//!
-//! The price is that transactions writing events commit one at a time per
-//! schema. PostgreSQL already serialises the commits of transactions that
-//! NOTIFY (it holds a queue lock from pre-commit to the end of commit, to
-//! deliver notifications in commit order), and every such transaction here
-//! notifies, so the lock costs little extra; claims and settlements are
-//! batched so one commit carries many jobs. The alternative considered —
-//! ordering by `(pg_current_xact_id(), position)` and letting readers see
-//! only transactions older than their snapshot's xmin — has no lock, but
-//! stalls every event stream while any transaction in the cluster stays
-//! open, which is a worse failure than a commit-rate ceiling.
+//! before COMMIT; that statement first takes an advisory lock of the
+//! transaction's own (keyed by the schema and its transaction id, so no
+//! other writer ever waits for it) and holds it until the commit has
+//! finished. Readers stop at the event horizon (migration 29's function,
+//! called by [`crate::events::postgres`]): the largest id drawn when they
+//! ask, returned once every writer holding a lock at that moment has ended.
+//! A writer locks before it draws, so any id at or below the horizon
+//! belongs to a writer that had ended or was waited for: it is visible, or
+//! burnt by a rollback for good. Writers commit side by side; a reader
+//! waits at most for the commits in flight when it asks. ARCHITECTURE.md
+//! ("Event order on PostgreSQL") has the proof and the designs it replaced.
 //!
 //! Notifications. `pg_notify` is sent in the same statement, once per
 //! channel per transaction, with the schema as payload; PostgreSQL delivers
@@ -195,7 +189,7 @@ impl Transaction {
     }
 
     /// Appends the recorded events (see the module comment for why here and
-    /// under a lock), sends the notifications, and commits.
+    /// under the writer lock), sends the notifications, and commits.
     pub async fn commit(mut self) -> Result<Effects, sqlx::Error> {
         let effects = Effects { jobs_ready: self.jobs_ready, events_appended: !self.events.user_ids.is_empty() };
         if effects.events_appended {
@@ -220,17 +214,20 @@ impl Transaction {
     }
 }
 
-/// Takes the event-order lock, notifies, and inserts the buffered events in
-/// the order they were recorded, in one round trip. The lock and the
-/// notifications sit in a one-row subquery joined to the events: no joined
-/// row (and so no `nextval` for an id) exists before that subquery has run,
-/// whatever plan is chosen. PostgreSQL evaluates volatile output expressions
+/// Takes the transaction's writer lock, notifies, and inserts the buffered
+/// events in the order they were recorded, in one round trip. The lock and
+/// the notifications sit in a one-row subquery joined to the events: no
+/// joined row (and so no `nextval` for an id) exists before that subquery
+/// has run, whatever plan is chosen. The key is the schema's and the low 32
+/// bits of the transaction id, shifted into an `integer`: transaction ids in
+/// flight at once are less than 2^31 apart, so no two writers share a key. PostgreSQL evaluates volatile output expressions
 /// such as the id default after the ORDER BY, so ids follow `position`.
 const APPEND_EVENTS: &str = "\
     INSERT INTO events (user_id, occurred_at, kind, subject, subject_id, data, actor_user_id, actor_token_id) \
     SELECT appended.user_id, appended.occurred_at, appended.kind, appended.subject, appended.subject_id, \
            appended.data, appended.actor_user_id, appended.actor_token_id \
-    FROM (SELECT pg_advisory_xact_lock(hashtextextended('steward.events.' || current_schema(), 0)), \
+    FROM (SELECT pg_advisory_xact_lock(hashtext('steward.events.' || current_schema()), \
+                                       (pg_current_xact_id()::text::bigint % 4294967296 - 2147483648)::integer), \
                  pg_notify('steward_events', current_schema()), \
                  CASE WHEN $7 THEN pg_notify('steward_jobs', current_schema()) END) AS commit_order \
     CROSS JOIN unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::bigint[], $6::jsonb[], \

@@ -15,6 +15,7 @@ mod deliveries;
 mod dependencies;
 mod duplicate_merge;
 mod enqueue;
+mod event_horizon;
 mod events;
 mod guardian_policy;
 mod helpers;
