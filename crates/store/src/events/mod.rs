@@ -31,7 +31,9 @@ impl Default for EventQuery {
 
 #[async_trait]
 pub trait EventLog {
-    /// Events in id order (which is commit order).
+    /// Events in id order. A page never passes an id that becomes visible
+    /// later, so `after` = the last id seen misses nothing (on PostgreSQL the
+    /// page stops at the event horizon, see `postgres::transaction`).
     async fn list_events(&self, user: UserId, query: EventQuery) -> Result<Vec<Event>>;
 
     /// The id of the newest event, if any.

@@ -21,8 +21,8 @@ const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(30);
 
 /// A session that sits inside a transaction this long is ended by the
 /// server. Steward never leaves a transaction open between statements on
-/// purpose; the limit protects everyone else (the event-order lock, row
-/// locks) from a node that froze mid-transaction.
+/// purpose; the limit protects everyone else (row locks, and the writer lock
+/// that event readers wait for) from a node that froze mid-transaction.
 const IDLE_IN_TRANSACTION_TIMEOUT: &str = "60s";
 
 /// Parses `url` and adds the session settings Steward relies on.
