@@ -3,15 +3,19 @@
 //! makes `id > cursor` paging safe is explained: every read stops at the
 //! event horizon, below which no id can still appear.
 
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
 use async_trait::async_trait;
+use sqlx::postgres::types::PgInterval;
 use sqlx::{PgConnection, Row};
 use steward_domain::{Event, EventId, UserId};
 
-use crate::Result;
 use crate::events::{EventLog, EventQuery, MAX_PAGE};
 use crate::postgres::PostgresStore;
 use crate::postgres::connection::could_be_stored;
 use crate::postgres::rows::{self, event_columns};
+use crate::{Result, StoreError};
 
 #[async_trait]
 impl EventLog for PostgresStore {
@@ -26,7 +30,11 @@ impl EventLog for PostgresStore {
         let limit = query.limit.clamp(1, MAX_PAGE) as i64;
         let after = query.after.map_or(0, EventId::get);
         let mut connection = self.pool.acquire().await?;
-        let horizon = event_horizon(&mut connection).await?;
+        // Behind a stalled writer, the page ends where this node last saw
+        // the log settled (nothing new, as far as the reader can tell).
+        let horizon = match event_horizon(self, &mut connection).await? {
+            Horizon::Settled(horizon) | Horizon::Stalled { last_settled: horizon } => horizon,
+        };
         let rows = sqlx::query(concat!(
             "SELECT ",
             event_columns!(),
@@ -49,7 +57,12 @@ impl EventLog for PostgresStore {
 
     async fn latest_event_id(&self, user: UserId) -> Result<Option<EventId>> {
         let mut connection = self.pool.acquire().await?;
-        let horizon = event_horizon(&mut connection).await?;
+        let horizon = match event_horizon(self, &mut connection).await? {
+            Horizon::Settled(horizon) | Horizon::Stalled { last_settled: horizon @ 1.. } => horizon,
+            // "No event yet" would be wrong, and a reader starting there
+            // would replay the whole log.
+            Horizon::Stalled { last_settled: _ } => return Err(StoreError::Database(STALLED.into())),
+        };
         let row = sqlx::query("SELECT max(id) FROM events WHERE user_id = $1 AND id <= $2")
             .bind(user.get())
             .bind(horizon)
@@ -59,10 +72,46 @@ impl EventLog for PostgresStore {
     }
 }
 
+/// How long a read waits for event writers in flight. They commit within
+/// milliseconds (p99 4.6 ms through a busy drain, docs/benchmarks.md); one
+/// that takes longer has stalled between its last statement and COMMIT.
+const WAIT_FOR_WRITERS: Duration = Duration::from_secs(1);
+
+const STALLED: &str = "the event log is held up: a transaction writing events has not committed for over a second";
+
+/// Where reading may stop.
+enum Horizon {
+    /// Every id at or below this is visible now or rolled back for good.
+    Settled(i64),
+    /// A writer held its commit past [`WAIT_FOR_WRITERS`]; the largest
+    /// settled horizon this store has seen still holds (settled ids stay
+    /// settled), so reads can stop there instead of waiting on.
+    Stalled { last_settled: i64 },
+}
+
+/// The largest settled horizon this store has seen (0 before the first).
+#[derive(Default)]
+struct LastHorizon(AtomicI64);
+
 /// The largest event id at or below which every id is settled: visible now
 /// or rolled back for good (migration 29 has the function and why it holds).
 /// It waits for the event-writing transactions in flight when it is called,
-/// which are a statement and a commit away from their end.
-async fn event_horizon(connection: &mut PgConnection) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT steward_event_horizon()").fetch_one(connection).await
+/// which are a statement and a commit away from their end, but not for one
+/// that has stalled: the connection goes back to the pool either way.
+async fn event_horizon(store: &PostgresStore, connection: &mut PgConnection) -> Result<Horizon> {
+    let wait_limit = PgInterval::try_from(WAIT_FOR_WRITERS).map_err(|error| StoreError::Database(error.to_string()))?;
+    let horizon: Option<i64> =
+        sqlx::query_scalar("SELECT steward_event_horizon($1)").bind(wait_limit).fetch_one(connection).await?;
+    let last = store.area_state(|_| LastHorizon::default());
+    Ok(match horizon {
+        Some(horizon) => {
+            last.0.fetch_max(horizon, Ordering::Relaxed);
+            Horizon::Settled(horizon)
+        }
+        None => {
+            let last_settled = last.0.load(Ordering::Relaxed);
+            tracing::warn!(last_settled, "{STALLED}; reading the events up to the last settled id");
+            Horizon::Stalled { last_settled }
+        }
+    })
 }
