@@ -16,8 +16,9 @@
 //! A writer locks before it draws, so any id at or below the horizon
 //! belongs to a writer that had ended or was waited for: it is visible, or
 //! burnt by a rollback for good. Writers commit side by side; a reader
-//! waits at most for the commits in flight when it asks. ARCHITECTURE.md
-//! ("Event order on PostgreSQL") has the proof and the designs it replaced.
+//! waits at most for the commits in flight when it asks, and for a second at
+//! most behind a writer that stalled. ARCHITECTURE.md ("Event order on
+//! PostgreSQL") has the proof and the designs it replaced.
 //!
 //! Notifications. `pg_notify` is sent in the same statement, once per
 //! channel per transaction, with the schema as payload; PostgreSQL delivers
