@@ -12,23 +12,36 @@
 -- than `wait_limit` has stalled (a node frozen between its last statement
 -- and COMMIT); then the function returns NULL rather than keep the caller
 -- and its connection waiting, and the caller stays at an earlier horizon.
+-- The advisory-lock namespace of this schema's event writers.
+CREATE FUNCTION steward_event_namespace() RETURNS integer
+LANGUAGE sql STABLE AS $$ SELECT hashtext('steward.events.' || current_schema()) $$;
+
+-- Taken by every transaction that appends events, before it draws their
+-- ids (transaction.rs). The key is the low 32 bits of the transaction id:
+-- transaction ids in flight at once are less than 2^31 apart, so no two
+-- writers share a key and none waits for another.
+CREATE FUNCTION steward_lock_event_writer() RETURNS void
+LANGUAGE sql VOLATILE AS $$
+    SELECT pg_advisory_xact_lock(steward_event_namespace(), pg_current_xact_id()::text::bigint::bit(32)::integer)
+$$;
+
 CREATE FUNCTION steward_event_horizon(wait_limit interval) RETURNS bigint
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
-    namespace integer := hashtext('steward.events.' || current_schema());
+    namespace integer := steward_event_namespace();
     deadline timestamptz := clock_timestamp() + wait_limit;
     drawn bigint;
-    writer bigint;
+    writer integer;
 BEGIN
     -- The ids drawn so far first, the writers second: a writer locks before
     -- it draws, so one that drew an id up to `drawn` holds its lock now or
     -- has finished.
     SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END INTO drawn FROM events_id_seq;
     FOR writer IN
-        SELECT objid::bigint FROM pg_locks
+        SELECT objid::bigint::bit(32)::integer FROM pg_locks
         WHERE locktype = 'advisory' AND granted AND objsubid = 2
           AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-          AND classid = (namespace::bigint & 4294967295)::oid
+          AND classid = namespace::bigint::bit(32)::bigint::oid
     LOOP
         IF clock_timestamp() >= deadline THEN
             RETURN NULL;
@@ -39,8 +52,7 @@ BEGIN
         BEGIN
             -- Granted once that writer's transaction has ended; no other
             -- transaction ever takes its key, so this waits for nothing else.
-            PERFORM pg_advisory_xact_lock_shared(
-                namespace, (writer - CASE WHEN writer >= 2147483648 THEN 4294967296 ELSE 0 END)::integer);
+            PERFORM pg_advisory_xact_lock_shared(namespace, writer);
         EXCEPTION WHEN lock_not_available THEN
             RETURN NULL;
         END;

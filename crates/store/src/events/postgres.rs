@@ -4,10 +4,8 @@
 //! event horizon, below which no id can still appear.
 
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::postgres::types::PgInterval;
 use sqlx::{PgConnection, Row};
 use steward_domain::{Event, EventId, UserId};
 
@@ -72,10 +70,11 @@ impl EventLog for PostgresStore {
     }
 }
 
-/// How long a read waits for event writers in flight. They commit within
-/// milliseconds (p99 4.6 ms through a busy drain, docs/benchmarks.md); one
-/// that takes longer has stalled between its last statement and COMMIT.
-const WAIT_FOR_WRITERS: Duration = Duration::from_secs(1);
+/// The horizon, waiting at most a second for event writers in flight. They
+/// commit within milliseconds (p99 4.6–6.6 ms through a busy drain,
+/// docs/benchmarks.md); one that takes longer has stalled between its last
+/// statement and COMMIT.
+const EVENT_HORIZON: &str = "SELECT steward_event_horizon(interval '1 second')";
 
 const STALLED: &str = "the event log is held up: a transaction writing events has not committed for over a second";
 
@@ -83,7 +82,7 @@ const STALLED: &str = "the event log is held up: a transaction writing events ha
 enum Horizon {
     /// Every id at or below this is visible now or rolled back for good.
     Settled(i64),
-    /// A writer held its commit past [`WAIT_FOR_WRITERS`]; the largest
+    /// A writer held its commit past the wait limit; the largest
     /// settled horizon this store has seen still holds (settled ids stay
     /// settled), so reads can stop there instead of waiting on.
     Stalled { last_settled: i64 },
@@ -99,9 +98,7 @@ struct LastHorizon(AtomicI64);
 /// which are a statement and a commit away from their end, but not for one
 /// that has stalled: the connection goes back to the pool either way.
 async fn event_horizon(store: &PostgresStore, connection: &mut PgConnection) -> Result<Horizon> {
-    let wait_limit = PgInterval::try_from(WAIT_FOR_WRITERS).map_err(|error| StoreError::Database(error.to_string()))?;
-    let horizon: Option<i64> =
-        sqlx::query_scalar("SELECT steward_event_horizon($1)").bind(wait_limit).fetch_one(connection).await?;
+    let horizon: Option<i64> = sqlx::query_scalar(EVENT_HORIZON).fetch_one(connection).await?;
     let last = store.area_state(|_| LastHorizon::default());
     Ok(match horizon {
         Some(horizon) => {

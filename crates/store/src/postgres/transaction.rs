@@ -215,20 +215,19 @@ impl Transaction {
     }
 }
 
-/// Takes the transaction's writer lock, notifies, and inserts the buffered
+/// Takes the transaction's writer lock (migration 29 defines it beside the
+/// horizon that readers compute from it), notifies, and inserts the buffered
 /// events in the order they were recorded, in one round trip. The lock and
 /// the notifications sit in a one-row subquery joined to the events: no
 /// joined row (and so no `nextval` for an id) exists before that subquery
-/// has run, whatever plan is chosen. The key is the schema's and the low 32
-/// bits of the transaction id, shifted into an `integer`: transaction ids in
-/// flight at once are less than 2^31 apart, so no two writers share a key. PostgreSQL evaluates volatile output expressions
-/// such as the id default after the ORDER BY, so ids follow `position`.
+/// has run, whatever plan is chosen. PostgreSQL evaluates volatile output
+/// expressions such as the id default after the ORDER BY, so ids follow
+/// `position`.
 const APPEND_EVENTS: &str = "\
     INSERT INTO events (user_id, occurred_at, kind, subject, subject_id, data, actor_user_id, actor_token_id) \
     SELECT appended.user_id, appended.occurred_at, appended.kind, appended.subject, appended.subject_id, \
            appended.data, appended.actor_user_id, appended.actor_token_id \
-    FROM (SELECT pg_advisory_xact_lock(hashtext('steward.events.' || current_schema()), \
-                                       (pg_current_xact_id()::text::bigint % 4294967296 - 2147483648)::integer), \
+    FROM (SELECT steward_lock_event_writer(), \
                  pg_notify('steward_events', current_schema()), \
                  CASE WHEN $7 THEN pg_notify('steward_jobs', current_schema()) END) AS commit_order \
     CROSS JOIN unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::bigint[], $6::jsonb[], \

@@ -46,8 +46,7 @@ async fn waiting(connection: &mut PgConnection, gate: i64) -> (i64, i64) {
         "SELECT count(*) FILTER (WHERE objsubid = 1 AND classid = ($1 >> 32 & 4294967295)::oid \
                                         AND objid = ($1 & 4294967295)::oid), \
                 count(*) FILTER (WHERE objsubid = 2 \
-                                        AND classid = (hashtext('steward.events.' || current_schema())::bigint \
-                                                       & 4294967295)::oid) \
+                                        AND classid = steward_event_namespace()::bigint::bit(32)::bigint::oid) \
          FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
     )
     .bind(gate)
