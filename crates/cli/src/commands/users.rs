@@ -33,7 +33,8 @@ pub enum UserCommand {
         #[command(flatten)]
         home: HomeOptions,
     },
-    /// Remove a user and their tokens.
+    /// Remove a user and their tokens (refused while they own jobs, agents or
+    /// other records).
     Remove {
         name: String,
         #[arg(long)]

@@ -46,6 +46,18 @@ pub(crate) fn removable(name: &str, user: Option<User>) -> Result<User> {
     Ok(user)
 }
 
+/// Why a user who still owns records (jobs, agents, runs, memory…) cannot
+/// be removed: their work would be left without an owner.
+pub(crate) fn still_owns_records(name: &str) -> StoreError {
+    StoreError::conflict(
+        ConflictKind::IllegalTransition,
+        Some("name"),
+        format!(
+            "the user {name:?} still owns jobs, agents or other records; only a user who owns nothing can be removed"
+        ),
+    )
+}
+
 /// The token to revoke; `None` when it already is (revoking is idempotent).
 /// A token of another user than `owner` is not found.
 pub(crate) fn revocation(owner: Option<UserId>, id: i64, token: Option<ApiToken>) -> Result<Option<ApiToken>> {

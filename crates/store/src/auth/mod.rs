@@ -19,7 +19,8 @@ pub trait AuthStore {
     async fn list_users(&self) -> Result<Vec<User>>;
 
     /// Removes a user and their tokens. The local owner, who owns the data
-    /// created without authentication, stays.
+    /// created without authentication, stays; so does a user who still owns
+    /// jobs, agents or other records (a conflict on `name`).
     async fn remove_user(&self, name: &str) -> Result<User>;
 
     /// A user found by name (any case), with their password hash.

@@ -11,7 +11,7 @@ use crate::auth::{AuthStore, decide};
 use crate::postgres::PostgresStore;
 use crate::postgres::connection::could_be_stored;
 use crate::postgres::rows::parsed;
-use crate::postgres::transaction::{Begin, TransactionResult};
+use crate::postgres::transaction::{Begin, TransactionError, TransactionResult};
 use crate::{Entity, Result, StoreError};
 
 // Macros, not constants: sqlx takes only static SQL, which `concat!` keeps.
@@ -116,11 +116,16 @@ impl AuthStore for PostgresStore {
                     .bind(user.id.get())
                     .execute(transaction.connection())
                     .await?;
-                sqlx::query("DELETE FROM users WHERE id = $1")
+                let removed = sqlx::query("DELETE FROM users WHERE id = $1")
                     .bind(user.id.get())
                     .execute(transaction.connection())
-                    .await?;
-                TransactionResult::Ok(user)
+                    .await;
+                match removed {
+                    Err(sqlx::Error::Database(error)) if error.is_foreign_key_violation() => {
+                        Err(TransactionError::Refused(decide::still_owns_records(&user.name)))
+                    }
+                    removed => TransactionResult::Ok(removed.map(|_| user)?),
+                }
             })
         })
         .await

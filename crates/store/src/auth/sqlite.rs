@@ -90,8 +90,14 @@ impl AuthStore for SqliteStore {
             .write(move |connection, _effects| {
                 let user = decide::removable(&name, user_by_name(connection, &name)?.map(|(user, _)| user))?;
                 connection.execute("DELETE FROM api_tokens WHERE user_id = ?1", params![user.id.get()])?;
-                connection.execute("DELETE FROM users WHERE id = ?1", params![user.id.get()])?;
-                Ok(user)
+                match connection.execute("DELETE FROM users WHERE id = ?1", params![user.id.get()]) {
+                    Err(rusqlite::Error::SqliteFailure(error, _))
+                        if error.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY =>
+                    {
+                        Err(decide::still_owns_records(&user.name))
+                    }
+                    removed => Ok(removed.map(|_| user)?),
+                }
             })
             .await
     }
