@@ -91,6 +91,11 @@ pub const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0028_job_indexes_off_the_claim_path.sql"),
     },
     Migration { version: 29, name: "event_horizon", sql: include_str!("../migrations/sqlite/0029_event_horizon.sql") },
+    Migration {
+        version: 30,
+        name: "job_owner_checked_per_statement",
+        sql: include_str!("../migrations/sqlite/0030_job_owner_checked_per_statement.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -162,6 +167,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 29,
         name: "event_horizon",
         sql: include_str!("../migrations/postgres/0029_event_horizon.sql"),
+    },
+    Migration {
+        version: 30,
+        name: "job_owner_checked_per_statement",
+        sql: include_str!("../migrations/postgres/0030_job_owner_checked_per_statement.sql"),
     },
 ];
 

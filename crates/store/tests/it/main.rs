@@ -20,6 +20,7 @@ mod events;
 mod guardian_policy;
 mod helpers;
 mod job_listing;
+mod job_owners;
 mod leases;
 mod lifecycle;
 mod memory;

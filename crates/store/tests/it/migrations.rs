@@ -42,7 +42,8 @@ async fn a_fresh_database_gets_every_migration() {
             (25, "gate_approvals".to_string()),
             (27, "task_replans".to_string()),
             (28, "job_indexes_off_the_claim_path".to_string()),
-            (29, "event_horizon".to_string())
+            (29, "event_horizon".to_string()),
+            (30, "job_owner_checked_per_statement".to_string())
         ]
     );
     store.close().await;
