@@ -2,7 +2,8 @@
 //! `{"error": {"code", "message", "field"}}` document on stdout, and an exit
 //! status by class of error (the table is in `steward --help`).
 //!
-//! Codes are the API's own ([`ErrorCode`]) wherever the server answered;
+//! Codes are the API's own ([`ErrorCode`]) wherever the server answered, or
+//! where a command used the store directly and it refused;
 //! the CLI adds two of its own: `unreachable` (no server answered) and
 //! `failed` (the command ran, but what it did or waited for failed: a run
 //! that did not complete, skills with problems, anything else).
@@ -11,6 +12,7 @@ use std::fmt;
 
 use serde_json::json;
 use steward_server::api::ErrorCode;
+use steward_store::StoreError;
 
 /// The server refused a request; displayed as `field: message`.
 #[derive(Debug, Clone)]
@@ -160,6 +162,10 @@ pub fn describe(error: &anyhow::Error) -> Described {
                 already_shown: false,
             };
         }
+        if let Some(refusal) = cause.downcast_ref::<StoreError>() {
+            let (code, field) = store_code(refusal);
+            return Described { code: code.to_string(), message: format!("{error:#}"), field, already_shown: false };
+        }
         if let Some(failure) = cause.downcast_ref::<CliFailure>() {
             return Described {
                 code: failure.code.to_string(),
@@ -171,6 +177,18 @@ pub fn describe(error: &anyhow::Error) -> Described {
     }
     let already_shown = error.chain().any(|cause| cause.is::<AlreadyShown>());
     Described { code: FAILED.to_string(), message: format!("{error:#}"), field: None, already_shown }
+}
+
+/// The code and field of a store error met by a command that opened the
+/// store itself (`user`, `token`), as the API would answer it.
+fn store_code(error: &StoreError) -> (&'static str, Option<String>) {
+    match error {
+        StoreError::NotFound { .. } => (ErrorCode::NotFound.as_str(), None),
+        StoreError::Invalid(invalid) => (ErrorCode::InvalidField.as_str(), Some(invalid.field.clone())),
+        StoreError::Conflict { kind, field, .. } => (ErrorCode::from(*kind).as_str(), field.clone()),
+        StoreError::Closed => (ErrorCode::Unavailable.as_str(), None),
+        StoreError::Database(_) | StoreError::Migration(_) => (FAILED, None),
+    }
 }
 
 /// The error as the one JSON document `--json` prints.
@@ -208,5 +226,21 @@ mod tests {
         assert_eq!(described.message, "cancelling job 9: there is no job 9");
         let plain = describe(&anyhow::anyhow!("run 3 did not complete"));
         assert_eq!((plain.code.as_str(), plain.field), (FAILED, None));
+    }
+
+    #[test]
+    fn a_store_refusal_keeps_its_code_and_field() {
+        let refusal = StoreError::conflict(
+            steward_store::ConflictKind::IllegalTransition,
+            Some("name"),
+            "the user \"walker\" still owns jobs",
+        );
+        let described = describe(&anyhow::Error::new(refusal));
+        assert_eq!((described.code.as_str(), described.field.as_deref()), ("illegal_transition", Some("name")));
+        assert_eq!(exit_status(&described.code), 4);
+        let missing = describe(&anyhow::Error::new(StoreError::not_found(steward_store::Entity::User, "\"nobody\"")));
+        assert_eq!((missing.code.as_str(), exit_status(&missing.code)), ("not_found", 3));
+        let broken = describe(&anyhow::Error::new(StoreError::Database("disk full".into())));
+        assert_eq!(broken.code, FAILED);
     }
 }

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use steward_domain::ValidationError;
 use steward_runtime::UseCaseError;
 use steward_runtime::agent::ChatError;
-use steward_store::{ConflictKind, StoreError};
+use steward_store::StoreError;
 
 use crate::api::{ErrorBody, ErrorCode, ErrorResponse};
 
@@ -103,16 +103,7 @@ impl From<StoreError> for ApiError {
                 ApiError::new(ErrorCode::NotFound, format!("there is no {entity} {id}"))
             }
             StoreError::Invalid(error) => error.into(),
-            StoreError::Conflict { kind, field, message } => {
-                let code = match kind {
-                    ConflictKind::IllegalTransition => ErrorCode::IllegalTransition,
-                    ConflictKind::AlreadyExists => ErrorCode::AlreadyExists,
-                    ConflictKind::DependencyFailed => ErrorCode::DependencyFailed,
-                    ConflictKind::Archived => ErrorCode::Archived,
-                    ConflictKind::Stale => ErrorCode::Stale,
-                };
-                ApiError { code, message, field }
-            }
+            StoreError::Conflict { kind, field, message } => ApiError { code: kind.into(), message, field },
             StoreError::Database(message) => {
                 ApiError::internal(format!("the database failed: {message}; see the server log"))
             }
@@ -163,6 +154,7 @@ pub(crate) fn chat_error(error: ChatError, refused: ErrorCode) -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use steward_store::ConflictKind;
     use steward_store::Entity;
 
     #[test]
