@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use sqlx::{Connection, PgConnection};
+use sqlx::{AssertSqlSafe, Connection, PgConnection};
 use steward_domain::UserId;
 use steward_domain::auth::{NewToken, NewUser, Scope, TokenKind};
 use steward_store::{ConflictKind, DatabaseUrl, JobFilter, Store, StoreError};
@@ -72,31 +72,49 @@ async fn side_connection(test: &TestStore) -> PgConnection {
     PgConnection::connect(url).await.unwrap()
 }
 
-/// The id of the side connection's open transaction, which holds a row lock.
-async fn transaction_id(connection: &mut PgConnection) -> String {
-    sqlx::query_scalar("SELECT (pg_current_xact_id()::text::bigint % 4294967296)::text")
-        .fetch_one(connection)
-        .await
-        .unwrap()
+/// A statement run in a transaction left open on a side connection, so the
+/// row locks it took are held until [`HeldOpen::commit`].
+struct HeldOpen {
+    connection: PgConnection,
+    watcher: PgConnection,
+    /// The open transaction's id, as `pg_locks` shows it to its waiters.
+    transaction: String,
 }
 
-/// Waits until another session waits for the open transaction `holder`.
-async fn until_someone_waits_for(watcher: &mut PgConnection, holder: &str) {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        let waiting: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM pg_locks \
-             WHERE NOT granted AND locktype = 'transactionid' AND transactionid::text = $1",
-        )
-        .bind(holder)
-        .fetch_one(&mut *watcher)
-        .await
-        .unwrap();
-        if waiting > 0 {
-            return;
+impl HeldOpen {
+    async fn run(test: &TestStore, statement: &str, user: UserId) -> HeldOpen {
+        let mut connection = side_connection(test).await;
+        sqlx::query("BEGIN").execute(&mut connection).await.unwrap();
+        sqlx::query(AssertSqlSafe(statement)).bind(user.get()).execute(&mut connection).await.unwrap();
+        let transaction = sqlx::query_scalar("SELECT (pg_current_xact_id()::text::bigint % 4294967296)::text")
+            .fetch_one(&mut connection)
+            .await
+            .unwrap();
+        HeldOpen { connection, watcher: side_connection(test).await, transaction }
+    }
+
+    /// Waits until another session waits for this transaction.
+    async fn until_someone_waits(&mut self) {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let waiting: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM pg_locks \
+                 WHERE NOT granted AND locktype = 'transactionid' AND transactionid::text = $1",
+            )
+            .bind(&self.transaction)
+            .fetch_one(&mut self.watcher)
+            .await
+            .unwrap();
+            if waiting > 0 {
+                return;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "nobody waited for the open transaction's row lock");
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        assert!(tokio::time::Instant::now() < deadline, "nobody waited for the open transaction's row lock");
-        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    async fn commit(mut self) {
+        sqlx::query("COMMIT").execute(&mut self.connection).await.unwrap();
     }
 }
 
@@ -107,17 +125,13 @@ const INSERT_A_JOB: &str = "INSERT INTO jobs (user_id, queue, kind, payload, pri
 async fn removing_a_user_waits_for_their_jobs_being_inserted_and_then_refuses() {
     let Some(test) = TestStore::postgres().await else { return };
     let ada = test.store.create_user(NewUser { name: "ada".into(), admin: false }, None).await.unwrap();
-    let mut inserting = side_connection(&test).await;
-    let mut watcher = side_connection(&test).await;
-    sqlx::query("BEGIN").execute(&mut inserting).await.unwrap();
-    sqlx::query(INSERT_A_JOB).bind(ada.id.get()).execute(&mut inserting).await.unwrap();
-    let holder = transaction_id(&mut inserting).await;
+    let mut inserting = HeldOpen::run(&test, INSERT_A_JOB, ada.id).await;
 
     let store = test.store.clone();
     let removal = tokio::spawn(async move { store.remove_user("ada").await });
-    until_someone_waits_for(&mut watcher, &holder).await;
+    inserting.until_someone_waits().await;
     assert!(!removal.is_finished(), "the removal went ahead of a job naming the user");
-    sqlx::query("COMMIT").execute(&mut inserting).await.unwrap();
+    inserting.commit().await;
 
     assert_still_owns_records(removal.await.unwrap().unwrap_err(), "ada");
     assert_eq!(all_jobs_of(&*test.store, ada.id).await, 1);
@@ -127,17 +141,13 @@ async fn removing_a_user_waits_for_their_jobs_being_inserted_and_then_refuses() 
 async fn a_job_for_a_user_being_removed_waits_and_is_refused() {
     let Some(test) = TestStore::postgres().await else { return };
     let bo = test.store.create_user(NewUser { name: "bo".into(), admin: false }, None).await.unwrap();
-    let mut removing = side_connection(&test).await;
-    let mut watcher = side_connection(&test).await;
-    sqlx::query("BEGIN").execute(&mut removing).await.unwrap();
-    sqlx::query("DELETE FROM users WHERE id = $1").bind(bo.id.get()).execute(&mut removing).await.unwrap();
-    let holder = transaction_id(&mut removing).await;
+    let mut removing = HeldOpen::run(&test, "DELETE FROM users WHERE id = $1", bo.id).await;
 
     let store = test.store.clone();
     let enqueue = tokio::spawn(async move { store.enqueue(bo.id, vec![noop(), noop()]).await });
-    until_someone_waits_for(&mut watcher, &holder).await;
+    removing.until_someone_waits().await;
     assert!(!enqueue.is_finished(), "jobs were stored for a user whose removal is in flight");
-    sqlx::query("COMMIT").execute(&mut removing).await.unwrap();
+    removing.commit().await;
 
     let refused = enqueue.await.unwrap();
     assert!(refused.is_err(), "jobs were stored for a removed user: {refused:?}");
