@@ -11,6 +11,7 @@
 use std::fmt;
 
 use serde_json::json;
+use steward_server::ApiError;
 use steward_server::api::ErrorCode;
 use steward_store::StoreError;
 
@@ -163,8 +164,16 @@ pub fn describe(error: &anyhow::Error) -> Described {
             };
         }
         if let Some(refusal) = cause.downcast_ref::<StoreError>() {
-            let (code, field) = store_code(refusal);
-            return Described { code: code.to_string(), message: format!("{error:#}"), field, already_shown: false };
+            // The API's code and field; a database failure is this command's
+            // own failure, not a server's `internal` one.
+            let answer = ApiError::from(refusal);
+            let code = if answer.code == ErrorCode::Internal { FAILED } else { answer.code.as_str() };
+            return Described {
+                code: code.to_string(),
+                message: format!("{error:#}"),
+                field: answer.field,
+                already_shown: false,
+            };
         }
         if let Some(failure) = cause.downcast_ref::<CliFailure>() {
             return Described {
@@ -177,18 +186,6 @@ pub fn describe(error: &anyhow::Error) -> Described {
     }
     let already_shown = error.chain().any(|cause| cause.is::<AlreadyShown>());
     Described { code: FAILED.to_string(), message: format!("{error:#}"), field: None, already_shown }
-}
-
-/// The code and field of a store error met by a command that opened the
-/// store itself (`user`, `token`), as the API would answer it.
-fn store_code(error: &StoreError) -> (&'static str, Option<String>) {
-    match error {
-        StoreError::NotFound { .. } => (ErrorCode::NotFound.as_str(), None),
-        StoreError::Invalid(invalid) => (ErrorCode::InvalidField.as_str(), Some(invalid.field.clone())),
-        StoreError::Conflict { kind, field, .. } => (ErrorCode::from(*kind).as_str(), field.clone()),
-        StoreError::Closed => (ErrorCode::Unavailable.as_str(), None),
-        StoreError::Database(_) | StoreError::Migration(_) => (FAILED, None),
-    }
 }
 
 /// The error as the one JSON document `--json` prints.

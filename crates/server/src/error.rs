@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use steward_domain::ValidationError;
 use steward_runtime::UseCaseError;
 use steward_runtime::agent::ChatError;
-use steward_store::StoreError;
+use steward_store::{ConflictKind, StoreError};
 
 use crate::api::{ErrorBody, ErrorCode, ErrorResponse};
 
@@ -95,15 +95,26 @@ impl From<ValidationError> for ApiError {
 }
 
 /// Every store error maps to exactly one code; database details are logged
-/// (by `into_response`) and summarised for the client.
-impl From<StoreError> for ApiError {
-    fn from(error: StoreError) -> Self {
+/// (by `into_response`) and summarised for the client. By reference too, for
+/// the CLI's commands that open the store themselves and report its refusals
+/// with the same codes.
+impl From<&StoreError> for ApiError {
+    fn from(error: &StoreError) -> Self {
         match error {
             StoreError::NotFound { entity, id } => {
                 ApiError::new(ErrorCode::NotFound, format!("there is no {entity} {id}"))
             }
-            StoreError::Invalid(error) => error.into(),
-            StoreError::Conflict { kind, field, message } => ApiError { code: kind.into(), message, field },
+            StoreError::Invalid(error) => error.clone().into(),
+            StoreError::Conflict { kind, field, message } => {
+                let code = match kind {
+                    ConflictKind::IllegalTransition => ErrorCode::IllegalTransition,
+                    ConflictKind::AlreadyExists => ErrorCode::AlreadyExists,
+                    ConflictKind::DependencyFailed => ErrorCode::DependencyFailed,
+                    ConflictKind::Archived => ErrorCode::Archived,
+                    ConflictKind::Stale => ErrorCode::Stale,
+                };
+                ApiError { code, message: message.clone(), field: field.clone() }
+            }
             StoreError::Database(message) => {
                 ApiError::internal(format!("the database failed: {message}; see the server log"))
             }
@@ -114,6 +125,12 @@ impl From<StoreError> for ApiError {
                 ApiError::new(ErrorCode::Unavailable, "Steward is shutting down and no longer accepts requests")
             }
         }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        ApiError::from(&error)
     }
 }
 
@@ -154,7 +171,6 @@ pub(crate) fn chat_error(error: ChatError, refused: ErrorCode) -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use steward_store::ConflictKind;
     use steward_store::Entity;
 
     #[test]

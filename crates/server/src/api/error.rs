@@ -6,7 +6,6 @@
 //! `jobs[2].priority`, `id`, `state`) when the error is about one.
 
 use serde::{Deserialize, Serialize};
-use steward_store::ConflictKind;
 use utoipa::ToSchema;
 
 macro_rules! error_codes {
@@ -135,20 +134,6 @@ pub struct ErrorBody {
     /// The input at fault (`name`, `jobs[2].depends_on[0]`, `id`), or null
     /// when the error is not about one field.
     pub field: Option<String>,
-}
-
-/// The code of a store conflict, for the API and for the CLI's commands
-/// that use the store directly.
-impl From<ConflictKind> for ErrorCode {
-    fn from(kind: ConflictKind) -> Self {
-        match kind {
-            ConflictKind::IllegalTransition => ErrorCode::IllegalTransition,
-            ConflictKind::AlreadyExists => ErrorCode::AlreadyExists,
-            ConflictKind::DependencyFailed => ErrorCode::DependencyFailed,
-            ConflictKind::Archived => ErrorCode::Archived,
-            ConflictKind::Stale => ErrorCode::Stale,
-        }
-    }
 }
 
 #[cfg(test)]
