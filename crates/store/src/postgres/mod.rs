@@ -32,11 +32,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rand::Rng;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use steward_domain::Clock;
 
 use self::listener::NotificationListener;
-use self::transaction::{Begin, BoxFuture, Transaction, TransactionResult};
+use self::transaction::{Begin, BoxFuture, Effects, Transaction, TransactionResult};
 use crate::migrations::{self, MigrationReport};
 use crate::wakeups::Wakeups;
 use crate::{DatabaseKind, QueueSettings, Result, Store, StoreError, StoreOptions};
@@ -134,15 +134,56 @@ where
             }
             Err(error) if error.is_transient() && attempt < MAX_TRANSACTION_ATTEMPTS => {
                 tracing::debug!(?error, attempt, "transient PostgreSQL failure; running the transaction again");
-                // A short random pause, growing with the attempts, so two
-                // transactions that deadlocked do not collide again.
-                let pause_micros = rand::rng().random_range(0..500 * u64::from(attempt));
-                tokio::time::sleep(Duration::from_micros(pause_micros)).await;
+                pause_before_retry(attempt).await;
                 attempt += 1;
             }
             Err(error) => return Err(error.into_store_error()),
         }
     }
+}
+
+/// Runs a write that is one statement, sent outside any `BEGIN`: PostgreSQL
+/// makes the statement its own transaction and commits it before answering,
+/// so the write costs one round trip instead of the three or more of
+/// [`write`] (`BEGIN`, the statements, the event append, `COMMIT`), each of
+/// which an operation's caller waits for. `effects` says what the statement
+/// changes, for the local wake-ups once it has answered; a statement that
+/// appends events joins them to [`transaction::commit_order`], which takes
+/// the writer lock and notifies other nodes as [`Transaction::commit`] does.
+/// Retried as a whole on the same transient failures as [`write`].
+pub(crate) async fn write_statement<T, F>(pool: &PgPool, wakeups: &Wakeups, effects: Effects, mut run: F) -> Result<T>
+where
+    T: Send,
+    F: for<'c> FnMut(&'c mut PgConnection) -> BoxFuture<'c, TransactionResult<T>> + Send,
+{
+    let mut attempt = 1;
+    loop {
+        let mut connection = pool.acquire().await?;
+        match run(&mut connection).await {
+            Ok(value) => {
+                if effects.jobs_ready {
+                    wakeups.jobs_ready();
+                }
+                if effects.events_appended {
+                    wakeups.events_appended();
+                }
+                return Ok(value);
+            }
+            Err(error) if error.is_transient() && attempt < MAX_TRANSACTION_ATTEMPTS => {
+                tracing::debug!(?error, attempt, "transient PostgreSQL failure; running the statement again");
+                pause_before_retry(attempt).await;
+                attempt += 1;
+            }
+            Err(error) => return Err(error.into_store_error()),
+        }
+    }
+}
+
+/// A short random pause before running a write again, growing with the
+/// attempts, so two transactions that deadlocked do not collide again.
+async fn pause_before_retry(attempt: u32) {
+    let pause_micros = rand::rng().random_range(0..500 * u64::from(attempt));
+    tokio::time::sleep(Duration::from_micros(pause_micros)).await;
 }
 
 #[async_trait]

@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use serde_json::json;
-use steward_domain::{JobId, JobRef, JobState, NewJob};
+use steward_domain::access::Actor;
+use steward_domain::{Job, JobId, JobRef, JobState, NewJob};
+use steward_store::actor::acting_as;
 use steward_store::{ConflictKind, JobFilter, RetryDecision, StoreError};
 use steward_test_support::{TestStore, store_tests};
 
@@ -132,7 +134,68 @@ async fn a_run_at_finer_than_a_microsecond_is_returned_as_stored(t: TestStore) {
     assert_eq!(store.get_job(USER, enqueued.id).await.unwrap(), enqueued);
 }
 
+/// Jobs that name no key or dependency take a one-statement path on
+/// PostgreSQL (alone or grouped); keyed jobs the general one. Both must
+/// store the same jobs, answer what they stored, give ids rising in request
+/// order, and record the same events, in that order, with the actor.
+async fn jobs_with_and_without_keys_are_stored_and_recorded_alike(t: TestStore) {
+    let store = t.store.as_ref();
+    use steward_domain::Clock;
+    let later = t.clock.now() + chrono::Duration::minutes(5);
+    let job = |index: usize| {
+        NewJob::new(format!("kind-{index}"), json!({ "index": index }))
+            .with_queue(if index.is_multiple_of(2) { "even" } else { "odd" })
+            .with_priority(i32::try_from(index).unwrap() - 3)
+            .with_max_attempts(u32::try_from(index % 4).unwrap() + 1)
+            .with_timeout(Duration::from_millis(1000 + u64::try_from(index).unwrap()))
+    };
+    let actor = Some(Actor { user: USER, token_id: Some(7) });
+    // One job (grouped on PostgreSQL) and twenty (a batch of its own).
+    for size in [1, 20] {
+        let batch = |keyed: bool| -> Vec<NewJob> {
+            (0..size)
+                .map(|index| {
+                    let job = if index == 1 { job(index).with_run_at(later) } else { job(index) };
+                    if keyed { job.with_key(format!("{size}-{index}")) } else { job }
+                })
+                .collect()
+        };
+        let mut answers = Vec::new();
+        for keyed in [false, true] {
+            let outcomes = acting_as(actor, store.enqueue(USER, batch(keyed))).await.unwrap();
+            let jobs: Vec<Job> = outcomes.into_iter().map(|outcome| outcome.job).collect();
+            assert!(jobs.windows(2).all(|pair| pair[0].id < pair[1].id), "ids rise in request order: {jobs:?}");
+            let mut events = Vec::new();
+            for job in &jobs {
+                assert_eq!(&store.get_job(USER, job.id).await.unwrap(), job, "answered as stored");
+                let history = store.job_events(USER, job.id).await.unwrap();
+                assert_eq!(history.len(), 1, "{history:?}");
+                events.push(history.into_iter().next().unwrap());
+            }
+            assert!(events.windows(2).all(|pair| pair[0].id < pair[1].id), "events in request order");
+            for (event, job) in events.iter().zip(&jobs) {
+                assert_eq!((event.kind.as_str(), event.subject_id), ("job.enqueued", job.id.get()));
+                assert_eq!(event.actor, actor);
+            }
+            answers.push((jobs, events));
+        }
+        let (plain, keyed) = (&answers[0], &answers[1]);
+        for ((plain_job, plain_event), (keyed_job, keyed_event)) in
+            plain.0.iter().zip(&plain.1).zip(keyed.0.iter().zip(&keyed.1))
+        {
+            let unkeyed = Job { id: plain_job.id, idempotency_key: None, ..keyed_job.clone() };
+            assert_eq!(plain_job, &unkeyed, "the same job but for its id and key");
+            assert_eq!(plain_event.data, keyed_event.data);
+            assert_eq!(plain_event.occurred_at, keyed_event.occurred_at);
+        }
+        if size > 1 {
+            assert_eq!((plain.0[1].state, plain.0[1].run_at), (JobState::Queued, later), "a delayed job");
+        }
+    }
+}
+
 store_tests!(
+    jobs_with_and_without_keys_are_stored_and_recorded_alike,
     a_run_at_finer_than_a_microsecond_is_returned_as_stored,
     stores_every_field,
     the_same_idempotency_key_returns_the_existing_job,

@@ -16,7 +16,7 @@ use steward_domain::{Job, JobId, JobRef, JobState, NewJob, UserId};
 
 use crate::jobs::EnqueueOutcome;
 use crate::jobs::decide::{self, Dependency};
-use crate::postgres::connection::{to_integer, to_millis};
+use crate::jobs::postgres::new_jobs::{bind_new_jobs, incoming_columns, incoming_jobs, new_job_columns};
 use crate::postgres::rows::{self, job_columns};
 use crate::postgres::transaction::{Transaction, TransactionResult};
 use crate::{StoreError, rules};
@@ -237,36 +237,25 @@ async fn allocate_ids(transaction: &mut Transaction, count: usize) -> Transactio
 /// Inserts the new jobs, their dependency edges, and the `has_dependents`
 /// marks of what they depend on, in three statements whatever the batch size.
 async fn insert(transaction: &mut Transaction, jobs: &[&Job], now: DateTime<Utc>) -> TransactionResult<()> {
-    let Some(first) = jobs.first() else { return Ok(()) };
+    if jobs.is_empty() {
+        return Ok(());
+    }
     let in_batch: HashSet<JobId> = jobs.iter().map(|job| job.id).collect();
     let depended_on: HashSet<JobId> = jobs.iter().flat_map(|job| job.depends_on.iter().copied()).collect();
-    sqlx::query(
-        "INSERT INTO jobs (id, user_id, queue, kind, payload, priority, state, run_at, max_attempts, timeout_ms, \
-             idempotency_key, pending_dependencies, has_dependents, created_at, updated_at) \
-         SELECT incoming.id, $1, incoming.queue, incoming.kind, incoming.payload, incoming.priority, \
-             incoming.state, incoming.run_at, incoming.max_attempts, incoming.timeout_ms, incoming.idempotency_key, \
-             incoming.pending_dependencies, incoming.has_dependents, $2, $2 \
-         FROM unnest($3::bigint[], $4::text[], $5::text[], $6::jsonb[], $7::integer[], $8::text[], \
-             $9::timestamptz[], $10::integer[], $11::bigint[], $12::text[], $13::integer[], $14::boolean[]) \
-             AS incoming(id, queue, kind, payload, priority, state, run_at, max_attempts, timeout_ms, \
-             idempotency_key, pending_dependencies, has_dependents)",
-    )
-    .bind(first.user_id.get())
-    .bind(now)
-    .bind(jobs.iter().map(|job| job.id.get()).collect::<Vec<_>>())
-    .bind(jobs.iter().map(|job| job.queue.as_str()).collect::<Vec<_>>())
-    .bind(jobs.iter().map(|job| job.kind.as_str()).collect::<Vec<_>>())
-    .bind(jobs.iter().map(|job| &job.payload).collect::<Vec<_>>())
-    .bind(jobs.iter().map(|job| job.priority).collect::<Vec<_>>())
-    .bind(jobs.iter().map(|job| job.state.as_str()).collect::<Vec<_>>())
-    .bind(jobs.iter().map(|job| job.run_at).collect::<Vec<_>>())
-    .bind(jobs.iter().map(|job| to_integer(job.max_attempts)).collect::<Vec<_>>())
-    .bind(jobs.iter().map(|job| to_millis(job.timeout)).collect::<Vec<_>>())
-    .bind(jobs.iter().map(|job| job.idempotency_key.as_deref()).collect::<Vec<_>>())
-    .bind(jobs.iter().map(|job| to_integer(job.pending_dependencies)).collect::<Vec<_>>())
-    .bind(jobs.iter().map(|job| depended_on.contains(&job.id)).collect::<Vec<_>>())
-    .execute(transaction.connection())
-    .await?;
+    let query = sqlx::query(concat!(
+        "INSERT INTO jobs (id, ",
+        new_job_columns!(),
+        ", created_at, updated_at) \
+         SELECT incoming.id, ",
+        incoming_columns!(),
+        ", $14, $14 FROM ",
+        incoming_jobs!(", $13::bigint[]", ", id")
+    ));
+    bind_new_jobs(query, jobs, |job| depended_on.contains(&job.id))
+        .bind(jobs.iter().map(|job| job.id.get()).collect::<Vec<_>>())
+        .bind(now)
+        .execute(transaction.connection())
+        .await?;
     if depended_on.is_empty() {
         return Ok(());
     }

@@ -4,11 +4,14 @@
 //!
 //! A call of up to [`GROUPED_UP_TO`] jobs is sent to the store's committers
 //! (two tasks, so one group runs its statements while the other commits).
-//! A committer takes every request waiting, joins those without
-//! dependencies into one batch per user (up to the batch limit, and never
-//! two jobs with the same idempotency key in one batch), enqueues each
-//! batch, then each request with dependencies on its own, all in one
-//! transaction, and answers each caller with its own jobs after COMMIT.
+//! A committer takes every request waiting. When no job of the group names
+//! an idempotency key or a dependency (the common case), the whole group is
+//! one statement ([`crate::jobs::postgres::plain`]). Otherwise it joins the
+//! requests without dependencies into one batch per user (up to the batch
+//! limit, and never two jobs with the same idempotency key in one batch),
+//! enqueues each batch, then each request with dependencies on its own, all
+//! in one transaction. Either way each caller is answered with its own jobs
+//! after the commit.
 //!
 //! The group is only a faster way to the same result: each request is
 //! checked alone first (so its refusal names its own fields), and if the
@@ -21,6 +24,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use steward_domain::access::Actor;
 use steward_domain::{Clock, NewJob, UserId};
@@ -29,6 +33,7 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 use crate::actor::acting_as;
 use crate::jobs::EnqueueOutcome;
 use crate::jobs::postgres::enqueue;
+use crate::jobs::postgres::plain::{self, PlainEnqueue};
 use crate::postgres::transaction::Begin;
 use crate::postgres::{self, PostgresStore};
 use crate::wakeups::Wakeups;
@@ -114,9 +119,45 @@ impl Committer {
         if accepted.is_empty() {
             return;
         }
-        let units = plan(&accepted);
         let now = self.clock.now();
-        let outcome = postgres::write(&self.pool, &self.wakeups, Begin::Plain, |transaction| {
+        let outcome = if accepted.iter().all(|request| plain::is_plain(&request.jobs)) {
+            self.commit_plain(&accepted, now).await
+        } else {
+            self.commit_planned(&accepted, now).await
+        };
+        match outcome {
+            Ok(answers) => {
+                for (request, own) in accepted.into_iter().zip(answers) {
+                    let _ = request.reply.send(Ok(own));
+                }
+            }
+            Err(error) => {
+                if accepted.len() > 1 {
+                    tracing::debug!(%error, requests = accepted.len(), "a grouped enqueue failed; enqueueing one by one");
+                }
+                for request in accepted {
+                    let answer = acting_as(request.actor, self.alone(request.user, request.jobs)).await;
+                    let _ = request.reply.send(answer);
+                }
+            }
+        }
+    }
+
+    /// The whole group in one statement, when no job names a key or a
+    /// dependency; the answers in request order.
+    async fn commit_plain(&self, accepted: &[Request], now: DateTime<Utc>) -> Result<Vec<Vec<EnqueueOutcome>>> {
+        let requests: Vec<PlainEnqueue> = accepted
+            .iter()
+            .map(|request| PlainEnqueue { user: request.user, actor: request.actor, jobs: request.jobs.clone() })
+            .collect();
+        plain::enqueue(&self.pool, &self.wakeups, &requests, now).await
+    }
+
+    /// The group as batches per user ([`plan`]) in one transaction; the
+    /// answers in request order.
+    async fn commit_planned(&self, accepted: &[Request], now: DateTime<Utc>) -> Result<Vec<Vec<EnqueueOutcome>>> {
+        let units = plan(accepted);
+        let answers = postgres::write(&self.pool, &self.wakeups, Begin::Plain, |transaction| {
             let units: Vec<(UserId, Option<Actor>, Vec<NewJob>)> = units
                 .iter()
                 .map(|unit| {
@@ -132,29 +173,15 @@ impl Committer {
                 Ok(answers)
             })
         })
-        .await;
-        match outcome {
-            Ok(answers) => {
-                let mut replies: Vec<Option<Request>> = accepted.into_iter().map(Some).collect();
-                for (unit, outcomes) in units.iter().zip(answers) {
-                    let mut outcomes = outcomes.into_iter();
-                    for &index in &unit.members {
-                        let Some(request) = replies[index].take() else { continue };
-                        let own: Vec<EnqueueOutcome> = outcomes.by_ref().take(request.jobs.len()).collect();
-                        let _ = request.reply.send(Ok(own));
-                    }
-                }
-            }
-            Err(error) => {
-                if accepted.len() > 1 {
-                    tracing::debug!(%error, requests = accepted.len(), "a grouped enqueue failed; enqueueing one by one");
-                }
-                for request in accepted {
-                    let answer = acting_as(request.actor, self.alone(request.user, request.jobs)).await;
-                    let _ = request.reply.send(answer);
-                }
+        .await?;
+        let mut replies: Vec<Vec<EnqueueOutcome>> = vec![Vec::new(); accepted.len()];
+        for (unit, outcomes) in units.iter().zip(answers) {
+            let mut outcomes = outcomes.into_iter();
+            for &index in &unit.members {
+                replies[index] = outcomes.by_ref().take(accepted[index].jobs.len()).collect();
             }
         }
+        Ok(replies)
     }
 
     /// One request in a transaction of its own: the ungrouped enqueue.

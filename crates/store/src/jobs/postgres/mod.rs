@@ -21,6 +21,8 @@ pub(crate) mod dependents;
 pub(crate) mod enqueue;
 pub(crate) mod grouped;
 pub(crate) mod leases;
+pub(crate) mod new_jobs;
+pub(crate) mod plain;
 pub(crate) mod settlements;
 
 use std::time::Duration;
@@ -29,13 +31,13 @@ use steward_domain::access::Owners;
 use async_trait::async_trait;
 use steward_domain::{Event, Job, JobId, NewJob, UserId};
 
-use crate::Result;
 use crate::jobs::{
     ClaimRequest, ClaimResponse, EnqueueOutcome, JobCounts, JobFilter, JobQueue, LeaseRef, LeaseStatus, SettleOutcome,
     Settlement,
 };
 use crate::postgres::PostgresStore;
 use crate::postgres::transaction::Begin;
+use crate::{Result, rules};
 
 /// What a lease that was never renewed is recorded as. On PostgreSQL other
 /// nodes may be alive, so start-up recovery also takes back only expired
@@ -49,6 +51,12 @@ impl JobQueue for PostgresStore {
             return self.area_state(grouped::EnqueueGroups::start).enqueue(user, jobs).await;
         }
         let now = self.now();
+        if plain::is_plain(&jobs) {
+            rules::check_batch(&jobs)?;
+            let request = plain::PlainEnqueue { user, actor: crate::actor::current(), jobs };
+            let mut answers = plain::enqueue(&self.pool, &self.wakeups, &[request], now).await?;
+            return Ok(answers.pop().unwrap_or_default());
+        }
         self.write(Begin::Plain, |transaction| {
             let jobs = jobs.clone();
             Box::pin(enqueue::enqueue(transaction, user, jobs, now))
