@@ -122,22 +122,8 @@ where
             // Dropping the transaction rolls it back.
             Err(error) => Err(error),
         };
-        match outcome {
-            Ok((value, effects)) => {
-                if effects.jobs_ready {
-                    wakeups.jobs_ready();
-                }
-                if effects.events_appended {
-                    wakeups.events_appended();
-                }
-                return Ok(value);
-            }
-            Err(error) if error.is_transient() && attempt < MAX_TRANSACTION_ATTEMPTS => {
-                tracing::debug!(?error, attempt, "transient PostgreSQL failure; running the transaction again");
-                pause_before_retry(attempt).await;
-                attempt += 1;
-            }
-            Err(error) => return Err(error.into_store_error()),
+        if let Some(done) = finish_attempt(wakeups, outcome, &mut attempt).await {
+            return done;
         }
     }
 }
@@ -159,31 +145,42 @@ where
     let mut attempt = 1;
     loop {
         let mut connection = pool.acquire().await?;
-        match run(&mut connection).await {
-            Ok(value) => {
-                if effects.jobs_ready {
-                    wakeups.jobs_ready();
-                }
-                if effects.events_appended {
-                    wakeups.events_appended();
-                }
-                return Ok(value);
-            }
-            Err(error) if error.is_transient() && attempt < MAX_TRANSACTION_ATTEMPTS => {
-                tracing::debug!(?error, attempt, "transient PostgreSQL failure; running the statement again");
-                pause_before_retry(attempt).await;
-                attempt += 1;
-            }
-            Err(error) => return Err(error.into_store_error()),
+        let outcome = run(&mut connection).await.map(|value| (value, effects));
+        if let Some(done) = finish_attempt(wakeups, outcome, &mut attempt).await {
+            return done;
         }
     }
 }
 
-/// A short random pause before running a write again, growing with the
-/// attempts, so two transactions that deadlocked do not collide again.
-async fn pause_before_retry(attempt: u32) {
-    let pause_micros = rand::rng().random_range(0..500 * u64::from(attempt));
-    tokio::time::sleep(Duration::from_micros(pause_micros)).await;
+/// What one attempt of a write comes to: committed (the local wake-ups its
+/// effects name are raised), failed for good, or `None` after a short
+/// random pause when a transient failure is worth another attempt. The
+/// pause grows with the attempts, so two transactions that deadlocked do
+/// not collide again.
+async fn finish_attempt<T>(
+    wakeups: &Wakeups,
+    outcome: TransactionResult<(T, Effects)>,
+    attempt: &mut u32,
+) -> Option<Result<T>> {
+    match outcome {
+        Ok((value, effects)) => {
+            if effects.jobs_ready {
+                wakeups.jobs_ready();
+            }
+            if effects.events_appended {
+                wakeups.events_appended();
+            }
+            Some(Ok(value))
+        }
+        Err(error) if error.is_transient() && *attempt < MAX_TRANSACTION_ATTEMPTS => {
+            tracing::debug!(?error, attempt, "transient PostgreSQL failure; running the write again");
+            let pause_micros = rand::rng().random_range(0..500 * u64::from(*attempt));
+            tokio::time::sleep(Duration::from_micros(pause_micros)).await;
+            *attempt += 1;
+            None
+        }
+        Err(error) => Some(Err(error.into_store_error())),
+    }
 }
 
 #[async_trait]
