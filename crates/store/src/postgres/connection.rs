@@ -44,7 +44,17 @@ pub(crate) fn connect_options(url: &str) -> Result<PgConnectOptions> {
         Some(_) => options,
         None => options.application_name("steward"),
     };
-    Ok(options.options([("idle_in_transaction_session_timeout", IDLE_IN_TRANSACTION_TIMEOUT), ("timezone", "UTC")]))
+    Ok(options.options([
+        ("idle_in_transaction_session_timeout", IDLE_IN_TRANSACTION_TIMEOUT),
+        ("timezone", "UTC"),
+        // JIT compiles every execution of a statement whose estimated cost
+        // passes `jit_above_cost`, and costs 0.2 s or more a time here.
+        // Steward's statements are short, but estimates are not always:
+        // a claim's `enable_sort = off` prices any sort it cannot avoid at
+        // 10^10, and a statement that sorted 500 claimed jobs took 240 ms
+        // instead of 15 (docs/benchmarks.md, "One round trip per enqueue").
+        ("jit", "off"),
+    ]))
 }
 
 pub(crate) async fn connect_pool(options: PgConnectOptions, max_connections: u32) -> Result<PgPool> {
@@ -138,5 +148,21 @@ mod tests {
         assert_eq!(mode("postgres://steward@[::1]/steward"), "Allow");
         assert_eq!(mode("postgres://steward@127.0.0.1/steward?sslmode=require"), "Require");
         assert_eq!(mode("postgres://steward@db.example/steward"), "Prefer");
+    }
+
+    /// What a session opened with Steward's options runs with, on the test
+    /// database when one is given.
+    #[tokio::test]
+    async fn sessions_run_in_utc_without_jit_and_end_when_left_in_a_transaction() {
+        let Ok(url) = std::env::var("STEWARD_TEST_DATABASE_URL") else { return };
+        let mut connection = PgConnection::connect_with(&connect_options(&url).unwrap()).await.unwrap();
+        let settings: (String, String, String) = sqlx::query_as(
+            "SELECT current_setting('jit'), current_setting('timezone'), \
+                    current_setting('idle_in_transaction_session_timeout')",
+        )
+        .fetch_one(&mut connection)
+        .await
+        .unwrap();
+        assert_eq!(settings, ("off".into(), "UTC".into(), "1min".into()));
     }
 }
