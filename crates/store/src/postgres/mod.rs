@@ -134,7 +134,7 @@ where
 /// [`write`] (`BEGIN`, the statements, the event append, `COMMIT`), each of
 /// which an operation's caller waits for. `effects` says what the statement
 /// changes, for the local wake-ups once it has answered; a statement that
-/// appends events joins them to [`transaction::commit_order`], which takes
+/// appends events does so with [`transaction::append_events`], which takes
 /// the writer lock and notifies other nodes as [`Transaction::commit`] does.
 /// Retried as a whole on the same transient failures as [`write`].
 pub(crate) async fn write_statement<T, F>(pool: &PgPool, wakeups: &Wakeups, effects: Effects, mut run: F) -> Result<T>

@@ -215,24 +215,32 @@ impl Transaction {
     }
 }
 
-/// The one-row subquery `commit_order` that every statement appending events
-/// joins its event rows to: it takes the transaction's writer lock before
-/// any event id is drawn (no joined row exists before it has run, whatever
-/// the plan) and sends the notifications, `steward_jobs` only when the
-/// boolean parameter named by `$jobs_ready` is true. Written once, for
-/// [`APPEND_EVENTS`] and the statements that are a whole write
-/// ([`crate::postgres::write_statement`]).
-macro_rules! commit_order {
-    ($jobs_ready:literal) => {
+/// The one statement that appends events, written once for
+/// [`APPEND_EVENTS`] and for the statements that are a whole write
+/// ([`crate::postgres::write_statement`]): it inserts the rows of `$rows`
+/// (a subquery with the events' columns and a `position`) in `position`
+/// order, joined to a one-row subquery that first takes the transaction's
+/// writer lock (no joined row, and so no event id, exists before it has
+/// run, whatever the plan) and sends the notifications, `steward_jobs` only
+/// when `$jobs_ready` is true.
+macro_rules! append_events {
+    ($jobs_ready:literal, $rows:literal) => {
         concat!(
-            "(SELECT steward_lock_event_writer(), pg_notify('steward_events', current_schema()), \
-                     CASE WHEN ",
+            "INSERT INTO events (user_id, occurred_at, kind, subject, subject_id, data, actor_user_id, \
+                                 actor_token_id) \
+             SELECT appended.user_id, appended.occurred_at, appended.kind, appended.subject, \
+                    appended.subject_id, appended.data, appended.actor_user_id, appended.actor_token_id \
+             FROM (SELECT steward_lock_event_writer(), pg_notify('steward_events', current_schema()), \
+                          CASE WHEN ",
             $jobs_ready,
-            " THEN pg_notify('steward_jobs', current_schema()) END) AS commit_order"
+            " THEN pg_notify('steward_jobs', current_schema()) END) AS commit_order \
+             CROSS JOIN ",
+            $rows,
+            " ORDER BY appended.position"
         )
     };
 }
-pub(crate) use commit_order;
+pub(crate) use append_events;
 
 /// Takes the transaction's writer lock (migration 29 defines it beside the
 /// horizon that readers compute from it), notifies, and inserts the buffered
@@ -242,15 +250,10 @@ pub(crate) use commit_order;
 /// has run, whatever plan is chosen. PostgreSQL evaluates volatile output
 /// expressions such as the id default after the ORDER BY, so ids follow
 /// `position`.
-const APPEND_EVENTS: &str = concat!(
-    "INSERT INTO events (user_id, occurred_at, kind, subject, subject_id, data, actor_user_id, actor_token_id) \
-     SELECT appended.user_id, appended.occurred_at, appended.kind, appended.subject, appended.subject_id, \
-            appended.data, appended.actor_user_id, appended.actor_token_id \
-     FROM ",
-    commit_order!("$7"),
-    " CROSS JOIN unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::bigint[], $6::jsonb[], \
-                      $8::bigint[], $9::bigint[]) \
-         WITH ORDINALITY AS appended(user_id, occurred_at, kind, subject, subject_id, data, actor_user_id, \
-                                     actor_token_id, position) \
-     ORDER BY appended.position"
+const APPEND_EVENTS: &str = append_events!(
+    "$7",
+    "unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::bigint[], $6::jsonb[], $8::bigint[], \
+            $9::bigint[]) \
+     WITH ORDINALITY AS appended(user_id, occurred_at, kind, subject, subject_id, data, actor_user_id, \
+                                 actor_token_id, position)"
 );

@@ -120,10 +120,11 @@ impl Committer {
             return;
         }
         let now = self.clock.now();
-        let outcome = if accepted.iter().all(|request| plain::is_plain(&request.jobs)) {
-            self.commit_plain(&accepted, now).await
-        } else {
-            self.commit_planned(&accepted, now).await
+        let plain: Option<Vec<PlainEnqueue>> =
+            accepted.iter().map(|request| PlainEnqueue::new(request.user, request.actor, &request.jobs)).collect();
+        let outcome = match plain {
+            Some(requests) => plain::enqueue(&self.pool, &self.wakeups, &requests, now).await,
+            None => self.commit_planned(&accepted, now).await,
         };
         match outcome {
             Ok(answers) => {
@@ -141,16 +142,6 @@ impl Committer {
                 }
             }
         }
-    }
-
-    /// The whole group in one statement, when no job names a key or a
-    /// dependency; the answers in request order.
-    async fn commit_plain(&self, accepted: &[Request], now: DateTime<Utc>) -> Result<Vec<Vec<EnqueueOutcome>>> {
-        let requests: Vec<PlainEnqueue> = accepted
-            .iter()
-            .map(|request| PlainEnqueue { user: request.user, actor: request.actor, jobs: request.jobs.clone() })
-            .collect();
-        plain::enqueue(&self.pool, &self.wakeups, &requests, now).await
     }
 
     /// The group as batches per user ([`plan`]) in one transaction; the

@@ -51,9 +51,8 @@ impl JobQueue for PostgresStore {
             return self.area_state(grouped::EnqueueGroups::start).enqueue(user, jobs).await;
         }
         let now = self.now();
-        if plain::is_plain(&jobs) {
+        if let Some(request) = plain::PlainEnqueue::new(user, crate::actor::current(), &jobs) {
             rules::check_batch(&jobs)?;
-            let request = plain::PlainEnqueue { user, actor: crate::actor::current(), jobs };
             let mut answers = plain::enqueue(&self.pool, &self.wakeups, &[request], now).await?;
             return Ok(answers.pop().unwrap_or_default());
         }

@@ -3,6 +3,8 @@
 //! jobs on PostgreSQL (the general enqueue and the one-statement enqueue of
 //! [`crate::jobs::postgres::plain`]).
 
+use std::borrow::Borrow;
+
 use sqlx::Postgres;
 use sqlx::postgres::PgArguments;
 use sqlx::query::Query;
@@ -53,11 +55,12 @@ pub(crate) use incoming_jobs;
 /// Binds the columns of `jobs` as the first twelve parameters, one array per
 /// column ([`incoming_jobs`]); `has_dependents` says which of them a job of
 /// the same batch waits for.
-pub(crate) fn bind_new_jobs<'q>(
+pub(crate) fn bind_new_jobs<'q, J: Borrow<Job>>(
     query: Query<'q, Postgres, PgArguments>,
-    jobs: &[&Job],
+    jobs: &[J],
     has_dependents: impl Fn(&Job) -> bool,
 ) -> Query<'q, Postgres, PgArguments> {
+    let jobs: Vec<&Job> = jobs.iter().map(Borrow::borrow).collect();
     query
         .bind(jobs.iter().map(|job| job.user_id.get()).collect::<Vec<_>>())
         .bind(jobs.iter().map(|job| job.queue.as_str()).collect::<Vec<_>>())

@@ -21,37 +21,38 @@ use steward_domain::{Job, JobId, NewEvent, NewJob, UserId};
 use crate::jobs::EnqueueOutcome;
 use crate::jobs::decide;
 use crate::jobs::postgres::new_jobs::{bind_new_jobs, incoming_columns, incoming_jobs, new_job_columns};
-use crate::postgres::transaction::{Effects, commit_order};
+use crate::postgres::transaction::{Effects, append_events};
 use crate::postgres::write_statement;
 use crate::wakeups::Wakeups;
 use crate::{Result, StoreError};
 
-/// Whether `jobs` can be enqueued by [`enqueue`]: none names an idempotency
-/// key or a dependency.
-pub(crate) fn is_plain(jobs: &[NewJob]) -> bool {
-    jobs.iter().all(|job| job.idempotency_key.is_none() && job.depends_on.is_empty())
+/// One caller's jobs, known to name no idempotency key and no dependency
+/// (the only way to make one is [`PlainEnqueue::new`]): whose they are, who
+/// asked (recorded on the events), and the jobs.
+pub(crate) struct PlainEnqueue<'a> {
+    user: UserId,
+    actor: Option<Actor>,
+    jobs: &'a [NewJob],
 }
 
-/// One caller's jobs: whose they are, who asked (recorded on the events),
-/// and the jobs.
-pub(crate) struct PlainEnqueue {
-    pub user: UserId,
-    pub actor: Option<Actor>,
-    pub jobs: Vec<NewJob>,
+impl<'a> PlainEnqueue<'a> {
+    /// `None` when a job names a key or a dependency: those need the general
+    /// enqueue, which reads before it writes.
+    pub fn new(user: UserId, actor: Option<Actor>, jobs: &'a [NewJob]) -> Option<Self> {
+        let plain = jobs.iter().all(|job| job.idempotency_key.is_none() && job.depends_on.is_empty());
+        plain.then_some(PlainEnqueue { user, actor, jobs })
+    }
 }
 
 /// Enqueues the jobs of every request in one statement, all or nothing, and
 /// answers each request with its own jobs. Each request must be checked
-/// ([`crate::rules::check_batch`]) and plain ([`is_plain`]).
+/// ([`crate::rules::check_batch`]).
 pub(crate) async fn enqueue(
     pool: &PgPool,
     wakeups: &Wakeups,
-    requests: &[PlainEnqueue],
+    requests: &[PlainEnqueue<'_>],
     now: DateTime<Utc>,
 ) -> Result<Vec<Vec<EnqueueOutcome>>> {
-    if !requests.iter().all(|request| is_plain(&request.jobs)) {
-        return Err(StoreError::Database("a job with a key or dependencies reached the one-statement enqueue".into()));
-    }
     // The id is drawn by the statement; the event's data does not carry it.
     let mut jobs: Vec<Job> = requests
         .iter()
@@ -65,9 +66,7 @@ pub(crate) async fn enqueue(
 
     let effects = Effects { jobs_ready: true, events_appended: true };
     let ids: Vec<i64> = write_statement(pool, wakeups, effects, |connection| {
-        let query = sqlx::query(ENQUEUE);
-        let jobs: Vec<&Job> = jobs.iter().collect();
-        let query = bind_new_jobs(query, &jobs, |_| false)
+        let query = bind_new_jobs(sqlx::query(ENQUEUE), &jobs, |_| false)
             .bind(now)
             .bind(events.iter().map(NewEvent::kind).collect::<Vec<_>>())
             .bind(events.iter().map(|event| event.subject().0.as_str()).collect::<Vec<_>>())
@@ -97,7 +96,7 @@ pub(crate) async fn enqueue(
 
 /// Draws one id per job and gives them out smallest first in request order
 /// (`drawn`, whatever order `nextval` ran in), inserts the jobs, and appends
-/// one event per job in request order behind [`commit_order`]; answers the
+/// one event per job in request order ([`append_events`]); answers the
 /// ids in request order. `$13` is the time; `$14` to `$18` the events'
 /// kinds, subjects, data and actors. Every row is read from one `unnest`,
 /// and the only joins are with one-row subqueries: PostgreSQL moves this
@@ -123,14 +122,13 @@ const ENQUEUE: &str = concat!(
               SELECT incoming.id, ",
     incoming_columns!(),
     ", $13, $13 FROM new_jobs AS incoming), \
-          appended AS ( \
-              INSERT INTO events (user_id, occurred_at, kind, subject, subject_id, data, actor_user_id, \
-                                  actor_token_id) \
-              SELECT incoming.user_id, $13, incoming.event_kind, incoming.event_subject, incoming.id, \
-                     incoming.event_data, incoming.actor_user_id, incoming.actor_token_id \
-              FROM ",
-    commit_order!("true"),
-    " CROSS JOIN new_jobs AS incoming \
-              ORDER BY incoming.position) \
+          appended AS (",
+    append_events!(
+        "true",
+        "(SELECT user_id, $13 AS occurred_at, event_kind AS kind, event_subject AS subject, id AS subject_id, \
+                 event_data AS data, actor_user_id, actor_token_id, position \
+          FROM new_jobs) AS appended"
+    ),
+    ") \
      SELECT id FROM new_jobs ORDER BY position"
 );
