@@ -60,18 +60,22 @@ pub(crate) fn bind_new_jobs<'q, J: Borrow<Job>>(
     jobs: &[J],
     has_dependents: impl Fn(&Job) -> bool,
 ) -> Query<'q, Postgres, PgArguments> {
-    let jobs: Vec<&Job> = jobs.iter().map(Borrow::borrow).collect();
     query
-        .bind(jobs.iter().map(|job| job.user_id.get()).collect::<Vec<_>>())
-        .bind(jobs.iter().map(|job| job.queue.as_str()).collect::<Vec<_>>())
-        .bind(jobs.iter().map(|job| job.kind.as_str()).collect::<Vec<_>>())
-        .bind(jobs.iter().map(|job| &job.payload).collect::<Vec<_>>())
-        .bind(jobs.iter().map(|job| job.priority).collect::<Vec<_>>())
-        .bind(jobs.iter().map(|job| job.state.as_str()).collect::<Vec<_>>())
-        .bind(jobs.iter().map(|job| job.run_at).collect::<Vec<_>>())
-        .bind(jobs.iter().map(|job| to_integer(job.max_attempts)).collect::<Vec<_>>())
-        .bind(jobs.iter().map(|job| to_millis(job.timeout)).collect::<Vec<_>>())
-        .bind(jobs.iter().map(|job| job.idempotency_key.as_deref()).collect::<Vec<_>>())
-        .bind(jobs.iter().map(|job| to_integer(job.pending_dependencies)).collect::<Vec<_>>())
-        .bind(jobs.iter().map(|job| has_dependents(job)).collect::<Vec<_>>())
+        .bind(column(jobs, |job| job.user_id.get()))
+        .bind(column(jobs, |job| job.queue.as_str()))
+        .bind(column(jobs, |job| job.kind.as_str()))
+        .bind(column(jobs, |job| &job.payload))
+        .bind(column(jobs, |job| job.priority))
+        .bind(column(jobs, |job| job.state.as_str()))
+        .bind(column(jobs, |job| job.run_at))
+        .bind(column(jobs, |job| to_integer(job.max_attempts)))
+        .bind(column(jobs, |job| to_millis(job.timeout)))
+        .bind(column(jobs, |job| job.idempotency_key.as_deref()))
+        .bind(column(jobs, |job| to_integer(job.pending_dependencies)))
+        .bind(column(jobs, has_dependents))
+}
+
+/// One column of `jobs` as an array to bind.
+fn column<'a, J: Borrow<Job>, T>(jobs: &'a [J], value: impl Fn(&'a Job) -> T) -> Vec<T> {
+    jobs.iter().map(|job| value(job.borrow())).collect()
 }
